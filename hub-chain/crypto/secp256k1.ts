@@ -1,0 +1,64 @@
+/**
+ * Validator keys. secp256k1 so that an EVM contract can check a commit with `ecrecover`.
+ * Signatures are 65 bytes r || s || v with v in {27, 28} and low s (EIP-2), over a 32-byte digest.
+ */
+import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { CryptoError } from '../errors.ts';
+import { type Bytes, type Hex, fromHex, toHex } from './bytes.ts';
+import { keccak256 } from './hash.ts';
+
+export function generateValidatorKey(): Bytes {
+  return secp256k1.utils.randomSecretKey();
+}
+
+/** Uncompressed 65-byte public key (0x04 || x || y). */
+export function validatorPublicKey(secretKey: Bytes): Bytes {
+  return secp256k1.getPublicKey(secretKey, false);
+}
+
+/** Ethereum-style address: last 20 bytes of keccak256(x || y). */
+export function addressFromPublicKey(pub: Bytes): Hex {
+  const uncompressed = pub.length === 65 ? pub : secp256k1.Point.fromBytes(pub).toBytes(false);
+  return toHex(keccak256(uncompressed.subarray(1)).subarray(12));
+}
+
+export function signDigest(digest: Bytes, secretKey: Bytes): Bytes {
+  if (digest.length !== 32) throw new CryptoError('PNT_ERR_BAD_DIGEST', 'digest must be 32 bytes');
+  // noble's 'recovered' format is recovery || r || s; emit r || s || (27 + recovery) as ecrecover expects.
+  const rec = secp256k1.sign(digest, secretKey, { prehash: false, format: 'recovered', lowS: true });
+  const out = new Uint8Array(65);
+  out.set(rec.subarray(1, 65), 0);
+  out[64] = 27 + rec[0];
+  return out;
+}
+
+const SECP_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+/**
+ * Recovers the signer address of a 65-byte signature, or null when the signature is malformed,
+ * has high s, or a v other than 27/28 (the same rules the Solidity verifier applies).
+ */
+export function recoverAddress(digest: Bytes, sig: Bytes): Hex | null {
+  if (digest.length !== 32 || sig.length !== 65) return null;
+  const v = sig[64];
+  if (v !== 27 && v !== 28) return null;
+  const s = BigInt(toHex(sig.subarray(32, 64)));
+  if (s === 0n || s > SECP_N / 2n) return null;
+  const r = BigInt(toHex(sig.subarray(0, 32)));
+  if (r === 0n || r >= SECP_N) return null;
+  try {
+    const rec = new Uint8Array(65);
+    rec[0] = v - 27;
+    rec.set(sig.subarray(0, 64), 1);
+    const pub = secp256k1.recoverPublicKey(rec, digest, { prehash: false });
+    return addressFromPublicKey(pub);
+  } catch {
+    return null;
+  }
+}
+
+export function verifyDigest(digest: Bytes, sig: Bytes, address: Hex): boolean {
+  return recoverAddress(digest, sig) === address.toLowerCase();
+}
+
+export const validatorKeyFromHex = (h: string): Bytes => fromHex(h, 32);
