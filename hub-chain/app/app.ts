@@ -1,0 +1,271 @@
+/**
+ * The hub's application: deterministic execution of a block's transactions on a working state.
+ * Modules here: accounts (nonces), records (key/value data), governance (the only path that
+ * changes validators or governance members), evidence (double-sign records).
+ */
+import { PontisError } from '../errors.ts';
+import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
+import { canonicalJson } from '../encoding/canonical-json.ts';
+import type { Evidence } from '../types/block.ts';
+import type { Validator } from '../types/validator-set.ts';
+import { ValidatorSet } from '../types/validator-set.ts';
+import { type Genesis, genesisValidatorSet } from './genesis.ts';
+import type { DecodedTx, Msg } from './tx.ts';
+
+export class AppError extends PontisError {
+  override name = 'AppError';
+}
+
+/** The part of the state store the app needs (a working state, or a read view of it). */
+export interface KVView {
+  get(key: Bytes): Bytes | undefined;
+}
+export interface KVStore extends KVView {
+  set(key: Bytes, value: Bytes): void;
+  delete(key: Bytes): void;
+}
+
+export interface AppEvent {
+  type: string;
+  attributes: Record<string, string>;
+}
+export interface TxResult {
+  hash: Hex;
+  /** 'ok' or the PNT_ERR_* code the transaction failed with (its nonce is still used). */
+  code: string;
+  log?: string;
+  events: AppEvent[];
+}
+export interface BlockExecution {
+  results: TxResult[];
+  events: AppEvent[];
+  /** The transactions executed, in order (fewer than given only with dropInvalid). */
+  included: DecodedTx[];
+}
+
+export interface ExecContext {
+  height: number;
+  time: number;
+  proposer: Hex;
+}
+
+// State keys, all provable through the state tree.
+export const keys = {
+  account: (addr: Hex) => utf8(`acc/${addr}`),
+  record: (addr: Hex, key: Hex) => utf8(`rec/${addr}/${key.slice(2)}`),
+  govMembers: () => utf8('gov/members'),
+  govNextId: () => utf8('gov/next-id'),
+  proposal: (id: number) => utf8(`gov/proposal/${String(id).padStart(12, '0')}`),
+  scheduledValidators: () => utf8('val/scheduled'),
+  pendingValidators: (height: number) => utf8(`val/pending/${String(height).padStart(16, '0')}`),
+  evidence: (height: number, validator: Hex) => utf8(`ev/${String(height).padStart(16, '0')}/${validator}`),
+  params: () => utf8('params'),
+};
+
+const json = (v: unknown): Bytes => utf8(canonicalJson(v));
+const parse = <T>(b: Bytes | undefined): T | undefined => (b === undefined ? undefined : (JSON.parse(Buffer.from(b).toString('utf8')) as T));
+
+export interface Proposal {
+  id: number;
+  proposer: Hex;
+  action: Extract<Msg, { type: 'gov/propose' }>['action'];
+  description?: string;
+  submitHeight: number;
+  votes: Record<string, boolean>;
+  status: 'voting' | 'executed' | 'rejected' | 'failed';
+  result?: string;
+}
+
+interface Members {
+  members: { address: Hex; weight: number }[];
+}
+
+/** Writes made by one transaction; applied only if all its messages succeed. */
+class TxOverlay implements KVStore {
+  private writes = new Map<string, Bytes | null>();
+  constructor(private readonly base: KVStore) {}
+  get(key: Bytes): Bytes | undefined {
+    const w = this.writes.get(toHex(key));
+    if (w !== undefined) return w === null ? undefined : w;
+    return this.base.get(key);
+  }
+  set(key: Bytes, value: Bytes): void {
+    this.writes.set(toHex(key), value);
+  }
+  delete(key: Bytes): void {
+    this.writes.set(toHex(key), null);
+  }
+  flush(): void {
+    for (const [k, v] of this.writes) v === null ? this.base.delete(fromHex(k)) : this.base.set(fromHex(k), v);
+  }
+}
+
+export class HubApp {
+  constructor(readonly genesis: Genesis) {}
+
+  /** State written by block 1 before its transactions. */
+  initGenesis(s: KVStore): void {
+    s.set(keys.govMembers(), json({ members: this.genesis.governance.members }));
+    s.set(keys.govNextId(), json(1));
+    s.set(keys.params(), json(this.genesis.params));
+    const vs = genesisValidatorSet(this.genesis);
+    s.set(keys.scheduledValidators(), json(vs.validators.map((v) => ({ address: v.address, publicKey: v.publicKey, power: v.power }))));
+  }
+
+  evidenceKey(height: number, validator: Hex): Bytes {
+    return keys.evidence(height, validator);
+  }
+
+  accountNonce(s: KVView, addr: Hex): number {
+    return parse<{ nonce: number }>(s.get(keys.account(addr)))?.nonce ?? 0;
+  }
+
+  /** The full validator set that takes effect at `height`, if governance changed it then. */
+  validatorsEffectiveAt(s: KVView, height: number): Validator[] | undefined {
+    return parse<Validator[]>(s.get(keys.pendingValidators(height)));
+  }
+
+  /** The newest validator set governance has scheduled (what the next change applies to). */
+  scheduledValidators(s: KVView): Validator[] {
+    return parse<Validator[]>(s.get(keys.scheduledValidators()))!;
+  }
+
+  /**
+   * Executes a block's transactions (signatures already verified by the caller). With
+   * `dropInvalid` (a proposer building a block) a transaction the chain must refuse (wrong
+   * chain, wrong nonce) is left out; without it (validating or replaying a block) it makes the
+   * whole block invalid. A failing message only fails its own transaction.
+   */
+  executeBlock(s: KVStore, ctx: ExecContext, txs: DecodedTx[], evidence: Evidence[], dropInvalid = false): BlockExecution {
+    if (ctx.height === 1) this.initGenesis(s);
+    const events: AppEvent[] = [];
+    for (const e of evidence) {
+      const v = e.voteA.validator;
+      s.set(keys.evidence(e.voteA.height, v), json(e));
+      events.push({ type: 'evidence', attributes: { kind: e.kind, validator: v, height: String(e.voteA.height) } });
+    }
+    const results: TxResult[] = [];
+    const included: DecodedTx[] = [];
+    for (const tx of txs) {
+      try {
+        results.push(this.executeTx(s, ctx, tx));
+        included.push(tx);
+      } catch (e) {
+        if (!dropInvalid || !(e instanceof AppError)) throw e;
+      }
+    }
+    return { results, events, included };
+  }
+
+  executeTx(s: KVStore, ctx: ExecContext, d: DecodedTx): TxResult {
+    if (d.tx.body.chainId !== this.genesis.chainId) throw new AppError('PNT_ERR_TX_WRONG_CHAIN', `transaction is for chain ${d.tx.body.chainId}`);
+    const nonce = this.accountNonce(s, d.sender);
+    if (d.tx.body.nonce !== nonce) throw new AppError('PNT_ERR_TX_BAD_NONCE', `nonce ${d.tx.body.nonce}, account expects ${nonce}`, { details: { expected: nonce } });
+    s.set(keys.account(d.sender), json({ nonce: nonce + 1 }));
+    const overlay = new TxOverlay(s);
+    const events: AppEvent[] = [];
+    try {
+      for (const m of d.tx.body.msgs) this.executeMsg(overlay, ctx, d.sender, m, events);
+      overlay.flush();
+      return { hash: d.hash, code: 'ok', events };
+    } catch (e) {
+      if (!(e instanceof PontisError)) throw e; // a bug, not a failed transaction: halt loudly
+      return { hash: d.hash, code: e.code, log: e.message, events: [] };
+    }
+  }
+
+  private executeMsg(s: KVStore, ctx: ExecContext, sender: Hex, m: Msg, events: AppEvent[]): void {
+    switch (m.type) {
+      case 'records/put':
+        for (const e of m.entries) s.set(keys.record(sender, e.key), fromHex(e.value));
+        events.push({ type: 'records/put', attributes: { owner: sender, count: String(m.entries.length) } });
+        return;
+      case 'records/delete':
+        for (const k of m.keys) s.delete(keys.record(sender, k));
+        events.push({ type: 'records/delete', attributes: { owner: sender, count: String(m.keys.length) } });
+        return;
+      case 'gov/propose': {
+        this.requireMember(s, sender);
+        const id = parse<number>(s.get(keys.govNextId()))!;
+        s.set(keys.govNextId(), json(id + 1));
+        const p: Proposal = { id, proposer: sender, action: m.action, description: m.description, submitHeight: ctx.height, votes: { [sender]: true }, status: 'voting' };
+        events.push({ type: 'gov/proposed', attributes: { id: String(id), kind: m.action.kind } });
+        this.tally(s, ctx, p, events);
+        return;
+      }
+      case 'gov/vote': {
+        this.requireMember(s, sender);
+        const p = parse<Proposal>(s.get(keys.proposal(m.proposalId)));
+        if (!p) throw new AppError('PNT_ERR_GOV_UNKNOWN_PROPOSAL', `no proposal ${m.proposalId}`);
+        if (p.status !== 'voting') throw new AppError('PNT_ERR_GOV_CLOSED', `proposal ${p.id} is ${p.status}`);
+        const params = parse<Genesis['params']>(s.get(keys.params()))!;
+        if (ctx.height > p.submitHeight + params.votingPeriodBlocks) throw new AppError('PNT_ERR_GOV_EXPIRED', `proposal ${p.id} voting period ended`);
+        p.votes[sender] = m.approve;
+        events.push({ type: 'gov/voted', attributes: { id: String(p.id), voter: sender, approve: String(m.approve) } });
+        this.tally(s, ctx, p, events);
+        return;
+      }
+    }
+  }
+
+  private requireMember(s: KVView, addr: Hex): void {
+    const m = parse<Members>(s.get(keys.govMembers()))!;
+    if (!m.members.some((x) => x.address === addr)) throw new AppError('PNT_ERR_GOV_NOT_MEMBER', `${addr} is not a governance member`);
+  }
+
+  private tally(s: KVStore, ctx: ExecContext, p: Proposal, events: AppEvent[]): void {
+    const { members } = parse<Members>(s.get(keys.govMembers()))!;
+    const total = members.reduce((a, m) => a + m.weight, 0);
+    const weight = (approve: boolean) => members.filter((m) => p.votes[m.address] === approve).reduce((a, m) => a + m.weight, 0);
+    if (weight(true) * 3 > total * 2) {
+      try {
+        this.executeAction(s, ctx, p);
+        p.status = 'executed';
+      } catch (e) {
+        if (!(e instanceof PontisError)) throw e;
+        p.status = 'failed';
+        p.result = `${e.code}: ${e.message}`;
+      }
+      events.push({ type: 'gov/' + p.status, attributes: { id: String(p.id) } });
+    } else if (weight(false) * 3 >= total) {
+      p.status = 'rejected';
+      events.push({ type: 'gov/rejected', attributes: { id: String(p.id) } });
+    }
+    s.set(keys.proposal(p.id), json(p));
+  }
+
+  private executeAction(s: KVStore, ctx: ExecContext, p: Proposal): void {
+    const a = p.action;
+    switch (a.kind) {
+      case 'set-validators': {
+        // Effective at height + 2: header height+1 commits to it as its next-validator-set hash.
+        const latest = new Map(this.scheduledValidators(s).map((v) => [v.publicKey, v]));
+        for (const u of a.updates) {
+          if (u.power === 0) latest.delete(u.publicKey);
+          else latest.set(u.publicKey, { address: '', publicKey: u.publicKey, power: u.power });
+        }
+        let next: ValidatorSet;
+        try {
+          next = new ValidatorSet([...latest.values()]);
+        } catch (e) {
+          throw new AppError('PNT_ERR_GOV_BAD_VALIDATOR_SET', `resulting validator set is invalid: ${(e as Error).message}`, { cause: e });
+        }
+        const members = next.validators.map((v) => ({ address: v.address, publicKey: v.publicKey, power: v.power }));
+        s.set(keys.scheduledValidators(), json(members));
+        s.set(keys.pendingValidators(ctx.height + 2), json(members));
+        return;
+      }
+      case 'set-members': {
+        const members = a.members.filter((m) => m.weight > 0);
+        if (members.length === 0) throw new AppError('PNT_ERR_GOV_NO_MEMBERS', 'governance needs at least one member');
+        if (new Set(members.map((m) => m.address)).size !== members.length) throw new AppError('PNT_ERR_GOV_DUPLICATE_MEMBER', 'a member appears twice');
+        s.set(keys.govMembers(), json({ members }));
+        return;
+      }
+    }
+  }
+}
+
+export function readProposal(s: KVView, id: number): Proposal | undefined {
+  return parse<Proposal>(s.get(keys.proposal(id)));
+}

@@ -1,0 +1,40 @@
+/** Genesis: the chain's first validators, governance members and parameters. Schema first. */
+import { z } from 'zod';
+import { PontisError } from '../errors.ts';
+import { validateChainId } from '../types/header.ts';
+import { ValidatorSet } from '../types/validator-set.ts';
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-f]{${bytes * 2}}$`));
+
+export const paramsSchema = z.strictObject({
+  maxBlockTxs: z.number().int().min(1).max(100_000).default(10_000),
+  maxBlockBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** How far ahead of a validator's clock a block time may be. */
+  maxClockDriftMs: z.number().int().min(0).max(600_000).default(10_000),
+  votingPeriodBlocks: z.number().int().min(1).default(10_000),
+});
+export type Params = z.infer<typeof paramsSchema>;
+
+export const genesisSchema = z.strictObject({
+  chainId: z.string(),
+  genesisTime: z.number().int().min(0),
+  validators: z.array(z.strictObject({ address: hex(20).optional(), publicKey: hex(65), power: z.number().int().min(1), name: z.string().max(64).optional() })).min(1),
+  governance: z.strictObject({ members: z.array(z.strictObject({ address: hex(20), weight: z.number().int().min(1) })).min(1) }),
+  params: paramsSchema.default(paramsSchema.parse({})),
+});
+export type Genesis = z.infer<typeof genesisSchema>;
+
+export function parseGenesis(raw: unknown): Genesis {
+  const r = genesisSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new PontisError('PNT_ERR_GENESIS_INVALID', `genesis ${i.path.join('.')}: ${i.message}`, { details: { path: i.path.join('.') } });
+  }
+  validateChainId(r.data.chainId);
+  new ValidatorSet(r.data.validators.map((v) => ({ address: v.address ?? '', publicKey: v.publicKey, power: v.power }))); // validates keys, duplicates
+  return r.data;
+}
+
+export function genesisValidatorSet(g: Genesis): ValidatorSet {
+  return new ValidatorSet(g.validators.map((v) => ({ address: v.address ?? '', publicKey: v.publicKey, power: v.power })));
+}

@@ -1,0 +1,102 @@
+/**
+ * Signed transactions. Wire form: UTF-8 canonical JSON of {body, publicKey, signature}; the
+ * decoder re-encodes and requires the same bytes, so one transaction has exactly one encoding
+ * and one hash. Signatures are ed25519 over "pontis-tx/v1\n" + canonical JSON of the body.
+ */
+import { z } from 'zod';
+import { PontisError } from '../errors.ts';
+import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
+import { sha256 } from '../crypto/hash.ts';
+import { type AccountKey, accountAddress, signMessage, verifyMessage } from '../crypto/ed25519.ts';
+import { canonicalJson } from '../encoding/canonical-json.ts';
+
+export class TxError extends PontisError {
+  override name = 'TxError';
+}
+
+export const MAX_TX_BYTES = 256 * 1024;
+const hex = (bytes?: number) => z.string().regex(bytes === undefined ? /^0x([0-9a-f]{2})*$/ : new RegExp(`^0x[0-9a-f]{${bytes * 2}}$`));
+
+const recordEntry = z.strictObject({ key: hex().max(2 + 2 * 256), value: hex().max(2 + 2 * 64 * 1024) });
+const validatorUpdate = z.strictObject({ publicKey: hex(65), power: z.number().int().min(0).max(2 ** 40) });
+
+export const msgSchema = z.discriminatedUnion('type', [
+  /** Application records: key/value pairs under the sender's namespace. */
+  z.strictObject({ type: z.literal('records/put'), entries: z.array(recordEntry).min(1).max(1000) }),
+  z.strictObject({ type: z.literal('records/delete'), keys: z.array(hex().max(2 + 2 * 256)).min(1).max(1000) }),
+  /** Governance: a member proposes an action; it executes once members holding > 2/3 of weight approve. */
+  z.strictObject({
+    type: z.literal('gov/propose'),
+    action: z.discriminatedUnion('kind', [
+      z.strictObject({ kind: z.literal('set-validators'), updates: z.array(validatorUpdate).min(1).max(50) }),
+      z.strictObject({ kind: z.literal('set-members'), members: z.array(z.strictObject({ address: hex(20), weight: z.number().int().min(0).max(2 ** 40) })).min(1).max(100) }),
+    ]),
+    description: z.string().max(1000).optional(),
+  }),
+  z.strictObject({ type: z.literal('gov/vote'), proposalId: z.number().int().min(1), approve: z.boolean() }),
+]);
+export type Msg = z.infer<typeof msgSchema>;
+
+export const txBodySchema = z.strictObject({
+  chainId: z.string().min(1).max(64),
+  nonce: z.number().int().min(0),
+  msgs: z.array(msgSchema).min(1).max(100),
+  memo: z.string().max(256).optional(),
+});
+export type TxBody = z.infer<typeof txBodySchema>;
+
+export const signedTxSchema = z.strictObject({ body: txBodySchema, publicKey: hex(32), signature: hex(64) });
+export type SignedTx = z.infer<typeof signedTxSchema>;
+
+/** A decoded, shape-checked transaction (signature not yet checked). */
+export interface DecodedTx {
+  tx: SignedTx;
+  bytes: Bytes;
+  hash: Hex;
+  sender: Hex;
+}
+
+const SIGN_PREFIX = 'pontis-tx/v1\n';
+export function txSignBytes(body: TxBody): Bytes {
+  return utf8(SIGN_PREFIX + canonicalJson(body));
+}
+
+export function signTx(body: TxBody, key: AccountKey): SignedTx {
+  return { body, publicKey: toHex(key.publicKey), signature: toHex(signMessage(txSignBytes(body), key.secretKey)) };
+}
+
+export function encodeTx(tx: SignedTx): Bytes {
+  return utf8(canonicalJson(tx));
+}
+
+export function txHash(bytes: Bytes): Hex {
+  return toHex(sha256(bytes));
+}
+
+export function decodeTx(bytes: Bytes): DecodedTx {
+  if (bytes.length > MAX_TX_BYTES) throw new TxError('PNT_ERR_TX_TOO_LARGE', `transaction is ${bytes.length} bytes, limit ${MAX_TX_BYTES}`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  } catch (e) {
+    throw new TxError('PNT_ERR_TX_MALFORMED', 'transaction is not valid JSON', { cause: e });
+  }
+  return decodeTxObject(parsed, bytes);
+}
+
+/** Validates a transaction object (e.g. from an RPC body) and computes its canonical bytes and hash. */
+export function decodeTxObject(obj: unknown, original?: Bytes): DecodedTx {
+  const r = signedTxSchema.safeParse(obj);
+  if (!r.success) {
+    const issue = r.error.issues[0];
+    throw new TxError('PNT_ERR_TX_MALFORMED', `transaction ${issue.path.join('.') || '(root)'}: ${issue.message}`, { details: { path: issue.path.join('.') } });
+  }
+  const bytes = encodeTx(r.data);
+  if (original && Buffer.compare(Buffer.from(original), Buffer.from(bytes)) !== 0) throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction bytes are not canonical JSON');
+  if (bytes.length > MAX_TX_BYTES) throw new TxError('PNT_ERR_TX_TOO_LARGE', `transaction is ${bytes.length} bytes, limit ${MAX_TX_BYTES}`);
+  return { tx: r.data, bytes, hash: txHash(bytes), sender: accountAddress(fromHex(r.data.publicKey)) };
+}
+
+export function verifyTxSignature(d: DecodedTx): boolean {
+  return verifyMessage(txSignBytes(d.tx.body), fromHex(d.tx.signature), fromHex(d.tx.publicKey));
+}

@@ -1,0 +1,263 @@
+/**
+ * The node's chain: block store, validator sets per height, and the BlockExecutor the
+ * consensus engine drives. A block, its commit, its results and the state it produced are
+ * written in one LMDB transaction, so a crash leaves either all of height H or none of it.
+ */
+import type { Database, RootDatabase } from 'lmdb';
+import { PontisError } from '../errors.ts';
+import { type Hex, ZERO_HASH } from '../crypto/bytes.ts';
+import type { BlockExecutor, ProposeContext, ValidateContext } from '../consensus/types.ts';
+import { HubApp, type BlockExecution, type TxResult } from '../app/app.ts';
+import type { Genesis } from '../app/genesis.ts';
+import { genesisValidatorSet } from '../app/genesis.ts';
+import { Mempool } from '../app/mempool.ts';
+import { type DecodedTx, decodeTx } from '../app/tx.ts';
+import { StateStore, type WorkingState } from '../state/store.ts';
+import { type Block, type Evidence, evidenceHash, txRoot } from '../types/block.ts';
+import { type Header, headerHash } from '../types/header.ts';
+import { ValidatorSet, type Validator } from '../types/validator-set.ts';
+import { type Commit, VoteType, verifyCommit, verifyVoteSignature } from '../types/vote.ts';
+
+export class BlockError extends PontisError {
+  override name = 'BlockError';
+}
+
+export interface StoredBlock {
+  block: Block;
+  commit: Commit;
+  results: TxResult[];
+}
+
+export interface CommittedInfo {
+  block: Block;
+  commit: Commit;
+  hash: Hex;
+  execution: BlockExecution;
+}
+
+interface Executed {
+  ws: WorkingState;
+  execution: BlockExecution;
+}
+
+const EVIDENCE_MAX_AGE = 10_000;
+
+export class Chain implements BlockExecutor {
+  readonly app: HubApp;
+  readonly state: StateStore;
+  private readonly blocks: Database<StoredBlock, number>;
+  private readonly valsets: Database<{ validators: Validator[]; priorities: number[] }, number>;
+  private readonly txIndex: Database<[number, number], string>;
+  private readonly executed = new Map<Hex, Executed>();
+  private readonly listeners: ((c: CommittedInfo) => void)[] = [];
+  private latest: Header | undefined;
+
+  constructor(
+    readonly env: RootDatabase,
+    readonly genesis: Genesis,
+    readonly mempool: Mempool,
+    opts: { retainVersions?: number } = {},
+  ) {
+    this.app = new HubApp(genesis);
+    this.state = StateStore.open(env, { retainVersions: opts.retainVersions ?? 0 });
+    this.blocks = env.openDB({ name: 'blocks', keyEncoding: 'uint32' });
+    this.valsets = env.openDB({ name: 'valsets', keyEncoding: 'uint32' });
+    this.txIndex = env.openDB({ name: 'tx-index' });
+    const h = this.state.latestVersion();
+    this.latest = h > 0 ? this.blocks.get(h)?.block.header : undefined;
+    if (h > 0 && !this.latest) throw new BlockError('PNT_ERR_STORE_CORRUPT', `state is at version ${h} but block ${h} is missing`);
+    if (!this.valsets.get(1)) this.valsets.putSync(1, genesisValidatorSet(genesis).toJSON());
+  }
+
+  get chainId(): string {
+    return this.genesis.chainId;
+  }
+  latestHeight(): number {
+    return this.latest?.height ?? 0;
+  }
+  latestHeader(): Header | undefined {
+    return this.latest;
+  }
+  latestBlockTime(): number {
+    return this.latest?.time ?? this.genesis.genesisTime;
+  }
+  stored(height: number): StoredBlock | undefined {
+    return this.blocks.get(height);
+  }
+  txLocation(hash: Hex): { height: number; index: number } | undefined {
+    const r = this.txIndex.get(hash);
+    return r ? { height: r[0], index: r[1] } : undefined;
+  }
+  onCommit(fn: (c: CommittedInfo) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** The consensus validator set (with proposer priorities) for a height up to latest + 1. */
+  validatorSet(height: number): ValidatorSet {
+    const j = this.valsets.get(height);
+    if (!j) throw new BlockError('PNT_ERR_VALSET_UNKNOWN', `no validator set stored for height ${height}`);
+    return ValidatorSet.fromJSON(j);
+  }
+
+  /** Membership for latest + 2 (not yet in the valsets table): what governance scheduled, if anything. */
+  private membershipAfterNext(): ValidatorSet {
+    const next = this.latestHeight() + 1;
+    const changed = this.app.validatorsEffectiveAt(this.readView(), next + 1);
+    return changed ? new ValidatorSet(changed) : this.validatorSet(next);
+  }
+
+  private readView() {
+    return { get: (k: Uint8Array) => this.state.get(k) };
+  }
+
+  nonceOf = (addr: Hex): number => this.app.accountNonce(this.readView(), addr);
+
+  // ---- BlockExecutor ----
+
+  async createBlock(ctx: ProposeContext): Promise<Block> {
+    this.requireNext(ctx.height);
+    const p = this.genesis.params;
+    const candidates = this.mempool.reap(p.maxBlockTxs, p.maxBlockBytes);
+    const ws = this.state.working();
+    const evidence = ctx.evidence.filter((e) => this.evidenceProblem(e, ctx.height) === undefined);
+    const execution = this.app.executeBlock(ws, { height: ctx.height, time: ctx.time, proposer: ctx.proposer }, candidates, evidence, true);
+    const header = this.makeHeader(ctx.height, ctx.time, ctx.proposer, execution.included.map((d) => d.bytes), evidence, ws.root());
+    const block: Block = { header, txs: execution.included.map((d) => d.bytes), evidence, lastCommit: ctx.lastCommit };
+    this.executed.set(headerHash(header), { ws, execution });
+    return block;
+  }
+
+  async validateBlock(block: Block, ctx: ValidateContext): Promise<void> {
+    const hash = headerHash(block.header);
+    if (this.executed.has(hash)) return;
+    this.checkHeader(block, ctx.now);
+    this.executed.set(hash, this.execute(block));
+  }
+
+  async commitBlock(block: Block, commit: Commit): Promise<ValidatorSet> {
+    const hash = headerHash(block.header);
+    this.requireNext(block.header.height);
+    let ex = this.executed.get(hash);
+    if (!ex) {
+      this.checkHeader(block, undefined);
+      ex = this.execute(block);
+    }
+    return this.persist(block, commit, hash, ex);
+  }
+
+  /** Block sync: a block and its commit from a peer, checked against the validator set we hold for that height. */
+  async applySyncedBlock(block: Block, commit: Commit): Promise<ValidatorSet> {
+    const h = block.header.height;
+    this.requireNext(h);
+    verifyCommit(this.chainId, this.validatorSet(h), commit, h, headerHash(block.header));
+    return this.commitBlock(block, commit);
+  }
+
+  private persist(block: Block, commit: Commit, hash: Hex, ex: Executed): ValidatorSet {
+    const h = block.header.height;
+    // validators for h+1: priorities advance one step, then any change governance scheduled for h+1
+    let next = this.validatorSet(h).nextHeightSet();
+    const changed = this.app.validatorsEffectiveAt(ex.ws, h + 1);
+    if (changed) {
+      const keep = new Set(changed.map((v) => v.address));
+      next = next.applyUpdates([...next.validators.filter((v) => !keep.has(v.address)).map((v) => ({ ...v, power: 0 })), ...changed]);
+    }
+    this.env.transactionSync(() => {
+      this.state.commitInTxn(ex.ws, h);
+      this.blocks.put(h, { block, commit, results: ex.execution.results });
+      this.valsets.put(h + 1, next.toJSON());
+      ex.execution.included.forEach((d, i) => this.txIndex.put(d.hash, [h, i]));
+    });
+    this.latest = block.header;
+    this.executed.clear();
+    this.mempool.update(ex.execution.included);
+    const info: CommittedInfo = { block, commit, hash, execution: ex.execution };
+    for (const l of this.listeners) l(info);
+    return next;
+  }
+
+  private requireNext(height: number): void {
+    if (height !== this.latestHeight() + 1) throw new BlockError('PNT_ERR_BLOCK_HEIGHT', `expected height ${this.latestHeight() + 1}, got ${height}`);
+  }
+
+  private makeHeader(height: number, time: number, proposer: Hex, txs: Uint8Array[], evidence: Evidence[], stateRoot: Hex): Header {
+    return {
+      chainId: this.chainId,
+      height,
+      time,
+      prevHash: this.latest ? headerHash(this.latest) : ZERO_HASH,
+      txRoot: txRoot(txs),
+      stateRoot,
+      validatorsHash: this.validatorSet(height).hash(),
+      nextValidatorsHash: this.membershipAfterNext().hash(),
+      evidenceHash: evidenceHash(evidence),
+      proposer,
+    };
+  }
+
+  /** Everything about a block that does not need execution. `now` undefined: a block already decided (no clock bound). */
+  private checkHeader(block: Block, now: number | undefined): void {
+    const h = block.header;
+    const fail = (code: string, msg: string) => {
+      throw new BlockError(code, msg, { details: { height: h.height } });
+    };
+    this.requireNext(h.height);
+    if (h.chainId !== this.chainId) fail('PNT_ERR_BLOCK_CHAIN_ID', `block is for chain ${h.chainId}`);
+    if (h.prevHash !== (this.latest ? headerHash(this.latest) : ZERO_HASH)) fail('PNT_ERR_BLOCK_PREV_HASH', 'block does not extend our latest block');
+    if (h.time <= this.latestBlockTime()) fail('PNT_ERR_BLOCK_TIME', 'block time does not increase');
+    if (now !== undefined && h.time > now + this.genesis.params.maxClockDriftMs) fail('PNT_ERR_BLOCK_FROM_FUTURE', `block time is ${h.time - now} ms ahead of our clock`);
+    const vs = this.validatorSet(h.height);
+    if (h.validatorsHash !== vs.hash()) fail('PNT_ERR_BLOCK_VALIDATORS', 'validators hash does not match');
+    if (h.nextValidatorsHash !== this.membershipAfterNext().hash()) fail('PNT_ERR_BLOCK_NEXT_VALIDATORS', 'next validators hash does not match');
+    if (!vs.get(h.proposer)) fail('PNT_ERR_BLOCK_PROPOSER', 'proposer is not a validator');
+    if (h.txRoot !== txRoot(block.txs)) fail('PNT_ERR_BLOCK_TX_ROOT', 'tx root does not match the transactions');
+    if (h.evidenceHash !== evidenceHash(block.evidence)) fail('PNT_ERR_BLOCK_EVIDENCE_HASH', 'evidence hash does not match');
+    const seen = new Set<string>();
+    for (const e of block.evidence) {
+      const problem = this.evidenceProblem(e, h.height);
+      if (problem) fail('PNT_ERR_BLOCK_EVIDENCE', problem);
+      const id = `${e.voteA.height}/${e.voteA.validator}`;
+      if (seen.has(id)) fail('PNT_ERR_BLOCK_EVIDENCE', 'duplicate evidence');
+      seen.add(id);
+    }
+    const p = this.genesis.params;
+    if (block.txs.length > p.maxBlockTxs) fail('PNT_ERR_BLOCK_TOO_MANY_TXS', 'too many transactions');
+    if (block.txs.reduce((a, t) => a + t.length, 0) > p.maxBlockBytes) fail('PNT_ERR_BLOCK_TOO_LARGE', 'block too large');
+    if (h.height > 1 && block.lastCommit) {
+      verifyCommit(this.chainId, this.validatorSet(h.height - 1), block.lastCommit, h.height - 1, h.prevHash);
+    }
+  }
+
+  private evidenceProblem(e: Evidence, height: number): string | undefined {
+    if (e.kind !== 'duplicate-vote') return 'unknown evidence kind';
+    const a = e.voteA;
+    const b = e.voteB;
+    if (a.validator !== b.validator || a.height !== b.height || a.round !== b.round || a.type !== b.type) return 'votes are not for the same validator, height, round and type';
+    if (a.blockHash === b.blockHash) return 'votes do not conflict';
+    if (a.type !== VoteType.Prevote && a.type !== VoteType.Precommit) return 'bad vote type';
+    if (a.height >= height || a.height < height - EVIDENCE_MAX_AGE || a.height < 1) return 'evidence height out of range';
+    if (!this.valsets.get(a.height) || !this.validatorSet(a.height).get(a.validator)) return 'not a validator at that height';
+    if (!verifyVoteSignature(this.chainId, a) || !verifyVoteSignature(this.chainId, b)) return 'bad vote signature';
+    if (this.state.get(this.app.evidenceKey(a.height, a.validator)) !== undefined) return 'evidence already recorded';
+    return undefined;
+  }
+
+  private execute(block: Block): Executed {
+    const h = block.header;
+    const decoded: DecodedTx[] = block.txs.map((bytes) => {
+      const d = decodeTx(bytes);
+      if (!this.mempool.checkSignature(d)) throw new BlockError('PNT_ERR_BLOCK_TX_SIGNATURE', `transaction ${d.hash} has a bad signature`);
+      return d;
+    });
+    const ws = this.state.working();
+    let execution: BlockExecution;
+    try {
+      execution = this.app.executeBlock(ws, { height: h.height, time: h.time, proposer: h.proposer }, decoded, block.evidence, false);
+    } catch (e) {
+      if (e instanceof PontisError) throw new BlockError('PNT_ERR_BLOCK_TX_INVALID', `block holds a transaction the chain refuses: ${e.message}`, { cause: e });
+      throw e;
+    }
+    if (ws.root() !== h.stateRoot) throw new BlockError('PNT_ERR_BLOCK_STATE_ROOT', 'state root after execution does not match the header');
+    return { ws, execution };
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * A node's home directory: config.json (schema below), genesis.json, keys/, data/.
+ * Only this module reads files to configure a node; errors name the bad field.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { PontisError } from '../errors.ts';
+import { type Genesis, parseGenesis } from '../app/genesis.ts';
+import { DEFAULT_TIMEOUTS } from '../consensus/types.ts';
+import { DEFAULT_MEMPOOL } from '../app/mempool.ts';
+import { type Bytes, fromHex } from '../crypto/bytes.ts';
+
+export class ConfigError extends PontisError {
+  override name = 'ConfigError';
+}
+
+const port = z.number().int().min(1).max(65535);
+const ms = z.number().int().min(1).max(600_000);
+
+export const nodeConfigSchema = z.strictObject({
+  moniker: z.string().min(1).max(64).default('pontis-node'),
+  rpc: z.strictObject({
+    host: z.string().default('127.0.0.1'),
+    port,
+    bodyLimitBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
+  }),
+  p2p: z.strictObject({
+    host: z.string().default('127.0.0.1'),
+    port,
+    peers: z.array(z.string().regex(/^wss?:\/\/[^\s/]+(\/.*)?$/, 'must be a ws:// or wss:// URL')).default([]),
+    maxMessageBytes: z.number().int().min(1024).default(128 * 1024 * 1024),
+  }),
+  consensus: z
+    .strictObject({
+      proposeMs: ms.default(DEFAULT_TIMEOUTS.proposeMs),
+      proposeDeltaMs: ms.default(DEFAULT_TIMEOUTS.proposeDeltaMs),
+      prevoteMs: ms.default(DEFAULT_TIMEOUTS.prevoteMs),
+      prevoteDeltaMs: ms.default(DEFAULT_TIMEOUTS.prevoteDeltaMs),
+      precommitMs: ms.default(DEFAULT_TIMEOUTS.precommitMs),
+      precommitDeltaMs: ms.default(DEFAULT_TIMEOUTS.precommitDeltaMs),
+      commitMs: z.number().int().min(0).max(600_000).default(DEFAULT_TIMEOUTS.commitMs),
+    })
+    .default(DEFAULT_TIMEOUTS),
+  mempool: z
+    .strictObject({
+      maxTxs: z.number().int().min(1).default(DEFAULT_MEMPOOL.maxTxs),
+      maxBytes: z.number().int().min(1024).default(DEFAULT_MEMPOOL.maxBytes),
+      maxPerSender: z.number().int().min(1).default(DEFAULT_MEMPOOL.maxPerSender),
+    })
+    .default(DEFAULT_MEMPOOL),
+  storage: z.strictObject({ retainVersions: z.number().int().min(0).default(0) }).default({ retainVersions: 0 }),
+  log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') }).default({ level: 'info' }),
+});
+export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+
+export function parseNodeConfig(raw: unknown, source = 'config'): NodeConfig {
+  const r = nodeConfigSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    const field = i.path.join('.') || '(root)';
+    throw new ConfigError('PNT_ERR_CONFIG_INVALID', `${source}: field "${field}": ${i.message}`, { details: { field } });
+  }
+  return r.data;
+}
+
+export interface ValidatorKeyFile {
+  address: string;
+  publicKey: string;
+  secretKey: string;
+}
+export interface OperatorKeyFile {
+  address: string;
+  publicKey: string;
+  seed: string;
+}
+
+export interface Home {
+  dir: string;
+  config: NodeConfig;
+  genesis: Genesis;
+  validatorKey: Bytes | undefined;
+  operatorKey: OperatorKeyFile | undefined;
+}
+
+export const paths = (dir: string) => ({
+  config: join(dir, 'config.json'),
+  genesis: join(dir, 'genesis.json'),
+  validatorKey: join(dir, 'keys', 'validator_key.json'),
+  operatorKey: join(dir, 'keys', 'operator_key.json'),
+  data: join(dir, 'data'),
+  privValidatorState: join(dir, 'data', 'priv_validator_state.json'),
+});
+
+function readJson(file: string): unknown {
+  if (!existsSync(file)) throw new ConfigError('PNT_ERR_CONFIG_MISSING', `missing ${file} (run "pontis node init" or "pontis testnet init")`);
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new ConfigError('PNT_ERR_CONFIG_INVALID', `${file} is not valid JSON`, { cause: e });
+  }
+}
+
+export function loadHome(dir: string): Home {
+  const p = paths(dir);
+  const config = parseNodeConfig(readJson(p.config), p.config);
+  const genesis = parseGenesis(readJson(p.genesis));
+  const vk = existsSync(p.validatorKey) ? (readJson(p.validatorKey) as ValidatorKeyFile) : undefined;
+  const ok = existsSync(p.operatorKey) ? (readJson(p.operatorKey) as OperatorKeyFile) : undefined;
+  return { dir, config, genesis, validatorKey: vk ? fromHex(vk.secretKey, 32) : undefined, operatorKey: ok };
+}

@@ -1,0 +1,43 @@
+/** JSON wire forms of consensus and sync messages between hub nodes. */
+import type { ConsensusMessage } from '../consensus/types.ts';
+import type { Hex } from '../crypto/bytes.ts';
+import { type BlockJSON, blockFromJSON, blockToJSON } from '../types/block.ts';
+import type { Commit } from '../types/vote.ts';
+
+export type WireConsensus =
+  | { kind: 'proposal'; proposal: Omit<Extract<ConsensusMessage, { kind: 'proposal' }>['proposal'], 'block'> & { block: BlockJSON } }
+  | { kind: 'vote'; vote: Extract<ConsensusMessage, { kind: 'vote' }>['vote'] }
+  | { kind: 'decided'; block: BlockJSON; commit: Commit };
+
+export type WireMessage =
+  | { t: 'hello'; node: Hex; chainId: string; height: number }
+  | { t: 'status'; node: Hex; height: number }
+  | { t: 'cons'; m: WireConsensus }
+  | { t: 'txs'; txs: string[] }
+  | { t: 'get-blocks'; from: number; to: number }
+  | { t: 'blocks'; items: { block: BlockJSON; commit: Commit }[] };
+
+export function consensusToWire(m: ConsensusMessage): WireConsensus {
+  switch (m.kind) {
+    case 'proposal':
+      return { kind: 'proposal', proposal: { ...m.proposal, block: blockToJSON(m.proposal.block) } };
+    case 'vote':
+      return m;
+    case 'decided':
+      return { kind: 'decided', block: blockToJSON(m.block), commit: m.commit };
+  }
+}
+
+/** Throws on a malformed message; the caller drops it. */
+export function consensusFromWire(m: WireConsensus): ConsensusMessage {
+  switch (m.kind) {
+    case 'proposal':
+      return { kind: 'proposal', proposal: { ...m.proposal, block: blockFromJSON(m.proposal.block) } };
+    case 'vote':
+      return { kind: 'vote', vote: m.vote };
+    case 'decided':
+      return { kind: 'decided', block: blockFromJSON(m.block), commit: m.commit };
+    default:
+      throw new Error('unknown consensus message kind');
+  }
+}
