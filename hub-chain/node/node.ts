@@ -1,0 +1,255 @@
+/**
+ * A hub node: storage, chain, mempool, consensus engine, peer links, block sync and RPC, wired
+ * together. One process runs one node.
+ */
+import { mkdirSync } from 'node:fs';
+import { open as openLmdb, type RootDatabase } from 'lmdb';
+import pino, { type Logger } from 'pino';
+import { ConsensusEngine } from '../consensus/engine.ts';
+import { FilePrivValidator, FileConsensusStateStore } from '../consensus/priv-validator.ts';
+import type { Clock, ConsensusMessage } from '../consensus/types.ts';
+import { type Hex, toHex } from '../crypto/bytes.ts';
+import { addressFromPublicKey, validatorPublicKey } from '../crypto/secp256k1.ts';
+import { Mempool } from '../app/mempool.ts';
+import { type DecodedTx, decodeTx } from '../app/tx.ts';
+import { blockFromJSON, blockToJSON } from '../types/block.ts';
+import { headerHash } from '../types/header.ts';
+import { Chain, type CommittedInfo } from './chain.ts';
+import { type Home, loadHome, paths } from './config.ts';
+import { P2P } from './p2p.ts';
+import { consensusFromWire, consensusToWire, type WireMessage } from './wire.ts';
+import { startRpc, type RpcServer } from '../rpc/server.ts';
+import { Metrics } from './metrics.ts';
+
+const SYNC_BATCH = 50;
+const TX_GOSSIP_INTERVAL_MS = 10;
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  schedule(ms, fn) {
+    const t = setTimeout(fn, ms);
+    return () => clearTimeout(t);
+  },
+};
+
+export class HubNode {
+  readonly log: Logger;
+  readonly env: RootDatabase;
+  readonly chain: Chain;
+  readonly mempool: Mempool;
+  readonly metrics = new Metrics();
+  readonly address: Hex | undefined;
+  private engine: ConsensusEngine | undefined;
+  private readonly p2p: P2P;
+  private rpc: RpcServer | undefined;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly peerHeights = new Map<string, { height: number; reply: (m: WireMessage) => void; at: number }>();
+  private gossipQueue: string[] = [];
+  private syncing = false;
+  private lastProgressAt = Date.now();
+  private stopped = false;
+  private readonly privValidator: FilePrivValidator | undefined;
+  private readonly consensusStore: FileConsensusStateStore;
+
+  constructor(readonly home: Home, opts: { logger?: Logger } = {}) {
+    const cfg = home.config;
+    this.log = opts.logger ?? pino({ level: cfg.log.level, base: { node: cfg.moniker } });
+    const p = paths(home.dir);
+    mkdirSync(p.data, { recursive: true });
+    this.env = openLmdb({ path: `${p.data}/chain`, mapSize: 64 * 1024 ** 3 });
+    let chain!: Chain;
+    this.mempool = new Mempool(cfg.mempool, home.genesis.chainId, (a) => chain.nonceOf(a));
+    this.chain = chain = new Chain(this.env, home.genesis, this.mempool, { retainVersions: cfg.storage.retainVersions });
+    if (home.validatorKey) {
+      this.address = addressFromPublicKey(validatorPublicKey(home.validatorKey));
+      this.privValidator = new FilePrivValidator(home.validatorKey, p.privValidatorState);
+    }
+    this.consensusStore = new FileConsensusStateStore(`${p.data}/consensus_state.json`);
+    this.p2p = new P2P(
+      { host: cfg.p2p.host, port: cfg.p2p.port, peers: cfg.p2p.peers, nodeId: this.address ?? toHex(new Uint8Array(20)), chainId: home.genesis.chainId, maxMessageBytes: cfg.p2p.maxMessageBytes },
+      this.log.child({ mod: 'p2p' }),
+      () => this.chain.latestHeight(),
+    );
+    this.chain.onCommit((c) => this.onCommitted(c));
+  }
+
+  static fromHome(dir: string, opts: { logger?: Logger } = {}): HubNode {
+    return new HubNode(loadHome(dir), opts);
+  }
+
+  get rpcUrl(): string {
+    return `http://${this.home.config.rpc.host}:${this.rpc?.port ?? this.home.config.rpc.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.p2p.on('message', (m, reply, from) => this.onPeerMessage(m, reply, from));
+    await this.p2p.start();
+    this.rpc = await startRpc(this, this.log.child({ mod: 'rpc' }));
+    await this.startEngine();
+    this.timers.push(
+      setInterval(() => this.heartbeat(), 1000),
+      setInterval(() => this.flushTxGossip(), TX_GOSSIP_INTERVAL_MS),
+    );
+    this.log.info({ height: this.chain.latestHeight(), rpc: this.rpcUrl, p2p: this.home.config.p2p.port, validator: this.address }, 'node started');
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.engine?.stop();
+    await this.rpc?.close();
+    await this.p2p.stop();
+    await this.env.close();
+    this.log.info('node stopped');
+  }
+
+  /** Admits a transaction from a client and queues it for gossip. Throws TxError on refusal. */
+  submitTx(d: DecodedTx): void {
+    this.mempool.add(d);
+    this.gossipQueue.push(Buffer.from(d.bytes).toString('base64'));
+    this.metrics.txsReceived++;
+  }
+
+  status() {
+    const h = this.chain.latestHeader();
+    const vs = this.chain.validatorSet(this.chain.latestHeight() + 1);
+    return {
+      chainId: this.chain.chainId,
+      nodeId: this.address ?? null,
+      moniker: this.home.config.moniker,
+      latestHeight: this.chain.latestHeight(),
+      latestBlockHash: h ? headerHash(h) : null,
+      latestBlockTime: h?.time ?? null,
+      stateRoot: h?.stateRoot ?? null,
+      validators: vs.validators.map((v) => ({ address: v.address, power: v.power })),
+      consensus: this.engine ? { height: this.engine.height, round: this.engine.round, step: this.engine.step } : null,
+      catchingUp: this.syncing,
+      mempool: { txs: this.mempool.size, bytes: this.mempool.totalBytes },
+      peers: this.p2p.peers(),
+    };
+  }
+
+  private async startEngine(): Promise<void> {
+    this.engine?.stop();
+    const h = this.chain.latestHeight();
+    const engine = new ConsensusEngine({
+      chainId: this.chain.chainId,
+      executor: this.chain,
+      privValidator: this.privValidator,
+      transport: { broadcast: (m: ConsensusMessage) => this.p2p.broadcast({ t: 'cons', m: consensusToWire(m) }) },
+      clock: systemClock,
+      timeouts: this.home.config.consensus,
+      store: this.consensusStore,
+      logger: this.log.child({ mod: 'consensus' }),
+      events: {
+        onEvidence: (e) => this.log.warn({ validator: e.voteA.validator, height: e.voteA.height }, 'double-sign evidence recorded'),
+      },
+    });
+    this.engine = engine;
+    await engine.start(h + 1, this.chain.validatorSet(h + 1), this.chain.stored(h)?.commit ?? null, this.chain.latestBlockTime());
+  }
+
+  private onCommitted(c: CommittedInfo): void {
+    this.lastProgressAt = Date.now();
+    this.metrics.onBlock(c);
+    this.log.info({ height: c.block.header.height, hash: c.hash, txs: c.block.txs.length }, 'committed block');
+    this.rpc?.publishBlock(c);
+  }
+
+  private onPeerMessage(m: WireMessage, reply: (m: WireMessage) => void, from: string): void {
+    try {
+      switch (m.t) {
+        case 'cons':
+          this.engine?.receive(consensusFromWire(m.m));
+          return;
+        case 'txs':
+          for (const b64 of m.txs) {
+            try {
+              this.mempool.add(decodeTx(new Uint8Array(Buffer.from(b64, 'base64'))));
+            } catch {
+              // duplicates and stale nonces are normal in gossip
+            }
+          }
+          return;
+        case 'hello':
+        case 'status':
+          this.peerHeights.set(m.node, { height: Number(m.height) || 0, reply, at: Date.now() });
+          this.maybeSync();
+          return;
+        case 'get-blocks': {
+          const items = [];
+          const to = Math.min(m.to, m.from + SYNC_BATCH - 1, this.chain.latestHeight());
+          for (let h = m.from; h <= to; h++) {
+            const s = this.chain.stored(h);
+            if (!s) break;
+            items.push({ block: blockToJSON(s.block), commit: s.commit });
+          }
+          reply({ t: 'blocks', items });
+          return;
+        }
+        case 'blocks':
+          void this.applySynced(m.items);
+          return;
+      }
+    } catch (e) {
+      this.log.warn({ err: e, peer: from, t: m.t }, 'dropped a peer message');
+    }
+  }
+
+  private heartbeat(): void {
+    this.p2p.broadcast({ t: 'status', node: this.address ?? toHex(new Uint8Array(20)), height: this.chain.latestHeight() });
+    // Re-send what the engine holds for this height: lost messages and healed partitions recover.
+    for (const m of this.engine?.gossipState() ?? []) this.p2p.broadcast({ t: 'cons', m: consensusToWire(m) }, true);
+    this.maybeSync();
+  }
+
+  private flushTxGossip(): void {
+    if (this.gossipQueue.length === 0) return;
+    const txs = this.gossipQueue;
+    this.gossipQueue = [];
+    for (let i = 0; i < txs.length; i += 2000) this.p2p.broadcast({ t: 'txs', txs: txs.slice(i, i + 2000) }, true);
+  }
+
+  /** Block sync: when a peer is two or more heights ahead (or we stalled behind it), fetch blocks and verify their commits. */
+  private maybeSync(): void {
+    if (this.syncing || this.stopped) return;
+    const mine = this.chain.latestHeight();
+    const stalled = Date.now() - this.lastProgressAt > 5000;
+    for (const p of this.peerHeights.values()) {
+      if (p.height > mine + 1 || (stalled && p.height > mine)) {
+        this.syncing = true;
+        this.syncDeadline = setTimeout(() => (this.syncing = false), 10_000);
+        p.reply({ t: 'get-blocks', from: mine + 1, to: p.height });
+        return;
+      }
+    }
+  }
+  private syncDeadline: NodeJS.Timeout | undefined;
+
+  private async applySynced(items: { block: unknown; commit: unknown }[]): Promise<void> {
+    clearTimeout(this.syncDeadline);
+    let applied = 0;
+    let engineStopped = false;
+    try {
+      if (this.stopped) return;
+      const blocks = items.map((i) => ({ block: blockFromJSON(i.block as never), commit: i.commit as never }));
+      const next = blocks.filter((b) => b.block.header.height > this.chain.latestHeight());
+      if (next.length === 0) return;
+      this.engine?.stop();
+      engineStopped = true;
+      for (const b of next) {
+        if (b.block.header.height !== this.chain.latestHeight() + 1) break;
+        await this.chain.applySyncedBlock(b.block, b.commit);
+        applied++;
+      }
+    } catch (e) {
+      this.log.warn({ err: e }, 'block sync: a peer sent a block that does not verify');
+    } finally {
+      if (applied > 0) this.log.info({ applied, height: this.chain.latestHeight() }, 'block sync applied blocks');
+      if (engineStopped && !this.stopped) await this.startEngine();
+      this.syncing = false;
+    }
+    if (applied > 0) this.maybeSync();
+  }
+}

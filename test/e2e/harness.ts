@@ -1,0 +1,102 @@
+/**
+ * Starts real hub validator processes on loopback for end-to-end tests: a testnet home per
+ * node, `pontis node start` per process, kill -9 and restart on demand.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { HubClient } from '../../hub-chain/client/client.ts';
+import { initTestnet, P2P_PORT_OFFSET, type TestnetOptions } from '../../hub-chain/node/init.ts';
+
+const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
+
+async function portFree(port: number): Promise<boolean> {
+  return new Promise((r) => {
+    const s = createServer();
+    s.once('error', () => r(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => r(true)));
+  });
+}
+
+/** A base port whose RPC and peer ranges are free right now. */
+export async function freeBasePort(n: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 20000);
+    let ok = true;
+    for (let i = 0; i < n && ok; i++) ok = (await portFree(base + i)) && (await portFree(base + P2P_PORT_OFFSET + i));
+    if (ok) return base;
+  }
+  throw new Error('no free port range');
+}
+
+export class Testnet {
+  readonly clients: HubClient[];
+  private readonly procs: (ChildProcess | undefined)[];
+
+  private constructor(
+    readonly root: string,
+    readonly homes: string[],
+    readonly rpcUrls: string[],
+  ) {
+    this.clients = rpcUrls.map((u) => new HubClient(u));
+    this.procs = homes.map(() => undefined);
+  }
+
+  static async create(n: number, opts: Partial<TestnetOptions> = {}): Promise<Testnet> {
+    const root = mkdtempSync(join(tmpdir(), 'pontis-e2e-'));
+    const basePort = await freeBasePort(n);
+    const { homes, rpcUrls } = initTestnet(root, { validators: n, basePort, consensus: { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300 }, logLevel: 'info', ...opts });
+    return new Testnet(root, homes, rpcUrls);
+  }
+
+  start(i: number): void {
+    const log = createWriteStream(join(this.homes[i], 'node.log'), { flags: 'a' });
+    const p = spawn(process.execPath, [BIN, 'node', 'start', '--home', this.homes[i]], { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout!.pipe(log);
+    p.stderr!.pipe(log);
+    this.procs[i] = p;
+  }
+
+  startAll(): void {
+    this.homes.forEach((_, i) => this.start(i));
+  }
+
+  running(i: number): boolean {
+    const p = this.procs[i];
+    return !!p && p.exitCode === null && p.signalCode === null;
+  }
+
+  /** kill -9: no shutdown hooks run. */
+  async kill9(i: number): Promise<void> {
+    const p = this.procs[i];
+    if (!p || !this.running(i)) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+
+  async stop(i: number): Promise<void> {
+    const p = this.procs[i];
+    if (!p || !this.running(i)) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+
+  log(i: number): string {
+    try {
+      return readFileSync(join(this.homes[i], 'node.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  async destroy(): Promise<void> {
+    await Promise.all(this.homes.map((_, i) => this.stop(i)));
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
