@@ -1,0 +1,445 @@
+/**
+ * The hub's authenticated state on LMDB: a sparse Merkle tree (see tree.ts, page.ts and
+ * docs/adr/0001-state-tree.md) with every retained version readable and provable.
+ *
+ * Sub-databases of the caller's env (binary keys and values):
+ *   state.nodes   uint64 version | uint8 depth/4 | path nibbles -> page record
+ *   state.values  uint64 version | keyHash                      -> uint16 keyLen | key | value
+ *   state.flat    key                                           -> value (latest version only)
+ *   state.roots   uint64 version                                -> root record
+ *   state.stale   uint64 version v -> records made unreachable by version v (tag | len | key)*
+ *   state.meta    'latest' | 'oldest'                           -> uint64
+ * Records are keyed by (version, position), never by hash, so pruning one version can never delete
+ * a node a later version shares by content: what version v replaces is listed under v, and is
+ * deleted once every version < v is pruned.
+ */
+import type { Database, RootDatabase } from 'lmdb';
+import { type Bytes, type Hex, toHex } from '../crypto/bytes.ts';
+import { MAX_KEY_BYTES, MAX_VALUE_BYTES, StateError } from './errors.ts';
+import { sha256Buf } from './hashing.ts';
+import { EMPTY, EMPTY_REF, INNER, LEAF, nodeKey, Page, readU64, type SlotRef, u64, writeU64 } from './page.ts';
+import type { StateProof } from './proof.ts';
+import { compareOps, type Op, type PageSource, slotHash, TreeUpdate, valueKey, walkPath } from './tree.ts';
+
+export interface StateStoreOptions {
+  /** How many versions stay queryable (the latest included); 0 = keep all. */
+  retainVersions?: number;
+  /** Decoded pages kept in memory (upper pages are hot in every block). Default 16384 (~40 MB). */
+  cachePages?: number;
+}
+
+export interface WorkingState {
+  readonly baseVersion: number;
+  get(key: Bytes): Bytes | undefined;
+  /** A value of length 0 is allowed and distinct from delete. */
+  set(key: Bytes, value: Bytes): void;
+  delete(key: Bytes): void;
+  /** Root after the writes so far; memoised until the next write. */
+  root(): Hex;
+  /** Latest committed entries plus pending writes whose key starts with `prefix`, in key order. */
+  entries(prefix: Bytes): Iterable<[Bytes, Bytes]>;
+}
+
+type Db = Database<Buffer, Buffer>;
+
+const META_LATEST = Buffer.from('latest');
+const META_OLDEST = Buffer.from('oldest');
+const STALE_NODE = 0;
+const STALE_VALUE = 1;
+/** New pages this shallow go to the cache at commit: the top 4 page levels (<= 4369 pages) are in every block's paths. */
+const CACHE_NEW_PAGES_DEPTH = 12;
+
+function stateError(code: string, message: string, details?: Record<string, unknown>): StateError {
+  return new StateError(code, message, { details });
+}
+
+function checkKey(key: unknown): asserts key is Uint8Array {
+  if (!(key instanceof Uint8Array)) throw stateError('PNT_ERR_STATE_KEY_INVALID', 'key must be a Uint8Array');
+  if (key.length === 0 || key.length > MAX_KEY_BYTES) {
+    throw stateError('PNT_ERR_STATE_KEY_INVALID', `key must be 1..${MAX_KEY_BYTES} bytes`, { length: key.length });
+  }
+}
+
+function checkValue(value: unknown): asserts value is Uint8Array {
+  if (!(value instanceof Uint8Array)) throw stateError('PNT_ERR_STATE_VALUE_INVALID', 'value must be a Uint8Array');
+  if (value.length > MAX_VALUE_BYTES) {
+    throw stateError('PNT_ERR_STATE_VALUE_INVALID', `value must be at most ${MAX_VALUE_BYTES} bytes`, { length: value.length });
+  }
+}
+
+function copyOut(b: Uint8Array): Bytes {
+  return new Uint8Array(b);
+}
+
+/** Root record: bytes32 rootHash | uint8 kind | leaf: keyHash valueHash uint64 ver | page: uint64 ver. */
+function encodeRoot(root: SlotRef | Page): Buffer {
+  const hash = slotHash(root);
+  if (root instanceof Page) {
+    const b = Buffer.alloc(41);
+    hash.copy(b, 0);
+    b[32] = INNER;
+    writeU64(b, 33, root.version);
+    return b;
+  }
+  if (root.kind === LEAF) {
+    const b = Buffer.alloc(105);
+    hash.copy(b, 0);
+    b[32] = LEAF;
+    b.set(root.keyHash, 33);
+    b.set(root.valueHash, 65);
+    writeU64(b, 97, root.ver);
+    return b;
+  }
+  if (root.kind === INNER) {
+    const b = Buffer.alloc(41);
+    hash.copy(b, 0);
+    b[32] = INNER;
+    writeU64(b, 33, root.ver);
+    return b;
+  }
+  const b = Buffer.alloc(33);
+  b[32] = EMPTY;
+  return b;
+}
+
+function decodeRoot(rec: Uint8Array, version: number): SlotRef {
+  // getBinaryFast hands out a shared buffer whose only trustworthy bounds are [0, length).
+  const b = Buffer.from(rec.subarray(0, rec.length));
+  const kind = b[32];
+  if (kind === EMPTY && b.length === 33) return EMPTY_REF;
+  if (kind === LEAF && b.length === 105) {
+    return { kind: LEAF, keyHash: b.subarray(33, 65), valueHash: b.subarray(65, 97), ver: readU64(b, 97), hash: b.subarray(0, 32) };
+  }
+  if (kind === INNER && b.length === 41) return { kind: INNER, hash: b.subarray(0, 32), ver: readU64(b, 33) };
+  throw stateError('PNT_ERR_STATE_CORRUPT', 'bad root record', { version });
+}
+
+function encodeValueRecord(key: Buffer, value: Buffer): Buffer {
+  const b = Buffer.allocUnsafe(2 + key.length + value.length);
+  b.writeUInt16BE(key.length, 0);
+  key.copy(b, 2);
+  value.copy(b, 2 + key.length);
+  return b;
+}
+
+function encodeStale(nodes: Buffer[], values: Buffer[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [tag, keys] of [[STALE_NODE, nodes], [STALE_VALUE, values]] as const) {
+    for (const k of keys) parts.push(Buffer.of(tag, k.length), k);
+  }
+  return Buffer.concat(parts);
+}
+
+function prefixEnd(prefix: Uint8Array): Buffer | undefined {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i] !== 0xff) {
+      end[i]++;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return undefined; // all 0xff (or empty): no upper bound
+}
+
+function hasPrefix(key: Buffer, prefix: Uint8Array): boolean {
+  if (key.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
+  return true;
+}
+
+export class StateStore implements PageSource {
+  private readonly cache = new Map<string, Page>();
+
+  private constructor(
+    private readonly env: RootDatabase,
+    private readonly nodes: Db,
+    private readonly values: Db,
+    private readonly flat: Db,
+    private readonly roots: Db,
+    private readonly stale: Db,
+    private readonly meta: Db,
+    private readonly retainVersions: number,
+    private readonly cachePages: number,
+  ) {}
+
+  /** Opens (or creates) the tree in named sub-databases of an existing LMDB env (it needs 6 of the env's maxDbs). */
+  static open(env: RootDatabase, opts: StateStoreOptions = {}): StateStore {
+    const retain = opts.retainVersions ?? 0;
+    if (!Number.isSafeInteger(retain) || retain < 0) throw stateError('PNT_ERR_STATE_BAD_VERSION', 'retainVersions must be an integer >= 0', { retain });
+    const db = (name: string): Db => env.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+    return new StateStore(
+      env,
+      db('state.nodes'),
+      db('state.values'),
+      db('state.flat'),
+      db('state.roots'),
+      db('state.stale'),
+      db('state.meta'),
+      retain,
+      opts.cachePages ?? 16384,
+    );
+  }
+
+  latestVersion(): number {
+    const b = this.meta.getBinaryFast(META_LATEST);
+    return b ? readU64(b, 0) : 0;
+  }
+
+  oldestVersion(): number {
+    const b = this.meta.getBinaryFast(META_OLDEST);
+    return b ? readU64(b, 0) : 0;
+  }
+
+  root(version?: number): Hex {
+    const v = version ?? this.latestVersion();
+    this.checkVersion(v);
+    return toHex(slotHash(this.rootRef(v)));
+  }
+
+  get(key: Bytes, version?: number): Bytes | undefined {
+    checkKey(key);
+    const latest = this.latestVersion();
+    const v = version ?? latest;
+    this.checkVersion(v);
+    return this.readAt(key, v, latest);
+  }
+
+  getWithProof(key: Bytes, version: number): { value: Bytes | undefined; proof: StateProof } {
+    checkKey(key);
+    this.checkVersion(version);
+    const keyHash = sha256Buf(key);
+    const r = walkPath(this, this.rootRef(version), keyHash, true);
+    const value = r.leaf !== null && r.leaf.keyHash.equals(keyHash) ? this.readValue(r.leaf.ver, keyHash, key) : undefined;
+    const proof: StateProof = {
+      siblings: r.siblings.map((s) => toHex(s)),
+      leaf: r.leaf === null ? null : { keyHash: toHex(r.leaf.keyHash), valueHash: toHex(r.leaf.valueHash) },
+    };
+    return { value, proof };
+  }
+
+  /** A copy-on-write working set on top of the latest committed version. */
+  working(): WorkingState {
+    const base = this.latestVersion();
+    return new Working(this, base, this.rootRef(base));
+  }
+
+  /**
+   * Persists `ws` as `version` (= latestVersion() + 1) with synchronous puts only, so it can run
+   * inside the caller's env.transactionSync / env.transaction next to the block's own writes
+   * (outside any transaction it opens one). All checks and hashing happen before the first write,
+   * so a throw leaves nothing behind. Prunes versions past retainVersions in the same transaction.
+   */
+  commitInTxn(ws: WorkingState, version: number): Hex {
+    if (!(ws instanceof Working) || ws.store !== this) {
+      throw stateError('PNT_ERR_STATE_STALE_WORKING', 'working state belongs to another store');
+    }
+    const latest = this.latestVersion();
+    if (ws.baseVersion !== latest) {
+      throw stateError('PNT_ERR_STATE_STALE_WORKING', 'working state is based on a version that is no longer the latest', { base: ws.baseVersion, latest });
+    }
+    if (version !== latest + 1) throw stateError('PNT_ERR_STATE_BAD_VERSION', 'commit version must be latestVersion() + 1', { version, latest });
+    const u = ws.update();
+    const write = (): void => this.write(u, version);
+    if (this.inWriteTxn()) write();
+    else this.env.transactionSync(write);
+    // Safe even if the caller's transaction aborts later: cache hits are checked against the parent's hash.
+    for (const p of u.newPages) if (p.depth <= CACHE_NEW_PAGES_DEPTH) this.cachePut(p.nodeKey().toString('latin1'), p);
+    return toHex(u.rootHash());
+  }
+
+  commit(ws: WorkingState, version: number): Promise<Hex> {
+    return this.env.transaction(() => this.commitInTxn(ws, version));
+  }
+
+  /** PageSource: a stored page, from the cache when its hash matches. */
+  load(version: number, depth: number, path: Uint8Array, hash: Uint8Array): Page {
+    const key = nodeKey(version, depth, path);
+    const ks = key.toString('latin1');
+    const hit = this.cache.get(ks);
+    if (hit !== undefined && hit.hash().equals(hash)) return hit;
+    const rec = this.nodes.getBinaryFast(key);
+    if (rec === undefined) throw stateError('PNT_ERR_STATE_CORRUPT', 'missing tree page', { version, depth });
+    const page = Page.decode(rec, depth, version, path, hash);
+    this.cachePut(ks, page);
+    return page;
+  }
+
+  /** Value of `key` at a retained version `v`. */
+  readAt(key: Uint8Array, v: number, latest = this.latestVersion()): Bytes | undefined {
+    if (v === latest) {
+      const b = this.flat.getBinary(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+      return b === undefined ? undefined : copyOut(b);
+    }
+    this.checkVersion(v);
+    const keyHash = sha256Buf(key);
+    const r = walkPath(this, this.rootRef(v), keyHash, false);
+    return r.leaf !== null && r.leaf.keyHash.equals(keyHash) ? this.readValue(r.leaf.ver, keyHash, key) : undefined;
+  }
+
+  /** Latest committed entries with `prefix`, in key order. */
+  latestEntries(prefix: Uint8Array): Iterable<{ key: Buffer; value: Buffer }> {
+    const start = Buffer.from(prefix);
+    const end = prefixEnd(prefix);
+    return this.flat.getRange(end === undefined ? { start } : { start, end });
+  }
+
+  checkVersion(v: number): void {
+    if (!Number.isSafeInteger(v) || v < 0 || v > this.latestVersion()) throw stateError('PNT_ERR_STATE_VERSION_UNKNOWN', 'no such version', { version: v });
+    const oldest = this.oldestVersion();
+    if (v < oldest) throw stateError('PNT_ERR_STATE_VERSION_PRUNED', 'version was pruned', { version: v, oldest });
+  }
+
+  /** LMDB records in the tree tables (nodes, values, stale lists); for tests and metrics. */
+  recordCounts(): { nodes: number; values: number; stale: number; roots: number } {
+    return { nodes: this.nodes.getCount(), values: this.values.getCount(), stale: this.stale.getCount(), roots: this.roots.getCount() };
+  }
+
+  private rootRef(version: number): SlotRef {
+    const rec = this.roots.getBinaryFast(u64(version));
+    if (rec === undefined) {
+      if (version === 0) return EMPTY_REF;
+      throw stateError('PNT_ERR_STATE_CORRUPT', 'missing root record', { version });
+    }
+    return decodeRoot(rec, version);
+  }
+
+  private readValue(ver: number, keyHash: Buffer, key: Uint8Array): Bytes {
+    const rec = this.values.getBinary(valueKey(ver, keyHash));
+    if (rec === undefined || rec.length < 2) throw stateError('PNT_ERR_STATE_CORRUPT', 'missing value record', { version: ver });
+    const keyLen = rec.readUInt16BE(0);
+    if (keyLen !== key.length || !rec.subarray(2, 2 + keyLen).equals(key)) throw stateError('PNT_ERR_STATE_CORRUPT', 'value record is for another key', { version: ver });
+    return copyOut(rec.subarray(2 + keyLen));
+  }
+
+  private inWriteTxn(): boolean {
+    try {
+      this.env.getWriteTxnId();
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private write(u: TreeUpdate, version: number): void {
+    for (const p of u.newPages) this.nodes.putSync(p.nodeKey(), p.encode());
+    for (const op of u.sets) {
+      this.values.putSync(valueKey(version, op.keyHash), encodeValueRecord(op.key, op.value!));
+      this.flat.putSync(op.key, op.value!);
+    }
+    for (const op of u.deletes) this.flat.removeSync(op.key);
+    if (u.staleNodes.length > 0 || u.staleValues.length > 0) this.stale.putSync(u64(version), encodeStale(u.staleNodes, u.staleValues));
+    this.roots.putSync(u64(version), encodeRoot(u.root));
+    this.meta.putSync(META_LATEST, u64(version));
+    this.prune(version);
+  }
+
+  /** Deletes what only versions older than the retention window can reach. */
+  private prune(latest: number): void {
+    if (this.retainVersions === 0) return;
+    const oldest = this.oldestVersion();
+    const target = latest - this.retainVersions + 1;
+    if (target <= oldest) return;
+    // Anything listed under s is reachable only from versions < s, all of which are now below target.
+    const staleKeys = Array.from(this.stale.getKeys({ end: u64(target), inclusiveEnd: true }), (k) => Buffer.from(k));
+    for (const k of staleKeys) {
+      const rec = this.stale.getBinary(k)!;
+      for (let off = 0; off < rec.length; ) {
+        const tag = rec[off];
+        const len = rec[off + 1];
+        const key = rec.subarray(off + 2, off + 2 + len);
+        if (tag === STALE_NODE) this.nodes.removeSync(key);
+        else this.values.removeSync(key);
+        off += 2 + len;
+      }
+      this.stale.removeSync(k);
+    }
+    const rootKeys = Array.from(this.roots.getKeys({ end: u64(target) }), (k) => Buffer.from(k));
+    for (const k of rootKeys) this.roots.removeSync(k);
+    this.meta.putSync(META_OLDEST, u64(target));
+  }
+
+  private cachePut(key: string, page: Page): void {
+    if (this.cachePages <= 0) return;
+    this.cache.delete(key);
+    this.cache.set(key, page);
+    if (this.cache.size > this.cachePages) this.cache.delete(this.cache.keys().next().value!);
+  }
+}
+
+class Working implements WorkingState {
+  private readonly pending = new Map<string, Op>();
+  private memo: TreeUpdate | null = null;
+
+  constructor(
+    readonly store: StateStore,
+    readonly baseVersion: number,
+    private readonly baseRoot: SlotRef,
+  ) {}
+
+  get(key: Bytes): Bytes | undefined {
+    checkKey(key);
+    const op = this.pending.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+    if (op !== undefined) return op.value === undefined ? undefined : copyOut(op.value);
+    return this.store.readAt(key, this.baseVersion);
+  }
+
+  set(key: Bytes, value: Bytes): void {
+    checkKey(key);
+    checkValue(value);
+    this.put(Buffer.from(key), Buffer.from(value));
+  }
+
+  delete(key: Bytes): void {
+    checkKey(key);
+    this.put(Buffer.from(key), undefined);
+  }
+
+  root(): Hex {
+    return toHex(this.update().rootHash());
+  }
+
+  *entries(prefix: Bytes): Iterable<[Bytes, Bytes]> {
+    if (!(prefix instanceof Uint8Array)) throw stateError('PNT_ERR_STATE_KEY_INVALID', 'prefix must be a Uint8Array');
+    const latest = this.store.latestVersion();
+    if (this.baseVersion !== latest) {
+      throw stateError('PNT_ERR_STATE_STALE_WORKING', 'prefix scans need a working state on the latest version', { base: this.baseVersion, latest });
+    }
+    const mine: Op[] = [];
+    for (const op of this.pending.values()) if (hasPrefix(op.key, prefix)) mine.push(op);
+    mine.sort((a, b) => Buffer.compare(a.key, b.key));
+    let i = 0;
+    for (const { key, value } of this.store.latestEntries(prefix)) {
+      while (i < mine.length && Buffer.compare(mine[i].key, key) < 0) {
+        const op = mine[i++];
+        if (op.value !== undefined) yield [copyOut(op.key), copyOut(op.value)];
+      }
+      if (i < mine.length && mine[i].key.equals(key)) {
+        const op = mine[i++];
+        if (op.value !== undefined) yield [copyOut(op.key), copyOut(op.value)];
+        continue;
+      }
+      yield [key, value]; // lmdb gives each range entry its own buffers
+    }
+    for (; i < mine.length; i++) {
+      const op = mine[i];
+      if (op.value !== undefined) yield [copyOut(op.key), copyOut(op.value)];
+    }
+  }
+
+  /** The tree update for all pending writes, computed once per batch of writes. */
+  update(): TreeUpdate {
+    if (this.memo !== null) return this.memo;
+    this.store.checkVersion(this.baseVersion);
+    const ops = Array.from(this.pending.values());
+    for (const op of ops) if (op.value !== undefined && op.valueHash === null) op.valueHash = sha256Buf(op.value);
+    ops.sort(compareOps);
+    this.memo = new TreeUpdate(this.store, this.baseVersion + 1).run(this.baseRoot, ops);
+    return this.memo;
+  }
+
+  private put(key: Buffer, value: Buffer | undefined): void {
+    const keyHash = sha256Buf(key);
+    this.pending.set(key.toString('latin1'), { key, value, keyHash, k0: keyHash.readUInt32BE(0), valueHash: null });
+    this.memo = null;
+  }
+}
