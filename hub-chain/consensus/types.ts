@@ -111,4 +111,45 @@ export interface ConsensusEvents {
   onCommit?(block: Block, commit: Commit): void;
   onEvidence?(e: Evidence): void;
   onStep?(height: number, round: number, step: Step): void;
+  /**
+   * The engine stopped because it cannot continue safely (commitBlock or the lock store failed).
+   * The node should exit and be restarted; the durable stores make that safe.
+   */
+  onHalt?(error: unknown): void;
+}
+
+/**
+ * What the engine must remember across a crash for one height (the consensus WAL): its round and
+ * its lock. Written before any vote that depends on it is signed, so a validator restarted after
+ * kill -9 cannot prevote against a lock it held. Blocks are kept apart, by hash, so the WAL stays
+ * a few hundred bytes.
+ */
+export interface ConsensusLockState {
+  height: number;
+  round: number;
+  lockedRound: number;
+  /** Header hash of the locked block, or null (the lock rule compares hashes only). */
+  lockedBlockHash: Hex | null;
+  validRound: number;
+  /** Header hash of the valid block (re-proposed when this node proposes), or null. */
+  validBlockHash: Hex | null;
+}
+
+/** Durable storage of the engine's lock state. Every method resolves only once the data is durable. */
+export interface ConsensusStateStore {
+  /** The last saved state, or null on a fresh node. */
+  load(): Promise<ConsensusLockState | null>;
+  /** Replaces the state. Blocks it references must have been put first; others may be pruned. */
+  save(state: ConsensusLockState): Promise<void>;
+  /** Stores a block under its header hash (idempotent). */
+  putBlock(block: Block): Promise<void>;
+  getBlock(hash: Hex): Promise<Block | null>;
+}
+
+/** The pino subset the consensus code logs through (pino child loggers satisfy it). */
+export interface ConsensusLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
 }
