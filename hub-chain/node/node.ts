@@ -6,13 +6,14 @@ import { mkdirSync } from 'node:fs';
 import { open as openLmdb, type RootDatabase } from 'lmdb';
 import pino, { type Logger } from 'pino';
 import { ConsensusEngine } from '../consensus/engine.ts';
-import { FilePrivValidator, FileConsensusStateStore } from '../consensus/priv-validator.ts';
+import { FilePrivValidator } from '../consensus/priv-validator.ts';
+import { FileConsensusStateStore } from '../consensus/state-store.ts';
 import type { Clock, ConsensusMessage } from '../consensus/types.ts';
 import { type Hex, toHex } from '../crypto/bytes.ts';
 import { addressFromPublicKey, validatorPublicKey } from '../crypto/secp256k1.ts';
 import { Mempool } from '../app/mempool.ts';
 import { type DecodedTx, decodeTx } from '../app/tx.ts';
-import { blockFromJSON, blockToJSON } from '../types/block.ts';
+import { blockFromJSON, blockToJSON, type Evidence } from '../types/block.ts';
 import { headerHash } from '../types/header.ts';
 import { Chain, type CommittedInfo } from './chain.ts';
 import { type Home, loadHome, paths } from './config.ts';
@@ -48,7 +49,7 @@ export class HubNode {
   private syncing = false;
   private lastProgressAt = Date.now();
   private stopped = false;
-  private readonly privValidator: FilePrivValidator | undefined;
+  private privValidator: FilePrivValidator | undefined;
   private readonly consensusStore: FileConsensusStateStore;
 
   constructor(readonly home: Home, opts: { logger?: Logger } = {}) {
@@ -62,9 +63,8 @@ export class HubNode {
     this.chain = chain = new Chain(this.env, home.genesis, this.mempool, { retainVersions: cfg.storage.retainVersions });
     if (home.validatorKey) {
       this.address = addressFromPublicKey(validatorPublicKey(home.validatorKey));
-      this.privValidator = new FilePrivValidator(home.validatorKey, p.privValidatorState);
     }
-    this.consensusStore = new FileConsensusStateStore(`${p.data}/consensus_state.json`);
+    this.consensusStore = new FileConsensusStateStore(`${p.data}/consensus`);
     this.p2p = new P2P(
       { host: cfg.p2p.host, port: cfg.p2p.port, peers: cfg.p2p.peers, nodeId: this.address ?? toHex(new Uint8Array(20)), chainId: home.genesis.chainId, maxMessageBytes: cfg.p2p.maxMessageBytes },
       this.log.child({ mod: 'p2p' }),
@@ -82,6 +82,7 @@ export class HubNode {
   }
 
   async start(): Promise<void> {
+    if (this.home.validatorKey) this.privValidator = await FilePrivValidator.open({ secretKey: this.home.validatorKey, statePath: paths(this.home.dir).privValidatorState });
     this.p2p.on('message', (m, reply, from) => this.onPeerMessage(m, reply, from));
     await this.p2p.start();
     this.rpc = await startRpc(this, this.log.child({ mod: 'rpc' }));
@@ -143,7 +144,7 @@ export class HubNode {
       store: this.consensusStore,
       logger: this.log.child({ mod: 'consensus' }),
       events: {
-        onEvidence: (e) => this.log.warn({ validator: e.voteA.validator, height: e.voteA.height }, 'double-sign evidence recorded'),
+        onEvidence: (e: Evidence) => this.log.warn({ validator: e.voteA.validator, height: e.voteA.height }, 'double-sign evidence recorded'),
       },
     });
     this.engine = engine;
