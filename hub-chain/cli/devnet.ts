@@ -30,7 +30,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   say(`Pontis devnet: ${o.validators} validators, chain ${loadHome(homes[0]).genesis.chainId}, homes in ${root}`);
   const children: ChildProcess[] = homes.map((home, i) => {
     const log = createWriteStream(join(home, 'node.log'));
-    const child = spawn(process.execPath, [BIN, 'node', 'start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'node', 'start', '--home', home, '--exit-with-parent'], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
     child.on('exit', (code, sig) => {
@@ -62,8 +62,9 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     say('devnet stopped');
     process.exit(code);
   };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
+  // `on`, not `once`: a second Ctrl-C must not kill us before the validators are down.
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
 
   const client = new HubClient(rpcUrls[0]);
   try {

@@ -44,15 +44,25 @@ node
   .command('start')
   .description('start a node from its home directory (Ctrl-C stops it cleanly)')
   .requiredOption('--home <dir>', 'node home directory')
+  .option('--exit-with-parent', 'stop when the parent process goes away (used by devnet and tests)')
   .action(async (o) => {
     const n = HubNode.fromHome(o.home);
     await n.start();
+    let stopping = false;
     const stop = async () => {
+      if (stopping) return;
+      stopping = true;
       await n.stop();
       process.exit(0);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+    if (o.exitWithParent) {
+      const parent = process.ppid;
+      setInterval(() => {
+        if (process.ppid !== parent) void stop();
+      }, 500).unref();
+    }
   });
 
 program

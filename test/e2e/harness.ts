@@ -53,7 +53,7 @@ export class Testnet {
 
   start(i: number): void {
     const log = createWriteStream(join(this.homes[i], 'node.log'), { flags: 'a' });
-    const p = spawn(process.execPath, [BIN, 'node', 'start', '--home', this.homes[i]], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [BIN, 'node', 'start', '--home', this.homes[i], '--exit-with-parent'], { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout!.pipe(log);
     p.stderr!.pipe(log);
     this.procs[i] = p;
