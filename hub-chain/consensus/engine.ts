@@ -82,9 +82,6 @@ class HeightState {
   readonly candidates = new Map<Hex, Block[]>();
   readonly prevotes = new Map<number, VoteSet>();
   readonly precommits = new Map<number, VoteSet>();
-  /** Second votes of equivocators, kept to gossip so every node can see the equivocation. */
-  readonly conflicting: Vote[] = [];
-  readonly equivocations = new Set<string>();
   /** Highest round each validator has sent anything in (drives the f+1 round skip). */
   readonly maxRound = new Map<Hex, number>();
   /** Verified messages of rounds beyond the window: only each validator's highest round is kept. */
@@ -223,7 +220,6 @@ export class ConsensusEngine {
       if (p) out.push({ kind: 'proposal', proposal: p });
     }
     for (const sets of [hs.prevotes, hs.precommits]) for (const set of sets.values()) for (const vote of set.votes()) out.push({ kind: 'vote', vote });
-    for (const vote of hs.conflicting) out.push({ kind: 'vote', vote });
     return out;
   }
 
@@ -541,7 +537,7 @@ export class ConsensusEngine {
     if (cand) {
       const block = await this.validBlockFor(cand.commit.blockHash);
       if (block) {
-        await this.decide(block, cand.commit);
+        await this.decide(block, cand.commit, true);
         return true;
       }
       this.log?.error({ height: this.h, blockHash: cand.commit.blockHash }, 'a block with a valid commit failed validation here');
@@ -560,7 +556,8 @@ export class ConsensusEngine {
     return false;
   }
 
-  private async decide(block: Block, commit: Commit): Promise<void> {
+  /** `caughtUp`: the decision came as a decided message, so the network has moved on and the commit pause only delays catching up. */
+  private async decide(block: Block, commit: Commit, caughtUp = false): Promise<void> {
     const hs = this.hs!;
     hs.decision = { block, commit };
     this.cancelTimers();
@@ -576,7 +573,7 @@ export class ConsensusEngine {
     this.lastDecided = { block, commit };
     this.log?.info({ height: this.h, round: commit.round, blockHash: commit.blockHash, txs: block.txs.length }, 'committed block');
     this.emit(() => this.events.onCommit?.(block, commit));
-    this.scheduleInput(this.timeouts.commitMs, { kind: 'next-height', fromHeight: this.h, valset: next, commit, blockTime: block.header.time });
+    this.scheduleInput(caughtUp ? 0 : this.timeouts.commitMs, { kind: 'next-height', fromHeight: this.h, valset: next, commit, blockTime: block.header.time });
   }
 
   private halt(e: unknown, why: string): void {
@@ -601,11 +598,8 @@ export class ConsensusEngine {
       return;
     }
     if (this.stopped) return;
-    const set = this.hs!.votes(type, this.r);
-    if (!set.get(me.address)) {
-      set.add({ ...vote, validator: me.address }, me.power);
-      this.noteRound(me.address, this.r);
-    }
+    this.hs!.votes(type, this.r).add({ ...vote, validator: me.address }, me.power);
+    this.noteRound(me.address, this.r);
     this.transport.broadcast({ kind: 'vote', vote });
   }
 
@@ -684,23 +678,16 @@ export class ConsensusEngine {
       return true;
     }
     const set = hs.votes(vote.type, vote.round);
-    const first = set.get(val.address);
-    if (first && first.blockHash === vote.blockHash) return false;
-    if (first && hs.equivocations.has(`${val.address}/${vote.round}/${vote.type}`)) return false;
+    // Cheap checks first: gossip repeats every vote, and a signature check costs a millisecond.
+    if (set.has(val.address, vote.blockHash) || set.isFull(val.address)) return false;
     if (!this.sigs.vote(this.chainId, vote)) return false;
-    if (first) {
-      this.recordEquivocation(first, vote);
-      return false;
-    }
-    set.add(vote, val.power);
+    const result = set.add(vote, val.power);
+    if (result === 'conflict') this.recordEquivocation(set.first(val.address)!, vote);
     this.noteRound(val.address, vote.round);
-    return true;
+    return result === 'added' || result === 'conflict';
   }
 
   private recordEquivocation(first: Vote, second: Vote): void {
-    const hs = this.hs!;
-    hs.equivocations.add(`${first.validator}/${first.round}/${first.type}`);
-    hs.conflicting.push(second);
     const e = duplicateVoteEvidence(first, second);
     const key = evidenceKey(e);
     if (this.committedEvidence.has(key) || this.pending.has(key)) return;

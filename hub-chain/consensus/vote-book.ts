@@ -8,21 +8,52 @@ import type { CommitSignature, Vote } from '../types/vote.ts';
 import { proposalDigest, verifyVoteSignature } from '../types/vote.ts';
 import type { Proposal } from './types.ts';
 
-/** The votes of one type in one round. Only a validator's first vote counts (equivocations do not add power). */
+/** Distinct block hashes kept per validator in one (round, type): its first vote plus conflicting ones. */
+export const MAX_VOTES_PER_VALIDATOR = 3;
+
+export type AddResult = 'added' | 'conflict' | 'duplicate' | 'full';
+
+/**
+ * The votes of one type in one round.
+ *
+ * The round's total (the paper's "2f+1 of any value") counts each validator once, by its first
+ * vote. The tally of a block hash counts every validator that signed that hash, an equivocator's
+ * later votes included: the paper counts messages per value, and quorum intersection keeps it
+ * safe (two > 2/3 sets for different values share > 1/3, so an honest validator would have
+ * signed both). Counting only first votes per value would let one equivocator hide a polka from
+ * half of the honest nodes for ever: those locked on it could then never be joined by the rest.
+ */
 export class VoteSet {
-  private readonly byValidator = new Map<Hex, Vote>();
+  private readonly byValidator = new Map<Hex, Vote[]>();
   private readonly powerByHash = new Map<Hex, number>();
   private totalPower = 0;
 
-  get(validator: Hex): Vote | undefined {
-    return this.byValidator.get(validator);
+  /** The validator's first vote. */
+  first(validator: Hex): Vote | undefined {
+    return this.byValidator.get(validator)?.[0];
   }
 
-  /** Adds the first vote of `vote.validator`; the caller has checked it is not already present. */
-  add(vote: Vote, power: number): void {
-    this.byValidator.set(vote.validator, vote);
+  has(validator: Hex, blockHash: Hex): boolean {
+    return this.byValidator.get(validator)?.some((v) => v.blockHash === blockHash) ?? false;
+  }
+
+  isFull(validator: Hex): boolean {
+    return (this.byValidator.get(validator)?.length ?? 0) >= MAX_VOTES_PER_VALIDATOR;
+  }
+
+  /** Adds a verified vote; `conflict` means the validator had voted for another hash (equivocation). */
+  add(vote: Vote, power: number): AddResult {
+    const mine = this.byValidator.get(vote.validator);
+    if (mine?.some((v) => v.blockHash === vote.blockHash)) return 'duplicate';
+    if (mine && mine.length >= MAX_VOTES_PER_VALIDATOR) return 'full';
     this.powerByHash.set(vote.blockHash, (this.powerByHash.get(vote.blockHash) ?? 0) + power);
+    if (mine) {
+      mine.push(vote);
+      return 'conflict';
+    }
+    this.byValidator.set(vote.validator, [vote]);
     this.totalPower += power;
+    return 'added';
   }
 
   get total(): number {
@@ -37,16 +68,17 @@ export class VoteSet {
     return this.powerByHash.entries();
   }
 
-  votes(): IterableIterator<Vote> {
-    return this.byValidator.values();
+  /** Every vote held, conflicting ones included (what gossip re-sends). */
+  *votes(): IterableIterator<Vote> {
+    for (const list of this.byValidator.values()) yield* list;
   }
 
   /** Signatures of the votes for `blockHash`, in the order given (canonical validator order). */
   signaturesFor(blockHash: Hex, order: readonly { address: Hex }[]): CommitSignature[] {
     const out: CommitSignature[] = [];
     for (const { address } of order) {
-      const v = this.byValidator.get(address);
-      if (v && v.blockHash === blockHash) out.push({ validator: v.validator, signature: v.signature });
+      const v = this.byValidator.get(address)?.find((x) => x.blockHash === blockHash);
+      if (v) out.push({ validator: v.validator, signature: v.signature });
     }
     return out;
   }

@@ -102,6 +102,11 @@ export class Simulation {
   readonly valset: ValidatorSet;
   readonly sigs = new SignatureCache();
   net: NetConfig;
+  /**
+   * Scripted adversarial network (checked at delivery, per message): false drops it. `msg` is
+   * null for a block-sync status request.
+   */
+  filter: ((from: number, to: number, msg: ConsensusMessage | null) => boolean) | null = null;
   events = 0;
   private groups: number[][] | null = null;
   private readonly timeouts: TimeoutConfig;
@@ -173,6 +178,8 @@ export class Simulation {
       logger: this.opts.logger?.(i),
       events: {
         onEvidence: (e) => n.evidence.push(e),
+        // Ask for the next decided block at once: a node catching up moves one height per round trip.
+        onCommit: () => this.requestNext(n),
         onHalt: (e) => this.fail(`node ${i} halted: ${String(e)}`),
       },
     });
@@ -266,24 +273,26 @@ export class Simulation {
     const n = this.nodes[to];
     if (n.crashed || !n.engine || !this.connected(from, to)) return;
     if (packet.kind === 'status') {
+      if (this.filter && !this.filter(from, to, null)) return;
       // Block sync in miniature: a peer behind gets the decided block it is missing.
       const b = n.executor.blocks[packet.height - 1];
       if (b) this.send(to, from, { kind: 'consensus', msgs: [{ kind: 'decided', block: b.block, commit: b.commit }] });
       return;
     }
     // Each node gets its own copy, as it would after decoding from the wire.
-    for (const m of packet.msgs) n.engine.receive(structuredClone(m));
+    for (const m of packet.msgs) if (!this.filter || this.filter(from, to, m)) n.engine.receive(structuredClone(m));
+  }
+
+  private requestNext(n: SimNode): void {
+    for (const p of this.nodes) if (p !== n) this.send(n.index, p.index, { kind: 'status', height: n.height + 1 });
   }
 
   private scheduleGossip(n: SimNode, delay: number): void {
     this.queue.push(this.now + delay, () => {
       if (!n.crashed && n.engine) {
         const msgs = n.engine.gossipState();
-        for (const p of this.nodes) {
-          if (p === n) continue;
-          if (msgs.length > 0) this.send(n.index, p.index, { kind: 'consensus', msgs });
-          this.send(n.index, p.index, { kind: 'status', height: n.height + 1 });
-        }
+        for (const p of this.nodes) if (p !== n && msgs.length > 0) this.send(n.index, p.index, { kind: 'consensus', msgs });
+        this.requestNext(n);
       }
       this.scheduleGossip(n, this.gossipMs);
     });
@@ -311,6 +320,11 @@ export class Simulation {
         return out;
       },
     };
+  }
+
+  /** What honest node `i` signed as its proposal at (height, round): `${polRound}/${blockHash}`. */
+  signedProposal(i: number, height: number, round: number): string | undefined {
+    return this.signed.get(`${i}/proposal/${height}/${round}`);
   }
 
   private fail(why: string): void {
