@@ -8,7 +8,9 @@ const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-f]{${bytes 
 
 export const paramsSchema = z.strictObject({
   maxBlockTxs: z.number().int().min(1).max(100_000).default(10_000),
-  maxBlockBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(16 * 1024 * 1024),
+  maxBlockBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Work units per block (see txGas): one per transaction plus one per state entry written. */
+  maxBlockGas: z.number().int().min(1).default(20_000),
   /** How far ahead of a validator's clock a block time may be. */
   maxClockDriftMs: z.number().int().min(0).max(600_000).default(10_000),
   votingPeriodBlocks: z.number().int().min(1).default(10_000),

@@ -4,7 +4,7 @@
  * keeping each sender's nonces contiguous, so a block never holds a nonce gap.
  */
 import type { Hex } from '../crypto/bytes.ts';
-import { type DecodedTx, TxError, verifyTxSignature } from './tx.ts';
+import { type DecodedTx, TxError, txGas, verifyTxSignature } from './tx.ts';
 
 export interface MempoolConfig {
   maxTxs: number;
@@ -37,6 +37,9 @@ export class Mempool {
   }
   has(hash: Hex): boolean {
     return this.txs.has(hash);
+  }
+  get(hash: Hex): DecodedTx | undefined {
+    return this.txs.get(hash);
   }
 
   /** Checks and admits a transaction; throws TxError with a stable code when it is refused. */
@@ -72,10 +75,11 @@ export class Mempool {
   }
 
   /** Up to `maxTxs` / `maxBytes` transactions, arrival order, each sender's nonces contiguous from its account nonce. */
-  reap(maxTxs: number, maxBytes: number): DecodedTx[] {
+  reap(maxTxs: number, maxBytes: number, maxGas = Infinity): DecodedTx[] {
     const next = new Map<Hex, number>();
     const out: DecodedTx[] = [];
     let bytes = 0;
+    let gas = 0;
     let pending = [...this.txs.values()];
     // A later pass picks up transactions that arrived before a lower nonce of the same sender.
     for (let pass = 0; pass < 4 && pending.length > 0; pass++) {
@@ -87,9 +91,11 @@ export class Mempool {
           if (d.tx.body.nonce > want) skipped.push(d);
           continue;
         }
-        if (bytes + d.bytes.length > maxBytes) return out;
+        const g = txGas(d);
+        if (bytes + d.bytes.length > maxBytes || gas + g > maxGas) return out;
         out.push(d);
         bytes += d.bytes.length;
+        gas += g;
         next.set(d.sender, want + 1);
       }
       if (skipped.length === pending.length) break;

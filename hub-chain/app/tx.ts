@@ -100,3 +100,13 @@ export function decodeTxObject(obj: unknown, original?: Bytes): DecodedTx {
 export function verifyTxSignature(d: DecodedTx): boolean {
   return verifyMessage(txSignBytes(d.tx.body), fromHex(d.tx.signature), fromHex(d.tx.publicKey));
 }
+
+/**
+ * Work units of a transaction, bounded per block so that every validator can execute a block
+ * well within the consensus timeouts: one per transaction plus one per state entry it writes.
+ */
+export function txGas(d: DecodedTx): number {
+  let g = 1;
+  for (const m of d.tx.body.msgs) g += m.type === 'records/put' ? m.entries.length : m.type === 'records/delete' ? m.keys.length : 1;
+  return g;
+}

@@ -3,3 +3,4 @@ export * from './errors.ts';
 export * from './verifier.ts';
 export * from './client.ts';
 export * from './misbehaviour.ts';
+export * from './proofs.ts';

@@ -4,6 +4,7 @@
  * written in one LMDB transaction, so a crash leaves either all of height H or none of it.
  */
 import type { Database, RootDatabase } from 'lmdb';
+import type { Logger } from 'pino';
 import { PontisError } from '../errors.ts';
 import { type Hex, ZERO_HASH } from '../crypto/bytes.ts';
 import type { BlockExecutor, ProposeContext, ValidateContext } from '../consensus/types.ts';
@@ -11,7 +12,7 @@ import { HubApp, type BlockExecution, type TxResult } from '../app/app.ts';
 import type { Genesis } from '../app/genesis.ts';
 import { genesisValidatorSet } from '../app/genesis.ts';
 import { Mempool } from '../app/mempool.ts';
-import { type DecodedTx, decodeTx } from '../app/tx.ts';
+import { type DecodedTx, decodeTx, txGas, txHash } from '../app/tx.ts';
 import { StateStore, type WorkingState } from '../state/store.ts';
 import { type Block, type Evidence, evidenceHash, txRoot } from '../types/block.ts';
 import { type Header, headerHash } from '../types/header.ts';
@@ -51,13 +52,15 @@ export class Chain implements BlockExecutor {
   private readonly executed = new Map<Hex, Executed>();
   private readonly listeners: ((c: CommittedInfo) => void)[] = [];
   private latest: Header | undefined;
+  private readonly log: Logger | undefined;
 
   constructor(
     readonly env: RootDatabase,
     readonly genesis: Genesis,
     readonly mempool: Mempool,
-    opts: { retainVersions?: number } = {},
+    opts: { retainVersions?: number; logger?: Logger } = {},
   ) {
+    this.log = opts.logger;
     this.app = new HubApp(genesis);
     this.state = StateStore.open(env, { retainVersions: opts.retainVersions ?? 0 });
     this.blocks = env.openDB({ name: 'blocks', keyEncoding: 'uint32' });
@@ -115,23 +118,27 @@ export class Chain implements BlockExecutor {
   // ---- BlockExecutor ----
 
   async createBlock(ctx: ProposeContext): Promise<Block> {
+    const t0 = performance.now();
     this.requireNext(ctx.height);
     const p = this.genesis.params;
-    const candidates = this.mempool.reap(p.maxBlockTxs, p.maxBlockBytes);
+    const candidates = this.mempool.reap(p.maxBlockTxs, p.maxBlockBytes, p.maxBlockGas);
     const ws = this.state.working();
     const evidence = ctx.evidence.filter((e) => this.evidenceProblem(e, ctx.height) === undefined);
     const execution = this.app.executeBlock(ws, { height: ctx.height, time: ctx.time, proposer: ctx.proposer }, candidates, evidence, true);
     const header = this.makeHeader(ctx.height, ctx.time, ctx.proposer, execution.included.map((d) => d.bytes), evidence, ws.root());
     const block: Block = { header, txs: execution.included.map((d) => d.bytes), evidence, lastCommit: ctx.lastCommit };
     this.executed.set(headerHash(header), { ws, execution });
+    this.log?.debug({ height: ctx.height, round: ctx.round, txs: block.txs.length, ms: Math.round(performance.now() - t0) }, 'built proposal');
     return block;
   }
 
   async validateBlock(block: Block, ctx: ValidateContext): Promise<void> {
     const hash = headerHash(block.header);
     if (this.executed.has(hash)) return;
+    const t0 = performance.now();
     this.checkHeader(block, ctx.now);
     this.executed.set(hash, this.execute(block));
+    this.log?.debug({ height: ctx.height, round: ctx.round, txs: block.txs.length, ms: Math.round(performance.now() - t0) }, 'validated proposal');
   }
 
   async commitBlock(block: Block, commit: Commit): Promise<ValidatorSet> {
@@ -162,12 +169,14 @@ export class Chain implements BlockExecutor {
       const keep = new Set(changed.map((v) => v.address));
       next = next.applyUpdates([...next.validators.filter((v) => !keep.has(v.address)).map((v) => ({ ...v, power: 0 })), ...changed]);
     }
+    const t0 = performance.now();
     this.env.transactionSync(() => {
       this.state.commitInTxn(ex.ws, h);
       this.blocks.put(h, { block, commit, results: ex.execution.results });
       this.valsets.put(h + 1, next.toJSON());
       ex.execution.included.forEach((d, i) => this.txIndex.put(d.hash, [h, i]));
     });
+    this.log?.debug({ height: h, ms: Math.round(performance.now() - t0) }, 'persisted block');
     this.latest = block.header;
     this.executed.clear();
     this.mempool.update(ex.execution.included);
@@ -244,11 +253,15 @@ export class Chain implements BlockExecutor {
 
   private execute(block: Block): Executed {
     const h = block.header;
+    let gas = 0;
     const decoded: DecodedTx[] = block.txs.map((bytes) => {
-      const d = decodeTx(bytes);
+      // most transactions of a proposal already sit decoded in our mempool (same hash, same bytes)
+      const d = this.mempool.get(txHash(bytes)) ?? decodeTx(bytes);
       if (!this.mempool.checkSignature(d)) throw new BlockError('PNT_ERR_BLOCK_TX_SIGNATURE', `transaction ${d.hash} has a bad signature`);
+      gas += txGas(d);
       return d;
     });
+    if (gas > this.genesis.params.maxBlockGas) throw new BlockError('PNT_ERR_BLOCK_GAS', `block uses ${gas} gas, limit ${this.genesis.params.maxBlockGas}`);
     const ws = this.state.working();
     let execution: BlockExecution;
     try {

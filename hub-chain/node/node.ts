@@ -60,7 +60,7 @@ export class HubNode {
     this.env = openLmdb({ path: `${p.data}/chain`, mapSize: 64 * 1024 ** 3 });
     let chain!: Chain;
     this.mempool = new Mempool(cfg.mempool, home.genesis.chainId, (a) => chain.nonceOf(a));
-    this.chain = chain = new Chain(this.env, home.genesis, this.mempool, { retainVersions: cfg.storage.retainVersions });
+    this.chain = chain = new Chain(this.env, home.genesis, this.mempool, { retainVersions: cfg.storage.retainVersions, logger: this.log.child({ mod: 'chain' }) });
     if (home.validatorKey) {
       this.address = addressFromPublicKey(validatorPublicKey(home.validatorKey));
     }

@@ -4,7 +4,8 @@
  *   leaf    = sha256(0x00 || keyHash || valueHash)
  *   inner   = sha256(0x01 || left || right)
  *   empty subtree = 32 zero bytes
- * One-shot crypto.hash is ~1.7x faster than createHash here, and the tree hashes ~10^5 nodes per block.
+ * A block rehashes ~10^5 nodes, so this avoids allocation: one-shot crypto.hash with a binary (latin1)
+ * string digest, written into the caller's buffer, runs ~2x faster here than a Buffer digest.
  */
 import { hash } from 'node:crypto';
 
@@ -15,23 +16,44 @@ const INNER_TAG = 0x01;
 // One scratch buffer is safe: hashing is synchronous and never re-entered.
 const scratch = Buffer.alloc(65);
 
-export function sha256Buf(data: Uint8Array): Buffer {
-  return hash('sha256', data, 'buffer');
+function digestScratchInto(dst: Buffer, dstOff: number): void {
+  dst.write(hash('sha256', scratch, 'binary'), dstOff, 32, 'latin1');
 }
 
-/** Both inputs are 32 bytes; they may be views into larger buffers. */
-export function leafHash(keyHash: Uint8Array, valueHash: Uint8Array): Buffer {
+export function sha256Buf(data: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(32);
+  out.write(hash('sha256', data, 'binary'), 0, 32, 'latin1');
+  return out;
+}
+
+/** Leaf hash of two 32-byte hashes, written to dst at dstOff. */
+export function leafHashInto(keyHash: Uint8Array, valueHash: Uint8Array, dst: Buffer, dstOff: number): void {
   scratch[0] = LEAF_TAG;
   scratch.set(keyHash, 1);
   scratch.set(valueHash, 33);
-  return hash('sha256', scratch, 'buffer');
+  digestScratchInto(dst, dstOff);
 }
 
-export function innerHash(left: Uint8Array, right: Uint8Array): Buffer {
+export function leafHash(keyHash: Uint8Array, valueHash: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(32);
+  leafHashInto(keyHash, valueHash, out, 0);
+  return out;
+}
+
+/** Inner hash of the 32-byte hashes at src[leftOff] and src[rightOff], written to dst at dstOff (may overlap them). */
+export function innerHashAt(src: Uint8Array, leftOff: number, rightOff: number, dst: Buffer, dstOff: number): void {
+  scratch[0] = INNER_TAG;
+  for (let i = 0; i < 32; i++) scratch[1 + i] = src[leftOff + i];
+  for (let i = 0; i < 32; i++) scratch[33 + i] = src[rightOff + i];
+  digestScratchInto(dst, dstOff);
+}
+
+/** Inner hash of `left` and `right` (32 bytes each), written to dst at dstOff (may be either input). */
+export function innerHashInto(left: Uint8Array, right: Uint8Array, dst: Buffer, dstOff: number): void {
   scratch[0] = INNER_TAG;
   scratch.set(left, 1);
   scratch.set(right, 33);
-  return hash('sha256', scratch, 'buffer');
+  digestScratchInto(dst, dstOff);
 }
 
 /** Bit `i` (0 = most significant bit of byte 0) of a 32-byte path. */
@@ -49,10 +71,7 @@ export function sharesPrefix(a: Uint8Array, b: Uint8Array, bits: number): boolea
   return (a[whole] & mask) === (b[whole] & mask);
 }
 
-/** innerHash of two 32-byte hashes read from `src` at offsets, without making views. */
-export function innerHashAt(src: Buffer, leftOff: number, rightOff: number): Buffer {
-  scratch[0] = INNER_TAG;
-  src.copy(scratch, 1, leftOff, leftOff + 32);
-  src.copy(scratch, 33, rightOff, rightOff + 32);
-  return hash('sha256', scratch, 'buffer');
+/** Copies 32 bytes; a loop beats Buffer#copy for blocks this small. */
+export function copy32(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number): void {
+  for (let i = 0; i < 32; i++) dst[dstOff + i] = src[srcOff + i];
 }

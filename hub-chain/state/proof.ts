@@ -12,7 +12,7 @@
  */
 import { type Bytes, type Hex, isHex, ZERO_HASH } from '../crypto/bytes.ts';
 import { ProofError } from './errors.ts';
-import { EMPTY_HASH, innerHash, leafHash, pathBit, sha256Buf, sharesPrefix } from './hashing.ts';
+import { EMPTY_HASH, innerHashInto, leafHash, pathBit, sha256Buf, sharesPrefix } from './hashing.ts';
 
 export const MAX_PROOF_DEPTH = 256;
 export const EMPTY_ROOT: Hex = ZERO_HASH;
@@ -68,9 +68,10 @@ function rootBytes(root: unknown): Buffer {
 
 /** Hashes from the terminal up to the root, turning at each depth by the bits of `path`. */
 function foldToRoot(path: Uint8Array, p: ParsedProof): Buffer {
-  let node = p.leaf ? leafHash(p.leaf.keyHash, p.leaf.valueHash) : EMPTY_HASH;
+  const node = p.leaf ? leafHash(p.leaf.keyHash, p.leaf.valueHash) : Buffer.from(EMPTY_HASH);
   for (let i = p.siblings.length - 1; i >= 0; i--) {
-    node = pathBit(path, i) === 1 ? innerHash(p.siblings[i], node) : innerHash(node, p.siblings[i]);
+    if (pathBit(path, i) === 1) innerHashInto(p.siblings[i], node, node, 0);
+    else innerHashInto(node, p.siblings[i], node, 0);
   }
   return node;
 }

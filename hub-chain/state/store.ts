@@ -24,7 +24,7 @@ import { compareOps, type Op, type PageSource, slotHash, TreeUpdate, valueKey, w
 export interface StateStoreOptions {
   /** How many versions stay queryable (the latest included); 0 = keep all. */
   retainVersions?: number;
-  /** Decoded pages kept in memory (upper pages are hot in every block). Default 16384 (~40 MB). */
+  /** Decoded pages below the top 4 page levels kept in memory (~2.3 KB each); the top levels (<= 4369 pages per version) are always cached. Default 8192. */
   cachePages?: number;
 }
 
@@ -44,10 +44,12 @@ type Db = Database<Buffer, Buffer>;
 
 const META_LATEST = Buffer.from('latest');
 const META_OLDEST = Buffer.from('oldest');
+const APPEND = { append: true };
 const STALE_NODE = 0;
 const STALE_VALUE = 1;
-/** New pages this shallow go to the cache at commit: the top 4 page levels (<= 4369 pages) are in every block's paths. */
-const CACHE_NEW_PAGES_DEPTH = 12;
+/** Pages this shallow (the top 4 page levels, <= 4369 pages per version) are on most paths of every block: cached apart, and filled at commit. */
+const UPPER_DEPTH = 12;
+const UPPER_CACHE_PAGES = 10_000;
 
 function stateError(code: string, message: string, details?: Record<string, unknown>): StateError {
   return new StateError(code, message, { details });
@@ -148,7 +150,8 @@ function hasPrefix(key: Buffer, prefix: Uint8Array): boolean {
 }
 
 export class StateStore implements PageSource {
-  private readonly cache = new Map<string, Page>();
+  private readonly upperCache = new PageCache(UPPER_CACHE_PAGES);
+  private readonly lowerCache: PageCache;
 
   private constructor(
     private readonly env: RootDatabase,
@@ -159,8 +162,10 @@ export class StateStore implements PageSource {
     private readonly stale: Db,
     private readonly meta: Db,
     private readonly retainVersions: number,
-    private readonly cachePages: number,
-  ) {}
+    cachePages: number,
+  ) {
+    this.lowerCache = new PageCache(cachePages);
+  }
 
   /** Opens (or creates) the tree in named sub-databases of an existing LMDB env (it needs 6 of the env's maxDbs). */
   static open(env: RootDatabase, opts: StateStoreOptions = {}): StateStore {
@@ -176,7 +181,7 @@ export class StateStore implements PageSource {
       db('state.stale'),
       db('state.meta'),
       retain,
-      opts.cachePages ?? 16384,
+      opts.cachePages ?? 8192,
     );
   }
 
@@ -243,7 +248,7 @@ export class StateStore implements PageSource {
     if (this.inWriteTxn()) write();
     else this.env.transactionSync(write);
     // Safe even if the caller's transaction aborts later: cache hits are checked against the parent's hash.
-    for (const p of u.newPages) if (p.depth <= CACHE_NEW_PAGES_DEPTH) this.cachePut(p.nodeKey().toString('latin1'), p);
+    for (const p of u.newPages) if (p.depth <= UPPER_DEPTH) this.upperCache.set(p.nodeKey().toString('latin1'), p.compact());
     return toHex(u.rootHash());
   }
 
@@ -255,12 +260,13 @@ export class StateStore implements PageSource {
   load(version: number, depth: number, path: Uint8Array, hash: Uint8Array): Page {
     const key = nodeKey(version, depth, path);
     const ks = key.toString('latin1');
-    const hit = this.cache.get(ks);
+    const cache = depth <= UPPER_DEPTH ? this.upperCache : this.lowerCache;
+    const hit = cache.get(ks);
     if (hit !== undefined && hit.hash().equals(hash)) return hit;
     const rec = this.nodes.getBinaryFast(key);
     if (rec === undefined) throw stateError('PNT_ERR_STATE_CORRUPT', 'missing tree page', { version, depth });
     const page = Page.decode(rec, depth, version, path, hash);
-    this.cachePut(ks, page);
+    cache.set(ks, page);
     return page;
   }
 
@@ -321,12 +327,18 @@ export class StateStore implements PageSource {
   }
 
   private write(u: TreeUpdate, version: number): void {
-    for (const p of u.newPages) this.nodes.putSync(p.nodeKey(), p.encode());
-    for (const op of u.sets) {
-      this.values.putSync(valueKey(version, op.keyHash), encodeValueRecord(op.key, op.value!));
-      this.flat.putSync(op.key, op.value!);
+    // Page and value keys start with the new (highest) version, so sorted they can be appended
+    // (MDB_APPEND) instead of searched for; flat keys are sorted for locality.
+    const pageKeys = u.newPages.map((p) => ({ key: p.nodeKey(), page: p }));
+    pageKeys.sort((a, b) => Buffer.compare(a.key, b.key));
+    for (const { key, page } of pageKeys) this.nodes.putSync(key, page.encode(), APPEND);
+    // u.sets is in key-hash order already (the update walks the tree in path order).
+    for (const op of u.sets) this.values.putSync(valueKey(version, op.keyHash), encodeValueRecord(op.key, op.value!), APPEND);
+    const flat: Op[] = u.sets.concat(u.deletes).sort((a, b) => Buffer.compare(a.key, b.key));
+    for (const op of flat) {
+      if (op.value === undefined) this.flat.removeSync(op.key);
+      else this.flat.putSync(op.key, op.value);
     }
-    for (const op of u.deletes) this.flat.removeSync(op.key);
     if (u.staleNodes.length > 0 || u.staleValues.length > 0) this.stale.putSync(u64(version), encodeStale(u.staleNodes, u.staleValues));
     this.roots.putSync(u64(version), encodeRoot(u.root));
     this.meta.putSync(META_LATEST, u64(version));
@@ -341,28 +353,52 @@ export class StateStore implements PageSource {
     if (target <= oldest) return;
     // Anything listed under s is reachable only from versions < s, all of which are now below target.
     const staleKeys = Array.from(this.stale.getKeys({ end: u64(target), inclusiveEnd: true }), (k) => Buffer.from(k));
+    const nodeKeys: Buffer[] = [];
+    const valueKeys: Buffer[] = [];
     for (const k of staleKeys) {
       const rec = this.stale.getBinary(k)!;
       for (let off = 0; off < rec.length; ) {
-        const tag = rec[off];
         const len = rec[off + 1];
-        const key = rec.subarray(off + 2, off + 2 + len);
-        if (tag === STALE_NODE) this.nodes.removeSync(key);
-        else this.values.removeSync(key);
+        (rec[off] === STALE_NODE ? nodeKeys : valueKeys).push(rec.subarray(off + 2, off + 2 + len));
         off += 2 + len;
       }
       this.stale.removeSync(k);
     }
+    // In key order, consecutive removes hit the same LMDB pages.
+    for (const k of nodeKeys.sort(Buffer.compare)) this.nodes.removeSync(k);
+    for (const k of valueKeys.sort(Buffer.compare)) this.values.removeSync(k);
     const rootKeys = Array.from(this.roots.getKeys({ end: u64(target) }), (k) => Buffer.from(k));
     for (const k of rootKeys) this.roots.removeSync(k);
     this.meta.putSync(META_OLDEST, u64(target));
   }
+}
 
-  private cachePut(key: string, page: Page): void {
-    if (this.cachePages <= 0) return;
-    this.cache.delete(key);
-    this.cache.set(key, page);
-    if (this.cache.size > this.cachePages) this.cache.delete(this.cache.keys().next().value!);
+/**
+ * Bounded page cache in two generations: hits in the old one move to the young one, and when the
+ * young one is full the old one is dropped whole. O(1) per operation, unlike evicting a Map's
+ * oldest entry one by one (V8 then rescans the deleted slots on every eviction).
+ */
+class PageCache {
+  private young = new Map<string, Page>();
+  private old = new Map<string, Page>();
+
+  constructor(private readonly capacity: number) {}
+
+  get(key: string): Page | undefined {
+    const y = this.young.get(key);
+    if (y !== undefined) return y;
+    const o = this.old.get(key);
+    if (o !== undefined) this.set(key, o);
+    return o;
+  }
+
+  set(key: string, page: Page): void {
+    if (this.capacity <= 0) return;
+    this.young.set(key, page);
+    if (this.young.size >= this.capacity >> 1) {
+      this.old = this.young;
+      this.young = new Map();
+    }
   }
 }
 

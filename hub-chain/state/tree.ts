@@ -5,7 +5,7 @@
  */
 import { StateError } from './errors.ts';
 import { EMPTY_HASH, pathBit } from './hashing.ts';
-import { EMPTY, EMPTY_REF, INNER, LEAF, type LeafRef, nibbleAt, Page, type SlotRef, writeU64 } from './page.ts';
+import { EMPTY, EMPTY_REF, INNER, LEAF, type LeafRef, nibbleAt, Page, PageSlab, type SlotRef, writeU64 } from './page.ts';
 
 /** Loads a stored page; implementations check it against `hash`. */
 export interface PageSource {
@@ -56,6 +56,7 @@ export class TreeUpdate {
   readonly sets: Op[] = [];
   readonly deletes: Op[] = [];
   root: SlotRef | Page = EMPTY_REF;
+  private readonly slab = new PageSlab();
 
   constructor(
     private readonly src: PageSource,
@@ -113,7 +114,7 @@ export class TreeUpdate {
     if (b === a) return EMPTY_REF;
     if (b - a === 1) return leaves[a];
     if (depth >= 256) throw new StateError('PNT_ERR_STATE_CORRUPT', 'two leaves with one key hash');
-    const p = new Page(depth, this.version, leaves[a].keyHash);
+    const p = new Page(depth, this.version, leaves[a].keyHash, this.slab);
     for (let x = a; x < b; ) {
       const n = nibbleAt(leaves[x].keyHash, depth);
       let y = x + 1;
@@ -135,7 +136,7 @@ export class TreeUpdate {
       while (y < b && nibbleAt(ops[y].keyHash, depth) === n) y++;
       const out = this.applySlot(page.slotRef(n), depth + 4, ops, x, y);
       if (out !== null) {
-        np ??= page.cloneAt(this.version);
+        np ??= page.cloneAt(this.version, this.slab);
         np.setSlot(n, out);
       }
       x = y;
@@ -170,7 +171,7 @@ export function walkPath(src: PageSource, root: SlotRef, keyHash: Uint8Array, wi
       const child = 2 * idx + pathBit(keyHash, page.depth + j);
       if (withSiblings) siblings.push(Buffer.from(page.heapHash(child ^ 1)));
       idx = child;
-      const kind = page.hk[idx];
+      const kind = page.kindAt(idx);
       if (kind === EMPTY) return { siblings, depth: page.depth + j + 1, leaf: null };
       if (kind === LEAF) {
         const s = page.slotRef(page.leafSlotUnder(idx)) as LeafRef;
@@ -178,6 +179,6 @@ export function walkPath(src: PageSource, root: SlotRef, keyHash: Uint8Array, wi
       }
     }
     const n = idx - 16;
-    page = src.load(page.ver[n], page.depth + 4, keyHash, page.heapHash(idx));
+    page = src.load(page.slotVersion(n), page.depth + 4, keyHash, page.heapHash(idx));
   }
 }

@@ -53,7 +53,9 @@ export class Testnet {
 
   start(i: number): void {
     const log = createWriteStream(join(this.homes[i], 'node.log'), { flags: 'a' });
-    const p = spawn(process.execPath, [BIN, 'node', 'start', '--home', this.homes[i], '--exit-with-parent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // PONTIS_NODE_FLAGS passes node flags to validator processes (e.g. --cpu-prof when profiling a benchmark)
+    const flags = process.env.PONTIS_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+    const p = spawn(process.execPath, [...flags, BIN, 'node', 'start', '--home', this.homes[i], '--exit-with-parent'], { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout!.pipe(log);
     p.stderr!.pipe(log);
     this.procs[i] = p;
