@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { MemorySignStateStore } from '../../../hub-chain/consensus/priv-validator.ts';
+import { MemoryConsensusStateStore } from '../../../hub-chain/consensus/state-store.ts';
+import type { ConsensusLockState } from '../../../hub-chain/consensus/types.ts';
+import { ZERO_HASH } from '../../../hub-chain/crypto/bytes.ts';
+import type { Block } from '../../../hub-chain/types/block.ts';
+import { headerHash } from '../../../hub-chain/types/header.ts';
+import { VoteType } from '../../../hub-chain/types/vote.ts';
+import { Harness, type Key, TIMEOUTS, fourValidators, makeBlock, proposal, vote } from './fixture.ts';
+
+const { Prevote, Precommit } = VoteType;
+
+/** Round 0: proposal A, a polka for A (me + two others): me precommits A and locks on it. */
+async function lockOnA(h: Harness): Promise<Block> {
+  const a = makeBlock(h.valset, 1, 'A', h.proposer(0).address);
+  const hashA = headerHash(a.header);
+  await h.deliver(proposal(h.proposer(0), 1, 0, -1, a));
+  expect(h.myVote(Prevote, 0)).toBe(hashA);
+  const [o1, o2] = h.others();
+  await h.deliver(vote(o1, Prevote, 1, 0, hashA), vote(o2, Prevote, 1, 0, hashA));
+  expect(h.myVote(Precommit, 0)).toBe(hashA);
+  expect(h.engine.locked).toEqual({ round: 0, blockHash: hashA });
+  return a;
+}
+
+/** Two other validators show up in `round`: more than 1/3 of the power, so the engine skips there. */
+async function skipTo(h: Harness, round: number, voters: Key[] = h.others().slice(0, 2)): Promise<void> {
+  await h.deliver(...voters.map((k) => vote(k, Prevote, 1, round, ZERO_HASH)));
+  expect(h.engine.round).toBe(round);
+}
+
+describe('lock rule', () => {
+  it('behavior: a node locked on A in round 0 prevotes nil for B proposed in round 1 without a polka', async () => {
+    const { keys, me } = fourValidators();
+    const h = await Harness.create(keys, me);
+    await lockOnA(h);
+    const b = makeBlock(h.valset, 1, 'B', h.proposer(1).address);
+    await h.deliver(proposal(h.proposer(1), 1, 1, -1, b));
+    await skipTo(h, 1);
+    expect(h.myVote(Prevote, 1)).toBe(ZERO_HASH);
+  });
+
+  it('behavior: the same node, unlocked (nil polka in round 0), prevotes B in round 1 (control)', async () => {
+    const { keys, me } = fourValidators();
+    const h = await Harness.create(keys, me);
+    const [o1, o2] = h.others();
+    await h.deliver(vote(o1, Prevote, 1, 0, ZERO_HASH), vote(o2, Prevote, 1, 0, ZERO_HASH));
+    await h.advance(TIMEOUTS.proposeMs);
+    expect(h.myVote(Precommit, 0)).toBe(ZERO_HASH);
+    expect(h.engine.locked.round).toBe(-1);
+    const b = makeBlock(h.valset, 1, 'B', h.proposer(1).address);
+    await h.deliver(proposal(h.proposer(1), 1, 1, -1, b));
+    await skipTo(h, 1);
+    expect(h.myVote(Prevote, 1)).toBe(headerHash(b.header));
+  });
+
+  it('behavior: a proposal claiming a round-0 polka for B does not move a node that saw the round-0 polka for A', async () => {
+    const { keys, me } = fourValidators();
+    const h = await Harness.create(keys, me);
+    await lockOnA(h);
+    const b = makeBlock(h.valset, 1, 'B', h.proposer(1).address);
+    await h.deliver(proposal(h.proposer(1), 1, 1, 0, b));
+    await skipTo(h, 1);
+    expect(h.myVote(Prevote, 1)).toBeUndefined(); // waits for the claimed polka
+    await h.advance(TIMEOUTS.proposeMs + TIMEOUTS.proposeDeltaMs);
+    expect(h.myVote(Prevote, 1)).toBe(ZERO_HASH);
+  });
+
+  it('behavior: a newer polka (B in round 1) releases the lock when B is proposed with polRound 1', async () => {
+    const { keys, me } = fourValidators();
+    const h = await Harness.create(keys, me);
+    await lockOnA(h);
+    const b = makeBlock(h.valset, 1, 'B', h.proposer(1).address);
+    const hashB = headerHash(b.header);
+    // The three others prevote B in round 1 (me missed round 1's proposal), then round 2 re-proposes B.
+    await h.deliver(...h.others().map((k) => vote(k, Prevote, 1, 1, hashB)));
+    expect(h.engine.round).toBe(1);
+    expect(h.myVote(Prevote, 1)).toBeUndefined();
+    const p2 = h.proposer(2);
+    await h.deliver(proposal(p2, 1, 2, 1, b));
+    await skipTo(h, 2, [p2, h.others(p2)[0]]);
+    expect(h.myVote(Prevote, 2)).toBe(hashB);
+  });
+
+  it('behavior: a polka older than the lock does not release it', async () => {
+    const { keys, me } = fourValidators();
+    const h = await Harness.create(keys, me);
+    const b = makeBlock(h.valset, 1, 'B', h.proposer(0).address);
+    const hashB = headerHash(b.header);
+    await h.deliver(...h.others().map((k) => vote(k, Prevote, 1, 0, hashB))); // polka for B in round 0, which me missed
+    const a = makeBlock(h.valset, 1, 'A', h.proposer(1).address);
+    const hashA = headerHash(a.header);
+    const [o1, o2] = h.others(h.proposer(1));
+    await h.deliver(proposal(h.proposer(1), 1, 1, -1, a), vote(o1, Prevote, 1, 1, hashA), vote(o2, Prevote, 1, 1, hashA));
+    expect(h.engine.locked).toEqual({ round: 1, blockHash: hashA });
+    const p2 = h.proposer(2);
+    await h.deliver(proposal(p2, 1, 2, 0, b));
+    await skipTo(h, 2, [p2, h.others(p2)[0]]);
+    expect(h.myVote(Prevote, 2)).toBe(ZERO_HASH);
+  });
+
+  it('behavior: the lock survives a crash-restart over the same disks', async () => {
+    const { keys, me } = fourValidators();
+    const sign = new MemorySignStateStore();
+    const lock = new MemoryConsensusStateStore();
+    const h = await Harness.create(keys, me, { sign, lock });
+    const a = await lockOnA(h);
+    await h.boot(); // volatile state gone; disks kept
+    expect(h.engine.locked).toEqual({ round: 0, blockHash: headerHash(a.header) });
+    const b = makeBlock(h.valset, 1, 'B', h.proposer(1).address);
+    await h.deliver(proposal(h.proposer(1), 1, 1, -1, b));
+    await skipTo(h, 1);
+    expect(h.myVote(Prevote, 1)).toBe(ZERO_HASH);
+  });
+
+  it('behavior: without the lock disk the restarted node would prevote B (control for the test above)', async () => {
+    const { keys, me } = fourValidators();
+    const sign = new MemorySignStateStore();
+    const h = await Harness.create(keys, me, { sign, lock: new MemoryConsensusStateStore() });
+    await lockOnA(h);
+    const amnesiac = await Harness.create(keys, me, { sign, lock: new MemoryConsensusStateStore() });
+    const b = makeBlock(amnesiac.valset, 1, 'B', amnesiac.proposer(1).address);
+    await amnesiac.deliver(proposal(amnesiac.proposer(1), 1, 1, -1, b));
+    await skipTo(amnesiac, 1);
+    expect(amnesiac.myVote(Prevote, 1)).toBe(headerHash(b.header));
+  });
+
+  it('behavior: the lock is durable before the precommit that depends on it is signed', async () => {
+    const { keys, me } = fourValidators();
+    const order: string[] = [];
+    const lock = new (class extends MemoryConsensusStateStore {
+      override async save(s: ConsensusLockState): Promise<void> {
+        order.push(`save locked=${s.lockedRound}`);
+        await super.save(s);
+      }
+    })();
+    const sign = new (class extends MemorySignStateStore {
+      override async save(s: Parameters<MemorySignStateStore['save']>[0]): Promise<void> {
+        order.push(`sign step=${s.step} round=${s.round}`);
+        await super.save(s);
+      }
+    })();
+    const h = await Harness.create(keys, me, { sign, lock });
+    await lockOnA(h);
+    const lockSaved = order.indexOf('save locked=0');
+    const precommitSigned = order.indexOf('sign step=3 round=0');
+    expect(lockSaved).toBeGreaterThanOrEqual(0);
+    expect(precommitSigned).toBeGreaterThan(lockSaved);
+  });
+});
