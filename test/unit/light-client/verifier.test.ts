@@ -114,7 +114,7 @@ interface Case {
   code: string;
   cause?: string;
   /** Only for this mode (default both). */
-  only?: 'adjacent' | 'skipping';
+  onlyIn?: 'adjacent' | 'skipping';
   malleate(c: Ctx): void;
 }
 interface Ctx {
@@ -176,7 +176,7 @@ const cases: Case[] = [
     name: 'validatorsHash tampered after signing (with a matching set)',
     code: LC_ERR.INVALID_COMMIT,
     cause: 'PNT_ERR_COMMIT_BLOCK',
-    only: 'skipping',
+    onlyIn: 'skipping',
     malleate: (c) => {
       c.vals = otherSet(c.chain);
       c.untrusted = c.chain.tamper(c.untrusted, { validatorsHash: c.vals.hash() });
@@ -186,11 +186,11 @@ const cases: Case[] = [
   {
     name: 'adjacent header signed by a set other than the trusted next set',
     code: LC_ERR.ADJACENT_VALSET_MISMATCH,
-    only: 'adjacent',
+    onlyIn: 'adjacent',
     malleate: (c) => impostor(c),
   },
-  { name: 'adjacent header that does not build on the trusted header', code: LC_ERR.PREV_HASH_MISMATCH, only: 'adjacent', malleate: (c) => (c.untrusted = c.chain.forkHeader(c.untrusted.header.height, { prevHash: randomHash('elsewhere') })) },
-  { name: 'skipping to a header signed by a wholly different set', code: LC_ERR.INSUFFICIENT_TRUST, only: 'skipping', malleate: (c) => impostor(c) },
+  { name: 'adjacent header that does not build on the trusted header', code: LC_ERR.PREV_HASH_MISMATCH, onlyIn: 'adjacent', malleate: (c) => (c.untrusted = c.chain.forkHeader(c.untrusted.header.height, { prevHash: randomHash('elsewhere') })) },
+  { name: 'skipping to a header signed by a wholly different set', code: LC_ERR.INSUFFICIENT_TRUST, onlyIn: 'skipping', malleate: (c) => impostor(c) },
   { name: 'trust level below 1/3', code: LC_ERR.TRUST_LEVEL, malleate: (c) => (c.opts.trustLevel = { numerator: 1, denominator: 4 }) },
   { name: 'trust level above 1', code: LC_ERR.TRUST_LEVEL, malleate: (c) => (c.opts.trustLevel = { numerator: 4, denominator: 3 }) },
   { name: 'non-positive trusting period', code: LC_ERR.OPTIONS, malleate: (c) => (c.opts.trustingPeriodMs = 0) },
@@ -231,7 +231,7 @@ describe.each([
     expect(verifyHeader(c.trusted, c.untrusted, c.vals, c.next, c.opts).header).toEqual(chain.header(target));
   });
 
-  it.each(cases.filter((k) => !k.only || k.only === mode))('error: $name -> $code', (k) => {
+  it.each(cases.filter((k) => !k.onlyIn || k.onlyIn === mode))('error: $name -> $code', (k) => {
     const c = base();
     k.malleate(c);
     expectCode(() => verifyHeader(c.trusted, c.untrusted, c.vals, c.next, c.opts), k.code, k.cause);
