@@ -23,7 +23,8 @@ const VH_OFF = 512; // 16 x 32: value hash of a leaf slot
 const HH_OFF = 1024; // 32 x 32: heap node hashes (index 0 unused)
 const HK_OFF = 2048; // 32 x 1: heap node kinds
 const VER_OFF = 2080; // 16 x float64: slot versions
-const PAGE_BYTES = 2208;
+const PATH_OFF = 2208; // 32: a key hash below this page (its first `depth` bits are the page's position)
+const PAGE_BYTES = 2240;
 
 /** Slots covered by heap node i, as a 16-bit mask. */
 const RANGE_MASK = new Uint16Array(32);
@@ -131,19 +132,18 @@ export class Page {
   readonly kind = INNER;
   readonly depth: number;
   /** Version this page is (or will be) stored at. */
-  readonly version: number;
-  /** Any key hash below this page (shared, never written); only its first `depth` bits matter. */
-  readonly path: Uint8Array;
+  version: number;
+  /** Decoded for one update and referenced by nothing else: it may be rewritten in place (see reuseAt). */
+  exclusive = false;
   leafMask = 0;
   innerMask = 0;
   /** Slots changed since the last rehash. */
   private dirty = 0;
   private buf: Buffer;
 
-  constructor(depth: number, version: number, path: Uint8Array, slab: PageSlab | null, from?: Page) {
+  constructor(depth: number, version: number, path: Uint8Array | null, slab: PageSlab | null, from?: Page) {
     this.depth = depth;
     this.version = version;
-    this.path = path;
     this.buf = slab === null ? Buffer.allocUnsafe(PAGE_BYTES) : slab.alloc();
     if (from) {
       from.buf.copy(this.buf);
@@ -151,12 +151,21 @@ export class Page {
       this.innerMask = from.innerMask;
     } else {
       this.buf.fill(0);
+      if (path !== null) copy32(path, 0, this.buf, PATH_OFF);
     }
   }
 
   /** A mutable copy to be stored at `version`. */
   cloneAt(version: number, slab: PageSlab): Page {
-    return new Page(this.depth, version, this.path, slab, this);
+    return new Page(this.depth, version, null, slab, this);
+  }
+
+  /** This page, to be rewritten in place and stored at `version` (only when exclusive). */
+  reuseAt(version: number): Page {
+    if (!this.exclusive) throw corrupt('page is shared and cannot be rewritten in place', { depth: this.depth });
+    this.exclusive = false;
+    this.version = version;
+    return this;
   }
 
   /** Moves this page into a buffer of its own, so that caching it does not keep a whole slab block alive. */
@@ -174,7 +183,7 @@ export class Page {
   }
 
   nodeKey(): Buffer {
-    return nodeKey(this.version, this.depth, this.path);
+    return nodeKey(this.version, this.depth, this.buf.subarray(PATH_OFF, PATH_OFF + 32));
   }
 
   leafCount(): number {
@@ -314,12 +323,13 @@ export class Page {
   }
 
   /** Decodes a stored page; its root hash must be what the parent says. */
-  static decode(rec: Uint8Array, depth: number, version: number, path: Uint8Array, expectedHash: Uint8Array): Page {
+  static decode(rec: Uint8Array, depth: number, version: number, path: Uint8Array, expectedHash: Uint8Array, slab: PageSlab | null = null): Page {
     if (rec.length < 4) throw corrupt('page record too short', { depth, version });
     const leafMask = (rec[0] << 8) | rec[1];
     const innerMask = (rec[2] << 8) | rec[3];
     if ((leafMask & innerMask) !== 0) throw corrupt('page slot is both leaf and page', { depth, version });
-    const p = new Page(depth, version, path, null);
+    const p = new Page(depth, version, path, slab);
+    p.exclusive = slab !== null;
     const buf = p.buf;
     let off = 4;
     for (let n = 0; n < 16; n++) {

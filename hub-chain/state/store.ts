@@ -17,7 +17,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { type Bytes, type Hex, toHex } from '../crypto/bytes.ts';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, StateError } from './errors.ts';
 import { sha256Buf } from './hashing.ts';
-import { EMPTY, EMPTY_REF, INNER, LEAF, nodeKey, Page, readU64, type SlotRef, u64, writeU64 } from './page.ts';
+import { EMPTY, EMPTY_REF, INNER, LEAF, nodeKey, Page, type PageSlab, readU64, type SlotRef, u64, writeU64 } from './page.ts';
 import type { StateProof } from './proof.ts';
 import { compareOps, type Op, type PageSource, slotHash, TreeUpdate, valueKey, walkPath } from './tree.ts';
 
@@ -257,7 +257,7 @@ export class StateStore implements PageSource {
   }
 
   /** PageSource: a stored page, from the cache when its hash matches. */
-  load(version: number, depth: number, path: Uint8Array, hash: Uint8Array): Page {
+  load(version: number, depth: number, path: Uint8Array, hash: Uint8Array, slab?: PageSlab): Page {
     const key = nodeKey(version, depth, path);
     const ks = key.toString('latin1');
     const cache = depth <= UPPER_DEPTH ? this.upperCache : this.lowerCache;
@@ -265,6 +265,7 @@ export class StateStore implements PageSource {
     if (hit !== undefined && hit.hash().equals(hash)) return hit;
     const rec = this.nodes.getBinaryFast(key);
     if (rec === undefined) throw stateError('PNT_ERR_STATE_CORRUPT', 'missing tree page', { version, depth });
+    if (slab !== undefined) return Page.decode(rec, depth, version, path, hash, slab);
     const page = Page.decode(rec, depth, version, path, hash);
     cache.set(ks, page);
     return page;

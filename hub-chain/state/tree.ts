@@ -9,7 +9,11 @@ import { EMPTY, EMPTY_REF, INNER, LEAF, type LeafRef, nibbleAt, Page, PageSlab, 
 
 /** Loads a stored page; implementations check it against `hash`. */
 export interface PageSource {
-  load(version: number, depth: number, path: Uint8Array, hash: Uint8Array): Page;
+  /**
+   * With `slab` (an update's loads): a page that is not cached is decoded into the slab, marked
+   * exclusive and not cached, since the update replaces it anyway.
+   */
+  load(version: number, depth: number, path: Uint8Array, hash: Uint8Array, slab?: PageSlab): Page;
 }
 
 /** One pending write of a working state. `value` undefined = delete. */
@@ -74,7 +78,7 @@ export class TreeUpdate {
   }
 
   private applySlot(s: SlotRef, depth: number, ops: Op[], a: number, b: number): SlotRef | Page | null {
-    if (s.kind === INNER) return this.applyPage(this.src.load(s.ver, depth, ops[a].keyHash, s.hash), ops, a, b);
+    if (s.kind === INNER) return this.applyPage(this.src.load(s.ver, depth, ops[a].keyHash, s.hash, this.slab), ops, a, b);
     const existing = s.kind === LEAF ? s : null;
     let keepExisting = existing !== null;
     let changed = false;
@@ -136,13 +140,16 @@ export class TreeUpdate {
       while (y < b && nibbleAt(ops[y].keyHash, depth) === n) y++;
       const out = this.applySlot(page.slotRef(n), depth + 4, ops, x, y);
       if (out !== null) {
-        np ??= page.cloneAt(this.version, this.slab);
+        if (np === null) {
+          this.staleNodes.push(page.nodeKey());
+          // Each slot is read before it is written and every byte taken from it is copied, so rewriting in place is safe.
+          np = page.exclusive ? page.reuseAt(this.version) : page.cloneAt(this.version, this.slab);
+        }
         np.setSlot(n, out);
       }
       x = y;
     }
     if (np === null) return null;
-    this.staleNodes.push(page.nodeKey());
     // Fewer than two leaves left: the subtree moves up into the parent's slot.
     if (np.innerMask === 0 && np.leafCount() <= 1) return np.leafMask === 0 ? EMPTY_REF : np.slotRef(31 - Math.clz32(np.leafMask));
     np.rehash();
