@@ -1,0 +1,106 @@
+/**
+ * Packets: the unit every cross-chain message, transfer and attestation travels in.
+ *
+ * A channel is (srcChain, srcApp, dstChain, dstApp); sequences count per channel from 1, so a
+ * packet is identified by its channel and sequence. Messages travel spoke -> hub -> spoke: the
+ * source commits the packet, the hub verifies it against the source's light client, records a
+ * receipt and commits it again for the destination, which verifies it against its hub client.
+ * Acknowledgements come back the same way. See docs/adr/0005-packets.md.
+ */
+import type { Bytes, Hex } from '../../crypto/bytes.ts';
+import { concat, fromHex, toHex, uintBE, utf8 } from '../../crypto/bytes.ts';
+import { keccak256 } from '../../crypto/hash.ts';
+import { PontisError } from '../../errors.ts';
+
+export class PacketError extends PontisError {
+  override name = 'PacketError';
+}
+
+export const APP_NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
+export const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+export interface Packet {
+  srcChain: string;
+  srcApp: string;
+  dstChain: string;
+  dstApp: string;
+  sequence: number;
+  /** Ordered channels deliver in sequence order; a gap holds later packets. Fixed per channel by its first packet. */
+  ordered: boolean;
+  payload: Hex;
+  /** Destination-chain height at which the packet times out (0: none). */
+  timeoutHeight: number;
+  /** Unix ms at which the packet times out, judged by the receiver's block time (0: none). */
+  timeoutTimestamp: number;
+}
+
+export const channelId = (p: Pick<Packet, 'srcChain' | 'srcApp' | 'dstChain' | 'dstApp'>): string => `${p.srcChain}/${p.srcApp}/${p.dstChain}/${p.dstApp}`;
+export const packetId = (p: Packet): string => `${channelId(p)}/${p.sequence}`;
+
+/**
+ * keccak256 of a fixed layout a contract can rebuild:
+ *   keccak(srcChain) | keccak(srcApp) | keccak(dstChain) | keccak(dstApp) | uint64 sequence |
+ *   uint8 ordered | uint64 timeoutHeight | uint64 timeoutTimestamp | keccak(payload)
+ */
+export function packetCommitment(p: Packet): Bytes {
+  return keccak256(
+    concat(
+      keccak256(utf8(p.srcChain)),
+      keccak256(utf8(p.srcApp)),
+      keccak256(utf8(p.dstChain)),
+      keccak256(utf8(p.dstApp)),
+      uintBE(p.sequence, 8),
+      Uint8Array.of(p.ordered ? 1 : 0),
+      uintBE(p.timeoutHeight, 8),
+      uintBE(p.timeoutTimestamp, 8),
+      keccak256(fromHex(p.payload)),
+    ),
+  );
+}
+
+/**
+ * Acknowledgement bytes: 0x01 || result for success, 0x00 || utf-8 error code for failure
+ * (including a receiving app that failed, and a timeout recorded by the hub).
+ */
+export type Ack = { ok: true; result: Hex } | { ok: false; error: string };
+export function encodeAck(a: Ack): Bytes {
+  return a.ok ? concat(Uint8Array.of(1), fromHex(a.result)) : concat(Uint8Array.of(0), utf8(a.error));
+}
+export function decodeAck(b: Bytes): Ack {
+  if (b.length === 0 || b[0] > 1) throw new PacketError('PNT_ERR_ACK_MALFORMED', 'acknowledgement must start with 0x00 or 0x01');
+  return b[0] === 1 ? { ok: true, result: toHex(b.subarray(1)) } : { ok: false, error: Buffer.from(b.subarray(1)).toString('utf8') };
+}
+export const ackCommitment = (ack: Bytes): Bytes => keccak256(ack);
+export const TIMEOUT_ERROR = 'PNT_ERR_PACKET_TIMEOUT';
+
+/** Provable state keys of the packet module (UTF-8). */
+export const packetKeys = {
+  nextSend: (ch: string) => utf8(`pkt/next-send/${ch}`),
+  nextRecv: (ch: string) => utf8(`pkt/next-recv/${ch}`),
+  ordering: (ch: string) => utf8(`pkt/ordering/${ch}`),
+  /** Commitment of a packet this chain sent or forwarded and not yet resolved (acknowledged or timed out). */
+  outbound: (ch: string, seq: number) => utf8(`pkt/out/${ch}/${seq}`),
+  receipt: (ch: string, seq: number) => utf8(`pkt/rcpt/${ch}/${seq}`),
+  /** Acknowledgement commitment written by the receiver (and by the hub when it forwards one or records a timeout). */
+  ack: (ch: string, seq: number) => utf8(`pkt/ack/${ch}/${seq}`),
+  status: (ch: string, seq: number) => utf8(`pkt/status/${ch}/${seq}`),
+};
+
+/** Where a packet stands, as recorded on one chain (for queries; not used in proofs). */
+export interface PacketStatus {
+  packet: Packet;
+  /** sent: committed here as the source. received: receipt here (hub: forwarded). delivered: the destination acknowledged it. */
+  state: 'sent' | 'received' | 'forwarded' | 'delivered' | 'acknowledged' | 'timed-out' | 'failed';
+  ack?: Ack;
+  /** Height and tx hash of every step recorded on this chain. */
+  steps: { step: string; height: number; tx: Hex; time: number }[];
+}
+
+/** Context handed to packet apps and client modules during execution. */
+export interface ModuleContext {
+  chainId: string;
+  height: number;
+  time: number;
+  txHash: Hex;
+  sender: Hex;
+}
