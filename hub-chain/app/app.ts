@@ -4,13 +4,16 @@
  * changes validators or governance members), evidence (double-sign records).
  */
 import { PontisError } from '../errors.ts';
-import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
+import { type Bytes, type Hex, ZERO_HASH, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
+
+const ZERO_ADDRESS: Hex = '0x' + '00'.repeat(20);
 import { canonicalJson } from '../encoding/canonical-json.ts';
 import type { Evidence } from '../types/block.ts';
 import type { Validator } from '../types/validator-set.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
 import { type Genesis, genesisValidatorSet } from './genesis.ts';
-import type { DecodedTx, Msg } from './tx.ts';
+import { type CoreGovAction, type CoreMsg, CORE_GOV_KINDS, CORE_MSG_TYPES, type DecodedTx, type GovAction } from './tx.ts';
+import type { Module, ModuleEnv } from './module.ts';
 
 export class AppError extends PontisError {
   override name = 'AppError';
@@ -47,6 +50,8 @@ export interface ExecContext {
   height: number;
   time: number;
   proposer: Hex;
+  /** The validator set that signs this height. */
+  validators: ValidatorSet;
 }
 
 // State keys, all provable through the state tree.
@@ -68,7 +73,7 @@ const parse = <T>(b: Bytes | undefined): T | undefined => (b === undefined ? und
 export interface Proposal {
   id: number;
   proposer: Hex;
-  action: Extract<Msg, { type: 'gov/propose' }>['action'];
+  action: GovAction;
   description?: string;
   submitHeight: number;
   votes: Record<string, boolean>;
@@ -101,15 +106,48 @@ class TxOverlay implements KVStore {
 }
 
 export class HubApp {
-  constructor(readonly genesis: Genesis) {}
+  private readonly byMsg = new Map<string, Module>();
+  private readonly byGovKind = new Map<string, Module>();
+
+  constructor(
+    readonly genesis: Genesis,
+    readonly modules: readonly Module[] = [],
+  ) {
+    for (const m of modules) {
+      for (const t of m.msgTypes) {
+        if (this.byMsg.has(t) || CORE_MSG_TYPES.has(t)) throw new Error(`message type ${t} registered twice`);
+        this.byMsg.set(t, m);
+      }
+      for (const k of m.govActionKinds ?? []) {
+        if (this.byGovKind.has(k) || CORE_GOV_KINDS.has(k)) throw new Error(`governance action ${k} registered twice`);
+        this.byGovKind.set(k, m);
+      }
+    }
+  }
+
+  private env(s: KVStore, ctx: ExecContext, txHash: Hex, sender: Hex, events: AppEvent[]): ModuleEnv {
+    return {
+      chainId: this.genesis.chainId,
+      height: ctx.height,
+      time: ctx.time,
+      txHash,
+      sender,
+      validators: ctx.validators,
+      store: s,
+      genesis: this.genesis,
+      events,
+      emit: (type, attributes) => events.push({ type, attributes }),
+    };
+  }
 
   /** State written by block 1 before its transactions. */
-  initGenesis(s: KVStore): void {
+  initGenesis(s: KVStore, ctx?: ExecContext): void {
     s.set(keys.govMembers(), json({ members: this.genesis.governance.members }));
     s.set(keys.govNextId(), json(1));
     s.set(keys.params(), json(this.genesis.params));
     const vs = genesisValidatorSet(this.genesis);
     s.set(keys.scheduledValidators(), json(vs.validators.map((v) => ({ address: v.address, publicKey: v.publicKey, power: v.power }))));
+    if (ctx) for (const m of this.modules) m.initGenesis?.(this.env(s, ctx, ZERO_HASH, ZERO_ADDRESS, []));
   }
 
   evidenceKey(height: number, validator: Hex): Bytes {
@@ -137,7 +175,7 @@ export class HubApp {
    * whole block invalid. A failing message only fails its own transaction.
    */
   executeBlock(s: KVStore, ctx: ExecContext, txs: DecodedTx[], evidence: Evidence[], dropInvalid = false): BlockExecution {
-    if (ctx.height === 1) this.initGenesis(s);
+    if (ctx.height === 1) this.initGenesis(s, ctx);
     const events: AppEvent[] = [];
     for (const e of evidence) {
       const v = e.voteA.validator;
@@ -154,6 +192,17 @@ export class HubApp {
         if (!dropInvalid || !(e instanceof AppError)) throw e;
       }
     }
+    for (const m of this.modules) {
+      if (!m.endBlock) continue;
+      const overlay = new TxOverlay(s);
+      try {
+        m.endBlock(this.env(overlay, ctx, ZERO_HASH, ZERO_ADDRESS, events));
+        overlay.flush();
+      } catch (e) {
+        if (!(e instanceof PontisError)) throw e;
+        events.push({ type: 'end-block-failed', attributes: { module: m.name, code: e.code } });
+      }
+    }
     return { results, events, included };
   }
 
@@ -165,7 +214,14 @@ export class HubApp {
     const overlay = new TxOverlay(s);
     const events: AppEvent[] = [];
     try {
-      for (const m of d.tx.body.msgs) this.executeMsg(overlay, ctx, d.sender, m, events);
+      for (const m of d.tx.body.msgs) {
+        if (CORE_MSG_TYPES.has(m.type)) this.executeMsg(overlay, ctx, d.sender, m as CoreMsg, events);
+        else {
+          const mod = this.byMsg.get(m.type);
+          if (!mod) throw new AppError('PNT_ERR_MSG_UNKNOWN', `no module handles ${m.type}`);
+          mod.handleMsg(this.env(overlay, ctx, d.hash, d.sender, events), m);
+        }
+      }
       overlay.flush();
       return { hash: d.hash, code: 'ok', events };
     } catch (e) {
@@ -174,7 +230,7 @@ export class HubApp {
     }
   }
 
-  private executeMsg(s: KVStore, ctx: ExecContext, sender: Hex, m: Msg, events: AppEvent[]): void {
+  private executeMsg(s: KVStore, ctx: ExecContext, sender: Hex, m: CoreMsg, events: AppEvent[]): void {
     switch (m.type) {
       case 'records/put':
         for (const e of m.entries) s.set(keys.record(sender, e.key), fromHex(e.value));
@@ -219,7 +275,7 @@ export class HubApp {
     const weight = (approve: boolean) => members.filter((m) => p.votes[m.address] === approve).reduce((a, m) => a + m.weight, 0);
     if (weight(true) * 3 > total * 2) {
       try {
-        this.executeAction(s, ctx, p);
+        this.executeAction(s, ctx, p, events);
         p.status = 'executed';
       } catch (e) {
         if (!(e instanceof PontisError)) throw e;
@@ -234,8 +290,17 @@ export class HubApp {
     s.set(keys.proposal(p.id), json(p));
   }
 
-  private executeAction(s: KVStore, ctx: ExecContext, p: Proposal): void {
-    const a = p.action;
+  private executeAction(s: KVStore, ctx: ExecContext, p: Proposal, events: AppEvent[]): void {
+    if (!CORE_GOV_KINDS.has(p.action.kind)) {
+      const mod = this.byGovKind.get(p.action.kind);
+      if (!mod?.handleGovAction) throw new AppError('PNT_ERR_GOV_UNKNOWN_ACTION', `no module executes ${p.action.kind}`);
+      // module actions run in their own overlay so a failing one leaves nothing half-written
+      const overlay = new TxOverlay(s);
+      mod.handleGovAction(this.env(overlay, ctx, ZERO_HASH, p.proposer, events), p.action);
+      overlay.flush();
+      return;
+    }
+    const a = p.action as CoreGovAction;
     switch (a.kind) {
       case 'set-validators': {
         // Effective at height + 2: header height+1 commits to it as its next-validator-set hash.

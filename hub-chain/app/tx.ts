@@ -9,6 +9,9 @@ import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { type AccountKey, accountAddress, signMessage, verifyMessage } from '../crypto/ed25519.ts';
 import { canonicalJson } from '../encoding/canonical-json.ts';
+import { clientGovActionSchemas, clientMsgSchemas } from '../modules/clients/msgs.ts';
+import { packetMsgSchemas, registryGovActionSchemas } from '../modules/packets/msgs.ts';
+import { transferGovActionSchemas, transferMsgSchemas } from '../modules/transfer/msgs.ts';
 
 export class TxError extends PontisError {
   override name = 'TxError';
@@ -20,6 +23,14 @@ const hex = (bytes?: number) => z.string().regex(bytes === undefined ? /^0x([0-9
 const recordEntry = z.strictObject({ key: hex().max(2 + 2 * 256), value: hex().max(2 + 2 * 64 * 1024) });
 const validatorUpdate = z.strictObject({ publicKey: hex(65), power: z.number().int().min(0).max(2 ** 40) });
 
+const govActionSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('set-validators'), updates: z.array(validatorUpdate).min(1).max(50) }),
+  z.strictObject({ kind: z.literal('set-members'), members: z.array(z.strictObject({ address: hex(20), weight: z.number().int().min(0).max(2 ** 40) })).min(1).max(100) }),
+  ...clientGovActionSchemas,
+  ...transferGovActionSchemas,
+  ...registryGovActionSchemas,
+] as unknown as [z.ZodObject, ...z.ZodObject[]]);
+
 export const msgSchema = z.discriminatedUnion('type', [
   /** Application records: key/value pairs under the sender's namespace. */
   z.strictObject({ type: z.literal('records/put'), entries: z.array(recordEntry).min(1).max(1000) }),
@@ -27,26 +38,47 @@ export const msgSchema = z.discriminatedUnion('type', [
   /** Governance: a member proposes an action; it executes once members holding > 2/3 of weight approve. */
   z.strictObject({
     type: z.literal('gov/propose'),
-    action: z.discriminatedUnion('kind', [
-      z.strictObject({ kind: z.literal('set-validators'), updates: z.array(validatorUpdate).min(1).max(50) }),
-      z.strictObject({ kind: z.literal('set-members'), members: z.array(z.strictObject({ address: hex(20), weight: z.number().int().min(0).max(2 ** 40) })).min(1).max(100) }),
-    ]),
+    action: govActionSchema,
     description: z.string().max(1000).optional(),
   }),
   z.strictObject({ type: z.literal('gov/vote'), proposalId: z.number().int().min(1), approve: z.boolean() }),
-]);
-export type Msg = z.infer<typeof msgSchema>;
+  ...clientMsgSchemas,
+  ...transferMsgSchemas,
+  ...packetMsgSchemas,
+] as unknown as [z.ZodObject, ...z.ZodObject[]]);
+
+export type CoreGovAction = { kind: 'set-validators'; updates: { publicKey: string; power: number }[] } | { kind: 'set-members'; members: { address: string; weight: number }[] };
+/** A governance action: a core one, or one a module declares (schemas in the module's msgs.ts). */
+export type GovAction = CoreGovAction | { kind: string; [field: string]: unknown };
+export type CoreMsg =
+  | { type: 'records/put'; entries: { key: string; value: string }[] }
+  | { type: 'records/delete'; keys: string[] }
+  | { type: 'gov/propose'; action: GovAction; description?: string }
+  | { type: 'gov/vote'; proposalId: number; approve: boolean };
+/** A message: a core one, or one a module declares. */
+export type Msg = CoreMsg | { type: string; [field: string]: unknown };
+export const CORE_MSG_TYPES = new Set(['records/put', 'records/delete', 'gov/propose', 'gov/vote']);
+export const CORE_GOV_KINDS = new Set(['set-validators', 'set-members']);
 
 export const txBodySchema = z.strictObject({
   chainId: z.string().min(1).max(64),
   nonce: z.number().int().min(0),
-  msgs: z.array(msgSchema).min(1).max(100),
+  msgs: z.array(msgSchema).min(1).max(1000),
   memo: z.string().max(256).optional(),
 });
-export type TxBody = z.infer<typeof txBodySchema>;
+export interface TxBody {
+  chainId: string;
+  nonce: number;
+  msgs: Msg[];
+  memo?: string;
+}
 
 export const signedTxSchema = z.strictObject({ body: txBodySchema, publicKey: hex(32), signature: hex(64) });
-export type SignedTx = z.infer<typeof signedTxSchema>;
+export interface SignedTx {
+  body: TxBody;
+  publicKey: string;
+  signature: string;
+}
 
 /** A decoded, shape-checked transaction (signature not yet checked). */
 export interface DecodedTx {
@@ -91,10 +123,11 @@ export function decodeTxObject(obj: unknown, original?: Bytes): DecodedTx {
     const issue = r.error.issues[0];
     throw new TxError('PNT_ERR_TX_MALFORMED', `transaction ${issue.path.join('.') || '(root)'}: ${issue.message}`, { details: { path: issue.path.join('.') } });
   }
-  const bytes = encodeTx(r.data);
+  const tx = r.data as SignedTx;
+  const bytes = encodeTx(tx);
   if (original && Buffer.compare(Buffer.from(original), Buffer.from(bytes)) !== 0) throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction bytes are not canonical JSON');
   if (bytes.length > MAX_TX_BYTES) throw new TxError('PNT_ERR_TX_TOO_LARGE', `transaction is ${bytes.length} bytes, limit ${MAX_TX_BYTES}`);
-  return { tx: r.data, bytes, hash: txHash(bytes), sender: accountAddress(fromHex(r.data.publicKey)) };
+  return { tx, bytes, hash: txHash(bytes), sender: accountAddress(fromHex(tx.publicKey)) };
 }
 
 export function verifyTxSignature(d: DecodedTx): boolean {
@@ -107,6 +140,10 @@ export function verifyTxSignature(d: DecodedTx): boolean {
  */
 export function txGas(d: DecodedTx): number {
   let g = 1;
-  for (const m of d.tx.body.msgs) g += m.type === 'records/put' ? m.entries.length : m.type === 'records/delete' ? m.keys.length : 1;
+  for (const m of d.tx.body.msgs) {
+    const f = m as { entries?: unknown[]; keys?: unknown[]; packets?: unknown[] };
+    const n = m.type === 'records/put' ? f.entries : m.type === 'records/delete' ? f.keys : f.packets;
+    g += Array.isArray(n) ? n.length : 1;
+  }
   return g;
 }

@@ -124,7 +124,7 @@ export class Chain implements BlockExecutor {
     const candidates = this.mempool.reap(p.maxBlockTxs, p.maxBlockBytes, p.maxBlockGas);
     const ws = this.state.working();
     const evidence = ctx.evidence.filter((e) => this.evidenceProblem(e, ctx.height) === undefined);
-    const execution = this.app.executeBlock(ws, { height: ctx.height, time: ctx.time, proposer: ctx.proposer }, candidates, evidence, true);
+    const execution = this.app.executeBlock(ws, { height: ctx.height, time: ctx.time, proposer: ctx.proposer, validators: this.validatorSet(ctx.height) }, candidates, evidence, true);
     const header = this.makeHeader(ctx.height, ctx.time, ctx.proposer, execution.included.map((d) => d.bytes), evidence, ws.root());
     const block: Block = { header, txs: execution.included.map((d) => d.bytes), evidence, lastCommit: ctx.lastCommit };
     this.executed.set(headerHash(header), { ws, execution });
@@ -265,7 +265,7 @@ export class Chain implements BlockExecutor {
     const ws = this.state.working();
     let execution: BlockExecution;
     try {
-      execution = this.app.executeBlock(ws, { height: h.height, time: h.time, proposer: h.proposer }, decoded, block.evidence, false);
+      execution = this.app.executeBlock(ws, { height: h.height, time: h.time, proposer: h.proposer, validators: this.validatorSet(h.height) }, decoded, block.evidence, false);
     } catch (e) {
       if (e instanceof PontisError) throw new BlockError('PNT_ERR_BLOCK_TX_INVALID', `block holds a transaction the chain refuses: ${e.message}`, { cause: e });
       throw e;

@@ -3,7 +3,7 @@ import { type Bytes, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { generateValidatorKey, validatorPublicKey } from '../../hub-chain/crypto/secp256k1.ts';
 import { HubApp, type KVStore, keys, readProposal } from '../../hub-chain/app/app.ts';
-import { parseGenesis } from '../../hub-chain/app/genesis.ts';
+import { genesisValidatorSet, parseGenesis } from '../../hub-chain/app/genesis.ts';
 import { Mempool } from '../../hub-chain/app/mempool.ts';
 import { decodeTx, decodeTxObject, encodeTx, signTx, type Msg } from '../../hub-chain/app/tx.ts';
 
@@ -26,7 +26,7 @@ const genesis = parseGenesis({
 });
 
 function run(app: HubApp, s: MapStore, height: number, txs: { key: (typeof members)[0]; nonce: number; msgs: Msg[] }[]) {
-  return app.executeBlock(s, { height, time: height * 1000, proposer: '0x' + '00'.repeat(20) }, txs.map((t) => decodeTx(encodeTx(signTx({ chainId, nonce: t.nonce, msgs: t.msgs }, t.key)))), []);
+  return app.executeBlock(s, { height, time: height * 1000, proposer: '0x' + '00'.repeat(20), validators: genesisValidatorSet(genesis) }, txs.map((t) => decodeTx(encodeTx(signTx({ chainId, nonce: t.nonce, msgs: t.msgs }, t.key)))), []);
 }
 
 describe('transactions', () => {

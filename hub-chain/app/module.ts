@@ -1,0 +1,43 @@
+/**
+ * How a module plugs into the application: its messages (zod schemas with a literal `type`,
+ * declared in the module's msgs.ts and listed in app/tx.ts), its governance actions (literal
+ * `kind`), and handlers that run inside a transaction's write overlay.
+ */
+import type { KVStore } from './app.ts';
+import type { AppEvent } from './app.ts';
+import type { ValidatorSet } from '../types/validator-set.ts';
+import type { Hex } from '../crypto/bytes.ts';
+import type { Genesis } from './genesis.ts';
+
+export interface ModuleEnv {
+  chainId: string;
+  height: number;
+  /** Block time, ms. */
+  time: number;
+  txHash: Hex;
+  /** Account that signed the transaction (for governance actions: the proposal's proposer). */
+  sender: Hex;
+  /** This chain's validator set at this height. */
+  validators: ValidatorSet;
+  /** The transaction's write overlay: discarded if the handler throws. */
+  store: KVStore;
+  genesis: Genesis;
+  emit(type: string, attributes: Record<string, string>): void;
+  events: AppEvent[];
+}
+
+export interface Module {
+  readonly name: string;
+  /** Message types this module handles (the `type` literals of its schemas). */
+  readonly msgTypes: readonly string[];
+  /** Governance action kinds this module executes. */
+  readonly govActionKinds?: readonly string[];
+  /** Writes the module's genesis state into block 1. */
+  initGenesis?(env: ModuleEnv): void;
+  /** Runs a message; throw a PontisError to fail the transaction (its writes are discarded). */
+  handleMsg(env: ModuleEnv, msg: { type: string }): void;
+  /** Runs a governance action that passed. */
+  handleGovAction?(env: ModuleEnv, action: { kind: string }): void;
+  /** Runs at the end of every block, after all transactions (e.g. releasing rate-limited queues). */
+  endBlock?(env: ModuleEnv): void;
+}
