@@ -48,6 +48,7 @@ export class HubNode {
   private gossipQueue: string[] = [];
   private syncing = false;
   private lastProgressAt = Date.now();
+  private ticks = 0;
   private stopped = false;
   private privValidator: FilePrivValidator | undefined;
   private readonly consensusStore: FileConsensusStateStore;
@@ -88,7 +89,7 @@ export class HubNode {
     this.rpc = await startRpc(this, this.log.child({ mod: 'rpc' }));
     await this.startEngine();
     this.timers.push(
-      setInterval(() => this.heartbeat(), 1000),
+      setInterval(() => this.heartbeat(), Math.max(100, Math.floor(this.home.config.consensus.prevoteMs / 2))),
       setInterval(() => this.flushTxGossip(), TX_GOSSIP_INTERVAL_MS),
     );
     this.log.info({ height: this.chain.latestHeight(), rpc: this.rpcUrl, p2p: this.home.config.p2p.port, validator: this.address }, 'node started');
@@ -145,9 +146,15 @@ export class HubNode {
       logger: this.log.child({ mod: 'consensus' }),
       events: {
         onEvidence: (e: Evidence) => this.log.warn({ validator: e.voteA.validator, height: e.voteA.height }, 'double-sign evidence recorded'),
+        // the engine halts when it cannot persist (block commit or lock file): stop rather than run on unsaved state
+        onHalt: (err: unknown) => {
+          this.log.fatal({ err }, 'consensus halted; stopping the node');
+          void this.stop().finally(() => process.exit(70));
+        },
       },
     });
     this.engine = engine;
+    for (const e of this.pendingCommittedEvidence.splice(0)) engine.markEvidenceCommitted(e);
     await engine.start(h + 1, this.chain.validatorSet(h + 1), this.chain.stored(h)?.commit ?? null, this.chain.latestBlockTime());
   }
 
@@ -201,7 +208,11 @@ export class HubNode {
   private heartbeat(): void {
     this.p2p.broadcast({ t: 'status', node: this.address ?? toHex(new Uint8Array(20)), height: this.chain.latestHeight() });
     // Re-send what the engine holds for this height: lost messages and healed partitions recover.
-    for (const m of this.engine?.gossipState() ?? []) this.p2p.broadcast({ t: 'cons', m: consensusToWire(m) }, true);
+    // Votes are small and go every tick; whole blocks (proposal, decided) only every fourth.
+    const withBlocks = this.ticks++ % 4 === 0;
+    for (const m of this.engine?.gossipState() ?? []) {
+      if (m.kind === 'vote' || withBlocks) this.p2p.broadcast({ t: 'cons', m: consensusToWire(m) }, true);
+    }
     this.maybeSync();
   }
 
@@ -227,6 +238,7 @@ export class HubNode {
     }
   }
   private syncDeadline: NodeJS.Timeout | undefined;
+  private pendingCommittedEvidence: Evidence[] = [];
 
   private async applySynced(items: { block: unknown; commit: unknown }[]): Promise<void> {
     clearTimeout(this.syncDeadline);
@@ -242,6 +254,7 @@ export class HubNode {
       for (const b of next) {
         if (b.block.header.height !== this.chain.latestHeight() + 1) break;
         await this.chain.applySyncedBlock(b.block, b.commit);
+        for (const e of b.block.evidence) this.pendingCommittedEvidence.push(e);
         applied++;
       }
     } catch (e) {
