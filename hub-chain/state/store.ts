@@ -73,6 +73,11 @@ function copyOut(b: Uint8Array): Bytes {
   return new Uint8Array(b);
 }
 
+/** The same bytes as a plain Uint8Array (callers get one type from every read). */
+function plain(b: Buffer): Bytes {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
 /** Root record: bytes32 rootHash | uint8 kind | leaf: keyHash valueHash uint64 ver | page: uint64 ver. */
 function encodeRoot(root: SlotRef | Page): Buffer {
   const hash = slotHash(root);
@@ -455,7 +460,7 @@ class Working implements WorkingState {
         if (op.value !== undefined) yield [copyOut(op.key), copyOut(op.value)];
         continue;
       }
-      yield [key, value]; // lmdb gives each range entry its own buffers
+      yield [plain(key), plain(value)]; // lmdb gives each range entry its own buffers: no copy needed
     }
     for (; i < mine.length; i++) {
       const op = mine[i];

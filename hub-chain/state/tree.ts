@@ -4,7 +4,7 @@
  * for reads and proofs.
  */
 import { StateError } from './errors.ts';
-import { EMPTY_HASH, pathBit } from './hashing.ts';
+import { EMPTY_HASH, leafHash, pathBit } from './hashing.ts';
 import { EMPTY, EMPTY_REF, INNER, LEAF, type LeafRef, nibbleAt, Page, PageSlab, type SlotRef, writeU64 } from './page.ts';
 
 /** Loads a stored page; implementations check it against `hash`. */
@@ -42,8 +42,7 @@ export function slotHash(s: SlotRef | Page): Buffer {
   if (s instanceof Page) return s.hash();
   if (s.kind === EMPTY) return EMPTY_HASH;
   if (s.kind === INNER) return s.hash;
-  if (s.hash === null) throw new StateError('PNT_ERR_STATE_CORRUPT', 'leaf without hash');
-  return s.hash;
+  return s.hash ?? leafHash(s.keyHash, s.valueHash);
 }
 
 /**
