@@ -17,7 +17,7 @@ export const EMPTY = 0;
 export const LEAF = 1;
 export const INNER = 2;
 
-// One buffer per page (small enough for Node's shared allocation pool) instead of several typed arrays.
+// One buffer per page instead of several typed arrays: fewer allocations, one copy to clone.
 const KH_OFF = 0; // 16 x 32: key hash of a leaf slot
 const VH_OFF = 512; // 16 x 32: value hash of a leaf slot
 const HH_OFF = 1024; // 32 x 32: heap node hashes (index 0 unused)
@@ -171,7 +171,7 @@ export class Page {
   /** Moves this page into a buffer of its own, so that caching it does not keep a whole slab block alive. */
   compact(): this {
     if (this.buf.byteLength !== this.buf.buffer.byteLength) {
-      const own = Buffer.allocUnsafe(PAGE_BYTES);
+      const own = Buffer.from(new ArrayBuffer(PAGE_BYTES));
       this.buf.copy(own);
       this.buf = own;
     }

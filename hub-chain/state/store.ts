@@ -129,12 +129,22 @@ function encodeValueRecord(key: Buffer, value: Buffer): Buffer {
   return b;
 }
 
+/** Stale list: (uint8 tag | uint8 keyLen | key)*, tag 0 = state.nodes key, 1 = state.values key. */
 function encodeStale(nodes: Buffer[], values: Buffer[]): Buffer {
-  const parts: Buffer[] = [];
+  let size = 0;
+  for (const k of nodes) size += 2 + k.length;
+  for (const k of values) size += 2 + k.length;
+  const out = Buffer.allocUnsafe(size);
+  let off = 0;
   for (const [tag, keys] of [[STALE_NODE, nodes], [STALE_VALUE, values]] as const) {
-    for (const k of keys) parts.push(Buffer.of(tag, k.length), k);
+    for (const k of keys) {
+      out[off] = tag;
+      out[off + 1] = k.length;
+      out.set(k, off + 2);
+      off += 2 + k.length;
+    }
   }
-  return Buffer.concat(parts);
+  return out;
 }
 
 function prefixEnd(prefix: Uint8Array): Buffer | undefined {
@@ -238,6 +248,8 @@ export class StateStore implements PageSource {
    * inside the caller's env.transactionSync / env.transaction next to the block's own writes
    * (outside any transaction it opens one). All checks and hashing happen before the first write,
    * so a throw leaves nothing behind. Prunes versions past retainVersions in the same transaction.
+   * Note: lmdb-js rolls back a transactionSync whose callback throws, but not an async
+   * env.transaction (its writes stay even on throw or ABORT).
    */
   commitInTxn(ws: WorkingState, version: number): Hex {
     if (!(ws instanceof Working) || ws.store !== this) {
@@ -261,7 +273,7 @@ export class StateStore implements PageSource {
     return this.env.transaction(() => this.commitInTxn(ws, version));
   }
 
-  /** PageSource: a stored page, from the cache when its hash matches. */
+  /** @internal PageSource: a stored page, from the cache when its hash matches. */
   load(version: number, depth: number, path: Uint8Array, hash: Uint8Array, slab?: PageSlab): Page {
     const key = nodeKey(version, depth, path);
     const ks = key.toString('latin1');
@@ -276,7 +288,7 @@ export class StateStore implements PageSource {
     return page;
   }
 
-  /** Value of `key` at a retained version `v`. */
+  /** @internal Value of `key` at a retained version `v` (the working state's reads). */
   readAt(key: Uint8Array, v: number, latest = this.latestVersion()): Bytes | undefined {
     if (v === latest) {
       const b = this.flat.getBinary(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
@@ -288,20 +300,21 @@ export class StateStore implements PageSource {
     return r.leaf !== null && r.leaf.keyHash.equals(keyHash) ? this.readValue(r.leaf.ver, keyHash, key) : undefined;
   }
 
-  /** Latest committed entries with `prefix`, in key order. */
+  /** @internal Latest committed entries with `prefix`, in key order. */
   latestEntries(prefix: Uint8Array): Iterable<{ key: Buffer; value: Buffer }> {
     const start = Buffer.from(prefix);
     const end = prefixEnd(prefix);
     return this.flat.getRange(end === undefined ? { start } : { start, end });
   }
 
+  /** @internal Throws VERSION_UNKNOWN / VERSION_PRUNED unless `v` is retained. */
   checkVersion(v: number): void {
     if (!Number.isSafeInteger(v) || v < 0 || v > this.latestVersion()) throw stateError('PNT_ERR_STATE_VERSION_UNKNOWN', 'no such version', { version: v });
     const oldest = this.oldestVersion();
     if (v < oldest) throw stateError('PNT_ERR_STATE_VERSION_PRUNED', 'version was pruned', { version: v, oldest });
   }
 
-  /** LMDB records in the tree tables (nodes, values, stale lists); for tests and metrics. */
+  /** LMDB records in the tree tables (pages, value records, stale lists, roots); for tests and metrics. */
   recordCounts(): { nodes: number; values: number; stale: number; roots: number } {
     return { nodes: this.nodes.getCount(), values: this.values.getCount(), stale: this.stale.getCount(), roots: this.roots.getCount() };
   }
