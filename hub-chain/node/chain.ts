@@ -152,14 +152,6 @@ export class Chain implements BlockExecutor {
     return this.persist(block, commit, hash, ex);
   }
 
-  /** Block sync: a block and its commit from a peer, checked against the validator set we hold for that height. */
-  async applySyncedBlock(block: Block, commit: Commit): Promise<ValidatorSet> {
-    const h = block.header.height;
-    this.requireNext(h);
-    verifyCommit(this.chainId, this.validatorSet(h), commit, h, headerHash(block.header));
-    return this.commitBlock(block, commit);
-  }
-
   private persist(block: Block, commit: Commit, hash: Hex, ex: Executed): ValidatorSet {
     const h = block.header.height;
     // validators for h+1: priorities advance one step, then any change governance scheduled for h+1

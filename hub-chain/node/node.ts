@@ -14,6 +14,7 @@ import { addressFromPublicKey, validatorPublicKey } from '../crypto/secp256k1.ts
 import { Mempool } from '../app/mempool.ts';
 import { type DecodedTx, decodeTx } from '../app/tx.ts';
 import { blockFromJSON, blockToJSON, type Evidence } from '../types/block.ts';
+import type { Commit } from '../types/vote.ts';
 import { headerHash } from '../types/header.ts';
 import { Chain, type CommittedInfo } from './chain.ts';
 import { type Home, loadHome, paths } from './config.ts';
@@ -154,7 +155,6 @@ export class HubNode {
       },
     });
     this.engine = engine;
-    for (const e of this.pendingCommittedEvidence.splice(0)) engine.markEvidenceCommitted(e);
     await engine.start(h + 1, this.chain.validatorSet(h + 1), this.chain.stored(h)?.commit ?? null, this.chain.latestBlockTime());
   }
 
@@ -238,30 +238,33 @@ export class HubNode {
     }
   }
   private syncDeadline: NodeJS.Timeout | undefined;
-  private pendingCommittedEvidence: Evidence[] = [];
 
+
+  /**
+   * Block sync goes through the engine as `decided` messages, one height at a time: the engine
+   * checks each commit against its validator set and commits it in its own serialised order, so
+   * sync never races the engine's own decisions.
+   */
   private async applySynced(items: { block: unknown; commit: unknown }[]): Promise<void> {
     clearTimeout(this.syncDeadline);
     let applied = 0;
-    let engineStopped = false;
     try {
-      if (this.stopped) return;
-      const blocks = items.map((i) => ({ block: blockFromJSON(i.block as never), commit: i.commit as never }));
-      const next = blocks.filter((b) => b.block.header.height > this.chain.latestHeight());
-      if (next.length === 0) return;
-      this.engine?.stop();
-      engineStopped = true;
-      for (const b of next) {
-        if (b.block.header.height !== this.chain.latestHeight() + 1) break;
-        await this.chain.applySyncedBlock(b.block, b.commit);
-        for (const e of b.block.evidence) this.pendingCommittedEvidence.push(e);
+      const blocks = items.map((i) => ({ block: blockFromJSON(i.block as never), commit: i.commit as Commit }));
+      for (const b of blocks) {
+        if (this.stopped || !this.engine) break;
+        const h = b.block.header.height;
+        if (h <= this.chain.latestHeight()) continue;
+        if (h !== this.chain.latestHeight() + 1) break;
+        this.engine.receive({ kind: 'decided', block: b.block, commit: b.commit });
+        const deadline = Date.now() + 10_000;
+        while (this.chain.latestHeight() < h && Date.now() < deadline && !this.stopped) await new Promise((r) => setTimeout(r, 5));
+        if (this.chain.latestHeight() < h) break;
         applied++;
       }
     } catch (e) {
-      this.log.warn({ err: e }, 'block sync: a peer sent a block that does not verify');
+      this.log.warn({ err: e }, 'block sync: a peer sent a malformed block');
     } finally {
       if (applied > 0) this.log.info({ applied, height: this.chain.latestHeight() }, 'block sync applied blocks');
-      if (engineStopped && !this.stopped) await this.startEngine();
       this.syncing = false;
     }
     if (applied > 0) this.maybeSync();

@@ -99,6 +99,7 @@ export class Testnet {
 
   async destroy(): Promise<void> {
     await Promise.all(this.homes.map((_, i) => this.stop(i)));
-    rmSync(this.root, { recursive: true, force: true });
+    // PONTIS_KEEP_TESTNET=1 keeps homes and logs for a post-mortem
+    if (!process.env.PONTIS_KEEP_TESTNET) rmSync(this.root, { recursive: true, force: true });
   }
 }
