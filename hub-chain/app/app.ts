@@ -86,7 +86,7 @@ interface Members {
 }
 
 /** Writes made by one transaction; applied only if all its messages succeed. */
-class TxOverlay implements KVStore {
+export class TxOverlay implements KVStore {
   private writes = new Map<string, Bytes | null>();
   constructor(private readonly base: KVStore) {}
   get(key: Bytes): Bytes | undefined {

@@ -14,6 +14,8 @@ export const paramsSchema = z.strictObject({
   /** How far ahead of a validator's clock a block time may be. */
   maxClockDriftMs: z.number().int().min(0).max(600_000).default(10_000),
   votingPeriodBlocks: z.number().int().min(1).default(10_000),
+  /** Set on a spoke (a side-chain): the hub its packets go through. Unset on the hub. */
+  hubChainId: z.string().optional(),
 });
 export type Params = z.infer<typeof paramsSchema>;
 

@@ -125,7 +125,12 @@ export function decodeTxObject(obj: unknown, original?: Bytes): DecodedTx {
   }
   const tx = r.data as SignedTx;
   const bytes = encodeTx(tx);
-  if (original && Buffer.compare(Buffer.from(original), Buffer.from(bytes)) !== 0) throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction bytes are not canonical JSON');
+  if (original) {
+    if (Buffer.compare(Buffer.from(original), Buffer.from(bytes)) !== 0) throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction bytes are not canonical JSON');
+  } else if (canonicalJson(obj) !== Buffer.from(bytes).toString('utf8')) {
+    // a schema must never add or change fields: the signature covers the transaction as sent
+    throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction does not survive decoding unchanged');
+  }
   if (bytes.length > MAX_TX_BYTES) throw new TxError('PNT_ERR_TX_TOO_LARGE', `transaction is ${bytes.length} bytes, limit ${MAX_TX_BYTES}`);
   return { tx, bytes, hash: txHash(bytes), sender: accountAddress(fromHex(tx.publicKey)) };
 }

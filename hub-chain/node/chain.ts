@@ -9,6 +9,7 @@ import { PontisError } from '../errors.ts';
 import { type Hex, ZERO_HASH } from '../crypto/bytes.ts';
 import type { BlockExecutor, ProposeContext, ValidateContext } from '../consensus/types.ts';
 import { HubApp, type BlockExecution, type TxResult } from '../app/app.ts';
+import { createModules } from '../app/modules.ts';
 import type { Genesis } from '../app/genesis.ts';
 import { genesisValidatorSet } from '../app/genesis.ts';
 import { Mempool } from '../app/mempool.ts';
@@ -61,7 +62,7 @@ export class Chain implements BlockExecutor {
     opts: { retainVersions?: number; logger?: Logger } = {},
   ) {
     this.log = opts.logger;
-    this.app = new HubApp(genesis);
+    this.app = new HubApp(genesis, createModules().modules);
     this.state = StateStore.open(env, { retainVersions: opts.retainVersions ?? 0 });
     this.blocks = env.openDB({ name: 'blocks', keyEncoding: 'uint32' });
     this.valsets = env.openDB({ name: 'valsets', keyEncoding: 'uint32' });

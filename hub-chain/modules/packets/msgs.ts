@@ -1,4 +1,66 @@
-/** Messages of the packet module and governance actions of the chain registry. */
-import type { z } from 'zod';
-export const packetMsgSchemas: z.ZodObject[] = [];
-export const registryGovActionSchemas: z.ZodObject[] = [];
+/**
+ * Messages of the packet module and governance actions of the chain registry (zod, strict).
+ * No `.default()` anywhere: a transaction is signed as sent, and decoding must not add fields.
+ */
+import { z } from 'zod';
+import { APP_NAME_RE, MAX_PAYLOAD_BYTES } from './types.ts';
+
+const chainId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
+const app = z.string().regex(APP_NAME_RE);
+const hex = (max?: number) => z.string().regex(/^0x([0-9a-f]{2})*$/).max(max === undefined ? 2 + 2 * 1024 * 1024 : 2 + 2 * max);
+const height = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+export const packetSchema = z.strictObject({
+  srcChain: chainId,
+  srcApp: app,
+  dstChain: chainId,
+  dstApp: app,
+  sequence: z.number().int().min(1),
+  ordered: z.boolean(),
+  payload: hex(MAX_PAYLOAD_BYTES),
+  timeoutHeight: height,
+  timeoutTimestamp: height,
+});
+
+/** Proofs are client-type specific (a Pontis state proof, an EVM storage proof, ...): checked by the client, bounded here. */
+const proof = z.unknown().refine((p) => p !== undefined && JSON.stringify(p).length <= 256 * 1024, 'proof missing or larger than 256 KiB');
+const MAX_BATCH = 5000;
+
+export const packetMsgSchemas = [
+  /** An application message to another chain (the `msg` app). */
+  z.strictObject({
+    type: z.literal('msg/send'),
+    dstChain: chainId,
+    dstApp: app.optional(),
+    payload: hex(MAX_PAYLOAD_BYTES),
+    timeoutHeight: height.optional(),
+    timeoutTimestamp: height.optional(),
+    ordered: z.boolean().optional(),
+  }),
+  /** Relay: packets proven committed by the counterparty at `proofHeight`. */
+  z.strictObject({ type: z.literal('packets/recv'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, proof })).min(1).max(MAX_BATCH) }),
+  /** Relay: acknowledgements proven written by the counterparty at `proofHeight`. */
+  z.strictObject({ type: z.literal('packets/ack'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, ack: hex(64 * 1024), proof })).min(1).max(MAX_BATCH) }),
+  /** Relay: receipts proven absent on the counterparty at `proofHeight`, past the packets' timeouts. */
+  z.strictObject({ type: z.literal('packets/timeout'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, proof })).min(1).max(MAX_BATCH) }),
+];
+
+const kind = z.enum(['pontis', 'evm', 'substrate', 'fabric']);
+export const registryGovActionSchemas = [
+  z.strictObject({
+    kind: z.literal('registry/register-chain'),
+    chainId,
+    chainKind: kind,
+    clientType: z.string().min(1).max(32),
+    clientParams: z.unknown(),
+    clientInitial: z.unknown(),
+    /** Destination chains this chain may send to ('*' for any registered chain). */
+    routes: z.array(z.union([chainId, z.literal('*')])).max(1000),
+  }),
+  z.strictObject({ kind: z.literal('registry/pause-chain'), chainId }),
+  z.strictObject({ kind: z.literal('registry/resume-chain'), chainId }),
+  z.strictObject({ kind: z.literal('registry/retire-chain'), chainId }),
+  z.strictObject({ kind: z.literal('registry/pause-route'), srcChain: chainId, dstChain: chainId }),
+  z.strictObject({ kind: z.literal('registry/resume-route'), srcChain: chainId, dstChain: chainId }),
+  z.strictObject({ kind: z.literal('registry/set-routes'), chainId, routes: z.array(z.union([chainId, z.literal('*')])).max(1000) }),
+];

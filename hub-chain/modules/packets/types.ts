@@ -84,6 +84,9 @@ export const packetKeys = {
   /** Acknowledgement commitment written by the receiver (and by the hub when it forwards one or records a timeout). */
   ack: (ch: string, seq: number) => utf8(`pkt/ack/${ch}/${seq}`),
   status: (ch: string, seq: number) => utf8(`pkt/status/${ch}/${seq}`),
+  /** Hub: a packet held by a forward policy (rate limit with queueing). */
+  queued: (ch: string, seq: number) => utf8(`pkt/queued/${ch}/${String(seq).padStart(16, '0')}`),
+  queuedIndex: () => utf8('pkt/queued-index'),
 };
 
 /** Where a packet stands, as recorded on one chain (for queries; not used in proofs). */

@@ -1,0 +1,430 @@
+/**
+ * The packet module, the same on the hub and on every Pontis spoke (docs/adr/0005-packets.md).
+ * A chain whose genesis names `hubChainId` is a spoke: its counterparty for every packet is the
+ * hub. Otherwise it is a hub: it verifies packets against their source chain's client, applies
+ * policy, and forwards those not addressed to itself.
+ *
+ * Every item of a relay batch is handled on its own write overlay and reported on its own: one
+ * bad proof does not fail the others, and nothing of a failed item is written.
+ */
+import { PontisError } from '../../errors.ts';
+import { type Bytes, type Hex, equalBytes, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
+import { canonicalJson } from '../../encoding/canonical-json.ts';
+import { type KVStore, type KVView, TxOverlay } from '../../app/app.ts';
+import type { Module, ModuleEnv } from '../../app/module.ts';
+import type { ClientVerifier } from '../clients/types.ts';
+import type { Registry } from '../registry/registry.ts';
+import type { ForwardPolicy, PacketApp, PacketSender } from '../transfer/app-interface.ts';
+import {
+  type Ack,
+  type Packet,
+  PacketError,
+  type PacketStatus,
+  TIMEOUT_ERROR,
+  ackCommitment,
+  channelId,
+  decodeAck,
+  encodeAck,
+  packetCommitment,
+  packetId,
+  packetKeys as K,
+} from './types.ts';
+
+const json = (v: unknown) => utf8(canonicalJson(v));
+const parse = <T>(b: Bytes | undefined): T | undefined => (b === undefined ? undefined : (JSON.parse(Buffer.from(b).toString('utf8')) as T));
+const RECEIPT = Uint8Array.of(1);
+
+/** Prefixes no packet application may write: an inbound packet must never change validators, clients, the registry, governance or accounts. */
+const PROTECTED = ['val/', 'gov/', 'clients/', 'attest/', 'registry/', 'params', 'pkt/', 'acc/', 'ev/'].map((p) => utf8(p));
+
+/** Write guard handed to packet applications. */
+class AppStore implements KVStore {
+  constructor(
+    private readonly inner: KVStore,
+    private readonly app: string,
+  ) {}
+  get(k: Bytes) {
+    return this.inner.get(k);
+  }
+  set(k: Bytes, v: Bytes) {
+    this.guard(k);
+    this.inner.set(k, v);
+  }
+  delete(k: Bytes) {
+    this.guard(k);
+    this.inner.delete(k);
+  }
+  private guard(k: Bytes) {
+    for (const p of PROTECTED) {
+      if (k.length >= p.length && equalBytes(k.subarray(0, p.length), p)) throw new PacketError('PNT_ERR_PACKET_APP_WRITE_DENIED', `app ${this.app} may not write ${Buffer.from(k).toString('utf8').slice(0, 64)}`);
+    }
+  }
+}
+
+export interface PacketKeeperOptions {
+  clients: ClientVerifier;
+  registry: Registry;
+  apps: PacketApp[];
+  policies?: ForwardPolicy[];
+}
+
+type ItemResult = 'ok' | 'already-received' | 'already-resolved' | string;
+
+export class PacketKeeper implements PacketSender {
+  private readonly apps = new Map<string, PacketApp>();
+  private readonly policies = new Map<string, ForwardPolicy>();
+
+  constructor(private readonly o: PacketKeeperOptions) {
+    for (const a of o.apps) this.registerApp(a);
+    for (const p of o.policies ?? []) this.registerPolicy(p);
+  }
+
+  registerApp(a: PacketApp): void {
+    if (this.apps.has(a.name)) throw new PacketError('PNT_ERR_PACKET_APP_DUPLICATE', `packet app ${a.name} registered twice`);
+    this.apps.set(a.name, a);
+  }
+
+  registerPolicy(p: ForwardPolicy): void {
+    if (this.policies.has(p.app)) throw new PacketError('PNT_ERR_PACKET_POLICY_DUPLICATE', `forward policy for ${p.app} registered twice`);
+    this.policies.set(p.app, p);
+  }
+
+  /** The hub this chain is a spoke of, or undefined on the hub itself. */
+  private hubOf(env: ModuleEnv): string | undefined {
+    return env.genesis.params.hubChainId;
+  }
+
+  // ---- sending ----
+
+  sendPacket(env: ModuleEnv, p: { srcApp: string; dstChain: string; dstApp: string; payload: Hex; timeoutHeight: number; timeoutTimestamp: number; ordered: boolean }): Packet {
+    const s = env.store;
+    if (p.dstChain === env.chainId) throw new PacketError('PNT_ERR_PACKET_TO_SELF', 'a packet cannot be addressed to its own chain');
+    if (p.timeoutHeight === 0 && p.timeoutTimestamp === 0) throw new PacketError('PNT_ERR_PACKET_NO_TIMEOUT', 'a packet needs a timeout height or timestamp');
+    if (p.timeoutTimestamp !== 0 && p.timeoutTimestamp <= env.time) throw new PacketError('PNT_ERR_PACKET_TIMED_OUT', 'timeout timestamp is already past');
+    const hub = this.hubOf(env);
+    // the next hop must be reachable: a spoke needs its hub registered, the hub the route
+    if (hub) this.o.registry.requireActive(s, hub);
+    else this.o.registry.requireActive(s, p.dstChain);
+    const packet: Packet = { srcChain: env.chainId, srcApp: p.srcApp, dstChain: p.dstChain, dstApp: p.dstApp, sequence: 0, ordered: p.ordered, payload: p.payload, timeoutHeight: p.timeoutHeight, timeoutTimestamp: p.timeoutTimestamp };
+    const ch = channelId(packet);
+    this.fixOrdering(s, ch, p.ordered);
+    packet.sequence = parse<number>(s.get(K.nextSend(ch))) ?? 1;
+    s.set(K.nextSend(ch), json(packet.sequence + 1));
+    s.set(K.outbound(ch, packet.sequence), packetCommitment(packet));
+    this.setStatus(env, packet, 'sent', 'sent');
+    env.emit('packet/sent', { id: packetId(packet), packet: canonicalJson(packet) });
+    return packet;
+  }
+
+  // ---- receiving ----
+
+  recv(env: ModuleEnv, proofHeight: number, items: { packet: Packet; proof: unknown }[]): ItemResult[] {
+    return items.map(({ packet, proof }) => this.item(env, 'packet/recv', packet, (s) => this.recvOne(env, s, packet, proofHeight, proof)));
+  }
+
+  private recvOne(env: ModuleEnv, s: KVStore, p: Packet, proofHeight: number, proof: unknown): ItemResult {
+    const hub = this.hubOf(env);
+    const ch = channelId(p);
+    if (hub ? p.dstChain !== env.chainId : p.srcChain === env.chainId) throw new PacketError('PNT_ERR_PACKET_WRONG_CHAIN', `packet ${packetId(p)} is not for ${env.chainId}`);
+    if (s.get(K.receipt(ch, p.sequence)) !== undefined) return 'already-received';
+    const counterparty = hub ?? p.srcChain;
+    const forward = !hub && p.dstChain !== env.chainId;
+    // policy before proof work: cheap refusals first
+    if (hub) this.o.registry.requireActive(s, hub);
+    else if (forward) this.o.registry.requireRoute(s, p.srcChain, p.dstChain);
+    else this.o.registry.requireActive(s, p.srcChain);
+    this.checkNotTimedOut(env, s, p, forward);
+    const ordering = this.fixOrdering(s, ch, p.ordered);
+    if (ordering === 'closed') throw new PacketError('PNT_ERR_CHANNEL_CLOSED', `channel ${ch} was closed by a timeout`);
+    if (p.ordered) {
+      const next = parse<number>(s.get(K.nextRecv(ch))) ?? 1;
+      if (p.sequence < next) return 'already-received';
+      if (p.sequence > next) throw new PacketError('PNT_ERR_PACKET_OUT_OF_ORDER', `ordered channel ${ch} expects ${next}, got ${p.sequence}`, { retryable: true });
+      s.set(K.nextRecv(ch), json(next + 1));
+    }
+    this.o.clients.verifyMembership(s, counterparty, proofHeight, env.time, K.outbound(ch, p.sequence), packetCommitment(p), proof);
+    s.set(K.receipt(ch, p.sequence), RECEIPT);
+    if (forward) return this.forward(env, s, p);
+    return this.deliver(env, s, p);
+  }
+
+  private checkNotTimedOut(env: ModuleEnv, s: KVView, p: Packet, forward: boolean): void {
+    if (p.timeoutTimestamp !== 0 && env.time >= p.timeoutTimestamp) throw new PacketError('PNT_ERR_PACKET_TIMED_OUT', `packet timed out at ${p.timeoutTimestamp}, block time ${env.time}`);
+    if (p.timeoutHeight === 0) return;
+    // the hub judges a height timeout by what its client of the destination has seen
+    const h = forward ? (this.o.clients.latestHeight?.(s, p.dstChain) ?? 0) : env.height;
+    if (h >= p.timeoutHeight) throw new PacketError('PNT_ERR_PACKET_TIMED_OUT', `packet timed out at destination height ${p.timeoutHeight}`);
+  }
+
+  /** Hub: commit the packet again for the destination, after the app's forward policy. */
+  private forward(env: ModuleEnv, s: KVStore, p: Packet): ItemResult {
+    const ch = channelId(p);
+    const policy = this.policies.get(p.dstApp) ?? this.policies.get(p.srcApp);
+    let decision: 'forward' | 'queue' = 'forward';
+    if (policy) {
+      try {
+        decision = policy.onForward({ ...env, store: s }, p);
+      } catch (e) {
+        if (!(e instanceof PontisError)) throw e;
+        // refused by policy: the source gets an error ack (and its refund); the packet goes no further
+        this.writeAck(s, ch, p.sequence, encodeAck({ ok: false, error: e.code }));
+        this.setStatus(env, p, 'failed', 'refused', s, { ok: false, error: e.code });
+        env.emit('packet/refused', { id: packetId(p), code: e.code, ack: toHex(encodeAck({ ok: false, error: e.code })), packet: canonicalJson(p) });
+        return e.code;
+      }
+    }
+    if (decision === 'queue') {
+      s.set(K.queued(ch, p.sequence), json(p));
+      s.set(K.queuedIndex(), json([...(parse<[string, number][]>(s.get(K.queuedIndex())) ?? []), [ch, p.sequence]]));
+      this.setStatus(env, p, 'received', 'queued', s);
+      env.emit('packet/queued', { id: packetId(p) });
+      return 'ok';
+    }
+    s.set(K.outbound(ch, p.sequence), packetCommitment(p));
+    this.setStatus(env, p, 'forwarded', 'forwarded', s);
+    env.emit('packet/forwarded', { id: packetId(p), packet: canonicalJson(p) });
+    return 'ok';
+  }
+
+  /** Destination: run the app; its failure becomes an error ack and discards the app's writes. */
+  private deliver(env: ModuleEnv, s: KVStore, p: Packet): ItemResult {
+    const ch = channelId(p);
+    const app = this.apps.get(p.dstApp);
+    let ack: Ack;
+    if (!app) ack = { ok: false, error: 'PNT_ERR_PACKET_UNKNOWN_APP' };
+    else {
+      const overlay = new TxOverlay(s);
+      try {
+        const result = app.onRecv({ ...env, store: new AppStore(overlay, app.name) }, p);
+        overlay.flush();
+        ack = { ok: true, result };
+      } catch (e) {
+        if (!(e instanceof PontisError)) throw e;
+        ack = { ok: false, error: e.code };
+      }
+    }
+    const bytes = encodeAck(ack);
+    this.writeAck(s, ch, p.sequence, bytes);
+    this.setStatus(env, p, 'received', 'received', s, ack);
+    env.emit('packet/received', { id: packetId(p), ack: toHex(bytes), packet: canonicalJson(p) });
+    return 'ok';
+  }
+
+  // ---- acknowledgements ----
+
+  ack(env: ModuleEnv, proofHeight: number, items: { packet: Packet; ack: Hex; proof: unknown }[]): ItemResult[] {
+    return items.map(({ packet, ack, proof }) => this.item(env, 'packet/ack', packet, (s) => this.ackOne(env, s, packet, fromHex(ack), proofHeight, proof)));
+  }
+
+  private ackOne(env: ModuleEnv, s: KVStore, p: Packet, ackBytes: Bytes, proofHeight: number, proof: unknown): ItemResult {
+    const ch = channelId(p);
+    const ack = decodeAck(ackBytes);
+    if (!this.requireOutstanding(s, p)) return 'already-resolved';
+    const hub = this.hubOf(env);
+    const counterparty = hub ?? p.dstChain;
+    if (!hub && p.dstChain === env.chainId) throw new PacketError('PNT_ERR_PACKET_WRONG_CHAIN', 'the hub does not take acks for packets addressed to itself');
+    this.o.clients.verifyMembership(s, counterparty, proofHeight, env.time, K.ack(ch, p.sequence), ackCommitment(ackBytes), proof);
+    s.delete(K.outbound(ch, p.sequence)); // before any callback
+    if (p.srcChain === env.chainId) {
+      this.resolveAtSource(env, s, p, ack, 'acknowledged');
+    } else {
+      // hub: pass the destination's ack on to the source
+      this.writeAck(s, ch, p.sequence, ackBytes);
+      if (!ack.ok) this.policyFailed(env, s, p);
+      this.setStatus(env, p, ack.ok ? 'delivered' : 'failed', 'ack', s, ack);
+    }
+    env.emit('packet/acknowledged', { id: packetId(p), ok: String(ack.ok), ack: toHex(ackBytes), packet: canonicalJson(p) });
+    return 'ok';
+  }
+
+  // ---- timeouts ----
+
+  timeout(env: ModuleEnv, proofHeight: number, items: { packet: Packet; proof: unknown }[]): ItemResult[] {
+    return items.map(({ packet, proof }) => this.item(env, 'packet/timeout', packet, (s) => this.timeoutOne(env, s, packet, proofHeight, proof)));
+  }
+
+  /**
+   * The counterparty's receipt is absent at `proofHeight`, and that height is past the timeout:
+   * the counterparty refuses the packet from then on, so it can never also be delivered.
+   */
+  private timeoutOne(env: ModuleEnv, s: KVStore, p: Packet, proofHeight: number, proof: unknown): ItemResult {
+    const ch = channelId(p);
+    if (!this.requireOutstanding(s, p)) return 'already-resolved';
+    const hub = this.hubOf(env);
+    const counterparty = hub ?? p.dstChain;
+    const cons = this.o.clients.consensusAt(s, counterparty, proofHeight);
+    if (!cons) throw new PacketError('PNT_ERR_CLIENT_NO_CONSENSUS', `no consensus state of ${counterparty} at ${proofHeight}`);
+    // on a spoke the counterparty is the hub, which judges only timestamps; the destination judges heights too
+    const byHeight = !hub && p.timeoutHeight !== 0 && proofHeight >= p.timeoutHeight;
+    const byTime = p.timeoutTimestamp !== 0 && cons.timestamp >= p.timeoutTimestamp;
+    if (!byHeight && !byTime) throw new PacketError('PNT_ERR_PACKET_NOT_TIMED_OUT', `packet ${packetId(p)} has not timed out at ${counterparty} height ${proofHeight}`);
+    this.o.clients.verifyNonMembership(s, counterparty, proofHeight, env.time, K.receipt(ch, p.sequence), proof);
+    s.delete(K.outbound(ch, p.sequence));
+    if (p.ordered) s.set(K.ordering(ch), json('closed'));
+    if (p.srcChain === env.chainId) {
+      this.resolveAtSource(env, s, p, undefined, 'timed-out');
+    } else {
+      // hub: the destination never got it; tell the source with an error ack
+      this.writeAck(s, ch, p.sequence, encodeAck({ ok: false, error: TIMEOUT_ERROR }));
+      this.policyFailed(env, s, p);
+      this.setStatus(env, p, 'timed-out', 'timeout', s, { ok: false, error: TIMEOUT_ERROR });
+    }
+    env.emit('packet/timed-out', { id: packetId(p), packet: canonicalJson(p) });
+    return 'ok';
+  }
+
+  // ---- end of block: release queued packets that policy now lets through ----
+
+  endBlock(env: ModuleEnv): void {
+    const index = parse<[string, number][]>(env.store.get(K.queuedIndex())) ?? [];
+    if (index.length === 0) return;
+    const still: [string, number][] = [];
+    for (const [ch, seq] of index) {
+      const p = parse<Packet>(env.store.get(K.queued(ch, seq)))!;
+      const overlay = new TxOverlay(env.store);
+      const policy = this.policies.get(p.dstApp) ?? this.policies.get(p.srcApp);
+      try {
+        if (policy && policy.onForward({ ...env, store: overlay }, p) === 'queue') {
+          still.push([ch, seq]);
+          continue;
+        }
+        overlay.set(K.outbound(ch, seq), packetCommitment(p));
+        this.setStatus(env, p, 'forwarded', 'released', overlay);
+        env.emit('packet/forwarded', { id: packetId(p), packet: canonicalJson(p) });
+      } catch (e) {
+        if (!(e instanceof PontisError)) throw e;
+        const refused = new TxOverlay(env.store);
+        this.writeAck(refused, ch, seq, encodeAck({ ok: false, error: e.code }));
+        this.setStatus(env, p, 'failed', 'refused', refused, { ok: false, error: e.code });
+        refused.flush();
+        env.store.delete(K.queued(ch, seq));
+        continue;
+      }
+      overlay.delete(K.queued(ch, seq));
+      overlay.flush();
+    }
+    env.store.set(K.queuedIndex(), json(still));
+  }
+
+  // ---- helpers ----
+
+  private item(env: ModuleEnv, what: string, p: Packet, run: (s: KVStore) => ItemResult): ItemResult {
+    const overlay = new TxOverlay(env.store);
+    let r: ItemResult;
+    try {
+      r = run(overlay);
+      overlay.flush();
+    } catch (e) {
+      if (!(e instanceof PontisError)) throw e;
+      r = e.code;
+    }
+    env.emit(what + '/result', { id: packetId(p), result: r });
+    return r;
+  }
+
+  /** True when the packet is still outstanding here; false when already resolved; throws if the packet does not match what was sent. */
+  private requireOutstanding(s: KVView, p: Packet): boolean {
+    const c = s.get(K.outbound(channelId(p), p.sequence));
+    if (c === undefined) return false;
+    if (!equalBytes(c, packetCommitment(p))) throw new PacketError('PNT_ERR_PACKET_COMMITMENT_MISMATCH', `packet ${packetId(p)} does not match the commitment stored here`);
+    return true;
+  }
+
+  private resolveAtSource(env: ModuleEnv, s: KVStore, p: Packet, ack: Ack | undefined, state: 'acknowledged' | 'timed-out'): void {
+    const app = this.apps.get(p.srcApp);
+    if (app) {
+      const overlay = new TxOverlay(s);
+      try {
+        const appEnv = { ...env, store: new AppStore(overlay, app.name) };
+        if (ack === undefined) app.onTimeout(appEnv, p);
+        else if (!ack.ok && ack.error === TIMEOUT_ERROR) app.onTimeout(appEnv, p);
+        else app.onAck(appEnv, p, ack);
+        overlay.flush();
+      } catch (e) {
+        if (!(e instanceof PontisError)) throw e;
+        env.emit('packet/callback-failed', { id: packetId(p), code: e.code });
+      }
+    }
+    const timedOut = state === 'timed-out' || (ack && !ack.ok && ack.error === TIMEOUT_ERROR);
+    this.setStatus(env, p, timedOut ? 'timed-out' : 'acknowledged', state === 'timed-out' ? 'timeout' : 'ack', s, ack);
+  }
+
+  private policyFailed(env: ModuleEnv, s: KVStore, p: Packet): void {
+    const policy = this.policies.get(p.dstApp) ?? this.policies.get(p.srcApp);
+    policy?.onForwardFailed({ ...env, store: s }, p);
+  }
+
+  private writeAck(s: KVStore, ch: string, seq: number, ackBytes: Bytes): void {
+    s.set(K.ack(ch, seq), ackCommitment(ackBytes));
+  }
+
+  /** The first packet fixes a channel's ordering; returns the channel's ordering. */
+  private fixOrdering(s: KVStore, ch: string, ordered: boolean): 'ordered' | 'unordered' | 'closed' {
+    const cur = parse<'ordered' | 'unordered' | 'closed'>(s.get(K.ordering(ch)));
+    const want = ordered ? 'ordered' : 'unordered';
+    if (cur === undefined) {
+      s.set(K.ordering(ch), json(want));
+      return want;
+    }
+    if (cur !== 'closed' && cur !== want) throw new PacketError('PNT_ERR_PACKET_ORDERING', `channel ${ch} is ${cur}`);
+    return cur;
+  }
+
+  private setStatus(env: ModuleEnv, p: Packet, state: PacketStatus['state'], step: string, s: KVStore = env.store, ack?: Ack): void {
+    const key = K.status(channelId(p), p.sequence);
+    const cur = parse<PacketStatus>(s.get(key)) ?? { packet: p, state, steps: [] };
+    cur.state = state;
+    if (ack) cur.ack = ack;
+    cur.steps.push({ step, height: env.height, tx: env.txHash, time: env.time });
+    s.set(key, json(cur));
+  }
+}
+
+export function readPacketStatus(s: KVView, channel: string, seq: number): PacketStatus | undefined {
+  return parse<PacketStatus>(s.get(K.status(channel, seq)));
+}
+
+interface RelayMsg {
+  type: 'packets/recv' | 'packets/ack' | 'packets/timeout';
+  proofHeight: number;
+  packets: { packet: Packet; proof: unknown; ack?: Hex }[];
+}
+interface SendMsg {
+  type: 'msg/send';
+  dstChain: string;
+  dstApp?: string;
+  payload: Hex;
+  timeoutHeight?: number;
+  timeoutTimestamp?: number;
+  ordered?: boolean;
+}
+
+export function packetsModule(keeper: PacketKeeper): Module {
+  return {
+    name: 'packets',
+    msgTypes: ['packets/recv', 'packets/ack', 'packets/timeout', 'msg/send'],
+    handleMsg(env, msg) {
+      const m = msg as RelayMsg | SendMsg;
+      switch (m.type) {
+        case 'packets/recv':
+          keeper.recv(env, m.proofHeight, m.packets);
+          return;
+        case 'packets/ack':
+          keeper.ack(env, m.proofHeight, m.packets as { packet: Packet; ack: Hex; proof: unknown }[]);
+          return;
+        case 'packets/timeout':
+          keeper.timeout(env, m.proofHeight, m.packets);
+          return;
+        case 'msg/send': {
+          // the sender is carried in the payload envelope so the receiving app knows who wrote
+          const payload = toHex(utf8(canonicalJson({ from: env.sender, data: m.payload })));
+          keeper.sendPacket(env, { srcApp: 'msg', dstChain: m.dstChain, dstApp: m.dstApp ?? 'msg', payload, timeoutHeight: m.timeoutHeight ?? 0, timeoutTimestamp: m.timeoutTimestamp ?? 0, ordered: m.ordered ?? false });
+          return;
+        }
+      }
+    },
+    endBlock(env) {
+      keeper.endBlock(env);
+    },
+  };
+}
