@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { PontisError } from '../errors.ts';
 import { type Hex, ZERO_HASH } from '../crypto/bytes.ts';
 import type { BlockExecutor, ProposeContext, ValidateContext } from '../consensus/types.ts';
-import { HubApp, type BlockExecution, type TxResult } from '../app/app.ts';
+import { HubApp, type AppEvent, type BlockExecution, type TxResult } from '../app/app.ts';
 import { createModules } from '../app/modules.ts';
 import type { Genesis } from '../app/genesis.ts';
 import { genesisValidatorSet } from '../app/genesis.ts';
@@ -28,6 +28,8 @@ export interface StoredBlock {
   block: Block;
   commit: Commit;
   results: TxResult[];
+  /** Events of the block itself (evidence, end-of-block work such as released packets). */
+  events?: AppEvent[];
 }
 
 export interface CommittedInfo {
@@ -165,7 +167,7 @@ export class Chain implements BlockExecutor {
     const t0 = performance.now();
     this.env.transactionSync(() => {
       this.state.commitInTxn(ex.ws, h);
-      this.blocks.put(h, { block, commit, results: ex.execution.results });
+      this.blocks.put(h, { block, commit, results: ex.execution.results, events: ex.execution.events });
       this.valsets.put(h + 1, next.toJSON());
       ex.execution.included.forEach((d, i) => this.txIndex.put(d.hash, [h, i]));
     });

@@ -1,0 +1,33 @@
+/**
+ * What a relayer needs from one Pontis chain (the hub or a side-chain). Reads are separate from
+ * the write (`submit`), so a read-only endpoint can watch a chain it cannot sign for. Nothing an
+ * endpoint returns is trusted: the receiving chain checks every header, commit and proof.
+ */
+import type { Bytes } from '../../hub-chain/crypto/bytes.ts';
+import type { AppEvent, TxResult } from '../../hub-chain/app/app.ts';
+import type { Msg } from '../../hub-chain/app/tx.ts';
+import type { SignedHeader } from '../../hub-chain/light-client/verifier.ts';
+import type { StateProof } from '../../hub-chain/state/proof.ts';
+import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
+
+export interface BlockEvents {
+  height: number;
+  txs: { hash: string; code: string; events: AppEvent[] }[];
+}
+
+export interface PontisReader {
+  readonly chainId: string;
+  latestHeight(): Promise<number>;
+  signedHeader(height: number): Promise<SignedHeader>;
+  /** The set that signs `height` (known up to latest + 1). */
+  validatorSet(height: number): Promise<ValidatorSet>;
+  /** A value (or its absence) with a proof against the state root of `height`. */
+  proveState(key: Bytes, height: number): Promise<{ value: Bytes | undefined; proof: StateProof }>;
+  readState(key: Bytes): Promise<Bytes | undefined>;
+  blockEvents(height: number): Promise<BlockEvents>;
+}
+
+export interface PontisWriter extends PontisReader {
+  /** Signs and submits one transaction; resolves when it is committed. */
+  submit(msgs: Msg[]): Promise<TxResult & { height: number }>;
+}
