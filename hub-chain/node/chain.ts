@@ -9,7 +9,7 @@ import { PontisError } from '../errors.ts';
 import { type Hex, ZERO_HASH } from '../crypto/bytes.ts';
 import type { BlockExecutor, ProposeContext, ValidateContext } from '../consensus/types.ts';
 import { HubApp, type AppEvent, type BlockExecution, type TxResult } from '../app/app.ts';
-import { createModules } from '../app/modules.ts';
+import { createModules, type Wiring } from '../app/modules.ts';
 import type { Genesis } from '../app/genesis.ts';
 import { genesisValidatorSet } from '../app/genesis.ts';
 import { Mempool } from '../app/mempool.ts';
@@ -48,6 +48,8 @@ const EVIDENCE_MAX_AGE = 10_000;
 
 export class Chain implements BlockExecutor {
   readonly app: HubApp;
+  /** The modules' keepers (clients, registry, packets), for queries and for tests that add apps. */
+  readonly wiring: Wiring;
   readonly state: StateStore;
   private readonly blocks: Database<StoredBlock, number>;
   private readonly valsets: Database<{ validators: Validator[]; priorities: number[] }, number>;
@@ -64,7 +66,8 @@ export class Chain implements BlockExecutor {
     opts: { retainVersions?: number; logger?: Logger } = {},
   ) {
     this.log = opts.logger;
-    this.app = new HubApp(genesis, createModules().modules);
+    this.wiring = createModules();
+    this.app = new HubApp(genesis, this.wiring.modules);
     this.state = StateStore.open(env, { retainVersions: opts.retainVersions ?? 0 });
     this.blocks = env.openDB({ name: 'blocks', keyEncoding: 'uint32' });
     this.valsets = env.openDB({ name: 'valsets', keyEncoding: 'uint32' });

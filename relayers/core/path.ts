@@ -181,3 +181,17 @@ export async function relayRound(a: PontisWriter, b: PontisWriter, hubId: string
   }
   return result;
 }
+
+/**
+ * Times out `packets` outstanding on `src` whose next hop `dst` never received them: updates
+ * `src`'s client of `dst` to `dst`'s latest height and submits the absence proofs from there.
+ * Returns null when none is due yet.
+ */
+export async function relayTimeouts(src: PontisWriter, dst: PontisReader, packets: Packet[]): Promise<(Awaited<ReturnType<PontisWriter['submit']>>) | null> {
+  const h = await dst.latestHeight();
+  const time = (await dst.signedHeader(h)).header.time;
+  const batch = await timeoutBatch(src, dst, packets, h, time);
+  if (!batch) return null;
+  const upd = await clientUpdate(dst, src, h);
+  return src.submit(upd ? [upd, batch] : [batch]);
+}
