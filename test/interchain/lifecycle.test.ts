@@ -164,15 +164,13 @@ describe('ordered channels', () => {
 });
 
 describe('routes and policy', () => {
-  it('error: a packet to an unregistered chain is refused at the hub with an error ack back to the source', async () => {
+  it('error: a packet to an unregistered chain is refused at the hub (after its proof checks) with an error ack back to the source', async () => {
     net = await makeNet(['a', 'b']);
     const { a } = net.spokes;
     const p = sentPacket(await a.exec([sendMsg('nowhere', 'x')]));
     await relayAll(net);
-    const r = status(net.hub, p);
-    expect(r).toBeUndefined(); // not received: refused before any write
-    // the relayer saw the failure code in the hub transaction; A keeps its commitment until it times out
-    expect(status(a, p)!.state).toBe('sent');
+    expect(status(net.hub, p)!.state).toBe('failed');
+    expect(readOutcome(view(a), 'nowhere', 1)).toBe('failed:PNT_ERR_CHAIN_UNKNOWN');
   });
 
   it('error: a paused route refuses packets until resumed; a route not in the registry too', async () => {
@@ -187,12 +185,13 @@ describe('routes and policy', () => {
     const pc = sentPacket(await a.exec([sendMsg('c', 'not a route')]));
     const h2 = await a.latestHeight();
     const r2 = await net.hub.exec([(await clientUpdate(a, net.hub, h2))!, (await recvBatch(a, net.hub, [{ height: h2, packet: pc }], h2))!], net.hub.relayerKey);
-    expect(results(r2, 'packet/recv/result')).toEqual(['PNT_ERR_ROUTE_UNKNOWN']);
+    expect(results(r2, 'packet/recv/result')).toEqual(['PNT_ERR_ROUTE_UNKNOWN']); // refused for good: error ack to A
     expect((await net.hub.govern({ kind: 'registry/resume-route', srcChain: 'a', dstChain: 'b' })).code).toBe('ok');
     await relayAll(net);
     expect(readOutcome(view(a), 'b', 1)).toBe('delivered');
+    expect(readOutcome(view(a), 'c', 1)).toBe('failed:PNT_ERR_ROUTE_UNKNOWN');
     expect(readInbox(view(c), 'a', 1)).toBeUndefined();
-    void b;
+    expect(readInbox(view(b), 'a', 1)).toBeDefined();
   });
 
   it('error: a paused source chain is refused', async () => {

@@ -129,10 +129,8 @@ export class PacketKeeper implements PacketSender {
     if (s.get(K.receipt(ch, p.sequence)) !== undefined) return 'already-received';
     const counterparty = hub ?? p.srcChain;
     const forward = !hub && p.dstChain !== env.chainId;
-    // policy before proof work: cheap refusals first
-    if (hub) this.o.registry.requireActive(s, hub);
-    else if (forward) this.o.registry.requireRoute(s, p.srcChain, p.dstChain);
-    else this.o.registry.requireActive(s, p.srcChain);
+    // the counterparty must be active (a paused chain's packets wait; nothing is written)
+    this.o.registry.requireActive(s, counterparty);
     this.checkNotTimedOut(env, s, p, forward);
     const ordering = this.fixOrdering(s, ch, p.ordered);
     if (ordering === 'closed') throw new PacketError('PNT_ERR_CHANNEL_CLOSED', `channel ${ch} was closed by a timeout`);
@@ -143,6 +141,17 @@ export class PacketKeeper implements PacketSender {
       s.set(K.nextRecv(ch), json(next + 1));
     }
     this.o.clients.verifyMembership(s, counterparty, proofHeight, env.time, K.outbound(ch, p.sequence), packetCommitment(p), proof);
+    if (forward) {
+      try {
+        this.o.registry.requireRoute(s, p.srcChain, p.dstChain);
+      } catch (e) {
+        // paused: hold (retry after resume); no such route or chain: refuse for good with an error ack
+        if (e instanceof PontisError && (e.code === 'PNT_ERR_ROUTE_PAUSED' || e.code === 'PNT_ERR_CHAIN_PAUSED')) throw e;
+        if (!(e instanceof PontisError)) throw e;
+        s.set(K.receipt(ch, p.sequence), RECEIPT);
+        return this.refuse(env, s, p, e.code);
+      }
+    }
     s.set(K.receipt(ch, p.sequence), RECEIPT);
     if (forward) return this.forward(env, s, p);
     return this.deliver(env, s, p);
@@ -166,11 +175,7 @@ export class PacketKeeper implements PacketSender {
         decision = policy.onForward({ ...env, store: s }, p);
       } catch (e) {
         if (!(e instanceof PontisError)) throw e;
-        // refused by policy: the source gets an error ack (and its refund); the packet goes no further
-        this.writeAck(s, ch, p.sequence, encodeAck({ ok: false, error: e.code }));
-        this.setStatus(env, p, 'failed', 'refused', s, { ok: false, error: e.code });
-        env.emit('packet/refused', { id: packetId(p), code: e.code, ack: toHex(encodeAck({ ok: false, error: e.code })), packet: canonicalJson(p) });
-        return e.code;
+        return this.refuse(env, s, p, e.code);
       }
     }
     if (decision === 'queue') {
@@ -184,6 +189,15 @@ export class PacketKeeper implements PacketSender {
     this.setStatus(env, p, 'forwarded', 'forwarded', s);
     env.emit('packet/forwarded', { id: packetId(p), packet: canonicalJson(p) });
     return 'ok';
+  }
+
+  /** Hub: refuse a verified packet for good; the source gets an error ack (and its refund). */
+  private refuse(env: ModuleEnv, s: KVStore, p: Packet, code: string): ItemResult {
+    const ack = encodeAck({ ok: false, error: code });
+    this.writeAck(s, channelId(p), p.sequence, ack);
+    this.setStatus(env, p, 'failed', 'refused', s, { ok: false, error: code });
+    env.emit('packet/refused', { id: packetId(p), code, ack: toHex(ack), packet: canonicalJson(p) });
+    return code;
   }
 
   /** Destination: run the app; its failure becomes an error ack and discards the app's writes. */
