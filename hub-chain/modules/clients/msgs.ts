@@ -1,4 +1,41 @@
-/** Messages and governance actions of the clients module (filled in by the clients module). */
-import type { z } from 'zod';
-export const clientMsgSchemas: z.ZodObject[] = [];
-export const clientGovActionSchemas: z.ZodObject[] = [];
+/**
+ * Messages and governance actions of the clients module. Client creation is no message: the chain
+ * registry calls ClientKeeper.create when governance registers a chain.
+ *
+ * A client type adds the shapes of its client messages to `clientMessageSchemas` (updates, votes)
+ * and of its misbehaviour evidence to `clientEvidenceSchemas`; the type re-validates them strictly.
+ */
+import { z } from 'zod';
+import {
+  attestationVoteSchema,
+  attestedInitialSchema,
+  attestedParamsSchema,
+  chainIdSchema,
+  pontisInitialSchema,
+  pontisMisbehaviourSchema,
+  pontisParamsSchema,
+  pontisUpdateSchema,
+} from './schemas.ts';
+
+export const clientMessageSchemas = [pontisUpdateSchema, pontisMisbehaviourSchema, attestationVoteSchema] as const;
+export const clientEvidenceSchemas = [pontisMisbehaviourSchema, pontisUpdateSchema] as const;
+export const clientParamsSchemas = [pontisParamsSchema, attestedParamsSchema] as const;
+export const clientInitialSchemas = [pontisInitialSchema, attestedInitialSchema] as const;
+
+export const updateClientMsgSchema = z.strictObject({ type: z.literal('clients/update'), chainId: chainIdSchema, message: z.union(clientMessageSchemas) });
+export const misbehaviourMsgSchema = z.strictObject({ type: z.literal('clients/misbehaviour'), chainId: chainIdSchema, evidence: z.union(clientEvidenceSchemas) });
+export const attestVoteMsgSchema = z.strictObject({ type: z.literal('attest/vote'), vote: attestationVoteSchema });
+export const recoverClientActionSchema = z.strictObject({
+  kind: z.literal('recover-client'),
+  chainId: chainIdSchema,
+  params: z.union(clientParamsSchemas).optional(),
+  initial: z.union(clientInitialSchemas),
+});
+
+export type UpdateClientMsg = z.infer<typeof updateClientMsgSchema>;
+export type MisbehaviourMsg = z.infer<typeof misbehaviourMsgSchema>;
+export type AttestVoteMsg = z.infer<typeof attestVoteMsgSchema>;
+export type RecoverClientAction = z.infer<typeof recoverClientActionSchema>;
+
+export const clientMsgSchemas: z.ZodObject[] = [updateClientMsgSchema, misbehaviourMsgSchema, attestVoteMsgSchema];
+export const clientGovActionSchemas: z.ZodObject[] = [recoverClientActionSchema];

@@ -43,6 +43,8 @@ export interface ClientContext {
   validators: ValidatorSet;
   chainId: string;
   store: KVStore;
+  /** Emits an event of the transaction (the module passes ModuleEnv.emit; absent in pure tests). */
+  emit?(type: string, attributes: Record<string, string>): void;
 }
 
 /** One client type. Implementations are pure over the records they are given. */
@@ -58,6 +60,11 @@ export interface LightClientModule<S = unknown, E = unknown> {
   updateState(ctx: ClientContext, rec: ClientRecord<S>, msg: unknown): { record: ClientRecord<S>; consensus: ConsensusRecord<E>[] };
   /** Freezes the client on verified misbehaviour; returns the frozen record. */
   updateStateOnMisbehaviour(ctx: ClientContext, rec: ClientRecord<S>, msg: unknown): ClientRecord<S>;
+  /**
+   * What the keeper stores as evidence for verified misbehaviour `msg` (called before
+   * updateStateOnMisbehaviour). Default: `msg` itself.
+   */
+  evidenceOf?(ctx: ClientContext, rec: ClientRecord<S>, msg: unknown): unknown;
   verifyMembership(rec: ClientRecord<S>, cons: ConsensusRecord<E>, key: Bytes, value: Bytes, proof: unknown): void;
   verifyNonMembership(rec: ClientRecord<S>, cons: ConsensusRecord<E>, key: Bytes, proof: unknown): void;
   status(rec: ClientRecord<S>, latest: ConsensusRecord<E> | undefined, now: number): ClientStatus;
@@ -67,6 +74,8 @@ export interface LightClientModule<S = unknown, E = unknown> {
 export interface ClientVerifier {
   status(s: KVView, chainId: string, now: number): ClientStatus;
   consensusAt(s: KVView, chainId: string, height: number): ConsensusRecord | undefined;
+  /** Latest height the client has verified (0 when unknown). */
+  latestHeight?(s: KVView, chainId: string): number;
   /** Throws unless the client is active, has a consensus state at `height`, and the proof holds. */
   verifyMembership(s: KVView, chainId: string, height: number, now: number, key: Bytes, value: Bytes, proof: unknown): void;
   verifyNonMembership(s: KVView, chainId: string, height: number, now: number, key: Bytes, proof: unknown): void;
