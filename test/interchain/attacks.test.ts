@@ -1,0 +1,153 @@
+/**
+ * Adversarial relaying: everything a relayer submits is checked against a light client, so a
+ * forged, altered, misplaced or replayed proof changes nothing. Batches: a bad item is rejected
+ * alone (docs/adr/0005-packets.md), the others go through.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto/secp256k1.ts';
+import { readPacketStatus } from '../../hub-chain/modules/packets/keeper.ts';
+import { readOutcome } from '../../hub-chain/modules/packets/msg-app.ts';
+import { channelId, type Packet, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { headerHash } from '../../hub-chain/types/header.ts';
+import { decodeProof, encodeProof, type StateProof } from '../../hub-chain/state/proof.ts';
+import { type Commit, VoteType, signVote } from '../../hub-chain/types/vote.ts';
+import { clientUpdate, recvBatch } from '../../relayers/core/path.ts';
+import type { TestChain } from '../fixtures/coordinator.ts';
+import { type Net, makeNet, relayAll, sendMsg, sentPacket } from './setup.ts';
+
+let net: Net;
+afterEach(async () => net?.close());
+
+const view = (c: TestChain) => ({ get: (k: Uint8Array) => c.chain.state.get(k) });
+const results = (r: { events: { type: string; attributes: Record<string, string> }[] }, type: string) => r.events.filter((e) => e.type === type).map((e) => e.attributes.result);
+
+/** A sends `n` messages to B; returns them with the hub's client of A updated to A's latest height. */
+async function sent(n: number): Promise<{ a: TestChain; b: TestChain; ps: Packet[]; h: number; items: { packet: Packet; proof: unknown }[] }> {
+  net = await makeNet(['a', 'b', 'c']);
+  const { a, b } = net.spokes;
+  const r = await a.exec(Array.from({ length: n }, (_, i) => sendMsg('b', `m${i}`)));
+  const ps = r.events.filter((e) => e.type === 'packet/sent').map((e) => JSON.parse(e.attributes.packet) as Packet);
+  const h = await a.latestHeight();
+  const upd = await clientUpdate(a, net.hub, h);
+  await net.hub.exec([upd!], net.hub.relayerKey);
+  const batch = (await recvBatch(a, net.hub, ps.map((packet) => ({ height: h, packet })), h)) as { packets: { packet: Packet; proof: unknown }[] };
+  return { a, b, ps, h, items: batch.packets };
+}
+
+const submitRecv = (h: number, items: { packet: Packet; proof: unknown }[]) => net.hub.exec([{ type: 'packets/recv', proofHeight: h, packets: items }], net.hub.relayerKey);
+const received = (p: Packet) => net.hub.chain.state.get(packetKeys.receipt(channelId(p), p.sequence)) !== undefined;
+
+describe('proof attacks on the hub', () => {
+  it('error: a proof with any single byte flipped is rejected, and nothing is received', async () => {
+    const { h, items } = await sent(1);
+    const bytes = encodeProof(items[0].proof as StateProof);
+    const variants: unknown[] = [];
+    let undecodable = 0;
+    for (let i = 0; i < bytes.length; i++) {
+      const t = Uint8Array.from(bytes);
+      t[i] ^= 0x01;
+      try {
+        variants.push(decodeProof(t));
+      } catch {
+        undecodable++; // a relayer could not even express it as a proof
+      }
+    }
+    expect(variants.length + undecodable).toBe(bytes.length);
+    // all the variants in one batch: each is judged on its own
+    const r = await submitRecv(h, variants.map((proof) => ({ packet: items[0].packet, proof })));
+    const res = results(r, 'packet/recv/result');
+    expect(res).toHaveLength(variants.length);
+    for (const x of res) expect(x).toMatch(/^PNT_ERR_PROOF_/);
+    expect(received(items[0].packet)).toBe(false);
+    // the untouched proof still works
+    expect(results(await submitRecv(h, items), 'packet/recv/result')).toEqual(['ok']);
+  });
+
+  it('error: an altered packet with the original proof, a proof for another key, and a proof from another chain are rejected', async () => {
+    const { h, items } = await sent(2);
+    const altered = { ...items[0].packet, payload: toHex(utf8('{"from":"0x00","data":"0x6576696c"}')) };
+    expect(results(await submitRecv(h, [{ packet: altered, proof: items[0].proof }]), 'packet/recv/result')[0]).toMatch(/^PNT_ERR_PROOF_/);
+    expect(results(await submitRecv(h, [{ packet: items[0].packet, proof: items[1].proof }]), 'packet/recv/result')[0]).toMatch(/^PNT_ERR_PROOF_/);
+    // chain C commits a packet with the same channel position; its proof is against C's root, not A's
+    const c = net.spokes.c;
+    await c.exec([sendMsg('b', 'from c')]);
+    const fromC = await c.proveState(packetKeys.outbound('c/msg/b/msg', 1), await c.latestHeight());
+    expect(results(await submitRecv(h, [{ packet: items[0].packet, proof: fromC.proof }]), 'packet/recv/result')[0]).toMatch(/^PNT_ERR_PROOF_/);
+    expect(received(items[0].packet)).toBe(false);
+  });
+
+  it('error: a proof at a height the client never saw is rejected (PNT_ERR_CLIENT_NO_CONSENSUS)', async () => {
+    const { a, items } = await sent(1);
+    await a.makeBlock();
+    const later = await a.latestHeight();
+    const { proof } = await a.proveState(packetKeys.outbound(channelId(items[0].packet), 1), later);
+    expect(results(await submitRecv(later, [{ packet: items[0].packet, proof }]), 'packet/recv/result')).toEqual(['PNT_ERR_CLIENT_NO_CONSENSUS']);
+  });
+
+  it('behavior: a batch with one bad packet: the bad one is rejected alone, the others are received', async () => {
+    const { h, items } = await sent(3);
+    const bad = { ...items[1], proof: items[0].proof };
+    const r = await submitRecv(h, [items[0], bad, items[2]]);
+    expect(r.code).toBe('ok');
+    const res = results(r, 'packet/recv/result');
+    expect(res[0]).toBe('ok');
+    expect(res[1]).toMatch(/^PNT_ERR_PROOF_/);
+    expect(res[2]).toBe('ok');
+    expect([received(items[0].packet), received(items[1].packet), received(items[2].packet)]).toEqual([true, false, true]);
+  });
+
+  it('error: an absence proof for a present receipt is rejected: no timeout, no refund', async () => {
+    net = await makeNet(['a', 'b']);
+    const { a, b } = net.spokes;
+    const p = sentPacket(await a.exec([sendMsg('b', 'x', { timeoutTimestamp: net.clock.now() + 3500 })]));
+    await relayAll(net, 1); // delivered to B; ack not yet back
+    expect(readPacketStatus(view(b), channelId(p), 1)!.state).toBe('received');
+    net.clock.advance(10_000);
+    await b.makeBlock();
+    const bh = await b.latestHeight();
+    const upd = await clientUpdate(b, net.hub, bh);
+    const present = await b.proveState(packetKeys.receipt(channelId(p), 1), bh);
+    expect(present.value).toBeDefined();
+    const absentOther = await b.proveState(packetKeys.receipt(channelId(p), 99), bh);
+    for (const proof of [present.proof, absentOther.proof]) {
+      const r = await net.hub.exec([...(upd ? [upd] : []), { type: 'packets/timeout', proofHeight: bh, packets: [{ packet: p, proof }] }], net.hub.relayerKey);
+      expect(results(r, 'packet/timeout/result')[0]).toMatch(/^PNT_ERR_PROOF_/);
+    }
+    await relayAll(net);
+    expect(readOutcome(view(a), 'b', 1)).toBe('delivered'); // not refunded
+  });
+});
+
+describe('misbehaviour', () => {
+  it('behavior: conflicting headers freeze the client; nothing is accepted from it until governance recovers it', async () => {
+    const { a, h, items } = await sent(1);
+    // A's validators sign a second header at a height the hub already verified
+    const real = a.chain.stored(h)!.block.header;
+    const fork = { ...real, stateRoot: '0x' + 'ee'.repeat(32) };
+    const hash = headerHash(fork);
+    const commit: Commit = {
+      height: h,
+      round: 0,
+      blockHash: hash,
+      signatures: a.keys.map((k) => {
+        const v = signVote('a', { type: VoteType.Precommit, height: h, round: 0, blockHash: hash }, k, addressFromPublicKey(validatorPublicKey(k)));
+        return { validator: v.validator, signature: v.signature };
+      }),
+    };
+    // height 1 of A is the trusted header the hub registered A with
+    expect(net.hub.chain.state.get(utf8(`clients/a/consensus/${String(1).padStart(16, '0')}`))).toBeDefined();
+    const r = await net.hub.exec(
+      [{ type: 'clients/update', chainId: 'a', message: { signedHeader: { header: fork, commit }, validators: a.chain.validatorSet(h).toJSON(), nextValidators: a.chain.validatorSet(h + 1).toJSON(), trustedHeight: 1 } }],
+      net.hub.relayerKey,
+    );
+    expect(r.events.some((e) => e.type === 'client/frozen')).toBe(true);
+    expect(results(await submitRecv(h, items), 'packet/recv/result')).toEqual(['PNT_ERR_CLIENT_FROZEN']);
+    // governance recovers the client from a fresh trusted header of A
+    await a.makeBlock();
+    const rec = await net.hub.govern({ kind: 'recover-client', chainId: 'a', initial: await a.clientInitial() });
+    expect(rec.code).toBe('ok');
+    await relayAll(net);
+    expect(readOutcome(view(a), 'b', 1)).toBe('delivered');
+  });
+});
