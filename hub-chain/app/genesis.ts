@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { PontisError } from '../errors.ts';
 import { validateChainId } from '../types/header.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
+import { genesisAccountsSchema } from '../modules/transfer/msgs.ts';
 
 const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-f]{${bytes * 2}}$`));
 
@@ -25,6 +26,8 @@ export const genesisSchema = z.strictObject({
   validators: z.array(z.strictObject({ address: hex(20).optional(), publicKey: hex(65), power: z.number().int().min(1), name: z.string().max(64).optional() })).min(1),
   governance: z.strictObject({ members: z.array(z.strictObject({ address: hex(20), weight: z.number().int().min(1) })).min(1) }),
   params: paramsSchema.default(paramsSchema.parse({})),
+  /** Opening balances (bank module). */
+  accounts: genesisAccountsSchema.optional(),
 });
 export type Genesis = z.infer<typeof genesisSchema>;
 

@@ -8,6 +8,9 @@ import { clientsModule } from '../modules/clients/module.ts';
 import { PacketKeeper, packetsModule } from '../modules/packets/keeper.ts';
 import { msgApp } from '../modules/packets/msg-app.ts';
 import { Registry, registryModule } from '../modules/registry/registry.ts';
+import { bankModule } from '../modules/transfer/bank.ts';
+import { transferForwardPolicy, transferPolicyModule } from '../modules/transfer/policy.ts';
+import { transferApp, transferModule } from '../modules/transfer/transfer.ts';
 
 export interface Wiring {
   clients: ClientKeeper;
@@ -19,7 +22,15 @@ export interface Wiring {
 export function createModules(): Wiring {
   const clients = new ClientKeeper();
   const registry = new Registry();
-  const packets = new PacketKeeper({ clients, registry, apps: [msgApp] });
-  const modules: Module[] = [clientsModule(clients), registryModule(registry, clients), packetsModule(packets)];
+  const packets = new PacketKeeper({ clients, registry, apps: [msgApp], policies: [transferForwardPolicy()] });
+  packets.registerApp(transferApp(packets));
+  const modules: Module[] = [
+    bankModule(),
+    clientsModule(clients),
+    registryModule(registry, clients),
+    packetsModule(packets),
+    transferModule(packets),
+    transferPolicyModule(),
+  ];
   return { clients, registry, packets, modules };
 }

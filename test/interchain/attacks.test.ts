@@ -31,7 +31,7 @@ async function sent(n: number): Promise<{ a: TestChain; b: TestChain; ps: Packet
   const h = await a.latestHeight();
   const upd = await clientUpdate(a, net.hub, h);
   await net.hub.exec([upd!], net.hub.relayerKey);
-  const batch = (await recvBatch(a, net.hub, ps.map((packet) => ({ height: h, packet })), h)) as { packets: { packet: Packet; proof: unknown }[] };
+  const batch = (await recvBatch(a, net.hub, ps.map((packet) => ({ height: h, packet })), h)) as unknown as { packets: { packet: Packet; proof: unknown }[] };
   return { a, b, ps, h, items: batch.packets };
 }
 

@@ -121,6 +121,10 @@ export class ClientKeeper implements ClientVerifier {
     return readConsensus(s, chainId, height);
   }
 
+  latestHeight(s: KVView, chainId: string): number {
+    return this.record(s, chainId)?.latestHeight ?? 0;
+  }
+
   latestConsensus(s: KVView, chainId: string): ConsensusRecord | undefined {
     const rec = this.record(s, chainId);
     return rec ? this.consensusAt(s, chainId, rec.latestHeight) : undefined;

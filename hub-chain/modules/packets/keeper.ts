@@ -171,8 +171,11 @@ export class PacketKeeper implements PacketSender {
     const policy = this.policies.get(p.dstApp) ?? this.policies.get(p.srcApp);
     let decision: 'forward' | 'queue' = 'forward';
     if (policy) {
+      // the policy decides on its own overlay: a refusal leaves none of its writes behind
+      const overlay = new TxOverlay(s);
       try {
-        decision = policy.onForward({ ...env, store: s }, p);
+        decision = policy.onForward({ ...env, store: overlay }, p);
+        overlay.flush();
       } catch (e) {
         if (!(e instanceof PontisError)) throw e;
         return this.refuse(env, s, p, e.code);
@@ -295,6 +298,16 @@ export class PacketKeeper implements PacketSender {
     const still: [string, number][] = [];
     for (const [ch, seq] of index) {
       const p = parse<Packet>(env.store.get(K.queued(ch, seq)))!;
+      if (p.timeoutTimestamp !== 0 && env.time >= p.timeoutTimestamp) {
+        // timed out while held: the policy never let it through, so there is nothing to undo
+        const expired = new TxOverlay(env.store);
+        this.writeAck(expired, ch, seq, encodeAck({ ok: false, error: TIMEOUT_ERROR }));
+        this.setStatus(env, p, 'timed-out', 'expired-in-queue', expired, { ok: false, error: TIMEOUT_ERROR });
+        expired.delete(K.queued(ch, seq));
+        expired.flush();
+        env.emit('packet/refused', { id: packetId(p), code: TIMEOUT_ERROR, ack: toHex(encodeAck({ ok: false, error: TIMEOUT_ERROR })), packet: canonicalJson(p) });
+        continue;
+      }
       const overlay = new TxOverlay(env.store);
       const policy = this.policies.get(p.dstApp) ?? this.policies.get(p.srcApp);
       try {

@@ -8,6 +8,7 @@ import { canonicalJson } from '../../encoding/canonical-json.ts';
 import type { KVStore, KVView } from '../../app/app.ts';
 import type { Module, ModuleEnv } from '../../app/module.ts';
 import type { ClientContext } from '../clients/types.ts';
+import { clientContext } from '../clients/module.ts';
 
 export class RegistryError extends PontisError {
   override name = 'RegistryError';
@@ -101,7 +102,7 @@ export function registryModule(registry: Registry, clients: ClientCreator): Modu
       switch (a.kind) {
         case 'registry/register-chain': {
           if (a.chainId === env.chainId) throw new RegistryError('PNT_ERR_CHAIN_SELF', 'a chain cannot register itself');
-          const ctx: ClientContext = { now: env.time, height: env.height, validators: env.validators, chainId: env.chainId, store: s };
+          const ctx: ClientContext = clientContext(env);
           registry.register(s, { chainId: a.chainId, kind: a.chainKind, clientType: a.clientType, routes: a.routes, status: 'active', registeredAt: env.height });
           clients.create(ctx, a.chainId, a.clientType, a.clientParams, a.clientInitial);
           env.emit('registry/registered', { chainId: a.chainId, kind: a.chainKind, clientType: a.clientType });
