@@ -74,7 +74,8 @@ program
   .option('--validators <n>', 'number of validators', int('--validators', 1, 50), 4)
   .option('--base-port <port>', 'RPC port of node0 (peer ports are base+1000+i)', int('--base-port', 1024, 64000), 26657)
   .option('--chain-id <id>', 'chain id', 'pontis-hub-1')
-  .action((o) => print(initTestnet(o.out, { validators: o.validators, basePort: o.basePort, chainId: o.chainId })));
+  .option('--hub-chain-id <id>', 'make this a side-chain whose packets go through that hub')
+  .action((o) => print(initTestnet(o.out, { validators: o.validators, basePort: o.basePort, chainId: o.chainId, hubChainId: o.hubChainId })));
 
 program
   .command('devnet')

@@ -33,6 +33,7 @@ export interface BlockResponse {
   lastCommit: Commit | null;
   evidence: Evidence[];
   txs: { hash: Hex; sender: Hex; tx: SignedTx; result: TxResult }[];
+  events: { type: string; attributes: Record<string, string> }[];
 }
 
 export interface StateResponse<P = unknown> {

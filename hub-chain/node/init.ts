@@ -65,6 +65,8 @@ export interface TestnetOptions {
   chainId?: string;
   consensus?: Partial<NodeConfig['consensus']>;
   logLevel?: NodeConfig['log']['level'];
+  /** Makes the chain a side-chain (spoke) of this hub. */
+  hubChainId?: string;
 }
 
 /** Homes `out/node0` .. `out/node{N-1}`: RPC on basePort+i, peer links on basePort+1000+i, full mesh. */
@@ -78,7 +80,7 @@ export function initTestnet(out: string, o: TestnetOptions): { homes: string[]; 
     genesisTime: Date.now(),
     validators: keys.map((k, i) => ({ address: k.validator.address, publicKey: k.validator.publicKey, power: 10, name: `node${i}` })),
     governance: { members: keys.map((k) => ({ address: k.operator.address, weight: 1 })) },
-    params: paramsSchema.parse({}),
+    params: paramsSchema.parse({ hubChainId: o.hubChainId }),
   };
   const homes: string[] = [];
   const rpcUrls: string[] = [];

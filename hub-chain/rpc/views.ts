@@ -12,6 +12,8 @@ export function blockView(s: StoredBlock) {
     commit: s.commit,
     lastCommit: s.block.lastCommit,
     evidence: s.block.evidence,
+    /** Events of the block itself (end-of-block work, evidence), apart from its transactions'. */
+    events: s.events ?? [],
     txs: s.block.txs.map((b, i) => {
       const d = decodeTx(b);
       return { hash: d.hash, sender: d.sender, tx: d.tx, result: s.results[i] };

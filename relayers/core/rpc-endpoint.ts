@@ -1,0 +1,66 @@
+/** A Pontis chain seen through its node's RPC, signing relay transactions with one account key. */
+import { type Bytes, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
+import type { AccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { HubClient } from '../../hub-chain/client/client.ts';
+import { RpcHeaderSource } from '../../hub-chain/client/header-source.ts';
+import type { TxResult } from '../../hub-chain/app/app.ts';
+import { signTx, type Msg } from '../../hub-chain/app/tx.ts';
+import type { SignedHeader } from '../../hub-chain/light-client/verifier.ts';
+import type { StateProof } from '../../hub-chain/state/proof.ts';
+import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
+import type { BlockEvents, PontisWriter } from './endpoint.ts';
+
+export class RpcEndpoint implements PontisWriter {
+  readonly client: HubClient;
+  private readonly headers: RpcHeaderSource;
+  private nonce: number | undefined;
+
+  constructor(
+    readonly chainId: string,
+    url: string,
+    private readonly key?: AccountKey,
+    private readonly timeoutMs = 60_000,
+  ) {
+    this.client = new HubClient(url);
+    this.headers = new RpcHeaderSource(this.client);
+  }
+
+  latestHeight(): Promise<number> {
+    return this.headers.latestHeight();
+  }
+  signedHeader(height: number): Promise<SignedHeader> {
+    return this.headers.signedHeader(height);
+  }
+  validatorSet(height: number): Promise<ValidatorSet> {
+    return this.headers.validatorSet(height);
+  }
+  async proveState(key: Bytes, height: number): Promise<{ value: Bytes | undefined; proof: StateProof }> {
+    const r = await this.client.state<StateProof>({ hex: toHex(key) }, { height, prove: true });
+    return { value: r.value === null ? undefined : fromHex(r.value), proof: r.proof! };
+  }
+  async readState(key: Bytes): Promise<Bytes | undefined> {
+    const r = await this.client.state({ hex: toHex(key) });
+    return r.value === null ? undefined : fromHex(r.value);
+  }
+  async blockEvents(height: number): Promise<BlockEvents> {
+    const b = await this.client.block(height);
+    const txs = b.txs.map((t) => ({ hash: t.hash as string, code: t.result.code, events: t.result.events }));
+    if (b.events.length) txs.push({ hash: 'block', code: 'ok', events: b.events });
+    return { height, txs };
+  }
+  async submit(msgs: Msg[]): Promise<TxResult & { height: number }> {
+    if (!this.key) throw new Error(`endpoint ${this.chainId} has no signing key`);
+    // the nonce is tracked locally so back-to-back submissions do not wait for each other's commit
+    this.nonce ??= (await this.client.account(this.key.address)).nonce;
+    const tx = signTx({ chainId: this.chainId, nonce: this.nonce, msgs }, this.key);
+    try {
+      const { hash } = await this.client.submit(tx);
+      this.nonce++;
+      const c = await this.client.waitForTx(hash, this.timeoutMs);
+      return { ...c.result, height: c.height };
+    } catch (e) {
+      this.nonce = undefined; // re-read from chain next time
+      throw e;
+    }
+  }
+}
