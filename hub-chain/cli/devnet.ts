@@ -1,7 +1,8 @@
 /**
- * `pontis devnet`: N validator processes on loopback from a fresh testnet home, a progress line
- * per block, and a sample flow (a signed transaction, then its state proof checked against a
- * commit of the validators, as a light client would). Ctrl-C stops every process.
+ * `pontis devnet`: the main job. A hub of N validator processes and two department side-chains
+ * (one validator process each) on loopback, registered with each other by governance, a relayer
+ * loop between them, and a sample flow: a record proven to a light client, a message A -> hub -> B
+ * with its acknowledgement, and a token transfer A -> B and back. Ctrl-C stops every process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -9,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HubClient } from '../client/client.ts';
-import { loadHome } from '../node/config.ts';
+import { generateAccountKey } from '../crypto/ed25519.ts';
 import { initTestnet } from '../node/init.ts';
-import { runSampleFlow } from './sample-flow.ts';
+import { runInterchainFlow, runSampleFlow, startRelaying, type DevChain } from './sample-flow.ts';
 
 export interface DevnetOptions {
   validators: number;
@@ -22,30 +23,51 @@ export interface DevnetOptions {
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/pontis.js');
 const say = (s: string) => process.stdout.write(s + '\n');
+export const DEVNET_HUB = 'pontis-hub-1';
+export const DEVNET_SPOKES = ['dept-a', 'dept-b'];
 
 export async function runDevnet(o: DevnetOptions): Promise<void> {
   const temp = !o.home;
   const root = o.home ? resolve(o.home) : mkdtempSync(join(tmpdir(), 'pontis-devnet-'));
-  const { homes, rpcUrls } = initTestnet(root, { validators: o.validators, basePort: o.basePort, consensus: { commitMs: 200 } });
-  say(`Pontis devnet: ${o.validators} validators, chain ${loadHome(homes[0]).genesis.chainId}, homes in ${root}`);
-  const children: ChildProcess[] = homes.map((home, i) => {
-    const log = createWriteStream(join(home, 'node.log'));
-    const child = spawn(process.execPath, [BIN, 'node', 'start', '--home', home, '--exit-with-parent'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.pipe(log);
-    child.stderr!.pipe(log);
-    child.on('exit', (code, sig) => {
-      if (!stopping) say(`validator ${i} exited (${sig ?? code}); its log: ${join(home, 'node.log')}`);
+  const user = generateAccountKey();
+  const hubNet = initTestnet(join(root, 'hub'), { validators: o.validators, basePort: o.basePort, chainId: DEVNET_HUB, consensus: { commitMs: 200 } });
+  const chains: DevChain[] = [{ chainId: DEVNET_HUB, homes: hubNet.homes, rpcUrls: hubNet.rpcUrls }];
+  DEVNET_SPOKES.forEach((id, k) => {
+    const n = initTestnet(join(root, id), {
+      validators: 1,
+      basePort: o.basePort + o.validators + k,
+      chainId: id,
+      hubChainId: DEVNET_HUB,
+      consensus: { commitMs: 200 },
+      accounts: k === 0 ? [{ address: user.address, balances: [{ denom: 'ucredit', amount: '1000000' }] }] : undefined,
     });
-    return child;
+    chains.push({ chainId: id, homes: n.homes, rpcUrls: n.rpcUrls });
   });
-  rpcUrls.forEach((u, i) => say(`  validator ${i}: RPC ${u}   log ${join(homes[i], 'node.log')}`));
+  say(`Pontis devnet: hub ${DEVNET_HUB} (${o.validators} validators) and side-chains ${DEVNET_SPOKES.join(', ')}; homes in ${root}`);
 
   let stopping = false;
+  const children: ChildProcess[] = [];
+  for (const c of chains) {
+    c.homes.forEach((home, i) => {
+      const log = createWriteStream(join(home, 'node.log'));
+      const child = spawn(process.execPath, [BIN, 'node', 'start', '--home', home, '--exit-with-parent'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.pipe(log);
+      child.stderr!.pipe(log);
+      child.on('exit', (code, sig) => {
+        if (!stopping) say(`${c.chainId} validator ${i} exited (${sig ?? code}); its log: ${join(home, 'node.log')}`);
+      });
+      children.push(child);
+      say(`  ${c.chainId.padEnd(13)} validator ${i}: RPC ${c.rpcUrls[i]}   log ${join(home, 'node.log')}`);
+    });
+  }
+
   let unsubscribe = () => {};
+  let stopRelaying = () => {};
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
     unsubscribe();
+    stopRelaying();
     say('stopping validators...');
     await Promise.all(
       children.map(
@@ -66,26 +88,33 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
 
-  const client = new HubClient(rpcUrls[0]);
   try {
-    await client.waitForHeight(1, 30_000);
+    await Promise.all(chains.map((c) => new HubClient(c.rpcUrls[0]).waitForHeight(1, 60_000)));
   } catch (e) {
-    say(`the hub did not produce a block: ${(e as Error).message}`);
+    say(`a chain did not produce a block: ${(e as Error).message}`);
     return stop(1);
   }
-  let seen = 0;
-  unsubscribe = client.subscribeBlocks(
-    (b) => {
-      say(`block ${String(b.height).padStart(6)}  ${b.hash.slice(0, 18)}…  txs ${b.txs}${b.failed ? ` (${b.failed} failed)` : ''}  state ${b.stateRoot.slice(0, 12)}…`);
-      if (o.blocks && ++seen >= o.blocks) void stop(0);
-    },
-    (e) => say(`block stream ended: ${(e as Error).message}`),
-  );
+  const hub = new HubClient(hubNet.rpcUrls[0]);
   try {
-    await runSampleFlow(client, homes[0], say);
+    await runSampleFlow(hub, hubNet.homes[0], say);
+    stopRelaying = await startRelaying(chains, say);
+    await runInterchainFlow(chains, user, say);
   } catch (e) {
     say(`sample flow failed: ${(e as Error).message}`);
     return stop(1);
   }
-  say('devnet running; Ctrl-C stops it');
+  say(`sample flow done; hub at height ${(await hub.status()).latestHeight}. The network keeps running (Ctrl-C stops it); a line every 10 s:`);
+  if (o.blocks === 0) return stop(0);
+  let seen = 0;
+  let last = 0;
+  unsubscribe = hub.subscribeBlocks(
+    (b) => {
+      if (Date.now() - last > 10_000) {
+        say(`hub block ${b.height}  ${b.hash.slice(0, 18)}…  txs ${b.txs}  state ${b.stateRoot.slice(0, 12)}…`);
+        last = Date.now();
+      }
+      if (o.blocks && ++seen >= o.blocks) void stop(0);
+    },
+    (e) => say(`block stream ended: ${(e as Error).message}`),
+  );
 }

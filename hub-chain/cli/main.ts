@@ -83,7 +83,7 @@ program
   .option('--validators <n>', 'number of validators', int('--validators', 1, 20), 4)
   .option('--base-port <port>', 'RPC port of validator 0; validator i uses base+i', int('--base-port', 1024, 64000), 26657)
   .option('--home <dir>', 'where node homes live (default: a new temporary directory, removed on exit)')
-  .option('--blocks <n>', 'exit after this many blocks (default: run until Ctrl-C)', int('--blocks', 1, 1_000_000))
+  .option('--blocks <n>', 'after the sample flow, exit after this many more hub blocks (0: at once; default: run until Ctrl-C)', int('--blocks', 0, 1_000_000))
   .action((o) => runDevnet({ validators: o.validators, basePort: o.basePort, home: o.home, blocks: o.blocks }));
 
 const nodeOpt = () => new Option('--node <url>', 'RPC URL of a hub node').default(DEFAULT_NODE);

@@ -3,7 +3,14 @@
  * connected chain would: a light client that trusts only the genesis validators verifies the
  * header of the block, and a Merkle proof ties the record to that header's state root.
  */
+import { PontisError } from '../errors.ts';
 import { HubClient } from '../client/client.ts';
+import { type AccountKey, generateAccountKey } from '../crypto/ed25519.ts';
+import { msgKeys } from '../modules/packets/msg-app.ts';
+import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../modules/packets/types.ts';
+import { bankKeys, escrowAccount } from '../modules/transfer/bank.ts';
+import { relayRound } from '../../relayers/core/path.ts';
+import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
 import { RpcHeaderSource } from '../client/header-source.ts';
 import { accountKeyFromSeed } from '../crypto/ed25519.ts';
 import { fromHex, toHex, utf8 } from '../crypto/bytes.ts';
@@ -42,4 +49,115 @@ export async function runSampleFlow(client: HubClient, home: string, say: (s: st
   const a = await client.state<StateProof>({ hex: toHex(absent) }, { height: committed.height, prove: true });
   verifyNonMembership(trusted.header.stateRoot, absent, a.proof!);
   say('  non-membership proof for a key never written verified');
+}
+
+// ---- the cross-chain part of the devnet flow ----
+
+export interface DevChain {
+  chainId: string;
+  homes: string[];
+  rpcUrls: string[];
+}
+
+const operatorOf = (home: string) => accountKeyFromSeed(fromHex(loadHome(home).operatorKey!.seed, 32));
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new PontisError('PNT_ERR_DEVNET_TIMEOUT', `timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Registers `other` on `on` by governance: the first operator proposes, the others vote until it passes. */
+async function register(on: DevChain, other: DevChain, say: (s: string) => void): Promise<void> {
+  const oc = new HubClient(other.rpcUrls[0]);
+  const h = (await oc.status()).latestHeight;
+  const [blk, vals, next] = await Promise.all([oc.block(h), oc.validators(h), oc.validators(h + 1)]);
+  const action = {
+    kind: 'registry/register-chain',
+    chainId: other.chainId,
+    chainKind: 'pontis',
+    clientType: 'pontis',
+    clientParams: { trustingPeriodMs: 14 * 24 * 3600_000, maxClockDriftMs: 10_000 },
+    clientInitial: { header: blk.header, validators: { validators: vals.validators }, nextValidators: { validators: next.validators } },
+    routes: ['*'],
+  };
+  const c = new HubClient(on.rpcUrls[0]);
+  const p = await c.send(operatorOf(on.homes[0]), [{ type: 'gov/propose', action }]);
+  const id = Number(p.result.events.find((e) => e.type === 'gov/proposed')!.attributes.id);
+  for (let i = 1; i < on.homes.length && (await c.proposal(id)).status === 'voting'; i++) await c.send(operatorOf(on.homes[i]), [{ type: 'gov/vote', proposalId: id, approve: true }]);
+  const status = (await c.proposal(id)).status;
+  if (status !== 'executed') throw new PontisError('PNT_ERR_DEVNET_REGISTER', `registering ${other.chainId} on ${on.chainId}: proposal ${id} is ${status}`);
+  say(`  ${on.chainId} registered ${other.chainId} (governance proposal ${id}, light client trusts its height ${h})`);
+}
+
+/** Registers every side-chain on the hub and the hub on every side-chain, then relays every path in a loop. */
+export async function startRelaying(chains: DevChain[], say: (s: string) => void): Promise<() => void> {
+  const [hub, ...spokes] = chains;
+  say('connecting chains (governance on each side):');
+  for (const s of spokes) {
+    await register(hub, s, say);
+    await register(s, hub, say);
+  }
+  const relayer = generateAccountKey();
+  const hubEp = new RpcEndpoint(hub.chainId, hub.rpcUrls[0], relayer);
+  const paths = spokes.map((s) => ({ ep: new RpcEndpoint(s.chainId, s.rpcUrls[0], relayer), cursor: {} as Record<string, number> }));
+  for (const p of paths) {
+    // start from now: nothing older needs relaying
+    p.cursor = { [p.ep.chainId]: await p.ep.latestHeight(), [hub.chainId]: await hubEp.latestHeight() };
+  }
+  let stopped = false;
+  void (async () => {
+    while (!stopped) {
+      for (const p of paths) {
+        try {
+          const r = await relayRound(p.ep, hubEp, hub.chainId, p.cursor);
+          p.cursor = r.cursor;
+          for (const s of r.submitted) say(`  relayer: ${s.msgs.join(' + ')} -> ${s.chain} at height ${s.height} (${s.code})`);
+        } catch (e) {
+          if (!stopped) say(`  relayer: ${(e as Error).message} (retrying)`);
+        }
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  return () => {
+    stopped = true;
+  };
+}
+
+/** A message A -> hub -> B with its ack, then tokens A -> B and back. */
+export async function runInterchainFlow(chains: DevChain[], user: AccountKey, say: (s: string) => void): Promise<void> {
+  const [hub, a, b] = chains.map((c) => new HubClient(c.rpcUrls[0]));
+  const [hubId, aId, bId] = chains.map((c) => c.chainId);
+  const text = async (c: HubClient, key: Uint8Array) => {
+    const r = await c.state({ hex: toHex(key) });
+    return r.value === null ? undefined : Buffer.from(fromHex(r.value)).toString('utf8');
+  };
+
+  say(`message: ${user.address} on ${aId} sends "records request #1" to ${bId}`);
+  const m = await a.send(user, [{ type: 'msg/send', dstChain: bId, payload: toHex(utf8('records request #1')), timeoutTimestamp: Date.now() + 600_000 }]);
+  const p = JSON.parse(m.result.events.find((e) => e.type === 'packet/sent')!.attributes.packet) as Packet;
+  say(`  sent on ${aId}: packet ${packetId(p)} in tx ${m.hash} at height ${m.height}`);
+  const outcome = await until('the acknowledgement on ' + aId, () => text(a, msgKeys.outcome(bId, p.sequence)));
+  const hubStatus = JSON.parse((await text(hub, packetKeys.status(channelId(p), p.sequence)))!) as PacketStatus;
+  say(`  hub ${hubId}: ${hubStatus.steps.map((s) => `${s.step} at height ${s.height} (tx ${s.tx.slice(0, 12)}…)`).join(', ')}`);
+  say(`  ${bId} inbox holds it; ${aId} records the outcome: ${outcome}`);
+
+  say(`tokens: ${user.address} sends 1000 ucredit from ${aId} to itself on ${bId}, then 400 back`);
+  const t = await a.send(user, [{ type: 'transfer/send', dstChain: bId, receiver: user.address, denom: 'ucredit', amount: '1000', timeoutTimestamp: Date.now() + 600_000 }]);
+  say(`  escrowed on ${aId} in tx ${t.hash} at height ${t.height}`);
+  const voucher = `t/${aId}/ucredit`;
+  const bal = (c: HubClient, denom: string, holder = user.address) => text(c, bankKeys.balance(holder, denom));
+  await until(`the voucher on ${bId}`, async () => ((await bal(b, voucher)) === '1000' ? true : undefined));
+  say(`  ${bId}: ${user.address} holds 1000 ${voucher} (minted as a voucher that records its path)`);
+  const back = await b.send(user, [{ type: 'transfer/send', dstChain: aId, receiver: user.address, denom: voucher, amount: '400', timeoutTimestamp: Date.now() + 600_000 }]);
+  say(`  burned 400 ${voucher} on ${bId} in tx ${back.hash}`);
+  await until(`the unlock on ${aId}`, async () => ((await bal(a, 'ucredit')) === '999400' ? true : undefined));
+  const escrow = await text(a, bankKeys.balance(escrowAccount(bId), 'ucredit'));
+  const supply = await text(b, bankKeys.supply(voucher));
+  say(`  ${aId}: balance 999400 ucredit, escrow for ${bId} ${escrow}; ${bId}: voucher supply ${supply} (minted never exceeds escrowed)`);
 }

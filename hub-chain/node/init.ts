@@ -67,6 +67,8 @@ export interface TestnetOptions {
   logLevel?: NodeConfig['log']['level'];
   /** Makes the chain a side-chain (spoke) of this hub. */
   hubChainId?: string;
+  /** Opening balances (bank module). */
+  accounts?: Genesis['accounts'];
 }
 
 /** Homes `out/node0` .. `out/node{N-1}`: RPC on basePort+i, peer links on basePort+1000+i, full mesh. */
@@ -81,6 +83,7 @@ export function initTestnet(out: string, o: TestnetOptions): { homes: string[]; 
     validators: keys.map((k, i) => ({ address: k.validator.address, publicKey: k.validator.publicKey, power: 10, name: `node${i}` })),
     governance: { members: keys.map((k) => ({ address: k.operator.address, weight: 1 })) },
     params: paramsSchema.parse({ hubChainId: o.hubChainId }),
+    ...(o.accounts ? { accounts: o.accounts } : {}),
   };
   const homes: string[] = [];
   const rpcUrls: string[] = [];
