@@ -50,6 +50,19 @@ export const nodeConfigSchema = z.strictObject({
     })
     .default(DEFAULT_MEMPOOL),
   storage: z.strictObject({ retainVersions: z.number().int().min(0).default(0) }).default({ retainVersions: 0 }),
+  /** Chains this validator watches for `attested` clients: it signs a vote for their finalized headers. */
+  observers: z
+    .array(
+      z.strictObject({
+        chainId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+        kind: z.literal('pontis'),
+        rpc: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'must be an http(s):// URL'),
+        intervalMs: z.number().int().min(50).max(600_000).default(1000),
+        /** Vote every stride-th height, so all validators vote the same heights. */
+        stride: z.number().int().min(1).max(10_000).default(1),
+      }),
+    )
+    .default([]),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') }).default({ level: 'info' }),
 });
 export type NodeConfig = z.infer<typeof nodeConfigSchema>;

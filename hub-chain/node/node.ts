@@ -2,17 +2,22 @@
  * A hub node: storage, chain, mempool, consensus engine, peer links, block sync and RPC, wired
  * together. One process runs one node.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { open as openLmdb, type RootDatabase } from 'lmdb';
 import pino, { type Logger } from 'pino';
 import { ConsensusEngine } from '../consensus/engine.ts';
 import { FilePrivValidator } from '../consensus/priv-validator.ts';
 import { FileConsensusStateStore } from '../consensus/state-store.ts';
 import type { Clock, ConsensusMessage } from '../consensus/types.ts';
-import { type Hex, toHex } from '../crypto/bytes.ts';
+import { type Hex, toHex, utf8 } from '../crypto/bytes.ts';
+import { sha256 } from '../crypto/hash.ts';
 import { addressFromPublicKey, validatorPublicKey } from '../crypto/secp256k1.ts';
 import { Mempool } from '../app/mempool.ts';
-import { type DecodedTx, decodeTx } from '../app/tx.ts';
+import { type DecodedTx, type Msg, decodeTx, decodeTxObject, signTx } from '../app/tx.ts';
+import { type AccountKey, accountKeyFromSeed } from '../crypto/ed25519.ts';
+import { AttestationObserver, pontisFinalizedSource } from '../modules/clients/observer.ts';
+import { writeFileDurable } from '../consensus/durable-file.ts';
 import { blockFromJSON, blockToJSON, type Evidence } from '../types/block.ts';
 import type { Commit } from '../types/vote.ts';
 import { headerHash } from '../types/header.ts';
@@ -89,6 +94,7 @@ export class HubNode {
     await this.p2p.start();
     this.rpc = await startRpc(this, this.log.child({ mod: 'rpc' }));
     await this.startEngine();
+    this.startObservers();
     this.timers.push(
       setInterval(() => this.heartbeat(), Math.max(100, Math.floor(this.home.config.consensus.prevoteMs / 2))),
       setInterval(() => this.flushTxGossip(), TX_GOSSIP_INTERVAL_MS),
@@ -101,6 +107,7 @@ export class HubNode {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.engine?.stop();
+    await Promise.all(this.observers.map((o) => o.stop()));
     await this.rpc?.close();
     await this.p2p.stop();
     await this.env.close();
@@ -132,6 +139,54 @@ export class HubNode {
       peers: this.p2p.peers(),
     };
   }
+
+  /** Attestation observers: sign votes for other chains' finalized headers and submit them. */
+  private startObservers(): void {
+    const cfg = this.home.config.observers;
+    if (cfg.length === 0) return;
+    if (!this.home.validatorKey) {
+      this.log.warn('observers configured but this node has no validator key; not observing');
+      return;
+    }
+    // votes carry the validator's signature; the transaction carrying them is signed by an account
+    // derived from that key, apart from the operator's, so the two never race for a nonce
+    const key = accountKeyFromSeed(sha256(utf8('pontis/observer-account'), this.home.validatorKey));
+    for (const o of cfg) {
+      const markPath = join(paths(this.home.dir).data, `observer-${o.chainId}.mark`);
+      const obs = new AttestationObserver({
+        chainId: o.chainId,
+        hubChainId: this.chain.chainId,
+        ...pontisFinalizedSource(o.rpc),
+        stride: o.stride,
+        secretKey: this.home.validatorKey,
+        intervalMs: o.intervalMs,
+        mark: {
+          load: () => (existsSync(markPath) ? Number(readFileSync(markPath, 'utf8')) || 0 : 0),
+          save: (h) => writeFileDurable(markPath, String(h)),
+        },
+        submit: async (msg) => this.submitOwn(key, [msg]),
+        onError: (e) => this.log.warn({ err: e, chain: o.chainId }, 'observer'),
+      });
+      obs.start();
+      this.observers.push(obs);
+      this.log.info({ chain: o.chainId, rpc: o.rpc }, 'observing chain for attestations');
+    }
+  }
+
+  /** Signs and admits a transaction of this node's own (observer votes), keeping a local nonce. */
+  private submitOwn(key: AccountKey, msgs: Msg[]): void {
+    this.ownNonce = Math.max(this.ownNonce, this.chain.nonceOf(key.address));
+    const d = decodeTxObject(signTx({ chainId: this.chain.chainId, nonce: this.ownNonce, msgs }, key));
+    try {
+      this.submitTx(d);
+      this.ownNonce++;
+    } catch (e) {
+      this.ownNonce = 0; // re-read from state next time
+      throw e;
+    }
+  }
+  private ownNonce = 0;
+  private readonly observers: AttestationObserver[] = [];
 
   private async startEngine(): Promise<void> {
     this.engine?.stop();

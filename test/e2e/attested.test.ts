@@ -1,0 +1,82 @@
+/**
+ * The `attested` client end to end: two hub validator processes observe a side-chain through its
+ * RPC and vote for its finalized headers; the hub's client accepts a header once > 2/3 of hub
+ * power voted it, and a packet from the side-chain is then received on the hub with a proof
+ * against that attested state root.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { fromHex, toHex, utf8, ZERO_HASH } from '../../hub-chain/crypto/bytes.ts';
+import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { loadHome, paths } from '../../hub-chain/node/config.ts';
+import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
+import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
+import { headerHash } from '../../hub-chain/types/header.ts';
+import { recvBatch } from '../../relayers/core/path.ts';
+import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { Testnet } from './harness.ts';
+
+let hub: Testnet;
+let side: Testnet;
+const HUB = 'pontis-hub-1';
+
+beforeAll(async () => {
+  hub = await Testnet.create(2, { chainId: HUB });
+  side = await Testnet.create(1, { chainId: 'registry-x', hubChainId: HUB });
+  for (const home of hub.homes) {
+    const f = paths(home).config;
+    const cfg = JSON.parse(readFileSync(f, 'utf8'));
+    cfg.observers = [{ chainId: 'registry-x', kind: 'pontis', rpc: side.rpcUrls[0], intervalMs: 200, stride: 2 }];
+    writeFileSync(f, JSON.stringify(cfg, null, 2));
+  }
+  hub.startAll();
+  side.startAll();
+  await Promise.all([hub.clients[0].waitForHeight(2, 60_000), side.clients[0].waitForHeight(2, 60_000)]);
+});
+afterAll(async () => {
+  await Promise.all([hub?.destroy(), side?.destroy()]);
+});
+
+const operator = (n: Testnet, i: number) => accountKeyFromSeed(fromHex(loadHome(n.homes[i]).operatorKey!.seed, 32));
+
+it('behavior: hub validators attest a side-chain; a packet is received against the attested state root', async () => {
+  // register on the hub as `attested`, trusting the side-chain's current header
+  const sh = await side.clients[0].block('latest');
+  const initial = { height: sh.header.height, hash: headerHash(sh.header), stateRoot: sh.header.stateRoot, receiptsRoot: ZERO_HASH, timestamp: sh.header.time };
+  const action = { kind: 'registry/register-chain', chainId: 'registry-x', chainKind: 'pontis', clientType: 'attested', clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000, proofKind: 'pontis-smt' }, clientInitial: initial, routes: ['*'] };
+  const p = await hub.clients[0].send(operator(hub, 0), [{ type: 'gov/propose', action }]);
+  const id = Number(p.result.events.find((e) => e.type === 'gov/proposed')!.attributes.id);
+  await hub.clients[1].send(operator(hub, 1), [{ type: 'gov/vote', proposalId: id, approve: true }]);
+  expect((await hub.clients[0].proposal(id)).status).toBe('executed');
+  // and the hub on the side-chain (a pontis client), so it may send
+  const hh = (await hub.clients[0].status()).latestHeight;
+  const [hb, hv, hn] = await Promise.all([hub.clients[0].block(hh), hub.clients[0].validators(hh), hub.clients[0].validators(hh + 1)]);
+  const reg = await side.clients[0].send(operator(side, 0), [
+    { type: 'gov/propose', action: { kind: 'registry/register-chain', chainId: HUB, chainKind: 'pontis', clientType: 'pontis', clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000 }, clientInitial: { header: hb.header, validators: { validators: hv.validators }, nextValidators: { validators: hn.validators } }, routes: ['*'] } },
+  ]);
+  expect(reg.result.code).toBe('ok');
+
+  // a message from the side-chain to the hub's own msg app
+  const user = generateAccountKey();
+  const sent = await side.clients[0].send(user, [{ type: 'msg/send', dstChain: HUB, payload: toHex(utf8('attested hello')), timeoutTimestamp: Date.now() + 600_000 }]);
+  const packet = JSON.parse(sent.result.events.find((e) => e.type === 'packet/sent')!.attributes.packet);
+
+  // wait until the observers' votes make the hub's client reach a height at or past the send
+  const hubEp = new RpcEndpoint(HUB, hub.rpcUrls[0], generateAccountKey());
+  const sideEp = new RpcEndpoint('registry-x', side.rpcUrls[0]);
+  let attested = 0;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const rec = await hubEp.readState(clientKeys.state('registry-x'));
+    attested = JSON.parse(Buffer.from(rec!).toString()).latestHeight;
+    if (attested >= sent.height) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(attested).toBeGreaterThanOrEqual(sent.height);
+  const batch = await recvBatch(sideEp, hubEp, [{ height: sent.height, packet }], attested);
+  expect(batch).not.toBeNull();
+  const r = await hubEp.submit([batch!]);
+  expect(r.events.find((e) => e.type === 'packet/recv/result')!.attributes.result).toBe('ok');
+  const inbox = await hubEp.readState(msgKeys.inbox('registry-x', packet.sequence));
+  expect(JSON.parse(Buffer.from(inbox!).toString()).data).toBe(toHex(utf8('attested hello')));
+});
