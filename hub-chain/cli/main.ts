@@ -11,6 +11,7 @@ import { loadHome, paths } from '../node/config.ts';
 import { initNode, initTestnet } from '../node/init.ts';
 import { HubNode } from '../node/node.ts';
 import { runDevnet } from './devnet.ts';
+import { addChainCommands, addInterchainQueries, type CliDeps } from './chain.ts';
 
 const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -113,6 +114,9 @@ query
   .addOption(nodeOpt())
   .action(async (o) => print(await new HubClient(o.node).validators(o.height)));
 
+const deps: CliDeps = { print, operatorKey, nodeOption: nodeOpt };
+addInterchainQueries(query, deps);
+
 const tx = program.command('tx').description('sign and send transactions with a home directory\'s operator key');
 tx
   .command('record')
@@ -147,6 +151,8 @@ gov
   .option('--reject', 'vote against (default: for)')
   .addOption(nodeOpt())
   .action(async (o) => print(await new HubClient(o.node).send(operatorKey(o.home), [{ type: 'gov/vote', proposalId: o.proposal, approve: !o.reject }])));
+
+addChainCommands(program, deps);
 
 program
   .command('config')

@@ -11,6 +11,9 @@ import type { Header } from '../types/header.ts';
 import type { Commit } from '../types/vote.ts';
 import type { Validator } from '../types/validator-set.ts';
 import type { Evidence } from '../types/block.ts';
+import type { PacketStatus } from '../modules/packets/types.ts';
+import type { ClientRecord, ClientStatus, ConsensusRecord } from '../modules/clients/types.ts';
+import type { ChainEntry } from '../modules/registry/registry.ts';
 
 export interface NodeStatus {
   chainId: string;
@@ -57,6 +60,88 @@ export interface BlockEvent {
 
 export type TxStatus = { hash: Hex; status: 'pending' } | { hash: Hex; status: 'committed'; height: number; index: number; result: TxResult };
 
+/** A packet by channel and sequence. */
+export interface PacketRef {
+  srcChain: string;
+  srcApp: string;
+  dstChain: string;
+  dstApp: string;
+  sequence: number;
+}
+
+/** GET /packets/:srcChain/:srcApp/:dstChain/:dstApp/:sequence */
+export interface PacketQuery {
+  /** `srcChain/srcApp/dstChain/dstApp/sequence` */
+  id: string;
+  /** Committed height the answer was read at. */
+  height: number;
+  /** What this chain recorded: state, ack, and every step with its height and tx hash. */
+  status: PacketStatus;
+  /** The packet's provable keys here (UTF-8) and whether each exists at `height` (prove them with GET /state?keyText=...&prove=true). */
+  keys: Record<'commitment' | 'receipt' | 'ack', { key: string; exists: boolean }>;
+}
+
+/** GET /packets/pending?srcChain=&dstChain= */
+export interface PendingPackets {
+  srcChain: string;
+  dstChain: string;
+  height: number;
+  packets: { id: string; srcApp: string; dstApp: string; sequence: number; status: PacketStatus | null }[];
+  /** More packets are pending than were returned. */
+  truncated: boolean;
+}
+
+export interface ClientSummary {
+  clientType: string;
+  status: ClientStatus;
+  latestHeight: number;
+  /** When the client expires unless updated (latest consensus time + trusting period), ms. */
+  expiresAt: number | null;
+}
+
+/** GET /clients/:chainId */
+export interface ClientQuery {
+  chainId: string;
+  height: number;
+  /** The block time the status was judged at (the node's latest block). */
+  now: number;
+  status: ClientStatus;
+  expiresAt: number | null;
+  /** Consensus records below this height predate the last recovery and are not served. */
+  validFrom: number;
+  evidenceCount: number;
+  record: ClientRecord;
+  latestConsensus: ConsensusRecord | null;
+}
+
+/** GET /chains */
+export interface ChainList {
+  height: number;
+  chains: (ChainEntry & { client: ClientSummary | null })[];
+  truncated: boolean;
+}
+
+/** GET /chains/:chainId */
+export interface ChainQuery {
+  height: number;
+  chain: ChainEntry;
+  client: ClientSummary | null;
+  /** Paused routes from or to this chain; `since` is the height the pause passed. */
+  pausedRoutes: { src: string; dst: string; since: number }[];
+}
+
+/** Parses `srcChain/srcApp/dstChain/dstApp/sequence`. */
+export function parsePacketId(id: string): PacketRef {
+  const parts = id.split('/');
+  const sequence = Number(parts[4]);
+  if (parts.length !== 5 || parts.some((p) => p === '') || !Number.isSafeInteger(sequence) || sequence < 1) {
+    throw new PontisError('PNT_ERR_PACKET_ID_INVALID', `packet id must be srcChain/srcApp/dstChain/dstApp/sequence, got ${JSON.stringify(id)}`);
+  }
+  return { srcChain: parts[0], srcApp: parts[1], dstChain: parts[2], dstApp: parts[3], sequence };
+}
+
+const seg = encodeURIComponent;
+
 export class HubClient {
   constructor(readonly url: string, private readonly timeoutMs = 10_000) {}
 
@@ -84,6 +169,31 @@ export class HubClient {
   tx(hash: Hex): Promise<TxStatus> {
     return this.get(`/txs/${hash}`);
   }
+
+  /** What this chain recorded about a packet (404 PNT_ERR_PACKET_NOT_FOUND when nothing). */
+  async packet(id: string | PacketRef): Promise<PacketQuery> {
+    const r = typeof id === 'string' ? parsePacketId(id) : id;
+    return this.get(`/packets/${seg(r.srcChain)}/${seg(r.srcApp)}/${seg(r.dstChain)}/${seg(r.dstApp)}/${r.sequence}`);
+  }
+  /** Packets from `srcChain` to `dstChain` whose commitment is still outstanding on this chain. */
+  pendingPackets(srcChain: string, dstChain: string, opts: { limit?: number } = {}): Promise<PendingPackets> {
+    const q = new URLSearchParams({ srcChain, dstChain });
+    if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+    return this.get(`/packets/pending?${q}`);
+  }
+  /** This chain's light client of `chainId` (404 PNT_ERR_CLIENT_UNKNOWN when none). */
+  clientStatus(chainId: string): Promise<ClientQuery> {
+    return this.get(`/clients/${seg(chainId)}`);
+  }
+  /** The chain registry. */
+  chains(opts: { limit?: number } = {}): Promise<ChainList> {
+    return this.get(`/chains${opts.limit !== undefined ? `?limit=${opts.limit}` : ''}`);
+  }
+  /** One registry entry with its client summary and paused routes (404 PNT_ERR_CHAIN_UNKNOWN when not registered). */
+  chain(chainId: string): Promise<ChainQuery> {
+    return this.get(`/chains/${seg(chainId)}`);
+  }
+
   submit(tx: SignedTx): Promise<{ hash: Hex; status: 'pending' }> {
     return this.request('POST', '/txs', tx);
   }

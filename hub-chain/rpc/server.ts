@@ -11,7 +11,7 @@ import { decodeTxObject, type DecodedTx } from '../app/tx.ts';
 import { readProposal } from '../app/app.ts';
 import type { CommittedInfo } from '../node/chain.ts';
 import type { HubNode } from '../node/node.ts';
-import { blockSummary, blockView } from './views.ts';
+import { type StateSnapshot, blockSummary, blockView, chainView, chainsView, clientView, packetView, pendingView } from './views.ts';
 
 export interface RpcServer {
   port: number;
@@ -24,7 +24,17 @@ export class RpcError extends PontisError {
 }
 
 const MAX_BATCH = 10_000;
-const NOT_FOUND = new Set(['PNT_ERR_RPC_NOT_FOUND', 'PNT_ERR_BLOCK_NOT_FOUND', 'PNT_ERR_TX_NOT_FOUND', 'PNT_ERR_STATE_VERSION_UNKNOWN', 'PNT_ERR_GOV_UNKNOWN_PROPOSAL']);
+const NOT_FOUND = new Set([
+  'PNT_ERR_RPC_NOT_FOUND',
+  'PNT_ERR_BLOCK_NOT_FOUND',
+  'PNT_ERR_TX_NOT_FOUND',
+  'PNT_ERR_STATE_VERSION_UNKNOWN',
+  'PNT_ERR_GOV_UNKNOWN_PROPOSAL',
+  'PNT_ERR_PACKET_NOT_FOUND',
+  'PNT_ERR_CLIENT_UNKNOWN',
+  'PNT_ERR_CLIENT_NOT_FOUND',
+  'PNT_ERR_CHAIN_UNKNOWN',
+]);
 const UNAVAILABLE = new Set(['PNT_ERR_MEMPOOL_FULL']);
 const GONE = new Set(['PNT_ERR_STATE_VERSION_PRUNED']);
 
@@ -34,6 +44,12 @@ function statusFor(code: string): number {
   if (GONE.has(code)) return 410;
   return 400;
 }
+
+/** Same rules as the packet module's messages (chain ids as in hub headers, app names). */
+const CHAIN_ID = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } as const;
+const APP = { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } as const;
+const LIMIT = { type: 'integer', minimum: 1, maximum: 1000, default: 100 } as const;
+const chainParam = { type: 'object', properties: { chainId: CHAIN_ID }, required: ['chainId'] } as const;
 
 const heightParam = { type: 'object', properties: { height: { type: 'integer', minimum: 1 } }, required: ['height'] } as const;
 
@@ -115,6 +131,37 @@ export async function startRpc(node: HubNode, log: Logger): Promise<RpcServer> {
     if (!p) throw new RpcError('PNT_ERR_GOV_UNKNOWN_PROPOSAL', `no proposal ${req.params.id}`);
     return p;
   });
+
+  // ---- interchain queries: every answer reads one committed version (a read-only working state, never committed) ----
+  const snapshot = (): StateSnapshot => {
+    const ws = node.chain.state.working();
+    return { height: ws.baseVersion, get: (k) => ws.get(k), entries: (p) => ws.entries(p) };
+  };
+  const { clients, registry } = node.chain.wiring;
+
+  app.get<{ Querystring: { srcChain: string; dstChain: string; limit: number } }>(
+    '/packets/pending',
+    { schema: { querystring: { type: 'object', properties: { srcChain: CHAIN_ID, dstChain: CHAIN_ID, limit: LIMIT }, required: ['srcChain', 'dstChain'], additionalProperties: false } } },
+    async (req) => pendingView(snapshot(), req.query.srcChain, req.query.dstChain, req.query.limit),
+  );
+  app.get<{ Params: { srcChain: string; srcApp: string; dstChain: string; dstApp: string; sequence: number } }>(
+    '/packets/:srcChain/:srcApp/:dstChain/:dstApp/:sequence',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          properties: { srcChain: CHAIN_ID, srcApp: APP, dstChain: CHAIN_ID, dstApp: APP, sequence: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+          required: ['srcChain', 'srcApp', 'dstChain', 'dstApp', 'sequence'],
+        },
+      },
+    },
+    async (req) => packetView(snapshot(), req.params),
+  );
+  app.get<{ Params: { chainId: string } }>('/clients/:chainId', { schema: { params: chainParam } }, async (req) => clientView(clients, snapshot(), req.params.chainId, node.chain.latestBlockTime()));
+  app.get<{ Querystring: { limit: number } }>('/chains', { schema: { querystring: { type: 'object', properties: { limit: LIMIT }, additionalProperties: false } } }, async (req) =>
+    chainsView(clients, snapshot(), node.chain.latestBlockTime(), req.query.limit),
+  );
+  app.get<{ Params: { chainId: string } }>('/chains/:chainId', { schema: { params: chainParam } }, async (req) => chainView(registry, clients, snapshot(), req.params.chainId, node.chain.latestBlockTime()));
 
   app.post<{ Body: unknown }>('/txs', { schema: { body: { type: 'object' } } }, async (req, reply) => {
     const body = req.body as { txs?: unknown };

@@ -1,5 +1,14 @@
 /** JSON views of chain objects for RPC clients. */
+import { PontisError } from '../errors.ts';
+import { type Bytes, utf8 } from '../crypto/bytes.ts';
+import type { KVView } from '../app/app.ts';
 import { decodeTx } from '../app/tx.ts';
+import type { ChainList, ChainQuery, ClientQuery, ClientSummary, PacketQuery, PacketRef, PendingPackets } from '../client/client.ts';
+import type { ClientKeeper } from '../modules/clients/keeper.ts';
+import { readMeta } from '../modules/clients/store.ts';
+import { readPacketStatus } from '../modules/packets/keeper.ts';
+import { channelId, packetKeys } from '../modules/packets/types.ts';
+import { type ChainEntry, type Registry, registryKeys } from '../modules/registry/registry.ts';
 import type { CommittedInfo, StoredBlock } from '../node/chain.ts';
 import { headerHash } from '../types/header.ts';
 
@@ -31,4 +40,118 @@ export function blockSummary(c: CommittedInfo) {
     txHashes: c.execution.included.map((d) => d.hash),
     failed: c.execution.results.filter((r) => r.code !== 'ok').length,
   };
+}
+
+// ---- interchain queries (packets, clients, chain registry) ----
+
+/** A read-only snapshot of one committed version: point reads plus key-ordered prefix scans. */
+export interface StateSnapshot extends KVView {
+  /** The committed height the snapshot reads. */
+  readonly height: number;
+  entries(prefix: Bytes): Iterable<[Bytes, Bytes]>;
+}
+
+const text = (b: Bytes): string => Buffer.from(b).toString('utf8');
+
+/** Entries scanned at most by one pending-packets or paused-routes query (bounds the work a request can ask for). */
+export const MAX_SCAN = 100_000;
+
+export function packetView(s: StateSnapshot, ref: PacketRef): PacketQuery {
+  const ch = channelId(ref);
+  const status = readPacketStatus(s, ch, ref.sequence);
+  const id = `${ch}/${ref.sequence}`;
+  if (!status) throw new PontisError('PNT_ERR_PACKET_NOT_FOUND', `chain records no packet ${id}`, { details: { id } });
+  const key = (k: Bytes) => ({ key: text(k), exists: s.get(k) !== undefined });
+  return {
+    id,
+    height: s.height,
+    status,
+    keys: { commitment: key(packetKeys.outbound(ch, ref.sequence)), receipt: key(packetKeys.receipt(ch, ref.sequence)), ack: key(packetKeys.ack(ch, ref.sequence)) },
+  };
+}
+
+/**
+ * Packets with an outstanding commitment here (`pkt/out/<channel>/<seq>`) on channels from
+ * `srcChain` to `dstChain`, any app, lowest sequences first per channel, at most `limit`.
+ */
+export function pendingView(s: StateSnapshot, srcChain: string, dstChain: string, limit: number): PendingPackets {
+  const prefix = `pkt/out/${srcChain}/`;
+  const found: { srcApp: string; dstApp: string; sequence: number }[] = [];
+  let scanned = 0;
+  let truncated = false;
+  for (const [k] of s.entries(utf8(prefix))) {
+    if (++scanned > MAX_SCAN) {
+      truncated = true;
+      break;
+    }
+    // <srcApp>/<dstChain>/<dstApp>/<seq>: chain ids and app names cannot contain '/'
+    const parts = text(k).slice(prefix.length).split('/');
+    if (parts.length !== 4 || parts[1] !== dstChain) continue;
+    const sequence = Number(parts[3]);
+    if (!Number.isSafeInteger(sequence)) continue;
+    found.push({ srcApp: parts[0], dstApp: parts[2], sequence });
+  }
+  // keys sort sequences as text ("10" < "9"); order them as numbers
+  found.sort((a, b) => (a.srcApp === b.srcApp ? (a.dstApp === b.dstApp ? a.sequence - b.sequence : a.dstApp < b.dstApp ? -1 : 1) : a.srcApp < b.srcApp ? -1 : 1));
+  if (found.length > limit) truncated = true;
+  const packets = found.slice(0, limit).map((f) => {
+    const ch = channelId({ srcChain, srcApp: f.srcApp, dstChain, dstApp: f.dstApp });
+    return { id: `${ch}/${f.sequence}`, srcApp: f.srcApp, dstApp: f.dstApp, sequence: f.sequence, status: readPacketStatus(s, ch, f.sequence) ?? null };
+  });
+  return { srcChain, dstChain, height: s.height, packets, truncated };
+}
+
+function clientSummary(keeper: ClientKeeper, s: KVView, chainId: string, now: number): ClientSummary | null {
+  const rec = keeper.record(s, chainId);
+  if (!rec) return null;
+  const latest = keeper.latestConsensus(s, chainId);
+  return { clientType: rec.clientType, status: keeper.status(s, chainId, now), latestHeight: rec.latestHeight, expiresAt: latest ? latest.timestamp + rec.trustingPeriodMs : null };
+}
+
+/** A client with its status judged at `now` (the node's latest block time). */
+export function clientView(keeper: ClientKeeper, s: StateSnapshot, chainId: string, now: number): ClientQuery {
+  const record = keeper.record(s, chainId);
+  if (!record) throw new PontisError('PNT_ERR_CLIENT_UNKNOWN', `no client for chain ${chainId} here`, { details: { chainId } });
+  const latest = keeper.latestConsensus(s, chainId);
+  const meta = readMeta(s, chainId);
+  return {
+    chainId,
+    height: s.height,
+    now,
+    status: keeper.status(s, chainId, now),
+    expiresAt: latest ? latest.timestamp + record.trustingPeriodMs : null,
+    validFrom: meta?.validFrom ?? 0,
+    evidenceCount: meta?.evidenceCount ?? 0,
+    record,
+    latestConsensus: latest ?? null,
+  };
+}
+
+export function chainsView(keeper: ClientKeeper, s: StateSnapshot, now: number, limit: number): ChainList {
+  const chains: ChainList['chains'] = [];
+  let truncated = false;
+  for (const [, v] of s.entries(registryKeys.chainPrefix())) {
+    if (chains.length >= limit) {
+      truncated = true;
+      break;
+    }
+    const entry = JSON.parse(text(v)) as ChainEntry;
+    chains.push({ ...entry, client: clientSummary(keeper, s, entry.chainId, now) });
+  }
+  return { height: s.height, chains, truncated };
+}
+
+export function chainView(registry: Registry, keeper: ClientKeeper, s: StateSnapshot, chainId: string, now: number): ChainQuery {
+  const chain = registry.chain(s, chainId);
+  if (!chain) throw new PontisError('PNT_ERR_CHAIN_UNKNOWN', `chain ${chainId} is not registered here`, { details: { chainId } });
+  // paused routes are few (governance sets each one); a bounded scan of all of them is cheap
+  const prefix = 'registry/paused-route/';
+  const pausedRoutes: ChainQuery['pausedRoutes'] = [];
+  let scanned = 0;
+  for (const [k, v] of s.entries(utf8(prefix))) {
+    if (++scanned > MAX_SCAN) break;
+    const [src, dst] = text(k).slice(prefix.length).split('/');
+    if (src === chainId || dst === chainId) pausedRoutes.push({ src, dst, since: JSON.parse(text(v)) as number });
+  }
+  return { height: s.height, chain, client: clientSummary(keeper, s, chainId, now), pausedRoutes };
 }

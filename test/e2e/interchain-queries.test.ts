@@ -1,0 +1,197 @@
+/**
+ * Interchain queries and the registry CLI against real nodes: a single-validator hub and a
+ * single-validator side-chain run in this process (LMDB, Fastify); the `pontis` CLI runs as a
+ * child process and talks to them over RPC.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HubClient } from '../../hub-chain/client/client.ts';
+import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import type { Packet } from '../../hub-chain/modules/packets/types.ts';
+import { initTestnet } from '../../hub-chain/node/init.ts';
+import { HubNode } from '../../hub-chain/node/node.ts';
+import { freeBasePort } from './harness.ts';
+
+const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
+const HUB = 'pontis-hub-q';
+const SIDE = 'dept-q';
+
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cli(...args: string[]): Promise<CliResult> {
+  return new Promise((done) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+async function cliJson<T = Record<string, unknown>>(...args: string[]): Promise<T> {
+  const r = await cli(...args);
+  expect(r.code, `pontis ${args.join(' ')}\n${r.stderr}`).toBe(0);
+  return JSON.parse(r.stdout) as T;
+}
+
+async function startChain(root: string, chainId: string, hubChainId?: string): Promise<{ home: string; node: HubNode; client: HubClient }> {
+  const basePort = await freeBasePort(1);
+  const { homes } = initTestnet(root, { validators: 1, basePort, chainId, hubChainId, consensus: { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300 } });
+  const node = HubNode.fromHome(homes[0], { logger: pino({ level: 'silent' }) });
+  await node.start();
+  const client = new HubClient(node.rpcUrl);
+  await client.waitForHeight(1, 20_000);
+  return { home: homes[0], node, client };
+}
+
+describe('interchain queries and the chain registry CLI', () => {
+  let dir: string;
+  let hub: Awaited<ReturnType<typeof startChain>>;
+  let side: Awaited<ReturnType<typeof startChain>>;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'pontis-iq-'));
+    hub = await startChain(join(dir, 'hub'), HUB);
+    side = await startChain(join(dir, 'side'), SIDE, HUB);
+  });
+  afterAll(async () => {
+    await hub?.node.stop();
+    await side?.node.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('behavior: chain register --trust-from connects the side-chain; list, query chain and query client show it active', async () => {
+    const reg = await cliJson<{ proposal: number; status: string; action: { trustedHeight: number; routes: string[] } }>(
+      'chain', 'register', '--home', hub.home, '--chain-id', SIDE, '--kind', 'pontis', '--client-type', 'pontis', '--routes', '*', '--trust-from', side.node.rpcUrl,
+    );
+    expect(reg.status).toBe('executed');
+    expect(reg.action.routes).toEqual(['*']);
+    expect((await hub.client.proposal(reg.proposal)).status).toBe('executed');
+
+    const list = await cliJson<{ chains: { chainId: string; status: string; kind: string; client: { status: string; latestHeight: number } }[] }>('chain', 'list', '--node', hub.node.rpcUrl);
+    expect(list.chains.map((c) => c.chainId)).toEqual([SIDE]);
+    expect(list.chains[0]).toMatchObject({ status: 'active', kind: 'pontis', client: { status: 'active', latestHeight: reg.action.trustedHeight } });
+
+    const one = await cliJson<{ chain: { status: string; routes: string[] }; client: { status: string } }>('query', 'chain', SIDE, '--node', hub.node.rpcUrl);
+    expect(one.chain).toMatchObject({ status: 'active', routes: ['*'] });
+    expect(one.client.status).toBe('active');
+
+    const client = await cliJson<{ status: string; record: { clientType: string; latestHeight: number }; latestConsensus: { height: number; root: string } }>('query', 'client', SIDE, '--node', hub.node.rpcUrl);
+    expect(client.status).toBe('active');
+    expect(client.record).toMatchObject({ clientType: 'pontis', latestHeight: reg.action.trustedHeight });
+    // the trusted root is the side-chain's state root at that height
+    expect(client.latestConsensus.root).toBe((await side.client.block(reg.action.trustedHeight)).header.stateRoot);
+
+    // the side-chain knows no chain yet
+    expect((await side.client.chains()).chains).toEqual([]);
+  });
+
+  it('behavior: pause and resume a chain, and pause and resume one route, change what the registry reports', async () => {
+    expect((await cliJson<{ status: string }>('chain', 'pause', '--home', hub.home, '--chain-id', SIDE)).status).toBe('executed');
+    expect((await hub.client.chain(SIDE)).chain.status).toBe('paused');
+    expect((await cliJson<{ status: string }>('chain', 'resume', '--home', hub.home, '--chain-id', SIDE)).status).toBe('executed');
+    expect((await hub.client.chain(SIDE)).chain.status).toBe('active');
+
+    expect((await cliJson<{ status: string }>('chain', 'pause-route', '--home', hub.home, '--src', SIDE, '--dst', 'dept-z')).status).toBe('executed');
+    const paused = await hub.client.chain(SIDE);
+    expect(paused.pausedRoutes).toEqual([{ src: SIDE, dst: 'dept-z', since: expect.any(Number) }]);
+    expect((await cliJson<{ status: string }>('chain', 'resume-route', '--home', hub.home, '--src', SIDE, '--dst', 'dept-z')).status).toBe('executed');
+    expect((await hub.client.chain(SIDE)).pausedRoutes).toEqual([]);
+  });
+
+  it('behavior: a message sent on the side-chain reads as sent with its height and tx hash, and is listed as pending', async () => {
+    const regHub = await cliJson<{ status: string }>('chain', 'register', '--home', side.home, '--chain-id', HUB, '--kind', 'pontis', '--client-type', 'pontis', '--routes', '*', '--trust-from', hub.node.rpcUrl);
+    expect(regHub.status).toBe('executed');
+
+    const user = generateAccountKey();
+    const sent = await side.client.send(user, [{ type: 'msg/send', dstChain: 'dept-z', payload: toHex(utf8('hello')), timeoutTimestamp: Date.now() + 600_000 }]);
+    expect(sent.result.code).toBe('ok');
+    const packet = JSON.parse(sent.result.events.find((e) => e.type === 'packet/sent')!.attributes.packet) as Packet;
+    const id = `${SIDE}/msg/dept-z/msg/${packet.sequence}`;
+
+    const q = await side.client.packet(id);
+    expect(q.id).toBe(id);
+    expect(q.status.state).toBe('sent');
+    expect(q.status.packet).toEqual(packet);
+    expect(q.status.steps).toEqual([{ step: 'sent', height: sent.height, tx: sent.hash, time: expect.any(Number) }]);
+    expect(q.keys.commitment).toEqual({ key: `pkt/out/${id}`, exists: true });
+    expect(q.keys.receipt.exists).toBe(false);
+    expect(q.keys.ack.exists).toBe(false);
+
+    const pending = await side.client.pendingPackets(SIDE, 'dept-z');
+    expect(pending.packets.map((p) => p.id)).toEqual([id]);
+    expect(pending.packets[0].status?.state).toBe('sent');
+    expect(pending.truncated).toBe(false);
+    expect((await side.client.pendingPackets(SIDE, 'dept-y')).packets).toEqual([]);
+
+    // the same through the CLI
+    const viaCli = await cliJson<{ status: { state: string; steps: { tx: string }[] } }>('query', 'packet', id, '--node', side.node.rpcUrl);
+    expect(viaCli.status.state).toBe('sent');
+    expect(viaCli.status.steps[0].tx).toBe(sent.hash);
+    const pendingCli = await cliJson<{ packets: { id: string }[] }>('query', 'pending', '--src', SIDE, '--dst', 'dept-z', '--node', side.node.rpcUrl);
+    expect(pendingCli.packets.map((p) => p.id)).toEqual([id]);
+
+    // nothing was relayed: the hub has no record of it
+    await expect(hub.client.packet(id)).rejects.toMatchObject({ code: 'PNT_ERR_PACKET_NOT_FOUND' });
+  });
+
+  it('error: unknown packets, clients and chains answer 404 with a code; malformed ids and limits answer 400', async () => {
+    const unknown = await fetch(`${side.node.rpcUrl}/packets/${SIDE}/msg/dept-z/msg/999999`);
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.code).toBe('PNT_ERR_PACKET_NOT_FOUND');
+
+    const badChain = await fetch(`${hub.node.rpcUrl}/clients/Not_A_Chain`);
+    expect(badChain.status).toBe(400);
+    expect((await badChain.json()).error.code).toBe('PNT_ERR_RPC_BAD_REQUEST');
+    const badSeq = await fetch(`${side.node.rpcUrl}/packets/${SIDE}/msg/dept-z/msg/0`);
+    expect(badSeq.status).toBe(400);
+    const badLimit = await fetch(`${side.node.rpcUrl}/packets/pending?srcChain=${SIDE}&dstChain=dept-z&limit=5000`);
+    expect(badLimit.status).toBe(400);
+    expect((await badLimit.json()).error.code).toBe('PNT_ERR_RPC_BAD_REQUEST');
+    const missingDst = await fetch(`${side.node.rpcUrl}/packets/pending?srcChain=${SIDE}`);
+    expect(missingDst.status).toBe(400);
+
+    await expect(hub.client.clientStatus('dept-nowhere')).rejects.toMatchObject({ code: 'PNT_ERR_CLIENT_UNKNOWN' });
+    const noChain = await fetch(`${hub.node.rpcUrl}/chains/dept-nowhere`);
+    expect(noChain.status).toBe(404);
+    expect((await noChain.json()).error.code).toBe('PNT_ERR_CHAIN_UNKNOWN');
+    await expect(side.client.packet('not/a/packet')).rejects.toMatchObject({ code: 'PNT_ERR_PACKET_ID_INVALID' });
+  });
+
+  it('error: the CLI exits non-zero and names the bad option', async () => {
+    const noChainId = await cli('chain', 'register', '--home', hub.home, '--kind', 'pontis', '--client-type', 'pontis', '--routes', '*', '--trust-from', side.node.rpcUrl);
+    expect(noChainId.code).not.toBe(0);
+    expect(noChainId.stderr).toContain('--chain-id');
+
+    const wrongType = await cli('chain', 'register', '--home', hub.home, '--chain-id', 'dept-e', '--kind', 'evm', '--client-type', 'pontis', '--routes', '*', '--initial', '{}');
+    expect(wrongType.code).not.toBe(0);
+    expect(wrongType.stderr).toContain('--client-type');
+
+    const wrongChain = await cli('chain', 'register', '--home', hub.home, '--chain-id', 'dept-other', '--kind', 'pontis', '--client-type', 'pontis', '--routes', '*', '--trust-from', side.node.rpcUrl);
+    expect(wrongChain.code).not.toBe(0);
+    expect(wrongChain.stderr).toContain('--trust-from');
+
+    const badId = await cli('chain', 'pause', '--home', hub.home, '--chain-id', 'Bad Id');
+    expect(badId.code).not.toBe(0);
+    expect(badId.stderr).toContain('--chain-id');
+
+    const badPacket = await cli('query', 'packet', 'just-one-part', '--node', side.node.rpcUrl);
+    expect(badPacket.code).not.toBe(0);
+    expect(badPacket.stderr).toContain('srcChain/srcApp/dstChain/dstApp/sequence');
+
+    // a refused proposal: registering an already registered chain fails on the chain and exits non-zero
+    const again = await cli('chain', 'register', '--home', hub.home, '--chain-id', SIDE, '--kind', 'pontis', '--client-type', 'pontis', '--routes', '*', '--trust-from', side.node.rpcUrl);
+    expect(again.code).not.toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ status: 'failed', result: expect.stringContaining('PNT_ERR_CHAIN_EXISTS') });
+    // nothing changed
+    expect((await hub.client.chains()).chains.map((c) => c.chainId)).toEqual([SIDE]);
+  });
+});
