@@ -181,7 +181,7 @@ export class HubClient {
     if (opts.limit !== undefined) q.set('limit', String(opts.limit));
     return this.get(`/packets/pending?${q}`);
   }
-  /** This chain's light client of `chainId` (404 PNT_ERR_CLIENT_UNKNOWN when none). */
+  /** This chain's light client of `chainId` (404 PNT_ERR_CLIENT_NOT_FOUND when none). */
   clientStatus(chainId: string): Promise<ClientQuery> {
     return this.get(`/clients/${seg(chainId)}`);
   }

@@ -111,7 +111,7 @@ function clientSummary(keeper: ClientKeeper, s: KVView, chainId: string, now: nu
 /** A client with its status judged at `now` (the node's latest block time). */
 export function clientView(keeper: ClientKeeper, s: StateSnapshot, chainId: string, now: number): ClientQuery {
   const record = keeper.record(s, chainId);
-  if (!record) throw new PontisError('PNT_ERR_CLIENT_UNKNOWN', `no client for chain ${chainId} here`, { details: { chainId } });
+  if (!record) throw new PontisError('PNT_ERR_CLIENT_NOT_FOUND', `no client for chain ${chainId} here`, { details: { chainId } });
   const latest = keeper.latestConsensus(s, chainId);
   const meta = readMeta(s, chainId);
   return {

@@ -78,4 +78,9 @@ it('behavior: A -> hub -> B message with its acknowledgement back on A, verified
   expect(Buffer.from((await outcome())!).toString()).toBe('delivered');
   const inbox = await ep.b.readState(msgKeys.inbox('dept-a', seq));
   expect(JSON.parse(Buffer.from(inbox!).toString()).data).toBe(toHex(utf8('records request #1')));
+  // the README's status query, on each chain
+  const id = `dept-a/msg/dept-b/msg/${seq}`;
+  expect((await a.clients[0].packet(id)).status.state).toBe('acknowledged');
+  expect((await hub.clients[0].packet(id)).status.state).toBe('delivered');
+  expect((await b.clients[0].packet(id)).status.state).toBe('received');
 });

@@ -159,7 +159,7 @@ describe('interchain queries and the chain registry CLI', () => {
     const missingDst = await fetch(`${side.node.rpcUrl}/packets/pending?srcChain=${SIDE}`);
     expect(missingDst.status).toBe(400);
 
-    await expect(hub.client.clientStatus('dept-nowhere')).rejects.toMatchObject({ code: 'PNT_ERR_CLIENT_UNKNOWN' });
+    await expect(hub.client.clientStatus('dept-nowhere')).rejects.toMatchObject({ code: 'PNT_ERR_CLIENT_NOT_FOUND' });
     const noChain = await fetch(`${hub.node.rpcUrl}/chains/dept-nowhere`);
     expect(noChain.status).toBe(404);
     expect((await noChain.json()).error.code).toBe('PNT_ERR_CHAIN_UNKNOWN');
