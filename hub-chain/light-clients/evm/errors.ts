@@ -1,0 +1,38 @@
+/**
+ * Stable codes of the `evm` light client. Proof failures reuse the project's PNT_ERR_PROOF_* family
+ * (a relayer sees the same code for an EVM proof as for a hub state proof); RLP, header and
+ * source failures have their own.
+ */
+import { PontisError } from '../../errors.ts';
+
+export class EvmClientError extends PontisError {
+  override name = 'EvmClientError';
+}
+
+export const EVM_ERR = {
+  /** Bytes that are not RLP at all (truncated, lengths past the end, trailing bytes). */
+  RLP_MALFORMED: 'PNT_ERR_RLP_MALFORMED',
+  /** RLP that decodes but is not the one canonical encoding (a second encoding would hash differently). */
+  RLP_NONCANONICAL: 'PNT_ERR_RLP_NONCANONICAL',
+  /** A header whose RLP does not have the shape of an EVM block header. */
+  HEADER_MALFORMED: 'PNT_ERR_EVM_HEADER_MALFORMED',
+  /** The node's JSON block does not hash to the hash it reports. */
+  HEADER_HASH_MISMATCH: 'PNT_ERR_EVM_HEADER_HASH_MISMATCH',
+  /** A header does not extend the one before it (parent hash or number). */
+  HEADER_NOT_CHILD: 'PNT_ERR_EVM_HEADER_NOT_CHILD',
+  PROOF_MALFORMED: 'PNT_ERR_PROOF_MALFORMED',
+  /** The proof does not lead from the root to the key (wrong root, tampered or missing node). */
+  PROOF_INVALID: 'PNT_ERR_PROOF_INVALID',
+  /** Non-membership asked, but the proof shows the key present. */
+  PROOF_KEY_PRESENT: 'PNT_ERR_PROOF_KEY_PRESENT',
+  /** Membership asked, but the proof shows the key absent. */
+  PROOF_KEY_ABSENT: 'PNT_ERR_PROOF_KEY_ABSENT',
+  /** The proven value differs from the claimed one. */
+  PROOF_VALUE_MISMATCH: 'PNT_ERR_PROOF_VALUE_MISMATCH',
+  /** The receipt has no log at the requested index. */
+  PROOF_LOG_NOT_FOUND: 'PNT_ERR_PROOF_LOG_NOT_FOUND',
+  /** A trust mode this build does not verify (qbft). */
+  TRUST_UNSUPPORTED: 'PNT_ERR_EVM_TRUST_UNSUPPORTED',
+  /** The EVM node returned something unusable (missing block, bad fields). */
+  SOURCE_INVALID: 'PNT_ERR_EVM_SOURCE_INVALID',
+} as const;
