@@ -1,0 +1,96 @@
+/**
+ * Finalized blocks of an EVM chain for the AttestationObserver. A validator votes only for
+ * blocks the chain treats as final: the node's `finalized` tag, or, when a depth is configured
+ * (chains without that tag), latest - depth. Every block's header is rebuilt from the JSON and
+ * must hash to the reported hash, so a vote never pairs one block's hash with another's roots.
+ */
+
+import type { AttestationObserverOptions, FinalizedBlock } from '../../modules/clients/observer.ts';
+import { EVM_ERR, EvmClientError } from './errors.ts';
+import { type RpcBlock, verifiedHeaderFromRpc } from './header.ts';
+import type { JsonRpcSender } from './proofs.ts';
+
+/** A minimal JSON-RPC client over HTTP (no retries or network detection: the observer's poll loop retries). */
+export function httpJsonRpc(url: string): JsonRpcSender {
+  let id = 0;
+  return {
+    async send(method, params) {
+      let res: Response;
+      try {
+        res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
+      } catch (cause) {
+        throw new EvmClientError('PNT_ERR_EVM_RPC_UNAVAILABLE', `EVM RPC ${method} failed`, { cause, retryable: true, details: { method } });
+      }
+      const body = (await res.json().catch(() => undefined)) as { result?: unknown; error?: { code: number; message: string } } | undefined;
+      if (!res.ok || !body || body.error) {
+        throw new EvmClientError('PNT_ERR_EVM_RPC_ERROR', `EVM RPC ${method}: ${body?.error?.message ?? `HTTP ${res.status}`}`, { retryable: true, details: { method, rpcCode: body?.error?.code } });
+      }
+      return body.result;
+    },
+  };
+}
+
+/** The block's header, verified against its hash, as what an attestation vote signs (timestamp in ms). */
+export function finalizedBlockOf(b: RpcBlock): FinalizedBlock {
+  const { header, hash } = verifiedHeaderFromRpc(b);
+  return { height: header.number, hash, stateRoot: header.stateRoot, receiptsRoot: header.receiptsRoot, timestamp: header.timestamp * 1000 };
+}
+
+export interface EvmFinalizedSourceOptions {
+  /** Use latest - depth instead of the `finalized` tag. */
+  depth?: number;
+  /** The EIP-155 chain id the node must report (checked once, before the first block is used). */
+  chainIdNumber?: number;
+}
+
+export type EvmFinalizedSource = Pick<AttestationObserverOptions, 'fetchFinalized' | 'fetchAt'> & {
+  /** Height the source treats as final now (0 when none yet). */
+  finalizedHeight(): Promise<number>;
+};
+
+export function evmFinalizedSource(rpc: string | JsonRpcSender, opts: EvmFinalizedSourceOptions = {}): EvmFinalizedSource {
+  const client = typeof rpc === 'string' ? httpJsonRpc(rpc) : rpc;
+  const depth = opts.depth;
+  if (depth !== undefined && (!Number.isSafeInteger(depth) || depth < 0)) throw new EvmClientError(EVM_ERR.SOURCE_INVALID, 'depth must be a non-negative integer');
+  let chainChecked = opts.chainIdNumber === undefined;
+
+  async function checkChain(): Promise<void> {
+    if (chainChecked) return;
+    const got = Number(BigInt(String(await client.send('eth_chainId', []))));
+    if (got !== opts.chainIdNumber) throw new EvmClientError(EVM_ERR.SOURCE_INVALID, `RPC serves chain ${got}, expected ${opts.chainIdNumber}`, { details: { got, expected: opts.chainIdNumber } });
+    chainChecked = true;
+  }
+
+  async function block(tag: string): Promise<RpcBlock | null> {
+    return (await client.send('eth_getBlockByNumber', [tag, false])) as RpcBlock | null;
+  }
+
+  async function finalizedHeight(): Promise<number> {
+    await checkChain();
+    if (depth !== undefined) return Math.max(0, Number(BigInt(String(await client.send('eth_blockNumber', [])))) - depth);
+    const b = await block('finalized');
+    return b ? Number(BigInt(b.number)) : 0;
+  }
+
+  const at = async (height: number): Promise<FinalizedBlock | null> => {
+    const b = await block('0x' + height.toString(16));
+    if (!b) return null;
+    const fb = finalizedBlockOf(b);
+    if (fb.height !== height) throw new EvmClientError(EVM_ERR.SOURCE_INVALID, `asked block ${height}, node returned ${fb.height}`);
+    return fb;
+  };
+
+  return {
+    finalizedHeight,
+    async fetchFinalized() {
+      const h = await finalizedHeight();
+      return h >= 1 ? at(h) : null;
+    },
+    // A height above the finalized one is refused (null): the observer waits instead of voting for a block that can still be reorganised.
+    async fetchAt(height) {
+      if (!Number.isSafeInteger(height) || height < 1 || height > (await finalizedHeight())) return null;
+      return at(height);
+    },
+  };
+}
+
