@@ -12,3 +12,4 @@ export { ValidatorSet } from './types/validator-set.ts';
 export { headerHash, type Header } from './types/header.ts';
 export { verifyCommit, type Commit } from './types/vote.ts';
 export { PontisError, hasCode } from './errors.ts';
+export { pontisTrustRoot, proposeAndPass, type PontisTrustRoot } from './client/registry.ts';

@@ -12,7 +12,7 @@ import type { AccountKey } from '../crypto/ed25519.ts';
 import type { GovAction } from '../app/tx.ts';
 import { loadHome } from '../node/config.ts';
 import { attestedInitialSchema, attestedParamsSchema, pontisInitialSchema, pontisParamsSchema } from '../modules/clients/schemas.ts';
-import { trustedStateFrom } from '../light-client/verifier.ts';
+import { pontisTrustRoot } from '../client/registry.ts';
 import { headerHash } from '../types/header.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
 
@@ -93,25 +93,14 @@ function homeRpcUrl(home: string): string {
   return `http://${h}:${port}`;
 }
 
-/** Fetches the latest header and validator sets of a Pontis chain: the trusted initial state of a new client. */
+/** The latest header and validator sets of a Pontis chain: the trusted initial state of a new client. */
 async function trustFrom(url: string, chainId: string, clientType: 'pontis' | 'attested'): Promise<{ initial: unknown; height: number }> {
-  const c = new HubClient(url);
   try {
-    const { chainId: served, latestHeight: h } = await c.status();
-    if (served !== chainId) throw badOption(`--trust-from ${url} serves chain ${served}, not --chain-id ${chainId}`);
-    if (h < 1) throw badOption(`--trust-from ${url} has no committed block yet`);
-    const [blk, vals, next] = await Promise.all([c.block(h), c.validators(h), c.validators(h + 1)]);
-    if (clientType === 'attested') {
-      const header = blk.header;
-      return { initial: { height: header.height, hash: headerHash(header), stateRoot: header.stateRoot, timestamp: header.time }, height: h };
-    }
-    const validators = vals.validators.map(({ address, publicKey, power }) => ({ address, publicKey, power }));
-    const nextValidators = next.validators.map(({ address, publicKey, power }) => ({ address, publicKey, power }));
-    // the sets must be the ones the header names (what the client checks again on the chain)
-    trustedStateFrom(blk.header, new ValidatorSet(validators), new ValidatorSet(nextValidators));
-    return { initial: { header: blk.header, validators: { validators }, nextValidators: { validators: nextValidators } }, height: h };
+    const t = await pontisTrustRoot(new HubClient(url), chainId);
+    return { initial: clientType === 'attested' ? t.attested : t.pontis, height: t.height };
   } catch (e) {
-    if (e instanceof PontisError && e.code !== 'PNT_ERR_CLI_BAD_OPTION') throw new PontisError(e.code, `--trust-from ${url}: ${e.message}`, { cause: e, retryable: e.retryable });
+    if (e instanceof PontisError && (e.code === 'PNT_ERR_TRUST_ROOT_CHAIN' || e.code === 'PNT_ERR_TRUST_ROOT_EMPTY')) throw badOption(`--trust-from ${e.message}`);
+    if (e instanceof PontisError) throw new PontisError(e.code, `--trust-from ${url}: ${e.message}`, { cause: e, retryable: e.retryable });
     throw e;
   }
 }

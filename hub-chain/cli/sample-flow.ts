@@ -5,6 +5,7 @@
  */
 import { PontisError } from '../errors.ts';
 import { HubClient } from '../client/client.ts';
+import { pontisTrustRoot, proposeAndPass } from '../client/registry.ts';
 import { type AccountKey, generateAccountKey } from '../crypto/ed25519.ts';
 import { msgKeys } from '../modules/packets/msg-app.ts';
 import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../modules/packets/types.ts';
@@ -73,25 +74,11 @@ async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs
 
 /** Registers `other` on `on` by governance: the first operator proposes, the others vote until it passes. */
 async function register(on: DevChain, other: DevChain, say: (s: string) => void): Promise<void> {
-  const oc = new HubClient(other.rpcUrls[0]);
-  const h = (await oc.status()).latestHeight;
-  const [blk, vals, next] = await Promise.all([oc.block(h), oc.validators(h), oc.validators(h + 1)]);
-  const action = {
-    kind: 'registry/register-chain',
-    chainId: other.chainId,
-    chainKind: 'pontis',
-    clientType: 'pontis',
-    clientParams: { trustingPeriodMs: 14 * 24 * 3600_000, maxClockDriftMs: 10_000 },
-    clientInitial: { header: blk.header, validators: { validators: vals.validators }, nextValidators: { validators: next.validators } },
-    routes: ['*'],
-  };
-  const c = new HubClient(on.rpcUrls[0]);
-  const p = await c.send(operatorOf(on.homes[0]), [{ type: 'gov/propose', action }]);
-  const id = Number(p.result.events.find((e) => e.type === 'gov/proposed')!.attributes.id);
-  for (let i = 1; i < on.homes.length && (await c.proposal(id)).status === 'voting'; i++) await c.send(operatorOf(on.homes[i]), [{ type: 'gov/vote', proposalId: id, approve: true }]);
-  const status = (await c.proposal(id)).status;
+  const root = await pontisTrustRoot(new HubClient(other.rpcUrls[0]), other.chainId);
+  const action = { kind: 'registry/register-chain', chainId: other.chainId, chainKind: 'pontis', clientType: 'pontis', clientParams: { trustingPeriodMs: 14 * 24 * 3600_000, maxClockDriftMs: 10_000 }, clientInitial: root.pontis, routes: ['*'] };
+  const { id, status } = await proposeAndPass(new HubClient(on.rpcUrls[0]), on.homes.map(operatorOf), action);
   if (status !== 'executed') throw new PontisError('PNT_ERR_DEVNET_REGISTER', `registering ${other.chainId} on ${on.chainId}: proposal ${id} is ${status}`);
-  say(`  ${on.chainId} registered ${other.chainId} (governance proposal ${id}, light client trusts its height ${h})`);
+  say(`  ${on.chainId} registered ${other.chainId} (governance proposal ${id}, light client trusts its height ${root.height})`);
 }
 
 /** Registers every side-chain on the hub and the hub on every side-chain, then relays every path in a loop. */

@@ -11,7 +11,7 @@ import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/e
 import { loadHome, paths } from '../../hub-chain/node/config.ts';
 import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
-import { headerHash } from '../../hub-chain/types/header.ts';
+import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
 import { recvBatch } from '../../relayers/core/path.ts';
 import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
 import { Testnet } from './harness.ts';
@@ -41,20 +41,13 @@ const operator = (n: Testnet, i: number) => accountKeyFromSeed(fromHex(loadHome(
 
 it('behavior: hub validators attest a side-chain; a packet is received against the attested state root', async () => {
   // register on the hub as `attested`, trusting the side-chain's current header
-  const sh = await side.clients[0].block('latest');
-  const initial = { height: sh.header.height, hash: headerHash(sh.header), stateRoot: sh.header.stateRoot, receiptsRoot: ZERO_HASH, timestamp: sh.header.time };
-  const action = { kind: 'registry/register-chain', chainId: 'registry-x', chainKind: 'pontis', clientType: 'attested', clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000, proofKind: 'pontis-smt' }, clientInitial: initial, routes: ['*'] };
-  const p = await hub.clients[0].send(operator(hub, 0), [{ type: 'gov/propose', action }]);
-  const id = Number(p.result.events.find((e) => e.type === 'gov/proposed')!.attributes.id);
-  await hub.clients[1].send(operator(hub, 1), [{ type: 'gov/vote', proposalId: id, approve: true }]);
-  expect((await hub.clients[0].proposal(id)).status).toBe('executed');
+  const sideRoot = await pontisTrustRoot(side.clients[0], 'registry-x');
+  const action = { kind: 'registry/register-chain', chainId: 'registry-x', chainKind: 'pontis', clientType: 'attested', clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000, proofKind: 'pontis-smt' }, clientInitial: { ...sideRoot.attested, receiptsRoot: ZERO_HASH }, routes: ['*'] };
+  expect((await proposeAndPass(hub.clients[0], [operator(hub, 0), operator(hub, 1)], action)).status).toBe('executed');
   // and the hub on the side-chain (a pontis client), so it may send
-  const hh = (await hub.clients[0].status()).latestHeight;
-  const [hb, hv, hn] = await Promise.all([hub.clients[0].block(hh), hub.clients[0].validators(hh), hub.clients[0].validators(hh + 1)]);
-  const reg = await side.clients[0].send(operator(side, 0), [
-    { type: 'gov/propose', action: { kind: 'registry/register-chain', chainId: HUB, chainKind: 'pontis', clientType: 'pontis', clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000 }, clientInitial: { header: hb.header, validators: { validators: hv.validators }, nextValidators: { validators: hn.validators } }, routes: ['*'] } },
-  ]);
-  expect(reg.result.code).toBe('ok');
+  const hubRoot = await pontisTrustRoot(hub.clients[0], HUB);
+  const reg = await proposeAndPass(side.clients[0], [operator(side, 0)], { kind: 'registry/register-chain', chainId: HUB, chainKind: 'pontis', clientType: 'pontis', clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000 }, clientInitial: hubRoot.pontis, routes: ['*'] });
+  expect(reg.status).toBe('executed');
 
   // a message from the side-chain to the hub's own msg app
   const user = generateAccountKey();

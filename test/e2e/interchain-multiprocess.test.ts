@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import type { HubClient } from '../../hub-chain/client/client.ts';
+import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
 import { loadHome } from '../../hub-chain/node/config.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
 import { relayRound } from '../../relayers/core/path.ts';
@@ -31,27 +31,11 @@ afterAll(async () => {
 
 const operator = (n: Testnet, i = 0) => accountKeyFromSeed(fromHex(loadHome(n.homes[i]).operatorKey!.seed, 32));
 
-async function trustedInitial(c: HubClient) {
-  const h = (await c.status()).latestHeight;
-  const [blk, vals, next] = await Promise.all([c.block(h), c.validators(h), c.validators(h + 1)]);
-  return { header: blk.header, validators: { validators: vals.validators }, nextValidators: { validators: next.validators } };
-}
-
 async function register(on: Testnet, other: Testnet, chainId: string) {
-  const action = {
-    kind: 'registry/register-chain',
-    chainId,
-    chainKind: 'pontis',
-    clientType: 'pontis',
-    clientParams: { trustingPeriodMs: 7 * 24 * 3600_000, maxClockDriftMs: 10_000 },
-    clientInitial: await trustedInitial(other.clients[0]),
-    routes: ['*'],
-  };
-  const p = await on.clients[0].send(operator(on, 0), [{ type: 'gov/propose', action }]);
-  expect(p.result.code).toBe('ok');
-  const id = Number(p.result.events.find((e) => e.type === 'gov/proposed')!.attributes.id);
-  for (let i = 1; i < on.homes.length; i++) await on.clients[i].send(operator(on, i), [{ type: 'gov/vote', proposalId: id, approve: true }]);
-  expect((await on.clients[0].proposal(id)).status).toBe('executed');
+  const root = await pontisTrustRoot(other.clients[0], chainId);
+  const action = { kind: 'registry/register-chain', chainId, chainKind: 'pontis', clientType: 'pontis', clientParams: { trustingPeriodMs: 7 * 24 * 3600_000, maxClockDriftMs: 10_000 }, clientInitial: root.pontis, routes: ['*'] };
+  const members = on.homes.map((_, i) => operator(on, i));
+  expect((await proposeAndPass(on.clients[0], members, action)).status).toBe('executed');
 }
 
 it('behavior: A -> hub -> B message with its acknowledgement back on A, verified at every hop', async () => {
