@@ -1,0 +1,131 @@
+/**
+ * Client type `evm`: an EVM chain's headers are trusted through attestation votes of this chain's
+ * own validators (exactly the `attested` type's votes, tally and freezing, reused from
+ * modules/clients/attested.ts), and its state through eth_getProof storage proofs of ONE bound
+ * contract, the Pontis gateway (params.gateway). A Pontis key k lives in the gateway's mapping at
+ * slot 0, i.e. at storage slot keccak256(keccak256(k) ‖ uint256(0)), as a 32-byte word.
+ *
+ * Membership: the proven word equals the claimed value (left-padded to 32 bytes, non-zero).
+ * Non-membership: the proven word is zero, either because the slot is absent from the storage
+ * trie or because the node kept a cleared slot as a zero leaf (anvil 1.7.1 does). Both read as 0
+ * through SLOAD, so the gateway itself cannot tell them apart either.
+ *
+ * `qbft` trust (committed seals in extraData) is accepted by the schema but not verified yet:
+ * creation with it is refused (PNT_ERR_EVM_TRUST_UNSUPPORTED).
+ */
+import { type Bytes, type Hex, ZERO_HASH, fromHex, toHex } from '../../crypto/bytes.ts';
+import { keccak256 } from '../../crypto/hash.ts';
+import { type AttestedConsensusExtra, DEFAULT_VOTE_WINDOW, ProofKindRegistry, createAttestedClient } from '../../modules/clients/attested.ts';
+import { CLIENT_ERR } from '../../modules/clients/errors.ts';
+import { type ClientRouter, defaultClientRouter } from '../../modules/clients/keeper.ts';
+import { parseWith, timedStatus } from '../../modules/clients/store.ts';
+import type { ClientRecord, ConsensusRecord, LightClientModule } from '../../modules/clients/types.ts';
+import { EVM_ERR, EvmClientError } from './errors.ts';
+import { decodeHeader } from './header.ts';
+import { type EvmLog, logAt, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
+import { pontisSlot } from './proofs.ts';
+import { type EvmEventProof, type EvmParams, evmEventProofSchema, evmInitialSchema, evmParamsSchema, evmStorageProofSchema } from './schemas.ts';
+
+export const EVM_CLIENT_TYPE = 'evm';
+
+export interface EvmClientState {
+  gateway: Hex;
+  chainIdNumber: number;
+  trust: EvmParams['trust'];
+  finalityDepth?: number;
+  /** Read by the reused attested vote logic. */
+  voteWindow: number;
+}
+
+export type EvmClientRecord = ClientRecord<EvmClientState>;
+/** root = the block's stateRoot; extra = { hash, receiptsRoot } (the attested layout, so attested votes compare against it). */
+export type EvmConsensusRecord = ConsensusRecord<AttestedConsensusExtra>;
+
+/**
+ * The attested vote logic, with no proof kinds: it only ever sees `evm` records for votes (it reads
+ * chainId, latestHeight, maxClockDriftMs and state.voteWindow), never for proofs.
+ */
+const votes = createAttestedClient(new ProofKindRegistry()) as unknown as LightClientModule<EvmClientState, AttestedConsensusExtra>;
+
+function word(value: Bytes): Hex {
+  if (value.length === 0 || value.length > 32 || value.every((b) => b === 0)) {
+    throw new EvmClientError(EVM_ERR.PROOF_VALUE_MISMATCH, `an EVM gateway value is a non-zero word of at most 32 bytes (got ${value.length} bytes)`, { details: { length: value.length } });
+  }
+  const out = new Uint8Array(32);
+  out.set(value, 32 - value.length);
+  return toHex(out);
+}
+
+function provenWord(rec: EvmClientRecord, cons: EvmConsensusRecord, key: Bytes, proof: unknown): { slot: Hex; word: Hex | null } {
+  const p = parseWith(evmStorageProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm storage proof');
+  const slot = pontisSlot(key);
+  const w = verifyStorageProof(cons.root, rec.state.gateway, slot, p);
+  return { slot, word: w === null || w === ZERO_HASH ? null : w };
+}
+
+function initialConsensus(initial: unknown): EvmConsensusRecord {
+  const i = parseWith(evmInitialSchema, initial, CLIENT_ERR.INITIAL_INVALID, 'evm initial state');
+  if ('headerRlp' in i) {
+    const bytes = fromHex(i.headerRlp);
+    const h = decodeHeader(bytes);
+    if (h.number < 1) throw new EvmClientError(CLIENT_ERR.INITIAL_INVALID, 'the trusted header must be above genesis');
+    return { height: h.number, timestamp: h.timestamp * 1000, root: h.stateRoot, extra: { hash: toHex(keccak256(bytes)), receiptsRoot: h.receiptsRoot } };
+  }
+  return { height: i.height, timestamp: i.timestamp, root: i.stateRoot, extra: { hash: i.hash, receiptsRoot: i.receiptsRoot } };
+}
+
+export const evmClient: LightClientModule<EvmClientState, AttestedConsensusExtra> = {
+  type: EVM_CLIENT_TYPE,
+
+  initialise(chainId, params, initial) {
+    const p = parseWith(evmParamsSchema, params, CLIENT_ERR.PARAMS_INVALID, 'evm params');
+    if (p.trust.mode !== 'attested') throw new EvmClientError(EVM_ERR.TRUST_UNSUPPORTED, `trust mode ${p.trust.mode} is not verified by this build; use attested`, { details: { mode: p.trust.mode } });
+    const consensus = initialConsensus(initial);
+    const state: EvmClientState = { gateway: p.gateway, chainIdNumber: p.chainIdNumber, trust: p.trust, voteWindow: p.voteWindow ?? DEFAULT_VOTE_WINDOW };
+    if (p.finalityDepth !== undefined) state.finalityDepth = p.finalityDepth;
+    return {
+      record: { chainId, clientType: EVM_CLIENT_TYPE, state, latestHeight: consensus.height, trustingPeriodMs: p.trustingPeriodMs, maxClockDriftMs: p.maxClockDriftMs, frozen: null },
+      consensus,
+    };
+  },
+
+  // Attested mode: a client message is one validator's vote for (hash, stateRoot, receiptsRoot, timestamp ms) of a finalized block.
+  verifyClientMessage: (ctx, rec, msg) => votes.verifyClientMessage(ctx, rec, msg),
+  checkForMisbehaviour: (ctx, rec, msg) => votes.checkForMisbehaviour(ctx, rec, msg),
+  updateState: (ctx, rec, msg) => votes.updateState(ctx, rec, msg),
+  evidenceOf: (ctx, rec, msg) => votes.evidenceOf!(ctx, rec, msg),
+  updateStateOnMisbehaviour: (ctx, rec, msg) => votes.updateStateOnMisbehaviour(ctx, rec, msg),
+
+  verifyMembership(rec, cons, key, value, proof) {
+    const expected = word(value);
+    const { slot, word: got } = provenWord(rec, cons, key, proof);
+    if (got === null) throw new EvmClientError(EVM_ERR.PROOF_KEY_ABSENT, `gateway slot ${slot} is empty at height ${cons.height}`, { details: { slot, height: cons.height } });
+    if (got !== expected) throw new EvmClientError(EVM_ERR.PROOF_VALUE_MISMATCH, `gateway slot ${slot} holds another value at height ${cons.height}`, { details: { slot, height: cons.height, got, expected } });
+  },
+
+  verifyNonMembership(rec, cons, key, proof) {
+    const { slot, word: got } = provenWord(rec, cons, key, proof);
+    if (got !== null) throw new EvmClientError(EVM_ERR.PROOF_KEY_PRESENT, `gateway slot ${slot} is set at height ${cons.height}`, { details: { slot, height: cons.height } });
+  },
+
+  status: (rec, latest, now) => timedStatus(rec, latest, now),
+};
+
+/**
+ * A log emitted by the bound gateway in a block the client holds: the receipt proof is checked
+ * against the consensus record's receiptsRoot, and the log must come from the gateway.
+ */
+export function verifyGatewayEvent(rec: EvmClientRecord, cons: EvmConsensusRecord, proof: EvmEventProof | unknown): EvmLog {
+  const p = parseWith(evmEventProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm event proof');
+  const log = logAt(verifyReceiptProof(cons.extra!.receiptsRoot, p.txIndex, p.proof), p.logIndex);
+  if (log.address !== rec.state.gateway) {
+    throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} of tx ${p.txIndex} was emitted by ${log.address}, not the gateway`, { details: { emitter: log.address, gateway: rec.state.gateway } });
+  }
+  return log;
+}
+
+/** Registers `evm` on `router` (the node's default router unless given); a second call does nothing. */
+export function registerEvmClient(router: ClientRouter = defaultClientRouter): ClientRouter {
+  if (!router.has(EVM_CLIENT_TYPE)) router.register(evmClient);
+  return router;
+}

@@ -1,0 +1,16 @@
+/**
+ * The `evm` light client. Importing this module registers the type on the node's default client
+ * router (idempotent), so hub-chain/app/modules.ts only needs `import '../light-clients/evm/index.ts'`.
+ */
+import { registerEvmClient } from './client.ts';
+
+registerEvmClient();
+
+export { EVM_CLIENT_TYPE, type EvmClientRecord, type EvmClientState, type EvmConsensusRecord, evmClient, registerEvmClient, verifyGatewayEvent } from './client.ts';
+export { EVM_ERR, EvmClientError } from './errors.ts';
+export { type EvmHeader, type RpcBlock, checkHeaderChain, checkParentLink, decodeHeader, encodeHeader, headerFromRpc, headerHash, verifiedHeaderFromRpc } from './header.ts';
+export { EMPTY_TRIE_ROOT, type EvmLog, type EvmReceipt, type StorageProof, decodeReceipt, logAt, verifyAccountProof, verifyMptProof, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
+export { MemoryTrie, type ReceiptProof, type RpcReceipt, buildReceiptProof, buildReceiptsTrie, encodeReceipt, fetchPontisProof, fetchStorageProof, pontisSlot } from './proofs.ts';
+export { decodeRlp, encodeRlp, type RlpItem } from './rlp.ts';
+export { type EvmEventProof, type EvmInitial, type EvmParams, evmEventProofSchema, evmInitialSchema, evmParamsSchema, evmStorageProofSchema } from './schemas.ts';
+export { type EvmFinalizedSource, evmFinalizedSource, finalizedBlockOf, httpJsonRpc } from './source.ts';
