@@ -1,0 +1,124 @@
+/**
+ * A real anvil node per test file (or bench run) on a free loopback port, plus deploy helpers.
+ * anvil is spawned directly from its npm platform package: an npx wrapper would survive a kill.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { ContractFactory, type Contract, Interface, JsonRpcProvider, type JsonRpcSigner } from 'ethers';
+import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
+
+const require = createRequire(import.meta.url);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const addr = s.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      s.close(() => resolvePort(port));
+    });
+  });
+}
+
+export interface Anvil {
+  url: string;
+  provider: JsonRpcProvider;
+  signer: JsonRpcSigner;
+  /** A second funded account (for "not the owner" checks). */
+  other: JsonRpcSigner;
+  artifacts: Record<string, ContractArtifact>;
+  deploy(name: string, ...args: unknown[]): Promise<Contract>;
+  /** Moves the node's clock forward and mines a block. */
+  increaseTime(seconds: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startAnvil(): Promise<Anvil> {
+  const artifacts = buildContracts();
+  const bin = require.resolve('@foundry-rs/anvil-linux-amd64/bin/anvil');
+  let proc: ChildProcess | undefined;
+  let port = 0;
+  for (let attempt = 0; attempt < 5 && !proc; attempt++) {
+    port = await freePort();
+    const p = spawn(bin, ['--port', String(port), '--host', '127.0.0.1', '--silent', '--gas-limit', '100000000'], { stdio: 'ignore' });
+    const exited = new Promise<boolean>((r) => p.once('exit', () => r(false)));
+    const url = `http://127.0.0.1:${port}`;
+    const ready = (async () => {
+      for (let i = 0; i < 200; i++) {
+        try {
+          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
+          if (res.ok) return true;
+        } catch {
+          // not listening yet
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return false;
+    })();
+    if (await Promise.race([ready, exited])) proc = p;
+    else p.kill('SIGKILL');
+  }
+  if (!proc) throw new Error('anvil did not start');
+  const url = `http://127.0.0.1:${port}`;
+  // cacheTimeout -1: ethers otherwise replays an identical call's answer for 250 ms, even across a state change
+  const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 50, batchMaxCount: 50, cacheTimeout: -1 });
+  const signer = await provider.getSigner(0);
+  const other = await provider.getSigner(1);
+  const child = proc;
+  return {
+    url,
+    provider,
+    signer,
+    other,
+    artifacts,
+    async deploy(name, ...args) {
+      const a = artifacts[name];
+      if (!a) throw new Error(`no artifact ${name}`);
+      const c = await new ContractFactory(a.abi as never, a.bytecode, signer).deploy(...args);
+      await c.waitForDeployment();
+      return c as unknown as Contract;
+    },
+    async increaseTime(seconds) {
+      await provider.send('evm_increaseTime', [seconds]);
+      await provider.send('evm_mine', []);
+    },
+    async stop() {
+      provider.destroy();
+      if (child.exitCode === null) {
+        const gone = new Promise((r) => child.once('exit', r));
+        child.kill('SIGKILL');
+        await gone;
+      }
+    },
+  };
+}
+
+let errorsInterface: Interface | undefined;
+/** Every custom error of every built contract: ethers decodes reverts of calls but not of sent transactions. */
+function allErrors(): Interface {
+  if (!errorsInterface) {
+    const frags = new Map<string, Record<string, unknown>>();
+    for (const a of Object.values(buildContracts())) for (const f of a.abi) if (f.type === 'error') frags.set(JSON.stringify(f), f);
+    errorsInterface = new Interface([...frags.values()] as never);
+  }
+  return errorsInterface;
+}
+
+/** The custom error name a reverted call or transaction carries (undefined when it did not revert). */
+export async function revertOf(p: Promise<unknown>): Promise<string | undefined> {
+  try {
+    const r = await p;
+    if (r && typeof r === 'object' && 'wait' in r && typeof (r as { wait: unknown }).wait === 'function') await (r as { wait: () => Promise<unknown> }).wait();
+  } catch (e) {
+    const err = e as { revert?: { name?: string }; data?: string; shortMessage?: string; message?: string };
+    if (err.revert?.name) return err.revert.name;
+    if (typeof err.data === 'string' && err.data.length >= 10) {
+      const parsed = allErrors().parseError(err.data);
+      if (parsed) return parsed.name;
+    }
+    return `unknown: ${err.shortMessage ?? err.message}`;
+  }
+  return undefined;
+}
