@@ -43,10 +43,13 @@ export interface EvmFinalizedSourceOptions {
   chainIdNumber?: number;
 }
 
-export type EvmFinalizedSource = Pick<AttestationObserverOptions, 'fetchFinalized' | 'fetchAt'> & {
+/** Spreads into AttestationObserverOptions (fetchFinalized, fetchAt). */
+export interface EvmFinalizedSource extends Pick<AttestationObserverOptions, 'fetchFinalized'> {
+  /** The block at `height`, or null while it is above the finalized height (or unknown). */
+  fetchAt(height: number): Promise<FinalizedBlock | null>;
   /** Height the source treats as final now (0 when none yet). */
   finalizedHeight(): Promise<number>;
-};
+}
 
 export function evmFinalizedSource(rpc: string | JsonRpcSender, opts: EvmFinalizedSourceOptions = {}): EvmFinalizedSource {
   const client = typeof rpc === 'string' ? httpJsonRpc(rpc) : rpc;
