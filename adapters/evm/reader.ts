@@ -1,0 +1,263 @@
+/**
+ * Reading an EVM chain through ethers v6 JSON-RPC: heights (finality from the node's `finalized`
+ * tag, or a configured depth where the node has none), decoded events in bounded block ranges,
+ * raw headers and `eth_getProof` results for the hub's EVM light client. Every failure leaves as
+ * an `AdapterError`.
+ */
+import { FetchRequest, getAddress, Interface, JsonRpcProvider, Network, toQuantity, type InterfaceAbi } from 'ethers';
+import type { Logger } from 'pino';
+import { AdapterError, AdapterErrorCode, isAdapterError } from '../core/errors.ts';
+import type { ChainEvent, ChainReader, EventFilter } from '../core/types.ts';
+import { toAdapterError } from './errors.ts';
+
+export interface EvmReaderOptions {
+  /** JSON-RPC over HTTP(S). */
+  url: string;
+  /** The EIP-155 chain id the node must serve. */
+  evmChainId: number;
+  /** The Pontis chain id (as registered on the hub); defaults to `evm-<evmChainId>`. */
+  chainId?: string;
+  /** Events and custom errors to decode. */
+  abi?: InterfaceAbi | Interface;
+  /** Blocks below latest counted final when the node has no `finalized` tag (or `useFinalizedTag` is false). */
+  finalityDepth?: number;
+  useFinalizedTag?: boolean;
+  /** Most blocks per eth_getLogs call. */
+  maxBlockRange?: number;
+  /** Per request. */
+  timeoutMs?: number;
+  logger?: Logger;
+}
+
+/** A log as eth_getLogs returns it. */
+interface RpcLog {
+  address: string;
+  topics: string[];
+  data: string;
+  blockNumber: string;
+  blockHash: string;
+  transactionHash: string;
+  logIndex: string;
+  removed?: boolean;
+}
+
+/** The raw eth_getProof result (EIP-1186), hex strings as the node sent them. */
+export interface EvmProof {
+  address: string;
+  accountProof: string[];
+  balance: string;
+  codeHash: string;
+  nonce: string;
+  storageHash: string;
+  storageProof: { key: string; value: string; proof: string[] }[];
+}
+
+export type RawBlockHeader = Record<string, unknown> & { number: string; hash: string; parentHash: string; timestamp: string; stateRoot: string; receiptsRoot: string };
+
+const hexHeight = (h: number) => toQuantity(h);
+
+export class EvmReader implements ChainReader {
+  readonly chainId: string;
+  readonly evmChainId: number;
+  readonly iface: Interface | undefined;
+  protected readonly provider: JsonRpcProvider;
+  protected readonly logger: Logger | undefined;
+  private readonly finalityDepth: number;
+  private readonly maxBlockRange: number;
+  private finalizedTag: 'unknown' | 'yes' | 'no';
+
+  constructor(protected readonly opts: EvmReaderOptions) {
+    this.evmChainId = opts.evmChainId;
+    this.chainId = opts.chainId ?? `evm-${opts.evmChainId}`;
+    this.iface = opts.abi === undefined ? undefined : opts.abi instanceof Interface ? opts.abi : new Interface(opts.abi);
+    this.finalityDepth = opts.finalityDepth ?? 12;
+    this.maxBlockRange = opts.maxBlockRange ?? 2000;
+    this.finalizedTag = opts.useFinalizedTag === false ? 'no' : 'unknown';
+    this.logger = opts.logger?.child({ chainId: this.chainId });
+    const req = new FetchRequest(opts.url);
+    req.timeout = opts.timeoutMs ?? 10_000;
+    const network = Network.from(opts.evmChainId);
+    // staticNetwork: ethers would otherwise probe eth_chainId forever (and log to the console) when the node is down
+    this.provider = new JsonRpcProvider(req, network, { staticNetwork: network, cacheTimeout: -1, batchMaxCount: 50 });
+  }
+
+  /** Connects and checks that the node serves `evmChainId` (or learns it when omitted). */
+  static async connect<O extends EvmReaderOptions, T>(this: new (o: O) => T, opts: Omit<O, 'evmChainId'> & { evmChainId?: number }): Promise<T> {
+    const probe = new EvmReader({ ...opts, evmChainId: opts.evmChainId ?? 1 });
+    let served: number;
+    try {
+      served = Number(await probe.rpc<string>('eth_chainId', []));
+    } finally {
+      await probe.close();
+    }
+    if (opts.evmChainId !== undefined && served !== opts.evmChainId) {
+      throw new AdapterError(AdapterErrorCode.CHAIN_MISMATCH, `node at ${opts.url} serves chain ${served}, expected ${opts.evmChainId}`, { details: { served, expected: opts.evmChainId } });
+    }
+    return new this({ ...opts, evmChainId: served } as O);
+  }
+
+  /** One JSON-RPC call; failures become AdapterErrors. */
+  async rpc<T>(method: string, params: unknown[]): Promise<T> {
+    try {
+      return (await this.provider.send(method, params)) as T;
+    } catch (e) {
+      throw toAdapterError(e, { chainId: this.chainId, operation: method, iface: this.iface });
+    }
+  }
+
+  async latestHeight(): Promise<number> {
+    return this.quantity(await this.rpc<string>('eth_blockNumber', []), 'eth_blockNumber');
+  }
+
+  async finalizedHeight(): Promise<number> {
+    if (this.finalizedTag !== 'no') {
+      try {
+        const b = await this.rpc<{ number: string } | null>('eth_getBlockByNumber', ['finalized', false]);
+        if (b) {
+          this.finalizedTag = 'yes';
+          return this.quantity(b.number, 'finalized block');
+        }
+      } catch (e) {
+        // a node that cannot reach us or answer in time says nothing about tag support
+        if (!isAdapterError(e) || e.code === AdapterErrorCode.RPC_TIMEOUT || e.code === AdapterErrorCode.RPC_UNAVAILABLE || this.finalizedTag === 'yes') throw e;
+      }
+      this.finalizedTag = 'no';
+      this.logger?.info({ finalityDepth: this.finalityDepth }, 'node serves no finalized tag: using a fixed depth');
+    }
+    return Math.max(0, (await this.latestHeight()) - this.finalityDepth);
+  }
+
+  /** The raw block (without transactions), or undefined above the tip. */
+  async blockHeader(height: number): Promise<RawBlockHeader | undefined> {
+    this.checkHeight(height);
+    const b = await this.rpc<RawBlockHeader | null>('eth_getBlockByNumber', [hexHeight(height), false]);
+    if (b === null) return undefined;
+    if (typeof b !== 'object' || typeof b.hash !== 'string' || typeof b.number !== 'string') {
+      throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, `malformed block ${height}`, { chainId: this.chainId, operation: 'eth_getBlockByNumber' });
+    }
+    return b;
+  }
+
+  async blockHash(height: number): Promise<string | undefined> {
+    return (await this.blockHeader(height))?.hash;
+  }
+
+  async blockTime(height: number): Promise<number> {
+    const b = await this.blockHeader(height);
+    if (!b) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `block ${height} does not exist yet`, { chainId: this.chainId, operation: 'blockTime', retryable: true });
+    return this.quantity(b.timestamp, 'timestamp') * 1000;
+  }
+
+  /** eth_getProof for `address` and storage `slots` (32-byte hex) at `height`, as the node returned it. */
+  async getProof(address: string, slots: string[], height: number): Promise<EvmProof> {
+    this.checkHeight(height);
+    const p = await this.rpc<EvmProof | null>('eth_getProof', [this.address(address), slots, hexHeight(height)]);
+    if (!p || !Array.isArray(p.accountProof) || !Array.isArray(p.storageProof)) {
+      throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, `malformed eth_getProof answer at ${height}`, { chainId: this.chainId, operation: 'eth_getProof' });
+    }
+    return p;
+  }
+
+  async events<A extends Record<string, unknown> = Record<string, unknown>>(filter: EventFilter, fromHeight: number, toHeight: number): Promise<ChainEvent<A>[]> {
+    this.checkHeight(fromHeight);
+    this.checkHeight(toHeight);
+    if (toHeight < fromHeight) return [];
+    const address = filter.sources?.map((s) => this.address(s));
+    const topic0 = filter.names?.map((n) => this.topicOf(n));
+    const out: ChainEvent<A>[] = [];
+    for (let lo = fromHeight; lo <= toHeight; lo += this.maxBlockRange) {
+      const hi = Math.min(toHeight, lo + this.maxBlockRange - 1);
+      const logs = await this.logsIn(lo, hi, address, topic0);
+      for (const l of logs) if (!l.removed) out.push(this.decode<A>(l));
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.provider.destroy();
+  }
+
+  /** eth_getLogs over [lo, hi]; a range the node refuses as too large is split in halves. */
+  private async logsIn(lo: number, hi: number, address: string[] | undefined, topic0: string[] | undefined): Promise<RpcLog[]> {
+    const query: Record<string, unknown> = { fromBlock: hexHeight(lo), toBlock: hexHeight(hi) };
+    if (address) query.address = address;
+    if (topic0) query.topics = [topic0];
+    try {
+      const logs = await this.rpc<RpcLog[]>('eth_getLogs', [query]);
+      if (!Array.isArray(logs)) throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, 'eth_getLogs did not return a list', { chainId: this.chainId, operation: 'eth_getLogs' });
+      return logs;
+    } catch (e) {
+      // providers cap ranges or result counts with assorted JSON-RPC errors; halving is the portable answer
+      if (hi > lo && isAdapterError(e, AdapterErrorCode.RPC_ERROR)) {
+        const mid = lo + Math.floor((hi - lo) / 2);
+        this.logger?.debug({ lo, hi }, 'eth_getLogs range refused: splitting');
+        return [...(await this.logsIn(lo, mid, address, topic0)), ...(await this.logsIn(mid + 1, hi, address, topic0))];
+      }
+      throw e;
+    }
+  }
+
+  private decode<A extends Record<string, unknown>>(l: RpcLog): ChainEvent<A> {
+    let name = '';
+    let args: Record<string, unknown> = {};
+    if (this.iface) {
+      try {
+        const parsed = this.iface.parseLog({ topics: l.topics, data: l.data });
+        if (parsed) {
+          name = parsed.name;
+          parsed.fragment.inputs.forEach((input, i) => {
+            args[input.name || String(i)] = plain(parsed.args[i]);
+          });
+        }
+      } catch {
+        // a log matching an ABI topic but not its layout (another contract's event) stays undecoded
+        name = '';
+        args = {};
+      }
+    }
+    return {
+      chainId: this.chainId,
+      height: this.quantity(l.blockNumber, 'log blockNumber'),
+      blockHash: l.blockHash,
+      txHash: l.transactionHash,
+      index: this.quantity(l.logIndex, 'log logIndex'),
+      source: getAddress(l.address),
+      name,
+      args: args as A,
+      raw: { topics: l.topics, data: l.data },
+    };
+  }
+
+  private topicOf(name: string): string {
+    if (/^0x[0-9a-fA-F]{64}$/.test(name)) return name.toLowerCase();
+    const ev = this.iface?.getEvent(name);
+    if (!ev) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `event ${name} is not in the reader's ABI`, { chainId: this.chainId, operation: 'events' });
+    return ev.topicHash;
+  }
+
+  private address(a: string): string {
+    try {
+      return getAddress(a);
+    } catch (e) {
+      throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not an address: ${a}`, { cause: e, chainId: this.chainId });
+    }
+  }
+
+  private checkHeight(h: number): void {
+    if (!Number.isSafeInteger(h) || h < 0) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not a block height: ${h}`, { chainId: this.chainId });
+  }
+
+  protected quantity(v: unknown, what: string): number {
+    const n = typeof v === 'string' && /^0x[0-9a-fA-F]+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n)) throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, `malformed ${what}: ${String(v)}`, { chainId: this.chainId });
+    return n;
+  }
+}
+
+/** ethers Result values (proxies, nested Results) as plain data. */
+function plain(v: unknown): unknown {
+  if (v && typeof v === 'object' && 'toArray' in v && typeof (v as { toArray: unknown }).toArray === 'function') {
+    return (v as { toArray(): unknown[] }).toArray().map(plain);
+  }
+  return v;
+}
