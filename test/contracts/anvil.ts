@@ -122,3 +122,29 @@ export async function revertOf(p: Promise<unknown>): Promise<string | undefined>
   }
   return undefined;
 }
+
+/**
+ * Many eth_calls in few JSON-RPC batch requests (ethers sends at most batchMaxCount per request
+ * and builds an exception per revert, which dominates when thousands of calls are expected to fail).
+ * Returns per call undefined (no revert) or the custom error name.
+ */
+export async function callBatch(url: string, calls: { to: string; data: string }[], perRequest = 400): Promise<(string | undefined)[]> {
+  const out: (string | undefined)[] = [];
+  for (let start = 0; start < calls.length; start += perRequest) {
+    const chunk = calls.slice(start, start + perRequest);
+    const body = chunk.map((c, i) => ({ jsonrpc: '2.0', id: i, method: 'eth_call', params: [{ to: c.to, data: c.data }, 'latest'] }));
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const replies = (await res.json()) as { id: number; result?: string; error?: { message?: string; data?: string } }[];
+    const byId = new Map(replies.map((r) => [r.id, r]));
+    chunk.forEach((_, i) => {
+      const r = byId.get(i);
+      if (!r) out.push('unknown: no reply');
+      else if (r.error === undefined) out.push(undefined);
+      else {
+        const data = r.error.data;
+        out.push(typeof data === 'string' && data.length >= 10 ? (allErrors().parseError(data)?.name ?? `unknown: ${data.slice(0, 10)}`) : `unknown: ${r.error.message}`);
+      }
+    });
+  }
+  return out;
+}
