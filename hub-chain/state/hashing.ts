@@ -26,6 +26,10 @@ export function sha256Buf(data: Uint8Array): Buffer {
   return out;
 }
 
+export function sha256Into(data: Uint8Array, dst: Buffer, dstOff: number): void {
+  dst.write(hash('sha256', data, 'binary'), dstOff, 32, 'latin1');
+}
+
 /** Leaf hash of two 32-byte hashes, written to dst at dstOff. */
 export function leafHashInto(keyHash: Uint8Array, valueHash: Uint8Array, dst: Buffer, dstOff: number): void {
   scratch[0] = LEAF_TAG;
@@ -38,6 +42,14 @@ export function leafHash(keyHash: Uint8Array, valueHash: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(32);
   leafHashInto(keyHash, valueHash, out, 0);
   return out;
+}
+
+/** Leaf hash of the keyHash at src[keyOff] and the valueHash at src[valueOff], written to dst at dstOff. */
+export function leafHashAt(src: Uint8Array, keyOff: number, valueOff: number, dst: Buffer, dstOff: number): void {
+  scratch[0] = LEAF_TAG;
+  for (let i = 0; i < 32; i++) scratch[1 + i] = src[keyOff + i];
+  for (let i = 0; i < 32; i++) scratch[33 + i] = src[valueOff + i];
+  digestScratchInto(dst, dstOff);
 }
 
 /** Inner hash of the 32-byte hashes at src[leftOff] and src[rightOff], written to dst at dstOff (may overlap them). */

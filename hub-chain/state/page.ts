@@ -1,7 +1,8 @@
 /**
  * Storage unit of the tree: a page is the binary subtree between depth d (a multiple of 4) and
- * d + 4, with 16 slots at depth d + 4. Each slot is empty, one leaf (keyHash, valueHash, and the
- * version its value was written at), or a child page (its hash and the version it is stored at).
+ * d + 4, with 16 slots at depth d + 4. Each slot is empty, one leaf (keyHash and its value when
+ * at most INLINE_VALUE_MAX bytes, else valueHash and the version of the value's own record), or
+ * a child page (its hash and the version it is stored at).
  * A page exists only where its subtree holds >= 2 leaves; an empty or single-leaf subtree lives in
  * the parent's slot. Hashing inside the page follows the binary tree exactly (a lone leaf in any
  * sub-subtree is lifted), so the page layout never shows in roots or proofs; it only cuts the
@@ -11,11 +12,19 @@
  * slots) in one flat buffer, to avoid an object per node.
  */
 import { StateError } from './errors.ts';
-import { copy32, EMPTY_HASH, innerHashAt, leafHashInto } from './hashing.ts';
+import { copy32, EMPTY_HASH, innerHashAt, leafHashAt, leafHashInto, sha256Into } from './hashing.ts';
 
 export const EMPTY = 0;
 export const LEAF = 1;
 export const INNER = 2;
+
+/**
+ * Values up to this size live in their leaf's page record (the value hash is recomputed on load);
+ * larger ones in a record of their own. Inline values save a put and a random prune delete per write.
+ */
+export const INLINE_VALUE_MAX = 512;
+/** Value-length marker of a leaf whose value is stored outside the page. */
+const EXTERNAL = 0xffff;
 
 // One buffer per page instead of several typed arrays: fewer allocations, one copy to clone.
 const KH_OFF = 0; // 16 x 32: key hash of a leaf slot
@@ -39,10 +48,12 @@ export interface LeafRef {
   readonly kind: typeof LEAF;
   readonly keyHash: Buffer;
   readonly valueHash: Buffer;
-  /** Version at which this leaf's value was written (locates its value record). */
+  /** Version at which this leaf's value was written (locates an external value record). */
   readonly ver: number;
   /** Leaf hash when already known. */
   readonly hash: Buffer | null;
+  /** The value when stored inline (<= INLINE_VALUE_MAX bytes); null when it has its own record. */
+  readonly value: Buffer | null;
 }
 export interface PageRef {
   readonly kind: typeof INNER;
@@ -117,9 +128,10 @@ export class PageSlab {
   private block = Buffer.allocUnsafe(0);
   private off = 0;
 
+  /** A zero-filled page buffer. */
   alloc(): Buffer {
     if (this.off + PAGE_BYTES > this.block.length) {
-      this.block = Buffer.allocUnsafe(PAGE_BYTES * 64);
+      this.block = Buffer.alloc(PAGE_BYTES * 64);
       this.off = 0;
     }
     const b = this.block.subarray(this.off, this.off + PAGE_BYTES);
@@ -140,18 +152,21 @@ export class Page {
   /** Slots changed since the last rehash. */
   private dirty = 0;
   private buf: Buffer;
+  /** Inline values of leaf slots (immutable buffers, shared, never copied); null until a page has one. */
+  private vals: (Buffer | null)[] | null = null;
 
   constructor(depth: number, version: number, path: Uint8Array | null, slab: PageSlab | null, from?: Page) {
     this.depth = depth;
     this.version = version;
-    this.buf = slab === null ? Buffer.allocUnsafe(PAGE_BYTES) : slab.alloc();
+    // Both sources are zero-filled (one memset per slab block is cheaper than a fill per page).
+    this.buf = slab === null ? Buffer.alloc(PAGE_BYTES) : slab.alloc();
     if (from) {
       from.buf.copy(this.buf);
       this.leafMask = from.leafMask;
       this.innerMask = from.innerMask;
-    } else {
-      this.buf.fill(0);
-      if (path !== null) copy32(path, 0, this.buf, PATH_OFF);
+      this.vals = from.vals === null ? null : from.vals.slice();
+    } else if (path !== null) {
+      copy32(path, 0, this.buf, PATH_OFF);
     }
   }
 
@@ -220,6 +235,7 @@ export class Page {
         valueHash: this.buf.subarray(VH_OFF + 32 * n, VH_OFF + 32 * n + 32),
         ver: this.slotVersion(n),
         hash: this.heapHash(16 + n),
+        value: this.vals === null ? null : this.vals[n],
       };
     }
     if (this.innerMask & bit) return { kind: INNER, hash: this.heapHash(16 + n), ver: this.slotVersion(n) };
@@ -234,6 +250,7 @@ export class Page {
     this.leafMask &= ~bit;
     this.innerMask &= ~bit;
     this.dirty |= bit;
+    if (this.vals !== null) this.vals[n] = null;
     if (s.kind === EMPTY) {
       buf[HK_OFF + 16 + n] = EMPTY;
       buf.fill(0, h, h + 32);
@@ -246,6 +263,7 @@ export class Page {
       if (s.hash !== null) buf.set(s.hash, h);
       else leafHashInto(s.keyHash, s.valueHash, buf, h);
       buf.writeDoubleLE(s.ver, VER_OFF + 8 * n);
+      if (s.value !== null) (this.vals ??= new Array<Buffer | null>(16).fill(null))[n] = s.value;
     } else {
       this.innerMask |= bit;
       buf[HK_OFF + 16 + n] = INNER;
@@ -283,46 +301,54 @@ export class Page {
   }
 
   /**
-   * Record: uint16 leafMask | uint16 innerMask | per used slot in order (leaf = keyHash valueHash
-   * uint64 ver, page = hash uint64 ver) | hash of every INNER heap node 1..15 in index order |
-   * leaf hash of every leaf slot in order. Storing the hashes makes loading a page hash-free.
+   * Record: uint16 leafMask | uint16 innerMask | per used slot, in slot order:
+   *   leaf, inline value:   keyHash | uint16 valueLen (<= INLINE_VALUE_MAX) | value
+   *   leaf, value apart:    keyHash | uint16 0xffff | valueHash | uint64 version of the value record
+   *   child page:           hash | uint64 version the child is stored at
+   * Hashes inside the page are not stored: small records are what keeps LMDB's random deletes
+   * (pruning) cheap, and a decode rehashes ~6 nodes of a typical bottom page.
    */
   encode(): Buffer {
     const buf = this.buf;
-    let inners = 0;
-    for (let i = 1; i < 16; i++) if (buf[HK_OFF + i] === INNER) inners++;
-    const leaves = popcount16(this.leafMask);
-    const out = Buffer.allocUnsafe(4 + 104 * leaves + 40 * popcount16(this.innerMask) + 32 * inners);
-    out.writeUInt16BE(this.leafMask, 0);
-    out.writeUInt16BE(this.innerMask, 2);
+    let size = 4 + 40 * popcount16(this.innerMask);
+    for (let n = 0; n < 16; n++) {
+      if ((this.leafMask & (1 << n)) === 0) continue;
+      const v = this.vals === null ? null : this.vals[n];
+      size += v === null ? 74 : 34 + v.length;
+    }
+    const out = Buffer.allocUnsafe(size);
+    out[0] = this.leafMask >>> 8;
+    out[1] = this.leafMask & 0xff;
+    out[2] = this.innerMask >>> 8;
+    out[3] = this.innerMask & 0xff;
     let off = 4;
     for (let n = 0; n < 16; n++) {
       const bit = 1 << n;
       if (this.leafMask & bit) {
         copy32(buf, KH_OFF + 32 * n, out, off);
-        copy32(buf, VH_OFF + 32 * n, out, off + 32);
-        writeU64(out, off + 64, this.slotVersion(n));
-        off += 72;
+        const v = this.vals === null ? null : this.vals[n];
+        if (v !== null) {
+          out[off + 32] = v.length >>> 8;
+          out[off + 33] = v.length & 0xff;
+          out.set(v, off + 34);
+          off += 34 + v.length;
+        } else {
+          out[off + 32] = 0xff;
+          out[off + 33] = 0xff;
+          copy32(buf, VH_OFF + 32 * n, out, off + 34);
+          writeU64(out, off + 66, this.slotVersion(n));
+          off += 74;
+        }
       } else if (this.innerMask & bit) {
         copy32(buf, HH_OFF + 32 * (16 + n), out, off);
         writeU64(out, off + 32, this.slotVersion(n));
         off += 40;
       }
     }
-    for (let i = 1; i < 16; i++) {
-      if (buf[HK_OFF + i] !== INNER) continue;
-      copy32(buf, HH_OFF + 32 * i, out, off);
-      off += 32;
-    }
-    for (let n = 0; n < 16; n++) {
-      if ((this.leafMask & (1 << n)) === 0) continue;
-      copy32(buf, HH_OFF + 32 * (16 + n), out, off);
-      off += 32;
-    }
     return out;
   }
 
-  /** Decodes a stored page; its root hash must be what the parent says. */
+  /** Decodes a stored page and checks that it hashes to what its parent says. */
   static decode(rec: Uint8Array, depth: number, version: number, path: Uint8Array, expectedHash: Uint8Array, slab: PageSlab | null = null): Page {
     if (rec.length < 4) throw corrupt('page record too short', { depth, version });
     const leafMask = (rec[0] << 8) | rec[1];
@@ -331,52 +357,44 @@ export class Page {
     const p = new Page(depth, version, path, slab);
     p.exclusive = slab !== null;
     const buf = p.buf;
+    let own: Buffer | null = null; // the record's bytes, copied once if inline values must outlive `rec`
     let off = 4;
     for (let n = 0; n < 16; n++) {
       const bit = 1 << n;
+      const h = HH_OFF + 32 * (16 + n);
       if (leafMask & bit) {
-        if (rec.length < off + 72) throw corrupt('page record length', { depth, version });
+        if (rec.length < off + 34) throw corrupt('page record length', { depth, version });
         copy32(rec, off, buf, KH_OFF + 32 * n);
-        copy32(rec, off + 32, buf, VH_OFF + 32 * n);
-        buf.writeDoubleLE(readU64(rec, off + 64), VER_OFF + 8 * n);
+        const vlen = (rec[off + 32] << 8) | rec[off + 33];
+        off += 34;
+        if (vlen === EXTERNAL) {
+          if (rec.length < off + 40) throw corrupt('page record length', { depth, version });
+          copy32(rec, off, buf, VH_OFF + 32 * n);
+          buf.writeDoubleLE(readU64(rec, off + 32), VER_OFF + 8 * n);
+          off += 40;
+        } else {
+          if (vlen > INLINE_VALUE_MAX || rec.length < off + vlen) throw corrupt('page record length', { depth, version });
+          own ??= Buffer.from(rec.subarray(0, rec.length));
+          const value = own.subarray(off, off + vlen);
+          (p.vals ??= new Array<Buffer | null>(16).fill(null))[n] = value;
+          sha256Into(value, buf, VH_OFF + 32 * n);
+          off += vlen;
+        }
+        leafHashAt(buf, KH_OFF + 32 * n, VH_OFF + 32 * n, buf, h);
         buf[HK_OFF + 16 + n] = LEAF;
-        off += 72;
       } else if (innerMask & bit) {
         if (rec.length < off + 40) throw corrupt('page record length', { depth, version });
-        copy32(rec, off, buf, HH_OFF + 32 * (16 + n));
+        copy32(rec, off, buf, h);
         buf.writeDoubleLE(readU64(rec, off + 32), VER_OFF + 8 * n);
         buf[HK_OFF + 16 + n] = INNER;
         off += 40;
       }
     }
-    // Heap kinds follow from the slot kinds alone; only INNER nodes carry a stored hash.
-    for (let i = 15; i >= 1; i--) {
-      const kl = buf[HK_OFF + 2 * i];
-      const kr = buf[HK_OFF + 2 * i + 1];
-      const kind = kl === EMPTY ? (kr === EMPTY ? EMPTY : kr) : kr === EMPTY ? kl : INNER;
-      buf[HK_OFF + i] = kind;
-    }
-    for (let i = 1; i < 16; i++) {
-      if (buf[HK_OFF + i] !== INNER) continue;
-      if (rec.length < off + 32) throw corrupt('page record length', { depth, version });
-      copy32(rec, off, buf, HH_OFF + 32 * i);
-      off += 32;
-    }
-    for (let n = 0; n < 16; n++) {
-      if ((leafMask & (1 << n)) === 0) continue;
-      if (rec.length < off + 32) throw corrupt('page record length', { depth, version });
-      copy32(rec, off, buf, HH_OFF + 32 * (16 + n));
-      off += 32;
-    }
     if (off !== rec.length) throw corrupt('page record length', { depth, version });
-    // Lifted leaves: an internal node of kind LEAF has the hash of the leaf below it.
-    for (let i = 15; i >= 1; i--) {
-      if (buf[HK_OFF + i] !== LEAF) continue;
-      const from = buf[HK_OFF + 2 * i] === LEAF ? 2 * i : 2 * i + 1;
-      copy32(buf, HH_OFF + 32 * from, buf, HH_OFF + 32 * i);
-    }
     p.leafMask = leafMask;
     p.innerMask = innerMask;
+    p.dirty = 0xffff;
+    p.rehash();
     if (buf[HK_OFF + 1] !== INNER || !p.hash().equals(expectedHash)) throw corrupt('page does not match its hash', { depth, version });
     return p;
   }

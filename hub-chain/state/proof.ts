@@ -10,7 +10,7 @@
  *   set iff the sibling at depth i+1 is non-empty; bits >= depth are 0) |
  *   bytes32 per set bit, in increasing i (root side first); nothing after.
  */
-import { type Bytes, type Hex, isHex, ZERO_HASH } from '../crypto/bytes.ts';
+import { type Bytes, type Hex, ZERO_HASH } from '../crypto/bytes.ts';
 import { ProofError } from './errors.ts';
 import { EMPTY_HASH, innerHashInto, leafHash, pathBit, sha256Buf, sharesPrefix } from './hashing.ts';
 
@@ -40,9 +40,18 @@ function invalid(message: string, details?: Record<string, unknown>): ProofError
   return new ProofError('PNT_ERR_PROOF_INVALID', message, { details });
 }
 
+/**
+ * Accepts exactly what isHex(s, 32) accepts (66 characters, "0x", 64 hex digits of either case)
+ * without running its regex: Buffer's hex decoder stops at the first pair that is not two hex
+ * digits, so 32 decoded bytes from 64 characters means every digit was hex. This runs for every
+ * sibling of every proof a relay batch carries.
+ */
 function hash32(s: unknown, what: string): Buffer {
-  if (!isHex(s, 32)) throw malformed(`${what} must be 32 bytes of 0x-hex`);
-  return Buffer.from(s.slice(2), 'hex');
+  if (typeof s === 'string' && s.length === 66 && s.charCodeAt(0) === 0x30 && s.charCodeAt(1) === 0x78) {
+    const b = Buffer.from(s.slice(2), 'hex');
+    if (b.length === 32) return b;
+  }
+  throw malformed(`${what} must be 32 bytes of 0x-hex`);
 }
 
 function parseProof(p: StateProof): ParsedProof {

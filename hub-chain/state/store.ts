@@ -3,8 +3,8 @@
  * docs/adr/0001-state-tree.md) with every retained version readable and provable.
  *
  * Sub-databases of the caller's env (binary keys and values):
- *   state.nodes   uint64 version | uint8 depth/4 | path nibbles -> page record
- *   state.values  uint64 version | keyHash                      -> uint16 keyLen | key | value
+ *   state.nodes   uint64 version | uint8 depth/4 | path nibbles -> page record (values <= 512 bytes inline)
+ *   state.values  uint64 version | keyHash                      -> uint16 keyLen | key | value (larger values)
  *   state.flat    key                                           -> value (latest version only)
  *   state.roots   uint64 version                                -> root record
  *   state.stale   uint64 version v -> records made unreachable by version v (tag | len | key)*
@@ -17,7 +17,7 @@ import type { Database, RootDatabase } from 'lmdb';
 import { type Bytes, type Hex, toHex } from '../crypto/bytes.ts';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, StateError } from './errors.ts';
 import { sha256Buf } from './hashing.ts';
-import { EMPTY, EMPTY_REF, INNER, LEAF, nodeKey, Page, type PageSlab, readU64, type SlotRef, u64, writeU64 } from './page.ts';
+import { EMPTY, EMPTY_REF, INLINE_VALUE_MAX, INNER, LEAF, type LeafRef, nodeKey, Page, type PageSlab, readU64, type SlotRef, u64, writeU64 } from './page.ts';
 import type { StateProof } from './proof.ts';
 import { compareOps, type Op, type PageSource, slotHash, TreeUpdate, valueKey, walkPath } from './tree.ts';
 
@@ -78,7 +78,7 @@ function plain(b: Buffer): Bytes {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** Root record: bytes32 rootHash | uint8 kind | leaf: keyHash valueHash uint64 ver | page: uint64 ver. */
+/** Root record: bytes32 rootHash | uint8 kind | leaf: keyHash valueHash uint64 ver uint8 inline [value] | page: uint64 ver. */
 function encodeRoot(root: SlotRef | Page): Buffer {
   const hash = slotHash(root);
   if (root instanceof Page) {
@@ -89,12 +89,17 @@ function encodeRoot(root: SlotRef | Page): Buffer {
     return b;
   }
   if (root.kind === LEAF) {
-    const b = Buffer.alloc(105);
+    // One-key tree: a small value rides in the root record, as it would in a page.
+    const b = Buffer.alloc(106 + (root.value === null ? 0 : root.value.length));
     hash.copy(b, 0);
     b[32] = LEAF;
     b.set(root.keyHash, 33);
     b.set(root.valueHash, 65);
     writeU64(b, 97, root.ver);
+    if (root.value !== null) {
+      b[105] = 1;
+      b.set(root.value, 106);
+    }
     return b;
   }
   if (root.kind === INNER) {
@@ -114,8 +119,9 @@ function decodeRoot(rec: Uint8Array, version: number): SlotRef {
   const b = Buffer.from(rec.subarray(0, rec.length));
   const kind = b[32];
   if (kind === EMPTY && b.length === 33) return EMPTY_REF;
-  if (kind === LEAF && b.length === 105) {
-    return { kind: LEAF, keyHash: b.subarray(33, 65), valueHash: b.subarray(65, 97), ver: readU64(b, 97), hash: b.subarray(0, 32) };
+  if (kind === LEAF && b.length >= 106 && (b[105] === 1 || b.length === 106)) {
+    const value = b[105] === 1 ? b.subarray(106) : null;
+    return { kind: LEAF, keyHash: b.subarray(33, 65), valueHash: b.subarray(65, 97), ver: readU64(b, 97), hash: b.subarray(0, 32), value };
   }
   if (kind === INNER && b.length === 41) return { kind: INNER, hash: b.subarray(0, 32), ver: readU64(b, 33) };
   throw stateError('PNT_ERR_STATE_CORRUPT', 'bad root record', { version });
@@ -145,6 +151,13 @@ function encodeStale(nodes: Buffer[], values: Buffer[]): Buffer {
     }
   }
   return out;
+}
+
+/** Sorts by `key` bytes. Comparing latin1 strings (one char per byte, same order) is ~2.5x faster than Buffer.compare. */
+function sortByBytes<T extends { key: Buffer }>(items: T[]): T[] {
+  const tagged = items.map((item) => ({ s: item.key.toString('latin1'), item }));
+  tagged.sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0));
+  return tagged.map((t) => t.item);
 }
 
 function prefixEnd(prefix: Uint8Array): Buffer | undefined {
@@ -229,7 +242,7 @@ export class StateStore implements PageSource {
     this.checkVersion(version);
     const keyHash = sha256Buf(key);
     const r = walkPath(this, this.rootRef(version), keyHash, true);
-    const value = r.leaf !== null && r.leaf.keyHash.equals(keyHash) ? this.readValue(r.leaf.ver, keyHash, key) : undefined;
+    const value = r.leaf !== null && r.leaf.keyHash.equals(keyHash) ? this.leafValue(r.leaf, key) : undefined;
     const proof: StateProof = {
       siblings: r.siblings.map((s) => toHex(s)),
       leaf: r.leaf === null ? null : { keyHash: toHex(r.leaf.keyHash), valueHash: toHex(r.leaf.valueHash) },
@@ -297,7 +310,7 @@ export class StateStore implements PageSource {
     this.checkVersion(v);
     const keyHash = sha256Buf(key);
     const r = walkPath(this, this.rootRef(v), keyHash, false);
-    return r.leaf !== null && r.leaf.keyHash.equals(keyHash) ? this.readValue(r.leaf.ver, keyHash, key) : undefined;
+    return r.leaf !== null && r.leaf.keyHash.equals(keyHash) ? this.leafValue(r.leaf, key) : undefined;
   }
 
   /** @internal Latest committed entries with `prefix`, in key order. */
@@ -328,8 +341,11 @@ export class StateStore implements PageSource {
     return decodeRoot(rec, version);
   }
 
-  private readValue(ver: number, keyHash: Buffer, key: Uint8Array): Bytes {
-    const rec = this.values.getBinary(valueKey(ver, keyHash));
+  /** The value of `key`'s leaf: inline, or from its value record. */
+  private leafValue(leaf: LeafRef, key: Uint8Array): Bytes {
+    if (leaf.value !== null) return copyOut(leaf.value);
+    const ver = leaf.ver;
+    const rec = this.values.getBinary(valueKey(ver, leaf.keyHash));
     if (rec === undefined || rec.length < 2) throw stateError('PNT_ERR_STATE_CORRUPT', 'missing value record', { version: ver });
     const keyLen = rec.readUInt16BE(0);
     if (keyLen !== key.length || !rec.subarray(2, 2 + keyLen).equals(key)) throw stateError('PNT_ERR_STATE_CORRUPT', 'value record is for another key', { version: ver });
@@ -348,12 +364,13 @@ export class StateStore implements PageSource {
   private write(u: TreeUpdate, version: number): void {
     // Page and value keys start with the new (highest) version, so sorted they can be appended
     // (MDB_APPEND) instead of searched for; flat keys are sorted for locality.
-    const pageKeys = u.newPages.map((p) => ({ key: p.nodeKey(), page: p }));
-    pageKeys.sort((a, b) => Buffer.compare(a.key, b.key));
-    for (const { key, page } of pageKeys) this.nodes.putSync(key, page.encode(), APPEND);
+    const pages = sortByBytes(u.newPages.map((p) => ({ key: p.nodeKey(), page: p })));
+    for (const { key, page } of pages) this.nodes.putSync(key, page.encode(), APPEND);
     // u.sets is in key-hash order already (the update walks the tree in path order).
-    for (const op of u.sets) this.values.putSync(valueKey(version, op.keyHash), encodeValueRecord(op.key, op.value!), APPEND);
-    const flat: Op[] = u.sets.concat(u.deletes).sort((a, b) => Buffer.compare(a.key, b.key));
+    for (const op of u.sets) {
+      if (op.value!.length > INLINE_VALUE_MAX) this.values.putSync(valueKey(version, op.keyHash), encodeValueRecord(op.key, op.value!), APPEND);
+    }
+    const flat: Op[] = u.sets.concat(u.deletes).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     for (const op of flat) {
       if (op.value === undefined) this.flat.removeSync(op.key);
       else this.flat.putSync(op.key, op.value);
@@ -384,8 +401,8 @@ export class StateStore implements PageSource {
       this.stale.removeSync(k);
     }
     // In key order, consecutive removes hit the same LMDB pages.
-    for (const k of nodeKeys.sort(Buffer.compare)) this.nodes.removeSync(k);
-    for (const k of valueKeys.sort(Buffer.compare)) this.values.removeSync(k);
+    for (const { key } of sortByBytes(nodeKeys.map((key) => ({ key })))) this.nodes.removeSync(key);
+    for (const { key } of sortByBytes(valueKeys.map((key) => ({ key })))) this.values.removeSync(key);
     const rootKeys = Array.from(this.roots.getKeys({ end: u64(target) }), (k) => Buffer.from(k));
     for (const k of rootKeys) this.roots.removeSync(k);
     this.meta.putSync(META_OLDEST, u64(target));
@@ -494,7 +511,8 @@ class Working implements WorkingState {
 
   private put(key: Buffer, value: Buffer | undefined): void {
     const keyHash = sha256Buf(key);
-    this.pending.set(key.toString('latin1'), { key, value, keyHash, k0: keyHash.readUInt32BE(0), valueHash: null });
+    const id = key.toString('latin1');
+    this.pending.set(id, { id, key, value, keyHash, k0: keyHash.readUInt32BE(0), valueHash: null });
     this.memo = null;
   }
 }

@@ -5,7 +5,7 @@
  */
 import { StateError } from './errors.ts';
 import { EMPTY_HASH, leafHash, pathBit } from './hashing.ts';
-import { EMPTY, EMPTY_REF, INNER, LEAF, type LeafRef, nibbleAt, Page, PageSlab, type SlotRef, writeU64 } from './page.ts';
+import { EMPTY, EMPTY_REF, INLINE_VALUE_MAX, INNER, LEAF, type LeafRef, nibbleAt, Page, PageSlab, type SlotRef, writeU64 } from './page.ts';
 
 /** Loads a stored page; implementations check it against `hash`. */
 export interface PageSource {
@@ -18,6 +18,8 @@ export interface PageSource {
 
 /** One pending write of a working state. `value` undefined = delete. */
 export interface Op {
+  /** The key as a latin1 string: a map key, and sorts like the bytes. */
+  readonly id: string;
   readonly key: Buffer;
   readonly value: Buffer | undefined;
   readonly keyHash: Buffer;
@@ -53,7 +55,7 @@ export class TreeUpdate {
   readonly newPages: Page[] = [];
   /** Page keys replaced or removed by this update: reachable only from versions < `version`. */
   readonly staleNodes: Buffer[] = [];
-  /** Value-record keys of leaves replaced or deleted by this update. */
+  /** Value-record keys of leaves with an external value that this update replaced or deleted. */
   readonly staleValues: Buffer[] = [];
   /** Ops that changed the tree (a set to the current value, or a delete of an absent key, do not). */
   readonly sets: Op[] = [];
@@ -89,18 +91,16 @@ export class TreeUpdate {
           keepExisting = false;
           changed = true;
           this.deletes.push(op);
-          this.staleValues.push(valueKey(existing.ver, existing.keyHash));
+          if (existing.value === null) this.staleValues.push(valueKey(existing.ver, existing.keyHash));
         } else if (!op.valueHash!.equals(existing.valueHash)) {
           keepExisting = false;
           changed = true;
-          this.sets.push(op);
-          this.staleValues.push(valueKey(existing.ver, existing.keyHash));
-          leaves.push({ kind: LEAF, keyHash: op.keyHash, valueHash: op.valueHash!, ver: this.version, hash: null });
+          if (existing.value === null) this.staleValues.push(valueKey(existing.ver, existing.keyHash));
+          leaves.push(this.newLeaf(op));
         }
       } else if (op.value !== undefined) {
         changed = true;
-        this.sets.push(op);
-        leaves.push({ kind: LEAF, keyHash: op.keyHash, valueHash: op.valueHash!, ver: this.version, hash: null });
+        leaves.push(this.newLeaf(op));
       }
     }
     if (!changed) return null;
@@ -110,6 +110,12 @@ export class TreeUpdate {
       leaves.splice(at, 0, existing!);
     }
     return this.build(depth, leaves, 0, leaves.length);
+  }
+
+  private newLeaf(op: Op): LeafRef {
+    this.sets.push(op);
+    const value = op.value!.length <= INLINE_VALUE_MAX ? op.value! : null;
+    return { kind: LEAF, keyHash: op.keyHash, valueHash: op.valueHash!, ver: this.version, hash: null, value };
   }
 
   /** The subtree at `depth` holding exactly leaves[a..b) (sorted by key hash). */

@@ -11,7 +11,8 @@ afterEach(async () => {
 const str = (b: Uint8Array): string => Buffer.from(b).toString('latin1');
 
 /**
- * Random blocks of sets and deletes (some keys share long hash prefixes, some values are empty)
+ * Random blocks of sets and deletes (some keys share long hash prefixes, some values are empty,
+ * some too large to sit inline in a page)
  * against a plain Map per version. After every block: the root equals the reference root, every
  * key of the universe is proven present with its value or proven absent, at the latest version
  * and at the retained older ones, and older versions past retention answer PRUNED.
@@ -38,7 +39,9 @@ async function runModel(seed: number, opts: { retain: number; cachePages: number
         ws.delete(k);
         model.delete(str(k));
       } else {
-        const val = Uint8Array.from({ length: Math.floor(rand() * 40) }, () => Math.floor(rand() * 256));
+        // mostly small values (stored in the page), some over the 512-byte inline limit (stored apart)
+        const len = rand() < 0.15 ? 500 + Math.floor(rand() * 40) : Math.floor(rand() * 40);
+        const val = Uint8Array.from({ length: len }, () => Math.floor(rand() * 256));
         ws.set(k, val);
         model.set(str(k), val);
       }

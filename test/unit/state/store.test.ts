@@ -247,8 +247,8 @@ describe('StateStore', () => {
     const keys = Array.from({ length: 300 }, (_, i) => `hot/${i}`);
     const counts: number[] = [];
     for (let v = 1; v <= 40; v++) {
-      // the same keys every version, a tenth of them deleted and restored in turn
-      const writes: [string, string | undefined][] = keys.map((k, i) => [k, i % 10 === v % 10 ? undefined : `${k}@${v}`]);
+      // the same keys every version, a tenth of them deleted and restored in turn; every 7th value too big to sit in its page
+      const writes: [string, string | undefined][] = keys.map((k, i) => [k, i % 10 === v % 10 ? undefined : `${k}@${v}`.padEnd(i % 7 === 0 ? 600 : 0, '.')]);
       await commitWrites(store, writes);
       const c = store.recordCounts();
       counts.push(c.nodes + c.values + c.stale + c.roots);
@@ -284,6 +284,44 @@ describe('StateStore', () => {
     await commitWrites(store, [['k', 'A']]);
     expectProven(store, 6, 'k', 'B');
     expectProven(store, 7, 'k', 'A');
+  });
+
+  it('behavior: values moving between inline (<= 512 bytes) and separate storage stay readable and provable across pruning', async () => {
+    const store = StateStore.open(fresh().env, { retainVersions: 3 });
+    const small = 's'.repeat(512);
+    const big = 'B'.repeat(513);
+    const sizes = [small, big, 'x', big + '2', '', small + ''];
+    for (const [i, v] of sizes.entries()) await commitWrites(store, [['k', v], [`pad/${i}`, big], ['single-big', i % 2 ? big : small]]);
+    for (let v = 4; v <= 6; v++) {
+      expectProven(store, v, 'k', sizes[v - 1]);
+      expectProven(store, v, 'pad/1', big);
+      expectProven(store, v, 'single-big', (v - 1) % 2 ? big : small);
+    }
+    await commitWrites(store, [['k', undefined]]);
+    for (let i = 0; i < 4; i++) await commitWrites(store, [[`later/${i}`, 'x']]);
+    expectProven(store, 11, 'k', undefined);
+    expectProven(store, 11, 'pad/3', big);
+    // the one-key tree keeps a big value apart and a small one in the root record
+    const solo = StateStore.open(fresh().env);
+    await commitWrites(solo, [['only', big]]);
+    await commitWrites(solo, [['only', '']]);
+    expectProven(solo, 1, 'only', big);
+    expectProven(solo, 2, 'only', '');
+  });
+
+  it('error: a stored page whose bytes were altered is refused as corrupt instead of producing proofs', async () => {
+    const t = fresh();
+    const store = StateStore.open(t.env);
+    await commitWrites(store, Array.from({ length: 300 }, (_, i) => [`c/${i}`, `v${i}`] as [string, string]));
+    const nodes = t.env.openDB<Buffer, Buffer>({ name: 'state.nodes', keyEncoding: 'binary', encoding: 'binary' });
+    const deepest = [...nodes.getRange({})].sort((a, b) => b.key.length - a.key.length)[0];
+    const bad = Buffer.from(deepest.value);
+    bad[bad.length - 1] ^= 1;
+    nodes.putSync(deepest.key, bad);
+    const reader = StateStore.open(t.env); // fresh caches: pages come from LMDB
+    const codes = new Set<string | undefined>();
+    for (let i = 0; i < 300; i++) codes.add(codeOf(() => reader.getWithProof(enc(`c/${i}`), 1)));
+    expect(codes).toContain('PNT_ERR_STATE_CORRUPT');
   });
 
   it('behavior: entries(prefix) merges committed and pending writes in key order', async () => {
