@@ -1,0 +1,237 @@
+/**
+ * What the job pipeline needs from a path, whatever the chain kinds at its ends. The pipeline
+ * (scanners, queue, clearing, metrics) only speaks this interface; `PontisPathHandlers` is the
+ * implementation for Pontis side-chains and the hub. An EVM or Substrate path gets its own
+ * implementation (its own scan, proofs and submission) without touching the pipeline.
+ */
+import { createHash } from 'node:crypto';
+import { type Packet, channelId, encodeAck, packetKeys } from '../hub-chain/modules/packets/types.ts';
+import { toHex } from '../hub-chain/crypto/bytes.ts';
+import type { PacketStatus } from '../hub-chain/modules/packets/types.ts';
+import type { HubClient } from '../hub-chain/client/client.ts';
+import type { Msg } from '../hub-chain/app/tx.ts';
+import type { TxResult } from '../hub-chain/app/app.ts';
+import type { PontisWriter } from './core/endpoint.ts';
+import { ackBatch, clientHeight, clientUpdate, consensusOn, recvBatch, relayTimeouts, scan, type PacketEvent } from './core/path.ts';
+import { RelayerError, isFatalCode } from './errors.ts';
+
+export type DeliveryKind = 'relay-packets' | 'relay-acks' | 'timeouts';
+
+/** What one job did on the destination. */
+export interface DeliveryOutcome {
+  /** False when the destination was already up to date: nothing was submitted. */
+  submitted: boolean;
+  /** Items accepted by this submission (delivered, refused with an error ack, resolved). */
+  accepted: number;
+  /** Items another relayer had delivered first (the chain answered already-received/-resolved). */
+  redundant: number;
+  txHeight?: number;
+}
+
+/** Work found by reading chain state (not events): what a clearing pass enqueues. */
+export interface ClearingItem {
+  kind: DeliveryKind;
+  src: string;
+  dst: string;
+  channel: string;
+  events: PacketEvent[];
+  /** Block time (ms) of each event's last step: clearing leaves packets younger than its interval to the scanners. */
+  times: number[];
+}
+
+export interface PathHandlers {
+  /** Packets and acks written on `src` in blocks (from, to] whose next hop is `dst`, per block. */
+  scanBlocks(src: string, dst: string, from: number, to: number): Promise<{ height: number; packets: PacketEvent[]; acks: PacketEvent[] }[]>;
+  latestHeight(chain: string): Promise<number>;
+  relayPackets(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome>;
+  relayAcks(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome>;
+  timeouts(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome>;
+  updateClient(src: string, dst: string): Promise<DeliveryOutcome>;
+  /** Everything outstanding between the two ends, read from chain state. */
+  pending(chain: string, hub: string, otherChains: string[]): Promise<ClearingItem[]>;
+  /** How far `dst`'s client of `src` lags `src`'s tip, in blocks. */
+  clientLag(src: string, dst: string): Promise<number>;
+}
+
+/** A short stable tag of a channel for job ids (channel ids contain '/'). */
+export const channelTag = (ch: string): string => createHash('sha256').update(ch).digest('hex').slice(0, 10);
+
+const ALREADY = new Set(['already-received', 'already-resolved']);
+const TX_FATAL = new Set(['PNT_ERR_CLIENT_FROZEN', 'PNT_ERR_CLIENT_EXPIRED']);
+
+export class PontisPathHandlers implements PathHandlers {
+  constructor(
+    private readonly endpoints: Map<string, PontisWriter & { client?: HubClient }>,
+    private readonly hubId: string,
+  ) {}
+
+  private ep(id: string): PontisWriter & { client?: HubClient } {
+    const e = this.endpoints.get(id);
+    if (!e) throw new RelayerError('PNT_ERR_RELAY_UNKNOWN_CHAIN', `no endpoint for chain ${id}`, { details: { chain: id } });
+    return e;
+  }
+
+  latestHeight(chain: string): Promise<number> {
+    return this.ep(chain).latestHeight();
+  }
+
+  async scanBlocks(src: string, dst: string, from: number, to: number) {
+    const out: { height: number; packets: PacketEvent[]; acks: PacketEvent[] }[] = [];
+    for (let h = from + 1; h <= to; h++) {
+      const r = await scan(this.ep(src), dst, this.hubId, h - 1, h);
+      if (r.packets.length || r.acks.length) out.push({ height: h, ...r });
+    }
+    return out;
+  }
+
+  /**
+   * The height to prove at: the destination's client of `src` when it has already verified a
+   * height at or past every event (no update needed, so racing relayers do not fight over
+   * client heights), else the source's tip with a client update in the same transaction.
+   */
+  private async proofHeight(src: PontisWriter, dst: PontisWriter, minHeight: number): Promise<{ height: number; update: Msg | null }> {
+    const trusted = await clientHeight(dst, src.chainId);
+    if (trusted >= minHeight && (await consensusOn(dst, src.chainId, trusted))) return { height: trusted, update: null };
+    const height = await src.latestHeight();
+    return { height, update: await clientUpdate(src, dst, height) };
+  }
+
+  async relayPackets(srcId: string, dstId: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
+    const src = this.ep(srcId);
+    const dst = this.ep(dstId);
+    const todo: PacketEvent[] = [];
+    for (const e of events) if ((await dst.readState(packetKeys.receipt(channelId(e.packet), e.packet.sequence))) === undefined) todo.push(e);
+    if (!todo.length) return { submitted: false, accepted: 0, redundant: 0 };
+    const { height, update } = await this.proofHeight(src, dst, Math.max(...todo.map((e) => e.height)));
+    const batch = await recvBatch(src, dst, todo, height);
+    if (!batch) return { submitted: false, accepted: 0, redundant: 0 };
+    return this.submit(dst, update ? [update, batch] : [batch], 'packet/recv');
+  }
+
+  async relayAcks(srcId: string, dstId: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
+    const src = this.ep(srcId);
+    const dst = this.ep(dstId);
+    const todo: PacketEvent[] = [];
+    for (const e of events) if ((await dst.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined) todo.push(e);
+    if (!todo.length) return { submitted: false, accepted: 0, redundant: 0 };
+    const { height, update } = await this.proofHeight(src, dst, Math.max(...todo.map((e) => e.height)));
+    const batch = await ackBatch(src, dst, todo, height);
+    if (!batch) return { submitted: false, accepted: 0, redundant: 0 };
+    return this.submit(dst, update ? [update, batch] : [batch], 'packet/ack');
+  }
+
+  /** `src` holds the commitments; `dst` is the next hop that never received them. Submits on `src`. */
+  async timeouts(srcId: string, dstId: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
+    const src = this.ep(srcId);
+    const dst = this.ep(dstId);
+    const open = [];
+    for (const e of events) if ((await src.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined) open.push(e.packet);
+    if (!open.length) return { submitted: false, accepted: 0, redundant: 0 };
+    const r = await relayTimeouts(src, dst, open);
+    if (!r) throw new RelayerError('PNT_ERR_RELAY_TIMEOUT_NOT_DUE', `no packet of the batch can be timed out on ${srcId} yet`, { retryable: true });
+    return this.outcome(srcId, r, 'packet/timeout');
+  }
+
+  async updateClient(srcId: string, dstId: string): Promise<DeliveryOutcome> {
+    const src = this.ep(srcId);
+    const dst = this.ep(dstId);
+    const upd = await clientUpdate(src, dst, await src.latestHeight());
+    if (!upd) return { submitted: false, accepted: 0, redundant: 0 };
+    const r = await dst.submit([upd]);
+    if (r.code !== 'ok') throw new RelayerError(r.code, `client update of ${srcId} on ${dstId} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain: dstId } });
+    return { submitted: true, accepted: 1, redundant: 0, txHeight: r.height };
+  }
+
+  async clientLag(srcId: string, dstId: string): Promise<number> {
+    return (await this.ep(srcId).latestHeight()) - (await clientHeight(this.ep(dstId), srcId));
+  }
+
+  private async submit(dst: PontisWriter, msgs: Msg[], what: string): Promise<DeliveryOutcome> {
+    return this.outcome(dst.chainId, await dst.submit(msgs), what);
+  }
+
+  /**
+   * Reads the per-item results of a batch. A refusal by the hub (it writes a receipt and an
+   * error ack) is a delivery; an item failing with a code that retrying cannot fix stops the
+   * job (UnrecoverableError upstream), anything else is retried. Items that succeeded stay
+   * done: the retry re-checks the destination and skips them.
+   */
+  private outcome(chain: string, r: TxResult & { height: number }, what: string): DeliveryOutcome {
+    if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${chain} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain } });
+    const refused = new Set(r.events.filter((e) => e.type === 'packet/refused').map((e) => e.attributes.id));
+    let accepted = 0;
+    let redundant = 0;
+    const failed: { id: string; code: string }[] = [];
+    for (const e of r.events) {
+      if (e.type !== `${what}/result`) continue;
+      const res = e.attributes.result;
+      if (res === 'ok' || refused.has(e.attributes.id)) accepted++;
+      else if (ALREADY.has(res)) redundant++;
+      else failed.push({ id: e.attributes.id, code: res });
+    }
+    if (failed.length) {
+      const fatal = failed.find((f) => isFatalCode(f.code));
+      const f = fatal ?? failed[0];
+      throw new RelayerError(f.code, `${failed.length} item(s) refused on ${chain}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain, failed, accepted, txHeight: r.height } });
+    }
+    return { submitted: true, accepted, redundant, txHeight: r.height };
+  }
+
+  /**
+   * Clearing from chain state: every commitment outstanding on either end of the path, and what
+   * it is waiting for. For each leg src -> dst: no receipt on dst and past its timeout: a timeout;
+   * no receipt: the packet; a receipt and an ack on dst: the ack back to src.
+   */
+  async pending(chain: string, hub: string, otherChains: string[]): Promise<ClearingItem[]> {
+    const items: ClearingItem[] = [];
+    const legs: { src: string; dst: string; pairs: [string, string][] }[] = [
+      // packets the side-chain sent (to any chain), next hop the hub
+      { src: chain, dst: hub, pairs: [hub, ...otherChains].filter((c) => c !== chain).map((c) => [chain, c]) },
+      // packets the hub forwarded to the side-chain, from any other chain
+      { src: hub, dst: chain, pairs: [hub, ...otherChains].filter((c) => c !== chain).map((c) => [c, chain]) },
+    ];
+    for (const leg of legs) {
+      const src = this.ep(leg.src);
+      const dst = this.ep(leg.dst);
+      if (!src.client || !dst.client) continue;
+      const dstHeight = await dst.latestHeight();
+      const dstTime = (await dst.signedHeader(dstHeight)).header.time;
+      const groups = new Map<string, ClearingItem>();
+      const add = (kind: DeliveryKind, from: string, to: string, ch: string, e: PacketEvent, time: number) => {
+        const k = `${kind}|${ch}`;
+        let g = groups.get(k);
+        if (!g) groups.set(k, (g = { kind, src: from, dst: to, channel: ch, events: [], times: [] }));
+        g.events.push(e);
+        g.times.push(time);
+      };
+      for (const [s, d] of leg.pairs) {
+        // the RPC answers at most 1000 per query; the rest is cleared on a later pass once these resolve
+        const pend = await src.client.pendingPackets(s, d, { limit: 1000 });
+        for (const p of pend.packets) {
+          if (!p.status) continue;
+          const packet: Packet = p.status.packet;
+          const ch = channelId(packet);
+          const height = Math.max(0, ...p.status.steps.map((st) => st.height));
+          const time = Math.max(0, ...p.status.steps.map((st) => st.time));
+          const onDst = await readStatus(dst.client, ch, packet.sequence);
+          const received = (await dst.readState(packetKeys.receipt(ch, packet.sequence))) !== undefined;
+          if (!received) {
+            const due = (packet.timeoutTimestamp !== 0 && dstTime >= packet.timeoutTimestamp) || (packet.timeoutHeight !== 0 && leg.dst === packet.dstChain && dstHeight >= packet.timeoutHeight);
+            add(due ? 'timeouts' : 'relay-packets', leg.src, leg.dst, ch, { height, packet }, time);
+          } else if (onDst?.ack && (await dst.readState(packetKeys.ack(ch, packet.sequence))) !== undefined) {
+            const ackHeight = Math.max(0, ...onDst.steps.map((st) => st.height));
+            add('relay-acks', leg.dst, leg.src, ch, { height: ackHeight, packet, ack: toHex(encodeAck(onDst.ack)) }, Math.max(0, ...onDst.steps.map((st) => st.time)));
+          }
+        }
+      }
+      items.push(...groups.values());
+    }
+    return items;
+  }
+}
+
+async function readStatus(c: HubClient, ch: string, seq: number): Promise<PacketStatus | undefined> {
+  const r = await c.state({ text: Buffer.from(packetKeys.status(ch, seq)).toString('utf8') });
+  return r.value === null ? undefined : (JSON.parse(Buffer.from(r.value.slice(2), 'hex').toString('utf8')) as PacketStatus);
+}
+

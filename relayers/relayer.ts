@@ -1,0 +1,363 @@
+/**
+ * The relayer pipeline on BullMQ. Per path (a side-chain and the hub): one queue; a scanner that
+ * turns source blocks into jobs (held by one process at a time through a Redis lease); workers in
+ * every process that take jobs from the queue; a clearing pass from chain state on start, when a
+ * cursor was lost, and every clearIntervalMs.
+ *
+ * Redis holds only what can be rebuilt: cursors (re-derived from a lookback and the clearing
+ * pass), leases and jobs. Exactly-once rests on the chains: every job re-reads the destination
+ * first and the destination's receipts refuse a second delivery.
+ */
+import { randomUUID } from 'node:crypto';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import pino, { type Logger } from 'pino';
+import type { AccountKey } from '../hub-chain/crypto/ed25519.ts';
+import { PontisError } from '../hub-chain/errors.ts';
+import type { PacketEvent } from './core/path.ts';
+import type { PathConfig, RelayerConfig } from './config.ts';
+import { RelayerError, isFatalCode } from './errors.ts';
+import { RelayerMetrics } from './metrics.ts';
+import { PontisPathHandlers, channelTag, type DeliveryOutcome, type PathHandlers } from './paths.ts';
+import { PooledEndpoint } from './signers.ts';
+
+export const JOB_KINDS = ['relay-packets', 'relay-acks', 'timeouts', 'update-client', 'misbehaviour'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
+
+export interface RelayJobData {
+  path: string;
+  kind: JobKind;
+  /** Chain the proofs (or, for timeouts, the commitments) come from. */
+  src: string;
+  /** Chain the job submits to (for timeouts: the chain whose receipt is proven absent). */
+  dst: string;
+  events: PacketEvent[];
+}
+
+/** What a job id is derived from: a source height range, or a channel's sequence range. */
+export type JobRange = { heights: [number, number]; part?: number } | { channel: string; seqs: [number, number] };
+
+/** Deterministic, ':'-free job ids: the same work found twice (two scans, a scan and a clearing pass) gets the same id. */
+export function jobId(kind: JobKind, path: string, src: string, r: JobRange): string {
+  const range = 'heights' in r ? `h${r.heights[0]}-${r.heights[1]}${r.part !== undefined ? `.p${r.part}` : ''}` : `${channelTag(r.channel)}.s${r.seqs[0]}-${r.seqs[1]}`;
+  return `${kind}.${path}.${src}.${range}`;
+}
+
+export interface RelayerOptions {
+  signers: Map<string, AccountKey[]>;
+  logger?: Logger;
+  /** Run scanners (default true). A worker-only process just takes jobs. */
+  scan?: boolean;
+  /** Run the periodic clearing pass (default true). */
+  clear?: boolean;
+  /** Replaces the chain handlers (tests, other chain kinds). */
+  handlers?: PathHandlers;
+}
+
+const LUA_LEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+return 0`;
+
+const MAX_SCAN_BLOCKS = 200;
+
+export class Relayer {
+  readonly metrics = new RelayerMetrics();
+  readonly instanceId = randomUUID().slice(0, 8);
+  readonly log: Logger;
+  readonly handlers: PathHandlers;
+  readonly endpoints = new Map<string, PooledEndpoint>();
+  private readonly queues = new Map<string, Queue<RelayJobData>>();
+  private readonly workers: Worker<RelayJobData>[] = [];
+  private readonly connections: Redis[] = [];
+  private readonly timers: NodeJS.Timeout[] = [];
+  private redis!: Redis;
+  private health!: Redis;
+  private stopped = false;
+
+  constructor(
+    readonly cfg: RelayerConfig,
+    private readonly opts: RelayerOptions,
+  ) {
+    this.log = (opts.logger ?? pino({ level: 'silent' })).child({ relayer: this.instanceId });
+    const chains = [{ id: cfg.hub.chainId, rpc: cfg.hub.rpc }, ...cfg.chains.map((c) => ({ id: c.id, rpc: c.rpc }))];
+    for (const c of chains) this.endpoints.set(c.id, new PooledEndpoint(c.id, c.rpc, opts.signers.get(c.id) ?? []));
+    this.handlers = opts.handlers ?? new PontisPathHandlers(this.endpoints, cfg.hub.chainId);
+  }
+
+  private key(...parts: string[]): string {
+    return [this.cfg.redis.prefix, 'relayer', ...parts].join(':');
+  }
+
+  private connect(opts: { offlineQueue?: boolean } = {}): Redis {
+    // BullMQ workers need maxRetriesPerRequest null (they block on Redis); the health probe fails fast instead
+    const r = new Redis(this.cfg.redis.url, opts.offlineQueue === false ? { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false } : { maxRetriesPerRequest: null });
+    r.on('error', (e) => this.log.debug({ err: e.message }, 'redis connection error'));
+    this.connections.push(r);
+    return r;
+  }
+
+  path(id: string): PathConfig {
+    const p = this.cfg.paths.find((x) => x.id === id);
+    if (!p) throw new RelayerError('PNT_ERR_RELAY_UNKNOWN_PATH', `no path ${id}`, { details: { path: id } });
+    return p;
+  }
+
+  queue(pathId: string): Queue<RelayJobData> {
+    const q = this.queues.get(pathId);
+    if (!q) throw new RelayerError('PNT_ERR_RELAY_UNKNOWN_PATH', `no path ${pathId}`, { details: { path: pathId } });
+    return q;
+  }
+
+  async start(): Promise<void> {
+    this.redis = this.connect();
+    this.health = this.connect({ offlineQueue: false });
+    const t = this.cfg.tuning;
+    for (const p of this.cfg.paths) {
+      const q = new Queue<RelayJobData>(`relay.${p.id}`, {
+        connection: this.redis,
+        prefix: this.cfg.redis.prefix,
+        defaultJobOptions: {
+          attempts: t.maxAttempts,
+          backoff: { type: 'exponential', delay: t.backoffMs },
+          // completed ids are kept a while so a rescan does not add the same work again; failed ones for operators
+          removeOnComplete: { age: 3600, count: 20_000 },
+          removeOnFail: { age: 24 * 3600 },
+        },
+      });
+      q.on('error', (e) => this.log.debug({ path: p.id, err: e.message }, 'queue error'));
+      this.queues.set(p.id, q);
+      const w = new Worker<RelayJobData>(`relay.${p.id}`, (job) => this.process(job), {
+        connection: this.connect(),
+        prefix: this.cfg.redis.prefix,
+        concurrency: t.concurrency,
+        lockDuration: t.lockMs,
+        stalledInterval: Math.max(1000, Math.floor(t.lockMs / 2)),
+        // a job whose worker was killed is picked up again; only a job that keeps killing workers fails
+        maxStalledCount: 5,
+      });
+      w.on('error', (e) => this.log.warn({ path: p.id, err: e.message }, 'worker error'));
+      w.on('failed', (job, e) => {
+        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) this.log.error({ path: p.id, jobId: job.id, err: e.message }, 'job failed for good');
+      });
+      this.workers.push(w);
+    }
+    if (this.opts.scan !== false) for (const p of this.cfg.paths) this.loop(() => this.scanTick(p), t.scanIntervalMs);
+    if (this.opts.clear !== false) for (const p of this.cfg.paths) this.loop(() => this.clearTick(p), t.clearIntervalMs, true);
+    this.log.info({ paths: this.cfg.paths.map((p) => p.id), signers: Object.fromEntries([...this.endpoints].map(([id, e]) => [id, e.addresses])) }, 'relayer started');
+  }
+
+  /** Runs `fn` now and again `ms` after each run ends (never overlapping itself). */
+  private loop(fn: () => Promise<void>, ms: number, immediate = true): void {
+    const run = async () => {
+      if (this.stopped) return;
+      try {
+        await fn();
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message, code: (e as PontisError).code }, 'background pass failed; retrying');
+      }
+      if (!this.stopped) this.timers.push(setTimeout(run, ms));
+    };
+    this.timers.push(setTimeout(run, immediate ? 0 : ms));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearTimeout(t);
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    for (const c of this.connections) c.disconnect();
+  }
+
+  // ---- scanning ----
+
+  /** Holds (or takes) the path's scanner lease; expires if this process dies, so another takes over. */
+  private async lease(pathId: string): Promise<boolean> {
+    const ms = Math.max(3 * this.cfg.tuning.scanIntervalMs, 5000);
+    const r = await this.redis.eval(LUA_LEASE, 1, this.key('lease', pathId), this.instanceId, String(ms));
+    return r === 1;
+  }
+
+  private async scanTick(p: PathConfig): Promise<void> {
+    if (!(await this.lease(p.id))) return;
+    let lost = false;
+    for (const [src, dst] of [
+      [p.chain, p.hub],
+      [p.hub, p.chain],
+    ]) {
+      const ck = this.key('cursor', p.id, src);
+      const tip = await this.handlers.latestHeight(src);
+      const stored = await this.redis.get(ck);
+      let from: number;
+      if (stored === null) {
+        // Redis lost the cursor (flush, restart, first start): rebuild from a lookback; clearing covers anything older
+        from = Math.max(0, tip - this.cfg.tuning.lookbackBlocks);
+        lost = true;
+        this.log.info({ path: p.id, chain: src, from, tip }, 'scanner cursor rebuilt from chain tip');
+      } else from = Number(stored);
+      const to = Math.min(tip, from + MAX_SCAN_BLOCKS);
+      if (to <= from) continue;
+      const blocks = await this.handlers.scanBlocks(src, dst, from, to);
+      const jobs: { name: JobKind; data: RelayJobData; opts: { jobId: string } }[] = [];
+      for (const b of blocks) {
+        for (const [kind, evs] of [
+          ['relay-packets', b.packets],
+          ['relay-acks', b.acks],
+        ] as const) {
+          for (let i = 0, part = 0; i < evs.length; i += this.cfg.tuning.batchSize, part++) {
+            const events = evs.slice(i, i + this.cfg.tuning.batchSize);
+            jobs.push({ name: kind, data: { path: p.id, kind, src, dst, events }, opts: { jobId: jobId(kind, p.id, src, { heights: [b.height, b.height], part }) } });
+          }
+        }
+      }
+      // jobs first, cursor after: a crash in between rescans, and the same ids dedupe
+      if (jobs.length) await this.queue(p.id).addBulk(jobs);
+      await this.redis.set(ck, String(to));
+      if (jobs.length) this.log.debug({ path: p.id, chain: src, from, to, jobs: jobs.length }, 'scanned');
+    }
+    if (lost) await this.clearPath(p.id, { minAgeMs: 0 });
+  }
+
+  // ---- clearing ----
+
+  private async clearTick(p: PathConfig): Promise<void> {
+    if (this.opts.scan !== false && !(await this.lease(p.id))) return;
+    await this.clearPath(p.id, { minAgeMs: this.cfg.tuning.clearIntervalMs });
+  }
+
+  /**
+   * Reads every outstanding packet on the path from chain state and enqueues what it waits for.
+   * Packets younger than `minAgeMs` are left to the scanners (they are most likely in a job already).
+   */
+  async clearPath(pathId: string, opts: { minAgeMs: number }): Promise<{ enqueued: number; items: number }> {
+    const p = this.path(pathId);
+    const others = this.cfg.chains.map((c) => c.id).filter((c) => c !== p.chain);
+    const found = await this.handlers.pending(p.chain, p.hub, others);
+    const now = Date.now();
+    let enqueued = 0;
+    let items = 0;
+    for (const it of found) {
+      const events = it.events.filter((_, i) => now - it.times[i] >= opts.minAgeMs).sort((a, b) => a.packet.sequence - b.packet.sequence);
+      for (let i = 0; i < events.length; i += this.cfg.tuning.batchSize) {
+        const chunk = events.slice(i, i + this.cfg.tuning.batchSize);
+        const id = jobId(it.kind, p.id, it.src, { channel: it.channel, seqs: [chunk[0].packet.sequence, chunk.at(-1)!.packet.sequence] });
+        if (await this.enqueue(p.id, { path: p.id, kind: it.kind, src: it.src, dst: it.dst, events: chunk }, id)) enqueued++;
+        items += chunk.length;
+      }
+    }
+    for (const [src, dst] of [
+      [p.chain, p.hub],
+      [p.hub, p.chain],
+    ]) {
+      const lag = await this.handlers.clientLag(src, dst);
+      if (lag > this.cfg.tuning.clientRefreshBlocks) {
+        const tip = await this.handlers.latestHeight(src);
+        if (await this.enqueue(p.id, { path: p.id, kind: 'update-client', src, dst, events: [] }, jobId('update-client', p.id, src, { heights: [tip, tip] }))) enqueued++;
+      }
+    }
+    if (enqueued) this.log.info({ path: p.id, enqueued, items }, 'clearing enqueued outstanding work');
+    return { enqueued, items };
+  }
+
+  /**
+   * Adds a job; when a job with this id already failed without a fatal code (retries ran out
+   * while a chain was down, say), clearing gives it another run instead of being deduped by it.
+   */
+  private async enqueue(pathId: string, data: RelayJobData, id: string): Promise<boolean> {
+    const q = this.queue(pathId);
+    const job = await q.add(data.kind, data, { jobId: id });
+    const state = await job.getState();
+    if (state === 'failed') {
+      const code = String(job.failedReason ?? '').split(':')[0];
+      if (isFatalCode(code)) return false;
+      await job.retry('failed');
+      return true;
+    }
+    return job.timestamp >= Date.now() - 5000 && state !== 'completed';
+  }
+
+  // ---- jobs ----
+
+  private async process(job: Job<RelayJobData>): Promise<DeliveryOutcome> {
+    const d = job.data;
+    const seqs = d.events.map((e) => e.packet.sequence);
+    const log = this.log.child({ path: d.path, chain: d.dst, jobId: job.id, kind: d.kind, seq: seqs.length ? `${Math.min(...seqs)}-${Math.max(...seqs)}` : undefined });
+    try {
+      let out: DeliveryOutcome;
+      switch (d.kind) {
+        case 'relay-packets':
+          out = await this.handlers.relayPackets(d.src, d.dst, d.events);
+          break;
+        case 'relay-acks':
+          out = await this.handlers.relayAcks(d.src, d.dst, d.events);
+          break;
+        case 'timeouts':
+          out = await this.handlers.timeouts(d.src, d.dst, d.events);
+          break;
+        case 'update-client':
+          out = await this.handlers.updateClient(d.src, d.dst);
+          break;
+        case 'misbehaviour':
+          // no detection yet: the job records the evidence it was given for an operator and does nothing on chain
+          log.warn({ evidence: d.events }, 'misbehaviour job: detection and submission are not implemented; logged only');
+          out = { submitted: false, accepted: 0, redundant: 0 };
+          break;
+        default:
+          throw new RelayerError('PNT_ERR_RELAY_JOB_UNKNOWN', `unknown job kind ${String((d as { kind: unknown }).kind)}`);
+      }
+      const labels = { path: d.path, kind: d.kind };
+      if (!out.submitted) {
+        this.metrics.alreadyDone.inc(labels);
+        log.debug('destination already up to date');
+      } else {
+        this.metrics.submissions.inc({ ...labels, chain: d.kind === 'timeouts' ? d.src : d.dst });
+        this.metrics.packetsRelayed.inc(labels, out.accepted);
+        if (out.accepted === 0 && out.redundant > 0) this.metrics.redundant.inc(labels);
+        this.metrics.latency.observe(labels, (Date.now() - job.timestamp) / 1000);
+        log.info({ accepted: out.accepted, redundant: out.redundant, txHeight: out.txHeight }, 'relayed');
+      }
+      return out;
+    } catch (e) {
+      const code = e instanceof PontisError ? e.code : 'PNT_ERR_RELAY_UNEXPECTED';
+      this.metrics.failures.inc({ path: d.path, kind: d.kind, code });
+      const fatal = e instanceof PontisError && (isFatalCode(code) || (e instanceof RelayerError && !e.retryable));
+      log.warn({ code, err: (e as Error).message, attempt: job.attemptsMade + 1, fatal }, fatal ? 'job cannot succeed' : 'job attempt failed; will retry');
+      // the code leads the reason so operators (and clearing) can read it back from the failed job
+      if (fatal) throw new UnrecoverableError(`${code}: ${(e as Error).message}`);
+      throw new Error(`${code}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  // ---- ops ----
+
+  /** Queue depth per path, job kind and state (waiting, delayed, active, failed). */
+  async queueDepth(): Promise<{ labels: Record<string, string>; value: number }[]> {
+    const out: { labels: Record<string, string>; value: number }[] = [];
+    for (const [path, q] of this.queues) {
+      for (const state of ['waiting', 'delayed', 'active', 'failed'] as const) {
+        const counts = new Map<string, number>(JOB_KINDS.map((k) => [k, 0]));
+        const jobs = await q.getJobs([state === 'waiting' ? 'wait' : state, ...(state === 'waiting' ? (['prioritized'] as const) : [])], 0, 9999);
+        for (const j of jobs) if (j) counts.set(j.name, (counts.get(j.name) ?? 0) + 1);
+        for (const [kind, value] of counts) out.push({ labels: { path, kind, state }, value });
+      }
+    }
+    return out;
+  }
+
+  /** Redis and every chain reachable, each within `timeoutMs`. */
+  async readiness(timeoutMs = 2000): Promise<{ ok: boolean; checks: Record<string, string> }> {
+    const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timed out')), timeoutMs).unref())]);
+    const checks: Record<string, string> = {};
+    const probes: [string, () => Promise<unknown>][] = [['redis', () => this.health.ping()], ...[...this.endpoints].map(([id, e]) => [`chain:${id}`, () => e.latestHeight()] as [string, () => Promise<unknown>])];
+    await Promise.all(
+      probes.map(async ([name, f]) => {
+        try {
+          await within(f());
+          checks[name] = 'ok';
+        } catch (e) {
+          checks[name] = `down: ${(e as Error).message}`;
+        }
+      }),
+    );
+    return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * A chain endpoint that signs with several keys in turn. Each key has its own nonce, so
+ * submissions through one key are serialised (no nonce races inside a process) while different
+ * keys submit in parallel; assignment is round-robin.
+ */
+import type { AccountKey } from '../hub-chain/crypto/ed25519.ts';
+import type { Bytes } from '../hub-chain/crypto/bytes.ts';
+import type { Msg } from '../hub-chain/app/tx.ts';
+import type { TxResult } from '../hub-chain/app/app.ts';
+import type { HubClient } from '../hub-chain/client/client.ts';
+import type { PontisWriter } from './core/endpoint.ts';
+import { RpcEndpoint } from './core/rpc-endpoint.ts';
+import { RelayerError } from './errors.ts';
+
+export class PooledEndpoint implements PontisWriter {
+  private readonly reader: RpcEndpoint;
+  private readonly signers: { ep: RpcEndpoint; tail: Promise<unknown> }[];
+  private next = 0;
+
+  constructor(
+    readonly chainId: string,
+    url: string,
+    keys: AccountKey[],
+  ) {
+    if (!keys.length) throw new RelayerError('PNT_ERR_RELAY_NO_SIGNER', `no signer key for ${chainId}`);
+    this.reader = new RpcEndpoint(chainId, url);
+    this.signers = keys.map((k) => ({ ep: new RpcEndpoint(chainId, url, k), tail: Promise.resolve() }));
+  }
+
+  get client(): HubClient {
+    return this.reader.client;
+  }
+  /** Signer addresses (public), for logs and metrics. */
+  get addresses(): string[] {
+    return this.signers.map((s) => s.ep['key']!.address);
+  }
+
+  latestHeight() {
+    return this.reader.latestHeight();
+  }
+  signedHeader(h: number) {
+    return this.reader.signedHeader(h);
+  }
+  validatorSet(h: number) {
+    return this.reader.validatorSet(h);
+  }
+  proveState(key: Bytes, h: number) {
+    return this.reader.proveState(key, h);
+  }
+  readState(key: Bytes) {
+    return this.reader.readState(key);
+  }
+  blockEvents(h: number) {
+    return this.reader.blockEvents(h);
+  }
+
+  submit(msgs: Msg[]): Promise<TxResult & { height: number }> {
+    const s = this.signers[this.next++ % this.signers.length];
+    const run = s.tail.then(
+      () => s.ep.submit(msgs),
+      () => s.ep.submit(msgs),
+    );
+    s.tail = run.catch(() => undefined);
+    return run;
+  }
+}

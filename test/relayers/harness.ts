@@ -1,0 +1,221 @@
+/**
+ * Fixtures for relayer tests: a private redis-server process (so a test may flush, stop and
+ * restart it), a hub and two side-chains as validator processes registered both ways, and
+ * relayer worker processes started from a config file (kill -9 and restart on demand).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { stringify } from 'yaml';
+import { fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
+import { accountKeyFromSeed, generateAccountKey, type AccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { loadHome } from '../../hub-chain/node/config.ts';
+import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
+import type { RelayerConfigInput } from '../../relayers/config.ts';
+import { Testnet } from '../e2e/harness.ts';
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => res(p));
+    });
+  });
+}
+
+const until = async (what: string, f: () => Promise<boolean>, ms = 30_000): Promise<void> => {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      if (await f()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+export { until };
+
+/** A redis-server of our own: no persistence, so a restart loses everything (the worst case). */
+export class RedisServer {
+  private proc: ChildProcess | undefined;
+  private constructor(readonly port: number) {}
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+  static async start(): Promise<RedisServer> {
+    const r = new RedisServer(await freePort());
+    await r.start();
+    return r;
+  }
+  async start(): Promise<void> {
+    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await until('redis', async () => {
+      const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      c.on('error', () => undefined);
+      try {
+        await c.connect();
+        return (await c.ping()) === 'PONG';
+      } finally {
+        c.disconnect();
+      }
+    });
+  }
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+  async flushAll(): Promise<void> {
+    const c = new Redis(this.url);
+    await c.flushall();
+    c.disconnect();
+  }
+}
+
+export const HUB = 'pontis-hub-1';
+
+export interface Interchain {
+  hub: Testnet;
+  a: Testnet;
+  b: Testnet;
+  destroy(): Promise<void>;
+}
+
+const operator = (n: Testnet, i = 0) => accountKeyFromSeed(fromHex(loadHome(n.homes[i]).operatorKey!.seed, 32));
+
+async function register(on: Testnet, other: Testnet, chainId: string): Promise<void> {
+  const root = await pontisTrustRoot(other.clients[0], chainId);
+  const action = {
+    kind: 'registry/register-chain',
+    chainId,
+    chainKind: 'pontis',
+    clientType: 'pontis',
+    clientParams: { trustingPeriodMs: 7 * 24 * 3600_000, maxClockDriftMs: 10_000 },
+    clientInitial: root.pontis,
+    routes: ['*'],
+  };
+  const r = await proposeAndPass(on.clients[0], on.homes.map((_, i) => operator(on, i)), action as never);
+  if (r.status !== 'executed') throw new Error(`registering ${chainId} on ${on.homes[0]}: ${r.status}`);
+}
+
+/** Hub and side-chains dept-a and dept-b, one validator each, every client registered both ways. */
+export async function startInterchain(): Promise<Interchain> {
+  const hub = await Testnet.create(1, { chainId: HUB });
+  const a = await Testnet.create(1, { chainId: 'dept-a', hubChainId: HUB });
+  const b = await Testnet.create(1, { chainId: 'dept-b', hubChainId: HUB });
+  for (const n of [hub, a, b]) n.startAll();
+  await Promise.all([hub, a, b].map((n) => n.clients[0].waitForHeight(2, 60_000)));
+  await register(hub, a, 'dept-a');
+  await register(hub, b, 'dept-b');
+  await register(a, hub, HUB);
+  await register(b, hub, HUB);
+  return { hub, a, b, destroy: async () => void (await Promise.all([hub, a, b].map((n) => n.destroy()))) };
+}
+
+/** A relayer config for the interchain, signer seeds in environment variables RELAYER_KEY_<CHAIN>. */
+export function relayerConfig(net: Interchain, redisUrl: string, prefix: string, apiPort: number, tuning: Record<string, number> = {}): RelayerConfigInput {
+  return {
+    hub: { chainId: HUB, rpc: net.hub.rpcUrls[0], signer: { env: 'RELAYER_KEY_HUB' } },
+    chains: [
+      { id: 'dept-a', kind: 'pontis', rpc: net.a.rpcUrls[0], signer: { env: 'RELAYER_KEY_A' } },
+      { id: 'dept-b', kind: 'pontis', rpc: net.b.rpcUrls[0], signer: { env: 'RELAYER_KEY_B' } },
+    ],
+    paths: [
+      { id: 'path-a', chain: 'dept-a', hub: HUB },
+      { id: 'path-b', chain: 'dept-b', hub: HUB },
+    ],
+    redis: { url: redisUrl, prefix },
+    tuning: { batchSize: 20, concurrency: 4, clearIntervalMs: 3000, backoffMs: 200, maxAttempts: 20, lookbackBlocks: 400, scanIntervalMs: 200, lockMs: 3000, ...tuning },
+    api: { host: '127.0.0.1', port: apiPort },
+  };
+}
+
+/** Fresh signer seeds (two per chain, exercising the round-robin pool) as the env a relayer process reads. */
+export function signerEnv(): Record<string, string> {
+  const two = () => [generateAccountKey(), generateAccountKey()].map((k: AccountKey) => toHex(k.secretKey)).join(',');
+  return { RELAYER_KEY_HUB: two(), RELAYER_KEY_A: two(), RELAYER_KEY_B: two() };
+}
+
+const BIN = resolve(import.meta.dirname, '../../relayers/bin.ts');
+
+/** A relayer worker process: `relayer start --config FILE`. */
+export class RelayerProcess {
+  private proc: ChildProcess | undefined;
+  readonly dir: string;
+  readonly configFile: string;
+  constructor(
+    cfg: RelayerConfigInput,
+    private readonly env: Record<string, string>,
+  ) {
+    this.dir = mkdtempSync(join(tmpdir(), 'pontis-relayer-'));
+    this.configFile = join(this.dir, 'relayer.yaml');
+    writeFileSync(this.configFile, stringify(cfg));
+    this.apiUrl = `http://${cfg.api!.host}:${cfg.api!.port}`;
+  }
+  readonly apiUrl: string;
+
+  async start(): Promise<void> {
+    const log = createWriteStream(join(this.dir, 'relayer.log'), { flags: 'a' });
+    const p = spawn(process.execPath, ['--import', 'tsx', BIN, 'relayer', 'start', '--config', this.configFile, '--exit-with-parent', '--log-level', 'debug'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...this.env },
+    });
+    p.stdout!.pipe(log);
+    p.stderr!.pipe(log);
+    this.proc = p;
+    await until('relayer API', async () => (await fetch(`${this.apiUrl}/healthz`)).ok);
+  }
+  running(): boolean {
+    const p = this.proc;
+    return !!p && p.exitCode === null && p.signalCode === null;
+  }
+  async kill9(): Promise<void> {
+    const p = this.proc;
+    if (!p || !this.running()) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGKILL');
+    await exited;
+  }
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (!p || !this.running()) return;
+    const exited = new Promise((r) => p.once('exit', r));
+    p.kill('SIGTERM');
+    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(t);
+  }
+  log(): string {
+    try {
+      return readFileSync(join(this.dir, 'relayer.log'), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+  async metrics(): Promise<string> {
+    return (await fetch(`${this.apiUrl}/metrics`)).text();
+  }
+  cleanup(): void {
+    if (!process.env.PONTIS_KEEP_TESTNET) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Sum of a Prometheus series over every label set matching `labels`. */
+export function metricSum(text: string, name: string, labels: Record<string, string> = {}): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
