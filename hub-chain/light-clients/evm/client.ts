@@ -10,21 +10,25 @@
  * trie or because the node kept a cleared slot as a zero leaf (anvil 1.7.1 does). Both read as 0
  * through SLOAD, so the gateway itself cannot tell them apart either.
  *
- * `qbft` trust (committed seals in extraData) is accepted by the schema but not verified yet:
- * creation with it is refused (PNT_ERR_EVM_TRUST_UNSUPPORTED).
+ * `qbft` trust (permissioned Besu / GoQuorum chains): a client message is `{ headerRlp }`, a
+ * sealed header extending a header the client holds. More than 2/3 of the validators trusted at
+ * the parent (params.trust.validators for the initial header, then the set each verified header
+ * lists) and more than 2/3 of the header's own list must have sealed it (qbft.ts). A second,
+ * different verified header at a height the client holds freezes it (`conflicting-header`).
  */
 import { type Bytes, type Hex, ZERO_HASH, fromHex, toHex } from '../../crypto/bytes.ts';
 import { keccak256 } from '../../crypto/hash.ts';
 import { type AttestedConsensusExtra, DEFAULT_VOTE_WINDOW, ProofKindRegistry, createAttestedClient } from '../../modules/clients/attested.ts';
 import { CLIENT_ERR } from '../../modules/clients/errors.ts';
 import { type ClientRouter, defaultClientRouter } from '../../modules/clients/keeper.ts';
-import { parseWith, timedStatus } from '../../modules/clients/store.ts';
-import type { ClientRecord, ConsensusRecord, LightClientModule } from '../../modules/clients/types.ts';
+import { parseWith, readConsensus, timedStatus } from '../../modules/clients/store.ts';
+import type { ClientContext, ClientRecord, ConsensusRecord, LightClientModule } from '../../modules/clients/types.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
-import { decodeHeader } from './header.ts';
+import { type EvmHeader, decodeHeader } from './header.ts';
 import { type EvmLog, logAt, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
 import { pontisSlot } from './proofs.ts';
-import { type EvmEventProof, type EvmParams, evmEventProofSchema, evmInitialSchema, evmParamsSchema, evmStorageProofSchema } from './schemas.ts';
+import { qbftBlockHash, verifyQbftSeals } from './qbft.ts';
+import { type EvmEventProof, type EvmParams, evmEventProofSchema, evmHeaderMsgSchema, evmInitialSchema, evmParamsSchema, evmStorageProofSchema } from './schemas.ts';
 
 export const EVM_CLIENT_TYPE = 'evm';
 
@@ -38,14 +42,20 @@ export interface EvmClientState {
 }
 
 export type EvmClientRecord = ClientRecord<EvmClientState>;
-/** root = the block's stateRoot; extra = { hash, receiptsRoot } (the attested layout, so attested votes compare against it). */
-export type EvmConsensusRecord = ConsensusRecord<AttestedConsensusExtra>;
+/**
+ * root = the block's stateRoot; extra = { hash, receiptsRoot } (the attested layout, so attested
+ * votes compare against it), plus in qbft mode the validators trusted to seal the next header.
+ */
+export interface EvmConsensusExtra extends AttestedConsensusExtra {
+  validators?: Hex[];
+}
+export type EvmConsensusRecord = ConsensusRecord<EvmConsensusExtra>;
 
 /**
  * The attested vote logic, with no proof kinds: it only ever sees `evm` records for votes (it reads
  * chainId, latestHeight, maxClockDriftMs and state.voteWindow), never for proofs.
  */
-const votes = createAttestedClient(new ProofKindRegistry()) as unknown as LightClientModule<EvmClientState, AttestedConsensusExtra>;
+const votes = createAttestedClient(new ProofKindRegistry()) as unknown as LightClientModule<EvmClientState, EvmConsensusExtra>;
 
 function word(value: Bytes): Hex {
   if (value.length === 0 || value.length > 32 || value.every((b) => b === 0)) {
@@ -63,24 +73,55 @@ function provenWord(rec: EvmClientRecord, cons: EvmConsensusRecord, key: Bytes, 
   return { slot, word: w === null || w === ZERO_HASH ? null : w };
 }
 
-function initialConsensus(initial: unknown): EvmConsensusRecord {
+function initialConsensus(initial: unknown, trust: EvmParams['trust']): EvmConsensusRecord {
   const i = parseWith(evmInitialSchema, initial, CLIENT_ERR.INITIAL_INVALID, 'evm initial state');
+  const validators = trust.mode === 'qbft' ? { validators: trust.validators } : {};
   if ('headerRlp' in i) {
     const bytes = fromHex(i.headerRlp);
     const h = decodeHeader(bytes);
     if (h.number < 1) throw new EvmClientError(CLIENT_ERR.INITIAL_INVALID, 'the trusted header must be above genesis');
-    return { height: h.number, timestamp: h.timestamp * 1000, root: h.stateRoot, extra: { hash: toHex(keccak256(bytes)), receiptsRoot: h.receiptsRoot } };
+    // A QBFT block's identity leaves out its round and seals.
+    const hash = trust.mode === 'qbft' ? qbftBlockHash(h) : toHex(keccak256(bytes));
+    return { height: h.number, timestamp: h.timestamp * 1000, root: h.stateRoot, extra: { hash, receiptsRoot: h.receiptsRoot, ...validators } };
   }
-  return { height: i.height, timestamp: i.timestamp, root: i.stateRoot, extra: { hash: i.hash, receiptsRoot: i.receiptsRoot } };
+  return { height: i.height, timestamp: i.timestamp, root: i.stateRoot, extra: { hash: i.hash, receiptsRoot: i.receiptsRoot, ...validators } };
 }
 
-export const evmClient: LightClientModule<EvmClientState, AttestedConsensusExtra> = {
+const rejected = (msg: string, details: Record<string, unknown>) => new EvmClientError(EVM_ERR.QBFT_HEADER_REJECTED, msg, { details });
+
+/** A QBFT client message, checked against the record at its parent height: returns the header and what to store. */
+function verifiedQbftHeader(ctx: ClientContext, rec: EvmClientRecord, msg: unknown): { header: EvmHeader; consensus: EvmConsensusRecord } {
+  const m = parseWith(evmHeaderMsgSchema, msg, CLIENT_ERR.MSG_INVALID, 'evm qbft header message');
+  const header = decodeHeader(m.headerRlp);
+  const parent = readConsensus<EvmConsensusExtra>(ctx.store, rec.chainId, header.number - 1);
+  if (!parent?.extra?.validators) throw rejected(`no trusted header at ${header.number - 1} to extend`, { number: header.number });
+  if (header.parentHash !== parent.extra.hash) throw rejected(`header ${header.number} does not extend the trusted header ${parent.height}`, { number: header.number, parentHash: header.parentHash, trusted: parent.extra.hash });
+  const timestamp = header.timestamp * 1000;
+  if (timestamp <= parent.timestamp) throw rejected(`header ${header.number} is not later than its parent`, { number: header.number });
+  if (timestamp > ctx.now + rec.maxClockDriftMs) {
+    throw new EvmClientError(EVM_ERR.HEADER_FROM_FUTURE, `header time ${timestamp} is beyond now + drift`, { retryable: true, details: { timestamp, now: ctx.now } });
+  }
+  const { extra } = verifyQbftSeals(header, parent.extra.validators);
+  return {
+    header,
+    consensus: { height: header.number, timestamp, root: header.stateRoot, extra: { hash: qbftBlockHash(header, extra), receiptsRoot: header.receiptsRoot, validators: extra.validators } },
+  };
+}
+
+const isQbft = (rec: EvmClientRecord): boolean => rec.state.trust.mode === 'qbft';
+
+function storedConflict(ctx: ClientContext, rec: EvmClientRecord, c: EvmConsensusRecord): EvmConsensusRecord | undefined {
+  const stored = readConsensus<EvmConsensusExtra>(ctx.store, rec.chainId, c.height);
+  return stored && stored.extra?.hash !== c.extra!.hash ? stored : undefined;
+}
+
+export const evmClient: LightClientModule<EvmClientState, EvmConsensusExtra> = {
   type: EVM_CLIENT_TYPE,
 
   initialise(chainId, params, initial) {
     const p = parseWith(evmParamsSchema, params, CLIENT_ERR.PARAMS_INVALID, 'evm params');
-    if (p.trust.mode !== 'attested') throw new EvmClientError(EVM_ERR.TRUST_UNSUPPORTED, `trust mode ${p.trust.mode} is not verified by this build; use attested`, { details: { mode: p.trust.mode } });
-    const consensus = initialConsensus(initial);
+    if (p.trust.mode === 'qbft' && new Set(p.trust.validators).size !== p.trust.validators.length) throw new EvmClientError(CLIENT_ERR.PARAMS_INVALID, 'qbft validators must be distinct');
+    const consensus = initialConsensus(initial, p.trust);
     const state: EvmClientState = { gateway: p.gateway, chainIdNumber: p.chainIdNumber, trust: p.trust, voteWindow: p.voteWindow ?? DEFAULT_VOTE_WINDOW };
     if (p.finalityDepth !== undefined) state.finalityDepth = p.finalityDepth;
     return {
@@ -89,12 +130,37 @@ export const evmClient: LightClientModule<EvmClientState, AttestedConsensusExtra
     };
   },
 
-  // Attested mode: a client message is one validator's vote for (hash, stateRoot, receiptsRoot, timestamp ms) of a finalized block.
-  verifyClientMessage: (ctx, rec, msg) => votes.verifyClientMessage(ctx, rec, msg),
-  checkForMisbehaviour: (ctx, rec, msg) => votes.checkForMisbehaviour(ctx, rec, msg),
-  updateState: (ctx, rec, msg) => votes.updateState(ctx, rec, msg),
-  evidenceOf: (ctx, rec, msg) => votes.evidenceOf!(ctx, rec, msg),
-  updateStateOnMisbehaviour: (ctx, rec, msg) => votes.updateStateOnMisbehaviour(ctx, rec, msg),
+  // Attested mode: a client message is one validator's vote for (hash, stateRoot, receiptsRoot, timestamp ms) of a
+  // finalized block, handled by the attested type's code. Qbft mode: a sealed header.
+  verifyClientMessage(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.verifyClientMessage(ctx, rec, msg);
+    verifiedQbftHeader(ctx, rec, msg);
+  },
+
+  checkForMisbehaviour(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.checkForMisbehaviour(ctx, rec, msg);
+    return storedConflict(ctx, rec, verifiedQbftHeader(ctx, rec, msg).consensus) !== undefined;
+  },
+
+  updateState(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.updateState(ctx, rec, msg);
+    const { consensus } = verifiedQbftHeader(ctx, rec, msg);
+    // The same header again (racing relayers) changes nothing.
+    if (readConsensus(ctx.store, rec.chainId, consensus.height)) return { record: rec, consensus: [] };
+    return { record: { ...rec, latestHeight: Math.max(rec.latestHeight, consensus.height) }, consensus: [consensus] };
+  },
+
+  evidenceOf(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.evidenceOf!(ctx, rec, msg);
+    const { consensus } = verifiedQbftHeader(ctx, rec, msg);
+    return { kind: 'conflicting-header', chainId: rec.chainId, height: consensus.height, header: msg, stored: storedConflict(ctx, rec, consensus) };
+  },
+
+  updateStateOnMisbehaviour(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.updateStateOnMisbehaviour(ctx, rec, msg);
+    const { consensus } = verifiedQbftHeader(ctx, rec, msg);
+    return { ...rec, frozen: { atHeight: consensus.height, evidence: 'conflicting-header' } };
+  },
 
   verifyMembership(rec, cons, key, value, proof) {
     const expected = word(value);

@@ -31,8 +31,18 @@ export const EVM_ERR = {
   PROOF_VALUE_MISMATCH: 'PNT_ERR_PROOF_VALUE_MISMATCH',
   /** The receipt has no log at the requested index. */
   PROOF_LOG_NOT_FOUND: 'PNT_ERR_PROOF_LOG_NOT_FOUND',
-  /** A trust mode this build does not verify (qbft). */
+  /** A trust setting this build does not verify (e.g. QBFT with contract-based validator selection). */
   TRUST_UNSUPPORTED: 'PNT_ERR_EVM_TRUST_UNSUPPORTED',
+  /** QBFT extraData that is not [vanity, validators, vote, round, seals]. */
+  QBFT_EXTRA_MALFORMED: 'PNT_ERR_EVM_QBFT_EXTRA_MALFORMED',
+  /** A committed seal that does not recover, or one committer sealing twice. */
+  QBFT_SEAL_INVALID: 'PNT_ERR_EVM_QBFT_SEAL_INVALID',
+  /** Seals from 2/3 or less of the trusted (or the listed) validators. */
+  QBFT_NO_QUORUM: 'PNT_ERR_EVM_QBFT_NO_QUORUM',
+  /** A QBFT header that does not extend a header the client holds, or is not the next height. */
+  QBFT_HEADER_REJECTED: 'PNT_ERR_EVM_QBFT_HEADER_REJECTED',
+  /** A header time beyond now + maxClockDrift (retryable). */
+  HEADER_FROM_FUTURE: 'PNT_ERR_EVM_HEADER_FROM_FUTURE',
   /** The EVM node returned something unusable (missing block, bad fields). */
   SOURCE_INVALID: 'PNT_ERR_EVM_SOURCE_INVALID',
 } as const;

@@ -29,6 +29,9 @@ export const evmInitialSchema = z.union([
   z.strictObject({ height: z.number().int().min(1), hash: hash32Schema, stateRoot: hash32Schema, receiptsRoot: hash32Schema, timestamp: z.number().int().min(0) }),
 ]);
 
+/** Qbft mode: a sealed header (extraData carries the committed seals) that extends a header the client holds. */
+export const evmHeaderMsgSchema = z.strictObject({ headerRlp: hexBytes });
+
 /** A proof of one gateway slot: eth_getProof's account proof and the slot's storage proof. */
 export const evmStorageProofSchema = z.strictObject({
   accountProof: z.array(hexBytes).max(64),
@@ -44,5 +47,6 @@ export const evmEventProofSchema = z.strictObject({
 
 export type EvmParams = z.infer<typeof evmParamsSchema>;
 export type EvmInitial = z.infer<typeof evmInitialSchema>;
+export type EvmHeaderMsg = z.infer<typeof evmHeaderMsgSchema>;
 export type EvmStorageProofWire = z.infer<typeof evmStorageProofSchema>;
 export type EvmEventProof = z.infer<typeof evmEventProofSchema>;

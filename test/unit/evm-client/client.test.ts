@@ -90,13 +90,13 @@ describe('evm client: attested headers and gateway storage proofs through the ke
     });
   });
 
-  it('error: bad params, qbft trust and a malformed initial header are refused at creation', () => {
+  it('error: bad params, repeated qbft validators and a malformed initial header are refused at creation', () => {
     const s = new MapStore();
     const k = new ClientKeeper(registerEvmClient(createDefaultRouter()));
     const ctx = makeCtx(s, hubVals, Date.now(), HUB);
     const init = { headerRlp: '0x' + Buffer.from(encodeHeader(headerFromRpc(initBlock))).toString('hex') };
     expectCode(() => k.create(ctx, CHAIN, 'evm', { ...params(), gateway: 'nope' }, init), CLIENT_ERR.PARAMS_INVALID);
-    expectCode(() => k.create(ctx, CHAIN, 'evm', { ...params(), trust: { mode: 'qbft', validators: [v[0].address] } }, init), EVM_ERR.TRUST_UNSUPPORTED);
+    expectCode(() => k.create(ctx, CHAIN, 'evm', { ...params(), trust: { mode: 'qbft', validators: [v[0].address, v[0].address] } }, init), CLIENT_ERR.PARAMS_INVALID);
     expectCode(() => k.create(ctx, CHAIN, 'evm', params(), { headerRlp: init.headerRlp + '00' }), EVM_ERR.RLP_MALFORMED);
     expect(k.record(s, CHAIN)).toBeUndefined();
   });
