@@ -46,6 +46,33 @@ describe('rlp: strict canonical decoding', () => {
   });
 });
 
+describe('evm headers: a known vector', () => {
+  it('behavior: the Ethereum mainnet genesis header (15 fields, pre-London) hashes to its known hash', () => {
+    const z32 = '0x' + '00'.repeat(32);
+    const empty = '0x56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421';
+    const genesis = {
+      parentHash: z32,
+      ommersHash: '0x1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347',
+      beneficiary: '0x' + '00'.repeat(20),
+      stateRoot: '0xd7f8974fb5ac78d9ac099b9ad5018bedc2ce0a72dad1827a1709da30580f0544',
+      transactionsRoot: empty,
+      receiptsRoot: empty,
+      logsBloom: '0x' + '00'.repeat(256),
+      difficulty: 0x400000000n,
+      number: 0,
+      gasLimit: 5000n,
+      gasUsed: 0n,
+      timestamp: 0,
+      extraData: '0x11bbe8db4e347b4e8c937c1c8370e4b5ed33adb3db69cbdb7a38e1e50b1b82fa',
+      mixHash: z32,
+      nonce: '0x0000000000000042',
+    };
+    expect(headerHash(genesis)).toBe('0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3');
+    expect(decodeHeader(encodeHeader(genesis))).toEqual(genesis);
+    expect(headerHash({ ...genesis, nonce: '0x0000000000000043' })).not.toBe('0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3');
+  });
+});
+
 describe('evm headers on real anvil blocks', () => {
   let a: Anvil;
   const blocks: RpcBlock[] = [];
