@@ -1,0 +1,142 @@
+/** Relayer config validation: a table of small changes to a valid config, each naming the field it breaks. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import { hasCode } from '../../hub-chain/errors.ts';
+import { loadRelayerConfig, resolveSigners, validateRelayerConfig, type RelayerConfigInput } from '../../relayers/config.ts';
+
+const SEED = '0x' + '11'.repeat(32);
+const SEED2 = '0x' + '22'.repeat(32);
+
+const valid = (): RelayerConfigInput & Record<string, unknown> => ({
+  hub: { chainId: 'pontis-hub-1', rpc: 'http://127.0.0.1:26657', signer: { env: 'RELAYER_HUB_KEY' } },
+  chains: [
+    { id: 'dept-a', kind: 'pontis', rpc: 'http://127.0.0.1:26660', signer: { env: 'RELAYER_A_KEY' } },
+    { id: 'dept-b', kind: 'pontis', rpc: 'https://b.example:443', signer: [{ file: '/run/secrets/b1' }, { env: 'RELAYER_B_KEY' }] },
+  ],
+  paths: [
+    { id: 'path-a', chain: 'dept-a', hub: 'pontis-hub-1' },
+    { id: 'path-b', chain: 'dept-b', hub: 'pontis-hub-1' },
+  ],
+  redis: { url: 'redis://127.0.0.1:6379', prefix: 'pontis-relayer' },
+  tuning: { batchSize: 50, concurrency: 4, clearIntervalMs: 60_000, backoffMs: 1000, maxAttempts: 8 },
+  api: { host: '127.0.0.1', port: 3001 },
+});
+
+type Cfg = ReturnType<typeof valid>;
+const cases: { name: string; malleate: (c: Cfg) => void; field: string }[] = [
+  { name: 'unknown top-level field', malleate: (c) => (c.extra = 1), field: 'extra' },
+  { name: 'unknown field in a chain', malleate: (c) => ((c.chains[0] as Record<string, unknown>).seed = SEED), field: 'chains.0.seed' },
+  { name: 'unknown tuning field', malleate: (c) => ((c.tuning as Record<string, unknown>).batchsize = 5), field: 'tuning.batchsize' },
+  { name: 'missing hub', malleate: (c) => delete (c as Partial<Cfg>).hub, field: 'hub' },
+  { name: 'missing redis url', malleate: (c) => delete (c.redis as Partial<Cfg['redis']>).url, field: 'redis.url' },
+  { name: 'missing chain signer', malleate: (c) => delete (c.chains[1] as Partial<Cfg['chains'][number]>).signer, field: 'chains.1.signer' },
+  { name: 'bad hub rpc URL', malleate: (c) => (c.hub.rpc = 'not a url'), field: 'hub.rpc' },
+  { name: 'chain rpc not http', malleate: (c) => (c.chains[0].rpc = 'ftp://127.0.0.1:1'), field: 'chains.0.rpc' },
+  { name: 'redis URL not redis://', malleate: (c) => (c.redis.url = 'http://127.0.0.1:6379'), field: 'redis.url' },
+  { name: 'duplicate path id', malleate: (c) => (c.paths[1].id = 'path-a'), field: 'paths.1.id' },
+  { name: 'duplicate chain id', malleate: (c) => (c.chains[1].id = 'dept-a'), field: 'chains.1.id' },
+  { name: 'path to an unknown chain', malleate: (c) => (c.paths[0].chain = 'dept-z'), field: 'paths.0.chain' },
+  { name: 'path to an unknown hub', malleate: (c) => (c.paths[1].hub = 'other-hub'), field: 'paths.1.hub' },
+  { name: 'unknown chain kind', malleate: (c) => ((c.chains[0] as Record<string, unknown>).kind = 'evm'), field: 'chains.0.kind' },
+  { name: 'path id with ":"', malleate: (c) => (c.paths[0].id = 'a:b'), field: 'paths.0.id' },
+  { name: 'signer value inline instead of referenced', malleate: (c) => ((c.chains[0] as Record<string, unknown>).signer = SEED), field: 'chains.0.signer' },
+  { name: 'batch size zero', malleate: (c) => (c.tuning!.batchSize = 0), field: 'tuning.batchSize' },
+  { name: 'api port out of range', malleate: (c) => (c.api!.port = 70000), field: 'api.port' },
+];
+
+describe('relayer config', () => {
+  it('behavior: a valid config parses, with defaults filled in', () => {
+    const c = validateRelayerConfig(valid());
+    expect(c.paths.map((p) => p.id)).toEqual(['path-a', 'path-b']);
+    expect(c.tuning.lookbackBlocks).toBe(1000);
+    const minimal = valid();
+    delete minimal.tuning;
+    delete minimal.api;
+    expect(validateRelayerConfig(minimal).tuning.batchSize).toBe(50);
+  });
+
+  for (const tc of cases) {
+    it(`error: ${tc.name} is rejected naming ${tc.field}`, () => {
+      const c = valid();
+      tc.malleate(c);
+      let err: unknown;
+      try {
+        validateRelayerConfig(c);
+      } catch (e) {
+        err = e;
+      }
+      expect(hasCode(err, 'PNT_ERR_CONFIG_INVALID')).toBe(true);
+      const e = err as { details: { field: string }; message: string };
+      expect(e.details.field).toBe(tc.field);
+      expect(e.message).toContain(tc.field);
+    });
+  }
+
+  it('behavior: signers resolve from env and files, several keys per chain; errors name the reference, never the value', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pontis-relayer-cfg-'));
+    try {
+      writeFileSync(join(dir, 'b1'), `${SEED}\n`);
+      const c = valid();
+      c.chains[1].signer = [{ file: join(dir, 'b1') }, { env: 'RELAYER_B_KEY' }];
+      const cfg = validateRelayerConfig(c);
+      const keys = resolveSigners(cfg, { RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: `${SEED},${SEED2.slice(2)}`, RELAYER_B_KEY: SEED2 });
+      expect(keys.get('dept-a')!.length).toBe(2);
+      expect(keys.get('dept-b')!.map((k) => k.address)).toEqual([keys.get('pontis-hub-1')![0].address, keys.get('dept-a')![1].address]);
+      const bad = 'zz' + SEED.slice(4);
+      let err: Error & { code?: string; details?: { field: string } } = new Error('none');
+      try {
+        resolveSigners(cfg, { RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: bad, RELAYER_B_KEY: SEED2 });
+      } catch (e) {
+        err = e as typeof err;
+      }
+      expect(err.code).toBe('PNT_ERR_CONFIG_SIGNER');
+      expect(err.details?.field).toBe('chains.0.signer');
+      expect(err.message).toContain('RELAYER_A_KEY');
+      expect(err.message).not.toContain(bad);
+      expect(() => resolveSigners(cfg, { RELAYER_A_KEY: SEED, RELAYER_B_KEY: SEED })).toThrow(/hub.signer: signer environment variable RELAYER_HUB_KEY is empty or unset/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  describe('files and the CLI', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pontis-relayer-cfg-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const bin = resolve(import.meta.dirname, '../../relayers/bin.ts');
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], { encoding: 'utf8', env: { ...process.env, RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: SEED, RELAYER_B_KEY: SEED2 } });
+
+    it('behavior: YAML and JSON files load alike', () => {
+      writeFileSync(join(dir, 'r.yaml'), stringify(valid()));
+      writeFileSync(join(dir, 'r.json'), JSON.stringify(valid()));
+      expect(loadRelayerConfig(join(dir, 'r.yaml'))).toEqual(loadRelayerConfig(join(dir, 'r.json')));
+    });
+
+    it('behavior: `relayer config validate` accepts a good file and lists its paths and signer addresses', () => {
+      const c = valid();
+      c.chains[1].signer = { env: 'RELAYER_B_KEY' };
+      writeFileSync(join(dir, 'ok.yaml'), stringify(c));
+      const r = cli('relayer', 'config', 'validate', join(dir, 'ok.yaml'));
+      expect(r.status).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.paths).toEqual(['path-a', 'path-b']);
+      expect(out.signers['dept-b']).toHaveLength(1);
+      expect(r.stdout).not.toContain(SEED2.slice(2));
+    });
+
+    it('error: `relayer config validate` exits 1 with the code and the field', () => {
+      const c = valid();
+      c.paths[1].id = 'path-a';
+      writeFileSync(join(dir, 'dup.yaml'), stringify(c));
+      const r = cli('relayer', 'config', 'validate', join(dir, 'dup.yaml'), '--no-signers');
+      expect(r.status).toBe(1);
+      const err = JSON.parse(r.stderr).error;
+      expect(err.code).toBe('PNT_ERR_CONFIG_INVALID');
+      expect(err.details.field).toBe('paths.1.id');
+      expect(cli('relayer', 'config', 'validate', join(dir, 'missing.yaml')).status).toBe(1);
+    });
+  });
+});
