@@ -1,8 +1,8 @@
 /**
- * Client type `evm`: an EVM chain's headers are trusted through attestation votes of this chain's
- * own validators (exactly the `attested` type's votes, tally and freezing, reused from
- * modules/clients/attested.ts), and its state through eth_getProof storage proofs of ONE bound
- * contract, the Pontis gateway (params.gateway). A Pontis key k lives in the gateway's mapping at
+ * Client type `evm`. Headers are trusted in one of two modes (params.trust): `attested`, through
+ * attestation votes of this chain's own validators (exactly the `attested` type's votes, tally and
+ * freezing, reused from modules/clients/attested.ts), or `qbft` (below). State is trusted through
+ * eth_getProof storage proofs of ONE bound contract, the Pontis gateway (params.gateway). A Pontis key k lives in the gateway's mapping at
  * slot 0, i.e. at storage slot keccak256(keccak256(k) ‖ uint256(0)), as a 32-byte word.
  *
  * Membership: the proven word equals the claimed value (left-padded to 32 bytes, non-zero).

@@ -7,7 +7,10 @@
 
 import type { AttestationObserverOptions, FinalizedBlock } from '../../modules/clients/observer.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
-import { type RpcBlock, verifiedHeaderFromRpc } from './header.ts';
+import type { Hex } from '../../crypto/bytes.ts';
+import { hasCode } from '../../errors.ts';
+import { type EvmHeader, type RpcBlock, headerFromRpc, verifiedHeaderFromRpc } from './header.ts';
+import { qbftBlockHash } from './qbft.ts';
 import type { JsonRpcSender } from './proofs.ts';
 
 /** A minimal JSON-RPC client over HTTP (no retries or network detection: the observer's poll loop retries). */
@@ -30,10 +33,31 @@ export function httpJsonRpc(url: string): JsonRpcSender {
   };
 }
 
-/** The block's header, verified against its hash, as what an attestation vote signs (timestamp in ms). */
+/**
+ * The block's header, verified against its hash, as what an attestation vote signs (timestamp in
+ * ms). QBFT chains report a hash that leaves out the round and the seals; it binds the roots as
+ * well, so it is accepted when the Ethereum rule does not match.
+ */
 export function finalizedBlockOf(b: RpcBlock): FinalizedBlock {
-  const { header, hash } = verifiedHeaderFromRpc(b);
+  let header: EvmHeader;
+  let hash: Hex;
+  try {
+    ({ header, hash } = verifiedHeaderFromRpc(b));
+  } catch (e) {
+    if (!hasCode(e, EVM_ERR.HEADER_HASH_MISMATCH)) throw e;
+    header = headerFromRpc(b);
+    hash = qbftHashOrNull(header) ?? '';
+    if (hash !== String(b.hash).toLowerCase()) throw e;
+  }
   return { height: header.number, hash, stateRoot: header.stateRoot, receiptsRoot: header.receiptsRoot, timestamp: header.timestamp * 1000 };
+}
+
+function qbftHashOrNull(h: EvmHeader): Hex | null {
+  try {
+    return qbftBlockHash(h);
+  } catch {
+    return null; // extraData is not QBFT
+  }
 }
 
 export interface EvmFinalizedSourceOptions {

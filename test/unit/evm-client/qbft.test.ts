@@ -6,6 +6,7 @@ import { EVM_CLIENT_TYPE, registerEvmClient } from '../../../hub-chain/light-cli
 import { EVM_ERR } from '../../../hub-chain/light-clients/evm/errors.ts';
 import { type EvmHeader, type RpcBlock, encodeHeader, headerFromRpc } from '../../../hub-chain/light-clients/evm/header.ts';
 import { fetchPontisProof, pontisSlot } from '../../../hub-chain/light-clients/evm/proofs.ts';
+import { finalizedBlockOf } from '../../../hub-chain/light-clients/evm/source.ts';
 import { type RlpItem, decodeRlp, encodeRlp } from '../../../hub-chain/light-clients/evm/rlp.ts';
 import { type QbftExtra, decodeQbftExtra, encodeQbftExtra, qbftBlockHash, qbftCommitters, qbftSealDigest, sealQbftHeader, verifyQbftSeals } from '../../../hub-chain/light-clients/evm/qbft.ts';
 import { ChainBuilder, type TestValidator } from '../../fixtures/chain-builder.ts';
@@ -72,6 +73,33 @@ describe('qbft headers: extraData, seal digest and block hash', () => {
     const outsiders = keys.slice(2, 6);
     const foreign = sealQbftHeader(template, { ...extra(), validators: addrs(outsiders) }, outsiders.map((k) => k.secretKey));
     expectCode(() => verifyQbftSeals(foreign, addrs(set4)), EVM_ERR.QBFT_NO_QUORUM);
+  });
+
+  it('behavior: the finalized source accepts a QBFT block whose node hash leaves out round and seals, and no other hash', () => {
+    const q = (n: bigint) => '0x' + n.toString(16);
+    const sealed = sealQbftHeader(template, extra(1), set4.map((k) => k.secretKey));
+    const rpc: RpcBlock = {
+      hash: qbftBlockHash(sealed),
+      parentHash: sealed.parentHash,
+      sha3Uncles: sealed.ommersHash,
+      miner: sealed.beneficiary,
+      stateRoot: sealed.stateRoot,
+      transactionsRoot: sealed.transactionsRoot,
+      receiptsRoot: sealed.receiptsRoot,
+      logsBloom: sealed.logsBloom,
+      difficulty: q(sealed.difficulty),
+      number: q(BigInt(sealed.number)),
+      gasLimit: q(sealed.gasLimit),
+      gasUsed: q(sealed.gasUsed),
+      timestamp: q(BigInt(sealed.timestamp)),
+      extraData: sealed.extraData,
+      mixHash: sealed.mixHash,
+      nonce: sealed.nonce,
+      baseFeePerGas: q(sealed.baseFeePerGas!),
+    };
+    expect(finalizedBlockOf(rpc)).toEqual({ height: 10, hash: qbftBlockHash(sealed), stateRoot: sealed.stateRoot, receiptsRoot: sealed.receiptsRoot, timestamp: sealed.timestamp * 1000 });
+    expectCode(() => finalizedBlockOf({ ...rpc, stateRoot: '0x' + '55'.repeat(32) }), EVM_ERR.HEADER_HASH_MISMATCH);
+    expectCode(() => finalizedBlockOf({ ...rpc, extraData: '0x1234' }), EVM_ERR.HEADER_HASH_MISMATCH);
   });
 
   it('error: malformed extraData is refused', () => {
