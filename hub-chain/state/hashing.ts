@@ -16,18 +16,21 @@ const INNER_TAG = 0x01;
 // One scratch buffer is safe: hashing is synchronous and never re-entered.
 const scratch = Buffer.alloc(65);
 
+// Buffer#latin1Write (present in Node 20, missing from its types) skips write()'s encoding dispatch.
+type Latin1Writer = Buffer & { latin1Write(s: string, off: number, len: number): number };
+
 function digestScratchInto(dst: Buffer, dstOff: number): void {
-  dst.write(hash('sha256', scratch, 'binary'), dstOff, 32, 'latin1');
+  (dst as Latin1Writer).latin1Write(hash('sha256', scratch, 'binary'), dstOff, 32);
 }
 
 export function sha256Buf(data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(32);
-  out.write(hash('sha256', data, 'binary'), 0, 32, 'latin1');
+  (out as Latin1Writer).latin1Write(hash('sha256', data, 'binary'), 0, 32);
   return out;
 }
 
 export function sha256Into(data: Uint8Array, dst: Buffer, dstOff: number): void {
-  dst.write(hash('sha256', data, 'binary'), dstOff, 32, 'latin1');
+  (dst as Latin1Writer).latin1Write(hash('sha256', data, 'binary'), dstOff, 32);
 }
 
 /** Leaf hash of two 32-byte hashes, written to dst at dstOff. */

@@ -89,14 +89,14 @@ export function u64(n: number): Buffer {
   return b;
 }
 
-/** Storage key of a page: uint64 version | uint8 depth/4 | the path's first depth/4 nibbles, packed. */
-export function nodeKey(version: number, depth: number, path: Uint8Array): Buffer {
+/** Storage key of a page: uint64 version | uint8 depth/4 | the first depth/4 nibbles of the path at path[pathOff], packed. */
+export function nodeKey(version: number, depth: number, path: Uint8Array, pathOff = 0): Buffer {
   const nibbles = depth >> 2;
   const n = (nibbles + 1) >> 1;
   const k = Buffer.alloc(9 + n);
   writeU64(k, 0, version);
   k[8] = nibbles;
-  for (let i = 0; i < n; i++) k[9 + i] = path[i];
+  for (let i = 0; i < n; i++) k[9 + i] = path[pathOff + i];
   if (nibbles & 1) k[8 + n] &= 0xf0;
   return k;
 }
@@ -197,8 +197,15 @@ export class Page {
     return this.buf.subarray(HH_OFF + 32, HH_OFF + 64);
   }
 
+  /** hash().equals(h), without making a view. */
+  hashEquals(h: Uint8Array): boolean {
+    const buf = this.buf;
+    for (let i = 0; i < 32; i++) if (buf[HH_OFF + 32 + i] !== h[i]) return false;
+    return true;
+  }
+
   nodeKey(): Buffer {
-    return nodeKey(this.version, this.depth, this.buf.subarray(PATH_OFF, PATH_OFF + 32));
+    return nodeKey(this.version, this.depth, this.buf, PATH_OFF);
   }
 
   leafCount(): number {
@@ -395,7 +402,7 @@ export class Page {
     p.innerMask = innerMask;
     p.dirty = 0xffff;
     p.rehash();
-    if (buf[HK_OFF + 1] !== INNER || !p.hash().equals(expectedHash)) throw corrupt('page does not match its hash', { depth, version });
+    if (buf[HK_OFF + 1] !== INNER || !p.hashEquals(expectedHash)) throw corrupt('page does not match its hash', { depth, version });
     return p;
   }
 }

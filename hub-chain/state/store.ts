@@ -292,7 +292,7 @@ export class StateStore implements PageSource {
     const ks = key.toString('latin1');
     const cache = depth <= UPPER_DEPTH ? this.upperCache : this.lowerCache;
     const hit = cache.get(ks);
-    if (hit !== undefined && hit.hash().equals(hash)) return hit;
+    if (hit !== undefined && hit.hashEquals(hash)) return hit;
     const rec = this.nodes.getBinaryFast(key);
     if (rec === undefined) throw stateError('PNT_ERR_STATE_CORRUPT', 'missing tree page', { version, depth });
     if (slab !== undefined) return Page.decode(rec, depth, version, path, hash, slab);
