@@ -111,6 +111,37 @@ it('behavior: clearing from chain state delivers packets older than the scanner 
   }
 });
 
+it('behavior: a packet past its timeout is timed out from chain state (dept-a records timed-out) and a lagging client is refreshed', async () => {
+  const timeoutTimestamp = Date.now() + 1500;
+  const r = await net.a.clients[0].send(user, [{ type: 'msg/send', dstChain: 'dept-b', payload: toHex(utf8('too late')), timeoutTimestamp }]);
+  expect(r.result.code).toBe('ok');
+  const p = JSON.parse(r.result.events.find((e) => e.type === 'packet/sent')!.attributes.packet) as Packet;
+  await until('hub time past the timeout', async () => {
+    const c = net.hub.clients[0];
+    return (await c.block((await c.status()).latestHeight)).header.time > timeoutTimestamp;
+  });
+  const bClientBefore = (await net.b.clients[0].clientStatus(HUB)).record.latestHeight;
+  const cfg = validateRelayerConfig(relayerConfig(net, redis.url, 'timeouts', await freePort(), { clientRefreshBlocks: 1, clearIntervalMs: 600_000 }));
+  const run = await startRelayer(cfg, { env: signerEnv(), logger: pino({ level: 'silent' }) });
+  try {
+    const outcome = async () => {
+      const v = await net.a.clients[0].state({ text: Buffer.from(msgKeys.outcome('dept-b', p.sequence)).toString() });
+      return v.value === null ? undefined : Buffer.from(v.value.slice(2), 'hex').toString();
+    };
+    await until('timeout recorded on dept-a', async () => (await outcome()) !== undefined, 40_000);
+    expect(await outcome()).toBe('timed-out');
+    expect(await has(net.a.clients[0], packetKeys.outbound(channelId(p), p.sequence))).toBe(false);
+    expect(await has(net.hub.clients[0], packetKeys.receipt(channelId(p), p.sequence))).toBe(false);
+    // the job sees its transaction committed a moment after the chain state shows it
+    await until('timeout counted', async () => run.relayer.metrics.packetsRelayed.get({ path: 'path-a', kind: 'timeouts' }) === 1);
+    // path-b carried nothing, so only an update-client job moves dept-b's client of the hub
+    await until('dept-b client of the hub refreshed', async () => (await net.b.clients[0].clientStatus(HUB)).record.latestHeight > bClientBefore, 20_000);
+    expect(run.relayer.metrics.submissions.get({ path: 'path-b', kind: 'update-client', chain: 'dept-b' })).toBeGreaterThanOrEqual(1);
+  } finally {
+    await run.close();
+  }
+});
+
 it('behavior: 30 messages are received and acknowledged exactly once through kill -9, Redis flush, Redis restart and racing relayers', async () => {
   const env1 = signerEnv();
   const r1 = new RelayerProcess(relayerConfig(net, redis.url, 'rly', await freePort()), env1);
