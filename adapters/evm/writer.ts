@@ -96,6 +96,15 @@ export class EvmWriter extends EvmReader implements ChainWriter<EvmTx> {
     return this.signers.map((s) => s.address);
   }
 
+  /**
+   * Forgets the local nonce counts: the next send re-reads them from the node. For when the
+   * node's view changed under the writer (a node switched or reset, transactions dropped from
+   * its pool): a nonce past the node's count would otherwise never be mined.
+   */
+  resyncNonces(): void {
+    for (const s of this.signers) this.nonces.reset(s.address);
+  }
+
   /** Sends each transaction and waits for each; one result per transaction, in order. */
   async submit(txs: EvmTx[]): Promise<SubmitResult[]> {
     return Promise.all(
