@@ -1,8 +1,10 @@
 /**
- * Turns hub types into PontisClient call arguments (what relayers and tests submit). Plain
- * values (bigint for uint64) that ethers encodes as the contract's tuples.
+ * Turns hub types into PontisClient and Gateway call arguments (what relayers and tests submit).
+ * Plain values (bigint for uint64) that ethers encodes as the contracts' tuples.
  */
-import { fromHex } from '../../hub-chain/crypto/bytes.ts';
+import { type Hex, concat, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
+import { keccak256 } from '../../hub-chain/crypto/hash.ts';
+import type { Packet } from '../../hub-chain/modules/packets/types.ts';
 import type { Header } from '../../hub-chain/types/header.ts';
 import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
 import type { Commit } from '../../hub-chain/types/vote.ts';
@@ -78,4 +80,54 @@ export function updateClientArgs(
 ): [SolidityHubHeader, number, SolidityCommitSig[], string[], bigint[]] {
   const { validators, powers } = validatorArrays(set);
   return [solidityHeader(sh.header), sh.commit.round, commitSigs(sh.commit, set), validators, powers];
+}
+
+export interface SolidityPacket {
+  srcChain: string;
+  srcApp: string;
+  dstChain: string;
+  dstApp: string;
+  sequence: bigint;
+  ordered: boolean;
+  payload: string;
+  timeoutHeight: bigint;
+  timeoutTimestamp: bigint;
+}
+
+/** A hub Packet as the Gateway's PontisPacket tuple. */
+export function solidityPacket(p: Packet): SolidityPacket {
+  return {
+    srcChain: p.srcChain,
+    srcApp: p.srcApp,
+    dstChain: p.dstChain,
+    dstApp: p.dstApp,
+    sequence: BigInt(p.sequence),
+    ordered: p.ordered,
+    payload: p.payload,
+    timeoutHeight: BigInt(p.timeoutHeight),
+    timeoutTimestamp: BigInt(p.timeoutTimestamp),
+  };
+}
+
+/** The Gateway's PontisPacket (as ethers decodes it from an event or call) as a hub Packet. */
+export function packetFromSolidity(p: { srcChain: string; srcApp: string; dstChain: string; dstApp: string; sequence: bigint; ordered: boolean; payload: string; timeoutHeight: bigint; timeoutTimestamp: bigint }): Packet {
+  return {
+    srcChain: p.srcChain,
+    srcApp: p.srcApp,
+    dstChain: p.dstChain,
+    dstApp: p.dstApp,
+    sequence: Number(p.sequence),
+    ordered: p.ordered,
+    payload: p.payload as Hex,
+    timeoutHeight: Number(p.timeoutHeight),
+    timeoutTimestamp: Number(p.timeoutTimestamp),
+  };
+}
+
+/**
+ * The storage slot of the Gateway holding `pontisKey` (its mapping sits at slot 0):
+ * keccak256(abi.encode(keccak256(bytes(pontisKey)), uint256(0))).
+ */
+export function gatewaySlot(pontisKey: Uint8Array): Hex {
+  return toHex(keccak256(concat(keccak256(pontisKey), new Uint8Array(32))));
 }

@@ -1,0 +1,398 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.37;
+
+import {IPontisApp, PontisPacket} from "./IPontisApp.sol";
+import {PontisClient} from "./PontisClient.sol";
+
+/// @title Pontis gateway on an EVM chain: sends packets to the hub and receives packets from it.
+/// @notice Provable records live in ONE mapping at storage slot 0, so the hub proves them with
+/// eth_getProof of slot keccak256(abi.encode(keccak256(bytes(pontisKey)), uint256(0))):
+///   pkt/out/<channel>/<seq>  = packet commitment (this chain sent it; deleted when resolved)
+///   pkt/rcpt/<channel>/<seq> = bytes32(uint256(1)) (received here; never deleted)
+///   pkt/ack/<channel>/<seq>  = keccak256(ack bytes) (written with the receipt)
+/// where <channel> = srcChain/srcApp/dstChain/dstApp. Everything from the hub is checked against
+/// PontisClient (the hub's commit and state proofs). See docs/adr/0005-packets.md.
+contract Gateway {
+    // Slot 0: must stay the first state variable, and the contract must not inherit storage.
+    mapping(bytes32 => bytes32) public pontisStore;
+    uint256 private reentrancyLock = 1;
+    /// channel hash => ordering (0 unset, 1 unordered, 2 ordered, 3 ordered and closed by a timeout)
+    mapping(bytes32 => uint8) public channelOrdering;
+    mapping(bytes32 => uint64) public nextSequenceSend;
+    mapping(bytes32 => uint64) public nextSequenceRecv;
+    mapping(bytes32 => address) private apps;
+    mapping(address => string) private appNames;
+
+    PontisClient public immutable hubClient;
+    bytes32 public immutable chainIdHash;
+    string public chainId;
+
+    uint8 private constant UNSET = 0;
+    uint8 private constant UNORDERED = 1;
+    uint8 private constant ORDERED = 2;
+    uint8 private constant CLOSED = 3;
+    uint256 public constant MAX_PAYLOAD = 64 * 1024;
+    bytes32 private constant RECEIPT = bytes32(uint256(1));
+
+    // Per-packet results of a batch (recv, acknowledge, timeout).
+    uint8 public constant RESULT_OK = 0;
+    uint8 public constant RESULT_ALREADY_DONE = 1;
+    uint8 public constant RESULT_FAILED = 2;
+
+    event AppRegistered(string name, address indexed app);
+    event PacketSent(bytes32 indexed channel, uint64 indexed sequence, PontisPacket packet);
+    event PacketReceived(bytes32 indexed channel, uint64 indexed sequence, PontisPacket packet, bytes ack);
+    event PacketAcknowledged(bytes32 indexed channel, uint64 indexed sequence, bytes ack, bool callbackOk);
+    event PacketTimedOut(bytes32 indexed channel, uint64 indexed sequence, bool callbackOk);
+    /// One per packet of a batch; `reason` is the revert data of a failed packet.
+    event PacketResult(bytes32 indexed channel, uint64 indexed sequence, uint8 step, uint8 result, bytes reason);
+
+    error ReentrantCall();
+    error OnlySelf();
+    error BadName();
+    error NameTaken();
+    error AppAlreadyRegistered();
+    error AppNotRegistered();
+    error PacketToSelf();
+    error NoTimeout();
+    error TimeoutInPast();
+    error PayloadTooLarge();
+    error LengthMismatch();
+    error WrongDestination();
+    error WrongSource();
+    error PacketTimedOutError();
+    error ChannelOrderingMismatch();
+    error ChannelClosed();
+    error OutOfOrder(uint64 expected, uint64 got);
+    error CommitmentMismatch();
+    error MalformedAck();
+    error NotTimedOut();
+    error UnknownHubHeight(uint64 height);
+    error InsufficientGasForApp();
+
+    uint8 private constant STEP_RECV = 1;
+    uint8 private constant STEP_ACK = 2;
+    uint8 private constant STEP_TIMEOUT = 3;
+
+    modifier nonReentrant() {
+        if (reentrancyLock != 1) revert ReentrantCall();
+        reentrancyLock = 2;
+        _;
+        reentrancyLock = 1;
+    }
+
+    /// Per-packet steps run as calls to this contract so one bad packet reverts alone.
+    modifier onlySelf() {
+        if (msg.sender != address(this)) revert OnlySelf();
+        _;
+    }
+
+    constructor(PontisClient client, string memory thisChainId) {
+        if (address(client) == address(0)) revert BadName();
+        if (!_validChainId(bytes(thisChainId))) revert BadName();
+        hubClient = client;
+        chainId = thisChainId;
+        chainIdHash = keccak256(bytes(thisChainId));
+    }
+
+    // ---------------------------------------------------------------- apps
+
+    /// @notice The caller (an app contract) takes `name` as its srcApp / dstApp; first come, first served.
+    function registerApp(string calldata name) external {
+        if (!_validAppName(bytes(name))) revert BadName();
+        bytes32 h = keccak256(bytes(name));
+        if (apps[h] != address(0)) revert NameTaken();
+        if (bytes(appNames[msg.sender]).length != 0) revert AppAlreadyRegistered();
+        apps[h] = msg.sender;
+        appNames[msg.sender] = name;
+        emit AppRegistered(name, msg.sender);
+    }
+
+    function appAddress(string calldata name) external view returns (address) {
+        return apps[keccak256(bytes(name))];
+    }
+
+    function appName(address app) external view returns (string memory) {
+        return appNames[app];
+    }
+
+    // ---------------------------------------------------------------- sending
+
+    /// @notice Sends `payload` from the calling app to `dstApp` on `dstChain` (through the hub).
+    /// No external calls: safe to call from inside a packet callback.
+    function send(
+        string calldata dstChain,
+        string calldata dstApp,
+        bytes calldata payload,
+        uint64 timeoutHeight,
+        uint64 timeoutTimestamp,
+        bool ordered
+    ) external returns (uint64 sequence) {
+        string memory srcApp = appNames[msg.sender];
+        if (bytes(srcApp).length == 0) revert AppNotRegistered();
+        if (!_validChainId(bytes(dstChain)) || !_validAppName(bytes(dstApp))) revert BadName();
+        if (keccak256(bytes(dstChain)) == chainIdHash) revert PacketToSelf();
+        if (timeoutHeight == 0 && timeoutTimestamp == 0) revert NoTimeout();
+        if (timeoutTimestamp != 0 && timeoutTimestamp <= block.timestamp * 1000) revert TimeoutInPast();
+        if (payload.length > MAX_PAYLOAD) revert PayloadTooLarge();
+        PontisPacket memory p = PontisPacket({
+            srcChain: chainId,
+            srcApp: srcApp,
+            dstChain: dstChain,
+            dstApp: dstApp,
+            sequence: 0,
+            ordered: ordered,
+            payload: payload,
+            timeoutHeight: timeoutHeight,
+            timeoutTimestamp: timeoutTimestamp
+        });
+        string memory ch = _channel(p);
+        bytes32 chHash = keccak256(bytes(ch));
+        uint8 ordering = _fixOrdering(chHash, ordered);
+        if (ordering == CLOSED) revert ChannelClosed();
+        sequence = nextSequenceSend[chHash] + 1;
+        nextSequenceSend[chHash] = sequence;
+        p.sequence = sequence;
+        pontisStore[_key("pkt/out/", ch, sequence)] = packetCommitment(p);
+        emit PacketSent(chHash, sequence, p);
+    }
+
+    // ---------------------------------------------------------------- receiving
+
+    /// @notice Receives packets the hub committed (pkt/out at the hub), each proven at hub height
+    /// `proofHeight`. Each packet succeeds or fails on its own (PacketResult); a packet already
+    /// received is a no-op.
+    function recvPackets(uint64 proofHeight, PontisPacket[] calldata packets, bytes[] calldata proofs) external nonReentrant {
+        if (packets.length != proofs.length) revert LengthMismatch();
+        for (uint256 i = 0; i < packets.length; i++) {
+            PontisPacket calldata p = packets[i];
+            try this.recvOne(proofHeight, p, proofs[i]) returns (uint8 r) {
+                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_RECV, r, "");
+            } catch (bytes memory reason) {
+                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_RECV, RESULT_FAILED, reason);
+            }
+        }
+    }
+
+    /// @dev One packet of recvPackets; only this contract may call it.
+    function recvOne(uint64 proofHeight, PontisPacket calldata p, bytes calldata proof) external onlySelf returns (uint8) {
+        if (keccak256(bytes(p.dstChain)) != chainIdHash) revert WrongDestination();
+        if (keccak256(bytes(p.srcChain)) == chainIdHash) revert WrongSource();
+        string memory ch = _channel(p);
+        bytes32 chHash = keccak256(bytes(ch));
+        bytes32 rcptKey = _key("pkt/rcpt/", ch, p.sequence);
+        if (pontisStore[rcptKey] != bytes32(0)) return RESULT_ALREADY_DONE;
+        // the receiver's own clock and height decide: at or past the timeout it never receives
+        if (p.timeoutTimestamp != 0 && block.timestamp * 1000 >= p.timeoutTimestamp) revert PacketTimedOutError();
+        if (p.timeoutHeight != 0 && block.number >= p.timeoutHeight) revert PacketTimedOutError();
+        uint8 ordering = _fixOrdering(chHash, p.ordered);
+        if (ordering == CLOSED) revert ChannelClosed();
+        if (p.ordered) {
+            uint64 next = nextSequenceRecv[chHash] + 1;
+            if (p.sequence < next) return RESULT_ALREADY_DONE;
+            if (p.sequence > next) revert OutOfOrder(next, p.sequence);
+            nextSequenceRecv[chHash] = next;
+        }
+        hubClient.verifyMembership(proofHeight, _keyBytes("pkt/out/", ch, p.sequence), abi.encodePacked(packetCommitment(p)), proof);
+        pontisStore[rcptKey] = RECEIPT;
+        bytes memory ack = _deliver(p);
+        pontisStore[_key("pkt/ack/", ch, p.sequence)] = keccak256(ack);
+        emit PacketReceived(chHash, p.sequence, p, ack);
+        return RESULT_OK;
+    }
+
+    // ---------------------------------------------------------------- acknowledgements
+
+    /// @notice Resolves packets this chain sent with the acks the hub recorded (pkt/ack at the hub).
+    function acknowledge(uint64 proofHeight, PontisPacket[] calldata packets, bytes[] calldata acks, bytes[] calldata proofs) external nonReentrant {
+        if (packets.length != acks.length || packets.length != proofs.length) revert LengthMismatch();
+        for (uint256 i = 0; i < packets.length; i++) {
+            PontisPacket calldata p = packets[i];
+            try this.acknowledgeOne(proofHeight, p, acks[i], proofs[i]) returns (uint8 r) {
+                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_ACK, r, "");
+            } catch (bytes memory reason) {
+                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_ACK, RESULT_FAILED, reason);
+            }
+        }
+    }
+
+    function acknowledgeOne(uint64 proofHeight, PontisPacket calldata p, bytes calldata ack, bytes calldata proof) external onlySelf returns (uint8) {
+        (string memory ch, bytes32 outKey, bool outstanding) = _outstanding(p);
+        if (!outstanding) return RESULT_ALREADY_DONE;
+        if (ack.length == 0 || uint8(ack[0]) > 1) revert MalformedAck();
+        hubClient.verifyMembership(proofHeight, _keyBytes("pkt/ack/", ch, p.sequence), abi.encodePacked(keccak256(ack)), proof);
+        delete pontisStore[outKey]; // before the callback
+        bool ok = _callApp(abi.encodeCall(IPontisApp.onAcknowledgePacket, (p, ack)), p.srcApp);
+        emit PacketAcknowledged(keccak256(bytes(ch)), p.sequence, ack, ok);
+        return RESULT_OK;
+    }
+
+    // ---------------------------------------------------------------- timeouts
+
+    /// @notice Resolves packets the hub never received before their timeoutTimestamp: the hub's
+    /// receipt is absent at a hub height whose time is >= the timeout (the hub refuses at or past
+    /// it). Height timeouts are judged by the destination and come back as an error ack.
+    function timeout(uint64 proofHeight, PontisPacket[] calldata packets, bytes[] calldata proofs) external nonReentrant {
+        if (packets.length != proofs.length) revert LengthMismatch();
+        for (uint256 i = 0; i < packets.length; i++) {
+            PontisPacket calldata p = packets[i];
+            try this.timeoutOne(proofHeight, p, proofs[i]) returns (uint8 r) {
+                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_TIMEOUT, r, "");
+            } catch (bytes memory reason) {
+                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_TIMEOUT, RESULT_FAILED, reason);
+            }
+        }
+    }
+
+    function timeoutOne(uint64 proofHeight, PontisPacket calldata p, bytes calldata proof) external onlySelf returns (uint8) {
+        (string memory ch, bytes32 outKey, bool outstanding) = _outstanding(p);
+        if (!outstanding) return RESULT_ALREADY_DONE;
+        uint64 hubTime = hubClient.timestampAt(proofHeight);
+        if (hubTime == 0) revert UnknownHubHeight(proofHeight);
+        if (p.timeoutTimestamp == 0 || hubTime < p.timeoutTimestamp) revert NotTimedOut();
+        hubClient.verifyNonMembership(proofHeight, _keyBytes("pkt/rcpt/", ch, p.sequence), proof);
+        delete pontisStore[outKey];
+        bytes32 chHash = keccak256(bytes(ch));
+        if (p.ordered) channelOrdering[chHash] = CLOSED;
+        bool ok = _callApp(abi.encodeCall(IPontisApp.onTimeoutPacket, (p)), p.srcApp);
+        emit PacketTimedOut(chHash, p.sequence, ok);
+        return RESULT_OK;
+    }
+
+    // ---------------------------------------------------------------- encodings
+
+    /// @notice keccak256 of the fixed layout of hub-chain/modules/packets/types.ts packetCommitment.
+    function packetCommitment(PontisPacket memory p) public pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                keccak256(bytes(p.srcChain)),
+                keccak256(bytes(p.srcApp)),
+                keccak256(bytes(p.dstChain)),
+                keccak256(bytes(p.dstApp)),
+                p.sequence,
+                p.ordered ? uint8(1) : uint8(0),
+                p.timeoutHeight,
+                p.timeoutTimestamp,
+                keccak256(p.payload)
+            )
+        );
+    }
+
+    /// @notice keccak256 of a Pontis key: the index into pontisStore.
+    function storeKey(string calldata pontisKey) external pure returns (bytes32) {
+        return keccak256(bytes(pontisKey));
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    /// @dev Runs the receiving app; any failure becomes an error ack with the app's writes undone.
+    function _deliver(PontisPacket calldata p) private returns (bytes memory) {
+        address app = apps[keccak256(bytes(p.dstApp))];
+        if (app == address(0)) return abi.encodePacked(uint8(0), "PNT_ERR_PACKET_UNKNOWN_APP");
+        uint256 before = gasleft();
+        try IPontisApp(app).onRecvPacket(p) returns (bytes memory result) {
+            return abi.encodePacked(uint8(1), result);
+        } catch (bytes memory reason) {
+            _requireGasNotStarved(before);
+            return abi.encodePacked(uint8(0), _errorCode(reason));
+        }
+    }
+
+    /// @dev Source-side callbacks: a failing app does not block resolution (its packet, its loss),
+    /// but a relayer must not make it fail by starving it of gas.
+    function _callApp(bytes memory data, string calldata name) private returns (bool ok) {
+        address app = apps[keccak256(bytes(name))];
+        if (app == address(0)) return false;
+        uint256 before = gasleft();
+        (ok, ) = app.call(data);
+        if (!ok) _requireGasNotStarved(before);
+    }
+
+    /// @dev A call that failed with almost no gas left most likely ran out because the caller
+    /// passed too little (EIP-150 keeps 1/64 back): revert the packet instead of recording a failure.
+    function _requireGasNotStarved(uint256 before) private view {
+        if (gasleft() <= before / 63) revert InsufficientGasForApp();
+    }
+
+    /// @dev Decoded by hand: abi.decode would revert on malformed data an app can return on purpose.
+    function _errorCode(bytes memory reason) private pure returns (bytes memory) {
+        // Error(string): selector 0x08c379a0 | offset 0x20 | length | bytes
+        if (reason.length >= 68 && bytes4(reason) == 0x08c379a0) {
+            uint256 offset;
+            uint256 n;
+            assembly ("memory-safe") {
+                offset := mload(add(reason, 36))
+                n := mload(add(reason, 68))
+            }
+            if (offset == 32 && n > 0 && n <= 64 && reason.length >= 68 + n) {
+                bytes memory code = new bytes(n);
+                for (uint256 i = 0; i < n; i++) code[i] = reason[68 + i];
+                return code;
+            }
+        }
+        return bytes("PNT_ERR_APP_FAILED");
+    }
+
+    function _outstanding(PontisPacket calldata p) private view returns (string memory ch, bytes32 outKey, bool outstanding) {
+        if (keccak256(bytes(p.srcChain)) != chainIdHash) revert WrongSource();
+        ch = _channel(p);
+        outKey = _key("pkt/out/", ch, p.sequence);
+        bytes32 stored = pontisStore[outKey];
+        if (stored == bytes32(0)) return (ch, outKey, false);
+        if (stored != packetCommitment(p)) revert CommitmentMismatch();
+        outstanding = true;
+    }
+
+    function _fixOrdering(bytes32 chHash, bool ordered) private returns (uint8 ordering) {
+        ordering = channelOrdering[chHash];
+        uint8 want = ordered ? ORDERED : UNORDERED;
+        if (ordering == UNSET) {
+            channelOrdering[chHash] = want;
+            return want;
+        }
+        if (ordering == CLOSED) return CLOSED;
+        if (ordering != want) revert ChannelOrderingMismatch();
+    }
+
+    function _channel(PontisPacket memory p) private pure returns (string memory) {
+        return string.concat(p.srcChain, "/", p.srcApp, "/", p.dstChain, "/", p.dstApp);
+    }
+
+    function _keyBytes(string memory prefix, string memory ch, uint64 seq) private pure returns (bytes memory) {
+        return bytes(string.concat(prefix, ch, "/", _decimal(seq)));
+    }
+
+    function _key(string memory prefix, string memory ch, uint64 seq) private pure returns (bytes32) {
+        return keccak256(_keyBytes(prefix, ch, seq));
+    }
+
+    function _decimal(uint64 v) private pure returns (string memory) {
+        if (v == 0) return "0";
+        uint256 len;
+        for (uint64 t = v; t != 0; t /= 10) len++;
+        bytes memory out = new bytes(len);
+        for (; v != 0; v /= 10) out[--len] = bytes1(uint8(48 + (v % 10)));
+        return string(out);
+    }
+
+    /// ^[a-z][a-z0-9-]{0,31}$ (APP_NAME_RE): no '/', so keys stay unambiguous.
+    function _validAppName(bytes memory b) private pure returns (bool) {
+        if (b.length == 0 || b.length > 32 || !(b[0] >= "a" && b[0] <= "z")) return false;
+        for (uint256 i = 1; i < b.length; i++) {
+            bytes1 c = b[i];
+            if (!((c >= "a" && c <= "z") || (c >= "0" && c <= "9") || c == "-")) return false;
+        }
+        return true;
+    }
+
+    /// ^[a-z0-9][a-z0-9._-]{0,63}$ (hub-chain/types/header.ts validateChainId).
+    function _validChainId(bytes memory b) private pure returns (bool) {
+        if (b.length == 0 || b.length > 64) return false;
+        for (uint256 i = 0; i < b.length; i++) {
+            bytes1 c = b[i];
+            bool alnum = (c >= "a" && c <= "z") || (c >= "0" && c <= "9");
+            if (!alnum && (i == 0 || !(c == "." || c == "_" || c == "-"))) return false;
+        }
+        return true;
+    }
+}

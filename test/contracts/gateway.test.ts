@@ -1,0 +1,290 @@
+/**
+ * Gateway on a real anvil node against a hub whose state is a real StateStore and whose headers
+ * are validly signed (ChainBuilder), followed by a real PontisClient: send, receive (with failing,
+ * re-entering and unknown apps, timeouts and bad proofs in one batch), acknowledge and timeout.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Contract, type Interface, type Log, type LogDescription, keccak256 as ethKeccak, toUtf8Bytes } from 'ethers';
+import { open, type RootDatabase } from 'lmdb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gatewaySlot, packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
+import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { encodeProof } from '../../hub-chain/state/proof.ts';
+import { StateStore } from '../../hub-chain/state/store.ts';
+import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { type Anvil, revertOf, startAnvil } from './anvil.ts';
+import { deployClient, submit } from './client-fixture.ts';
+
+const EVM_CHAIN = 'evm-1';
+const HUB_CHAIN = 'pontis-hub-1';
+const RESULT_OK = 0;
+const RESULT_ALREADY_DONE = 1;
+const RESULT_FAILED = 2;
+const RECEIPT_WORD = `0x${'0'.repeat(63)}1`;
+const ZERO_WORD = `0x${'0'.repeat(64)}`;
+
+/** The hub as the EVM chain sees it: real state, signed headers, and the client following them. */
+class Hub {
+  readonly chain: ChainBuilder;
+  private lastTime: number;
+  private constructor(
+    readonly store: StateStore,
+    readonly client: Contract,
+    chain: ChainBuilder,
+  ) {
+    this.chain = chain;
+    this.lastTime = chain.header(1).time;
+  }
+
+  static async start(anvil: Anvil, store: StateStore, nowMs: number): Promise<Hub> {
+    const ws = store.working();
+    ws.set(utf8('hub/genesis'), utf8('1'));
+    const root = await store.commit(ws, 1);
+    const chain = new ChainBuilder({ chainId: HUB_CHAIN, genesisTime: nowMs - 600_000, seed: 'evm-gateway-hub' }).setStateRoot(1, root).extendTo(1);
+    return new Hub(store, await deployClient(anvil, chain, 1), chain);
+  }
+
+  /** Commits the next hub height with `writes` (undefined deletes), at `time` (default +1 s), and updates the client. */
+  async advance(writes: [Uint8Array, Uint8Array | undefined][], time = this.lastTime + 1000): Promise<number> {
+    const v = this.store.latestVersion() + 1;
+    const ws = this.store.working();
+    for (const [k, val] of writes) {
+      if (val === undefined) ws.delete(k);
+      else ws.set(k, val);
+    }
+    const root = await this.store.commit(ws, v);
+    this.chain.setStateRoot(v, root).setTime(v, time).extendTo(v);
+    this.lastTime = time;
+    await submit(this.client, this.chain.signedHeader(v), this.chain.validatorSet(v));
+    return v;
+  }
+
+  proof(key: Uint8Array, version: number): Uint8Array {
+    return encodeProof(this.store.getWithProof(key, version).proof);
+  }
+}
+
+let anvil: Anvil;
+let dir: string;
+let env: RootDatabase;
+let hub: Hub;
+let gateway: Contract;
+let echo: Contract;
+let gwIface: Interface;
+
+async function anvilNowMs(): Promise<number> {
+  const b = await anvil.provider.getBlock('latest');
+  return b!.timestamp * 1000;
+}
+
+beforeAll(async () => {
+  anvil = await startAnvil();
+  dir = mkdtempSync(join(tmpdir(), 'pontis-evm-gateway-'));
+  env = open({ path: dir, maxDbs: 16 });
+  hub = await Hub.start(anvil, StateStore.open(env), await anvilNowMs());
+  gateway = await anvil.deploy('Gateway', await hub.client.getAddress(), EVM_CHAIN);
+  echo = await anvil.deploy('EchoApp', await gateway.getAddress(), 'echo');
+  gwIface = gateway.interface;
+});
+
+afterAll(async () => {
+  await anvil?.stop();
+  await env?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+function parsedLogs(logs: readonly Log[]): LogDescription[] {
+  return logs.map((l) => gwIface.parseLog(l)).filter((d): d is LogDescription => d !== null);
+}
+
+async function mined(p: Promise<{ wait: () => Promise<{ logs: readonly Log[] } | null> }>): Promise<LogDescription[]> {
+  const rcpt = await (await p).wait();
+  return parsedLogs(rcpt!.logs);
+}
+
+function results(logs: LogDescription[]): { seq: number; result: number; error?: string }[] {
+  return logs
+    .filter((l) => l.name === 'PacketResult')
+    .map((l) => {
+      const reason = l.args.reason as string;
+      const error = reason.length > 2 ? (gwIface.parseError(reason)?.name ?? hub.client.interface.parseError(reason)?.name ?? reason) : undefined;
+      return { seq: Number(l.args.sequence), result: Number(l.args.result), ...(error ? { error } : {}) };
+    });
+}
+
+async function stored(key: Uint8Array): Promise<string> {
+  return gateway.pontisStore(ethKeccak(key));
+}
+
+const hubPacket = (seq: number, payload: string, extra: Partial<Packet> = {}): Packet => ({
+  srcChain: 'side-a',
+  srcApp: 'bank',
+  dstChain: EVM_CHAIN,
+  dstApp: 'echo',
+  sequence: seq,
+  ordered: false,
+  payload: toHex(utf8(payload)),
+  timeoutHeight: 0,
+  timeoutTimestamp: 0,
+  ...extra,
+});
+
+describe('Gateway sending', () => {
+  it('behavior: an app sends; the commitment sits in pontisStore at slot keccak(keccak(key), 0) and the packet is emitted', async () => {
+    const timeoutTimestamp = (await anvilNowMs()) + 3_600_000;
+    const logs = await mined(echo.sendTo('side-b', 'bank', toHex(utf8('to b')), 0, timeoutTimestamp, false));
+    const sent = logs.find((l) => l.name === 'PacketSent')!;
+    const packet = packetFromSolidity(sent.args.packet);
+    expect(packet).toEqual({ srcChain: EVM_CHAIN, srcApp: 'echo', dstChain: 'side-b', dstApp: 'bank', sequence: 1, ordered: false, payload: toHex(utf8('to b')), timeoutHeight: 0, timeoutTimestamp });
+    const key = packetKeys.outbound(channelId(packet), 1);
+    const commitment = toHex(packetCommitment(packet));
+    expect(await stored(key)).toBe(commitment);
+    // the word the hub's evm client reads with eth_getProof
+    expect(await anvil.provider.getStorage(await gateway.getAddress(), gatewaySlot(key))).toBe(commitment);
+    expect(await gateway.packetCommitment(solidityPacket(packet))).toBe(commitment);
+    const second = await mined(echo.sendTo('side-b', 'bank', '0x', 7, 0, false));
+    expect(Number(second.find((l) => l.name === 'PacketSent')!.args.sequence)).toBe(2);
+  });
+
+  it('error: unregistered senders, malformed names, packets to itself, missing or past timeouts and taken names are refused', async () => {
+    const later = (await anvilNowMs()) + 3_600_000;
+    expect(await revertOf(gateway.send('side-b', 'bank', '0x', 0, later, false))).toBe('AppNotRegistered');
+    expect(await revertOf(echo.sendTo('side-b', 'bank/x', '0x', 0, later, false))).toBe('BadName');
+    expect(await revertOf(echo.sendTo('Side-B', 'bank', '0x', 0, later, false))).toBe('BadName');
+    expect(await revertOf(echo.sendTo(EVM_CHAIN, 'bank', '0x', 0, later, false))).toBe('PacketToSelf');
+    expect(await revertOf(echo.sendTo('side-b', 'bank', '0x', 0, 0, false))).toBe('NoTimeout');
+    expect(await revertOf(echo.sendTo('side-b', 'bank', '0x', 0, 1000, false))).toBe('TimeoutInPast');
+    // the channel side-b/bank is unordered already: the other flag is refused
+    expect(await revertOf(echo.sendTo('side-b', 'bank', '0x', 0, later, true))).toBe('ChannelOrderingMismatch');
+    expect(await revertOf(anvil.deploy('EchoApp', await gateway.getAddress(), 'echo'))).toBe('NameTaken');
+  });
+});
+
+describe('Gateway receiving', () => {
+  it('behavior: one batch delivers good packets and turns app failures into error acks while timed-out and badly proven packets fail alone', async () => {
+    const now = await anvilNowMs();
+    const packets = [
+      hubPacket(1, 'hello', { timeoutTimestamp: now + 3_600_000 }),
+      hubPacket(2, 'fail'),
+      hubPacket(3, 'reenter', { timeoutHeight: 1_000_000 }),
+      hubPacket(4, 'late', { timeoutTimestamp: now - 1 }),
+      hubPacket(5, 'no proof'),
+      hubPacket(6, 'nobody home', { dstApp: 'nobody' }),
+      hubPacket(7, 'panic'),
+    ];
+    const v = await hub.advance(packets.map((p) => [packetKeys.outbound(channelId(p), p.sequence), packetCommitment(p)]));
+    const proofs = packets.map((p) => hub.proof(packetKeys.outbound(channelId(p), p.sequence), v));
+    proofs[4] = proofs[0]; // packet 5 with packet 1's proof
+    const logs = await mined(gateway.recvPackets(v, packets.map(solidityPacket), proofs));
+    expect(results(logs)).toEqual([
+      { seq: 1, result: RESULT_OK },
+      { seq: 2, result: RESULT_OK },
+      { seq: 3, result: RESULT_OK },
+      { seq: 4, result: RESULT_FAILED, error: 'PacketTimedOutError' },
+      { seq: 5, result: RESULT_FAILED, error: 'ProofInvalid' },
+      { seq: 6, result: RESULT_OK },
+      { seq: 7, result: RESULT_OK },
+    ]);
+    const acks = new Map(logs.filter((l) => l.name === 'PacketReceived').map((l) => [Number(l.args.sequence), l.args.ack as string]));
+    const expected: [number, Uint8Array][] = [
+      [1, encodeAck({ ok: true, result: ethKeccak(toUtf8Bytes('hello')) as Hex })],
+      [2, encodeAck({ ok: false, error: 'ECHO_REFUSED' })],
+      [3, encodeAck({ ok: false, error: 'PNT_ERR_APP_FAILED' })],
+      [6, encodeAck({ ok: false, error: 'PNT_ERR_PACKET_UNKNOWN_APP' })],
+      [7, encodeAck({ ok: false, error: 'PNT_ERR_APP_FAILED' })],
+    ];
+    expect([...acks.keys()].sort()).toEqual(expected.map(([s]) => s));
+    for (const [seq, ack] of expected) {
+      const p = packets[seq - 1];
+      expect(acks.get(seq), `ack of ${seq}`).toBe(toHex(ack));
+      expect(await stored(packetKeys.ack(channelId(p), seq))).toBe(toHex(ackCommitment(ack)));
+      expect(await anvil.provider.getStorage(await gateway.getAddress(), gatewaySlot(packetKeys.receipt(channelId(p), seq)))).toBe(RECEIPT_WORD);
+    }
+    for (const seq of [4, 5]) expect(await stored(packetKeys.receipt(channelId(packets[seq - 1]), seq))).toBe(ZERO_WORD);
+    // only packet 1 left app state behind: the failing calls' writes were undone
+    expect(await echo.received()).toBe(1n);
+    expect(await echo.lastPayload()).toBe(toHex(utf8('hello')));
+
+    // relaying the same packet again is a no-op
+    const again = await mined(gateway.recvPackets(v, [solidityPacket(packets[0])], [proofs[0]]));
+    expect(results(again)).toEqual([{ seq: 1, result: RESULT_ALREADY_DONE }]);
+    expect(await echo.received()).toBe(1n);
+  });
+
+  it('error: a packet the hub never committed, or committed with other fields, is not received', async () => {
+    const p = hubPacket(20, 'real');
+    const v = await hub.advance([[packetKeys.outbound(channelId(p), 20), packetCommitment(p)]]);
+    const proof = hub.proof(packetKeys.outbound(channelId(p), 20), v);
+    const forged = { ...p, payload: toHex(utf8('forged')) };
+    const absent = hubPacket(21, 'never committed');
+    const absentProof = hub.proof(packetKeys.outbound(channelId(absent), 21), v);
+    const logs = await mined(gateway.recvPackets(v, [solidityPacket(forged), solidityPacket(absent), solidityPacket({ ...p, dstChain: 'side-c' })], [proof, absentProof, proof]));
+    expect(results(logs)).toEqual([
+      { seq: 20, result: RESULT_FAILED, error: 'ProofInvalid' },
+      { seq: 21, result: RESULT_FAILED, error: 'ProofInvalid' },
+      { seq: 20, result: RESULT_FAILED, error: 'WrongDestination' },
+    ]);
+    expect(await revertOf(gateway.recvOne(v, solidityPacket(p), proof))).toBe('OnlySelf');
+  });
+
+  it('behavior: an ordered channel delivers only the next sequence; a later one waits and an earlier one is a no-op', async () => {
+    const ord = (seq: number) => hubPacket(seq, `ordered ${seq}`, { srcApp: 'ledger', ordered: true });
+    const ps = [ord(1), ord(2)];
+    const v = await hub.advance(ps.map((p) => [packetKeys.outbound(channelId(p), p.sequence), packetCommitment(p)]));
+    const pr = ps.map((p) => hub.proof(packetKeys.outbound(channelId(p), p.sequence), v));
+    expect(results(await mined(gateway.recvPackets(v, [solidityPacket(ps[1])], [pr[1]])))).toEqual([{ seq: 2, result: RESULT_FAILED, error: 'OutOfOrder' }]);
+    expect(results(await mined(gateway.recvPackets(v, ps.map(solidityPacket), pr)))).toEqual([
+      { seq: 1, result: RESULT_OK },
+      { seq: 2, result: RESULT_OK },
+    ]);
+    expect(results(await mined(gateway.recvPackets(v, [solidityPacket(ps[0])], [pr[0]])))).toEqual([{ seq: 1, result: RESULT_ALREADY_DONE }]);
+  });
+});
+
+describe('Gateway acknowledgements and timeouts', () => {
+  async function sendFromEcho(dstApp: string, timeoutTimestamp: number, payload = 'x'): Promise<Packet> {
+    const logs = await mined(echo.sendTo('side-b', dstApp, toHex(utf8(payload)), 0, timeoutTimestamp, false));
+    return packetFromSolidity(logs.find((l) => l.name === 'PacketSent')!.args.packet);
+  }
+
+  it('behavior: the hub ack resolves a sent packet: commitment deleted first, app called, a repeat is a no-op; a wrong ack is refused', async () => {
+    const p = await sendFromEcho('acker', (await anvilNowMs()) + 3_600_000);
+    const ack = encodeAck({ ok: true, result: '0xbeef' });
+    const v = await hub.advance([[packetKeys.ack(channelId(p), p.sequence), ackCommitment(ack)]]);
+    const proof = hub.proof(packetKeys.ack(channelId(p), p.sequence), v);
+    const wrong = encodeAck({ ok: false, error: 'PNT_ERR_X' });
+    expect(results(await mined(gateway.acknowledge(v, [solidityPacket(p)], [wrong], [proof])))).toEqual([{ seq: p.sequence, result: RESULT_FAILED, error: 'ProofInvalid' }]);
+    expect(results(await mined(gateway.acknowledge(v, [solidityPacket({ ...p, payload: '0x01' })], [ack], [proof])))).toEqual([{ seq: p.sequence, result: RESULT_FAILED, error: 'CommitmentMismatch' }]);
+    const logs = await mined(gateway.acknowledge(v, [solidityPacket(p)], [ack], [proof]));
+    expect(results(logs)).toEqual([{ seq: p.sequence, result: RESULT_OK }]);
+    expect(logs.find((l) => l.name === 'PacketAcknowledged')!.args.callbackOk).toBe(true);
+    expect(await stored(packetKeys.outbound(channelId(p), p.sequence))).toBe(ZERO_WORD);
+    expect(await echo.acked()).toBe(1n);
+    expect(await echo.lastAck()).toBe(toHex(ack));
+    expect(results(await mined(gateway.acknowledge(v, [solidityPacket(p)], [ack], [proof])))).toEqual([{ seq: p.sequence, result: RESULT_ALREADY_DONE }]);
+    expect(await echo.acked()).toBe(1n);
+  });
+
+  it('behavior: a packet the hub never received times out once a hub header at or past its timeout proves the receipt absent', async () => {
+    const deadline = (await anvilNowMs()) + 20_000; // within the client's 60 s clock drift
+    const p = await sendFromEcho('sleeper', deadline);
+    const received = await sendFromEcho('sleeper', deadline, 'y');
+    const rcptOf = (q: Packet) => packetKeys.receipt(channelId(q), q.sequence);
+    // the hub received `received` but not `p`
+    const early = await hub.advance([[rcptOf(received), Uint8Array.of(1)]], deadline - 1);
+    expect(results(await mined(gateway.timeout(early, [solidityPacket(p)], [hub.proof(rcptOf(p), early)])))).toEqual([{ seq: p.sequence, result: RESULT_FAILED, error: 'NotTimedOut' }]);
+    const late = await hub.advance([], deadline);
+    const logs = await mined(gateway.timeout(late, [solidityPacket(p), solidityPacket(received)], [hub.proof(rcptOf(p), late), hub.proof(rcptOf(received), late)]));
+    expect(results(logs)).toEqual([
+      { seq: p.sequence, result: RESULT_OK },
+      { seq: received.sequence, result: RESULT_FAILED, error: 'ProofKeyPresent' },
+    ]);
+    expect(await echo.timedOut()).toBe(1n);
+    expect(await stored(packetKeys.outbound(channelId(p), p.sequence))).toBe(ZERO_WORD);
+    expect(await stored(packetKeys.outbound(channelId(received), received.sequence))).toBe(toHex(packetCommitment(received)));
+    expect(results(await mined(gateway.timeout(late, [solidityPacket(p)], [hub.proof(rcptOf(p), late)])))).toEqual([{ seq: p.sequence, result: RESULT_ALREADY_DONE }]);
+  });
+});
