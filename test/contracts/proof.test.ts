@@ -164,6 +164,44 @@ describe('SmtProof against real StateStore proofs', () => {
   });
 });
 
+describe('SmtProof rejects non-canonical encodings', () => {
+  it('error: unknown kind, depth over 256, bits past the depth, a listed zero sibling and trailing bytes are ProofMalformed on chain and in TypeScript', async () => {
+    const key = present[30];
+    const value = valueAt(key, 2)!;
+    const good = proofBytes(key, 2);
+    const depth = (good[1] << 8) | good[2];
+    const bitmapAt = 67;
+    const bitmapLen = (depth + 7) >> 3;
+    const variants: [string, Uint8Array][] = [];
+    variants.push(['kind 2', Uint8Array.from([2, ...good.subarray(1)])]);
+    variants.push(['depth 257', Uint8Array.from([1, 0x01, 0x01, ...good.subarray(3, bitmapAt), ...new Uint8Array(33)])]);
+    // an empty sibling listed explicitly folds to the same root: only the encoding rule refuses it
+    const firstEmpty = Array.from({ length: depth }, (_, i) => i).find((i) => (good[bitmapAt + (i >> 3)] & (0x80 >> (i & 7))) === 0);
+    expect(firstEmpty, 'sample proof has an empty sibling').toBeDefined();
+    {
+      const i = firstEmpty!;
+      const bitmap = Uint8Array.from(good.subarray(bitmapAt, bitmapAt + bitmapLen));
+      bitmap[i >> 3] |= 0x80 >> (i & 7);
+      const before = Array.from({ length: i }, (_, j) => j).filter((j) => (good[bitmapAt + (j >> 3)] & (0x80 >> (j & 7))) !== 0).length;
+      const sibStart = bitmapAt + bitmapLen;
+      const sibs = good.subarray(sibStart);
+      variants.push(['listed zero sibling', Uint8Array.from([...good.subarray(0, bitmapAt), ...bitmap, ...sibs.subarray(0, 32 * before), ...new Uint8Array(32), ...sibs.subarray(32 * before)])]);
+    }
+    if ((depth & 7) !== 0) {
+      const padded = Uint8Array.from([...good, ...new Uint8Array(32).fill(5)]);
+      padded[bitmapAt + bitmapLen - 1] |= 1; // the last bit of the bitmap lies past the depth
+      variants.push(['bit past the depth', padded]);
+    }
+    variants.push(['trailing byte', Uint8Array.from([...good, 0])]);
+    for (const [name, v] of variants) {
+      expect(await revertOf(client.verifyMembership(2, enc(key), value, v)), name).toBe('ProofMalformed');
+      expect(() => decodeProof(v), name).toThrow();
+    }
+    expect(variants.length).toBe((depth & 7) !== 0 ? 5 : 4);
+    expect(await revertOf(client.verifyMembership(2, enc(key), value, good))).toBeUndefined();
+  });
+});
+
 describe('SmtProof against hand-built roots', () => {
   // The ADR's forgeries, which an honest store never produces but an attacker-chosen proof could claim.
   const kh = (key: string) => sha(enc(key));
