@@ -6,8 +6,8 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
-import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
 import { type Packet, channelId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import type { HubClient } from '../../hub-chain/client/client.ts';
@@ -214,6 +214,8 @@ it('behavior: 30 messages are received and acknowledged exactly once through kil
   // metrics are per process (r1's were lost with kill -9): every relayer alive at the end relayed or found work done
   const m = await Promise.all(relayers.map((r) => r.metrics()));
   for (const t of m) expect(metricSum(t, 'pontis_relayer_packets_relayed_total') + metricSum(t, 'pontis_relayer_jobs_already_done_total') + metricSum(t, 'pontis_relayer_redundant_submissions_total')).toBeGreaterThan(0);
+  // two signer keys per chain, used in turn: both of r1's hub keys signed relay transactions
+  for (const seed of env1.RELAYER_KEY_HUB.split(',')) expect((await net.hub.clients[0].account(accountKeyFromSeed(fromHex(seed, 32)).address)).nonce).toBeGreaterThan(0);
   // Redis lost the cursors twice; the restarted relayer rebuilt them from the chains
   expect(r1.log().split('scanner cursor rebuilt').length - 1).toBeGreaterThanOrEqual(4);
   expect(m[0]).toMatch(/pontis_relayer_relay_latency_seconds_count\{/);
