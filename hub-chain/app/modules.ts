@@ -3,6 +3,7 @@
  * The hub and every side-chain run the same set; `params.hubChainId` makes a chain a spoke.
  */
 import type { Module } from './module.ts';
+import '../light-clients/evm/index.ts'; // registers the `evm` client type
 import { ClientKeeper } from '../modules/clients/keeper.ts';
 import { clientsModule } from '../modules/clients/module.ts';
 import { PacketKeeper, packetsModule } from '../modules/packets/keeper.ts';

@@ -53,14 +53,27 @@ export const nodeConfigSchema = z.strictObject({
   /** Chains this validator watches for `attested` clients: it signs a vote for their finalized headers. */
   observers: z
     .array(
-      z.strictObject({
-        chainId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
-        kind: z.literal('pontis'),
-        rpc: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'must be an http(s):// URL'),
-        intervalMs: z.number().int().min(50).max(600_000).default(1000),
-        /** Vote every stride-th height, so all validators vote the same heights. */
-        stride: z.number().int().min(1).max(10_000).default(1),
-      }),
+      z.discriminatedUnion('kind', [
+        z.strictObject({
+          chainId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+          kind: z.literal('pontis'),
+          rpc: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'must be an http(s):// URL'),
+          intervalMs: z.number().int().min(50).max(600_000).default(1000),
+          /** Vote every stride-th height, so all validators vote the same heights. */
+          stride: z.number().int().min(1).max(10_000).default(1),
+        }),
+        z.strictObject({
+          chainId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
+          kind: z.literal('evm'),
+          rpc: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'must be an http(s):// URL'),
+          intervalMs: z.number().int().min(50).max(600_000).default(1000),
+          stride: z.number().int().min(1).max(10_000).default(1),
+          /** Blocks behind latest that count as final when the node has no `finalized` tag. */
+          depth: z.number().int().min(0).max(10_000).optional(),
+          /** EIP-155 chain id the RPC must report. */
+          chainIdNumber: z.number().int().min(1).optional(),
+        }),
+      ]),
     )
     .default([]),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') }).default({ level: 'info' }),

@@ -17,6 +17,7 @@ import { Mempool } from '../app/mempool.ts';
 import { type DecodedTx, type Msg, decodeTx, decodeTxObject, signTx } from '../app/tx.ts';
 import { type AccountKey, accountKeyFromSeed } from '../crypto/ed25519.ts';
 import { AttestationObserver, pontisFinalizedSource } from '../modules/clients/observer.ts';
+import { evmFinalizedSource } from '../light-clients/evm/source.ts';
 import { writeFileDurable } from '../consensus/durable-file.ts';
 import { blockFromJSON, blockToJSON, type Evidence } from '../types/block.ts';
 import type { Commit } from '../types/vote.ts';
@@ -156,7 +157,7 @@ export class HubNode {
       const obs = new AttestationObserver({
         chainId: o.chainId,
         hubChainId: this.chain.chainId,
-        ...pontisFinalizedSource(o.rpc),
+        ...(o.kind === 'evm' ? evmFinalizedSource(o.rpc, { depth: o.depth, chainIdNumber: o.chainIdNumber }) : pontisFinalizedSource(o.rpc)),
         stride: o.stride,
         secretKey: this.home.validatorKey,
         intervalMs: o.intervalMs,

@@ -33,7 +33,9 @@ export function clientsModule(keeper: ClientKeeper): Module {
     'attest/vote': (env, m: AttestVoteMsg) => {
       const rec = keeper.record(env.store, m.vote.chainId);
       if (!rec) throw new ClientError(CLIENT_ERR.NOT_FOUND, `no client for ${m.vote.chainId}`, { details: { chainId: m.vote.chainId } });
-      if (rec.clientType !== ATTESTED_CLIENT_TYPE) {
+      // `evm` clients in attested mode count the same votes
+      const attestedEvm = rec.clientType === 'evm' && (rec.state as { trust?: { mode?: string } })?.trust?.mode === 'attested';
+      if (rec.clientType !== ATTESTED_CLIENT_TYPE && !attestedEvm) {
         throw new ClientError(ATTEST_ERR.NOT_ATTESTED, `client ${m.vote.chainId} is of type ${rec.clientType}, not ${ATTESTED_CLIENT_TYPE}`, { details: { chainId: m.vote.chainId } });
       }
       emitResult(env, m.vote.chainId, keeper.update(clientContext(env), m.vote.chainId, m.vote));

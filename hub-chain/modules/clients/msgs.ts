@@ -6,6 +6,7 @@
  * and of its misbehaviour evidence to `clientEvidenceSchemas`; the type re-validates them strictly.
  */
 import { z } from 'zod';
+import { evmHeaderMsgSchema, evmInitialSchema, evmParamsSchema } from '../../light-clients/evm/schemas.ts';
 import {
   attestationVoteSchema,
   attestedInitialSchema,
@@ -17,10 +18,10 @@ import {
   pontisUpdateSchema,
 } from './schemas.ts';
 
-export const clientMessageSchemas = [pontisUpdateSchema, pontisMisbehaviourSchema, attestationVoteSchema] as const;
-export const clientEvidenceSchemas = [pontisMisbehaviourSchema, pontisUpdateSchema] as const;
-export const clientParamsSchemas = [pontisParamsSchema, attestedParamsSchema] as const;
-export const clientInitialSchemas = [pontisInitialSchema, attestedInitialSchema] as const;
+export const clientMessageSchemas = [pontisUpdateSchema, pontisMisbehaviourSchema, attestationVoteSchema, evmHeaderMsgSchema] as const;
+export const clientEvidenceSchemas = [pontisMisbehaviourSchema, pontisUpdateSchema, evmHeaderMsgSchema] as const;
+export const clientParamsSchemas = [pontisParamsSchema, attestedParamsSchema, evmParamsSchema] as const;
+export const clientInitialSchemas = [pontisInitialSchema, attestedInitialSchema, evmInitialSchema] as const;
 
 export const updateClientMsgSchema = z.strictObject({ type: z.literal('clients/update'), chainId: chainIdSchema, message: z.union(clientMessageSchemas) });
 export const misbehaviourMsgSchema = z.strictObject({ type: z.literal('clients/misbehaviour'), chainId: chainIdSchema, evidence: z.union(clientEvidenceSchemas) });
