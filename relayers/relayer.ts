@@ -180,10 +180,12 @@ export class Relayer {
   private async scanTick(p: PathConfig): Promise<void> {
     if (!(await this.lease(p.id))) return;
     let lost = false;
-    for (const [src, dst] of [
+    for (const [i, [src, dst]] of [
       [p.chain, p.hub],
       [p.hub, p.chain],
-    ]) {
+    ].entries()) {
+      // a long first scan must not let the lease lapse under the second
+      if (i > 0 && !(await this.lease(p.id))) return;
       const ck = this.key('cursor', p.id, src);
       const tip = await this.handlers.latestHeight(src);
       const stored = await this.redis.get(ck);
