@@ -69,11 +69,17 @@ export class EvmReader implements ChainReader {
   constructor(protected readonly opts: EvmReaderOptions) {
     this.evmChainId = opts.evmChainId;
     this.chainId = opts.chainId ?? `evm-${opts.evmChainId}`;
-    this.iface = opts.abi === undefined ? undefined : opts.abi instanceof Interface ? opts.abi : new Interface(opts.abi);
+    try {
+      this.iface = opts.abi === undefined ? undefined : opts.abi instanceof Interface ? opts.abi : new Interface(opts.abi);
+    } catch (e) {
+      throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the reader ABI does not parse', { cause: e, chainId: this.chainId });
+    }
+    if (!Number.isSafeInteger(opts.evmChainId) || opts.evmChainId <= 0) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not an EIP-155 chain id: ${opts.evmChainId}`, { chainId: this.chainId });
     this.finalityDepth = opts.finalityDepth ?? 12;
     this.maxBlockRange = opts.maxBlockRange ?? 2000;
     this.finalizedTag = opts.useFinalizedTag === false ? 'no' : 'unknown';
     this.logger = opts.logger?.child({ chainId: this.chainId });
+    if (!/^https?:\/\//.test(opts.url)) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the EVM reader speaks JSON-RPC over http(s) URLs', { chainId: this.chainId, details: { url: opts.url } });
     const req = new FetchRequest(opts.url);
     req.timeout = opts.timeoutMs ?? 10_000;
     const network = Network.from(opts.evmChainId);
@@ -168,7 +174,14 @@ export class EvmReader implements ChainReader {
     for (let lo = fromHeight; lo <= toHeight; lo += this.maxBlockRange) {
       const hi = Math.min(toHeight, lo + this.maxBlockRange - 1);
       const logs = await this.logsIn(lo, hi, address, topic0);
-      for (const l of logs) if (!l.removed) out.push(this.decode<A>(l));
+      for (const l of logs) {
+        if (l.removed) continue;
+        try {
+          out.push(this.decode<A>(l));
+        } catch (e) {
+          throw toAdapterError(e, { chainId: this.chainId, operation: 'eth_getLogs' });
+        }
+      }
     }
     return out;
   }

@@ -135,6 +135,15 @@ export class EvmWriter extends EvmReader implements ChainWriter<EvmTx> {
    * height), NOT_MINED, or the RPC/nonce/fee codes.
    */
   async send(tx: EvmTx): Promise<EvmReceipt> {
+    try {
+      return await this.sendOnce(tx);
+    } catch (e) {
+      // signing and decoding live outside rpc(): nothing of ethers' may reach the caller
+      throw toAdapterError(e, { chainId: this.chainId, operation: 'send', iface: this.iface });
+    }
+  }
+
+  private async sendOnce(tx: EvmTx): Promise<EvmReceipt> {
     const signer = this.signers[this.turn++ % this.signers.length];
     const to = tx.to === undefined ? undefined : this.checkTo(tx.to);
     const tip = tx.maxPriorityFeePerGas ?? this.opts.priorityFeeWei ?? 1_000_000_000n;
