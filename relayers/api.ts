@@ -11,14 +11,18 @@ import { renderGauge } from './metrics.ts';
 import type { Relayer } from './relayer.ts';
 
 export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promise<FastifyInstance> {
-  const app = Fastify({ loggerInstance: logger?.child({ component: 'relayer-api' }), disableRequestLogging: true }) as unknown as FastifyInstance;
+  // request logging stays off (scrapes and probes every few seconds); failures are logged below with their code
+  const app = Fastify({ logger: false });
+  const log = logger?.child({ component: 'relayer-api' });
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof PontisError) {
+      log?.debug({ code: err.code, err: err.message }, 'relayer API request refused');
       const status = err.code.endsWith('_UNKNOWN_PATH') || err.code.endsWith('_NOT_FOUND') ? 404 : err.code === 'PNT_ERR_PACKET_ID_INVALID' ? 400 : 500;
       return reply.code(status).send({ error: err.toJSON() });
     }
     const e = err as { validation?: unknown; message: string; statusCode?: number };
+    if (!e.validation) log?.warn({ err: e.message }, 'relayer API request failed');
     if (e.validation) return reply.code(400).send({ error: { code: 'PNT_ERR_API_BAD_REQUEST', message: e.message } });
     return reply.code(e.statusCode ?? 500).send({ error: { code: 'PNT_ERR_API_INTERNAL', message: e.message } });
   });
