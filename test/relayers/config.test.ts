@@ -109,6 +109,11 @@ describe('relayer config', () => {
     const bin = resolve(import.meta.dirname, '../../relayers/bin.ts');
     const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], { encoding: 'utf8', env: { ...process.env, RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: SEED, RELAYER_B_KEY: SEED2 } });
 
+    it('behavior: the example config in relayers/ is valid', () => {
+      const c = loadRelayerConfig(resolve(import.meta.dirname, '../../relayers/relayer.example.yaml'));
+      expect(c.chains[1].signer).toEqual([{ env: 'RELAYER_KEY_B1' }, { env: 'RELAYER_KEY_B2' }]);
+    });
+
     it('behavior: YAML and JSON files load alike', () => {
       writeFileSync(join(dir, 'r.yaml'), stringify(valid()));
       writeFileSync(join(dir, 'r.json'), JSON.stringify(valid()));
