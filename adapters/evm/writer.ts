@@ -36,6 +36,11 @@ export interface EvmWriterOptions extends EvmReaderOptions {
   maxReplacements?: number;
   /** Give up waiting (the transaction may still be mined) after this long; default 10 min. */
   minedTimeoutMs?: number;
+  /**
+   * Blocks (counting the transaction's own) to wait for before a send resolves; default 1. A
+   * receipt that vanishes in a reorg meanwhile is waited for again.
+   */
+  confirmations?: number;
   /** Receipt polling; default 1 s. */
   pollIntervalMs?: number;
   /** Called on every broadcast (attempt 0 is the first send): for metrics and tests. */
@@ -170,6 +175,7 @@ export class EvmWriter extends EvmReader implements ChainWriter<EvmTx> {
     const poll = this.opts.pollIntervalMs ?? 1000;
     const replaceAfter = this.opts.replaceAfterMs ?? 60_000;
     const maxReplacements = this.opts.maxReplacements ?? 5;
+    const confirmations = this.opts.confirmations ?? 1;
     const deadline = Date.now() + (this.opts.minedTimeoutMs ?? 600_000);
     let lastSend = Date.now();
     let replacements = 0;
@@ -181,6 +187,10 @@ export class EvmWriter extends EvmReader implements ChainWriter<EvmTx> {
         const base = { txHash: found.transactionHash, from: signer.address, nonce, height: this.quantity(found.blockNumber, 'receipt blockNumber'), blockHash: found.blockHash, replacements };
         if (found.status !== '0x1') {
           throw new AdapterError(AdapterErrorCode.REVERTED, `transaction ${found.transactionHash} reverted in block ${base.height}`, { chainId: this.chainId, operation: 'send', details: base });
+        }
+        if (confirmations > 1 && (await this.latestHeight()) - base.height + 1 < confirmations) {
+          await sleep(poll);
+          continue;
         }
         return {
           status: 'success',

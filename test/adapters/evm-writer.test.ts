@@ -99,6 +99,27 @@ describe('EVM writer: fees and replacement', () => {
     }
   });
 
+  it('behavior: with confirmations 3 a send resolves only once two more blocks are on top of its own', async () => {
+    let broadcast!: () => void;
+    const sentOnce = new Promise<void>((r) => (broadcast = r));
+    const w = makeWriter([anvil.accounts[9]], { confirmations: 3, onBroadcast: () => broadcast() });
+    let done = false;
+    const pending = w.send({ to: emitter, data: noteCall(9) }).finally(() => (done = true));
+    // after the transaction's own block, add a block now and then (polls run several times in between) until the writer is satisfied
+    const miner = (async () => {
+      await sentOnce;
+      for (;;) {
+        await new Promise((r) => setTimeout(r, 100));
+        if (done) return;
+        await anvil.mine(1);
+      }
+    })();
+    const r = await pending;
+    const latestAtResolve = await anvil.blockNumber();
+    await miner;
+    expect(latestAtResolve).toBeGreaterThanOrEqual(r.height + 2);
+  });
+
   it('behavior: fees follow the base fee (maxFeePerGas = 2 * baseFee + tip)', async () => {
     const tip = 3_000_000_000n;
     const seen: bigint[] = [];
