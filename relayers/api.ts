@@ -27,7 +27,7 @@ export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promis
     return reply.code(e.statusCode ?? 500).send({ error: { code: 'PNT_ERR_API_INTERNAL', message: e.message } });
   });
 
-  app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' } } } } } }, async () => ({ ok: true }));
+  app.get('/healthz', { schema: { response: { 200: { type: 'object', properties: { ok: { type: 'boolean' }, instance: { type: 'string' } } } } } }, async () => ({ ok: true, instance: relayer.instanceId }));
 
   app.get('/readyz', async (_req, reply) => {
     const r = await relayer.readiness();

@@ -171,6 +171,11 @@ export class Relayer {
   // ---- scanning ----
 
   /** Holds (or takes) the path's scanner lease; expires if this process dies, so another takes over. */
+  /** The instance id holding a path's scanner lease, if any. */
+  async leaseHolder(pathId: string): Promise<string | null> {
+    return this.redis.get(this.key('lease', pathId));
+  }
+
   private async lease(pathId: string): Promise<boolean> {
     const ms = Math.max(3 * this.cfg.tuning.scanIntervalMs, 5000);
     const r = await this.redis.eval(LUA_LEASE, 1, this.key('lease', pathId), this.instanceId, String(ms));

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
+import { Redis } from 'ioredis';
 import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
@@ -220,4 +221,31 @@ it('behavior: 30 messages are received and acknowledged exactly once through kil
   expect(r1.log().split('scanner cursor rebuilt').length - 1).toBeGreaterThanOrEqual(4);
   expect(m[0]).toMatch(/pontis_relayer_relay_latency_seconds_count\{/);
   expect(m[0]).toMatch(/pontis_relayer_queue_depth\{path="path-a",kind="relay-packets",state="waiting"\} \d+/);
+  await Promise.all(relayers.map((r) => r.stop()));
+});
+
+it('behavior: when the relayer holding a path lease is killed, another relayer on the same Redis takes the lease and relays', async () => {
+  const prefix = 'lease';
+  const [x, y] = [new RelayerProcess(relayerConfig(net, redis.url, prefix, await freePort()), signerEnv()), new RelayerProcess(relayerConfig(net, redis.url, prefix, await freePort()), signerEnv())];
+  relayers.push(x, y);
+  await Promise.all([x.start(), y.start()]);
+  const instance = async (r: RelayerProcess) => ((await (await fetch(`${r.apiUrl}/healthz`)).json()) as { instance: string }).instance;
+  const ids = new Map([
+    [await instance(x), x],
+    [await instance(y), y],
+  ]);
+  const c = new Redis(redis.url);
+  try {
+    const holder = async () => c.get(`${prefix}:relayer:lease:path-a`);
+    await until('a lease holder', async () => ids.has((await holder()) ?? ''));
+    const first = (await holder())!;
+    await ids.get(first)!.kill9();
+    const [p] = await send(1, 'after failover');
+    // the lease expires (it is not released by a killed process) and the survivor takes it
+    await until('the other relayer holds the lease', async () => ids.has((await holder()) ?? '') && (await holder()) !== first, 20_000);
+    await until('the message acknowledged on dept-a', async () => !(await has(net.a.clients[0], packetKeys.outbound(channelId(p), p.sequence))), 40_000);
+    expect(await has(net.b.clients[0], msgKeys.inbox('dept-a', p.sequence))).toBe(true);
+  } finally {
+    c.disconnect();
+  }
 });
