@@ -99,6 +99,44 @@ describe('EVM writer: fees and replacement', () => {
     }
   });
 
+  it('behavior: a transaction priced out by a base-fee spike stays unmined while blocks are produced, and its fee-raised replacement is mined', async () => {
+    const GWEI = 1_000_000_000n;
+    const spike = 50n * GWEI;
+    const sent: { txHash: string; attempt: number; maxFeePerGas: bigint }[] = [];
+    let waiter: { min: bigint; resolve: () => void } | undefined;
+    const sentAtLeast = (min: bigint) =>
+      new Promise<void>((resolve) => {
+        if (sent.some((x) => x.maxFeePerGas >= min)) resolve();
+        else waiter = { min, resolve };
+      });
+    const w = makeWriter([anvil.accounts[3]], {
+      replaceAfterMs: 150,
+      maxReplacements: 20,
+      onBroadcast: (e) => {
+        sent.push(e);
+        if (waiter && e.maxFeePerGas >= waiter.min) waiter.resolve();
+      },
+    });
+    await anvil.rpc('evm_setAutomine', [false]);
+    try {
+      const pending = w.send({ to: emitter, data: noteCall(11) });
+      await sentAtLeast(0n);
+      expect(sent[0].maxFeePerGas).toBeLessThan(spike);
+      await anvil.rpc('anvil_setNextBlockBaseFeePerGas', ['0x' + spike.toString(16)]);
+      await anvil.mine(1);
+      expect(await anvil.rpc('eth_getTransactionReceipt', [sent[0].txHash])).toBeNull(); // a block came, the transaction could not pay for it
+      // the next block's base fee is below the spike (an empty block lowers it): a replacement priced for the spike fits
+      await sentAtLeast(spike);
+      await anvil.mine(1);
+      const r = await pending;
+      expect(r.replacements).toBeGreaterThanOrEqual(1);
+      expect(r.txHash).not.toBe(sent[0].txHash);
+      expect(sent.find((x) => x.txHash === r.txHash)!.maxFeePerGas).toBeGreaterThanOrEqual(spike);
+    } finally {
+      await anvil.rpc('evm_setAutomine', [true]);
+    }
+  });
+
   it('behavior: with confirmations 3 a send resolves only once two more blocks are on top of its own', async () => {
     let broadcast!: () => void;
     const sentOnce = new Promise<void>((r) => (broadcast = r));
