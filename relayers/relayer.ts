@@ -266,20 +266,20 @@ export class Relayer {
   }
 
   /**
-   * Adds a job; when a job with this id already failed without a fatal code (retries ran out
-   * while a chain was down, say), clearing gives it another run instead of being deduped by it.
+   * Adds a job (a no-op while one with this id exists). When that job already failed without a
+   * fatal code (retries ran out while a chain was down, say), clearing gives it another run
+   * instead of being deduped by it. Returns whether work was queued.
    */
   private async enqueue(pathId: string, data: RelayJobData, id: string): Promise<boolean> {
     const q = this.queue(pathId);
     const job = await q.add(data.kind, data, { jobId: id });
     const state = await job.getState();
     if (state === 'failed') {
-      const code = String(job.failedReason ?? '').split(':')[0];
-      if (isFatalCode(code)) return false;
+      if (isFatalCode(String(job.failedReason ?? '').split(':')[0])) return false;
       await job.retry('failed');
       return true;
     }
-    return job.timestamp >= Date.now() - 5000 && state !== 'completed';
+    return state !== 'completed';
   }
 
   // ---- jobs ----

@@ -14,7 +14,7 @@ import { RelayerError } from './errors.ts';
 
 export class PooledEndpoint implements PontisWriter {
   private readonly reader: RpcEndpoint;
-  private readonly signers: { ep: RpcEndpoint; tail: Promise<unknown> }[];
+  private readonly signers: { ep: RpcEndpoint; address: string; tail: Promise<unknown> }[];
   private next = 0;
 
   constructor(
@@ -24,7 +24,7 @@ export class PooledEndpoint implements PontisWriter {
   ) {
     if (!keys.length) throw new RelayerError('PNT_ERR_RELAY_NO_SIGNER', `no signer key for ${chainId}`);
     this.reader = new RpcEndpoint(chainId, url);
-    this.signers = keys.map((k) => ({ ep: new RpcEndpoint(chainId, url, k), tail: Promise.resolve() }));
+    this.signers = keys.map((k) => ({ ep: new RpcEndpoint(chainId, url, k), address: k.address, tail: Promise.resolve() }));
   }
 
   get client(): HubClient {
@@ -32,7 +32,7 @@ export class PooledEndpoint implements PontisWriter {
   }
   /** Signer addresses (public), for logs and metrics. */
   get addresses(): string[] {
-    return this.signers.map((s) => s.ep['key']!.address);
+    return this.signers.map((s) => s.address);
   }
 
   latestHeight() {

@@ -212,11 +212,14 @@ it('behavior: 30 messages are received and acknowledged exactly once through kil
     expect(ackA.get(`${ch}/${p.sequence}`)).toBe(1);
   }
 
-  // metrics are per process (r1's were lost with kill -9): every relayer alive at the end relayed or found work done
+  // metrics are per process (r1's were lost with kill -9). r1 rescanned after the flush and r3 scans on its own
+  // prefix, so both did work; r2 shares r1's queue and may or may not have been handed a job
   const m = await Promise.all(relayers.map((r) => r.metrics()));
-  for (const t of m) expect(metricSum(t, 'pontis_relayer_packets_relayed_total') + metricSum(t, 'pontis_relayer_jobs_already_done_total') + metricSum(t, 'pontis_relayer_redundant_submissions_total')).toBeGreaterThan(0);
+  const work = (t: string) => metricSum(t, 'pontis_relayer_packets_relayed_total') + metricSum(t, 'pontis_relayer_jobs_already_done_total') + metricSum(t, 'pontis_relayer_redundant_submissions_total');
+  expect(work(m[0]), 'r1 jobs').toBeGreaterThan(0);
+  expect(work(m[2]), 'r3 jobs').toBeGreaterThan(0);
   // two signer keys per chain, used in turn: both of r1's hub keys signed relay transactions
-  for (const seed of env1.RELAYER_KEY_HUB.split(',')) expect((await net.hub.clients[0].account(accountKeyFromSeed(fromHex(seed, 32)).address)).nonce).toBeGreaterThan(0);
+  for (const seed of env1.RELAYER_KEY_HUB.split(',')) expect((await net.hub.clients[0].account(accountKeyFromSeed(fromHex(seed, 32)).address)).nonce, 'hub key nonce').toBeGreaterThan(0);
   // Redis lost the cursors twice; the restarted relayer rebuilt them from the chains
   expect(r1.log().split('scanner cursor rebuilt').length - 1).toBeGreaterThanOrEqual(4);
   expect(m[0]).toMatch(/pontis_relayer_relay_latency_seconds_count\{/);
