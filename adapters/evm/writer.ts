@@ -77,6 +77,10 @@ export function bumpFee(x: bigint): bigint {
   return bumped > x ? bumped : x + 1n;
 }
 
+/** Node failures that say nothing about the transaction itself. */
+const isTransient = (e: unknown) =>
+  isAdapterError(e) && (e.code === AdapterErrorCode.RPC_TIMEOUT || e.code === AdapterErrorCode.RPC_UNAVAILABLE || e.code === AdapterErrorCode.RPC_ERROR || e.code === AdapterErrorCode.BAD_RESPONSE);
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class EvmWriter extends EvmReader implements ChainWriter<EvmTx> {
@@ -182,13 +186,22 @@ export class EvmWriter extends EvmReader implements ChainWriter<EvmTx> {
     let nonceTakenSince: number | undefined;
 
     for (;;) {
-      const found = await this.findReceipt(hashes);
+      let found: RpcReceipt | undefined;
+      try {
+        found = await this.findReceipt(hashes);
+      } catch (e) {
+        // the transaction is out there: a node hiccup is no reason to give up on it (the deadline still holds)
+        if (!isTransient(e) || Date.now() > deadline) throw e;
+        this.logger?.warn({ from: signer.address, nonce, code: (e as AdapterError).code }, 'receipt poll failed: retrying');
+        await sleep(poll);
+        continue;
+      }
       if (found) {
         const base = { txHash: found.transactionHash, from: signer.address, nonce, height: this.quantity(found.blockNumber, 'receipt blockNumber'), blockHash: found.blockHash, replacements };
         if (found.status !== '0x1') {
           throw new AdapterError(AdapterErrorCode.REVERTED, `transaction ${found.transactionHash} reverted in block ${base.height}`, { chainId: this.chainId, operation: 'send', details: base });
         }
-        if (confirmations > 1 && (await this.latestHeight()) - base.height + 1 < confirmations) {
+        if (confirmations > 1 && (await this.latestHeight().catch((e: unknown) => (isTransient(e) ? -1 : Promise.reject(e)))) - base.height + 1 < confirmations) {
           await sleep(poll);
           continue;
         }
@@ -205,14 +218,15 @@ export class EvmWriter extends EvmReader implements ChainWriter<EvmTx> {
       }
       if (nonceTakenSince !== undefined && Date.now() - nonceTakenSince > Math.max(replaceAfter, 5 * poll)) {
         // the nonce was used, and none of our versions has a receipt: another transaction took it
-        const mined = this.quantity(await this.rpc<string>('eth_getTransactionCount', [signer.address, 'latest']), 'nonce');
-        if (mined > nonce && !(await this.findReceipt(hashes))) {
+        const minedCount = await this.rpc<string>('eth_getTransactionCount', [signer.address, 'latest']).catch((e: unknown) => (isTransient(e) ? undefined : Promise.reject(e)));
+        const mined = minedCount === undefined ? -1 : this.quantity(minedCount, 'nonce');
+        if (mined > nonce && !(await this.findReceipt(hashes).catch(() => undefined))) {
           this.nonces.reset(signer.address);
           throw new AdapterError(AdapterErrorCode.NONCE, `nonce ${nonce} of ${signer.address} was used by another transaction`, { chainId: this.chainId, operation: 'send', details: { hashes, nonce, from: signer.address } });
         }
       }
       if (Date.now() - lastSend >= replaceAfter && replacements < maxReplacements && nonceTakenSince === undefined) {
-        const base = await this.baseFee();
+        const base = await this.baseFee().catch((e: unknown) => (isTransient(e) ? 0n : Promise.reject(e)));
         const tipNext = bumpFee(fees.maxPriorityFeePerGas);
         const feeNext = bumpFee(fees.maxFeePerGas);
         fees = { maxPriorityFeePerGas: tipNext, maxFeePerGas: feeNext > base * 2n + tipNext ? feeNext : base * 2n + tipNext };

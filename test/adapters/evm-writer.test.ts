@@ -8,6 +8,7 @@ import { AdapterError, AdapterErrorCode } from '../../adapters/core/errors.ts';
 import { bumpFee, EvmWriter, type EvmWriterOptions } from '../../adapters/evm/writer.ts';
 import { startAnvil, type AnvilNode } from '../fixtures/anvil.ts';
 import { deployEmitter, EMITTER_ABI, noteCall } from './emitter.ts';
+import { switchableProxy } from './faulty-rpc.ts';
 
 let anvil: AnvilNode;
 let emitter: string;
@@ -174,6 +175,31 @@ describe('EVM writer: fees and replacement', () => {
     expect(bumpFee(1001n)).toBe(1127n);
     expect(bumpFee(1n)).toBe(2n);
     expect(bumpFee(0n)).toBe(1n);
+  });
+});
+
+describe('EVM writer: node failures after broadcast', () => {
+  it('behavior: a broadcast transaction is watched through a spell of HTTP 500s and its receipt is returned once the node answers again', async () => {
+    const proxy = await switchableProxy(anvil.url);
+    let broadcast!: () => void;
+    const sentOnce = new Promise<void>((r) => (broadcast = r));
+    const w = makeWriter([anvil.accounts[2]], { url: proxy.url, onBroadcast: () => broadcast() });
+    await anvil.rpc('evm_setAutomine', [false]);
+    try {
+      const pending = w.send({ to: emitter, data: noteCall(12) });
+      await sentOnce;
+      proxy.mode = 'fail';
+      while (proxy.failed < 5) await new Promise((r) => setTimeout(r, 20)); // several receipt polls hit the failure
+      await anvil.mine(1);
+      proxy.mode = 'pass';
+      const r = await pending;
+      expect(r.status).toBe('success');
+      expect(r.replacements).toBe(0);
+    } finally {
+      proxy.mode = 'pass';
+      await anvil.rpc('evm_setAutomine', [true]);
+      await proxy.close();
+    }
   });
 });
 
