@@ -186,10 +186,11 @@ describe('EVM writer: node failures after broadcast', () => {
     const w = makeWriter([anvil.accounts[2]], { url: proxy.url, onBroadcast: () => broadcast() });
     await anvil.rpc('evm_setAutomine', [false]);
     try {
-      const pending = w.send({ to: emitter, data: noteCall(12) });
+      let settled = false;
+      const pending = w.send({ to: emitter, data: noteCall(12) }).finally(() => (settled = true));
       await sentOnce;
       proxy.mode = 'fail';
-      while (proxy.failed < 5) await new Promise((r) => setTimeout(r, 20)); // several receipt polls hit the failure
+      while (proxy.failed < 5 && !settled) await new Promise((r) => setTimeout(r, 20)); // several receipt polls hit the failure
       await anvil.mine(1);
       proxy.mode = 'pass';
       const r = await pending;
