@@ -76,6 +76,7 @@ describe('EVM writer: fees and replacement', () => {
     const replacedOnce = new Promise<void>((r) => (replaced = r));
     const w = makeWriter([anvil.accounts[6]], {
       replaceAfterMs: 150,
+      minedTimeoutMs: 5_000, // a writer that never replaces fails the test with NOT_MINED, quickly
       onBroadcast: (e) => {
         sent.push(e);
         if (e.attempt === 1) replaced();
@@ -84,7 +85,7 @@ describe('EVM writer: fees and replacement', () => {
     await anvil.rpc('evm_setAutomine', [false]); // the pool holds the transaction: it is stuck until a block is mined
     try {
       const pending = w.send({ to: emitter, data: noteCall(7) });
-      await replacedOnce;
+      await Promise.race([replacedOnce, pending]); // a send that fails instead of replacing fails the test below, not by timeout
       await anvil.mine(1);
       const r = await pending;
       expect(r.replacements).toBeGreaterThanOrEqual(1);
@@ -112,6 +113,7 @@ describe('EVM writer: fees and replacement', () => {
       });
     const w = makeWriter([anvil.accounts[3]], {
       replaceAfterMs: 150,
+      minedTimeoutMs: 5_000, // a writer that never replaces fails the test with NOT_MINED, quickly
       maxReplacements: 20,
       onBroadcast: (e) => {
         sent.push(e);
@@ -121,13 +123,13 @@ describe('EVM writer: fees and replacement', () => {
     await anvil.rpc('evm_setAutomine', [false]);
     try {
       const pending = w.send({ to: emitter, data: noteCall(11) });
-      await sentAtLeast(0n);
+      await Promise.race([sentAtLeast(0n), pending]);
       expect(sent[0].maxFeePerGas).toBeLessThan(spike);
       await anvil.rpc('anvil_setNextBlockBaseFeePerGas', ['0x' + spike.toString(16)]);
       await anvil.mine(1);
       expect(await anvil.rpc('eth_getTransactionReceipt', [sent[0].txHash])).toBeNull(); // a block came, the transaction could not pay for it
       // the next block's base fee is below the spike (an empty block lowers it): a replacement priced for the spike fits
-      await sentAtLeast(spike);
+      await Promise.race([sentAtLeast(spike), pending]);
       await anvil.mine(1);
       const r = await pending;
       expect(r.replacements).toBeGreaterThanOrEqual(1);
