@@ -51,6 +51,18 @@ export interface PathHandlers {
   pending(chain: string, hub: string, otherChains: string[]): Promise<ClearingItem[]>;
   /** How far `dst`'s client of `src` lags `src`'s tip, in blocks. */
   clientLag(src: string, dst: string): Promise<number>;
+  /**
+   * Misbehaviour detection, as far as it goes: the consensus `dst`'s client of `src` holds at its
+   * latest height, compared with `src`'s own header there. A difference means the client was fed
+   * a header `src` never committed (a fork or a lying validator set). Null when they agree.
+   */
+  consensusDivergence(src: string, dst: string): Promise<ConsensusDivergence | null>;
+}
+
+export interface ConsensusDivergence {
+  height: number;
+  clientRoot: string;
+  chainRoot: string;
 }
 
 /** A short stable tag of a channel for job ids (channel ids contain '/'). */
@@ -144,6 +156,14 @@ export class PontisPathHandlers implements PathHandlers {
 
   async clientLag(srcId: string, dstId: string): Promise<number> {
     return (await this.ep(srcId).latestHeight()) - (await clientHeight(this.ep(dstId), srcId));
+  }
+
+  async consensusDivergence(srcId: string, dstId: string): Promise<ConsensusDivergence | null> {
+    const height = await clientHeight(this.ep(dstId), srcId);
+    const cons = await consensusOn(this.ep(dstId), srcId, height);
+    if (!cons) return null;
+    const chainRoot = (await this.ep(srcId).signedHeader(height)).header.stateRoot;
+    return cons.root === chainRoot ? null : { height, clientRoot: cons.root, chainRoot };
   }
 
   private async submit(dst: PontisWriter, msgs: Msg[], what: string): Promise<DeliveryOutcome> {

@@ -18,7 +18,7 @@ import type { PacketEvent } from './core/path.ts';
 import type { PathConfig, RelayerConfig } from './config.ts';
 import { RelayerError, isFatalCode } from './errors.ts';
 import { RelayerMetrics } from './metrics.ts';
-import { PontisPathHandlers, channelTag, type DeliveryOutcome, type PathHandlers } from './paths.ts';
+import { PontisPathHandlers, channelTag, type ConsensusDivergence, type DeliveryOutcome, type PathHandlers } from './paths.ts';
 import { PooledEndpoint } from './signers.ts';
 
 export const JOB_KINDS = ['relay-packets', 'relay-acks', 'timeouts', 'update-client', 'misbehaviour'] as const;
@@ -32,6 +32,8 @@ export interface RelayJobData {
   /** Chain the job submits to (for timeouts: the chain whose receipt is proven absent). */
   dst: string;
   events: PacketEvent[];
+  /** misbehaviour jobs: what was detected. */
+  evidence?: ConsensusDivergence;
 }
 
 /** What a job id is derived from: a source height range, or a channel's sequence range. */
@@ -255,6 +257,11 @@ export class Relayer {
       [p.chain, p.hub],
       [p.hub, p.chain],
     ]) {
+      const div = await this.handlers.consensusDivergence(src, dst);
+      if (div) {
+        this.log.error({ path: p.id, chain: dst, counterparty: src, ...div }, 'client consensus differs from the chain it tracks');
+        if (await this.enqueue(p.id, { path: p.id, kind: 'misbehaviour', src, dst, events: [], evidence: div }, jobId('misbehaviour', p.id, src, { heights: [div.height, div.height] }))) enqueued++;
+      }
       const lag = await this.handlers.clientLag(src, dst);
       if (lag > this.cfg.tuning.clientRefreshBlocks) {
         const tip = await this.handlers.latestHeight(src);
@@ -304,10 +311,10 @@ export class Relayer {
           out = await this.handlers.updateClient(d.src, d.dst);
           break;
         case 'misbehaviour':
-          // no detection yet: the job records the evidence it was given for an operator and does nothing on chain
-          log.warn({ evidence: d.events }, 'misbehaviour job: detection and submission are not implemented; logged only');
-          out = { submitted: false, accepted: 0, redundant: 0 };
-          break;
+          // detection only: the divergent header is not at hand to build on-chain evidence, so an operator acts on this
+          this.metrics.misbehaviour.inc({ path: d.path, chain: d.dst, counterparty: d.src });
+          log.error({ counterparty: d.src, evidence: d.evidence }, 'misbehaviour detected: client consensus differs from the chain; not submitted (needs the conflicting signed header)');
+          return { submitted: false, accepted: 0, redundant: 0 };
         default:
           throw new RelayerError('PNT_ERR_RELAY_JOB_UNKNOWN', `unknown job kind ${String((d as { kind: unknown }).kind)}`);
       }

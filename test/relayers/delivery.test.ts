@@ -218,6 +218,9 @@ it('behavior: 30 messages are received and acknowledged exactly once through kil
   const work = (t: string) => metricSum(t, 'pontis_relayer_packets_relayed_total') + metricSum(t, 'pontis_relayer_jobs_already_done_total') + metricSum(t, 'pontis_relayer_redundant_submissions_total');
   expect(work(m[0]), 'r1 jobs').toBeGreaterThan(0);
   expect(work(m[2]), 'r3 jobs').toBeGreaterThan(0);
+  // r1 ran clearing passes, each comparing every client with its chain: no false misbehaviour
+  expect(r1.log()).toContain('clearing');
+  expect(metricSum(m[0], 'pontis_relayer_misbehaviour_detected_total')).toBe(0);
   // two signer keys per chain, used in turn: both of r1's hub keys signed relay transactions
   for (const seed of env1.RELAYER_KEY_HUB.split(',')) expect((await net.hub.clients[0].account(accountKeyFromSeed(fromHex(seed, 32)).address)).nonce, 'hub key nonce').toBeGreaterThan(0);
   // Redis lost the cursors twice; the restarted relayer rebuilt them from the chains
