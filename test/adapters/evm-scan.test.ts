@@ -15,6 +15,7 @@ import { EvmReader } from '../../adapters/evm/reader.ts';
 import { EvmWriter } from '../../adapters/evm/writer.ts';
 import { startAnvil, type AnvilNode } from '../fixtures/anvil.ts';
 import { deployEmitter, EMITTER_ABI, noteCall } from './emitter.ts';
+import { interceptingProxy } from './faulty-rpc.ts';
 
 let anvil: AnvilNode;
 let writer: EvmWriter;
@@ -170,6 +171,41 @@ describe('EVM reader', () => {
     expect(await byDepth.finalizedHeight()).toBe(latest - 5);
     await r.close();
     await byDepth.close();
+  });
+
+  it('behavior: a node that rejects the finalized tag is read with latest minus the configured depth, and the tag is not asked again', async () => {
+    const proxy = await interceptingProxy(anvil.url, (r) => (r.method === 'eth_getBlockByNumber' && r.params?.[0] === 'finalized' ? { error: { code: -32602, message: 'invalid block tag finalized' } } : undefined));
+    const r = reader({ url: proxy.url, finalityDepth: 7 });
+    try {
+      const latest = await anvil.blockNumber();
+      expect(await r.finalizedHeight()).toBe(latest - 7);
+      expect(await r.finalizedHeight()).toBe(latest - 7);
+      expect(proxy.intercepted).toBe(1);
+    } finally {
+      await r.close();
+      await proxy.close();
+    }
+  });
+
+  it('behavior: an eth_getLogs range the node refuses is split until it is accepted, with no event lost', async () => {
+    const from = (await anvil.blockNumber()) + 1;
+    await emit([81, 82, 83, 84, 85]);
+    const to = await anvil.blockNumber();
+    // like hosted RPCs that cap eth_getLogs at a few blocks
+    const proxy = await interceptingProxy(anvil.url, (r) => {
+      if (r.method !== 'eth_getLogs') return undefined;
+      const q = r.params![0] as { fromBlock: string; toBlock: string };
+      return Number(q.toBlock) - Number(q.fromBlock) + 1 > 2 ? { error: { code: -32005, message: 'query exceeds max block range 2' } } : undefined;
+    });
+    const r = reader({ url: proxy.url });
+    try {
+      const evs = await r.events({ sources: [emitter], names: ['Note'] }, from, to);
+      expect(evs.map(seqOf)).toEqual([81, 82, 83, 84, 85]);
+      expect(proxy.intercepted).toBeGreaterThan(0);
+    } finally {
+      await r.close();
+      await proxy.close();
+    }
   });
 
   it('behavior: blockHeader and getProof return the raw node JSON at a height', async () => {

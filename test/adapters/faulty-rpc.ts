@@ -100,3 +100,54 @@ export async function switchableProxy(target: string): Promise<SwitchableProxy> 
   };
   return proxy;
 }
+
+interface JsonRpcRequest {
+  jsonrpc: '2.0';
+  id: number | string;
+  method: string;
+  params?: unknown[];
+}
+
+/**
+ * A JSON-RPC proxy in front of a node that answers some requests itself (as a node with other
+ * limits or another version would) and forwards the rest, single or batched.
+ */
+export async function interceptingProxy(target: string, intercept: (req: JsonRpcRequest) => { result?: unknown; error?: { code: number; message: string } } | undefined): Promise<FaultyEndpoint & { intercepted: number }> {
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as JsonRpcRequest | JsonRpcRequest[];
+      const list = Array.isArray(body) ? body : [body];
+      const answers = new Map<JsonRpcRequest, unknown>();
+      for (const r of list) {
+        const own = intercept(r);
+        if (own) {
+          ep.intercepted++;
+          answers.set(r, { jsonrpc: '2.0', id: r.id, ...own });
+        }
+      }
+      const forward = list.filter((r) => !answers.has(r));
+      if (forward.length) {
+        const upstream = await fetch(target, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(forward) });
+        const got = (await upstream.json()) as { id: number | string }[];
+        for (const r of forward) answers.set(r, got.find((g) => g.id === r.id));
+      }
+      const out = list.map((r) => answers.get(r));
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(Array.isArray(body) ? out : out[0]));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  const ep = {
+    url: `http://127.0.0.1:${port}`,
+    intercepted: 0,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+  return ep;
+}
