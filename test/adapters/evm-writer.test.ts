@@ -57,6 +57,13 @@ describe('EVM writer: nonces', () => {
     expect(await nonceOf(second.addresses[0])).toBe(4);
   });
 
+  it('behavior: EvmWriter.connect learns the chain id from the node and sends with it', async () => {
+    const w = await EvmWriter.connect({ url: anvil.url, privateKeys: [anvil.accounts[7]], pollIntervalMs: 20 });
+    writers.push(w);
+    expect(w.evmChainId).toBe(anvil.chainId);
+    expect((await w.send({ to: emitter, data: noteCall(5) })).status).toBe('success');
+  });
+
   it('behavior: a nonce used behind the writer’s back (another process on the same key) is re-read and the send succeeds', async () => {
     const key = anvil.accounts[5];
     const w = makeWriter([key]);
