@@ -23,6 +23,7 @@ const HUB_CHAIN = 'pontis-hub-1';
 const RESULT_OK = 0;
 const RESULT_ALREADY_DONE = 1;
 const RESULT_FAILED = 2;
+const APP_GAS = 1_000_000;
 const RECEIPT_WORD = `0x${'0'.repeat(63)}1`;
 const ZERO_WORD = `0x${'0'.repeat(64)}`;
 
@@ -85,7 +86,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'pontis-evm-gateway-'));
   env = open({ path: dir, maxDbs: 16 });
   hub = await Hub.start(anvil, StateStore.open(env), await anvilNowMs());
-  gateway = await anvil.deploy('Gateway', await hub.client.getAddress(), EVM_CHAIN);
+  gateway = await anvil.deploy('Gateway', await hub.client.getAddress(), EVM_CHAIN, APP_GAS);
   echo = await anvil.deploy('EchoApp', await gateway.getAddress(), 'echo');
   gwIface = gateway.interface;
 });
@@ -212,6 +213,21 @@ describe('Gateway receiving', () => {
     const again = await mined(gateway.recvPackets(v, [solidityPacket(packets[0])], [proofs[0]]));
     expect(results(again)).toEqual([{ seq: 1, result: RESULT_ALREADY_DONE }]);
     expect(await echo.received()).toBe(1n);
+  });
+
+  it('behavior: an app that runs out of its gas limit gets an error ack; a relayer that sends too little gas has its batch reverted', async () => {
+    const burn = hubPacket(30, 'burn');
+    const v = await hub.advance([[packetKeys.outbound(channelId(burn), 30), packetCommitment(burn)]]);
+    const proof = hub.proof(packetKeys.outbound(channelId(burn), 30), v);
+    // the whole batch reverts (so gas estimation never settles on a starving limit)
+    expect(await revertOf(gateway.recvPackets.staticCall(v, [solidityPacket(burn)], [proof], { gasLimit: 600_000 }))).toBe('InsufficientGasForApp');
+    // mined with that limit, the transaction reverts (its receipt carries no reason)
+    expect(await revertOf(gateway.recvPackets(v, [solidityPacket(burn)], [proof], { gasLimit: 600_000 }))).toBeDefined();
+    expect(await stored(packetKeys.receipt(channelId(burn), 30))).toBe(ZERO_WORD);
+    const logs = await mined(gateway.recvPackets(v, [solidityPacket(burn)], [proof]));
+    expect(results(logs)).toEqual([{ seq: 30, result: RESULT_OK }]);
+    expect(logs.find((l) => l.name === 'PacketReceived')!.args.ack).toBe(toHex(encodeAck({ ok: false, error: 'PNT_ERR_APP_FAILED' })));
+    expect(await stored(packetKeys.receipt(channelId(burn), 30))).toBe(RECEIPT_WORD);
   });
 
   it('error: a packet the hub never committed, or committed with other fields, is not received', async () => {

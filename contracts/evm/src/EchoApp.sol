@@ -6,7 +6,8 @@ import {Gateway} from "./Gateway.sol";
 
 /// @title A minimal Pontis app: the sample of how an app uses the Gateway (and the tests' app).
 /// @notice Answers a packet with keccak256(payload). Payload "fail" reverts with a code, "panic"
-/// reverts without data, "reenter" tries to re-enter the gateway; all become error acks.
+/// reverts without data, "burn" runs out of gas, "reenter" tries to re-enter the gateway; all
+/// become error acks.
 contract EchoApp is IPontisApp {
     Gateway public immutable gateway;
     uint256 public received;
@@ -38,6 +39,11 @@ contract EchoApp is IPontisApp {
         bytes32 h = keccak256(packet.payload);
         if (h == keccak256("fail")) revert("ECHO_REFUSED");
         if (h == keccak256("panic")) revert();
+        if (h == keccak256("burn")) {
+            // runs until the gateway's app gas limit is spent
+            uint256 x;
+            while (true) x = uint256(keccak256(abi.encode(x)));
+        }
         if (h == keccak256("reenter")) {
             PontisPacket[] memory none = new PontisPacket[](0);
             gateway.recvPackets(0, none, new bytes[](0));

@@ -24,6 +24,8 @@ contract Gateway {
     mapping(address => string) private appNames;
 
     PontisClient public immutable hubClient;
+    /// Gas every app callback gets, exactly: a packet's outcome must not depend on the gas a relayer chose.
+    uint256 public immutable appGasLimit;
     bytes32 public immutable chainIdHash;
     string public chainId;
 
@@ -33,6 +35,9 @@ contract Gateway {
     uint8 private constant CLOSED = 3;
     uint256 public constant MAX_PAYLOAD = 64 * 1024;
     bytes32 private constant RECEIPT = bytes32(uint256(1));
+    uint256 private constant MIN_APP_GAS = 50_000;
+    /// Room for the call itself and the work after it returns.
+    uint256 private constant CALL_OVERHEAD = 20_000;
 
     // Per-packet results of a batch (recv, acknowledge, timeout).
     uint8 public constant RESULT_OK = 0;
@@ -69,6 +74,7 @@ contract Gateway {
     error NotTimedOut();
     error UnknownHubHeight(uint64 height);
     error InsufficientGasForApp();
+    error AppGasTooLow();
 
     uint8 private constant STEP_RECV = 1;
     uint8 private constant STEP_ACK = 2;
@@ -87,10 +93,12 @@ contract Gateway {
         _;
     }
 
-    constructor(PontisClient client, string memory thisChainId) {
+    constructor(PontisClient client, string memory thisChainId, uint256 appGasLimit_) {
         if (address(client) == address(0)) revert BadName();
         if (!_validChainId(bytes(thisChainId))) revert BadName();
+        if (appGasLimit_ < MIN_APP_GAS) revert AppGasTooLow();
         hubClient = client;
+        appGasLimit = appGasLimit_;
         chainId = thisChainId;
         chainIdHash = keccak256(bytes(thisChainId));
     }
@@ -166,9 +174,11 @@ contract Gateway {
         if (packets.length != proofs.length) revert LengthMismatch();
         for (uint256 i = 0; i < packets.length; i++) {
             PontisPacket calldata p = packets[i];
+            uint256 before = gasleft();
             try this.recvOne(proofHeight, p, proofs[i]) returns (uint8 r) {
                 emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_RECV, r, "");
             } catch (bytes memory reason) {
+                _revertIfStarved(before, reason);
                 emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_RECV, RESULT_FAILED, reason);
             }
         }
@@ -208,9 +218,11 @@ contract Gateway {
         if (packets.length != acks.length || packets.length != proofs.length) revert LengthMismatch();
         for (uint256 i = 0; i < packets.length; i++) {
             PontisPacket calldata p = packets[i];
+            uint256 before = gasleft();
             try this.acknowledgeOne(proofHeight, p, acks[i], proofs[i]) returns (uint8 r) {
                 emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_ACK, r, "");
             } catch (bytes memory reason) {
+                _revertIfStarved(before, reason);
                 emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_ACK, RESULT_FAILED, reason);
             }
         }
@@ -236,9 +248,11 @@ contract Gateway {
         if (packets.length != proofs.length) revert LengthMismatch();
         for (uint256 i = 0; i < packets.length; i++) {
             PontisPacket calldata p = packets[i];
+            uint256 before = gasleft();
             try this.timeoutOne(proofHeight, p, proofs[i]) returns (uint8 r) {
                 emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_TIMEOUT, r, "");
             } catch (bytes memory reason) {
+                _revertIfStarved(before, reason);
                 emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_TIMEOUT, RESULT_FAILED, reason);
             }
         }
@@ -289,29 +303,40 @@ contract Gateway {
     function _deliver(PontisPacket calldata p) private returns (bytes memory) {
         address app = apps[keccak256(bytes(p.dstApp))];
         if (app == address(0)) return abi.encodePacked(uint8(0), "PNT_ERR_PACKET_UNKNOWN_APP");
-        uint256 before = gasleft();
-        try IPontisApp(app).onRecvPacket(p) returns (bytes memory result) {
+        _requireAppGas();
+        try IPontisApp(app).onRecvPacket{gas: appGasLimit}(p) returns (bytes memory result) {
             return abi.encodePacked(uint8(1), result);
         } catch (bytes memory reason) {
-            _requireGasNotStarved(before);
             return abi.encodePacked(uint8(0), _errorCode(reason));
         }
     }
 
-    /// @dev Source-side callbacks: a failing app does not block resolution (its packet, its loss),
-    /// but a relayer must not make it fail by starving it of gas.
+    /// @dev Source-side callbacks: a failing app does not block resolution (its packet, its loss);
+    /// the gas check keeps a relayer from making it fail on purpose.
     function _callApp(bytes memory data, string calldata name) private returns (bool ok) {
         address app = apps[keccak256(bytes(name))];
         if (app == address(0)) return false;
-        uint256 before = gasleft();
-        (ok, ) = app.call(data);
-        if (!ok) _requireGasNotStarved(before);
+        _requireAppGas();
+        uint256 g = appGasLimit;
+        // no return data is copied: an app cannot make the relayer pay for a huge reply
+        assembly ("memory-safe") {
+            ok := call(g, app, 0, add(data, 32), mload(data), 0, 0)
+        }
     }
 
-    /// @dev A call that failed with almost no gas left most likely ran out because the caller
-    /// passed too little (EIP-150 keeps 1/64 back): revert the packet instead of recording a failure.
-    function _requireGasNotStarved(uint256 before) private view {
-        if (gasleft() <= before / 63) revert InsufficientGasForApp();
+    /// @dev A packet that failed for lack of gas must revert the whole batch, not be recorded as
+    /// failed: else eth_estimateGas (which looks for the least gas that does not revert) would
+    /// hand relayers a limit at which packets quietly fail.
+    function _revertIfStarved(uint256 before, bytes memory reason) private view {
+        if ((reason.length >= 4 && bytes4(reason) == InsufficientGasForApp.selector) || (reason.length == 0 && gasleft() <= before / 63)) {
+            revert InsufficientGasForApp();
+        }
+    }
+
+    /// @dev EIP-150 forwards at most 63/64 of what is left: with less than this the app would get
+    /// less than appGasLimit, so the packet reverts (nothing recorded) instead of failing for good.
+    function _requireAppGas() private view {
+        if (gasleft() < appGasLimit + appGasLimit / 63 + CALL_OVERHEAD) revert InsufficientGasForApp();
     }
 
     /// @dev Decoded by hand: abi.decode would revert on malformed data an app can return on purpose.
