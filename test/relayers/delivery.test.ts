@@ -228,7 +228,7 @@ it('behavior: 30 messages are received and acknowledged exactly once through kil
   expect(m[0]).toMatch(/pontis_relayer_relay_latency_seconds_count\{/);
   expect(m[0]).toMatch(/pontis_relayer_queue_depth\{path="path-a",kind="relay-packets",state="waiting"\} \d+/);
   await Promise.all(relayers.map((r) => r.stop()));
-});
+}, 180_000);
 
 it('behavior: when the relayer holding a path lease is killed, another relayer on the same Redis takes the lease and relays', async () => {
   const prefix = 'lease';
@@ -254,4 +254,4 @@ it('behavior: when the relayer holding a path lease is killed, another relayer o
   } finally {
     c.disconnect();
   }
-});
+}, 90_000);
