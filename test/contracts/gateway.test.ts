@@ -14,6 +14,8 @@ import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
+import { verifyStorageProof } from '../../hub-chain/light-clients/evm/mpt.ts';
+import { fetchStorageProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
 import { ChainBuilder } from '../fixtures/chain-builder.ts';
 import { type Anvil, revertOf, startAnvil } from './anvil.ts';
 import { deployClient, submit } from './client-fixture.ts';
@@ -302,5 +304,27 @@ describe('Gateway acknowledgements and timeouts', () => {
     expect(await stored(packetKeys.outbound(channelId(p), p.sequence))).toBe(ZERO_WORD);
     expect(await stored(packetKeys.outbound(channelId(received), received.sequence))).toBe(toHex(packetCommitment(received)));
     expect(results(await mined(gateway.timeout(late, [solidityPacket(p)], [hub.proof(rcptOf(p), late)])))).toEqual([{ seq: p.sequence, result: RESULT_ALREADY_DONE }]);
+  });
+});
+
+describe('Gateway records as the hub reads them', () => {
+  it('behavior: eth_getProof of the gateway proves a sent commitment, a receipt and an ack under the block state root, and a never-written receipt absent', async () => {
+    const logs = await mined(echo.sendTo('side-b', 'prover', toHex(utf8('proved')), 0, (await anvilNowMs()) + 3_600_000, false));
+    const sent = packetFromSolidity(logs.find((l) => l.name === 'PacketSent')!.args.packet);
+    const inbound = hubPacket(40, 'to be proved');
+    const v = await hub.advance([[packetKeys.outbound(channelId(inbound), 40), packetCommitment(inbound)]]);
+    const recv = await mined(gateway.recvPackets(v, [solidityPacket(inbound)], [hub.proof(packetKeys.outbound(channelId(inbound), 40), v)]));
+    const ack = recv.find((l) => l.name === 'PacketReceived')!.args.ack as string;
+    const block = await anvil.provider.getBlock('latest');
+    const address = (await gateway.getAddress()).toLowerCase() as Hex;
+    const word = async (key: Uint8Array) => {
+      expect(pontisSlot(key)).toBe(gatewaySlot(key));
+      const proof = await fetchStorageProof(anvil.provider, address, gatewaySlot(key), block!.number);
+      return verifyStorageProof(block!.stateRoot as Hex, address, gatewaySlot(key), proof);
+    };
+    expect(await word(packetKeys.outbound(channelId(sent), sent.sequence))).toBe(toHex(packetCommitment(sent)));
+    expect(await word(packetKeys.receipt(channelId(inbound), 40))).toBe(RECEIPT_WORD);
+    expect(await word(packetKeys.ack(channelId(inbound), 40))).toBe(toHex(ackCommitment(Buffer.from(ack.slice(2), 'hex'))));
+    expect(await word(packetKeys.receipt(channelId(inbound), 41))).toBeNull();
   });
 });
