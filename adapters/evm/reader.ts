@@ -65,6 +65,7 @@ export class EvmReader implements ChainReader {
   private readonly finalityDepth: number;
   private readonly maxBlockRange: number;
   private finalizedTag: 'unknown' | 'yes' | 'no';
+  private closed = false;
 
   constructor(protected readonly opts: EvmReaderOptions) {
     this.evmChainId = opts.evmChainId;
@@ -79,7 +80,7 @@ export class EvmReader implements ChainReader {
     this.maxBlockRange = opts.maxBlockRange ?? 2000;
     this.finalizedTag = opts.useFinalizedTag === false ? 'no' : 'unknown';
     this.logger = opts.logger?.child({ chainId: this.chainId });
-    if (!/^https?:\/\//.test(opts.url)) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the EVM reader speaks JSON-RPC over http(s) URLs', { chainId: this.chainId, details: { url: opts.url } });
+    if (!/^https?:\/\//.test(opts.url)) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the EVM reader speaks JSON-RPC over http(s) URLs', { chainId: this.chainId });
     const req = new FetchRequest(opts.url);
     req.timeout = opts.timeoutMs ?? 10_000;
     const network = Network.from(opts.evmChainId);
@@ -96,14 +97,17 @@ export class EvmReader implements ChainReader {
     } finally {
       await probe.close();
     }
+    if (!Number.isSafeInteger(served) || served <= 0) throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, 'eth_chainId returned no chain id', { operation: 'eth_chainId' });
     if (opts.evmChainId !== undefined && served !== opts.evmChainId) {
-      throw new AdapterError(AdapterErrorCode.CHAIN_MISMATCH, `node at ${opts.url} serves chain ${served}, expected ${opts.evmChainId}`, { details: { served, expected: opts.evmChainId } });
+      // only the origin: hosted RPC URLs carry API keys in their path
+      throw new AdapterError(AdapterErrorCode.CHAIN_MISMATCH, `node at ${new URL(opts.url).origin} serves chain ${served}, expected ${opts.evmChainId}`, { details: { served, expected: opts.evmChainId } });
     }
     return new this({ ...opts, evmChainId: served } as O);
   }
 
   /** One JSON-RPC call; failures become AdapterErrors. */
   async rpc<T>(method: string, params: unknown[]): Promise<T> {
+    if (this.closed) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the reader is closed', { chainId: this.chainId, operation: method });
     try {
       return (await this.provider.send(method, params)) as T;
     } catch (e) {
@@ -187,6 +191,7 @@ export class EvmReader implements ChainReader {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.provider.destroy();
   }
 

@@ -242,6 +242,14 @@ describe('EVM reader', () => {
     await r.close();
   });
 
+  it('error: a closed reader refuses calls with a non-retryable invalid request', async () => {
+    const r = reader();
+    await r.close();
+    const err = await r.latestHeight().catch((e: unknown) => e);
+    expect((err as AdapterError).code).toBe(AdapterErrorCode.INVALID_REQUEST);
+    expect((err as AdapterError).retryable).toBe(false);
+  });
+
   it('error: connecting to a node of another chain id fails with PNT_ERR_ADAPTER_CHAIN_MISMATCH', async () => {
     const err = await EvmReader.connect({ url: anvil.url, evmChainId: 1 }).catch((e: unknown) => e);
     expect((err as AdapterError).code).toBe(AdapterErrorCode.CHAIN_MISMATCH);
