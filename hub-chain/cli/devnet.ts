@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { HubClient } from '../client/client.ts';
 import { generateAccountKey } from '../crypto/ed25519.ts';
 import { initTestnet } from '../node/init.ts';
-import { runInterchainFlow, runSampleFlow, startRelaying, type DevChain } from './sample-flow.ts';
+import { Redis } from 'ioredis';
+import { writeFileSync } from 'node:fs';
+import { toHex } from '../crypto/bytes.ts';
+import { connectChains, relayInProcess, runInterchainFlow, runSampleFlow, type DevChain } from './sample-flow.ts';
 
 export interface DevnetOptions {
   validators: number;
@@ -25,6 +28,53 @@ const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/pontis.j
 const say = (s: string) => process.stdout.write(s + '\n');
 export const DEVNET_HUB = 'pontis-hub-1';
 export const DEVNET_SPOKES = ['dept-a', 'dept-b'];
+
+const REDIS_URL = process.env.PONTIS_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function redisReachable(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/**
+ * Relayer workers as their own process on BullMQ/Redis (the way an operator runs them), with a
+ * config written next to the homes and a fresh signer key passed by environment variable.
+ * Without a reachable Redis, relays in this process instead and says so.
+ */
+async function startRelayer(root: string, chains: DevChain[], o: DevnetOptions, children: ChildProcess[], say: (s: string) => void): Promise<() => void> {
+  if (!(await redisReachable(REDIS_URL))) {
+    say(`no Redis at ${REDIS_URL} (set PONTIS_REDIS_URL): relaying in this process instead of BullMQ workers`);
+    return relayInProcess(chains, say);
+  }
+  const [hub, ...spokes] = chains;
+  const apiPort = o.basePort + o.validators + spokes.length;
+  const cfg = {
+    hub: { chainId: hub.chainId, rpc: hub.rpcUrls[0], signer: { env: 'PONTIS_DEVNET_RELAYER_KEY' } },
+    chains: spokes.map((s) => ({ id: s.chainId, kind: 'pontis', rpc: s.rpcUrls[0], signer: { env: 'PONTIS_DEVNET_RELAYER_KEY' } })),
+    paths: spokes.map((s) => ({ id: `path-${s.chainId}`, chain: s.chainId, hub: hub.chainId })),
+    redis: { url: REDIS_URL, prefix: `pontis-devnet-${process.pid}` },
+    tuning: { scanIntervalMs: 300, lookbackBlocks: 200 },
+    api: { host: '127.0.0.1', port: apiPort },
+  };
+  const file = join(root, 'relayer.json');
+  writeFileSync(file, JSON.stringify(cfg, null, 2));
+  const log = createWriteStream(join(root, 'relayer.log'));
+  const key = toHex(generateAccountKey().secretKey);
+  const child = spawn(process.execPath, [BIN, 'relayer', 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PONTIS_DEVNET_RELAYER_KEY: key } });
+  child.stdout!.pipe(log);
+  child.stderr!.pipe(log);
+  children.push(child);
+  say(`relayer workers (BullMQ on ${REDIS_URL}, queues under "${cfg.redis.prefix}"): config ${file}, log ${join(root, 'relayer.log')}`);
+  say(`  ops API http://127.0.0.1:${apiPort}/healthz  /readyz  /metrics  /packets/<id>`);
+  return () => {};
+}
 
 export async function runDevnet(o: DevnetOptions): Promise<void> {
   const temp = !o.home;
@@ -97,7 +147,8 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   const hub = new HubClient(hubNet.rpcUrls[0]);
   try {
     await runSampleFlow(hub, hubNet.homes[0], say);
-    stopRelaying = await startRelaying(chains, say);
+    await connectChains(chains, say);
+    stopRelaying = await startRelayer(root, chains, o, children, say);
     await runInterchainFlow(chains, user, say);
   } catch (e) {
     say(`sample flow failed: ${(e as Error).message}`);

@@ -11,6 +11,7 @@ import { loadHome, paths } from '../node/config.ts';
 import { initNode, initTestnet } from '../node/init.ts';
 import { HubNode } from '../node/node.ts';
 import { runDevnet } from './devnet.ts';
+import { registerRelayerCommands } from '../../relayers/cli.ts';
 import { addChainCommands, addInterchainQueries, type CliDeps } from './chain.ts';
 
 const int = (name: string, min: number, max: number) => (v: string) => {
@@ -164,6 +165,8 @@ program
     const h = loadHome(home);
     print({ ok: true, chainId: h.genesis.chainId, moniker: h.config.moniker, validator: !!h.validatorKey });
   });
+
+registerRelayerCommands(program);
 
 try {
   await program.parseAsync(process.argv);

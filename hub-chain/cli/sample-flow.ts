@@ -81,14 +81,19 @@ async function register(on: DevChain, other: DevChain, say: (s: string) => void)
   say(`  ${on.chainId} registered ${other.chainId} (governance proposal ${id}, light client trusts its height ${root.height})`);
 }
 
-/** Registers every side-chain on the hub and the hub on every side-chain, then relays every path in a loop. */
-export async function startRelaying(chains: DevChain[], say: (s: string) => void): Promise<() => void> {
+/** Registers every side-chain on the hub and the hub on every side-chain. */
+export async function connectChains(chains: DevChain[], say: (s: string) => void): Promise<void> {
   const [hub, ...spokes] = chains;
   say('connecting chains (governance on each side):');
   for (const s of spokes) {
     await register(hub, s, say);
     await register(s, hub, say);
   }
+}
+
+/** A relaying loop in this process (used when no Redis is reachable for the relayer workers). */
+export async function relayInProcess(chains: DevChain[], say: (s: string) => void): Promise<() => void> {
+  const [hub, ...spokes] = chains;
   const relayer = generateAccountKey();
   const hubEp = new RpcEndpoint(hub.chainId, hub.rpcUrls[0], relayer);
   const paths = spokes.map((s) => ({ ep: new RpcEndpoint(s.chainId, s.rpcUrls[0], relayer), cursor: {} as Record<string, number> }));
