@@ -8,7 +8,7 @@
  *   npm run build:contracts
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import solc from 'solc';
@@ -29,6 +29,9 @@ export const CONTRACTS_DIR = resolve(import.meta.dirname);
 export const SRC_DIR = join(CONTRACTS_DIR, 'src');
 export const OUT_DIR = join(CONTRACTS_DIR, 'out');
 const HASH_FILE = join(OUT_DIR, 'build-hash.txt');
+const LOCK_DIR = join(OUT_DIR, '.build-lock');
+/** A lock older than this was left by a build that died; a real build takes seconds. */
+const STALE_LOCK_MS = 120_000;
 
 const SETTINGS = {
   // viaIR: the client's update path has more live values than the legacy stack allows.
@@ -81,6 +84,43 @@ function indexSource(artifacts: ContractArtifact[]): string {
   return lines.join('\n');
 }
 
+function freshArtifacts(hash: string): Record<string, ContractArtifact> | undefined {
+  if (!existsSync(HASH_FILE)) return undefined;
+  const [stored, ...names] = readFileSync(HASH_FILE, 'utf8').trim().split('\n');
+  if (stored !== hash || !names.every((n) => existsSync(join(OUT_DIR, `${n}.json`)))) return undefined;
+  return readArtifacts(names);
+}
+
+/**
+ * One compiler run at a time across processes (test workers start together on a clean clone):
+ * mkdir is atomic, and the others wait, then find the outputs fresh.
+ */
+function withBuildLock<T>(fn: () => T): T {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + 2 * STALE_LOCK_MS;
+  for (;;) {
+    try {
+      mkdirSync(LOCK_DIR);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    }
+    try {
+      if (Date.now() - statSync(LOCK_DIR).mtimeMs > STALE_LOCK_MS) rmSync(LOCK_DIR, { recursive: true, force: true });
+    } catch {
+      // removed by its owner meanwhile: try again
+    }
+    if (Date.now() > deadline) throw new ContractBuildError('PNT_ERR_CONTRACT_BUILD_LOCK', `another build holds ${LOCK_DIR}`);
+    Atomics.wait(sleeper, 0, 0, 100);
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+}
+
 /**
  * Compiles when out/ is missing or stale and returns the deployable artifacts by contract name
  * (libraries whose functions are all internal have no bytecode of their own and are left out).
@@ -88,10 +128,14 @@ function indexSource(artifacts: ContractArtifact[]): string {
 export function buildContracts(opts: { force?: boolean } = {}): Record<string, ContractArtifact> {
   const sources = readSources();
   const hash = sourcesHash(sources);
-  if (!opts.force && existsSync(HASH_FILE)) {
-    const [stored, ...names] = readFileSync(HASH_FILE, 'utf8').trim().split('\n');
-    if (stored === hash && names.every((n) => existsSync(join(OUT_DIR, `${n}.json`)))) return readArtifacts(names);
+  if (!opts.force) {
+    const fresh = freshArtifacts(hash);
+    if (fresh) return fresh;
   }
+  return withBuildLock(() => (!opts.force && freshArtifacts(hash)) || compile(sources, hash));
+}
+
+function compile(sources: Record<string, string>, hash: string): Record<string, ContractArtifact> {
   const input = {
     language: 'Solidity',
     sources: Object.fromEntries(Object.entries(sources).map(([name, content]) => [name, { content }])),
