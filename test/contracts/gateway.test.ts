@@ -307,6 +307,21 @@ describe('Gateway acknowledgements and timeouts', () => {
   });
 });
 
+describe('Gateway ordered channels and timeouts', () => {
+  it('behavior: a timeout on an ordered channel closes it for further sends', async () => {
+    const deadline = (await anvilNowMs()) + 20_000;
+    const logs = await mined(echo.sendTo('side-b', 'ledger', toHex(utf8('in order')), 0, deadline, true));
+    const p = packetFromSolidity(logs.find((l) => l.name === 'PacketSent')!.args.packet);
+    const ch = ethKeccak(toUtf8Bytes(channelId(p)));
+    expect(await gateway.channelOrdering(ch)).toBe(2n);
+    const v = await hub.advance([], Math.max(deadline, hub.chain.header(hub.chain.height).time + 1));
+    const rcpt = packetKeys.receipt(channelId(p), p.sequence);
+    expect(results(await mined(gateway.timeout(v, [solidityPacket(p)], [hub.proof(rcpt, v)])))).toEqual([{ seq: p.sequence, result: RESULT_OK }]);
+    expect(await gateway.channelOrdering(ch)).toBe(3n);
+    expect(await revertOf(echo.sendTo('side-b', 'ledger', '0x', 0, (await anvilNowMs()) + 3_600_000, true))).toBe('ChannelClosed');
+  });
+});
+
 describe('Gateway records as the hub reads them', () => {
   it('behavior: eth_getProof of the gateway proves a sent commitment, a receipt and an ack under the block state root, and a never-written receipt absent', async () => {
     const logs = await mined(echo.sendTo('side-b', 'prover', toHex(utf8('proved')), 0, (await anvilNowMs()) + 3_600_000, false));
