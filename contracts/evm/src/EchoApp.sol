@@ -28,6 +28,7 @@ contract EchoApp is IPontisApp {
         gw.registerApp(name);
     }
 
+    /// @dev Open to anyone: a sample. An app that moves value decides here who may send what.
     function sendTo(string calldata dstChain, string calldata dstApp, bytes calldata payload, uint64 timeoutHeight, uint64 timeoutTimestamp, bool ordered) external returns (uint64) {
         return gateway.send(dstChain, dstApp, payload, timeoutHeight, timeoutTimestamp, ordered);
     }
