@@ -1,0 +1,350 @@
+/**
+ * Relaying between an EVM chain (a Pontis Gateway with a PontisClient of the hub deployed) and
+ * the hub, both directions, as rounds with a cursor like `relayRound` (path.ts).
+ *
+ * EVM -> hub: the hub's `evm` client of the chain holds consensus records made from its
+ * validators' attestation votes. A round proves at exactly the client's latest height P (a record
+ * exists there) and relays only what the EVM chain wrote in blocks (cursor, P]: packets sent
+ * (`PacketSent`: `pkt/out/...` -> `packets/recv`) and packets received there (`PacketReceived`:
+ * `pkt/ack/...` -> `packets/ack`). Storage proofs are `eth_getProof` of the gateway's slot of the
+ * key at P. The EVM cursor never passes P, so blocks the hub cannot verify yet wait for a later
+ * round.
+ *
+ * hub -> EVM: hub blocks (cursor, H] are scanned (packets forwarded to the EVM chain, acks and
+ * timeouts for packets it sent); the EVM PontisClient is moved to H (hub header + commit +
+ * validator set), and `Gateway.recvPackets` / `Gateway.acknowledge` carry the hub's state proofs
+ * (`encodeProof` bytes) at H.
+ *
+ * Everything submitted is idempotent on chain (receipts, commitments), so rounds may repeat and
+ * relayers may race; items already done on the destination are skipped before submitting.
+ */
+import { Interface, getAddress } from 'ethers';
+import { PontisError } from '../../hub-chain/errors.ts';
+import { type Hex, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
+import type { Msg } from '../../hub-chain/app/tx.ts';
+import { type Packet, channelId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { encodeProof } from '../../hub-chain/state/proof.ts';
+import { fetchPontisProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
+import type { JsonRpcSender } from '../../hub-chain/light-clients/evm/proofs.ts';
+import { packetFromSolidity, solidityPacket, updateClientArgs } from '../../contracts/evm/encode.ts';
+import type { EvmWriter } from '../../adapters/evm/writer.ts';
+import type { PontisReader, PontisWriter } from './endpoint.ts';
+import { type PacketEvent, clientHeight, consensusOn, scan } from './path.ts';
+
+export class EvmRelayError extends PontisError {
+  override name = 'EvmRelayError';
+}
+
+const PACKET_TUPLE = 'tuple(string srcChain, string srcApp, string dstChain, string dstApp, uint64 sequence, bool ordered, bytes payload, uint64 timeoutHeight, uint64 timeoutTimestamp)';
+
+/** The parts of Gateway.sol and PontisClient.sol a relayer uses (the signatures must match the contracts). */
+export const GATEWAY_RELAY_ABI = [
+  `event PacketSent(bytes32 indexed channel, uint64 indexed sequence, ${PACKET_TUPLE} packet)`,
+  `event PacketReceived(bytes32 indexed channel, uint64 indexed sequence, ${PACKET_TUPLE} packet, bytes ack)`,
+  'event PacketAcknowledged(bytes32 indexed channel, uint64 indexed sequence, bytes ack, bool callbackOk)',
+  'event PacketResult(bytes32 indexed channel, uint64 indexed sequence, uint8 step, uint8 result, bytes reason)',
+  'function pontisStore(bytes32) view returns (bytes32)',
+  `function recvPackets(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] proofs)`,
+  `function acknowledge(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] acks, bytes[] proofs)`,
+] as const;
+
+const HUB_HEADER_TUPLE =
+  'tuple(string chainId, uint64 height, uint64 timeMs, bytes32 prevHash, bytes32 txRoot, bytes32 stateRoot, bytes32 validatorsHash, bytes32 nextValidatorsHash, bytes32 evidenceHash, address proposer)';
+export const PONTIS_CLIENT_RELAY_ABI = [
+  'function latestHeight() view returns (uint64)',
+  'function headerHashAt(uint64 height) view returns (bytes32)',
+  `function updateClient(${HUB_HEADER_TUPLE} header, uint32 round, tuple(uint16 validatorIndex, bytes32 r, bytes32 s, uint8 v)[] sigs, address[] validators, uint64[] powers)`,
+] as const;
+
+const gatewayIface = new Interface(GATEWAY_RELAY_ABI as unknown as string[]);
+const clientIface = new Interface(PONTIS_CLIENT_RELAY_ABI as unknown as string[]);
+
+/** Gateway PacketResult codes. */
+export const GATEWAY_RESULT = { OK: 0, ALREADY_DONE: 1, FAILED: 2 } as const;
+
+/** One EVM chain as a relayer sees it: a writer (reads too) and the two contract addresses. */
+export interface EvmGatewayEndpoint {
+  /** The Pontis chain id the chain is registered under on the hub (the Gateway's chainId). */
+  readonly chainId: string;
+  readonly writer: EvmWriter;
+  /** Gateway address (the hub's `evm` client is bound to it). */
+  readonly gateway: string;
+  /** PontisClient (the hub's light client on this chain) address. */
+  readonly hubClient: string;
+}
+
+export interface GatewayItemResult {
+  channel: string;
+  sequence: number;
+  step: 'recv' | 'ack' | 'timeout';
+  result: 'ok' | 'already-done' | 'failed';
+  /** Revert data of a failed item (a custom error of the Gateway, PontisClient or SmtProof). */
+  reason?: Hex;
+}
+
+export interface EvmRelaySubmission {
+  chain: string;
+  height: number;
+  msgs: string[];
+  /** Hub: the transaction's code. EVM: 'ok' (the transaction succeeded; see items). */
+  code: string;
+  txHash?: string;
+  /** EVM: per-packet results from the Gateway's PacketResult events. Hub: per-item results. */
+  items: { id: string; result: string }[];
+}
+
+export interface EvmRelayRoundResult {
+  /** Heights scanned up to, per chain (the hub's id and the EVM chain's id). */
+  cursor: Record<string, number>;
+  submitted: EvmRelaySubmission[];
+  /** Highest EVM height the hub's client held when the round ran (its proofs are at that height). */
+  evmProofHeight: number;
+}
+
+const rpcOf = (w: EvmWriter): JsonRpcSender => ({ send: (method, params) => w.rpc(method, params) });
+
+const ZERO_WORD = `0x${'0'.repeat(64)}`;
+
+/** A value of `pontisStore` at `blockTag` (a height or 'latest'), as a 32-byte word. */
+async function gatewayWord(evm: EvmGatewayEndpoint, key: Uint8Array, blockTag: number | 'latest'): Promise<string> {
+  const tag = blockTag === 'latest' ? 'latest' : `0x${blockTag.toString(16)}`;
+  const w = await evm.writer.rpc<string>('eth_getStorageAt', [evm.gateway, pontisSlot(key), tag]);
+  return typeof w === 'string' ? w.toLowerCase() : ZERO_WORD;
+}
+
+const isSet = (word: string) => /^0x[0-9a-f]*$/.test(word) && BigInt(word) !== 0n;
+
+/** A PontisPacket as ethers decodes it (a positional array through EvmReader, or a named Result). */
+function packetFromEvent(v: unknown): Packet {
+  if (Array.isArray(v)) {
+    const [srcChain, srcApp, dstChain, dstApp, sequence, ordered, payload, timeoutHeight, timeoutTimestamp] = v as [string, string, string, string, bigint, boolean, string, bigint, bigint];
+    return packetFromSolidity({ srcChain, srcApp, dstChain, dstApp, sequence, ordered, payload, timeoutHeight, timeoutTimestamp });
+  }
+  return packetFromSolidity(v as Parameters<typeof packetFromSolidity>[0]);
+}
+
+// ---------------------------------------------------------------- EVM -> hub
+
+/** The height of the hub's client of the EVM chain at which proofs can be made (a consensus record exists there). */
+export async function hubProofHeight(hub: PontisReader, evmChainId: string): Promise<number> {
+  const h = await clientHeight(hub, evmChainId);
+  if (!(await consensusOn(hub, evmChainId, h))) {
+    throw new EvmRelayError('PNT_ERR_RELAY_NO_CONSENSUS', `the hub's client of ${evmChainId} has no consensus record at its latest height ${h}`, { retryable: true, details: { height: h } });
+  }
+  return h;
+}
+
+/**
+ * Packets sent and packets received (acks to carry back) on the EVM Gateway in blocks
+ * (from, to] whose next hop is the hub: every packet of a spoke goes to the hub, and so does
+ * every ack it writes.
+ */
+export async function scanEvm(evm: EvmGatewayEndpoint, from: number, to: number): Promise<{ packets: PacketEvent[]; acks: PacketEvent[] }> {
+  const out = { packets: [] as PacketEvent[], acks: [] as PacketEvent[] };
+  if (to <= from) return out;
+  const logs = await evm.writer.rpc<{ topics: string[]; data: string; blockNumber: string; removed?: boolean }[]>('eth_getLogs', [
+    {
+      address: evm.gateway,
+      fromBlock: `0x${(from + 1).toString(16)}`,
+      toBlock: `0x${to.toString(16)}`,
+      topics: [[gatewayIface.getEvent('PacketSent')!.topicHash, gatewayIface.getEvent('PacketReceived')!.topicHash]],
+    },
+  ]);
+  for (const l of logs) {
+    if (l.removed) continue;
+    const d = gatewayIface.parseLog({ topics: l.topics, data: l.data });
+    if (!d) continue;
+    const height = Number(BigInt(l.blockNumber));
+    const packet = packetFromEvent(d.args.packet.toArray());
+    if (d.name === 'PacketSent') out.packets.push({ height, packet });
+    else out.acks.push({ height, packet, ack: (d.args.ack as string).toLowerCase() as Hex });
+  }
+  return out;
+}
+
+/** `packets/recv` on the hub for packets committed on the EVM Gateway, proven at EVM height `height`; null when none is due. */
+export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
+  const items = [];
+  for (const e of events) {
+    const ch = channelId(e.packet);
+    if ((await hub.readState(packetKeys.receipt(ch, e.packet.sequence))) !== undefined) continue;
+    const key = packetKeys.outbound(ch, e.packet.sequence);
+    if (!isSet(await gatewayWord(evm, key, height))) continue; // resolved on the source already
+    items.push({ packet: e.packet, proof: await fetchPontisProof(rpcOf(evm.writer), evm.gateway.toLowerCase() as Hex, key, height) });
+  }
+  return items.length ? { type: 'packets/recv', proofHeight: height, packets: items } : null;
+}
+
+/** `packets/ack` on the hub for acks the EVM Gateway wrote, proven at EVM height `height`; null when none is due. */
+export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
+  const items = [];
+  for (const e of events) {
+    const ch = channelId(e.packet);
+    if ((await hub.readState(packetKeys.outbound(ch, e.packet.sequence))) === undefined) continue;
+    const key = packetKeys.ack(ch, e.packet.sequence);
+    if (!isSet(await gatewayWord(evm, key, height))) continue;
+    items.push({ packet: e.packet, ack: e.ack!, proof: await fetchPontisProof(rpcOf(evm.writer), evm.gateway.toLowerCase() as Hex, key, height) });
+  }
+  return items.length ? { type: 'packets/ack', proofHeight: height, packets: items } : null;
+}
+
+// ---------------------------------------------------------------- hub -> EVM
+
+/** The PontisClient's latest hub height. */
+export async function evmClientHeight(evm: EvmGatewayEndpoint): Promise<number> {
+  const data = clientIface.encodeFunctionData('latestHeight', []);
+  const r = await evm.writer.rpc<string>('eth_call', [{ to: evm.hubClient, data }, 'latest']);
+  return Number(clientIface.decodeFunctionResult('latestHeight', r)[0] as bigint);
+}
+
+/**
+ * Moves the EVM PontisClient to hub height `height` (header, commit and the set that signed it,
+ * all checked by the contract). Returns the transaction hash, or null when the client holds
+ * `height` already or is past it.
+ */
+export async function updateEvmClient(hub: PontisReader, evm: EvmGatewayEndpoint, height: number): Promise<string | null> {
+  if ((await evmClientHeight(evm)) >= height) return null;
+  const [sh, set] = await Promise.all([hub.signedHeader(height), hub.validatorSet(height)]);
+  const data = clientIface.encodeFunctionData('updateClient', updateClientArgs(sh, set));
+  const r = await evm.writer.send({ to: evm.hubClient, data });
+  return r.txHash;
+}
+
+/** The hub height to prove at on the EVM chain: `want`, unless the PontisClient is already past it (then its latest, which it holds). */
+async function evmSideProofHeight(hub: PontisReader, evm: EvmGatewayEndpoint, want: number): Promise<{ height: number; updateTx: string | null }> {
+  const latest = await evmClientHeight(evm);
+  if (latest >= want) return { height: latest, updateTx: null };
+  return { height: want, updateTx: await updateEvmClient(hub, evm, want) };
+}
+
+async function hubProof(hub: PontisReader, key: Uint8Array, height: number): Promise<{ present: boolean; proof: Hex }> {
+  const { value, proof } = await hub.proveState(key, height);
+  return { present: value !== undefined, proof: toHex(encodeProof(proof)) };
+}
+
+/** The Gateway's PacketResult events of transaction `txHash` mined at `height`. */
+async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: number): Promise<GatewayItemResult[]> {
+  const logs = await evm.writer.rpc<{ topics: string[]; data: string; transactionHash: string }[]>('eth_getLogs', [
+    { address: evm.gateway, fromBlock: `0x${height.toString(16)}`, toBlock: `0x${height.toString(16)}`, topics: [gatewayIface.getEvent('PacketResult')!.topicHash] },
+  ]);
+  const steps = { 1: 'recv', 2: 'ack', 3: 'timeout' } as const;
+  const results = ['ok', 'already-done', 'failed'] as const;
+  return logs
+    .filter((l) => l.transactionHash.toLowerCase() === txHash.toLowerCase())
+    .map((l) => {
+      const d = gatewayIface.parseLog(l)!;
+      const reason = (d.args.reason as string).toLowerCase() as Hex;
+      return {
+        channel: d.args.channel as string,
+        sequence: Number(d.args.sequence as bigint),
+        step: steps[Number(d.args.step) as 1 | 2 | 3],
+        result: results[Number(d.args.result)],
+        ...(reason.length > 2 ? { reason } : {}),
+      };
+    });
+}
+
+/**
+ * `Gateway.recvPackets` for packets the hub committed for this chain, proven at hub height
+ * `height` (the PontisClient must hold it). Packets received already, or no longer committed on
+ * the hub, are skipped. Returns null when nothing was due.
+ */
+export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
+  const packets: Packet[] = [];
+  const proofs: Hex[] = [];
+  for (const e of events) {
+    const ch = channelId(e.packet);
+    if (isSet(await gatewayWord(evm, packetKeys.receipt(ch, e.packet.sequence), 'latest'))) continue;
+    const p = await hubProof(hub, packetKeys.outbound(ch, e.packet.sequence), height);
+    if (!p.present) continue;
+    packets.push(e.packet);
+    proofs.push(p.proof);
+  }
+  if (!packets.length) return null;
+  const data = gatewayIface.encodeFunctionData('recvPackets', [height, packets.map(solidityPacket), proofs]);
+  const r = await evm.writer.send({ to: evm.gateway, data });
+  return { txHash: r.txHash, height: r.height, items: await gatewayResults(evm, r.txHash, r.height) };
+}
+
+/**
+ * `Gateway.acknowledge` for packets this chain sent whose ack (or timeout error ack) the hub
+ * recorded, proven at hub height `height`. Packets already resolved here are skipped.
+ */
+export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
+  const packets: Packet[] = [];
+  const acks: Hex[] = [];
+  const proofs: Hex[] = [];
+  for (const e of events) {
+    const ch = channelId(e.packet);
+    if (!isSet(await gatewayWord(evm, packetKeys.outbound(ch, e.packet.sequence), 'latest'))) continue;
+    const p = await hubProof(hub, packetKeys.ack(ch, e.packet.sequence), height);
+    if (!p.present) continue;
+    packets.push(e.packet);
+    acks.push(e.ack!);
+    proofs.push(p.proof);
+  }
+  if (!packets.length) return null;
+  const data = gatewayIface.encodeFunctionData('acknowledge', [height, packets.map(solidityPacket), acks.map((a) => fromHex(a)), proofs]);
+  const r = await evm.writer.send({ to: evm.gateway, data });
+  return { txHash: r.txHash, height: r.height, items: await gatewayResults(evm, r.txHash, r.height) };
+}
+
+// ---------------------------------------------------------------- a round
+
+const itemId = (i: GatewayItemResult) => `${i.step}:${i.channel}/${i.sequence}`;
+
+/**
+ * One relaying round on the path evm <-> hub (both directions). `cursor` holds the heights
+ * scanned so far per chain id (missing: 0, i.e. from genesis; start it at the current heights to
+ * skip history). Returns the new cursor: the hub's is its tip at the start of the round; the EVM
+ * chain's is the height the hub's client of it held (blocks above wait for attestation).
+ * Throws PNT_ERR_RELAY_SUBMIT_FAILED when a hub transaction fails as a whole; per-packet
+ * failures are reported in `submitted[].items` and do not stop the round.
+ */
+export async function relayEvmRound(hub: PontisWriter, evm: EvmGatewayEndpoint, cursor: Record<string, number>): Promise<EvmRelayRoundResult> {
+  const result: EvmRelayRoundResult = { cursor: { ...cursor }, submitted: [], evmProofHeight: 0 };
+
+  // EVM -> hub, at the height the hub's client holds
+  const p = await hubProofHeight(hub, evm.chainId);
+  result.evmProofHeight = p;
+  const evmFrom = cursor[evm.chainId] ?? 0;
+  if (p > evmFrom) {
+    const found = await scanEvm(evm, evmFrom, p);
+    const msgs: Msg[] = [];
+    const recv = await evmRecvBatch(evm, hub, found.packets, p);
+    if (recv) msgs.push(recv);
+    const acks = await evmAckBatch(evm, hub, found.acks, p);
+    if (acks) msgs.push(acks);
+    if (msgs.length) {
+      const r = await hub.submit(msgs);
+      const items = r.events
+        .filter((e) => e.type === 'packet/recv/result' || e.type === 'packet/ack/result')
+        .map((e) => ({ id: `${e.type.split('/')[1]}:${e.attributes.id ?? ''}`, result: e.attributes.result ?? '' }));
+      result.submitted.push({ chain: hub.chainId, height: r.height, msgs: msgs.map((m) => m.type), code: r.code, items });
+      if (r.code !== 'ok') throw new EvmRelayError('PNT_ERR_RELAY_SUBMIT_FAILED', `relay transaction on ${hub.chainId} failed: ${r.code} ${r.log ?? ''}`, { details: { code: r.code } });
+    }
+    result.cursor[evm.chainId] = p;
+  }
+
+  // hub -> EVM, at the hub's tip
+  const hubFrom = cursor[hub.chainId] ?? 0;
+  const h = await hub.latestHeight();
+  if (h > hubFrom) {
+    const found = await scan(hub, evm.chainId, hub.chainId, hubFrom, h);
+    if (found.packets.length || found.acks.length) {
+      const { height, updateTx } = await evmSideProofHeight(hub, evm, h);
+      if (updateTx) result.submitted.push({ chain: evm.chainId, height, msgs: ['updateClient'], code: 'ok', txHash: updateTx, items: [] });
+      const recv = await deliverToEvm(hub, evm, found.packets, height);
+      if (recv) result.submitted.push({ chain: evm.chainId, height: recv.height, msgs: ['recvPackets'], code: 'ok', txHash: recv.txHash, items: recv.items.map((i) => ({ id: itemId(i), result: i.result })) });
+      const ack = await acknowledgeOnEvm(hub, evm, found.acks, height);
+      if (ack) result.submitted.push({ chain: evm.chainId, height: ack.height, msgs: ['acknowledge'], code: 'ok', txHash: ack.txHash, items: ack.items.map((i) => ({ id: itemId(i), result: i.result })) });
+    }
+    result.cursor[hub.chainId] = h;
+  }
+  return result;
+}
+
+/** An endpoint for `relayEvmRound` (addresses checksummed once). */
+export function evmGatewayEndpoint(chainId: string, writer: EvmWriter, gateway: string, hubClient: string): EvmGatewayEndpoint {
+  return { chainId, writer, gateway: getAddress(gateway), hubClient: getAddress(hubClient) };
+}
