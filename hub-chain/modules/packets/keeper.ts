@@ -61,6 +61,37 @@ class AppStore implements KVStore {
   }
 }
 
+const CLIENTS_PREFIX = utf8('clients/');
+const isClientKey = (k: Bytes) => k.length >= CLIENTS_PREFIX.length && equalBytes(k.subarray(0, CLIENTS_PREFIX.length), CLIENTS_PREFIX);
+
+/**
+ * The store a relay batch runs on: `inner` with reads under `clients/` remembered for the batch.
+ * Every item of a batch is verified against the same client and consensus records, which the
+ * client verifier reads afresh for each item (record, status, consensus state: six reads through
+ * two overlays and the state store). Any write under `clients/` (items flush into this store)
+ * forgets what was remembered, so every read shows what `inner` would.
+ */
+class BatchStore implements KVStore {
+  private readonly memo = new Map<string, Bytes | undefined>();
+  constructor(private readonly inner: KVStore) {}
+  get(k: Bytes) {
+    if (!isClientKey(k)) return this.inner.get(k);
+    const id = Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+    if (this.memo.has(id)) return this.memo.get(id);
+    const v = this.inner.get(k);
+    this.memo.set(id, v);
+    return v;
+  }
+  set(k: Bytes, v: Bytes) {
+    if (isClientKey(k)) this.memo.clear();
+    this.inner.set(k, v);
+  }
+  delete(k: Bytes) {
+    if (isClientKey(k)) this.memo.clear();
+    this.inner.delete(k);
+  }
+}
+
 export interface PacketKeeperOptions {
   clients: ClientVerifier;
   registry: Registry;
@@ -119,7 +150,8 @@ export class PacketKeeper implements PacketSender {
   // ---- receiving ----
 
   recv(env: ModuleEnv, proofHeight: number, items: { packet: Packet; proof: unknown }[]): ItemResult[] {
-    return items.map(({ packet, proof }) => this.item(env, 'packet/recv', packet, (s) => this.recvOne(env, s, packet, proofHeight, proof)));
+    const b = { ...env, store: new BatchStore(env.store) };
+    return items.map(({ packet, proof }) => this.item(b, 'packet/recv', packet, (s) => this.recvOne(b, s, packet, proofHeight, proof)));
   }
 
   private recvOne(env: ModuleEnv, s: KVStore, p: Packet, proofHeight: number, proof: unknown): ItemResult {
@@ -230,7 +262,8 @@ export class PacketKeeper implements PacketSender {
   // ---- acknowledgements ----
 
   ack(env: ModuleEnv, proofHeight: number, items: { packet: Packet; ack: Hex; proof: unknown }[]): ItemResult[] {
-    return items.map(({ packet, ack, proof }) => this.item(env, 'packet/ack', packet, (s) => this.ackOne(env, s, packet, fromHex(ack), proofHeight, proof)));
+    const b = { ...env, store: new BatchStore(env.store) };
+    return items.map(({ packet, ack, proof }) => this.item(b, 'packet/ack', packet, (s) => this.ackOne(b, s, packet, fromHex(ack), proofHeight, proof)));
   }
 
   private ackOne(env: ModuleEnv, s: KVStore, p: Packet, ackBytes: Bytes, proofHeight: number, proof: unknown): ItemResult {
@@ -257,7 +290,8 @@ export class PacketKeeper implements PacketSender {
   // ---- timeouts ----
 
   timeout(env: ModuleEnv, proofHeight: number, items: { packet: Packet; proof: unknown }[]): ItemResult[] {
-    return items.map(({ packet, proof }) => this.item(env, 'packet/timeout', packet, (s) => this.timeoutOne(env, s, packet, proofHeight, proof)));
+    const b = { ...env, store: new BatchStore(env.store) };
+    return items.map(({ packet, proof }) => this.item(b, 'packet/timeout', packet, (s) => this.timeoutOne(b, s, packet, proofHeight, proof)));
   }
 
   /**
