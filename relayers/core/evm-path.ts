@@ -46,6 +46,7 @@ export const GATEWAY_RELAY_ABI = [
   'function pontisStore(bytes32) view returns (bytes32)',
   `function recvPackets(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] proofs)`,
   `function acknowledge(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] acks, bytes[] proofs)`,
+  `function timeout(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] proofs)`,
 ] as const;
 
 const HUB_HEADER_TUPLE =
@@ -74,6 +75,7 @@ export interface EvmGatewayEndpoint {
 }
 
 export interface GatewayItemResult {
+  /** keccak256 of the channel id (the event's indexed topic). */
   channel: string;
   sequence: number;
   step: 'recv' | 'ack' | 'timeout';
@@ -289,9 +291,76 @@ export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoin
   return { txHash: r.txHash, height: r.height, items: await gatewayResults(evm, r.txHash, r.height) };
 }
 
-// ---------------------------------------------------------------- a round
+// ---------------------------------------------------------------- timeouts
 
 const itemId = (i: GatewayItemResult) => `${i.step}:${i.channel}/${i.sequence}`;
+
+export interface EvmTimeoutOutcome {
+  chain: string;
+  height: number;
+  proofHeight: number;
+  txHash?: string;
+  items: { id: string; result: string }[];
+}
+
+/**
+ * Destination leg, EVM destination: packets the hub forwarded to the EVM chain that it never
+ * received before their timeout. Proven at the height P the hub's client of the chain holds:
+ * the Gateway's receipt slot is empty at P, and P's block time (or P itself, for a height
+ * timeout) is at or past the timeout. The hub then records an error ack `PNT_ERR_PACKET_TIMEOUT`
+ * for the source (relayed back by `relayEvmRound`). Returns null when none is due yet.
+ */
+export async function relayEvmTimeouts(hub: PontisWriter, evm: EvmGatewayEndpoint, packets: Packet[]): Promise<EvmTimeoutOutcome | null> {
+  const p = await hubProofHeight(hub, evm.chainId);
+  const cons = (await consensusOn(hub, evm.chainId, p))!;
+  const items = [];
+  for (const pkt of packets) {
+    if (pkt.dstChain !== evm.chainId) continue;
+    const ch = channelId(pkt);
+    if ((await hub.readState(packetKeys.outbound(ch, pkt.sequence))) === undefined) continue;
+    const due = (pkt.timeoutTimestamp !== 0 && cons.timestamp >= pkt.timeoutTimestamp) || (pkt.timeoutHeight !== 0 && p >= pkt.timeoutHeight);
+    if (!due) continue;
+    const key = packetKeys.receipt(ch, pkt.sequence);
+    if (isSet(await gatewayWord(evm, key, p))) continue; // received after all: it will be acknowledged
+    items.push({ packet: pkt, proof: await fetchPontisProof(rpcOf(evm.writer), evm.gateway.toLowerCase() as Hex, key, p) });
+  }
+  if (!items.length) return null;
+  const r = await hub.submit([{ type: 'packets/timeout', proofHeight: p, packets: items }]);
+  if (r.code !== 'ok') throw new EvmRelayError('PNT_ERR_RELAY_SUBMIT_FAILED', `timeout transaction on ${hub.chainId} failed: ${r.code} ${r.log ?? ''}`, { details: { code: r.code } });
+  const out = r.events.filter((e) => e.type === 'packet/timeout/result').map((e) => ({ id: `timeout:${e.attributes.id ?? ''}`, result: e.attributes.result ?? '' }));
+  return { chain: hub.chainId, height: r.height, proofHeight: p, items: out };
+}
+
+/**
+ * Hub leg, EVM source: packets the EVM chain sent that the hub never received before their
+ * timeoutTimestamp. Moves the PontisClient to the hub's latest height H and calls
+ * `Gateway.timeout` with the hub's absence proofs of `pkt/rcpt/...` at H (H's time must be at or
+ * past the timeout; the hub refuses to receive from then on). Returns null when none is due.
+ */
+export async function timeoutOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, packets: Packet[]): Promise<EvmTimeoutOutcome | null> {
+  const h = await hub.latestHeight();
+  const time = (await hub.signedHeader(h)).header.time;
+  const due: Packet[] = [];
+  const proofs: Hex[] = [];
+  for (const pkt of packets) {
+    if (pkt.srcChain !== evm.chainId || pkt.timeoutTimestamp === 0 || time < pkt.timeoutTimestamp) continue;
+    const ch = channelId(pkt);
+    if (!isSet(await gatewayWord(evm, packetKeys.outbound(ch, pkt.sequence), 'latest'))) continue;
+    const proof = await hubProof(hub, packetKeys.receipt(ch, pkt.sequence), h);
+    if (proof.present) continue; // the hub has it: an ack will come instead
+    due.push(pkt);
+    proofs.push(proof.proof);
+  }
+  if (!due.length) return null;
+  const { height } = await evmSideProofHeight(hub, evm, h);
+  if (height !== h) return null; // the client moved past h meanwhile; the next call proves there
+  const data = gatewayIface.encodeFunctionData('timeout', [h, due.map(solidityPacket), proofs]);
+  const r = await evm.writer.send({ to: evm.gateway, data });
+  const items = await gatewayResults(evm, r.txHash, r.height);
+  return { chain: evm.chainId, height: r.height, proofHeight: h, txHash: r.txHash, items: items.map((i) => ({ id: itemId(i), result: i.result })) };
+}
+
+// ---------------------------------------------------------------- a round
 
 /**
  * One relaying round on the path evm <-> hub (both directions). `cursor` holds the heights

@@ -18,10 +18,10 @@ import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry
 import { PontisError } from '../../hub-chain/errors.ts';
 import { finalizedBlockOf } from '../../hub-chain/light-clients/evm/source.ts';
 import type { RpcBlock } from '../../hub-chain/light-clients/evm/header.ts';
-import { type Packet, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
-import { type EvmGatewayEndpoint, type EvmRelayRoundResult, evmClientHeight, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
+import { type EvmGatewayEndpoint, type EvmRelayRoundResult, evmClientHeight, evmGatewayEndpoint, relayEvmRound, relayEvmTimeouts, timeoutOnEvm } from '../../relayers/core/evm-path.ts';
 import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
 import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
 import { Testnet } from './harness.ts';
@@ -260,4 +260,69 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     expect(revert).toBe('OnlySelf');
     expect(await stored(b, packetKeys.receipt(ch, 2))).toBe(ZERO_WORD);
   });
+
+  it('behavior: a packet B never received before its timeout is timed out on the hub by absence proven on B, and A gets the timeout error ack', async () => {
+    const { a, b } = chains;
+    const sent2 = await sendFromA(20_000, 'too late for b');
+    const ch = channelId(sent2);
+    const id = `${ch}/${sent2.sequence}`;
+    await relayUntil(a, async () => (await hubPacket(id))?.status.state === 'forwarded');
+    // B is not relayed to; once its clock is past the timeout, a new block there is attested on the hub
+    while (Date.now() <= sent2.timeoutTimestamp) await sleep(250);
+    let outcome: Awaited<ReturnType<typeof relayEvmTimeouts>> = null;
+    const deadline = Date.now() + 60_000;
+    while (!outcome && Date.now() < deadline) {
+      outcome = await relayEvmTimeouts(hubEp, b.endpoint, [sent2]);
+      if (outcome) break;
+      // block times are whole seconds: mine until one is at or past the timeout and the hub's client holds it
+      await b.node.mine();
+      await sleep(250);
+    }
+    expect(outcome?.items).toEqual([{ id: `timeout:${id}`, result: 'ok' }]);
+    const atHub = (await hubPacket(id))!;
+    expect(atHub.status.state).toBe('timed-out');
+    expect(atHub.keys.commitment.exists).toBe(false);
+    expect(await stored(b, packetKeys.receipt(ch, sent2.sequence))).toBe(ZERO_WORD);
+    // a second attempt has nothing left to do
+    expect(await relayEvmTimeouts(hubEp, b.endpoint, [sent2])).toBeNull();
+
+    await relayUntil(a, async () => (await a.echo.acked()) === 2n);
+    expect(await a.echo.lastAck()).toBe(toHex(encodeAck({ ok: false, error: TIMEOUT_ERROR })));
+    expect(await stored(a, packetKeys.outbound(ch, sent2.sequence))).toBe(ZERO_WORD);
+    // B's path now sees the forwarded packet in hub blocks, but the hub's commitment is gone: nothing is delivered
+    await relayEvmRound(hubEp, b.endpoint, b.cursor).then((r) => (b.cursor = r.cursor));
+    expect(await b.echo.received()).toBe(1n);
+  }, 150_000);
+
+  it('behavior: a packet the hub never received before its timeout is timed out on A with the hub\'s absence proof', async () => {
+    const { a } = chains;
+    const sent3 = await sendFromA(3_000, 'never relayed');
+    const ch = channelId(sent3);
+    // not relayed: wait until a hub block's time is past the timeout (A's blocks keep the observers voting)
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('no hub block past the timeout');
+      const h = await hubEp.latestHeight();
+      if ((await hubEp.signedHeader(h)).header.time >= sent3.timeoutTimestamp) break;
+      await a.node.mine();
+      await sleep(250);
+    }
+    const outcome = await timeoutOnEvm(hubEp, a.endpoint, [sent3]);
+    expect(outcome?.items.map((i) => i.result)).toEqual(['ok']);
+    expect(await a.echo.timedOut()).toBe(1n);
+    expect(await stored(a, packetKeys.outbound(ch, sent3.sequence))).toBe(ZERO_WORD);
+    expect(await hubPacket(`${ch}/${sent3.sequence}`)).toBeUndefined();
+    expect(await timeoutOnEvm(hubEp, a.endpoint, [sent3])).toBeNull();
+  }, 120_000);
 });
+
+/** EchoApp on A sends `text` to B's echo with a timeout `inMs` after A's latest block time. */
+async function sendFromA(inMs: number, text: string): Promise<Packet> {
+  const { a } = chains;
+  const latest = await a.provider.getBlock('latest');
+  const timeoutTimestamp = Math.max(latest!.timestamp * 1000, Date.now()) + inMs;
+  const payload = toHex(utf8(text));
+  const rcpt = await (await a.echo.sendTo('evm-b', 'echo', payload, 0, timeoutTimestamp, false)).wait();
+  const log = rcpt.logs.map((l: never) => a.gateway.interface.parseLog(l)).find((d: { name: string } | null) => d?.name === 'PacketSent');
+  return { srcChain: 'evm-a', srcApp: 'echo', dstChain: 'evm-b', dstApp: 'echo', sequence: Number(log.args.sequence), ordered: false, payload, timeoutHeight: 0, timeoutTimestamp };
+}
