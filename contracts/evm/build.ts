@@ -1,5 +1,5 @@
 /**
- * Compiles every contracts/evm/src/*.sol with npm solc (standard JSON, optimizer, viaIR) into
+ * Compiles every .sol under contracts/evm/src with npm solc (standard JSON, optimizer, viaIR) into
  * contracts/evm/out/<Name>.json ({ abi, bytecode }) and contracts/evm/out/index.ts (ABIs
  * `as const` for typed callers). Outputs are regenerated only when the sources, the compiler
  * version or the settings change (a hash kept in out/build-hash.txt), so tests can call
@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import solc from 'solc';
 import { PontisError } from '../../hub-chain/errors.ts';
@@ -34,16 +34,17 @@ const LOCK_DIR = join(OUT_DIR, '.build-lock');
 const STALE_LOCK_MS = 120_000;
 
 const SETTINGS = {
-  // viaIR: the client's update path has more live values than the legacy stack allows.
-  viaIR: true,
   optimizer: { enabled: true, runs: 200 },
   evmVersion: 'osaka',
-  outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } },
+  outputs: ['abi', 'evm.bytecode.object'],
+  // legacy codegen first (several times faster to compile); viaIR only for files that need it
+  pipeline: 'legacy, viaIR for stack-too-deep files',
 } as const;
 
 interface SolcError {
   severity: 'error' | 'warning' | 'info';
   formattedMessage: string;
+  sourceLocation?: { file: string };
 }
 
 interface SolcOutput {
@@ -51,9 +52,13 @@ interface SolcOutput {
   contracts?: Record<string, Record<string, { abi: Record<string, unknown>[]; evm: { bytecode: { object: string } } }>>;
 }
 
+/** Every .sol under src/, keyed by its path relative to src/ (solc resolves "./" and "../" imports against it). */
 function readSources(): Record<string, string> {
   if (!existsSync(SRC_DIR)) throw new ContractBuildError('PNT_ERR_CONTRACT_BUILD', `no contract sources at ${SRC_DIR}`);
-  const files = readdirSync(SRC_DIR).filter((f) => f.endsWith('.sol')).sort();
+  const files = (readdirSync(SRC_DIR, { recursive: true }) as string[])
+    .map((f) => f.split(sep).join('/'))
+    .filter((f) => f.endsWith('.sol'))
+    .sort();
   return Object.fromEntries(files.map((f) => [f, readFileSync(join(SRC_DIR, f), 'utf8')]));
 }
 
@@ -135,23 +140,60 @@ export function buildContracts(opts: { force?: boolean } = {}): Record<string, C
   return withBuildLock(() => (!opts.force && freshArtifacts(hash)) || compile(sources, hash));
 }
 
-function compile(sources: Record<string, string>, hash: string): Record<string, ContractArtifact> {
+function runSolc(sources: Record<string, string>, files: readonly string[], viaIR: boolean): { output: SolcOutput; errors: SolcError[] } {
   const input = {
     language: 'Solidity',
     sources: Object.fromEntries(Object.entries(sources).map(([name, content]) => [name, { content }])),
-    settings: SETTINGS,
+    settings: {
+      viaIR,
+      optimizer: SETTINGS.optimizer,
+      evmVersion: SETTINGS.evmVersion,
+      // code is generated only for the selected files; the others are parsed for their imports
+      outputSelection: Object.fromEntries(files.map((f) => [f, { '*': [...SETTINGS.outputs] }])),
+    },
   };
   const output = JSON.parse(solc.compile(JSON.stringify(input))) as SolcOutput;
-  const errors = (output.errors ?? []).filter((e) => e.severity === 'error');
-  if (errors.length > 0) {
-    throw new ContractBuildError('PNT_ERR_CONTRACT_BUILD', `solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`, {
-      details: { errors: errors.map((e) => e.formattedMessage) },
-    });
+  return { output, errors: (output.errors ?? []).filter((e) => e.severity === 'error') };
+}
+
+function buildFailed(errors: SolcError[]): ContractBuildError {
+  return new ContractBuildError('PNT_ERR_CONTRACT_BUILD', `solc failed:\n${errors.map((e) => e.formattedMessage).join('\n')}`, {
+    details: { errors: errors.map((e) => e.formattedMessage) },
+  });
+}
+
+/** Legacy codegen for every file it can handle; the files it reports "Stack too deep" for go through viaIR. */
+function compileAll(sources: Record<string, string>): SolcOutput[] {
+  let legacy = Object.keys(sources);
+  const viaIR: string[] = [];
+  const outputs: SolcOutput[] = [];
+  while (legacy.length > 0) {
+    const { output, errors } = runSolc(sources, legacy, false);
+    if (errors.length === 0) {
+      outputs.push(output);
+      break;
+    }
+    const deep = new Set(errors.filter((e) => /Stack too deep/.test(e.formattedMessage) && e.sourceLocation).map((e) => e.sourceLocation!.file));
+    if (deep.size === 0 || errors.some((e) => !e.sourceLocation || !deep.has(e.sourceLocation.file))) throw buildFailed(errors);
+    legacy = legacy.filter((f) => !deep.has(f));
+    viaIR.push(...deep);
   }
+  if (viaIR.length > 0) {
+    const { output, errors } = runSolc(sources, viaIR, true);
+    if (errors.length > 0) throw buildFailed(errors);
+    outputs.push(output);
+  }
+  return outputs;
+}
+
+function compile(sources: Record<string, string>, hash: string): Record<string, ContractArtifact> {
   const artifacts: ContractArtifact[] = [];
-  for (const [sourceName, contracts] of Object.entries(output.contracts ?? {})) {
+  for (const [sourceName, contracts] of compileAll(sources).flatMap((o) => Object.entries(o.contracts ?? {}))) {
     for (const [contractName, c] of Object.entries(contracts)) {
       if (c.evm.bytecode.object.length === 0) continue;
+      // artifacts are named by contract: two deployable contracts with one name would overwrite each other
+      const clash = artifacts.find((a) => a.contractName === contractName);
+      if (clash) throw new ContractBuildError('PNT_ERR_CONTRACT_BUILD', `contract ${contractName} is defined in ${clash.sourceName} and in ${sourceName}`);
       artifacts.push({ contractName, sourceName, abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` });
     }
   }

@@ -236,22 +236,42 @@ contract PontisClient {
             _handleConflict(h, known, hh, round, sigs, validators, powers);
             return;
         }
-        uint64 latest = latestHeight;
-        if (h <= latest) revert StaleHeight(h, latest);
-        ConsensusState storage last = consensus[latest];
-        if (_nowMs() >= uint256(last.timeMs) + trustingPeriodMs) revert ClientExpired();
-        if (header.validatorsHash != nextValidatorsHash) revert UntrustedValidators();
-        if (h == latest + 1 && header.prevHash != last.headerHash) revert PrevHashMismatch();
-        if (header.timeMs <= last.timeMs) revert TimeNotIncreasing();
-        if (uint256(header.timeMs) > _nowMs() + maxClockDriftMs) revert HeaderFromFuture();
-        (bytes32 vh, uint256 total) = hashValidatorSet(validators, powers);
-        if (vh != header.validatorsHash) revert ValidatorSetMismatch();
-        _verifyCommit(h, round, hh, sigs, validators, powers, total);
+        _checkExtendsLatest(header);
+        _verifySignedBy(header.validatorsHash, h, round, hh, sigs, validators, powers);
 
-        consensus[h] = ConsensusState({headerHash: hh, stateRoot: header.stateRoot, validatorsHash: vh, timeMs: header.timeMs});
+        consensus[h] = ConsensusState({headerHash: hh, stateRoot: header.stateRoot, validatorsHash: header.validatorsHash, timeMs: header.timeMs});
         latestHeight = h;
         nextValidatorsHash = header.nextValidatorsHash;
         emit ClientUpdated(h, hh, header.stateRoot, header.timeMs);
+    }
+
+    /// @dev A header above the latest must be signed by the set the latest named as next, extend it
+    /// when adjacent, and move time forward within the allowed drift, while the latest is trusted.
+    function _checkExtendsLatest(HubHeader calldata header) private view {
+        uint64 latest = latestHeight;
+        if (header.height <= latest) revert StaleHeight(header.height, latest);
+        ConsensusState storage last = consensus[latest];
+        if (_nowMs() >= uint256(last.timeMs) + trustingPeriodMs) revert ClientExpired();
+        if (header.validatorsHash != nextValidatorsHash) revert UntrustedValidators();
+        if (header.height == latest + 1 && header.prevHash != last.headerHash) revert PrevHashMismatch();
+        if (header.timeMs <= last.timeMs) revert TimeNotIncreasing();
+        if (uint256(header.timeMs) > _nowMs() + maxClockDriftMs) revert HeaderFromFuture();
+    }
+
+    /// @dev The provided set must be the one with hash `validatorsHash`, and > 2/3 of it must have
+    /// signed the precommit for (h, round, hh).
+    function _verifySignedBy(
+        bytes32 validatorsHash,
+        uint64 h,
+        uint32 round,
+        bytes32 hh,
+        CommitSig[] calldata sigs,
+        address[] calldata validators,
+        uint64[] calldata powers
+    ) private view {
+        (bytes32 vh, uint256 total) = hashValidatorSet(validators, powers);
+        if (vh != validatorsHash) revert ValidatorSetMismatch();
+        _verifyCommit(precommitDigest(h, round, hh), sigs, validators, powers, total);
     }
 
     // ---------------------------------------------------------------- admin
@@ -322,23 +342,18 @@ contract PontisClient {
         address[] calldata validators,
         uint64[] calldata powers
     ) private {
-        (bytes32 vh, uint256 total) = hashValidatorSet(validators, powers);
-        if (vh != known.validatorsHash) revert ValidatorSetMismatch();
-        _verifyCommit(h, round, hh, sigs, validators, powers, total);
+        _verifySignedBy(known.validatorsHash, h, round, hh, sigs, validators, powers);
         frozen = true;
         emit ClientFrozen(h, known.headerHash, hh);
     }
 
     function _verifyCommit(
-        uint64 h,
-        uint32 round,
-        bytes32 hh,
+        bytes32 digest,
         CommitSig[] calldata sigs,
         address[] calldata validators,
         uint64[] calldata powers,
         uint256 total
-    ) private view {
-        bytes32 digest = precommitDigest(h, round, hh);
+    ) private pure {
         uint256 signed;
         address prev;
         for (uint256 i = 0; i < sigs.length; i++) {
