@@ -48,7 +48,8 @@ node
   .requiredOption('--home <dir>', 'node home directory')
   .option('--exit-with-parent', 'stop when the parent process goes away (used by devnet and tests)')
   .action(async (o) => {
-    const n = HubNode.fromHome(o.home);
+    // a halted engine (it could not persist) stops the node; the process then exits non-zero
+    const n = HubNode.fromHome(o.home, { onHalt: () => process.exit(70) });
     await n.start();
     let stopping = false;
     const stop = async () => {

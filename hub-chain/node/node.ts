@@ -60,7 +60,10 @@ export class HubNode {
   private privValidator: FilePrivValidator | undefined;
   private readonly consensusStore: FileConsensusStateStore;
 
-  constructor(readonly home: Home, opts: { logger?: Logger } = {}) {
+  constructor(
+    readonly home: Home,
+    private readonly opts: { logger?: Logger; onHalt?: (err: unknown) => void } = {},
+  ) {
     const cfg = home.config;
     this.log = opts.logger ?? pino({ level: cfg.log.level, base: { node: cfg.moniker } });
     const p = paths(home.dir);
@@ -81,7 +84,7 @@ export class HubNode {
     this.chain.onCommit((c) => this.onCommitted(c));
   }
 
-  static fromHome(dir: string, opts: { logger?: Logger } = {}): HubNode {
+  static fromHome(dir: string, opts: { logger?: Logger; onHalt?: (err: unknown) => void } = {}): HubNode {
     return new HubNode(loadHome(dir), opts);
   }
 
@@ -108,6 +111,8 @@ export class HubNode {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.engine?.stop();
+    // let a commit already under way finish before the database closes
+    await Promise.race([this.engine?.idle(), new Promise((r) => setTimeout(r, 5000))]);
     await Promise.all(this.observers.map((o) => o.stop()));
     await this.rpc?.close();
     await this.p2p.stop();
@@ -205,8 +210,9 @@ export class HubNode {
         onEvidence: (e: Evidence) => this.log.warn({ validator: e.voteA.validator, height: e.voteA.height }, 'double-sign evidence recorded'),
         // the engine halts when it cannot persist (block commit or lock file): stop rather than run on unsaved state
         onHalt: (err: unknown) => {
+          if (this.stopped) return; // work cut short by our own shutdown
           this.log.fatal({ err }, 'consensus halted; stopping the node');
-          void this.stop().finally(() => process.exit(70));
+          void this.stop().finally(() => this.opts.onHalt?.(err));
         },
       },
     });
@@ -264,8 +270,9 @@ export class HubNode {
   private heartbeat(): void {
     this.p2p.broadcast({ t: 'status', node: this.address ?? toHex(new Uint8Array(20)), height: this.chain.latestHeight() });
     // Re-send what the engine holds for this height: lost messages and healed partitions recover.
-    // Votes are small and go every tick; whole blocks (proposal, decided) only every fourth.
-    const withBlocks = this.ticks++ % 4 === 0;
+    // Votes are small and go every tick; whole blocks (proposal, decided) only when the chain has
+    // not moved for a while (a peer may have missed them), and then every fourth tick.
+    const withBlocks = Date.now() - this.lastProgressAt > 2000 && this.ticks++ % 4 === 0;
     for (const m of this.engine?.gossipState() ?? []) {
       if (m.kind === 'vote' || withBlocks) this.p2p.broadcast({ t: 'cons', m: consensusToWire(m) }, true);
     }

@@ -45,10 +45,10 @@ export const packetId = (p: Packet): string => `${channelId(p)}/${p.sequence}`;
 export function packetCommitment(p: Packet): Bytes {
   return keccak256(
     concat(
-      keccak256(utf8(p.srcChain)),
-      keccak256(utf8(p.srcApp)),
-      keccak256(utf8(p.dstChain)),
-      keccak256(utf8(p.dstApp)),
+      nameHash(p.srcChain),
+      nameHash(p.srcApp),
+      nameHash(p.dstChain),
+      nameHash(p.dstApp),
       uintBE(p.sequence, 8),
       Uint8Array.of(p.ordered ? 1 : 0),
       uintBE(p.timeoutHeight, 8),
@@ -56,6 +56,18 @@ export function packetCommitment(p: Packet): Bytes {
       keccak256(fromHex(p.payload)),
     ),
   );
+}
+
+// Chain and app names repeat on every packet of a channel: hash each once (keccak in JS is ~7 us).
+const nameHashes = new Map<string, Bytes>();
+function nameHash(name: string): Bytes {
+  let h = nameHashes.get(name);
+  if (!h) {
+    if (nameHashes.size > 10_000) nameHashes.clear();
+    h = keccak256(utf8(name));
+    nameHashes.set(name, h);
+  }
+  return h;
 }
 
 /**
