@@ -47,12 +47,63 @@ export const GATEWAY_RELAY_ABI = [
   `function recvPackets(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] proofs)`,
   `function acknowledge(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] acks, bytes[] proofs)`,
   `function timeout(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] proofs)`,
+  // per-packet failure reasons (Gateway, PontisClient, SmtProof)
+  'error ProofMalformed(uint8 reason)',
+  'error ProofInvalid(uint8 reason)',
+  'error ProofKeyPresent()',
+  'error CommitmentMismatch()',
+  'error PacketTimedOutError()',
+  'error WrongDestination()',
+  'error WrongSource()',
+  'error ChannelClosed()',
+  'error ChannelOrderingMismatch()',
+  'error OutOfOrder(uint64 expected, uint64 got)',
+  'error MalformedAck()',
+  'error NotTimedOut()',
+  'error UnknownHubHeight(uint64 height)',
+  'error UnknownHeight(uint64 height)',
+  'error HeightBelowFloor(uint64 height)',
+  'error ClientFrozenError()',
+  'error ClientExpired()',
 ] as const;
+
+/** Gateway/PontisClient error names as the Pontis codes the relayer pipeline judges (relayers/errors.ts isFatalCode). */
+const EVM_ERROR_CODES: Record<string, string> = {
+  ProofMalformed: 'PNT_ERR_PROOF_MALFORMED',
+  ProofInvalid: 'PNT_ERR_PROOF_INVALID',
+  ProofKeyPresent: 'PNT_ERR_PROOF_KEY_PRESENT',
+  CommitmentMismatch: 'PNT_ERR_PACKET_COMMITMENT_MISMATCH',
+  PacketTimedOutError: 'PNT_ERR_PACKET_TIMED_OUT',
+  WrongDestination: 'PNT_ERR_PACKET_WRONG_CHAIN',
+  WrongSource: 'PNT_ERR_PACKET_WRONG_CHAIN',
+  ChannelClosed: 'PNT_ERR_CHANNEL_CLOSED',
+  ChannelOrderingMismatch: 'PNT_ERR_CHANNEL_ORDERING',
+  OutOfOrder: 'PNT_ERR_PACKET_OUT_OF_ORDER',
+  MalformedAck: 'PNT_ERR_ACK_MALFORMED',
+  NotTimedOut: 'PNT_ERR_PACKET_NOT_TIMED_OUT',
+  UnknownHubHeight: 'PNT_ERR_CLIENT_NO_CONSENSUS',
+  UnknownHeight: 'PNT_ERR_CLIENT_NO_CONSENSUS',
+  HeightBelowFloor: 'PNT_ERR_CLIENT_NO_CONSENSUS',
+  ClientFrozenError: 'PNT_ERR_CLIENT_FROZEN',
+  ClientExpired: 'PNT_ERR_CLIENT_EXPIRED',
+};
+
+/** The Pontis code of a failed Gateway item's revert data (PNT_ERR_RELAY_EVM_REVERT when not one of the known errors). */
+export function gatewayErrorCode(reason: string | undefined): string {
+  if (!reason || reason.length < 10) return 'PNT_ERR_RELAY_EVM_REVERT';
+  try {
+    const e = gatewayIface.parseError(reason);
+    return (e && EVM_ERROR_CODES[e.name]) ?? 'PNT_ERR_RELAY_EVM_REVERT';
+  } catch {
+    return 'PNT_ERR_RELAY_EVM_REVERT';
+  }
+}
 
 const HUB_HEADER_TUPLE =
   'tuple(string chainId, uint64 height, uint64 timeMs, bytes32 prevHash, bytes32 txRoot, bytes32 stateRoot, bytes32 validatorsHash, bytes32 nextValidatorsHash, bytes32 evidenceHash, address proposer)';
 export const PONTIS_CLIENT_RELAY_ABI = [
   'function latestHeight() view returns (uint64)',
+  'function stateRootAt(uint64 height) view returns (bytes32)',
   'function headerHashAt(uint64 height) view returns (bytes32)',
   `function updateClient(${HUB_HEADER_TUPLE} header, uint32 round, tuple(uint16 validatorIndex, bytes32 r, bytes32 s, uint8 v)[] sigs, address[] validators, uint64[] powers)`,
 ] as const;
@@ -192,6 +243,12 @@ export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, ev
 
 // ---------------------------------------------------------------- hub -> EVM
 
+/** The state root the PontisClient holds for hub height `height` (zero when none). */
+export async function evmClientStateRoot(evm: EvmGatewayEndpoint, height: number): Promise<string> {
+  const r = await evm.writer.rpc<string>('eth_call', [{ to: evm.hubClient, data: clientIface.encodeFunctionData('stateRootAt', [height]) }, 'latest']);
+  return (clientIface.decodeFunctionResult('stateRootAt', r)[0] as string).toLowerCase();
+}
+
 /** The PontisClient's latest hub height. */
 export async function evmClientHeight(evm: EvmGatewayEndpoint): Promise<number> {
   const data = clientIface.encodeFunctionData('latestHeight', []);
@@ -213,7 +270,7 @@ export async function updateEvmClient(hub: PontisReader, evm: EvmGatewayEndpoint
 }
 
 /** The hub height to prove at on the EVM chain: `want`, unless the PontisClient is already past it (then its latest, which it holds). */
-async function evmSideProofHeight(hub: PontisReader, evm: EvmGatewayEndpoint, want: number): Promise<{ height: number; updateTx: string | null }> {
+export async function evmSideProofHeight(hub: PontisReader, evm: EvmGatewayEndpoint, want: number): Promise<{ height: number; updateTx: string | null }> {
   const latest = await evmClientHeight(evm);
   if (latest >= want) return { height: latest, updateTx: null };
   return { height: want, updateTx: await updateEvmClient(hub, evm, want) };

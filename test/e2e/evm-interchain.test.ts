@@ -23,6 +23,8 @@ import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
 import { type EvmGatewayEndpoint, type EvmRelayRoundResult, evmClientHeight, evmGatewayEndpoint, relayEvmRound, relayEvmTimeouts, timeoutOnEvm } from '../../relayers/core/evm-path.ts';
 import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { EvmPathHandlers } from '../../relayers/evm-handlers.ts';
+import type { DeliveryOutcome } from '../../relayers/paths.ts';
 import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
 import { Testnet } from './harness.ts';
 
@@ -315,6 +317,63 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     expect(await timeoutOnEvm(hubEp, a.endpoint, [sent3])).toBeNull();
   }, 120_000);
 });
+
+describe('EvmPathHandlers (the relayer pipeline\'s interface)', () => {
+  it('behavior: jobs carry a message B -> hub -> A and its ack back, retrying while the hub\'s client has not attested the events yet', async () => {
+    const { a, b } = chains;
+    const handlers = new EvmPathHandlers(hubEp, new Map([a, b].map((c) => [c.id, c.endpoint])));
+    const hubFrom = await hubEp.latestHeight();
+    const latest = await b.provider.getBlock('latest');
+    const rcpt = await (await b.echo.sendTo('evm-a', 'echo', toHex(utf8('from b')), 0, latest!.timestamp * 1000 + 600_000, false)).wait();
+
+    const blocks = await handlers.scanBlocks('evm-b', HUB, rcpt.blockNumber - 1, rcpt.blockNumber);
+    expect(blocks.map((x) => [x.height, x.packets.length, x.acks.length])).toEqual([[rcpt.blockNumber, 1, 0]]);
+    const packet = blocks[0].packets[0].packet;
+    const id = `${channelId(packet)}/${packet.sequence}`;
+    expect(await retrying(() => handlers.relayPackets('evm-b', HUB, blocks[0].packets))).toMatchObject({ submitted: true, accepted: 1, redundant: 0 });
+    expect(await handlers.relayPackets('evm-b', HUB, blocks[0].packets)).toEqual({ submitted: false, accepted: 0, redundant: 0 });
+    expect((await hubPacket(id))?.status.state).toBe('forwarded');
+
+    const fromHub = (await handlers.scanBlocks(HUB, 'evm-a', hubFrom, await hubEp.latestHeight())).flatMap((x) => x.packets);
+    expect(fromHub.map((e) => e.packet)).toContainEqual(packet);
+    const delivered = await handlers.relayPackets(HUB, 'evm-a', fromHub);
+    expect(delivered).toMatchObject({ submitted: true, accepted: 1 });
+    expect(await a.echo.lastPayload()).toBe(toHex(utf8('from b')));
+
+    const ackBlocks = await handlers.scanBlocks('evm-a', HUB, delivered.txHeight! - 1, delivered.txHeight!);
+    const acks = ackBlocks.flatMap((x) => x.acks);
+    expect(acks.map((e) => e.packet)).toEqual([packet]);
+    const hubBefore = await hubEp.latestHeight();
+    expect(await retrying(() => handlers.relayAcks('evm-a', HUB, acks))).toMatchObject({ submitted: true, accepted: 1 });
+    expect((await hubPacket(id))?.status.state).toBe('delivered');
+
+    const backAcks = (await handlers.scanBlocks(HUB, 'evm-b', hubBefore, await hubEp.latestHeight())).flatMap((x) => x.acks);
+    expect(backAcks.map((e) => e.packet)).toEqual([packet]);
+    expect(await handlers.relayAcks(HUB, 'evm-b', backAcks)).toMatchObject({ submitted: true, accepted: 1 });
+    expect(await b.echo.acked()).toBe(1n);
+    expect(await b.echo.lastAck()).toBe(toHex(encodeAck({ ok: true, result: ethKeccak(toUtf8Bytes('from b')) as Hex })));
+
+    // both clients agree with the chains they follow, and nothing is left to clear
+    for (const c of [a, b]) {
+      expect(await handlers.consensusDivergence(c.id, HUB)).toBeNull();
+      expect(await handlers.consensusDivergence(HUB, c.id)).toBeNull();
+      expect(await handlers.pending(c.id, HUB, [a.id, b.id].filter((x) => x !== c.id))).toEqual([]);
+    }
+  }, 120_000);
+});
+
+/** A job's retries: again while it fails with a retryable error (the hub's client has not attested the events yet). */
+async function retrying(job: () => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await job();
+    } catch (e) {
+      if (!(e instanceof PontisError && e.retryable) || Date.now() > deadline) throw e;
+      await sleep(250);
+    }
+  }
+}
 
 /** EchoApp on A sends `text` to B's echo with a timeout `inMs` after A's latest block time. */
 async function sendFromA(inMs: number, text: string): Promise<Packet> {

@@ -1,0 +1,271 @@
+/**
+ * `PathHandlers` for paths between the hub and EVM chains (a Gateway and a PontisClient
+ * deployed), over the logic of core/evm-path.ts. Paths between the hub and Pontis chains go to
+ * `fallback` (a PontisPathHandlers) when one is given. The job pipeline (relayer.ts) takes it as
+ * its `handlers` option; its config accepts only `kind: pontis` chains for now.
+ *
+ * EVM -> hub deliveries prove at the height the hub's attested client of the chain holds; when
+ * that is still below a job's events the job is retried (PNT_ERR_RELAY_NO_CONSENSUS, retryable):
+ * hub validators' observers move the client, not the relayer (`updateClient` toward the hub is a
+ * no-op). hub -> EVM deliveries move the PontisClient to the hub's tip when it does not hold a
+ * height at or past the events.
+ *
+ * `pending` (clearing) covers the hub -> EVM leg from hub state (outstanding forwarded packets:
+ * delivery, timeout). The EVM -> hub leg rests on the scanners: a Gateway's mapping cannot be
+ * enumerated, and acks written on the EVM chain are known only from its events.
+ */
+import { id as selectorOf } from 'ethers';
+import { type Packet, channelId, packetKeys } from '../hub-chain/modules/packets/types.ts';
+import type { HubClient } from '../hub-chain/client/client.ts';
+import type { TxResult } from '../hub-chain/app/app.ts';
+import { keccak256 } from '../hub-chain/crypto/hash.ts';
+import type { PontisWriter } from './core/endpoint.ts';
+import { clientHeight, consensusOn, scan, type PacketEvent } from './core/path.ts';
+import {
+  type EvmGatewayEndpoint,
+  type GatewayItemResult,
+  acknowledgeOnEvm,
+  deliverToEvm,
+  evmAckBatch,
+  evmClientHeight,
+  evmClientStateRoot,
+  evmRecvBatch,
+  evmSideProofHeight,
+  gatewayErrorCode,
+  hubProofHeight,
+  relayEvmTimeouts,
+  scanEvm,
+  timeoutOnEvm,
+  updateEvmClient,
+} from './core/evm-path.ts';
+import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, PathHandlers } from './paths.ts';
+import { RelayerError, isFatalCode } from './errors.ts';
+
+const NOTHING: DeliveryOutcome = { submitted: false, accepted: 0, redundant: 0 };
+const ALREADY = new Set(['already-received', 'already-resolved']);
+const TX_FATAL = new Set(['PNT_ERR_CLIENT_FROZEN', 'PNT_ERR_CLIENT_EXPIRED']);
+
+export class EvmPathHandlers implements PathHandlers {
+  private readonly hubId: string;
+
+  constructor(
+    private readonly hub: PontisWriter & { client?: HubClient },
+    private readonly evms: Map<string, EvmGatewayEndpoint>,
+    private readonly fallback?: PathHandlers,
+  ) {
+    this.hubId = hub.chainId;
+  }
+
+  private evm(id: string): EvmGatewayEndpoint | undefined {
+    return this.evms.get(id);
+  }
+
+  /** The EVM end of a hub <-> EVM pair, or undefined when the pair is not one (then `fallback` handles it). */
+  private pair(a: string, b: string): EvmGatewayEndpoint | undefined {
+    if (a === this.hubId) return this.evm(b);
+    if (b === this.hubId) return this.evm(a);
+    return undefined;
+  }
+
+  private other(): PathHandlers {
+    if (!this.fallback) throw new RelayerError('PNT_ERR_RELAY_UNKNOWN_CHAIN', 'not a path between the hub and a known EVM chain');
+    return this.fallback;
+  }
+
+  async latestHeight(chain: string): Promise<number> {
+    if (chain === this.hubId) return this.hub.latestHeight();
+    const evm = this.evm(chain);
+    return evm ? evm.writer.latestHeight() : this.other().latestHeight(chain);
+  }
+
+  async scanBlocks(src: string, dst: string, from: number, to: number) {
+    const evm = this.pair(src, dst);
+    if (!evm) return this.other().scanBlocks(src, dst, from, to);
+    const out: { height: number; packets: PacketEvent[]; acks: PacketEvent[] }[] = [];
+    if (src === evm.chainId) {
+      const found = await scanEvm(evm, from, to);
+      const byHeight = new Map<number, { height: number; packets: PacketEvent[]; acks: PacketEvent[] }>();
+      const at = (h: number) => byHeight.get(h) ?? byHeight.set(h, { height: h, packets: [], acks: [] }).get(h)!;
+      for (const e of found.packets) at(e.height).packets.push(e);
+      for (const e of found.acks) at(e.height).acks.push(e);
+      out.push(...[...byHeight.values()].sort((x, y) => x.height - y.height));
+      return out;
+    }
+    for (let h = from + 1; h <= to; h++) {
+      const r = await scan(this.hub, dst, this.hubId, h - 1, h);
+      if (r.packets.length || r.acks.length) out.push({ height: h, ...r });
+    }
+    return out;
+  }
+
+  /** The EVM height the hub's client holds, refused (retryably) while it is below the events. */
+  private async attestedHeight(evm: EvmGatewayEndpoint, events: PacketEvent[]): Promise<number> {
+    const p = await hubProofHeight(this.hub, evm.chainId);
+    const need = Math.max(0, ...events.map((e) => e.height));
+    if (p < need) {
+      throw new RelayerError('PNT_ERR_RELAY_NO_CONSENSUS', `the hub's client of ${evm.chainId} holds height ${p}, events are at ${need}: waiting for attestation`, {
+        retryable: true,
+        details: { chain: evm.chainId, attested: p, needed: need },
+      });
+    }
+    return p;
+  }
+
+  /** The hub height to prove at on the EVM chain: the PontisClient's when it covers the events, else the hub's tip (updating the client). */
+  private async hubHeightOnEvm(evm: EvmGatewayEndpoint, events: PacketEvent[]): Promise<number> {
+    const latest = await evmClientHeight(evm);
+    if (latest >= Math.max(0, ...events.map((e) => e.height))) return latest;
+    return (await evmSideProofHeight(this.hub, evm, await this.hub.latestHeight())).height;
+  }
+
+  async relayPackets(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
+    const evm = this.pair(src, dst);
+    if (!evm) return this.other().relayPackets(src, dst, events);
+    if (src === evm.chainId) {
+      const p = await this.attestedHeight(evm, events);
+      const batch = await evmRecvBatch(evm, this.hub, events, p);
+      return batch ? this.hubOutcome(await this.hub.submit([batch]), 'packet/recv') : NOTHING;
+    }
+    const r = await deliverToEvm(this.hub, evm, events, await this.hubHeightOnEvm(evm, events));
+    return r ? evmOutcome(evm.chainId, r) : NOTHING;
+  }
+
+  async relayAcks(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
+    const evm = this.pair(src, dst);
+    if (!evm) return this.other().relayAcks(src, dst, events);
+    if (src === evm.chainId) {
+      const p = await this.attestedHeight(evm, events);
+      const batch = await evmAckBatch(evm, this.hub, events, p);
+      return batch ? this.hubOutcome(await this.hub.submit([batch]), 'packet/ack') : NOTHING;
+    }
+    const r = await acknowledgeOnEvm(this.hub, evm, events, await this.hubHeightOnEvm(evm, events));
+    return r ? evmOutcome(evm.chainId, r) : NOTHING;
+  }
+
+  /** `src` holds the commitments; `dst` never received them. */
+  async timeouts(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
+    const evm = this.pair(src, dst);
+    if (!evm) return this.other().timeouts(src, dst, events);
+    const packets = events.map((e) => e.packet);
+    const r = src === this.hubId ? await relayEvmTimeouts(this.hub, evm, packets) : await timeoutOnEvm(this.hub, evm, packets);
+    if (!r) throw new RelayerError('PNT_ERR_RELAY_TIMEOUT_NOT_DUE', `no packet of the batch can be timed out on ${src} yet`, { retryable: true });
+    let accepted = 0;
+    let redundant = 0;
+    for (const i of r.items) {
+      if (i.result === 'ok') accepted++;
+      else if (i.result === 'already-done' || ALREADY.has(i.result)) redundant++;
+    }
+    return { submitted: true, accepted, redundant, txHeight: r.height };
+  }
+
+  async updateClient(src: string, dst: string): Promise<DeliveryOutcome> {
+    const evm = this.pair(src, dst);
+    if (!evm) return this.other().updateClient(src, dst);
+    // the hub's client of an EVM chain is moved by the hub validators' attestations
+    if (src === evm.chainId) return NOTHING;
+    const tx = await updateEvmClient(this.hub, evm, await this.hub.latestHeight());
+    return tx ? { submitted: true, accepted: 1, redundant: 0 } : NOTHING;
+  }
+
+  async clientLag(src: string, dst: string): Promise<number> {
+    const evm = this.pair(src, dst);
+    if (!evm) return this.other().clientLag(src, dst);
+    if (src === evm.chainId) return (await evm.writer.latestHeight()) - (await clientHeight(this.hub, evm.chainId));
+    return (await this.hub.latestHeight()) - (await evmClientHeight(evm));
+  }
+
+  async consensusDivergence(src: string, dst: string): Promise<ConsensusDivergence | null> {
+    const evm = this.pair(src, dst);
+    if (!evm) return this.other().consensusDivergence(src, dst);
+    if (src === evm.chainId) {
+      const height = await clientHeight(this.hub, evm.chainId);
+      const cons = await consensusOn(this.hub, evm.chainId, height);
+      const block = await evm.writer.blockHeader(height);
+      if (!cons || !block) return null;
+      const chainRoot = block.stateRoot.toLowerCase();
+      return cons.root.toLowerCase() === chainRoot ? null : { height, clientRoot: cons.root, chainRoot };
+    }
+    const height = await evmClientHeight(evm);
+    const clientRoot = await evmClientStateRoot(evm, height);
+    const chainRoot = (await this.hub.signedHeader(height)).header.stateRoot.toLowerCase();
+    return clientRoot === chainRoot ? null : { height, clientRoot, chainRoot };
+  }
+
+  /**
+   * Clearing, hub -> EVM leg: packets the hub forwarded to the EVM chain and still holds, each
+   * waiting for delivery or (past its timeout by the EVM chain's latest block time) a timeout.
+   */
+  async pending(chain: string, hub: string, otherChains: string[]): Promise<ClearingItem[]> {
+    const evm = this.evm(chain);
+    if (!evm) return this.other().pending(chain, hub, otherChains);
+    if (!this.hub.client) return [];
+    const latest = await evm.writer.latestHeight();
+    const time = await evm.writer.blockTime(latest);
+    const groups = new Map<string, ClearingItem>();
+    for (const s of [hub, ...otherChains].filter((c) => c !== chain)) {
+      const pend = await this.hub.client.pendingPackets(s, chain, { limit: 1000 });
+      for (const p of pend.packets) {
+        if (!p.status) continue;
+        const packet: Packet = p.status.packet;
+        const ch = channelId(packet);
+        const rcpt = await evm.writer.rpc<string>('eth_call', [{ to: evm.gateway, data: pontisStoreCall(packetKeys.receipt(ch, packet.sequence)) }, 'latest']);
+        if (BigInt(rcpt) !== 0n) continue; // received: its ack comes through the scanner
+        const due = (packet.timeoutTimestamp !== 0 && time >= packet.timeoutTimestamp) || (packet.timeoutHeight !== 0 && latest >= packet.timeoutHeight);
+        const kind = due ? 'timeouts' : 'relay-packets';
+        const k = `${kind}|${ch}`;
+        let g = groups.get(k);
+        if (!g) groups.set(k, (g = { kind, src: hub, dst: chain, channel: ch, events: [], times: [] }));
+        g.events.push({ height: Math.max(0, ...p.status.steps.map((st) => st.height)), packet });
+        g.times.push(Math.max(0, ...p.status.steps.map((st) => st.time)));
+      }
+    }
+    return [...groups.values()];
+  }
+
+  /** Per-item results of a hub batch, judged as PontisPathHandlers does. */
+  private hubOutcome(r: TxResult & { height: number }, what: string): DeliveryOutcome {
+    if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${this.hubId} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain: this.hubId } });
+    const refused = new Set(r.events.filter((e) => e.type === 'packet/refused').map((e) => e.attributes.id));
+    let accepted = 0;
+    let redundant = 0;
+    const failed: { id: string; code: string }[] = [];
+    for (const e of r.events) {
+      if (e.type !== `${what}/result`) continue;
+      const res = e.attributes.result;
+      if (res === 'ok' || refused.has(e.attributes.id)) accepted++;
+      else if (ALREADY.has(res)) redundant++;
+      else failed.push({ id: e.attributes.id, code: res });
+    }
+    if (failed.length) {
+      const fatal = failed.find((f) => isFatalCode(f.code));
+      const f = fatal ?? failed[0];
+      throw new RelayerError(f.code, `${failed.length} item(s) refused on ${this.hubId}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain: this.hubId, failed, accepted, txHeight: r.height } });
+    }
+    return { submitted: true, accepted, redundant, txHeight: r.height };
+  }
+}
+
+/** Per-packet PacketResult events of a Gateway batch as an outcome; failed items become a RelayerError with their Pontis code. */
+function evmOutcome(chain: string, r: { height: number; items: GatewayItemResult[] }): DeliveryOutcome {
+  let accepted = 0;
+  let redundant = 0;
+  const failed: { id: string; code: string }[] = [];
+  for (const i of r.items) {
+    if (i.result === 'ok') accepted++;
+    else if (i.result === 'already-done') redundant++;
+    else failed.push({ id: `${i.channel}/${i.sequence}`, code: gatewayErrorCode(i.reason) });
+  }
+  if (failed.length) {
+    const fatal = failed.find((f) => isFatalCode(f.code));
+    const f = fatal ?? failed[0];
+    throw new RelayerError(f.code, `${failed.length} item(s) failed on ${chain}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain, failed, accepted, txHeight: r.height } });
+  }
+  return { submitted: true, accepted, redundant, txHeight: r.height };
+}
+
+const PONTIS_STORE_SELECTOR = selectorOf('pontisStore(bytes32)').slice(2, 10);
+
+/** Calldata of Gateway.pontisStore(keccak256(key)). */
+function pontisStoreCall(key: Uint8Array): string {
+  return `0x${PONTIS_STORE_SELECTOR}${Buffer.from(keccak256(key)).toString('hex')}`;
+}
