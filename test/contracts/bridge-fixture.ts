@@ -3,21 +3,22 @@
  * whose state is a real StateStore with validly signed headers (ChainBuilder), followed by one
  * real PontisClient both gateways use. The hub's part is played by writing what its packet
  * module writes (the forwarded commitment, the ack, a timeout's absent receipt); every delivery
- * goes through the Gateways with real hub proofs. Also compiles the test-only tokens of
- * contracts/evm/src/test/ (build.ts compiles only the top-level sources).
+ * goes through the Gateways with real hub proofs. The test-only tokens live in
+ * contracts/evm/src/test/ (built with the rest by build.ts).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Contract, ContractFactory, type Interface, type Log, type LogDescription, Interface as EthersInterface } from 'ethers';
+import { Contract, Interface, type Log, type LogDescription } from 'ethers';
 import { open, type RootDatabase } from 'lmdb';
-import solc from 'solc';
-import { SRC_DIR } from '../../contracts/evm/build.ts';
 import { packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
 import { fromHex, type Hex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
+import type { KVStore } from '../../hub-chain/app/app.ts';
+import type { ModuleEnv } from '../../hub-chain/app/module.ts';
+import { outstandingOf, transferForwardPolicy } from '../../hub-chain/modules/transfer/policy.ts';
 import { ChainBuilder } from '../fixtures/chain-builder.ts';
 import { type Anvil, startAnvil } from './anvil.ts';
 import { deployClient, submit } from './client-fixture.ts';
@@ -68,26 +69,47 @@ export class Hub {
   }
 }
 
-let testArtifacts: Record<string, { abi: unknown[]; bytecode: string }> | undefined;
-/** Compiles contracts/evm/src/test/*.sol (plain, self-contained test tokens). */
-export function testContracts(): Record<string, { abi: unknown[]; bytecode: string }> {
-  if (testArtifacts) return testArtifacts;
-  const dir = join(SRC_DIR, 'test');
-  const sources = Object.fromEntries(
-    readdirSync(dir)
-      .filter((f) => f.endsWith('.sol'))
-      .map((f) => [`test/${f}`, { content: readFileSync(join(dir, f), 'utf8') }]),
-  );
-  const input = { language: 'Solidity', sources, settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'osaka', outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } } };
-  const out = JSON.parse(solc.compile(JSON.stringify(input))) as {
-    errors?: { severity: string; formattedMessage: string }[];
-    contracts: Record<string, Record<string, { abi: unknown[]; evm: { bytecode: { object: string } } }>>;
-  };
-  const errors = (out.errors ?? []).filter((e) => e.severity === 'error');
-  if (errors.length > 0) throw new Error(`test contracts failed to compile:\n${errors.map((e) => e.formattedMessage).join('\n')}`);
-  testArtifacts = {};
-  for (const file of Object.values(out.contracts)) for (const [name, c] of Object.entries(file)) testArtifacts[name] = { abi: c.abi, bytecode: `0x${c.evm.bytecode.object}` };
-  return testArtifacts;
+class MemKV implements KVStore {
+  private readonly m = new Map<string, Uint8Array>();
+  get(key: Uint8Array): Uint8Array | undefined {
+    return this.m.get(Buffer.from(key).toString('hex'));
+  }
+  set(key: Uint8Array, value: Uint8Array): void {
+    this.m.set(Buffer.from(key).toString('hex'), value);
+  }
+  delete(key: Uint8Array): void {
+    this.m.delete(Buffer.from(key).toString('hex'));
+  }
+}
+
+/**
+ * The hub's own transfer forward policy (hub-chain/modules/transfer/policy.ts: per-route
+ * outstanding accounting, onward checks, rate limits) run on the packets the bridges send, so the
+ * tests show the hub's accounting applies to them unchanged. Its store is kept apart from the
+ * proven hub state (the policy's keys are not what the Gateways read).
+ */
+export class HubAccounting {
+  readonly store = new MemKV();
+  private readonly policy = transferForwardPolicy();
+  constructor(private readonly hub: Hub) {}
+
+  private env(): ModuleEnv {
+    return { chainId: HUB_CHAIN, height: 0, time: this.hub.time, txHash: '0x', sender: '0x', store: this.store, emit: () => undefined, events: [] } as unknown as ModuleEnv;
+  }
+
+  /** Throws the hub's refusal (e.g. PNT_ERR_TRANSFER_EXCEEDS_ESCROW) like the hub would. */
+  forward(packet: Packet): void {
+    const r = this.policy.onForward(this.env(), packet);
+    if (r !== 'forward') throw new Error(`hub policy answered ${r}`);
+  }
+
+  forwardFailed(packet: Packet): void {
+    this.policy.onForwardFailed(this.env(), packet);
+  }
+
+  outstanding(src: string, dst: string, denom: string): bigint {
+    return outstandingOf(this.store, src, dst, denom);
+  }
 }
 
 export interface Side {
@@ -115,7 +137,12 @@ export class BridgeWorld {
     private readonly dir: string,
     private readonly env: RootDatabase,
     readonly iface: Interface,
-  ) {}
+  ) {
+    this.accounting = new HubAccounting(hub);
+  }
+
+  /** The hub's transfer accounting, applied by deliver() to every transfer packet it forwards. */
+  readonly accounting: HubAccounting;
 
   static async start(seed = 'evm-bridge-hub'): Promise<BridgeWorld> {
     const anvil = await startAnvil();
@@ -133,7 +160,7 @@ export class BridgeWorld {
     const b = await side('evm-b');
     const frags = new Map<string, unknown>();
     for (const c of [a.gateway, a.bridge]) for (const f of c.interface.fragments) if (f.type === 'event') frags.set(f.format('json'), JSON.parse(f.format('json')));
-    return new BridgeWorld(anvil, hub, a, b, dir, env, new EthersInterface([...frags.values()] as never));
+    return new BridgeWorld(anvil, hub, a, b, dir, env, new Interface([...frags.values()] as never));
   }
 
   async stop(): Promise<void> {
@@ -143,16 +170,12 @@ export class BridgeWorld {
   }
 
   async deployTest(name: string, ...args: unknown[]): Promise<Contract> {
-    const a = testContracts()[name];
-    if (!a) throw new Error(`no test contract ${name}`);
-    const c = await new ContractFactory(a.abi as never, a.bytecode, this.anvil.signer).deploy(...args);
-    await c.waitForDeployment();
-    return c as unknown as Contract;
+    return this.anvil.deploy(name, ...args);
   }
 
   /** A contract at `address` with a built artifact's ABI (e.g. a WrappedToken the bridge created). */
   at(name: string, address: string): Contract {
-    const a = this.anvil.artifacts[name] ?? testContracts()[name];
+    const a = this.anvil.artifacts[name];
     if (!a) throw new Error(`no artifact ${name}`);
     return new Contract(address, a.abi as never, this.anvil.signer);
   }
@@ -185,10 +208,13 @@ export class BridgeWorld {
   }
 
   /**
-   * The hub forwards `packet` (commits it again) and the destination's Gateway receives it with
+   * The hub forwards `packet` (its transfer policy first, unless hubPolicy is false: a hub that
+   * let it through) and commits it again, and the destination's Gateway receives it with
    * a proof of that commitment. Returns the destination's ack and the receive transaction's events.
    */
-  async deliver(packet: Packet): Promise<Delivery & { gasUsed: bigint }> {
+  async deliver(packet: Packet, opts: { hubPolicy?: boolean } = {}): Promise<Delivery & { gasUsed: bigint }> {
+    const counted = opts.hubPolicy !== false && packet.srcApp === 'transfer';
+    if (counted) this.accounting.forward(packet);
     const key = packetKeys.outbound(channelId(packet), packet.sequence);
     const v = await this.hub.advance([[key, packetCommitment(packet)]]);
     const dst = this.side(packet.dstChain);
@@ -199,7 +225,10 @@ export class BridgeWorld {
       const r = logs.find((l) => l.name === 'PacketResult');
       throw new Error(`packet not received: ${r ? String(r.args.reason) : 'no result'}`);
     }
-    return { packet, ack: fromHex(recv.args.ack as Hex), logs, gasUsed, height: v, proof };
+    const ack = fromHex(recv.args.ack as Hex);
+    // the hub undoes its accounting when the destination answers with an error ack
+    if (counted && ack[0] === 0) this.accounting.forwardFailed(packet);
+    return { packet, ack, logs, gasUsed, height: v, proof };
   }
 
   /** The hub records `ack` for `packet` (its own or the destination's) and the source's Gateway acknowledges it. */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.37;
 
-/// @title Tokens for the bridge tests only (compiled by test/contracts/bridge-fixture.ts, never deployed for real).
+/// @title Tokens for the bridge tests only (test/contracts/bridge.test.ts); never deployed for real.
 
 /// @notice A plain ERC-20 anyone can mint.
 contract TestToken {
