@@ -192,25 +192,25 @@ export async function hubProofHeight(hub: PontisReader, evmChainId: string): Pro
  * (from, to] whose next hop is the hub: every packet of a spoke goes to the hub, and so does
  * every ack it writes.
  */
-export async function scanEvm(evm: EvmGatewayEndpoint, from: number, to: number): Promise<{ packets: PacketEvent[]; acks: PacketEvent[] }> {
+export async function scanEvm(evm: EvmGatewayEndpoint, from: number, to: number, maxBlockRange = 2000): Promise<{ packets: PacketEvent[]; acks: PacketEvent[] }> {
   const out = { packets: [] as PacketEvent[], acks: [] as PacketEvent[] };
-  if (to <= from) return out;
-  const logs = await evm.writer.rpc<{ topics: string[]; data: string; blockNumber: string; removed?: boolean }[]>('eth_getLogs', [
-    {
-      address: evm.gateway,
-      fromBlock: `0x${(from + 1).toString(16)}`,
-      toBlock: `0x${to.toString(16)}`,
-      topics: [[gatewayIface.getEvent('PacketSent')!.topicHash, gatewayIface.getEvent('PacketReceived')!.topicHash]],
-    },
-  ]);
-  for (const l of logs) {
-    if (l.removed) continue;
-    const d = gatewayIface.parseLog({ topics: l.topics, data: l.data });
-    if (!d) continue;
-    const height = Number(BigInt(l.blockNumber));
-    const packet = packetFromEvent(d.args.packet.toArray());
-    if (d.name === 'PacketSent') out.packets.push({ height, packet });
-    else out.acks.push({ height, packet, ack: (d.args.ack as string).toLowerCase() as Hex });
+  const topics = [[gatewayIface.getEvent('PacketSent')!.topicHash, gatewayIface.getEvent('PacketReceived')!.topicHash]];
+  // bounded eth_getLogs ranges: providers refuse large ones
+  for (let lo = from + 1; lo <= to; lo += maxBlockRange) {
+    const hi = Math.min(to, lo + maxBlockRange - 1);
+    const logs = await evm.writer.rpc<{ topics: string[]; data: string; blockNumber: string; removed?: boolean }[]>('eth_getLogs', [
+      { address: evm.gateway, fromBlock: `0x${lo.toString(16)}`, toBlock: `0x${hi.toString(16)}`, topics },
+    ]);
+    if (!Array.isArray(logs)) throw new EvmRelayError('PNT_ERR_RELAY_EVM_BAD_RESPONSE', `eth_getLogs on ${evm.chainId} did not return a list`, { retryable: true });
+    for (const l of logs) {
+      if (l.removed) continue;
+      const d = gatewayIface.parseLog({ topics: l.topics, data: l.data });
+      if (!d) continue;
+      const height = Number(BigInt(l.blockNumber));
+      const packet = packetFromEvent(d.args.packet.toArray());
+      if (d.name === 'PacketSent') out.packets.push({ height, packet });
+      else out.acks.push({ height, packet, ack: (d.args.ack as string).toLowerCase() as Hex });
+    }
   }
   return out;
 }
