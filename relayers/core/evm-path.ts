@@ -103,6 +103,7 @@ const HUB_HEADER_TUPLE =
   'tuple(string chainId, uint64 height, uint64 timeMs, bytes32 prevHash, bytes32 txRoot, bytes32 stateRoot, bytes32 validatorsHash, bytes32 nextValidatorsHash, bytes32 evidenceHash, address proposer)';
 export const PONTIS_CLIENT_RELAY_ABI = [
   'function latestHeight() view returns (uint64)',
+  'function nextValidatorsHash() view returns (bytes32)',
   'function stateRootAt(uint64 height) view returns (bytes32)',
   'function headerHashAt(uint64 height) view returns (bytes32)',
   `function updateClient(${HUB_HEADER_TUPLE} header, uint32 round, tuple(uint16 validatorIndex, bytes32 r, bytes32 s, uint8 v)[] sigs, address[] validators, uint64[] powers)`,
@@ -256,17 +257,52 @@ export async function evmClientHeight(evm: EvmGatewayEndpoint): Promise<number> 
   return Number(clientIface.decodeFunctionResult('latestHeight', r)[0] as bigint);
 }
 
+/** Most hub heights walked looking for a validator-set change in one update. */
+const MAX_SET_CHANGE_SCAN = 10_000;
+
+async function evmClientNextValidatorsHash(evm: EvmGatewayEndpoint): Promise<string> {
+  const r = await evm.writer.rpc<string>('eth_call', [{ to: evm.hubClient, data: clientIface.encodeFunctionData('nextValidatorsHash', []) }, 'latest']);
+  return (clientIface.decodeFunctionResult('nextValidatorsHash', r)[0] as string).toLowerCase();
+}
+
+async function submitHubHeader(hub: PontisReader, evm: EvmGatewayEndpoint, height: number, sh?: Awaited<ReturnType<PontisReader['signedHeader']>>): Promise<string> {
+  const [signed, set] = await Promise.all([sh ?? hub.signedHeader(height), hub.validatorSet(height)]);
+  const r = await evm.writer.send({ to: evm.hubClient, data: clientIface.encodeFunctionData('updateClient', updateClientArgs(signed, set)) });
+  return r.txHash;
+}
+
 /**
  * Moves the EVM PontisClient to hub height `height` (header, commit and the set that signed it,
- * all checked by the contract). Returns the transaction hash, or null when the client holds
- * `height` already or is past it.
+ * all checked by the contract). The contract trusts a header only when signed by the set its
+ * latest header named as next, so when the hub's set changed since, the headers where it
+ * changes (the last one each trusted set signed) go first. Returns the hash of the last
+ * transaction, or null when the client holds `height` already or is past it.
  */
 export async function updateEvmClient(hub: PontisReader, evm: EvmGatewayEndpoint, height: number): Promise<string | null> {
-  if ((await evmClientHeight(evm)) >= height) return null;
-  const [sh, set] = await Promise.all([hub.signedHeader(height), hub.validatorSet(height)]);
-  const data = clientIface.encodeFunctionData('updateClient', updateClientArgs(sh, set));
-  const r = await evm.writer.send({ to: evm.hubClient, data });
-  return r.txHash;
+  let latest = await evmClientHeight(evm);
+  if (latest >= height) return null;
+  for (;;) {
+    const trusted = await evmClientNextValidatorsHash(evm);
+    const target = await hub.signedHeader(height);
+    if (target.header.validatorsHash.toLowerCase() === trusted) return submitHubHeader(hub, evm, height, target);
+    // the set changed after `latest`: the first header naming another next set is still signed by the trusted one
+    let change: number | undefined;
+    for (let h = latest + 1; h < height && h <= latest + MAX_SET_CHANGE_SCAN; h++) {
+      const sh = await hub.signedHeader(h);
+      if (sh.header.validatorsHash.toLowerCase() !== trusted) break; // cannot happen on a sound hub
+      if (sh.header.nextValidatorsHash.toLowerCase() !== trusted) {
+        await submitHubHeader(hub, evm, h, sh);
+        change = h;
+        break;
+      }
+    }
+    if (change === undefined) {
+      throw new EvmRelayError('PNT_ERR_RELAY_NO_SET_CHANGE', `hub header ${height} is signed by a set the client of ${evm.chainId} does not trust, and no set change was found above ${latest}`, {
+        details: { chain: evm.chainId, latest, height },
+      });
+    }
+    latest = change;
+  }
 }
 
 /** The hub height to prove at on the EVM chain: `want`, unless the PontisClient is already past it (then its latest, which it holds). */

@@ -362,6 +362,34 @@ describe('EvmPathHandlers (the relayer pipeline\'s interface)', () => {
   }, 120_000);
 });
 
+describe('hub validator-set change', () => {
+  it('behavior: after governance changes the hub\'s validator set, the EVM client follows it through the header where it changes and B still receives', async () => {
+    const { a, b } = chains;
+    const before = await hub.clients[0].validators();
+    const v0 = before.validators[0];
+    const r = await proposeAndPass(hub.clients[0], [operator(0), operator(1)], { kind: 'set-validators', updates: [{ publicKey: v0.publicKey, power: v0.power * 2 }] } as never);
+    expect(r.status).toBe('executed');
+    const deadline = Date.now() + 60_000;
+    let after = before;
+    while (after.hash === before.hash && Date.now() < deadline) {
+      await sleep(200);
+      after = await hub.clients[0].validators();
+    }
+    expect(after.hash).not.toBe(before.hash);
+    const clientBefore = await evmClientHeight(b.endpoint);
+
+    const sent4 = await sendFromA(600_000, 'after the set change');
+    const ch = channelId(sent4);
+    await relayUntil(a, async () => (await hubPacket(`${ch}/${sent4.sequence}`))?.status.state === 'forwarded');
+    await relayUntil(b, async () => (await stored(b, packetKeys.receipt(ch, sent4.sequence))) === RECEIPT_WORD);
+    expect(await b.echo.lastPayload()).toBe(toHex(utf8('after the set change')));
+    // B's client crossed the change: it now trusts the new set for its next header
+    const nextHash = (await b.client.nextValidatorsHash()) as string;
+    expect(nextHash.toLowerCase()).toBe(after.hash.toLowerCase());
+    expect(await evmClientHeight(b.endpoint)).toBeGreaterThan(clientBefore);
+  }, 150_000);
+});
+
 /** A job's retries: again while it fails with a retryable error (the hub's client has not attested the events yet). */
 async function retrying(job: () => Promise<DeliveryOutcome>): Promise<DeliveryOutcome> {
   const deadline = Date.now() + 60_000;
