@@ -140,6 +140,88 @@ describe('TokenBridge transfers', () => {
     expect(await w.a.bridge.escrowed('evm-b', tokenAddr)).toBe(600n);
   });
 
+  it('behavior: over seeded random sequences of sends, returns, deliveries, error acks and timeouts, escrow, voucher supply, the hub accounting and the user holdings stay conserved', async () => {
+    const kinds = new Set<string>();
+    for (const seed of [7, 1234]) {
+      const token = await newToken(`random-${seed}`);
+      const tokenAddr = await token.getAddress();
+      const denom = await erc20Denom(token);
+      const wrappedAddr = await w.b.bridge.predictWrapped(`t/evm-a/${denom}`);
+      const wrapped = w.at('WrappedToken', wrappedAddr);
+      const initial = (await token.balanceOf(user)) as bigint;
+      let state = seed >>> 0;
+      // mulberry32: a small deterministic generator (32-bit integer arithmetic only)
+      const rand = (n: number) => {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) % n;
+      };
+      type Pending = { packet: Packet; amount: bigint; short: boolean };
+      const locks: Pending[] = [];
+      const burns: Pending[] = [];
+      const take = (list: Pending[], short: boolean): Pending | undefined => {
+        const idx = list.map((x, i) => [x, i] as const).filter(([x]) => x.short === short).map(([, i]) => i);
+        if (idx.length === 0) return undefined;
+        return list.splice(idx[rand(idx.length)], 1)[0];
+      };
+      const sum = (list: Pending[]) => list.reduce((a, x) => a + x.amount, 0n);
+      const supplyNow = async () => ((await w.anvil.provider.getCode(wrappedAddr)) === '0x' ? 0n : ((await wrapped.totalSupply()) as bigint));
+      const ops: string[] = [];
+      for (let step = 0; step < 30; step++) {
+        const supply = await supplyNow();
+        // the steps possible now; one is drawn
+        const choices: string[] = ['lock', 'lock'];
+        if (supply > 0n) choices.push('burn', 'burn');
+        for (const [name, list] of [['lock', locks], ['burn', burns]] as const) {
+          if (list.some((x) => !x.short)) choices.push(`deliver ${name}`, `deliver ${name}`, `hub refuses ${name}`);
+          if (list.some((x) => x.short)) choices.push(`timeout ${name}`);
+        }
+        const op = choices[rand(choices.length)];
+        const short = rand(4) === 0;
+        const timeout = short ? (await w.nowMs()) + 20_000 : 0;
+        const list = op.endsWith('lock') ? locks : burns;
+        if (op === 'lock') {
+          const amount = BigInt(1 + rand(1000));
+          locks.push({ packet: await w.sent(w.a.bridge.sendToken(tokenAddr, amount, 'evm-b', user, timeout, '')), amount, short });
+          ops.push(`lock ${amount}${short ? ' (short)' : ''}`);
+        } else if (op === 'burn') {
+          const amount = BigInt(1 + rand(Number(supply < 500n ? supply : 500n)));
+          burns.push({ packet: await w.sent(w.b.bridge.sendToken(wrappedAddr, amount, 'evm-a', user, timeout, '')), amount, short });
+          ops.push(`burn ${amount}${short ? ' (short)' : ''}`);
+        } else if (op.startsWith('deliver')) {
+          const x = take(list, false)!;
+          const d = await w.deliver(x.packet);
+          expect(ackError(d.ack)).toBeUndefined();
+          if (rand(2) === 0) await w.acknowledge(x.packet, d.ack); // the success ack may come back later or never: it moves nothing
+          ops.push(`${op} ${x.amount}`);
+        } else if (op.startsWith('hub refuses')) {
+          const x = take(list, false)!;
+          await w.hubRefuses(x.packet);
+          ops.push(`${op} ${x.amount}`);
+        } else {
+          const x = take(list, true)!;
+          await w.timeOut(x.packet);
+          ops.push(`${op} ${x.amount}`);
+        }
+        const where = `seed ${seed} after ${ops.join(', ')}`;
+        const escrow = (await w.a.bridge.escrowed('evm-b', tokenAddr)) as bigint;
+        const supplyAfter = await supplyNow();
+        expect(escrow, where).toBe(supplyAfter + sum(locks) + sum(burns));
+        expect(w.accounting.outstanding('evm-a', 'evm-b', denom), where).toBe(supplyAfter + sum(burns));
+        expect(await token.balanceOf(await w.a.bridge.getAddress()), where).toBe(escrow);
+        // nothing created or lost: what the user holds on A, plus everything locked, is what it started with
+        expect(((await token.balanceOf(user)) as bigint) + escrow, where).toBe(initial);
+        if (supplyAfter > 0n) expect(await wrapped.balanceOf(user), where).toBe(supplyAfter);
+      }
+      if (process.env.BRIDGE_DEBUG) process.stdout.write(`${seed}: ${ops.join(", ")}\n`);
+      for (const o of ops) kinds.add(o.replace(/ \d+.*$/, ''));
+    }
+    // every kind of step happened in some sequence
+    expect([...kinds].sort()).toEqual(['burn', 'deliver burn', 'deliver lock', 'hub refuses burn', 'hub refuses lock', 'lock', 'timeout burn', 'timeout lock']);
+  });
+
   it('behavior: the native coin is locked as `wei`, minted on B as t/evm-a/wei and released on return', async () => {
     const p = await w.sent(w.a.bridge.sendNative('evm-b', other, 0, 'for you', { value: 5000n }));
     expect(decodeTransferPayload(p.payload)).toMatchObject({ denom: 'wei', amount: '5000', memo: 'for you', receiver: other });
