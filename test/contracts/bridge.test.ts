@@ -449,6 +449,20 @@ describe('TokenBridge reentrancy', () => {
     expect(w.a.bridge.interface.parseError(await rr.lastRevert())?.name).toBe('Reentrancy');
     expect(await w.anvil.provider.getBalance(rrAddr)).toBe(300n);
     expect(await w.a.bridge.escrowed('evm-b', ZeroAddress)).toBe(escrowBefore - 300n);
+
+    // and from receive() it replays its own delivery into the gateway: refused, paid once
+    const home2 = await w.sent(w.b.bridge.sendToken(wei, 200n, 'evm-a', rrAddr, 0, ''));
+    const key2 = packetKeys.outbound(channelId(home2), home2.sequence);
+    const v2 = await w.hub.advance([[key2, packetCommitment(home2)]]);
+    const proof2 = w.hub.proof(key2, v2);
+    await (await rr.arm(await w.a.gateway.getAddress(), w.a.gateway.interface.encodeFunctionData('recvPackets', [v2, [solidityPacket(home2)], [proof2]]))).wait();
+    const r2 = await w.mined(w.a.gateway.recvPackets(v2, [solidityPacket(home2)], [proof2]));
+    expect(ackError(Buffer.from((r2.logs.find((l) => l.name === 'PacketReceived')!.args.ack as string).slice(2), 'hex'))).toBeUndefined();
+    expect(await rr.attempts()).toBe(2n);
+    expect(await rr.successes()).toBe(0n);
+    expect(w.a.gateway.interface.parseError(await rr.lastRevert())?.name).toBe('ReentrantCall');
+    expect(await w.anvil.provider.getBalance(rrAddr)).toBe(500n);
+    expect(await w.a.bridge.escrowed('evm-b', ZeroAddress)).toBe(escrowBefore - 500n);
   });
 
   it('behavior: a refund the sender refuses is kept claimable and paid once on claim', async () => {
@@ -469,6 +483,14 @@ describe('TokenBridge reentrancy', () => {
     expect(await w.anvil.provider.getBalance(rrAddr)).toBe(800n);
     expect(await w.a.bridge.claimable(ZeroAddress, rrAddr)).toBe(0n);
     expect(await revertOf(rr.exec(await w.a.bridge.getAddress(), 0n, claim))).toBe('NothingToClaim');
+    // a sender that burns all the gas it is given: the refund is still recorded as claimable
+    const burner = await w.deployTest('ReentrantReceiver');
+    const q = await w.sent(burner.exec(await w.a.bridge.getAddress(), 500n, data, { value: 500n }));
+    await (await burner.setBurnGas(true)).wait();
+    const burnLogs = await w.hubRefuses(q);
+    expect(burnLogs.find((l) => l.name === 'PacketAcknowledged')!.args.callbackOk).toBe(true);
+    expect(burnLogs.find((l) => l.name === 'Refunded')!.args.paid).toBe(false);
+    expect(await w.a.bridge.claimable(ZeroAddress, await burner.getAddress())).toBe(500n);
   });
 });
 

@@ -46,6 +46,7 @@ contract TokenBridge is IPontisApp, ReentrancyGuard {
     uint256 private constant MAX_DENOM = 128;
     uint256 private constant MAX_RECEIVER = 128;
     uint256 private constant MAX_MEMO = 256;
+    uint256 private constant PAY_GAS_RESERVE = 60_000;
 
     Gateway public immutable gateway;
     WrappedToken public immutable wrappedImplementation;
@@ -399,13 +400,17 @@ contract TokenBridge is IPontisApp, ReentrancyGuard {
     }
 
     /// @dev Pays out the native coin or an ERC-20; false when the recipient or the token refused.
+    /// The callee never gets the last PAY_GAS_RESERVE gas: a recipient that burns all it is given
+    /// still leaves enough to record a claimable refund (else its refund would be lost).
     function _pay(address token, address to, uint256 amount) private returns (bool ok) {
+        uint256 g = gasleft();
+        g = g > PAY_GAS_RESERVE ? g - PAY_GAS_RESERVE : 0;
         bytes memory ret;
         if (token == NATIVE) {
-            (ok, ) = to.call{value: amount}("");
+            (ok, ) = to.call{value: amount, gas: g}("");
             return ok;
         }
-        (ok, ret) = token.call(abi.encodeCall(IERC20Minimal.transfer, (to, amount)));
+        (ok, ret) = token.call{gas: g}(abi.encodeCall(IERC20Minimal.transfer, (to, amount)));
         return ok && (ret.length == 0 ? token.code.length != 0 : (ret.length >= 32 && abi.decode(ret, (uint256)) == 1));
     }
 

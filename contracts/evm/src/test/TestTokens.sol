@@ -97,11 +97,12 @@ contract ReentrantToken is TestToken {
 }
 
 /// @notice Receives the native coin; once armed, re-enters `target` with `data` from receive().
-/// `refuse` makes it reject the coin instead.
+/// `refuse` makes it reject the coin instead, `burnGas` spend all the gas it is given.
 contract ReentrantReceiver {
     address public target;
     bytes public data;
     bool public refuse;
+    bool public burnGas;
     uint256 public attempts;
     uint256 public successes;
     bytes public lastRevert;
@@ -113,6 +114,10 @@ contract ReentrantReceiver {
 
     function setRefuse(bool r) external {
         refuse = r;
+    }
+
+    function setBurnGas(bool b) external {
+        burnGas = b;
     }
 
     /// @notice Lets the tests send from this contract (e.g. bridge.sendNative with its value).
@@ -128,6 +133,10 @@ contract ReentrantReceiver {
 
     receive() external payable {
         require(!refuse, "refused");
+        if (burnGas) {
+            uint256 x;
+            while (true) x = uint256(keccak256(abi.encode(x)));
+        }
         address t = target;
         if (t != address(0)) {
             target = address(0);
