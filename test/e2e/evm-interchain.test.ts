@@ -6,21 +6,19 @@
  * straight to B's Gateway (a packet the hub never committed) fails and writes nothing.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Contract, ContractFactory, Interface, JsonRpcProvider, Wallet, keccak256 as ethKeccak, toUtf8Bytes } from 'ethers';
+import { Contract, Interface, JsonRpcProvider, Wallet, keccak256 as ethKeccak, toUtf8Bytes } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
-import { solidityHeader, solidityPacket, validatorArrays } from '../../contracts/evm/encode.ts';
+import { deployPontisContracts, evmChainRegistration, evmTrustRoot } from '../../contracts/evm/deploy.ts';
+import { solidityPacket } from '../../contracts/evm/encode.ts';
 import { EvmWriter } from '../../adapters/evm/writer.ts';
 import { type Hex, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { loadHome, paths } from '../../hub-chain/node/config.ts';
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
-import { finalizedBlockOf } from '../../hub-chain/light-clients/evm/source.ts';
-import type { RpcBlock } from '../../hub-chain/light-clients/evm/header.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
-import { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
 import { type EvmGatewayEndpoint, type EvmRelayRoundResult, evmClientHeight, evmGatewayEndpoint, relayEvmRound, relayEvmTimeouts, timeoutOnEvm } from '../../relayers/core/evm-path.ts';
 import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
 import { EvmPathHandlers } from '../../relayers/evm-handlers.ts';
@@ -56,37 +54,23 @@ const chains: Record<'a' | 'b', EvmChain> = {} as never;
 const operator = (i: number) => accountKeyFromSeed(fromHex(loadHome(hub.homes[i]).operatorKey!.seed, 32));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function deploy(wallet: Wallet, name: string, ...args: unknown[]): Promise<Contract> {
-  const a = artifacts[name];
-  const c = await new ContractFactory(a.abi as never, a.bytecode, wallet).deploy(...args);
-  await c.waitForDeployment();
-  return c as unknown as Contract;
-}
-
 async function setUpChain(id: string, node: AnvilNode): Promise<EvmChain> {
   const provider = new JsonRpcProvider(node.url, node.chainId, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
   const deployer = new Wallet(node.accounts[0], provider);
   // the hub's light client on this chain starts from the hub's current header and validator set
-  const root = await pontisTrustRoot(hub.clients[0], HUB);
-  const { validators, powers } = validatorArrays(new ValidatorSet(root.pontis.validators.validators as never));
-  const client = await deploy(deployer, 'PontisClient', HUB, TRUSTING_MS, DRIFT_MS, solidityHeader(root.pontis.header as never), validators, powers);
-  const gateway = await deploy(deployer, 'Gateway', await client.getAddress(), id, APP_GAS);
-  const echo = await deploy(deployer, 'EchoApp', await gateway.getAddress(), 'echo');
+  const trustRoot = await pontisTrustRoot(hub.clients[0], HUB);
+  const d = await deployPontisContracts(deployer, { trustRoot, chainId: id, trustingPeriodMs: TRUSTING_MS, maxClockDriftMs: DRIFT_MS, appGasLimit: APP_GAS, echo: true, artifacts });
+  const at = (name: string, address: string) => new Contract(address, artifacts[name].abi as never, deployer);
+  const client = at('PontisClient', d.client.address);
+  const gateway = at('Gateway', d.gateway.address);
+  const echo = at('EchoApp', d.echo!.address);
   const writer = new EvmWriter({ url: node.url, evmChainId: node.chainId, chainId: id, privateKeys: [node.accounts[1]], pollIntervalMs: 50 });
-  const endpoint = evmGatewayEndpoint(id, writer, await gateway.getAddress(), await client.getAddress());
+  const endpoint = evmGatewayEndpoint(id, writer, d.gateway.address, d.client.address);
 
   // registered on the hub by governance: an `evm` client (attested by the hub's validators) starting at the current block
-  const block = finalizedBlockOf((await node.rpc<RpcBlock>('eth_getBlockByNumber', ['latest', false])) as RpcBlock);
-  const action = {
-    kind: 'registry/register-chain',
-    chainId: id,
-    chainKind: 'evm',
-    clientType: 'evm',
-    clientParams: { trustingPeriodMs: TRUSTING_MS, maxClockDriftMs: DRIFT_MS, gateway: endpoint.gateway.toLowerCase(), chainIdNumber: node.chainId, trust: { mode: 'attested' } },
-    clientInitial: { height: block.height, hash: block.hash, stateRoot: block.stateRoot, receiptsRoot: block.receiptsRoot!, timestamp: block.timestamp },
-    routes: ['*'],
-  } as const;
-  const r = await proposeAndPass(hub.clients[0], [operator(0), operator(1)], action as never);
+  const block = await evmTrustRoot(node.url);
+  const action = evmChainRegistration({ chainId: id, chainIdNumber: node.chainId, gateway: d.gateway.address, initial: block, trustingPeriodMs: TRUSTING_MS, maxClockDriftMs: DRIFT_MS });
+  const r = await proposeAndPass(hub.clients[0], [operator(0), operator(1)], action);
   if (r.status !== 'executed') throw new Error(`registering ${id}: proposal ${r.id} ${r.status}`);
   const cursor = { [id]: block.height, [HUB]: await hubEp.latestHeight() };
   return { id, node, provider, deployer, client, gateway, echo, endpoint, cursor };
