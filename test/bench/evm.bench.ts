@@ -1,0 +1,263 @@
+/**
+ * npm run bench:evm — what Pontis costs and how fast it is on EVM chains.
+ *
+ * Gas (each on its own anvil, automine): PontisClient.updateClient for hub sets of 4, 7 and 21
+ * validators with every validator signing (`measureClientGas`), Gateway.recvPackets of 1 packet
+ * and of a batch of 50 to EchoApp with real hub state proofs (`measureGatewayGas([1, 50])`), and
+ * the TokenBridge's mint and unlock deliveries (`measureBridgeGas`, when test/contracts has it).
+ * Every figure is a transaction's gasUsed (21000 intrinsic and calldata included).
+ *
+ * Latency: two anvil chains mining a block every second (`--block-time 1`), a hub of
+ * BENCH_EVM_VALIDATORS (2) validator processes whose observers attest both chains (depth
+ * BENCH_EVM_DEPTH, 0: anvil does not reorg), PontisClient + Gateway + EchoApp deployed on each by
+ * contracts/evm/deploy.ts and the chains registered on the hub by governance. Two relaying loops
+ * (one per EVM path, `relayEvmRound`) run in this process. EchoApp on A sends BENCH_EVM_MESSAGES
+ * (20) messages to EchoApp on B, one every BENCH_EVM_SPACING_MS (1500); latency = from the moment
+ * A's send receipt is in hand to the moment B's Gateway PacketReceived log is seen (a watcher
+ * polls B every 50 ms, so figures carry up to ~50 ms of polling delay).
+ *
+ * Prints what it did in words, then one JSON line last.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Contract, JsonRpcProvider, Wallet } from 'ethers';
+import { buildContracts } from '../../contracts/evm/build.ts';
+import { deployPontisContracts, evmChainRegistration, evmTrustRoot, type PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
+import { EvmWriter } from '../../adapters/evm/writer.ts';
+import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { loadHome, paths } from '../../hub-chain/node/config.ts';
+import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
+import { type EvmGatewayEndpoint, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
+import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { measureClientGas, measureGatewayGas } from '../contracts/gas.ts';
+import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
+import { Testnet } from '../e2e/harness.ts';
+
+const HUB = 'pontis-hub-1';
+const VALIDATORS = Number(process.env.BENCH_EVM_VALIDATORS ?? 2);
+const DEPTH = Number(process.env.BENCH_EVM_DEPTH ?? 0);
+const MESSAGES = Number(process.env.BENCH_EVM_MESSAGES ?? 20);
+const SPACING_MS = Number(process.env.BENCH_EVM_SPACING_MS ?? 1500);
+const TARGET_RECV_GAS = 120_000;
+const TARGET_P50_MS = 4_000;
+
+const say = (s: string) => process.stdout.write(s + '\n');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const quantile = (xs: number[], q: number) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+};
+
+// ---------------------------------------------------------------- gas
+
+interface BridgeGas {
+  recvMint: number;
+  recvUnlock: number;
+}
+
+/** measureBridgeGas from test/contracts/bridge-gas.ts, if that file exists (another engineer's work). */
+async function bridgeGas(): Promise<BridgeGas | null> {
+  let mod: { measureBridgeGas?: () => Promise<BridgeGas> };
+  try {
+    mod = (await import(new URL('../contracts/bridge-gas.ts', import.meta.url).href)) as typeof mod;
+  } catch {
+    return null;
+  }
+  return mod.measureBridgeGas ? mod.measureBridgeGas() : null;
+}
+
+async function measureGas() {
+  say('gas: deploying PontisClient/Gateway/EchoApp on fresh anvil nodes (automine) and measuring transactions...');
+  const client = await measureClientGas([4, 7, 21]);
+  const all = (n: number) => client.updates.find((u) => u.validators === n && u.signers === n)!.gasUsed;
+  for (const u of client.updates) say(`  updateClient, ${u.validators} validators, ${u.signers} signing: ${u.gasUsed} gas (${u.calldataBytes} B calldata)`);
+  const gw = await measureGatewayGas([1, 50]);
+  const [one, fifty] = gw.recv;
+  say(`  Gateway.recvPackets to EchoApp, 1 packet: ${one.gasUsed} gas; 50 packets in one transaction: ${fifty.gasUsed} gas (${fifty.perPacket} per packet); EchoApp send: ${gw.sendFirst} first of a channel, ${gw.sendNext} later`);
+  let bridge: BridgeGas | null = null;
+  let bridgeNote: string;
+  try {
+    bridge = await bridgeGas();
+    bridgeNote = bridge ? `  TokenBridge (measureBridgeGas): recvPackets delivering a mint ${bridge.recvMint} gas, an unlock ${bridge.recvUnlock} gas` : '  TokenBridge: measureBridgeGas is not in test/contracts yet; gas_mint and gas_unlock are null';
+  } catch (e) {
+    bridgeNote = `  TokenBridge: measureBridgeGas failed (${(e as Error).message.split('\n')[0]}); gas_mint and gas_unlock are null`;
+  }
+  say(bridgeNote);
+  return {
+    gas_client_update_4: all(4),
+    gas_client_update_7: all(7),
+    gas_client_update_21: all(21),
+    gas_receive_1: one.gasUsed,
+    gas_receive_batch_50: fifty.gasUsed,
+    receive_per_packet_50: fifty.perPacket,
+    gas_mint: bridge?.recvMint ?? null,
+    gas_unlock: bridge?.recvUnlock ?? null,
+  };
+}
+
+// ---------------------------------------------------------------- latency
+
+interface Side {
+  id: string;
+  node: AnvilNode;
+  provider: JsonRpcProvider;
+  d: PontisEvmDeployment;
+  gateway: Contract;
+  echo: Contract;
+  endpoint: EvmGatewayEndpoint;
+  hubEp: RpcEndpoint;
+  cursor: Record<string, number>;
+}
+
+async function measureLatency() {
+  const artifacts = buildContracts();
+  const [nodeA, nodeB] = await Promise.all([startAnvil({ chainId: 31_101, blockTime: 1 }), startAnvil({ chainId: 31_102, blockTime: 1 })]);
+  const hub = await Testnet.create(VALIDATORS, { chainId: HUB, logLevel: 'warn' });
+  const sides: Side[] = [];
+  let stop = false;
+  const loops: Promise<void>[] = [];
+  try {
+    for (const home of hub.homes) {
+      const f = paths(home).config;
+      const cfg = JSON.parse(readFileSync(f, 'utf8'));
+      cfg.observers = [nodeA, nodeB].map((n, k) => ({ chainId: k ? 'evm-b' : 'evm-a', kind: 'evm', rpc: n.url, intervalMs: 100, stride: 1, depth: DEPTH, chainIdNumber: n.chainId }));
+      writeFileSync(f, JSON.stringify(cfg, null, 2));
+    }
+    hub.startAll();
+    await hub.clients[0].waitForHeight(2, 60_000);
+    say(`latency: hub ${HUB} of ${VALIDATORS} validator processes observing anvil chains evm-a (${nodeA.url}) and evm-b (${nodeB.url}), 1-second blocks, observer depth ${DEPTH}`);
+    const operators = hub.homes.map((h) => accountKeyFromSeed(fromHex(loadHome(h).operatorKey!.seed, 32)));
+
+    for (const [id, node] of [
+      ['evm-a', nodeA],
+      ['evm-b', nodeB],
+    ] as const) {
+      const provider = new JsonRpcProvider(node.url, node.chainId, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
+      const deployer = new Wallet(node.accounts[0], provider);
+      const d = await deployPontisContracts(deployer, { trustRoot: await pontisTrustRoot(hub.clients[0], HUB), chainId: id, echo: true, artifacts });
+      const action = evmChainRegistration({ chainId: id, chainIdNumber: node.chainId, gateway: d.gateway.address, initial: await evmTrustRoot(node.url), finalityDepth: DEPTH });
+      const r = await proposeAndPass(hub.clients[0], operators, action);
+      if (r.status !== 'executed') throw new Error(`registering ${id}: proposal ${r.id} ${r.status}`);
+      const writer = new EvmWriter({ url: node.url, evmChainId: node.chainId, chainId: id, privateKeys: [node.accounts[1]], pollIntervalMs: 50 });
+      const endpoint = evmGatewayEndpoint(id, writer, d.gateway.address, d.client.address);
+      const hubEp = new RpcEndpoint(HUB, hub.rpcUrls[sides.length % hub.rpcUrls.length], generateAccountKey());
+      const gateway = new Contract(d.gateway.address, artifacts.Gateway.abi as never, deployer);
+      const echo = new Contract(d.echo!.address, artifacts.EchoApp.abi as never, deployer);
+      sides.push({ id, node, provider, d, gateway, echo, endpoint, hubEp, cursor: { [id]: (await evmTrustRoot(node.url)).height, [HUB]: await hubEp.latestHeight() } });
+      say(`  ${id}: PontisClient ${d.client.address} (trusts hub height ${d.trustedHubHeight}), Gateway ${d.gateway.address}, EchoApp ${d.echo!.address}; registered on the hub by governance proposal ${r.id}`);
+    }
+    const [a, b] = sides;
+
+    // relaying: one loop per EVM path, as two relayer workers would
+    const atHub = new Map<number, number>();
+    let relayErrors = 0;
+    for (const s of sides) {
+      loops.push(
+        (async () => {
+          while (!stop) {
+            try {
+              const r = await relayEvmRound(s.hubEp, s.endpoint, s.cursor);
+              s.cursor = r.cursor;
+              for (const sub of r.submitted)
+                for (const it of sub.items) {
+                  const m = /^recv:evm-a\/echo\/evm-b\/echo\/(\d+)$/.exec(it.id);
+                  if (m && sub.chain === HUB && it.result === 'ok') atHub.set(Number(m[1]), performance.now());
+                }
+              if (!r.submitted.length) await sleep(50);
+            } catch (e) {
+              relayErrors++;
+              if (!stop) await sleep(200);
+              void e;
+            }
+          }
+        })(),
+      );
+    }
+
+    // B's receipts, seen by polling its Gateway's PacketReceived logs
+    const atB = new Map<number, number>();
+    let from = await b.provider.getBlockNumber();
+    const received = b.gateway.filters.PacketReceived();
+    loops.push(
+      (async () => {
+        while (!stop) {
+          const to = await b.provider.getBlockNumber();
+          if (to >= from) {
+            for (const log of await b.gateway.queryFilter(received, from, to)) {
+              const seq = Number((log as unknown as { args: { sequence: bigint } }).args.sequence);
+              if (!atB.has(seq)) atB.set(seq, performance.now());
+            }
+            from = to + 1;
+          }
+          await sleep(50);
+        }
+      })(),
+    );
+
+    say(`  sending ${MESSAGES} messages from EchoApp on evm-a to EchoApp on evm-b, one every ${SPACING_MS} ms; relaying in this process with relayEvmRound (one loop per path)`);
+    const sentAt = new Map<number, number>();
+    const t0 = performance.now();
+    for (let i = 0; i < MESSAGES; i++) {
+      const slot = t0 + i * SPACING_MS;
+      if (performance.now() < slot) await sleep(slot - performance.now());
+      const latest = await a.provider.getBlock('latest');
+      const tx = await a.echo.sendTo('evm-b', 'echo', toHex(utf8(`bench message ${i}`)), 0, latest!.timestamp * 1000 + 600_000, false);
+      const rcpt = await tx.wait();
+      const now = performance.now();
+      const log = rcpt.logs.map((l: never) => a.gateway.interface.parseLog(l)).find((x: { name: string } | null) => x?.name === 'PacketSent');
+      sentAt.set(Number(log.args.sequence), now);
+    }
+    const deadline = performance.now() + 60_000;
+    while (atB.size < MESSAGES && performance.now() < deadline) await sleep(100);
+
+    const lat: number[] = [];
+    const toHub: number[] = [];
+    for (const [seq, t] of sentAt) {
+      const tb = atB.get(seq);
+      if (tb !== undefined) lat.push(tb - t);
+      const th = atHub.get(seq);
+      if (th !== undefined) toHub.push(th - t);
+    }
+    const p50 = Math.round(quantile(lat, 0.5));
+    const p99 = Math.round(quantile(lat, 0.99));
+    say(`  delivered on evm-b: ${lat.length} of ${MESSAGES}${relayErrors ? ` (${relayErrors} relay rounds failed and were retried)` : ''}`);
+    say(`  A's send receipt -> hub accepted it (packets/recv committed): p50 ${Math.round(quantile(toHub, 0.5))} ms; -> B's Gateway received it: p50 ${p50} ms, p99 ${p99} ms, min ${Math.round(Math.min(...lat))} ms, max ${Math.round(Math.max(...lat))} ms`);
+    return { latency_ms_p50: lat.length ? p50 : null, latency_ms_p99: lat.length ? p99 : null, delivered: lat.length };
+  } finally {
+    stop = true;
+    await Promise.allSettled(loops);
+    for (const s of sides) {
+      await s.endpoint.writer.close();
+      s.provider.destroy();
+    }
+    await hub.destroy();
+    await Promise.all([nodeA.stop(), nodeB.stop()]);
+  }
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  say(`bench:evm — gas of the EVM contracts, and message latency EVM A -> hub -> EVM B`);
+  const gas = await measureGas();
+  const lat = await measureLatency();
+  const recvMet = gas.gas_receive_1 < TARGET_RECV_GAS;
+  const batchMet = gas.receive_per_packet_50 < TARGET_RECV_GAS;
+  say(
+    `targets: receive of one packet < ${TARGET_RECV_GAS} gas: ${recvMet ? 'met' : 'NOT met'} alone (${gas.gas_receive_1}), ${batchMet ? 'met' : 'NOT met'} per packet in a batch of 50 (${gas.receive_per_packet_50})`,
+  );
+  say(`         p50 latency < ${TARGET_P50_MS} ms: ${lat.latency_ms_p50 !== null && lat.latency_ms_p50 < TARGET_P50_MS ? 'met' : 'NOT met'} (${lat.latency_ms_p50} ms)`);
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const { receive_per_packet_50: _perPacket, ...gasOut } = gas;
+  void _perPacket;
+  say(JSON.stringify({ bench: 'evm', ...gasOut, latency_ms_p50: lat.latency_ms_p50, latency_ms_p99: lat.latency_ms_p99 }));
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench:evm failed: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);
