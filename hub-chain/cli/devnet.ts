@@ -16,6 +16,7 @@ import { Redis } from 'ioredis';
 import { writeFileSync } from 'node:fs';
 import { toHex } from '../crypto/bytes.ts';
 import { connectChains, relayInProcess, runInterchainFlow, runSampleFlow, type DevChain } from './sample-flow.ts';
+import { type EvmDevnet, startEvmChains } from './devnet-evm.ts';
 
 export interface DevnetOptions {
   validators: number;
@@ -97,6 +98,14 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
 
   let stopping = false;
   const children: ChildProcess[] = [];
+  // ---- EVM chains (devnet-evm.ts): anvil nodes up and hub observers configured before the hub nodes start
+  let evm: EvmDevnet | null = null;
+  try {
+    evm = await startEvmChains({ root, hubHomes: hubNet.homes, basePort: o.basePort + o.validators + DEVNET_SPOKES.length + 1, children, say });
+  } catch (e) {
+    say(`EVM chains not started: ${(e as Error).message}`);
+  }
+  // ----
   for (const c of chains) {
     c.homes.forEach((home, i) => {
       const log = createWriteStream(join(home, 'node.log'));
@@ -118,6 +127,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     stopping = true;
     unsubscribe();
     stopRelaying();
+    evm?.stop();
     say('stopping validators...');
     await Promise.all(
       children.map(
@@ -145,11 +155,13 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     return stop(1);
   }
   const hub = new HubClient(hubNet.rpcUrls[0]);
+  evm?.deploy(hubNet.rpcUrls[0], DEVNET_HUB); // EVM: contracts deploy in the background meanwhile
   try {
     await runSampleFlow(hub, hubNet.homes[0], say);
     await connectChains(chains, say);
     stopRelaying = await startRelayer(root, chains, o, children, say);
     await runInterchainFlow(chains, user, say);
+    if (evm) await evm.runFlow(hubNet.rpcUrls[0], hubNet.homes, DEVNET_HUB); // EVM: evm-a -> hub -> evm-b
   } catch (e) {
     say(`sample flow failed: ${(e as Error).message}`);
     return stop(1);

@@ -1,0 +1,208 @@
+/**
+ * The devnet's EVM part: two anvil chains (`evm-a`, `evm-b`, a block every second) next to the
+ * hub, each with PontisClient + Gateway + EchoApp deployed (contracts/evm/deploy.ts), observed by
+ * every hub validator (an `evm` observer in each node config, written before the nodes start),
+ * registered on the hub by governance as `evm` clients attested by the hub's validators, and a
+ * message EchoApp on evm-a -> hub -> EchoApp on evm-b with its acknowledgement back, relayed in
+ * this process with `relayEvmRound` (the BullMQ relayer does not take EVM chains yet).
+ *
+ * Used by devnet.ts in three calls: `startEvmChains` (before the hub nodes start), `deploy` (in the
+ * background as soon as the hub has a block) and `runFlow` (after the Pontis side-chain flow);
+ * `stop` ends the relaying loops (the anvil processes are in the devnet's children list).
+ * Set PONTIS_DEVNET_EVM=0 to leave the EVM chains out.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { Contract, JsonRpcProvider, Wallet } from 'ethers';
+import { buildContracts } from '../../contracts/evm/build.ts';
+import { deployPontisContracts, evmChainRegistration, evmTrustRoot, type PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
+import { EvmWriter } from '../../adapters/evm/writer.ts';
+import { type EvmGatewayEndpoint, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
+import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { HubClient } from '../client/client.ts';
+import { pontisTrustRoot, proposeAndPass } from '../client/registry.ts';
+import { fromHex, toHex, utf8 } from '../crypto/bytes.ts';
+import { accountKeyFromSeed, generateAccountKey } from '../crypto/ed25519.ts';
+import { PontisError } from '../errors.ts';
+import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../modules/packets/types.ts';
+import { loadHome, paths } from '../node/config.ts';
+
+/** anvil's well-known development accounts 0 (deployer and user) and 1 (relayer): test keys, funded on every anvil. */
+const ANVIL_DEV_KEYS = ['0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80', '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'] as const;
+export const DEVNET_EVM_CHAINS = [
+  { chainId: 'evm-a', chainIdNumber: 31_001 },
+  { chainId: 'evm-b', chainIdNumber: 31_002 },
+] as const;
+
+interface EvmNode {
+  chainId: string;
+  chainIdNumber: number;
+  url: string;
+  provider: JsonRpcProvider;
+  deployer: Wallet;
+  deployed?: PontisEvmDeployment;
+  endpoint?: EvmGatewayEndpoint;
+  cursor: Record<string, number>;
+}
+
+export interface EvmDevnet {
+  /** Deploys the contracts on both chains against the hub's current header (start it early; `runFlow` waits for it). */
+  deploy(hubRpc: string, hubChainId: string): void;
+  /** Registers both chains on the hub, starts relaying and carries one message evm-a -> hub -> evm-b and its ack back. */
+  runFlow(hubRpc: string, hubHomes: string[], hubChainId: string): Promise<void>;
+  stop(): void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const short = (h: string) => `${h.slice(0, 10)}…${h.slice(-4)}`;
+
+async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new PontisError('PNT_ERR_DEVNET_TIMEOUT', `timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+async function chainIdOf(url: string): Promise<number | undefined> {
+  try {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
+    const body = (await res.json()) as { result?: string };
+    return body.result ? Number(body.result) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Starts the two anvil chains on ports basePort and basePort+1 (their processes join `children`)
+ * and writes an `evm` observer of each into every hub home's config. Returns null (and says why)
+ * when the EVM part is switched off or anvil is not installed.
+ */
+export async function startEvmChains(o: { root: string; hubHomes: string[]; basePort: number; children: ChildProcess[]; say: (s: string) => void }): Promise<EvmDevnet | null> {
+  if (process.env.PONTIS_DEVNET_EVM === '0') return null;
+  let bin: string;
+  try {
+    bin = createRequire(import.meta.url).resolve('@foundry-rs/anvil-linux-amd64/bin/anvil');
+  } catch {
+    o.say('EVM chains: anvil (npm @foundry-rs/anvil, a dev dependency) is not installed; running without them');
+    return null;
+  }
+  const nodes: EvmNode[] = [];
+  for (const [k, c] of DEVNET_EVM_CHAINS.entries()) {
+    const port = o.basePort + k;
+    const url = `http://127.0.0.1:${port}`;
+    if ((await chainIdOf(url)) !== undefined) throw new PontisError('PNT_ERR_DEVNET_PORT', `port ${port} (for ${c.chainId}) already serves an RPC; pick another --base-port`);
+    const dir = join(o.root, c.chainId);
+    mkdirSync(dir, { recursive: true });
+    const log = createWriteStream(join(dir, 'anvil.log'));
+    const child = spawn(bin, ['--host', '127.0.0.1', '--port', String(port), '--chain-id', String(c.chainIdNumber), '--block-time', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.pipe(log);
+    child.stderr!.pipe(log);
+    o.children.push(child);
+    await until(`anvil ${c.chainId} on port ${port}`, async () => ((await chainIdOf(url)) === c.chainIdNumber ? true : child.exitCode !== null ? Promise.reject(new PontisError('PNT_ERR_DEVNET_ANVIL', `anvil for ${c.chainId} exited; log ${join(dir, 'anvil.log')}`)) : undefined), 15_000);
+    const provider = new JsonRpcProvider(url, c.chainIdNumber, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
+    nodes.push({ chainId: c.chainId, chainIdNumber: c.chainIdNumber, url, provider, deployer: new Wallet(ANVIL_DEV_KEYS[0], provider), cursor: {} });
+    o.say(`  ${c.chainId.padEnd(13)} anvil (EVM chain id ${c.chainIdNumber}, 1-second blocks): RPC ${url}   log ${join(dir, 'anvil.log')}`);
+  }
+  // every hub validator attests both chains through its own observer (depth 0: anvil does not reorg)
+  for (const home of o.hubHomes) {
+    const f = paths(home).config;
+    const cfg = JSON.parse(readFileSync(f, 'utf8'));
+    cfg.observers = [...(cfg.observers ?? []), ...nodes.map((n) => ({ chainId: n.chainId, kind: 'evm', rpc: n.url, intervalMs: 200, stride: 1, depth: 0, chainIdNumber: n.chainIdNumber }))];
+    writeFileSync(f, JSON.stringify(cfg, null, 2));
+  }
+
+  let deploying: Promise<void> | undefined;
+  let stopped = false;
+  const artifacts = buildContracts();
+  const deploy = (hubRpc: string, hubChainId: string): void => {
+    deploying = (async () => {
+      const hub = new HubClient(hubRpc);
+      await Promise.all(
+        nodes.map(async (n) => {
+          n.deployed = await deployPontisContracts(n.deployer, { trustRoot: await pontisTrustRoot(hub, hubChainId), chainId: n.chainId, echo: true, artifacts });
+        }),
+      );
+    })();
+    deploying.catch(() => {}); // awaited (and reported) by runFlow
+  };
+  return {
+    deploy,
+    async runFlow(hubRpc, hubHomes, hubChainId) {
+      const say = o.say;
+      if (!deploying) deploy(hubRpc, hubChainId);
+      await deploying;
+      const hub = new HubClient(hubRpc);
+      say(`EVM chains: PontisClient + Gateway + EchoApp deployed on each, the client trusting the hub's header and validator set`);
+      for (const n of nodes) {
+        const d = n.deployed!;
+        say(`  ${n.chainId}: PontisClient ${d.client.address} (tx ${short(d.client.txHash)}, trusts hub height ${d.trustedHubHeight}), Gateway ${d.gateway.address} (tx ${short(d.gateway.txHash)}), EchoApp ${d.echo!.address} (tx ${short(d.echo!.txHash)})`);
+      }
+      const operators = hubHomes.map((h) => accountKeyFromSeed(fromHex(loadHome(h).operatorKey!.seed, 32)));
+      for (const n of nodes) {
+        const initial = await evmTrustRoot(n.url);
+        const { id, status } = await proposeAndPass(hub, operators, evmChainRegistration({ chainId: n.chainId, chainIdNumber: n.chainIdNumber, gateway: n.deployed!.gateway.address, initial, finalityDepth: 0 }));
+        if (status !== 'executed') throw new PontisError('PNT_ERR_DEVNET_REGISTER', `registering ${n.chainId} on ${hubChainId}: proposal ${id} is ${status}`);
+        say(`  ${hubChainId} registered ${n.chainId} (governance proposal ${id}; an evm client attested by the hub's validators, from block ${initial.height})`);
+        const writer = new EvmWriter({ url: n.url, evmChainId: n.chainIdNumber, chainId: n.chainId, privateKeys: [ANVIL_DEV_KEYS[1]], pollIntervalMs: 100 });
+        n.endpoint = evmGatewayEndpoint(n.chainId, writer, n.deployed!.gateway.address, n.deployed!.client.address);
+        n.cursor = { [n.chainId]: initial.height, [hubChainId]: (await hub.status()).latestHeight };
+      }
+
+      // relaying in this process: one loop per EVM path
+      say(`  relaying the EVM paths in this process (relayEvmRound; the BullMQ relayer does not take EVM chains yet)`);
+      for (const n of nodes) {
+        const hubEp = new RpcEndpoint(hubChainId, hubRpc, generateAccountKey());
+        void (async () => {
+          while (!stopped) {
+            try {
+              const r = await relayEvmRound(hubEp, n.endpoint!, n.cursor);
+              n.cursor = r.cursor;
+              for (const s of r.submitted) {
+                const where = s.msgs.includes('updateClient') ? `${s.chain}, its client of the hub now at height ${s.height}` : `${s.chain} at ${s.chain === hubChainId ? 'height' : 'block'} ${s.height}`;
+                say(`  evm relayer: ${s.msgs.join(' + ')} -> ${where} (${s.code}${s.txHash ? `, tx ${short(s.txHash)}` : ''})`);
+              }
+              if (!r.submitted.length) await sleep(200);
+            } catch (e) {
+              if (!stopped) say(`  evm relayer (${n.chainId}): ${(e as Error).message} (retrying)`);
+              await sleep(500);
+            }
+          }
+        })();
+      }
+
+      const [a, b] = nodes;
+      const echoA = new Contract(a.deployed!.echo!.address, artifacts.EchoApp.abi as never, a.deployer);
+      const gatewayA = new Contract(a.deployed!.gateway.address, artifacts.Gateway.abi as never, a.deployer);
+      const echoB = new Contract(b.deployed!.echo!.address, artifacts.EchoApp.abi as never, b.deployer);
+      const text = 'records request #1 from evm-a';
+      say(`message: EchoApp on ${a.chainId} sends "${text}" to EchoApp on ${b.chainId}`);
+      const latest = await a.provider.getBlock('latest');
+      const tx = await echoA.sendTo(b.chainId, 'echo', toHex(utf8(text)), 0, latest!.timestamp * 1000 + 600_000, false);
+      const rcpt = await tx.wait();
+      const log = rcpt.logs.map((l: never) => gatewayA.interface.parseLog(l)).find((x: { name: string } | null) => x?.name === 'PacketSent');
+      const p: Packet = { srcChain: a.chainId, srcApp: 'echo', dstChain: b.chainId, dstApp: 'echo', sequence: Number(log.args.sequence), ordered: false, payload: toHex(utf8(text)), timeoutHeight: 0, timeoutTimestamp: latest!.timestamp * 1000 + 600_000 };
+      say(`  sent on ${a.chainId}: packet ${packetId(p)} in tx ${short(tx.hash)} at block ${rcpt.blockNumber}`);
+      await until(`EchoApp on ${b.chainId} to receive it`, async () => ((await echoB.received()) >= 1n ? true : undefined));
+      say(`  ${b.chainId}: EchoApp received it (payload "${Buffer.from(fromHex(await echoB.lastPayload())).toString('utf8')}") and answered keccak256(payload)`);
+      await until(`the acknowledgement on ${a.chainId}`, async () => ((await echoA.acked()) >= 1n ? true : undefined));
+      const status = await hub.state({ hex: toHex(packetKeys.status(channelId(p), p.sequence)) });
+      const st = status.value ? (JSON.parse(Buffer.from(fromHex(status.value)).toString('utf8')) as PacketStatus) : undefined;
+      if (st) say(`  hub ${hubChainId}: ${st.steps.map((s) => `${s.step} at height ${s.height} (tx ${s.tx.slice(0, 12)}…)`).join(', ')}`);
+      say(`  ${a.chainId}: the Gateway verified the hub's ack and EchoApp recorded it (ack ${short(await echoA.lastAck())}): delivered`);
+    },
+
+    stop() {
+      stopped = true;
+      for (const n of nodes) {
+        void n.endpoint?.writer.close();
+        n.provider.destroy();
+      }
+    },
+  };
+}
