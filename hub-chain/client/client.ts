@@ -209,7 +209,7 @@ export class HubClient {
     return this.waitForTx(hash, opts.timeoutMs);
   }
 
-  async waitForTx(hash: Hex, timeoutMs = 30_000): Promise<Extract<TxStatus, { status: 'committed' }>> {
+  async waitForTx(hash: Hex, timeoutMs = 60_000): Promise<Extract<TxStatus, { status: 'committed' }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
