@@ -3,6 +3,7 @@
  * `relayer config validate FILE`. The hub CLI wires them in with registerRelayerCommands.
  */
 import type { Command } from 'commander';
+import { stopOnSignals } from '../hub-chain/cli/process.ts';
 import pino from 'pino';
 import { PontisError } from '../hub-chain/errors.ts';
 import { loadRelayerConfig, resolveSigners } from './config.ts';
@@ -34,21 +35,7 @@ export function registerRelayerCommands(program: Command): Command {
       } catch (e) {
         fail(e);
       }
-      let stopping = false;
-      const stop = async () => {
-        if (stopping) return;
-        stopping = true;
-        await running.close();
-        process.exit(0);
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-      if (o.exitWithParent) {
-        const parent = process.ppid;
-        setInterval(() => {
-          if (process.ppid !== parent) void stop();
-        }, 1000).unref();
-      }
+      stopOnSignals(() => running.close(), { exitWithParent: o.exitWithParent });
     });
   const config = relayer.command('config').description('relayer configuration');
   config

@@ -28,6 +28,7 @@ import { accountKeyFromSeed, generateAccountKey } from '../crypto/ed25519.ts';
 import { PontisError } from '../errors.ts';
 import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../modules/packets/types.ts';
 import { loadHome, paths } from '../node/config.ts';
+import { until } from './sample-flow.ts';
 
 /** anvil's well-known development accounts 0 (deployer and user) and 1 (relayer): test keys, funded on every anvil. */
 const ANVIL_DEV_KEYS = ['0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80', '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'] as const;
@@ -58,15 +59,6 @@ export interface EvmDevnet {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const short = (h: string) => `${h.slice(0, 10)}…${h.slice(-4)}`;
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new PontisError('PNT_ERR_DEVNET_TIMEOUT', `timed out waiting for ${what}`);
-    await sleep(200);
-  }
-}
 
 async function chainIdOf(url: string): Promise<number | undefined> {
   try {

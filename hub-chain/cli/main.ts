@@ -11,6 +11,7 @@ import { loadHome, paths } from '../node/config.ts';
 import { initNode, initTestnet } from '../node/init.ts';
 import { HubNode } from '../node/node.ts';
 import { runDevnet } from './devnet.ts';
+import { stopOnSignals } from './process.ts';
 import { registerRelayerCommands } from '../../relayers/cli.ts';
 import { addChainCommands, addInterchainQueries, type CliDeps } from './chain.ts';
 
@@ -51,21 +52,7 @@ node
     // a halted engine (it could not persist) stops the node; the process then exits non-zero
     const n = HubNode.fromHome(o.home, { onHalt: () => process.exit(70) });
     await n.start();
-    let stopping = false;
-    const stop = async () => {
-      if (stopping) return;
-      stopping = true;
-      await n.stop();
-      process.exit(0);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-    if (o.exitWithParent) {
-      const parent = process.ppid;
-      setInterval(() => {
-        if (process.ppid !== parent) void stop();
-      }, 500).unref();
-    }
+    stopOnSignals(() => n.stop(), { exitWithParent: o.exitWithParent });
   });
 
 program

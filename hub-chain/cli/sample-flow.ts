@@ -62,7 +62,7 @@ export interface DevChain {
 
 const operatorOf = (home: string) => accountKeyFromSeed(fromHex(loadHome(home).operatorKey!.seed, 32));
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+export async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
