@@ -17,7 +17,6 @@
 import { id as selectorOf } from 'ethers';
 import { type Packet, channelId, packetKeys } from '../hub-chain/modules/packets/types.ts';
 import type { HubClient } from '../hub-chain/client/client.ts';
-import type { TxResult } from '../hub-chain/app/app.ts';
 import { keccak256 } from '../hub-chain/crypto/hash.ts';
 import type { PontisWriter } from './core/endpoint.ts';
 import { clientHeight, consensusOn, scan, type PacketEvent } from './core/path.ts';
@@ -39,11 +38,11 @@ import {
   updateEvmClient,
 } from './core/evm-path.ts';
 import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, PathHandlers } from './paths.ts';
+import { relayTxOutcome } from './paths.ts';
 import { RelayerError, isFatalCode } from './errors.ts';
 
 const NOTHING: DeliveryOutcome = { submitted: false, accepted: 0, redundant: 0 };
 const ALREADY = new Set(['already-received', 'already-resolved']);
-const TX_FATAL = new Set(['PNT_ERR_CLIENT_FROZEN', 'PNT_ERR_CLIENT_EXPIRED']);
 
 export class EvmPathHandlers implements PathHandlers {
   private readonly hubId: string;
@@ -124,7 +123,7 @@ export class EvmPathHandlers implements PathHandlers {
     if (src === evm.chainId) {
       const p = await this.attestedHeight(evm, events);
       const batch = await evmRecvBatch(evm, this.hub, events, p);
-      return batch ? this.hubOutcome(await this.hub.submit([batch]), 'packet/recv') : NOTHING;
+      return batch ? relayTxOutcome(this.hubId, await this.hub.submit([batch]), 'packet/recv') : NOTHING;
     }
     const r = await deliverToEvm(this.hub, evm, events, await this.hubHeightOnEvm(evm, events));
     return r ? evmOutcome(evm.chainId, r) : NOTHING;
@@ -136,7 +135,7 @@ export class EvmPathHandlers implements PathHandlers {
     if (src === evm.chainId) {
       const p = await this.attestedHeight(evm, events);
       const batch = await evmAckBatch(evm, this.hub, events, p);
-      return batch ? this.hubOutcome(await this.hub.submit([batch]), 'packet/ack') : NOTHING;
+      return batch ? relayTxOutcome(this.hubId, await this.hub.submit([batch]), 'packet/ack') : NOTHING;
     }
     const r = await acknowledgeOnEvm(this.hub, evm, events, await this.hubHeightOnEvm(evm, events));
     return r ? evmOutcome(evm.chainId, r) : NOTHING;
@@ -223,26 +222,6 @@ export class EvmPathHandlers implements PathHandlers {
   }
 
   /** Per-item results of a hub batch, judged as PontisPathHandlers does. */
-  private hubOutcome(r: TxResult & { height: number }, what: string): DeliveryOutcome {
-    if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${this.hubId} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain: this.hubId } });
-    const refused = new Set(r.events.filter((e) => e.type === 'packet/refused').map((e) => e.attributes.id));
-    let accepted = 0;
-    let redundant = 0;
-    const failed: { id: string; code: string }[] = [];
-    for (const e of r.events) {
-      if (e.type !== `${what}/result`) continue;
-      const res = e.attributes.result;
-      if (res === 'ok' || refused.has(e.attributes.id)) accepted++;
-      else if (ALREADY.has(res)) redundant++;
-      else failed.push({ id: e.attributes.id, code: res });
-    }
-    if (failed.length) {
-      const fatal = failed.find((f) => isFatalCode(f.code));
-      const f = fatal ?? failed[0];
-      throw new RelayerError(f.code, `${failed.length} item(s) refused on ${this.hubId}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain: this.hubId, failed, accepted, txHeight: r.height } });
-    }
-    return { submitted: true, accepted, redundant, txHeight: r.height };
-  }
 }
 
 /** Per-packet PacketResult events of a Gateway batch as an outcome; failed items become a RelayerError with their Pontis code. */

@@ -141,7 +141,7 @@ export class PontisPathHandlers implements PathHandlers {
     if (!open.length) return { submitted: false, accepted: 0, redundant: 0 };
     const r = await relayTimeouts(src, dst, open);
     if (!r) throw new RelayerError('PNT_ERR_RELAY_TIMEOUT_NOT_DUE', `no packet of the batch can be timed out on ${srcId} yet`, { retryable: true });
-    return this.outcome(srcId, r, 'packet/timeout');
+    return relayTxOutcome(srcId, r, 'packet/timeout');
   }
 
   async updateClient(srcId: string, dstId: string): Promise<DeliveryOutcome> {
@@ -167,7 +167,7 @@ export class PontisPathHandlers implements PathHandlers {
   }
 
   private async submit(dst: PontisWriter, msgs: Msg[], what: string): Promise<DeliveryOutcome> {
-    return this.outcome(dst.chainId, await dst.submit(msgs), what);
+    return relayTxOutcome(dst.chainId, await dst.submit(msgs), what);
   }
 
   /**
@@ -176,26 +176,6 @@ export class PontisPathHandlers implements PathHandlers {
    * job (UnrecoverableError upstream), anything else is retried. Items that succeeded stay
    * done: the retry re-checks the destination and skips them.
    */
-  private outcome(chain: string, r: TxResult & { height: number }, what: string): DeliveryOutcome {
-    if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${chain} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain } });
-    const refused = new Set(r.events.filter((e) => e.type === 'packet/refused').map((e) => e.attributes.id));
-    let accepted = 0;
-    let redundant = 0;
-    const failed: { id: string; code: string }[] = [];
-    for (const e of r.events) {
-      if (e.type !== `${what}/result`) continue;
-      const res = e.attributes.result;
-      if (res === 'ok' || refused.has(e.attributes.id)) accepted++;
-      else if (ALREADY.has(res)) redundant++;
-      else failed.push({ id: e.attributes.id, code: res });
-    }
-    if (failed.length) {
-      const fatal = failed.find((f) => isFatalCode(f.code));
-      const f = fatal ?? failed[0];
-      throw new RelayerError(f.code, `${failed.length} item(s) refused on ${chain}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain, failed, accepted, txHeight: r.height } });
-    }
-    return { submitted: true, accepted, redundant, txHeight: r.height };
-  }
 
   /**
    * Clearing from chain state: every commitment outstanding on either end of the path, and what
@@ -255,3 +235,24 @@ async function readStatus(c: HubClient, ch: string, seq: number): Promise<Packet
   return r.value === null ? undefined : (JSON.parse(Buffer.from(r.value.slice(2), 'hex').toString('utf8')) as PacketStatus);
 }
 
+/** A Pontis relay transaction's per-item results (`<what>/result` events) as an outcome; refused items become a RelayerError with their code. */
+export function relayTxOutcome(chain: string, r: TxResult & { height: number }, what: string): DeliveryOutcome {
+  if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${chain} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain } });
+  const refused = new Set(r.events.filter((e) => e.type === 'packet/refused').map((e) => e.attributes.id));
+  let accepted = 0;
+  let redundant = 0;
+  const failed: { id: string; code: string }[] = [];
+  for (const e of r.events) {
+    if (e.type !== `${what}/result`) continue;
+    const res = e.attributes.result;
+    if (res === 'ok' || refused.has(e.attributes.id)) accepted++;
+    else if (ALREADY.has(res)) redundant++;
+    else failed.push({ id: e.attributes.id, code: res });
+  }
+  if (failed.length) {
+    const fatal = failed.find((f) => isFatalCode(f.code));
+    const f = fatal ?? failed[0];
+    throw new RelayerError(f.code, `${failed.length} item(s) refused on ${chain}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain, failed, accepted, txHeight: r.height } });
+  }
+  return { submitted: true, accepted, redundant, txHeight: r.height };
+}
