@@ -4,6 +4,7 @@
  * re-entering and unknown apps, timeouts and bad proofs in one batch), acknowledge and timeout.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Hub } from './bridge-fixture.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Contract, type Interface, type Log, type LogDescription, keccak256 as ethKeccak, toUtf8Bytes } from 'ethers';
@@ -12,16 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewaySlot, packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
 import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
-import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
 import { verifyStorageProof } from '../../hub-chain/light-clients/evm/mpt.ts';
 import { fetchStorageProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
-import { ChainBuilder } from '../fixtures/chain-builder.ts';
 import { type Anvil, revertOf, startAnvil } from './anvil.ts';
-import { deployClient, submit } from './client-fixture.ts';
 
 const EVM_CHAIN = 'evm-1';
-const HUB_CHAIN = 'pontis-hub-1';
 const RESULT_OK = 0;
 const RESULT_ALREADY_DONE = 1;
 const RESULT_FAILED = 2;
@@ -29,46 +26,6 @@ const APP_GAS = 1_000_000;
 const RECEIPT_WORD = `0x${'0'.repeat(63)}1`;
 const ZERO_WORD = `0x${'0'.repeat(64)}`;
 
-/** The hub as the EVM chain sees it: real state, signed headers, and the client following them. */
-class Hub {
-  readonly chain: ChainBuilder;
-  private lastTime: number;
-  private constructor(
-    readonly store: StateStore,
-    readonly client: Contract,
-    chain: ChainBuilder,
-  ) {
-    this.chain = chain;
-    this.lastTime = chain.header(1).time;
-  }
-
-  static async start(anvil: Anvil, store: StateStore, nowMs: number): Promise<Hub> {
-    const ws = store.working();
-    ws.set(utf8('hub/genesis'), utf8('1'));
-    const root = await store.commit(ws, 1);
-    const chain = new ChainBuilder({ chainId: HUB_CHAIN, genesisTime: nowMs - 600_000, seed: 'evm-gateway-hub' }).setStateRoot(1, root).extendTo(1);
-    return new Hub(store, await deployClient(anvil, chain, 1), chain);
-  }
-
-  /** Commits the next hub height with `writes` (undefined deletes), at `time` (default +1 s), and updates the client. */
-  async advance(writes: [Uint8Array, Uint8Array | undefined][], time = this.lastTime + 1000): Promise<number> {
-    const v = this.store.latestVersion() + 1;
-    const ws = this.store.working();
-    for (const [k, val] of writes) {
-      if (val === undefined) ws.delete(k);
-      else ws.set(k, val);
-    }
-    const root = await this.store.commit(ws, v);
-    this.chain.setStateRoot(v, root).setTime(v, time).extendTo(v);
-    this.lastTime = time;
-    await submit(this.client, this.chain.signedHeader(v), this.chain.validatorSet(v));
-    return v;
-  }
-
-  proof(key: Uint8Array, version: number): Uint8Array {
-    return encodeProof(this.store.getWithProof(key, version).proof);
-  }
-}
 
 let anvil: Anvil;
 let dir: string;
@@ -87,7 +44,7 @@ beforeAll(async () => {
   anvil = await startAnvil();
   dir = mkdtempSync(join(tmpdir(), 'pontis-evm-gateway-'));
   env = open({ path: dir, maxDbs: 16 });
-  hub = await Hub.start(anvil, StateStore.open(env), await anvilNowMs());
+  hub = await Hub.start(anvil, StateStore.open(env), await anvilNowMs(), 'evm-gateway-hub');
   gateway = await anvil.deploy('Gateway', await hub.client.getAddress(), EVM_CHAIN, APP_GAS);
   echo = await anvil.deploy('EchoApp', await gateway.getAddress(), 'echo');
   gwIface = gateway.interface;
