@@ -1,26 +1,10 @@
 /**
  * A real anvil node per test file (or bench run) on a free loopback port, plus deploy helpers.
- * anvil is spawned directly from its npm platform package: an npx wrapper would survive a kill.
+ * The process itself is test/fixtures/anvil.ts's (spawned directly, watched, killed with the test).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { ContractFactory, type Contract, Interface, JsonRpcProvider, type JsonRpcSigner } from 'ethers';
 import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
-
-const require = createRequire(import.meta.url);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
+import { startAnvil as startFixtureAnvil } from '../fixtures/anvil.ts';
 
 export interface Anvil {
   url: string;
@@ -37,36 +21,13 @@ export interface Anvil {
 
 export async function startAnvil(): Promise<Anvil> {
   const artifacts = buildContracts();
-  const bin = require.resolve('@foundry-rs/anvil-linux-amd64/bin/anvil');
-  let proc: ChildProcess | undefined;
-  let port = 0;
-  for (let attempt = 0; attempt < 5 && !proc; attempt++) {
-    port = await freePort();
-    const p = spawn(bin, ['--port', String(port), '--host', '127.0.0.1', '--silent', '--gas-limit', '100000000'], { stdio: 'ignore' });
-    const exited = new Promise<boolean>((r) => p.once('exit', () => r(false)));
-    const url = `http://127.0.0.1:${port}`;
-    const ready = (async () => {
-      for (let i = 0; i < 200; i++) {
-        try {
-          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
-          if (res.ok) return true;
-        } catch {
-          // not listening yet
-        }
-        await new Promise((r) => setTimeout(r, 25));
-      }
-      return false;
-    })();
-    if (await Promise.race([ready, exited])) proc = p;
-    else p.kill('SIGKILL');
-  }
-  if (!proc) throw new Error('anvil did not start');
-  const url = `http://127.0.0.1:${port}`;
+  // the shared fixture owns the process: free port, readiness, and a watchdog if this process dies
+  const node = await startFixtureAnvil({ args: ['--gas-limit', '100000000'] });
+  const url = node.url;
   // cacheTimeout -1: ethers otherwise replays an identical call's answer for 250 ms, even across a state change
   const provider = new JsonRpcProvider(url, undefined, { staticNetwork: true, pollingInterval: 50, batchMaxCount: 50, cacheTimeout: -1 });
   const signer = await provider.getSigner(0);
   const other = await provider.getSigner(1);
-  const child = proc;
   return {
     url,
     provider,
@@ -86,11 +47,7 @@ export async function startAnvil(): Promise<Anvil> {
     },
     async stop() {
       provider.destroy();
-      if (child.exitCode === null) {
-        const gone = new Promise((r) => child.once('exit', r));
-        child.kill('SIGKILL');
-        await gone;
-      }
+      await node.stop();
     },
   };
 }

@@ -1,28 +1,12 @@
 /**
- * A real anvil node per test file: a free port, the binary spawned directly (an npx wrapper
- * would outlive a kill), ready when it answers eth_chainId. Plus a tiny contract written by hand
+ * A real anvil node per test file (the process is test/fixtures/anvil.ts's). Plus a tiny contract written by hand
  * in bytecode: call it with (slot, value) and it SSTOREs value at slot, emits LOG1(topic = slot,
  * data = value) and LOG0(data = value).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
 import { httpJsonRpc } from '../../../hub-chain/light-clients/evm/source.ts';
 import type { JsonRpcSender } from '../../../hub-chain/light-clients/evm/proofs.ts';
-
-const ANVIL = createRequire(import.meta.url).resolve('@foundry-rs/anvil-linux-amd64/bin/anvil');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { startAnvil as startFixtureAnvil } from '../../fixtures/anvil.ts';
 
 export interface Anvil {
   url: string;
@@ -33,32 +17,18 @@ export interface Anvil {
 }
 
 export async function startAnvil(chainId = 31337): Promise<Anvil> {
-  const port = await freePort();
-  const proc: ChildProcess = spawn(ANVIL, ['--port', String(port), '--chain-id', String(chainId), '--silent'], { stdio: 'ignore' });
-  const url = `http://127.0.0.1:${port}`;
+  // the shared fixture owns the process: free port, readiness, and a watchdog if this process dies
+  const node = await startFixtureAnvil({ chainId });
+  const url = node.url;
   const rpc = httpJsonRpc(url);
   const call = async <T>(method: string, ...params: unknown[]) => (await rpc.send(method, params)) as T;
-  for (let i = 0; ; i++) {
-    try {
-      await call('eth_chainId');
-      break;
-    } catch (e) {
-      if (i > 250 || proc.exitCode !== null) throw e;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
   const [from] = await call<Hex[]>('eth_accounts');
   return {
     url,
     rpc,
     from: from.toLowerCase(),
     call,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (proc.exitCode !== null) return resolve();
-        proc.once('exit', () => resolve());
-        proc.kill('SIGKILL');
-      }),
+    stop: () => node.stop(),
   };
 }
 
