@@ -1,4 +1,5 @@
 /** JSON wire forms of consensus and sync messages between hub nodes. */
+import { PontisError } from '../errors.ts';
 import type { ConsensusMessage } from '../consensus/types.ts';
 import type { Hex } from '../crypto/bytes.ts';
 import { type BlockJSON, blockFromJSON, blockToJSON } from '../types/block.ts';
@@ -38,6 +39,6 @@ export function consensusFromWire(m: WireConsensus): ConsensusMessage {
     case 'decided':
       return { kind: 'decided', block: blockFromJSON(m.block), commit: m.commit };
     default:
-      throw new Error('unknown consensus message kind');
+      throw new PontisError('PNT_ERR_P2P_MALFORMED', 'unknown consensus message kind');
   }
 }

@@ -2,6 +2,7 @@
 import { type Bytes, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
 import type { AccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { HubClient } from '../../hub-chain/client/client.ts';
+import { PontisError } from '../../hub-chain/errors.ts';
 import { RpcHeaderSource } from '../../hub-chain/client/header-source.ts';
 import type { TxResult } from '../../hub-chain/app/app.ts';
 import { signTx, type Msg } from '../../hub-chain/app/tx.ts';
@@ -49,7 +50,7 @@ export class RpcEndpoint implements PontisWriter {
     return { height, txs };
   }
   async submit(msgs: Msg[]): Promise<TxResult & { height: number }> {
-    if (!this.key) throw new Error(`endpoint ${this.chainId} has no signing key`);
+    if (!this.key) throw new PontisError('PNT_ERR_RELAY_NO_SIGNER', `endpoint ${this.chainId} has no signing key`);
     // the nonce is tracked locally so back-to-back submissions do not wait for each other's commit
     this.nonce ??= (await this.client.account(this.key.address)).nonce;
     const tx = signTx({ chainId: this.chainId, nonce: this.nonce, msgs }, this.key);
