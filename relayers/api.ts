@@ -8,6 +8,7 @@ import { PontisError } from '../hub-chain/errors.ts';
 import { parsePacketId } from '../hub-chain/client/client.ts';
 import { channelId, packetKeys, type PacketStatus } from '../hub-chain/modules/packets/types.ts';
 import { renderGauge } from './metrics.ts';
+import { gatewayWord, isSet } from './core/evm-path.ts';
 import type { Relayer } from './relayer.ts';
 
 export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promise<FastifyInstance> {
@@ -42,7 +43,13 @@ export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promis
       // Redis down: the process counters are still worth scraping
       depth = renderGauge('pontis_relayer_queue_depth', 'Jobs per path, kind and state (Redis unreachable)', []);
     }
-    return reply.type('text/plain; version=0.0.4').send(`${relayer.metrics.render()}\n${depth}\n`);
+    let balances = '';
+    try {
+      balances = renderGauge('pontis_relayer_signer_balance', 'Native balance of each EVM signer (ether units), by chain and address', await relayer.signerBalances());
+    } catch {
+      balances = renderGauge('pontis_relayer_signer_balance', 'Native balance of each EVM signer (a chain unreachable)', []);
+    }
+    return reply.type('text/plain; version=0.0.4').send(`${relayer.metrics.render()}\n${depth}\n${balances}\n`);
   });
 
   // packet ids contain '/': srcChain/srcApp/dstChain/dstApp/sequence
@@ -54,6 +61,20 @@ export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promis
     const key = Buffer.from(packetKeys.status(ch, ref.sequence)).toString('utf8');
     const out = await Promise.all(
       hops.map(async (chain) => {
+        const evm = relayer.evmEndpoints.get(chain);
+        if (evm) {
+          // an EVM Gateway keeps commitments, not statuses: say which of them it holds
+          try {
+            const [height, sent, received, ack] = await Promise.all([
+              evm.writer.latestHeight(),
+              ...[packetKeys.outbound(ch, ref.sequence), packetKeys.receipt(ch, ref.sequence), packetKeys.ack(ch, ref.sequence)].map(async (k) => isSet(await gatewayWord(evm, k, 'latest'))),
+            ]);
+            const state = received ? (ack ? 'received+acked' : 'received') : sent ? 'sent' : chain === ref.srcChain ? 'resolved-or-unknown' : null;
+            return { chain, known: true, kind: 'evm', height, state, commitments: { sent, received, ack } };
+          } catch (e) {
+            return { chain, known: true, kind: 'evm', error: e instanceof PontisError ? e.code : 'PNT_ERR_RPC_UNREACHABLE' };
+          }
+        }
         const ep = relayer.endpoints.get(chain);
         if (!ep) return { chain, known: false };
         try {

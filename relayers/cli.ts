@@ -3,6 +3,7 @@
  * `relayer config validate FILE`. The hub CLI wires them in with registerRelayerCommands.
  */
 import type { Command } from 'commander';
+import { computeAddress } from 'ethers';
 import { stopOnSignals } from '../hub-chain/cli/process.ts';
 import pino from 'pino';
 import { PontisError } from '../hub-chain/errors.ts';
@@ -46,7 +47,11 @@ export function registerRelayerCommands(program: Command): Command {
     .action((file: string, o: { signers: boolean }) => {
       try {
         const cfg = loadRelayerConfig(file);
-        const signers = o.signers ? Object.fromEntries([...resolveSigners(cfg)].map(([id, ks]) => [id, ks.map((k) => k.address)])) : undefined;
+        let signers: Record<string, string[]> | undefined;
+        if (o.signers) {
+          const r = resolveSigners(cfg);
+          signers = Object.fromEntries([...[...r.pontis].map(([id, ks]) => [id, ks.map((k) => k.address)]), ...[...r.evm].map(([id, ks]) => [id, ks.map((k) => computeAddress(k))])]);
+        }
         print({ ok: true, hub: cfg.hub.chainId, chains: cfg.chains.map((c) => c.id), paths: cfg.paths.map((p) => p.id), ...(signers ? { signers } : {}) });
       } catch (e) {
         fail(e);

@@ -13,6 +13,7 @@ import { RelayerConfigError } from './errors.ts';
 // ':' separates Redis key parts and is refused in BullMQ job ids, which embed these names
 const NAME = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'letters, digits, . _ - (no ":" or "/"), at most 64');
 const HTTP_URL = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
+const EVM_ADDRESS = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte hex address (0x...)');
 const REDIS_URL = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or rediss:// URL' });
 
 const SignerRef = z.union([z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'an environment variable name') }), z.strictObject({ file: z.string().min(1) })]);
@@ -22,7 +23,25 @@ const Signer = z.union([SignerRef, z.array(SignerRef).min(1)]);
 export const RelayerConfigSchema = z
   .strictObject({
     hub: z.strictObject({ chainId: NAME, rpc: HTTP_URL, signer: Signer }),
-    chains: z.array(z.strictObject({ id: NAME, kind: z.literal('pontis'), rpc: HTTP_URL, signer: Signer })).min(1),
+    chains: z
+      .array(
+        z.discriminatedUnion('kind', [
+          z.strictObject({ id: NAME, kind: z.literal('pontis'), rpc: HTTP_URL, signer: Signer }),
+          z.strictObject({
+            id: NAME,
+            kind: z.literal('evm'),
+            rpc: HTTP_URL,
+            /** EIP-155 chain id the RPC must report. */
+            evmChainId: z.int().min(1),
+            gateway: EVM_ADDRESS,
+            /** PontisClient: the hub's light client on this chain. */
+            hubClient: EVM_ADDRESS,
+            /** secp256k1 private keys (hex), one nonce sequence each. */
+            signer: Signer,
+          }),
+        ]),
+      )
+      .min(1),
     paths: z.array(z.strictObject({ id: NAME, chain: NAME, hub: NAME })).min(1),
     redis: z.strictObject({ url: REDIS_URL, prefix: NAME.default('pontis-relayer') }),
     tuning: z
@@ -61,6 +80,7 @@ export const RelayerConfigSchema = z
 export type RelayerConfig = z.infer<typeof RelayerConfigSchema>;
 export type RelayerConfigInput = z.input<typeof RelayerConfigSchema>;
 export type ChainConfig = RelayerConfig['chains'][number];
+export type EvmChainConfig = Extract<ChainConfig, { kind: 'evm' }>;
 export type PathConfig = RelayerConfig['paths'][number];
 export type SignerConfig = z.infer<typeof Signer>;
 
@@ -95,12 +115,13 @@ export function loadRelayerConfig(file: string): RelayerConfig {
 }
 
 /**
- * Resolves signer references to account keys. The only place the relayer reads the environment;
- * errors name the reference (variable or file), never the value.
+ * Resolves signer references to the 32-byte hex keys they hold (ed25519 seeds for the hub and
+ * Pontis chains, secp256k1 private keys for EVM chains). The only place the relayer reads the
+ * environment; errors name the reference (variable or file), never the value.
  */
-export function resolveSigner(signer: SignerConfig, field: string, env: NodeJS.ProcessEnv = process.env): AccountKey[] {
+export function resolveSignerKeys(signer: SignerConfig, field: string, env: NodeJS.ProcessEnv = process.env): string[] {
   const refs = Array.isArray(signer) ? signer : [signer];
-  const keys: AccountKey[] = [];
+  const keys: string[] = [];
   for (const ref of refs) {
     let value: string | undefined;
     const where = 'env' in ref ? `environment variable ${ref.env}` : `file ${ref.file}`;
@@ -116,16 +137,31 @@ export function resolveSigner(signer: SignerConfig, field: string, env: NodeJS.P
     if (!seeds.length) throw new RelayerConfigError('PNT_ERR_CONFIG_SIGNER', `${field}: signer ${where} is empty or unset`, { details: { field } });
     for (const s of seeds) {
       const hex = s.startsWith('0x') ? s.toLowerCase() : `0x${s.toLowerCase()}`;
-      if (!/^0x[0-9a-f]{64}$/.test(hex)) throw new RelayerConfigError('PNT_ERR_CONFIG_SIGNER', `${field}: signer ${where} must hold 32-byte hex ed25519 seeds`, { details: { field } });
-      keys.push(accountKeyFromSeed(fromHex(hex, 32)));
+      if (!/^0x[0-9a-f]{64}$/.test(hex)) throw new RelayerConfigError('PNT_ERR_CONFIG_SIGNER', `${field}: signer ${where} must hold 32-byte hex keys`, { details: { field } });
+      keys.push(hex);
     }
   }
   return keys;
 }
 
+/** A signer reference resolved to ed25519 account keys (the hub, Pontis chains). */
+export function resolveSigner(signer: SignerConfig, field: string, env: NodeJS.ProcessEnv = process.env): AccountKey[] {
+  return resolveSignerKeys(signer, field, env).map((hex) => accountKeyFromSeed(fromHex(hex, 32)));
+}
+
+/** What the relayer signs with: ed25519 keys for the hub and Pontis chains, secp256k1 private keys (hex) for EVM chains. */
+export interface RelayerSigners {
+  pontis: Map<string, AccountKey[]>;
+  evm: Map<string, string[]>;
+}
+
 /** Every chain's signing keys by chain id (the hub included). */
-export function resolveSigners(cfg: RelayerConfig, env: NodeJS.ProcessEnv = process.env): Map<string, AccountKey[]> {
-  const m = new Map<string, AccountKey[]>([[cfg.hub.chainId, resolveSigner(cfg.hub.signer, 'hub.signer', env)]]);
-  cfg.chains.forEach((c, i) => m.set(c.id, resolveSigner(c.signer, `chains.${i}.signer`, env)));
-  return m;
+export function resolveSigners(cfg: RelayerConfig, env: NodeJS.ProcessEnv = process.env): RelayerSigners {
+  const pontis = new Map<string, AccountKey[]>([[cfg.hub.chainId, resolveSigner(cfg.hub.signer, 'hub.signer', env)]]);
+  const evm = new Map<string, string[]>();
+  cfg.chains.forEach((c, i) => {
+    if (c.kind === 'evm') evm.set(c.id, resolveSignerKeys(c.signer, `chains.${i}.signer`, env));
+    else pontis.set(c.id, resolveSigner(c.signer, `chains.${i}.signer`, env));
+  });
+  return { pontis, evm };
 }

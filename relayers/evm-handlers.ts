@@ -1,8 +1,8 @@
 /**
  * `PathHandlers` for paths between the hub and EVM chains (a Gateway and a PontisClient
  * deployed), over the logic of core/evm-path.ts. Paths between the hub and Pontis chains go to
- * `fallback` (a PontisPathHandlers) when one is given. The job pipeline (relayer.ts) takes it as
- * its `handlers` option; its config accepts only `kind: pontis` chains for now.
+ * `fallback` (a PontisPathHandlers) when one is given. The job pipeline (relayer.ts) uses it
+ * whenever its config names a `kind: evm` chain.
  *
  * EVM -> hub deliveries prove at the height the hub's attested client of the chain holds; when
  * that is still below a job's events the job is retried (PNT_ERR_RELAY_NO_CONSENSUS, retryable):
@@ -14,10 +14,8 @@
  * delivery, timeout). The EVM -> hub leg rests on the scanners: a Gateway's mapping cannot be
  * enumerated, and acks written on the EVM chain are known only from its events.
  */
-import { id as selectorOf } from 'ethers';
 import { type Packet, channelId, packetKeys } from '../hub-chain/modules/packets/types.ts';
 import type { HubClient } from '../hub-chain/client/client.ts';
-import { keccak256 } from '../hub-chain/crypto/hash.ts';
 import type { PontisWriter } from './core/endpoint.ts';
 import { clientHeight, consensusOn, scan, type PacketEvent } from './core/path.ts';
 import {
@@ -31,6 +29,8 @@ import {
   evmRecvBatch,
   evmSideProofHeight,
   gatewayErrorCode,
+  gatewayWord,
+  isSet,
   hubProofHeight,
   relayEvmTimeouts,
   scanEvm,
@@ -75,6 +75,13 @@ export class EvmPathHandlers implements PathHandlers {
     if (chain === this.hubId) return this.hub.latestHeight();
     const evm = this.evm(chain);
     return evm ? evm.writer.latestHeight() : this.other().latestHeight(chain);
+  }
+
+  /** EVM blocks are scanned only as far as the hub's client of the chain holds (deliveries prove there); anything else to its tip. */
+  async scanTip(src: string, dst: string): Promise<number> {
+    const evm = this.pair(src, dst);
+    if (!evm || src !== evm.chainId) return this.latestHeight(src);
+    return Math.min(await evm.writer.latestHeight(), await hubProofHeight(this.hub, evm.chainId));
   }
 
   async scanBlocks(src: string, dst: string, from: number, to: number) {
@@ -207,8 +214,7 @@ export class EvmPathHandlers implements PathHandlers {
         if (!p.status) continue;
         const packet: Packet = p.status.packet;
         const ch = channelId(packet);
-        const rcpt = await evm.writer.rpc<string>('eth_call', [{ to: evm.gateway, data: pontisStoreCall(packetKeys.receipt(ch, packet.sequence)) }, 'latest']);
-        if (BigInt(rcpt) !== 0n) continue; // received: its ack comes through the scanner
+        if (isSet(await gatewayWord(evm, packetKeys.receipt(ch, packet.sequence), 'latest'))) continue; // received: its ack comes through the scanner
         const due = (packet.timeoutTimestamp !== 0 && time >= packet.timeoutTimestamp) || (packet.timeoutHeight !== 0 && latest >= packet.timeoutHeight);
         const kind = due ? 'timeouts' : 'relay-packets';
         const k = `${kind}|${ch}`;
@@ -220,8 +226,6 @@ export class EvmPathHandlers implements PathHandlers {
     }
     return [...groups.values()];
   }
-
-  /** Per-item results of a hub batch, judged as PontisPathHandlers does. */
 }
 
 /** Per-packet PacketResult events of a Gateway batch as an outcome; failed items become a RelayerError with their Pontis code. */
@@ -240,11 +244,4 @@ function evmOutcome(chain: string, r: { height: number; items: GatewayItemResult
     throw new RelayerError(f.code, `${failed.length} item(s) failed on ${chain}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain, failed, accepted, txHeight: r.height } });
   }
   return { submitted: true, accepted, redundant, txHeight: r.height };
-}
-
-const PONTIS_STORE_SELECTOR = selectorOf('pontisStore(bytes32)').slice(2, 10);
-
-/** Calldata of Gateway.pontisStore(keccak256(key)). */
-function pontisStoreCall(key: Uint8Array): string {
-  return `0x${PONTIS_STORE_SELECTOR}${Buffer.from(keccak256(key)).toString('hex')}`;
 }

@@ -43,6 +43,8 @@ export interface PathHandlers {
   /** Packets and acks written on `src` in blocks (from, to] whose next hop is `dst`, per block. */
   scanBlocks(src: string, dst: string, from: number, to: number): Promise<{ height: number; packets: PacketEvent[]; acks: PacketEvent[] }[]>;
   latestHeight(chain: string): Promise<number>;
+  /** The highest `src` height worth scanning toward `dst` (default `latestHeight(src)`): e.g. what `dst` can verify yet. */
+  scanTip?(src: string, dst: string): Promise<number>;
   relayPackets(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome>;
   relayAcks(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome>;
   timeouts(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome>;

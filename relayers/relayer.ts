@@ -12,10 +12,13 @@ import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
-import type { AccountKey } from '../hub-chain/crypto/ed25519.ts';
+import { computeAddress } from 'ethers';
+import { EvmWriter } from '../adapters/evm/writer.ts';
 import { PontisError } from '../hub-chain/errors.ts';
 import type { PacketEvent } from './core/path.ts';
-import type { PathConfig, RelayerConfig } from './config.ts';
+import type { PathConfig, RelayerConfig, RelayerSigners } from './config.ts';
+import { type EvmGatewayEndpoint, evmGatewayEndpoint } from './core/evm-path.ts';
+import { EvmPathHandlers } from './evm-handlers.ts';
 import { RelayerError, isFatalCode } from './errors.ts';
 import { RelayerMetrics } from './metrics.ts';
 import { PontisPathHandlers, channelTag, type ConsensusDivergence, type DeliveryOutcome, type PathHandlers } from './paths.ts';
@@ -46,7 +49,7 @@ export function jobId(kind: JobKind, path: string, src: string, r: JobRange): st
 }
 
 export interface RelayerOptions {
-  signers: Map<string, AccountKey[]>;
+  signers: RelayerSigners;
   logger?: Logger;
   /** Run scanners (default true). A worker-only process just takes jobs. */
   scan?: boolean;
@@ -67,7 +70,10 @@ export class Relayer {
   readonly instanceId = randomUUID().slice(0, 8);
   readonly log: Logger;
   readonly handlers: PathHandlers;
+  /** The hub and Pontis chains. */
   readonly endpoints = new Map<string, PooledEndpoint>();
+  /** EVM chains (a Gateway and a PontisClient each). */
+  readonly evmEndpoints = new Map<string, EvmGatewayEndpoint>();
   private readonly queues = new Map<string, Queue<RelayJobData>>();
   private readonly workers: Worker<RelayJobData>[] = [];
   private readonly connections: Redis[] = [];
@@ -81,9 +87,17 @@ export class Relayer {
     private readonly opts: RelayerOptions,
   ) {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ relayer: this.instanceId });
-    const chains = [{ id: cfg.hub.chainId, rpc: cfg.hub.rpc }, ...cfg.chains.map((c) => ({ id: c.id, rpc: c.rpc }))];
-    for (const c of chains) this.endpoints.set(c.id, new PooledEndpoint(c.id, c.rpc, opts.signers.get(c.id) ?? []));
-    this.handlers = opts.handlers ?? new PontisPathHandlers(this.endpoints, cfg.hub.chainId);
+    const pontis = [{ id: cfg.hub.chainId, rpc: cfg.hub.rpc }, ...cfg.chains.filter((c) => c.kind === 'pontis')];
+    for (const c of pontis) this.endpoints.set(c.id, new PooledEndpoint(c.id, c.rpc, opts.signers.pontis.get(c.id) ?? []));
+    for (const c of cfg.chains) {
+      if (c.kind !== 'evm') continue;
+      const keys = opts.signers.evm.get(c.id) ?? [];
+      if (!keys.length) throw new RelayerError('PNT_ERR_RELAY_NO_SIGNER', `no signer key for ${c.id}`);
+      const writer = new EvmWriter({ url: c.rpc, evmChainId: c.evmChainId, chainId: c.id, privateKeys: keys, pollIntervalMs: 100, logger: this.log.child({ chain: c.id }) });
+      this.evmEndpoints.set(c.id, evmGatewayEndpoint(c.id, writer, c.gateway, c.hubClient));
+    }
+    const base = new PontisPathHandlers(this.endpoints, cfg.hub.chainId);
+    this.handlers = opts.handlers ?? (this.evmEndpoints.size ? new EvmPathHandlers(this.endpoints.get(cfg.hub.chainId)!, this.evmEndpoints, base) : base);
   }
 
   private key(...parts: string[]): string {
@@ -145,7 +159,7 @@ export class Relayer {
     }
     if (this.opts.scan !== false) for (const p of this.cfg.paths) this.loop(() => this.scanTick(p), t.scanIntervalMs);
     if (this.opts.clear !== false) for (const p of this.cfg.paths) this.loop(() => this.clearTick(p), t.clearIntervalMs, true);
-    this.log.info({ paths: this.cfg.paths.map((p) => p.id), signers: Object.fromEntries([...this.endpoints].map(([id, e]) => [id, e.addresses])) }, 'relayer started');
+    this.log.info({ paths: this.cfg.paths.map((p) => p.id), signers: this.signerAddresses() }, 'relayer started');
   }
 
   /** Runs `fn` now and again `ms` after each run ends (never overlapping itself). */
@@ -168,6 +182,28 @@ export class Relayer {
     await Promise.allSettled(this.workers.map((w) => w.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     for (const c of this.connections) c.disconnect();
+    await Promise.allSettled([...this.evmEndpoints.values()].map((e) => e.writer.close()));
+  }
+
+  /** Native balance (in ether units) of every EVM signer; hub and Pontis accounts pay no fees. */
+  async signerBalances(): Promise<{ labels: Record<string, string>; value: number }[]> {
+    const out: { labels: Record<string, string>; value: number }[] = [];
+    const addrs = this.signerAddresses();
+    for (const [id, evm] of this.evmEndpoints) {
+      for (const address of addrs[id] ?? []) {
+        const wei = BigInt(await evm.writer.rpc<string>('eth_getBalance', [address, 'latest']));
+        out.push({ labels: { chain: id, address }, value: Number(wei / 10n ** 9n) / 1e9 });
+      }
+    }
+    return out;
+  }
+
+  /** Every signer address by chain (public), for logs and metrics. */
+  signerAddresses(): Record<string, string[]> {
+    return Object.fromEntries([
+      ...[...this.endpoints].map(([id, e]) => [id, e.addresses]),
+      ...[...this.evmEndpoints].map(([id]) => [id, (this.opts.signers.evm.get(id) ?? []).map((k) => computeAddress(k))]),
+    ]);
   }
 
   // ---- scanning ----
@@ -194,7 +230,7 @@ export class Relayer {
       // a long first scan must not let the lease lapse under the second
       if (i > 0 && !(await this.lease(p.id))) return;
       const ck = this.key('cursor', p.id, src);
-      const tip = await this.handlers.latestHeight(src);
+      const tip = await (this.handlers.scanTip?.(src, dst) ?? this.handlers.latestHeight(src));
       const stored = await this.redis.get(ck);
       let from: number;
       if (stored === null) {
@@ -361,7 +397,8 @@ export class Relayer {
   async readiness(timeoutMs = 2000): Promise<{ ok: boolean; checks: Record<string, string> }> {
     const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timed out')), timeoutMs).unref())]);
     const checks: Record<string, string> = {};
-    const probes: [string, () => Promise<unknown>][] = [['redis', () => this.health.ping()], ...[...this.endpoints].map(([id, e]) => [`chain:${id}`, () => e.latestHeight()] as [string, () => Promise<unknown>])];
+    const chains = [...this.endpoints.keys(), ...this.evmEndpoints.keys()];
+    const probes: [string, () => Promise<unknown>][] = [['redis', () => this.health.ping()], ...chains.map((id) => [`chain:${id}`, () => this.handlers.latestHeight(id)] as [string, () => Promise<unknown>])];
     await Promise.all(
       probes.map(async ([name, f]) => {
         try {

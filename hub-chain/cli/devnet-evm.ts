@@ -3,11 +3,12 @@
  * hub, each with PontisClient + Gateway + EchoApp deployed (contracts/evm/deploy.ts), observed by
  * every hub validator (an `evm` observer in each node config, written before the nodes start),
  * registered on the hub by governance as `evm` clients attested by the hub's validators, and a
- * message EchoApp on evm-a -> hub -> EchoApp on evm-b with its acknowledgement back, relayed in
- * this process with `relayEvmRound` (the BullMQ relayer does not take EVM chains yet).
+ * message EchoApp on evm-a -> hub -> EchoApp on evm-b with its acknowledgement back, relayed by
+ * the devnet's BullMQ relayer workers (both chains are `kind: evm` chains of its config), or in
+ * this process with `relayEvmRound` when there is no Redis.
  *
- * Used by devnet.ts in three calls: `startEvmChains` (before the hub nodes start), `deploy` (in the
- * background as soon as the hub has a block) and `runFlow` (after the Pontis side-chain flow);
+ * Used by devnet.ts in four calls: `startEvmChains` (before the hub nodes start), `deploy` (in the
+ * background as soon as the hub has a block), `register` (before the relayer starts) and `runFlow`;
  * `stop` ends the relaying loops (the anvil processes are in the devnet's children list).
  * Set PONTIS_DEVNET_EVM=0 to leave the EVM chains out.
  */
@@ -49,12 +50,29 @@ interface EvmNode {
 }
 
 export interface EvmDevnet {
-  /** Deploys the contracts on both chains against the hub's current header (start it early; `runFlow` waits for it). */
+  /** Deploys the contracts on both chains against the hub's current header (start it early; `register` waits for it). */
   deploy(hubRpc: string, hubChainId: string): void;
-  /** Registers both chains on the hub, starts relaying and carries one message evm-a -> hub -> evm-b and its ack back. */
-  runFlow(hubRpc: string, hubHomes: string[], hubChainId: string): Promise<void>;
+  /** Registers both chains on the hub by governance; returns them as relayer config `chains` entries (kind evm). */
+  register(hubRpc: string, hubHomes: string[], hubChainId: string): Promise<EvmRelayerChain[]>;
+  /** The sample flow: one message evm-a -> hub -> evm-b and its ack back. `relayHere`: relay in this process (no BullMQ relayer). */
+  runFlow(hubRpc: string, hubChainId: string, o: { relayHere: boolean }): Promise<void>;
   stop(): void;
 }
+
+/** An EVM chain as the relayer config names it (relayers/config.ts, `kind: evm`). */
+export interface EvmRelayerChain {
+  id: string;
+  kind: 'evm';
+  rpc: string;
+  evmChainId: number;
+  gateway: string;
+  hubClient: string;
+  signer: { env: string };
+}
+
+/** The environment variable the devnet's relayer reads its EVM key from (anvil dev account 1). */
+export const EVM_RELAYER_KEY_ENV = 'PONTIS_DEVNET_EVM_RELAYER_KEY';
+export const EVM_RELAYER_KEY = ANVIL_DEV_KEYS[1];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const short = (h: string) => `${h.slice(0, 10)}…${h.slice(-4)}`;
@@ -121,11 +139,11 @@ export async function startEvmChains(o: { root: string; hubHomes: string[]; base
         }),
       );
     })();
-    deploying.catch(() => {}); // awaited (and reported) by runFlow
+    deploying.catch(() => {}); // awaited (and reported) by register
   };
   return {
     deploy,
-    async runFlow(hubRpc, hubHomes, hubChainId) {
+    async register(hubRpc, hubHomes, hubChainId) {
       const say = o.say;
       if (!deploying) deploy(hubRpc, hubChainId);
       await deploying;
@@ -141,31 +159,38 @@ export async function startEvmChains(o: { root: string; hubHomes: string[]; base
         const { id, status } = await proposeAndPass(hub, operators, evmChainRegistration({ chainId: n.chainId, chainIdNumber: n.chainIdNumber, gateway: n.deployed!.gateway.address, initial, finalityDepth: 0 }));
         if (status !== 'executed') throw new PontisError('PNT_ERR_DEVNET_REGISTER', `registering ${n.chainId} on ${hubChainId}: proposal ${id} is ${status}`);
         say(`  ${hubChainId} registered ${n.chainId} (governance proposal ${id}; an evm client attested by the hub's validators, from block ${initial.height})`);
-        const writer = new EvmWriter({ url: n.url, evmChainId: n.chainIdNumber, chainId: n.chainId, privateKeys: [ANVIL_DEV_KEYS[1]], pollIntervalMs: 100 });
-        n.endpoint = evmGatewayEndpoint(n.chainId, writer, n.deployed!.gateway.address, n.deployed!.client.address);
         n.cursor = { [n.chainId]: initial.height, [hubChainId]: (await hub.status()).latestHeight };
       }
+      return nodes.map((n) => ({ id: n.chainId, kind: 'evm' as const, rpc: n.url, evmChainId: n.chainIdNumber, gateway: n.deployed!.gateway.address, hubClient: n.deployed!.client.address, signer: { env: EVM_RELAYER_KEY_ENV } }));
+    },
 
-      // relaying in this process: one loop per EVM path
-      say(`  relaying the EVM paths in this process (relayEvmRound; the BullMQ relayer does not take EVM chains yet)`);
-      for (const n of nodes) {
-        const hubEp = new RpcEndpoint(hubChainId, hubRpc, generateAccountKey());
-        void (async () => {
-          while (!stopped) {
-            try {
-              const r = await relayEvmRound(hubEp, n.endpoint!, n.cursor);
-              n.cursor = r.cursor;
-              for (const s of r.submitted) {
-                const where = s.msgs.includes('updateClient') ? `${s.chain}, its client of the hub now at height ${s.height}` : `${s.chain} at ${s.chain === hubChainId ? 'height' : 'block'} ${s.height}`;
-                say(`  evm relayer: ${s.msgs.join(' + ')} -> ${where} (${s.code}${s.txHash ? `, tx ${short(s.txHash)}` : ''})`);
+    async runFlow(hubRpc, hubChainId, { relayHere }) {
+      const say = o.say;
+      const hub = new HubClient(hubRpc);
+      if (relayHere) {
+        // no BullMQ relayer (no Redis): one relaying loop per EVM path in this process
+        say(`  relaying the EVM paths in this process (relayEvmRound)`);
+        for (const n of nodes) {
+          const writer = new EvmWriter({ url: n.url, evmChainId: n.chainIdNumber, chainId: n.chainId, privateKeys: [EVM_RELAYER_KEY], pollIntervalMs: 100 });
+          n.endpoint = evmGatewayEndpoint(n.chainId, writer, n.deployed!.gateway.address, n.deployed!.client.address);
+          const hubEp = new RpcEndpoint(hubChainId, hubRpc, generateAccountKey());
+          void (async () => {
+            while (!stopped) {
+              try {
+                const r = await relayEvmRound(hubEp, n.endpoint!, n.cursor);
+                n.cursor = r.cursor;
+                for (const s of r.submitted) {
+                  const where = s.msgs.includes('updateClient') ? `${s.chain}, its client of the hub now at height ${s.height}` : `${s.chain} at ${s.chain === hubChainId ? 'height' : 'block'} ${s.height}`;
+                  say(`  evm relayer: ${s.msgs.join(' + ')} -> ${where} (${s.code}${s.txHash ? `, tx ${short(s.txHash)}` : ''})`);
+                }
+                if (!r.submitted.length) await sleep(200);
+              } catch (e) {
+                if (!stopped) say(`  evm relayer (${n.chainId}): ${(e as Error).message} (retrying)`);
+                await sleep(500);
               }
-              if (!r.submitted.length) await sleep(200);
-            } catch (e) {
-              if (!stopped) say(`  evm relayer (${n.chainId}): ${(e as Error).message} (retrying)`);
-              await sleep(500);
             }
-          }
-        })();
+          })();
+        }
       }
 
       const [a, b] = nodes;

@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import { writeFileSync } from 'node:fs';
 import { toHex } from '../crypto/bytes.ts';
 import { connectChains, relayInProcess, runInterchainFlow, runSampleFlow, type DevChain } from './sample-flow.ts';
-import { type EvmDevnet, startEvmChains } from './devnet-evm.ts';
+import { EVM_RELAYER_KEY, EVM_RELAYER_KEY_ENV, type EvmDevnet, type EvmRelayerChain, startEvmChains } from './devnet-evm.ts';
 
 export interface DevnetOptions {
   validators: number;
@@ -49,17 +49,17 @@ async function redisReachable(url: string): Promise<boolean> {
  * config written next to the homes and a fresh signer key passed by environment variable.
  * Without a reachable Redis, relays in this process instead and says so.
  */
-async function startRelayer(root: string, chains: DevChain[], o: DevnetOptions, children: ChildProcess[], say: (s: string) => void): Promise<() => void> {
+async function startRelayer(root: string, chains: DevChain[], evmChains: EvmRelayerChain[], o: DevnetOptions, children: ChildProcess[], say: (s: string) => void): Promise<{ stop: () => void; inProcess: boolean }> {
   if (!(await redisReachable(REDIS_URL))) {
     say(`no Redis at ${REDIS_URL} (set PONTIS_REDIS_URL): relaying in this process instead of BullMQ workers`);
-    return relayInProcess(chains, say);
+    return { stop: await relayInProcess(chains, say), inProcess: true };
   }
   const [hub, ...spokes] = chains;
   const apiPort = o.basePort + o.validators + spokes.length;
   const cfg = {
     hub: { chainId: hub.chainId, rpc: hub.rpcUrls[0], signer: { env: 'PONTIS_DEVNET_RELAYER_KEY' } },
-    chains: spokes.map((s) => ({ id: s.chainId, kind: 'pontis', rpc: s.rpcUrls[0], signer: { env: 'PONTIS_DEVNET_RELAYER_KEY' } })),
-    paths: spokes.map((s) => ({ id: `path-${s.chainId}`, chain: s.chainId, hub: hub.chainId })),
+    chains: [...spokes.map((s) => ({ id: s.chainId, kind: 'pontis', rpc: s.rpcUrls[0], signer: { env: 'PONTIS_DEVNET_RELAYER_KEY' } })), ...evmChains],
+    paths: [...spokes.map((s) => s.chainId), ...evmChains.map((c) => c.id)].map((id) => ({ id: `path-${id}`, chain: id, hub: hub.chainId })),
     redis: { url: REDIS_URL, prefix: `pontis-devnet-${process.pid}` },
     tuning: { scanIntervalMs: 300, lookbackBlocks: 200 },
     api: { host: '127.0.0.1', port: apiPort },
@@ -68,13 +68,13 @@ async function startRelayer(root: string, chains: DevChain[], o: DevnetOptions, 
   writeFileSync(file, JSON.stringify(cfg, null, 2));
   const log = createWriteStream(join(root, 'relayer.log'));
   const key = toHex(generateAccountKey().secretKey);
-  const child = spawn(process.execPath, [BIN, 'relayer', 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PONTIS_DEVNET_RELAYER_KEY: key } });
+  const child = spawn(process.execPath, [BIN, 'relayer', 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PONTIS_DEVNET_RELAYER_KEY: key, [EVM_RELAYER_KEY_ENV]: EVM_RELAYER_KEY } });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   children.push(child);
   say(`relayer workers (BullMQ on ${REDIS_URL}, queues under "${cfg.redis.prefix}"): config ${file}, log ${join(root, 'relayer.log')}`);
-  say(`  ops API http://127.0.0.1:${apiPort}/healthz  /readyz  /metrics  /packets/<id>`);
-  return () => {};
+  say(`  paths ${cfg.paths.map((p) => p.id).join(', ')}; ops API http://127.0.0.1:${apiPort}/healthz  /readyz  /metrics  /packets/<id>`);
+  return { stop: () => {}, inProcess: false };
 }
 
 export async function runDevnet(o: DevnetOptions): Promise<void> {
@@ -159,9 +159,11 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   try {
     await runSampleFlow(hub, hubNet.homes[0], say);
     await connectChains(chains, say);
-    stopRelaying = await startRelayer(root, chains, o, children, say);
+    const evmChains = evm ? await evm.register(hubNet.rpcUrls[0], hubNet.homes, DEVNET_HUB) : [];
+    const relaying = await startRelayer(root, chains, evmChains, o, children, say);
+    stopRelaying = relaying.stop;
     await runInterchainFlow(chains, user, say);
-    if (evm) await evm.runFlow(hubNet.rpcUrls[0], hubNet.homes, DEVNET_HUB); // EVM: evm-a -> hub -> evm-b
+    if (evm) await evm.runFlow(hubNet.rpcUrls[0], DEVNET_HUB, { relayHere: relaying.inProcess }); // EVM: evm-a -> hub -> evm-b
   } catch (e) {
     say(`sample flow failed: ${(e as Error).message}`);
     return stop(1);

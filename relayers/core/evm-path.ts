@@ -160,13 +160,13 @@ const rpcOf = (w: EvmWriter): JsonRpcSender => ({ send: (method, params) => w.rp
 const ZERO_WORD = `0x${'0'.repeat(64)}`;
 
 /** A value of `pontisStore` at `blockTag` (a height or 'latest'), as a 32-byte word. */
-async function gatewayWord(evm: EvmGatewayEndpoint, key: Uint8Array, blockTag: number | 'latest'): Promise<string> {
+export async function gatewayWord(evm: EvmGatewayEndpoint, key: Uint8Array, blockTag: number | 'latest'): Promise<string> {
   const tag = blockTag === 'latest' ? 'latest' : `0x${blockTag.toString(16)}`;
   const w = await evm.writer.rpc<string>('eth_getStorageAt', [evm.gateway, pontisSlot(key), tag]);
   return typeof w === 'string' ? w.toLowerCase() : ZERO_WORD;
 }
 
-const isSet = (word: string) => /^0x[0-9a-f]*$/.test(word) && BigInt(word) !== 0n;
+export const isSet = (word: string) => /^0x[0-9a-f]*$/.test(word) && BigInt(word) !== 0n;
 
 /** A PontisPacket as ethers decodes it (a positional array through EvmReader, or a named Result). */
 function packetFromEvent(v: unknown): Packet {

@@ -83,7 +83,7 @@ describe('relayer config', () => {
       const c = valid();
       c.chains[1].signer = [{ file: join(dir, 'b1') }, { env: 'RELAYER_B_KEY' }];
       const cfg = validateRelayerConfig(c);
-      const keys = resolveSigners(cfg, { RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: `${SEED},${SEED2.slice(2)}`, RELAYER_B_KEY: SEED2 });
+      const keys = resolveSigners(cfg, { RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: `${SEED},${SEED2.slice(2)}`, RELAYER_B_KEY: SEED2 }).pontis;
       expect(keys.get('dept-a')!.length).toBe(2);
       expect(keys.get('dept-b')!.map((k) => k.address)).toEqual([keys.get('pontis-hub-1')![0].address, keys.get('dept-a')![1].address]);
       const bad = 'zz' + SEED.slice(4);

@@ -50,7 +50,7 @@ it('behavior: a client diverging from its chain yields one misbehaviour job per 
   });
   const key = generateAccountKey();
   const evidence = { height: 7, clientRoot: '0x' + '01'.repeat(32), chainRoot: '0x' + '02'.repeat(32) };
-  const r = new Relayer(cfg, { signers: new Map(['hub', 'a', 'b'].map((c) => [c, [key]])), handlers: stubHandlers({ 'a>hub': evidence }), logger: pino({ level: 'silent' }) });
+  const r = new Relayer(cfg, { signers: { pontis: new Map(['hub', 'a', 'b'].map((c) => [c, [key]])), evm: new Map() }, handlers: stubHandlers({ 'a>hub': evidence }), logger: pino({ level: 'silent' }) });
   await r.start();
   try {
     const id = jobId('misbehaviour', 'pa', 'a', { heights: [7, 7] });
