@@ -5,146 +5,49 @@
  * A -> hub -> B and the ack B -> hub -> A; every hop is checked in chain state. A delivery forged
  * straight to B's Gateway (a packet the hub never committed) fails and writes nothing.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { Contract, Interface, JsonRpcProvider, Wallet, keccak256 as ethKeccak, toUtf8Bytes } from 'ethers';
+import { Contract, Wallet, keccak256 as ethKeccak, toUtf8Bytes } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
-import { deployPontisContracts, evmChainRegistration, evmTrustRoot } from '../../contracts/evm/deploy.ts';
 import { solidityPacket } from '../../contracts/evm/encode.ts';
-import { EvmWriter } from '../../adapters/evm/writer.ts';
-import { type Hex, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { loadHome, paths } from '../../hub-chain/node/config.ts';
-import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
+import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { proposeAndPass } from '../../hub-chain/client/registry.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
-import { type EvmGatewayEndpoint, type EvmRelayRoundResult, evmClientHeight, evmGatewayEndpoint, relayEvmRound, relayEvmTimeouts, timeoutOnEvm } from '../../relayers/core/evm-path.ts';
-import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { evmClientHeight, relayEvmRound, relayEvmTimeouts, timeoutOnEvm } from '../../relayers/core/evm-path.ts';
+import type { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
 import { EvmPathHandlers } from '../../relayers/evm-handlers.ts';
 import type { DeliveryOutcome } from '../../relayers/paths.ts';
-import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
-import { Testnet } from './harness.ts';
+import { type EvmChain, EvmHubWorld, HUB, RECEIPT_WORD, ZERO_WORD } from './evm-fixture.ts';
+import type { Testnet } from './harness.ts';
 
-const HUB = 'pontis-hub-1';
-const APP_GAS = 1_000_000;
-const TRUSTING_MS = 3_600_000;
-const DRIFT_MS = 60_000;
-const RECEIPT_WORD = `0x${'0'.repeat(63)}1`;
-const ZERO_WORD = `0x${'0'.repeat(64)}`;
-
-interface EvmChain {
-  id: string;
-  node: AnvilNode;
-  provider: JsonRpcProvider;
-  deployer: Wallet;
-  client: Contract;
-  gateway: Contract;
-  echo: Contract;
-  endpoint: EvmGatewayEndpoint;
-  cursor: Record<string, number>;
-}
-
+let world: EvmHubWorld;
 let hub: Testnet;
 let hubEp: RpcEndpoint;
-let artifacts: Record<string, ContractArtifact>;
-let errors: Interface;
 const chains: Record<'a' | 'b', EvmChain> = {} as never;
 
-const operator = (i: number) => accountKeyFromSeed(fromHex(loadHome(hub.homes[i]).operatorKey!.seed, 32));
+const operator = (i: number) => world.operator(i);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function setUpChain(id: string, node: AnvilNode): Promise<EvmChain> {
-  const provider = new JsonRpcProvider(node.url, node.chainId, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
-  const deployer = new Wallet(node.accounts[0], provider);
-  // the hub's light client on this chain starts from the hub's current header and validator set
-  const trustRoot = await pontisTrustRoot(hub.clients[0], HUB);
-  const d = await deployPontisContracts(deployer, { trustRoot, chainId: id, trustingPeriodMs: TRUSTING_MS, maxClockDriftMs: DRIFT_MS, appGasLimit: APP_GAS, echo: true, artifacts });
-  const at = (name: string, address: string) => new Contract(address, artifacts[name].abi as never, deployer);
-  const client = at('PontisClient', d.client.address);
-  const gateway = at('Gateway', d.gateway.address);
-  const echo = at('EchoApp', d.echo!.address);
-  const writer = new EvmWriter({ url: node.url, evmChainId: node.chainId, chainId: id, privateKeys: [node.accounts[1]], pollIntervalMs: 50 });
-  const endpoint = evmGatewayEndpoint(id, writer, d.gateway.address, d.client.address);
-
-  // registered on the hub by governance: an `evm` client (attested by the hub's validators) starting at the current block
-  const block = await evmTrustRoot(node.url);
-  const action = evmChainRegistration({ chainId: id, chainIdNumber: node.chainId, gateway: d.gateway.address, initial: block, trustingPeriodMs: TRUSTING_MS, maxClockDriftMs: DRIFT_MS });
-  const r = await proposeAndPass(hub.clients[0], [operator(0), operator(1)], action);
-  if (r.status !== 'executed') throw new Error(`registering ${id}: proposal ${r.id} ${r.status}`);
-  const cursor = { [id]: block.height, [HUB]: await hubEp.latestHeight() };
-  return { id, node, provider, deployer, client, gateway, echo, endpoint, cursor };
-}
-
 beforeAll(async () => {
-  artifacts = buildContracts();
-  const frags = new Map<string, Record<string, unknown>>();
-  for (const a of Object.values(artifacts)) for (const f of a.abi) if (f.type === 'error') frags.set(JSON.stringify(f), f);
-  errors = new Interface([...frags.values()] as never);
-
-  const [nodeA, nodeB] = await Promise.all([startAnvil({ chainId: 31_001 }), startAnvil({ chainId: 31_002 })]);
-  hub = await Testnet.create(2, { chainId: HUB });
-  // every validator observes both EVM chains through its own config: depth 0, since anvil mines
-  // a block per transaction and has no reorgs (its `finalized` tag would lag 64 blocks)
-  for (const home of hub.homes) {
-    const f = paths(home).config;
-    const cfg = JSON.parse(readFileSync(f, 'utf8'));
-    cfg.observers = [
-      { chainId: 'evm-a', kind: 'evm', rpc: nodeA.url, intervalMs: 200, stride: 1, depth: 0, chainIdNumber: nodeA.chainId },
-      { chainId: 'evm-b', kind: 'evm', rpc: nodeB.url, intervalMs: 200, stride: 1, depth: 0, chainIdNumber: nodeB.chainId },
-    ];
-    writeFileSync(f, JSON.stringify(cfg, null, 2));
-  }
-  hub.startAll();
-  await hub.clients[0].waitForHeight(2, 60_000);
-  hubEp = new RpcEndpoint(HUB, hub.rpcUrls[0], generateAccountKey());
-  chains.a = await setUpChain('evm-a', nodeA);
-  chains.b = await setUpChain('evm-b', nodeB);
+  world = await EvmHubWorld.start([
+    { id: 'evm-a', chainIdNumber: 31_001, apps: { echo: true } },
+    { id: 'evm-b', chainIdNumber: 31_002, apps: { echo: true } },
+  ]);
+  hub = world.hub;
+  hubEp = world.hubEp;
+  chains.a = world.chains['evm-a'];
+  chains.b = world.chains['evm-b'];
 }, 180_000);
 
 afterAll(async () => {
-  for (const c of Object.values(chains)) {
-    await c.endpoint?.writer.close();
-    c.provider?.destroy();
-    await c.node?.stop();
-  }
-  await hub?.destroy();
+  await world?.destroy();
 });
 
-/** Relay rounds on `chain`'s path until `done` holds (or the deadline passes); returns every round's result. */
-async function relayUntil(chain: EvmChain, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<EvmRelayRoundResult[]> {
-  const rounds: EvmRelayRoundResult[] = [];
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`relaying ${chain.id}: condition not reached; rounds: ${JSON.stringify(rounds.map((r) => r.submitted))}`);
-    const r = await relayEvmRound(hubEp, chain.endpoint, chain.cursor);
-    chain.cursor = r.cursor;
-    rounds.push(r);
-    if (!r.submitted.length) await sleep(250);
-  }
-  return rounds;
-}
-
-async function hubPacket(id: string) {
-  try {
-    return await hub.clients[0].packet(id);
-  } catch (e) {
-    if (e instanceof PontisError && e.code === 'PNT_ERR_PACKET_NOT_FOUND') return undefined;
-    throw e;
-  }
-}
-
-const stored = (c: EvmChain, key: Uint8Array): Promise<string> => c.gateway.pontisStore(ethKeccak(key));
-
-function failures(c: EvmChain, rcpt: { logs: readonly { topics: readonly string[]; data: string }[] }): { seq: number; result: number; error?: string }[] {
-  return rcpt.logs
-    .map((l) => c.gateway.interface.parseLog(l as never))
-    .filter((d) => d?.name === 'PacketResult')
-    .map((d) => {
-      const reason = d!.args.reason as string;
-      return { seq: Number(d!.args.sequence), result: Number(d!.args.result), ...(reason.length > 2 ? { error: errors.parseError(reason)?.name ?? reason } : {}) };
-    });
-}
+const relayUntil = (chain: EvmChain, done: () => Promise<boolean>, timeoutMs?: number) => world.relayUntil(chain, done, timeoutMs);
+const hubPacket = (id: string) => world.hubPacket(id);
+const stored = (c: EvmChain, key: Uint8Array): Promise<string> => world.stored(c, key);
+const failures = (c: EvmChain, rcpt: Parameters<EvmHubWorld['failures']>[1]) => world.failures(c, rcpt);
+const errors = { parseError: (data: string) => world.errors.parseError(data) };
 
 let sent: Packet;
 let payload: Hex;
