@@ -31,6 +31,7 @@ import {
   gatewayErrorCode,
   gatewayWord,
   isSet,
+  submitHubHeader,
   hubProofHeight,
   relayEvmTimeouts,
   scanEvm,
@@ -195,6 +196,22 @@ export class EvmPathHandlers implements PathHandlers {
     const clientRoot = await evmClientStateRoot(evm, height);
     const chainRoot = (await this.hub.signedHeader(height)).header.stateRoot.toLowerCase();
     return clientRoot === chainRoot ? null : { height, clientRoot, chainRoot };
+  }
+
+  /**
+   * hub -> EVM: the PontisClient freezes itself when given a validly signed hub header that
+   * conflicts with the one it stored at that height, so the evidence is the hub's own header
+   * there. EVM -> hub: the hub's client of an EVM chain is attested by the hub's own validators
+   * (a fork shows up in their votes), so there is nothing a relayer can submit.
+   */
+  async submitMisbehaviour(src: string, dst: string, ev: ConsensusDivergence): Promise<DeliveryOutcome> {
+    const evm = this.pair(src, dst);
+    if (!evm) return this.other().submitMisbehaviour(src, dst, ev);
+    if (src === evm.chainId) {
+      throw new RelayerError('PNT_ERR_RELAY_MISBEHAVIOUR_UNSUPPORTED', `the hub's client of ${evm.chainId} is attested by the hub's validators; a divergence at ${ev.height} needs their attention, not a relayer's evidence`, { retryable: false, details: { chain: dst, height: ev.height } });
+    }
+    await submitHubHeader(this.hub, evm, ev.height);
+    return { submitted: true, accepted: 1, redundant: 0 };
   }
 
   /**

@@ -69,7 +69,7 @@ export class RelayerMetrics {
   readonly failures = new Counter('pontis_relayer_failures_total', 'Failed job attempts, by path, job kind and error code');
   readonly redundant = new Counter('pontis_relayer_redundant_submissions_total', 'Submissions whose every item another relayer had already delivered');
   readonly alreadyDone = new Counter('pontis_relayer_jobs_already_done_total', 'Jobs that found the destination already up to date and submitted nothing');
-  readonly misbehaviour = new Counter('pontis_relayer_misbehaviour_detected_total', 'Clients whose consensus differs from the chain they track (detected, not submitted)');
+  readonly misbehaviour = new Counter('pontis_relayer_misbehaviour_detected_total', 'Clients found diverging from the chain they track (evidence submitted as a misbehaviour job)');
   readonly latency = new Histogram('pontis_relayer_relay_latency_seconds', 'From job creation to the destination committing the relay transaction', [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]);
   render(): string {
     return [this.packetsRelayed, this.submissions, this.failures, this.redundant, this.alreadyDone, this.misbehaviour, this.latency].map((m) => m.render()).join('\n');

@@ -12,7 +12,7 @@ import type { HubClient } from '../hub-chain/client/client.ts';
 import type { Msg } from '../hub-chain/app/tx.ts';
 import type { TxResult } from '../hub-chain/app/app.ts';
 import type { PontisWriter } from './core/endpoint.ts';
-import { ackBatch, clientHeight, clientUpdate, consensusOn, recvBatch, relayTimeouts, scan, type PacketEvent } from './core/path.ts';
+import { ackBatch, clientHeight, clientUpdate, consensusOn, clientRecord, recvBatch, relayTimeouts, scan, type PacketEvent } from './core/path.ts';
 import { RelayerError, isFatalCode } from './errors.ts';
 
 export type DeliveryKind = 'relay-packets' | 'relay-acks' | 'timeouts';
@@ -59,6 +59,13 @@ export interface PathHandlers {
    * a header `src` never committed (a fork or a lying validator set). Null when they agree.
    */
   consensusDivergence(src: string, dst: string): Promise<ConsensusDivergence | null>;
+  /**
+   * Submits evidence of a divergence to `dst`: `src`'s own signed header at the height, which
+   * conflicts with the one `dst`'s client stored there, so `dst` freezes the client. Not
+   * submitted when the client is frozen already; a client type without evidence messages fails
+   * with a fatal code.
+   */
+  submitMisbehaviour(src: string, dst: string, evidence: ConsensusDivergence): Promise<DeliveryOutcome>;
 }
 
 export interface ConsensusDivergence {
@@ -168,6 +175,19 @@ export class PontisPathHandlers implements PathHandlers {
     return cons.root === chainRoot ? null : { height, clientRoot: cons.root, chainRoot };
   }
 
+  async submitMisbehaviour(srcId: string, dstId: string, ev: ConsensusDivergence): Promise<DeliveryOutcome> {
+    const src = this.ep(srcId);
+    const dst = this.ep(dstId);
+    const rec = await clientRecord(dst, srcId);
+    if (!rec || rec.frozen) return { submitted: false, accepted: 0, redundant: 0 };
+    const trusted = await trustedBelow(dst, srcId, ev.height);
+    const [signedHeader, validators, nextValidators] = await Promise.all([src.signedHeader(ev.height), src.validatorSet(ev.height), src.validatorSet(ev.height + 1)]);
+    const evidence = { signedHeader, validators: validators.toJSON(), nextValidators: nextValidators.toJSON(), trustedHeight: trusted };
+    const r = await dst.submit([{ type: 'clients/misbehaviour', chainId: srcId, evidence }]);
+    if (r.code !== 'ok') throw new RelayerError(r.code, `misbehaviour of ${srcId} on ${dstId} refused: ${r.log ?? r.code}`, { retryable: false, details: { chain: dstId, height: ev.height } });
+    return { submitted: true, accepted: 1, redundant: 0, txHeight: r.height };
+  }
+
   private async submit(dst: PontisWriter, msgs: Msg[], what: string): Promise<DeliveryOutcome> {
     return relayTxOutcome(dst.chainId, await dst.submit(msgs), what);
   }
@@ -230,6 +250,17 @@ export class PontisPathHandlers implements PathHandlers {
     }
     return items;
   }
+}
+
+/** The highest height below `height` at which `dst`'s client of `srcId` holds a consensus record (searched back at most 2000 heights). */
+async function trustedBelow(dst: PontisWriter, srcId: string, height: number): Promise<number> {
+  for (let top = height - 1; top >= Math.max(1, height - 2000); top -= 50) {
+    const hs = Array.from({ length: Math.min(50, top) }, (_, i) => top - i).filter((h) => h >= 1);
+    const found = await Promise.all(hs.map((h) => consensusOn(dst, srcId, h)));
+    const i = found.findIndex((c) => c !== undefined);
+    if (i >= 0) return hs[i];
+  }
+  throw new RelayerError('PNT_ERR_RELAY_NO_CONSENSUS', `${dst.chainId}'s client of ${srcId} holds no consensus below ${height} to verify evidence from`, { retryable: false });
 }
 
 async function readStatus(c: HubClient, ch: string, seq: number): Promise<PacketStatus | undefined> {

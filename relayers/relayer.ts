@@ -347,10 +347,10 @@ export class Relayer {
           out = await this.handlers.updateClient(d.src, d.dst);
           break;
         case 'misbehaviour':
-          // detection only: the divergent header is not at hand to build on-chain evidence, so an operator acts on this
-          this.metrics.misbehaviour.inc({ path: d.path, chain: d.dst, counterparty: d.src });
-          log.error({ counterparty: d.src, evidence: d.evidence }, 'misbehaviour detected: client consensus differs from the chain; not submitted (needs the conflicting signed header)');
-          return { submitted: false, accepted: 0, redundant: 0 };
+          if (job.attemptsMade === 0) this.metrics.misbehaviour.inc({ path: d.path, chain: d.dst, counterparty: d.src });
+          log.error({ counterparty: d.src, evidence: d.evidence }, 'misbehaviour detected: client consensus differs from the chain; submitting evidence');
+          out = await this.handlers.submitMisbehaviour(d.src, d.dst, d.evidence!);
+          break;
         default:
           throw new RelayerError('PNT_ERR_RELAY_JOB_UNKNOWN', `unknown job kind ${String((d as { kind: unknown }).kind)}`);
       }

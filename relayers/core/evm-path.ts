@@ -265,7 +265,8 @@ async function evmClientNextValidatorsHash(evm: EvmGatewayEndpoint): Promise<str
   return (clientIface.decodeFunctionResult('nextValidatorsHash', r)[0] as string).toLowerCase();
 }
 
-async function submitHubHeader(hub: PontisReader, evm: EvmGatewayEndpoint, height: number, sh?: Awaited<ReturnType<PontisReader['signedHeader']>>): Promise<string> {
+/** Submits the hub's signed header at `height` to the EVM PontisClient (which freezes if it stored a different one there). */
+export async function submitHubHeader(hub: PontisReader, evm: EvmGatewayEndpoint, height: number, sh?: Awaited<ReturnType<PontisReader['signedHeader']>>): Promise<string> {
   const [signed, set] = await Promise.all([sh ?? hub.signedHeader(height), hub.validatorSet(height)]);
   const r = await evm.writer.send({ to: evm.hubClient, data: clientIface.encodeFunctionData('updateClient', updateClientArgs(signed, set)) });
   return r.txHash;

@@ -80,8 +80,13 @@ function backHop(p: Packet, at: string, hubId: string): string {
 }
 
 /** The latest height `dst`'s client of `src` has verified. */
+/** `dst`'s client record of `srcId`, if it has one. */
+export function clientRecord(dst: PontisReader, srcId: string): Promise<ClientRecord | undefined> {
+  return readJson<ClientRecord>(dst, clientKeys.state(srcId));
+}
+
 export async function clientHeight(dst: PontisReader, srcId: string): Promise<number> {
-  const rec = await readJson<ClientRecord>(dst, clientKeys.state(srcId));
+  const rec = await clientRecord(dst, srcId);
   if (!rec) throw new PontisError('PNT_ERR_RELAY_NO_CLIENT', `${dst.chainId} has no client of ${srcId}`);
   return rec.latestHeight;
 }

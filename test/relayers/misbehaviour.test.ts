@@ -1,66 +1,71 @@
 /**
- * Misbehaviour detection in the pipeline, with the chain side stubbed (a fork cannot be staged
- * on the test chains): the clearing pass sees a client whose consensus differs from the chain it
- * tracks, enqueues a `misbehaviour` job, and the job reports it (detection only, no submission).
+ * Misbehaviour, end to end on real processes: dept-a's validator key signs a second header at a
+ * height (another state root) and that fork is fed to the hub's client of dept-a as an ordinary
+ * update. The relayer's clearing pass finds the client's consensus differing from dept-a's own
+ * header there, enqueues one `misbehaviour` job, and the job submits dept-a's real signed header
+ * as evidence: the hub freezes the client. The client of dept-b, which agrees with its chain,
+ * is left alone.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { validateRelayerConfig } from '../../relayers/config.ts';
-import type { ConsensusDivergence, PathHandlers } from '../../relayers/paths.ts';
+import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto/secp256k1.ts';
+import { loadHome } from '../../hub-chain/node/config.ts';
+import { headerHash } from '../../hub-chain/types/header.ts';
+import { VoteType, signVote } from '../../hub-chain/types/vote.ts';
+import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { clientHeight, consensusOn } from '../../relayers/core/path.ts';
+import { resolveSigners, validateRelayerConfig } from '../../relayers/config.ts';
 import { Relayer, jobId } from '../../relayers/relayer.ts';
-import { RedisServer, until } from './harness.ts';
+import { HUB, RedisServer, freePort, relayerConfig, signerEnv, startInterchain, until, type Interchain } from './harness.ts';
 
 let redis: RedisServer;
+let net: Interchain;
 beforeAll(async () => {
-  redis = await RedisServer.start();
-});
+  [redis, net] = await Promise.all([RedisServer.start(), startInterchain()]);
+}, 180_000);
 afterAll(async () => {
   await redis?.stop();
+  await net?.destroy();
 });
 
-function stubHandlers(divergent: Record<string, ConsensusDivergence>): PathHandlers {
-  const none = async () => ({ submitted: false, accepted: 0, redundant: 0 });
-  return {
-    scanBlocks: async () => [],
-    latestHeight: async () => 10,
-    relayPackets: none,
-    relayAcks: none,
-    timeouts: none,
-    updateClient: none,
-    pending: async () => [],
-    clientLag: async () => 0,
-    consensusDivergence: async (src, dst) => divergent[`${src}>${dst}`] ?? null,
-  };
-}
+it('behavior: a fork fed to the hub client is detected by clearing and frozen by the submitted evidence, once; an agreeing client is left alone', async () => {
+  const a = new RpcEndpoint('dept-a', net.a.rpcUrls[0]);
+  const hub = new RpcEndpoint(HUB, net.hub.rpcUrls[0], generateAccountKey());
+  const trusted = await clientHeight(hub, 'dept-a');
+  await net.a.clients[0].waitForHeight(trusted + 2, 30_000);
+  const height = await a.latestHeight();
 
-it('behavior: a client diverging from its chain yields one misbehaviour job per height, reported and counted; agreeing clients yield none', async () => {
-  const cfg = validateRelayerConfig({
-    hub: { chainId: 'hub', rpc: 'http://127.0.0.1:1', signer: { env: 'K' } },
-    chains: [
-      { id: 'a', kind: 'pontis', rpc: 'http://127.0.0.1:2', signer: { env: 'K' } },
-      { id: 'b', kind: 'pontis', rpc: 'http://127.0.0.1:3', signer: { env: 'K' } },
-    ],
-    paths: [
-      { id: 'pa', chain: 'a', hub: 'hub' },
-      { id: 'pb', chain: 'b', hub: 'hub' },
-    ],
-    redis: { url: redis.url, prefix: 'mb' },
-    tuning: { clearIntervalMs: 200, scanIntervalMs: 100 },
-  });
-  const key = generateAccountKey();
-  const evidence = { height: 7, clientRoot: '0x' + '01'.repeat(32), chainRoot: '0x' + '02'.repeat(32) };
-  const r = new Relayer(cfg, { signers: { pontis: new Map(['hub', 'a', 'b'].map((c) => [c, [key]])), evm: new Map() }, handlers: stubHandlers({ 'a>hub': evidence }), logger: pino({ level: 'silent' }) });
+  // dept-a's only validator signs a second header at `height`: a fork with another state root
+  const real = await a.signedHeader(height);
+  const forged = { ...real.header, stateRoot: `0x${'ee'.repeat(32)}` as const };
+  const secret = loadHome(net.a.homes[0]).validatorKey!;
+  const validator = addressFromPublicKey(validatorPublicKey(secret));
+  const vote = signVote('dept-a', { type: VoteType.Precommit, height, round: 0, blockHash: headerHash(forged) }, secret, validator);
+  const commit = { height, round: 0, blockHash: vote.blockHash, signatures: [{ validator: vote.validator, signature: vote.signature }] };
+  const [vals, next] = await Promise.all([a.validatorSet(height), a.validatorSet(height + 1)]);
+  const upd = await hub.submit([{ type: 'clients/update', chainId: 'dept-a', message: { signedHeader: { header: forged, commit }, validators: vals.toJSON(), nextValidators: next.toJSON(), trustedHeight: trusted } }]);
+  expect(upd.code).toBe('ok');
+  expect((await consensusOn(hub, 'dept-a', height))!.root).toBe(forged.stateRoot);
+
+  const cfg = validateRelayerConfig(relayerConfig(net, redis.url, 'mb', await freePort(), { clearIntervalMs: 500 }));
+  const r = new Relayer(cfg, { signers: resolveSigners(cfg, signerEnv()), logger: pino({ level: 'silent' }) });
   await r.start();
   try {
-    const id = jobId('misbehaviour', 'pa', 'a', { heights: [7, 7] });
-    await until('misbehaviour job completed', async () => (await (await r.queue('pa').getJob(id))?.isCompleted()) === true);
-    // clearing runs every 200 ms; the job id dedupes the same detection while the job is kept
-    await new Promise((res) => setTimeout(res, 600));
-    expect(r.metrics.misbehaviour.get({ path: 'pa', chain: 'hub', counterparty: 'a' })).toBe(1);
-    expect((await r.queue('pa').getJob(id))!.data.evidence).toEqual(evidence);
-    expect(await r.queue('pb').getJobs(['completed', 'wait', 'active', 'failed'])).toEqual([]);
-    expect(r.metrics.render()).toContain('pontis_relayer_misbehaviour_detected_total{path="pa",chain="hub",counterparty="a"} 1');
+    await until('the hub client of dept-a frozen', async () => (await net.hub.clients[0].clientStatus('dept-a')).status === 'frozen', 60_000);
+    const st = await net.hub.clients[0].clientStatus('dept-a');
+    expect(st.record.frozen).toEqual({ atHeight: height, evidence: 'conflicting-header' });
+    expect(st.evidenceCount).toBe(1);
+    const id = jobId('misbehaviour', 'path-a', 'dept-a', { heights: [height, height] });
+    await until('misbehaviour job completed', async () => (await (await r.queue('path-a').getJob(id))?.isCompleted()) === true);
+    expect((await r.queue('path-a').getJob(id))!.data.evidence).toEqual({ height, clientRoot: forged.stateRoot, chainRoot: real.header.stateRoot });
+    // clearing keeps running: the same detection is not submitted again
+    await new Promise((res) => setTimeout(res, 1500));
+    expect(r.metrics.misbehaviour.get({ path: 'path-a', chain: HUB, counterparty: 'dept-a' })).toBe(1);
+    expect(r.metrics.submissions.get({ path: 'path-a', kind: 'misbehaviour', chain: HUB })).toBe(1);
+    expect((await net.hub.clients[0].clientStatus('dept-a')).evidenceCount).toBe(1);
+    expect((await net.hub.clients[0].clientStatus('dept-b')).status).toBe('active');
+    expect(await r.queue('path-b').getJobs(['completed', 'wait', 'active', 'failed', 'delayed']).then((js) => js.filter((j) => j.name === 'misbehaviour'))).toEqual([]);
   } finally {
     await r.stop();
   }
