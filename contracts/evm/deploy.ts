@@ -4,14 +4,16 @@
  * - `deployPontisContracts(signer, { trustRoot, chainId })` deploys PontisClient (the hub's light
  *   client, initialised from a hub trust root: `pontisTrustRoot()` in hub-chain/client/registry.ts),
  *   Gateway (bound to that client, under the Pontis chain id the EVM chain is registered with) and
- *   optionally the sample EchoApp, with any ethers v6 signer connected to the chain's RPC;
+ *   optionally the apps: the sample EchoApp, TokenBridge (the hub's `transfer` app) with a
+ *   SampleToken to bridge, AttestationVerifier (trusting configured issuer apps) and
+ *   AttestationIssuer, with any ethers v6 signer connected to the chain's RPC;
  * - `evmTrustRoot(rpc)` reads the block the hub's `evm` client of the chain starts from;
  * - `evmChainRegistration(...)` builds the hub's `registry/register-chain` governance action for
  *   the chain (an `evm` client bound to the Gateway, attested by the hub's validators by default).
  *
  * Artifacts come from contracts/evm/out (compiled on demand by build.ts) unless given.
  */
-import { ContractFactory, type Signer, getAddress } from 'ethers';
+import { Contract, ContractFactory, type Signer, getAddress } from 'ethers';
 import { PontisError } from '../../hub-chain/errors.ts';
 import type { GovAction } from '../../hub-chain/app/tx.ts';
 import type { PontisTrustRoot } from '../../hub-chain/client/registry.ts';
@@ -43,6 +45,14 @@ export interface DeployPontisOptions {
   appGasLimit?: number;
   /** Also deploy EchoApp registered under this app name (`true`: "echo"). */
   echo?: boolean | string;
+  /** Also deploy TokenBridge, registered as app "transfer" (the hub's transfer app); admin: the signer unless given. */
+  tokenBridge?: boolean | { admin?: string };
+  /** Also deploy SampleToken (a plain ERC-20 the signer owns), `initialSupply` minted to the signer. */
+  sampleToken?: { name?: string; symbol?: string; initialSupply: bigint };
+  /** Also deploy AttestationVerifier under `app` (default "attest"), accepting attestations from each (chain, app). */
+  attestationVerifier?: { app?: string; issuers: { chain: string; app: string }[] };
+  /** Also deploy AttestationIssuer under `app` (default "attest-issuer"), owned by the signer. */
+  attestationIssuer?: boolean | { app?: string };
   /** Compiled contracts; default: build.ts's output (compiled if stale). */
   artifacts?: Record<string, ContractArtifact>;
 }
@@ -63,7 +73,16 @@ export interface PontisEvmDeployment {
   client: DeployedContract;
   gateway: DeployedContract;
   echo?: DeployedContract & { app: string };
+  tokenBridge?: DeployedContract & { app: typeof TRANSFER_APP };
+  sampleToken?: DeployedContract;
+  attestationVerifier?: DeployedContract & { app: string; issuers: { chain: string; app: string }[] };
+  attestationIssuer?: DeployedContract & { app: string };
 }
+
+/** The app name TokenBridge registers (its APP constant): the hub's transfer app, which forwards and accounts its packets. */
+export const TRANSFER_APP = 'transfer';
+export const DEFAULT_VERIFIER_APP = 'attest';
+export const DEFAULT_ISSUER_APP = 'attest-issuer';
 
 const APP_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 
@@ -82,15 +101,41 @@ async function deployOne(signer: Signer, artifacts: Record<string, ContractArtif
   }
 }
 
+/** Sends one configuration call to a deployed contract and waits for it. */
+async function callOne(signer: Signer, artifacts: Record<string, ContractArtifact>, name: string, address: string, method: string, args: unknown[]): Promise<string> {
+  try {
+    const c = new Contract(address, artifacts[name].abi as never, signer);
+    const tx = await c.getFunction(method)(...args);
+    const rcpt = await tx.wait();
+    if (!rcpt || rcpt.status !== 1) throw new EvmDeployError('PNT_ERR_EVM_DEPLOY_FAILED', `${name}.${method}: transaction failed`, { details: { txHash: tx.hash } });
+    return tx.hash as string;
+  } catch (e) {
+    if (e instanceof PontisError) throw e;
+    throw new EvmDeployError('PNT_ERR_EVM_DEPLOY_FAILED', `${name}.${method}: ${(e as Error).message}`, { cause: e, retryable: true });
+  }
+}
+
+function appNameOf(name: string | undefined, fallback: string): string {
+  const app = name ?? fallback;
+  if (!APP_NAME.test(app)) throw new EvmDeployError('PNT_ERR_EVM_DEPLOY_APP_NAME', `app name ${JSON.stringify(app)} must match ${APP_NAME}`);
+  return app;
+}
+
 /**
  * Deploys PontisClient (trusting `trustRoot`'s header and validator set), Gateway and, if asked,
- * EchoApp, in that order, each waited for. The signer pays; it becomes the PontisClient's owner
+ * EchoApp, TokenBridge, SampleToken, AttestationVerifier (with its issuers set) and
+ * AttestationIssuer, in that order, each waited for. The signer pays; it becomes the PontisClient's owner
  * (which can only hand ownership over and recover a frozen or expired client).
  */
 export async function deployPontisContracts(signer: Signer, o: DeployPontisOptions): Promise<PontisEvmDeployment> {
   if (!signer.provider) throw new EvmDeployError('PNT_ERR_EVM_DEPLOY_SIGNER', 'the signer must be connected to a provider');
   const appName = o.echo === true ? 'echo' : o.echo || undefined;
   if (appName !== undefined && !APP_NAME.test(appName)) throw new EvmDeployError('PNT_ERR_EVM_DEPLOY_APP_NAME', `app name ${JSON.stringify(appName)} must match ${APP_NAME}`);
+  const verifierApp = o.attestationVerifier ? appNameOf(o.attestationVerifier.app, DEFAULT_VERIFIER_APP) : undefined;
+  const issuerApp = o.attestationIssuer ? appNameOf(o.attestationIssuer === true ? undefined : o.attestationIssuer.app, DEFAULT_ISSUER_APP) : undefined;
+  // one name per app on a Gateway: refused here rather than by a reverted deployment halfway through
+  const names = [appName, o.tokenBridge ? TRANSFER_APP : undefined, verifierApp, issuerApp].filter((n): n is string => n !== undefined);
+  if (new Set(names).size !== names.length) throw new EvmDeployError('PNT_ERR_EVM_DEPLOY_APP_NAME', `app names must differ: ${names.join(', ')}`);
   const header = o.trustRoot.pontis.header as Header;
   if (!header || typeof header.chainId !== 'string' || header.height !== o.trustRoot.height) throw new EvmDeployError('PNT_ERR_EVM_DEPLOY_TRUST_ROOT', 'trust root has no header at its height');
   const set = new ValidatorSet(o.trustRoot.pontis.validators.validators as never);
@@ -109,6 +154,18 @@ export async function deployPontisContracts(signer: Signer, o: DeployPontisOptio
   const gateway = await deployOne(signer, artifacts, 'Gateway', [client.address, o.chainId, o.appGasLimit ?? EVM_DEPLOY_DEFAULTS.appGasLimit]);
   const out: PontisEvmDeployment = { chainId: o.chainId, evmChainId, hubChainId: header.chainId, trustedHubHeight: header.height, client, gateway };
   if (appName !== undefined) out.echo = { ...(await deployOne(signer, artifacts, 'EchoApp', [gateway.address, appName])), app: appName };
+  const owner = await signer.getAddress();
+  if (o.tokenBridge) {
+    const admin = (o.tokenBridge !== true && o.tokenBridge.admin) || owner;
+    out.tokenBridge = { ...(await deployOne(signer, artifacts, 'TokenBridge', [gateway.address, admin])), app: TRANSFER_APP };
+  }
+  if (o.sampleToken) out.sampleToken = await deployOne(signer, artifacts, 'SampleToken', [o.sampleToken.name ?? 'Pontis Sample Token', o.sampleToken.symbol ?? 'PST', o.sampleToken.initialSupply]);
+  if (o.attestationVerifier && verifierApp) {
+    const v = await deployOne(signer, artifacts, 'AttestationVerifier', [gateway.address, owner, verifierApp]);
+    for (const i of o.attestationVerifier.issuers) await callOne(signer, artifacts, 'AttestationVerifier', v.address, 'setIssuer', [i.chain, i.app, true]);
+    out.attestationVerifier = { ...v, app: verifierApp, issuers: o.attestationVerifier.issuers.map((i) => ({ ...i })) };
+  }
+  if (issuerApp) out.attestationIssuer = { ...(await deployOne(signer, artifacts, 'AttestationIssuer', [gateway.address, owner, issuerApp])), app: issuerApp };
   return out;
 }
 
