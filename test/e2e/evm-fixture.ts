@@ -7,7 +7,7 @@
  * background loops (`startRelaying`) while flow functions wait for delivery on their own.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Contract, Interface, JsonRpcProvider, type Signer, Wallet, keccak256 as ethKeccak } from 'ethers';
+import { Contract, ContractFactory, Interface, JsonRpcProvider, type Signer, Wallet, keccak256 as ethKeccak } from 'ethers';
 import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
 import { type DeployPontisOptions, type PontisEvmDeployment, deployPontisContracts, evmChainRegistration, evmTrustRoot } from '../../contracts/evm/deploy.ts';
 import { EvmWriter } from '../../adapters/evm/writer.ts';
@@ -38,6 +38,8 @@ export interface EvmChainSpec {
   /** EIP-155 chain id of its anvil. */
   chainIdNumber: number;
   apps?: EvmAppOptions;
+  /** Seconds between anvil blocks (as the devnet runs it); default a block per transaction. */
+  blockTime?: number;
 }
 
 export interface EvmChain {
@@ -92,7 +94,7 @@ export class EvmHubWorld {
    */
   static async start(specs: EvmChainSpec[], o: { validators?: number } = {}): Promise<EvmHubWorld> {
     const artifacts = buildContracts();
-    const nodes = await Promise.all(specs.map((s) => startAnvil({ chainId: s.chainIdNumber })));
+    const nodes = await Promise.all(specs.map((s) => startAnvil({ chainId: s.chainIdNumber, ...(s.blockTime ? { blockTime: s.blockTime } : {}) })));
     let hub: Testnet;
     try {
       hub = await Testnet.create(o.validators ?? 2, { chainId: HUB });
@@ -158,6 +160,15 @@ export class EvmHubWorld {
     const a = this.artifacts[name];
     if (!a) throw new Error(`no artifact ${name}`);
     return new Contract(address, a.abi as never, runner);
+  }
+
+  /** Deploys a built contract on `chain`, signed by its deployer (a test's extra app or token). */
+  async deployOn(chain: EvmChain, name: string, ...args: unknown[]): Promise<Contract> {
+    const a = this.artifacts[name];
+    if (!a) throw new Error(`no artifact ${name}`);
+    const c = await new ContractFactory(a.abi as never, a.bytecode, chain.deployer).deploy(...args);
+    await c.waitForDeployment();
+    return c as Contract;
   }
 
   /** Relay rounds on `chain`'s path until `done` holds (or the deadline passes); returns every round's result. */
