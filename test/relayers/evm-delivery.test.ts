@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { keccak256 as ethKeccak, toUtf8Bytes } from 'ethers';
 import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { channelId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { TIMEOUT_ERROR, channelId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
 import { EvmHubWorld, HUB, type EvmChain } from '../e2e/evm-fixture.ts';
 import { RedisServer, RelayerProcess, freePort, metricSum, until } from './harness.ts';
@@ -147,4 +147,33 @@ it('behavior: a message stream evm-a -> hub -> evm-b is received and acknowledge
   expect(metricSum(m[2], 'pontis_relayer_packets_relayed_total') + metricSum(m[2], 'pontis_relayer_jobs_already_done_total') + metricSum(m[2], 'pontis_relayer_redundant_submissions_total')).toBeGreaterThan(0);
   expect(m[0]).toMatch(/pontis_relayer_signer_balance\{chain="evm-a",address="0x[0-9a-fA-F]{40}"\} \d/);
   expect(metricSum(m[0], 'pontis_relayer_misbehaviour_detected_total')).toBe(0);
+  await Promise.all(relayers.map((r) => r.stop()));
 }, 300_000);
+
+it('behavior: a packet whose destination chain stops past its timeout is timed out once and A gets the timeout ack, never also delivered', async () => {
+  const [a, b] = [w.chains['evm-a'], w.chains['evm-b']];
+  const r = new RelayerProcess(config('rly-timeout', await freePort()), env(2));
+  relayers.push(r);
+  await r.start();
+  const [ackedBefore, receivedBefore] = [Number(await a.echo.acked()), Number(await b.echo.received())];
+  // evm-b stops producing blocks: relay transactions to it wait in its mempool
+  await b.node.rpc('evm_setAutomine', [false]);
+  const now = (await a.provider.getBlock('latest'))!.timestamp * 1000;
+  const rcpt = await (await a.echo.sendTo('evm-b', 'echo', toHex(utf8('too late')), 0, Math.max(now, Date.now()) + 6000, false)).wait();
+  const seq = Number(rcpt.logs.map((l: never) => a.gateway.interface.parseLog(l)).find((x: { name: string } | null) => x?.name === 'PacketSent').args.sequence);
+  const id = `evm-a/echo/evm-b/echo/${seq}`;
+  await until('the hub forwarded it', async () => (await w.hubPacket(id))?.status?.state === 'forwarded', 60_000);
+  await new Promise((res) => setTimeout(res, 7000));
+  // evm-b comes back past the timeout: whatever was waiting lands in a block too late to receive
+  await b.node.rpc('evm_setAutomine', [true]);
+  await b.node.mine(1);
+  await until('the timeout ack on evm-a', async () => Number(await a.echo.acked()) > ackedBefore, 120_000);
+  expect(Buffer.from((await a.echo.lastAck()).slice(2), 'hex').toString('utf8')).toBe(`\u0000${TIMEOUT_ERROR}`);
+  expect((await w.hubPacket(id))!.status!.state).toBe('timed-out');
+  expect(await w.stored(b, packetKeys.receipt(CHANNEL, seq))).toBe(`0x${'0'.repeat(64)}`);
+  expect(Number(await b.echo.received())).toBe(receivedBefore);
+  // once: one acknowledgement of this sequence on evm-a, and it stays so while clearing keeps running
+  await new Promise((res) => setTimeout(res, 4000));
+  expect((await logCounts(a, 'PacketAcknowledged')).get(seq)).toBe(1);
+  expect(Number(await a.echo.acked())).toBe(ackedBefore + 1);
+}, 240_000);
