@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { computeAddress } from 'ethers';
 import { stringify } from 'yaml';
 import { hasCode } from '../../hub-chain/errors.ts';
 import { loadRelayerConfig, resolveSigners, validateRelayerConfig, type RelayerConfigInput } from '../../relayers/config.ts';
@@ -16,10 +17,12 @@ const valid = (): RelayerConfigInput & Record<string, unknown> => ({
   chains: [
     { id: 'dept-a', kind: 'pontis', rpc: 'http://127.0.0.1:26660', signer: { env: 'RELAYER_A_KEY' } },
     { id: 'dept-b', kind: 'pontis', rpc: 'https://b.example:443', signer: [{ file: '/run/secrets/b1' }, { env: 'RELAYER_B_KEY' }] },
+    { id: 'evm-a', kind: 'evm', rpc: 'http://127.0.0.1:8545', evmChainId: 31_001, gateway: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512', hubClient: '0x5FbDB2315678afecb367f032d93F642f64180aa3', signer: { env: 'RELAYER_EVM_KEY' } },
   ],
   paths: [
     { id: 'path-a', chain: 'dept-a', hub: 'pontis-hub-1' },
     { id: 'path-b', chain: 'dept-b', hub: 'pontis-hub-1' },
+    { id: 'path-evm', chain: 'evm-a', hub: 'pontis-hub-1' },
   ],
   redis: { url: 'redis://127.0.0.1:6379', prefix: 'pontis-relayer' },
   tuning: { batchSize: 50, concurrency: 4, clearIntervalMs: 60_000, backoffMs: 1000, maxAttempts: 8 },
@@ -41,7 +44,11 @@ const cases: { name: string; malleate: (c: Cfg) => void; field: string }[] = [
   { name: 'duplicate chain id', malleate: (c) => (c.chains[1].id = 'dept-a'), field: 'chains.1.id' },
   { name: 'path to an unknown chain', malleate: (c) => (c.paths[0].chain = 'dept-z'), field: 'paths.0.chain' },
   { name: 'path to an unknown hub', malleate: (c) => (c.paths[1].hub = 'other-hub'), field: 'paths.1.hub' },
-  { name: 'unknown chain kind', malleate: (c) => ((c.chains[0] as Record<string, unknown>).kind = 'evm'), field: 'chains.0.kind' },
+  { name: 'unknown chain kind', malleate: (c) => ((c.chains[0] as Record<string, unknown>).kind = 'substrate'), field: 'chains.0.kind' },
+  { name: 'evm chain with a malformed gateway address', malleate: (c) => ((c.chains[2] as Record<string, unknown>).gateway = '0x1234'), field: 'chains.2.gateway' },
+  { name: 'evm chain without its PontisClient address', malleate: (c) => delete (c.chains[2] as Record<string, unknown>).hubClient, field: 'chains.2.hubClient' },
+  { name: 'evm chain id zero', malleate: (c) => ((c.chains[2] as Record<string, unknown>).evmChainId = 0), field: 'chains.2.evmChainId' },
+  { name: 'pontis chain with evm fields', malleate: (c) => ((c.chains[0] as Record<string, unknown>).gateway = '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512'), field: 'chains.0.gateway' },
   { name: 'path id with ":"', malleate: (c) => (c.paths[0].id = 'a:b'), field: 'paths.0.id' },
   { name: 'signer value inline instead of referenced', malleate: (c) => ((c.chains[0] as Record<string, unknown>).signer = SEED), field: 'chains.0.signer' },
   { name: 'batch size zero', malleate: (c) => (c.tuning!.batchSize = 0), field: 'tuning.batchSize' },
@@ -51,7 +58,7 @@ const cases: { name: string; malleate: (c: Cfg) => void; field: string }[] = [
 describe('relayer config', () => {
   it('behavior: a valid config parses, with defaults filled in', () => {
     const c = validateRelayerConfig(valid());
-    expect(c.paths.map((p) => p.id)).toEqual(['path-a', 'path-b']);
+    expect(c.paths.map((p) => p.id)).toEqual(['path-a', 'path-b', 'path-evm']);
     expect(c.tuning.lookbackBlocks).toBe(1000);
     const minimal = valid();
     delete minimal.tuning;
@@ -83,13 +90,16 @@ describe('relayer config', () => {
       const c = valid();
       c.chains[1].signer = [{ file: join(dir, 'b1') }, { env: 'RELAYER_B_KEY' }];
       const cfg = validateRelayerConfig(c);
-      const keys = resolveSigners(cfg, { RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: `${SEED},${SEED2.slice(2)}`, RELAYER_B_KEY: SEED2 }).pontis;
+      const all = resolveSigners(cfg, { RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: `${SEED},${SEED2.slice(2)}`, RELAYER_B_KEY: SEED2, RELAYER_EVM_KEY: `${SEED2},${SEED}` });
+      expect(all.evm.get('evm-a')).toEqual([SEED2, SEED]);
+      expect(all.pontis.has('evm-a')).toBe(false);
+      const keys = all.pontis;
       expect(keys.get('dept-a')!.length).toBe(2);
       expect(keys.get('dept-b')!.map((k) => k.address)).toEqual([keys.get('pontis-hub-1')![0].address, keys.get('dept-a')![1].address]);
       const bad = 'zz' + SEED.slice(4);
       let err: Error & { code?: string; details?: { field: string } } = new Error('none');
       try {
-        resolveSigners(cfg, { RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: bad, RELAYER_B_KEY: SEED2 });
+        resolveSigners(cfg, { RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: bad, RELAYER_B_KEY: SEED2, RELAYER_EVM_KEY: SEED });
       } catch (e) {
         err = e as typeof err;
       }
@@ -107,7 +117,7 @@ describe('relayer config', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pontis-relayer-cfg-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const bin = resolve(import.meta.dirname, '../../relayers/bin.ts');
-    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], { encoding: 'utf8', env: { ...process.env, RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: SEED, RELAYER_B_KEY: SEED2 } });
+    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], { encoding: 'utf8', env: { ...process.env, RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: SEED, RELAYER_B_KEY: SEED2, RELAYER_EVM_KEY: SEED2 } });
 
     it('behavior: the example config in relayers/ is valid', () => {
       const c = loadRelayerConfig(resolve(import.meta.dirname, '../../relayers/relayer.example.yaml'));
@@ -127,8 +137,9 @@ describe('relayer config', () => {
       const r = cli('relayer', 'config', 'validate', join(dir, 'ok.yaml'));
       expect(r.status).toBe(0);
       const out = JSON.parse(r.stdout);
-      expect(out.paths).toEqual(['path-a', 'path-b']);
+      expect(out.paths).toEqual(['path-a', 'path-b', 'path-evm']);
       expect(out.signers['dept-b']).toHaveLength(1);
+      expect(out.signers['evm-a']).toEqual([computeAddress(SEED2)]);
       expect(r.stdout).not.toContain(SEED2.slice(2));
     });
 
