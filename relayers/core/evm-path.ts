@@ -24,7 +24,8 @@ import { type Hex, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
 import type { Msg } from '../../hub-chain/app/tx.ts';
 import { type Packet, channelId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
-import { fetchPontisProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
+import { fetchStorageProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
+import { type StorageProof, verifyStorageProof } from '../../hub-chain/light-clients/evm/mpt.ts';
 import type { JsonRpcSender } from '../../hub-chain/light-clients/evm/proofs.ts';
 import { packetFromSolidity, solidityPacket, updateClientArgs } from '../../contracts/evm/encode.ts';
 import type { EvmWriter } from '../../adapters/evm/writer.ts';
@@ -216,28 +217,60 @@ export async function scanEvm(evm: EvmGatewayEndpoint, from: number, to: number,
   return out;
 }
 
+/** The state root the hub's client of the EVM chain holds for `height` (what its proofs are verified against). */
+async function provenRoot(hub: PontisReader, evm: EvmGatewayEndpoint, height: number): Promise<Hex> {
+  const cons = await consensusOn(hub, evm.chainId, height);
+  if (!cons) throw new EvmRelayError('PNT_ERR_RELAY_NO_CONSENSUS', `the hub's client of ${evm.chainId} has no consensus record at ${height}`, { retryable: true, details: { height } });
+  return cons.root;
+}
+
+/**
+ * eth_getProof of a Pontis key at `height`, checked here against `root` before it goes to the
+ * hub, and fetched again when it does not verify: anvil (1.7.1) answers for its latest block from
+ * the next block's state while mining it, and the hub would refuse such a proof for good. Returns
+ * the proven word (null: unset) with the proof.
+ */
+async function checkedProof(evm: EvmGatewayEndpoint, key: Uint8Array, height: number, root: Hex): Promise<{ word: Hex | null; proof: StorageProof }> {
+  const gateway = evm.gateway.toLowerCase() as Hex;
+  const slot = pontisSlot(key);
+  for (let attempt = 1; ; attempt++) {
+    const proof = await fetchStorageProof(rpcOf(evm.writer), gateway, slot, height);
+    try {
+      const w = verifyStorageProof(root, gateway, slot, proof);
+      return { word: w !== null && isSet(w) ? w : null, proof };
+    } catch (e) {
+      if (attempt >= 3) {
+        throw new EvmRelayError('PNT_ERR_RELAY_EVM_BAD_PROOF', `eth_getProof on ${evm.chainId} at ${height} does not verify against the hub's record of that block`, { retryable: true, cause: e, details: { chain: evm.chainId, height, slot } });
+      }
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
 /** `packets/recv` on the hub for packets committed on the EVM Gateway, proven at EVM height `height`; null when none is due. */
 export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
+  const root = await provenRoot(hub, evm, height);
   const items = [];
   for (const e of events) {
     const ch = channelId(e.packet);
     if ((await hub.readState(packetKeys.receipt(ch, e.packet.sequence))) !== undefined) continue;
-    const key = packetKeys.outbound(ch, e.packet.sequence);
-    if (!isSet(await gatewayWord(evm, key, height))) continue; // resolved on the source already
-    items.push({ packet: e.packet, proof: await fetchPontisProof(rpcOf(evm.writer), evm.gateway.toLowerCase() as Hex, key, height) });
+    const { word, proof } = await checkedProof(evm, packetKeys.outbound(ch, e.packet.sequence), height, root);
+    if (word === null) continue; // resolved on the source already
+    items.push({ packet: e.packet, proof });
   }
   return items.length ? { type: 'packets/recv', proofHeight: height, packets: items } : null;
 }
 
 /** `packets/ack` on the hub for acks the EVM Gateway wrote, proven at EVM height `height`; null when none is due. */
 export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
+  const root = await provenRoot(hub, evm, height);
   const items = [];
   for (const e of events) {
     const ch = channelId(e.packet);
     if ((await hub.readState(packetKeys.outbound(ch, e.packet.sequence))) === undefined) continue;
-    const key = packetKeys.ack(ch, e.packet.sequence);
-    if (!isSet(await gatewayWord(evm, key, height))) continue;
-    items.push({ packet: e.packet, ack: e.ack!, proof: await fetchPontisProof(rpcOf(evm.writer), evm.gateway.toLowerCase() as Hex, key, height) });
+    const { word, proof } = await checkedProof(evm, packetKeys.ack(ch, e.packet.sequence), height, root);
+    if (word === null) continue;
+    items.push({ packet: e.packet, ack: e.ack!, proof });
   }
   return items.length ? { type: 'packets/ack', proofHeight: height, packets: items } : null;
 }
@@ -415,8 +448,9 @@ export async function relayEvmTimeouts(hub: PontisWriter, evm: EvmGatewayEndpoin
     const due = (pkt.timeoutTimestamp !== 0 && cons.timestamp >= pkt.timeoutTimestamp) || (pkt.timeoutHeight !== 0 && p >= pkt.timeoutHeight);
     if (!due) continue;
     const key = packetKeys.receipt(ch, pkt.sequence);
-    if (isSet(await gatewayWord(evm, key, p))) continue; // received after all: it will be acknowledged
-    items.push({ packet: pkt, proof: await fetchPontisProof(rpcOf(evm.writer), evm.gateway.toLowerCase() as Hex, key, p) });
+    const { word, proof } = await checkedProof(evm, key, p, cons.root);
+    if (word !== null) continue; // received after all: it will be acknowledged
+    items.push({ packet: pkt, proof });
   }
   if (!items.length) return null;
   const r = await hub.submit([{ type: 'packets/timeout', proofHeight: p, packets: items }]);

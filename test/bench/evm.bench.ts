@@ -20,6 +20,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
 import { buildContracts } from '../../contracts/evm/build.ts';
 import { deployPontisContracts, evmChainRegistration, evmTrustRoot, type PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
@@ -44,7 +45,8 @@ const TARGET_P50_MS = 4_000;
 
 const say = (s: string) => process.stdout.write(s + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const quantile = (xs: number[], q: number) => {
+/** The q-quantile of xs (nearest rank); NaN when empty. */
+export const quantile = (xs: number[], q: number) => {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
@@ -254,10 +256,13 @@ async function main(): Promise<void> {
   say(JSON.stringify({ bench: 'evm', ...gasOut, latency_ms_p50: lat.latency_ms_p50, latency_ms_p99: lat.latency_ms_p99 }));
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    process.stderr.write(`bench:evm failed: ${(e as Error).stack ?? e}\n`);
-    process.exit(1);
-  },
-);
+// run only as the script (relay.bench.ts imports the helpers above)
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      process.stderr.write(`bench:evm failed: ${(e as Error).stack ?? e}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,424 @@
+/**
+ * npm run bench:relay — sustained relaying evm-a -> hub -> evm-b through the BullMQ relayer
+ * workers, for N worker processes (PONTIS_BENCH_WORKERS, default "1,2,4").
+ *
+ * Setup (once): two anvil chains mining a block every second with the block gas limit raised to
+ * BLOCK_GAS_LIMIT, a hub of PONTIS_BENCH_VALIDATORS (2) validator processes whose observers attest
+ * both chains (depth 0: anvil does not reorg), PontisClient + Gateway deployed on each chain and
+ * the chains registered on the hub by governance, and StreamApp (contracts/evm/src/test) deployed
+ * on both under the app name "stream".
+ *
+ * Per configuration: a fresh redis-server of our own (so INFO stats counts only the relayers'
+ * commands), N `relayer start` processes sharing one queue prefix, each with its own keys (two
+ * fresh ed25519 seeds for the hub, two anvil dev accounts of its own on both chains). A's
+ * StreamApp then sends PONTIS_BENCH_RATE (1000) packets/s for PONTIS_BENCH_SECONDS (10) s, as a
+ * few `sendMany` transactions per block; the bench waits (bounded) until every packet is received
+ * on B and acknowledged on A. Latency of a packet = from A's send receipt in hand to B's
+ * PacketReceived log seen (both polled every POLL_MS, so figures carry up to ~2 polls of delay);
+ * delivered packets/s = packets received / (last one seen on B - first send submitted);
+ * redundant submissions = the workers' pontis_relayer_redundant_submissions_total summed; Redis
+ * ops per packet = total_commands_processed delta over the stream and its drain / packets.
+ *
+ * Prints what it did in words; each configuration ends with one JSON line.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { Contract, ContractFactory, Interface, JsonRpcProvider, Wallet } from 'ethers';
+import { Redis } from 'ioredis';
+import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
+import { deployPontisContracts, evmChainRegistration, evmTrustRoot, type PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
+import { fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
+import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { loadHome, paths } from '../../hub-chain/node/config.ts';
+import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
+import type { RelayerConfigInput } from '../../relayers/config.ts';
+import { GATEWAY_RELAY_ABI } from '../../relayers/core/evm-path.ts';
+import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
+import { Testnet } from '../e2e/harness.ts';
+import { RedisServer, RelayerProcess, freePort, metricSum } from '../relayers/harness.ts';
+import { quantile } from './evm.bench.ts';
+
+const HUB = 'pontis-hub-1';
+const APP = 'stream';
+const env = process.env;
+const VALIDATORS = Number(env.PONTIS_BENCH_VALIDATORS ?? 2);
+const WORKERS = (env.PONTIS_BENCH_WORKERS ?? '1,2,4').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
+const RATE = Number(env.PONTIS_BENCH_RATE ?? 1000);
+const SECONDS = Number(env.PONTIS_BENCH_SECONDS ?? 10);
+/** Relayer tuning: packets per job (and so per destination transaction), jobs in flight per queue per process. */
+const BATCH = Number(env.PONTIS_BENCH_BATCH ?? 100);
+const CONCURRENCY = Number(env.PONTIS_BENCH_CONCURRENCY ?? 4);
+/** anvil --gas-limit: 1e9 gas per block, 30x mainnet's, so a second's packets fit in a block. */
+const BLOCK_GAS_LIMIT = 1_000_000_000;
+/** Packets per sendMany: below Osaka's per-transaction gas cap (2^24) at ~60k gas a send. */
+const MAX_PER_TX = 200;
+const POLL_MS = 100;
+/** How long to wait, after the last send, for every packet to be received and acknowledged. */
+const DRAIN_MS = Number(env.PONTIS_BENCH_DRAIN_S ?? 150) * 1000;
+const TARGET_RATE = 1000;
+const TARGET_P50_MS = 4000;
+
+const say = (s: string) => process.stdout.write(s + '\n');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const gwIface = new Interface(GATEWAY_RELAY_ABI as unknown as string[]);
+const TOPIC = {
+  sent: gwIface.getEvent('PacketSent')!.topicHash,
+  received: gwIface.getEvent('PacketReceived')!.topicHash,
+  acked: gwIface.getEvent('PacketAcknowledged')!.topicHash,
+};
+
+interface Side {
+  id: string;
+  node: AnvilNode;
+  provider: JsonRpcProvider;
+  deployer: Wallet;
+  d: PontisEvmDeployment;
+  stream: Contract;
+}
+
+interface World {
+  hub: Testnet;
+  a: Side;
+  b: Side;
+  destroy(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- setup
+
+async function startWorld(artifacts: Record<string, ContractArtifact>): Promise<World> {
+  const gasArgs = ['--gas-limit', String(BLOCK_GAS_LIMIT)];
+  const [nodeA, nodeB] = await Promise.all([startAnvil({ chainId: 31_201, blockTime: 1, args: gasArgs }), startAnvil({ chainId: 31_202, blockTime: 1, args: gasArgs })]);
+  let hub: Testnet | undefined;
+  const sides: Side[] = [];
+  const destroy = async () => {
+    for (const s of sides) s.provider.destroy();
+    await hub?.destroy();
+    await Promise.all([nodeA.stop(), nodeB.stop()]);
+  };
+  try {
+    hub = await Testnet.create(VALIDATORS, { chainId: HUB, logLevel: 'warn' });
+    for (const home of hub.homes) {
+      const f = paths(home).config;
+      const cfg = JSON.parse(readFileSync(f, 'utf8'));
+      cfg.observers = [nodeA, nodeB].map((n, k) => ({ chainId: k ? 'evm-b' : 'evm-a', kind: 'evm', rpc: n.url, intervalMs: 100, stride: 1, depth: 0, chainIdNumber: n.chainId }));
+      writeFileSync(f, JSON.stringify(cfg, null, 2));
+    }
+    hub.startAll();
+    await hub.clients[0].waitForHeight(2, 60_000);
+    const operators = hub.homes.map((h) => accountKeyFromSeed(fromHex(loadHome(h).operatorKey!.seed, 32)));
+    for (const [id, node] of [
+      ['evm-a', nodeA],
+      ['evm-b', nodeB],
+    ] as const) {
+      const provider = new JsonRpcProvider(node.url, node.chainId, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
+      const deployer = new Wallet(node.accounts[0], provider);
+      const d = await deployPontisContracts(deployer, { trustRoot: await pontisTrustRoot(hub.clients[0], HUB), chainId: id, artifacts });
+      const r = await proposeAndPass(hub.clients[0], operators, evmChainRegistration({ chainId: id, chainIdNumber: node.chainId, gateway: d.gateway.address, initial: await evmTrustRoot(node.url), finalityDepth: 0 }));
+      if (r.status !== 'executed') throw new Error(`registering ${id}: proposal ${r.id} ${r.status}`);
+      const f = new ContractFactory(artifacts.StreamApp.abi as never, artifacts.StreamApp.bytecode, deployer);
+      const stream = (await (await f.deploy(d.gateway.address, APP)).waitForDeployment()) as unknown as Contract;
+      sides.push({ id, node, provider, deployer, d, stream });
+      say(`  ${id} (${node.url}): PontisClient ${d.client.address}, Gateway ${d.gateway.address}, StreamApp "${APP}" ${await stream.getAddress()}; registered on the hub by proposal ${r.id}`);
+    }
+  } catch (e) {
+    await destroy();
+    throw e;
+  }
+  return { hub, a: sides[0], b: sides[1], destroy };
+}
+
+// ---------------------------------------------------------------- relayers
+
+/** N relayer processes on one Redis and one queue prefix; process i signs with anvil accounts 1+2i and 2+2i on both chains. */
+async function startRelayers(w: World, redis: RedisServer, n: number): Promise<RelayerProcess[]> {
+  const procs: RelayerProcess[] = [];
+  const evm = (s: Side) => ({ id: s.id, kind: 'evm' as const, rpc: s.node.url, evmChainId: s.node.chainId, gateway: s.d.gateway.address, hubClient: s.d.client.address, signer: { env: 'RELAYER_KEY_EVM' } });
+  for (let i = 0; i < n; i++) {
+    const cfg: RelayerConfigInput = {
+      hub: { chainId: HUB, rpc: w.hub.rpcUrls[i % w.hub.rpcUrls.length], signer: { env: 'RELAYER_KEY_HUB' } },
+      chains: [evm(w.a), evm(w.b)],
+      paths: [
+        { id: 'path-evm-a', chain: 'evm-a', hub: HUB },
+        { id: 'path-evm-b', chain: 'evm-b', hub: HUB },
+      ],
+      redis: { url: redis.url, prefix: 'bench-relay' },
+      // a short lookback: the chains' earlier blocks (setup, previous configurations) hold nothing left to do
+      tuning: { batchSize: BATCH, concurrency: CONCURRENCY, scanIntervalMs: 200, lookbackBlocks: 5, clearIntervalMs: 60_000, backoffMs: 250, maxAttempts: 30, lockMs: 30_000 },
+      api: { host: '127.0.0.1', port: await freePort() },
+    };
+    const keys = {
+      RELAYER_KEY_HUB: [generateAccountKey(), generateAccountKey()].map((k) => toHex(k.secretKey)).join(','),
+      RELAYER_KEY_EVM: [w.a.node.accounts[1 + 2 * i], w.a.node.accounts[2 + 2 * i]].join(','),
+    };
+    procs.push(new RelayerProcess(cfg, keys));
+  }
+  await Promise.all(procs.map((p) => p.start()));
+  return procs;
+}
+
+async function redisCommands(url: string): Promise<number> {
+  const c = new Redis(url);
+  try {
+    const info = await c.info('stats');
+    return Number(/total_commands_processed:(\d+)/.exec(info)![1]);
+  } finally {
+    c.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------- watching the chains
+
+/** First time (performance.now()) each sequence's log with `topic` was seen on a chain's Gateway, polled every POLL_MS. */
+class LogWatch {
+  readonly seen = new Map<number, number>();
+  private stopped = false;
+  private readonly done: Promise<void>;
+  constructor(side: Side, topic: string, from: number) {
+    const gateway = side.d.gateway.address;
+    this.done = (async () => {
+      let next = from;
+      while (!this.stopped) {
+        try {
+          const tip = await side.node.blockNumber();
+          if (tip >= next) {
+            const logs = await side.node.rpc<{ topics: string[] }[]>('eth_getLogs', [{ address: gateway, fromBlock: `0x${next.toString(16)}`, toBlock: `0x${tip.toString(16)}`, topics: [topic] }]);
+            const now = performance.now();
+            for (const l of logs) {
+              const seq = Number(BigInt(l.topics[2]));
+              if (!this.seen.has(seq)) this.seen.set(seq, now);
+            }
+            next = tip + 1;
+          }
+        } catch {
+          // a slow poll on a loaded machine: try again
+        }
+        await sleep(POLL_MS);
+      }
+    })();
+  }
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.done;
+  }
+}
+
+// ---------------------------------------------------------------- one configuration
+
+interface Figures {
+  workers: number;
+  packets: number;
+  received: number;
+  acked: number;
+  packetsPerS: number;
+  p50: number | null;
+  p99: number | null;
+  redundant: number;
+  redisPerPacket: number;
+}
+
+async function runConfiguration(w: World, n: number): Promise<Figures> {
+  const total = RATE * SECONDS;
+  const txPerS = Math.max(4, Math.ceil(RATE / MAX_PER_TX));
+  const perTx = Math.ceil(RATE / txPerS);
+  const txs = Math.ceil(total / perTx);
+  const redis = await RedisServer.start();
+  let procs: RelayerProcess[] = [];
+  try {
+    say(`\n${n} relayer worker process(es): fresh redis-server on ${redis.url}, queue prefix "bench-relay"; tuning batchSize ${BATCH}, concurrency ${CONCURRENCY} per queue per process, scan every 200 ms`);
+    procs = await startRelayers(w, redis, n);
+    // let the workers' first scans and clearing pass run over the quiet chains before the stream
+    await sleep(3000);
+    const a = w.a;
+    const b = w.b;
+    const [fromA, fromB] = await Promise.all([a.node.blockNumber(), b.node.blockNumber()]);
+    const recvWatch = new LogWatch(b, TOPIC.received, fromB + 1);
+    const ackWatch = new LogWatch(a, TOPIC.acked, fromA + 1);
+    const [recvBefore, ackedBefore] = [Number(await b.stream.received()), Number(await a.stream.acked())];
+    const redisBefore = await redisCommands(redis.url);
+
+    say(`  stream: ${total} packets evm-a -> hub -> evm-b at ${RATE}/s for ${SECONDS} s: ${txs} sendMany transactions of ${perTx} packets, ${txPerS} per second`);
+    const latest = await a.provider.getBlock('latest');
+    const timeoutMs = BigInt(latest!.timestamp * 1000 + 3_600_000);
+    const stream = a.stream.connect(a.deployer) as Contract;
+    const sendData = stream.interface.encodeFunctionData('sendMany', ['evm-b', APP, perTx, timeoutMs]);
+    const gasLimit = ((await stream.sendMany.estimateGas('evm-b', APP, perTx, timeoutMs)) * 13n) / 10n;
+    let nonce = await a.provider.getTransactionCount(a.deployer.address, 'pending');
+    const sentAt = new Map<number, number>();
+    const sendGas: bigint[] = [];
+    const waits: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; i < txs; i++) {
+      const slot = t0 + (i * 1000) / txPerS;
+      if (performance.now() < slot) await sleep(slot - performance.now());
+      const count = Math.min(perTx, total - i * perTx);
+      const data = count === perTx ? sendData : stream.interface.encodeFunctionData('sendMany', ['evm-b', APP, count, timeoutMs]);
+      const tx = await a.deployer.sendTransaction({ to: await stream.getAddress(), data, nonce: nonce++, gasLimit });
+      waits.push(
+        tx.wait().then((rcpt) => {
+          const now = performance.now();
+          sendGas.push(rcpt!.gasUsed);
+          for (const l of rcpt!.logs) if (l.topics[0] === TOPIC.sent) sentAt.set(Number(BigInt(l.topics[2])), now);
+        }),
+      );
+    }
+    const sendSpan = performance.now() - t0;
+    await Promise.all(waits);
+    say(`  sent in ${(sendSpan / 1000).toFixed(1)} s (all receipts in ${((performance.now() - t0) / 1000).toFixed(1)} s); ${Number(sendGas.reduce((x, y) => x + y, 0n)) / total | 0} gas per packet sent on evm-a`);
+
+    // bounded wait for every packet received on B and acknowledged on A
+    const deadline = performance.now() + DRAIN_MS;
+    let lastReport = performance.now();
+    const allIn = () => [...sentAt.keys()].every((s) => recvWatch.seen.has(s) && ackWatch.seen.has(s));
+    while (!allIn() && performance.now() < deadline) {
+      if (performance.now() - lastReport > 10_000) {
+        lastReport = performance.now();
+        say(`  ... ${((performance.now() - t0) / 1000).toFixed(0)} s: received on evm-b ${[...sentAt.keys()].filter((s) => recvWatch.seen.has(s)).length}, acknowledged on evm-a ${[...sentAt.keys()].filter((s) => ackWatch.seen.has(s)).length} of ${total}`);
+      }
+      await sleep(250);
+    }
+    const redisAfter = await redisCommands(redis.url);
+    await Promise.all([recvWatch.stop(), ackWatch.stop()]);
+
+    const lat: number[] = [];
+    let lastRecv = t0;
+    let firstRecv = Infinity;
+    for (const [seq, t] of sentAt) {
+      const tb = recvWatch.seen.get(seq);
+      if (tb === undefined) continue;
+      lat.push(tb - t);
+      lastRecv = Math.max(lastRecv, tb);
+      firstRecv = Math.min(firstRecv, tb);
+    }
+    const received = lat.length;
+    const acked = [...sentAt.keys()].filter((s) => ackWatch.seen.has(s)).length;
+    const packetsPerS = received ? received / ((lastRecv - t0) / 1000) : 0;
+    const metrics = await Promise.all(procs.map((p) => p.metrics().catch(() => '')));
+    const sum = (name: string, labels: Record<string, string> = {}) => metrics.reduce((x, m) => x + metricSum(m, name, labels), 0);
+    const redundant = sum('pontis_relayer_redundant_submissions_total');
+    const redisPerPacket = (redisAfter - redisBefore) / Math.max(1, received);
+    const p50 = lat.length ? Math.round(quantile(lat, 0.5)) : null;
+    const p99 = lat.length ? Math.round(quantile(lat, 0.99)) : null;
+
+    say(`  delivered: ${received} of ${total} received on evm-b, ${acked} acknowledged on evm-a (StreamApp counters: +${Number(await b.stream.received()) - recvBefore} received on B, +${Number(await a.stream.acked()) - ackedBefore} acks on A)`);
+    say(`  throughput ${packetsPerS.toFixed(0)} packets/s (first send -> last receipt seen on evm-b: ${((lastRecv - t0) / 1000).toFixed(1)} s); latency A's send receipt -> B's PacketReceived: p50 ${p50} ms, p99 ${p99} ms, min ${Math.round(Math.min(...lat))} ms, max ${Math.round(Math.max(...lat))} ms`);
+    if (received > 1) say(`  rate while packets were arriving on evm-b (first -> last receipt seen there, the stream's latency left out): ${(received / Math.max(0.001, (lastRecv - firstRecv) / 1000)).toFixed(0)} packets/s`);
+    say(`  relayers: ${sum('pontis_relayer_submissions_total')} submissions, ${sum('pontis_relayer_packets_relayed_total')} items accepted, ${redundant} redundant submissions, ${sum('pontis_relayer_jobs_already_done_total')} jobs found their work done, ${sum('pontis_relayer_failures_total')} failed attempts${failureCodes(metrics)}`);
+    say(`  Redis: ${redisAfter - redisBefore} commands over the stream and its drain, ${redisPerPacket.toFixed(1)} per packet`);
+    await stageReport(w, metrics, sentAt, recvWatch.seen, { fromB, t0 });
+    if (received < total || acked < total) {
+      for (const p of procs) {
+        const tail = p.log().split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(-3);
+        if (tail.length) say(`  last warnings of ${p.dir}/relayer.log:\n    ${tail.join('\n    ')}`);
+      }
+    }
+    return { workers: n, packets: total, received, acked, packetsPerS, p50, p99, redundant, redisPerPacket };
+  } finally {
+    await Promise.allSettled(procs.map((p) => p.stop()));
+    for (const p of procs) p.cleanup();
+    await redis.stop();
+  }
+}
+
+/** Failed attempts by error code, as ` (CODE xN, ...)`. */
+function failureCodes(metrics: string[]): string {
+  const by = new Map<string, number>();
+  for (const m of metrics) {
+    for (const line of m.split('\n')) {
+      if (!line.startsWith('pontis_relayer_failures_total{')) continue;
+      const code = /code="([^"]+)"/.exec(line)?.[1] ?? '?';
+      const kind = /kind="([^"]+)"/.exec(line)?.[1] ?? '?';
+      by.set(`${kind} ${code}`, (by.get(`${kind} ${code}`) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+    }
+  }
+  return by.size ? ` (${[...by].map(([k, v]) => `${k} x${v}`).join(', ')})` : '';
+}
+
+/**
+ * Where the time goes: the hub leg of a sample of packets (A's send receipt -> the hub block that
+ * forwarded it), the relayer jobs' mean time from creation to the destination's commit by path
+ * and kind, and the EVM gas B's blocks carried.
+ */
+async function stageReport(w: World, metrics: string[], sentAt: Map<number, number>, atB: Map<number, number>, o: { fromB: number; t0: number }): Promise<void> {
+  const seqs = [...sentAt.keys()].sort((x, y) => x - y);
+  const sample = seqs.filter((_, i) => i % Math.max(1, Math.floor(seqs.length / 40)) === 0);
+  const toHub: number[] = [];
+  const hubToB: number[] = [];
+  const wallOffset = Date.now() - performance.now();
+  for (const seq of sample) {
+    const q = await w.hub.clients[0].packet(`evm-a/${APP}/evm-b/${APP}/${seq}`).catch(() => undefined);
+    const fwd = q?.status.steps.find((st) => st.step === 'forwarded');
+    if (!fwd) continue;
+    toHub.push(fwd.time - (sentAt.get(seq)! + wallOffset));
+    const tb = atB.get(seq);
+    if (tb !== undefined) hubToB.push(tb + wallOffset - fwd.time);
+  }
+  const r = (x: number) => (Number.isFinite(x) ? Math.round(x) : 'n/a');
+  say(`  stages (${toHub.length} sampled packets, p50): A's send receipt -> hub block that forwarded it ${r(quantile(toHub, 0.5))} ms; that hub block -> B's PacketReceived seen ${r(quantile(hubToB, 0.5))} ms`);
+  const jobs: string[] = [];
+  for (const path of ['path-evm-a', 'path-evm-b']) {
+    for (const kind of ['relay-packets', 'relay-acks']) {
+      const labels = { path, kind };
+      const count = metrics.reduce((x, m) => x + metricSum(m, 'pontis_relayer_relay_latency_seconds_count', labels), 0);
+      const s = metrics.reduce((x, m) => x + metricSum(m, 'pontis_relayer_relay_latency_seconds_sum', labels), 0);
+      if (count) jobs.push(`${path} ${kind} ${count} jobs, mean ${Math.round((s / count) * 1000)} ms`);
+    }
+  }
+  say(`  relayer jobs (created -> destination commit): ${jobs.join('; ') || 'none'}`);
+  const tipB = await w.b.node.blockNumber();
+  let maxGas = 0;
+  let gas = 0;
+  let blocks = 0;
+  for (let h = o.fromB + 1; h <= tipB; h++) {
+    const blk = await w.b.node.rpc<{ gasUsed: string }>('eth_getBlockByNumber', [`0x${h.toString(16)}`, false]);
+    const g = Number(BigInt(blk.gasUsed));
+    gas += g;
+    maxGas = Math.max(maxGas, g);
+    if (g) blocks++;
+  }
+  say(`  evm-b blocks: ${blocks} with transactions, ${gas} gas in all (${atB.size ? Math.round(gas / atB.size) : 'n/a'} per packet received, client updates included), busiest block ${maxGas} gas of the ${BLOCK_GAS_LIMIT} limit`);
+}
+
+// ---------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  say(`bench:relay — a sustained stream evm-a -> hub -> evm-b through BullMQ relayer workers (N = ${WORKERS.join(', ')})`);
+  say(`setup: two anvil chains, 1-second blocks, block gas limit raised to ${BLOCK_GAS_LIMIT} (--gas-limit); a hub of ${VALIDATORS} validator processes observing both (depth 0)`);
+  const artifacts = buildContracts();
+  const w = await startWorld(artifacts);
+  const results: Figures[] = [];
+  try {
+    for (const n of WORKERS) {
+      const f = await runConfiguration(w, n);
+      results.push(f);
+      const rateMet = f.packetsPerS >= TARGET_RATE;
+      const p50Met = f.p50 !== null && f.p50 < TARGET_P50_MS;
+      say(`  targets: >= ${TARGET_RATE} packets/s end to end: ${rateMet ? 'met' : 'NOT met'} (${f.packetsPerS.toFixed(0)}${RATE < TARGET_RATE ? `; offered load was only ${RATE}/s` : ''}); p50 < ${TARGET_P50_MS} ms: ${p50Met ? 'met' : 'NOT met'} (${f.p50} ms)`);
+      say(
+        JSON.stringify({
+          bench: 'relay',
+          workers: n,
+          packets_per_s: Math.round(f.packetsPerS),
+          latency_ms_p50: f.p50,
+          latency_ms_p99: f.p99,
+          redundant_submissions: f.redundant,
+          redis_ops_per_packet: Math.round(f.redisPerPacket * 10) / 10,
+          packets: f.packets,
+          delivered: f.received,
+          acknowledged: f.acked,
+        }),
+      );
+    }
+  } finally {
+    await w.destroy();
+  }
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    process.stderr.write(`bench:relay failed: ${(e as Error).stack ?? e}\n`);
+    process.exit(1);
+  },
+);
