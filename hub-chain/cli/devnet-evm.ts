@@ -1,11 +1,13 @@
 /**
  * The devnet's EVM part: two anvil chains (`evm-a`, `evm-b`, a block every second) next to the
- * hub, each with PontisClient + Gateway + EchoApp deployed (contracts/evm/deploy.ts), observed by
- * every hub validator (an `evm` observer in each node config, written before the nodes start),
- * registered on the hub by governance as `evm` clients attested by the hub's validators, and a
- * message EchoApp on evm-a -> hub -> EchoApp on evm-b with its acknowledgement back, relayed by
- * the devnet's BullMQ relayer workers (both chains are `kind: evm` chains of its config), or in
- * this process with `relayEvmRound` when there is no Redis.
+ * hub, each with PontisClient + Gateway + EchoApp + TokenBridge deployed (contracts/evm/deploy.ts;
+ * evm-a also a SampleToken and an AttestationIssuer, evm-b an AttestationVerifier trusting it),
+ * observed by every hub validator (an `evm` observer in each node config, written before the
+ * nodes start), registered on the hub by governance as `evm` clients attested by the hub's
+ * validators. The flow: a message EchoApp on evm-a -> hub -> EchoApp on evm-b with its
+ * acknowledgement back, a token round trip and an attestation issued and revoked
+ * (devnet-evm-flow.ts), relayed by the devnet's BullMQ relayer workers (both chains are
+ * `kind: evm` chains of its config), or in this process with `relayEvmRound` without Redis.
  *
  * Used by devnet.ts in four calls: `startEvmChains` (before the hub nodes start), `deploy` (in the
  * background as soon as the hub has a block), `register` (before the relayer starts) and `runFlow`;
@@ -30,6 +32,7 @@ import { PontisError } from '../errors.ts';
 import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../modules/packets/types.ts';
 import { loadHome, paths } from '../node/config.ts';
 import { until } from './sample-flow.ts';
+import { type EvmFlowContext, evmFlowApps, runAttestation, runTokenRoundTrip } from './devnet-evm-flow.ts';
 
 /** anvil's well-known development accounts 0 (deployer and user) and 1 (relayer): test keys, funded on every anvil. */
 const ANVIL_DEV_KEYS = ['0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80', '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'] as const;
@@ -54,7 +57,7 @@ export interface EvmDevnet {
   deploy(hubRpc: string, hubChainId: string): void;
   /** Registers both chains on the hub by governance; returns them as relayer config `chains` entries (kind evm). */
   register(hubRpc: string, hubHomes: string[], hubChainId: string): Promise<EvmRelayerChain[]>;
-  /** The sample flow: one message evm-a -> hub -> evm-b and its ack back. `relayHere`: relay in this process (no BullMQ relayer). */
+  /** The sample flow: a message evm-a -> hub -> evm-b and its ack back, a token round trip, an attestation issued and revoked. `relayHere`: relay in this process (no BullMQ relayer). */
   runFlow(hubRpc: string, hubChainId: string, o: { relayHere: boolean }): Promise<void>;
   stop(): void;
 }
@@ -133,9 +136,10 @@ export async function startEvmChains(o: { root: string; hubHomes: string[]; base
   const deploy = (hubRpc: string, hubChainId: string): void => {
     deploying = (async () => {
       const hub = new HubClient(hubRpc);
+      const apps = evmFlowApps(nodes[0].chainId);
       await Promise.all(
-        nodes.map(async (n) => {
-          n.deployed = await deployPontisContracts(n.deployer, { trustRoot: await pontisTrustRoot(hub, hubChainId), chainId: n.chainId, echo: true, artifacts });
+        nodes.map(async (n, i) => {
+          n.deployed = await deployPontisContracts(n.deployer, { trustRoot: await pontisTrustRoot(hub, hubChainId), chainId: n.chainId, echo: true, artifacts, ...(i === 0 ? apps.a : apps.b) });
         }),
       );
     })();
@@ -212,6 +216,10 @@ export async function startEvmChains(o: { root: string; hubHomes: string[]; base
       const st = status.value ? (JSON.parse(Buffer.from(fromHex(status.value)).toString('utf8')) as PacketStatus) : undefined;
       if (st) say(`  hub ${hubChainId}: ${st.steps.map((s) => `${s.step} at height ${s.height} (tx ${s.tx.slice(0, 12)}…)`).join(', ')}`);
       say(`  ${a.chainId}: the Gateway verified the hub's ack and EchoApp recorded it (ack ${short(await echoA.lastAck())}): delivered`);
+
+      const ctx: EvmFlowContext = { hubChainId, hub, artifacts, a: { chainId: a.chainId, provider: a.provider, signer: a.deployer, deployed: a.deployed! }, b: { chainId: b.chainId, provider: b.provider, signer: b.deployer, deployed: b.deployed! } };
+      await runTokenRoundTrip(ctx, say);
+      await runAttestation(ctx, say, { revoke: true });
     },
 
     stop() {
