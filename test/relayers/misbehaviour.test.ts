@@ -9,6 +9,8 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type Packet, channelId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto/secp256k1.ts';
 import { loadHome } from '../../hub-chain/node/config.ts';
 import { headerHash } from '../../hub-chain/types/header.ts';
@@ -29,7 +31,7 @@ afterAll(async () => {
   await net?.destroy();
 });
 
-it('behavior: a fork fed to the hub client is detected by clearing and frozen by the submitted evidence, once; an agreeing client is left alone', async () => {
+it('behavior: a fork fed to the hub client is detected by clearing and frozen by the submitted evidence, once; an agreeing client is left alone; packets from the frozen client fail with its code without blocking others', async () => {
   const a = new RpcEndpoint('dept-a', net.a.rpcUrls[0]);
   const hub = new RpcEndpoint(HUB, net.hub.rpcUrls[0], generateAccountKey());
   const trusted = await clientHeight(hub, 'dept-a');
@@ -66,6 +68,21 @@ it('behavior: a fork fed to the hub client is detected by clearing and frozen by
     expect((await net.hub.clients[0].clientStatus('dept-a')).evidenceCount).toBe(1);
     expect((await net.hub.clients[0].clientStatus('dept-b')).status).toBe('active');
     expect(await r.queue('path-b').getJobs(['completed', 'wait', 'active', 'failed', 'delayed']).then((js) => js.filter((j) => j.name === 'misbehaviour'))).toEqual([]);
+
+    // poison from a frozen client: dept-a's packet fails once with the client's code; dept-b's still reaches dept-a
+    const user = generateAccountKey();
+    const sendFrom = async (c: Interchain['a'], dst: string) => {
+      const res = await c.clients[0].send(user, [{ type: 'msg/send', dstChain: dst, payload: toHex(utf8(`after the freeze to ${dst}`)), timeoutTimestamp: Date.now() + 600_000 }]);
+      return res.result.events.filter((e) => e.type === 'packet/sent').map((e) => JSON.parse(e.attributes.packet) as Packet)[0];
+    };
+    const [fromA, fromB] = [await sendFrom(net.a, 'dept-b'), await sendFrom(net.b, 'dept-a')];
+    await until('dept-b\'s message received on dept-a', async () => (await net.a.clients[0].state({ text: Buffer.from(packetKeys.receipt(channelId(fromB), fromB.sequence)).toString() })).exists, 60_000);
+    const failedA = async () => (await r.queue('path-a').getJobs(['failed'])).filter((j) => j.name === 'relay-packets' && j.data.events.some((e) => e.packet.sequence === fromA.sequence && e.packet.srcChain === 'dept-a'));
+    await until('dept-a\'s relay job failed', async () => (await failedA()).length > 0, 30_000);
+    const [job] = await failedA();
+    expect(job.failedReason).toMatch(/^PNT_ERR_CLIENT_FROZEN:/);
+    expect(job.attemptsMade).toBe(1);
+    expect((await net.hub.clients[0].state({ text: Buffer.from(packetKeys.receipt(channelId(fromA), fromA.sequence)).toString() })).exists).toBe(false);
   } finally {
     await r.stop();
   }
