@@ -217,6 +217,23 @@ export async function scanEvm(evm: EvmGatewayEndpoint, from: number, to: number,
   return out;
 }
 
+/** Per-packet reads (state, proofs) a batch keeps in flight at once: sequential reads made a batch of 100 take seconds. */
+const READS_IN_FLIGHT = 16;
+
+/** `fn` over `items` with at most `limit` calls in flight; results in the order of `items`. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
 /** The state root the hub's client of the EVM chain holds for `height` (what its proofs are verified against). */
 async function provenRoot(hub: PontisReader, evm: EvmGatewayEndpoint, height: number): Promise<Hex> {
   const cons = await consensusOn(hub, evm.chainId, height);
@@ -247,31 +264,56 @@ async function checkedProof(evm: EvmGatewayEndpoint, key: Uint8Array, height: nu
   }
 }
 
+/** Slots asked for in one eth_getProof: the node walks the account once for all of them. */
+const SLOTS_PER_PROOF_CALL = 50;
+
+/** `checkedProof` for many keys at once: eth_getProof with up to SLOTS_PER_PROOF_CALL slots a call; a proof that does not verify is fetched again alone. */
+async function checkedProofs(evm: EvmGatewayEndpoint, keys: Uint8Array[], height: number, root: Hex): Promise<{ word: Hex | null; proof: StorageProof }[]> {
+  const gateway = evm.gateway.toLowerCase() as Hex;
+  const chunks: number[] = [];
+  for (let i = 0; i < keys.length; i += SLOTS_PER_PROOF_CALL) chunks.push(i);
+  const parts = await mapLimit(chunks, 4, async (start) => {
+    const ks = keys.slice(start, start + SLOTS_PER_PROOF_CALL);
+    const slots = ks.map((k) => pontisSlot(k));
+    const r = await evm.writer.rpc<{ accountProof?: string[]; storageProof?: { proof?: string[] }[] }>('eth_getProof', [gateway, slots, `0x${height.toString(16)}`]);
+    const accountProof = Array.isArray(r?.accountProof) ? (r.accountProof.map((n) => n.toLowerCase()) as Hex[]) : undefined;
+    return Promise.all(
+      ks.map(async (k, j) => {
+        const sp = r?.storageProof?.[j]?.proof;
+        if (accountProof && Array.isArray(sp)) {
+          const proof: StorageProof = { accountProof, storageProof: sp.map((n) => n.toLowerCase()) as Hex[] };
+          try {
+            const w = verifyStorageProof(root, gateway, slots[j], proof);
+            return { word: w !== null && isSet(w) ? w : null, proof };
+          } catch {
+            // fetched again alone below
+          }
+        }
+        return checkedProof(evm, k, height, root);
+      }),
+    );
+  });
+  return parts.flat();
+}
+
 /** `packets/recv` on the hub for packets committed on the EVM Gateway, proven at EVM height `height`; null when none is due. */
 export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
   const root = await provenRoot(hub, evm, height);
-  const items = [];
-  for (const e of events) {
-    const ch = channelId(e.packet);
-    if ((await hub.readState(packetKeys.receipt(ch, e.packet.sequence))) !== undefined) continue;
-    const { word, proof } = await checkedProof(evm, packetKeys.outbound(ch, e.packet.sequence), height, root);
-    if (word === null) continue; // resolved on the source already
-    items.push({ packet: e.packet, proof });
-  }
+  const received = await mapLimit(events, READS_IN_FLIGHT, async (e) => (await hub.readState(packetKeys.receipt(channelId(e.packet), e.packet.sequence))) !== undefined);
+  const due = events.filter((_, i) => !received[i]);
+  const proofs = await checkedProofs(evm, due.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)), height, root);
+  // a null word: resolved on the source already
+  const items = due.map((e, i) => ({ packet: e.packet, proof: proofs[i].proof, word: proofs[i].word })).filter((i) => i.word !== null).map(({ packet, proof }) => ({ packet, proof }));
   return items.length ? { type: 'packets/recv', proofHeight: height, packets: items } : null;
 }
 
 /** `packets/ack` on the hub for acks the EVM Gateway wrote, proven at EVM height `height`; null when none is due. */
 export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
   const root = await provenRoot(hub, evm, height);
-  const items = [];
-  for (const e of events) {
-    const ch = channelId(e.packet);
-    if ((await hub.readState(packetKeys.outbound(ch, e.packet.sequence))) === undefined) continue;
-    const { word, proof } = await checkedProof(evm, packetKeys.ack(ch, e.packet.sequence), height, root);
-    if (word === null) continue;
-    items.push({ packet: e.packet, ack: e.ack!, proof });
-  }
+  const pending = await mapLimit(events, READS_IN_FLIGHT, async (e) => (await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined);
+  const due = events.filter((_, i) => pending[i]);
+  const proofs = await checkedProofs(evm, due.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height, root);
+  const items = due.map((e, i) => ({ packet: e.packet, ack: e.ack!, proof: proofs[i].proof, word: proofs[i].word })).filter((i) => i.word !== null).map(({ packet, ack, proof }) => ({ packet, ack, proof }));
   return items.length ? { type: 'packets/ack', proofHeight: height, packets: items } : null;
 }
 
@@ -379,16 +421,15 @@ async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: n
  * the hub, are skipped. Returns null when nothing was due.
  */
 export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
-  const packets: Packet[] = [];
-  const proofs: Hex[] = [];
-  for (const e of events) {
+  const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
     const ch = channelId(e.packet);
-    if (isSet(await gatewayWord(evm, packetKeys.receipt(ch, e.packet.sequence), 'latest'))) continue;
+    if (isSet(await gatewayWord(evm, packetKeys.receipt(ch, e.packet.sequence), 'latest'))) return null;
     const p = await hubProof(hub, packetKeys.outbound(ch, e.packet.sequence), height);
-    if (!p.present) continue;
-    packets.push(e.packet);
-    proofs.push(p.proof);
-  }
+    return p.present ? { packet: e.packet, proof: p.proof } : null;
+  });
+  const due = found.filter((i) => i !== null);
+  const packets = due.map((i) => i.packet);
+  const proofs = due.map((i) => i.proof);
   if (!packets.length) return null;
   const data = gatewayIface.encodeFunctionData('recvPackets', [height, packets.map(solidityPacket), proofs]);
   const r = await evm.writer.send({ to: evm.gateway, data });
@@ -400,18 +441,16 @@ export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, e
  * recorded, proven at hub height `height`. Packets already resolved here are skipped.
  */
 export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
-  const packets: Packet[] = [];
-  const acks: Hex[] = [];
-  const proofs: Hex[] = [];
-  for (const e of events) {
+  const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
     const ch = channelId(e.packet);
-    if (!isSet(await gatewayWord(evm, packetKeys.outbound(ch, e.packet.sequence), 'latest'))) continue;
+    if (!isSet(await gatewayWord(evm, packetKeys.outbound(ch, e.packet.sequence), 'latest'))) return null;
     const p = await hubProof(hub, packetKeys.ack(ch, e.packet.sequence), height);
-    if (!p.present) continue;
-    packets.push(e.packet);
-    acks.push(e.ack!);
-    proofs.push(p.proof);
-  }
+    return p.present ? { packet: e.packet, ack: e.ack!, proof: p.proof } : null;
+  });
+  const due = found.filter((i) => i !== null);
+  const packets = due.map((i) => i.packet);
+  const acks = due.map((i) => i.ack);
+  const proofs = due.map((i) => i.proof);
   if (!packets.length) return null;
   const data = gatewayIface.encodeFunctionData('acknowledge', [height, packets.map(solidityPacket), acks.map((a) => fromHex(a)), proofs]);
   const r = await evm.writer.send({ to: evm.gateway, data });

@@ -2,7 +2,7 @@
  * npm run bench:relay — sustained relaying evm-a -> hub -> evm-b through the BullMQ relayer
  * workers, for N worker processes (PONTIS_BENCH_WORKERS, default "1,2,4").
  *
- * Setup (once): two anvil chains mining a block every second with the block gas limit raised to
+ * Setup (afresh for each configuration, so what one leaves undelivered does not load the next): two anvil chains mining a block every second with the block gas limit raised to
  * BLOCK_GAS_LIMIT, a hub of PONTIS_BENCH_VALIDATORS (2) validator processes whose observers attest
  * both chains (depth 0: anvil does not reorg), PontisClient + Gateway deployed on each chain and
  * the chains registered on the hub by governance, and StreamApp (contracts/evm/src/test) deployed
@@ -66,6 +66,16 @@ const TOPIC = {
   received: gwIface.getEvent('PacketReceived')!.topicHash,
   acked: gwIface.getEvent('PacketAcknowledged')!.topicHash,
 };
+
+/** What a Ctrl-C must not leave behind (hub nodes and anvil go with this process on their own). */
+const live = { redis: new Set<RedisServer>(), relayers: new Set<RelayerProcess>() };
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    for (const p of live.relayers) void p.kill9();
+    for (const r of live.redis) void r.stop();
+    setTimeout(() => process.exit(130), 500);
+  });
+}
 
 interface Side {
   id: string;
@@ -152,6 +162,7 @@ async function startRelayers(w: World, redis: RedisServer, n: number): Promise<R
     };
     procs.push(new RelayerProcess(cfg, keys));
   }
+  for (const p of procs) live.relayers.add(p);
   await Promise.all(procs.map((p) => p.start()));
   return procs;
 }
@@ -222,6 +233,7 @@ async function runConfiguration(w: World, n: number): Promise<Figures> {
   const perTx = Math.ceil(RATE / txPerS);
   const txs = Math.ceil(total / perTx);
   const redis = await RedisServer.start();
+  live.redis.add(redis);
   let procs: RelayerProcess[] = [];
   try {
     say(`\n${n} relayer worker process(es): fresh redis-server on ${redis.url}, queue prefix "bench-relay"; tuning batchSize ${BATCH}, concurrency ${CONCURRENCY} per queue per process, scan every 200 ms`);
@@ -314,8 +326,12 @@ async function runConfiguration(w: World, n: number): Promise<Figures> {
     return { workers: n, packets: total, received, acked, packetsPerS, p50, p99, redundant, redisPerPacket };
   } finally {
     await Promise.allSettled(procs.map((p) => p.stop()));
-    for (const p of procs) p.cleanup();
+    for (const p of procs) {
+      p.cleanup();
+      live.relayers.delete(p);
+    }
     await redis.stop();
+    live.redis.delete(redis);
   }
 }
 
@@ -385,12 +401,12 @@ async function main(): Promise<void> {
   say(`bench:relay — a sustained stream evm-a -> hub -> evm-b through BullMQ relayer workers (N = ${WORKERS.join(', ')})`);
   say(`setup: two anvil chains, 1-second blocks, block gas limit raised to ${BLOCK_GAS_LIMIT} (--gas-limit); a hub of ${VALIDATORS} validator processes observing both (depth 0)`);
   const artifacts = buildContracts();
-  const w = await startWorld(artifacts);
-  const results: Figures[] = [];
-  try {
-    for (const n of WORKERS) {
+  for (const n of WORKERS) {
+    // a fresh world per configuration: what one left undelivered must not load the next one's relayers
+    say(`\nconfiguration N = ${n}: fresh chains and hub`);
+    const w = await startWorld(artifacts);
+    try {
       const f = await runConfiguration(w, n);
-      results.push(f);
       const rateMet = f.packetsPerS >= TARGET_RATE;
       const p50Met = f.p50 !== null && f.p50 < TARGET_P50_MS;
       say(`  targets: >= ${TARGET_RATE} packets/s end to end: ${rateMet ? 'met' : 'NOT met'} (${f.packetsPerS.toFixed(0)}${RATE < TARGET_RATE ? `; offered load was only ${RATE}/s` : ''}); p50 < ${TARGET_P50_MS} ms: ${p50Met ? 'met' : 'NOT met'} (${f.p50} ms)`);
@@ -408,9 +424,9 @@ async function main(): Promise<void> {
           acknowledged: f.acked,
         }),
       );
+    } finally {
+      await w.destroy();
     }
-  } finally {
-    await w.destroy();
   }
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
