@@ -15,13 +15,17 @@ import {PontisClient} from "./PontisClient.sol";
 contract Gateway {
     // Slot 0: must stay the first state variable, and the contract must not inherit storage.
     mapping(bytes32 => bytes32) public pontisStore;
-    uint256 private reentrancyLock = 1;
+    /// Slot 1 held the reentrancy lock before it moved to transient storage; kept so later slots stay put.
+    uint256 private retiredLockSlot;
     /// channel hash => ordering (0 unset, 1 unordered, 2 ordered, 3 ordered and closed by a timeout)
     mapping(bytes32 => uint8) public channelOrdering;
     mapping(bytes32 => uint64) public nextSequenceSend;
     mapping(bytes32 => uint64) public nextSequenceRecv;
     mapping(bytes32 => address) private apps;
     mapping(address => string) private appNames;
+
+    /// Transient (EIP-1153): cleared at the end of every transaction, costs no storage writes.
+    bool private transient locked;
 
     PontisClient public immutable hubClient;
     /// Gas every app callback gets, exactly: a packet's outcome must not depend on the gas a relayer chose.
@@ -81,10 +85,10 @@ contract Gateway {
     uint8 private constant STEP_TIMEOUT = 3;
 
     modifier nonReentrant() {
-        if (reentrancyLock != 1) revert ReentrantCall();
-        reentrancyLock = 2;
+        if (locked) revert ReentrantCall();
+        locked = true;
         _;
-        reentrancyLock = 1;
+        locked = false;
     }
 
     /// Per-packet steps run as calls to this contract so one bad packet reverts alone.
@@ -171,15 +175,19 @@ contract Gateway {
     /// `proofHeight`. Each packet succeeds or fails on its own (PacketResult); a packet already
     /// received is a no-op.
     function recvPackets(uint64 proofHeight, PontisPacket[] calldata packets, bytes[] calldata proofs) external nonReentrant {
-        if (packets.length != proofs.length) revert LengthMismatch();
-        for (uint256 i = 0; i < packets.length; i++) {
+        uint256 n = packets.length;
+        if (n != proofs.length) revert LengthMismatch();
+        for (uint256 i = 0; i < n; ) {
             PontisPacket calldata p = packets[i];
             uint256 before = gasleft();
             try this.recvOne(proofHeight, p, proofs[i]) returns (uint8 r) {
-                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_RECV, r, "");
+                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_RECV, r, "");
             } catch (bytes memory reason) {
                 _revertIfStarved(before, reason);
-                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_RECV, RESULT_FAILED, reason);
+                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_RECV, RESULT_FAILED, reason);
+            }
+            unchecked {
+                ++i;
             }
         }
     }
@@ -188,9 +196,11 @@ contract Gateway {
     function recvOne(uint64 proofHeight, PontisPacket calldata p, bytes calldata proof) external onlySelf returns (uint8) {
         if (keccak256(bytes(p.dstChain)) != chainIdHash) revert WrongDestination();
         if (keccak256(bytes(p.srcChain)) == chainIdHash) revert WrongSource();
-        string memory ch = _channel(p);
-        bytes32 chHash = keccak256(bytes(ch));
-        bytes32 rcptKey = _key("pkt/rcpt/", ch, p.sequence);
+        bytes memory ch = _channelOf(p);
+        bytes32 chHash = keccak256(ch);
+        // "<channel>/<seq>": the three keys of this packet differ only by their prefix
+        bytes memory tail = bytes.concat(ch, "/", bytes(_decimal(p.sequence)));
+        bytes32 rcptKey = keccak256(bytes.concat("pkt/rcpt/", tail));
         if (pontisStore[rcptKey] != bytes32(0)) return RESULT_ALREADY_DONE;
         // the receiver's own clock and height decide: at or past the timeout it never receives
         if (p.timeoutTimestamp != 0 && block.timestamp * 1000 >= p.timeoutTimestamp) revert PacketTimedOutError();
@@ -203,10 +213,10 @@ contract Gateway {
             if (p.sequence > next) revert OutOfOrder(next, p.sequence);
             nextSequenceRecv[chHash] = next;
         }
-        hubClient.verifyMembership(proofHeight, _keyBytes("pkt/out/", ch, p.sequence), abi.encodePacked(packetCommitment(p)), proof);
+        hubClient.verifyMembership(proofHeight, bytes.concat("pkt/out/", tail), abi.encodePacked(_commitmentOf(p)), proof);
         pontisStore[rcptKey] = RECEIPT;
         bytes memory ack = _deliver(p);
-        pontisStore[_key("pkt/ack/", ch, p.sequence)] = keccak256(ack);
+        pontisStore[keccak256(bytes.concat("pkt/ack/", tail))] = keccak256(ack);
         emit PacketReceived(chHash, p.sequence, p, ack);
         return RESULT_OK;
     }
@@ -220,10 +230,10 @@ contract Gateway {
             PontisPacket calldata p = packets[i];
             uint256 before = gasleft();
             try this.acknowledgeOne(proofHeight, p, acks[i], proofs[i]) returns (uint8 r) {
-                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_ACK, r, "");
+                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_ACK, r, "");
             } catch (bytes memory reason) {
                 _revertIfStarved(before, reason);
-                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_ACK, RESULT_FAILED, reason);
+                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_ACK, RESULT_FAILED, reason);
             }
         }
     }
@@ -250,10 +260,10 @@ contract Gateway {
             PontisPacket calldata p = packets[i];
             uint256 before = gasleft();
             try this.timeoutOne(proofHeight, p, proofs[i]) returns (uint8 r) {
-                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_TIMEOUT, r, "");
+                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_TIMEOUT, r, "");
             } catch (bytes memory reason) {
                 _revertIfStarved(before, reason);
-                emit PacketResult(keccak256(bytes(_channel(p))), p.sequence, STEP_TIMEOUT, RESULT_FAILED, reason);
+                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_TIMEOUT, RESULT_FAILED, reason);
             }
         }
     }
@@ -277,6 +287,23 @@ contract Gateway {
 
     /// @notice keccak256 of the fixed layout of hub-chain/modules/packets/types.ts packetCommitment.
     function packetCommitment(PontisPacket memory p) public pure returns (bytes32) {
+        return keccak256(
+            abi.encodePacked(
+                keccak256(bytes(p.srcChain)),
+                keccak256(bytes(p.srcApp)),
+                keccak256(bytes(p.dstChain)),
+                keccak256(bytes(p.dstApp)),
+                p.sequence,
+                p.ordered ? uint8(1) : uint8(0),
+                p.timeoutHeight,
+                p.timeoutTimestamp,
+                keccak256(p.payload)
+            )
+        );
+    }
+
+    /// @dev packetCommitment of a packet in calldata, without copying the packet to memory first.
+    function _commitmentOf(PontisPacket calldata p) private pure returns (bytes32) {
         return keccak256(
             abi.encodePacked(
                 keccak256(bytes(p.srcChain)),
@@ -360,11 +387,11 @@ contract Gateway {
 
     function _outstanding(PontisPacket calldata p) private view returns (string memory ch, bytes32 outKey, bool outstanding) {
         if (keccak256(bytes(p.srcChain)) != chainIdHash) revert WrongSource();
-        ch = _channel(p);
+        ch = string(_channelOf(p));
         outKey = _key("pkt/out/", ch, p.sequence);
         bytes32 stored = pontisStore[outKey];
         if (stored == bytes32(0)) return (ch, outKey, false);
-        if (stored != packetCommitment(p)) revert CommitmentMismatch();
+        if (stored != _commitmentOf(p)) revert CommitmentMismatch();
         outstanding = true;
     }
 
@@ -381,6 +408,11 @@ contract Gateway {
 
     function _channel(PontisPacket memory p) private pure returns (string memory) {
         return string.concat(p.srcChain, "/", p.srcApp, "/", p.dstChain, "/", p.dstApp);
+    }
+
+    /// @dev _channel of a packet in calldata: copies the four names, not the whole packet (payload included).
+    function _channelOf(PontisPacket calldata p) private pure returns (bytes memory) {
+        return bytes.concat(bytes(p.srcChain), "/", bytes(p.srcApp), "/", bytes(p.dstChain), "/", bytes(p.dstApp));
     }
 
     function _keyBytes(string memory prefix, string memory ch, uint64 seq) private pure returns (bytes memory) {

@@ -69,78 +69,102 @@ library SmtProof {
     }
 
     /// @notice Strict decode of the header, leaf and bitmap; checks the length against the bitmap.
+    /// Reads calldata words directly: every byte read lies inside `proof` (checked first) or is masked off.
     function decode(bytes calldata proof) internal pure returns (Terminal memory t) {
         uint256 len = proof.length;
         if (len < 3) revert ProofMalformed(MALFORMED_SHORT);
-        t.kind = uint8(proof[0]);
-        if (t.kind > KIND_LEAF) revert ProofMalformed(MALFORMED_KIND);
-        t.depth = (uint256(uint8(proof[1])) << 8) | uint256(uint8(proof[2]));
-        if (t.depth > MAX_DEPTH) revert ProofMalformed(MALFORMED_DEPTH);
+        uint256 base;
+        uint256 head;
+        assembly ("memory-safe") {
+            base := proof.offset
+            head := calldataload(base)
+        }
+        uint256 kind = head >> 248;
+        if (kind > KIND_LEAF) revert ProofMalformed(MALFORMED_KIND);
+        uint256 depth = (head >> 232) & 0xffff;
+        if (depth > MAX_DEPTH) revert ProofMalformed(MALFORMED_DEPTH);
+        t.kind = uint8(kind);
+        t.depth = depth;
         uint256 off = 3;
-        if (t.kind == KIND_LEAF) {
+        if (kind == KIND_LEAF) {
             if (len < 67) revert ProofMalformed(MALFORMED_SHORT);
-            t.keyHash = bytes32(proof[3:35]);
-            t.valueHash = bytes32(proof[35:67]);
+            bytes32 keyHash;
+            bytes32 valueHash;
+            assembly ("memory-safe") {
+                keyHash := calldataload(add(base, 3))
+                valueHash := calldataload(add(base, 35))
+            }
+            t.keyHash = keyHash;
+            t.valueHash = valueHash;
             off = 67;
         }
-        uint256 bitmapLen = (t.depth + 7) >> 3;
+        uint256 bitmapLen = (depth + 7) >> 3; // 0..32: one calldata word holds the whole bitmap
         if (len < off + bitmapLen) revert ProofMalformed(MALFORMED_SHORT);
         t.bitmapOffset = off;
-        uint256 rem = t.depth & 7;
-        if (rem != 0 && (uint8(proof[off + bitmapLen - 1]) & (uint8(0xff) >> rem)) != 0) {
-            revert ProofMalformed(MALFORMED_BITMAP_PADDING);
+        uint256 bitmap;
+        assembly ("memory-safe") {
+            // keep the bitmap's bytes only (shr by 256 is 0, so a 32-byte bitmap keeps the whole word)
+            bitmap := and(calldataload(add(base, off)), not(shr(shl(3, bitmapLen), not(0))))
         }
-        uint256 present = 0;
-        for (uint256 j = 0; j < bitmapLen; j++) {
-            present += popcount8(uint8(proof[off + j]));
+        // bits past `depth` must be 0 (they sit in the last bitmap byte)
+        if ((bitmap << depth) != 0) revert ProofMalformed(MALFORMED_BITMAP_PADDING);
+        uint256 present;
+        unchecked {
+            while (bitmap != 0) {
+                bitmap &= bitmap - 1;
+                ++present;
+            }
+            t.siblingsOffset = off + bitmapLen;
+            if (len != t.siblingsOffset + 32 * present) revert ProofMalformed(MALFORMED_LENGTH);
         }
-        t.siblingsOffset = off + bitmapLen;
-        if (len != t.siblingsOffset + 32 * present) revert ProofMalformed(MALFORMED_LENGTH);
     }
 
     /// @dev Hashes from the terminal up to the root, turning at each depth by the bits of `kh`.
     function foldToRoot(bytes32 kh, Terminal memory t, bytes calldata proof) internal view returns (bytes32 node) {
-        // One 65-byte scratch buffer reused for every hash: no memory growth per level.
-        bytes memory buf = new bytes(65);
-        if (t.kind == KIND_LEAF) node = hashNode(buf, 0x00, t.keyHash, t.valueHash);
-        uint256 depth = t.depth;
-        uint256 bitmapOffset = t.bitmapOffset;
-        // Siblings are listed root side first; we walk leaf side first, so take them from the end.
-        uint256 next = proof.length;
-        for (uint256 i = depth; i > 0; ) {
-            unchecked {
-                --i;
-            }
-            bytes32 s;
-            if ((uint8(proof[bitmapOffset + (i >> 3)]) & (uint8(0x80) >> (i & 7))) != 0) {
-                next -= 32;
-                s = bytes32(proof[next:next + 32]);
-                if (s == bytes32(0)) revert ProofMalformed(MALFORMED_ZERO_SIBLING);
-            }
-            if ((uint256(kh) >> (255 - i)) & 1 == 1) node = hashNode(buf, 0x01, s, node);
-            else node = hashNode(buf, 0x01, node, s);
-        }
-    }
-
-    function hashNode(bytes memory buf, uint8 tag, bytes32 left, bytes32 right) private view returns (bytes32 out) {
-        bool ok;
+        bool ok = true;
+        bool zeroSibling;
+        // One 65-byte buffer past the free memory pointer, reused for every hash (never allocated:
+        // nothing else runs in between). Siblings are listed root side first; we walk leaf side
+        // first, so they are taken from the end. decode() checked that the bitmap and the siblings
+        // it announces fill `proof` exactly, so every read below is inside it.
         assembly ("memory-safe") {
-            let p := add(buf, 32)
-            mstore8(p, tag)
-            mstore(add(p, 1), left)
-            mstore(add(p, 33), right)
-            ok := staticcall(gas(), 0x02, p, 65, 0x00, 32)
-            out := mload(0x00)
-        }
-        require(ok);
-    }
-
-    function popcount8(uint8 x) private pure returns (uint256 c) {
-        unchecked {
-            while (x != 0) {
-                x &= x - 1;
-                c++;
+            // t's fields, in declaration order: kind, depth, keyHash, valueHash, bitmapOffset
+            let buf := mload(0x40)
+            if eq(mload(t), 1) {
+                mstore8(buf, 0x00)
+                mstore(add(buf, 1), mload(add(t, 0x40)))
+                mstore(add(buf, 33), mload(add(t, 0x60)))
+                ok := staticcall(gas(), 0x02, buf, 65, 0x00, 32)
+                node := mload(0x00)
+            }
+            mstore8(buf, 0x01)
+            let bitmap := add(proof.offset, mload(add(t, 0x80)))
+            let next := add(proof.offset, proof.length)
+            for { let i := mload(add(t, 0x20)) } gt(i, 0) {} {
+                i := sub(i, 1)
+                let s := 0
+                if and(byte(0, calldataload(add(bitmap, shr(3, i)))), shr(and(i, 7), 0x80)) {
+                    next := sub(next, 32)
+                    s := calldataload(next)
+                    if iszero(s) {
+                        zeroSibling := 1
+                        break
+                    }
+                }
+                switch and(shr(sub(255, i), kh), 1)
+                case 1 {
+                    mstore(add(buf, 1), s)
+                    mstore(add(buf, 33), node)
+                }
+                default {
+                    mstore(add(buf, 1), node)
+                    mstore(add(buf, 33), s)
+                }
+                ok := and(ok, staticcall(gas(), 0x02, buf, 65, 0x00, 32))
+                node := mload(0x00)
             }
         }
+        if (zeroSibling) revert ProofMalformed(MALFORMED_ZERO_SIBLING);
+        require(ok);
     }
 }

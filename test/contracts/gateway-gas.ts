@@ -1,0 +1,156 @@
+/**
+ * Gas of Gateway.recvPackets, told apart from the receiving app's: packets proven against a real
+ * hub StateStore (~2,000 filler keys, proofs ~11 deep), delivered to SinkApp (writes nothing,
+ * one-byte result: the Gateway's own cost) and to EchoApp (writes a counter and the payload).
+ * The one-packet delivery is broken down with anvil's debug_traceTransaction call tracer: the
+ * self-call recvOne, PontisClient.verifyMembership and the app's frames. `bench:evm` prints it.
+ *
+ *   node --import tsx test/contracts/gateway-gas.ts
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Interface } from 'ethers';
+import { open } from 'lmdb';
+import { type Packet, channelId, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { StateStore } from '../../hub-chain/state/store.ts';
+import { toHex } from '../../hub-chain/crypto/bytes.ts';
+import { encodeProof } from '../../hub-chain/state/proof.ts';
+import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { type Anvil, startAnvil } from './anvil.ts';
+import { deployClient } from './client-fixture.ts';
+import { solidityPacket } from '../../contracts/evm/encode.ts';
+
+/** The receiving apps measured: contract name and the name it registers under. */
+export const RECEIVING_APPS = { sink: 'SinkApp', echo: 'EchoApp' } as const;
+export type ReceivingApp = keyof typeof RECEIVING_APPS;
+
+export interface RecvBreakdown {
+  /** 21000 + calldata (4 per zero byte, 16 per other). */
+  intrinsic: number;
+  calldataBytes: number;
+  /** gas used inside the self-call recvOne (its frame, children included). */
+  recvOne: number;
+  /** PontisClient.verifyMembership's frame (SMT fold, sha256 precompile calls included). */
+  verifyMembership: number;
+  /** the app's onRecvPacket frame. */
+  app: number;
+}
+
+export interface RecvGasReport {
+  app: ReceivingApp;
+  /** gasUsed (21000 and calldata included) of recvPackets with the first packet of a channel (pays for the channel's ordering slot). */
+  first: number;
+  /** gasUsed of recvPackets with one later packet of the channel: the typical delivery. */
+  single: number;
+  breakdown: RecvBreakdown;
+  batch: { packets: number; gasUsed: number; perPacket: number };
+}
+
+interface CallFrame {
+  to: string;
+  input: string;
+  gasUsed: string;
+  calls?: CallFrame[];
+}
+
+const calldataGas = (hex: string) => {
+  let g = 0;
+  for (let i = 2; i < hex.length; i += 2) g += hex.slice(i, i + 2) === '00' ? 4 : 16;
+  return g;
+};
+
+function findFrames(f: CallFrame, selector: string, out: CallFrame[] = []): CallFrame[] {
+  if (f.input.slice(0, 10).toLowerCase() === selector) out.push(f);
+  for (const c of f.calls ?? []) findFrames(c, selector, out);
+  return out;
+}
+
+async function breakdown(anvil: Anvil, txHash: string, selectors: { recvOne: string; verify: string; onRecv: string }): Promise<RecvBreakdown> {
+  const tx = (await anvil.provider.getTransaction(txHash))!;
+  const calls = (await anvil.provider.send('debug_traceTransaction', [txHash, { tracer: 'callTracer' }])) as CallFrame;
+  const frameGas = (sel: string) => findFrames(calls, sel).reduce((a, f) => a + Number(f.gasUsed), 0);
+  return {
+    intrinsic: 21_000 + calldataGas(tx.data),
+    calldataBytes: (tx.data.length - 2) / 2,
+    recvOne: frameGas(selectors.recvOne),
+    verifyMembership: frameGas(selectors.verify),
+    app: frameGas(selectors.onRecv),
+  };
+}
+
+/**
+ * For each app in `apps`: recvPackets with the first packet of its channel, then with one later
+ * packet (broken down), then with a batch of `batch` packets, all unordered, each packet proven
+ * by its own proof at one hub height.
+ */
+export async function measureRecvGas(batch = 50, apps: readonly ReceivingApp[] = ['sink', 'echo'], existing?: Anvil): Promise<RecvGasReport[]> {
+  const anvil = existing ?? (await startAnvil());
+  const dir = mkdtempSync(join(tmpdir(), 'pontis-evm-recv-gas-'));
+  const env = open({ path: dir, maxDbs: 16 });
+  try {
+    const store = StateStore.open(env);
+    const nowMs = (await anvil.provider.getBlock('latest'))!.timestamp * 1000;
+    const total = 2 + batch;
+    const packetsFor = (app: ReceivingApp): Packet[] =>
+      Array.from({ length: total }, (_, i) => ({
+        srcChain: 'side-a', srcApp: 'bank', dstChain: 'evm-1', dstApp: app, sequence: i + 1, ordered: false,
+        payload: toHex(new TextEncoder().encode(`transfer ${i}`)), timeoutHeight: 0, timeoutTimestamp: nowMs + 3_600_000,
+      }));
+    const packets = Object.fromEntries(apps.map((a) => [a, packetsFor(a)])) as Record<ReceivingApp, Packet[]>;
+    const ws = store.working();
+    // filler keys give the proofs a realistic depth (~11)
+    for (let i = 0; i < 2000; i++) ws.set(new TextEncoder().encode(`acct/${i}`), new Uint8Array(32).fill(i & 0xff));
+    for (const a of apps) for (const p of packets[a]) ws.set(packetKeys.outbound(channelId(p), p.sequence), packetCommitment(p));
+    const root = await store.commit(ws, 1);
+    const chain = new ChainBuilder({ chainId: 'pontis-hub-1', genesisTime: nowMs - 60_000, seed: 'evm-gas-gateway' }).setStateRoot(1, root).extendTo(1);
+    const client = await deployClient(anvil, chain, 1);
+    const gateway = await anvil.deploy('Gateway', await client.getAddress(), 'evm-1', 1_000_000);
+    for (const a of apps) await anvil.deploy(RECEIVING_APPS[a], await gateway.getAddress(), a);
+    const selectors = {
+      recvOne: gateway.interface.getFunction('recvOne')!.selector,
+      verify: client.interface.getFunction('verifyMembership')!.selector,
+      onRecv: new Interface(anvil.artifacts.SinkApp.abi as never).getFunction('onRecvPacket')!.selector,
+    };
+    const deliver = async (ps: Packet[]) => {
+      const proofs = ps.map((p) => encodeProof(store.getWithProof(packetKeys.outbound(channelId(p), p.sequence), 1).proof));
+      return (await (await gateway.recvPackets(1, ps.map(solidityPacket), proofs)).wait())!;
+    };
+    const out: RecvGasReport[] = [];
+    for (const a of apps) {
+      const [p1, p2, ...rest] = packets[a];
+      const first = await deliver([p1]);
+      const single = await deliver([p2]);
+      const many = await deliver(rest);
+      out.push({
+        app: a,
+        first: Number(first.gasUsed),
+        single: Number(single.gasUsed),
+        breakdown: await breakdown(anvil, single.hash, selectors),
+        batch: { packets: rest.length, gasUsed: Number(many.gasUsed), perPacket: Math.round(Number(many.gasUsed) / rest.length) },
+      });
+    }
+    return out;
+  } finally {
+    await env.close();
+    rmSync(dir, { recursive: true, force: true });
+    if (!existing) await anvil.stop();
+  }
+}
+
+export function formatRecvGas(reports: readonly RecvGasReport[]): string {
+  const rows: string[] = [];
+  for (const r of reports) {
+    const b = r.breakdown;
+    rows.push(
+      `recvPackets to ${RECEIVING_APPS[r.app]}: 1 packet ${r.single} gas (the first of its channel ${r.first}); ${r.batch.packets} packets ${r.batch.gasUsed} gas (${r.batch.perPacket} per packet)`,
+      `    1 packet: 21000 + calldata ${b.intrinsic} (${b.calldataBytes} B); recvOne frame ${b.recvOne}, of which PontisClient.verifyMembership ${b.verifyMembership} and the app ${b.app}; the rest is recvPackets itself`,
+    );
+  }
+  return rows.join('\n');
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  measureRecvGas().then((r) => process.stdout.write(formatRecvGas(r) + '\n'));
+}
