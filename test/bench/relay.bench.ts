@@ -316,7 +316,15 @@ async function runConfiguration(w: World, n: number): Promise<Figures> {
     if (received > 1) say(`  rate while packets were arriving on evm-b (first -> last receipt seen there, the stream's latency left out): ${(received / Math.max(0.001, (lastRecv - firstRecv) / 1000)).toFixed(0)} packets/s`);
     say(`  relayers: ${sum('pontis_relayer_submissions_total')} submissions, ${sum('pontis_relayer_packets_relayed_total')} items accepted, ${redundant} redundant submissions, ${sum('pontis_relayer_jobs_already_done_total')} jobs found their work done, ${sum('pontis_relayer_failures_total')} failed attempts${failureCodes(metrics)}`);
     say(`  Redis: ${redisAfter - redisBefore} commands over the stream and its drain, ${redisPerPacket.toFixed(1)} per packet`);
-    await stageReport(w, metrics, sentAt, recvWatch.seen, { fromB, t0 });
+    const st = await stageReport(w, metrics, sentAt, recvWatch.seen, { fromB, t0 });
+    const sustained = received > 1 ? received / Math.max(0.001, (lastRecv - firstRecv) / 1000) : 0;
+    if (p50 === null || p50 >= TARGET_P50_MS || packetsPerS < TARGET_RATE) {
+      say(
+        `  where the time goes: the relayers carried ${sustained.toFixed(0)} packets/s against ${RATE}/s offered${sustained < 0.9 * RATE ? ', so packets queued in front of them' : ''}: ` +
+          `the A -> hub leg took ${st.toHubP50} ms (p50), the hub -> B leg ${st.hubToBP50} ms; the slowest job kind waited ${st.slowestJob} from creation to its destination's commit. ` +
+          `EVM gas was not the limit: the busiest evm-b block used ${st.maxGas} of ${BLOCK_GAS_LIMIT} gas (${st.gasPerPacket} gas per packet received).`,
+      );
+    }
     if (received < total || acked < total) {
       for (const p of procs) {
         const tail = p.log().split('\n').filter((l) => /"level":(40|50)/.test(l)).slice(-3);
@@ -354,7 +362,13 @@ function failureCodes(metrics: string[]): string {
  * forwarded it), the relayer jobs' mean time from creation to the destination's commit by path
  * and kind, and the EVM gas B's blocks carried.
  */
-async function stageReport(w: World, metrics: string[], sentAt: Map<number, number>, atB: Map<number, number>, o: { fromB: number; t0: number }): Promise<void> {
+async function stageReport(
+  w: World,
+  metrics: string[],
+  sentAt: Map<number, number>,
+  atB: Map<number, number>,
+  o: { fromB: number; t0: number },
+): Promise<{ toHubP50: number | string; hubToBP50: number | string; slowestJob: string; maxGas: number; gasPerPacket: number | string }> {
   const seqs = [...sentAt.keys()].sort((x, y) => x - y);
   const sample = seqs.filter((_, i) => i % Math.max(1, Math.floor(seqs.length / 40)) === 0);
   const toHub: number[] = [];
@@ -371,12 +385,17 @@ async function stageReport(w: World, metrics: string[], sentAt: Map<number, numb
   const r = (x: number) => (Number.isFinite(x) ? Math.round(x) : 'n/a');
   say(`  stages (${toHub.length} sampled packets, p50): A's send receipt -> hub block that forwarded it ${r(quantile(toHub, 0.5))} ms; that hub block -> B's PacketReceived seen ${r(quantile(hubToB, 0.5))} ms`);
   const jobs: string[] = [];
+  let slowestJob = 'n/a';
+  let slowestMs = -1;
   for (const path of ['path-evm-a', 'path-evm-b']) {
     for (const kind of ['relay-packets', 'relay-acks']) {
       const labels = { path, kind };
       const count = metrics.reduce((x, m) => x + metricSum(m, 'pontis_relayer_relay_latency_seconds_count', labels), 0);
       const s = metrics.reduce((x, m) => x + metricSum(m, 'pontis_relayer_relay_latency_seconds_sum', labels), 0);
-      if (count) jobs.push(`${path} ${kind} ${count} jobs, mean ${Math.round((s / count) * 1000)} ms`);
+      if (!count) continue;
+      const mean = Math.round((s / count) * 1000);
+      jobs.push(`${path} ${kind} ${count} jobs, mean ${mean} ms`);
+      if (mean > slowestMs) [slowestMs, slowestJob] = [mean, `${mean} ms on average (${path} ${kind})`];
     }
   }
   say(`  relayer jobs (created -> destination commit): ${jobs.join('; ') || 'none'}`);
@@ -391,7 +410,9 @@ async function stageReport(w: World, metrics: string[], sentAt: Map<number, numb
     maxGas = Math.max(maxGas, g);
     if (g) blocks++;
   }
-  say(`  evm-b blocks: ${blocks} with transactions, ${gas} gas in all (${atB.size ? Math.round(gas / atB.size) : 'n/a'} per packet received, client updates included), busiest block ${maxGas} gas of the ${BLOCK_GAS_LIMIT} limit`);
+  const gasPerPacket = atB.size ? Math.round(gas / atB.size) : 'n/a';
+  say(`  evm-b blocks: ${blocks} with transactions, ${gas} gas in all (${gasPerPacket} per packet received, client updates included), busiest block ${maxGas} gas of the ${BLOCK_GAS_LIMIT} limit`);
+  return { toHubP50: r(quantile(toHub, 0.5)), hubToBP50: r(quantile(hubToB, 0.5)), slowestJob, maxGas, gasPerPacket };
 }
 
 // ---------------------------------------------------------------- main
