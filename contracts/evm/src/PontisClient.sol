@@ -59,12 +59,13 @@ contract PontisClient {
     uint64 public immutable trustingPeriodMs;
     uint64 public immutable maxClockDriftMs;
 
-    address public owner;
-    address public pendingOwner;
+    // frozen, latestHeight and trustedFloor share one slot: every proof check reads all three.
     bool public frozen;
     uint64 public latestHeight;
     /// Heights below this are not trusted (they predate the last recovery).
     uint64 public trustedFloor;
+    address public owner;
+    address public pendingOwner;
     bytes32 public nextValidatorsHash;
     mapping(uint64 => ConsensusState) private consensus;
 
