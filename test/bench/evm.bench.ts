@@ -60,10 +60,12 @@ export const quantile = (xs: number[], q: number) => {
 
 // ---------------------------------------------------------------- gas
 
-function sayRecv(r: RecvGasReport, name: string): void {
+function sayRecv(r: RecvGasReport, name: string, what: string): void {
   const b = r.breakdown;
-  say(`  Gateway.recvPackets to ${name}, 1 packet: ${r.single} gas (the first packet of a channel: ${r.first}); ${r.batch.packets} packets in one transaction: ${r.batch.gasUsed} gas (${r.batch.perPacket} per packet)`);
-  say(`    1 packet to ${name}: 21000 + calldata ${b.intrinsic} (${b.calldataBytes} B); recvOne ${b.recvOne}, of which PontisClient.verifyMembership ${b.verifyMembership} and ${name}.onRecvPacket ${b.app}`);
+  say(`  Gateway.recvPackets to ${name} (${what}), 1 packet: ${r.single} gas (the first packet of a channel: ${r.first}); ${r.batch.packets} packets in one transaction: ${r.batch.gasUsed} gas (${r.batch.perPacket} per packet)`);
+  say(
+    `    1 packet to ${name}: intrinsic ${b.intrinsic} (21000 + ${b.calldataBytes} B calldata); recvOne ${b.recvOne}, of which PontisClient.verifyMembership ${b.verifyMembership} and ${name}.onRecvPacket ${b.app}; recvPackets around it ${r.single - b.intrinsic - b.recvOne}`,
+  );
 }
 
 async function measureGas() {
@@ -72,8 +74,8 @@ async function measureGas() {
   const all = (n: number) => client.updates.find((u) => u.validators === n && u.signers === n)!.gasUsed;
   for (const u of client.updates) say(`  updateClient, ${u.validators} validators, ${u.signers} signing: ${u.gasUsed} gas (${u.calldataBytes} B calldata)`);
   const [sink, echo] = await measureRecvGas(50, ['sink', 'echo']);
-  sayRecv(sink, 'SinkApp (writes nothing: the Gateway\'s own cost)');
-  sayRecv(echo, 'EchoApp (writes a counter and the payload)');
+  sayRecv(sink, 'SinkApp', "writes nothing: the Gateway's own cost");
+  sayRecv(echo, 'EchoApp', 'writes a counter and the payload');
   const gw = await measureGatewayGas([]);
   say(`  EchoApp send: ${gw.sendFirst} first of a channel, ${gw.sendNext} later`);
   let bridge: Awaited<ReturnType<typeof measureBridgeGas>> | null = null;
