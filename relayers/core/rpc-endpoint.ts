@@ -1,5 +1,5 @@
 /** A Pontis chain seen through its node's RPC, signing relay transactions with one account key. */
-import { type Bytes, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
+import { type Bytes, type Hex, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
 import type { AccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { HubClient } from '../../hub-chain/client/client.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
@@ -54,14 +54,17 @@ export class RpcEndpoint implements PontisWriter {
     // the nonce is tracked locally so back-to-back submissions do not wait for each other's commit
     this.nonce ??= (await this.client.account(this.key.address)).nonce;
     const tx = signTx({ chainId: this.chainId, nonce: this.nonce, msgs }, this.key);
+    let hash: Hex;
     try {
-      const { hash } = await this.client.submit(tx);
-      this.nonce++;
-      const c = await this.client.waitForTx(hash, this.timeoutMs);
-      return { ...c.result, height: c.height };
+      ({ hash } = await this.client.submit(tx));
     } catch (e) {
-      this.nonce = undefined; // re-read from chain next time
+      this.nonce = undefined; // refused (a nonce taken or skipped among them): re-read from chain next time
       throw e;
     }
+    // accepted into the mempool: the nonce is used even if waiting for the commit fails below,
+    // and re-reading the committed nonce now would collide with this still pending transaction
+    this.nonce++;
+    const c = await this.client.waitForTx(hash, this.timeoutMs);
+    return { ...c.result, height: c.height };
   }
 }
