@@ -21,20 +21,17 @@
  *
  * Prints what it did in words; each configuration ends with one JSON line.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { Contract, ContractFactory, Interface, JsonRpcProvider, Wallet } from 'ethers';
+import { type Contract, Interface, type JsonRpcProvider, type Wallet } from 'ethers';
 import { Redis } from 'ioredis';
-import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
-import { deployPontisContracts, evmChainRegistration, evmTrustRoot, type PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
-import { fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
-import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { loadHome, paths } from '../../hub-chain/node/config.ts';
-import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
+import type { PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
+import { toHex } from '../../hub-chain/crypto/bytes.ts';
+import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
 import { GATEWAY_RELAY_ABI } from '../../relayers/core/evm-path.ts';
-import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
-import { Testnet } from '../e2e/harness.ts';
+import type { AnvilNode } from '../fixtures/anvil.ts';
+import type { Testnet } from '../e2e/harness.ts';
+import { type EvmChain, EvmHubWorld } from '../e2e/evm-fixture.ts';
 import { RedisServer, RelayerProcess, freePort, metricSum } from '../relayers/harness.ts';
 import { quantile } from './evm.bench.ts';
 
@@ -95,46 +92,26 @@ interface World {
 
 // ---------------------------------------------------------------- setup
 
-async function startWorld(artifacts: Record<string, ContractArtifact>): Promise<World> {
-  const gasArgs = ['--gas-limit', String(BLOCK_GAS_LIMIT)];
-  const [nodeA, nodeB] = await Promise.all([startAnvil({ chainId: 31_201, blockTime: 1, args: gasArgs }), startAnvil({ chainId: 31_202, blockTime: 1, args: gasArgs })]);
-  let hub: Testnet | undefined;
-  const sides: Side[] = [];
-  const destroy = async () => {
-    for (const s of sides) s.provider.destroy();
-    await hub?.destroy();
-    await Promise.all([nodeA.stop(), nodeB.stop()]);
-  };
+async function startWorld(): Promise<World> {
+  const anvilArgs = ['--gas-limit', String(BLOCK_GAS_LIMIT)];
+  const w = await EvmHubWorld.start(
+    [
+      { id: 'evm-a', chainIdNumber: 31_201, blockTime: 1, anvilArgs },
+      { id: 'evm-b', chainIdNumber: 31_202, blockTime: 1, anvilArgs },
+    ],
+    { validators: VALIDATORS, logLevel: 'warn', observerIntervalMs: 100 },
+  );
   try {
-    hub = await Testnet.create(VALIDATORS, { chainId: HUB, logLevel: 'warn' });
-    for (const home of hub.homes) {
-      const f = paths(home).config;
-      const cfg = JSON.parse(readFileSync(f, 'utf8'));
-      cfg.observers = [nodeA, nodeB].map((n, k) => ({ chainId: k ? 'evm-b' : 'evm-a', kind: 'evm', rpc: n.url, intervalMs: 100, stride: 1, depth: 0, chainIdNumber: n.chainId }));
-      writeFileSync(f, JSON.stringify(cfg, null, 2));
-    }
-    hub.startAll();
-    await hub.clients[0].waitForHeight(2, 60_000);
-    const operators = hub.homes.map((h) => accountKeyFromSeed(fromHex(loadHome(h).operatorKey!.seed, 32)));
-    for (const [id, node] of [
-      ['evm-a', nodeA],
-      ['evm-b', nodeB],
-    ] as const) {
-      const provider = new JsonRpcProvider(node.url, node.chainId, { staticNetwork: true, pollingInterval: 50, cacheTimeout: -1 });
-      const deployer = new Wallet(node.accounts[0], provider);
-      const d = await deployPontisContracts(deployer, { trustRoot: await pontisTrustRoot(hub.clients[0], HUB), chainId: id, artifacts });
-      const r = await proposeAndPass(hub.clients[0], operators, evmChainRegistration({ chainId: id, chainIdNumber: node.chainId, gateway: d.gateway.address, initial: await evmTrustRoot(node.url), finalityDepth: 0 }));
-      if (r.status !== 'executed') throw new Error(`registering ${id}: proposal ${r.id} ${r.status}`);
-      const f = new ContractFactory(artifacts.StreamApp.abi as never, artifacts.StreamApp.bytecode, deployer);
-      const stream = (await (await f.deploy(d.gateway.address, APP)).waitForDeployment()) as unknown as Contract;
-      sides.push({ id, node, provider, deployer, d, stream });
-      say(`  ${id} (${node.url}): PontisClient ${d.client.address}, Gateway ${d.gateway.address}, StreamApp "${APP}" ${await stream.getAddress()}; registered on the hub by proposal ${r.id}`);
-    }
+    const side = async (c: EvmChain): Promise<Side> => {
+      const stream = await w.deployOn(c, 'StreamApp', c.deployed.gateway.address, APP);
+      say(`  ${c.id} (${c.node.url}): PontisClient ${c.deployed.client.address}, Gateway ${c.deployed.gateway.address}, StreamApp "${APP}" ${await stream.getAddress()}; registered on the hub`);
+      return { ...c, d: c.deployed, stream };
+    };
+    return { hub: w.hub, a: await side(w.chains['evm-a']), b: await side(w.chains['evm-b']), destroy: () => w.destroy() };
   } catch (e) {
-    await destroy();
+    await w.destroy();
     throw e;
   }
-  return { hub, a: sides[0], b: sides[1], destroy };
 }
 
 // ---------------------------------------------------------------- relayers
@@ -421,11 +398,10 @@ async function main(): Promise<void> {
   const started = performance.now();
   say(`bench:relay — a sustained stream evm-a -> hub -> evm-b through BullMQ relayer workers (N = ${WORKERS.join(', ')})`);
   say(`setup: two anvil chains, 1-second blocks, block gas limit raised to ${BLOCK_GAS_LIMIT} (--gas-limit); a hub of ${VALIDATORS} validator processes observing both (depth 0)`);
-  const artifacts = buildContracts();
   for (const n of WORKERS) {
     // a fresh world per configuration: what one left undelivered must not load the next one's relayers
     say(`\nconfiguration N = ${n}: fresh chains and hub`);
-    const w = await startWorld(artifacts);
+    const w = await startWorld();
     try {
       const f = await runConfiguration(w, n);
       const rateMet = f.packetsPerS >= TARGET_RATE;

@@ -40,6 +40,8 @@ export interface EvmChainSpec {
   apps?: EvmAppOptions;
   /** Seconds between anvil blocks (as the devnet runs it); default a block per transaction. */
   blockTime?: number;
+  /** Extra anvil flags (e.g. a raised `--gas-limit`). */
+  anvilArgs?: string[];
 }
 
 export interface EvmChain {
@@ -92,12 +94,12 @@ export class EvmHubWorld {
    * deploys each chain's contracts and registers it on the hub. Call `destroy()` afterwards;
    * when this throws half way, it has stopped what it started.
    */
-  static async start(specs: EvmChainSpec[], o: { validators?: number } = {}): Promise<EvmHubWorld> {
+  static async start(specs: EvmChainSpec[], o: { validators?: number; logLevel?: string; observerIntervalMs?: number } = {}): Promise<EvmHubWorld> {
     const artifacts = buildContracts();
-    const nodes = await Promise.all(specs.map((s) => startAnvil({ chainId: s.chainIdNumber, ...(s.blockTime ? { blockTime: s.blockTime } : {}) })));
+    const nodes = await Promise.all(specs.map((s) => startAnvil({ chainId: s.chainIdNumber, ...(s.blockTime ? { blockTime: s.blockTime } : {}), ...(s.anvilArgs ? { args: s.anvilArgs } : {}) })));
     let hub: Testnet;
     try {
-      hub = await Testnet.create(o.validators ?? 2, { chainId: HUB });
+      hub = await Testnet.create(o.validators ?? 2, { chainId: HUB, ...(o.logLevel ? { logLevel: o.logLevel as 'info' } : {}) });
     } catch (e) {
       await Promise.all(nodes.map((n) => n.stop()));
       throw e;
@@ -105,7 +107,7 @@ export class EvmHubWorld {
     const w = new EvmHubWorld(hub, artifacts);
     w.nodes = nodes;
     try {
-      await w.connect(specs);
+      await w.connect(specs, o.observerIntervalMs ?? 200);
     } catch (e) {
       await w.destroy();
       throw e;
@@ -116,14 +118,14 @@ export class EvmHubWorld {
   private nodes: AnvilNode[] = [];
   private loops: BackgroundRelaying[] = [];
 
-  private async connect(specs: EvmChainSpec[]): Promise<void> {
+  private async connect(specs: EvmChainSpec[], observerIntervalMs: number): Promise<void> {
     const { hub, nodes } = this;
     // every validator observes every EVM chain through its own config: depth 0, since anvil mines
     // a block per transaction and has no reorgs (its `finalized` tag would lag 64 blocks)
     for (const home of hub.homes) {
       const f = paths(home).config;
       const cfg = JSON.parse(readFileSync(f, 'utf8'));
-      cfg.observers = specs.map((s, i) => ({ chainId: s.id, kind: 'evm', rpc: nodes[i].url, intervalMs: 200, stride: 1, depth: 0, chainIdNumber: nodes[i].chainId }));
+      cfg.observers = specs.map((s, i) => ({ chainId: s.id, kind: 'evm', rpc: nodes[i].url, intervalMs: observerIntervalMs, stride: 1, depth: 0, chainIdNumber: nodes[i].chainId }));
       writeFileSync(f, JSON.stringify(cfg, null, 2));
     }
     hub.startAll();
