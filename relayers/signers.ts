@@ -1,7 +1,7 @@
 /**
- * A chain endpoint that signs with several keys in turn. Each key has its own nonce, so
- * submissions through one key are serialised (no nonce races inside a process) while different
- * keys submit in parallel; assignment is round-robin.
+ * A chain endpoint that signs with several keys in turn. Each key has its own nonce: its
+ * broadcasts are serialised (no nonce races inside a process) while commits are awaited in
+ * parallel, and different keys broadcast in parallel; assignment is round-robin.
  */
 import type { AccountKey } from '../hub-chain/crypto/ed25519.ts';
 import type { Bytes } from '../hub-chain/crypto/bytes.ts';
@@ -54,13 +54,17 @@ export class PooledEndpoint implements PontisWriter {
     return this.reader.blockEvents(h);
   }
 
+  /**
+   * Signs with the next key in turn. Broadcasts through one key are serialised (nonce order);
+   * waiting for commits is not, so one key has several transactions in flight.
+   */
   submit(msgs: Msg[]): Promise<TxResult & { height: number }> {
     const s = this.signers[this.next++ % this.signers.length];
-    const run = s.tail.then(
-      () => s.ep.submit(msgs),
-      () => s.ep.submit(msgs),
+    const sent = s.tail.then(
+      () => s.ep.broadcast(msgs),
+      () => s.ep.broadcast(msgs),
     );
-    s.tail = run.catch(() => undefined);
-    return run;
+    s.tail = sent.catch(() => undefined);
+    return sent.then((hash) => s.ep.committed(hash));
   }
 }

@@ -50,8 +50,15 @@ export class RpcEndpoint implements PontisWriter {
     return { height, txs };
   }
   async submit(msgs: Msg[]): Promise<TxResult & { height: number }> {
+    return this.committed(await this.broadcast(msgs));
+  }
+
+  /**
+   * Signs `msgs` at this key's next nonce and hands the transaction to the node's mempool; returns
+   * its hash. The nonce is tracked locally, so the next broadcast need not wait for this commit.
+   */
+  async broadcast(msgs: Msg[]): Promise<Hex> {
     if (!this.key) throw new PontisError('PNT_ERR_RELAY_NO_SIGNER', `endpoint ${this.chainId} has no signing key`);
-    // the nonce is tracked locally so back-to-back submissions do not wait for each other's commit
     this.nonce ??= (await this.client.account(this.key.address)).nonce;
     const tx = signTx({ chainId: this.chainId, nonce: this.nonce, msgs }, this.key);
     let hash: Hex;
@@ -61,10 +68,27 @@ export class RpcEndpoint implements PontisWriter {
       this.nonce = undefined; // refused (a nonce taken or skipped among them): re-read from chain next time
       throw e;
     }
-    // accepted into the mempool: the nonce is used even if waiting for the commit fails below,
-    // and re-reading the committed nonce now would collide with this still pending transaction
+    // accepted: the nonce is used even if waiting for the commit fails later, and re-reading the
+    // committed nonce now would collide with this still pending transaction
     this.nonce++;
-    const c = await this.client.waitForTx(hash, this.timeoutMs);
-    return { ...c.result, height: c.height };
+    return hash;
+  }
+
+  /** Waits for a broadcast transaction's commit. If it left the mempool uncommitted, the local nonce is re-read next time. */
+  async committed(hash: Hex): Promise<TxResult & { height: number }> {
+    try {
+      const c = await this.client.waitForTx(hash, this.timeoutMs);
+      return { ...c.result, height: c.height };
+    } catch (e) {
+      if (e instanceof PontisError && e.code === 'PNT_ERR_TX_TIMEOUT') {
+        const gone = await this.client.tx(hash).then(
+          () => false,
+          (err) => err instanceof PontisError && err.code === 'PNT_ERR_TX_NOT_FOUND',
+        );
+        // dropped: later nonces wait behind the gap, so start again from the chain's count
+        if (gone) this.nonce = undefined;
+      }
+      throw e;
+    }
   }
 }

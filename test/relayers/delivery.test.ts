@@ -15,6 +15,7 @@ import type { HubClient } from '../../hub-chain/client/client.ts';
 import { validateRelayerConfig } from '../../relayers/config.ts';
 import { Relayer, jobId } from '../../relayers/relayer.ts';
 import { startRelayer } from '../../relayers/run.ts';
+import { PooledEndpoint } from '../../relayers/signers.ts';
 import { resolveSigners } from '../../relayers/config.ts';
 import { HUB, RedisServer, RelayerProcess, freePort, metricSum, relayerConfig, signerEnv, startInterchain, until, type Interchain } from './harness.ts';
 
@@ -52,6 +53,16 @@ async function okCounts(c: HubClient, what: string): Promise<Map<string, number>
   }
   return counts;
 }
+
+it('behavior: one signer key keeps several transactions in flight: concurrent submissions get consecutive nonces and share blocks', async () => {
+  const key = generateAccountKey();
+  const ep = new PooledEndpoint('dept-a', net.a.rpcUrls[0], [key]);
+  const rs = await Promise.all(Array.from({ length: 5 }, (_, i) => ep.submit([{ type: 'msg/send', dstChain: 'dept-b', payload: toHex(utf8(`pipelined #${i}`)), timeoutTimestamp: Date.now() + 600_000 }])));
+  expect(rs.map((r) => r.code)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+  expect((await net.a.clients[0].account(key.address)).nonce).toBe(5);
+  // broadcasts do not wait for each other's commit, so they are not one block apart
+  expect(new Set(rs.map((r) => r.height)).size).toBeLessThan(5);
+});
 
 it('error: a poison job (altered packet, bad proof) fails with its code and the next job still delivers', async () => {
   const [p1, p2] = await send(2, 'poison');
