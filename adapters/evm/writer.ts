@@ -9,6 +9,7 @@ import { AdapterError, AdapterErrorCode, isAdapterError } from '../core/errors.t
 import type { ChainWriter, SubmitResult } from '../core/types.ts';
 import { toAdapterError } from './errors.ts';
 import { NonceManager } from './nonce.ts';
+import { signEip1559 } from './sign.ts';
 import { EvmReader, type EvmReaderOptions } from './reader.ts';
 
 export interface EvmTx {
@@ -160,7 +161,8 @@ export class EvmWriter extends EvmReader implements ChainWriter<EvmTx> {
     const gasLimit = tx.gasLimit ?? ((await this.estimate(signer.address, to, tx)) * BigInt(this.opts.gasMarginPercent ?? 120)) / 100n;
 
     let fees = { maxFeePerGas: maxFee, maxPriorityFeePerGas: tip };
-    const sign = (nonce: number) => signer.signTransaction({ type: 2, chainId: this.evmChainId, nonce, to: to ?? null, data: tx.data ?? '0x', value: tx.value ?? 0n, gasLimit, ...fees });
+    const secret = Buffer.from(signer.signingKey.privateKey.slice(2), 'hex');
+    const sign = async (nonce: number) => signEip1559({ chainId: this.evmChainId, nonce, to: to ?? null, data: tx.data ?? '0x', value: tx.value ?? 0n, gasLimit, ...fees }, secret).raw;
 
     // nonce, sign and broadcast under the key's lock; a nonce the node says is stale is re-read and tried again
     let sent: { nonce: number; hash: string } | undefined;
