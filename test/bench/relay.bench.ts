@@ -44,7 +44,7 @@ const RATE = Number(env.PONTIS_BENCH_RATE ?? 1000);
 const SECONDS = Number(env.PONTIS_BENCH_SECONDS ?? 10);
 /** Relayer tuning: packets per job (and so per destination transaction), jobs in flight per queue per process. */
 const BATCH = Number(env.PONTIS_BENCH_BATCH ?? 100);
-const CONCURRENCY = Number(env.PONTIS_BENCH_CONCURRENCY ?? 4);
+const CONCURRENCY = Number(env.PONTIS_BENCH_CONCURRENCY ?? 8);
 /** anvil --gas-limit: 1e9 gas per block, 30x mainnet's, so a second's packets fit in a block. */
 const BLOCK_GAS_LIMIT = 1_000_000_000;
 /** Packets per sendMany: below Osaka's per-transaction gas cap (2^24) at ~60k gas a send. */
