@@ -4,7 +4,7 @@
  * raw headers and `eth_getProof` results for the hub's EVM light client. Every failure leaves as
  * an `AdapterError`.
  */
-import { FetchRequest, getAddress, Interface, JsonRpcProvider, Network, toQuantity, type InterfaceAbi } from 'ethers';
+import { type JsonRpcPayload, type JsonRpcResult, getAddress, Interface, JsonRpcProvider, makeError, Network, toQuantity, type InterfaceAbi } from 'ethers';
 import type { Logger } from 'pino';
 import { AdapterError, AdapterErrorCode, isAdapterError } from '../core/errors.ts';
 import type { ChainEvent, ChainReader, EventFilter } from '../core/types.ts';
@@ -81,11 +81,9 @@ export class EvmReader implements ChainReader {
     this.finalizedTag = opts.useFinalizedTag === false ? 'no' : 'unknown';
     this.logger = opts.logger?.child({ chainId: this.chainId });
     if (!/^https?:\/\//.test(opts.url)) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the EVM reader speaks JSON-RPC over http(s) URLs', { chainId: this.chainId });
-    const req = new FetchRequest(opts.url);
-    req.timeout = opts.timeoutMs ?? 10_000;
     const network = Network.from(opts.evmChainId);
     // staticNetwork: ethers would otherwise probe eth_chainId forever (and log to the console) when the node is down
-    this.provider = new JsonRpcProvider(req, network, { staticNetwork: network, cacheTimeout: -1, batchMaxCount: 50 });
+    this.provider = new NativeFetchJsonRpcProvider(opts.url, opts.timeoutMs ?? 10_000, network);
   }
 
   /** Connects and checks that the node serves `evmChainId` (or learns it when omitted). */
@@ -278,4 +276,43 @@ function plain(v: unknown): unknown {
     return (v as { toArray(): unknown[] }).toArray().map(plain);
   }
   return v;
+}
+
+/**
+ * ethers' JSON-RPC provider with the HTTP exchange done by Node's fetch and JSON: ethers encodes
+ * request bodies and decodes responses byte by byte in JS, which was most of a relayer's time
+ * on relay batches of hundreds of kilobytes. Failures take ethers' shapes (TIMEOUT, SERVER_ERROR,
+ * UNSUPPORTED_OPERATION for a body that is not JSON; connection failures keep their system code),
+ * so toAdapterError reads them as before.
+ */
+class NativeFetchJsonRpcProvider extends JsonRpcProvider {
+  constructor(
+    private readonly endpoint: string,
+    private readonly timeoutMs: number,
+    network: Network,
+  ) {
+    super(endpoint, network, { staticNetwork: network, cacheTimeout: -1, batchMaxCount: 50 });
+  }
+
+  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
+    let res: Response;
+    try {
+      res = await fetch(this.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (e) {
+      if ((e as Error)?.name === 'TimeoutError') throw makeError('request timeout', 'TIMEOUT', { operation: 'send', reason: 'timeout' } as never);
+      throw e;
+    }
+    if (!res.ok) {
+      await res.body?.cancel();
+      throw makeError(`server response ${res.status} ${res.statusText}`, 'SERVER_ERROR', { request: undefined, response: { statusCode: res.status } } as never);
+    }
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch (e) {
+      if ((e as Error)?.name === 'TimeoutError') throw makeError('request timeout', 'TIMEOUT', { operation: 'send', reason: 'timeout' } as never);
+      throw makeError('response body is not valid JSON', 'UNSUPPORTED_OPERATION', { operation: 'bodyJson' });
+    }
+    return (Array.isArray(body) ? body : [body]) as JsonRpcResult[];
+  }
 }
