@@ -6,7 +6,7 @@
  * state proofs (`measureRecvGas`): one packet and a batch of 50 to SinkApp (an app that writes
  * nothing and answers one byte, so the figure is the Gateway's receive with proof verification),
  * and the same to EchoApp (which writes a counter and the payload), one-packet deliveries broken
- * down by call frame; EchoApp's send (`measureGatewayGas`); the TokenBridge's mint and unlock
+ * down by call frame; EchoApp's send (same world); the TokenBridge's mint and unlock
  * deliveries (`measureBridgeGas`). Every figure is a transaction's gasUsed (21000 intrinsic and
  * calldata included). gas_receive_1 is a later packet of a channel already in use (the first
  * packet of a channel also writes the channel's ordering: gas_receive_1_first).
@@ -36,7 +36,7 @@ import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry
 import { type EvmGatewayEndpoint, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
 import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
 import { measureBridgeGas } from '../contracts/bridge-gas.ts';
-import { measureClientGas, measureGatewayGas } from '../contracts/gas.ts';
+import { measureClientGas } from '../contracts/gas.ts';
 import { measureRecvGas, type RecvGasReport } from '../contracts/gateway-gas.ts';
 import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
 import { Testnet } from '../e2e/harness.ts';
@@ -73,11 +73,10 @@ async function measureGas() {
   const client = await measureClientGas([4, 7, 21]);
   const all = (n: number) => client.updates.find((u) => u.validators === n && u.signers === n)!.gasUsed;
   for (const u of client.updates) say(`  updateClient, ${u.validators} validators, ${u.signers} signing: ${u.gasUsed} gas (${u.calldataBytes} B calldata)`);
-  const [sink, echo] = await measureRecvGas(50, ['sink', 'echo']);
+  const { recv: [sink, echo], send } = await measureRecvGas(50, ['sink', 'echo']);
   sayRecv(sink, 'SinkApp', "writes nothing: the Gateway's own cost");
   sayRecv(echo, 'EchoApp', 'writes a counter and the payload');
-  const gw = await measureGatewayGas([]);
-  say(`  EchoApp send: ${gw.sendFirst} first of a channel, ${gw.sendNext} later`);
+  say(`  EchoApp send: ${send!.first} first of a channel, ${send!.next} later`);
   let bridge: Awaited<ReturnType<typeof measureBridgeGas>> | null = null;
   try {
     bridge = await measureBridgeGas();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatClientGas, formatGatewayGas, measureClientGas, measureGatewayGas } from './gas.ts';
+import { formatClientGas, measureClientGas } from './gas.ts';
+import { formatRecvGas, measureRecvGas } from './gateway-gas.ts';
 
 describe('PontisClient gas', () => {
   it('behavior: updateClient gas is measured for 4, 7 and 21 validators and grows with the signers', async () => {
@@ -22,10 +23,18 @@ describe('PontisClient gas', () => {
   });
 
   it('behavior: gateway send and batched receive gas is measured, and a batch costs less per packet than single packets', async () => {
-    const report = await measureGatewayGas([1, 10]);
-    process.stdout.write(`${formatGatewayGas(report)}\n`);
-    expect(report.sendNext).toBeLessThan(report.sendFirst);
-    expect(report.recv.map((r) => r.packets)).toEqual([1, 10]);
-    expect(report.recv[1].perPacket).toBeLessThan(report.recv[0].perPacket);
+    const report = await measureRecvGas(10, ['sink', 'echo']);
+    process.stdout.write(`${formatRecvGas(report)}\n`);
+    expect(report.send!.next).toBeLessThan(report.send!.first);
+    for (const r of report.recv) {
+      expect(r.batch.packets).toBe(10);
+      expect(r.batch.perPacket).toBeLessThan(r.single);
+      // a channel's first packet also pays for its ordering slot
+      expect(r.first).toBeGreaterThan(r.single);
+      // the breakdown's frames nest: the proof check and the app run inside recvOne
+      expect(r.breakdown.verifyMembership + r.breakdown.app).toBeLessThan(r.breakdown.recvOne);
+    }
+    // SinkApp writes nothing, EchoApp writes a counter and the payload
+    expect(report.recv[0].breakdown.app).toBeLessThan(report.recv[1].breakdown.app);
   });
 });

@@ -1,22 +1,16 @@
 /**
  * Gas of PontisClient.updateClient for hub validator sets of 4, 7 and 21 (equal powers), with
- * every validator signing and with the smallest quorum signing, plus one state-proof check; and
- * of the Gateway's send and batched receive. Each starts its own anvil unless given one;
- * `bench:evm` (the lead's) can call measureClientGas() / measureGatewayGas() and print them.
+ * every validator signing and with the smallest quorum signing, plus one state-proof check. It
+ * starts its own anvil unless given one; `bench:evm` prints it. The Gateway's send and receive:
+ * gateway-gas.ts.
  */
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { open } from 'lmdb';
-import { type Packet, channelId, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
-import { StateStore } from '../../hub-chain/state/store.ts';
 import { toHex } from '../../hub-chain/crypto/bytes.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { ChainBuilder } from '../fixtures/chain-builder.ts';
 import { type Anvil, startAnvil } from './anvil.ts';
 import { deployClient, recentGenesis, submit } from './client-fixture.ts';
-import { solidityPacket, updateClientArgs } from '../../contracts/evm/encode.ts';
+import { updateClientArgs } from '../../contracts/evm/encode.ts';
 
 const PROOF_DEPTH = 20;
 const sha = (...parts: Uint8Array[]): Buffer => createHash('sha256').update(Buffer.concat(parts)).digest();
@@ -80,62 +74,5 @@ export async function measureClientGas(sizes: readonly number[] = [4, 7, 21], ex
 export function formatClientGas(r: ClientGasReport): string {
   const rows = r.updates.map((u) => `updateClient  validators=${String(u.validators).padStart(2)}  signers=${String(u.signers).padStart(2)}  gas=${u.gasUsed}  calldata=${u.calldataBytes} B`);
   rows.push(`verifyMembership  depth=${r.proof.depth}  proof=${r.proof.bytes} B  gas=${r.proof.gas}`);
-  return rows.join('\n');
-}
-
-export interface GatewayGasReport {
-  /** gasUsed of send from EchoApp (first packet of a channel, then a later one). */
-  sendFirst: number;
-  sendNext: number;
-  /** gasUsed of recvPackets with n packets to EchoApp proven at one hub height (proof included). */
-  recv: { packets: number; gasUsed: number; perPacket: number }[];
-}
-
-/** Gas of the Gateway's send and batched receive against a real hub StateStore (~2,000 keys). */
-export async function measureGatewayGas(batches: readonly number[] = [1, 10], existing?: Anvil): Promise<GatewayGasReport> {
-  const anvil = existing ?? (await startAnvil());
-  const dir = mkdtempSync(join(tmpdir(), 'pontis-evm-gas-'));
-  const env = open({ path: dir, maxDbs: 16 });
-  try {
-    const store = StateStore.open(env);
-    const block = await anvil.provider.getBlock('latest');
-    const nowMs = block!.timestamp * 1000;
-    const total = batches.reduce((a, b) => a + b, 0);
-    const packets: Packet[] = Array.from({ length: total }, (_, i) => ({
-      srcChain: 'side-a', srcApp: 'bank', dstChain: 'evm-1', dstApp: 'echo', sequence: i + 1, ordered: false,
-      payload: toHex(new TextEncoder().encode(`transfer ${i}`)), timeoutHeight: 0, timeoutTimestamp: nowMs + 3_600_000,
-    }));
-    const ws = store.working();
-    // filler keys give the proofs a realistic depth (~11)
-    for (let i = 0; i < 2000; i++) ws.set(new TextEncoder().encode(`acct/${i}`), new Uint8Array(32).fill(i & 0xff));
-    for (const p of packets) ws.set(packetKeys.outbound(channelId(p), p.sequence), packetCommitment(p));
-    const root = await store.commit(ws, 1);
-    const chain = new ChainBuilder({ chainId: 'pontis-hub-1', genesisTime: nowMs - 60_000, seed: 'evm-gas-gateway' }).setStateRoot(1, root).extendTo(1);
-    const client = await deployClient(anvil, chain, 1);
-    const gateway = await anvil.deploy('Gateway', await client.getAddress(), 'evm-1', 1_000_000);
-    const echo = await anvil.deploy('EchoApp', await gateway.getAddress(), 'echo');
-    const gasOf = async (tx: Promise<{ wait: () => Promise<{ gasUsed: bigint } | null> }>) => Number((await (await tx).wait())!.gasUsed);
-    const sendFirst = await gasOf(echo.sendTo('side-b', 'bank', '0x1234', 0, nowMs + 3_600_000, false));
-    const sendNext = await gasOf(echo.sendTo('side-b', 'bank', '0x1234', 0, nowMs + 3_600_000, false));
-    const recv: GatewayGasReport['recv'] = [];
-    let next = 0;
-    for (const n of batches) {
-      const batch = packets.slice(next, next + n);
-      next += n;
-      const proofs = batch.map((p) => encodeProof(store.getWithProof(packetKeys.outbound(channelId(p), p.sequence), 1).proof));
-      const gasUsed = await gasOf(gateway.recvPackets(1, batch.map(solidityPacket), proofs));
-      recv.push({ packets: n, gasUsed, perPacket: Math.round(gasUsed / n) });
-    }
-    return { sendFirst, sendNext, recv };
-  } finally {
-    await env.close();
-    rmSync(dir, { recursive: true, force: true });
-    if (!existing) await anvil.stop();
-  }
-}
-
-export function formatGatewayGas(r: GatewayGasReport): string {
-  const rows = [`gateway send  first=${r.sendFirst}  next=${r.sendNext}`];
-  for (const b of r.recv) rows.push(`gateway recvPackets  packets=${String(b.packets).padStart(2)}  gas=${b.gasUsed}  per packet=${b.perPacket}`);
   return rows.join('\n');
 }

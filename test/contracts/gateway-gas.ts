@@ -3,7 +3,8 @@
  * hub StateStore (~2,000 filler keys, proofs ~11 deep), delivered to SinkApp (writes nothing,
  * one-byte result: the Gateway's own cost) and to EchoApp (writes a counter and the payload).
  * The one-packet delivery is broken down with anvil's debug_traceTransaction call tracer: the
- * self-call recvOne, PontisClient.verifyMembership and the app's frames. `bench:evm` prints it.
+ * self-call recvOne, PontisClient.verifyMembership and the app's frames; with EchoApp deployed,
+ * its send is measured too. `bench:evm` prints it.
  *
  *   node --import tsx test/contracts/gateway-gas.ts
  */
@@ -48,6 +49,12 @@ export interface RecvGasReport {
   batch: { packets: number; gasUsed: number; perPacket: number };
 }
 
+/** gasUsed of Gateway.send from EchoApp: the first packet of a channel (pays for its sequence and ordering slots), then a later one. */
+export interface SendGas {
+  first: number;
+  next: number;
+}
+
 interface CallFrame {
   to: string;
   input: string;
@@ -85,7 +92,7 @@ async function breakdown(anvil: Anvil, txHash: string, selectors: { recvOne: str
  * packet (broken down), then with a batch of `batch` packets, all unordered, each packet proven
  * by its own proof at one hub height.
  */
-export async function measureRecvGas(batch = 50, apps: readonly ReceivingApp[] = ['sink', 'echo'], existing?: Anvil): Promise<RecvGasReport[]> {
+export async function measureRecvGas(batch = 50, apps: readonly ReceivingApp[] = ['sink', 'echo'], existing?: Anvil): Promise<{ recv: RecvGasReport[]; send?: SendGas }> {
   const anvil = existing ?? (await startAnvil());
   const dir = mkdtempSync(join(tmpdir(), 'pontis-evm-recv-gas-'));
   const env = open({ path: dir, maxDbs: 16 });
@@ -107,7 +114,8 @@ export async function measureRecvGas(batch = 50, apps: readonly ReceivingApp[] =
     const chain = new ChainBuilder({ chainId: 'pontis-hub-1', genesisTime: nowMs - 60_000, seed: 'evm-gas-gateway' }).setStateRoot(1, root).extendTo(1);
     const client = await deployClient(anvil, chain, 1);
     const gateway = await anvil.deploy('Gateway', await client.getAddress(), 'evm-1', 1_000_000);
-    for (const a of apps) await anvil.deploy(RECEIVING_APPS[a], await gateway.getAddress(), a);
+    const deployed = new Map<ReceivingApp, Awaited<ReturnType<Anvil['deploy']>>>();
+    for (const a of apps) deployed.set(a, await anvil.deploy(RECEIVING_APPS[a], await gateway.getAddress(), a));
     const selectors = {
       recvOne: gateway.interface.getFunction('recvOne')!.selector,
       verify: client.interface.getFunction('verifyMembership')!.selector,
@@ -131,7 +139,13 @@ export async function measureRecvGas(batch = 50, apps: readonly ReceivingApp[] =
         batch: { packets: rest.length, gasUsed: Number(many.gasUsed), perPacket: Math.round(Number(many.gasUsed) / rest.length) },
       });
     }
-    return out;
+    const echo = deployed.get('echo');
+    let send: SendGas | undefined;
+    if (echo) {
+      const gasOf = async (tx: Promise<{ wait: () => Promise<{ gasUsed: bigint } | null> }>) => Number((await (await tx).wait())!.gasUsed);
+      send = { first: await gasOf(echo.sendTo('side-b', 'bank', '0x1234', 0, nowMs + 3_600_000, false)), next: await gasOf(echo.sendTo('side-b', 'bank', '0x1234', 0, nowMs + 3_600_000, false)) };
+    }
+    return { recv: out, send };
   } finally {
     await env.close();
     rmSync(dir, { recursive: true, force: true });
@@ -139,9 +153,9 @@ export async function measureRecvGas(batch = 50, apps: readonly ReceivingApp[] =
   }
 }
 
-export function formatRecvGas(reports: readonly RecvGasReport[]): string {
-  const rows: string[] = [];
-  for (const r of reports) {
+export function formatRecvGas(report: { recv: readonly RecvGasReport[]; send?: SendGas }): string {
+  const rows: string[] = report.send ? [`EchoApp send: ${report.send.first} gas the first of a channel, ${report.send.next} later`] : [];
+  for (const r of report.recv) {
     const b = r.breakdown;
     rows.push(
       `recvPackets to ${RECEIVING_APPS[r.app]}: 1 packet ${r.single} gas (the first of its channel ${r.first}); ${r.batch.packets} packets ${r.batch.gasUsed} gas (${r.batch.perPacket} per packet)`,
