@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, ZERO_HASH } from '../../hub-chain/crypto/bytes.ts';
-import { generateValidatorKey, validatorPublicKey, addressFromPublicKey, recoverAddress, signDigest } from '../../hub-chain/crypto/secp256k1.ts';
+import { generateValidatorKey, validatorPublicKey, addressFromPublicKey, recoverAddress, recoverAddressNoble, signDigest } from '../../hub-chain/crypto/secp256k1.ts';
+import { keccak256 } from '../../hub-chain/crypto/hash.ts';
 import { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
 import { VoteType, signVote, verifyCommit, verifyVoteSignature, voteDigest } from '../../hub-chain/types/vote.ts';
 import { hasCode } from '../../hub-chain/errors.ts';
@@ -38,6 +39,40 @@ describe('validator keys and votes', () => {
     hi.set(Buffer.from((n - s).toString(16).padStart(64, '0'), 'hex'), 32);
     hi[64] = sig[64] === 27 ? 28 : 27;
     expect(recoverAddress(d, hi)).toBeNull();
+  });
+
+  it('behavior: the native recovery agrees with noble on valid, tampered and out-of-range signatures', () => {
+    const n = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+    const word = (x: bigint) => Buffer.from(x.toString(16).padStart(64, '0'), 'hex');
+    const cases: [Uint8Array, Uint8Array][] = [];
+    for (let i = 0; i < 20; i++) {
+      const [a] = makeVals([1]);
+      const d = keccak256(Uint8Array.of(i, 1, 2, 3));
+      const sig = signDigest(d, a.sk);
+      cases.push([d, sig]);
+      const flipped = Uint8Array.from(sig);
+      flipped[i % 64] ^= 1 << i % 8; // one bit of r or s
+      cases.push([d, flipped]);
+      const otherV = Uint8Array.from(sig);
+      otherV[64] = sig[64] === 27 ? 28 : 27; // the other candidate point: a different signer or none
+      cases.push([d, otherV]);
+      cases.push([keccak256(d), sig]); // another digest
+    }
+    const base = cases[0][1];
+    for (const [r, s] of [[0n, 1n], [1n, 0n], [n, 1n], [n + 1n, 1n], [1n, n / 2n + 1n], [n - 1n, n / 2n]]) {
+      const sig = Uint8Array.from(base);
+      sig.set(word(r), 0);
+      sig.set(word(s), 32);
+      cases.push([cases[0][0], sig]);
+    }
+    cases.push([cases[0][0], base.subarray(0, 64)], [cases[0][0].subarray(0, 31), base]);
+    let recovered = 0;
+    for (const [d, sig] of cases) {
+      const got = recoverAddress(d, sig);
+      expect(got).toBe(recoverAddressNoble(d, sig));
+      if (got !== null) recovered++;
+    }
+    expect(recovered).toBeGreaterThanOrEqual(20); // the untouched signatures at least
   });
 });
 
