@@ -24,6 +24,7 @@ export interface SolidityHubHeader {
   validatorsHash: string;
   nextValidatorsHash: string;
   evidenceHash: string;
+  resultsHash: string;
   proposer: string;
 }
 
@@ -45,6 +46,7 @@ export function solidityHeader(h: Header): SolidityHubHeader {
     validatorsHash: h.validatorsHash,
     nextValidatorsHash: h.nextValidatorsHash,
     evidenceHash: h.evidenceHash,
+    resultsHash: h.resultsHash,
     proposer: h.proposer,
   };
 }

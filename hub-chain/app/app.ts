@@ -44,6 +44,8 @@ export interface BlockExecution {
   events: AppEvent[];
   /** The transactions executed, in order (fewer than given only with dropInvalid). */
   included: DecodedTx[];
+  /** The set that signs the next height, proposer priorities included (also written to `val/next`). */
+  nextValidators: ValidatorSet;
 }
 
 export interface ExecContext {
@@ -65,6 +67,8 @@ export const keys = {
   pendingValidators: (height: number) => utf8(`val/pending/${String(height).padStart(16, '0')}`),
   evidence: (height: number, validator: Hex) => utf8(`ev/${String(height).padStart(16, '0')}/${validator}`),
   params: () => utf8('params'),
+  /** The validator set with proposer priorities that signs the next height: state sync restores consensus from it. */
+  nextValidators: () => utf8('val/next'),
 };
 
 const json = (v: unknown): Bytes => utf8(canonicalJson(v));
@@ -203,7 +207,18 @@ export class HubApp {
         events.push({ type: 'end-block-failed', attributes: { module: m.name, code: e.code } });
       }
     }
-    return { results, events, included };
+    const nextValidators = this.nextValidatorSet(s, ctx);
+    s.set(keys.nextValidators(), json({ height: ctx.height + 1, ...nextValidators.toJSON() }));
+    return { results, events, included, nextValidators };
+  }
+
+  /** This height's set with priorities advanced one step, then any change governance scheduled for the next height. */
+  private nextValidatorSet(s: KVView, ctx: ExecContext): ValidatorSet {
+    const next = ctx.validators.nextHeightSet();
+    const changed = this.validatorsEffectiveAt(s, ctx.height + 1);
+    if (!changed) return next;
+    const keep = new Set(changed.map((v) => v.address));
+    return next.applyUpdates([...next.validators.filter((v) => !keep.has(v.address)).map((v) => ({ ...v, power: 0 })), ...changed]);
   }
 
   executeTx(s: KVStore, ctx: ExecContext, d: DecodedTx): TxResult {
@@ -329,6 +344,12 @@ export class HubApp {
       }
     }
   }
+}
+
+/** The `val/next` record: the set (with priorities) that signs `height`. */
+export function readNextValidators(s: KVView): { height: number; set: ValidatorSet } | undefined {
+  const j = parse<{ height: number; validators: Validator[]; priorities: number[] }>(s.get(keys.nextValidators()));
+  return j ? { height: j.height, set: ValidatorSet.fromJSON(j) } : undefined;
 }
 
 export function readProposal(s: KVView, id: number): Proposal | undefined {

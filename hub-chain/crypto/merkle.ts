@@ -1,21 +1,89 @@
 /**
- * Simple binary Merkle tree over an ordered list (RFC 6962 shape): leaf = sha256(0x00 || item),
- * node = sha256(0x01 || left || right), an odd node at a level is promoted unchanged; empty = zero.
- * Used for a block's tx root and evidence hash (not for state; that is the sparse tree in state/).
+ * Simple binary Merkle tree over an ordered list: leaf = sha256(0x00 || item),
+ * node = sha256(0x01 || left || right), an odd node at the end of a level is promoted unchanged
+ * to the next level; the root of an empty list is 32 zero bytes. Used for a block's tx root,
+ * evidence hash and results hash (not for state; that is the sparse tree in state/).
+ *
+ * An inclusion proof for item i of n lists the siblings met on the way up, leaf level first;
+ * a level where i's node is the promoted last one contributes no sibling. Verifying needs i and
+ * n, so both are part of the proof; n shapes the path only where a promotion happens (item 4 has
+ * the same path in trees of 9 to 12 items), so what a proof binds is the item and its index.
  */
 import { type Bytes, ZERO32 } from './bytes.ts';
 import { sha256 } from './hash.ts';
+import { PontisError } from '../errors.ts';
 
 const LEAF = Uint8Array.of(0);
 const NODE = Uint8Array.of(1);
+/** More items than any block can hold; bounds the work a forged proof can ask for. */
+export const MAX_MERKLE_ITEMS = 2 ** 32;
+
+export interface MerkleProof {
+  index: number;
+  total: number;
+  siblings: Bytes[];
+}
+
+export class MerkleProofError extends PontisError {
+  override name = 'MerkleProofError';
+}
+
+export const merkleLeaf = (item: Bytes): Bytes => sha256(LEAF, item);
+const merkleNode = (left: Bytes, right: Bytes): Bytes => sha256(NODE, left, right);
+
+function nextLevel(level: Bytes[]): Bytes[] {
+  const next: Bytes[] = [];
+  for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? merkleNode(level[i], level[i + 1]) : level[i]);
+  return next;
+}
 
 export function merkleRoot(items: Bytes[]): Bytes {
   if (items.length === 0) return ZERO32;
-  let level = items.map((it) => sha256(LEAF, it));
-  while (level.length > 1) {
-    const next: Bytes[] = [];
-    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? sha256(NODE, level[i], level[i + 1]) : level[i]);
-    level = next;
-  }
+  let level = items.map(merkleLeaf);
+  while (level.length > 1) level = nextLevel(level);
   return level[0];
+}
+
+export function merkleProof(items: Bytes[], index: number): MerkleProof {
+  if (!Number.isSafeInteger(index) || index < 0 || index >= items.length) throw new MerkleProofError('PNT_ERR_MERKLE_INDEX', `index ${index} is outside 0..${items.length - 1}`);
+  const siblings: Bytes[] = [];
+  let level = items.map(merkleLeaf);
+  let i = index;
+  while (level.length > 1) {
+    const sib = i % 2 === 1 ? i - 1 : i + 1;
+    if (sib < level.length) siblings.push(level[sib]);
+    level = nextLevel(level);
+    i = Math.floor(i / 2);
+  }
+  return { index, total: items.length, siblings };
+}
+
+/**
+ * The root an inclusion proof of `item` leads to. Throws PNT_ERR_MERKLE_PROOF when the proof's
+ * shape is impossible for its (index, total): too few or too many siblings, an index outside the
+ * list, a total out of range.
+ */
+export function merkleRootFromProof(item: Bytes, proof: MerkleProof): Bytes {
+  const { index, total, siblings } = proof ?? ({} as MerkleProof);
+  const bad = (m: string) => new MerkleProofError('PNT_ERR_MERKLE_PROOF', m, { details: { index, total } });
+  if (!Number.isSafeInteger(total) || total < 1 || total > MAX_MERKLE_ITEMS) throw bad('total must be an integer in 1..2^32');
+  if (!Number.isSafeInteger(index) || index < 0 || index >= total) throw bad('index must be inside 0..total-1');
+  if (!Array.isArray(siblings) || siblings.some((s) => !(s instanceof Uint8Array) || s.length !== 32)) throw bad('siblings must be 32-byte values');
+  let node = merkleLeaf(item);
+  let i = index;
+  let n = total;
+  let used = 0;
+  while (n > 1) {
+    if (i % 2 === 1) {
+      if (used >= siblings.length) throw bad('too few siblings');
+      node = merkleNode(siblings[used++], node);
+    } else if (i + 1 < n) {
+      if (used >= siblings.length) throw bad('too few siblings');
+      node = merkleNode(node, siblings[used++]);
+    } // else: the last node of an odd level is promoted
+    i = Math.floor(i / 2);
+    n = Math.ceil(n / 2);
+  }
+  if (used !== siblings.length) throw bad('too many siblings');
+  return node;
 }

@@ -16,6 +16,7 @@ import { Mempool } from '../app/mempool.ts';
 import { type DecodedTx, decodeTx, txGas, txHash } from '../app/tx.ts';
 import { StateStore, type WorkingState } from '../state/store.ts';
 import { type Block, type Evidence, evidenceHash, txRoot } from '../types/block.ts';
+import { resultsHash } from '../types/results.ts';
 import { type Header, headerHash } from '../types/header.ts';
 import { ValidatorSet, type Validator } from '../types/validator-set.ts';
 import { type Commit, VoteType, verifyCommit, verifyVoteSignature } from '../types/vote.ts';
@@ -131,7 +132,7 @@ export class Chain implements BlockExecutor {
     const ws = this.state.working();
     const evidence = ctx.evidence.filter((e) => this.evidenceProblem(e, ctx.height) === undefined);
     const execution = this.app.executeBlock(ws, { height: ctx.height, time: ctx.time, proposer: ctx.proposer, validators: this.validatorSet(ctx.height) }, candidates, evidence, true);
-    const header = this.makeHeader(ctx.height, ctx.time, ctx.proposer, execution.included.map((d) => d.bytes), evidence, ws.root());
+    const header = this.makeHeader(ctx.height, ctx.time, ctx.proposer, execution.included.map((d) => d.bytes), evidence, ws.root(), resultsHash(execution.results, execution.events));
     const block: Block = { header, txs: execution.included.map((d) => d.bytes), evidence, lastCommit: ctx.lastCommit };
     this.executed.set(headerHash(header), { ws, execution });
     this.log?.debug({ height: ctx.height, round: ctx.round, txs: block.txs.length, ms: Math.round(performance.now() - t0) }, 'built proposal');
@@ -160,13 +161,7 @@ export class Chain implements BlockExecutor {
 
   private persist(block: Block, commit: Commit, hash: Hex, ex: Executed): ValidatorSet {
     const h = block.header.height;
-    // validators for h+1: priorities advance one step, then any change governance scheduled for h+1
-    let next = this.validatorSet(h).nextHeightSet();
-    const changed = this.app.validatorsEffectiveAt(ex.ws, h + 1);
-    if (changed) {
-      const keep = new Set(changed.map((v) => v.address));
-      next = next.applyUpdates([...next.validators.filter((v) => !keep.has(v.address)).map((v) => ({ ...v, power: 0 })), ...changed]);
-    }
+    const next = ex.execution.nextValidators;
     const t0 = performance.now();
     this.env.transactionSync(() => {
       this.state.commitInTxn(ex.ws, h);
@@ -187,7 +182,7 @@ export class Chain implements BlockExecutor {
     if (height !== this.latestHeight() + 1) throw new BlockError('PNT_ERR_BLOCK_HEIGHT', `expected height ${this.latestHeight() + 1}, got ${height}`);
   }
 
-  private makeHeader(height: number, time: number, proposer: Hex, txs: Uint8Array[], evidence: Evidence[], stateRoot: Hex): Header {
+  private makeHeader(height: number, time: number, proposer: Hex, txs: Uint8Array[], evidence: Evidence[], stateRoot: Hex, results: Hex): Header {
     return {
       chainId: this.chainId,
       height,
@@ -198,6 +193,7 @@ export class Chain implements BlockExecutor {
       validatorsHash: this.validatorSet(height).hash(),
       nextValidatorsHash: this.membershipAfterNext().hash(),
       evidenceHash: evidenceHash(evidence),
+      resultsHash: results,
       proposer,
     };
   }
@@ -269,6 +265,7 @@ export class Chain implements BlockExecutor {
       throw e;
     }
     if (ws.root() !== h.stateRoot) throw new BlockError('PNT_ERR_BLOCK_STATE_ROOT', 'state root after execution does not match the header');
+    if (resultsHash(execution.results, execution.events) !== h.resultsHash) throw new BlockError('PNT_ERR_BLOCK_RESULTS_HASH', 'results after execution do not match the header');
     return { ws, execution };
   }
 }

@@ -1,15 +1,16 @@
 /**
  * The hub block header and its canonical encoding. The header hash is keccak256 of these bytes;
  * the Solidity client rebuilds them with abi.encodePacked in the same order:
- *   uint8 version(=1) | uint8 len(chainId) | chainId | uint64 height | uint64 timeMs |
+ *   uint8 version(=2) | uint8 len(chainId) | chainId | uint64 height | uint64 timeMs |
  *   bytes32 prevHash | bytes32 txRoot | bytes32 stateRoot | bytes32 validatorsHash |
- *   bytes32 nextValidatorsHash | bytes32 evidenceHash | bytes20 proposer
+ *   bytes32 nextValidatorsHash | bytes32 evidenceHash | bytes32 resultsHash | bytes20 proposer
+ * (docs/spec/ has every field's rules; version 2 added resultsHash.)
  */
 import { EncodingError } from '../errors.ts';
 import { type Bytes, type Hex, concat, fromHex, toHex, uintBE, utf8 } from '../crypto/bytes.ts';
 import { keccak256 } from '../crypto/hash.ts';
 
-export const HEADER_VERSION = 1;
+export const HEADER_VERSION = 2;
 export const MAX_CHAIN_ID_LENGTH = 64;
 const CHAIN_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -25,6 +26,8 @@ export interface Header {
   validatorsHash: Hex;
   nextValidatorsHash: Hex;
   evidenceHash: Hex;
+  /** Merkle root of this block's transaction results and block events (types/results.ts). */
+  resultsHash: Hex;
   proposer: Hex;
 }
 
@@ -48,6 +51,7 @@ export function encodeHeader(h: Header): Bytes {
     fromHex(h.validatorsHash, 32),
     fromHex(h.nextValidatorsHash, 32),
     fromHex(h.evidenceHash, 32),
+    fromHex(h.resultsHash, 32),
     fromHex(h.proposer, 20),
   );
 }

@@ -101,7 +101,7 @@ export function gatewayErrorCode(reason: string | undefined): string {
 }
 
 const HUB_HEADER_TUPLE =
-  'tuple(string chainId, uint64 height, uint64 timeMs, bytes32 prevHash, bytes32 txRoot, bytes32 stateRoot, bytes32 validatorsHash, bytes32 nextValidatorsHash, bytes32 evidenceHash, address proposer)';
+  'tuple(string chainId, uint64 height, uint64 timeMs, bytes32 prevHash, bytes32 txRoot, bytes32 stateRoot, bytes32 validatorsHash, bytes32 nextValidatorsHash, bytes32 evidenceHash, bytes32 resultsHash, address proposer)';
 export const PONTIS_CLIENT_RELAY_ABI = [
   'function latestHeight() view returns (uint64)',
   'function nextValidatorsHash() view returns (bytes32)',

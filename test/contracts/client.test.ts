@@ -262,6 +262,7 @@ describe('PontisClient agrees with the TypeScript encodings', () => {
       validatorsHash: hash(rng),
       nextValidatorsHash: hash(rng),
       evidenceHash: hash(rng),
+      resultsHash: hash(rng),
       proposer: toHex(rng.bytes(20)),
     }));
     const got = await Promise.all(headers.map((h) => client.hashHeader(solidityHeader(h))));

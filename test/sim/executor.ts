@@ -74,6 +74,7 @@ export class SimExecutor implements BlockExecutor {
       validatorsHash: valset.hash(),
       nextValidatorsHash: valset.hash(),
       evidenceHash: evidenceHash(evidence),
+      resultsHash: ZERO_HASH,
       proposer: ctx.proposer,
     };
     return { header, txs, evidence, lastCommit: ctx.lastCommit };

@@ -24,6 +24,7 @@ contract PontisClient {
         bytes32 validatorsHash;
         bytes32 nextValidatorsHash;
         bytes32 evidenceHash;
+        bytes32 resultsHash;
         address proposer;
     }
 
@@ -48,7 +49,7 @@ contract PontisClient {
         Expired
     }
 
-    uint8 private constant HEADER_VERSION = 1;
+    uint8 private constant HEADER_VERSION = 2;
     uint8 private constant PRECOMMIT = 2;
     uint256 private constant MAX_VALIDATORS = 150;
     /// secp256k1 n / 2: signatures with a larger s are the malleated twin and are refused.
@@ -164,6 +165,7 @@ contract PontisClient {
                 h.validatorsHash,
                 h.nextValidatorsHash,
                 h.evidenceHash,
+                h.resultsHash,
                 h.proposer
             )
         );
@@ -322,6 +324,7 @@ contract PontisClient {
                 t.validatorsHash,
                 t.nextValidatorsHash,
                 t.evidenceHash,
+                t.resultsHash,
                 t.proposer
             )
         );

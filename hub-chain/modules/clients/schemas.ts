@@ -25,6 +25,7 @@ export const headerSchema = z.strictObject({
   validatorsHash: hash32Schema,
   nextValidatorsHash: hash32Schema,
   evidenceHash: hash32Schema,
+  resultsHash: hash32Schema,
   proposer: addressSchema,
 });
 

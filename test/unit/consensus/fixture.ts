@@ -103,6 +103,7 @@ export function makeBlock(valset: ValidatorSet, height: number, tag: string, pro
       validatorsHash: valset.hash(),
       nextValidatorsHash: valset.hash(),
       evidenceHash: evidenceHash(evidence),
+      resultsHash: ZERO_HASH,
       proposer,
     },
     txs,
