@@ -728,8 +728,15 @@ export class ConsensusEngine {
 
   private ingestDecided(block: Block, commit: Commit): boolean {
     const hs = this.hs!;
-    if (hs.decision || hs.decidedCandidate || !block?.header || !commit) return false;
-    if (block.header.height !== this.h || block.header.chainId !== this.chainId || !Array.isArray(block.txs) || !Array.isArray(block.evidence)) return false;
+    if (!block?.header || !commit) return false;
+    if (block.header.chainId !== this.chainId || !Array.isArray(block.txs) || !Array.isArray(block.evidence)) return false;
+    if (block.header.height === this.h + 1) {
+      // Arrives while this height is still committing (block sync, or a peer's gossip): keep it
+      // for the next height, where its commit is checked against that height's set.
+      this.bufferNextHeight(`d/${headerHash(block.header)}`, { kind: 'decided', block, commit });
+      return false;
+    }
+    if (hs.decision || hs.decidedCandidate || block.header.height !== this.h) return false;
     const hash = headerHash(block.header);
     verifyCommit(this.chainId, this.valset!, commit, this.h, hash); // throws on anything short of a valid 2/3+ commit
     hs.decidedCandidate = { block, commit: { height: commit.height, round: commit.round, blockHash: hash, signatures: commit.signatures.map((s) => ({ validator: s.validator.toLowerCase(), signature: s.signature })) } };

@@ -19,7 +19,7 @@ import { type AccountKey, accountKeyFromSeed } from '../crypto/ed25519.ts';
 import { AttestationObserver, pontisFinalizedSource } from '../modules/clients/observer.ts';
 import { evmFinalizedSource } from '../light-clients/evm/source.ts';
 import { writeFileDurable } from '../consensus/durable-file.ts';
-import { blockFromJSON, blockToJSON, type Evidence } from '../types/block.ts';
+import { blockToJSON, type Evidence } from '../types/block.ts';
 import type { Commit } from '../types/vote.ts';
 import { headerHash } from '../types/header.ts';
 import { Chain, type CommittedInfo } from './chain.ts';
@@ -28,9 +28,13 @@ import { P2P } from './p2p.ts';
 import { consensusFromWire, consensusToWire, type WireMessage } from './wire.ts';
 import { startRpc, type RpcServer } from '../rpc/server.ts';
 import { Metrics } from './metrics.ts';
+import { BlockSync, SYNC_WINDOW } from './block-sync.ts';
 
-const SYNC_BATCH = 50;
+/** A sync reply stops adding blocks past this size (the peer link's message limit is far above it). */
+const SYNC_REPLY_BYTES = 4 * 1024 * 1024;
 const TX_GOSSIP_INTERVAL_MS = 10;
+/** Peers send status every few hundred ms; one silent for longer is not asked for blocks. */
+const PEER_STATUS_FRESH_MS = 5_000;
 
 export const systemClock: Clock = {
   now: () => Date.now(),
@@ -53,7 +57,7 @@ export class HubNode {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly peerHeights = new Map<string, { height: number; reply: (m: WireMessage) => void; at: number }>();
   private gossipQueue: string[] = [];
-  private syncing = false;
+  private readonly sync: BlockSync;
   private lastProgressAt = Date.now();
   private ticks = 0;
   private stopped = false;
@@ -82,6 +86,21 @@ export class HubNode {
       () => this.chain.latestHeight(),
     );
     this.chain.onCommit((c) => this.onCommitted(c));
+    this.sync = new BlockSync({
+      chain: this.chain,
+      log: this.log.child({ mod: 'sync' }),
+      // a link that stopped sending status (closed, or the peer is paused) no longer counts
+      peers: () => [...this.peerHeights].filter(([, p]) => Date.now() - p.at < PEER_STATUS_FRESH_MS).map(([id, p]) => ({ id, height: p.height, send: p.reply })),
+      pauseConsensus: async () => {
+        const e = this.engine;
+        this.engine = undefined;
+        e?.stop();
+        await e?.idle();
+      },
+      resumeConsensus: () => this.startEngine(),
+      feedDecided: (block, commit) => this.engine?.receive({ kind: 'decided', block, commit }),
+      sinceProgressMs: () => Date.now() - this.lastProgressAt,
+    });
   }
 
   static fromHome(dir: string, opts: { logger?: Logger; onHalt?: (err: unknown) => void } = {}): HubNode {
@@ -110,6 +129,7 @@ export class HubNode {
     if (this.stopped) return;
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.sync.stop();
     this.engine?.stop();
     // let a commit already under way finish before the database closes
     await Promise.race([this.engine?.idle(), new Promise((r) => setTimeout(r, 5000))]);
@@ -140,7 +160,7 @@ export class HubNode {
       stateRoot: h?.stateRoot ?? null,
       validators: vs.validators.map((v) => ({ address: v.address, power: v.power })),
       consensus: this.engine ? { height: this.engine.height, round: this.engine.round, step: this.engine.step } : null,
-      catchingUp: this.syncing,
+      catchingUp: this.sync.isRunning,
       mempool: { txs: this.mempool.size, bytes: this.mempool.totalBytes },
       peers: this.p2p.peers(),
     };
@@ -243,23 +263,17 @@ export class HubNode {
           }
           return;
         case 'hello':
-        case 'status':
-          this.peerHeights.set(m.node, { height: Number(m.height) || 0, reply, at: Date.now() });
-          this.maybeSync();
-          return;
-        case 'get-blocks': {
-          const items = [];
-          const to = Math.min(m.to, m.from + SYNC_BATCH - 1, this.chain.latestHeight());
-          for (let h = m.from; h <= to; h++) {
-            const s = this.chain.stored(h);
-            if (!s) break;
-            items.push({ block: blockToJSON(s.block), commit: s.commit });
-          }
-          reply({ t: 'blocks', items });
+        case 'status': {
+          const height = Number(m.height);
+          this.peerHeights.set(from, { height: Number.isSafeInteger(height) && height >= 0 ? height : 0, reply, at: Date.now() });
+          this.sync.check();
           return;
         }
+        case 'get-blocks':
+          reply({ t: 'blocks', items: this.blocksFor(Number(m.from), Number(m.to)) });
+          return;
         case 'blocks':
-          void this.applySynced(m.items);
+          this.sync.onBlocks(from, m.items);
           return;
       }
     } catch (e) {
@@ -276,7 +290,7 @@ export class HubNode {
     for (const m of this.engine?.gossipState() ?? []) {
       if (m.kind === 'vote' || withBlocks) this.p2p.broadcast({ t: 'cons', m: consensusToWire(m) }, true);
     }
-    this.maybeSync();
+    this.sync.check();
   }
 
   private flushTxGossip(): void {
@@ -286,50 +300,19 @@ export class HubNode {
     for (let i = 0; i < txs.length; i += 2000) this.p2p.broadcast({ t: 'txs', txs: txs.slice(i, i + 2000) }, true);
   }
 
-  /** Block sync: when a peer is two or more heights ahead (or we stalled behind it), fetch blocks and verify their commits. */
-  private maybeSync(): void {
-    if (this.syncing || this.stopped) return;
-    const mine = this.chain.latestHeight();
-    const stalled = Date.now() - this.lastProgressAt > 5000;
-    for (const p of this.peerHeights.values()) {
-      if (p.height > mine + 1 || (stalled && p.height > mine)) {
-        this.syncing = true;
-        this.syncDeadline = setTimeout(() => (this.syncing = false), 10_000);
-        p.reply({ t: 'get-blocks', from: mine + 1, to: p.height });
-        return;
-      }
+  /** Blocks from..to with their commits for a syncing peer: at most SYNC_WINDOW, and stops once SYNC_REPLY_BYTES are reached. */
+  private blocksFor(from: number, to: number): { block: ReturnType<typeof blockToJSON>; commit: Commit }[] {
+    const items: { block: ReturnType<typeof blockToJSON>; commit: Commit }[] = [];
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || to < from) return items;
+    const last = Math.min(to, from + SYNC_WINDOW - 1, this.chain.latestHeight());
+    let bytes = 0;
+    for (let h = from; h <= last && bytes < SYNC_REPLY_BYTES; h++) {
+      const s = this.chain.stored(h);
+      if (!s) break;
+      const item = { block: blockToJSON(s.block), commit: s.commit };
+      bytes += s.block.txs.reduce((a, t) => a + t.length, 0) * 1.4 + 2048;
+      items.push(item);
     }
-  }
-  private syncDeadline: NodeJS.Timeout | undefined;
-
-
-  /**
-   * Block sync goes through the engine as `decided` messages, one height at a time: the engine
-   * checks each commit against its validator set and commits it in its own serialised order, so
-   * sync never races the engine's own decisions.
-   */
-  private async applySynced(items: { block: unknown; commit: unknown }[]): Promise<void> {
-    clearTimeout(this.syncDeadline);
-    let applied = 0;
-    try {
-      const blocks = items.map((i) => ({ block: blockFromJSON(i.block as never), commit: i.commit as Commit }));
-      for (const b of blocks) {
-        if (this.stopped || !this.engine) break;
-        const h = b.block.header.height;
-        if (h <= this.chain.latestHeight()) continue;
-        if (h !== this.chain.latestHeight() + 1) break;
-        this.engine.receive({ kind: 'decided', block: b.block, commit: b.commit });
-        const deadline = Date.now() + 10_000;
-        while (this.chain.latestHeight() < h && Date.now() < deadline && !this.stopped) await new Promise((r) => setTimeout(r, 5));
-        if (this.chain.latestHeight() < h) break;
-        applied++;
-      }
-    } catch (e) {
-      this.log.warn({ err: e }, 'block sync: a peer sent a malformed block');
-    } finally {
-      if (applied > 0) this.log.info({ applied, height: this.chain.latestHeight() }, 'block sync applied blocks');
-      this.syncing = false;
-    }
-    if (applied > 0) this.maybeSync();
+    return items;
   }
 }

@@ -286,6 +286,56 @@ export class StateStore implements PageSource {
     return this.env.transaction(() => this.commitInTxn(ws, version));
   }
 
+  /**
+   * State sync: an empty working state whose commit (commitRestoredInTxn) becomes `version` of
+   * this store, which must still be empty. The caller sets every entry of the snapshot into it.
+   */
+  restoreWorking(version: number): WorkingState {
+    if (!Number.isSafeInteger(version) || version < 1) throw stateError('PNT_ERR_STATE_BAD_VERSION', 'restore version must be >= 1', { version });
+    if (this.latestVersion() !== 0) throw stateError('PNT_ERR_STATE_NOT_EMPTY', 'state can only be restored into an empty store', { latest: this.latestVersion() });
+    return new Working(this, 0, EMPTY_REF, version);
+  }
+
+  /** Persists a restoreWorking() state as its version; versions below it read as pruned. */
+  commitRestoredInTxn(ws: WorkingState, version: number): Hex {
+    if (!(ws instanceof Working) || ws.store !== this || ws.targetVersion !== version) throw stateError('PNT_ERR_STATE_STALE_WORKING', 'not a restore working state for this version', { version });
+    if (this.latestVersion() !== 0) throw stateError('PNT_ERR_STATE_NOT_EMPTY', 'state can only be restored into an empty store', { latest: this.latestVersion() });
+    const u = ws.update();
+    const write = (): void => {
+      this.write(u, version);
+      this.meta.putSync(META_OLDEST, u64(version));
+    };
+    if (this.inWriteTxn()) write();
+    else this.env.transactionSync(write);
+    return toHex(u.rootHash());
+  }
+
+  /**
+   * A consistent view of the latest version for a snapshot: one LMDB read transaction pins the
+   * version, its root and every (key, value) of the flat table while commits go on. Call close()
+   * when done (an open read transaction keeps LMDB from reusing freed pages).
+   */
+  openSnapshot(): { version: number; root: Hex; entries(): Iterable<{ key: Buffer; value: Buffer }>; close(): void } {
+    const transaction = this.env.useReadTransaction();
+    try {
+      // lmdb-js takes { transaction } on every read; its typings omit it on getBinary
+      const readIn = (db: Db, key: Buffer) => (db as unknown as { getBinary(k: Buffer, o: object): Buffer | undefined }).getBinary(key, { transaction });
+      const latest = readIn(this.meta, META_LATEST);
+      const version = latest ? readU64(latest, 0) : 0;
+      const rec = version > 0 ? readIn(this.roots, u64(version)) : undefined;
+      const root = toHex(slotHash(rec === undefined ? EMPTY_REF : decodeRoot(rec, version)));
+      return {
+        version,
+        root,
+        entries: () => this.flat.getRange({ transaction } as never) as Iterable<{ key: Buffer; value: Buffer }>,
+        close: () => transaction.done(),
+      };
+    } catch (e) {
+      transaction.done();
+      throw e;
+    }
+  }
+
   /** @internal PageSource: a stored page, from the cache when its hash matches. */
   load(version: number, depth: number, path: Uint8Array, hash: Uint8Array, slab?: PageSlab): Page {
     const key = nodeKey(version, depth, path);
@@ -446,6 +496,8 @@ class Working implements WorkingState {
     readonly store: StateStore,
     readonly baseVersion: number,
     private readonly baseRoot: SlotRef,
+    /** The version this state is written as: base + 1, or the snapshot's height when restoring. */
+    readonly targetVersion = baseVersion + 1,
   ) {}
 
   get(key: Bytes): Bytes | undefined {
@@ -505,7 +557,7 @@ class Working implements WorkingState {
     const ops = Array.from(this.pending.values());
     for (const op of ops) if (op.value !== undefined && op.valueHash === null) op.valueHash = sha256Buf(op.value);
     ops.sort(compareOps);
-    this.memo = new TreeUpdate(this.store, this.baseVersion + 1).run(this.baseRoot, ops);
+    this.memo = new TreeUpdate(this.store, this.targetVersion).run(this.baseRoot, ops);
     return this.memo;
   }
 

@@ -79,6 +79,15 @@ export class Testnet {
     await exited;
   }
 
+  /** SIGSTOP: the process keeps its sockets and state but runs nothing until resumed. */
+  pause(i: number): void {
+    this.procs[i]?.kill('SIGSTOP');
+  }
+
+  resume(i: number): void {
+    this.procs[i]?.kill('SIGCONT');
+  }
+
   async stop(i: number): Promise<void> {
     const p = this.procs[i];
     if (!p || !this.running(i)) return;
@@ -98,6 +107,7 @@ export class Testnet {
   }
 
   async destroy(): Promise<void> {
+    this.procs.forEach((_, i) => this.resume(i)); // a stopped process would ignore SIGTERM
     await Promise.all(this.homes.map((_, i) => this.stop(i)));
     // PONTIS_KEEP_TESTNET=1 keeps homes and logs for a post-mortem
     if (!process.env.PONTIS_KEEP_TESTNET) rmSync(this.root, { recursive: true, force: true });

@@ -101,6 +101,25 @@ describe('consensus engine', () => {
     expect(h.engine.height).toBe(1);
   });
 
+  it('behavior: a decided block for the next height that arrives while this height is committing is kept and commits next (block sync never loses it)', async () => {
+    const h = await fourEqual();
+    const a = makeBlock(h.valset, 1, 'A', h.proposer(0).address);
+    await h.deliver({ kind: 'decided', block: a, commit: commitFor(h.others(), 1, 0, a) });
+    expect(h.engine.height).toBe(1); // still in height 1's commit step
+    const next = h.valset.nextHeightSet();
+    const b2 = makeBlock(h.valset, 2, 'B2', next.proposer(0).address);
+    await h.deliver({ kind: 'decided', block: b2, commit: commitFor(h.others(), 2, 0, b2) });
+    expect(h.executor.committed).toHaveLength(1);
+    await h.advance(0);
+    expect(h.executor.committed.map((c) => c.block.header.height)).toEqual([1, 2]);
+    // one signed by too little power is buffered too, but refused at its height
+    const h2 = await fourEqual();
+    await h2.deliver({ kind: 'decided', block: a, commit: commitFor(h2.others(), 1, 0, a) });
+    await h2.deliver({ kind: 'decided', block: b2, commit: commitFor(h2.others().slice(0, 2), 2, 0, b2) });
+    await h2.advance(0);
+    expect(h2.executor.committed.map((c) => c.block.header.height)).toEqual([1]);
+  });
+
   it('behavior: messages for the next height are buffered and replayed once it starts', async () => {
     const h = await fourEqual();
     const next = h.valset.nextHeightSet();
