@@ -8,7 +8,9 @@ import { HubClient } from '../client/client.ts';
 import { accountKeyFromSeed } from '../crypto/ed25519.ts';
 import { fromHex, isHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { loadHome, paths } from '../node/config.ts';
-import { initNode, initTestnet } from '../node/init.ts';
+import { initFullNode, initNode, initTestnet } from '../node/init.ts';
+import { parseGenesis } from '../app/genesis.ts';
+import { readFileSync } from 'node:fs';
 import { HubNode } from '../node/node.ts';
 import { runDevnet } from './devnet.ts';
 import { stopOnSignals } from './process.ts';
@@ -43,6 +45,18 @@ node
   .option('--rpc-port <port>', 'RPC port', int('--rpc-port', 1, 65535), 26657)
   .option('--p2p-port <port>', 'peer port', int('--p2p-port', 1, 65535), 26656)
   .action((o) => print(initNode(o.home, { chainId: o.chainId, moniker: o.moniker, rpcPort: o.rpcPort, p2pPort: o.p2pPort })));
+node
+  .command('join')
+  .description('create a home for a node that follows an existing network without validating (it state-syncs when it starts empty)')
+  .requiredOption('--home <dir>', 'node home directory')
+  .requiredOption('--genesis <file>', "the network's genesis.json")
+  .requiredOption('--peer <url...>', 'ws:// peer URLs of nodes to dial (repeatable)')
+  .option('--moniker <name>', 'node name', 'full-node')
+  .option('--rpc-port <port>', 'RPC port', int('--rpc-port', 1, 65535), 26657)
+  .option('--p2p-port <port>', 'peer port', int('--p2p-port', 1, 65535), 26656)
+  .action((o) =>
+    print(initFullNode(o.home, { genesis: parseGenesis(JSON.parse(readFileSync(o.genesis, 'utf8'))), peers: o.peer, moniker: o.moniker, rpcPort: o.rpcPort, p2pPort: o.p2pPort })),
+  );
 node
   .command('start')
   .description('start a node from its home directory (Ctrl-C stops it cleanly)')

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { PontisError } from '../errors.ts';
 import { type Hex, ZERO_HASH } from '../crypto/bytes.ts';
 import type { BlockExecutor, ProposeContext, ValidateContext } from '../consensus/types.ts';
-import { HubApp, type AppEvent, type BlockExecution, type TxResult } from '../app/app.ts';
+import { HubApp, type AppEvent, type BlockExecution, type TxResult, readNextValidators } from '../app/app.ts';
 import { createModules, type Wiring } from '../app/modules.ts';
 import type { Genesis } from '../app/genesis.ts';
 import { genesisValidatorSet } from '../app/genesis.ts';
@@ -176,6 +176,31 @@ export class Chain implements BlockExecutor {
     const info: CommittedInfo = { block, commit, hash, execution: ex.execution };
     for (const l of this.listeners) l(info);
     return next;
+  }
+
+  /**
+   * State sync: installs a restored state at the height of `block` in an empty chain, with the
+   * block, its commit and results. The caller verified the header, commit and results; this checks
+   * that the state has the header's root and names the header's next validator set.
+   */
+  restore(r: { block: Block; commit: Commit; results: TxResult[]; events: AppEvent[]; validators: ValidatorSet; state: WorkingState }): void {
+    const h = r.block.header;
+    if (this.latestHeight() !== 0) throw new BlockError('PNT_ERR_RESTORE_NOT_EMPTY', `chain already holds height ${this.latestHeight()}`);
+    if (r.state.root() !== h.stateRoot) throw new BlockError('PNT_ERR_BLOCK_STATE_ROOT', 'restored state does not have the header state root');
+    if (r.validators.hash() !== h.validatorsHash) throw new BlockError('PNT_ERR_BLOCK_VALIDATORS', 'validator set does not match the header');
+    const next = readNextValidators(r.state);
+    if (!next || next.height !== h.height + 1 || next.set.hash() !== h.nextValidatorsHash) {
+      throw new BlockError('PNT_ERR_BLOCK_NEXT_VALIDATORS', 'restored state does not name the header next validator set');
+    }
+    this.env.transactionSync(() => {
+      this.state.commitRestoredInTxn(r.state, h.height);
+      this.blocks.put(h.height, { block: r.block, commit: r.commit, results: r.results, events: r.events });
+      this.valsets.put(h.height, r.validators.toJSON());
+      this.valsets.put(h.height + 1, next.set.toJSON());
+      r.block.txs.forEach((t, i) => this.txIndex.put(txHash(t), [h.height, i]));
+    });
+    this.latest = h;
+    this.executed.clear();
   }
 
   private requireNext(height: number): void {

@@ -16,6 +16,7 @@ export class ConfigError extends PontisError {
 }
 
 const port = z.number().int().min(1).max(65535);
+export const STATESYNC_DEFAULTS = { enable: true, snapshotInterval: 1000, keepSnapshots: 2, discoveryMs: 5000, trustingPeriodMs: 14 * 24 * 3600 * 1000 };
 const ms = z.number().int().min(1).max(600_000);
 
 export const nodeConfigSchema = z.strictObject({
@@ -50,6 +51,22 @@ export const nodeConfigSchema = z.strictObject({
     })
     .default(DEFAULT_MEMPOOL),
   storage: z.strictObject({ retainVersions: z.number().int().min(0).default(0) }).default({ retainVersions: 0 }),
+  /** Snapshots this node makes for others, and whether an empty node restores one instead of replaying from genesis. */
+  statesync: z
+    .strictObject({
+      enable: z.boolean().default(STATESYNC_DEFAULTS.enable),
+      /** Write a state snapshot every N heights (0: never). */
+      snapshotInterval: z.number().int().min(0).default(STATESYNC_DEFAULTS.snapshotInterval),
+      keepSnapshots: z.number().int().min(1).max(100).default(STATESYNC_DEFAULTS.keepSnapshots),
+      discoveryMs: ms.default(STATESYNC_DEFAULTS.discoveryMs),
+      /** How long a verified header vouches for its validators (keep it below their unbonding time). */
+      trustingPeriodMs: z.number().int().min(1).default(STATESYNC_DEFAULTS.trustingPeriodMs),
+      /** Trust root other than genesis: a height and its header hash obtained out of band (both or neither). */
+      trustHeight: z.number().int().min(1).optional(),
+      trustHash: z.string().regex(/^0x[0-9a-f]{64}$/, 'must be a 0x-prefixed 32-byte lower-case hex hash').optional(),
+    })
+    .refine((s) => (s.trustHeight === undefined) === (s.trustHash === undefined), { message: 'trustHeight and trustHash go together', path: ['trustHash'] })
+    .default(STATESYNC_DEFAULTS),
   /** Chains this validator watches for `attested` clients: it signs a vote for their finalized headers. */
   observers: z
     .array(

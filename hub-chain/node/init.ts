@@ -59,6 +59,30 @@ export function initNode(dir: string, o: InitOptions = {}): { address: string; o
   return { address: keys.validator.address, operator: keys.operator.address };
 }
 
+export interface FullNodeOptions {
+  genesis: Genesis;
+  /** ws:// URLs of nodes to dial (validators of the network). */
+  peers: string[];
+  rpcPort: number;
+  p2pPort: number;
+  moniker?: string;
+  config?: Partial<NodeConfig>;
+}
+
+/**
+ * A node that follows an existing network without validating: no validator key, the network's
+ * genesis, peers to dial. Started empty, it restores a state snapshot if peers offer one.
+ */
+export function initFullNode(dir: string, o: FullNodeOptions): { home: string } {
+  const p = paths(dir);
+  if (existsSync(p.config)) throw new ConfigError('PNT_ERR_HOME_EXISTS', `${dir} already holds a node (config.json exists)`);
+  const config = nodeConfigSchema.parse({ ...o.config, moniker: o.moniker ?? 'full-node', rpc: { ...o.config?.rpc, port: o.rpcPort }, p2p: { ...o.config?.p2p, port: o.p2pPort, peers: o.peers } });
+  mkdirSync(p.data, { recursive: true });
+  writeFileSync(p.config, JSON.stringify(config, null, 2) + '\n');
+  writeFileSync(p.genesis, JSON.stringify(o.genesis, null, 2) + '\n');
+  return { home: dir };
+}
+
 export interface TestnetOptions {
   validators: number;
   basePort: number;
@@ -69,6 +93,8 @@ export interface TestnetOptions {
   hubChainId?: string;
   /** Opening balances (bank module). */
   accounts?: Genesis['accounts'];
+  /** State sync settings for every node (e.g. a short snapshot interval in tests). */
+  statesync?: Partial<NodeConfig['statesync']>;
 }
 
 /** Homes `out/node0` .. `out/node{N-1}`: RPC on basePort+i, peer links on basePort+1000+i, full mesh. */
@@ -95,6 +121,7 @@ export function initTestnet(out: string, o: TestnetOptions): { homes: string[]; 
       rpc: { port: o.basePort + i },
       p2p: { port: o.basePort + P2P_PORT_OFFSET + i, peers },
       consensus: o.consensus,
+      statesync: o.statesync,
       log: { level: o.logLevel ?? 'info' },
     });
     writeHome(home, config, genesis, k);

@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { open as openLmdb, type RootDatabase } from 'lmdb';
 import pino, { type Logger } from 'pino';
 import { ConsensusEngine } from '../consensus/engine.ts';
@@ -29,6 +30,10 @@ import { consensusFromWire, consensusToWire, type WireMessage } from './wire.ts'
 import { startRpc, type RpcServer } from '../rpc/server.ts';
 import { Metrics } from './metrics.ts';
 import { BlockSync, SYNC_WINDOW } from './block-sync.ts';
+import { SnapshotStore } from './snapshots.ts';
+import { PeerRequests, StateSync, answerSyncQuery } from './state-sync.ts';
+import type { SyncQuery } from './wire.ts';
+import { PontisError } from '../errors.ts';
 
 /** A sync reply stops adding blocks past this size (the peer link's message limit is far above it). */
 const SYNC_REPLY_BYTES = 4 * 1024 * 1024;
@@ -51,6 +56,8 @@ export class HubNode {
   readonly mempool: Mempool;
   readonly metrics = new Metrics();
   readonly address: Hex | undefined;
+  /** The validator address, or a random id for a node that does not validate (peers tell links apart by it). */
+  readonly nodeId: Hex;
   private engine: ConsensusEngine | undefined;
   private readonly p2p: P2P;
   private rpc: RpcServer | undefined;
@@ -58,6 +65,11 @@ export class HubNode {
   private readonly peerHeights = new Map<string, { height: number; reply: (m: WireMessage) => void; at: number }>();
   private gossipQueue: string[] = [];
   private readonly sync: BlockSync;
+  readonly snapshots: SnapshotStore;
+  private readonly requests = new PeerRequests();
+  private stateSync: StateSync | undefined;
+  /** True while an empty node looks for and restores a snapshot (block sync and consensus wait). */
+  private bootstrapping = false;
   private lastProgressAt = Date.now();
   private ticks = 0;
   private stopped = false;
@@ -79,21 +91,23 @@ export class HubNode {
     if (home.validatorKey) {
       this.address = addressFromPublicKey(validatorPublicKey(home.validatorKey));
     }
+    this.nodeId = this.address ?? toHex(randomBytes(20));
     this.consensusStore = new FileConsensusStateStore(`${p.data}/consensus`);
     this.p2p = new P2P(
-      { host: cfg.p2p.host, port: cfg.p2p.port, peers: cfg.p2p.peers, nodeId: this.address ?? toHex(new Uint8Array(20)), chainId: home.genesis.chainId, maxMessageBytes: cfg.p2p.maxMessageBytes },
+      { host: cfg.p2p.host, port: cfg.p2p.port, peers: cfg.p2p.peers, nodeId: this.nodeId, chainId: home.genesis.chainId, maxMessageBytes: cfg.p2p.maxMessageBytes },
       this.log.child({ mod: 'p2p' }),
       () => this.chain.latestHeight(),
     );
     this.chain.onCommit((c) => this.onCommitted(c));
+    this.snapshots = new SnapshotStore(join(p.data, 'snapshots'), home.genesis.chainId, cfg.statesync.keepSnapshots, this.log.child({ mod: 'snapshots' }));
     this.sync = new BlockSync({
       chain: this.chain,
       log: this.log.child({ mod: 'sync' }),
       // a link that stopped sending status (closed, or the peer is paused) no longer counts
-      peers: () => [...this.peerHeights].filter(([, p]) => Date.now() - p.at < PEER_STATUS_FRESH_MS).map(([id, p]) => ({ id, height: p.height, send: p.reply })),
+      peers: () => this.freshPeers(),
       pauseConsensus: async () => {
         const e = this.engine;
-        this.engine = undefined;
+        this.engine = undefined; // messages for consensus are dropped while syncing
         e?.stop();
         await e?.idle();
       },
@@ -116,7 +130,9 @@ export class HubNode {
     this.p2p.on('message', (m, reply, from) => this.onPeerMessage(m, reply, from));
     await this.p2p.start();
     this.rpc = await startRpc(this, this.log.child({ mod: 'rpc' }));
-    await this.startEngine();
+    const ss = this.home.config.statesync;
+    if (this.chain.latestHeight() === 0 && ss.enable && this.home.config.p2p.peers.length > 0) void this.bootstrap();
+    else await this.startEngine();
     this.startObservers();
     this.timers.push(
       setInterval(() => this.heartbeat(), Math.max(100, Math.floor(this.home.config.consensus.prevoteMs / 2))),
@@ -130,6 +146,7 @@ export class HubNode {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     this.sync.stop();
+    this.stateSync?.stop();
     this.engine?.stop();
     // let a commit already under way finish before the database closes
     await Promise.race([this.engine?.idle(), new Promise((r) => setTimeout(r, 5000))]);
@@ -160,7 +177,7 @@ export class HubNode {
       stateRoot: h?.stateRoot ?? null,
       validators: vs.validators.map((v) => ({ address: v.address, power: v.power })),
       consensus: this.engine ? { height: this.engine.height, round: this.engine.round, step: this.engine.step } : null,
-      catchingUp: this.sync.isRunning,
+      catchingUp: this.sync.isRunning || this.bootstrapping,
       mempool: { txs: this.mempool.size, bytes: this.mempool.totalBytes },
       peers: this.p2p.peers(),
     };
@@ -242,6 +259,9 @@ export class HubNode {
 
   private onCommitted(c: CommittedInfo): void {
     this.lastProgressAt = Date.now();
+    const every = this.home.config.statesync.snapshotInterval;
+    // synchronously after the commit: the snapshot's read transaction pins exactly this height
+    if (every > 0 && c.block.header.height % every === 0) this.snapshots.startSnapshot(this.chain.state, c.block.header.height);
     this.metrics.onBlock(c);
     this.log.info({ height: c.block.header.height, hash: c.hash, txs: c.block.txs.length }, 'committed block');
     this.rpc?.publishBlock(c);
@@ -266,9 +286,15 @@ export class HubNode {
         case 'status': {
           const height = Number(m.height);
           this.peerHeights.set(from, { height: Number.isSafeInteger(height) && height >= 0 ? height : 0, reply, at: Date.now() });
-          this.sync.check();
+          if (!this.bootstrapping) this.sync.check();
           return;
         }
+        case 'req':
+          void this.serve(m.id, m.q, reply);
+          return;
+        case 'res':
+          this.requests.onResponse(from, m);
+          return;
         case 'get-blocks':
           reply({ t: 'blocks', items: this.blocksFor(Number(m.from), Number(m.to)) });
           return;
@@ -282,7 +308,7 @@ export class HubNode {
   }
 
   private heartbeat(): void {
-    this.p2p.broadcast({ t: 'status', node: this.address ?? toHex(new Uint8Array(20)), height: this.chain.latestHeight() });
+    this.p2p.broadcast({ t: 'status', node: this.nodeId, height: this.chain.latestHeight() });
     // Re-send what the engine holds for this height: lost messages and healed partitions recover.
     // Votes are small and go every tick; whole blocks (proposal, decided) only when the chain has
     // not moved for a while (a peer may have missed them), and then every fourth tick.
@@ -290,7 +316,7 @@ export class HubNode {
     for (const m of this.engine?.gossipState() ?? []) {
       if (m.kind === 'vote' || withBlocks) this.p2p.broadcast({ t: 'cons', m: consensusToWire(m) }, true);
     }
-    this.sync.check();
+    if (!this.bootstrapping) this.sync.check();
   }
 
   private flushTxGossip(): void {
@@ -298,6 +324,45 @@ export class HubNode {
     const txs = this.gossipQueue;
     this.gossipQueue = [];
     for (let i = 0; i < txs.length; i += 2000) this.p2p.broadcast({ t: 'txs', txs: txs.slice(i, i + 2000) }, true);
+  }
+
+  private freshPeers() {
+    // a link that stopped sending status (closed, or the peer is paused) no longer counts
+    return [...this.peerHeights].filter(([, p]) => Date.now() - p.at < PEER_STATUS_FRESH_MS).map(([id, p]) => ({ id, height: p.height, send: p.reply }));
+  }
+
+  /** An empty node: restore a verified snapshot if peers offer one, then block-sync and join consensus. */
+  private async bootstrap(): Promise<void> {
+    this.bootstrapping = true;
+    const ss = this.home.config.statesync;
+    try {
+      this.stateSync = new StateSync({
+        chain: this.chain,
+        log: this.log.child({ mod: 'statesync' }),
+        cfg: { discoveryMs: ss.discoveryMs, trustingPeriodMs: ss.trustingPeriodMs, maxClockDriftMs: this.home.genesis.params.maxClockDriftMs, trustHeight: ss.trustHeight, trustHash: ss.trustHash },
+        requests: this.requests,
+        peers: () => this.freshPeers(),
+      });
+      const out = await this.stateSync.run();
+      if (out.restored) this.log.info({ height: out.height, ms: out.ms }, 'state sync done; block sync takes it from here');
+      else this.log.info({ reason: out.reason }, 'state sync not used; syncing from genesis');
+    } catch (e) {
+      this.log.error({ err: e }, 'state sync failed; syncing from genesis');
+    } finally {
+      this.bootstrapping = false;
+    }
+    if (this.stopped) return;
+    await this.startEngine();
+    this.sync.check();
+  }
+
+  /** Answers a state-syncing peer. Errors go back as codes; nothing here changes local state. */
+  private async serve(id: number, q: SyncQuery, reply: (m: WireMessage) => void): Promise<void> {
+    try {
+      reply({ t: 'res', id, ok: true, data: await answerSyncQuery(this.chain, this.snapshots, q) });
+    } catch (e) {
+      reply({ t: 'res', id, ok: false, code: e instanceof PontisError ? e.code : 'PNT_ERR_SYNC_INTERNAL' });
+    }
   }
 
   /** Blocks from..to with their commits for a syncing peer: at most SYNC_WINDOW, and stops once SYNC_REPLY_BYTES are reached. */

@@ -1,7 +1,8 @@
 /**
  * Peer links between hub nodes over WebSocket. Each node dials every configured peer and keeps
- * the link up with backoff; it sends on the links it dialled and answers requests on the link
- * they came in on. Messages are authenticated by their own signatures (votes, proposals,
+ * the link up with backoff; it broadcasts on the links it dialled, and also on links dialled by
+ * nodes it does not dial itself (a full node joining the network), and answers requests on the
+ * link they came in on. Messages are authenticated by their own signatures (votes, proposals,
  * transactions, commits), so the transport needs no handshake crypto.
  */
 import { EventEmitter } from 'node:events';
@@ -32,6 +33,8 @@ const MAX_BUFFERED = 32 * 1024 * 1024;
 export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessage) => void, string] }> {
   private server: WebSocketServer | undefined;
   private readonly outbound = new Map<string, { ws?: WebSocket; info: PeerInfo; timer?: NodeJS.Timeout; backoff: number }>();
+  /** Links other nodes dialled, with the node id their hello gave. */
+  private readonly inbound = new Map<WebSocket, { node?: Hex }>();
   private stopped = false;
 
   constructor(
@@ -50,8 +53,10 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
     });
     this.server.on('connection', (ws, req) => {
       const from = `${req.socket.remoteAddress}:${req.socket.remotePort}`;
-      ws.on('message', (data) => this.handle(data, (m) => this.sendOn(ws, m), from));
+      this.inbound.set(ws, {});
+      ws.on('message', (data) => this.handle(data, (m) => this.sendOn(ws, m), from, ws));
       ws.on('error', () => ws.terminate());
+      ws.on('close', () => this.inbound.delete(ws));
     });
     for (const url of this.cfg.peers) {
       this.outbound.set(url, { info: { url, height: 0, connected: false }, backoff: 200 });
@@ -66,10 +71,18 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
   /** Sends to every connected peer. `lossy` traffic is skipped on a congested link. */
   broadcast(m: WireMessage, lossy = false): void {
     const data = JSON.stringify(m);
+    const reached = new Set<string>();
+    const send = (ws: WebSocket) => {
+      if (lossy && ws.bufferedAmount > MAX_BUFFERED) return;
+      ws.send(data);
+    };
     for (const p of this.outbound.values()) {
       if (p.ws?.readyState !== WebSocket.OPEN) continue;
-      if (lossy && p.ws.bufferedAmount > MAX_BUFFERED) continue;
-      p.ws.send(data);
+      if (p.info.node) reached.add(p.info.node);
+      send(p.ws);
+    }
+    for (const [ws, info] of this.inbound) {
+      if (ws.readyState === WebSocket.OPEN && info.node !== undefined && !reached.has(info.node)) send(ws);
     }
   }
 
@@ -117,7 +130,7 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
     if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(m));
   }
 
-  private handle(data: unknown, reply: (m: WireMessage) => void, from: string): void {
+  private handle(data: unknown, reply: (m: WireMessage) => void, from: string, inboundWs?: WebSocket): void {
     let m: WireMessage;
     try {
       m = JSON.parse(String(data));
@@ -128,6 +141,7 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
     if (typeof m !== 'object' || m === null || typeof (m as { t?: unknown }).t !== 'string') return;
     const out = this.outbound.get(from);
     if (m.t === 'hello' || m.t === 'status') {
+      if (inboundWs && typeof m.node === 'string') this.inbound.get(inboundWs)!.node = m.node;
       if (out) Object.assign(out.info, { node: m.node, height: Number(m.height) || 0 });
       else if (m.t === 'hello') reply({ t: 'hello', node: this.cfg.nodeId, chainId: this.cfg.chainId, height: this.heightNow() });
     }

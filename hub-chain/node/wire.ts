@@ -16,7 +16,20 @@ export type WireMessage =
   | { t: 'cons'; m: WireConsensus }
   | { t: 'txs'; txs: string[] }
   | { t: 'get-blocks'; from: number; to: number }
-  | { t: 'blocks'; items: { block: BlockJSON; commit: Commit }[] };
+  | { t: 'blocks'; items: { block: BlockJSON; commit: Commit }[] }
+  | { t: 'req'; id: number; q: SyncQuery }
+  | { t: 'res'; id: number; ok: true; data: unknown }
+  | { t: 'res'; id: number; ok: false; code: string };
+
+/** What a state-syncing node asks its peers for (answered by `res` with the same id). */
+export type SyncQuery =
+  | { kind: 'snapshots' }
+  | { kind: 'manifest'; height: number }
+  | { kind: 'chunk'; height: number; index: number }
+  /** header and commit of a height, with the sets that sign it and the next height */
+  | { kind: 'light-block'; height: number }
+  /** a whole block with its commit, results and block events */
+  | { kind: 'block'; height: number };
 
 export function consensusToWire(m: ConsensusMessage): WireConsensus {
   switch (m.kind) {

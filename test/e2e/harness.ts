@@ -8,7 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HubClient } from '../../hub-chain/client/client.ts';
-import { initTestnet, P2P_PORT_OFFSET, type TestnetOptions } from '../../hub-chain/node/init.ts';
+import { initFullNode, initTestnet, P2P_PORT_OFFSET, type TestnetOptions } from '../../hub-chain/node/init.ts';
+import { loadHome } from '../../hub-chain/node/config.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
 
@@ -34,6 +35,7 @@ export async function freeBasePort(n: number): Promise<number> {
 export class Testnet {
   readonly clients: HubClient[];
   private readonly procs: (ChildProcess | undefined)[];
+  private readonly validators: number;
 
   private constructor(
     readonly root: string,
@@ -42,6 +44,28 @@ export class Testnet {
   ) {
     this.clients = rpcUrls.map((u) => new HubClient(u));
     this.procs = homes.map(() => undefined);
+    this.validators = homes.length;
+  }
+
+  /** Adds a home for a non-validating node that dials every validator (not started); returns its index. */
+  async addFullNode(): Promise<number> {
+    const i = this.homes.length;
+    const port = await freeBasePort(1);
+    const validatorHomes = this.homes.slice(0, this.validators).map((h) => loadHome(h));
+    const home = join(this.root, `full${i}`);
+    initFullNode(home, {
+      genesis: validatorHomes[0].genesis,
+      peers: validatorHomes.map((h) => `ws://127.0.0.1:${h.config.p2p.port}`),
+      rpcPort: port,
+      p2pPort: port + P2P_PORT_OFFSET,
+      moniker: `full${i}`,
+      config: { consensus: validatorHomes[0].config.consensus, log: validatorHomes[0].config.log },
+    });
+    this.homes.push(home);
+    this.rpcUrls.push(`http://127.0.0.1:${port}`);
+    this.clients.push(new HubClient(`http://127.0.0.1:${port}`));
+    this.procs.push(undefined);
+    return i;
   }
 
   static async create(n: number, opts: Partial<TestnetOptions> = {}): Promise<Testnet> {
