@@ -48,6 +48,11 @@ export const nodeConfigSchema = z.strictObject({
       maxTxs: z.number().int().min(1).default(DEFAULT_MEMPOOL.maxTxs),
       maxBytes: z.number().int().min(1024).default(DEFAULT_MEMPOOL.maxBytes),
       maxPerSender: z.number().int().min(1).default(DEFAULT_MEMPOOL.maxPerSender),
+      /** 0 refuses every transaction above a nonce gap. */
+      maxFuturePerSender: z.number().int().min(0).default(DEFAULT_MEMPOOL.maxFuturePerSender),
+      futureNonceWindow: z.number().int().min(1).default(DEFAULT_MEMPOOL.futureNonceWindow),
+      futureTtlMs: z.number().int().min(100).max(3_600_000).default(DEFAULT_MEMPOOL.futureTtlMs),
+      ttlMs: z.number().int().min(1000).max(7 * 24 * 3_600_000).default(DEFAULT_MEMPOOL.ttlMs),
     })
     .default(DEFAULT_MEMPOOL),
   storage: z.strictObject({ retainVersions: z.number().int().min(0).default(0) }).default({ retainVersions: 0 }),

@@ -1,5 +1,6 @@
 /** Node metrics in Prometheus text format. */
 import type { CommittedInfo } from './chain.ts';
+import type { MempoolStats } from '../app/mempool.ts';
 
 export class Metrics {
   height = 0;
@@ -9,6 +10,8 @@ export class Metrics {
   txsReceived = 0;
   lastBlockTime = 0;
   lastBlockIntervalMs = 0;
+  /** The node's mempool, read at render time. */
+  mempool: { stats(): MempoolStats } | undefined;
 
   onBlock(c: CommittedInfo): void {
     this.height = c.block.header.height;
@@ -28,6 +31,13 @@ export class Metrics {
     m('pontis_txs_failed_total', 'counter', 'Committed transactions whose messages failed', this.txsFailed);
     m('pontis_txs_received_total', 'counter', 'Transactions accepted from clients', this.txsReceived);
     m('pontis_block_interval_ms', 'gauge', 'Time between the last two blocks', this.lastBlockIntervalMs);
+    if (this.mempool) {
+      const s = this.mempool.stats();
+      m('pontis_mempool_executable_txs', 'gauge', 'Pending transactions whose nonces continue the account nonce', s.executable);
+      m('pontis_mempool_future_txs', 'gauge', 'Pending transactions waiting above a nonce gap', s.future);
+      lines.push('# HELP pontis_mempool_evicted_total Transactions dropped from the mempool uncommitted, by reason', '# TYPE pontis_mempool_evicted_total counter');
+      for (const [reason, v] of Object.entries(s.evicted)) lines.push(`pontis_mempool_evicted_total{reason="${reason}"} ${v}`);
+    }
     for (const [k, v] of Object.entries(extra)) m(k, 'gauge', k.replace(/_/g, ' '), v);
     return lines.join('\n') + '\n';
   }

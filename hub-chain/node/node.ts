@@ -14,7 +14,7 @@ import type { Clock, ConsensusMessage } from '../consensus/types.ts';
 import { type Hex, toHex, utf8 } from '../crypto/bytes.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { addressFromPublicKey, validatorPublicKey } from '../crypto/secp256k1.ts';
-import { Mempool } from '../app/mempool.ts';
+import { type AddOptions, Mempool } from '../app/mempool.ts';
 import { type DecodedTx, type Msg, decodeTx, decodeTxObject, signTx } from '../app/tx.ts';
 import { type AccountKey, accountKeyFromSeed } from '../crypto/ed25519.ts';
 import { AttestationObserver, pontisFinalizedSource } from '../modules/clients/observer.ts';
@@ -87,6 +87,7 @@ export class HubNode {
     this.env = openLmdb({ path: `${p.data}/chain`, mapSize: 64 * 1024 ** 3 });
     let chain!: Chain;
     this.mempool = new Mempool(cfg.mempool, home.genesis.chainId, (a) => chain.nonceOf(a));
+    this.metrics.mempool = this.mempool;
     this.chain = chain = new Chain(this.env, home.genesis, this.mempool, { retainVersions: cfg.storage.retainVersions, logger: this.log.child({ mod: 'chain' }) });
     if (home.validatorKey) {
       this.address = addressFromPublicKey(validatorPublicKey(home.validatorKey));
@@ -157,10 +158,13 @@ export class HubNode {
     this.log.info('node stopped');
   }
 
-  /** Admits a transaction from a client and queues it for gossip. Throws TxError on refusal. */
-  submitTx(d: DecodedTx): void {
-    this.mempool.add(d);
-    this.gossipQueue.push(Buffer.from(d.bytes).toString('base64'));
+  /**
+   * Admits a transaction from a client (`opts.signatureChecked`: the caller verified its signature)
+   * and queues for gossip what became executable; one above a nonce gap waits here until the gap
+   * closes. Throws TxError on refusal.
+   */
+  submitTx(d: DecodedTx, opts?: AddOptions): void {
+    for (const r of this.mempool.add(d, opts)) this.gossipQueue.push(Buffer.from(r.bytes).toString('base64'));
     this.metrics.txsReceived++;
   }
 
@@ -276,9 +280,11 @@ export class HubNode {
         case 'txs':
           for (const b64 of m.txs) {
             try {
-              this.mempool.add(decodeTx(new Uint8Array(Buffer.from(b64, 'base64'))));
+              const d = decodeTx(new Uint8Array(Buffer.from(b64, 'base64')));
+              // the peer sent d to every node; what d unblocked here may have reached only us, so it goes on
+              for (const r of this.mempool.add(d)) if (r !== d) this.gossipQueue.push(Buffer.from(r.bytes).toString('base64'));
             } catch {
-              // duplicates and stale nonces are normal in gossip
+              // duplicates, stale nonces and a full pool are normal in gossip
             }
           }
           return;
@@ -320,6 +326,8 @@ export class HubNode {
   }
 
   private flushTxGossip(): void {
+    // transactions a commit moved out from above a nonce gap are gossiped now that they can run
+    for (const d of this.mempool.takePromoted()) this.gossipQueue.push(Buffer.from(d.bytes).toString('base64'));
     if (this.gossipQueue.length === 0) return;
     const txs = this.gossipQueue;
     this.gossipQueue = [];

@@ -35,7 +35,7 @@ const NOT_FOUND = new Set([
   'PNT_ERR_CLIENT_NOT_FOUND',
   'PNT_ERR_CHAIN_UNKNOWN',
 ]);
-const UNAVAILABLE = new Set(['PNT_ERR_MEMPOOL_FULL']);
+const UNAVAILABLE = new Set(['PNT_ERR_MEMPOOL_FULL', 'PNT_ERR_MEMPOOL_SENDER_FULL']);
 const GONE = new Set(['PNT_ERR_STATE_VERSION_PRUNED']);
 
 function statusFor(code: string): number {
