@@ -8,6 +8,8 @@ export { keys as stateKeys } from './app/app.ts';
 export { LightClient, type HeaderSource } from './light-client/client.ts';
 export { verifyHeader, trustedStateFrom, type TrustedState, type SignedHeader } from './light-client/verifier.ts';
 export { verifyMembership, verifyNonMembership, type StateProof } from './state/proof.ts';
+export { verifyTxResult, resultsHash, type TxResultProof } from './types/results.ts';
+export { VerifiedReader, type TrustRoot } from './client/verified.ts';
 export { ValidatorSet } from './types/validator-set.ts';
 export { headerHash, type Header } from './types/header.ts';
 export { verifyCommit, type Commit } from './types/vote.ts';

@@ -20,13 +20,21 @@ const SignerRef = z.union([z.strictObject({ env: z.string().regex(/^[A-Z_][A-Z0-
 /** One reference or several; each referenced value holds one or more hex seeds (comma or whitespace separated). */
 const Signer = z.union([SignerRef, z.array(SignerRef).min(1)]);
 
+/**
+ * What the relayer's light client of a Pontis chain starts from: a height and its header hash
+ * obtained out of band. Without it the node's latest header is trusted on first use (and logged).
+ */
+const TrustRoot = z.strictObject({ height: z.int().min(1), hash: z.string().regex(/^0x[0-9a-f]{64}$/, 'a 32-byte lower-case hex header hash (0x...)') });
+/** Check block events and transaction outcomes against verified headers (resultsHash) rather than trusting the node. */
+const VERIFY_RESULTS = z.boolean().default(true);
+
 export const RelayerConfigSchema = z
   .strictObject({
-    hub: z.strictObject({ chainId: NAME, rpc: HTTP_URL, signer: Signer }),
+    hub: z.strictObject({ chainId: NAME, rpc: HTTP_URL, signer: Signer, trust: TrustRoot.optional(), verifyResults: VERIFY_RESULTS }),
     chains: z
       .array(
         z.discriminatedUnion('kind', [
-          z.strictObject({ id: NAME, kind: z.literal('pontis'), rpc: HTTP_URL, signer: Signer }),
+          z.strictObject({ id: NAME, kind: z.literal('pontis'), rpc: HTTP_URL, signer: Signer, trust: TrustRoot.optional(), verifyResults: VERIFY_RESULTS }),
           z.strictObject({
             id: NAME,
             kind: z.literal('evm'),

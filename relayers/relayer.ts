@@ -23,6 +23,8 @@ import { RelayerError, isFatalCode } from './errors.ts';
 import { RelayerMetrics } from './metrics.ts';
 import { PontisPathHandlers, channelTag, type ConsensusDivergence, type DeliveryOutcome, type PathHandlers } from './paths.ts';
 import { PooledEndpoint } from './signers.ts';
+import { HubClient } from '../hub-chain/client/client.ts';
+import { VerifiedReader } from '../hub-chain/client/verified.ts';
 
 export const JOB_KINDS = ['relay-packets', 'relay-acks', 'timeouts', 'update-client', 'misbehaviour'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -87,8 +89,16 @@ export class Relayer {
     private readonly opts: RelayerOptions,
   ) {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ relayer: this.instanceId });
-    const pontis = [{ id: cfg.hub.chainId, rpc: cfg.hub.rpc }, ...cfg.chains.filter((c) => c.kind === 'pontis')];
-    for (const c of pontis) this.endpoints.set(c.id, new PooledEndpoint(c.id, c.rpc, opts.signers.pontis.get(c.id) ?? []));
+    const pontis = [{ id: cfg.hub.chainId, rpc: cfg.hub.rpc, trust: cfg.hub.trust, verifyResults: cfg.hub.verifyResults }, ...cfg.chains.filter((c) => c.kind === 'pontis')];
+    for (const c of pontis) {
+      const verified = c.verifyResults
+        ? new VerifiedReader(new HubClient(c.rpc), {
+            trust: c.trust,
+            onTrust: (r) => this.log.info({ chain: c.id, height: r.height, hash: r.hash, pinned: r.pinned }, r.pinned ? 'light client starts from the pinned header' : 'light client trusts this header on first use (pin it as trust: {height, hash})'),
+          })
+        : undefined;
+      this.endpoints.set(c.id, new PooledEndpoint(c.id, c.rpc, opts.signers.pontis.get(c.id) ?? [], verified));
+    }
     for (const c of cfg.chains) {
       if (c.kind !== 'evm') continue;
       const keys = opts.signers.evm.get(c.id) ?? [];

@@ -10,6 +10,7 @@ import type { TxResult } from '../hub-chain/app/app.ts';
 import type { HubClient } from '../hub-chain/client/client.ts';
 import type { PontisWriter } from './core/endpoint.ts';
 import { RpcEndpoint } from './core/rpc-endpoint.ts';
+import type { VerifiedReader } from '../hub-chain/client/verified.ts';
 import { RelayerError } from './errors.ts';
 
 export class PooledEndpoint implements PontisWriter {
@@ -21,10 +22,12 @@ export class PooledEndpoint implements PontisWriter {
     readonly chainId: string,
     url: string,
     keys: AccountKey[],
+    /** Checks events and outcomes against verified headers (one light client shared by all keys). */
+    verified?: VerifiedReader,
   ) {
     if (!keys.length) throw new RelayerError('PNT_ERR_RELAY_NO_SIGNER', `no signer key for ${chainId}`);
-    this.reader = new RpcEndpoint(chainId, url);
-    this.signers = keys.map((k) => ({ ep: new RpcEndpoint(chainId, url, k), address: k.address, tail: Promise.resolve() }));
+    this.reader = new RpcEndpoint(chainId, url, undefined, undefined, verified);
+    this.signers = keys.map((k) => ({ ep: new RpcEndpoint(chainId, url, k, undefined, verified), address: k.address, tail: Promise.resolve() }));
   }
 
   get client(): HubClient {

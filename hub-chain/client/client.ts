@@ -8,6 +8,7 @@ import type { AccountKey } from '../crypto/ed25519.ts';
 import { type Msg, type SignedTx, signTx } from '../app/tx.ts';
 import type { TxResult } from '../app/app.ts';
 import type { Header } from '../types/header.ts';
+import type { TxResultProof } from '../types/results.ts';
 import type { Commit } from '../types/vote.ts';
 import type { Validator } from '../types/validator-set.ts';
 import type { Evidence } from '../types/block.ts';
@@ -58,7 +59,16 @@ export interface BlockEvent {
   failed: number;
 }
 
-export type TxStatus = { hash: Hex; status: 'pending' } | { hash: Hex; status: 'committed'; height: number; index: number; result: TxResult };
+/** `proof` (asked for with prove) shows `result` under the resultsHash of the header at `height`. */
+export type TxStatus = { hash: Hex; status: 'pending' } | { hash: Hex; status: 'committed'; height: number; index: number; result: TxResult; proof?: TxResultProof };
+
+/** A header with its commit (GET /headers/:height): what a light client fetches. */
+export interface SignedHeaderResponse {
+  height: number;
+  hash: Hex;
+  header: Header;
+  commit: Commit;
+}
 
 /** A packet by channel and sequence. */
 export interface PacketRef {
@@ -166,8 +176,12 @@ export class HubClient {
   proposal(id: number): Promise<Record<string, unknown> & { status: string }> {
     return this.get(`/gov/proposals/${id}`);
   }
-  tx(hash: Hex): Promise<TxStatus> {
-    return this.get(`/txs/${hash}`);
+  tx(hash: Hex, opts: { prove?: boolean } = {}): Promise<TxStatus> {
+    return this.get(`/txs/${hash}${opts.prove ? '?prove=true' : ''}`);
+  }
+  /** The header at `height` with its commit (not its transactions). */
+  signedHeader(height: number): Promise<SignedHeaderResponse> {
+    return this.get(`/headers/${height}`);
   }
 
   /** What this chain recorded about a packet (404 PNT_ERR_PACKET_NOT_FOUND when nothing). */
@@ -209,11 +223,11 @@ export class HubClient {
     return this.waitForTx(hash, opts.timeoutMs);
   }
 
-  async waitForTx(hash: Hex, timeoutMs = 60_000): Promise<Extract<TxStatus, { status: 'committed' }>> {
+  async waitForTx(hash: Hex, timeoutMs = 60_000, opts: { prove?: boolean } = {}): Promise<Extract<TxStatus, { status: 'committed' }>> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
-        const s = await this.tx(hash);
+        const s = await this.tx(hash, opts);
         if (s.status === 'committed') return s;
       } catch (e) {
         if (!(e instanceof PontisError && e.code === 'PNT_ERR_TX_NOT_FOUND')) throw e;

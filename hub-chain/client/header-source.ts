@@ -7,8 +7,8 @@ import type { HubClient } from './client.ts';
 export class RpcHeaderSource implements HeaderSource {
   constructor(private readonly client: HubClient) {}
   async signedHeader(height: number): Promise<SignedHeader> {
-    const b = await this.client.block(height);
-    return { header: b.header, commit: b.commit };
+    const h = await this.client.signedHeader(height);
+    return { header: h.header, commit: h.commit };
   }
   async validatorSet(height: number): Promise<ValidatorSet> {
     return new ValidatorSet((await this.client.validators(height)).validators);

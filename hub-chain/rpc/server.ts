@@ -11,7 +11,7 @@ import { decodeTxObject, type DecodedTx } from '../app/tx.ts';
 import { readProposal } from '../app/app.ts';
 import type { CommittedInfo } from '../node/chain.ts';
 import type { HubNode } from '../node/node.ts';
-import { type StateSnapshot, blockSummary, blockView, chainView, chainsView, clientView, packetView, pendingView } from './views.ts';
+import { type StateSnapshot, blockSummary, blockView, chainView, chainsView, clientView, headerView, packetView, pendingView, txView } from './views.ts';
 
 export interface RpcServer {
   port: number;
@@ -84,6 +84,11 @@ export async function startRpc(node: HubNode, log: Logger): Promise<RpcServer> {
   };
   app.get('/blocks/latest', async () => blockAt(node.chain.latestHeight()));
   app.get<{ Params: { height: number } }>('/blocks/:height', { schema: { params: heightParam } }, async (req) => blockAt(req.params.height));
+  app.get<{ Params: { height: number } }>('/headers/:height', { schema: { params: heightParam } }, async (req) => {
+    const s = node.chain.stored(req.params.height);
+    if (!s) throw new RpcError('PNT_ERR_BLOCK_NOT_FOUND', `no block at height ${req.params.height} (latest is ${node.chain.latestHeight()})`);
+    return headerView(s);
+  });
 
   app.get<{ Querystring: { height?: number } }>('/validators', { schema: { querystring: { type: 'object', properties: { height: { type: 'integer', minimum: 1 } }, additionalProperties: false } } }, async (req) => {
     const height = req.query.height ?? node.chain.latestHeight() + 1;
@@ -184,12 +189,17 @@ export async function startRpc(node: HubNode, log: Logger): Promise<RpcServer> {
     return reply.code(202).send({ hash: d.hash, status: 'pending' });
   });
 
-  app.get<{ Params: { hash: string } }>('/txs/:hash', { schema: { params: { type: 'object', properties: { hash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' } }, required: ['hash'] } } }, async (req) => {
+  app.get<{ Params: { hash: string }; Querystring: { prove?: boolean } }>(
+    '/txs/:hash',
+    {
+      schema: {
+        params: { type: 'object', properties: { hash: { type: 'string', pattern: '^0x[0-9a-f]{64}$' } }, required: ['hash'] },
+        querystring: { type: 'object', properties: { prove: { type: 'boolean' } }, additionalProperties: false },
+      },
+    },
+    async (req) => {
     const loc = node.chain.txLocation(req.params.hash);
-    if (loc) {
-      const s = node.chain.stored(loc.height)!;
-      return { hash: req.params.hash, status: 'committed', height: loc.height, index: loc.index, result: s.results[loc.index] };
-    }
+    if (loc) return txView(node.chain.stored(loc.height)!, loc.index, req.query.prove === true);
     if (node.mempool.has(req.params.hash)) return { hash: req.params.hash, status: 'pending' };
     throw new RpcError('PNT_ERR_TX_NOT_FOUND', 'transaction is neither committed nor pending here');
   });

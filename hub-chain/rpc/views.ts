@@ -11,6 +11,7 @@ import { channelId, packetKeys } from '../modules/packets/types.ts';
 import { type ChainEntry, type Registry, registryKeys } from '../modules/registry/registry.ts';
 import type { CommittedInfo, StoredBlock } from '../node/chain.ts';
 import { headerHash } from '../types/header.ts';
+import { txResultProof } from '../types/results.ts';
 
 export function blockView(s: StoredBlock) {
   const { header } = s.block;
@@ -28,6 +29,18 @@ export function blockView(s: StoredBlock) {
       return { hash: d.hash, sender: d.sender, tx: d.tx, result: s.results[i] };
     }),
   };
+}
+
+/** A committed transaction with its result; with `prove`, the Merkle proof of the result under the header's resultsHash. */
+export function txView(s: StoredBlock, index: number, prove: boolean) {
+  const result = s.results[index];
+  const base = { hash: result.hash, status: 'committed' as const, height: s.block.header.height, index, result };
+  return prove ? { ...base, proof: txResultProof(s.results, s.events ?? [], index) } : base;
+}
+
+/** A header with its hash and commit: what a light client needs, without the block's transactions. */
+export function headerView(s: StoredBlock) {
+  return { height: s.block.header.height, hash: headerHash(s.block.header), header: s.block.header, commit: s.commit };
 }
 
 export function blockSummary(c: CommittedInfo) {

@@ -4,6 +4,7 @@ import type { AccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { HubClient } from '../../hub-chain/client/client.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
 import { RpcHeaderSource } from '../../hub-chain/client/header-source.ts';
+import type { VerifiedReader } from '../../hub-chain/client/verified.ts';
 import type { TxResult } from '../../hub-chain/app/app.ts';
 import { signTx, type Msg } from '../../hub-chain/app/tx.ts';
 import type { SignedHeader } from '../../hub-chain/light-client/verifier.ts';
@@ -16,13 +17,18 @@ export class RpcEndpoint implements PontisWriter {
   private readonly headers: RpcHeaderSource;
   private nonce: number | undefined;
 
+  /**
+   * With `verified`, block events and transaction outcomes are checked against headers its light
+   * client verified (resultsHash) instead of being taken from the node on trust.
+   */
   constructor(
     readonly chainId: string,
     url: string,
     private readonly key?: AccountKey,
     private readonly timeoutMs = 60_000,
+    private readonly verified?: VerifiedReader,
   ) {
-    this.client = new HubClient(url);
+    this.client = verified?.client ?? new HubClient(url);
     this.headers = new RpcHeaderSource(this.client);
   }
 
@@ -44,7 +50,7 @@ export class RpcEndpoint implements PontisWriter {
     return r.value === null ? undefined : fromHex(r.value);
   }
   async blockEvents(height: number): Promise<BlockEvents> {
-    const b = await this.client.block(height);
+    const b = this.verified ? await this.verified.block(height) : await this.client.block(height);
     const txs = b.txs.map((t) => ({ hash: t.hash as string, code: t.result.code, events: t.result.events }));
     if (b.events.length) txs.push({ hash: 'block', code: 'ok', events: b.events });
     return { height, txs };
@@ -77,7 +83,7 @@ export class RpcEndpoint implements PontisWriter {
   /** Waits for a broadcast transaction's commit. If it left the mempool uncommitted, the local nonce is re-read next time. */
   async committed(hash: Hex): Promise<TxResult & { height: number }> {
     try {
-      const c = await this.client.waitForTx(hash, this.timeoutMs);
+      const c = this.verified ? await this.verified.tx(hash, this.timeoutMs) : await this.client.waitForTx(hash, this.timeoutMs);
       return { ...c.result, height: c.height };
     } catch (e) {
       if (e instanceof PontisError && e.code === 'PNT_ERR_TX_TIMEOUT') {

@@ -38,6 +38,8 @@ const cases: { name: string; malleate: (c: Cfg) => void; field: string }[] = [
   { name: 'missing redis url', malleate: (c) => delete (c.redis as Partial<Cfg['redis']>).url, field: 'redis.url' },
   { name: 'missing chain signer', malleate: (c) => delete (c.chains[1] as Partial<Cfg['chains'][number]>).signer, field: 'chains.1.signer' },
   { name: 'bad hub rpc URL', malleate: (c) => (c.hub.rpc = 'not a url'), field: 'hub.rpc' },
+  { name: 'a trust root hash that is not a 32-byte hash', malleate: (c) => ((c.hub as Record<string, unknown>).trust = { height: 5, hash: '0x1234' }), field: 'hub.trust.hash' },
+  { name: 'a trust root at height 0', malleate: (c) => ((c.chains[0] as Record<string, unknown>).trust = { height: 0, hash: '0x' + 'ab'.repeat(32) }), field: 'chains.0.trust.height' },
   { name: 'chain rpc not http', malleate: (c) => (c.chains[0].rpc = 'ftp://127.0.0.1:1'), field: 'chains.0.rpc' },
   { name: 'redis URL not redis://', malleate: (c) => (c.redis.url = 'http://127.0.0.1:6379'), field: 'redis.url' },
   { name: 'duplicate path id', malleate: (c) => (c.paths[1].id = 'path-a'), field: 'paths.1.id' },

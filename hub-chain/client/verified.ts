@@ -1,0 +1,91 @@
+/**
+ * Reading a Pontis chain without trusting the node that answers: a light client follows the
+ * chain's headers from a trust root (a pinned height and header hash, or the node's latest header
+ * the first time it is asked, logged so an operator can pin it), and every transaction result or
+ * block's events taken from the node are checked against a verified header's resultsHash.
+ * Relayers read their submissions' outcomes and the packets they relay through this.
+ */
+import { PontisError } from '../errors.ts';
+import type { Hex } from '../crypto/bytes.ts';
+import { LightClient } from '../light-client/client.ts';
+import { trustedStateFrom } from '../light-client/verifier.ts';
+import { type Header, headerHash } from '../types/header.ts';
+import { resultsHash, verifyTxResult } from '../types/results.ts';
+import { ValidatorSet } from '../types/validator-set.ts';
+import type { BlockResponse, HubClient, TxStatus } from './client.ts';
+import { RpcHeaderSource } from './header-source.ts';
+
+export class VerifyError extends PontisError {
+  override name = 'VerifyError';
+}
+
+export interface TrustRoot {
+  height: number;
+  hash: Hex;
+}
+
+export interface VerifiedReaderOptions {
+  /** Pinned trust root; without it the node's latest header is trusted on first use. */
+  trust?: TrustRoot;
+  trustingPeriodMs?: number;
+  maxClockDriftMs?: number;
+  /** Told which header became the trust root (log it: it is what everything else rests on). */
+  onTrust?: (root: TrustRoot & { pinned: boolean }) => void;
+}
+
+const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600 * 1000;
+
+export class VerifiedReader {
+  private lc: Promise<LightClient> | undefined;
+
+  constructor(
+    readonly client: HubClient,
+    private readonly opts: VerifiedReaderOptions = {},
+  ) {}
+
+  /** The header at `height`, verified by the light client. */
+  async header(height: number): Promise<Header> {
+    const lc = await this.lightClient();
+    return (await lc.verifyTo(height)).header;
+  }
+
+  /** A committed transaction whose result is proven under a verified header (PNT_ERR_RESULT_PROOF_INVALID otherwise). */
+  async tx(hash: Hex, timeoutMs = 60_000): Promise<Extract<TxStatus, { status: 'committed' }>> {
+    const t = await this.client.waitForTx(hash, timeoutMs, { prove: true });
+    if (!t.proof) throw new VerifyError('PNT_ERR_RESULT_PROOF_MISSING', `node served no proof for ${hash}`);
+    if (t.result.hash !== hash) throw new VerifyError('PNT_ERR_RESULT_PROOF_INVALID', 'node served the result of another transaction', { details: { hash } });
+    verifyTxResult((await this.header(t.height)).resultsHash, t.result, t.proof);
+    return t;
+  }
+
+  /** A block whose header is verified and whose transaction results and events match its resultsHash. */
+  async block(height: number): Promise<BlockResponse> {
+    const [b, header] = await Promise.all([this.client.block(height), this.header(height)]);
+    if (headerHash(b.header) !== headerHash(header)) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', `node served another block at ${height}`, { details: { height } });
+    if (resultsHash(b.txs.map((t) => t.result), b.events) !== header.resultsHash) {
+      throw new VerifyError('PNT_ERR_RESULT_PROOF_INVALID', `results of block ${height} do not match its header`, { details: { height } });
+    }
+    return b;
+  }
+
+  private lightClient(): Promise<LightClient> {
+    this.lc ??= this.init().catch((e) => {
+      this.lc = undefined; // retried on the next call
+      throw e;
+    });
+    return this.lc;
+  }
+
+  private async init(): Promise<LightClient> {
+    const c = this.client;
+    const height = this.opts.trust?.height ?? (await c.status()).latestHeight;
+    if (height < 1) throw new VerifyError('PNT_ERR_TRUST_ROOT_EMPTY', `${c.url} has no committed block yet`, { retryable: true });
+    const [signed, vals, next] = await Promise.all([c.signedHeader(height), c.validators(height), c.validators(height + 1)]);
+    const root = trustedStateFrom(signed.header, new ValidatorSet(vals.validators), new ValidatorSet(next.validators), this.opts.trust?.hash);
+    this.opts.onTrust?.({ height, hash: headerHash(root.header), pinned: this.opts.trust !== undefined });
+    return new LightClient(new RpcHeaderSource(c), root, {
+      trustingPeriodMs: this.opts.trustingPeriodMs ?? DEFAULT_TRUSTING_PERIOD_MS,
+      maxClockDriftMs: this.opts.maxClockDriftMs ?? 10_000,
+    });
+  }
+}
