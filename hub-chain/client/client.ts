@@ -27,6 +27,8 @@ export interface NodeStatus {
   validators: { address: Hex; power: number }[];
   catchingUp: boolean;
   mempool: { txs: number; bytes: number };
+  /** The peer links this node dialled, with the height each last reported. */
+  peers?: { url: string; node?: Hex; height: number; connected: boolean }[];
 }
 
 export interface BlockResponse {

@@ -34,19 +34,44 @@ export interface VerifiedReaderOptions {
 }
 
 const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600 * 1000;
+/** Verified headers kept (a relayer scanning back from its trust root walks the hash chain once). */
+const MAX_CACHED_HEADERS = 20_000;
 
 export class VerifiedReader {
   private lc: Promise<LightClient> | undefined;
+  private rootHeight = 0;
+  private readonly verified = new Map<number, Header>();
 
   constructor(
     readonly client: HubClient,
     private readonly opts: VerifiedReaderOptions = {},
   ) {}
 
-  /** The header at `height`, verified by the light client. */
+  /**
+   * The header at `height`, verified: above the trust root by the light client (commits and
+   * validator sets), below it by the hash chain down from the nearest verified header above,
+   * keeping every header on the way so that a scan upwards walks the chain once.
+   */
   async header(height: number): Promise<Header> {
+    const known = this.verified.get(height);
+    if (known) return known;
     const lc = await this.lightClient();
-    return (await lc.verifyTo(height)).header;
+    if (height >= this.rootHeight) return this.keep((await lc.verifyTo(height)).header);
+    let above = height + 1;
+    while (!this.verified.has(above) && above < this.rootHeight) above++;
+    let upper = this.verified.get(above) ?? (await lc.verifyTo(this.rootHeight)).header;
+    for (let h = upper.height - 1; h >= height; h--) {
+      const { header } = await this.client.signedHeader(h);
+      if (header.height !== h || headerHash(header) !== upper.prevHash) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', `header ${h} is not the parent of verified header ${upper.height}`, { details: { height: h } });
+      upper = this.keep(header);
+    }
+    return upper;
+  }
+
+  private keep(h: Header): Header {
+    if (this.verified.size >= MAX_CACHED_HEADERS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(h.height, h);
+    return h;
   }
 
   /** A committed transaction whose result is proven under a verified header (PNT_ERR_RESULT_PROOF_INVALID otherwise). */
@@ -82,6 +107,8 @@ export class VerifiedReader {
     if (height < 1) throw new VerifyError('PNT_ERR_TRUST_ROOT_EMPTY', `${c.url} has no committed block yet`, { retryable: true });
     const [signed, vals, next] = await Promise.all([c.signedHeader(height), c.validators(height), c.validators(height + 1)]);
     const root = trustedStateFrom(signed.header, new ValidatorSet(vals.validators), new ValidatorSet(next.validators), this.opts.trust?.hash);
+    this.rootHeight = height;
+    this.keep(root.header);
     this.opts.onTrust?.({ height, hash: headerHash(root.header), pinned: this.opts.trust !== undefined });
     return new LightClient(new RpcHeaderSource(c), root, {
       trustingPeriodMs: this.opts.trustingPeriodMs ?? DEFAULT_TRUSTING_PERIOD_MS,

@@ -89,6 +89,11 @@ export class Testnet {
     this.homes.forEach((_, i) => this.start(i));
   }
 
+  /** OS process id of node i while it runs (benchmarks read its CPU time from /proc). */
+  pid(i: number): number | undefined {
+    return this.running(i) ? this.procs[i]!.pid : undefined;
+  }
+
   running(i: number): boolean {
     const p = this.procs[i];
     return !!p && p.exitCode === null && p.signalCode === null;

@@ -99,4 +99,24 @@ describe('verified reads: transaction results and block events under resultsHash
     rewrite = (_p, b) => b;
     expect((await reader().tx(sent.hash)).result.code).toBe('ok');
   });
+
+  it('behavior: below its trust root the reader follows the hash chain down (a forged parent is refused), walking it once for a scan upwards', async () => {
+    const sent = await sendTx('d');
+    const c = new HubClient(node.rpcUrl);
+    await c.waitForHeight(sent.height + 2, 20_000);
+    const top = (await c.status()).latestHeight;
+    const pinned = { height: top, hash: headerHash(node.chain.stored(top)!.block.header) };
+    let headerFetches = 0;
+    rewrite = (p, b) => {
+      if (p.startsWith('/headers/')) headerFetches++;
+      return b;
+    };
+    const r = new VerifiedReader(new HubClient(proxyUrl), { trust: pinned });
+    for (let h = sent.height; h <= top; h++) expect((await r.block(h)).height).toBe(h);
+    expect((await r.tx(sent.hash)).height).toBe(sent.height);
+    expect(headerFetches).toBeLessThanOrEqual(top - sent.height + 2);
+    rewrite = (p, b) => (p === `/headers/${sent.height - 1}` ? { ...b, header: { ...(b.header as object), time: 12345 } } : b);
+    await expect(new VerifiedReader(new HubClient(proxyUrl), { trust: pinned }).block(sent.height - 1)).rejects.toMatchObject({ code: 'PNT_ERR_BLOCK_NOT_VERIFIED' });
+    rewrite = (_p, b) => b;
+  });
 });
