@@ -3,12 +3,10 @@
  * `relayer config validate FILE`. The hub CLI wires them in with registerRelayerCommands.
  */
 import type { Command } from 'commander';
-import { computeAddress } from 'ethers';
 import { stopOnSignals } from '../hub-chain/cli/process.ts';
-import pino from 'pino';
 import { PontisError } from '../hub-chain/errors.ts';
-import { loadRelayerConfig, resolveSigners } from './config.ts';
-import { startRelayer } from './run.ts';
+// The relayer's modules (BullMQ, ethers, the adapters) load only when a relayer command runs,
+// so that other commands (a validator's `node start`) start fast.
 
 const print = (v: unknown): void => {
   process.stdout.write(JSON.stringify(v, null, 2) + '\n');
@@ -29,8 +27,9 @@ export function registerRelayerCommands(program: Command): Command {
     .option('--log-level <level>', 'pino log level', 'info')
     .option('--exit-with-parent', 'stop when the parent process goes away (used by tests)')
     .action(async (o: { config: string; logLevel: string; exitWithParent?: boolean }) => {
-      let running: Awaited<ReturnType<typeof startRelayer>>;
+      let running: Awaited<ReturnType<typeof import('./run.ts').startRelayer>>;
       try {
+        const [{ loadRelayerConfig }, { startRelayer }, { default: pino }] = await Promise.all([import('./config.ts'), import('./run.ts'), import('pino')]);
         const cfg = loadRelayerConfig(o.config);
         running = await startRelayer(cfg, { logger: pino({ level: o.logLevel }) });
       } catch (e) {
@@ -44,8 +43,9 @@ export function registerRelayerCommands(program: Command): Command {
     .description('check a relayer config file (and that every signer reference resolves); errors name the field')
     .argument('<file>', 'relayer config (YAML or JSON)')
     .option('--no-signers', 'do not resolve signer references')
-    .action((file: string, o: { signers: boolean }) => {
+    .action(async (file: string, o: { signers: boolean }) => {
       try {
+        const [{ loadRelayerConfig, resolveSigners }, { computeAddress }] = await Promise.all([import('./config.ts'), import('ethers')]);
         const cfg = loadRelayerConfig(file);
         let signers: Record<string, string[]> | undefined;
         if (o.signers) {

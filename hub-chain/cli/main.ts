@@ -11,8 +11,6 @@ import { loadHome, paths } from '../node/config.ts';
 import { initFullNode, initNode, initTestnet } from '../node/init.ts';
 import { parseGenesis } from '../app/genesis.ts';
 import { readFileSync } from 'node:fs';
-import { HubNode } from '../node/node.ts';
-import { runDevnet } from './devnet.ts';
 import { stopOnSignals } from './process.ts';
 import { registerRelayerCommands } from '../../relayers/cli.ts';
 import { addChainCommands, addInterchainQueries, type CliDeps } from './chain.ts';
@@ -64,6 +62,7 @@ node
   .option('--exit-with-parent', 'stop when the parent process goes away (used by devnet and tests)')
   .action(async (o) => {
     // a halted engine (it could not persist) stops the node; the process then exits non-zero
+    const { HubNode } = await import('../node/node.ts'); // loaded on use: every command starts fast
     const n = HubNode.fromHome(o.home, { onHalt: () => process.exit(70) });
     await n.start();
     stopOnSignals(() => n.stop(), { exitWithParent: o.exitWithParent });
@@ -88,7 +87,7 @@ program
   .option('--base-port <port>', 'RPC port of validator 0; validator i uses base+i', int('--base-port', 1024, 64000), 26657)
   .option('--home <dir>', 'where node homes live (default: a new temporary directory, removed on exit)')
   .option('--blocks <n>', 'after the sample flow, exit after this many more hub blocks (0: at once; default: run until Ctrl-C)', int('--blocks', 0, 1_000_000))
-  .action((o) => runDevnet({ validators: o.validators, basePort: o.basePort, home: o.home, blocks: o.blocks }));
+  .action(async (o) => (await import('./devnet.ts')).runDevnet({ validators: o.validators, basePort: o.basePort, home: o.home, blocks: o.blocks }));
 
 const nodeOpt = () => new Option('--node <url>', 'RPC URL of a hub node').default(DEFAULT_NODE);
 const query = program.command('query').description('read from a hub node');
