@@ -42,8 +42,11 @@ export class Mempool {
     return this.txs.get(hash);
   }
 
-  /** Checks and admits a transaction; throws TxError with a stable code when it is refused. */
-  add(d: DecodedTx): void {
+  /**
+   * Checks and admits a transaction; throws TxError with a stable code when it is refused.
+   * `signatureChecked`: the caller (the RPC worker) already verified the signature.
+   */
+  add(d: DecodedTx, opts: { signatureChecked?: boolean } = {}): void {
     if (this.txs.has(d.hash)) throw new TxError('PNT_ERR_TX_DUPLICATE', 'transaction is already pending', { details: { hash: d.hash } });
     if (d.tx.body.chainId !== this.chainId) throw new TxError('PNT_ERR_TX_WRONG_CHAIN', `transaction is for chain ${d.tx.body.chainId}, this is ${this.chainId}`);
     const nonce = d.tx.body.nonce;
@@ -53,7 +56,8 @@ export class Mempool {
     const sn = `${d.sender}/${nonce}`;
     if (this.bySenderNonce.has(sn)) throw new TxError('PNT_ERR_TX_NONCE_TAKEN', `a different transaction with nonce ${nonce} is pending for this sender`);
     if (this.txs.size >= this.cfg.maxTxs || this.bytes + d.bytes.length > this.cfg.maxBytes) throw new TxError('PNT_ERR_MEMPOOL_FULL', 'mempool is full', { retryable: true });
-    if (!this.checkSignature(d)) throw new TxError('PNT_ERR_TX_BAD_SIGNATURE', 'signature does not verify');
+    if (opts.signatureChecked) this.rememberVerified(d.hash);
+    else if (!this.checkSignature(d)) throw new TxError('PNT_ERR_TX_BAD_SIGNATURE', 'signature does not verify');
     this.txs.set(d.hash, d);
     this.bySenderNonce.set(sn, d.hash);
     this.bytes += d.bytes.length;
@@ -63,6 +67,11 @@ export class Mempool {
   checkSignature(d: DecodedTx): boolean {
     if (this.verified.has(d.hash)) return true;
     if (!verifyTxSignature(d)) return false;
+    this.rememberVerified(d.hash);
+    return true;
+  }
+
+  private rememberVerified(hash: Hex): void {
     if (this.verified.size >= VERIFIED_CACHE) {
       let n = VERIFIED_CACHE / 4;
       for (const k of this.verified.keys()) {
@@ -70,8 +79,7 @@ export class Mempool {
         if (--n === 0) break;
       }
     }
-    this.verified.set(d.hash, true);
-    return true;
+    this.verified.set(hash, true);
   }
 
   /** Up to `maxTxs` / `maxBytes` transactions, arrival order, each sender's nonces contiguous from its account nonce. */

@@ -120,9 +120,9 @@ export class HubNode {
     this.log.info('node stopped');
   }
 
-  /** Admits a transaction from a client and queues it for gossip. Throws TxError on refusal. */
-  submitTx(d: DecodedTx): void {
-    this.mempool.add(d);
+  /** Admits a transaction from a client and queues it for gossip. Throws TxError on refusal. `signatureChecked`: verified already (by the RPC worker). */
+  submitTx(d: DecodedTx, opts: { signatureChecked?: boolean } = {}): void {
+    this.mempool.add(d, opts);
     this.gossipQueue.push(Buffer.from(d.bytes).toString('base64'));
     this.metrics.txsReceived++;
   }
