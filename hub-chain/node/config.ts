@@ -29,7 +29,14 @@ export const nodeConfigSchema = z.strictObject({
     host: z.string().default('127.0.0.1'),
     port,
     peers: z.array(z.string().regex(/^wss?:\/\/[^\s/]+(\/.*)?$/, 'must be a ws:// or wss:// URL')).default([]),
-    maxMessageBytes: z.number().int().min(1024).default(128 * 1024 * 1024),
+    /** Largest peer message; unset: derived from genesis params.maxBlockBytes (see peerMessageLimit). */
+    maxMessageBytes: z.number().int().min(1024).optional(),
+    maxInboundPeers: z.number().int().min(1).max(10_000).default(64),
+    /** Per-link budget of what a peer may send (token buckets; burst = 2 s worth). */
+    maxMessagesPerSec: z.number().int().min(1).default(2000),
+    maxBytesPerSec: z.number().int().min(1024).default(64 * 1024 * 1024),
+    /** A link whose outbound buffer passes this (a peer reading too slowly) is closed; unset: 4 x maxMessageBytes. */
+    maxBufferedBytes: z.number().int().min(1024).optional(),
   }),
   consensus: z
     .strictObject({

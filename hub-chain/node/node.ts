@@ -24,7 +24,7 @@ import type { Commit } from '../types/vote.ts';
 import { headerHash } from '../types/header.ts';
 import { Chain, type CommittedInfo } from './chain.ts';
 import { type Home, loadHome, paths } from './config.ts';
-import { P2P } from './p2p.ts';
+import { P2P, p2pConfig } from './p2p.ts';
 import { consensusFromWire, consensusToWire, type WireMessage } from './wire.ts';
 import { startRpc, type RpcServer } from '../rpc/server.ts';
 import { Metrics } from './metrics.ts';
@@ -77,7 +77,7 @@ export class HubNode {
     }
     this.consensusStore = new FileConsensusStateStore(`${p.data}/consensus`);
     this.p2p = new P2P(
-      { host: cfg.p2p.host, port: cfg.p2p.port, peers: cfg.p2p.peers, nodeId: this.address ?? toHex(new Uint8Array(20)), chainId: home.genesis.chainId, maxMessageBytes: cfg.p2p.maxMessageBytes },
+      p2pConfig(cfg.p2p, { nodeId: this.address ?? toHex(new Uint8Array(20)), chainId: home.genesis.chainId, maxBlockBytes: home.genesis.params.maxBlockBytes }),
       this.log.child({ mod: 'p2p' }),
       () => this.chain.latestHeight(),
     );
@@ -283,7 +283,7 @@ export class HubNode {
     if (this.gossipQueue.length === 0) return;
     const txs = this.gossipQueue;
     this.gossipQueue = [];
-    for (let i = 0; i < txs.length; i += 2000) this.p2p.broadcast({ t: 'txs', txs: txs.slice(i, i + 2000) }, true);
+    this.p2p.broadcastTxs(txs);
   }
 
   /** Block sync: when a peer is two or more heights ahead (or we stalled behind it), fetch blocks and verify their commits. */
