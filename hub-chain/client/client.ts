@@ -197,8 +197,9 @@ export class HubClient {
   submit(tx: SignedTx): Promise<{ hash: Hex; status: 'pending' }> {
     return this.request('POST', '/txs', tx);
   }
+  /** Up to 10,000 transactions in one request (POST /txs/batch, its own body limit); each is admitted or refused on its own. */
   submitBatch(txs: SignedTx[]): Promise<{ results: ({ hash: Hex; status: 'pending' } | { error: { code: string; message: string } })[] }> {
-    return this.request('POST', '/txs', { txs });
+    return this.request('POST', '/txs/batch', { txs });
   }
 
   /** Signs `msgs` with `key` at the account's next nonce, submits, and waits for the commit. */

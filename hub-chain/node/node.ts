@@ -26,7 +26,7 @@ import { Chain, type CommittedInfo } from './chain.ts';
 import { type Home, loadHome, paths } from './config.ts';
 import { P2P, p2pConfig } from './p2p.ts';
 import { consensusFromWire, consensusToWire, type WireMessage } from './wire.ts';
-import { startRpc, type RpcServer } from '../rpc/server.ts';
+import { RpcHost, type RpcServer } from '../rpc/host.ts';
 import { Metrics } from './metrics.ts';
 
 const SYNC_BATCH = 50;
@@ -96,7 +96,8 @@ export class HubNode {
     if (this.home.validatorKey) this.privValidator = await FilePrivValidator.open({ secretKey: this.home.validatorKey, statePath: paths(this.home.dir).privValidatorState });
     this.p2p.on('message', (m, reply, from) => this.onPeerMessage(m, reply, from));
     await this.p2p.start();
-    this.rpc = await startRpc(this, this.log.child({ mod: 'rpc' }));
+    // the RPC runs in its own thread (rpc/worker.ts) so client load cannot delay consensus
+    this.rpc = await RpcHost.start(this, this.log.child({ mod: 'rpc' }));
     await this.startEngine();
     this.startObservers();
     this.timers.push(
@@ -224,7 +225,7 @@ export class HubNode {
     this.lastProgressAt = Date.now();
     this.metrics.onBlock(c);
     this.log.info({ height: c.block.header.height, hash: c.hash, txs: c.block.txs.length }, 'committed block');
-    this.rpc?.publishBlock(c);
+    this.rpc?.publishBlock(c.block.header.height);
   }
 
   private onPeerMessage(m: WireMessage, reply: (m: WireMessage) => void, from: string): void {
