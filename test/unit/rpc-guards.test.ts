@@ -1,12 +1,15 @@
 /**
  * The small guards the RPC and peer links rest on: strict number and flag parsing, the JSON
- * depth scan, token buckets, the rendered-answer cache, and config errors that name the field.
+ * depth scan, token buckets, the rendered-answer cache, config errors that name the field, and
+ * the error-code table in docs/rpc.md kept in step with the code.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { jsonTooDeep } from '../../hub-chain/encoding/json-depth.ts';
 import { KeyedBuckets, TokenBucket } from '../../hub-chain/node/token-bucket.ts';
 import { nodeConfigSchema, parseNodeConfig } from '../../hub-chain/node/config.ts';
 import { RenderedCache } from '../../hub-chain/rpc/cache.ts';
+import { RPC_CODES, statusFor } from '../../hub-chain/rpc/errors.ts';
 import { parseFlag, parseIntParam } from '../../hub-chain/rpc/params.ts';
 
 describe('strict numbers', () => {
@@ -125,5 +128,23 @@ describe('RPC and peer config', () => {
       [{ rpc: { port: 1 }, p2p: { port: 2, maxInboundPeers: 0 } }, 'p2p.maxInboundPeers'],
     ];
     for (const [raw, field] of bad) expect(() => parseNodeConfig(raw)).toThrow(expect.objectContaining({ code: 'PNT_ERR_CONFIG_INVALID', details: { field } }));
+  });
+});
+
+describe('docs/rpc.md', () => {
+  const doc = readFileSync(new URL('../../docs/rpc.md', import.meta.url), 'utf8');
+  const row = (code: string) => doc.split('\n').find((l) => l.startsWith(`| \`${code}\``));
+  it.each(Object.entries(RPC_CODES))('behavior: %s is documented with its HTTP status and retryability', (code, info) => {
+    const cells = row(code)?.split('|').map((c) => c.trim());
+    expect(cells, `docs/rpc.md has no row for ${code}`).toBeDefined();
+    expect(cells![2]).toBe(String(info.status));
+    expect(cells![3]).toBe('retryable' in info && info.retryable ? 'yes' : 'no');
+  });
+  it('behavior: chain codes in the doc answer the status the doc gives them', () => {
+    for (const line of doc.split('\n')) {
+      const m = /^\| (`PNT_ERR_(?!RPC_)[A-Z_]+`(?:, `PNT_ERR_[A-Z_]+`)*) \| (\d{3}) \|/.exec(line);
+      if (!m) continue;
+      for (const code of m[1].match(/PNT_ERR_[A-Z_]+/g)!) expect(statusFor(code), code).toBe(Number(m[2]));
+    }
   });
 });
