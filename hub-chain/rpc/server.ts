@@ -72,6 +72,8 @@ export async function startRpcServer(backend: RpcBackend, cfg: RpcConfig, port: 
     keepAliveTimeout: cfg.keepAliveTimeoutMs,
     requestTimeout: cfg.requestTimeoutMs,
     forceCloseConnections: true,
+    // while closing, requests are still answered in our shape (reads served, submissions 503 UNAVAILABLE)
+    return503OnClosing: false,
     http: {
       headersTimeout: cfg.headersTimeoutMs,
       requestTimeout: cfg.requestTimeoutMs,
@@ -154,11 +156,7 @@ function installJsonParser(app: FastifyInstance, maxDepth: number): void {
 /** Fastify's and ajv's errors in the documented vocabulary. */
 function toPontisError(err: FastifyError | PontisError, req: FastifyRequest): PontisError {
   if (err instanceof PontisError) return err;
-  if (err.validation) {
-    const v = err.validation[0];
-    const param = [err.validationContext, v?.instancePath.replace(/^\//, '') || (v?.params as { missingProperty?: string; additionalProperty?: string })?.missingProperty || (v?.params as { additionalProperty?: string })?.additionalProperty].filter(Boolean).join('.');
-    return new RpcError('PNT_ERR_RPC_BAD_REQUEST', err.message, { details: { param } });
-  }
+  if (err.validation) return new RpcError('PNT_ERR_RPC_BAD_REQUEST', err.message, { details: { param: validatedParam(err) } });
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new RpcError('PNT_ERR_RPC_BODY_TOO_LARGE', `body exceeds ${req.routeOptions.bodyLimit ?? 'the'} bytes`);
@@ -170,6 +168,14 @@ function toPontisError(err: FastifyError | PontisError, req: FastifyRequest): Po
   if (err.statusCode === 400) return new RpcError('PNT_ERR_RPC_BAD_JSON', err.message);
   if (err.statusCode !== undefined && err.statusCode > 400 && err.statusCode < 500) return new RpcError('PNT_ERR_RPC_BAD_REQUEST', err.message);
   return new RpcError('PNT_ERR_RPC_INTERNAL', 'internal error');
+}
+
+/** Which parameter ajv refused, as `params.height`, `querystring.bogus` or `body.txs`. */
+function validatedParam(err: FastifyError): string {
+  const v = err.validation?.[0];
+  const p = (v?.params ?? {}) as { missingProperty?: string; additionalProperty?: string };
+  const name = v?.instancePath.replace(/^\//, '').replace(/\//g, '.') || p.missingProperty || p.additionalProperty;
+  return [err.validationContext, name].filter(Boolean).join('.');
 }
 
 /** Errors Fastify raises before routing (bad URL escapes, over-long parameters). */

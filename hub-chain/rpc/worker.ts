@@ -75,7 +75,7 @@ class MainThread {
 /** A pino logger whose records go to main, which writes them through the node's own logger. */
 function mainLogger(port: MessagePort, level: string): Logger {
   const stream = { write: (line: string) => port.postMessage({ t: 'log', line } satisfies FromWorker) };
-  return pino({ level, base: undefined, timestamp: false }, stream);
+  return pino({ level, base: null, timestamp: false }, stream);
 }
 
 /**

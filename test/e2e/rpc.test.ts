@@ -129,7 +129,9 @@ describe('RPC bad input', () => {
     await expectFetchError(await fetch(`${url}/nope`), 404, 'PNT_ERR_RPC_NOT_FOUND');
     await expect(client.block(10_000_000)).rejects.toMatchObject({ code: 'PNT_ERR_BLOCK_NOT_FOUND' });
     await expectFetchError(await fetch(`${url}/state?key=zz`), 400, 'PNT_ERR_RPC_BAD_REQUEST');
-    await expectFetchError(await fetch(`${url}/state?keyText=a&bogus=1`), 400, 'PNT_ERR_RPC_BAD_REQUEST');
+    expect((await expectFetchError(await fetch(`${url}/state?keyText=a&bogus=1`), 400, 'PNT_ERR_RPC_BAD_REQUEST')).details).toEqual({ param: 'querystring.bogus' });
+    expect((await expectFetchError(await fetch(`${url}/accounts/0xABC`), 400, 'PNT_ERR_RPC_BAD_REQUEST')).details).toEqual({ param: 'params.address' });
+    expect((await expectFetchError(await post('{"txs": 5}', 'application/json', '/txs/batch'), 400, 'PNT_ERR_RPC_BAD_REQUEST')).details).toEqual({ param: 'body.txs' });
   });
 
   const badNumbers: [path: string, param: string][] = [
@@ -243,6 +245,26 @@ describe('RPC bad input', () => {
     await client.waitForHeight(h + 2, 20_000);
     expect((await client.account(user.address)).nonce).toBe(3);
     expect((await client.state({ text: recordKey() })).value).toBe(toHex(utf8('fourth')));
+  });
+
+  it('behavior: /events/blocks streams every committed block, matching /blocks/:height; /metrics has the node and the RPC thread', async () => {
+    const events: { height: number; hash: string; txs: number }[] = [];
+    const stop = client.subscribeBlocks((b) => events.push(b));
+    try {
+      const deadline = Date.now() + 20_000;
+      while (events.length < 3) {
+        expect(Date.now()).toBeLessThan(deadline);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    } finally {
+      stop();
+    }
+    for (let i = 1; i < events.length; i++) expect(events[i].height).toBe(events[i - 1].height + 1);
+    for (const e of events.slice(0, 3)) expect((await client.block(e.height)).hash).toBe(e.hash);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/^pontis_block_height \d+$/m);
+    expect(metrics).toMatch(/^pontis_rpc_requests_total \d+$/m);
+    expect(metrics).toMatch(/^pontis_rpc_connections \d+$/m);
   });
 
   it('behavior: a dead RPC worker is restarted on the same port while consensus keeps committing', async () => {
