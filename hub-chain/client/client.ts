@@ -141,6 +141,9 @@ export function parsePacketId(id: string): PacketRef {
 }
 
 const seg = encodeURIComponent;
+/** Tries of a call the node refused with "slow down" (rate limit, busy), waiting 0.5 s, 1 s, ... between them. */
+const SLOW_DOWN_ATTEMPTS = 4;
+const SLOW_DOWN_WAIT_MS = 500;
 
 export class HubClient {
   constructor(readonly url: string, private readonly timeoutMs = 10_000) {}
@@ -268,7 +271,20 @@ export class HubClient {
     return this.request('GET', path);
   }
 
+  /** One call, retried a few times when the node asks the client to slow down (429 rate limited, 503 busy): nothing was done for it then. */
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce<T>(method, path, body);
+      } catch (e) {
+        const slowDown = e instanceof PontisError && (e.code === 'PNT_ERR_RPC_RATE_LIMITED' || e.code === 'PNT_ERR_RPC_BUSY');
+        if (!slowDown || attempt >= SLOW_DOWN_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, SLOW_DOWN_WAIT_MS * attempt));
+      }
+    }
+  }
+
+  private async requestOnce<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.url + path, {

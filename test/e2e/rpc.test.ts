@@ -306,7 +306,7 @@ describe('RPC admission control', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('error: a client over its request rate gets 429 PNT_ERR_RPC_RATE_LIMITED (retryable), then is served again', async () => {
+  it('error: a client over its request rate gets 429 PNT_ERR_RPC_RATE_LIMITED (retryable), then is served again; HubClient retries through it', async () => {
     // one keep-alive connection, requests back to back: the burst (40) is spent, then refusals
     const statuses: number[] = [];
     let refusal: unknown;
@@ -335,6 +335,8 @@ describe('RPC admission control', () => {
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(40);
     expect(statuses).toContain(429);
     expect(expectErrorShape(refusal, 'PNT_ERR_RPC_RATE_LIMITED').retryable).toBe(true);
+    // the SDK waits and retries when told to slow down, so its callers never see the refusal
+    expect((await client.status()).chainId).toBe(chainId);
     await new Promise((r) => setTimeout(r, 2500));
     expect((await fetch(`${node.rpcUrl}/healthz`)).status).toBe(200);
   });
