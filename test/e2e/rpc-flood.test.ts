@@ -71,7 +71,8 @@ async function deepLoop(port: number, until: number, t: Tally): Promise<void> {
   const n = 5 * 1024 * 1024;
   const deep = Buffer.from(`{"txs":${'['.repeat(n)}${']'.repeat(n)}}`); // ~10 MB
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  while (Date.now() < until) count(t, await exchange(agent, port, 'POST', '/txs/batch', deep));
+  // both submission routes: the batch route reads the body and refuses its depth, /txs refuses its size
+  for (let i = 0; Date.now() < until; i++) count(t, await exchange(agent, port, 'POST', i % 2 ? '/txs' : '/txs/batch', deep));
   agent.destroy();
 }
 
@@ -104,7 +105,13 @@ describe('RPC flood against one of four validator processes', () => {
     writeFileSync(f, JSON.stringify(cfg, null, 2));
     port = Number(new URL(net.rpcUrls[0]).port);
     net.startAll();
-    await Promise.all(net.clients.map((c) => c.waitForHeight(3, 90_000)));
+    try {
+      await Promise.all(net.clients.map((c) => c.waitForHeight(3, 90_000)));
+    } catch (e) {
+      // say why (a node that exited, a port taken) rather than only that height 3 never came
+      const tails = net.homes.map((_, i) => `node${i} running=${net.running(i)}\n${net.log(i).split('\n').slice(-8).join('\n')}`);
+      throw new Error(`testnet did not start: ${(e as Error).message}\n${tails.join('\n')}`);
+    }
   });
   afterAll(async () => {
     await net?.destroy();
