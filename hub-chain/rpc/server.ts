@@ -36,11 +36,11 @@ export interface RpcBackend {
 export interface RpcHttpServer {
   port: number;
   close(): Promise<void>;
-  /** Tells the server a block was committed (server-sent events, caches of "latest"). */
+  /** Tells the server a block was committed (it pushes the event to /events/blocks clients). */
   onCommit(height: number): void;
 }
 
-export const MAX_BATCH = 10_000;
+const MAX_BATCH = 10_000;
 /** Longer than any valid path parameter (hashes are 66 characters). */
 const MAX_PARAM_LENGTH = 100;
 const MAX_LIMIT = 1000;
