@@ -153,6 +153,9 @@ export function parsePacketId(id: string): PacketRef {
 }
 
 const seg = encodeURIComponent;
+/** Tries of a call the node refused with "slow down" (rate limit, busy), waiting 0.5 s, 1 s, ... between them. */
+const SLOW_DOWN_ATTEMPTS = 4;
+const SLOW_DOWN_WAIT_MS = 500;
 
 export class HubClient {
   constructor(readonly url: string, private readonly timeoutMs = 10_000) {}
@@ -213,8 +216,9 @@ export class HubClient {
   submit(tx: SignedTx): Promise<{ hash: Hex; status: 'pending' }> {
     return this.request('POST', '/txs', tx);
   }
+  /** Up to 10,000 transactions in one request (POST /txs/batch, its own body limit); each is admitted or refused on its own. */
   submitBatch(txs: SignedTx[]): Promise<{ results: ({ hash: Hex; status: 'pending' } | { error: { code: string; message: string } })[] }> {
-    return this.request('POST', '/txs', { txs });
+    return this.request('POST', '/txs/batch', { txs });
   }
 
   /** Signs `msgs` with `key` at the account's next nonce, submits, and waits for the commit. */
@@ -283,7 +287,20 @@ export class HubClient {
     return this.request('GET', path);
   }
 
+  /** One call, retried a few times when the node asks the client to slow down (429 rate limited, 503 busy): nothing was done for it then. */
   private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce<T>(method, path, body);
+      } catch (e) {
+        const slowDown = e instanceof PontisError && (e.code === 'PNT_ERR_RPC_RATE_LIMITED' || e.code === 'PNT_ERR_RPC_BUSY');
+        if (!slowDown || attempt >= SLOW_DOWN_ATTEMPTS) throw e;
+        await new Promise((r) => setTimeout(r, SLOW_DOWN_WAIT_MS * attempt));
+      }
+    }
+  }
+
+  private async requestOnce<T>(method: string, path: string, body?: unknown): Promise<T> {
     let res: Response;
     try {
       res = await fetch(this.url + path, {

@@ -47,6 +47,13 @@ interface Executed {
 
 const EVIDENCE_MAX_AGE = 10_000;
 
+/** The chain's named sub-databases; the RPC worker (chain-reader.ts) opens the same ones to read. */
+export const CHAIN_DBS = {
+  blocks: { name: 'blocks', keyEncoding: 'uint32' },
+  valsets: { name: 'valsets', keyEncoding: 'uint32' },
+  txIndex: { name: 'tx-index' },
+} as const;
+
 export class Chain implements BlockExecutor {
   readonly app: HubApp;
   /** The modules' keepers (clients, registry, packets), for queries and for tests that add apps. */
@@ -70,9 +77,9 @@ export class Chain implements BlockExecutor {
     this.wiring = createModules();
     this.app = new HubApp(genesis, this.wiring.modules);
     this.state = StateStore.open(env, { retainVersions: opts.retainVersions ?? 0 });
-    this.blocks = env.openDB({ name: 'blocks', keyEncoding: 'uint32' });
-    this.valsets = env.openDB({ name: 'valsets', keyEncoding: 'uint32' });
-    this.txIndex = env.openDB({ name: 'tx-index' });
+    this.blocks = env.openDB(CHAIN_DBS.blocks);
+    this.valsets = env.openDB(CHAIN_DBS.valsets);
+    this.txIndex = env.openDB(CHAIN_DBS.txIndex);
     const h = this.state.latestVersion();
     this.latest = h > 0 ? this.blocks.get(h)?.block.header : undefined;
     if (h > 0 && !this.latest) throw new BlockError('PNT_ERR_STORE_CORRUPT', `state is at version ${h} but block ${h} is missing`);

@@ -21,16 +21,40 @@ const ms = z.number().int().min(1).max(600_000);
 
 export const nodeConfigSchema = z.strictObject({
   moniker: z.string().min(1).max(64).default('pontis-node'),
-  rpc: z.strictObject({
-    host: z.string().default('127.0.0.1'),
-    port,
-    bodyLimitBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
-  }),
+  rpc: z
+    .strictObject({
+      host: z.string().default('127.0.0.1'),
+      port,
+      /** Body limit of every route but POST /txs/batch (one transaction is at most 1 MiB). */
+      bodyLimitBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(2 * 1024 * 1024),
+      batchBodyLimitBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(16 * 1024 * 1024),
+      maxConnections: z.number().int().min(1).max(1_000_000).default(1024),
+      /** Requests per second per client address (token bucket); 0 disables the limit. */
+      rateLimitPerSec: z.number().int().min(0).default(1000),
+      rateBurst: z.number().int().min(1).default(2000),
+      headersTimeoutMs: ms.default(10_000),
+      /** Whole request (headers and body) must arrive within this. */
+      requestTimeoutMs: ms.default(30_000),
+      keepAliveTimeoutMs: ms.default(20_000),
+      maxJsonDepth: z.number().int().min(1).max(10_000).default(64),
+      /** Transactions (and mempool lookups) handed to the consensus thread and not yet answered. */
+      maxInFlightTxs: z.number().int().min(1).default(20_000),
+      /** Nice value of the RPC worker thread (Linux): RPC load yields the CPU to consensus. */
+      nice: z.number().int().min(0).max(19).default(10),
+    })
+    .refine((r) => r.headersTimeoutMs <= r.requestTimeoutMs, { path: ['headersTimeoutMs'], message: 'must not exceed rpc.requestTimeoutMs' }),
   p2p: z.strictObject({
     host: z.string().default('127.0.0.1'),
     port,
     peers: z.array(z.string().regex(/^wss?:\/\/[^\s/]+(\/.*)?$/, 'must be a ws:// or wss:// URL')).default([]),
-    maxMessageBytes: z.number().int().min(1024).default(128 * 1024 * 1024),
+    /** Largest peer message; unset: derived from genesis params.maxBlockBytes (see peerMessageLimit). */
+    maxMessageBytes: z.number().int().min(1024).optional(),
+    maxInboundPeers: z.number().int().min(1).max(10_000).default(64),
+    /** Per-link budget of what a peer may send (token buckets; burst = 2 s worth). */
+    maxMessagesPerSec: z.number().int().min(1).default(2000),
+    maxBytesPerSec: z.number().int().min(1024).default(64 * 1024 * 1024),
+    /** A link whose outbound buffer passes this (a peer reading too slowly) is closed; unset: 4 x maxMessageBytes. */
+    maxBufferedBytes: z.number().int().min(1024).optional(),
   }),
   consensus: z
     .strictObject({

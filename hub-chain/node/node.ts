@@ -25,9 +25,9 @@ import type { Commit } from '../types/vote.ts';
 import { headerHash } from '../types/header.ts';
 import { Chain, type CommittedInfo } from './chain.ts';
 import { type Home, loadHome, paths } from './config.ts';
-import { P2P } from './p2p.ts';
+import { P2P, p2pConfig } from './p2p.ts';
 import { consensusFromWire, consensusToWire, type WireMessage } from './wire.ts';
-import { startRpc, type RpcServer } from '../rpc/server.ts';
+import { RpcHost, type RpcServer } from '../rpc/host.ts';
 import { Metrics } from './metrics.ts';
 import { BlockSync, SYNC_WINDOW } from './block-sync.ts';
 import { SnapshotStore } from './snapshots.ts';
@@ -95,7 +95,7 @@ export class HubNode {
     this.nodeId = this.address ?? toHex(randomBytes(20));
     this.consensusStore = new FileConsensusStateStore(`${p.data}/consensus`);
     this.p2p = new P2P(
-      { host: cfg.p2p.host, port: cfg.p2p.port, peers: cfg.p2p.peers, nodeId: this.nodeId, chainId: home.genesis.chainId, maxMessageBytes: cfg.p2p.maxMessageBytes },
+      p2pConfig(cfg.p2p, { nodeId: this.nodeId, chainId: home.genesis.chainId, maxBlockBytes: home.genesis.params.maxBlockBytes }),
       this.log.child({ mod: 'p2p' }),
       () => this.chain.latestHeight(),
     );
@@ -130,7 +130,8 @@ export class HubNode {
     if (this.home.validatorKey) this.privValidator = await FilePrivValidator.open({ secretKey: this.home.validatorKey, statePath: paths(this.home.dir).privValidatorState });
     this.p2p.on('message', (m, reply, from) => this.onPeerMessage(m, reply, from));
     await this.p2p.start();
-    this.rpc = await startRpc(this, this.log.child({ mod: 'rpc' }));
+    // the RPC runs in its own thread (rpc/worker.ts) so client load cannot delay consensus
+    this.rpc = await RpcHost.start(this, this.log.child({ mod: 'rpc' }));
     const ss = this.home.config.statesync;
     if (this.chain.latestHeight() === 0 && ss.enable && this.home.config.p2p.peers.length > 0) void this.bootstrap();
     else await this.startEngine();
@@ -268,7 +269,7 @@ export class HubNode {
     if (every > 0 && c.block.header.height % every === 0) this.snapshots.startSnapshot(this.chain.state, c.block.header.height);
     this.metrics.onBlock(c);
     this.log.info({ height: c.block.header.height, hash: c.hash, txs: c.block.txs.length }, 'committed block');
-    this.rpc?.publishBlock(c);
+    this.rpc?.publishBlock(c.block.header.height);
   }
 
   private onPeerMessage(m: WireMessage, reply: (m: WireMessage) => void, from: string): void {
@@ -331,7 +332,7 @@ export class HubNode {
     if (this.gossipQueue.length === 0) return;
     const txs = this.gossipQueue;
     this.gossipQueue = [];
-    for (let i = 0; i < txs.length; i += 2000) this.p2p.broadcast({ t: 'txs', txs: txs.slice(i, i + 2000) }, true);
+    this.p2p.broadcastTxs(txs);
   }
 
   private freshPeers() {

@@ -1,15 +1,15 @@
-/** JSON views of chain objects for RPC clients. */
+/** JSON views of chain objects for RPC clients (rendered in the RPC worker from what it reads in LMDB). */
 import { PontisError } from '../errors.ts';
 import { type Bytes, utf8 } from '../crypto/bytes.ts';
 import type { KVView } from '../app/app.ts';
-import { decodeTx } from '../app/tx.ts';
+import { decodeTx, txHash } from '../app/tx.ts';
 import type { ChainList, ChainQuery, ClientQuery, ClientSummary, PacketQuery, PacketRef, PendingPackets } from '../client/client.ts';
 import type { ClientKeeper } from '../modules/clients/keeper.ts';
 import { readMeta } from '../modules/clients/store.ts';
 import { readPacketStatus } from '../modules/packets/keeper.ts';
 import { channelId, packetKeys } from '../modules/packets/types.ts';
 import { type ChainEntry, type Registry, registryKeys } from '../modules/registry/registry.ts';
-import type { CommittedInfo, StoredBlock } from '../node/chain.ts';
+import type { StoredBlock } from '../node/chain.ts';
 import { headerHash } from '../types/header.ts';
 import { txResultProof } from '../types/results.ts';
 
@@ -43,15 +43,17 @@ export function headerView(s: StoredBlock) {
   return { height: s.block.header.height, hash: headerHash(s.block.header), header: s.block.header, commit: s.commit };
 }
 
-export function blockSummary(c: CommittedInfo) {
+/** The server-sent `block` event: a committed block's header facts and its transactions' hashes. */
+export function blockEvent(s: StoredBlock) {
+  const { header } = s.block;
   return {
-    height: c.block.header.height,
-    hash: c.hash,
-    time: c.block.header.time,
-    stateRoot: c.block.header.stateRoot,
-    txs: c.block.txs.length,
-    txHashes: c.execution.included.map((d) => d.hash),
-    failed: c.execution.results.filter((r) => r.code !== 'ok').length,
+    height: header.height,
+    hash: headerHash(header),
+    time: header.time,
+    stateRoot: header.stateRoot,
+    txs: s.block.txs.length,
+    txHashes: s.block.txs.map((b) => txHash(b)),
+    failed: s.results.filter((r) => r.code !== 'ok').length,
   };
 }
 

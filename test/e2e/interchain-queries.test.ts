@@ -153,9 +153,10 @@ describe('interchain queries and the chain registry CLI', () => {
     expect((await badChain.json()).error.code).toBe('PNT_ERR_RPC_BAD_REQUEST');
     const badSeq = await fetch(`${side.node.rpcUrl}/packets/${SIDE}/msg/dept-z/msg/0`);
     expect(badSeq.status).toBe(400);
+    expect((await badSeq.json()).error).toMatchObject({ code: 'PNT_ERR_RPC_BAD_NUMBER', details: { param: 'sequence' } });
     const badLimit = await fetch(`${side.node.rpcUrl}/packets/pending?srcChain=${SIDE}&dstChain=dept-z&limit=5000`);
     expect(badLimit.status).toBe(400);
-    expect((await badLimit.json()).error.code).toBe('PNT_ERR_RPC_BAD_REQUEST');
+    expect((await badLimit.json()).error).toMatchObject({ code: 'PNT_ERR_RPC_BAD_NUMBER', details: { param: 'limit' } });
     const missingDst = await fetch(`${side.node.rpcUrl}/packets/pending?srcChain=${SIDE}`);
     expect(missingDst.status).toBe(400);
 
