@@ -128,13 +128,22 @@ export class HubNode {
 
   async start(): Promise<void> {
     if (this.home.validatorKey) this.privValidator = await FilePrivValidator.open({ secretKey: this.home.validatorKey, statePath: paths(this.home.dir).privValidatorState });
+    const ss = this.home.config.statesync;
+    // set before peers connect: their status must not start block sync ahead of state sync
+    this.bootstrapping = this.chain.latestHeight() === 0 && ss.enable && this.home.config.p2p.peers.length > 0;
     this.p2p.on('message', (m, reply, from) => this.onPeerMessage(m, reply, from));
     await this.p2p.start();
-    // the RPC runs in its own thread (rpc/worker.ts) so client load cannot delay consensus
-    this.rpc = await RpcHost.start(this, this.log.child({ mod: 'rpc' }));
-    const ss = this.home.config.statesync;
-    if (this.chain.latestHeight() === 0 && ss.enable && this.home.config.p2p.peers.length > 0) void this.bootstrap();
+    // the RPC runs in its own thread (rpc/worker.ts) so client load cannot delay consensus; the
+    // thread loads while consensus (or catching up) starts here
+    const rpc = RpcHost.start(this, this.log.child({ mod: 'rpc' }));
+    if (this.bootstrapping) void this.bootstrap();
     else await this.startEngine();
+    try {
+      this.rpc = await rpc;
+    } catch (e) {
+      await this.stop();
+      throw e;
+    }
     this.startObservers();
     this.timers.push(
       setInterval(() => this.heartbeat(), Math.max(100, Math.floor(this.home.config.consensus.prevoteMs / 2))),
@@ -342,7 +351,6 @@ export class HubNode {
 
   /** An empty node: restore a verified snapshot if peers offer one, then block-sync and join consensus. */
   private async bootstrap(): Promise<void> {
-    this.bootstrapping = true;
     const ss = this.home.config.statesync;
     try {
       this.stateSync = new StateSync({

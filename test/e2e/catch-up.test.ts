@@ -10,7 +10,7 @@ describe('hub: validators that fall behind catch up', () => {
   beforeAll(async () => {
     net = await Testnet.create(4);
     net.startAll();
-    await net.clients[0].waitForHeight(3, 60_000);
+    await Promise.all(net.clients.map((c) => c.waitForHeight(3, 60_000)));
   });
   afterAll(async () => {
     await net?.destroy();
