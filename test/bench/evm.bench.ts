@@ -126,7 +126,7 @@ async function measureLatency() {
       cfg.observers = [nodeA, nodeB].map((n, k) => ({ chainId: k ? 'evm-b' : 'evm-a', kind: 'evm', rpc: n.url, intervalMs: 100, stride: 1, depth: DEPTH, chainIdNumber: n.chainId }));
       writeFileSync(f, JSON.stringify(cfg, null, 2));
     }
-    hub.startAll();
+    await hub.startAll();
     await hub.clients[0].waitForHeight(2, 60_000);
     say(`latency: hub ${HUB} of ${VALIDATORS} validator processes observing anvil chains evm-a (${nodeA.url}) and evm-b (${nodeB.url}), 1-second blocks, observer depth ${DEPTH}`);
     const operators = hub.homes.map((h) => accountKeyFromSeed(fromHex(loadHome(h).operatorKey!.seed, 32)));

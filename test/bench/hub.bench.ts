@@ -82,7 +82,7 @@ async function runPhase(net: Testnet, txs: SignedTx[], label: string) {
 async function main() {
   say(`bench:hub: starting ${VALIDATORS} validator processes on loopback (LMDB on disk, secp256k1 commits, ed25519 transactions)`);
   const net = await Testnet.create(VALIDATORS, { logLevel: 'warn', consensus: { commitMs: 100, proposeMs: 1000, prevoteMs: 500, precommitMs: 500 } });
-  net.startAll();
+  await net.startAll();
   try {
     await net.clients[0].waitForHeight(2, 60_000);
     const chainId = (await net.clients[0].status()).chainId;

@@ -197,8 +197,7 @@ async function main() {
   const consensus = { commitMs: 100, proposeMs: Number(process.env.BENCH_PACKETS_PROPOSE_MS ?? 1000), prevoteMs: 500, precommitMs: 500 };
   const hub = await Testnet.create(VALIDATORS, { chainId: HUB, logLevel: 'debug', consensus });
   const side = await Testnet.create(1, { chainId: SIDE, hubChainId: HUB, logLevel: 'warn', consensus });
-  hub.startAll();
-  side.startAll();
+  await Promise.all([hub.startAll(), side.startAll()]);
   try {
     await Promise.all([hub, side].map((n) => n.clients[0].waitForHeight(2, 60_000)));
     await register(hub, side, SIDE);

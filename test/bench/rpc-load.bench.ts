@@ -84,7 +84,7 @@ async function main(): Promise<void> {
   const net = await Testnet.create(4, { logLevel: 'info' });
   let code = 0;
   try {
-    net.startAll();
+    await net.startAll();
     await net.clients[0].waitForHeight(5, 60_000);
     const chainId = (await net.clients[0].status()).chainId;
 

@@ -29,8 +29,7 @@ beforeAll(async () => {
     cfg.observers = [{ chainId: 'registry-x', kind: 'pontis', rpc: side.rpcUrls[0], intervalMs: 200, stride: 2 }];
     writeFileSync(f, JSON.stringify(cfg, null, 2));
   }
-  hub.startAll();
-  side.startAll();
+  await Promise.all([hub.startAll(), side.startAll()]);
   await Promise.all([hub.clients[0].waitForHeight(2, 60_000), side.clients[0].waitForHeight(2, 60_000)]);
 });
 afterAll(async () => {

@@ -9,7 +9,7 @@ describe('hub: validators that fall behind catch up', () => {
   let net: Testnet;
   beforeAll(async () => {
     net = await Testnet.create(4);
-    net.startAll();
+    await net.startAll();
     await Promise.all(net.clients.map((c) => c.waitForHeight(3, 60_000)));
   });
   afterAll(async () => {

@@ -128,7 +128,7 @@ export class EvmHubWorld {
       cfg.observers = specs.map((s, i) => ({ chainId: s.id, kind: 'evm', rpc: nodes[i].url, intervalMs: observerIntervalMs, stride: 1, depth: 0, chainIdNumber: nodes[i].chainId }));
       writeFileSync(f, JSON.stringify(cfg, null, 2));
     }
-    hub.startAll();
+    await hub.startAll();
     await hub.clients[0].waitForHeight(2, 60_000);
     for (const [i, s] of specs.entries()) this.chains[s.id] = await this.setUpChain(s, nodes[i]);
   }

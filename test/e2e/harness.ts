@@ -85,8 +85,10 @@ export class Testnet {
     this.procs[i] = p;
   }
 
-  startAll(): void {
+  /** Starts every node; resolves once each answers on its RPC (a node serves its RPC from a thread that may come up after consensus). */
+  async startAll(timeoutMs = 90_000): Promise<void> {
     this.homes.forEach((_, i) => this.start(i));
+    await Promise.all(this.clients.map((c) => c.waitForHeight(0, timeoutMs)));
   }
 
   /** OS process id of node i while it runs (benchmarks read its CPU time from /proc). */

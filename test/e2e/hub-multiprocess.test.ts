@@ -18,7 +18,7 @@ describe('hub: 4 validator processes on loopback', () => {
   let net: Testnet;
   beforeAll(async () => {
     net = await Testnet.create(4);
-    net.startAll();
+    await net.startAll();
     await net.clients[0].waitForHeight(3, 60_000);
   });
   afterAll(async () => {

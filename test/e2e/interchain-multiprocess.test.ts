@@ -22,7 +22,7 @@ beforeAll(async () => {
   hub = await Testnet.create(2, { chainId: HUB });
   a = await Testnet.create(1, { chainId: 'dept-a', hubChainId: HUB });
   b = await Testnet.create(1, { chainId: 'dept-b', hubChainId: HUB });
-  for (const n of [hub, a, b]) n.startAll();
+  await Promise.all([hub, a, b].map((n) => n.startAll()));
   await Promise.all([hub, a, b].map((n) => n.clients[0].waitForHeight(2, 60_000)));
 });
 afterAll(async () => {

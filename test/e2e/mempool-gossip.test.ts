@@ -14,7 +14,7 @@ describe('mempool gossip: 2 validator processes', () => {
   let chainId: string;
   beforeAll(async () => {
     net = await Testnet.create(2);
-    net.startAll();
+    await net.startAll();
     await net.clients[0].waitForHeight(2, 60_000);
     await net.clients[1].waitForHeight(2, 60_000);
     chainId = (await net.clients[0].status()).chainId;

@@ -104,7 +104,7 @@ describe('RPC flood against one of four validator processes', () => {
     Object.assign(cfg.rpc, { rateLimitPerSec: 0, headersTimeoutMs: 3000, requestTimeoutMs: 4000 });
     writeFileSync(f, JSON.stringify(cfg, null, 2));
     port = Number(new URL(net.rpcUrls[0]).port);
-    net.startAll();
+    await net.startAll();
     try {
       await Promise.all(net.clients.map((c) => c.waitForHeight(3, 90_000)));
     } catch (e) {

@@ -15,7 +15,7 @@ describe('hub: state sync of a node far behind', () => {
   let net: Testnet;
   beforeAll(async () => {
     net = await Testnet.create(4, { statesync: { snapshotInterval: 10 } });
-    net.startAll();
+    await net.startAll();
     await net.clients[0].waitForHeight(2, 60_000);
   });
   afterAll(async () => {

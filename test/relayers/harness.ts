@@ -112,7 +112,7 @@ export async function startInterchain(): Promise<Interchain> {
   const hub = await Testnet.create(1, { chainId: HUB });
   const a = await Testnet.create(1, { chainId: 'dept-a', hubChainId: HUB });
   const b = await Testnet.create(1, { chainId: 'dept-b', hubChainId: HUB });
-  for (const n of [hub, a, b]) n.startAll();
+  await Promise.all([hub, a, b].map((n) => n.startAll()));
   await Promise.all([hub, a, b].map((n) => n.clients[0].waitForHeight(2, 60_000)));
   await register(hub, a, 'dept-a');
   await register(hub, b, 'dept-b');
