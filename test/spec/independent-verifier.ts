@@ -907,6 +907,33 @@ export interface BlockContext {
   /** vals(h) and vals(h+1) as served, each checked against the header. */
   validators: Validator[];
   nextValidators: Validator[];
+  /** vals at an earlier height, to check evidence (required when the block carries any). */
+  validatorsAt?: (height: number) => Validator[];
+}
+
+export interface Vote {
+  type: number;
+  height: number;
+  round: number;
+  blockHash: Hex;
+  validator: Hex;
+  signature: Hex;
+}
+
+/** consensus.md "Evidence", the rules that need no state (the `ev/` key must also be absent before the block). */
+export function checkEvidence(chainId: string, e: { kind?: unknown; voteA?: Vote; voteB?: Vote }, height: number, validatorsAt: (h: number) => Validator[]): void {
+  const bad = (m: string): never => fail('PNT_ERR_BLOCK_EVIDENCE', m);
+  if (e?.kind !== 'duplicate-vote' || !e.voteA || !e.voteB) return bad('not duplicate-vote evidence');
+  const { voteA: a, voteB: b } = e;
+  if (a.validator !== b.validator || a.height !== b.height || a.round !== b.round || a.type !== b.type) bad('votes differ in validator, height, round or type');
+  if (String(a.blockHash).toLowerCase() === String(b.blockHash).toLowerCase()) bad('votes do not conflict');
+  if (a.type !== PREVOTE && a.type !== PRECOMMIT) bad('bad vote type');
+  if (!Number.isSafeInteger(a.height) || a.height >= height || a.height < height - 10_000 || a.height < 1) bad('evidence height out of range');
+  if (!canonicalSet(validatorsAt(a.height)).some((v) => v.address === String(a.validator).toLowerCase())) bad('not a validator at that height');
+  for (const v of [a, b]) {
+    const ok = isLowerHex(v.signature.toLowerCase(), 65) && recoverSigner(voteDigest(chainId, v.type, v.height, v.round, v.blockHash), fromHex(v.signature)) === v.validator.toLowerCase();
+    if (!ok) bad('bad vote signature');
+  }
 }
 
 /**
@@ -952,6 +979,14 @@ export function verifyBlock(b: BlockView, ctx: BlockContext): { hash: Hex; txRoo
   if (txRoot !== h.txRoot) fail('PNT_ERR_BLOCK_TX_ROOT', 'txRoot does not match the transactions');
   const evidenceHash = toHex(merkleRoot(b.evidence.map(canonicalBytes)));
   if (evidenceHash !== h.evidenceHash) fail('PNT_ERR_BLOCK_EVIDENCE_HASH', 'evidenceHash does not match');
+  const offences = new Set<string>();
+  for (const e of b.evidence as { voteA: Vote }[]) {
+    if (!ctx.validatorsAt) fail('PNT_ERR_BLOCK_EVIDENCE', 'no validator sets to check evidence against');
+    checkEvidence(ctx.chainId, e, h.height, ctx.validatorsAt!);
+    const id = `${e.voteA.height}/${e.voteA.validator}`;
+    if (offences.has(id)) fail('PNT_ERR_BLOCK_EVIDENCE', 'duplicate evidence');
+    offences.add(id);
+  }
   const rh = resultsHash(
     b.txs.map((t) => t.result),
     b.events,

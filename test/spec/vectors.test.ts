@@ -666,7 +666,7 @@ describe('spec vectors: a chain of blocks (header.md, results.md, state.md, cons
     expect(iv.canonicalSet(v.validators[1])).toEqual(set.validators);
     for (const b of v.blocks) {
       const h = b.height;
-      iv.verifyBlock(b, { chainId: v.genesis.chainId, prev, genesisTime: v.genesis.genesisTime, validators: v.validators[h], nextValidators: v.validators[h + 1] });
+      iv.verifyBlock(b, { chainId: v.genesis.chainId, prev, genesisTime: v.genesis.genesisTime, validators: v.validators[h], nextValidators: v.validators[h + 1], validatorsAt: (x) => v.validators[x] });
       const state = v.states[h];
       expect(iv.stateRoot(state.entries.map((e) => [iv.fromHex(e.key), iv.fromHex(e.value)])), `state ${h}`).toBe(b.header.stateRoot);
       const byText = new Map(state.entries.map((e) => [e.text, iv.fromHex(e.value)]));
@@ -685,6 +685,12 @@ describe('spec vectors: a chain of blocks (header.md, results.md, state.md, cons
     expect(v.blocks[3].header.nextValidatorsHash).not.toBe(v.blocks[3].header.validatorsHash);
     expect(v.blocks[4].header.validatorsHash).toBe(v.blocks[3].header.nextValidatorsHash);
     expect(v.blocks[5].evidence).toHaveLength(1);
+    // the evidence of block 6 recorded under ev/<5>/<validator>, and a re-cased honest vote is no evidence
+    const e = v.blocks[5].evidence[0] as { voteA: iv.Vote; voteB: iv.Vote };
+    expect(v.states[6].entries.find((x) => x.text === iv.stateKeys.evidence(5, e.voteA.validator))?.value).toBe(iv.toHex(iv.canonicalBytes(e)));
+    const recased = { kind: 'duplicate-vote', voteA: e.voteA, voteB: { ...e.voteA, blockHash: '0x' + e.voteA.blockHash.slice(2).toUpperCase() } };
+    expect(() => iv.checkEvidence(v.genesis.chainId, recased, 6, (x) => v.validators[x])).toThrow(/do not conflict/);
+    expect(() => iv.checkEvidence(v.genesis.chainId, { ...e, voteB: { ...e.voteB, round: 1 } }, 6, (x) => v.validators[x])).toThrow(/PNT_ERR_BLOCK_EVIDENCE/);
     expect(v.blocks[2].commit.round).toBe(1);
   });
 
