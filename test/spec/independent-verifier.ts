@@ -946,7 +946,8 @@ export function verifyBlock(b: BlockView, ctx: BlockContext): { hash: Hex; txRoo
   if (hash !== b.hash) fail('PNT_ERR_BLOCK_HASH', 'served hash is not the header hash');
   if (h.chainId !== ctx.chainId) fail('PNT_ERR_BLOCK_CHAIN_ID', 'other chain');
   if (h.height !== b.height) fail('PNT_ERR_BLOCK_HEIGHT', 'height mismatch');
-  for (const f of [...HASH_FIELDS, 'proposer'] as const) if (!isLowerHex(h[f])) fail('PNT_ERR_BLOCK_HEX', `${f} is not lower-case hex`);
+  // validators compare these as strings with what they compute (lower case); the proposer only by address (either case)
+  for (const f of HASH_FIELDS) if (!isLowerHex(h[f])) fail('PNT_ERR_BLOCK_HEX', `${f} is not lower-case hex`);
   if (ctx.prev) {
     const p = ctx.prev.header;
     if (h.height !== p.height + 1) fail('PNT_ERR_BLOCK_HEIGHT', 'not the next height');
@@ -960,7 +961,7 @@ export function verifyBlock(b: BlockView, ctx: BlockContext): { hash: Hex; txRoo
   }
   if (validatorSetHash(ctx.validators) !== h.validatorsHash) fail('PNT_ERR_BLOCK_VALIDATORS', 'validators do not hash to validatorsHash');
   if (validatorSetHash(ctx.nextValidators) !== h.nextValidatorsHash) fail('PNT_ERR_BLOCK_NEXT_VALIDATORS', 'next validators do not hash to nextValidatorsHash');
-  if (!canonicalSet(ctx.validators).some((v) => v.address === h.proposer)) fail('PNT_ERR_BLOCK_PROPOSER', 'proposer is not a validator');
+  if (!canonicalSet(ctx.validators).some((v) => v.address === h.proposer.toLowerCase())) fail('PNT_ERR_BLOCK_PROPOSER', 'proposer is not a validator');
   const signedPower = verifyCommit(ctx.chainId, ctx.validators, b.commit, h.height, hash);
   if (b.lastCommit && h.height > 1) {
     if (!ctx.prev) fail('PNT_ERR_BLOCK_LAST_COMMIT', 'no previous set to check lastCommit against');
