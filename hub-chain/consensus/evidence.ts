@@ -41,7 +41,8 @@ export function verifyDuplicateVoteEvidence(
   const { voteA: a, voteB: b } = e;
   if (a.validator?.toLowerCase() !== b.validator?.toLowerCase()) fail('votes from different validators');
   if (a.height !== b.height || a.round !== b.round || a.type !== b.type) fail('votes for different height, round or type');
-  if (a.blockHash === b.blockHash) fail('votes are for the same block');
+  // hex case is not signed: one honest vote re-cased is no conflict
+  if (String(a.blockHash).toLowerCase() === String(b.blockHash).toLowerCase()) fail('votes are for the same block');
   if (!verifySignature(chainId, a) || !verifySignature(chainId, b)) fail('bad signature');
   if (valset && !valset.get(a.validator)) fail('validator is not in the set');
 }

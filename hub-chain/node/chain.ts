@@ -268,7 +268,8 @@ export class Chain implements BlockExecutor {
     const a = e.voteA;
     const b = e.voteB;
     if (a.validator !== b.validator || a.height !== b.height || a.round !== b.round || a.type !== b.type) return 'votes are not for the same validator, height, round and type';
-    if (a.blockHash === b.blockHash) return 'votes do not conflict';
+    // hex case is not signed: one honest vote re-cased is no conflict
+    if (String(a.blockHash).toLowerCase() === String(b.blockHash).toLowerCase()) return 'votes do not conflict';
     if (a.type !== VoteType.Prevote && a.type !== VoteType.Precommit) return 'bad vote type';
     if (a.height >= height || a.height < height - EVIDENCE_MAX_AGE || a.height < 1) return 'evidence height out of range';
     if (!this.valsets.get(a.height) || !this.validatorSet(a.height).get(a.validator)) return 'not a validator at that height';
