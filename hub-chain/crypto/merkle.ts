@@ -6,8 +6,10 @@
  *
  * An inclusion proof for item i of n lists the siblings met on the way up, leaf level first;
  * a level where i's node is the promoted last one contributes no sibling. Verifying needs i and
- * n, so both are part of the proof; n shapes the path only where a promotion happens (item 4 has
- * the same path in trees of 9 to 12 items), so what a proof binds is the item and its index.
+ * n, so both are part of the proof, but neither is bound by it: n shapes the path only where a
+ * promotion happens (item 4 has the same path in lists of 9 to 16 items), and a proof of item 4
+ * of 6 also verifies as item 2 of 4. What a proof binds is the item's bytes under the root, so a
+ * leaf's position must never carry meaning (results leaves name their transaction).
  */
 import { type Bytes, ZERO32 } from './bytes.ts';
 import { sha256 } from './hash.ts';

@@ -244,7 +244,7 @@ export class Chain implements BlockExecutor {
     const vs = this.validatorSet(h.height);
     if (h.validatorsHash !== vs.hash()) fail('PNT_ERR_BLOCK_VALIDATORS', 'validators hash does not match');
     if (h.nextValidatorsHash !== this.membershipAfterNext().hash()) fail('PNT_ERR_BLOCK_NEXT_VALIDATORS', 'next validators hash does not match');
-    if (!vs.get(h.proposer)) fail('PNT_ERR_BLOCK_PROPOSER', 'proposer is not a validator');
+    if (h.proposer !== h.proposer?.toLowerCase() || !vs.get(h.proposer)) fail('PNT_ERR_BLOCK_PROPOSER', 'proposer is not a validator address in lower-case hex');
     if (h.txRoot !== txRoot(block.txs)) fail('PNT_ERR_BLOCK_TX_ROOT', 'tx root does not match the transactions');
     if (h.evidenceHash !== evidenceHash(block.evidence)) fail('PNT_ERR_BLOCK_EVIDENCE_HASH', 'evidence hash does not match');
     const seen = new Set<string>();
@@ -267,9 +267,13 @@ export class Chain implements BlockExecutor {
     if (e.kind !== 'duplicate-vote') return 'unknown evidence kind';
     const a = e.voteA;
     const b = e.voteB;
+    // one offence has one form (what duplicateVoteEvidence builds): lower-case hex, voteA's block
+    // hash first; else a re-spelt copy could be recorded again under another key
+    const lower = (v: typeof a) => [v.validator, v.blockHash, v.signature].every((x) => typeof x === 'string' && x === x.toLowerCase());
+    if (!lower(a) || !lower(b)) return 'evidence is not in canonical (lower-case hex) form';
     if (a.validator !== b.validator || a.height !== b.height || a.round !== b.round || a.type !== b.type) return 'votes are not for the same validator, height, round and type';
-    // hex case is not signed: one honest vote re-cased is no conflict
-    if (String(a.blockHash).toLowerCase() === String(b.blockHash).toLowerCase()) return 'votes do not conflict';
+    if (a.blockHash === b.blockHash) return 'votes do not conflict';
+    if (a.blockHash > b.blockHash) return 'evidence is not in canonical order (voteA.blockHash < voteB.blockHash)';
     if (a.type !== VoteType.Prevote && a.type !== VoteType.Precommit) return 'bad vote type';
     if (a.height >= height || a.height < height - EVIDENCE_MAX_AGE || a.height < 1) return 'evidence height out of range';
     if (!this.valsets.get(a.height) || !this.validatorSet(a.height).get(a.validator)) return 'not a validator at that height';

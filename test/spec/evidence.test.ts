@@ -46,6 +46,12 @@ describe('duplicate-vote evidence compares block hashes as bytes', () => {
       const ctx = { height: 3, round: 0, proposer: validator.address, time: v.blocks[2].header.time, lastCommit: v.blocks[1].commit as Commit };
       expect((await chain.createBlock({ ...ctx, evidence: [forged] })).evidence).toEqual([]);
       expect((await chain.createBlock({ ...ctx, evidence: [real] })).evidence).toEqual([real]);
+      // one offence has one spelling: re-cased or reordered copies of a real double vote are refused
+      const upper = (x: typeof honest) => ({ ...x, validator: '0x' + x.validator.slice(2).toUpperCase() });
+      const respelt = { ...real, voteA: upper(real.voteA), voteB: upper(real.voteB) };
+      const reordered = { ...real, voteA: real.voteB, voteB: real.voteA };
+      expect((await chain.createBlock({ ...ctx, evidence: [respelt] })).evidence).toEqual([]);
+      expect((await chain.createBlock({ ...ctx, evidence: [reordered] })).evidence).toEqual([]);
     } finally {
       await env.close();
       rmSync(dir, { recursive: true, force: true });
