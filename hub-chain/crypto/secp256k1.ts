@@ -29,7 +29,18 @@ export function addressFromPublicKey(pub: Bytes): Hex {
   return toHex(keccak256(uncompressed.subarray(1)).subarray(12));
 }
 
+/** r || s || (27 + recovery id), low s, RFC 6979 nonce: what ecrecover checks. Signed in libsecp256k1 (every vote a validator casts). */
 export function signDigest(digest: Bytes, secretKey: Bytes): Bytes {
+  if (digest.length !== 32) throw new CryptoError('PNT_ERR_BAD_DIGEST', 'digest must be 32 bytes');
+  const { signature, recid } = native.ecdsaSign(digest, secretKey);
+  const out = new Uint8Array(65);
+  out.set(signature, 0);
+  out[64] = 27 + recid;
+  return out;
+}
+
+/** noble's signature with the same rules: the reference the native path is tested against. */
+export function signDigestNoble(digest: Bytes, secretKey: Bytes): Bytes {
   if (digest.length !== 32) throw new CryptoError('PNT_ERR_BAD_DIGEST', 'digest must be 32 bytes');
   // noble's 'recovered' format is recovery || r || s; emit r || s || (27 + recovery) as ecrecover expects.
   const rec = secp256k1.sign(digest, secretKey, { prehash: false, format: 'recovered', lowS: true });

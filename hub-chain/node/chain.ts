@@ -46,6 +46,7 @@ interface Executed {
 }
 
 const EVIDENCE_MAX_AGE = 10_000;
+const VALSET_CACHE = 64;
 
 /** The chain's named sub-databases; the RPC worker (chain-reader.ts) opens the same ones to read. */
 export const CHAIN_DBS = {
@@ -63,6 +64,7 @@ export class Chain implements BlockExecutor {
   private readonly valsets: Database<{ validators: Validator[]; priorities: number[] }, number>;
   private readonly txIndex: Database<[number, number], string>;
   private readonly executed = new Map<Hex, Executed>();
+  private readonly valsetCache = new Map<number, ValidatorSet>();
   private readonly listeners: ((c: CommittedInfo) => void)[] = [];
   private latest: Header | undefined;
   private readonly log: Logger | undefined;
@@ -111,9 +113,15 @@ export class Chain implements BlockExecutor {
 
   /** The consensus validator set (with proposer priorities) for a height up to latest + 1. */
   validatorSet(height: number): ValidatorSet {
+    // decoding a set derives every address (a keccak each): sets are immutable, so recent ones are kept
+    const cached = this.valsetCache.get(height);
+    if (cached) return cached;
     const j = this.valsets.get(height);
     if (!j) throw new BlockError('PNT_ERR_VALSET_UNKNOWN', `no validator set stored for height ${height}`);
-    return ValidatorSet.fromJSON(j);
+    const vs = ValidatorSet.fromJSON(j);
+    if (this.valsetCache.size >= VALSET_CACHE) this.valsetCache.delete(this.valsetCache.keys().next().value!);
+    this.valsetCache.set(height, vs);
+    return vs;
   }
 
   /** Membership for latest + 2 (not yet in the valsets table): what governance scheduled, if anything. */
@@ -163,26 +171,67 @@ export class Chain implements BlockExecutor {
       this.checkHeader(block, undefined);
       ex = this.execute(block);
     }
-    return this.persist(block, commit, hash, ex);
+    this.env.transactionSync(() => this.write(block, commit, ex));
+    return this.committed(block, commit, hash, ex);
   }
 
-  private persist(block: Block, commit: Commit, hash: Hex, ex: Executed): ValidatorSet {
+  /**
+   * Block sync: verifies (commit against the set for its height, header, execution) and commits
+   * decided blocks in order, all in one LMDB transaction, so a run of blocks costs one flush to
+   * disk instead of one each. Stops at the first block that fails a check and commits the ones
+   * before it; returns how many were committed and the failure, if any. Nothing in memory moves
+   * (latest height, listeners, mempool) until the transaction is committed.
+   */
+  commitSynced(items: readonly { block: Block; commit: Commit }[]): { applied: number; error?: unknown } {
+    const done: { block: Block; commit: Commit; hash: Hex; ex: Executed }[] = [];
+    const before = this.latest;
+    let error: unknown;
+    try {
+      this.env.transactionSync(() => {
+        for (const { block, commit } of items) {
+          try {
+            const hash = headerHash(block.header);
+            this.requireNext(block.header.height);
+            verifyCommit(this.chainId, this.validatorSet(block.header.height), commit, block.header.height, hash);
+            this.checkHeader(block, undefined);
+            const ex = this.execute(block);
+            this.write(block, commit, ex);
+            this.latest = block.header; // the next block's checks and execution build on this one
+            done.push({ block, commit, hash, ex });
+          } catch (e) {
+            error = e;
+            return;
+          }
+        }
+      });
+    } catch (e) {
+      // the transaction itself failed (storage): none of it was committed
+      this.latest = before;
+      this.valsetCache.clear();
+      throw e;
+    }
+    this.latest = before;
+    for (const d of done) this.committed(d.block, d.commit, d.hash, d.ex);
+    return { applied: done.length, error };
+  }
+
+  /** The writes of one committed block (inside the caller's transaction). */
+  private write(block: Block, commit: Commit, ex: Executed): void {
     const h = block.header.height;
-    const next = ex.execution.nextValidators;
-    const t0 = performance.now();
-    this.env.transactionSync(() => {
-      this.state.commitInTxn(ex.ws, h);
-      this.blocks.put(h, { block, commit, results: ex.execution.results, events: ex.execution.events });
-      this.valsets.put(h + 1, next.toJSON());
-      ex.execution.included.forEach((d, i) => this.txIndex.put(d.hash, [h, i]));
-    });
-    this.log?.debug({ height: h, ms: Math.round(performance.now() - t0) }, 'persisted block');
+    this.state.commitInTxn(ex.ws, h);
+    this.blocks.put(h, { block, commit, results: ex.execution.results, events: ex.execution.events });
+    this.valsets.put(h + 1, ex.execution.nextValidators.toJSON());
+    ex.execution.included.forEach((d, i) => this.txIndex.put(d.hash, [h, i]));
+  }
+
+  /** What follows a block's commit in memory: latest header, mempool, listeners. */
+  private committed(block: Block, commit: Commit, hash: Hex, ex: Executed): ValidatorSet {
     this.latest = block.header;
     this.executed.clear();
     this.mempool.update(ex.execution.included);
     const info: CommittedInfo = { block, commit, hash, execution: ex.execution };
     for (const l of this.listeners) l(info);
-    return next;
+    return ex.execution.nextValidators;
   }
 
   /**

@@ -159,9 +159,22 @@ export class ValidatorSet {
   }
 }
 
+/** Address of a public key (a keccak), remembered: every height builds its set anew from the same keys. */
+const addresses = new Map<string, Hex>();
+function addressOf(publicKey: string): Hex {
+  const key = publicKey.toLowerCase();
+  let a = addresses.get(key);
+  if (a === undefined) {
+    a = addressFromPublicKey(fromHex(key));
+    if (addresses.size >= 4096) addresses.delete(addresses.keys().next().value!);
+    addresses.set(key, a);
+  }
+  return a;
+}
+
 function normalise(v: Validator): Validator {
   if (!isHex(v.publicKey, 65)) throw new EncodingError('PNT_ERR_VALIDATOR_KEY', 'validator public key must be 65-byte uncompressed secp256k1 hex');
-  const address = addressFromPublicKey(fromHex(v.publicKey));
+  const address = addressOf(v.publicKey);
   if (v.address && v.address.toLowerCase() !== address) throw new EncodingError('PNT_ERR_VALIDATOR_ADDRESS', `address ${v.address} does not match its public key`);
   if (!Number.isSafeInteger(v.power) || v.power < 0) throw new EncodingError('PNT_ERR_VALIDATOR_POWER', 'power must be a non-negative integer');
   return { address, publicKey: v.publicKey.toLowerCase(), power: v.power };

@@ -71,6 +71,23 @@ export function verifyVoteSignature(chainId: string, v: Vote): boolean {
 export const isNil = (blockHash: Hex): boolean => blockHash === ZERO_HASH;
 
 /**
+ * recoverAddress, remembered: the same precommits are checked as a block's commit and again as
+ * the next block's last commit (and by each light client of the process). A pure function's
+ * memo, keyed by digest and signature.
+ */
+const RECOVERED_MAX = 4096;
+const recovered = new Map<string, Hex | null>();
+function recoveredSigner(digest: Bytes, signature: Hex): Hex | null {
+  const key = toHex(digest) + signature.toLowerCase();
+  const hit = recovered.get(key);
+  if (hit !== undefined) return hit;
+  const signer = recoverAddress(digest, fromHex(signature));
+  if (recovered.size >= RECOVERED_MAX) recovered.delete(recovered.keys().next().value!);
+  recovered.set(key, signer);
+  return signer;
+}
+
+/**
  * Checks a commit for `blockHash` at `height` against `valset`, strictly: every signature must
  * be valid and from a distinct member of the set (a commit carrying junk is rejected, not
  * trimmed), and the signers must hold more than 2/3 of the power. Returns the signed power.
@@ -85,7 +102,7 @@ export function verifyCommit(chainId: string, valset: ValidatorSet, commit: Comm
   let power = 0;
   for (const s of commit.signatures) {
     if (!isHex(s.signature, 65)) throw new CommitError('PNT_ERR_COMMIT_SIGNATURE', 'malformed signature');
-    const signer = recoverAddress(digest, fromHex(s.signature));
+    const signer = recoveredSigner(digest, s.signature);
     if (signer === null || signer !== s.validator?.toLowerCase()) throw new CommitError('PNT_ERR_COMMIT_SIGNATURE', `invalid signature for ${s.validator}`);
     if (seen.has(signer)) throw new CommitError('PNT_ERR_COMMIT_DUPLICATE_SIGNER', `validator ${signer} signed twice`);
     seen.add(signer);

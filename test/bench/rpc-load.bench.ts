@@ -9,7 +9,8 @@
  *     connections, deeply nested JSON bodies (10 MB, then just under the transaction limit), slow
  *     bodies that send a byte a second, and signed transactions far above their account's nonce
  *     (PONTIS_BENCH_FLOOD_S, 30 s). The block rate is read from the other three; how far validator 3
- *     falls behind from its own /status and from what its peers last heard from it;
+ *     falls behind from its own /status and from what its peers last heard from it. Its per-client
+ *     rate limit is off (PONTIS_BENCH_RATE_LIMIT, 0), so what it serves is all it can;
  *  3. catch-up: validator 2 is killed for PONTIS_BENCH_STOP_S (60) s, restarted, and timed until it
  *     is within one block of the others; its log gives the block-sync rate.
  *
@@ -18,7 +19,7 @@
  * {"bench":"rpc-load","blocks_per_s_idle":N,"blocks_per_s_flood":N,"max_lag_blocks":N,"catchup_blocks_per_s":N,"rpc_requests_per_s":N,...}
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HubClient } from '../../hub-chain/client/client.ts';
 import { Testnet } from '../e2e/harness.ts';
@@ -28,6 +29,8 @@ const IDLE_S = Number(env.PONTIS_BENCH_IDLE_S ?? 20);
 const FLOOD_S = Number(env.PONTIS_BENCH_FLOOD_S ?? 30);
 const STOP_S = Number(env.PONTIS_BENCH_STOP_S ?? 60);
 const CONNECTIONS = Number(env.PONTIS_BENCH_CONNECTIONS ?? 200);
+/** The flooded validator's per-client request rate (0: off, so the flood is served at full speed and only the thread split keeps consensus ahead). */
+const RATE_LIMIT = Number(env.PONTIS_BENCH_RATE_LIMIT ?? 0);
 const FLOODED = 3;
 const STOPPED = 2;
 const TARGET_FLOOD_RATIO = 0.8;
@@ -82,6 +85,11 @@ async function othersMax(net: Testnet, skip: number): Promise<number> {
 async function main(): Promise<void> {
   say(`bench:rpc-load: 4 validator processes; idle ${IDLE_S} s, flood of validator ${FLOODED} for ${FLOOD_S} s, validator ${STOPPED} stopped ${STOP_S} s`);
   const net = await Testnet.create(4, { logLevel: 'info' });
+  const cfgFile = resolve(net.homes[FLOODED], 'config.json');
+  const cfg = JSON.parse(readFileSync(cfgFile, 'utf8'));
+  cfg.rpc.rateLimitPerSec = RATE_LIMIT;
+  writeFileSync(cfgFile, JSON.stringify(cfg, null, 2));
+  say(`validator ${FLOODED}'s RPC rate limit per client: ${RATE_LIMIT || 'off'}`);
   let code = 0;
   try {
     await net.startAll();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, ZERO_HASH } from '../../hub-chain/crypto/bytes.ts';
-import { generateValidatorKey, validatorPublicKey, addressFromPublicKey, recoverAddress, recoverAddressNoble, signDigest } from '../../hub-chain/crypto/secp256k1.ts';
+import { generateValidatorKey, validatorPublicKey, addressFromPublicKey, recoverAddress, recoverAddressNoble, signDigest, signDigestNoble } from '../../hub-chain/crypto/secp256k1.ts';
 import { keccak256 } from '../../hub-chain/crypto/hash.ts';
 import { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
 import { VoteType, signVote, verifyCommit, verifyVoteSignature, voteDigest } from '../../hub-chain/types/vote.ts';
@@ -39,6 +39,16 @@ describe('validator keys and votes', () => {
     hi.set(Buffer.from((n - s).toString(16).padStart(64, '0'), 'hex'), 32);
     hi[64] = sig[64] === 27 ? 28 : 27;
     expect(recoverAddress(d, hi)).toBeNull();
+  });
+
+  it('behavior: native signatures are byte for byte noble\'s (RFC 6979, low s) and recover to the signer', () => {
+    for (let i = 0; i < 50; i++) {
+      const [a] = makeVals([1]);
+      const d = keccak256(Uint8Array.of(i, 7));
+      const sig = signDigest(d, a.sk);
+      expect(toHex(sig)).toBe(toHex(signDigestNoble(d, a.sk)));
+      expect(recoverAddress(d, sig)).toBe(a.v.address);
+    }
   });
 
   it('behavior: the native recovery agrees with noble on valid, tampered and out-of-range signatures', () => {
