@@ -218,4 +218,18 @@ describe('independent verifier against a live node', () => {
     bytes[bytes.length - 1] ^= 1;
     expect(() => iv.verifyMembership(root, key, iv.fromHex(a.value), bytes)).toThrow(/PNT_ERR_PROOF_INVALID/);
   });
+
+  it('each transaction result served with ?prove=true checks against its verified header, and a changed result does not', async () => {
+    for (const s of sent) {
+      const t = await get<{ height: number; result: iv.TxResult; proof: { index: number; total: number; siblings: string[] } }>(`/txs/${s.hash}?prove=true`);
+      expect(t.height).toBe(s.height);
+      iv.verifyTxResult(header(t.height).resultsHash, t.result, t.proof);
+      expect(t.result.hash).toBe(s.hash);
+      expect(() => iv.verifyTxResult(header(t.height).resultsHash, { ...t.result, code: t.result.code === 'ok' ? 'PNT_ERR_X' : 'ok' }, t.proof)).toThrow(/PNT_ERR_RESULT_PROOF_INVALID/);
+    }
+    // a header served alone is the one in the block
+    const h = await get<{ hash: string; header: iv.Header }>(`/headers/${latest}`);
+    expect(iv.headerHash(h.header)).toBe(h.hash);
+    expect(h.hash).toBe(blocks.get(latest)!.hash);
+  });
 });
