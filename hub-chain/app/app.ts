@@ -13,25 +13,15 @@ import type { Validator } from '../types/validator-set.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
 import { type Genesis, genesisValidatorSet } from './genesis.ts';
 import { type CoreGovAction, type CoreMsg, CORE_GOV_KINDS, CORE_MSG_TYPES, type DecodedTx, type GovAction } from './tx.ts';
-import type { Module, ModuleEnv } from './module.ts';
+import type { AppEvent, KVStore, KVView, Module, ModuleEnv } from './module.ts';
 
 export class AppError extends PontisError {
   override name = 'AppError';
 }
 
-/** The part of the state store the app needs (a working state, or a read view of it). */
-export interface KVView {
-  get(key: Bytes): Bytes | undefined;
-}
-export interface KVStore extends KVView {
-  set(key: Bytes, value: Bytes): void;
-  delete(key: Bytes): void;
-}
+// state and event shapes live with the module contract; re-exported for the app's callers
+export type { KVView, KVStore, AppEvent } from './module.ts';
 
-export interface AppEvent {
-  type: string;
-  attributes: Record<string, string>;
-}
 export interface TxResult {
   hash: Hex;
   /** 'ok' or the PNT_ERR_* code the transaction failed with (its nonce is still used). */

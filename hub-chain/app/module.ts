@@ -3,11 +3,23 @@
  * declared in the module's msgs.ts and listed in app/tx.ts), its governance actions (literal
  * `kind`), and handlers that run inside a transaction's write overlay.
  */
-import type { KVStore } from './app.ts';
-import type { AppEvent } from './app.ts';
 import type { ValidatorSet } from '../types/validator-set.ts';
-import type { Hex } from '../crypto/bytes.ts';
+import type { Bytes, Hex } from '../crypto/bytes.ts';
 import type { Genesis } from './genesis.ts';
+
+/** The part of the state store the app needs (a working state, or a read view of it). */
+export interface KVView {
+  get(key: Bytes): Bytes | undefined;
+}
+export interface KVStore extends KVView {
+  set(key: Bytes, value: Bytes): void;
+  delete(key: Bytes): void;
+}
+
+export interface AppEvent {
+  type: string;
+  attributes: Record<string, string>;
+}
 
 export interface ModuleEnv {
   chainId: string;
