@@ -8,7 +8,7 @@
 import { PontisError } from '../errors.ts';
 import type { Hex } from '../crypto/bytes.ts';
 import { LightClient } from '../light-client/client.ts';
-import { trustedStateFrom } from '../light-client/verifier.ts';
+import { type SignedHeader, type TrustedState, trustedStateFrom, verifyHeader } from '../light-client/verifier.ts';
 import { type Header, headerHash } from '../types/header.ts';
 import { resultsHash, verifyTxResult } from '../types/results.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
@@ -36,11 +36,16 @@ export interface VerifiedReaderOptions {
 const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600 * 1000;
 /** Verified headers kept (a relayer scanning back from its trust root walks the hash chain once). */
 const MAX_CACHED_HEADERS = 20_000;
+/** Headers fetched at once when walking the hash chain down from the root. */
+const WALK_PARALLEL = 32;
 
 export class VerifiedReader {
   private lc: Promise<LightClient> | undefined;
   private rootHeight = 0;
+  /** Headers verified below the root (hash chain) or above it (with their sets in `states`). */
   private readonly verified = new Map<number, Header>();
+  /** Verified states at or above the root: the next height is checked adjacently from them. */
+  private readonly states = new Map<number, TrustedState>();
 
   constructor(
     readonly client: HubClient,
@@ -56,16 +61,50 @@ export class VerifiedReader {
     const known = this.verified.get(height);
     if (known) return known;
     const lc = await this.lightClient();
-    if (height >= this.rootHeight) return this.keep((await lc.verifyTo(height)).header);
+    if (height >= this.rootHeight) return (await this.stateAt(height)).header;
     let above = height + 1;
     while (!this.verified.has(above) && above < this.rootHeight) above++;
     let upper = this.verified.get(above) ?? (await lc.verifyTo(this.rootHeight)).header;
-    for (let h = upper.height - 1; h >= height; h--) {
-      const { header } = await this.client.signedHeader(h);
-      if (header.height !== h || headerHash(header) !== upper.prevHash) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', `header ${h} is not the parent of verified header ${upper.height}`, { details: { height: h } });
-      upper = this.keep(header);
+    // fetched WALK_PARALLEL at a time, checked one by one down the chain
+    while (upper.height > height) {
+      const lowest = Math.max(height, upper.height - WALK_PARALLEL);
+      const heights = Array.from({ length: upper.height - lowest }, (_, i) => upper.height - 1 - i);
+      const fetched = await Promise.all(heights.map((h) => this.client.signedHeader(h)));
+      for (const [i, h] of heights.entries()) {
+        const { header } = fetched[i];
+        if (header.height !== h || headerHash(header) !== upper.prevHash) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', `header ${h} is not the parent of verified header ${upper.height}`, { details: { height: h } });
+        upper = this.keep(header);
+      }
     }
     return upper;
+  }
+
+  /**
+   * The verified state at `height` >= the root: adjacent from a verified `height - 1` when there
+   * is one (reusing its sets and, for a block already fetched, its header and commit: no extra
+   * request while the set does not change), otherwise by the light client (skipping).
+   */
+  private async stateAt(height: number, signed?: SignedHeader): Promise<TrustedState> {
+    const known = this.states.get(height);
+    if (known) return known;
+    const lc = await this.lightClient();
+    const prev = this.states.get(height - 1);
+    if (!prev) return this.keepState(await lc.verifyTo(height));
+    const s = signed ?? (await this.client.signedHeader(height));
+    const vals = s.header.validatorsHash === prev.nextValidators.hash() ? prev.nextValidators : new ValidatorSet((await this.client.validators(height)).validators);
+    const next = s.header.nextValidatorsHash === vals.hash() ? vals : new ValidatorSet((await this.client.validators(height + 1)).validators);
+    return this.keepState(verifyHeader(prev, { header: s.header, commit: s.commit }, vals, next, this.verifyOptions()));
+  }
+
+  private keepState(st: TrustedState): TrustedState {
+    if (this.states.size >= MAX_CACHED_HEADERS) this.states.delete(this.states.keys().next().value!);
+    this.states.set(st.header.height, st);
+    this.keep(st.header);
+    return st;
+  }
+
+  private verifyOptions() {
+    return { trustingPeriodMs: this.opts.trustingPeriodMs ?? DEFAULT_TRUSTING_PERIOD_MS, maxClockDriftMs: this.opts.maxClockDriftMs ?? 10_000, now: Date.now() };
   }
 
   private keep(h: Header): Header {
@@ -85,7 +124,10 @@ export class VerifiedReader {
 
   /** A block whose header is verified and whose transaction results and events match its resultsHash. */
   async block(height: number): Promise<BlockResponse> {
-    const [b, header] = await Promise.all([this.client.block(height), this.header(height)]);
+    const b = await this.client.block(height);
+    await this.lightClient(); // sets the root height
+    // at or above the root the block's own header and commit are what gets verified
+    const header = height >= this.rootHeight ? (await this.stateAt(height, { header: b.header, commit: b.commit })).header : await this.header(height);
     if (headerHash(b.header) !== headerHash(header)) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', `node served another block at ${height}`, { details: { height } });
     if (resultsHash(b.txs.map((t) => t.result), b.events) !== header.resultsHash) {
       throw new VerifyError('PNT_ERR_RESULT_PROOF_INVALID', `results of block ${height} do not match its header`, { details: { height } });
@@ -108,11 +150,9 @@ export class VerifiedReader {
     const [signed, vals, next] = await Promise.all([c.signedHeader(height), c.validators(height), c.validators(height + 1)]);
     const root = trustedStateFrom(signed.header, new ValidatorSet(vals.validators), new ValidatorSet(next.validators), this.opts.trust?.hash);
     this.rootHeight = height;
-    this.keep(root.header);
+    this.keepState(root);
     this.opts.onTrust?.({ height, hash: headerHash(root.header), pinned: this.opts.trust !== undefined });
-    return new LightClient(new RpcHeaderSource(c), root, {
-      trustingPeriodMs: this.opts.trustingPeriodMs ?? DEFAULT_TRUSTING_PERIOD_MS,
-      maxClockDriftMs: this.opts.maxClockDriftMs ?? 10_000,
-    });
+    const { trustingPeriodMs, maxClockDriftMs } = this.verifyOptions();
+    return new LightClient(new RpcHeaderSource(c), root, { trustingPeriodMs, maxClockDriftMs });
   }
 }

@@ -12,6 +12,10 @@ export class Metrics {
   lastBlockIntervalMs = 0;
   /** The node's mempool, read at render time. */
   mempool: { stats(): MempoolStats } | undefined;
+  /** Block sync, read at render time. */
+  sync: { stats(): { running: boolean; applied: number; lastRateBlocksPerS: number } } | undefined;
+  /** Height a state sync restored (0: none). */
+  restoredHeight = 0;
 
   onBlock(c: CommittedInfo): void {
     this.height = c.block.header.height;
@@ -38,6 +42,13 @@ export class Metrics {
       lines.push('# HELP pontis_mempool_evicted_total Transactions dropped from the mempool uncommitted, by reason', '# TYPE pontis_mempool_evicted_total counter');
       for (const [reason, v] of Object.entries(s.evicted)) lines.push(`pontis_mempool_evicted_total{reason="${reason}"} ${v}`);
     }
+    if (this.sync) {
+      const s = this.sync.stats();
+      m('pontis_block_sync_running', 'gauge', '1 while the node catches up by block sync (out of consensus)', s.running ? 1 : 0);
+      m('pontis_block_sync_applied_total', 'counter', 'Blocks committed by block sync', s.applied);
+      m('pontis_block_sync_last_rate', 'gauge', 'Blocks per second of the last block sync session', s.lastRateBlocksPerS);
+    }
+    m('pontis_state_sync_restored_height', 'gauge', 'Height of the snapshot state sync restored (0: none)', this.restoredHeight);
     for (const [k, v] of Object.entries(extra)) m(k, 'gauge', k.replace(/_/g, ' '), v);
     return lines.join('\n') + '\n';
   }

@@ -116,6 +116,7 @@ export class HubNode {
       feedDecided: (block, commit) => this.engine?.receive({ kind: 'decided', block, commit }),
       sinceProgressMs: () => Date.now() - this.lastProgressAt,
     });
+    this.metrics.sync = this.sync;
   }
 
   static fromHome(dir: string, opts: { logger?: Logger; onHalt?: (err: unknown) => void } = {}): HubNode {
@@ -361,7 +362,10 @@ export class HubNode {
         peers: () => this.freshPeers(),
       });
       const out = await this.stateSync.run();
-      if (out.restored) this.log.info({ height: out.height, ms: out.ms }, 'state sync done; block sync takes it from here');
+      if (out.restored) {
+        this.metrics.restoredHeight = out.height;
+        this.log.info({ height: out.height, ms: out.ms }, 'state sync done; block sync takes it from here');
+      }
       else this.log.info({ reason: out.reason }, 'state sync not used; syncing from genesis');
     } catch (e) {
       this.log.error({ err: e }, 'state sync failed; syncing from genesis');

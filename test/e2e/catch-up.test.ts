@@ -38,25 +38,28 @@ describe('hub: validators that fall behind catch up', () => {
     }
   }
 
-  it('behavior: a validator paused with SIGSTOP for 30 blocks resumes, block-syncs to the tip and keeps committing with the others', async () => {
+  it('behavior: a validator paused with SIGSTOP for 20 blocks resumes, block-syncs to the tip and keeps committing with the others', async () => {
     const before = await height(3);
     net.pause(3);
-    await net.clients[0].waitForHeight(before + 30, 90_000);
+    await net.clients[0].waitForHeight(before + 20, 90_000);
     net.resume(3);
     await rejoined(3, 60_000);
     const tip = await height(0);
     // it stays with the chain afterwards: consensus took over from sync
     await net.clients[3].waitForHeight(tip + 5, 30_000);
     expect(net.log(3)).toMatch(/block sync: caught up/);
+    const metrics = await (await fetch(`${net.rpcUrls[3]}/metrics`)).text();
+    expect(Number(/^pontis_block_sync_applied_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(15);
+    expect(metrics).toMatch(/^pontis_block_sync_running 0$/m);
     await sameHashes(tip);
   });
 
-  it('behavior: a validator killed for 30 blocks restarts from its LMDB, block-syncs to the tip and agrees on every hash', async () => {
+  it('behavior: a validator killed for 20 blocks restarts from its LMDB, block-syncs to the tip and agrees on every hash', async () => {
     await net.kill9(2);
     const h = await height(0);
-    await net.clients[0].waitForHeight(h + 30, 90_000);
+    await net.clients[0].waitForHeight(h + 20, 90_000);
     net.start(2);
-    await net.clients[2].waitForHeight(h + 30, 60_000);
+    await net.clients[2].waitForHeight(h + 20, 60_000);
     await rejoined(2, 60_000);
     const tip = await height(0);
     await net.clients[2].waitForHeight(tip + 5, 30_000);

@@ -51,5 +51,7 @@ describe('hub: state sync of a node far behind', () => {
     await net.clients[full].waitForHeight(tip + 5, 30_000);
     expect((await net.clients[full].block(tip + 5)).hash).toBe((await net.clients[0].waitForHeight(tip + 5, 30_000).then(() => net.clients[0].block(tip + 5))).hash);
     expect((await net.clients[full].status()).catchingUp).toBe(false);
+    const metrics = await (await fetch(`${net.rpcUrls[full]}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`^pontis_state_sync_restored_height ${restored.height}$`, 'm'));
   });
 });

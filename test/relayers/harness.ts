@@ -124,10 +124,10 @@ export async function startInterchain(): Promise<Interchain> {
 /** A relayer config for the interchain, signer seeds in environment variables RELAYER_KEY_<CHAIN>. */
 export function relayerConfig(net: Interchain, redisUrl: string, prefix: string, apiPort: number, tuning: Record<string, number> = {}): RelayerConfigInput {
   return {
-    hub: { chainId: HUB, rpc: net.hub.rpcUrls[0], signer: { env: 'RELAYER_KEY_HUB' } },
+    hub: { chainId: HUB, rpc: net.hub.rpcUrls[0], signer: { env: 'RELAYER_KEY_HUB' }, verifyResults: process.env.DBG_NOVERIFY ? false : true },
     chains: [
-      { id: 'dept-a', kind: 'pontis', rpc: net.a.rpcUrls[0], signer: { env: 'RELAYER_KEY_A' } },
-      { id: 'dept-b', kind: 'pontis', rpc: net.b.rpcUrls[0], signer: { env: 'RELAYER_KEY_B' } },
+      { id: 'dept-a', kind: 'pontis', rpc: net.a.rpcUrls[0], signer: { env: 'RELAYER_KEY_A' }, verifyResults: !process.env.DBG_NOVERIFY },
+      { id: 'dept-b', kind: 'pontis', rpc: net.b.rpcUrls[0], signer: { env: 'RELAYER_KEY_B' }, verifyResults: !process.env.DBG_NOVERIFY },
     ],
     paths: [
       { id: 'path-a', chain: 'dept-a', hub: HUB },
