@@ -12,7 +12,7 @@ import { HubClient } from '../../hub-chain/client/client.ts';
 import { paths } from '../../hub-chain/node/config.ts';
 import { Testnet } from './harness.ts';
 
-const FLOOD_MS = 20_000;
+const FLOOD_MS = 12_000;
 const READ_CONNECTIONS = 150;
 const DEEP_SENDERS = 3;
 const STALLED = 20;
