@@ -5,7 +5,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { PontisError } from '../hub-chain/errors.ts';
-import { parsePacketId } from '../hub-chain/client/client.ts';
+import { parsePacketId } from '../hub-chain/rpc-client/client.ts';
 import { channelId, packetKeys, type PacketStatus } from '../hub-chain/modules/packets/types.ts';
 import { renderGauge } from './metrics.ts';
 import { gatewayWord, isSet } from './core/evm-path.ts';

@@ -15,7 +15,7 @@
  * enumerated, and acks written on the EVM chain are known only from its events.
  */
 import { type Packet, channelId, packetKeys } from '../hub-chain/modules/packets/types.ts';
-import type { HubClient } from '../hub-chain/client/client.ts';
+import type { HubClient } from '../hub-chain/rpc-client/client.ts';
 import type { PontisWriter } from './core/endpoint.ts';
 import { clientHeight, consensusOn, scan, type PacketEvent } from './core/path.ts';
 import {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { type Packet, channelId, encodeAck, packetKeys } from '../hub-chain/modules/packets/types.ts';
 import { toHex } from '../hub-chain/crypto/bytes.ts';
 import type { PacketStatus } from '../hub-chain/modules/packets/types.ts';
-import type { HubClient } from '../hub-chain/client/client.ts';
+import type { HubClient } from '../hub-chain/rpc-client/client.ts';
 import type { Msg } from '../hub-chain/app/tx.ts';
 import type { TxResult } from '../hub-chain/app/app.ts';
 import type { PontisWriter } from './core/endpoint.ts';

@@ -23,8 +23,8 @@ import { RelayerError, isFatalCode } from './errors.ts';
 import { RelayerMetrics } from './metrics.ts';
 import { PontisPathHandlers, channelTag, type ConsensusDivergence, type DeliveryOutcome, type PathHandlers } from './paths.ts';
 import { PooledEndpoint } from './signers.ts';
-import { HubClient } from '../hub-chain/client/client.ts';
-import { VerifiedReader } from '../hub-chain/client/verified.ts';
+import { HubClient } from '../hub-chain/rpc-client/client.ts';
+import { VerifiedReader } from '../hub-chain/rpc-client/verified.ts';
 
 export const JOB_KINDS = ['relay-packets', 'relay-acks', 'timeouts', 'update-client', 'misbehaviour'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];

@@ -7,10 +7,10 @@ import type { AccountKey } from '../hub-chain/crypto/ed25519.ts';
 import type { Bytes } from '../hub-chain/crypto/bytes.ts';
 import type { Msg } from '../hub-chain/app/tx.ts';
 import type { TxResult } from '../hub-chain/app/app.ts';
-import type { HubClient } from '../hub-chain/client/client.ts';
+import type { HubClient } from '../hub-chain/rpc-client/client.ts';
 import type { PontisWriter } from './core/endpoint.ts';
 import { RpcEndpoint } from './core/rpc-endpoint.ts';
-import type { VerifiedReader } from '../hub-chain/client/verified.ts';
+import type { VerifiedReader } from '../hub-chain/rpc-client/verified.ts';
 import { RelayerError } from './errors.ts';
 
 export class PooledEndpoint implements PontisWriter {

@@ -16,13 +16,13 @@
 import { Contract, ContractFactory, type Signer, getAddress } from 'ethers';
 import { PontisError } from '../../hub-chain/errors.ts';
 import type { GovAction } from '../../hub-chain/app/tx.ts';
-import type { PontisTrustRoot } from '../../hub-chain/client/registry.ts';
+import type { PontisTrustRoot } from '../../hub-chain/rpc-client/registry.ts';
 import type { Header } from '../../hub-chain/types/header.ts';
 import { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
 import type { RpcBlock } from '../../hub-chain/light-clients/evm/header.ts';
 import type { JsonRpcSender } from '../../hub-chain/light-clients/evm/proofs.ts';
 import { finalizedBlockOf, httpJsonRpc } from '../../hub-chain/light-clients/evm/source.ts';
-import type { FinalizedBlock } from '../../hub-chain/modules/clients/observer.ts';
+import type { FinalizedBlock } from '../../hub-chain/light-clients/attested/observer.ts';
 import { type ContractArtifact, buildContracts } from './build.ts';
 import { solidityHeader, validatorArrays } from './encode.ts';
 

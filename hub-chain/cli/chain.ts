@@ -7,12 +7,13 @@ import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ZodError, type z } from 'zod';
 import { PontisError } from '../errors.ts';
-import { HubClient, parsePacketId } from '../client/client.ts';
+import { HubClient, parsePacketId } from '../rpc-client/client.ts';
 import type { AccountKey } from '../crypto/ed25519.ts';
 import type { GovAction } from '../app/tx.ts';
 import { loadHome } from '../node/config.ts';
-import { attestedInitialSchema, attestedParamsSchema, pontisInitialSchema, pontisParamsSchema } from '../modules/clients/schemas.ts';
-import { pontisTrustRoot } from '../client/registry.ts';
+import { attestedInitialSchema, attestedParamsSchema } from '../light-clients/attested/schemas.ts';
+import { pontisInitialSchema, pontisParamsSchema } from '../light-clients/pontis/schemas.ts';
+import { pontisTrustRoot } from '../rpc-client/registry.ts';
 import { headerHash } from '../types/header.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
 

@@ -17,7 +17,7 @@ import { AbiCoder, Contract, type Provider, type Signer, keccak256 as ethKeccak,
 import { type ContractArtifact, buildContracts } from '../../contracts/evm/build.ts';
 import { DEFAULT_ISSUER_APP, type DeployPontisOptions, type PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
 import { packetFromSolidity } from '../../contracts/evm/encode.ts';
-import type { HubClient, PacketQuery } from '../client/client.ts';
+import type { HubClient, PacketQuery } from '../rpc-client/client.ts';
 import { fromHex, toHex } from '../crypto/bytes.ts';
 import { PontisError } from '../errors.ts';
 import { type Packet, channelId, packetId, packetKeys } from '../modules/packets/types.ts';

@@ -24,8 +24,8 @@ import { deployPontisContracts, evmChainRegistration, evmTrustRoot, type PontisE
 import { EvmWriter } from '../../adapters/evm/writer.ts';
 import { type EvmGatewayEndpoint, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
 import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
-import { HubClient } from '../client/client.ts';
-import { pontisTrustRoot, proposeAndPass } from '../client/registry.ts';
+import { HubClient } from '../rpc-client/client.ts';
+import { pontisTrustRoot, proposeAndPass } from '../rpc-client/registry.ts';
 import { fromHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { accountKeyFromSeed, generateAccountKey } from '../crypto/ed25519.ts';
 import { PontisError } from '../errors.ts';

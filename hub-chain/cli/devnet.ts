@@ -9,7 +9,7 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HubClient } from '../client/client.ts';
+import { HubClient } from '../rpc-client/client.ts';
 import { generateAccountKey } from '../crypto/ed25519.ts';
 import { initTestnet } from '../node/init.ts';
 import { Redis } from 'ioredis';

@@ -4,7 +4,7 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { PontisError } from '../errors.ts';
-import { HubClient } from '../client/client.ts';
+import { HubClient } from '../rpc-client/client.ts';
 import { accountKeyFromSeed } from '../crypto/ed25519.ts';
 import { fromHex, isHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { loadHome, paths } from '../node/config.ts';

@@ -4,22 +4,22 @@
  * header of the block, and a Merkle proof ties the record to that header's state root.
  */
 import { PontisError } from '../errors.ts';
-import { HubClient } from '../client/client.ts';
-import { pontisTrustRoot, proposeAndPass } from '../client/registry.ts';
+import { HubClient } from '../rpc-client/client.ts';
+import { pontisTrustRoot, proposeAndPass } from '../rpc-client/registry.ts';
 import { type AccountKey, generateAccountKey } from '../crypto/ed25519.ts';
 import { msgKeys } from '../modules/packets/msg-app.ts';
 import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../modules/packets/types.ts';
 import { bankKeys, escrowAccount } from '../modules/transfer/bank.ts';
 import { relayRound } from '../../relayers/core/path.ts';
 import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
-import { RpcHeaderSource } from '../client/header-source.ts';
+import { RpcHeaderSource } from '../rpc-client/header-source.ts';
 import { accountKeyFromSeed } from '../crypto/ed25519.ts';
 import { fromHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { keys } from '../app/app.ts';
 import { genesisValidatorSet } from '../app/genesis.ts';
 import { loadHome } from '../node/config.ts';
-import { LightClient } from '../light-client/client.ts';
-import { trustedStateFrom } from '../light-client/verifier.ts';
+import { LightClient } from '../light-clients/pontis/verifier/client.ts';
+import { trustedStateFrom } from '../light-clients/pontis/verifier/verifier.ts';
 import { verifyMembership, verifyNonMembership, type StateProof } from '../state/proof.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
 import { verifyCommit } from '../types/vote.ts';

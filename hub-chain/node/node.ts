@@ -17,7 +17,7 @@ import { addressFromPublicKey, validatorPublicKey } from '../crypto/secp256k1.ts
 import { type AddOptions, Mempool } from '../app/mempool.ts';
 import { type DecodedTx, type Msg, decodeTx, decodeTxObject, signTx } from '../app/tx.ts';
 import { type AccountKey, accountKeyFromSeed } from '../crypto/ed25519.ts';
-import { AttestationObserver, pontisFinalizedSource } from '../modules/clients/observer.ts';
+import { AttestationObserver, pontisFinalizedSource } from '../light-clients/attested/observer.ts';
 import { evmFinalizedSource } from '../light-clients/evm/source.ts';
 import { writeFileDurable } from '../consensus/durable-file.ts';
 import { blockToJSON, type Evidence } from '../types/block.ts';

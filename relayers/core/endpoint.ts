@@ -6,7 +6,7 @@
 import type { Bytes } from '../../hub-chain/crypto/bytes.ts';
 import type { AppEvent, TxResult } from '../../hub-chain/app/app.ts';
 import type { Msg } from '../../hub-chain/app/tx.ts';
-import type { SignedHeader } from '../../hub-chain/light-client/verifier.ts';
+import type { SignedHeader } from '../../hub-chain/light-clients/pontis/verifier/verifier.ts';
 import type { StateProof } from '../../hub-chain/state/proof.ts';
 import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
 

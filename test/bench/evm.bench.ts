@@ -32,7 +32,7 @@ import { EvmWriter } from '../../adapters/evm/writer.ts';
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { loadHome, paths } from '../../hub-chain/node/config.ts';
-import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
+import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { type EvmGatewayEndpoint, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
 import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
 import { measureBridgeGas } from '../contracts/bridge-gas.ts';

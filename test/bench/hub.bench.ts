@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { type AccountKey, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { decodeTx, encodeTx, signTx, type SignedTx, verifyTxSignature } from '../../hub-chain/app/tx.ts';
-import type { BlockEvent } from '../../hub-chain/client/client.ts';
+import type { BlockEvent } from '../../hub-chain/rpc-client/client.ts';
 import { Testnet } from '../e2e/harness.ts';
 
 const VALIDATORS = 4;

@@ -9,7 +9,7 @@ import { Contract, Wallet, keccak256 as ethKeccak, toUtf8Bytes } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solidityPacket } from '../../contracts/evm/encode.ts';
 import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { proposeAndPass } from '../../hub-chain/client/registry.ts';
+import { proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';

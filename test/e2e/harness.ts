@@ -7,7 +7,7 @@ import { createWriteStream, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { HubClient } from '../../hub-chain/client/client.ts';
+import { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { initFullNode, initTestnet, P2P_PORT_OFFSET, type TestnetOptions } from '../../hub-chain/node/init.ts';
 import { loadHome } from '../../hub-chain/node/config.ts';
 

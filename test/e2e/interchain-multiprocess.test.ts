@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
+import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { loadHome } from '../../hub-chain/node/config.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
 import { relayRound } from '../../relayers/core/path.ts';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubClient } from '../../hub-chain/client/client.ts';
+import { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';

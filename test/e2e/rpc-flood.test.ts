@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubClient } from '../../hub-chain/client/client.ts';
+import { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { paths } from '../../hub-chain/node/config.ts';
 import { Testnet } from './harness.ts';
 

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubClient } from '../../hub-chain/client/client.ts';
+import { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { decodeTxObject, signTx } from '../../hub-chain/app/tx.ts';

@@ -15,7 +15,7 @@ import { toHex, fromHex } from '../../hub-chain/crypto/bytes.ts';
 import { sha256 } from '../../hub-chain/crypto/hash.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { generateValidatorKey, validatorPublicKey, addressFromPublicKey } from '../../hub-chain/crypto/secp256k1.ts';
-import { HubClient } from '../../hub-chain/client/client.ts';
+import { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { initFullNode, initNode } from '../../hub-chain/node/init.ts';
 import { loadHome } from '../../hub-chain/node/config.ts';
 import { HubNode } from '../../hub-chain/node/node.ts';

@@ -11,7 +11,7 @@ import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/e
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
 import { type Packet, channelId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
-import type { HubClient } from '../../hub-chain/client/client.ts';
+import type { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { validateRelayerConfig } from '../../relayers/config.ts';
 import { Relayer, jobId } from '../../relayers/relayer.ts';
 import { startRelayer } from '../../relayers/run.ts';

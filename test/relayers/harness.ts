@@ -13,7 +13,7 @@ import { stringify } from 'yaml';
 import { fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
 import { accountKeyFromSeed, generateAccountKey, type AccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { loadHome } from '../../hub-chain/node/config.ts';
-import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/client/registry.ts';
+import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
 import { Testnet } from '../e2e/harness.ts';
 

@@ -37,14 +37,14 @@ import { type CommittedTxResult, type ResultEvent, blockEventsLeaf, resultsHash,
 import { ValidatorSet, type Validator } from '../../hub-chain/types/validator-set.ts';
 import { type Commit, VoteType, proposalDigest, signVote, verifyCommit, voteDigest } from '../../hub-chain/types/vote.ts';
 import { duplicateVoteEvidence } from '../../hub-chain/consensus/evidence.ts';
-import { attestationDigest, attestKeys } from '../../hub-chain/modules/clients/attested.ts';
+import { attestationDigest, attestKeys } from '../../hub-chain/light-clients/attested/module.ts';
 import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
 import { ackCommitment, channelId, encodeAck, packetCommitment, packetKeys, type Packet } from '../../hub-chain/modules/packets/types.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
 import { registryKeys } from '../../hub-chain/modules/registry/registry.ts';
 import { bankKeys, escrowAccount } from '../../hub-chain/modules/transfer/bank.ts';
 import { policyKeys } from '../../hub-chain/modules/transfer/policy.ts';
-import { verifyHeader } from '../../hub-chain/light-client/verifier.ts';
+import { verifyHeader } from '../../hub-chain/light-clients/pontis/verifier/verifier.ts';
 import { ChainBuilder } from '../fixtures/chain-builder.ts';
 import { VECTOR_DIR, tag } from './vector-format.ts';
 

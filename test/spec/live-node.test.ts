@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HubClient } from '../../hub-chain/client/client.ts';
+import { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { signTx } from '../../hub-chain/app/tx.ts';
 import { accountKeyFromSeed } from '../../hub-chain/crypto/ed25519.ts';
 import { initNode } from '../../hub-chain/node/init.ts';

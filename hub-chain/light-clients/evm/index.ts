@@ -2,11 +2,11 @@
  * The `evm` light client. Importing this module registers the type on the node's default client
  * router (idempotent), so hub-chain/app/modules.ts only needs `import '../light-clients/evm/index.ts'`.
  */
-import { registerEvmClient } from './client.ts';
+import { registerEvmClient } from './module.ts';
 
 registerEvmClient();
 
-export { EVM_CLIENT_TYPE, type EvmClientRecord, type EvmConsensusExtra, type EvmClientState, type EvmConsensusRecord, evmClient, registerEvmClient, verifyGatewayEvent } from './client.ts';
+export { EVM_CLIENT_TYPE, type EvmClientRecord, type EvmConsensusExtra, type EvmClientState, type EvmConsensusRecord, evmClient, registerEvmClient, verifyGatewayEvent } from './module.ts';
 export { EVM_ERR, EvmClientError } from './errors.ts';
 export { type EvmHeader, type RpcBlock, checkHeaderChain, checkParentLink, decodeHeader, encodeHeader, headerFromRpc, headerHash, verifiedHeaderFromRpc } from './header.ts';
 export { EMPTY_TRIE_ROOT, type EvmLog, type EvmReceipt, type StorageProof, decodeReceipt, logAt, verifyAccountProof, verifyMptProof, verifyReceiptProof, verifyStorageProof } from './mpt.ts';

@@ -5,7 +5,7 @@
  * must hash to the reported hash, so a vote never pairs one block's hash with another's roots.
  */
 
-import type { AttestationObserverOptions, FinalizedBlock } from '../../modules/clients/observer.ts';
+import type { AttestationObserverOptions, FinalizedBlock } from '../attested/observer.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
 import type { Hex } from '../../crypto/bytes.ts';
 import { hasCode } from '../../errors.ts';

@@ -7,9 +7,9 @@
 import type { Bytes } from '../../crypto/bytes.ts';
 import type { KVView } from '../../app/app.ts';
 import { validateChainId } from '../../types/header.ts';
-import { attestedClient } from './attested.ts';
+import { attestedClient } from '../../light-clients/attested/module.ts';
 import { CLIENT_ERR } from './errors.ts';
-import { pontisClient } from './pontis.ts';
+import { pontisClient } from '../../light-clients/pontis/module.ts';
 import { type ClientMeta, type StoredEvidence, clientKeys, readConsensus, readJson, readMeta, writeJson } from './store.ts';
 import { ClientError, type ClientContext, type ClientRecord, type ClientStatus, type ClientVerifier, type ConsensusRecord, type LightClientModule } from './types.ts';
 

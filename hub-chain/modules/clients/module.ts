@@ -4,8 +4,9 @@
  * handler per message kind.
  */
 import type { Module, ModuleEnv } from '../../app/module.ts';
-import { ATTESTED_CLIENT_TYPE } from './attested.ts';
-import { ATTEST_ERR, CLIENT_ERR } from './errors.ts';
+import { ATTESTED_CLIENT_TYPE } from '../../light-clients/attested/module.ts';
+import { CLIENT_ERR } from './errors.ts';
+import { ATTEST_ERR } from '../../light-clients/attested/errors.ts';
 import { type ClientKeeper, type UpdateResult } from './keeper.ts';
 import type { AttestVoteMsg, MisbehaviourMsg, RecoverClientAction, UpdateClientMsg } from './msgs.ts';
 import { ClientError, type ClientContext } from './types.ts';

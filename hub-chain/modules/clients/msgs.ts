@@ -7,16 +7,9 @@
  */
 import { z } from 'zod';
 import { evmHeaderMsgSchema, evmInitialSchema, evmParamsSchema } from '../../light-clients/evm/schemas.ts';
-import {
-  attestationVoteSchema,
-  attestedInitialSchema,
-  attestedParamsSchema,
-  chainIdSchema,
-  pontisInitialSchema,
-  pontisMisbehaviourSchema,
-  pontisParamsSchema,
-  pontisUpdateSchema,
-} from './schemas.ts';
+import { chainIdSchema } from './schemas.ts';
+import { attestationVoteSchema, attestedInitialSchema, attestedParamsSchema } from '../../light-clients/attested/schemas.ts';
+import { pontisInitialSchema, pontisMisbehaviourSchema, pontisParamsSchema, pontisUpdateSchema } from '../../light-clients/pontis/schemas.ts';
 
 export const clientMessageSchemas = [pontisUpdateSchema, pontisMisbehaviourSchema, attestationVoteSchema, evmHeaderMsgSchema] as const;
 export const clientEvidenceSchemas = [pontisMisbehaviourSchema, pontisUpdateSchema, evmHeaderMsgSchema] as const;

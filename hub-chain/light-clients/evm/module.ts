@@ -1,0 +1,197 @@
+/**
+ * Client type `evm`. Headers are trusted in one of two modes (params.trust): `attested`, through
+ * attestation votes of this chain's own validators (exactly the `attested` type's votes, tally and
+ * freezing, reused from modules/clients/attested.ts), or `qbft` (below). State is trusted through
+ * eth_getProof storage proofs of ONE bound contract, the Pontis gateway (params.gateway). A Pontis key k lives in the gateway's mapping at
+ * slot 0, i.e. at storage slot keccak256(keccak256(k) ‖ uint256(0)), as a 32-byte word.
+ *
+ * Membership: the proven word equals the claimed value (left-padded to 32 bytes, non-zero).
+ * Non-membership: the proven word is zero, either because the slot is absent from the storage
+ * trie or because the node kept a cleared slot as a zero leaf (anvil 1.7.1 does). Both read as 0
+ * through SLOAD, so the gateway itself cannot tell them apart either.
+ *
+ * `qbft` trust (permissioned Besu / GoQuorum chains): a client message is `{ headerRlp }`, a
+ * sealed header extending a header the client holds. More than 2/3 of the validators trusted at
+ * the parent (params.trust.validators for the initial header, then the set each verified header
+ * lists) and more than 2/3 of the header's own list must have sealed it (qbft.ts). A second,
+ * different verified header at a height the client holds freezes it (`conflicting-header`).
+ */
+import { type Bytes, type Hex, ZERO_HASH, fromHex, toHex } from '../../crypto/bytes.ts';
+import { keccak256 } from '../../crypto/hash.ts';
+import { type AttestedConsensusExtra, DEFAULT_VOTE_WINDOW, ProofKindRegistry, createAttestedClient } from '../attested/module.ts';
+import { CLIENT_ERR } from '../../modules/clients/errors.ts';
+import { type ClientRouter, defaultClientRouter } from '../../modules/clients/keeper.ts';
+import { parseWith, readConsensus, timedStatus } from '../../modules/clients/store.ts';
+import type { ClientContext, ClientRecord, ConsensusRecord, LightClientModule } from '../../modules/clients/types.ts';
+import { EVM_ERR, EvmClientError } from './errors.ts';
+import { type EvmHeader, decodeHeader } from './header.ts';
+import { type EvmLog, logAt, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
+import { pontisSlot } from './proofs.ts';
+import { qbftBlockHash, verifyQbftSeals } from './qbft.ts';
+import { type EvmEventProof, type EvmParams, evmEventProofSchema, evmHeaderMsgSchema, evmInitialSchema, evmParamsSchema, evmStorageProofSchema } from './schemas.ts';
+
+export const EVM_CLIENT_TYPE = 'evm';
+
+export interface EvmClientState {
+  gateway: Hex;
+  chainIdNumber: number;
+  trust: EvmParams['trust'];
+  finalityDepth?: number;
+  /** Read by the reused attested vote logic. */
+  voteWindow: number;
+}
+
+export type EvmClientRecord = ClientRecord<EvmClientState>;
+/**
+ * root = the block's stateRoot; extra = { hash, receiptsRoot } (the attested layout, so attested
+ * votes compare against it), plus in qbft mode the validators trusted to seal the next header.
+ */
+export interface EvmConsensusExtra extends AttestedConsensusExtra {
+  validators?: Hex[];
+}
+export type EvmConsensusRecord = ConsensusRecord<EvmConsensusExtra>;
+
+/**
+ * The attested vote logic, with no proof kinds: it only ever sees `evm` records for votes (it reads
+ * chainId, latestHeight, maxClockDriftMs and state.voteWindow), never for proofs.
+ */
+const votes = createAttestedClient(new ProofKindRegistry()) as unknown as LightClientModule<EvmClientState, EvmConsensusExtra>;
+
+function word(value: Bytes): Hex {
+  if (value.length === 0 || value.length > 32 || value.every((b) => b === 0)) {
+    throw new EvmClientError(EVM_ERR.PROOF_VALUE_MISMATCH, `an EVM gateway value is a non-zero word of at most 32 bytes (got ${value.length} bytes)`, { details: { length: value.length } });
+  }
+  const out = new Uint8Array(32);
+  out.set(value, 32 - value.length);
+  return toHex(out);
+}
+
+function provenWord(rec: EvmClientRecord, cons: EvmConsensusRecord, key: Bytes, proof: unknown): { slot: Hex; word: Hex | null } {
+  const p = parseWith(evmStorageProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm storage proof');
+  const slot = pontisSlot(key);
+  const w = verifyStorageProof(cons.root, rec.state.gateway, slot, p);
+  return { slot, word: w === null || w === ZERO_HASH ? null : w };
+}
+
+function initialConsensus(initial: unknown, trust: EvmParams['trust']): EvmConsensusRecord {
+  const i = parseWith(evmInitialSchema, initial, CLIENT_ERR.INITIAL_INVALID, 'evm initial state');
+  const validators = trust.mode === 'qbft' ? { validators: trust.validators } : {};
+  if ('headerRlp' in i) {
+    const bytes = fromHex(i.headerRlp);
+    const h = decodeHeader(bytes);
+    if (h.number < 1) throw new EvmClientError(CLIENT_ERR.INITIAL_INVALID, 'the trusted header must be above genesis');
+    // A QBFT block's identity leaves out its round and seals.
+    const hash = trust.mode === 'qbft' ? qbftBlockHash(h) : toHex(keccak256(bytes));
+    return { height: h.number, timestamp: h.timestamp * 1000, root: h.stateRoot, extra: { hash, receiptsRoot: h.receiptsRoot, ...validators } };
+  }
+  return { height: i.height, timestamp: i.timestamp, root: i.stateRoot, extra: { hash: i.hash, receiptsRoot: i.receiptsRoot, ...validators } };
+}
+
+const rejected = (msg: string, details: Record<string, unknown>) => new EvmClientError(EVM_ERR.QBFT_HEADER_REJECTED, msg, { details });
+
+/** A QBFT client message, checked against the record at its parent height: returns the header and what to store. */
+function verifiedQbftHeader(ctx: ClientContext, rec: EvmClientRecord, msg: unknown): { header: EvmHeader; consensus: EvmConsensusRecord } {
+  const m = parseWith(evmHeaderMsgSchema, msg, CLIENT_ERR.MSG_INVALID, 'evm qbft header message');
+  const header = decodeHeader(m.headerRlp);
+  const parent = readConsensus<EvmConsensusExtra>(ctx.store, rec.chainId, header.number - 1);
+  if (!parent?.extra?.validators) throw rejected(`no trusted header at ${header.number - 1} to extend`, { number: header.number });
+  if (header.parentHash !== parent.extra.hash) throw rejected(`header ${header.number} does not extend the trusted header ${parent.height}`, { number: header.number, parentHash: header.parentHash, trusted: parent.extra.hash });
+  const timestamp = header.timestamp * 1000;
+  if (timestamp <= parent.timestamp) throw rejected(`header ${header.number} is not later than its parent`, { number: header.number });
+  if (timestamp > ctx.now + rec.maxClockDriftMs) {
+    throw new EvmClientError(EVM_ERR.HEADER_FROM_FUTURE, `header time ${timestamp} is beyond now + drift`, { retryable: true, details: { timestamp, now: ctx.now } });
+  }
+  const { extra } = verifyQbftSeals(header, parent.extra.validators);
+  return {
+    header,
+    consensus: { height: header.number, timestamp, root: header.stateRoot, extra: { hash: qbftBlockHash(header, extra), receiptsRoot: header.receiptsRoot, validators: extra.validators } },
+  };
+}
+
+const isQbft = (rec: EvmClientRecord): boolean => rec.state.trust.mode === 'qbft';
+
+function storedConflict(ctx: ClientContext, rec: EvmClientRecord, c: EvmConsensusRecord): EvmConsensusRecord | undefined {
+  const stored = readConsensus<EvmConsensusExtra>(ctx.store, rec.chainId, c.height);
+  return stored && stored.extra?.hash !== c.extra!.hash ? stored : undefined;
+}
+
+export const evmClient: LightClientModule<EvmClientState, EvmConsensusExtra> = {
+  type: EVM_CLIENT_TYPE,
+
+  initialise(chainId, params, initial) {
+    const p = parseWith(evmParamsSchema, params, CLIENT_ERR.PARAMS_INVALID, 'evm params');
+    if (p.trust.mode === 'qbft' && new Set(p.trust.validators).size !== p.trust.validators.length) throw new EvmClientError(CLIENT_ERR.PARAMS_INVALID, 'qbft validators must be distinct');
+    const consensus = initialConsensus(initial, p.trust);
+    const state: EvmClientState = { gateway: p.gateway, chainIdNumber: p.chainIdNumber, trust: p.trust, voteWindow: p.voteWindow ?? DEFAULT_VOTE_WINDOW };
+    if (p.finalityDepth !== undefined) state.finalityDepth = p.finalityDepth;
+    return {
+      record: { chainId, clientType: EVM_CLIENT_TYPE, state, latestHeight: consensus.height, trustingPeriodMs: p.trustingPeriodMs, maxClockDriftMs: p.maxClockDriftMs, frozen: null },
+      consensus,
+    };
+  },
+
+  // Attested mode: a client message is one validator's vote for (hash, stateRoot, receiptsRoot, timestamp ms) of a
+  // finalized block, handled by the attested type's code. Qbft mode: a sealed header.
+  verifyClientMessage(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.verifyClientMessage(ctx, rec, msg);
+    verifiedQbftHeader(ctx, rec, msg);
+  },
+
+  checkForMisbehaviour(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.checkForMisbehaviour(ctx, rec, msg);
+    return storedConflict(ctx, rec, verifiedQbftHeader(ctx, rec, msg).consensus) !== undefined;
+  },
+
+  updateState(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.updateState(ctx, rec, msg);
+    const { consensus } = verifiedQbftHeader(ctx, rec, msg);
+    // The same header again (racing relayers) changes nothing.
+    if (readConsensus(ctx.store, rec.chainId, consensus.height)) return { record: rec, consensus: [] };
+    return { record: { ...rec, latestHeight: Math.max(rec.latestHeight, consensus.height) }, consensus: [consensus] };
+  },
+
+  evidenceOf(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.evidenceOf!(ctx, rec, msg);
+    const { consensus } = verifiedQbftHeader(ctx, rec, msg);
+    return { kind: 'conflicting-header', chainId: rec.chainId, height: consensus.height, header: msg, stored: storedConflict(ctx, rec, consensus) };
+  },
+
+  updateStateOnMisbehaviour(ctx, rec, msg) {
+    if (!isQbft(rec)) return votes.updateStateOnMisbehaviour(ctx, rec, msg);
+    const { consensus } = verifiedQbftHeader(ctx, rec, msg);
+    return { ...rec, frozen: { atHeight: consensus.height, evidence: 'conflicting-header' } };
+  },
+
+  verifyMembership(rec, cons, key, value, proof) {
+    const expected = word(value);
+    const { slot, word: got } = provenWord(rec, cons, key, proof);
+    if (got === null) throw new EvmClientError(EVM_ERR.PROOF_KEY_ABSENT, `gateway slot ${slot} is empty at height ${cons.height}`, { details: { slot, height: cons.height } });
+    if (got !== expected) throw new EvmClientError(EVM_ERR.PROOF_VALUE_MISMATCH, `gateway slot ${slot} holds another value at height ${cons.height}`, { details: { slot, height: cons.height, got, expected } });
+  },
+
+  verifyNonMembership(rec, cons, key, proof) {
+    const { slot, word: got } = provenWord(rec, cons, key, proof);
+    if (got !== null) throw new EvmClientError(EVM_ERR.PROOF_KEY_PRESENT, `gateway slot ${slot} is set at height ${cons.height}`, { details: { slot, height: cons.height } });
+  },
+
+  status: (rec, latest, now) => timedStatus(rec, latest, now),
+};
+
+/**
+ * A log emitted by the bound gateway in a block the client holds: the receipt proof is checked
+ * against the consensus record's receiptsRoot, and the log must come from the gateway.
+ */
+export function verifyGatewayEvent(rec: EvmClientRecord, cons: EvmConsensusRecord, proof: EvmEventProof | unknown): EvmLog {
+  const p = parseWith(evmEventProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm event proof');
+  const log = logAt(verifyReceiptProof(cons.extra!.receiptsRoot, p.txIndex, p.proof), p.logIndex);
+  if (log.address !== rec.state.gateway) {
+    throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} of tx ${p.txIndex} was emitted by ${log.address}, not the gateway`, { details: { emitter: log.address, gateway: rec.state.gateway } });
+  }
+  return log;
+}
+
+/** Registers `evm` on `router` (the node's default router unless given); a second call does nothing. */
+export function registerEvmClient(router: ClientRouter = defaultClientRouter): ClientRouter {
+  if (!router.has(EVM_CLIENT_TYPE)) router.register(evmClient);
+  return router;
+}
