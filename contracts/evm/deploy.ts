@@ -1,28 +1,23 @@
 /**
- * Connecting an EVM chain to a Pontis hub, for operators and tools:
+ * Deploying the Pontis contracts on an EVM chain, for operators and tools:
  *
  * - `deployPontisContracts(signer, { trustRoot, chainId })` deploys PontisClient (the hub's light
- *   client, initialised from a hub trust root: `pontisTrustRoot()` in hub-chain/client/registry.ts),
+ *   client, initialised from a hub trust root: `pontisTrustRoot()` in hub-chain/light-clients/pontis/source.ts),
  *   Gateway (bound to that client, under the Pontis chain id the EVM chain is registered with) and
  *   optionally the apps: the sample EchoApp, TokenBridge (the hub's `transfer` app) with a
  *   SampleToken to bridge, AttestationVerifier (trusting configured issuer apps) and
- *   AttestationIssuer, with any ethers v6 signer connected to the chain's RPC;
- * - `evmTrustRoot(rpc)` reads the block the hub's `evm` client of the chain starts from;
- * - `evmChainRegistration(...)` builds the hub's `registry/register-chain` governance action for
- *   the chain (an `evm` client bound to the Gateway, attested by the hub's validators by default).
+ *   AttestationIssuer, with any ethers v6 signer connected to the chain's RPC.
+ *
+ * Registering the chain on the hub (its trust root and the governance action) belongs to the
+ * hub's `evm` client type: hub-chain/light-clients/evm/registration.ts.
  *
  * Artifacts come from contracts/evm/out (compiled on demand by build.ts) unless given.
  */
 import { Contract, ContractFactory, type Signer, getAddress } from 'ethers';
 import { PontisError } from '../../hub-chain/errors.ts';
-import type { GovAction } from '../../hub-chain/app/tx.ts';
-import type { PontisTrustRoot } from '../../hub-chain/rpc-client/registry.ts';
+import type { PontisTrustRoot } from '../../hub-chain/light-clients/pontis/source.ts';
 import type { Header } from '../../hub-chain/types/header.ts';
 import { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
-import type { RpcBlock } from '../../hub-chain/light-clients/evm/header.ts';
-import type { JsonRpcSender } from '../../hub-chain/light-clients/evm/proofs.ts';
-import { finalizedBlockOf, httpJsonRpc } from '../../hub-chain/light-clients/evm/source.ts';
-import type { FinalizedBlock } from '../../hub-chain/light-clients/attested/observer.ts';
 import { type ContractArtifact, buildContracts } from './build.ts';
 import { solidityHeader, validatorArrays } from './encode.ts';
 
@@ -167,55 +162,4 @@ export async function deployPontisContracts(signer: Signer, o: DeployPontisOptio
   }
   if (issuerApp) out.attestationIssuer = { ...(await deployOne(signer, artifacts, 'AttestationIssuer', [gateway.address, owner, issuerApp])), app: issuerApp };
   return out;
-}
-
-/** The block a new `evm` client of the chain starts from (default: the latest), its header checked against its hash. */
-export async function evmTrustRoot(rpc: string | JsonRpcSender, blockTag: number | 'latest' | 'finalized' = 'latest'): Promise<FinalizedBlock> {
-  const sender = typeof rpc === 'string' ? httpJsonRpc(rpc) : rpc;
-  const tag = typeof blockTag === 'number' ? `0x${blockTag.toString(16)}` : blockTag;
-  const b = (await sender.send('eth_getBlockByNumber', [tag, false])) as RpcBlock | null;
-  if (!b) throw new EvmDeployError('PNT_ERR_EVM_DEPLOY_NO_BLOCK', `the EVM chain has no block ${String(blockTag)}`, { retryable: true });
-  return finalizedBlockOf(b);
-}
-
-export interface EvmChainRegistrationOptions {
-  /** Pontis chain id (the Gateway's chainId). */
-  chainId: string;
-  /** EIP-155 chain id. */
-  chainIdNumber: number;
-  /** Gateway address: the hub's client proves this contract's storage only. */
-  gateway: string;
-  /** The block the client starts from (`evmTrustRoot`). */
-  initial: FinalizedBlock;
-  trustingPeriodMs?: number;
-  maxClockDriftMs?: number;
-  /** Default: attested by the hub's validators (their configs need an `evm` observer of the chain). */
-  trust?: { mode: 'attested' } | { mode: 'qbft'; validators: string[] };
-  /** Blocks below the tip observers treat as final when the chain has no `finalized` tag. */
-  finalityDepth?: number;
-  /** Destinations this chain may send to; default every registered chain. */
-  routes?: string[];
-}
-
-/** The hub governance action that registers an EVM chain with an `evm` light client. */
-export function evmChainRegistration(o: EvmChainRegistrationOptions): GovAction {
-  if (!o.initial.receiptsRoot) throw new EvmDeployError('PNT_ERR_EVM_DEPLOY_TRUST_ROOT', 'the initial block has no receiptsRoot');
-  const clientParams: Record<string, unknown> = {
-    trustingPeriodMs: o.trustingPeriodMs ?? EVM_DEPLOY_DEFAULTS.trustingPeriodMs,
-    maxClockDriftMs: o.maxClockDriftMs ?? EVM_DEPLOY_DEFAULTS.maxClockDriftMs,
-    gateway: getAddress(o.gateway).toLowerCase(),
-    chainIdNumber: o.chainIdNumber,
-    trust: o.trust ?? { mode: 'attested' },
-  };
-  if (o.finalityDepth !== undefined) clientParams.finalityDepth = o.finalityDepth;
-  const i = o.initial;
-  return {
-    kind: 'registry/register-chain',
-    chainId: o.chainId,
-    chainKind: 'evm',
-    clientType: 'evm',
-    clientParams,
-    clientInitial: { height: i.height, hash: i.hash, stateRoot: i.stateRoot, receiptsRoot: i.receiptsRoot, timestamp: i.timestamp },
-    routes: o.routes ?? ['*'],
-  };
 }

@@ -46,6 +46,9 @@ export interface ExecContext {
   validators: ValidatorSet;
 }
 
+/** Prefixes of the app's own records (validators, governance, params, accounts, evidence) that no packet application may write. */
+export const CORE_PROTECTED_PREFIXES = ['val/', 'gov/', 'params', 'acc/', 'ev/'] as const;
+
 // State keys, all provable through the state tree.
 export const keys = {
   account: (addr: Hex) => utf8(`acc/${addr}`),

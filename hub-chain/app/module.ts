@@ -42,6 +42,12 @@ export interface Module {
   readonly name: string;
   /** Message types this module handles (the `type` literals of its schemas). */
   readonly msgTypes: readonly string[];
+  /**
+   * State key prefixes of records no packet application may write (an inbound packet must never
+   * change clients, the registry, packet state, ...): the packet keeper's protected list is built
+   * from every module's, with the app's core prefixes (app.ts CORE_PROTECTED_PREFIXES).
+   */
+  readonly protectedPrefixes?: readonly string[];
   /** Governance action kinds this module executes. */
   readonly govActionKinds?: readonly string[];
   /** Writes the module's genesis state into block 1. */

@@ -3,7 +3,8 @@
  * The hub and every side-chain run the same set; `params.hubChainId` makes a chain a spoke.
  */
 import type { Module } from './module.ts';
-import '../light-clients/evm/index.ts'; // registers the `evm` client type
+import { CORE_PROTECTED_PREFIXES } from './app.ts';
+import { createClientRouter } from './client-types.ts';
 import { ClientKeeper } from '../modules/clients/keeper.ts';
 import { clientsModule } from '../modules/clients/module.ts';
 import { PacketKeeper, packetsModule } from '../modules/packets/keeper.ts';
@@ -21,9 +22,11 @@ export interface Wiring {
 }
 
 export function createModules(): Wiring {
-  const clients = new ClientKeeper();
+  const clients = new ClientKeeper(createClientRouter());
   const registry = new Registry();
-  const packets = new PacketKeeper({ clients, registry, apps: [msgApp], policies: [transferForwardPolicy()] });
+  // the packet keeper guards what every module declares protected; the modules need the keeper
+  const protectedPrefixes: string[] = [...CORE_PROTECTED_PREFIXES];
+  const packets = new PacketKeeper({ clients, registry, apps: [msgApp], policies: [transferForwardPolicy()], protectedPrefixes });
   packets.registerApp(transferApp(packets));
   const modules: Module[] = [
     bankModule(),
@@ -33,5 +36,6 @@ export function createModules(): Wiring {
     transferModule(packets),
     transferPolicyModule(),
   ];
+  protectedPrefixes.push(...modules.flatMap((m) => m.protectedPrefixes ?? []));
   return { clients, registry, packets, modules };
 }

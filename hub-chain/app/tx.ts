@@ -9,13 +9,17 @@ import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { type AccountKey, accountAddress, signMessage, verifyMessage } from '../crypto/ed25519.ts';
 import { canonicalJson } from '../encoding/canonical-json.ts';
-import { clientGovActionSchemas, clientMsgSchemas } from '../modules/clients/msgs.ts';
+import { clientMsgSchemas } from '../modules/clients/msgs.ts';
+import { createClientRouter } from './client-types.ts';
 import { packetMsgSchemas, registryGovActionSchemas } from '../modules/packets/msgs.ts';
 import { transferGovActionSchemas, transferMsgSchemas } from '../modules/transfer/msgs.ts';
 
 export class TxError extends PontisError {
   override name = 'TxError';
 }
+
+/** Client messages are the registered client types' shapes. */
+const clientSchemas = clientMsgSchemas(createClientRouter());
 
 export const MAX_TX_BYTES = 1024 * 1024;
 const hex = (bytes?: number) => z.string().regex(bytes === undefined ? /^0x([0-9a-f]{2})*$/ : new RegExp(`^0x[0-9a-f]{${bytes * 2}}$`));
@@ -26,7 +30,7 @@ const validatorUpdate = z.strictObject({ publicKey: hex(65), power: z.number().i
 const govActionSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('set-validators'), updates: z.array(validatorUpdate).min(1).max(50) }),
   z.strictObject({ kind: z.literal('set-members'), members: z.array(z.strictObject({ address: hex(20), weight: z.number().int().min(0).max(2 ** 40) })).min(1).max(100) }),
-  ...clientGovActionSchemas,
+  ...clientSchemas.govActions,
   ...transferGovActionSchemas,
   ...registryGovActionSchemas,
 ] as unknown as [z.ZodObject, ...z.ZodObject[]]);
@@ -42,7 +46,7 @@ export const msgSchema = z.discriminatedUnion('type', [
     description: z.string().max(1000).optional(),
   }),
   z.strictObject({ type: z.literal('gov/vote'), proposalId: z.number().int().min(1), approve: z.boolean() }),
-  ...clientMsgSchemas,
+  ...clientSchemas.msgs,
   ...transferMsgSchemas,
   ...packetMsgSchemas,
 ] as unknown as [z.ZodObject, ...z.ZodObject[]]);

@@ -11,9 +11,9 @@ import { HubClient, parsePacketId } from '../rpc-client/client.ts';
 import type { AccountKey } from '../crypto/ed25519.ts';
 import type { GovAction } from '../app/tx.ts';
 import { loadHome } from '../node/config.ts';
-import { attestedInitialSchema, attestedParamsSchema } from '../light-clients/attested/schemas.ts';
-import { pontisInitialSchema, pontisParamsSchema } from '../light-clients/pontis/schemas.ts';
-import { pontisTrustRoot } from '../rpc-client/registry.ts';
+import { createClientRouter } from '../app/client-types.ts';
+import { CHAIN_KINDS, type ChainKind } from '../modules/registry/chain-kind.ts';
+import type { ClientTypeEnv } from '../modules/clients/types.ts';
 import { headerHash } from '../types/header.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
 
@@ -25,8 +25,9 @@ export interface CliDeps {
 }
 
 const CHAIN_ID_RE = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const KINDS = ['pontis', 'evm', 'substrate', 'fabric'] as const;
-const CLIENT_TYPES = ['pontis', 'attested'] as const;
+/** Client types come from the app's router: each registration says how to register a chain with it. */
+const clientTypes = createClientRouter();
+const typeEnv: ClientTypeEnv = { pontisRpc: (url) => new HubClient(url) };
 const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600_000;
 const DEFAULT_MAX_CLOCK_DRIFT_MS = 10_000;
 
@@ -94,14 +95,15 @@ function homeRpcUrl(home: string): string {
   return `http://${h}:${port}`;
 }
 
-/** The latest header and validator sets of a Pontis chain: the trusted initial state of a new client. */
-async function trustFrom(url: string, chainId: string, clientType: 'pontis' | 'attested'): Promise<{ initial: unknown; height: number }> {
+/** The client's trusted initial state read from the chain's RPC (`--trust-from`), by the client type. */
+async function trustFrom(url: string, chainId: string, clientType: string, kind: ChainKind): Promise<{ initial: unknown; height: number }> {
+  const hook = clientTypes.registration(clientType).cli.trustFrom;
+  if (!hook) throw badOption(`--client-type ${clientType} cannot read a trust root; give --initial`);
   try {
-    const t = await pontisTrustRoot(new HubClient(url), chainId);
-    return { initial: clientType === 'attested' ? t.attested : t.pontis, height: t.height };
+    return await hook(url, chainId, kind, typeEnv);
   } catch (e) {
     if (e instanceof PontisError && (e.code === 'PNT_ERR_TRUST_ROOT_CHAIN' || e.code === 'PNT_ERR_TRUST_ROOT_EMPTY')) throw badOption(`--trust-from ${e.message}`);
-    if (e instanceof PontisError) throw new PontisError(e.code, `--trust-from ${url}: ${e.message}`, { cause: e, retryable: e.retryable });
+    if (e instanceof PontisError && e.code !== 'PNT_ERR_CLI_BAD_OPTION') throw new PontisError(e.code, `--trust-from ${url}: ${e.message}`, { cause: e, retryable: e.retryable });
     throw e;
   }
 }
@@ -140,31 +142,33 @@ export function addChainCommands(program: Command, d: CliDeps): void {
       .command('register')
       .description('propose connecting a chain: registry entry, light client and allowed routes')
       .addOption(chainOpt())
-      .addOption(new Option('--kind <kind>', 'what the chain runs').choices(KINDS).makeOptionMandatory())
-      .addOption(new Option('--client-type <type>', 'light client type that verifies it').choices(CLIENT_TYPES).makeOptionMandatory())
+      .addOption(new Option('--kind <kind>', 'what the chain runs').choices(CHAIN_KINDS).makeOptionMandatory())
+      .addOption(new Option('--client-type <type>', 'light client type that verifies it').choices(clientTypes.typeNames()).makeOptionMandatory())
       .requiredOption('--routes <list>', "comma-separated destination chain ids it may send to, or '*' for any registered chain", routesArg)
       .option('--trust-from <url>', "RPC URL of the (pontis) chain: its latest header and validator sets become the client's trusted initial state")
       .option('--params <json>', `client parameters as JSON or @file, over the defaults {"trustingPeriodMs": ${DEFAULT_TRUSTING_PERIOD_MS}, "maxClockDriftMs": ${DEFAULT_MAX_CLOCK_DRIFT_MS}}`, jsonArg('--params'))
       .option('--initial <json>', 'trusted initial client state as JSON or @file (instead of --trust-from)', jsonArg('--initial')),
   ).action(async (o) => {
-    const kind = o.kind as (typeof KINDS)[number];
-    const clientType = o.clientType as (typeof CLIENT_TYPES)[number];
-    if (clientType === 'pontis' && kind !== 'pontis') throw badOption(`--client-type pontis verifies Pontis chains only; use --client-type attested for --kind ${kind}`);
+    const kind = o.kind as ChainKind;
+    const clientType = o.clientType as string;
+    const reg = clientTypes.registration(clientType);
+    if (!reg.chainKinds.includes(kind)) {
+      const alternatives = clientTypes.registrations().filter((r) => r.chainKinds.includes(kind)).map((r) => r.module.type);
+      throw badOption(`--client-type ${clientType} verifies ${reg.chainKinds.join(', ')} chains only; for --kind ${kind} use --client-type ${alternatives.join(' or ')}`);
+    }
     if ((o.trustFrom === undefined) === (o.initial === undefined)) throw badOption('give exactly one of --trust-from or --initial');
-    if (o.trustFrom !== undefined && kind !== 'pontis') throw badOption(`--trust-from reads a Pontis node's RPC; for --kind ${kind} give --initial`);
     if (o.params !== undefined && (typeof o.params !== 'object' || o.params === null || Array.isArray(o.params))) throw badOption('--params must be a JSON object');
-    const defaults: Record<string, unknown> = { trustingPeriodMs: DEFAULT_TRUSTING_PERIOD_MS, maxClockDriftMs: DEFAULT_MAX_CLOCK_DRIFT_MS };
-    if (clientType === 'attested' && kind === 'pontis') defaults.proofKind = 'pontis-smt';
-    const clientParams = check(clientType === 'pontis' ? pontisParamsSchema : attestedParamsSchema, { ...defaults, ...(o.params as object | undefined) }, '--params');
+    const defaults: Record<string, unknown> = { trustingPeriodMs: DEFAULT_TRUSTING_PERIOD_MS, maxClockDriftMs: DEFAULT_MAX_CLOCK_DRIFT_MS, ...reg.cli.defaultParams?.(kind) };
+    const clientParams = check(reg.schemas.params, { ...defaults, ...(o.params as object | undefined) }, '--params');
     let clientInitial: unknown;
     let trustedHeight: number | undefined;
     if (o.trustFrom !== undefined) {
-      const t = await trustFrom(o.trustFrom, o.chainId, clientType);
+      const t = await trustFrom(o.trustFrom, o.chainId, clientType, kind);
       clientInitial = t.initial;
       trustedHeight = t.height;
     } else {
-      clientInitial = check(clientType === 'pontis' ? pontisInitialSchema : attestedInitialSchema, o.initial, '--initial');
-      trustedHeight = clientType === 'pontis' ? (clientInitial as { header: { height: number } }).header.height : (clientInitial as { height: number }).height;
+      clientInitial = check(reg.schemas.initial, o.initial, '--initial');
+      trustedHeight = reg.cli.trustedHeight(clientInitial);
     }
     const action = { kind: 'registry/register-chain', chainId: o.chainId, chainKind: kind, clientType, clientParams, clientInitial, routes: o.routes as string[] };
     await propose(o, action, { kind: action.kind, chainId: o.chainId, chainKind: kind, clientType, clientParams, routes: action.routes, trustedHeight });

@@ -10,6 +10,11 @@ import { type Genesis, parseGenesis } from '../app/genesis.ts';
 import { DEFAULT_TIMEOUTS } from '../consensus/types.ts';
 import { DEFAULT_MEMPOOL } from '../app/mempool.ts';
 import { type Bytes, fromHex } from '../crypto/bytes.ts';
+import { createClientRouter } from '../app/client-types.ts';
+import type { ChainKind } from '../modules/registry/chain-kind.ts';
+
+/** One `observers` entry shape per chain kind a registered client type can observe. */
+const observerConfigSchemas = (): z.ZodObject[] => createClientRouter().registrations().flatMap((r) => (r.observer ? [r.observer.configSchema] : []));
 
 export class ConfigError extends PontisError {
   override name = 'ConfigError';
@@ -98,33 +103,20 @@ export const nodeConfigSchema = z.strictObject({
     .default(STATESYNC_DEFAULTS),
   /** Chains this validator watches for `attested` clients: it signs a vote for their finalized headers. */
   observers: z
-    .array(
-      z.discriminatedUnion('kind', [
-        z.strictObject({
-          chainId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
-          kind: z.literal('pontis'),
-          rpc: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'must be an http(s):// URL'),
-          intervalMs: z.number().int().min(50).max(600_000).default(1000),
-          /** Vote every stride-th height, so all validators vote the same heights. */
-          stride: z.number().int().min(1).max(10_000).default(1),
-        }),
-        z.strictObject({
-          chainId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/),
-          kind: z.literal('evm'),
-          rpc: z.string().regex(/^https?:\/\/[^\s/]+(\/.*)?$/, 'must be an http(s):// URL'),
-          intervalMs: z.number().int().min(50).max(600_000).default(1000),
-          stride: z.number().int().min(1).max(10_000).default(1),
-          /** Blocks behind latest that count as final when the node has no `finalized` tag. */
-          depth: z.number().int().min(0).max(10_000).optional(),
-          /** EIP-155 chain id the RPC must report. */
-          chainIdNumber: z.number().int().min(1).optional(),
-        }),
-      ]),
-    )
+    .array(z.discriminatedUnion('kind', observerConfigSchemas() as unknown as [z.ZodObject, ...z.ZodObject[]]))
     .default([]),
   log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info') }).default({ level: 'info' }),
 });
-export type NodeConfig = z.infer<typeof nodeConfigSchema>;
+export type NodeConfig = Omit<z.infer<typeof nodeConfigSchema>, 'observers'> & { observers: ObserverConfig[] };
+/** The fields every observer entry has (its kind's plug-in adds its own). */
+export interface ObserverConfig {
+  chainId: string;
+  kind: ChainKind;
+  rpc: string;
+  intervalMs: number;
+  stride: number;
+  [field: string]: unknown;
+}
 
 export function parseNodeConfig(raw: unknown, source = 'config'): NodeConfig {
   const r = nodeConfigSchema.safeParse(raw);
@@ -133,7 +125,7 @@ export function parseNodeConfig(raw: unknown, source = 'config'): NodeConfig {
     const field = i.path.join('.') || '(root)';
     throw new ConfigError('PNT_ERR_CONFIG_INVALID', `${source}: field "${field}": ${i.message}`, { details: { field } });
   }
-  return r.data;
+  return r.data as NodeConfig;
 }
 
 export interface ValidatorKeyFile {

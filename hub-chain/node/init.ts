@@ -6,7 +6,7 @@ import { generateAccountKey } from '../crypto/ed25519.ts';
 import { addressFromPublicKey, generateValidatorKey, validatorPublicKey } from '../crypto/secp256k1.ts';
 import type { Genesis } from '../app/genesis.ts';
 import { paramsSchema } from '../app/genesis.ts';
-import { ConfigError, type NodeConfig, nodeConfigSchema, paths } from './config.ts';
+import { ConfigError, type NodeConfig, parseNodeConfig, paths } from './config.ts';
 
 export const DEFAULT_CHAIN_ID = 'pontis-hub-1';
 export const P2P_PORT_OFFSET = 1000;
@@ -54,7 +54,7 @@ export function initNode(dir: string, o: InitOptions = {}): { address: string; o
     governance: { members: [{ address: keys.operator.address, weight: 1 }] },
     params: paramsSchema.parse({}),
   };
-  const config = nodeConfigSchema.parse({ moniker: o.moniker ?? 'node0', rpc: { port: o.rpcPort ?? 26657 }, p2p: { port: o.p2pPort ?? 26656 } });
+  const config = parseNodeConfig({ moniker: o.moniker ?? 'node0', rpc: { port: o.rpcPort ?? 26657 }, p2p: { port: o.p2pPort ?? 26656 } });
   writeHome(dir, config, genesis, keys);
   return { address: keys.validator.address, operator: keys.operator.address };
 }
@@ -76,7 +76,7 @@ export interface FullNodeOptions {
 export function initFullNode(dir: string, o: FullNodeOptions): { home: string } {
   const p = paths(dir);
   if (existsSync(p.config)) throw new ConfigError('PNT_ERR_HOME_EXISTS', `${dir} already holds a node (config.json exists)`);
-  const config = nodeConfigSchema.parse({ ...o.config, moniker: o.moniker ?? 'full-node', rpc: { ...o.config?.rpc, port: o.rpcPort }, p2p: { ...o.config?.p2p, port: o.p2pPort, peers: o.peers } });
+  const config = parseNodeConfig({ ...o.config, moniker: o.moniker ?? 'full-node', rpc: { ...o.config?.rpc, port: o.rpcPort }, p2p: { ...o.config?.p2p, port: o.p2pPort, peers: o.peers } });
   mkdirSync(p.data, { recursive: true });
   writeFileSync(p.config, JSON.stringify(config, null, 2) + '\n');
   writeFileSync(p.genesis, JSON.stringify(o.genesis, null, 2) + '\n');
@@ -116,7 +116,7 @@ export function initTestnet(out: string, o: TestnetOptions): { homes: string[]; 
   keys.forEach((k, i) => {
     const home = join(out, `node${i}`);
     const peers = keys.map((_, j) => j).filter((j) => j !== i).map((j) => `ws://127.0.0.1:${o.basePort + P2P_PORT_OFFSET + j}`);
-    const config = nodeConfigSchema.parse({
+    const config = parseNodeConfig({
       moniker: `node${i}`,
       rpc: { port: o.basePort + i },
       p2p: { port: o.basePort + P2P_PORT_OFFSET + i, peers },

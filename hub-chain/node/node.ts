@@ -17,8 +17,9 @@ import { addressFromPublicKey, validatorPublicKey } from '../crypto/secp256k1.ts
 import { type AddOptions, Mempool } from '../app/mempool.ts';
 import { type DecodedTx, type Msg, decodeTx, decodeTxObject, signTx } from '../app/tx.ts';
 import { type AccountKey, accountKeyFromSeed } from '../crypto/ed25519.ts';
-import { AttestationObserver, pontisFinalizedSource } from '../light-clients/attested/observer.ts';
-import { evmFinalizedSource } from '../light-clients/evm/source.ts';
+import { AttestationObserver } from '../light-clients/attested/observer.ts';
+import { createClientRouter } from '../app/client-types.ts';
+import { HubClient } from '../rpc-client/client.ts';
 import { writeFileDurable } from '../consensus/durable-file.ts';
 import { blockToJSON, type Evidence } from '../types/block.ts';
 import type { Commit } from '../types/vote.ts';
@@ -209,12 +210,14 @@ export class HubNode {
     // votes carry the validator's signature; the transaction carrying them is signed by an account
     // derived from that key, apart from the operator's, so the two never race for a nonce
     const key = accountKeyFromSeed(sha256(utf8('pontis/observer-account'), this.home.validatorKey));
+    const plugins = new Map(createClientRouter().registrations().flatMap((r) => (r.observer ? [[r.observer.kind, r.observer] as const] : [])));
     for (const o of cfg) {
+      const plugin = plugins.get(o.kind)!; // the config schema admits only kinds with a plug-in
       const markPath = join(paths(this.home.dir).data, `observer-${o.chainId}.mark`);
       const obs = new AttestationObserver({
         chainId: o.chainId,
         hubChainId: this.chain.chainId,
-        ...(o.kind === 'evm' ? evmFinalizedSource(o.rpc, { depth: o.depth, chainIdNumber: o.chainIdNumber }) : pontisFinalizedSource(o.rpc)),
+        ...plugin.source(o, { pontisRpc: (url) => new HubClient(url) }),
         stride: o.stride,
         secretKey: this.home.validatorKey,
         intervalMs: o.intervalMs,

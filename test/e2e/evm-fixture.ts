@@ -9,7 +9,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Contract, ContractFactory, Interface, JsonRpcProvider, type Signer, Wallet, keccak256 as ethKeccak } from 'ethers';
 import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
-import { type DeployPontisOptions, type PontisEvmDeployment, deployPontisContracts, evmChainRegistration, evmTrustRoot } from '../../contracts/evm/deploy.ts';
+import { type DeployPontisOptions, type PontisEvmDeployment, deployPontisContracts } from '../../contracts/evm/deploy.ts';
+import { evmChainRegistration, evmTrustRoot } from '../../hub-chain/light-clients/evm/registration.ts';
 import { EvmWriter } from '../../adapters/evm/writer.ts';
 import { fromHex } from '../../hub-chain/crypto/bytes.ts';
 import { type AccountKey, accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';

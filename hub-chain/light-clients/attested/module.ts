@@ -13,7 +13,7 @@
 import { type Bytes, type Hex, ZERO_HASH, concat, fromHex, isHex, toHex, uintBE, utf8 } from '../../crypto/bytes.ts';
 import { keccak256 } from '../../crypto/hash.ts';
 import { addressFromPublicKey, recoverAddress, signDigest, validatorPublicKey } from '../../crypto/secp256k1.ts';
-import type { KVStore, KVView } from '../../app/app.ts';
+import type { KVStore, KVView } from '../../app/module.ts';
 import type { ValidatorSet } from '../../types/validator-set.ts';
 import { CLIENT_ERR } from '../../modules/clients/errors.ts';
 import { ATTEST_ERR } from './errors.ts';
@@ -130,12 +130,8 @@ export const pontisSmtProofKind: ProofKindVerifier = {
   verifyNonMembership: (root, _extra, key, proof) => verifySmtNonMembership(root, key, proof),
 };
 
-/** The registry the default `attested` client uses; chain adapters add their kinds (evm-mpt, ...). */
-export const defaultProofKinds = new ProofKindRegistry().register('pontis-smt', pontisSmtProofKind);
-
-export function registerProofKind(kind: string, verifier: ProofKindVerifier): void {
-  defaultProofKinds.register(kind, verifier);
-}
+/** The proof kinds an `attested` client takes unless given others (a new registry each call: no shared mutable default). */
+export const defaultProofKinds = (): ProofKindRegistry => new ProofKindRegistry().register('pontis-smt', pontisSmtProofKind);
 
 // ---- vote storage ----
 
@@ -236,7 +232,7 @@ function conflictsWith(ctx: ClientContext, rec: AttestedClientRecord, vote: Atte
   return { quorum, stored: cons?.extra ? consensusValue(cons) : undefined };
 }
 
-export function createAttestedClient(proofKinds: ProofKindRegistry = defaultProofKinds): LightClientModule<AttestedClientState, AttestedConsensusExtra> {
+export function createAttestedClient(proofKinds: ProofKindRegistry = defaultProofKinds()): LightClientModule<AttestedClientState, AttestedConsensusExtra> {
   return {
     type: ATTESTED_CLIENT_TYPE,
 

@@ -7,22 +7,13 @@
  * resubmitted as is, never re-signed.
  */
 import { type Bytes, type Hex, ZERO_HASH, isHex } from '../../crypto/bytes.ts';
-import { HubClient } from '../../rpc-client/client.ts';
-import { type Header, headerHash } from '../../types/header.ts';
 import { type AttestationVote, signAttestation } from './module.ts';
 import { ATTEST_ERR } from './errors.ts';
-import type { AttestVoteMsg } from '../../modules/clients/msgs.ts';
-import { ClientError } from '../../modules/clients/types.ts';
+import type { AttestVoteMsg } from './schemas.ts';
+import { ClientError, type FinalizedBlock } from '../../modules/clients/types.ts';
 import { PontisError, hasCode } from '../../errors.ts';
 
-export interface FinalizedBlock {
-  height: number;
-  hash: Hex;
-  stateRoot: Hex;
-  receiptsRoot?: Hex;
-  /** Block time in ms. */
-  timestamp: number;
-}
+export type { FinalizedBlock } from '../../modules/clients/types.ts';
 
 /** Where the mark survives restarts (a small file or a DB key next to the validator key). */
 export interface VoteMarkStore {
@@ -163,18 +154,4 @@ function checkBlock(b: FinalizedBlock): void {
   const ok =
     Number.isSafeInteger(b?.height) && b.height >= 1 && Number.isSafeInteger(b.timestamp) && b.timestamp >= 0 && isHex(b.hash, 32) && isHex(b.stateRoot, 32) && (b.receiptsRoot === undefined || isHex(b.receiptsRoot, 32));
   if (!ok) throw new ClientError(ATTEST_ERR.SOURCE_INVALID, 'finalized block from the source is malformed', { details: { height: b?.height } });
-}
-
-/** A finalized block of a Pontis chain from its header (committed = final under BFT). */
-export function pontisFinalizedBlock(header: Header): FinalizedBlock {
-  return { height: header.height, hash: headerHash(header), stateRoot: header.stateRoot, receiptsRoot: ZERO_HASH, timestamp: header.time };
-}
-
-/** Finalized blocks of a Pontis chain read through its RPC (the hash is recomputed, not taken from the node). */
-export function pontisFinalizedSource(rpc: string | HubClient): Pick<AttestationObserverOptions, 'fetchFinalized' | 'fetchAt'> {
-  const client = typeof rpc === 'string' ? new HubClient(rpc) : rpc;
-  return {
-    fetchFinalized: async () => pontisFinalizedBlock((await client.block('latest')).header),
-    fetchAt: async (h) => pontisFinalizedBlock((await client.block(h)).header),
-  };
 }

@@ -24,6 +24,10 @@ export const attestationVoteSchema = z.strictObject({
   signature: signature65Schema,
 });
 
+/** `attest/vote`: a hub validator's vote for a counterparty block (the `attested` type's own message). */
+export const attestVoteMsgSchema = z.strictObject({ type: z.literal('attest/vote'), vote: attestationVoteSchema });
+
+export type AttestVoteMsg = z.infer<typeof attestVoteMsgSchema>;
 export type AttestedParams = z.infer<typeof attestedParamsSchema>;
 export type AttestedInitial = z.infer<typeof attestedInitialSchema>;
 export type AttestationVote = z.infer<typeof attestationVoteSchema>;

@@ -1,7 +1,7 @@
 /**
  * Client type `evm`. Headers are trusted in one of two modes (params.trust): `attested`, through
  * attestation votes of this chain's own validators (exactly the `attested` type's votes, tally and
- * freezing, reused from modules/clients/attested.ts), or `qbft` (below). State is trusted through
+ * freezing, reused from light-clients/attested/), or `qbft` (below). State is trusted through
  * eth_getProof storage proofs of ONE bound contract, the Pontis gateway (params.gateway). A Pontis key k lives in the gateway's mapping at
  * slot 0, i.e. at storage slot keccak256(keccak256(k) ‖ uint256(0)), as a 32-byte word.
  *
@@ -20,7 +20,6 @@ import { type Bytes, type Hex, ZERO_HASH, fromHex, toHex } from '../../crypto/by
 import { keccak256 } from '../../crypto/hash.ts';
 import { type AttestedConsensusExtra, DEFAULT_VOTE_WINDOW, ProofKindRegistry, createAttestedClient } from '../attested/module.ts';
 import { CLIENT_ERR } from '../../modules/clients/errors.ts';
-import { type ClientRouter, defaultClientRouter } from '../../modules/clients/keeper.ts';
 import { parseWith, readConsensus, timedStatus } from '../../modules/clients/store.ts';
 import type { ClientContext, ClientRecord, ConsensusRecord, LightClientModule } from '../../modules/clients/types.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
@@ -188,10 +187,4 @@ export function verifyGatewayEvent(rec: EvmClientRecord, cons: EvmConsensusRecor
     throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} of tx ${p.txIndex} was emitted by ${log.address}, not the gateway`, { details: { emitter: log.address, gateway: rec.state.gateway } });
   }
   return log;
-}
-
-/** Registers `evm` on `router` (the node's default router unless given); a second call does nothing. */
-export function registerEvmClient(router: ClientRouter = defaultClientRouter): ClientRouter {
-  if (!router.has(EVM_CLIENT_TYPE)) router.register(evmClient);
-  return router;
 }

@@ -5,7 +5,7 @@
  * must hash to the reported hash, so a vote never pairs one block's hash with another's roots.
  */
 
-import type { AttestationObserverOptions, FinalizedBlock } from '../attested/observer.ts';
+import type { FinalizedBlock, FinalizedSource } from '../../modules/clients/types.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
 import type { Hex } from '../../crypto/bytes.ts';
 import { hasCode } from '../../errors.ts';
@@ -68,7 +68,7 @@ export interface EvmFinalizedSourceOptions {
 }
 
 /** Spreads into AttestationObserverOptions (fetchFinalized, fetchAt). */
-export interface EvmFinalizedSource extends Pick<AttestationObserverOptions, 'fetchFinalized'> {
+export interface EvmFinalizedSource extends FinalizedSource {
   /** The block at `height`, or null while it is above the finalized height (or unknown). */
   fetchAt(height: number): Promise<FinalizedBlock | null>;
   /** Height the source treats as final now (0 when none yet). */

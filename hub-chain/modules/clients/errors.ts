@@ -22,4 +22,6 @@ export const CLIENT_ERR = {
   NOT_RECOVERABLE: 'PNT_ERR_CLIENT_NOT_RECOVERABLE',
   /** Recovery's trusted height is not above everything the client held before. */
   RECOVERY_HEIGHT: 'PNT_ERR_CLIENT_RECOVERY_HEIGHT',
+  /** A client type read or wrote state outside its client's keys and its declared prefixes (a bug in the type). */
+  STORE_SCOPE: 'PNT_ERR_CLIENT_STORE_SCOPE',
 } as const;

@@ -5,28 +5,35 @@
  * so its evidence and the frozen record are kept.
  */
 import type { Bytes } from '../../crypto/bytes.ts';
-import type { KVView } from '../../app/app.ts';
+import type { KVView } from '../../app/module.ts';
 import { validateChainId } from '../../types/header.ts';
-import { attestedClient } from '../../light-clients/attested/module.ts';
 import { CLIENT_ERR } from './errors.ts';
-import { pontisClient } from '../../light-clients/pontis/module.ts';
 import { type ClientMeta, type StoredEvidence, clientKeys, readConsensus, readJson, readMeta, writeJson } from './store.ts';
-import { ClientError, type ClientContext, type ClientRecord, type ClientStatus, type ClientVerifier, type ConsensusRecord, type LightClientModule } from './types.ts';
+import { ClientError, type ClientContext, type ClientRecord, type ClientStatus, type ClientTypeRegistration, type ClientVerifier, type ConsensusRecord, type LightClientModule } from './types.ts';
+import { scopedStore } from './scoped-store.ts';
 
 export class ClientRouter {
-  private readonly types = new Map<string, LightClientModule>();
+  private readonly types = new Map<string, ClientTypeRegistration>();
 
-  /** Generic over the type's own state shapes: the router hands each record only to the type that wrote it. */
-  register<S, E>(type: LightClientModule<S, E>): this {
-    if (this.types.has(type.type)) throw new ClientError(CLIENT_ERR.TYPE_DUPLICATE, `client type ${type.type} is already registered`, { details: { clientType: type.type } });
-    this.types.set(type.type, type as unknown as LightClientModule);
+  /**
+   * Adds a client type (as ibc-go's router: a second registration of one type name fails). Generic
+   * over the type's own state shapes: the router hands each record only to the type that wrote it.
+   */
+  register<S, E>(reg: ClientTypeRegistration<S, E>): this {
+    const type = reg.module.type;
+    if (this.types.has(type)) throw new ClientError(CLIENT_ERR.TYPE_DUPLICATE, `client type ${type} is already registered`, { details: { clientType: type } });
+    this.types.set(type, reg as unknown as ClientTypeRegistration);
     return this;
   }
 
   get(type: string): LightClientModule {
-    const m = this.types.get(type);
-    if (!m) throw new ClientError(CLIENT_ERR.TYPE_UNKNOWN, `no client type ${type} is registered`, { details: { clientType: type } });
-    return m;
+    return this.registration(type).module;
+  }
+
+  registration(type: string): ClientTypeRegistration {
+    const r = this.types.get(type);
+    if (!r) throw new ClientError(CLIENT_ERR.TYPE_UNKNOWN, `no client type ${type} is registered`, { details: { clientType: type } });
+    return r;
   }
 
   has(type: string): boolean {
@@ -36,22 +43,18 @@ export class ClientRouter {
   typeNames(): string[] {
     return [...this.types.keys()];
   }
-}
 
-/** A new router with the built-in types (`pontis`, `attested`). */
-export function createDefaultRouter(): ClientRouter {
-  return new ClientRouter().register(pontisClient).register(attestedClient);
+  registrations(): ClientTypeRegistration[] {
+    return [...this.types.values()];
+  }
 }
-
-/** The router the node uses; other client types (evm, substrate, fabric) register here. */
-export const defaultClientRouter = createDefaultRouter();
 
 export type UpdateResult =
   | { kind: 'updated'; clientType: string; heights: number[]; latestHeight: number }
   | { kind: 'frozen'; clientType: string; height: number; reason: string; evidenceIndex: number };
 
 export class ClientKeeper implements ClientVerifier {
-  constructor(readonly router: ClientRouter = defaultClientRouter) {}
+  constructor(readonly router: ClientRouter) {}
 
   /** Creates the client of `chainId` (called by the chain registry when governance registers a chain). */
   create(ctx: ClientContext, chainId: string, clientType: string, params: unknown, initial: unknown): ClientRecord {
@@ -68,9 +71,10 @@ export class ClientKeeper implements ClientVerifier {
   /** Verifies a client message; updates the client, or freezes it when the message proves misbehaviour. */
   update(ctx: ClientContext, chainId: string, msg: unknown): UpdateResult {
     const { rec, type } = this.active(ctx.store, chainId, ctx.now);
-    type.verifyClientMessage(ctx, rec, msg);
-    if (type.checkForMisbehaviour(ctx, rec, msg)) return this.freeze(ctx, type, rec, msg);
-    const { record, consensus } = type.updateState(ctx, rec, msg);
+    const tctx = this.typeContext(ctx, rec);
+    type.verifyClientMessage(tctx, rec, msg);
+    if (type.checkForMisbehaviour(tctx, rec, msg)) return this.freeze(ctx, type, rec, msg);
+    const { record, consensus } = type.updateState(tctx, rec, msg);
     this.save(ctx, record, consensus);
     return { kind: 'updated', clientType: rec.clientType, heights: consensus.map((c) => c.height), latestHeight: record.latestHeight };
   }
@@ -78,8 +82,9 @@ export class ClientKeeper implements ClientVerifier {
   /** Like update, but refuses a message that is not misbehaviour. */
   submitMisbehaviour(ctx: ClientContext, chainId: string, evidence: unknown): Extract<UpdateResult, { kind: 'frozen' }> {
     const { rec, type } = this.active(ctx.store, chainId, ctx.now);
-    type.verifyClientMessage(ctx, rec, evidence);
-    if (!type.checkForMisbehaviour(ctx, rec, evidence)) throw new ClientError(CLIENT_ERR.MISBEHAVIOUR_INVALID, `evidence does not show misbehaviour of ${chainId}`, { details: { chainId } });
+    const tctx = this.typeContext(ctx, rec);
+    type.verifyClientMessage(tctx, rec, evidence);
+    if (!type.checkForMisbehaviour(tctx, rec, evidence)) throw new ClientError(CLIENT_ERR.MISBEHAVIOUR_INVALID, `evidence does not show misbehaviour of ${chainId}`, { details: { chainId } });
     return this.freeze(ctx, type, rec, evidence);
   }
 
@@ -176,14 +181,20 @@ export class ClientKeeper implements ClientVerifier {
     }
   }
 
+  /** The context a type's own code runs in: the store limited to its client (scoped-store.ts). */
+  private typeContext(ctx: ClientContext, rec: ClientRecord): ClientContext {
+    return { ...ctx, store: scopedStore(ctx.store, rec.chainId, this.router.registration(rec.clientType).storePrefixes) };
+  }
+
   private save(ctx: ClientContext, record: ClientRecord, consensus: ConsensusRecord[]): void {
     for (const c of consensus) writeJson(ctx.store, clientKeys.consensus(record.chainId, c.height), c);
     writeJson(ctx.store, clientKeys.state(record.chainId), record);
   }
 
   private freeze(ctx: ClientContext, type: LightClientModule, rec: ClientRecord, msg: unknown): Extract<UpdateResult, { kind: 'frozen' }> {
-    const evidence = type.evidenceOf ? type.evidenceOf(ctx, rec, msg) : msg;
-    const frozen = type.updateStateOnMisbehaviour(ctx, rec, msg);
+    const tctx = this.typeContext(ctx, rec);
+    const evidence = type.evidenceOf ? type.evidenceOf(tctx, rec, msg) : msg;
+    const frozen = type.updateStateOnMisbehaviour(tctx, rec, msg);
     const reason = frozen.frozen?.evidence ?? 'misbehaviour';
     const height = frozen.frozen?.atHeight ?? rec.latestHeight;
     const record: ClientRecord = { ...frozen, frozen: { atHeight: height, evidence: reason } };

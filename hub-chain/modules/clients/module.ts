@@ -1,17 +1,14 @@
 /**
- * The clients module on the app: relayers update clients and report misbehaviour, this chain's
- * validators submit attestation votes, governance recovers frozen or expired clients. One
- * handler per message kind.
+ * The clients module on the app: relayers update clients and report misbehaviour, governance
+ * recovers frozen or expired clients, and client types add message types of their own (the
+ * `attested` type's validator votes). One handler per message kind; no handler names a type.
  */
 import type { Module, ModuleEnv } from '../../app/module.ts';
-import { ATTESTED_CLIENT_TYPE } from '../../light-clients/attested/module.ts';
 import { CLIENT_ERR } from './errors.ts';
-import { ATTEST_ERR } from '../../light-clients/attested/errors.ts';
-import { type ClientKeeper, type UpdateResult } from './keeper.ts';
-import type { AttestVoteMsg, MisbehaviourMsg, RecoverClientAction, UpdateClientMsg } from './msgs.ts';
-import { ClientError, type ClientContext } from './types.ts';
+import type { ClientKeeper, UpdateResult } from './keeper.ts';
+import type { MisbehaviourMsg, RecoverClientAction, UpdateClientMsg } from './msgs.ts';
+import { ClientError, type ClientContext, type ClientTypeMsg } from './types.ts';
 
-export const CLIENT_MSG_TYPES = ['clients/update', 'clients/misbehaviour', 'attest/vote'] as const;
 export const CLIENT_GOV_KINDS = ['recover-client'] as const;
 
 /** The ClientContext of a transaction (also what the chain registry passes to keeper.create). */
@@ -27,28 +24,34 @@ function emitResult(env: ModuleEnv, chainId: string, r: UpdateResult): void {
   for (const h of r.heights) env.emit('client/updated', { chainId, clientType: r.clientType, height: String(h), latestHeight: String(r.latestHeight) });
 }
 
+/** State prefixes the clients module owns: its records and every registered type's own prefixes. */
+export function clientStatePrefixes(keeper: ClientKeeper): string[] {
+  return [...new Set(['clients/', ...keeper.router.registrations().flatMap((r) => r.storePrefixes ?? [])])];
+}
+
 export function clientsModule(keeper: ClientKeeper): Module {
-  const handlers: Record<(typeof CLIENT_MSG_TYPES)[number], (env: ModuleEnv, msg: never) => void> = {
-    'clients/update': (env, m: UpdateClientMsg) => emitResult(env, m.chainId, keeper.update(clientContext(env), m.chainId, m.message)),
-    'clients/misbehaviour': (env, m: MisbehaviourMsg) => emitResult(env, m.chainId, keeper.submitMisbehaviour(clientContext(env), m.chainId, m.evidence)),
-    'attest/vote': (env, m: AttestVoteMsg) => {
-      const rec = keeper.record(env.store, m.vote.chainId);
-      if (!rec) throw new ClientError(CLIENT_ERR.NOT_FOUND, `no client for ${m.vote.chainId}`, { details: { chainId: m.vote.chainId } });
-      // `evm` clients in attested mode count the same votes
-      const attestedEvm = rec.clientType === 'evm' && (rec.state as { trust?: { mode?: string } })?.trust?.mode === 'attested';
-      if (rec.clientType !== ATTESTED_CLIENT_TYPE && !attestedEvm) {
-        throw new ClientError(ATTEST_ERR.NOT_ATTESTED, `client ${m.vote.chainId} is of type ${rec.clientType}, not ${ATTESTED_CLIENT_TYPE}`, { details: { chainId: m.vote.chainId } });
-      }
-      emitResult(env, m.vote.chainId, keeper.update(clientContext(env), m.vote.chainId, m.vote));
-    },
+  type Handler = (env: ModuleEnv, msg: never) => void;
+  const handlers = new Map<string, Handler>([
+    ['clients/update', (env, m: UpdateClientMsg) => emitResult(env, m.chainId, keeper.update(clientContext(env), m.chainId, m.message))],
+    ['clients/misbehaviour', (env, m: MisbehaviourMsg) => emitResult(env, m.chainId, keeper.submitMisbehaviour(clientContext(env), m.chainId, m.evidence))],
+  ]);
+  // message types a client type adds: routed to the client they name, if its type takes them
+  const typeMsg = (t: ClientTypeMsg): Handler => (env, m: never) => {
+    const chainId = t.chainIdOf(m);
+    const rec = keeper.record(env.store, chainId);
+    if (!rec) throw new ClientError(CLIENT_ERR.NOT_FOUND, `no client for ${chainId}`, { details: { chainId } });
+    if (!keeper.router.registration(rec.clientType).accepts?.(t.type, rec)) throw t.refused(chainId, rec.clientType);
+    emitResult(env, chainId, keeper.update(clientContext(env), chainId, t.clientMessage(m)));
   };
+  for (const t of keeper.router.registrations().flatMap((r) => r.msgs ?? [])) if (!handlers.has(t.type)) handlers.set(t.type, typeMsg(t));
 
   return {
     name: 'clients',
-    msgTypes: CLIENT_MSG_TYPES,
+    msgTypes: [...handlers.keys()],
     govActionKinds: CLIENT_GOV_KINDS,
+    protectedPrefixes: clientStatePrefixes(keeper),
     handleMsg(env, msg) {
-      const h = handlers[msg.type as keyof typeof handlers];
+      const h = handlers.get(msg.type);
       if (!h) throw new ClientError('PNT_ERR_MSG_UNKNOWN', `clients module does not handle ${msg.type}`);
       h(env, msg as never);
     },

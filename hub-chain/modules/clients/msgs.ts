@@ -2,34 +2,51 @@
  * Messages and governance actions of the clients module. Client creation is no message: the chain
  * registry calls ClientKeeper.create when governance registers a chain.
  *
- * A client type adds the shapes of its client messages to `clientMessageSchemas` (updates, votes)
- * and of its misbehaviour evidence to `clientEvidenceSchemas`; the type re-validates them strictly.
+ * The shapes come from the registered client types: each contributes its update messages,
+ * misbehaviour evidence, creation parameters and initial states (and may add message types of its
+ * own, such as `attest/vote`); a type re-validates its part strictly when it runs.
  */
 import { z } from 'zod';
-import { evmHeaderMsgSchema, evmInitialSchema, evmParamsSchema } from '../../light-clients/evm/schemas.ts';
+import type { ClientRouter } from './keeper.ts';
 import { chainIdSchema } from './schemas.ts';
-import { attestationVoteSchema, attestedInitialSchema, attestedParamsSchema } from '../../light-clients/attested/schemas.ts';
-import { pontisInitialSchema, pontisMisbehaviourSchema, pontisParamsSchema, pontisUpdateSchema } from '../../light-clients/pontis/schemas.ts';
 
-export const clientMessageSchemas = [pontisUpdateSchema, pontisMisbehaviourSchema, attestationVoteSchema, evmHeaderMsgSchema] as const;
-export const clientEvidenceSchemas = [pontisMisbehaviourSchema, pontisUpdateSchema, evmHeaderMsgSchema] as const;
-export const clientParamsSchemas = [pontisParamsSchema, attestedParamsSchema, evmParamsSchema] as const;
-export const clientInitialSchemas = [pontisInitialSchema, attestedInitialSchema, evmInitialSchema] as const;
+type Union = [z.ZodType, z.ZodType, ...z.ZodType[]];
+/** z.union needs two members; one registered type gives a single schema. */
+const anyOf = (schemas: readonly z.ZodType[]): z.ZodType => (schemas.length === 1 ? schemas[0] : z.union(schemas as unknown as Union));
 
-export const updateClientMsgSchema = z.strictObject({ type: z.literal('clients/update'), chainId: chainIdSchema, message: z.union(clientMessageSchemas) });
-export const misbehaviourMsgSchema = z.strictObject({ type: z.literal('clients/misbehaviour'), chainId: chainIdSchema, evidence: z.union(clientEvidenceSchemas) });
-export const attestVoteMsgSchema = z.strictObject({ type: z.literal('attest/vote'), vote: attestationVoteSchema });
-export const recoverClientActionSchema = z.strictObject({
-  kind: z.literal('recover-client'),
-  chainId: chainIdSchema,
-  params: z.union(clientParamsSchemas).optional(),
-  initial: z.union(clientInitialSchemas),
-});
+export interface ClientMsgSchemas {
+  msgs: z.ZodObject[];
+  govActions: z.ZodObject[];
+}
 
-export type UpdateClientMsg = z.infer<typeof updateClientMsgSchema>;
-export type MisbehaviourMsg = z.infer<typeof misbehaviourMsgSchema>;
-export type AttestVoteMsg = z.infer<typeof attestVoteMsgSchema>;
-export type RecoverClientAction = z.infer<typeof recoverClientActionSchema>;
+export function clientMsgSchemas(router: ClientRouter): ClientMsgSchemas {
+  const regs = router.registrations();
+  const flat = (pick: (r: (typeof regs)[number]) => readonly z.ZodType[]) => [...new Set(regs.flatMap(pick))];
+  const update = z.strictObject({ type: z.literal('clients/update'), chainId: chainIdSchema, message: anyOf(flat((r) => r.schemas.messages)) });
+  const misbehaviour = z.strictObject({ type: z.literal('clients/misbehaviour'), chainId: chainIdSchema, evidence: anyOf(flat((r) => r.schemas.evidence)) });
+  const recover = z.strictObject({
+    kind: z.literal('recover-client'),
+    chainId: chainIdSchema,
+    params: anyOf(flat((r) => [r.schemas.params])).optional(),
+    initial: anyOf(flat((r) => [r.schemas.initial])),
+  });
+  const extra = [...new Map(regs.flatMap((r) => r.msgs ?? []).map((m) => [m.type, m.schema])).values()];
+  return { msgs: [update, misbehaviour, ...extra], govActions: [recover] };
+}
 
-export const clientMsgSchemas: z.ZodObject[] = [updateClientMsgSchema, misbehaviourMsgSchema, attestVoteMsgSchema];
-export const clientGovActionSchemas: z.ZodObject[] = [recoverClientActionSchema];
+export interface UpdateClientMsg {
+  type: 'clients/update';
+  chainId: string;
+  message: unknown;
+}
+export interface MisbehaviourMsg {
+  type: 'clients/misbehaviour';
+  chainId: string;
+  evidence: unknown;
+}
+export interface RecoverClientAction {
+  kind: 'recover-client';
+  chainId: string;
+  params?: unknown;
+  initial: unknown;
+}

@@ -9,7 +9,7 @@
 import { ZodError, type z } from 'zod';
 import { type Bytes, type Hex, utf8 } from '../../crypto/bytes.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';
-import type { KVStore, KVView } from '../../app/app.ts';
+import type { KVStore, KVView } from '../../app/module.ts';
 import { ClientError, type ClientRecord, type ClientStatus, type ConsensusRecord } from './types.ts';
 
 export const pad16 = (n: number): string => String(n).padStart(16, '0');

@@ -33,15 +33,15 @@ import {
 const json = (v: unknown) => utf8(canonicalJson(v));
 const parse = <T>(b: Bytes | undefined): T | undefined => (b === undefined ? undefined : (JSON.parse(Buffer.from(b).toString('utf8')) as T));
 const RECEIPT = Uint8Array.of(1);
+/** Every packet record (types.ts packetKeys) lives under this prefix. */
+const PACKET_STATE_PREFIX = 'pkt/';
 
-/** Prefixes no packet application may write: an inbound packet must never change validators, clients, the registry, governance or accounts. */
-const PROTECTED = ['val/', 'gov/', 'clients/', 'attest/', 'registry/', 'params', 'pkt/', 'acc/', 'ev/'].map((p) => utf8(p));
-
-/** Write guard handed to packet applications. */
+/** Write guard handed to packet applications: no write under a protected prefix. */
 class AppStore implements KVStore {
   constructor(
     private readonly inner: KVStore,
     private readonly app: string,
+    private readonly protectedPrefixes: readonly Bytes[],
   ) {}
   get(k: Bytes) {
     return this.inner.get(k);
@@ -55,7 +55,7 @@ class AppStore implements KVStore {
     this.inner.delete(k);
   }
   private guard(k: Bytes) {
-    for (const p of PROTECTED) {
+    for (const p of this.protectedPrefixes) {
       if (k.length >= p.length && equalBytes(k.subarray(0, p.length), p)) throw new PacketError('PNT_ERR_PACKET_APP_WRITE_DENIED', `app ${this.app} may not write ${Buffer.from(k).toString('utf8').slice(0, 64)}`);
     }
   }
@@ -97,6 +97,11 @@ export interface PacketKeeperOptions {
   registry: Registry;
   apps: PacketApp[];
   policies?: ForwardPolicy[];
+  /**
+   * Prefixes no packet application may write: the app's core ones and every module's
+   * `protectedPrefixes` (app/modules.ts collects them). The packet module's own `pkt/` is always in.
+   */
+  protectedPrefixes: readonly string[];
 }
 
 type ItemResult = 'ok' | 'already-received' | 'already-resolved' | string;
@@ -105,9 +110,17 @@ export class PacketKeeper implements PacketSender {
   private readonly apps = new Map<string, PacketApp>();
   private readonly policies = new Map<string, ForwardPolicy>();
 
+  private protectedBytes: Bytes[] | undefined;
+
   constructor(private readonly o: PacketKeeperOptions) {
     for (const a of o.apps) this.registerApp(a);
     for (const p of o.policies ?? []) this.registerPolicy(p);
+  }
+
+  /** Read at the first packet, once every module has declared its prefixes (app/modules.ts). */
+  private protectedPrefixes(): Bytes[] {
+    this.protectedBytes ??= [...new Set([...this.o.protectedPrefixes, PACKET_STATE_PREFIX])].map((p) => utf8(p));
+    return this.protectedBytes;
   }
 
   registerApp(a: PacketApp): void {
@@ -244,7 +257,7 @@ export class PacketKeeper implements PacketSender {
     else {
       const overlay = new TxOverlay(s);
       try {
-        const result = app.onRecv({ ...env, store: new AppStore(overlay, app.name) }, p);
+        const result = app.onRecv({ ...env, store: new AppStore(overlay, app.name, this.protectedPrefixes()) }, p);
         overlay.flush();
         ack = { ok: true, result };
       } catch (e) {
@@ -396,7 +409,7 @@ export class PacketKeeper implements PacketSender {
     if (app) {
       const overlay = new TxOverlay(s);
       try {
-        const appEnv = { ...env, store: new AppStore(overlay, app.name) };
+        const appEnv = { ...env, store: new AppStore(overlay, app.name, this.protectedPrefixes()) };
         if (ack === undefined) app.onTimeout(appEnv, p);
         else if (!ack.ok && ack.error === TIMEOUT_ERROR) app.onTimeout(appEnv, p);
         else app.onAck(appEnv, p, ack);
@@ -464,6 +477,7 @@ export function packetsModule(keeper: PacketKeeper): Module {
   return {
     name: 'packets',
     msgTypes: ['packets/recv', 'packets/ack', 'packets/timeout', 'msg/send'],
+    protectedPrefixes: [PACKET_STATE_PREFIX],
     handleMsg(env, msg) {
       const m = msg as RelayMsg | SendMsg;
       switch (m.type) {

@@ -6,7 +6,7 @@
  */
 import { type Hex, toHex, utf8 } from '../../crypto/bytes.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';
-import type { KVView } from '../../app/app.ts';
+import type { KVView } from '../../app/module.ts';
 import type { PacketApp } from '../transfer/app-interface.ts';
 import { type Ack, type Packet, PacketError } from './types.ts';
 

@@ -3,6 +3,7 @@
  * No `.default()` anywhere: a transaction is signed as sent, and decoding must not add fields.
  */
 import { z } from 'zod';
+import { chainKindSchema } from '../registry/chain-kind.ts';
 import { APP_NAME_RE, MAX_PAYLOAD_BYTES } from './types.ts';
 
 const chainId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
@@ -45,7 +46,7 @@ export const packetMsgSchemas = [
   z.strictObject({ type: z.literal('packets/timeout'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, proof })).min(1).max(MAX_BATCH) }),
 ];
 
-const kind = z.enum(['pontis', 'evm', 'substrate', 'fabric']);
+const kind = chainKindSchema;
 export const registryGovActionSchemas = [
   z.strictObject({
     kind: z.literal('registry/register-chain'),

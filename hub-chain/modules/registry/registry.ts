@@ -5,16 +5,17 @@
 import { PontisError } from '../../errors.ts';
 import { utf8 } from '../../crypto/bytes.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';
-import type { KVStore, KVView } from '../../app/app.ts';
+import type { KVStore, KVView } from '../../app/module.ts';
 import type { Module, ModuleEnv } from '../../app/module.ts';
 import type { ClientContext } from '../clients/types.ts';
+import type { ChainKind } from './chain-kind.ts';
 import { clientContext } from '../clients/module.ts';
 
 export class RegistryError extends PontisError {
   override name = 'RegistryError';
 }
 
-export type ChainKind = 'pontis' | 'evm' | 'substrate' | 'fabric';
+export type { ChainKind } from './chain-kind.ts';
 export interface ChainEntry {
   chainId: string;
   kind: ChainKind;
@@ -92,6 +93,7 @@ export function registryModule(registry: Registry, clients: ClientCreator): Modu
   return {
     name: 'registry',
     msgTypes: [],
+    protectedPrefixes: ['registry/'],
     govActionKinds: ['registry/register-chain', 'registry/pause-chain', 'registry/resume-chain', 'registry/retire-chain', 'registry/pause-route', 'registry/resume-route', 'registry/set-routes'],
     handleMsg() {
       throw new RegistryError('PNT_ERR_MSG_UNKNOWN', 'the registry changes only through governance');

@@ -10,7 +10,7 @@
  * Invariant kept by every function here: the balances of a denom sum to its supply.
  */
 import type { z } from 'zod';
-import type { KVStore, KVView } from '../../app/app.ts';
+import type { KVStore, KVView } from '../../app/module.ts';
 import type { Genesis } from '../../app/genesis.ts';
 import type { Module, ModuleEnv } from '../../app/module.ts';
 import { utf8 } from '../../crypto/bytes.ts';

@@ -12,7 +12,7 @@
  * onward check extends this to a middle chain: it cannot forward more of a voucher than its own
  * origin route holds. See docs/adr/0007-transfers.md.
  */
-import type { KVStore, KVView } from '../../app/app.ts';
+import type { KVStore, KVView } from '../../app/module.ts';
 import type { Module, ModuleEnv } from '../../app/module.ts';
 import { utf8 } from '../../crypto/bytes.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';

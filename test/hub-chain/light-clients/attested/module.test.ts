@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
+import { attestedClientTypeWith } from '../../../../hub-chain/light-clients/attested/index.ts';
 import { type Hex, ZERO_HASH, toHex, utf8 } from '../../../../hub-chain/crypto/bytes.ts';
 import { keccak256 } from '../../../../hub-chain/crypto/hash.ts';
 import { ValidatorSet } from '../../../../hub-chain/types/validator-set.ts';
@@ -15,7 +17,6 @@ import {
   readEquivocation,
   readTally,
   readVoter,
-  registerProofKind,
   signAttestation,
   verifyAttestationSignature,
 } from '../../../../hub-chain/light-clients/attested/module.ts';
@@ -44,7 +45,7 @@ const vote = (who: TestValidator, height: number, tag = 'a', chainId = 'evm-1', 
 
 function fresh(p: Record<string, unknown> = params, router?: ClientRouter, now = NOW) {
   const s = new MapStore();
-  const k = new ClientKeeper(router);
+  const k = new ClientKeeper(router ?? createClientRouter());
   const ctx = makeCtx(s, hubVals, now, HUB);
   k.create(ctx, 'evm-1', 'attested', p, initial);
   return { s, k, ctx };
@@ -90,7 +91,7 @@ describe('attested client: votes and quorum', () => {
     const vals = uneven.validatorSet(1);
     const [big, second, third, small] = uneven.validatorsAt(1); // canonical order: power descending
     const s = new MapStore();
-    const k = new ClientKeeper();
+    const k = new ClientKeeper(createClientRouter());
     const ctx = makeCtx(s, vals, NOW, HUB);
     k.create(ctx, 'evm-1', 'attested', params, initial);
     k.update(ctx, 'evm-1', vote(second, 101));
@@ -224,14 +225,15 @@ describe('attested client: window, expiry', () => {
 describe('attested client: proof kinds', () => {
   it('error: an unknown proofKind is refused at creation', () => {
     const s = new MapStore();
-    expectCode(() => new ClientKeeper().create(makeCtx(s, hubVals, NOW, HUB), 'evm-1', 'attested', { ...params, proofKind: 'evm-mpt-unregistered' }, initial), 'PNT_ERR_ATTEST_PROOF_KIND_UNKNOWN');
+    expectCode(() => new ClientKeeper(createClientRouter()).create(makeCtx(s, hubVals, NOW, HUB), 'evm-1', 'attested', { ...params, proofKind: 'evm-mpt-unregistered' }, initial), 'PNT_ERR_ATTEST_PROOF_KIND_UNKNOWN');
     expect(s.m.size).toBe(0);
   });
 
   it('error: a proof kind cannot be registered twice', () => {
-    expectCode(() => registerProofKind('pontis-smt', pontisSmtProofKind), 'PNT_ERR_ATTEST_PROOF_KIND_DUPLICATE');
+    expectCode(() => defaultProofKinds().register('pontis-smt', pontisSmtProofKind), 'PNT_ERR_ATTEST_PROOF_KIND_DUPLICATE');
     expectCode(() => new ProofKindRegistry().register('x', pontisSmtProofKind).register('x', pontisSmtProofKind), 'PNT_ERR_ATTEST_PROOF_KIND_DUPLICATE');
-    expect(defaultProofKinds.kindNames()).toContain('pontis-smt');
+    expect(defaultProofKinds().kindNames()).toContain('pontis-smt');
+    expect(defaultProofKinds()).not.toBe(defaultProofKinds());
   });
 
   it('behavior: verification is routed to the client’s proof kind with the attested root and extra', () => {
@@ -240,7 +242,7 @@ describe('attested client: proof kinds', () => {
       verifyMembership: (root, extra, key, value, proof) => void seen.push({ root, extra, key: Buffer.from(key).toString(), value: Buffer.from(value).toString(), proof }),
       verifyNonMembership: (root, extra, key, proof) => void seen.push({ root, extra, key: Buffer.from(key).toString(), proof }),
     });
-    const router = new ClientRouter().register(createAttestedClient(kinds));
+    const router = new ClientRouter().register(attestedClientTypeWith(kinds));
     const { s, k } = fresh({ ...params, proofKind: 'test-kind' }, router);
     k.verifyMembership(s, 'evm-1', 100, NOW, utf8('k'), utf8('v'), 'p1');
     k.verifyNonMembership(s, 'evm-1', 100, NOW, utf8('k'), 'p2');
@@ -265,7 +267,7 @@ describe('attested client: proof kinds', () => {
 
     it('behavior: membership and absence verify against an attested state root; a present key has no absence proof', () => {
       const s = new MapStore();
-      const k = new ClientKeeper();
+      const k = new ClientKeeper(createClientRouter());
       const ctx = makeCtx(s, hubVals, NOW, HUB);
       k.create(ctx, 'side-9', 'attested', params, { ...initial, stateRoot: root });
       k.verifyMembership(s, 'side-9', 100, NOW, utf8('pkt/out/a/1'), utf8('c1'), tmp.store.getWithProof(utf8('pkt/out/a/1'), 1).proof);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
 import { type Hex, toHex, utf8 } from '../../../../hub-chain/crypto/bytes.ts';
 import { keccak256 } from '../../../../hub-chain/crypto/hash.ts';
 import { PontisError } from '../../../../hub-chain/errors.ts';
@@ -7,8 +8,9 @@ import type { HubClient } from '../../../../hub-chain/rpc-client/client.ts';
 import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
 import { clientsModule } from '../../../../hub-chain/modules/clients/module.ts';
 import { type AttestationVote, verifyAttestationSignature } from '../../../../hub-chain/light-clients/attested/module.ts';
-import { AttestationObserver, type FinalizedBlock, pontisFinalizedSource } from '../../../../hub-chain/light-clients/attested/observer.ts';
-import type { AttestVoteMsg } from '../../../../hub-chain/modules/clients/msgs.ts';
+import { pontisFinalizedSource } from '../../../../hub-chain/light-clients/pontis/source.ts';
+import { AttestationObserver, type FinalizedBlock } from '../../../../hub-chain/light-clients/attested/observer.ts';
+import type { AttestVoteMsg } from '../../../../hub-chain/light-clients/attested/schemas.ts';
 import type { ModuleEnv } from '../../../../hub-chain/app/module.ts';
 import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
 import { MapStore, expectCodeAsync } from '../../modules/clients/helpers.ts';
@@ -155,7 +157,7 @@ describe('attestation observer', () => {
 
   it('behavior: votes of three observers reach quorum on the hub through attest/vote', async () => {
     const s = new MapStore();
-    const keeper = new ClientKeeper();
+    const keeper = new ClientKeeper(createClientRouter());
     const mod = clientsModule(keeper);
     const events: { type: string; attributes: Record<string, string> }[] = [];
     const env = { chainId: HUB, height: 50, time: T + 1_000_000, validators: hub.validatorSet(1), store: s, emit: (type: string, attributes: Record<string, string>) => void events.push({ type, attributes }) } as unknown as ModuleEnv;

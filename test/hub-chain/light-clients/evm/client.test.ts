@@ -3,9 +3,10 @@ import { type Hex, fromHex, utf8 } from '../../../../hub-chain/crypto/bytes.ts';
 import { signAttestation } from '../../../../hub-chain/light-clients/attested/module.ts';
 import { CLIENT_ERR } from '../../../../hub-chain/modules/clients/errors.ts';
 import { ATTEST_ERR } from '../../../../hub-chain/light-clients/attested/errors.ts';
-import { ClientKeeper, createDefaultRouter, defaultClientRouter } from '../../../../hub-chain/modules/clients/keeper.ts';
+import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
+import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
 import { AttestationObserver, type FinalizedBlock } from '../../../../hub-chain/light-clients/attested/observer.ts';
-import { EVM_CLIENT_TYPE, evmClient, registerEvmClient, verifyGatewayEvent, type EvmClientRecord, type EvmConsensusRecord } from '../../../../hub-chain/light-clients/evm/index.ts';
+import { EVM_CLIENT_TYPE, evmClient, verifyGatewayEvent, type EvmClientRecord, type EvmConsensusRecord } from '../../../../hub-chain/light-clients/evm/index.ts';
 import { EVM_ERR } from '../../../../hub-chain/light-clients/evm/errors.ts';
 import { encodeHeader, headerFromRpc, type RpcBlock } from '../../../../hub-chain/light-clients/evm/header.ts';
 import { type RpcReceipt, buildReceiptProof, fetchPontisProof, pontisSlot } from '../../../../hub-chain/light-clients/evm/proofs.ts';
@@ -58,7 +59,7 @@ describe('evm client: attested headers and gateway storage proofs through the ke
 
   function fresh() {
     const s = new MapStore();
-    const k = new ClientKeeper(registerEvmClient(createDefaultRouter()));
+    const k = new ClientKeeper(createClientRouter());
     const ctx = makeCtx(s, hubVals, Date.now(), HUB);
     k.create(ctx, CHAIN, EVM_CLIENT_TYPE, params(), { headerRlp: '0x' + Buffer.from(encodeHeader(headerFromRpc(initBlock))).toString('hex') });
     return { s, k, ctx };
@@ -71,12 +72,8 @@ describe('evm client: attested headers and gateway storage proofs through the ke
     return f;
   }
 
-  it('behavior: registerEvmClient is idempotent and index.ts registers evm on the default router', () => {
-    const r = createDefaultRouter();
-    registerEvmClient(r);
-    expect(() => registerEvmClient(r)).not.toThrow();
-    expect(r.get(EVM_CLIENT_TYPE)).toBe(evmClient);
-    expect(defaultClientRouter.has(EVM_CLIENT_TYPE)).toBe(true);
+  it('behavior: the app router routes the evm type to its module', () => {
+    expect(createClientRouter().get(EVM_CLIENT_TYPE)).toBe(evmClient);
   });
 
   it('behavior: creation from a header RLP stores its hash, roots and timestamp in ms', () => {
@@ -93,7 +90,7 @@ describe('evm client: attested headers and gateway storage proofs through the ke
 
   it('error: bad params, repeated qbft validators and a malformed initial header are refused at creation', () => {
     const s = new MapStore();
-    const k = new ClientKeeper(registerEvmClient(createDefaultRouter()));
+    const k = new ClientKeeper(createClientRouter());
     const ctx = makeCtx(s, hubVals, Date.now(), HUB);
     const init = { headerRlp: '0x' + Buffer.from(encodeHeader(headerFromRpc(initBlock))).toString('hex') };
     expectCode(() => k.create(ctx, CHAIN, 'evm', { ...params(), gateway: 'nope' }, init), CLIENT_ERR.PARAMS_INVALID);

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Hex, fromHex, toHex, utf8 } from '../../../../hub-chain/crypto/bytes.ts';
 import { CLIENT_ERR } from '../../../../hub-chain/modules/clients/errors.ts';
-import { ClientKeeper, createDefaultRouter } from '../../../../hub-chain/modules/clients/keeper.ts';
-import { EVM_CLIENT_TYPE, registerEvmClient } from '../../../../hub-chain/light-clients/evm/module.ts';
+import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
+import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
+import { EVM_CLIENT_TYPE } from '../../../../hub-chain/light-clients/evm/module.ts';
 import { EVM_ERR } from '../../../../hub-chain/light-clients/evm/errors.ts';
 import { type EvmHeader, type RpcBlock, encodeHeader, headerFromRpc } from '../../../../hub-chain/light-clients/evm/header.ts';
 import { fetchPontisProof, pontisSlot } from '../../../../hub-chain/light-clients/evm/proofs.ts';
@@ -138,7 +139,7 @@ describe('evm client in qbft mode, over anvil state roots', () => {
   function fresh() {
     const genesis: EvmHeader = sealQbftHeader({ ...base, number: 100, timestamp: Math.floor(Date.now() / 1000) - 600 }, { vanity: VANITY, validators: addrs(set4), vote: null, round: 0 }, set4.map((k) => k.secretKey));
     const s = new MapStore();
-    const k = new ClientKeeper(registerEvmClient(createDefaultRouter()));
+    const k = new ClientKeeper(createClientRouter());
     const ctx = makeCtx(s, hubVals, Date.now(), HUB);
     const params = { trustingPeriodMs: DAY, maxClockDriftMs: 30_000, gateway, chainIdNumber: 1337, trust: { mode: 'qbft', validators: addrs(set4) } };
     k.create(ctx, CHAIN, EVM_CLIENT_TYPE, params, { headerRlp: rlpHex(genesis) });

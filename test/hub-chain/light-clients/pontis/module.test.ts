@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
 import { type Hex, toHex, utf8 } from '../../../../hub-chain/crypto/bytes.ts';
 import { encodeProof, type StateStore } from '../../../../hub-chain/state/index.ts';
 import { headerHash } from '../../../../hub-chain/types/header.ts';
@@ -30,7 +31,7 @@ describe('pontis client: updates', () => {
 
   function fresh(at = 1) {
     const s = new MapStore();
-    const k = new ClientKeeper();
+    const k = new ClientKeeper(createClientRouter());
     const ctx = makeCtx(s, hubVals, now);
     k.create(ctx, 'side-1', 'pontis', params, initial(at));
     return { s, k, ctx };
@@ -62,7 +63,7 @@ describe('pontis client: updates', () => {
     c.extendTo(8);
     const h = helpers(c);
     const s = new MapStore();
-    const k = new ClientKeeper();
+    const k = new ClientKeeper(createClientRouter());
     const ctx = makeCtx(s, hubVals, c.header(8).time);
     k.create(ctx, 'side-vs', 'pontis', params, h.initial(3));
     k.update(ctx, 'side-vs', h.update(4, 3)); // header 4 names the new next set
@@ -96,7 +97,7 @@ describe('pontis client: updates', () => {
 
   it('error: an update from a trusted state past its trusting period is refused, from a fresher one accepted', () => {
     const s = new MapStore();
-    const k = new ClientKeeper();
+    const k = new ClientKeeper(createClientRouter());
     const t1 = chain.header(1).time;
     const p = { trustingPeriodMs: 10_000, maxClockDriftMs: 1_000 };
     k.create(makeCtx(s, hubVals, t1 + 100), 'side-1', 'pontis', p, initial(1));
@@ -108,7 +109,7 @@ describe('pontis client: updates', () => {
 
   it('behavior: status turns expired after the trusting period; updates and proofs are then refused', () => {
     const s = new MapStore();
-    const k = new ClientKeeper();
+    const k = new ClientKeeper(createClientRouter());
     const t1 = chain.header(1).time;
     const p = { trustingPeriodMs: 10_000, maxClockDriftMs: 1_000 };
     k.create(makeCtx(s, hubVals, t1 + 100), 'side-1', 'pontis', p, initial(1));
@@ -134,7 +135,7 @@ describe('pontis client: misbehaviour, freezing and recovery', () => {
 
   function fresh() {
     const s = new MapStore();
-    const k = new ClientKeeper();
+    const k = new ClientKeeper(createClientRouter());
     const ctx = makeCtx(s, hubVals, now);
     k.create(ctx, 'side-1', 'pontis', params, initial(1));
     return { s, k, ctx };
@@ -216,7 +217,7 @@ describe('pontis client: state proofs from a real StateStore', () => {
   const never = utf8('pkt/rcpt/side-1/transfer/hub/transfer/10');
   let tmp: { store: StateStore; close(): Promise<void> };
   const s = new MapStore();
-  const k = new ClientKeeper();
+  const k = new ClientKeeper(createClientRouter());
   let now: number;
 
   beforeAll(async () => {

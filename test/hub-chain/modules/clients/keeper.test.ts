@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ClientKeeper, ClientRouter, createDefaultRouter, defaultClientRouter } from '../../../../hub-chain/modules/clients/keeper.ts';
-import { pontisClient } from '../../../../hub-chain/light-clients/pontis/module.ts';
-import { attestedClient } from '../../../../hub-chain/light-clients/attested/module.ts';
+import { ClientKeeper, ClientRouter } from '../../../../hub-chain/modules/clients/keeper.ts';
+import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
+import { pontisClientType } from '../../../../hub-chain/light-clients/pontis/index.ts';
+import { attestedClientType } from '../../../../hub-chain/light-clients/attested/index.ts';
 import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
 import { MapStore, expectCode, makeCtx } from './helpers.ts';
 
@@ -13,21 +14,21 @@ const params = { trustingPeriodMs: DAY, maxClockDriftMs: 10_000 };
 const initial = (h = 1, c = chain) => ({ header: c.header(h), validators: c.validatorSet(h).toJSON(), nextValidators: c.validatorSet(h + 1).toJSON() });
 
 describe('client router', () => {
-  it('behavior: the default router has pontis and attested', () => {
-    expect(defaultClientRouter.typeNames().sort()).toEqual(['attested', 'pontis']);
-    expect(createDefaultRouter()).not.toBe(defaultClientRouter);
+  it('behavior: the app registers pontis, attested and evm, each on a fresh router', () => {
+    expect(createClientRouter().typeNames()).toEqual(['pontis', 'attested', 'evm']);
+    expect(createClientRouter()).not.toBe(createClientRouter());
   });
 
   it('error: a second registration of one type is refused', () => {
-    const r = new ClientRouter().register(pontisClient);
-    expectCode(() => r.register(pontisClient), 'PNT_ERR_CLIENT_TYPE_DUPLICATE');
-    expectCode(() => createDefaultRouter().register(attestedClient), 'PNT_ERR_CLIENT_TYPE_DUPLICATE');
+    const r = new ClientRouter().register(pontisClientType);
+    expectCode(() => r.register(pontisClientType), 'PNT_ERR_CLIENT_TYPE_DUPLICATE');
+    expectCode(() => createClientRouter().register(attestedClientType), 'PNT_ERR_CLIENT_TYPE_DUPLICATE');
   });
 
   it('error: an unknown type is refused by the router and by create', () => {
     expectCode(() => new ClientRouter().get('evm'), 'PNT_ERR_CLIENT_TYPE_UNKNOWN');
     const s = new MapStore();
-    expectCode(() => new ClientKeeper().create(makeCtx(s, hubVals, now), 'side-1', 'evm', params, initial()), 'PNT_ERR_CLIENT_TYPE_UNKNOWN');
+    expectCode(() => new ClientKeeper(new ClientRouter().register(pontisClientType)).create(makeCtx(s, hubVals, now), 'side-1', 'evm', params, initial()), 'PNT_ERR_CLIENT_TYPE_UNKNOWN');
     expect(s.m.size).toBe(0);
   });
 });
@@ -35,7 +36,7 @@ describe('client router', () => {
 describe('client keeper: creation and storage layout', () => {
   it('behavior: create stores the record, the initial consensus state and meta under clients/<chainId>/', () => {
     const s = new MapStore();
-    const k = new ClientKeeper();
+    const k = new ClientKeeper(createClientRouter());
     const rec = k.create(makeCtx(s, hubVals, now), 'side-1', 'pontis', params, initial());
     expect(rec).toMatchObject({ chainId: 'side-1', clientType: 'pontis', latestHeight: 1, frozen: null, trustingPeriodMs: DAY });
     expect(s.keysText()).toEqual(['clients/side-1/consensus/0000000000000001', 'clients/side-1/meta', 'clients/side-1/state']);
@@ -58,7 +59,7 @@ describe('client keeper: creation and storage layout', () => {
   for (const c of cases) {
     it(`error: create refuses ${c.name}`, () => {
       const existing = new MapStore();
-      const k = new ClientKeeper();
+      const k = new ClientKeeper(createClientRouter());
       k.create(makeCtx(existing, hubVals, now), 'side-1', 'pontis', params, initial());
       const before = new Map(existing.m);
       const a = { store: 'fresh' as 'same' | 'fresh', chainId: 'side-1', params: { ...params } as unknown, initial: initial() as unknown, now };
@@ -72,7 +73,7 @@ describe('client keeper: creation and storage layout', () => {
   }
 
   it('error: reads of an unknown client say so', () => {
-    const k = new ClientKeeper();
+    const k = new ClientKeeper(createClientRouter());
     const s = new MapStore();
     expect(k.record(s, 'nope')).toBeUndefined();
     expect(k.latestConsensus(s, 'nope')).toBeUndefined();

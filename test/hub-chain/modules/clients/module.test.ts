@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
 import { toHex, utf8 } from '../../../../hub-chain/crypto/bytes.ts';
 import { keccak256 } from '../../../../hub-chain/crypto/hash.ts';
 import { generateAccountKey } from '../../../../hub-chain/crypto/ed25519.ts';
@@ -7,7 +8,7 @@ import { parseGenesis } from '../../../../hub-chain/app/genesis.ts';
 import { decodeTx, decodeTxObject, encodeTx, msgSchema, signTx, type Msg } from '../../../../hub-chain/app/tx.ts';
 import type { ModuleEnv } from '../../../../hub-chain/app/module.ts';
 import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
-import { CLIENT_MSG_TYPES, clientContext, clientsModule } from '../../../../hub-chain/modules/clients/module.ts';
+import { clientContext, clientsModule } from '../../../../hub-chain/modules/clients/module.ts';
 import { signAttestation } from '../../../../hub-chain/light-clients/attested/module.ts';
 import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
 import { MapStore, expectCode } from './helpers.ts';
@@ -23,7 +24,7 @@ const attestBody = (height: number) => ({ chainId: 'evm-1', height, hash: toHex(
 
 function setup() {
   const s = new MapStore();
-  const keeper = new ClientKeeper();
+  const keeper = new ClientKeeper(createClientRouter());
   const mod = clientsModule(keeper);
   const events: { type: string; attributes: Record<string, string> }[] = [];
   const env = { chainId: 'hub-test-1', height: 7, time: NOW, validators: hubVals, store: s, sender: '0x' + '00'.repeat(20), emit: (type: string, attributes: Record<string, string>) => void events.push({ type, attributes }), events } as unknown as ModuleEnv;
@@ -34,8 +35,7 @@ function setup() {
 
 describe('clients module: messages', () => {
   it('behavior: no message creates a client (creation belongs to the chain registry)', () => {
-    const mod = clientsModule(new ClientKeeper());
-    expect([...mod.msgTypes]).toEqual([...CLIENT_MSG_TYPES]);
+    const mod = clientsModule(new ClientKeeper(createClientRouter()));
     expect(mod.msgTypes).toEqual(['clients/update', 'clients/misbehaviour', 'attest/vote']);
     expect(mod.govActionKinds).toEqual(['recover-client']);
   });
@@ -113,7 +113,7 @@ describe('clients module in the app', () => {
       validators: hubVals.validators.map((x) => ({ publicKey: x.publicKey, power: x.power })),
       governance: { members: members.map((m) => ({ address: m.address, weight: 1 })) },
     });
-    const keeper = new ClientKeeper();
+    const keeper = new ClientKeeper(createClientRouter());
     const app = new HubApp(genesis, [clientsModule(keeper)]);
     const s = new MapStore();
     const exec = { height: 2, time: NOW, proposer: hubVals.validators[0].address, validators: hubVals };
