@@ -1,7 +1,7 @@
 /**
  * The chain adapter conformance suite, run for the EVM adapter against a real anvil node.
  */
-import { chainAdapterConformance } from '../../adapters/core/conformance.ts';
+import { chainAdapterConformance } from '../conformance/adapter.ts';
 import { EvmReader } from '../../adapters/evm/reader.ts';
 import { EvmWriter } from '../../adapters/evm/writer.ts';
 import { startAnvil } from '../fixtures/anvil.ts';

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ClientKeeper, ClientRouter } from '../../../../hub-chain/modules/clients/keeper.ts';
+import type { ClientTypeRegistration } from '../../../../hub-chain/modules/clients/types.ts';
+import { utf8 } from '../../../../hub-chain/crypto/bytes.ts';
 import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
 import { pontisClientType } from '../../../../hub-chain/light-clients/pontis/index.ts';
 import { attestedClientType } from '../../../../hub-chain/light-clients/attested/index.ts';
@@ -80,5 +82,48 @@ describe('client keeper: creation and storage layout', () => {
     expectCode(() => k.status(s, 'nope', now), 'PNT_ERR_CLIENT_NOT_FOUND');
     expectCode(() => k.update(makeCtx(s, hubVals, now), 'nope', {}), 'PNT_ERR_CLIENT_NOT_FOUND');
     expectCode(() => k.verifyMembership(s, 'nope', 1, now, new Uint8Array(1), new Uint8Array(1), {}), 'PNT_ERR_CLIENT_NOT_FOUND');
+  });
+});
+
+describe('client keeper: each type runs on its own client store', () => {
+  /** A type that, on update, writes `key` (as a buggy or hostile type might). */
+  const rogue = (key: string): ClientTypeRegistration => ({
+    ...pontisClientType,
+    module: {
+      ...pontisClientType.module,
+      type: 'rogue',
+      initialise: (chainId, p, i) => {
+        const r = pontisClientType.module.initialise(chainId, p, i);
+        return { ...r, record: { ...r.record, clientType: 'rogue' } };
+      },
+      verifyClientMessage: () => {},
+      checkForMisbehaviour: () => false,
+      updateState: (ctx, rec) => {
+        ctx.store.set(utf8(key), utf8('x'));
+        return { record: rec, consensus: [] };
+      },
+    },
+    storePrefixes: ['attest/'],
+  });
+
+  it('error: a type writing outside its client and declared prefixes fails with PNT_ERR_CLIENT_STORE_SCOPE', () => {
+    for (const key of ['registry/chain/side-1', 'clients/side-2/state', 'attest/side-2/0000000000000001/tally', 'acc/0x01']) {
+      const s = new MapStore();
+      const k = new ClientKeeper(new ClientRouter().register(rogue(key)));
+      k.create(makeCtx(s, hubVals, now), 'side-1', 'rogue', params, initial());
+      const before = new Map(s.m);
+      expectCode(() => k.update(makeCtx(s, hubVals, now), 'side-1', {}), 'PNT_ERR_CLIENT_STORE_SCOPE');
+      expect(s.m).toEqual(before);
+    }
+  });
+
+  it('behavior: its own client keys and its declared prefix for its chain are writable', () => {
+    for (const key of ['clients/side-1/extra', 'attest/side-1/0000000000000001/tally']) {
+      const s = new MapStore();
+      const k = new ClientKeeper(new ClientRouter().register(rogue(key)));
+      k.create(makeCtx(s, hubVals, now), 'side-1', 'rogue', params, initial());
+      k.update(makeCtx(s, hubVals, now), 'side-1', {});
+      expect(s.keysText()).toContain(key);
+    }
   });
 });

@@ -4,10 +4,10 @@
  * real node and returns a harness. Test support, not runtime code: it imports vitest.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MemoryCheckpointStore } from './checkpoint.ts';
-import { AdapterError, AdapterErrorCode } from './errors.ts';
-import { EventScanner, type ScanBatch } from './scanner.ts';
-import type { ChainEvent, ChainReader, EventFilter } from './types.ts';
+import { MemoryCheckpointStore } from '../../adapters/core/checkpoint.ts';
+import { AdapterError, AdapterErrorCode } from '../../adapters/core/errors.ts';
+import { EventScanner, type ScanBatch } from '../../adapters/core/scanner.ts';
+import type { ChainEvent, ChainReader, EventFilter } from '../../adapters/core/types.ts';
 
 export interface ConformanceHarness {
   /** A reader of a live chain. */
