@@ -11,7 +11,7 @@
 import { keccak256 as ethKeccak, toUtf8Bytes } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ISSUER_APP, DEFAULT_VERIFIER_APP, TRANSFER_APP } from '../../contracts/evm/deploy.ts';
-import { type EvmFlowChain, type EvmFlowContext, EvmFlowError, evmFlowApps, runAttestation, runTokenRoundTrip, subjectId } from '../../hub-chain/cli/devnet-evm-flow.ts';
+import { type EvmFlowChain, type EvmFlowContext, EvmFlowError, evmFlowApps, runAttestation, runTokenRoundTrip, subjectId } from '../../devnet/evm-flow.ts';
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { channelId, packetId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { policyKeys } from '../../hub-chain/modules/transfer/policy.ts';

@@ -19,21 +19,21 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
-import { buildContracts } from '../../contracts/evm/build.ts';
-import { deployPontisContracts, type PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
-import { evmChainRegistration, evmTrustRoot } from '../light-clients/evm/registration.ts';
-import { EvmWriter } from '../../adapters/evm/writer.ts';
-import { type EvmGatewayEndpoint, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
-import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
-import { HubClient } from '../rpc-client/client.ts';
-import { pontisTrustRoot, proposeAndPass } from '../rpc-client/registry.ts';
-import { fromHex, toHex, utf8 } from '../crypto/bytes.ts';
-import { accountKeyFromSeed, generateAccountKey } from '../crypto/ed25519.ts';
-import { PontisError } from '../errors.ts';
-import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../modules/packets/types.ts';
-import { loadHome, paths } from '../node/config.ts';
+import { buildContracts } from '../contracts/evm/build.ts';
+import { deployPontisContracts, type PontisEvmDeployment } from '../contracts/evm/deploy.ts';
+import { evmChainRegistration, evmTrustRoot } from '../hub-chain/light-clients/evm/registration.ts';
+import { EvmWriter } from '../adapters/evm/writer.ts';
+import { type EvmGatewayEndpoint, evmGatewayEndpoint, relayEvmRound } from '../relayers/core/evm-path.ts';
+import { RpcEndpoint } from '../relayers/core/rpc-endpoint.ts';
+import { HubClient } from '../hub-chain/rpc-client/client.ts';
+import { pontisTrustRoot, proposeAndPass } from '../hub-chain/rpc-client/registry.ts';
+import { fromHex, toHex, utf8 } from '../hub-chain/crypto/bytes.ts';
+import { accountKeyFromSeed, generateAccountKey } from '../hub-chain/crypto/ed25519.ts';
+import { PontisError } from '../hub-chain/errors.ts';
+import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../hub-chain/modules/packets/types.ts';
+import { loadHome, paths } from '../hub-chain/node/config.ts';
 import { until } from './sample-flow.ts';
-import { type EvmFlowContext, evmFlowApps, runAttestation, runTokenRoundTrip } from './devnet-evm-flow.ts';
+import { type EvmFlowContext, evmFlowApps, runAttestation, runTokenRoundTrip } from './evm-flow.ts';
 
 /** anvil's well-known development accounts 0 (deployer and user) and 1 (relayer): test keys, funded on every anvil. */
 const ANVIL_DEV_KEYS = ['0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80', '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'] as const;

@@ -9,14 +9,14 @@ import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HubClient } from '../rpc-client/client.ts';
-import { generateAccountKey } from '../crypto/ed25519.ts';
-import { initTestnet } from '../node/init.ts';
+import { HubClient } from '../hub-chain/rpc-client/client.ts';
+import { generateAccountKey } from '../hub-chain/crypto/ed25519.ts';
+import { initTestnet } from '../hub-chain/node/init.ts';
 import { Redis } from 'ioredis';
 import { writeFileSync } from 'node:fs';
-import { toHex } from '../crypto/bytes.ts';
+import { toHex } from '../hub-chain/crypto/bytes.ts';
 import { connectChains, relayInProcess, runInterchainFlow, runSampleFlow, type DevChain } from './sample-flow.ts';
-import { EVM_RELAYER_KEY, EVM_RELAYER_KEY_ENV, type EvmDevnet, type EvmRelayerChain, startEvmChains } from './devnet-evm.ts';
+import { EVM_RELAYER_KEY, EVM_RELAYER_KEY_ENV, type EvmDevnet, type EvmRelayerChain, startEvmChains } from './evm.ts';
 
 export interface DevnetOptions {
   validators: number;
@@ -25,7 +25,7 @@ export interface DevnetOptions {
   blocks?: number;
 }
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../../bin/pontis.js');
+const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/pontis.js');
 const say = (s: string) => process.stdout.write(s + '\n');
 export const DEVNET_HUB = 'pontis-hub-1';
 export const DEVNET_SPOKES = ['dept-a', 'dept-b'];

@@ -14,14 +14,14 @@
  * `attestationVerifier` options).
  */
 import { AbiCoder, Contract, type Provider, type Signer, keccak256 as ethKeccak, formatUnits, toUtf8Bytes } from 'ethers';
-import { type ContractArtifact, buildContracts } from '../../contracts/evm/build.ts';
-import { DEFAULT_ISSUER_APP, type DeployPontisOptions, type PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
-import { packetFromSolidity } from '../../contracts/evm/encode.ts';
-import type { HubClient, PacketQuery } from '../rpc-client/client.ts';
-import { fromHex, toHex } from '../crypto/bytes.ts';
-import { PontisError } from '../errors.ts';
-import { type Packet, channelId, packetId, packetKeys } from '../modules/packets/types.ts';
-import { policyKeys } from '../modules/transfer/policy.ts';
+import { type ContractArtifact, buildContracts } from '../contracts/evm/build.ts';
+import { DEFAULT_ISSUER_APP, type DeployPontisOptions, type PontisEvmDeployment } from '../contracts/evm/deploy.ts';
+import { packetFromSolidity } from '../contracts/evm/encode.ts';
+import type { HubClient, PacketQuery } from '../hub-chain/rpc-client/client.ts';
+import { fromHex, toHex } from '../hub-chain/crypto/bytes.ts';
+import { PontisError } from '../hub-chain/errors.ts';
+import { type Packet, channelId, packetId, packetKeys } from '../hub-chain/modules/packets/types.ts';
+import { policyKeys } from '../hub-chain/modules/transfer/policy.ts';
 
 export class EvmFlowError extends PontisError {
   override name = 'EvmFlowError';

@@ -3,27 +3,27 @@
  * connected chain would: a light client that trusts only the genesis validators verifies the
  * header of the block, and a Merkle proof ties the record to that header's state root.
  */
-import { PontisError } from '../errors.ts';
-import { HubClient } from '../rpc-client/client.ts';
-import { pontisTrustRoot, proposeAndPass } from '../rpc-client/registry.ts';
-import { type AccountKey, generateAccountKey } from '../crypto/ed25519.ts';
-import { msgKeys } from '../modules/packets/msg-app.ts';
-import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../modules/packets/types.ts';
-import { bankKeys, escrowAccount } from '../modules/transfer/bank.ts';
-import { relayRound } from '../../relayers/core/path.ts';
-import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
-import { RpcHeaderSource } from '../rpc-client/header-source.ts';
-import { accountKeyFromSeed } from '../crypto/ed25519.ts';
-import { fromHex, toHex, utf8 } from '../crypto/bytes.ts';
-import { keys } from '../app/app.ts';
-import { genesisValidatorSet } from '../app/genesis.ts';
-import { loadHome } from '../node/config.ts';
-import { LightClient } from '../light-clients/pontis/verifier/client.ts';
-import { trustedStateFrom } from '../light-clients/pontis/verifier/verifier.ts';
-import { verifyMembership, verifyNonMembership, type StateProof } from '../state/proof.ts';
-import { ValidatorSet } from '../types/validator-set.ts';
-import { verifyCommit } from '../types/vote.ts';
-import { headerHash } from '../types/header.ts';
+import { PontisError } from '../hub-chain/errors.ts';
+import { HubClient } from '../hub-chain/rpc-client/client.ts';
+import { pontisTrustRoot, proposeAndPass } from '../hub-chain/rpc-client/registry.ts';
+import { type AccountKey, generateAccountKey } from '../hub-chain/crypto/ed25519.ts';
+import { msgKeys } from '../hub-chain/modules/packets/msg-app.ts';
+import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../hub-chain/modules/packets/types.ts';
+import { bankKeys, escrowAccount } from '../hub-chain/modules/transfer/bank.ts';
+import { relayRound } from '../relayers/core/path.ts';
+import { RpcEndpoint } from '../relayers/core/rpc-endpoint.ts';
+import { RpcHeaderSource } from '../hub-chain/rpc-client/header-source.ts';
+import { accountKeyFromSeed } from '../hub-chain/crypto/ed25519.ts';
+import { fromHex, toHex, utf8 } from '../hub-chain/crypto/bytes.ts';
+import { keys } from '../hub-chain/app/app.ts';
+import { genesisValidatorSet } from '../hub-chain/app/genesis.ts';
+import { loadHome } from '../hub-chain/node/config.ts';
+import { LightClient } from '../hub-chain/light-clients/pontis/verifier/client.ts';
+import { trustedStateFrom } from '../hub-chain/light-clients/pontis/verifier/verifier.ts';
+import { verifyMembership, verifyNonMembership, type StateProof } from '../hub-chain/state/proof.ts';
+import { ValidatorSet } from '../hub-chain/types/validator-set.ts';
+import { verifyCommit } from '../hub-chain/types/vote.ts';
+import { headerHash } from '../hub-chain/types/header.ts';
 
 export async function runSampleFlow(client: HubClient, home: string, say: (s: string) => void): Promise<void> {
   const h = loadHome(home);
