@@ -14,8 +14,6 @@ import { loadHome } from '../node/config.ts';
 import { createClientRouter } from '../app/client-types.ts';
 import { CHAIN_KINDS, type ChainKind } from '../modules/registry/chain-kind.ts';
 import type { ClientTypeEnv } from '../modules/clients/types.ts';
-import { headerHash } from '../types/header.ts';
-import { ValidatorSet } from '../types/validator-set.ts';
 
 export interface CliDeps {
   print(v: unknown): void;

@@ -3,7 +3,7 @@ import { PontisError } from '../errors.ts';
 import { type Bytes, utf8 } from '../crypto/bytes.ts';
 import type { KVView } from '../app/app.ts';
 import { decodeTx, txHash } from '../app/tx.ts';
-import type { ChainList, ChainQuery, ClientQuery, ClientSummary, PacketQuery, PacketRef, PendingPackets } from '../rpc-client/client.ts';
+import type { ChainList, ChainQuery, ClientQuery, ClientSummary, PacketQuery, PacketRef, PendingPackets } from './wire.ts';
 import type { ClientKeeper } from '../modules/clients/keeper.ts';
 import { readMeta } from '../modules/clients/store.ts';
 import { readPacketStatus } from '../modules/packets/keeper.ts';

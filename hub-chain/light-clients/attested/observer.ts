@@ -6,7 +6,7 @@
  * restart cannot lead to a second, different vote; a signed vote whose submission failed is
  * resubmitted as is, never re-signed.
  */
-import { type Bytes, type Hex, ZERO_HASH, isHex } from '../../crypto/bytes.ts';
+import { type Bytes, ZERO_HASH, isHex } from '../../crypto/bytes.ts';
 import { type AttestationVote, signAttestation } from './module.ts';
 import { ATTEST_ERR } from './errors.ts';
 import type { AttestVoteMsg } from './schemas.ts';
