@@ -1,7 +1,7 @@
 /**
  * Two side-chains and the hub as separate validator processes on loopback: a message goes
  * side-chain A -> hub -> side-chain B and its acknowledgement comes back, every hop verified by a
- * light client, relayed over RPC by relayers/core.
+ * light client, relayed over RPC by relayers/round.ts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';

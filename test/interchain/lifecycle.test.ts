@@ -1,6 +1,6 @@
 /**
  * The packet lifecycle on the in-process coordinator (real chains, one clock, relaying by the
- * test through relayers/core): delivery, acknowledgement, timeouts at the boundary, ordering,
+ * test through relayers/paths/pontis): delivery, acknowledgement, timeouts at the boundary, ordering,
  * replay, routes, and hostile applications.
  */
 import { afterEach, describe, expect, it } from 'vitest';
