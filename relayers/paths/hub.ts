@@ -16,8 +16,8 @@ import type { DeliveryOutcome, HubEndpoint, PacketRef } from './types.ts';
 export const hubSignerAddress = (key: string): string => pontisAccountKey(key).address;
 
 /** Opens the hub from its config section and resolved signer keys. */
-export function openHub(cfg: PontisChainSettings, keys: string[], logger: Logger) {
-  return pooledEndpoint(cfg, keys, logger);
+export function openHub(cfg: PontisChainSettings & { chainId: string }, keys: string[], logger: Logger) {
+  return pooledEndpoint(cfg.chainId, cfg, keys, logger);
 }
 
 const ALREADY = new Set(['already-received', 'already-resolved']);

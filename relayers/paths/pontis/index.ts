@@ -18,7 +18,7 @@ export const pontisPaths: PathKind = {
   signerAddress: (key) => pontisAccountKey(key).address,
   open(chains: ChainConfig[], { hub, signers, logger }): OpenKind {
     const own = new Map<string, PooledEndpoint>();
-    for (const c of chains as PontisChainConfig[]) own.set(c.id, pooledEndpoint(c, signers.get(c.id) ?? [], logger));
+    for (const c of chains as PontisChainConfig[]) own.set(c.id, pooledEndpoint(c.id, c, signers.get(c.id) ?? [], logger));
     const handlers = new PontisPathHandlers(new Map([[hub.chainId, hub], ...own]), hub.chainId);
     return {
       handlers,

@@ -77,9 +77,6 @@ export class PooledEndpoint implements PontisWriter {
 
 /** How a Pontis chain (the hub, a side-chain) is reached: what the hub section and a `kind: pontis` entry share. */
 export interface PontisChainSettings {
-  /** The hub section names it chainId, a chains[] entry id. */
-  chainId?: string;
-  id?: string;
   rpc: string;
   trust?: { height: number; hash: string };
   verifyResults: boolean;
@@ -89,8 +86,7 @@ export interface PontisChainSettings {
 export const pontisAccountKey = (seed: string) => accountKeyFromSeed(fromHex(seed, 32));
 
 /** A pooled endpoint for a Pontis chain from its settings and hex seeds; with verifyResults, through a light client of the chain. */
-export function pooledEndpoint(c: PontisChainSettings, seeds: string[], logger: Logger): PooledEndpoint {
-  const id = (c.chainId ?? c.id)!;
+export function pooledEndpoint(id: string, c: PontisChainSettings, seeds: string[], logger: Logger): PooledEndpoint {
   const verified = c.verifyResults
     ? new VerifiedReader(new RpcClient(c.rpc), {
         trust: c.trust as TrustRoot | undefined,
