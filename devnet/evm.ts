@@ -7,7 +7,7 @@
  * validators. The flow: a message EchoApp on evm-a -> hub -> EchoApp on evm-b with its
  * acknowledgement back, a token round trip and an attestation issued and revoked
  * (devnet-evm-flow.ts), relayed by the devnet's BullMQ relayer workers (both chains are
- * `kind: evm` chains of its config), or in this process with `relayEvmRound` without Redis.
+ * `kind: evm` chains of its config), or in this process with `relayRound` without Redis.
  *
  * Used by devnet.ts in four calls: `startEvmChains` (before the hub nodes start), `deploy` (in the
  * background as soon as the hub has a block), `register` (before the relayer starts) and `runFlow`;
@@ -23,8 +23,10 @@ import { buildContracts } from '../contracts/evm/build.ts';
 import { deployPontisContracts, type PontisEvmDeployment } from '../contracts/evm/deploy.ts';
 import { evmChainRegistration, evmTrustRoot } from '../hub-chain/light-clients/evm/registration.ts';
 import { EvmWriter } from '../adapters/evm/writer.ts';
-import { type EvmGatewayEndpoint, evmGatewayEndpoint, relayEvmRound } from '../relayers/core/evm-path.ts';
-import { RpcEndpoint } from '../relayers/core/rpc-endpoint.ts';
+import { type EvmGatewayEndpoint, evmGatewayEndpoint } from '../relayers/paths/evm/endpoint.ts';
+import { EvmPathHandlers } from '../relayers/paths/evm/handlers.ts';
+import { RpcEndpoint } from '../relayers/paths/pontis/rpc-endpoint.ts';
+import { relayRound } from '../relayers/round.ts';
 import { HubClient } from '../hub-chain/rpc-client/client.ts';
 import { pontisTrustRoot, proposeAndPass } from '../hub-chain/rpc-client/registry.ts';
 import { fromHex, toHex, utf8 } from '../hub-chain/crypto/bytes.ts';
@@ -174,20 +176,19 @@ export async function startEvmChains(o: { root: string; hubHomes: string[]; base
       const hub = new HubClient(hubRpc);
       if (relayHere) {
         // no BullMQ relayer (no Redis): one relaying loop per EVM path in this process
-        say(`  relaying the EVM paths in this process (relayEvmRound)`);
+        say(`  relaying the EVM paths in this process (relayRound)`);
         for (const n of nodes) {
           const writer = new EvmWriter({ url: n.url, evmChainId: n.chainIdNumber, chainId: n.chainId, privateKeys: [EVM_RELAYER_KEY], pollIntervalMs: 100 });
           n.endpoint = evmGatewayEndpoint(n.chainId, writer, n.deployed!.gateway.address, n.deployed!.client.address);
           const hubEp = new RpcEndpoint(hubChainId, hubRpc, generateAccountKey());
+          const handlers = new EvmPathHandlers(hubEp, new Map([[n.chainId, n.endpoint]]));
           void (async () => {
             while (!stopped) {
               try {
-                const r = await relayEvmRound(hubEp, n.endpoint!, n.cursor);
+                const r = await relayRound(handlers, n.chainId, hubChainId, n.cursor);
                 n.cursor = r.cursor;
-                for (const s of r.submitted) {
-                  const where = s.msgs.includes('updateClient') ? `${s.chain}, its client of the hub now at height ${s.height}` : `${s.chain} at ${s.chain === hubChainId ? 'height' : 'block'} ${s.height}`;
-                  say(`  evm relayer: ${s.msgs.join(' + ')} -> ${where} (${s.code}${s.txHash ? `, tx ${short(s.txHash)}` : ''})`);
-                }
+                for (const s of r.submitted) say(`  evm relayer: ${s.kind} -> ${s.dst} at ${s.dst === hubChainId ? 'height' : 'block'} ${s.outcome.txHeight} (${(s.outcome.items ?? []).map((i) => i.result).join(', ')})`);
+                for (const f of r.failed) say(`  evm relayer: ${f.kind} -> ${f.dst} refused: ${f.code}`);
                 if (!r.submitted.length) await sleep(200);
               } catch (e) {
                 if (!stopped) say(`  evm relayer (${n.chainId}): ${(e as Error).message} (retrying)`);

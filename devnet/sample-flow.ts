@@ -10,8 +10,9 @@ import { type AccountKey, generateAccountKey } from '../hub-chain/crypto/ed25519
 import { msgKeys } from '../hub-chain/modules/packets/msg-app.ts';
 import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../hub-chain/modules/packets/types.ts';
 import { bankKeys, escrowAccount } from '../hub-chain/modules/transfer/bank.ts';
-import { relayRound } from '../relayers/core/path.ts';
-import { RpcEndpoint } from '../relayers/core/rpc-endpoint.ts';
+import { relayRound } from '../relayers/round.ts';
+import { PontisPathHandlers } from '../relayers/paths/pontis/handlers.ts';
+import { RpcEndpoint } from '../relayers/paths/pontis/rpc-endpoint.ts';
 import { RpcHeaderSource } from '../hub-chain/rpc-client/header-source.ts';
 import { accountKeyFromSeed } from '../hub-chain/crypto/ed25519.ts';
 import { fromHex, toHex, utf8 } from '../hub-chain/crypto/bytes.ts';
@@ -101,14 +102,16 @@ export async function relayInProcess(chains: DevChain[], say: (s: string) => voi
     // start from now: nothing older needs relaying
     p.cursor = { [p.ep.chainId]: await p.ep.latestHeight(), [hub.chainId]: await hubEp.latestHeight() };
   }
+  const handlers = new PontisPathHandlers(new Map([[hub.chainId, hubEp], ...paths.map((p) => [p.ep.chainId, p.ep] as const)]), hub.chainId);
   let stopped = false;
   void (async () => {
     while (!stopped) {
       for (const p of paths) {
         try {
-          const r = await relayRound(p.ep, hubEp, hub.chainId, p.cursor);
+          const r = await relayRound(handlers, p.ep.chainId, hub.chainId, p.cursor);
           p.cursor = r.cursor;
-          for (const s of r.submitted) say(`  relayer: ${s.msgs.join(' + ')} -> ${s.chain} at height ${s.height} (${s.code})`);
+          for (const s of r.submitted) say(`  relayer: ${s.kind} ${s.src} -> ${s.dst} at height ${s.outcome.txHeight} (${s.outcome.accepted} accepted)`);
+          for (const f of r.failed) say(`  relayer: ${f.kind} ${f.src} -> ${f.dst} refused: ${f.code}`);
         } catch (e) {
           if (!stopped) say(`  relayer: ${(e as Error).message} (retrying)`);
         }

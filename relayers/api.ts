@@ -6,9 +6,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { PontisError } from '../hub-chain/errors.ts';
 import { parsePacketId } from '../hub-chain/rpc-client/client.ts';
-import { channelId, packetKeys, type PacketStatus } from '../hub-chain/modules/packets/types.ts';
+import { channelId } from '../hub-chain/modules/packets/types.ts';
 import { renderGauge } from './metrics.ts';
-import { gatewayWord, isSet } from './core/evm-path.ts';
 import type { Relayer } from './relayer.ts';
 
 export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promise<FastifyInstance> {
@@ -45,9 +44,9 @@ export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promis
     }
     let balances = '';
     try {
-      balances = renderGauge('pontis_relayer_signer_balance', 'Native balance of each EVM signer (ether units), by chain and address', await relayer.signerBalances());
+      balances = renderGauge('pontis_relayer_signer_balance', 'Native balance of each signer that pays fees (the chain\'s native units), by chain and address', await relayer.signerBalances());
     } catch {
-      balances = renderGauge('pontis_relayer_signer_balance', 'Native balance of each EVM signer (a chain unreachable)', []);
+      balances = renderGauge('pontis_relayer_signer_balance', 'Native balance of each signer that pays fees (a chain unreachable)', []);
     }
     return reply.type('text/plain; version=0.0.4').send(`${relayer.metrics.render()}\n${depth}\n${balances}\n`);
   });
@@ -58,34 +57,7 @@ export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promis
     const ch = channelId(ref);
     const hub = relayer.cfg.hub.chainId;
     const hops = [...new Set([ref.srcChain, hub, ref.dstChain])];
-    const key = Buffer.from(packetKeys.status(ch, ref.sequence)).toString('utf8');
-    const out = await Promise.all(
-      hops.map(async (chain) => {
-        const evm = relayer.evmEndpoints.get(chain);
-        if (evm) {
-          // an EVM Gateway keeps commitments, not statuses: say which of them it holds
-          try {
-            const [height, sent, received, ack] = await Promise.all([
-              evm.writer.latestHeight(),
-              ...[packetKeys.outbound(ch, ref.sequence), packetKeys.receipt(ch, ref.sequence), packetKeys.ack(ch, ref.sequence)].map(async (k) => isSet(await gatewayWord(evm, k, 'latest'))),
-            ]);
-            const state = received ? (ack ? 'received+acked' : 'received') : sent ? 'sent' : chain === ref.srcChain ? 'resolved-or-unknown' : null;
-            return { chain, known: true, kind: 'evm', height, state, commitments: { sent, received, ack } };
-          } catch (e) {
-            return { chain, known: true, kind: 'evm', error: e instanceof PontisError ? e.code : 'PNT_ERR_RPC_UNREACHABLE' };
-          }
-        }
-        const ep = relayer.endpoints.get(chain);
-        if (!ep) return { chain, known: false };
-        try {
-          const r = await ep.client.state({ text: key });
-          const status = r.value === null ? null : (JSON.parse(Buffer.from(r.value.slice(2), 'hex').toString('utf8')) as PacketStatus);
-          return { chain, known: true, height: r.height, state: status?.state ?? null, ack: status?.ack ?? null, steps: status?.steps ?? [] };
-        } catch (e) {
-          return { chain, known: true, error: e instanceof PontisError ? e.code : 'PNT_ERR_RPC_UNREACHABLE' };
-        }
-      }),
-    );
+    const out = await Promise.all(hops.map((chain) => relayer.packetHop(chain, { channel: ch, sequence: ref.sequence, srcChain: ref.srcChain })));
     return { id: `${ch}/${ref.sequence}`, hops: out };
   });
 

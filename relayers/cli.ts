@@ -45,13 +45,10 @@ export function registerRelayerCommands(program: Command): Command {
     .option('--no-signers', 'do not resolve signer references')
     .action(async (file: string, o: { signers: boolean }) => {
       try {
-        const [{ loadRelayerConfig, resolveSigners }, { computeAddress }] = await Promise.all([import('./config.ts'), import('ethers')]);
-        const cfg = loadRelayerConfig(file);
-        let signers: Record<string, string[]> | undefined;
-        if (o.signers) {
-          const r = resolveSigners(cfg);
-          signers = Object.fromEntries([...[...r.pontis].map(([id, ks]) => [id, ks.map((k) => k.address)]), ...[...r.evm].map(([id, ks]) => [id, ks.map((k) => computeAddress(k))])]);
-        }
+        const [{ loadRelayerConfig, resolveSigners }, { defaultPathKinds }] = await Promise.all([import('./config.ts'), import('./paths/registry.ts')]);
+        const kinds = defaultPathKinds();
+        const cfg = loadRelayerConfig(file, kinds);
+        const signers = o.signers ? kinds.signerAddresses(cfg, resolveSigners(cfg)) : undefined;
         print({ ok: true, hub: cfg.hub.chainId, chains: cfg.chains.map((c) => c.id), paths: cfg.paths.map((p) => p.id), ...(signers ? { signers } : {}) });
       } catch (e) {
         fail(e);

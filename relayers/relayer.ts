@@ -12,19 +12,13 @@ import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
-import { computeAddress } from 'ethers';
-import { EvmWriter } from '../adapters/evm/writer.ts';
 import { PontisError } from '../hub-chain/errors.ts';
-import type { PacketEvent } from './core/path.ts';
 import type { PathConfig, RelayerConfig, RelayerSigners } from './config.ts';
-import { type EvmGatewayEndpoint, evmGatewayEndpoint } from './core/evm-path.ts';
-import { EvmPathHandlers } from './evm-handlers.ts';
 import { RelayerError, isFatalCode } from './errors.ts';
 import { RelayerMetrics } from './metrics.ts';
-import { PontisPathHandlers, channelTag, type ConsensusDivergence, type DeliveryOutcome, type PathHandlers } from './paths.ts';
-import { PooledEndpoint } from './signers.ts';
-import { HubClient } from '../hub-chain/rpc-client/client.ts';
-import { VerifiedReader } from '../hub-chain/rpc-client/verified.ts';
+import { openHub } from './paths/hub.ts';
+import { type OpenPaths, type PathKindRegistry, defaultPathKinds } from './paths/registry.ts';
+import { type ConsensusDivergence, type DeliveryOutcome, type GaugeValue, type PacketEvent, type PacketRef, type PathHandlers, channelTag } from './paths/types.ts';
 
 export const JOB_KINDS = ['relay-packets', 'relay-acks', 'timeouts', 'update-client', 'misbehaviour'] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
@@ -57,8 +51,10 @@ export interface RelayerOptions {
   scan?: boolean;
   /** Run the periodic clearing pass (default true). */
   clear?: boolean;
-  /** Replaces the chain handlers (tests, other chain kinds). */
+  /** Replaces the chain handlers (tests). */
   handlers?: PathHandlers;
+  /** The chain kinds to open the config's chains with (default: every kind this build ships). */
+  kinds?: PathKindRegistry;
 }
 
 const LUA_LEASE = `if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) end
@@ -67,15 +63,16 @@ return 0`;
 
 const MAX_SCAN_BLOCKS = 200;
 
+/** Jobs whose transaction goes to `src` (timeouts: where the commitments are), not `dst`. */
+const SUBMITS_ON_SOURCE = new Set<JobKind>(['timeouts']);
+
 export class Relayer {
   readonly metrics = new RelayerMetrics();
   readonly instanceId = randomUUID().slice(0, 8);
   readonly log: Logger;
   readonly handlers: PathHandlers;
-  /** The hub and Pontis chains. */
-  readonly endpoints = new Map<string, PooledEndpoint>();
-  /** EVM chains (a Gateway and a PontisClient each). */
-  readonly evmEndpoints = new Map<string, EvmGatewayEndpoint>();
+  /** Every configured chain, opened by its kind. */
+  private readonly chains: OpenPaths;
   private readonly queues = new Map<string, Queue<RelayJobData>>();
   private readonly workers: Worker<RelayJobData>[] = [];
   private readonly connections: Redis[] = [];
@@ -89,25 +86,9 @@ export class Relayer {
     private readonly opts: RelayerOptions,
   ) {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ relayer: this.instanceId });
-    const pontis = [{ id: cfg.hub.chainId, rpc: cfg.hub.rpc, trust: cfg.hub.trust, verifyResults: cfg.hub.verifyResults }, ...cfg.chains.filter((c) => c.kind === 'pontis')];
-    for (const c of pontis) {
-      const verified = c.verifyResults
-        ? new VerifiedReader(new HubClient(c.rpc), {
-            trust: c.trust,
-            onTrust: (r) => this.log.info({ chain: c.id, height: r.height, hash: r.hash, pinned: r.pinned }, r.pinned ? 'light client starts from the pinned header' : 'light client trusts this header on first use (pin it as trust: {height, hash})'),
-          })
-        : undefined;
-      this.endpoints.set(c.id, new PooledEndpoint(c.id, c.rpc, opts.signers.pontis.get(c.id) ?? [], verified));
-    }
-    for (const c of cfg.chains) {
-      if (c.kind !== 'evm') continue;
-      const keys = opts.signers.evm.get(c.id) ?? [];
-      if (!keys.length) throw new RelayerError('PNT_ERR_RELAY_NO_SIGNER', `no signer key for ${c.id}`);
-      const writer = new EvmWriter({ url: c.rpc, evmChainId: c.evmChainId, chainId: c.id, privateKeys: keys, pollIntervalMs: 100, logger: this.log.child({ chain: c.id }) });
-      this.evmEndpoints.set(c.id, evmGatewayEndpoint(c.id, writer, c.gateway, c.hubClient));
-    }
-    const base = new PontisPathHandlers(this.endpoints, cfg.hub.chainId);
-    this.handlers = opts.handlers ?? (this.evmEndpoints.size ? new EvmPathHandlers(this.endpoints.get(cfg.hub.chainId)!, this.evmEndpoints, base) : base);
+    const hub = openHub(cfg.hub, opts.signers.get(cfg.hub.chainId) ?? [], this.log);
+    this.chains = (opts.kinds ?? defaultPathKinds()).open(cfg.chains, hub, opts.signers, this.log);
+    this.handlers = opts.handlers ?? this.chains.handlers;
   }
 
   private key(...parts: string[]): string {
@@ -192,28 +173,22 @@ export class Relayer {
     await Promise.allSettled(this.workers.map((w) => w.close()));
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     for (const c of this.connections) c.disconnect();
-    await Promise.allSettled([...this.evmEndpoints.values()].map((e) => e.writer.close()));
+    await this.chains.close();
   }
 
-  /** Native balance (in ether units) of every EVM signer; hub and Pontis accounts pay no fees. */
-  async signerBalances(): Promise<{ labels: Record<string, string>; value: number }[]> {
-    const out: { labels: Record<string, string>; value: number }[] = [];
-    const addrs = this.signerAddresses();
-    for (const [id, evm] of this.evmEndpoints) {
-      for (const address of addrs[id] ?? []) {
-        const wei = BigInt(await evm.writer.rpc<string>('eth_getBalance', [address, 'latest']));
-        out.push({ labels: { chain: id, address }, value: Number(wei / 10n ** 9n) / 1e9 });
-      }
-    }
-    return out;
+  /** What each signer holds to pay fees with, in the chain's native units (kinds that charge no fees report none). */
+  signerBalances(): Promise<GaugeValue[]> {
+    return this.chains.signerBalances();
   }
 
   /** Every signer address by chain (public), for logs and metrics. */
   signerAddresses(): Record<string, string[]> {
-    return Object.fromEntries([
-      ...[...this.endpoints].map(([id, e]) => [id, e.addresses]),
-      ...[...this.evmEndpoints].map(([id]) => [id, (this.opts.signers.evm.get(id) ?? []).map((k) => computeAddress(k))]),
-    ]);
+    return this.chains.signerAddresses();
+  }
+
+  /** A packet's status on one chain of its route, as that chain's kind can tell it. */
+  packetHop(chain: string, ref: PacketRef): Promise<Record<string, unknown>> {
+    return this.chains.packetHop(chain, ref);
   }
 
   // ---- scanning ----
@@ -369,7 +344,7 @@ export class Relayer {
         this.metrics.alreadyDone.inc(labels);
         log.debug('destination already up to date');
       } else {
-        this.metrics.submissions.inc({ ...labels, chain: d.kind === 'timeouts' ? d.src : d.dst });
+        this.metrics.submissions.inc({ ...labels, chain: SUBMITS_ON_SOURCE.has(d.kind) ? d.src : d.dst });
         this.metrics.packetsRelayed.inc(labels, out.accepted);
         if (out.accepted === 0 && out.redundant > 0) this.metrics.redundant.inc(labels);
         this.metrics.latency.observe(labels, (Date.now() - job.timestamp) / 1000);
@@ -407,8 +382,7 @@ export class Relayer {
   async readiness(timeoutMs = 2000): Promise<{ ok: boolean; checks: Record<string, string> }> {
     const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timed out')), timeoutMs).unref())]);
     const checks: Record<string, string> = {};
-    const chains = [...this.endpoints.keys(), ...this.evmEndpoints.keys()];
-    const probes: [string, () => Promise<unknown>][] = [['redis', () => this.health.ping()], ...chains.map((id) => [`chain:${id}`, () => this.handlers.latestHeight(id)] as [string, () => Promise<unknown>])];
+    const probes: [string, () => Promise<unknown>][] = [['redis', () => this.health.ping()], ...this.chains.chainIds().map((id) => [`chain:${id}`, () => this.chains.probe(id)] as [string, () => Promise<unknown>])];
     await Promise.all(
       probes.map(async ([name, f]) => {
         try {

@@ -1,8 +1,10 @@
 /**
- * Turns whatever ethers (or the HTTP stack under it) throws into an `AdapterError`. This is the
- * one place that knows ethers' error codes and the messages nodes put in JSON-RPC errors.
+ * Turns whatever the JSON-RPC client (`EvmRpcError`) or ethers (signing, ABI) throws into an
+ * `AdapterError`. This is the one place that knows ethers' error codes and the messages nodes put
+ * in JSON-RPC errors.
  */
 import { isError, type Interface } from 'ethers';
+import { EVM_RPC_ERR, EvmRpcError } from '../../hub-chain/light-clients/evm/json-rpc.ts';
 import { AdapterError, AdapterErrorCode, type AdapterErrorCode as Code, type AdapterErrorOptions } from '../core/errors.ts';
 
 export interface ErrorContext {
@@ -32,6 +34,8 @@ function nodeMessage(e: { error?: unknown; info?: unknown }): string | undefined
 function revertData(e: unknown): string | undefined {
   for (let cur = e as Record<string, unknown> | undefined, depth = 0; cur && depth < 4; depth++) {
     if (typeof cur.data === 'string' && cur.data.startsWith('0x')) return cur.data;
+    const details = cur.details as Record<string, unknown> | undefined;
+    if (details && typeof details.data === 'string' && details.data.startsWith('0x')) return details.data;
     const inner = cur.error as Record<string, unknown> | undefined;
     if (inner && typeof inner.data === 'string' && inner.data.startsWith('0x')) return inner.data;
     cur = (inner ?? (cur.info as Record<string, unknown> | undefined)?.error) as Record<string, unknown> | undefined;
@@ -66,6 +70,7 @@ export function toAdapterError(e: unknown, ctx: ErrorContext = {}): AdapterError
   const what = ctx.operation ? `${ctx.operation}` : 'rpc';
   const short = (e as { shortMessage?: string }).shortMessage ?? (e as Error)?.message ?? String(e);
 
+  if (e instanceof EvmRpcError) return fromRpcError(e, ctx, base, what);
   if (isError(e, 'TIMEOUT')) return new AdapterError(AdapterErrorCode.RPC_TIMEOUT, `${what}: node did not answer in time`, base);
   if (isError(e, 'NETWORK_ERROR')) return new AdapterError(AdapterErrorCode.RPC_UNAVAILABLE, `${what}: network error: ${short}`, base);
   if (isError(e, 'SERVER_ERROR')) {
@@ -96,4 +101,31 @@ export function toAdapterError(e: unknown, ctx: ErrorContext = {}): AdapterError
   if (typeof sysCode === 'string' && NETWORK_CODES.has(sysCode)) return new AdapterError(AdapterErrorCode.RPC_UNAVAILABLE, `${what}: cannot reach node (${sysCode})`, base);
   if (e instanceof Error && e.name === 'AbortError') return new AdapterError(AdapterErrorCode.RPC_TIMEOUT, `${what}: request aborted`, base);
   return new AdapterError(AdapterErrorCode.INTERNAL, `${what}: unexpected failure: ${short}`, base);
+}
+
+/** The JSON-RPC client's codes as adapter codes; a node's error message is classified as above. */
+function fromRpcError(e: EvmRpcError, ctx: ErrorContext, base: AdapterErrorOptions, what: string): AdapterError {
+  const d = e.details ?? {};
+  switch (e.code) {
+    case EVM_RPC_ERR.TIMEOUT:
+      return new AdapterError(AdapterErrorCode.RPC_TIMEOUT, `${what}: node did not answer in time`, base);
+    case EVM_RPC_ERR.UNAVAILABLE: {
+      const status = typeof d.status === 'number' ? d.status : undefined;
+      const what2 = status !== undefined ? `server error (HTTP ${status})` : `cannot reach node${typeof d.sysCode === 'string' ? ` (${d.sysCode})` : ''}`;
+      return new AdapterError(AdapterErrorCode.RPC_UNAVAILABLE, `${what}: ${what2}`, { ...base, retryable: e.retryable, details: status !== undefined ? { status } : undefined });
+    }
+    case EVM_RPC_ERR.BAD_RESPONSE:
+      return new AdapterError(AdapterErrorCode.BAD_RESPONSE, `${what}: unexpected answer: ${e.message}`, base);
+    default: {
+      const msg = typeof d.message === 'string' ? d.message : e.message;
+      for (const [re, code] of NODE_MESSAGES) {
+        if (!re.test(msg)) continue;
+        if (code === AdapterErrorCode.REVERTED) return reverted(e, ctx, base);
+        return new AdapterError(code, `${what}: ${msg}`, base);
+      }
+      // a revert whose message a node words its own way still carries its data
+      if (d.rpcCode === 3) return reverted(e, ctx, base); // EIP-1474 "execution error", whatever the wording
+      return new AdapterError(AdapterErrorCode.RPC_ERROR, `${what}: node error: ${msg}`, { ...base, details: { message: msg, ...(d.rpcCode !== undefined ? { rpcCode: d.rpcCode } : {}) } });
+    }
+  }
 }

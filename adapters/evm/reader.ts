@@ -1,10 +1,14 @@
 /**
- * Reading an EVM chain through ethers v6 JSON-RPC: heights (finality from the node's `finalized`
- * tag, or a configured depth where the node has none), decoded events in bounded block ranges,
- * raw headers and `eth_getProof` results for the hub's EVM light client. Every failure leaves as
- * an `AdapterError`.
+ * Reading an EVM chain over the hub's one EVM JSON-RPC client (hub-chain/light-clients/evm/
+ * json-rpc.ts): heights (finality from the node's `finalized` tag, or a configured depth where
+ * the node has none), decoded events in bounded block ranges, raw headers, contract calls and
+ * storage, and storage proofs (the light client's one eth_getProof) for the hub's EVM light
+ * client. ethers only decodes ABI data. Every failure leaves as an `AdapterError`.
  */
-import { type JsonRpcPayload, type JsonRpcResult, getAddress, Interface, JsonRpcProvider, makeError, Network, toQuantity, type InterfaceAbi } from 'ethers';
+import { getAddress, Interface, toQuantity, type InterfaceAbi } from 'ethers';
+import { JsonRpcClient } from '../../hub-chain/light-clients/evm/json-rpc.ts';
+import { type AccountProof, fetchAccountProof } from '../../hub-chain/light-clients/evm/proofs.ts';
+import type { Hex } from '../../hub-chain/crypto/bytes.ts';
 import type { Logger } from 'pino';
 import { AdapterError, AdapterErrorCode, isAdapterError } from '../core/errors.ts';
 import type { ChainEvent, ChainReader, EventFilter } from '../core/types.ts';
@@ -41,16 +45,11 @@ interface RpcLog {
   removed?: boolean;
 }
 
-/** The raw eth_getProof result (EIP-1186), hex strings as the node sent them. */
-export interface EvmProof {
-  address: string;
-  accountProof: string[];
-  balance: string;
-  codeHash: string;
-  nonce: string;
-  storageHash: string;
-  storageProof: { key: string; value: string; proof: string[] }[];
-}
+/** An eth_getProof result (EIP-1186) for some slots of one account. */
+export type EvmProof = AccountProof;
+
+/** A block number or a tag the node resolves. */
+export type BlockTag = number | 'latest' | 'finalized';
 
 export type RawBlockHeader = Record<string, unknown> & { number: string; hash: string; parentHash: string; timestamp: string; stateRoot: string; receiptsRoot: string };
 
@@ -60,7 +59,7 @@ export class EvmReader implements ChainReader {
   readonly chainId: string;
   readonly evmChainId: number;
   readonly iface: Interface | undefined;
-  protected readonly provider: JsonRpcProvider;
+  protected readonly client: JsonRpcClient;
   protected readonly logger: Logger | undefined;
   private readonly finalityDepth: number;
   private readonly maxBlockRange: number;
@@ -81,9 +80,7 @@ export class EvmReader implements ChainReader {
     this.finalizedTag = opts.useFinalizedTag === false ? 'no' : 'unknown';
     this.logger = opts.logger?.child({ chainId: this.chainId });
     if (!/^https?:\/\//.test(opts.url)) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the EVM reader speaks JSON-RPC over http(s) URLs', { chainId: this.chainId });
-    const network = Network.from(opts.evmChainId);
-    // staticNetwork: ethers would otherwise probe eth_chainId forever (and log to the console) when the node is down
-    this.provider = new NativeFetchJsonRpcProvider(opts.url, opts.timeoutMs ?? 10_000, network);
+    this.client = new JsonRpcClient(opts.url, { timeoutMs: opts.timeoutMs ?? 10_000 });
   }
 
   /** Connects and checks that the node serves `evmChainId` (or learns it when omitted). */
@@ -107,7 +104,7 @@ export class EvmReader implements ChainReader {
   async rpc<T>(method: string, params: unknown[]): Promise<T> {
     if (this.closed) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the reader is closed', { chainId: this.chainId, operation: method });
     try {
-      return (await this.provider.send(method, params)) as T;
+      return (await this.client.send(method, params)) as T;
     } catch (e) {
       throw toAdapterError(e, { chainId: this.chainId, operation: method, iface: this.iface });
     }
@@ -156,14 +153,36 @@ export class EvmReader implements ChainReader {
     return this.quantity(b.timestamp, 'timestamp') * 1000;
   }
 
-  /** eth_getProof for `address` and storage `slots` (32-byte hex) at `height`, as the node returned it. */
+  /** Storage proofs of `slots` (32-byte hex) of `address` at `height` (eth_getProof). */
   async getProof(address: string, slots: string[], height: number): Promise<EvmProof> {
     this.checkHeight(height);
-    const p = await this.rpc<EvmProof | null>('eth_getProof', [this.address(address), slots, hexHeight(height)]);
-    if (!p || !Array.isArray(p.accountProof) || !Array.isArray(p.storageProof)) {
-      throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, `malformed eth_getProof answer at ${height}`, { chainId: this.chainId, operation: 'eth_getProof' });
+    try {
+      return await fetchAccountProof({ send: (m, p) => this.rpc(m, p) }, this.address(address) as Hex, slots as Hex[], height);
+    } catch (e) {
+      if (isAdapterError(e)) throw e;
+      throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, `malformed eth_getProof answer at ${height}`, { cause: e, chainId: this.chainId, operation: 'eth_getProof' });
     }
-    return p;
+  }
+
+  /** A storage word of `address` at `block` (eth_getStorageAt), as 32-byte lower-case hex. */
+  async storageAt(address: string, slot: string, block: BlockTag = 'latest'): Promise<Hex> {
+    const w = await this.rpc<unknown>('eth_getStorageAt', [this.address(address), slot, this.tag(block)]);
+    if (typeof w !== 'string' || !/^0x[0-9a-fA-F]{0,64}$/.test(w)) throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, `malformed eth_getStorageAt answer: ${String(w)}`, { chainId: this.chainId, operation: 'eth_getStorageAt' });
+    return `0x${w.slice(2).toLowerCase().padStart(64, '0')}` as Hex;
+  }
+
+  /** A read-only contract call (eth_call) at `block`; returns the raw return data. */
+  async call(to: string, data: string, block: BlockTag = 'latest'): Promise<string> {
+    const r = await this.rpc<unknown>('eth_call', [{ to: this.address(to), data }, this.tag(block)]);
+    if (typeof r !== 'string' || !r.startsWith('0x')) throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, 'malformed eth_call answer', { chainId: this.chainId, operation: 'eth_call' });
+    return r;
+  }
+
+  /** Native balance of `address` at `block`, in wei. */
+  async balance(address: string, block: BlockTag = 'latest'): Promise<bigint> {
+    const v = await this.rpc<unknown>('eth_getBalance', [this.address(address), this.tag(block)]);
+    if (typeof v !== 'string' || !/^0x[0-9a-fA-F]+$/.test(v)) throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, `malformed balance: ${String(v)}`, { chainId: this.chainId, operation: 'eth_getBalance' });
+    return BigInt(v);
   }
 
   async events<A extends Record<string, unknown> = Record<string, unknown>>(filter: EventFilter, fromHeight: number, toHeight: number): Promise<ChainEvent<A>[]> {
@@ -190,7 +209,6 @@ export class EvmReader implements ChainReader {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.provider.destroy();
   }
 
   /** eth_getLogs over [lo, hi]; a range the node refuses as too large is split in halves. */
@@ -259,6 +277,12 @@ export class EvmReader implements ChainReader {
     }
   }
 
+  private tag(b: BlockTag): string {
+    if (typeof b === 'string') return b;
+    this.checkHeight(b);
+    return hexHeight(b);
+  }
+
   private checkHeight(h: number): void {
     if (!Number.isSafeInteger(h) || h < 0) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not a block height: ${h}`, { chainId: this.chainId });
   }
@@ -276,43 +300,4 @@ function plain(v: unknown): unknown {
     return (v as { toArray(): unknown[] }).toArray().map(plain);
   }
   return v;
-}
-
-/**
- * ethers' JSON-RPC provider with the HTTP exchange done by Node's fetch and JSON: ethers encodes
- * request bodies and decodes responses byte by byte in JS, which was most of a relayer's time
- * on relay batches of hundreds of kilobytes. Failures take ethers' shapes (TIMEOUT, SERVER_ERROR,
- * UNSUPPORTED_OPERATION for a body that is not JSON; connection failures keep their system code),
- * so toAdapterError reads them as before.
- */
-class NativeFetchJsonRpcProvider extends JsonRpcProvider {
-  constructor(
-    private readonly endpoint: string,
-    private readonly timeoutMs: number,
-    network: Network,
-  ) {
-    super(endpoint, network, { staticNetwork: network, cacheTimeout: -1, batchMaxCount: 50 });
-  }
-
-  override async _send(payload: JsonRpcPayload | JsonRpcPayload[]): Promise<JsonRpcResult[]> {
-    let res: Response;
-    try {
-      res = await fetch(this.endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload), signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (e) {
-      if ((e as Error)?.name === 'TimeoutError') throw makeError('request timeout', 'TIMEOUT', { operation: 'send', reason: 'timeout' } as never);
-      throw e;
-    }
-    if (!res.ok) {
-      await res.body?.cancel();
-      throw makeError(`server response ${res.status} ${res.statusText}`, 'SERVER_ERROR', { request: undefined, response: { statusCode: res.status } } as never);
-    }
-    let body: unknown;
-    try {
-      body = await res.json();
-    } catch (e) {
-      if ((e as Error)?.name === 'TimeoutError') throw makeError('request timeout', 'TIMEOUT', { operation: 'send', reason: 'timeout' } as never);
-      throw makeError('response body is not valid JSON', 'UNSUPPORTED_OPERATION', { operation: 'bodyJson' });
-    }
-    return (Array.isArray(body) ? body : [body]) as JsonRpcResult[];
-  }
 }

@@ -15,7 +15,7 @@
  * BENCH_EVM_VALIDATORS (2) validator processes whose observers attest both chains (depth
  * BENCH_EVM_DEPTH, 0: anvil does not reorg), PontisClient + Gateway + EchoApp deployed on each by
  * contracts/evm/deploy.ts and the chains registered on the hub by governance. Two relaying loops
- * (one per EVM path, `relayEvmRound`) run in this process. EchoApp on A sends BENCH_EVM_MESSAGES
+ * (one per EVM path, `relayRound`) run in this process. EchoApp on A sends BENCH_EVM_MESSAGES
  * (20) messages to EchoApp on B, one every BENCH_EVM_SPACING_MS (1500); latency = from the moment
  * A's send receipt is in hand to the moment B's Gateway PacketReceived log is seen (a watcher
  * polls B every 50 ms, so figures carry up to ~50 ms of polling delay).
@@ -34,8 +34,10 @@ import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { loadHome, paths } from '../../hub-chain/node/config.ts';
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
-import { type EvmGatewayEndpoint, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
-import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { type EvmGatewayEndpoint, evmGatewayEndpoint } from '../../relayers/paths/evm/endpoint.ts';
+import { EvmPathHandlers } from '../../relayers/paths/evm/handlers.ts';
+import { relayRound } from '../../relayers/round.ts';
+import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { measureBridgeGas } from '../contracts/bridge-gas.ts';
 import { measureClientGas } from '../contracts/gas.ts';
 import { measureRecvGas, type RecvGasReport } from '../contracts/gateway-gas.ts';
@@ -159,7 +161,7 @@ async function measureLatency() {
         (async () => {
           while (!stop) {
             try {
-              const r = await relayEvmRound(s.hubEp, s.endpoint, s.cursor);
+              const r = await relayRound(new EvmPathHandlers(s.hubEp, new Map([[s.id, s.endpoint]])), s.id, HUB, s.cursor);
               s.cursor = r.cursor;
               if (!r.submitted.length) await sleep(50);
             } catch (e) {
@@ -192,7 +194,7 @@ async function measureLatency() {
       })(),
     );
 
-    say(`  sending ${MESSAGES} messages from EchoApp on evm-a to EchoApp on evm-b, one every ${SPACING_MS} ms; relaying in this process with relayEvmRound (one loop per path)`);
+    say(`  sending ${MESSAGES} messages from EchoApp on evm-a to EchoApp on evm-b, one every ${SPACING_MS} ms; relaying in this process with relayRound (one loop per path)`);
     const sentAt = new Map<number, number>();
     const sentWall = new Map<number, number>();
     const t0 = performance.now();

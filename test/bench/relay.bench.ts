@@ -28,7 +28,7 @@ import type { PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
 import { toHex } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
-import { GATEWAY_RELAY_ABI } from '../../relayers/core/evm-path.ts';
+import { GATEWAY_RELAY_ABI } from '../../relayers/paths/evm/abi.ts';
 import type { AnvilNode } from '../fixtures/anvil.ts';
 import type { Testnet } from '../e2e/harness.ts';
 import { type EvmChain, EvmHubWorld } from '../e2e/evm-fixture.ts';

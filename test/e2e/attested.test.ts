@@ -12,8 +12,8 @@ import { loadHome, paths } from '../../hub-chain/node/config.ts';
 import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
-import { recvBatch } from '../../relayers/core/path.ts';
-import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { recvBatch } from '../../relayers/paths/pontis/path.ts';
+import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { Testnet } from './harness.ts';
 
 let hub: Testnet;

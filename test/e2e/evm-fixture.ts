@@ -3,7 +3,7 @@
  * processes (harness.ts Testnet) whose observers attest real anvil chains, each chain with
  * PontisClient + Gateway (+ the apps a test asks for) deployed by contracts/evm/deploy.ts and
  * registered on the hub by governance as an `evm` client attested by the hub's validators.
- * Relaying is done in the test process with `relayEvmRound`: step by step (`relayUntil`) or as
+ * Relaying is done in the test process with `relayRound` over `EvmPathHandlers`: step by step (`relayUntil`) or as
  * background loops (`startRelaying`) while flow functions wait for delivery on their own.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -18,8 +18,10 @@ import { loadHome, paths } from '../../hub-chain/node/config.ts';
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
 import type { PacketQuery } from '../../hub-chain/rpc-client/client.ts';
-import { type EvmGatewayEndpoint, type EvmRelayRoundResult, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
-import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { type EvmGatewayEndpoint, evmGatewayEndpoint } from '../../relayers/paths/evm/endpoint.ts';
+import { EvmPathHandlers } from '../../relayers/paths/evm/handlers.ts';
+import { type RelayRoundResult, relayRound } from '../../relayers/round.ts';
+import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
 import { Testnet } from './harness.ts';
 
@@ -58,7 +60,7 @@ export interface EvmChain {
   echo: Contract;
   /** The relayer's side of the chain (anvil account 1 signs). */
   endpoint: EvmGatewayEndpoint;
-  /** Where relaying on this chain's path resumes (`relayEvmRound`'s cursor). */
+  /** Where relaying on this chain's path resumes (`relayRound`'s cursor). */
   cursor: Record<string, number>;
 }
 
@@ -66,7 +68,7 @@ export interface BackgroundRelaying {
   /** Errors the loops met (they retry after each). */
   readonly errors: Error[];
   /** Rounds that submitted something. */
-  readonly rounds: EvmRelayRoundResult[];
+  readonly rounds: RelayRoundResult[];
   stop(): Promise<void>;
 }
 
@@ -175,12 +177,12 @@ export class EvmHubWorld {
   }
 
   /** Relay rounds on `chain`'s path until `done` holds (or the deadline passes); returns every round's result. */
-  async relayUntil(chain: EvmChain, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<EvmRelayRoundResult[]> {
-    const rounds: EvmRelayRoundResult[] = [];
+  async relayUntil(chain: EvmChain, done: () => Promise<boolean>, timeoutMs = 60_000): Promise<RelayRoundResult[]> {
+    const rounds: RelayRoundResult[] = [];
     const deadline = Date.now() + timeoutMs;
     while (!(await done())) {
       if (Date.now() > deadline) throw new Error(`relaying ${chain.id}: condition not reached; rounds: ${JSON.stringify(rounds.map((r) => r.submitted))}`);
-      const r = await relayEvmRound(this.hubEp, chain.endpoint, chain.cursor);
+      const r = await relayRound(new EvmPathHandlers(this.hubEp, new Map([[chain.id, chain.endpoint]])), chain.id, HUB, chain.cursor);
       chain.cursor = r.cursor;
       rounds.push(r);
       if (!r.submitted.length) await sleep(250);
@@ -195,12 +197,13 @@ export class EvmHubWorld {
   startRelaying(chains: EvmChain[] = Object.values(this.chains)): BackgroundRelaying {
     let stopped = false;
     const errors: Error[] = [];
-    const rounds: EvmRelayRoundResult[] = [];
+    const rounds: RelayRoundResult[] = [];
     const loops = chains.map(async (c) => {
       const hubEp = new RpcEndpoint(HUB, this.hub.rpcUrls[0], generateAccountKey());
+      const handlers = new EvmPathHandlers(hubEp, new Map([[c.id, c.endpoint]]));
       while (!stopped) {
         try {
-          const r = await relayEvmRound(hubEp, c.endpoint, c.cursor);
+          const r = await relayRound(handlers, c.id, HUB, c.cursor);
           c.cursor = r.cursor;
           if (r.submitted.length) rounds.push(r);
           else await sleep(200);

@@ -1,7 +1,7 @@
 /**
  * EVM <-> hub <-> EVM end to end: a hub of two validator processes whose observers attest two
  * anvil chains (`evm` clients in attested mode), each anvil chain with PontisClient + Gateway +
- * EchoApp deployed. EchoApp on A sends to EchoApp on B; `relayEvmRound` carries the packet
+ * EchoApp deployed. EchoApp on A sends to EchoApp on B; `relayRound` carries the packet
  * A -> hub -> B and the ack B -> hub -> A; every hop is checked in chain state. A delivery forged
  * straight to B's Gateway (a packet the hub never committed) fails and writes nothing.
  */
@@ -13,10 +13,12 @@ import { proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
-import { evmClientHeight, relayEvmRound, relayEvmTimeouts, timeoutOnEvm } from '../../relayers/core/evm-path.ts';
-import type { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
-import { EvmPathHandlers } from '../../relayers/evm-handlers.ts';
-import type { DeliveryOutcome } from '../../relayers/paths.ts';
+import { evmClientHeight, timeoutOnEvm } from '../../relayers/paths/evm/from-hub.ts';
+import { relayEvmTimeouts } from '../../relayers/paths/evm/to-hub.ts';
+import { relayRound } from '../../relayers/round.ts';
+import type { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
+import { EvmPathHandlers } from '../../relayers/paths/evm/handlers.ts';
+import type { DeliveryOutcome } from '../../relayers/paths/types.ts';
 import { type EvmChain, EvmHubWorld, HUB, RECEIPT_WORD, ZERO_WORD } from './evm-fixture.ts';
 import type { Testnet } from './harness.ts';
 
@@ -69,19 +71,21 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
 
     // hop 1: A -> hub, once the hub's attested client of A holds the send's block
     const roundsA = await relayUntil(a, async () => (await hubPacket(id))?.status.state === 'forwarded');
-    const recvA = roundsA.flatMap((r) => r.submitted).find((s) => s.msgs.includes('packets/recv'))!;
-    expect(recvA.code).toBe('ok');
-    expect(recvA.items).toContainEqual({ id: `recv:${id}`, result: 'ok' });
-    expect(roundsA.some((r) => r.evmProofHeight >= rcpt.blockNumber)).toBe(true);
+    const recvA = roundsA.flatMap((r) => r.submitted).find((s) => s.kind === 'relay-packets' && s.dst === HUB)!;
+    expect(recvA.outcome.accepted).toBe(1);
+    expect(recvA.outcome.items).toContainEqual({ id: `recv:${id}`, result: 'ok' });
+    // A is scanned only as far as the hub's attested client of A holds, and that reached the send's block
+    expect(roundsA.some((r) => r.cursor['evm-a'] >= rcpt.blockNumber)).toBe(true);
     const atHub = (await hubPacket(id))!;
     expect(atHub.keys.receipt.exists).toBe(true);
     expect(atHub.keys.commitment.exists).toBe(true); // the hub's own commitment for B
 
     // hop 2: hub -> B: the PontisClient follows the hub, the Gateway verifies the hub's proof, EchoApp runs
+    const clientOfHubOnB = await evmClientHeight(b.endpoint);
     const roundsB = await relayUntil(b, async () => (await b.echo.received()) === 1n);
-    const recvB = roundsB.flatMap((r) => r.submitted).find((s) => s.msgs.includes('recvPackets'))!;
-    expect(recvB.items.map((i) => i.result)).toEqual(['ok']);
-    expect(roundsB.flatMap((r) => r.submitted).some((s) => s.msgs.includes('updateClient'))).toBe(true);
+    const recvB = roundsB.flatMap((r) => r.submitted).find((s) => s.kind === 'relay-packets' && s.dst === 'evm-b')!;
+    expect(recvB.outcome.items!.map((i) => i.result)).toEqual(['ok']);
+    expect(await evmClientHeight(b.endpoint)).toBeGreaterThan(clientOfHubOnB);
     expect(await b.echo.lastPayload()).toBe(payload);
     const ack = toHex(encodeAck({ ok: true, result: ethKeccak(toUtf8Bytes('hello from evm-a')) as Hex }));
     expect(await stored(b, packetKeys.receipt(ch, 1))).toBe(RECEIPT_WORD);
@@ -96,16 +100,17 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
 
     // hop 4: hub -> A: A's Gateway verifies the hub's ack, deletes its commitment and calls EchoApp
     const rounds4 = await relayUntil(a, async () => (await a.echo.acked()) === 1n);
-    const ackA = rounds4.flatMap((r) => r.submitted).find((s) => s.msgs.includes('acknowledge'))!;
-    expect(ackA.items.map((i) => i.result)).toEqual(['ok']);
+    const ackA = rounds4.flatMap((r) => r.submitted).find((s) => s.kind === 'relay-acks' && s.dst === 'evm-a')!;
+    expect(ackA.outcome.items!.map((i) => i.result)).toEqual(['ok']);
     expect(await a.echo.lastAck()).toBe(ack);
     expect(await stored(a, packetKeys.outbound(ch, 1))).toBe(ZERO_WORD);
 
     // another round finds nothing left to do on either path
     for (const c of [a, b]) {
-      const again = await relayEvmRound(hubEp, c.endpoint, c.cursor);
+      const again = await relayRound(new EvmPathHandlers(hubEp, new Map([[c.id, c.endpoint]])), c.id, HUB, c.cursor);
       c.cursor = again.cursor;
       expect(again.submitted).toEqual([]);
+      expect(again.failed).toEqual([]);
     }
     expect(await b.echo.received()).toBe(1n);
   });
@@ -179,7 +184,7 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     expect(await a.echo.lastAck()).toBe(toHex(encodeAck({ ok: false, error: TIMEOUT_ERROR })));
     expect(await stored(a, packetKeys.outbound(ch, sent2.sequence))).toBe(ZERO_WORD);
     // B's path now sees the forwarded packet in hub blocks, but the hub's commitment is gone: nothing is delivered
-    await relayEvmRound(hubEp, b.endpoint, b.cursor).then((r) => (b.cursor = r.cursor));
+    await relayRound(new EvmPathHandlers(hubEp, new Map([[b.id, b.endpoint]])), b.id, HUB, b.cursor).then((r) => (b.cursor = r.cursor));
     expect(await b.echo.received()).toBe(1n);
   }, 150_000);
 

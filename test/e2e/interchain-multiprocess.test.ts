@@ -1,7 +1,7 @@
 /**
  * Two side-chains and the hub as separate validator processes on loopback: a message goes
  * side-chain A -> hub -> side-chain B and its acknowledgement comes back, every hop verified by a
- * light client, relayed over RPC by relayers/core.
+ * light client, relayed over RPC by relayers/round.ts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
@@ -9,8 +9,9 @@ import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/e
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { loadHome } from '../../hub-chain/node/config.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
-import { relayRound } from '../../relayers/core/path.ts';
-import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
+import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
+import { relayRound } from '../../relayers/round.ts';
+import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { Testnet } from './harness.ts';
 
 let hub: Testnet;
@@ -51,12 +52,13 @@ it('behavior: A -> hub -> B message with its acknowledgement back on A, verified
 
   const relayer = generateAccountKey();
   const ep = { hub: new RpcEndpoint(HUB, hub.rpcUrls[0], relayer), a: new RpcEndpoint('dept-a', a.rpcUrls[0], relayer), b: new RpcEndpoint('dept-b', b.rpcUrls[0], relayer) };
+  const handlers = new PontisPathHandlers(new Map(Object.values(ep).map((e) => [e.chainId, e])), HUB);
   const cursors: Record<string, Record<string, number>> = { a: {}, b: {} };
   const outcome = () => ep.a.readState(msgKeys.outcome('dept-b', seq));
   const deadline = Date.now() + 60_000;
   while ((await outcome()) === undefined && Date.now() < deadline) {
-    cursors.a = (await relayRound(ep.a, ep.hub, HUB, cursors.a)).cursor;
-    cursors.b = (await relayRound(ep.b, ep.hub, HUB, cursors.b)).cursor;
+    cursors.a = (await relayRound(handlers, 'dept-a', HUB, cursors.a)).cursor;
+    cursors.b = (await relayRound(handlers, 'dept-b', HUB, cursors.b)).cursor;
     await new Promise((r) => setTimeout(r, 200));
   }
   expect(Buffer.from((await outcome())!).toString()).toBe('delivered');

@@ -1,6 +1,6 @@
 /**
  * The packet lifecycle on the in-process coordinator (real chains, one clock, relaying by the
- * test through relayers/core): delivery, acknowledgement, timeouts at the boundary, ordering,
+ * test through relayers/paths/pontis): delivery, acknowledgement, timeouts at the boundary, ordering,
  * replay, routes, and hostile applications.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { readPacketStatus } from '../../hub-chain/modules/packets/keeper.ts';
 import { readInbox, readOutcome } from '../../hub-chain/modules/packets/msg-app.ts';
 import { channelId, type Packet } from '../../hub-chain/modules/packets/types.ts';
 import type { PacketApp } from '../../hub-chain/modules/transfer/app-interface.ts';
-import { clientUpdate, recvBatch, relayTimeouts } from '../../relayers/core/path.ts';
+import { clientUpdate, recvBatch, relayTimeouts } from '../../relayers/paths/pontis/path.ts';
 import type { TestChain } from '../fixtures/coordinator.ts';
 import { type Net, makeNet, relayAll, sendMsg, sentPacket } from './setup.ts';
 

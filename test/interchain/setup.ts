@@ -2,7 +2,8 @@
 import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import type { Msg } from '../../hub-chain/app/tx.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';
-import { relayRound } from '../../relayers/core/path.ts';
+import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
+import { relayRound } from '../../relayers/round.ts';
 import { SharedClock, TestChain, connect, type TestChainOptions } from '../fixtures/coordinator.ts';
 
 export interface Net {
@@ -46,7 +47,7 @@ export async function relayAll(net: Net, maxRounds = 10): Promise<number> {
     let moved = 0;
     for (const s of Object.values(net.spokes)) {
       const key = s.chainId;
-      const res = await relayRound(s, net.hub, 'hub', net.cursors.get(key) ?? {});
+      const res = await relayRound(new PontisPathHandlers(new Map([[s.chainId, s], ['hub', net.hub]]), 'hub'), s.chainId, 'hub', net.cursors.get(key) ?? {});
       net.cursors.set(key, res.cursor);
       moved += res.submitted.length;
     }

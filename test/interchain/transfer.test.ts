@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { balanceOf, escrowAccount, supplyOf } from '../../hub-chain/modules/transfer/bank.ts';
 import { outstandingOf } from '../../hub-chain/modules/transfer/policy.ts';
-import { relayTimeouts } from '../../relayers/core/path.ts';
+import { relayTimeouts } from '../../relayers/paths/pontis/path.ts';
 import type { TestChain } from '../fixtures/coordinator.ts';
 import { type Net, makeNet, relayAll, sentPacket } from './setup.ts';
 

@@ -15,7 +15,7 @@ import type { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { validateRelayerConfig } from '../../relayers/config.ts';
 import { Relayer, jobId } from '../../relayers/relayer.ts';
 import { startRelayer } from '../../relayers/run.ts';
-import { PooledEndpoint } from '../../relayers/signers.ts';
+import { PooledEndpoint } from '../../relayers/paths/pontis/pooled-endpoint.ts';
 import { resolveSigners } from '../../relayers/config.ts';
 import { HUB, RedisServer, RelayerProcess, freePort, metricSum, relayerConfig, signerEnv, startInterchain, until, type Interchain } from './harness.ts';
 

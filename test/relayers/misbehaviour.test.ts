@@ -15,8 +15,8 @@ import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto
 import { loadHome } from '../../hub-chain/node/config.ts';
 import { headerHash } from '../../hub-chain/types/header.ts';
 import { VoteType, signVote } from '../../hub-chain/types/vote.ts';
-import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
-import { clientHeight, consensusOn } from '../../relayers/core/path.ts';
+import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
+import { clientHeight, consensusOn } from '../../relayers/paths/pontis/path.ts';
 import { resolveSigners, validateRelayerConfig } from '../../relayers/config.ts';
 import { Relayer, jobId } from '../../relayers/relayer.ts';
 import { HUB, RedisServer, freePort, relayerConfig, signerEnv, startInterchain, until, type Interchain } from './harness.ts';

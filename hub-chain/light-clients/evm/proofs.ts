@@ -1,6 +1,6 @@
 /**
  * Proof builders for relayers and adapters: the storage slot of a Pontis key on the gateway,
- * eth_getProof in the wire form the `evm` client verifies, and receipt proofs. No RPC returns
+ * eth_getProof (the one place it is fetched) in the wire form the `evm` client verifies, and receipt proofs. No RPC returns
  * receipt proofs, so the receipts trie of a block is rebuilt here from its receipts and checked
  * against the block's receiptsRoot before a proof is taken from it.
  */
@@ -9,6 +9,7 @@ import { keccak256 } from '../../crypto/hash.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
 import { EMPTY_TRIE_ROOT, type StorageProof, encodeHexPrefix, receiptKey, toNibbles, walkTrie } from './mpt.ts';
 import { type RlpItem, bigIntToRlpBytes, encodeRlp } from './rlp.ts';
+import type { JsonRpcSender } from './json-rpc.ts';
 
 /** Storage slot of the gateway's mapping at slot 0 that holds `pontisKey`: keccak256(abi.encode(keccak256(key), 0)). */
 export function pontisSlot(pontisKey: Bytes | string): Hex {
@@ -152,22 +153,40 @@ export function buildReceiptProof(blockReceipts: readonly RpcReceipt[], index: n
 
 // ---- storage (eth_getProof) ----
 
-/** Anything that can make a JSON-RPC call (ethers' JsonRpcProvider has this `send`). */
-export interface JsonRpcSender {
-  send(method: string, params: unknown[]): Promise<unknown>;
+/**
+ * eth_getProof's answer for some storage slots of one account (EIP-1186), proof nodes
+ * lower-cased. Values stay as the node sent them (a quantity: `0x0` for an unset slot).
+ */
+export interface AccountProof {
+  address: Hex;
+  accountProof: Hex[];
+  storageProof: { key: Hex; value: Hex; proof: Hex[] }[];
 }
 
-interface RpcProof {
-  accountProof: string[];
-  storageProof: { key: string; value: string; proof: string[] }[];
+const hexList = (v: unknown): v is string[] => Array.isArray(v) && v.every((n) => typeof n === 'string');
+
+/** The one eth_getProof: `slots` of `address` at `blockNumber`, checked for shape (one storage proof per slot). */
+export async function fetchAccountProof(rpc: JsonRpcSender, address: Hex, slots: readonly Hex[], blockNumber: number): Promise<AccountProof> {
+  const r = (await rpc.send('eth_getProof', [address, slots, '0x' + blockNumber.toString(16)])) as { address?: unknown; accountProof?: unknown; storageProof?: { key?: unknown; value?: unknown; proof?: unknown }[] } | null;
+  if (!r || !hexList(r.accountProof) || !Array.isArray(r.storageProof) || r.storageProof.length !== slots.length || !r.storageProof.every((sp) => sp && hexList(sp.proof))) {
+    throw srcBad(`eth_getProof returned no proof of ${slots.length} slot(s) at ${blockNumber}`);
+  }
+  const lower = (ns: string[]) => ns.map((n) => n.toLowerCase() as Hex);
+  return {
+    address: String(r.address ?? address).toLowerCase() as Hex,
+    accountProof: lower(r.accountProof),
+    storageProof: r.storageProof.map((sp, i) => ({ key: String(sp.key ?? slots[i]) as Hex, value: String(sp.value ?? '0x0') as Hex, proof: lower(sp.proof as string[]) })),
+  };
+}
+
+/** Slot `i` of an account proof in the wire form the `evm` client verifies. */
+export function storageProofAt(p: AccountProof, i: number): StorageProof {
+  return { accountProof: p.accountProof, storageProof: p.storageProof[i].proof };
 }
 
 /** eth_getProof for one slot of `address` at `blockNumber`, in the wire form the `evm` client verifies. */
 export async function fetchStorageProof(rpc: JsonRpcSender, address: Hex, slot: Hex, blockNumber: number): Promise<StorageProof> {
-  const r = (await rpc.send('eth_getProof', [address, [slot], '0x' + blockNumber.toString(16)])) as RpcProof;
-  const sp = r?.storageProof?.[0];
-  if (!r || !Array.isArray(r.accountProof) || !sp || !Array.isArray(sp.proof)) throw srcBad('eth_getProof returned no proof');
-  return { accountProof: r.accountProof.map((n) => n.toLowerCase()), storageProof: sp.proof.map((n) => n.toLowerCase()) };
+  return storageProofAt(await fetchAccountProof(rpc, address, [slot], blockNumber), 0);
 }
 
 /** The proof of a Pontis key in the gateway's store at `blockNumber`. */

@@ -6,8 +6,8 @@
 import type { FinalizedBlock } from '../../modules/clients/types.ts';
 import { EvmClientError } from './errors.ts';
 import type { RpcBlock } from './header.ts';
-import type { JsonRpcSender } from './proofs.ts';
-import { finalizedBlockOf, httpJsonRpc } from './source.ts';
+import { type JsonRpcSender, httpJsonRpc } from './json-rpc.ts';
+import { finalizedBlockOf } from './source.ts';
 
 export const EVM_REGISTRATION_DEFAULTS = { trustingPeriodMs: 14 * 24 * 3600_000, maxClockDriftMs: 60_000 } as const;
 

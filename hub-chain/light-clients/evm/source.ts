@@ -11,27 +11,7 @@ import type { Hex } from '../../crypto/bytes.ts';
 import { hasCode } from '../../errors.ts';
 import { type EvmHeader, type RpcBlock, headerFromRpc, verifiedHeaderFromRpc } from './header.ts';
 import { qbftBlockHash } from './qbft.ts';
-import type { JsonRpcSender } from './proofs.ts';
-
-/** A minimal JSON-RPC client over HTTP (no retries or network detection: the observer's poll loop retries). */
-export function httpJsonRpc(url: string): JsonRpcSender {
-  let id = 0;
-  return {
-    async send(method, params) {
-      let res: Response;
-      try {
-        res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
-      } catch (cause) {
-        throw new EvmClientError('PNT_ERR_EVM_RPC_UNAVAILABLE', `EVM RPC ${method} failed`, { cause, retryable: true, details: { method } });
-      }
-      const body = (await res.json().catch(() => undefined)) as { result?: unknown; error?: { code: number; message: string } } | undefined;
-      if (!res.ok || !body || body.error) {
-        throw new EvmClientError('PNT_ERR_EVM_RPC_ERROR', `EVM RPC ${method}: ${body?.error?.message ?? `HTTP ${res.status}`}`, { retryable: true, details: { method, rpcCode: body?.error?.code } });
-      }
-      return body.result;
-    },
-  };
-}
+import { type JsonRpcSender, httpJsonRpc } from './json-rpc.ts';
 
 /**
  * The block's header, verified against its hash, as what an attestation vote signs (timestamp in

@@ -4,8 +4,7 @@
  * data = value) and LOG0(data = value).
  */
 import type { Hex } from '../../../../hub-chain/crypto/bytes.ts';
-import { httpJsonRpc } from '../../../../hub-chain/light-clients/evm/source.ts';
-import type { JsonRpcSender } from '../../../../hub-chain/light-clients/evm/proofs.ts';
+import { type JsonRpcSender, httpJsonRpc } from '../../../../hub-chain/light-clients/evm/json-rpc.ts';
 import { startAnvil as startFixtureAnvil } from '../../../fixtures/anvil.ts';
 
 export interface Anvil {

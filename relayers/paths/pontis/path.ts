@@ -1,25 +1,20 @@
 /**
- * Relaying between two Pontis chains (a side-chain and the hub, either way round): client
- * updates, packets, acknowledgements and timeouts, each a batch proven at one height. Pure
- * logic over endpoints: the coordinator tests drive it in-process, the relayer workers over RPC.
- *
- * A round returns the height it scanned to; the next round resumes from there (a cursor), and
- * everything it submits is idempotent on chain (receipts), so rounds may repeat safely.
+ * Relaying between two Pontis chains (a side-chain and the hub, either way round): scanning
+ * blocks for packets and acks, client updates, and receive, ack and timeout batches, each proven
+ * at one height. Pure logic over endpoints: the coordinator tests drive it in-process, the
+ * relayer workers over RPC. Everything it builds is idempotent on chain (receipts).
  */
-import { PontisError } from '../../hub-chain/errors.ts';
-import { toHex, type Hex } from '../../hub-chain/crypto/bytes.ts';
-import type { Msg } from '../../hub-chain/app/tx.ts';
-import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
-import type { ClientRecord, ConsensusRecord } from '../../hub-chain/modules/clients/types.ts';
-import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { PontisError } from '../../../hub-chain/errors.ts';
+import { toHex } from '../../../hub-chain/crypto/bytes.ts';
+import type { Msg } from '../../../hub-chain/app/tx.ts';
+import { clientKeys } from '../../../hub-chain/modules/clients/store.ts';
+import type { ClientRecord, ConsensusRecord } from '../../../hub-chain/modules/clients/types.ts';
+import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import type { PontisReader, PontisWriter } from './endpoint.ts';
+import type { PacketEvent } from '../types.ts';
 
-export interface PacketEvent {
-  height: number;
-  packet: Packet;
-  /** For acknowledgement events: the ack bytes to carry back. */
-  ack?: Hex;
-}
+export type { PacketEvent };
+
 
 export interface ScanResult {
   /** Packets committed on the scanned chain for the other end of this path. */
@@ -79,12 +74,12 @@ function backHop(p: Packet, at: string, hubId: string): string {
   return at === hubId ? p.srcChain : hubId;
 }
 
-/** The latest height `dst`'s client of `src` has verified. */
 /** `dst`'s client record of `srcId`, if it has one. */
 export function clientRecord(dst: PontisReader, srcId: string): Promise<ClientRecord | undefined> {
   return readJson<ClientRecord>(dst, clientKeys.state(srcId));
 }
 
+/** The latest height `dst`'s client of `srcId` has verified. */
 export async function clientHeight(dst: PontisReader, srcId: string): Promise<number> {
   const rec = await clientRecord(dst, srcId);
   if (!rec) throw new PontisError('PNT_ERR_RELAY_NO_CLIENT', `${dst.chainId} has no client of ${srcId}`);
@@ -146,45 +141,6 @@ export async function timeoutBatch(src: PontisReader, dst: PontisReader, packets
     items.push({ packet: p, proof });
   }
   return items.length ? { type: 'packets/timeout', proofHeight: height, packets: items } : null;
-}
-
-export interface RelayRoundResult {
-  /** Heights scanned up to, per chain: the cursor for the next round. */
-  cursor: Record<string, number>;
-  submitted: { chain: string; height: number; msgs: string[]; code: string }[];
-}
-
-/**
- * One relaying round on the path a <-> b (one of them the hub): scans both chains from the
- * cursor, updates clients, and submits receive and ack batches in both directions.
- */
-export async function relayRound(a: PontisWriter, b: PontisWriter, hubId: string, cursor: Record<string, number>): Promise<RelayRoundResult> {
-  const result: RelayRoundResult = { cursor: { ...cursor }, submitted: [] };
-  for (const [src, dst] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const from = cursor[src.chainId] ?? 0;
-    const to = await src.latestHeight();
-    if (to <= from) continue;
-    const found = await scan(src, dst.chainId, hubId, from, to);
-    const msgs: Msg[] = [];
-    if (found.packets.length || found.acks.length) {
-      const upd = await clientUpdate(src, dst, to);
-      if (upd) msgs.push(upd);
-      const recv = await recvBatch(src, dst, found.packets, to);
-      if (recv) msgs.push(recv);
-      const acks = await ackBatch(src, dst, found.acks, to);
-      if (acks) msgs.push(acks);
-    }
-    if (msgs.length) {
-      const r = await dst.submit(msgs);
-      result.submitted.push({ chain: dst.chainId, height: r.height, msgs: msgs.map((m) => m.type), code: r.code });
-      if (r.code !== 'ok') throw new PontisError('PNT_ERR_RELAY_SUBMIT_FAILED', `relay transaction on ${dst.chainId} failed: ${r.code} ${r.log ?? ''}`, { details: { code: r.code } });
-    }
-    result.cursor[src.chainId] = to;
-  }
-  return result;
 }
 
 /**

@@ -1,84 +1,18 @@
 /**
- * What the job pipeline needs from a path, whatever the chain kinds at its ends. The pipeline
- * (scanners, queue, clearing, metrics) only speaks this interface; `PontisPathHandlers` is the
- * implementation for Pontis side-chains and the hub. An EVM or Substrate path gets its own
- * implementation (its own scan, proofs and submission) without touching the pipeline.
+ * `PathHandlers` for paths between the hub and Pontis side-chains: both ends verify each other
+ * with Pontis light clients, so every delivery is a batch proven at one height, with a client
+ * update in the same transaction when the destination's client is not there yet.
  */
-import { createHash } from 'node:crypto';
-import { type Packet, channelId, encodeAck, packetKeys } from '../hub-chain/modules/packets/types.ts';
-import { toHex } from '../hub-chain/crypto/bytes.ts';
-import type { PacketStatus } from '../hub-chain/modules/packets/types.ts';
-import type { HubClient } from '../hub-chain/rpc-client/client.ts';
-import type { Msg } from '../hub-chain/app/tx.ts';
-import type { TxResult } from '../hub-chain/app/app.ts';
-import type { PontisWriter } from './core/endpoint.ts';
-import { ackBatch, clientHeight, clientUpdate, consensusOn, clientRecord, recvBatch, relayTimeouts, scan, type PacketEvent } from './core/path.ts';
-import { RelayerError, isFatalCode } from './errors.ts';
-
-export type DeliveryKind = 'relay-packets' | 'relay-acks' | 'timeouts';
-
-/** What one job did on the destination. */
-export interface DeliveryOutcome {
-  /** False when the destination was already up to date: nothing was submitted. */
-  submitted: boolean;
-  /** Items accepted by this submission (delivered, refused with an error ack, resolved). */
-  accepted: number;
-  /** Items another relayer had delivered first (the chain answered already-received/-resolved). */
-  redundant: number;
-  txHeight?: number;
-}
-
-/** Work found by reading chain state (not events): what a clearing pass enqueues. */
-export interface ClearingItem {
-  kind: DeliveryKind;
-  src: string;
-  dst: string;
-  channel: string;
-  events: PacketEvent[];
-  /** Block time (ms) of each event's last step: clearing leaves packets younger than its interval to the scanners. */
-  times: number[];
-}
-
-export interface PathHandlers {
-  /** Packets and acks written on `src` in blocks (from, to] whose next hop is `dst`, per block. */
-  scanBlocks(src: string, dst: string, from: number, to: number): Promise<{ height: number; packets: PacketEvent[]; acks: PacketEvent[] }[]>;
-  latestHeight(chain: string): Promise<number>;
-  /** The highest `src` height worth scanning toward `dst` (default `latestHeight(src)`): e.g. what `dst` can verify yet. */
-  scanTip?(src: string, dst: string): Promise<number>;
-  relayPackets(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome>;
-  relayAcks(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome>;
-  timeouts(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome>;
-  updateClient(src: string, dst: string): Promise<DeliveryOutcome>;
-  /** Everything outstanding between the two ends, read from chain state. */
-  pending(chain: string, hub: string, otherChains: string[]): Promise<ClearingItem[]>;
-  /** How far `dst`'s client of `src` lags `src`'s tip, in blocks. */
-  clientLag(src: string, dst: string): Promise<number>;
-  /**
-   * Misbehaviour detection, as far as it goes: the consensus `dst`'s client of `src` holds at its
-   * latest height, compared with `src`'s own header there. A difference means the client was fed
-   * a header `src` never committed (a fork or a lying validator set). Null when they agree.
-   */
-  consensusDivergence(src: string, dst: string): Promise<ConsensusDivergence | null>;
-  /**
-   * Submits evidence of a divergence to `dst`: `src`'s own signed header at the height, which
-   * conflicts with the one `dst`'s client stored there, so `dst` freezes the client. Not
-   * submitted when the client is frozen already; a client type without evidence messages fails
-   * with a fatal code.
-   */
-  submitMisbehaviour(src: string, dst: string, evidence: ConsensusDivergence): Promise<DeliveryOutcome>;
-}
-
-export interface ConsensusDivergence {
-  height: number;
-  clientRoot: string;
-  chainRoot: string;
-}
-
-/** A short stable tag of a channel for job ids (channel ids contain '/'). */
-export const channelTag = (ch: string): string => createHash('sha256').update(ch).digest('hex').slice(0, 10);
-
-const ALREADY = new Set(['already-received', 'already-resolved']);
-const TX_FATAL = new Set(['PNT_ERR_CLIENT_FROZEN', 'PNT_ERR_CLIENT_EXPIRED']);
+import { type Packet, channelId, encodeAck, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { toHex } from '../../../hub-chain/crypto/bytes.ts';
+import type { PacketStatus } from '../../../hub-chain/modules/packets/types.ts';
+import type { HubClient } from '../../../hub-chain/rpc-client/client.ts';
+import type { Msg } from '../../../hub-chain/app/tx.ts';
+import type { PontisWriter } from './endpoint.ts';
+import { ackBatch, clientHeight, clientUpdate, consensusOn, clientRecord, recvBatch, relayTimeouts, scan } from './path.ts';
+import { RelayerError } from '../../errors.ts';
+import { TX_FATAL, relayTxOutcome } from '../hub.ts';
+import type { ClearingItem, ConsensusDivergence, DeliveryKind, DeliveryOutcome, PacketEvent, PathHandlers } from '../types.ts';
 
 export class PontisPathHandlers implements PathHandlers {
   constructor(
@@ -193,13 +127,6 @@ export class PontisPathHandlers implements PathHandlers {
   }
 
   /**
-   * Reads the per-item results of a batch. A refusal by the hub (it writes a receipt and an
-   * error ack) is a delivery; an item failing with a code that retrying cannot fix stops the
-   * job (UnrecoverableError upstream), anything else is retried. Items that succeeded stay
-   * done: the retry re-checks the destination and skips them.
-   */
-
-  /**
    * Clearing from chain state: every commitment outstanding on either end of the path, and what
    * it is waiting for. For each leg src -> dst: no receipt on dst and past its timeout: a timeout;
    * no receipt: the packet; a receipt and an ack on dst: the ack back to src.
@@ -266,26 +193,4 @@ async function trustedBelow(dst: PontisWriter, srcId: string, height: number): P
 async function readStatus(c: HubClient, ch: string, seq: number): Promise<PacketStatus | undefined> {
   const r = await c.state({ text: Buffer.from(packetKeys.status(ch, seq)).toString('utf8') });
   return r.value === null ? undefined : (JSON.parse(Buffer.from(r.value.slice(2), 'hex').toString('utf8')) as PacketStatus);
-}
-
-/** A Pontis relay transaction's per-item results (`<what>/result` events) as an outcome; refused items become a RelayerError with their code. */
-export function relayTxOutcome(chain: string, r: TxResult & { height: number }, what: string): DeliveryOutcome {
-  if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${chain} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain } });
-  const refused = new Set(r.events.filter((e) => e.type === 'packet/refused').map((e) => e.attributes.id));
-  let accepted = 0;
-  let redundant = 0;
-  const failed: { id: string; code: string }[] = [];
-  for (const e of r.events) {
-    if (e.type !== `${what}/result`) continue;
-    const res = e.attributes.result;
-    if (res === 'ok' || refused.has(e.attributes.id)) accepted++;
-    else if (ALREADY.has(res)) redundant++;
-    else failed.push({ id: e.attributes.id, code: res });
-  }
-  if (failed.length) {
-    const fatal = failed.find((f) => isFatalCode(f.code));
-    const f = fatal ?? failed[0];
-    throw new RelayerError(f.code, `${failed.length} item(s) refused on ${chain}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain, failed, accepted, txHeight: r.height } });
-  }
-  return { submitted: true, accepted, redundant, txHeight: r.height };
 }

@@ -3,15 +3,18 @@
  * broadcasts are serialised (no nonce races inside a process) while commits are awaited in
  * parallel, and different keys broadcast in parallel; assignment is round-robin.
  */
-import type { AccountKey } from '../hub-chain/crypto/ed25519.ts';
-import type { Bytes } from '../hub-chain/crypto/bytes.ts';
-import type { Msg } from '../hub-chain/app/tx.ts';
-import type { TxResult } from '../hub-chain/app/app.ts';
-import type { HubClient } from '../hub-chain/rpc-client/client.ts';
-import type { PontisWriter } from './core/endpoint.ts';
-import { RpcEndpoint } from './core/rpc-endpoint.ts';
-import type { VerifiedReader } from '../hub-chain/rpc-client/verified.ts';
-import { RelayerError } from './errors.ts';
+import type { AccountKey } from '../../../hub-chain/crypto/ed25519.ts';
+import type { Bytes } from '../../../hub-chain/crypto/bytes.ts';
+import type { Msg } from '../../../hub-chain/app/tx.ts';
+import type { TxResult } from '../../../hub-chain/app/app.ts';
+import type { Logger } from 'pino';
+import { accountKeyFromSeed } from '../../../hub-chain/crypto/ed25519.ts';
+import { fromHex } from '../../../hub-chain/crypto/bytes.ts';
+import { HubClient as RpcClient } from '../../../hub-chain/rpc-client/client.ts';
+import { type TrustRoot, VerifiedReader } from '../../../hub-chain/rpc-client/verified.ts';
+import type { PontisWriter } from './endpoint.ts';
+import { RpcEndpoint } from './rpc-endpoint.ts';
+import { RelayerError } from '../../errors.ts';
 
 export class PooledEndpoint implements PontisWriter {
   private readonly reader: RpcEndpoint;
@@ -30,7 +33,7 @@ export class PooledEndpoint implements PontisWriter {
     this.signers = keys.map((k) => ({ ep: new RpcEndpoint(chainId, url, k, undefined, verified), address: k.address, tail: Promise.resolve() }));
   }
 
-  get client(): HubClient {
+  get client(): RpcClient {
     return this.reader.client;
   }
   /** Signer addresses (public), for logs and metrics. */
@@ -70,4 +73,25 @@ export class PooledEndpoint implements PontisWriter {
     s.tail = sent.catch(() => undefined);
     return sent.then((hash) => s.ep.committed(hash));
   }
+}
+
+/** How a Pontis chain (the hub, a side-chain) is reached: what the hub section and a `kind: pontis` entry share. */
+export interface PontisChainSettings {
+  rpc: string;
+  trust?: { height: number; hash: string };
+  verifyResults: boolean;
+}
+
+/** An ed25519 account key from a resolved 32-byte hex seed. */
+export const pontisAccountKey = (seed: string) => accountKeyFromSeed(fromHex(seed, 32));
+
+/** A pooled endpoint for a Pontis chain from its settings and hex seeds; with verifyResults, through a light client of the chain. */
+export function pooledEndpoint(id: string, c: PontisChainSettings, seeds: string[], logger: Logger): PooledEndpoint {
+  const verified = c.verifyResults
+    ? new VerifiedReader(new RpcClient(c.rpc), {
+        trust: c.trust as TrustRoot | undefined,
+        onTrust: (r) => logger.info({ chain: id, height: r.height, hash: r.hash, pinned: r.pinned }, r.pinned ? 'light client starts from the pinned header' : 'light client trusts this header on first use (pin it as trust: {height, hash})'),
+      })
+    : undefined;
+  return new PooledEndpoint(id, c.rpc, seeds.map(pontisAccountKey), verified);
 }

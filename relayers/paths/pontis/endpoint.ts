@@ -3,12 +3,12 @@
  * the write (`submit`), so a read-only endpoint can watch a chain it cannot sign for. Nothing an
  * endpoint returns is trusted: the receiving chain checks every header, commit and proof.
  */
-import type { Bytes } from '../../hub-chain/crypto/bytes.ts';
-import type { AppEvent, TxResult } from '../../hub-chain/app/app.ts';
-import type { Msg } from '../../hub-chain/app/tx.ts';
-import type { SignedHeader } from '../../hub-chain/light-clients/pontis/verifier/verifier.ts';
-import type { StateProof } from '../../hub-chain/state/proof.ts';
-import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
+import type { Bytes } from '../../../hub-chain/crypto/bytes.ts';
+import type { AppEvent, TxResult } from '../../../hub-chain/app/app.ts';
+import type { Msg } from '../../../hub-chain/app/tx.ts';
+import type { SignedHeader } from '../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
+import type { StateProof } from '../../../hub-chain/state/proof.ts';
+import type { ValidatorSet } from '../../../hub-chain/types/validator-set.ts';
 
 export interface BlockEvents {
   height: number;

@@ -1,8 +1,7 @@
 /**
  * `PathHandlers` for paths between the hub and EVM chains (a Gateway and a PontisClient
- * deployed), over the logic of core/evm-path.ts. Paths between the hub and Pontis chains go to
- * `fallback` (a PontisPathHandlers) when one is given. The job pipeline (relayer.ts) uses it
- * whenever its config names a `kind: evm` chain.
+ * deployed), over the two legs in to-hub.ts and from-hub.ts. Only paths whose non-hub end is one
+ * of its EVM chains: anything else is refused (PNT_ERR_RELAY_UNKNOWN_CHAIN).
  *
  * EVM -> hub deliveries prove at the height the hub's attested client of the chain holds; when
  * that is still below a job's events the job is retried (PNT_ERR_RELAY_NO_CONSENSUS, retryable):
@@ -14,33 +13,15 @@
  * delivery, timeout). The EVM -> hub leg rests on the scanners: a Gateway's mapping cannot be
  * enumerated, and acks written on the EVM chain are known only from its events.
  */
-import { type Packet, channelId, packetKeys } from '../hub-chain/modules/packets/types.ts';
-import type { HubClient } from '../hub-chain/rpc-client/client.ts';
-import type { PontisWriter } from './core/endpoint.ts';
-import { clientHeight, consensusOn, scan, type PacketEvent } from './core/path.ts';
-import {
-  type EvmGatewayEndpoint,
-  type GatewayItemResult,
-  acknowledgeOnEvm,
-  deliverToEvm,
-  evmAckBatch,
-  evmClientHeight,
-  evmClientStateRoot,
-  evmRecvBatch,
-  evmSideProofHeight,
-  gatewayErrorCode,
-  gatewayWord,
-  isSet,
-  submitHubHeader,
-  hubProofHeight,
-  relayEvmTimeouts,
-  scanEvm,
-  timeoutOnEvm,
-  updateEvmClient,
-} from './core/evm-path.ts';
-import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, PathHandlers } from './paths.ts';
-import { relayTxOutcome } from './paths.ts';
-import { RelayerError, isFatalCode } from './errors.ts';
+import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { RelayerError, isFatalCode } from '../../errors.ts';
+import { relayTxOutcome } from '../hub.ts';
+import { clientHeight, consensusOn, scan } from '../pontis/path.ts';
+import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, HubEndpoint, PacketEvent, PathHandlers } from '../types.ts';
+import { gatewayErrorCode } from './abi.ts';
+import { type EvmGatewayEndpoint, gatewayWord, isSet } from './endpoint.ts';
+import { type GatewayItemResult, acknowledgeOnEvm, deliverToEvm, evmClientHeight, evmClientStateRoot, evmSideProofHeight, itemId, submitHubHeader, timeoutOnEvm, updateEvmClient } from './from-hub.ts';
+import { evmAckBatch, evmRecvBatch, hubProofHeight, relayEvmTimeouts, scanEvm } from './to-hub.ts';
 
 const NOTHING: DeliveryOutcome = { submitted: false, accepted: 0, redundant: 0 };
 const ALREADY = new Set(['already-received', 'already-resolved']);
@@ -49,45 +30,40 @@ export class EvmPathHandlers implements PathHandlers {
   private readonly hubId: string;
 
   constructor(
-    private readonly hub: PontisWriter & { client?: HubClient },
-    private readonly evms: Map<string, EvmGatewayEndpoint>,
-    private readonly fallback?: PathHandlers,
+    private readonly hub: HubEndpoint,
+    private readonly evms: ReadonlyMap<string, EvmGatewayEndpoint>,
   ) {
     this.hubId = hub.chainId;
   }
 
-  private evm(id: string): EvmGatewayEndpoint | undefined {
-    return this.evms.get(id);
+  /** An EVM chain of these handlers. */
+  private evm(id: string): EvmGatewayEndpoint {
+    const e = this.evms.get(id);
+    if (!e) throw new RelayerError('PNT_ERR_RELAY_UNKNOWN_CHAIN', `${id} is not an EVM chain of this relayer`, { details: { chain: id } });
+    return e;
   }
 
-  /** The EVM end of a hub <-> EVM pair, or undefined when the pair is not one (then `fallback` handles it). */
-  private pair(a: string, b: string): EvmGatewayEndpoint | undefined {
+  /** The EVM end of a hub <-> EVM pair. */
+  private pair(a: string, b: string): EvmGatewayEndpoint {
     if (a === this.hubId) return this.evm(b);
     if (b === this.hubId) return this.evm(a);
-    return undefined;
-  }
-
-  private other(): PathHandlers {
-    if (!this.fallback) throw new RelayerError('PNT_ERR_RELAY_UNKNOWN_CHAIN', 'not a path between the hub and a known EVM chain');
-    return this.fallback;
+    throw new RelayerError('PNT_ERR_RELAY_UNKNOWN_CHAIN', `${a} <-> ${b} is not a path between the hub and an EVM chain`, { details: { src: a, dst: b } });
   }
 
   async latestHeight(chain: string): Promise<number> {
     if (chain === this.hubId) return this.hub.latestHeight();
-    const evm = this.evm(chain);
-    return evm ? evm.writer.latestHeight() : this.other().latestHeight(chain);
+    return this.evm(chain).writer.latestHeight();
   }
 
   /** EVM blocks are scanned only as far as the hub's client of the chain holds (deliveries prove there); anything else to its tip. */
   async scanTip(src: string, dst: string): Promise<number> {
     const evm = this.pair(src, dst);
-    if (!evm || src !== evm.chainId) return this.latestHeight(src);
+    if (src !== evm.chainId) return this.latestHeight(src);
     return Math.min(await evm.writer.latestHeight(), await hubProofHeight(this.hub, evm.chainId));
   }
 
   async scanBlocks(src: string, dst: string, from: number, to: number) {
     const evm = this.pair(src, dst);
-    if (!evm) return this.other().scanBlocks(src, dst, from, to);
     const out: { height: number; packets: PacketEvent[]; acks: PacketEvent[] }[] = [];
     if (src === evm.chainId) {
       const found = await scanEvm(evm, from, to);
@@ -127,7 +103,6 @@ export class EvmPathHandlers implements PathHandlers {
 
   async relayPackets(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const evm = this.pair(src, dst);
-    if (!evm) return this.other().relayPackets(src, dst, events);
     if (src === evm.chainId) {
       const p = await this.attestedHeight(evm, events);
       const batch = await evmRecvBatch(evm, this.hub, events, p);
@@ -139,7 +114,6 @@ export class EvmPathHandlers implements PathHandlers {
 
   async relayAcks(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const evm = this.pair(src, dst);
-    if (!evm) return this.other().relayAcks(src, dst, events);
     if (src === evm.chainId) {
       const p = await this.attestedHeight(evm, events);
       const batch = await evmAckBatch(evm, this.hub, events, p);
@@ -152,7 +126,6 @@ export class EvmPathHandlers implements PathHandlers {
   /** `src` holds the commitments; `dst` never received them. */
   async timeouts(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const evm = this.pair(src, dst);
-    if (!evm) return this.other().timeouts(src, dst, events);
     const packets = events.map((e) => e.packet);
     const r = src === this.hubId ? await relayEvmTimeouts(this.hub, evm, packets) : await timeoutOnEvm(this.hub, evm, packets);
     if (!r) throw new RelayerError('PNT_ERR_RELAY_TIMEOUT_NOT_DUE', `no packet of the batch can be timed out on ${src} yet`, { retryable: true });
@@ -162,12 +135,11 @@ export class EvmPathHandlers implements PathHandlers {
       if (i.result === 'ok') accepted++;
       else if (i.result === 'already-done' || ALREADY.has(i.result)) redundant++;
     }
-    return { submitted: true, accepted, redundant, txHeight: r.height };
+    return { submitted: true, accepted, redundant, txHeight: r.height, items: r.items };
   }
 
   async updateClient(src: string, dst: string): Promise<DeliveryOutcome> {
     const evm = this.pair(src, dst);
-    if (!evm) return this.other().updateClient(src, dst);
     // the hub's client of an EVM chain is moved by the hub validators' attestations
     if (src === evm.chainId) return NOTHING;
     const tx = await updateEvmClient(this.hub, evm, await this.hub.latestHeight());
@@ -176,14 +148,12 @@ export class EvmPathHandlers implements PathHandlers {
 
   async clientLag(src: string, dst: string): Promise<number> {
     const evm = this.pair(src, dst);
-    if (!evm) return this.other().clientLag(src, dst);
     if (src === evm.chainId) return (await evm.writer.latestHeight()) - (await clientHeight(this.hub, evm.chainId));
     return (await this.hub.latestHeight()) - (await evmClientHeight(evm));
   }
 
   async consensusDivergence(src: string, dst: string): Promise<ConsensusDivergence | null> {
     const evm = this.pair(src, dst);
-    if (!evm) return this.other().consensusDivergence(src, dst);
     if (src === evm.chainId) {
       const height = await clientHeight(this.hub, evm.chainId);
       const cons = await consensusOn(this.hub, evm.chainId, height);
@@ -206,7 +176,6 @@ export class EvmPathHandlers implements PathHandlers {
    */
   async submitMisbehaviour(src: string, dst: string, ev: ConsensusDivergence): Promise<DeliveryOutcome> {
     const evm = this.pair(src, dst);
-    if (!evm) return this.other().submitMisbehaviour(src, dst, ev);
     if (src === evm.chainId) {
       throw new RelayerError('PNT_ERR_RELAY_MISBEHAVIOUR_UNSUPPORTED', `the hub's client of ${evm.chainId} is attested by the hub's validators; a divergence at ${ev.height} needs their attention, not a relayer's evidence`, { retryable: false, details: { chain: dst, height: ev.height } });
     }
@@ -220,7 +189,6 @@ export class EvmPathHandlers implements PathHandlers {
    */
   async pending(chain: string, hub: string, otherChains: string[]): Promise<ClearingItem[]> {
     const evm = this.evm(chain);
-    if (!evm) return this.other().pending(chain, hub, otherChains);
     if (!this.hub.client) return [];
     const latest = await evm.writer.latestHeight();
     const time = await evm.writer.blockTime(latest);
@@ -250,6 +218,7 @@ function evmOutcome(chain: string, r: { height: number; items: GatewayItemResult
   let accepted = 0;
   let redundant = 0;
   const failed: { id: string; code: string }[] = [];
+  const items = r.items.map((i) => ({ id: itemId(i), result: i.result }));
   for (const i of r.items) {
     if (i.result === 'ok') accepted++;
     else if (i.result === 'already-done') redundant++;
@@ -258,7 +227,7 @@ function evmOutcome(chain: string, r: { height: number; items: GatewayItemResult
   if (failed.length) {
     const fatal = failed.find((f) => isFatalCode(f.code));
     const f = fatal ?? failed[0];
-    throw new RelayerError(f.code, `${failed.length} item(s) failed on ${chain}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain, failed, accepted, txHeight: r.height } });
+    throw new RelayerError(f.code, `${failed.length} item(s) failed on ${chain}, first ${f.id}: ${f.code}`, { retryable: !fatal, details: { chain, failed, items, accepted, txHeight: r.height } });
   }
-  return { submitted: true, accepted, redundant, txHeight: r.height };
+  return { submitted: true, accepted, redundant, txHeight: r.height, items };
 }

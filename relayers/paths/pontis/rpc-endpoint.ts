@@ -1,15 +1,15 @@
 /** A Pontis chain seen through its node's RPC, signing relay transactions with one account key. */
-import { type Bytes, type Hex, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
-import type { AccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { HubClient } from '../../hub-chain/rpc-client/client.ts';
-import { PontisError } from '../../hub-chain/errors.ts';
-import { RpcHeaderSource } from '../../hub-chain/rpc-client/header-source.ts';
-import type { VerifiedReader } from '../../hub-chain/rpc-client/verified.ts';
-import type { TxResult } from '../../hub-chain/app/app.ts';
-import { signTx, type Msg } from '../../hub-chain/app/tx.ts';
-import type { SignedHeader } from '../../hub-chain/light-clients/pontis/verifier/verifier.ts';
-import type { StateProof } from '../../hub-chain/state/proof.ts';
-import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
+import { type Bytes, type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
+import type { AccountKey } from '../../../hub-chain/crypto/ed25519.ts';
+import { HubClient } from '../../../hub-chain/rpc-client/client.ts';
+import { PontisError } from '../../../hub-chain/errors.ts';
+import { RpcHeaderSource } from '../../../hub-chain/rpc-client/header-source.ts';
+import type { VerifiedReader } from '../../../hub-chain/rpc-client/verified.ts';
+import type { TxResult } from '../../../hub-chain/app/app.ts';
+import { signTx, type Msg } from '../../../hub-chain/app/tx.ts';
+import type { SignedHeader } from '../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
+import type { StateProof } from '../../../hub-chain/state/proof.ts';
+import type { ValidatorSet } from '../../../hub-chain/types/validator-set.ts';
 import type { BlockEvents, PontisWriter } from './endpoint.ts';
 
 export class RpcEndpoint implements PontisWriter {

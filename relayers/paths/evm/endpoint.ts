@@ -1,0 +1,73 @@
+/**
+ * One EVM chain as a relayer sees it: the adapter's writer (which reads too) and the addresses of
+ * the Pontis Gateway and the PontisClient (the hub's light client) deployed there. Every read and
+ * write of the EVM legs goes through the writer (adapters/evm), never to the node directly.
+ */
+import { getAddress } from 'ethers';
+import { PontisError } from '../../../hub-chain/errors.ts';
+import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
+import type { Packet } from '../../../hub-chain/modules/packets/types.ts';
+import { pontisSlot } from '../../../hub-chain/light-clients/evm/proofs.ts';
+import { packetFromSolidity } from '../../../contracts/evm/encode.ts';
+import type { EvmWriter } from '../../../adapters/evm/writer.ts';
+
+export class EvmRelayError extends PontisError {
+  override name = 'EvmRelayError';
+}
+
+export interface EvmGatewayEndpoint {
+  /** The Pontis chain id the chain is registered under on the hub (the Gateway's chainId). */
+  readonly chainId: string;
+  readonly writer: EvmWriter;
+  /** Gateway address (the hub's `evm` client is bound to it). */
+  readonly gateway: string;
+  /** PontisClient (the hub's light client on this chain) address. */
+  readonly hubClient: string;
+}
+
+/** An endpoint (addresses checksummed once). */
+export function evmGatewayEndpoint(chainId: string, writer: EvmWriter, gateway: string, hubClient: string): EvmGatewayEndpoint {
+  return { chainId, writer, gateway: getAddress(gateway), hubClient: getAddress(hubClient) };
+}
+
+/** A value of the Gateway's `pontisStore` at `blockTag` (a height or 'latest'), as a 32-byte word. */
+export function gatewayWord(evm: EvmGatewayEndpoint, key: Uint8Array, blockTag: number | 'latest'): Promise<Hex> {
+  return evm.writer.storageAt(evm.gateway, pontisSlot(key), blockTag);
+}
+
+export const isSet = (word: string) => /^0x[0-9a-f]*$/.test(word) && BigInt(word) !== 0n;
+
+/** A PontisPacket as ethers decodes it (a positional array, or a named Result). */
+export function packetFromEvent(v: unknown): Packet {
+  if (Array.isArray(v)) {
+    const [srcChain, srcApp, dstChain, dstApp, sequence, ordered, payload, timeoutHeight, timeoutTimestamp] = v as [string, string, string, string, bigint, boolean, string, bigint, bigint];
+    return packetFromSolidity({ srcChain, srcApp, dstChain, dstApp, sequence, ordered, payload, timeoutHeight, timeoutTimestamp });
+  }
+  return packetFromSolidity(v as Parameters<typeof packetFromSolidity>[0]);
+}
+
+/** Per-packet reads (state, proofs) a batch keeps in flight at once: sequential reads made a batch of 100 take seconds. */
+export const READS_IN_FLIGHT = 16;
+
+/** `fn` over `items` with at most `limit` calls in flight; results in the order of `items`. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+/** What a timeout batch did, on whichever end it was submitted. */
+export interface EvmTimeoutOutcome {
+  chain: string;
+  height: number;
+  proofHeight: number;
+  txHash?: string;
+  items: { id: string; result: string }[];
+}

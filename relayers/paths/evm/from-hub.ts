@@ -1,0 +1,192 @@
+/**
+ * The hub -> EVM leg. The EVM PontisClient is moved to a hub height H (hub header + commit +
+ * validator set, the set changes walked first), and `Gateway.recvPackets` / `Gateway.acknowledge`
+ * / `Gateway.timeout` carry the hub's state proofs (`encodeProof` bytes) at H. Each Gateway call
+ * reports per-packet results as `PacketResult` events, read back through the adapter.
+ */
+import { type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
+import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { encodeProof } from '../../../hub-chain/state/proof.ts';
+import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.ts';
+import type { PontisReader } from '../pontis/endpoint.ts';
+import type { PacketEvent } from '../types.ts';
+import { clientIface, gatewayIface } from './abi.ts';
+import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayWord, isSet, mapLimit } from './endpoint.ts';
+
+export interface GatewayItemResult {
+  /** keccak256 of the channel id (the event's indexed topic). */
+  channel: string;
+  sequence: number;
+  step: 'recv' | 'ack' | 'timeout';
+  result: 'ok' | 'already-done' | 'failed';
+  /** Revert data of a failed item (a custom error of the Gateway, PontisClient or SmtProof). */
+  reason?: Hex;
+}
+
+
+/** The state root the PontisClient holds for hub height `height` (zero when none). */
+export async function evmClientStateRoot(evm: EvmGatewayEndpoint, height: number): Promise<string> {
+  const r = await evm.writer.call(evm.hubClient, clientIface.encodeFunctionData('stateRootAt', [height]));
+  return (clientIface.decodeFunctionResult('stateRootAt', r)[0] as string).toLowerCase();
+}
+
+/** The PontisClient's latest hub height. */
+export async function evmClientHeight(evm: EvmGatewayEndpoint): Promise<number> {
+  const data = clientIface.encodeFunctionData('latestHeight', []);
+  const r = await evm.writer.call(evm.hubClient, data);
+  return Number(clientIface.decodeFunctionResult('latestHeight', r)[0] as bigint);
+}
+
+/** Most hub heights walked looking for a validator-set change in one update. */
+const MAX_SET_CHANGE_SCAN = 10_000;
+
+async function evmClientNextValidatorsHash(evm: EvmGatewayEndpoint): Promise<string> {
+  const r = await evm.writer.call(evm.hubClient, clientIface.encodeFunctionData('nextValidatorsHash', []));
+  return (clientIface.decodeFunctionResult('nextValidatorsHash', r)[0] as string).toLowerCase();
+}
+
+/** Submits the hub's signed header at `height` to the EVM PontisClient (which freezes if it stored a different one there). */
+export async function submitHubHeader(hub: PontisReader, evm: EvmGatewayEndpoint, height: number, sh?: Awaited<ReturnType<PontisReader['signedHeader']>>): Promise<string> {
+  const [signed, set] = await Promise.all([sh ?? hub.signedHeader(height), hub.validatorSet(height)]);
+  const r = await evm.writer.send({ to: evm.hubClient, data: clientIface.encodeFunctionData('updateClient', updateClientArgs(signed, set)) });
+  return r.txHash;
+}
+
+/**
+ * Moves the EVM PontisClient to hub height `height` (header, commit and the set that signed it,
+ * all checked by the contract). The contract trusts a header only when signed by the set its
+ * latest header named as next, so when the hub's set changed since, the headers where it
+ * changes (the last one each trusted set signed) go first. Returns the hash of the last
+ * transaction, or null when the client holds `height` already or is past it.
+ */
+export async function updateEvmClient(hub: PontisReader, evm: EvmGatewayEndpoint, height: number): Promise<string | null> {
+  let latest = await evmClientHeight(evm);
+  if (latest >= height) return null;
+  for (;;) {
+    const trusted = await evmClientNextValidatorsHash(evm);
+    const target = await hub.signedHeader(height);
+    if (target.header.validatorsHash.toLowerCase() === trusted) return submitHubHeader(hub, evm, height, target);
+    // the set changed after `latest`: the first header naming another next set is still signed by the trusted one
+    let change: number | undefined;
+    for (let h = latest + 1; h < height && h <= latest + MAX_SET_CHANGE_SCAN; h++) {
+      const sh = await hub.signedHeader(h);
+      if (sh.header.validatorsHash.toLowerCase() !== trusted) break; // cannot happen on a sound hub
+      if (sh.header.nextValidatorsHash.toLowerCase() !== trusted) {
+        await submitHubHeader(hub, evm, h, sh);
+        change = h;
+        break;
+      }
+    }
+    if (change === undefined) {
+      throw new EvmRelayError('PNT_ERR_RELAY_NO_SET_CHANGE', `hub header ${height} is signed by a set the client of ${evm.chainId} does not trust, and no set change was found above ${latest}`, {
+        details: { chain: evm.chainId, latest, height },
+      });
+    }
+    latest = change;
+  }
+}
+
+/** The hub height to prove at on the EVM chain: `want`, unless the PontisClient is already past it (then its latest, which it holds). */
+export async function evmSideProofHeight(hub: PontisReader, evm: EvmGatewayEndpoint, want: number): Promise<{ height: number; updateTx: string | null }> {
+  const latest = await evmClientHeight(evm);
+  if (latest >= want) return { height: latest, updateTx: null };
+  return { height: want, updateTx: await updateEvmClient(hub, evm, want) };
+}
+
+async function hubProof(hub: PontisReader, key: Uint8Array, height: number): Promise<{ present: boolean; proof: Hex }> {
+  const { value, proof } = await hub.proveState(key, height);
+  return { present: value !== undefined, proof: toHex(encodeProof(proof)) };
+}
+
+/** The Gateway's PacketResult events of transaction `txHash` mined at `height`. */
+async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: number): Promise<GatewayItemResult[]> {
+  const events = await evm.writer.events({ sources: [evm.gateway], names: [gatewayIface.getEvent('PacketResult')!.topicHash] }, height, height);
+  const steps = { 1: 'recv', 2: 'ack', 3: 'timeout' } as const;
+  const results = ['ok', 'already-done', 'failed'] as const;
+  return events
+    .filter((ev) => ev.txHash.toLowerCase() === txHash.toLowerCase())
+    .map((ev) => {
+      const d = gatewayIface.parseLog(ev.raw as { topics: string[]; data: string })!;
+      const reason = (d.args.reason as string).toLowerCase() as Hex;
+      return {
+        channel: d.args.channel as string,
+        sequence: Number(d.args.sequence as bigint),
+        step: steps[Number(d.args.step) as 1 | 2 | 3],
+        result: results[Number(d.args.result)],
+        ...(reason.length > 2 ? { reason } : {}),
+      };
+    });
+}
+
+/**
+ * `Gateway.recvPackets` for packets the hub committed for this chain, proven at hub height
+ * `height` (the PontisClient must hold it). Packets received already, or no longer committed on
+ * the hub, are skipped. Returns null when nothing was due.
+ */
+export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
+  const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
+    const ch = channelId(e.packet);
+    if (isSet(await gatewayWord(evm, packetKeys.receipt(ch, e.packet.sequence), 'latest'))) return null;
+    const p = await hubProof(hub, packetKeys.outbound(ch, e.packet.sequence), height);
+    return p.present ? { packet: e.packet, proof: p.proof } : null;
+  });
+  const due = found.filter((i) => i !== null);
+  const packets = due.map((i) => i.packet);
+  const proofs = due.map((i) => i.proof);
+  if (!packets.length) return null;
+  const data = gatewayIface.encodeFunctionData('recvPackets', [height, packets.map(solidityPacket), proofs]);
+  const r = await evm.writer.send({ to: evm.gateway, data });
+  return { txHash: r.txHash, height: r.height, items: await gatewayResults(evm, r.txHash, r.height) };
+}
+
+/**
+ * `Gateway.acknowledge` for packets this chain sent whose ack (or timeout error ack) the hub
+ * recorded, proven at hub height `height`. Packets already resolved here are skipped.
+ */
+export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
+  const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
+    const ch = channelId(e.packet);
+    if (!isSet(await gatewayWord(evm, packetKeys.outbound(ch, e.packet.sequence), 'latest'))) return null;
+    const p = await hubProof(hub, packetKeys.ack(ch, e.packet.sequence), height);
+    return p.present ? { packet: e.packet, ack: e.ack!, proof: p.proof } : null;
+  });
+  const due = found.filter((i) => i !== null);
+  const packets = due.map((i) => i.packet);
+  const acks = due.map((i) => i.ack);
+  const proofs = due.map((i) => i.proof);
+  if (!packets.length) return null;
+  const data = gatewayIface.encodeFunctionData('acknowledge', [height, packets.map(solidityPacket), acks.map((a) => fromHex(a)), proofs]);
+  const r = await evm.writer.send({ to: evm.gateway, data });
+  return { txHash: r.txHash, height: r.height, items: await gatewayResults(evm, r.txHash, r.height) };
+}
+
+export const itemId = (i: GatewayItemResult) => `${i.step}:${i.channel}/${i.sequence}`;
+
+/**
+ * Hub leg, EVM source: packets the EVM chain sent that the hub never received before their
+ * timeoutTimestamp. Moves the PontisClient to the hub's latest height H and calls
+ * `Gateway.timeout` with the hub's absence proofs of `pkt/rcpt/...` at H (H's time must be at or
+ * past the timeout; the hub refuses to receive from then on). Returns null when none is due.
+ */
+export async function timeoutOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, packets: Packet[]): Promise<EvmTimeoutOutcome | null> {
+  const h = await hub.latestHeight();
+  const time = (await hub.signedHeader(h)).header.time;
+  const due: Packet[] = [];
+  const proofs: Hex[] = [];
+  for (const pkt of packets) {
+    if (pkt.srcChain !== evm.chainId || pkt.timeoutTimestamp === 0 || time < pkt.timeoutTimestamp) continue;
+    const ch = channelId(pkt);
+    if (!isSet(await gatewayWord(evm, packetKeys.outbound(ch, pkt.sequence), 'latest'))) continue;
+    const proof = await hubProof(hub, packetKeys.receipt(ch, pkt.sequence), h);
+    if (proof.present) continue; // the hub has it: an ack will come instead
+    due.push(pkt);
+    proofs.push(proof.proof);
+  }
+  if (!due.length) return null;
+  const { height } = await evmSideProofHeight(hub, evm, h);
+  if (height !== h) return null; // the client moved past h meanwhile; the next call proves there
+  const data = gatewayIface.encodeFunctionData('timeout', [h, due.map(solidityPacket), proofs]);
+  const r = await evm.writer.send({ to: evm.gateway, data });
+  const items = await gatewayResults(evm, r.txHash, r.height);
+  return { chain: evm.chainId, height: r.height, proofHeight: h, txHash: r.txHash, items: items.map((i) => ({ id: itemId(i), result: i.result })) };
+}

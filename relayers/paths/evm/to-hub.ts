@@ -1,0 +1,158 @@
+/**
+ * The EVM -> hub leg. The hub's `evm` client of the chain holds consensus records made from its
+ * validators' attestation votes; deliveries prove at exactly the client's latest height P (a
+ * record exists there) and carry only what the EVM chain wrote in blocks up to P: packets sent
+ * (`PacketSent`: `pkt/out/...` -> `packets/recv`) and packets received there (`PacketReceived`:
+ * `pkt/ack/...` -> `packets/ack`), plus timeouts of packets the hub forwarded that the chain never
+ * received (the Gateway's receipt slot proven empty at P). Storage proofs are the adapter's
+ * eth_getProof of the Gateway's slot of each key at P, checked here against the hub's record of
+ * that block before they are submitted.
+ */
+import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
+import type { Msg } from '../../../hub-chain/app/tx.ts';
+import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { pontisSlot, storageProofAt } from '../../../hub-chain/light-clients/evm/proofs.ts';
+import { type StorageProof, verifyStorageProof } from '../../../hub-chain/light-clients/evm/mpt.ts';
+import type { PontisReader, PontisWriter } from '../pontis/endpoint.ts';
+import { clientHeight, consensusOn } from '../pontis/path.ts';
+import type { PacketEvent } from '../types.ts';
+import { gatewayIface } from './abi.ts';
+import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, isSet, mapLimit, packetFromEvent } from './endpoint.ts';
+
+
+/** The height of the hub's client of the EVM chain at which proofs can be made (a consensus record exists there). */
+export async function hubProofHeight(hub: PontisReader, evmChainId: string): Promise<number> {
+  const h = await clientHeight(hub, evmChainId);
+  if (!(await consensusOn(hub, evmChainId, h))) {
+    throw new EvmRelayError('PNT_ERR_RELAY_NO_CONSENSUS', `the hub's client of ${evmChainId} has no consensus record at its latest height ${h}`, { retryable: true, details: { height: h } });
+  }
+  return h;
+}
+
+/**
+ * Packets sent and packets received (acks to carry back) on the EVM Gateway in blocks
+ * (from, to] whose next hop is the hub: every packet of a spoke goes to the hub, and so does
+ * every ack it writes.
+ */
+export async function scanEvm(evm: EvmGatewayEndpoint, from: number, to: number): Promise<{ packets: PacketEvent[]; acks: PacketEvent[] }> {
+  const out = { packets: [] as PacketEvent[], acks: [] as PacketEvent[] };
+  if (to <= from) return out;
+  const names = [gatewayIface.getEvent('PacketSent')!.topicHash, gatewayIface.getEvent('PacketReceived')!.topicHash];
+  // the adapter bounds eth_getLogs ranges (providers refuse large ones) and drops removed logs
+  for (const ev of await evm.writer.events({ sources: [evm.gateway], names }, from + 1, to)) {
+    const d = gatewayIface.parseLog(ev.raw as { topics: string[]; data: string });
+    if (!d) continue;
+    const packet = packetFromEvent(d.args.packet.toArray());
+    if (d.name === 'PacketSent') out.packets.push({ height: ev.height, packet });
+    else out.acks.push({ height: ev.height, packet, ack: (d.args.ack as string).toLowerCase() as Hex });
+  }
+  return out;
+}
+
+/** The state root the hub's client of the EVM chain holds for `height` (what its proofs are verified against). */
+async function provenRoot(hub: PontisReader, evm: EvmGatewayEndpoint, height: number): Promise<Hex> {
+  const cons = await consensusOn(hub, evm.chainId, height);
+  if (!cons) throw new EvmRelayError('PNT_ERR_RELAY_NO_CONSENSUS', `the hub's client of ${evm.chainId} has no consensus record at ${height}`, { retryable: true, details: { height } });
+  return cons.root;
+}
+
+/**
+ * eth_getProof of a Pontis key at `height`, checked here against `root` before it goes to the
+ * hub, and fetched again when it does not verify: anvil (1.7.1) answers for its latest block from
+ * the next block's state while mining it, and the hub would refuse such a proof for good. Returns
+ * the proven word (null: unset) with the proof.
+ */
+async function checkedProof(evm: EvmGatewayEndpoint, key: Uint8Array, height: number, root: Hex): Promise<{ word: Hex | null; proof: StorageProof }> {
+  const gateway = evm.gateway.toLowerCase() as Hex;
+  const slot = pontisSlot(key);
+  for (let attempt = 1; ; attempt++) {
+    const proof = storageProofAt(await evm.writer.getProof(gateway, [slot], height), 0);
+    try {
+      const w = verifyStorageProof(root, gateway, slot, proof);
+      return { word: w !== null && isSet(w) ? w : null, proof };
+    } catch (e) {
+      if (attempt >= 3) {
+        throw new EvmRelayError('PNT_ERR_RELAY_EVM_BAD_PROOF', `eth_getProof on ${evm.chainId} at ${height} does not verify against the hub's record of that block`, { retryable: true, cause: e, details: { chain: evm.chainId, height, slot } });
+      }
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+}
+
+/** Slots asked for in one eth_getProof: the node walks the account once for all of them. */
+const SLOTS_PER_PROOF_CALL = 50;
+
+/** `checkedProof` for many keys at once: eth_getProof with up to SLOTS_PER_PROOF_CALL slots a call; a proof that does not verify is fetched again alone. */
+async function checkedProofs(evm: EvmGatewayEndpoint, keys: Uint8Array[], height: number, root: Hex): Promise<{ word: Hex | null; proof: StorageProof }[]> {
+  const gateway = evm.gateway.toLowerCase() as Hex;
+  const chunks: number[] = [];
+  for (let i = 0; i < keys.length; i += SLOTS_PER_PROOF_CALL) chunks.push(i);
+  const parts = await mapLimit(chunks, 4, async (start) => {
+    const ks = keys.slice(start, start + SLOTS_PER_PROOF_CALL);
+    const slots = ks.map((k) => pontisSlot(k));
+    const r = await evm.writer.getProof(gateway, slots, height);
+    return Promise.all(
+      ks.map(async (k, j) => {
+        const proof = storageProofAt(r, j);
+        try {
+          const w = verifyStorageProof(root, gateway, slots[j], proof);
+          return { word: w !== null && isSet(w) ? w : null, proof };
+        } catch {
+          // fetched again alone below
+        }
+        return checkedProof(evm, k, height, root);
+      }),
+    );
+  });
+  return parts.flat();
+}
+
+/** `packets/recv` on the hub for packets committed on the EVM Gateway, proven at EVM height `height`; null when none is due. */
+export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
+  const root = await provenRoot(hub, evm, height);
+  const received = await mapLimit(events, READS_IN_FLIGHT, async (e) => (await hub.readState(packetKeys.receipt(channelId(e.packet), e.packet.sequence))) !== undefined);
+  const due = events.filter((_, i) => !received[i]);
+  const proofs = await checkedProofs(evm, due.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)), height, root);
+  // a null word: resolved on the source already
+  const items = due.map((e, i) => ({ packet: e.packet, proof: proofs[i].proof, word: proofs[i].word })).filter((i) => i.word !== null).map(({ packet, proof }) => ({ packet, proof }));
+  return items.length ? { type: 'packets/recv', proofHeight: height, packets: items } : null;
+}
+
+/** `packets/ack` on the hub for acks the EVM Gateway wrote, proven at EVM height `height`; null when none is due. */
+export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
+  const root = await provenRoot(hub, evm, height);
+  const pending = await mapLimit(events, READS_IN_FLIGHT, async (e) => (await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined);
+  const due = events.filter((_, i) => pending[i]);
+  const proofs = await checkedProofs(evm, due.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height, root);
+  const items = due.map((e, i) => ({ packet: e.packet, ack: e.ack!, proof: proofs[i].proof, word: proofs[i].word })).filter((i) => i.word !== null).map(({ packet, ack, proof }) => ({ packet, ack, proof }));
+  return items.length ? { type: 'packets/ack', proofHeight: height, packets: items } : null;
+}
+
+/**
+ * Destination leg, EVM destination: packets the hub forwarded to the EVM chain that it never
+ * received before their timeout. Proven at the height P the hub's client of the chain holds:
+ * the Gateway's receipt slot is empty at P, and P's block time (or P itself, for a height
+ * timeout) is at or past the timeout. The hub then records an error ack `PNT_ERR_PACKET_TIMEOUT`
+ * for the source (relayed back by the next round or job). Returns null when none is due yet.
+ */
+export async function relayEvmTimeouts(hub: PontisWriter, evm: EvmGatewayEndpoint, packets: Packet[]): Promise<EvmTimeoutOutcome | null> {
+  const p = await hubProofHeight(hub, evm.chainId);
+  const cons = (await consensusOn(hub, evm.chainId, p))!;
+  const items = [];
+  for (const pkt of packets) {
+    if (pkt.dstChain !== evm.chainId) continue;
+    const ch = channelId(pkt);
+    if ((await hub.readState(packetKeys.outbound(ch, pkt.sequence))) === undefined) continue;
+    const due = (pkt.timeoutTimestamp !== 0 && cons.timestamp >= pkt.timeoutTimestamp) || (pkt.timeoutHeight !== 0 && p >= pkt.timeoutHeight);
+    if (!due) continue;
+    const key = packetKeys.receipt(ch, pkt.sequence);
+    const { word, proof } = await checkedProof(evm, key, p, cons.root);
+    if (word !== null) continue; // received after all: it will be acknowledged
+    items.push({ packet: pkt, proof });
+  }
+  if (!items.length) return null;
+  const r = await hub.submit([{ type: 'packets/timeout', proofHeight: p, packets: items }]);
+  if (r.code !== 'ok') throw new EvmRelayError('PNT_ERR_RELAY_SUBMIT_FAILED', `timeout transaction on ${hub.chainId} failed: ${r.code} ${r.log ?? ''}`, { details: { code: r.code } });
+  const out = r.events.filter((e) => e.type === 'packet/timeout/result').map((e) => ({ id: `timeout:${e.attributes.id ?? ''}`, result: e.attributes.result ?? '' }));
+  return { chain: hub.chainId, height: r.height, proofHeight: p, items: out };
+}
