@@ -3,7 +3,7 @@
  * hub's client module and the EVM contract (which mirrors these rules) can agree on why a header
  * was refused. Commit failures keep verifyCommit's CommitError (PNT_ERR_COMMIT_*) as `cause`.
  */
-import { PontisError, type PontisErrorOptions } from '../../../errors.ts';
+import { PontisError, type PontisErrorOptions, errorTable } from '../../../errors.ts';
 
 export const LC_ERR = {
   /** Verification options out of range (trusting period, drift, now). */
@@ -46,6 +46,12 @@ export const LC_ERR = {
   /** Two headers offered as a conflict are not valid evidence of one. */
   MISBEHAVIOUR_INVALID: 'PNT_ERR_LC_MISBEHAVIOUR_INVALID',
 } as const;
+
+/** Catalog entries: only a header from the future (the clock may catch up) and a failing source can succeed later (ADR 0003). */
+export const LC_ERRORS = errorTable(LC_ERR, {
+  [LC_ERR.HEADER_FROM_FUTURE]: { retryable: true },
+  [LC_ERR.SOURCE_UNAVAILABLE]: { retryable: true },
+});
 
 export type LightClientErrorCode = (typeof LC_ERR)[keyof typeof LC_ERR];
 
