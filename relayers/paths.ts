@@ -13,7 +13,7 @@ import type { Msg } from '../hub-chain/app/tx.ts';
 import type { TxResult } from '../hub-chain/app/app.ts';
 import type { PontisWriter } from './core/endpoint.ts';
 import { ackBatch, clientHeight, clientUpdate, consensusOn, clientRecord, recvBatch, relayTimeouts, scan, type PacketEvent } from './core/path.ts';
-import { RelayerError, isFatalCode } from './errors.ts';
+import { RelayerError, isFatalCode, isRetryableCode } from './errors.ts';
 
 export type DeliveryKind = 'relay-packets' | 'relay-acks' | 'timeouts';
 
@@ -78,8 +78,6 @@ export interface ConsensusDivergence {
 export const channelTag = (ch: string): string => createHash('sha256').update(ch).digest('hex').slice(0, 10);
 
 const ALREADY = new Set(['already-received', 'already-resolved']);
-const TX_FATAL = new Set(['PNT_ERR_CLIENT_FROZEN', 'PNT_ERR_CLIENT_EXPIRED']);
-
 export class PontisPathHandlers implements PathHandlers {
   constructor(
     private readonly endpoints: Map<string, PontisWriter & { client?: HubClient }>,
@@ -159,7 +157,7 @@ export class PontisPathHandlers implements PathHandlers {
     const upd = await clientUpdate(src, dst, await src.latestHeight());
     if (!upd) return { submitted: false, accepted: 0, redundant: 0 };
     const r = await dst.submit([upd]);
-    if (r.code !== 'ok') throw new RelayerError(r.code, `client update of ${srcId} on ${dstId} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain: dstId } });
+    if (r.code !== 'ok') throw new RelayerError(r.code, `client update of ${srcId} on ${dstId} failed: ${r.log ?? r.code}`, { retryable: isRetryableCode(r.code), details: { chain: dstId } });
     return { submitted: true, accepted: 1, redundant: 0, txHeight: r.height };
   }
 
@@ -270,7 +268,7 @@ async function readStatus(c: HubClient, ch: string, seq: number): Promise<Packet
 
 /** A Pontis relay transaction's per-item results (`<what>/result` events) as an outcome; refused items become a RelayerError with their code. */
 export function relayTxOutcome(chain: string, r: TxResult & { height: number }, what: string): DeliveryOutcome {
-  if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${chain} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain } });
+  if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${chain} failed: ${r.log ?? r.code}`, { retryable: isRetryableCode(r.code), details: { chain } });
   const refused = new Set(r.events.filter((e) => e.type === 'packet/refused').map((e) => e.attributes.id));
   let accepted = 0;
   let redundant = 0;

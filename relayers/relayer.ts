@@ -19,7 +19,7 @@ import type { PacketEvent } from './core/path.ts';
 import type { PathConfig, RelayerConfig, RelayerSigners } from './config.ts';
 import { type EvmGatewayEndpoint, evmGatewayEndpoint } from './core/evm-path.ts';
 import { EvmPathHandlers } from './evm-handlers.ts';
-import { RelayerError, isFatalCode } from './errors.ts';
+import { RelayerError, isFatalCode, shouldRetry } from './errors.ts';
 import { RelayerMetrics } from './metrics.ts';
 import { PontisPathHandlers, channelTag, type ConsensusDivergence, type DeliveryOutcome, type PathHandlers } from './paths.ts';
 import { PooledEndpoint } from './signers.ts';
@@ -379,7 +379,7 @@ export class Relayer {
     } catch (e) {
       const code = e instanceof PontisError ? e.code : 'PNT_ERR_RELAY_UNEXPECTED';
       this.metrics.failures.inc({ path: d.path, kind: d.kind, code });
-      const fatal = e instanceof PontisError && (isFatalCode(code) || (e instanceof RelayerError && !e.retryable));
+      const fatal = !shouldRetry(e);
       log.warn({ code, err: (e as Error).message, attempt: job.attemptsMade + 1, fatal }, fatal ? 'job cannot succeed' : 'job attempt failed; will retry');
       // the code leads the reason so operators (and clearing) can read it back from the failed job
       if (fatal) throw new UnrecoverableError(`${code}: ${(e as Error).message}`);

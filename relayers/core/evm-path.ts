@@ -20,6 +20,7 @@
  */
 import { Interface, getAddress } from 'ethers';
 import { PontisError } from '../../hub-chain/errors.ts';
+import { isRetryableCode } from '../error-catalog.ts';
 import { type Hex, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
 import type { Msg } from '../../hub-chain/app/tx.ts';
 import { type Packet, channelId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
@@ -493,7 +494,7 @@ export async function relayEvmTimeouts(hub: PontisWriter, evm: EvmGatewayEndpoin
   }
   if (!items.length) return null;
   const r = await hub.submit([{ type: 'packets/timeout', proofHeight: p, packets: items }]);
-  if (r.code !== 'ok') throw new EvmRelayError('PNT_ERR_RELAY_SUBMIT_FAILED', `timeout transaction on ${hub.chainId} failed: ${r.code} ${r.log ?? ''}`, { details: { code: r.code } });
+  if (r.code !== 'ok') throw new EvmRelayError('PNT_ERR_RELAY_SUBMIT_FAILED', `timeout transaction on ${hub.chainId} failed: ${r.code} ${r.log ?? ''}`, { retryable: isRetryableCode(r.code), details: { code: r.code } });
   const out = r.events.filter((e) => e.type === 'packet/timeout/result').map((e) => ({ id: `timeout:${e.attributes.id ?? ''}`, result: e.attributes.result ?? '' }));
   return { chain: hub.chainId, height: r.height, proofHeight: p, items: out };
 }
@@ -557,7 +558,7 @@ export async function relayEvmRound(hub: PontisWriter, evm: EvmGatewayEndpoint, 
         .filter((e) => e.type === 'packet/recv/result' || e.type === 'packet/ack/result')
         .map((e) => ({ id: `${e.type.split('/')[1]}:${e.attributes.id ?? ''}`, result: e.attributes.result ?? '' }));
       result.submitted.push({ chain: hub.chainId, height: r.height, msgs: msgs.map((m) => m.type), code: r.code, items });
-      if (r.code !== 'ok') throw new EvmRelayError('PNT_ERR_RELAY_SUBMIT_FAILED', `relay transaction on ${hub.chainId} failed: ${r.code} ${r.log ?? ''}`, { details: { code: r.code } });
+      if (r.code !== 'ok') throw new EvmRelayError('PNT_ERR_RELAY_SUBMIT_FAILED', `relay transaction on ${hub.chainId} failed: ${r.code} ${r.log ?? ''}`, { retryable: isRetryableCode(r.code), details: { code: r.code } });
     }
     result.cursor[evm.chainId] = p;
   }

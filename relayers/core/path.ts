@@ -7,6 +7,7 @@
  * everything it submits is idempotent on chain (receipts), so rounds may repeat safely.
  */
 import { PontisError } from '../../hub-chain/errors.ts';
+import { isRetryableCode } from '../error-catalog.ts';
 import { toHex, type Hex } from '../../hub-chain/crypto/bytes.ts';
 import type { Msg } from '../../hub-chain/app/tx.ts';
 import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
@@ -180,7 +181,7 @@ export async function relayRound(a: PontisWriter, b: PontisWriter, hubId: string
     if (msgs.length) {
       const r = await dst.submit(msgs);
       result.submitted.push({ chain: dst.chainId, height: r.height, msgs: msgs.map((m) => m.type), code: r.code });
-      if (r.code !== 'ok') throw new PontisError('PNT_ERR_RELAY_SUBMIT_FAILED', `relay transaction on ${dst.chainId} failed: ${r.code} ${r.log ?? ''}`, { details: { code: r.code } });
+      if (r.code !== 'ok') throw new PontisError('PNT_ERR_RELAY_SUBMIT_FAILED', `relay transaction on ${dst.chainId} failed: ${r.code} ${r.log ?? ''}`, { retryable: isRetryableCode(r.code), details: { code: r.code } });
     }
     result.cursor[src.chainId] = to;
   }

@@ -59,7 +59,8 @@ export class LightClientError extends PontisError {
   override name = 'LightClientError';
   declare readonly code: LightClientErrorCode;
 
+  /** `retryable` defaults to the table's for `code`. */
   constructor(code: LightClientErrorCode, message: string, opts: PontisErrorOptions = {}) {
-    super(code, message, opts);
+    super(code, message, { ...opts, retryable: opts.retryable ?? LC_ERRORS.some((e) => e.code === code && e.retryable) });
   }
 }
