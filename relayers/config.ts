@@ -8,6 +8,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { accountKeyFromSeed, type AccountKey } from '../hub-chain/crypto/ed25519.ts';
 import { fromHex } from '../hub-chain/crypto/bytes.ts';
+import { parseSchema } from '../hub-chain/errors.ts';
 import { RelayerConfigError } from './errors.ts';
 
 // ':' separates Redis key parts and is refused in BullMQ job ids, which embed these names
@@ -94,15 +95,11 @@ export type SignerConfig = z.infer<typeof Signer>;
 
 /** Validates a parsed config; the error names the first bad field (details.field) and lists every issue. */
 export function validateRelayerConfig(raw: unknown): RelayerConfig {
-  const r = RelayerConfigSchema.safeParse(raw);
-  if (r.success) return r.data;
-  // an unknown key is reported at its parent; name the key itself so the operator finds the typo
-  const issues = r.error.issues.map((i) => {
-    const path = i.code === 'unrecognized_keys' ? [...i.path, i.keys[0]] : i.path;
-    return { field: path.map(String).join('.') || '(root)', message: i.message };
+  // `field` names an unknown key itself (zod reports it at its parent) so the operator finds the typo
+  return parseSchema(RelayerConfigSchema, raw, (first, all) => {
+    const issues = all.map(({ field, message }) => ({ field, message }));
+    return new RelayerConfigError('PNT_ERR_CONFIG_INVALID', `relayer config: ${first.field}: ${first.message}`, { details: { field: first.field, issues } });
   });
-  const first = issues[0];
-  throw new RelayerConfigError('PNT_ERR_CONFIG_INVALID', `relayer config: ${first.field}: ${first.message}`, { details: { field: first.field, issues } });
 }
 
 /** Reads a YAML or JSON file (JSON is YAML) and validates it. */
