@@ -14,7 +14,7 @@ import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
 import { computeAddress } from 'ethers';
 import { EvmWriter } from '../adapters/evm/writer.ts';
-import { PontisError } from '../hub-chain/errors.ts';
+import { PontisError, errFields } from '../hub-chain/errors.ts';
 import type { PacketEvent } from './core/path.ts';
 import type { PathConfig, RelayerConfig, RelayerSigners } from './config.ts';
 import { type EvmGatewayEndpoint, evmGatewayEndpoint } from './core/evm-path.ts';
@@ -94,7 +94,7 @@ export class Relayer {
       const verified = c.verifyResults
         ? new VerifiedReader(new HubClient(c.rpc), {
             trust: c.trust,
-            onTrust: (r) => this.log.info({ chain: c.id, height: r.height, hash: r.hash, pinned: r.pinned }, r.pinned ? 'light client starts from the pinned header' : 'light client trusts this header on first use (pin it as trust: {height, hash})'),
+            onTrust: (r) => this.log.info({ chainId: c.id, height: r.height, hash: r.hash, pinned: r.pinned }, r.pinned ? 'light client starts from the pinned header' : 'light client trusts this header on first use (pin it as trust: {height, hash})'),
           })
         : undefined;
       this.endpoints.set(c.id, new PooledEndpoint(c.id, c.rpc, opts.signers.pontis.get(c.id) ?? [], verified));
@@ -103,7 +103,7 @@ export class Relayer {
       if (c.kind !== 'evm') continue;
       const keys = opts.signers.evm.get(c.id) ?? [];
       if (!keys.length) throw new RelayerError('PNT_ERR_RELAY_NO_SIGNER', `no signer key for ${c.id}`);
-      const writer = new EvmWriter({ url: c.rpc, evmChainId: c.evmChainId, chainId: c.id, privateKeys: keys, pollIntervalMs: 100, logger: this.log.child({ chain: c.id }) });
+      const writer = new EvmWriter({ url: c.rpc, evmChainId: c.evmChainId, chainId: c.id, privateKeys: keys, pollIntervalMs: 100, logger: this.log.child({ chainId: c.id }) });
       this.evmEndpoints.set(c.id, evmGatewayEndpoint(c.id, writer, c.gateway, c.hubClient));
     }
     const base = new PontisPathHandlers(this.endpoints, cfg.hub.chainId);
@@ -117,7 +117,7 @@ export class Relayer {
   private connect(opts: { offlineQueue?: boolean } = {}): Redis {
     // BullMQ workers need maxRetriesPerRequest null (they block on Redis); the health probe fails fast instead
     const r = new Redis(this.cfg.redis.url, opts.offlineQueue === false ? { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false } : { maxRetriesPerRequest: null });
-    r.on('error', (e) => this.log.debug({ err: e.message }, 'redis connection error'));
+    r.on('error', (e) => this.log.debug(errFields(e), 'redis connection error'));
     this.connections.push(r);
     return r;
   }
@@ -150,7 +150,7 @@ export class Relayer {
           removeOnFail: { age: 24 * 3600 },
         },
       });
-      q.on('error', (e) => this.log.debug({ path: p.id, err: e.message }, 'queue error'));
+      q.on('error', (e) => this.log.debug({ path: p.id, ...errFields(e) }, 'queue error'));
       this.queues.set(p.id, q);
       const w = new Worker<RelayJobData>(`relay.${p.id}`, (job) => this.process(job), {
         connection: this.connect(),
@@ -161,9 +161,9 @@ export class Relayer {
         // a job whose worker was killed is picked up again; only a job that keeps killing workers fails
         maxStalledCount: 5,
       });
-      w.on('error', (e) => this.log.warn({ path: p.id, err: e.message }, 'worker error'));
+      w.on('error', (e) => this.log.warn({ path: p.id, ...errFields(e) }, 'worker error'));
       w.on('failed', (job, e) => {
-        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) this.log.error({ path: p.id, jobId: job.id, err: e.message }, 'job failed for good');
+        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) this.log.error({ path: p.id, jobId: job.id, ...errFields(e) }, 'job failed for good');
       });
       this.workers.push(w);
     }
@@ -179,7 +179,7 @@ export class Relayer {
       try {
         await fn();
       } catch (e) {
-        this.log.warn({ err: (e as Error).message, code: (e as PontisError).code }, 'background pass failed; retrying');
+        this.log.warn(errFields(e), 'background pass failed; retrying');
       }
       if (!this.stopped) this.timers.push(setTimeout(run, ms));
     };
@@ -247,7 +247,7 @@ export class Relayer {
         // Redis lost the cursor (flush, restart, first start): rebuild from a lookback; clearing covers anything older
         from = Math.max(0, tip - this.cfg.tuning.lookbackBlocks);
         lost = true;
-        this.log.info({ path: p.id, chain: src, from, tip }, 'scanner cursor rebuilt from chain tip');
+        this.log.info({ path: p.id, chainId: src, from, tip }, 'scanner cursor rebuilt from chain tip');
       } else from = Number(stored);
       const to = Math.min(tip, from + MAX_SCAN_BLOCKS);
       if (to <= from) continue;
@@ -267,7 +267,7 @@ export class Relayer {
       // jobs first, cursor after: a crash in between rescans, and the same ids dedupe
       if (jobs.length) await this.queue(p.id).addBulk(jobs);
       await this.redis.set(ck, String(to));
-      if (jobs.length) this.log.debug({ path: p.id, chain: src, from, to, jobs: jobs.length }, 'scanned');
+      if (jobs.length) this.log.debug({ path: p.id, chainId: src, from, to, jobs: jobs.length }, 'scanned');
     }
     if (lost) await this.clearPath(p.id, { minAgeMs: 0 });
   }
@@ -305,7 +305,7 @@ export class Relayer {
     ]) {
       const div = await this.handlers.consensusDivergence(src, dst);
       if (div) {
-        this.log.error({ path: p.id, chain: dst, counterparty: src, ...div }, 'client consensus differs from the chain it tracks');
+        this.log.error({ path: p.id, chainId: dst, counterparty: src, ...div }, 'client consensus differs from the chain it tracks');
         if (await this.enqueue(p.id, { path: p.id, kind: 'misbehaviour', src, dst, events: [], evidence: div }, jobId('misbehaviour', p.id, src, { heights: [div.height, div.height] }))) enqueued++;
       }
       const lag = await this.handlers.clientLag(src, dst);
@@ -340,7 +340,7 @@ export class Relayer {
   private async process(job: Job<RelayJobData>): Promise<DeliveryOutcome> {
     const d = job.data;
     const seqs = d.events.map((e) => e.packet.sequence);
-    const log = this.log.child({ path: d.path, chain: d.dst, jobId: job.id, kind: d.kind, seq: seqs.length ? `${Math.min(...seqs)}-${Math.max(...seqs)}` : undefined });
+    const log = this.log.child({ path: d.path, chainId: d.dst, jobId: job.id, kind: d.kind, seq: seqs.length ? `${Math.min(...seqs)}-${Math.max(...seqs)}` : undefined });
     try {
       let out: DeliveryOutcome;
       switch (d.kind) {
@@ -380,7 +380,7 @@ export class Relayer {
       const code = e instanceof PontisError ? e.code : 'PNT_ERR_RELAY_UNEXPECTED';
       this.metrics.failures.inc({ path: d.path, kind: d.kind, code });
       const fatal = !shouldRetry(e);
-      log.warn({ code, err: (e as Error).message, attempt: job.attemptsMade + 1, fatal }, fatal ? 'job cannot succeed' : 'job attempt failed; will retry');
+      log.warn({ ...errFields(e), code, attempt: job.attemptsMade + 1, fatal }, fatal ? 'job cannot succeed' : 'job attempt failed; will retry');
       // the code leads the reason so operators (and clearing) can read it back from the failed job
       if (fatal) throw new UnrecoverableError(`${code}: ${(e as Error).message}`);
       throw new Error(`${code}: ${(e as Error).message}`, { cause: e });
