@@ -78,6 +78,7 @@ export interface ConsensusDivergence {
 export const channelTag = (ch: string): string => createHash('sha256').update(ch).digest('hex').slice(0, 10);
 
 const ALREADY = new Set(['already-received', 'already-resolved']);
+
 export class PontisPathHandlers implements PathHandlers {
   constructor(
     private readonly endpoints: Map<string, PontisWriter & { client?: HubClient }>,
