@@ -44,7 +44,11 @@ export class CryptoError extends PontisError {
 
 // ---- the error catalog ----
 
-/** What the catalog says about one code: whether trying again later can help, and the RPC's HTTP status for it. */
+/**
+ * What the catalog says about one code: whether trying again later can help, and the RPC's HTTP
+ * status for it. For a code whose cases differ (an HTTP failure that is 5xx or 4xx) `retryable`
+ * is true when any case can pass later; the error itself then says which case it is.
+ */
 export interface ErrorInfo {
   code: string;
   retryable: boolean;

@@ -16,12 +16,12 @@ export const CONTRACT_ERRORS = errorTable(
     'PNT_ERR_EVM_DEPLOY_APP_NAME',
     /** No compiled artifact: run `npm run build:contracts`. */
     'PNT_ERR_EVM_DEPLOY_ARTIFACT',
-    /** A deployment or setup transaction failed (retryable when the node could not be reached). */
+    /** A deployment or setup transaction failed (the error is retryable when the node could not be reached, not when the chain refused it). */
     'PNT_ERR_EVM_DEPLOY_FAILED',
     /** The EVM chain has no block at the tag asked for yet. */
     'PNT_ERR_EVM_DEPLOY_NO_BLOCK',
     'PNT_ERR_EVM_DEPLOY_SIGNER',
     'PNT_ERR_EVM_DEPLOY_TRUST_ROOT',
   ],
-  { PNT_ERR_EVM_DEPLOY_NO_BLOCK: { retryable: true } },
+  { PNT_ERR_EVM_DEPLOY_FAILED: { retryable: true }, PNT_ERR_EVM_DEPLOY_NO_BLOCK: { retryable: true } },
 );

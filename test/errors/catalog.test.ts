@@ -54,6 +54,16 @@ describe('error catalog', () => {
     expect(missing, `codes missing from the catalog:\n${missing.join('\n')}`).toEqual([]);
   });
 
+  it('behavior: a code thrown with retryable: true somewhere is retryable in the catalog (what clearing reads back from a failed job)', () => {
+    const inconsistent: string[] = [];
+    for (const f of files) {
+      for (const m of readFileSync(f, 'utf8').matchAll(/new \w+\(\s*'(PNT_ERR_[A-Z0-9_]+)'[^;]*?retryable: true/g)) {
+        if (!ERRORS.retryable(m[1])) inconsistent.push(`${m[1]} (${relative(ROOT, f)})`);
+      }
+    }
+    expect(inconsistent).toEqual([]);
+  });
+
   it('behavior: the scan would notice a code nobody lists', () => {
     expect(ERRORS.has('PNT_ERR_NOT_A_REAL_CODE')).toBe(false);
     expect(ERRORS.retryable('PNT_ERR_NOT_A_REAL_CODE')).toBe(false);
