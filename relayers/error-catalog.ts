@@ -6,7 +6,8 @@
  * - a PontisError: its `retryable`, set where it was thrown (which knows the case; each package's
  *   error classes default it from their table);
  * - a bare code (a destination's per-item result, the code leading a failed job's reason): the
- *   catalog's `retryable`; a code the catalog does not list is not retried;
+ *   catalog's `retryable`; a code the catalog does not list is not retried (a failed job's reason
+ *   with no code leading it is BullMQ's own, and retried);
  * - any other error (nothing translated it: a Redis hiccup, an unwrapped library failure): retried,
  *   up to the job's maxAttempts.
  */
@@ -85,6 +86,16 @@ export function isRetryableCode(code: string): boolean {
 /** A code whose job stops at once (UnrecoverableError) and that clearing does not run again. */
 export function isFatalCode(code: string): boolean {
   return !isRetryableCode(code);
+}
+
+/**
+ * Whether clearing may run a failed job again, from its reason: the code leading it (the relayer
+ * writes `<code>: <message>`) decides; a reason without one (BullMQ's own, e.g. a stalled job) is
+ * an error nothing translated, so yes.
+ */
+export function isRetryableReason(reason: string | undefined): boolean {
+  const code = /^(PNT_ERR_[A-Z0-9_]+):/.exec(reason ?? '')?.[1];
+  return code === undefined || isRetryableCode(code);
 }
 
 /** Whether a job that threw `e` should be tried again (the rule in this file's header). */

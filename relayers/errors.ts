@@ -15,4 +15,4 @@ export class RelayerConfigError extends PontisError {
 }
 
 /** Retry or stop: the catalog's rule (error-catalog.ts), re-exported for the path handlers. */
-export { isFatalCode, isRetryableCode, shouldRetry } from './error-catalog.ts';
+export { isFatalCode, isRetryableCode, isRetryableReason, shouldRetry } from './error-catalog.ts';

@@ -19,7 +19,7 @@ import type { PacketEvent } from './core/path.ts';
 import type { PathConfig, RelayerConfig, RelayerSigners } from './config.ts';
 import { type EvmGatewayEndpoint, evmGatewayEndpoint } from './core/evm-path.ts';
 import { EvmPathHandlers } from './evm-handlers.ts';
-import { RelayerError, isFatalCode, shouldRetry } from './errors.ts';
+import { RelayerError, isRetryableReason, shouldRetry } from './errors.ts';
 import { RelayerMetrics } from './metrics.ts';
 import { PontisPathHandlers, channelTag, type ConsensusDivergence, type DeliveryOutcome, type PathHandlers } from './paths.ts';
 import { PooledEndpoint } from './signers.ts';
@@ -328,7 +328,7 @@ export class Relayer {
     const job = await q.add(data.kind, data, { jobId: id });
     const state = await job.getState();
     if (state === 'failed') {
-      if (isFatalCode(String(job.failedReason ?? '').split(':')[0])) return false;
+      if (!isRetryableReason(job.failedReason)) return false;
       await job.retry('failed');
       return true;
     }

@@ -11,7 +11,7 @@ import { AdapterError, AdapterErrorCode } from '../../adapters/core/errors.ts';
 import { toAdapterError } from '../../adapters/evm/errors.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
 import { LC_ERR, LightClientError } from '../../hub-chain/light-clients/pontis/verifier/errors.ts';
-import { ERRORS, isFatalCode, isRetryableCode, shouldRetry } from '../../relayers/error-catalog.ts';
+import { ERRORS, isFatalCode, isRetryableCode, isRetryableReason, shouldRetry } from '../../relayers/error-catalog.ts';
 import { RelayerError } from '../../relayers/errors.ts';
 
 describe('retry rule', () => {
@@ -56,6 +56,14 @@ describe('retry rule', () => {
     expect(isFatalCode('PNT_ERR_SOMETHING_NEW')).toBe(true);
     expect(shouldRetry(new PontisError('PNT_ERR_SOMETHING_NEW', 'x'))).toBe(false);
     expect(shouldRetry(new Error('ECONNRESET'))).toBe(true);
+  });
+
+  it('behavior: clearing re-runs a failed job by the code leading its reason; a reason without a code (BullMQ\'s own) is re-run', () => {
+    expect(isRetryableReason('PNT_ERR_CLIENT_NO_CONSENSUS: 3 item(s) refused')).toBe(true);
+    expect(isRetryableReason('PNT_ERR_ADAPTER_INSUFFICIENT_FUNDS: relay: insufficient funds')).toBe(false);
+    expect(isRetryableReason('PNT_ERR_SOMETHING_NEW: x')).toBe(false);
+    expect(isRetryableReason('job stalled more than allowable limit')).toBe(true);
+    expect(isRetryableReason(undefined)).toBe(true);
   });
 
   it('behavior: the relayer holds no retry decision outside the catalog (no code prefixes or fatal lists)', () => {
