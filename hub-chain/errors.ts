@@ -1,7 +1,10 @@
 /**
  * One error base for the whole project. Every error has a stable machine-readable `code`
  * (`PNT_ERR_*`): operators grep it, tests assert it, RPC returns it. `retryable` tells a worker
- * whether trying again can help (BullMQ: false becomes UnrecoverableError).
+ * whether trying again can help (BullMQ: false becomes UnrecoverableError). Also here: the
+ * catalog's building blocks (errorTable, ErrorCatalog; the hub's catalog is error-catalog.ts,
+ * the full one relayers/error-catalog.ts, docs/errors.md), errFields for log lines, and
+ * parseSchema, the one place a zod failure becomes a typed error.
  */
 export interface PontisErrorOptions {
   cause?: unknown;
