@@ -4,7 +4,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { PontisError } from '../hub-chain/errors.ts';
+import { PontisError, errFields } from '../hub-chain/errors.ts';
 import { parsePacketId } from '../hub-chain/rpc-client/client.ts';
 import { channelId } from '../hub-chain/modules/packets/types.ts';
 import { renderGauge } from './metrics.ts';
@@ -17,12 +17,12 @@ export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promis
 
   app.setErrorHandler((err, _req, reply) => {
     if (err instanceof PontisError) {
-      log?.debug({ code: err.code, err: err.message }, 'relayer API request refused');
+      log?.debug(errFields(err), 'relayer API request refused');
       const status = err.code.endsWith('_UNKNOWN_PATH') || err.code.endsWith('_NOT_FOUND') ? 404 : err.code === 'PNT_ERR_PACKET_ID_INVALID' ? 400 : 500;
       return reply.code(status).send({ error: err.toJSON() });
     }
     const e = err as { validation?: unknown; message: string; statusCode?: number };
-    if (!e.validation) log?.warn({ err: e.message }, 'relayer API request failed');
+    if (!e.validation) log?.warn(errFields(e), 'relayer API request failed');
     if (e.validation) return reply.code(400).send({ error: { code: 'PNT_ERR_API_BAD_REQUEST', message: e.message } });
     return reply.code(e.statusCode ?? 500).send({ error: { code: 'PNT_ERR_API_INTERNAL', message: e.message } });
   });

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { parseSchema } from '../hub-chain/errors.ts';
 import { RelayerConfigError } from './errors.ts';
 import { type PathKindRegistry, defaultPathKinds } from './paths/registry.ts';
 import { HTTP_URL, NAME, Signer, type SignerConfig, TrustRoot, VERIFY_RESULTS } from './schema.ts';
@@ -64,15 +65,11 @@ export type PathConfig = RelayerConfig['paths'][number];
 
 /** Validates a parsed config; the error names the first bad field (details.field) and lists every issue. */
 export function validateRelayerConfig(raw: unknown, kinds?: PathKindRegistry): RelayerConfig {
-  const r = relayerConfigSchema(kinds).safeParse(raw);
-  if (r.success) return r.data;
-  // an unknown key is reported at its parent; name the key itself so the operator finds the typo
-  const issues = r.error.issues.map((i) => {
-    const path = i.code === 'unrecognized_keys' ? [...i.path, i.keys[0]] : i.path;
-    return { field: path.map(String).join('.') || '(root)', message: i.message };
+  // `field` names an unknown key itself (zod reports it at its parent) so the operator finds the typo
+  return parseSchema(relayerConfigSchema(kinds), raw, (first, all) => {
+    const issues = all.map(({ field, message }) => ({ field, message }));
+    return new RelayerConfigError('PNT_ERR_CONFIG_INVALID', `relayer config: ${first.field}: ${first.message}`, { details: { field: first.field, issues } });
   });
-  const first = issues[0];
-  throw new RelayerConfigError('PNT_ERR_CONFIG_INVALID', `relayer config: ${first.field}: ${first.message}`, { details: { field: first.field, issues } });
 }
 
 /** Reads a YAML or JSON file (JSON is YAML) and validates it. */

@@ -12,9 +12,9 @@ import { randomUUID } from 'node:crypto';
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino, { type Logger } from 'pino';
-import { PontisError } from '../hub-chain/errors.ts';
+import { PontisError, errFields } from '../hub-chain/errors.ts';
 import type { PathConfig, RelayerConfig, RelayerSigners } from './config.ts';
-import { RelayerError, isFatalCode } from './errors.ts';
+import { RelayerError, isRetryableReason, shouldRetry } from './errors.ts';
 import { RelayerMetrics } from './metrics.ts';
 import { openHub } from './paths/hub.ts';
 import { type OpenPaths, type PathKindRegistry, defaultPathKinds } from './paths/registry.ts';
@@ -98,7 +98,7 @@ export class Relayer {
   private connect(opts: { offlineQueue?: boolean } = {}): Redis {
     // BullMQ workers need maxRetriesPerRequest null (they block on Redis); the health probe fails fast instead
     const r = new Redis(this.cfg.redis.url, opts.offlineQueue === false ? { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: false } : { maxRetriesPerRequest: null });
-    r.on('error', (e) => this.log.debug({ err: e.message }, 'redis connection error'));
+    r.on('error', (e) => this.log.debug(errFields(e), 'redis connection error'));
     this.connections.push(r);
     return r;
   }
@@ -131,7 +131,7 @@ export class Relayer {
           removeOnFail: { age: 24 * 3600 },
         },
       });
-      q.on('error', (e) => this.log.debug({ path: p.id, err: e.message }, 'queue error'));
+      q.on('error', (e) => this.log.debug({ path: p.id, ...errFields(e) }, 'queue error'));
       this.queues.set(p.id, q);
       const w = new Worker<RelayJobData>(`relay.${p.id}`, (job) => this.process(job), {
         connection: this.connect(),
@@ -142,9 +142,9 @@ export class Relayer {
         // a job whose worker was killed is picked up again; only a job that keeps killing workers fails
         maxStalledCount: 5,
       });
-      w.on('error', (e) => this.log.warn({ path: p.id, err: e.message }, 'worker error'));
+      w.on('error', (e) => this.log.warn({ path: p.id, ...errFields(e) }, 'worker error'));
       w.on('failed', (job, e) => {
-        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) this.log.error({ path: p.id, jobId: job.id, err: e.message }, 'job failed for good');
+        if (job && job.attemptsMade >= (job.opts.attempts ?? 1)) this.log.error({ path: p.id, jobId: job.id, ...errFields(e) }, 'job failed for good');
       });
       this.workers.push(w);
     }
@@ -160,7 +160,7 @@ export class Relayer {
       try {
         await fn();
       } catch (e) {
-        this.log.warn({ err: (e as Error).message, code: (e as PontisError).code }, 'background pass failed; retrying');
+        this.log.warn(errFields(e), 'background pass failed; retrying');
       }
       if (!this.stopped) this.timers.push(setTimeout(run, ms));
     };
@@ -222,7 +222,7 @@ export class Relayer {
         // Redis lost the cursor (flush, restart, first start): rebuild from a lookback; clearing covers anything older
         from = Math.max(0, tip - this.cfg.tuning.lookbackBlocks);
         lost = true;
-        this.log.info({ path: p.id, chain: src, from, tip }, 'scanner cursor rebuilt from chain tip');
+        this.log.info({ path: p.id, chainId: src, from, tip }, 'scanner cursor rebuilt from chain tip');
       } else from = Number(stored);
       const to = Math.min(tip, from + MAX_SCAN_BLOCKS);
       if (to <= from) continue;
@@ -242,7 +242,7 @@ export class Relayer {
       // jobs first, cursor after: a crash in between rescans, and the same ids dedupe
       if (jobs.length) await this.queue(p.id).addBulk(jobs);
       await this.redis.set(ck, String(to));
-      if (jobs.length) this.log.debug({ path: p.id, chain: src, from, to, jobs: jobs.length }, 'scanned');
+      if (jobs.length) this.log.debug({ path: p.id, chainId: src, from, to, jobs: jobs.length }, 'scanned');
     }
     if (lost) await this.clearPath(p.id, { minAgeMs: 0 });
   }
@@ -280,7 +280,7 @@ export class Relayer {
     ]) {
       const div = await this.handlers.consensusDivergence(src, dst);
       if (div) {
-        this.log.error({ path: p.id, chain: dst, counterparty: src, ...div }, 'client consensus differs from the chain it tracks');
+        this.log.error({ path: p.id, chainId: dst, counterparty: src, ...div }, 'client consensus differs from the chain it tracks');
         if (await this.enqueue(p.id, { path: p.id, kind: 'misbehaviour', src, dst, events: [], evidence: div }, jobId('misbehaviour', p.id, src, { heights: [div.height, div.height] }))) enqueued++;
       }
       const lag = await this.handlers.clientLag(src, dst);
@@ -303,7 +303,7 @@ export class Relayer {
     const job = await q.add(data.kind, data, { jobId: id });
     const state = await job.getState();
     if (state === 'failed') {
-      if (isFatalCode(String(job.failedReason ?? '').split(':')[0])) return false;
+      if (!isRetryableReason(job.failedReason)) return false;
       await job.retry('failed');
       return true;
     }
@@ -315,7 +315,7 @@ export class Relayer {
   private async process(job: Job<RelayJobData>): Promise<DeliveryOutcome> {
     const d = job.data;
     const seqs = d.events.map((e) => e.packet.sequence);
-    const log = this.log.child({ path: d.path, chain: d.dst, jobId: job.id, kind: d.kind, seq: seqs.length ? `${Math.min(...seqs)}-${Math.max(...seqs)}` : undefined });
+    const log = this.log.child({ path: d.path, chainId: d.dst, jobId: job.id, kind: d.kind, seq: seqs.length ? `${Math.min(...seqs)}-${Math.max(...seqs)}` : undefined });
     try {
       let out: DeliveryOutcome;
       switch (d.kind) {
@@ -354,8 +354,8 @@ export class Relayer {
     } catch (e) {
       const code = e instanceof PontisError ? e.code : 'PNT_ERR_RELAY_UNEXPECTED';
       this.metrics.failures.inc({ path: d.path, kind: d.kind, code });
-      const fatal = e instanceof PontisError && (isFatalCode(code) || (e instanceof RelayerError && !e.retryable));
-      log.warn({ code, err: (e as Error).message, attempt: job.attemptsMade + 1, fatal }, fatal ? 'job cannot succeed' : 'job attempt failed; will retry');
+      const fatal = !shouldRetry(e);
+      log.warn({ ...errFields(e), code, attempt: job.attemptsMade + 1, fatal }, fatal ? 'job cannot succeed' : 'job attempt failed; will retry');
       // the code leads the reason so operators (and clearing) can read it back from the failed job
       if (fatal) throw new UnrecoverableError(`${code}: ${(e as Error).message}`);
       throw new Error(`${code}: ${(e as Error).message}`, { cause: e });

@@ -3,7 +3,7 @@
  * polkadot, fabric-gateway) into these, so relayer logic decides on `code` and `retryable`
  * and never parses a foreign message. The original failure stays reachable as `cause`.
  */
-import { PontisError, type PontisErrorOptions } from '../../hub-chain/errors.ts';
+import { PontisError, type PontisErrorOptions, errorTable } from '../../hub-chain/errors.ts';
 
 export const AdapterErrorCode = {
   /** The node did not answer in time. */
@@ -55,6 +55,12 @@ const DEFAULT_RETRYABLE: Record<AdapterErrorCode, boolean> = {
   PNT_ERR_ADAPTER_CHECKPOINT: false,
   PNT_ERR_ADAPTER_INTERNAL: false,
 };
+
+/** Catalog entries (relayers/error-catalog.ts): the defaults above; adapter errors never reach the hub's RPC. */
+export const ADAPTER_ERRORS = errorTable(
+  AdapterErrorCode,
+  Object.fromEntries(Object.entries(DEFAULT_RETRYABLE).map(([code, retryable]) => [code, { retryable }])),
+);
 
 export interface AdapterErrorOptions extends PontisErrorOptions {
   /** The adapter's chain id, so a log line says which chain failed. */

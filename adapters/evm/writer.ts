@@ -11,6 +11,7 @@ import { toAdapterError } from './errors.ts';
 import { NonceManager } from './nonce.ts';
 import { signEip1559 } from './sign.ts';
 import { EvmReader, type EvmReaderOptions } from './reader.ts';
+import { errFields } from '../../hub-chain/errors.ts';
 
 export interface EvmTx {
   /** Absent for a contract creation (`data` is then the init code). */
@@ -194,7 +195,7 @@ export class EvmWriter extends EvmReader implements ChainWriter<EvmTx> {
       } catch (e) {
         // the transaction is out there: a node hiccup is no reason to give up on it (the deadline still holds)
         if (!isTransient(e) || Date.now() > deadline) throw e;
-        this.logger?.warn({ from: signer.address, nonce, code: (e as AdapterError).code }, 'receipt poll failed: retrying');
+        this.logger?.warn({ from: signer.address, nonce, ...errFields(e) }, 'receipt poll failed: retrying');
         await sleep(poll);
         continue;
       }

@@ -1,6 +1,6 @@
 /** Genesis: the chain's first validators, governance members and parameters. Schema first. */
 import { z } from 'zod';
-import { PontisError } from '../errors.ts';
+import { PontisError, parseSchema } from '../errors.ts';
 import { validateChainId } from '../types/header.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
 import { genesisAccountsSchema } from '../modules/transfer/msgs.ts';
@@ -32,14 +32,10 @@ export const genesisSchema = z.strictObject({
 export type Genesis = z.infer<typeof genesisSchema>;
 
 export function parseGenesis(raw: unknown): Genesis {
-  const r = genesisSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new PontisError('PNT_ERR_GENESIS_INVALID', `genesis ${i.path.join('.')}: ${i.message}`, { details: { path: i.path.join('.') } });
-  }
-  validateChainId(r.data.chainId);
-  new ValidatorSet(r.data.validators.map((v) => ({ address: v.address ?? '', publicKey: v.publicKey, power: v.power }))); // validates keys, duplicates
-  return r.data;
+  const g = parseSchema(genesisSchema, raw, (i) => new PontisError('PNT_ERR_GENESIS_INVALID', `genesis ${i.path}: ${i.message}`, { details: { path: i.path } }));
+  validateChainId(g.chainId);
+  new ValidatorSet(g.validators.map((v) => ({ address: v.address ?? '', publicKey: v.publicKey, power: v.power }))); // validates keys, duplicates
+  return g;
 }
 
 export function genesisValidatorSet(g: Genesis): ValidatorSet {

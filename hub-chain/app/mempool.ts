@@ -10,6 +10,7 @@
  * holds a nonce gap. Signatures are checked once on entry. Why it is built so: docs/adr/0010-mempool.md.
  */
 import type { Hex } from '../crypto/bytes.ts';
+import { errorTable } from '../errors.ts';
 import { type DecodedTx, TxError, txGas, verifyTxSignature } from './tx.ts';
 
 /** Codes `Mempool.add` refuses with (TxError). Retryable ones can succeed later, unchanged. */
@@ -33,6 +34,13 @@ export const MEMPOOL_ERR = {
   /** Retryable: the pool is full (count or bytes) and nothing in it ranks below this transaction. */
   FULL: 'PNT_ERR_MEMPOOL_FULL',
 } as const;
+
+/** Catalog entries of every code admission refuses with (the ones RPC answers 503). */
+export const MEMPOOL_ERRORS = errorTable(MEMPOOL_ERR, {
+  [MEMPOOL_ERR.FUTURE_FULL]: { retryable: true },
+  [MEMPOOL_ERR.SENDER_FULL]: { retryable: true, httpStatus: 503 },
+  [MEMPOOL_ERR.FULL]: { retryable: true, httpStatus: 503 },
+});
 
 export interface MempoolConfig {
   /** Pending transactions held, executable and future together. */

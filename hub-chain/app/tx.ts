@@ -4,7 +4,7 @@
  * and one hash. Signatures are ed25519 over "pontis-tx/v1\n" + canonical JSON of the body.
  */
 import { z } from 'zod';
-import { PontisError } from '../errors.ts';
+import { PontisError, parseSchema } from '../errors.ts';
 import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { type AccountKey, accountAddress, signMessage, verifyMessage } from '../crypto/ed25519.ts';
@@ -122,12 +122,7 @@ export function decodeTx(bytes: Bytes): DecodedTx {
 
 /** Validates a transaction object (e.g. from an RPC body) and computes its canonical bytes and hash. */
 export function decodeTxObject(obj: unknown, original?: Bytes): DecodedTx {
-  const r = signedTxSchema.safeParse(obj);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new TxError('PNT_ERR_TX_MALFORMED', `transaction ${issue.path.join('.') || '(root)'}: ${issue.message}`, { details: { path: issue.path.join('.') } });
-  }
-  const tx = r.data as SignedTx;
+  const tx = parseSchema(signedTxSchema, obj, (i) => new TxError('PNT_ERR_TX_MALFORMED', `transaction ${i.path || '(root)'}: ${i.message}`, { details: { path: i.path } })) as SignedTx;
   const bytes = encodeTx(tx);
   if (original) {
     if (Buffer.compare(Buffer.from(original), Buffer.from(bytes)) !== 0) throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction bytes are not canonical JSON');

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { ZodError, type z } from 'zod';
-import { PontisError } from '../errors.ts';
+import type { z } from 'zod';
+import { PontisError, parseSchema } from '../errors.ts';
 import { HubClient, parsePacketId } from '../rpc-client/client.ts';
 import type { AccountKey } from '../crypto/ed25519.ts';
 import type { GovAction } from '../app/tx.ts';
@@ -76,14 +76,7 @@ const packetIdArg = (v: string) => {
 
 /** Parses with `schema`; a failure names the option and the field. */
 function check<S extends z.ZodType>(schema: S, value: unknown, option: string): z.infer<S> {
-  try {
-    return schema.parse(value);
-  } catch (e) {
-    if (!(e instanceof ZodError)) throw e;
-    const issue = e.issues[0];
-    const path = issue.path.join('.');
-    throw badOption(`${option}${path ? ` ${path}` : ''}: ${issue.message}`);
-  }
+  return parseSchema(schema, value, ({ path, message }) => badOption(`${option}${path ? ` ${path}` : ''}: ${message}`));
 }
 
 /** The RPC URL a home's node serves (what registry commands talk to unless --node is given). */

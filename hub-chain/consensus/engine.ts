@@ -35,6 +35,7 @@ import {
   type Transport,
 } from './types.ts';
 import { SignatureCache, VoteSet } from './vote-book.ts';
+import { errFields } from '../errors.ts';
 
 export interface ConsensusEngineOptions {
   chainId: string;
@@ -274,7 +275,7 @@ export class ConsensusEngine {
         if (input.kind === 'start') input.done();
       } catch (e) {
         if (input.kind === 'start') input.done(e);
-        else this.log?.error({ err: e, height: this.h, round: this.r, input: input.kind }, 'consensus input failed');
+        else this.log?.error({ ...errFields(e), height: this.h, round: this.r, input: input.kind }, 'consensus input failed');
       }
     }
     this.draining = null;
@@ -377,7 +378,7 @@ export class ConsensusEngine {
       try {
         block = await this.executor.createBlock({ height: this.h, round, proposer: priv.address, time, lastCommit: this.lastCommit, evidence: this.pendingEvidence() });
       } catch (e) {
-        this.log?.warn({ err: e, height: this.h, round }, 'could not create a block to propose');
+        this.log?.warn({ ...errFields(e), height: this.h, round }, 'could not create a block to propose');
         return;
       }
       this.verdicts.set(block, true); // built by our own executor
@@ -387,7 +388,7 @@ export class ConsensusEngine {
     try {
       proposal = await priv.signProposal(this.chainId, { height: this.h, round, polRound, block });
     } catch (e) {
-      this.log?.warn({ err: e, height: this.h, round }, 'private validator refused to sign the proposal');
+      this.log?.warn({ ...errFields(e), height: this.h, round }, 'private validator refused to sign the proposal');
       return;
     }
     if (this.stopped) return;
@@ -577,7 +578,7 @@ export class ConsensusEngine {
   }
 
   private halt(e: unknown, why: string): void {
-    this.log?.error({ err: e, height: this.h, round: this.r }, `consensus halted: ${why}`);
+    this.log?.error({ ...errFields(e), height: this.h, round: this.r }, `consensus halted: ${why}`);
     this.stop();
     this.emit(() => this.events.onHalt?.(e));
   }
@@ -594,7 +595,7 @@ export class ConsensusEngine {
       vote = await priv.signVote(this.chainId, { type, height: this.h, round: this.r, blockHash });
     } catch (e) {
       // After a restart the private validator may hold a different vote for this step: staying silent is safe.
-      this.log?.warn({ err: e, height: this.h, round: this.r, type }, 'private validator refused to sign a vote');
+      this.log?.warn({ ...errFields(e), height: this.h, round: this.r, type }, 'private validator refused to sign a vote');
       return;
     }
     if (this.stopped) return;
@@ -647,7 +648,7 @@ export class ConsensusEngine {
           return false;
       }
     } catch (e) {
-      this.log?.debug({ err: e, height: this.h }, 'dropped malformed consensus message');
+      this.log?.debug({ ...errFields(e), height: this.h }, 'dropped malformed consensus message');
       return false;
     }
   }
@@ -791,7 +792,7 @@ export class ConsensusEngine {
       await this.executor.validateBlock(block, { height: this.h, round: this.r, now: this.clock.now() });
     } catch (e) {
       ok = false;
-      this.log?.info({ err: e, height: this.h, blockHash: headerHash(block.header) }, 'proposed block is invalid');
+      this.log?.info({ ...errFields(e), height: this.h, blockHash: headerHash(block.header) }, 'proposed block is invalid');
     }
     this.verdicts.set(block, ok);
     return ok;
@@ -801,7 +802,7 @@ export class ConsensusEngine {
     try {
       fn();
     } catch (e) {
-      this.log?.warn({ err: e }, 'consensus event handler threw');
+      this.log?.warn({ ...errFields(e) }, 'consensus event handler threw');
     }
   }
 }

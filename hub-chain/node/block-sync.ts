@@ -14,7 +14,7 @@
  * out of requests for a while. Peers that claim heights they cannot serve are treated alike.
  */
 import type { Logger } from 'pino';
-import { PontisError } from '../errors.ts';
+import { PontisError, errFields } from '../errors.ts';
 import { type Block, type BlockJSON, blockFromJSON } from '../types/block.ts';
 import type { Commit } from '../types/vote.ts';
 import type { Chain } from './chain.ts';
@@ -180,13 +180,13 @@ export class BlockSync {
         this.appliedTotal += r.applied;
         if (r.error !== undefined) {
           const bad = run[r.applied];
-          this.d.log.warn({ err: r.error, height: bad.block.header.height, peer: bad.peer }, 'block sync: dropped a block that does not verify');
+          this.d.log.warn({ ...errFields(r.error), height: bad.block.header.height, peer: bad.peer }, 'block sync: dropped a block that does not verify');
           this.distrust(bad.peer, 'sent a block that does not verify');
         }
         await new Promise((res) => setImmediate(res)); // peer messages, RPC status and timers between runs
       }
     } catch (e) {
-      this.d.log.error({ err: e }, 'block sync failed');
+      this.d.log.error({ ...errFields(e) }, 'block sync failed');
     } finally {
       this.requests.clear();
       this.buffer.clear();

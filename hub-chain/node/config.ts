@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { PontisError } from '../errors.ts';
+import { PontisError, parseSchema } from '../errors.ts';
 import { type Genesis, parseGenesis } from '../app/genesis.ts';
 import { DEFAULT_TIMEOUTS } from '../consensus/types.ts';
 import { DEFAULT_MEMPOOL } from '../app/mempool.ts';
@@ -119,13 +119,10 @@ export interface ObserverConfig {
 }
 
 export function parseNodeConfig(raw: unknown, source = 'config'): NodeConfig {
-  const r = nodeConfigSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    const field = i.path.join('.') || '(root)';
-    throw new ConfigError('PNT_ERR_CONFIG_INVALID', `${source}: field "${field}": ${i.message}`, { details: { field } });
-  }
-  return r.data as NodeConfig;
+  return parseSchema(nodeConfigSchema, raw, (i) => {
+    const field = i.path || '(root)';
+    return new ConfigError('PNT_ERR_CONFIG_INVALID', `${source}: field "${field}": ${i.message}`, { details: { field } });
+  }) as NodeConfig;
 }
 
 export interface ValidatorKeyFile {

@@ -34,7 +34,7 @@ import { BlockSync, SYNC_WINDOW } from './block-sync.ts';
 import { SnapshotStore } from './snapshots.ts';
 import { PeerRequests, StateSync, answerSyncQuery } from './state-sync.ts';
 import type { SyncQuery } from './wire.ts';
-import { PontisError } from '../errors.ts';
+import { PontisError, errFields } from '../errors.ts';
 
 /** A sync reply stops adding blocks past this size (the peer link's message limit is far above it). */
 const SYNC_REPLY_BYTES = 4 * 1024 * 1024;
@@ -226,11 +226,11 @@ export class HubNode {
           save: (h) => writeFileDurable(markPath, String(h)),
         },
         submit: async (msg) => this.submitOwn(key, [msg]),
-        onError: (e) => this.log.warn({ err: e, chain: o.chainId }, 'observer'),
+        onError: (e) => this.log.warn({ ...errFields(e), chainId: o.chainId }, 'observer'),
       });
       obs.start();
       this.observers.push(obs);
-      this.log.info({ chain: o.chainId, rpc: o.rpc }, 'observing chain for attestations');
+      this.log.info({ chainId: o.chainId, rpc: o.rpc }, 'observing chain for attestations');
     }
   }
 
@@ -266,7 +266,7 @@ export class HubNode {
         // the engine halts when it cannot persist (block commit or lock file): stop rather than run on unsaved state
         onHalt: (err: unknown) => {
           if (this.stopped) return; // work cut short by our own shutdown
-          this.log.fatal({ err }, 'consensus halted; stopping the node');
+          this.log.fatal({ ...errFields(err) }, 'consensus halted; stopping the node');
           void this.stop().finally(() => this.opts.onHalt?.(err));
         },
       },
@@ -323,7 +323,7 @@ export class HubNode {
           return;
       }
     } catch (e) {
-      this.log.warn({ err: e, peer: from, t: m.t }, 'dropped a peer message');
+      this.log.warn({ ...errFields(e), peer: from, t: m.t }, 'dropped a peer message');
     }
   }
 
@@ -371,7 +371,7 @@ export class HubNode {
       }
       else this.log.info({ reason: out.reason }, 'state sync not used; syncing from genesis');
     } catch (e) {
-      this.log.error({ err: e }, 'state sync failed; syncing from genesis');
+      this.log.error({ ...errFields(e) }, 'state sync failed; syncing from genesis');
     } finally {
       this.bootstrapping = false;
     }

@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { PontisError } from '../errors.ts';
+import { PontisError, errFields } from '../errors.ts';
 import { type Hex, toHex } from '../crypto/bytes.ts';
 import { sha256 } from '../crypto/hash.ts';
 import type { StateStore } from '../state/store.ts';
@@ -110,7 +110,7 @@ export class SnapshotStore {
     const t0 = performance.now();
     void this.write(height, snap.root, snap.entries()[Symbol.iterator]())
       .then((m) => this.log.info({ height, entries: m.entries, chunks: m.chunks.length, ms: Math.round(performance.now() - t0) }, 'snapshot written'))
-      .catch((e) => this.log.error({ err: e, height }, 'snapshot failed'))
+      .catch((e) => this.log.error({ ...errFields(e), height }, 'snapshot failed'))
       .finally(() => {
         snap.close();
         this.writing = false;

@@ -12,7 +12,7 @@
  * or peer is tried.
  */
 import type { Logger } from 'pino';
-import { PontisError } from '../errors.ts';
+import { PontisError, errFields } from '../errors.ts';
 import { type Hex, ZERO_HASH, fromHex, toHex } from '../crypto/bytes.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { genesisValidatorSet } from '../app/genesis.ts';
@@ -134,7 +134,7 @@ export class StateSync {
         return { restored: true, height: offer.info.height, ms: Math.round(performance.now() - t0) };
       } catch (e) {
         refused.push({ height: offer.info.height, code: e instanceof PontisError ? e.code : 'PNT_ERR_SYNC_INTERNAL' });
-        this.d.log.warn({ err: e, height: offer.info.height, peers: holders.map((p) => p.id) }, 'state sync: snapshot refused, trying the next');
+        this.d.log.warn({ ...errFields(e), height: offer.info.height, peers: holders.map((p) => p.id) }, 'state sync: snapshot refused, trying the next');
       }
     }
     return { restored: false, reason: 'no snapshot passed verification', refused };

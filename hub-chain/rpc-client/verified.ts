@@ -5,7 +5,8 @@
  * block's events taken from the node are checked against a verified header's resultsHash.
  * Relayers read their submissions' outcomes and the packets they relay through this.
  */
-import { PontisError } from '../errors.ts';
+import { PontisError, type PontisErrorOptions } from '../errors.ts';
+import { HUB_ERRORS } from '../error-catalog.ts';
 import type { Hex } from '../crypto/bytes.ts';
 import { LightClient } from '../light-clients/pontis/verifier/client.ts';
 import { type SignedHeader, type TrustedState, trustedStateFrom, verifyHeader } from '../light-clients/pontis/verifier/verifier.ts';
@@ -15,8 +16,12 @@ import { ValidatorSet } from '../types/validator-set.ts';
 import type { BlockResponse, HubClient, TxStatus } from './client.ts';
 import { RpcHeaderSource } from './header-source.ts';
 
+/** A node's answer that does not verify; `retryable` defaults to the catalog's for its code (the node may be lagging). */
 export class VerifyError extends PontisError {
   override name = 'VerifyError';
+  constructor(code: string, message: string, opts: PontisErrorOptions = {}) {
+    super(code, message, { ...opts, retryable: opts.retryable ?? HUB_ERRORS.retryable(code) });
+  }
 }
 
 export interface TrustRoot {

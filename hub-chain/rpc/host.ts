@@ -10,7 +10,7 @@ import pino, { type Logger } from 'pino';
 import type { RootDatabase } from 'lmdb';
 import type { Hex } from '../crypto/bytes.ts';
 import type { DecodedTx } from '../app/tx.ts';
-import { PontisError } from '../errors.ts';
+import { PontisError, errFields } from '../errors.ts';
 import type { Home } from '../node/config.ts';
 import type { Metrics } from '../node/metrics.ts';
 import { envLocation } from '../node/chain-reader.ts';
@@ -136,7 +136,7 @@ export class RpcHost implements RpcServer {
         }
       });
       w.on('error', (err) => {
-        this.log.error({ err }, 'RPC worker failed');
+        this.log.error({ ...errFields(err) }, 'RPC worker failed');
         if (!ready) reject(err);
       });
       w.on('exit', (code) => this.onExit(w, code, ready));
@@ -159,7 +159,7 @@ export class RpcHost implements RpcServer {
     this.spawn().then(
       () => this.log.info({ port: this.port, restarts: this.restarts }, 'RPC worker restarted'),
       (err) => {
-        this.log.error({ err, restartInMs: this.backoff }, 'RPC worker could not start; retrying');
+        this.log.error({ ...errFields(err), restartInMs: this.backoff }, 'RPC worker could not start; retrying');
         this.worker = undefined;
         this.restartTimer = setTimeout(() => this.restart(), this.backoff);
         this.backoff = Math.min(this.backoff * 2, RESTART_MAX_MS);
@@ -199,7 +199,7 @@ export class RpcHost implements RpcServer {
       return { hash: d.hash, status: 'pending' };
     } catch (e) {
       if (e instanceof PontisError) return { error: e.toJSON() };
-      this.log.error({ err: e, hash: d.hash }, 'mempool admission failed');
+      this.log.error({ ...errFields(e), hash: d.hash }, 'mempool admission failed');
       return { error: new RpcError('PNT_ERR_RPC_INTERNAL', 'internal error').toJSON() };
     }
   }

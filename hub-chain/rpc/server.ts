@@ -8,7 +8,7 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import { PontisError } from '../errors.ts';
+import { PontisError, errFields } from '../errors.ts';
 import { type Hex, fromHex, isHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { jsonTooDeep } from '../encoding/json-depth.ts';
 import { type DecodedTx, TxError, decodeTxObject, verifyTxSignature } from '../app/tx.ts';
@@ -94,7 +94,7 @@ export async function startRpcServer(backend: RpcBackend, cfg: RpcConfig, port: 
   installJsonParser(app, cfg.maxJsonDepth);
   app.setErrorHandler((err: FastifyError | PontisError, req, reply) => {
     const e = toPontisError(err, req);
-    if (e.code === 'PNT_ERR_RPC_INTERNAL') log.error({ err, url: req.url }, 'rpc handler failed');
+    if (e.code === 'PNT_ERR_RPC_INTERNAL') log.error({ ...errFields(err), url: req.url }, 'rpc handler failed');
     if (e.code === 'PNT_ERR_RPC_BUSY') counters.busy++;
     return sendError(reply, e);
   });

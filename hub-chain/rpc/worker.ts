@@ -11,7 +11,7 @@ import pino, { type Logger } from 'pino';
 import type { Hex } from '../crypto/bytes.ts';
 import type { DecodedTx } from '../app/tx.ts';
 import { ChainReader } from '../node/chain-reader.ts';
-import { PontisError } from '../errors.ts';
+import { PontisError, errFields } from '../errors.ts';
 import { RpcError } from './errors.ts';
 import type { FromWorker, RpcWorkerInit, StatusSnapshot, SubmitResult, ToWorker } from './protocol.ts';
 import { type RpcHttpServer, startRpcServer } from './server.ts';
@@ -87,7 +87,7 @@ function lowerPriority(nice: number, log: Logger): void {
   try {
     setPriority(0, nice);
   } catch (err) {
-    log.warn({ err, nice }, 'could not lower the RPC thread priority');
+    log.warn({ ...errFields(err), nice }, 'could not lower the RPC thread priority');
   }
 }
 
@@ -130,7 +130,7 @@ async function main(port: MessagePort, init: RpcWorkerInit): Promise<void> {
         toMain.close();
         void server
           .close()
-          .catch((err) => log.warn({ err }, 'rpc close'))
+          .catch((err) => log.warn({ ...errFields(err) }, 'rpc close'))
           .then(() => chain.close())
           .finally(() => {
             port.postMessage({ t: 'closed' } satisfies FromWorker);

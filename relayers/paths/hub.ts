@@ -8,7 +8,7 @@ import type { TxResult } from '../../hub-chain/app/app.ts';
 import type { PacketStatus } from '../../hub-chain/modules/packets/types.ts';
 import { packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
-import { RelayerError, isFatalCode } from '../errors.ts';
+import { RelayerError, isFatalCode, isRetryableCode } from '../errors.ts';
 import { type PontisChainSettings, pontisAccountKey, pooledEndpoint } from './pontis/pooled-endpoint.ts';
 import type { DeliveryOutcome, HubEndpoint, PacketRef } from './types.ts';
 
@@ -22,7 +22,6 @@ export function openHub(cfg: PontisChainSettings & { chainId: string }, keys: st
 
 const ALREADY = new Set(['already-received', 'already-resolved']);
 /** Whole-transaction codes a retry cannot fix. */
-export const TX_FATAL = new Set(['PNT_ERR_CLIENT_FROZEN', 'PNT_ERR_CLIENT_EXPIRED']);
 
 /**
  * A Pontis relay transaction's per-item results (`<what>/result` events) as an outcome. A refusal
@@ -31,7 +30,7 @@ export const TX_FATAL = new Set(['PNT_ERR_CLIENT_FROZEN', 'PNT_ERR_CLIENT_EXPIRE
  * succeeded stay done: the retry re-checks the destination and skips them.
  */
 export function relayTxOutcome(chain: string, r: TxResult & { height: number }, what: string): DeliveryOutcome {
-  if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${chain} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain } });
+  if (r.code !== 'ok') throw new RelayerError(r.code, `relay transaction on ${chain} failed: ${r.log ?? r.code}`, { retryable: isRetryableCode(r.code), details: { chain } });
   const refused = new Set(r.events.filter((e) => e.type === 'packet/refused').map((e) => e.attributes.id));
   let accepted = 0;
   let redundant = 0;

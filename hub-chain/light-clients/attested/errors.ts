@@ -1,4 +1,6 @@
 /** Stable codes of the `attested` client type and its observers. */
+import { errorTable } from '../../errors.ts';
+
 export const ATTEST_ERR = {
   /** The vote names another counterparty chain than the client it was sent to. */
   WRONG_CHAIN: 'PNT_ERR_ATTEST_WRONG_CHAIN',
@@ -18,4 +20,9 @@ export const ATTEST_ERR = {
   PROOF_KIND_DUPLICATE: 'PNT_ERR_ATTEST_PROOF_KIND_DUPLICATE',
   /** The observer's finalized-block source returned something unusable. */
   SOURCE_INVALID: 'PNT_ERR_ATTEST_SOURCE_INVALID',
+  /** An observer's interval or stride that is not a positive integer. */
+  OBSERVER_OPTIONS: 'PNT_ERR_ATTEST_OBSERVER_OPTIONS',
 } as const;
+
+/** Catalog entries: a vote from the future can be accepted once the clock catches up. */
+export const ATTEST_ERRORS = errorTable(ATTEST_ERR, { [ATTEST_ERR.FROM_FUTURE]: { retryable: true } });

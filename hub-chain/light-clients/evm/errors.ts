@@ -3,7 +3,7 @@
  * (a relayer sees the same code for an EVM proof as for a hub state proof); RLP, header and
  * source failures have their own.
  */
-import { PontisError } from '../../errors.ts';
+import { PontisError, errorTable } from '../../errors.ts';
 
 export class EvmClientError extends PontisError {
   override name = 'EvmClientError';
@@ -45,4 +45,24 @@ export const EVM_ERR = {
   HEADER_FROM_FUTURE: 'PNT_ERR_EVM_HEADER_FROM_FUTURE',
   /** The EVM node returned something unusable (missing block, bad fields). */
   SOURCE_INVALID: 'PNT_ERR_EVM_SOURCE_INVALID',
+  /** The EVM node could not be reached (retryable). */
+  RPC_UNAVAILABLE: 'PNT_ERR_EVM_RPC_UNAVAILABLE',
+  /** The EVM node answered a JSON-RPC error (retryable). */
+  RPC_ERROR: 'PNT_ERR_EVM_RPC_ERROR',
+  /** The EVM node did not answer within the JSON-RPC client's timeout (retryable). */
+  RPC_TIMEOUT: 'PNT_ERR_EVM_RPC_TIMEOUT',
+  /** The EVM node's answer is not a JSON-RPC response (retryable). */
+  RPC_BAD_RESPONSE: 'PNT_ERR_EVM_RPC_BAD_RESPONSE',
 } as const;
+
+/** Catalog entries of the codes this client type defines (the PNT_ERR_PROOF_* family is the state's, hub-chain/state/errors.ts). */
+export const EVM_ERRORS = errorTable(
+  Object.values(EVM_ERR).filter((c) => !c.startsWith('PNT_ERR_PROOF_')),
+  {
+    [EVM_ERR.HEADER_FROM_FUTURE]: { retryable: true },
+    [EVM_ERR.RPC_UNAVAILABLE]: { retryable: true },
+    [EVM_ERR.RPC_ERROR]: { retryable: true },
+    [EVM_ERR.RPC_TIMEOUT]: { retryable: true },
+    [EVM_ERR.RPC_BAD_RESPONSE]: { retryable: true },
+  },
+);

@@ -3,6 +3,8 @@
  * failures keep their own codes (PNT_ERR_LC_*, PNT_ERR_PROOF_*) so a relayer sees the same code
  * on the hub as from its local light client.
  */
+import { errorTable } from '../../errors.ts';
+
 export const CLIENT_ERR = {
   TYPE_DUPLICATE: 'PNT_ERR_CLIENT_TYPE_DUPLICATE',
   TYPE_UNKNOWN: 'PNT_ERR_CLIENT_TYPE_UNKNOWN',
@@ -25,3 +27,9 @@ export const CLIENT_ERR = {
   /** A client type read or wrote state outside its client's keys and its declared prefixes (a bug in the type). */
   STORE_SCOPE: 'PNT_ERR_CLIENT_STORE_SCOPE',
 } as const;
+
+/** Catalog entries (hub-chain/error-catalog.ts): a missing client is 404; a consensus not stored yet can appear once the client is updated. */
+export const CLIENT_ERRORS = errorTable(CLIENT_ERR, {
+  [CLIENT_ERR.NOT_FOUND]: { httpStatus: 404 },
+  [CLIENT_ERR.NO_CONSENSUS]: { retryable: true },
+});

@@ -6,10 +6,11 @@
  *   clients/<chainId>/evidence/<n>             StoredEvidence (n = 0, 1, ...)
  *   clients/<chainId>/meta                     ClientMeta (keeper bookkeeping)
  */
-import { ZodError, type z } from 'zod';
+import type { z } from 'zod';
 import { type Bytes, type Hex, utf8 } from '../../crypto/bytes.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';
 import type { KVStore, KVView } from '../../app/module.ts';
+import { parseSchema } from '../../errors.ts';
 import { ClientError, type ClientRecord, type ClientStatus, type ConsensusRecord } from './types.ts';
 
 export const pad16 = (n: number): string => String(n).padStart(16, '0');
@@ -77,14 +78,7 @@ export function timedStatus(rec: ClientRecord, latest: ConsensusRecord | undefin
 
 /** Parses `value` with `schema`, turning the first issue into a ClientError with `code`. */
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown, code: string, what: string): z.infer<S> {
-  try {
-    return schema.parse(value);
-  } catch (e) {
-    if (!(e instanceof ZodError)) throw e;
-    const issue = e.issues[0];
-    const path = issue.path.join('.');
-    throw new ClientError(code, `${what}${path ? ` ${path}` : ''}: ${issue.message}`, { details: { path } });
-  }
+  return parseSchema(schema, value, ({ path, message }) => new ClientError(code, `${what}${path ? ` ${path}` : ''}: ${message}`, { details: { path } }));
 }
 
 export const hexEq = (a: Hex, b: Hex): boolean => a.toLowerCase() === b.toLowerCase();

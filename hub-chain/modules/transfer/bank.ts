@@ -14,7 +14,7 @@ import type { KVStore, KVView } from '../../app/module.ts';
 import type { Genesis } from '../../app/genesis.ts';
 import type { Module, ModuleEnv } from '../../app/module.ts';
 import { utf8 } from '../../crypto/bytes.ts';
-import { PontisError } from '../../errors.ts';
+import { PontisError, parseSchema } from '../../errors.ts';
 import { AMOUNT_RE, DENOM_RE, bankSendSchema, genesisAccountsSchema } from './msgs.ts';
 
 export class BankError extends PontisError {
@@ -112,15 +112,11 @@ export function genesisBalances(genesis: Genesis): GenesisBalance[] {
   const raw = (genesis as Genesis & { accounts?: unknown }).accounts;
   if (raw === undefined) return [];
   const bad = (msg: string, details?: Record<string, unknown>) => new BankError('PNT_ERR_GENESIS_INVALID', `genesis accounts: ${msg}`, { details });
-  const r = genesisAccountsSchema.safeParse(raw);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw bad(`${i.path.join('.')}: ${i.message}`, { path: ['accounts', ...i.path].join('.') });
-  }
+  const accounts = parseSchema(genesisAccountsSchema, raw, (i) => bad(`${i.path}: ${i.message}`, { path: i.path ? `accounts.${i.path}` : 'accounts' }));
   const out: GenesisBalance[] = [];
   const seen = new Set<string>();
   const supply = new Map<string, bigint>();
-  for (const acc of r.data) {
+  for (const acc of accounts) {
     if (acc.address === ZERO_ADDRESS) throw bad('the zero address cannot hold funds');
     if (seen.has(acc.address)) throw bad(`${acc.address} appears twice`, { address: acc.address });
     seen.add(acc.address);
@@ -142,12 +138,7 @@ export function genesisBalances(genesis: Genesis): GenesisBalance[] {
 
 /** Checks a message against its schema again: handlers can be called without the tx decoder. */
 export function parseMsg<S extends z.ZodType>(schema: S, msg: unknown): z.output<S> {
-  const r = schema.safeParse(msg);
-  if (!r.success) {
-    const i = r.error.issues[0];
-    throw new BankError('PNT_ERR_TX_MALFORMED', `message ${i.path.map(String).join('.') || '(root)'}: ${i.message}`);
-  }
-  return r.data;
+  return parseSchema(schema, msg, (i) => new BankError('PNT_ERR_TX_MALFORMED', `message ${i.path || '(root)'}: ${i.message}`));
 }
 
 export function bankModule(): Module {

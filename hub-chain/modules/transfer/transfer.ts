@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { Module, ModuleEnv } from '../../app/module.ts';
 import { type Hex, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';
-import { PontisError } from '../../errors.ts';
+import { PontisError, parseSchema } from '../../errors.ts';
 import { validateChainId } from '../../types/header.ts';
 import { type Ack, MAX_PAYLOAD_BYTES, type Packet, TIMEOUT_ERROR } from '../packets/types.ts';
 import type { PacketApp, PacketSender } from './app-interface.ts';
@@ -90,12 +90,11 @@ export function decodeTransferPayload(payload: Hex): TransferPayload & { value: 
   } catch (e) {
     throw bad('payload is not hex-encoded JSON', e);
   }
-  const r = payloadSchema.safeParse(obj);
-  if (!r.success) throw bad(`payload ${r.error.issues[0].path.join('.') || '(root)'}: ${r.error.issues[0].message}`);
+  const data = parseSchema(payloadSchema, obj, (i) => bad(`payload ${i.path || '(root)'}: ${i.message}`));
   // One encoding per transfer: the commitment then pins its meaning exactly.
-  if (canonicalJson(r.data) !== text) throw bad('payload is not canonical JSON');
-  requireDenom(r.data.denom);
-  return { ...r.data, value: parseAmount(r.data.amount) };
+  if (canonicalJson(data) !== text) throw bad('payload is not canonical JSON');
+  requireDenom(data.denom);
+  return { ...data, value: parseAmount(data.amount) };
 }
 
 const FOREIGN_RECEIVER_RE = /^[\x21-\x7e]{1,128}$/;

@@ -53,7 +53,7 @@ export const evmPaths: PathKind = {
     for (const c of chains as EvmChainConfig[]) {
       const keys = signers.get(c.id) ?? [];
       if (!keys.length) throw new RelayerError('PNT_ERR_RELAY_NO_SIGNER', `no signer key for ${c.id}`);
-      const writer = new EvmWriter({ url: c.rpc, evmChainId: c.evmChainId, chainId: c.id, privateKeys: keys, pollIntervalMs: 100, logger: logger.child({ chain: c.id }) });
+      const writer = new EvmWriter({ url: c.rpc, evmChainId: c.evmChainId, chainId: c.id, privateKeys: keys, pollIntervalMs: 100, logger: logger.child({ chainId: c.id }) });
       evms.set(c.id, evmGatewayEndpoint(c.id, writer, c.gateway, c.hubClient));
     }
     const endpoint = (id: string) => evms.get(id)!;

@@ -16,6 +16,7 @@ import { type StorageProof, verifyStorageProof } from '../../../hub-chain/light-
 import type { PontisReader, PontisWriter } from '../pontis/endpoint.ts';
 import { clientHeight, consensusOn } from '../pontis/path.ts';
 import type { PacketEvent } from '../types.ts';
+import { isRetryableCode } from '../../errors.ts';
 import { gatewayIface } from './abi.ts';
 import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, isSet, mapLimit, packetFromEvent } from './endpoint.ts';
 
@@ -152,7 +153,7 @@ export async function relayEvmTimeouts(hub: PontisWriter, evm: EvmGatewayEndpoin
   }
   if (!items.length) return null;
   const r = await hub.submit([{ type: 'packets/timeout', proofHeight: p, packets: items }]);
-  if (r.code !== 'ok') throw new EvmRelayError('PNT_ERR_RELAY_SUBMIT_FAILED', `timeout transaction on ${hub.chainId} failed: ${r.code} ${r.log ?? ''}`, { details: { code: r.code } });
+  if (r.code !== 'ok') throw new EvmRelayError('PNT_ERR_RELAY_SUBMIT_FAILED', `timeout transaction on ${hub.chainId} failed: ${r.code} ${r.log ?? ''}`, { retryable: isRetryableCode(r.code), details: { code: r.code } });
   const out = r.events.filter((e) => e.type === 'packet/timeout/result').map((e) => ({ id: `timeout:${e.attributes.id ?? ''}`, result: e.attributes.result ?? '' }));
   return { chain: hub.chainId, height: r.height, proofHeight: p, items: out };
 }

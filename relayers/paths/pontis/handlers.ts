@@ -11,7 +11,8 @@ import type { Msg } from '../../../hub-chain/app/tx.ts';
 import type { PontisWriter } from './endpoint.ts';
 import { ackBatch, clientHeight, clientUpdate, consensusOn, clientRecord, recvBatch, relayTimeouts, scan } from './path.ts';
 import { RelayerError } from '../../errors.ts';
-import { TX_FATAL, relayTxOutcome } from '../hub.ts';
+import { relayTxOutcome } from '../hub.ts';
+import { isRetryableCode } from '../../errors.ts';
 import type { ClearingItem, ConsensusDivergence, DeliveryKind, DeliveryOutcome, PacketEvent, PathHandlers } from '../types.ts';
 
 export class PontisPathHandlers implements PathHandlers {
@@ -93,7 +94,7 @@ export class PontisPathHandlers implements PathHandlers {
     const upd = await clientUpdate(src, dst, await src.latestHeight());
     if (!upd) return { submitted: false, accepted: 0, redundant: 0 };
     const r = await dst.submit([upd]);
-    if (r.code !== 'ok') throw new RelayerError(r.code, `client update of ${srcId} on ${dstId} failed: ${r.log ?? r.code}`, { retryable: !TX_FATAL.has(r.code), details: { chain: dstId } });
+    if (r.code !== 'ok') throw new RelayerError(r.code, `client update of ${srcId} on ${dstId} failed: ${r.log ?? r.code}`, { retryable: isRetryableCode(r.code), details: { chain: dstId } });
     return { submitted: true, accepted: 1, redundant: 0, txHeight: r.height };
   }
 

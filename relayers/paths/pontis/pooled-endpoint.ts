@@ -90,7 +90,7 @@ export function pooledEndpoint(id: string, c: PontisChainSettings, seeds: string
   const verified = c.verifyResults
     ? new VerifiedReader(new RpcClient(c.rpc), {
         trust: c.trust as TrustRoot | undefined,
-        onTrust: (r) => logger.info({ chain: id, height: r.height, hash: r.hash, pinned: r.pinned }, r.pinned ? 'light client starts from the pinned header' : 'light client trusts this header on first use (pin it as trust: {height, hash})'),
+        onTrust: (r) => logger.info({ chainId: id, height: r.height, hash: r.hash, pinned: r.pinned }, r.pinned ? 'light client starts from the pinned header' : 'light client trusts this header on first use (pin it as trust: {height, hash})'),
       })
     : undefined;
   return new PooledEndpoint(id, c.rpc, seeds.map(pontisAccountKey), verified);

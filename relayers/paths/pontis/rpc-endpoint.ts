@@ -7,10 +7,13 @@ import { RpcHeaderSource } from '../../../hub-chain/rpc-client/header-source.ts'
 import type { VerifiedReader } from '../../../hub-chain/rpc-client/verified.ts';
 import type { TxResult } from '../../../hub-chain/app/app.ts';
 import { signTx, type Msg } from '../../../hub-chain/app/tx.ts';
+import { MEMPOOL_ERR } from '../../../hub-chain/app/mempool.ts';
 import type { SignedHeader } from '../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
 import type { StateProof } from '../../../hub-chain/state/proof.ts';
 import type { ValidatorSet } from '../../../hub-chain/types/validator-set.ts';
 import type { BlockEvents, PontisWriter } from './endpoint.ts';
+
+const NONCE_REFUSALS = new Set<string>([MEMPOOL_ERR.STALE_NONCE, MEMPOOL_ERR.NONCE_TAKEN, MEMPOOL_ERR.NONCE_TOO_FAR]);
 
 export class RpcEndpoint implements PontisWriter {
   readonly client: HubClient;
@@ -72,6 +75,8 @@ export class RpcEndpoint implements PontisWriter {
       ({ hash } = await this.client.submit(tx));
     } catch (e) {
       this.nonce = undefined; // refused (a nonce taken or skipped among them): re-read from chain next time
+      // with the nonce re-read, the same work signed again can pass (as the EVM adapter's PNT_ERR_ADAPTER_NONCE)
+      if (e instanceof PontisError && NONCE_REFUSALS.has(e.code)) throw new PontisError(e.code, e.message, { cause: e, retryable: true, details: e.details });
       throw e;
     }
     // accepted: the nonce is used even if waiting for the commit fails later, and re-reading the

@@ -3,7 +3,7 @@
  * hub's client module and the EVM contract (which mirrors these rules) can agree on why a header
  * was refused. Commit failures keep verifyCommit's CommitError (PNT_ERR_COMMIT_*) as `cause`.
  */
-import { PontisError, type PontisErrorOptions } from '../../../errors.ts';
+import { PontisError, type PontisErrorOptions, errorTable } from '../../../errors.ts';
 
 export const LC_ERR = {
   /** Verification options out of range (trusting period, drift, now). */
@@ -47,13 +47,20 @@ export const LC_ERR = {
   MISBEHAVIOUR_INVALID: 'PNT_ERR_LC_MISBEHAVIOUR_INVALID',
 } as const;
 
+/** Catalog entries: only a header from the future (the clock may catch up) and a failing source can succeed later (ADR 0003). */
+export const LC_ERRORS = errorTable(LC_ERR, {
+  [LC_ERR.HEADER_FROM_FUTURE]: { retryable: true },
+  [LC_ERR.SOURCE_UNAVAILABLE]: { retryable: true },
+});
+
 export type LightClientErrorCode = (typeof LC_ERR)[keyof typeof LC_ERR];
 
 export class LightClientError extends PontisError {
   override name = 'LightClientError';
   declare readonly code: LightClientErrorCode;
 
+  /** `retryable` defaults to the table's for `code`. */
   constructor(code: LightClientErrorCode, message: string, opts: PontisErrorOptions = {}) {
-    super(code, message, opts);
+    super(code, message, { ...opts, retryable: opts.retryable ?? LC_ERRORS.some((e) => e.code === code && e.retryable) });
   }
 }
