@@ -11,7 +11,8 @@ import { AttestationObserver, type FinalizedBlock, pontisFinalizedSource } from 
 import type { AttestVoteMsg } from '../../../../hub-chain/modules/clients/msgs.ts';
 import type { ModuleEnv } from '../../../../hub-chain/app/module.ts';
 import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCodeAsync } from '../../modules/clients/helpers.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCodeAsync } from '../../../support/errors.ts';
 
 const HUB = 'hub-test-1';
 const T = 1_700_000_000_000;

@@ -10,7 +10,9 @@ import { finalizedBlockOf } from '../../../../hub-chain/light-clients/evm/source
 import { type RlpItem, decodeRlp, encodeRlp } from '../../../../hub-chain/light-clients/evm/rlp.ts';
 import { type QbftExtra, decodeQbftExtra, encodeQbftExtra, qbftBlockHash, qbftCommitters, qbftSealDigest, sealQbftHeader, verifyQbftSeals } from '../../../../hub-chain/light-clients/evm/qbft.ts';
 import { ChainBuilder, type TestValidator } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCode, makeCtx } from '../../modules/clients/helpers.ts';
+import { makeCtx } from '../../modules/clients/helpers.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCode } from '../../../support/errors.ts';
 import { type Anvil, deployStore, sendStore, startAnvil, waitReceipt, word } from './anvil.ts';
 
 const HUB = 'hub-test-1';

@@ -3,7 +3,9 @@ import { ClientKeeper, ClientRouter, createDefaultRouter, defaultClientRouter } 
 import { pontisClient } from '../../../../hub-chain/light-clients/pontis/module.ts';
 import { attestedClient } from '../../../../hub-chain/light-clients/attested/module.ts';
 import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCode, makeCtx } from './helpers.ts';
+import { makeCtx } from './helpers.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCode } from '../../../support/errors.ts';
 
 const DAY = 86_400_000;
 const chain = new ChainBuilder({ chainId: 'side-1', seed: 'clients-keeper' }).extendTo(3);
