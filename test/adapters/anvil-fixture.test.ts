@@ -4,7 +4,7 @@
  */
 import { Wallet } from 'ethers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startAnvil, type AnvilNode } from '../fixtures/anvil.ts';
+import { startAnvil, type AnvilNode } from '../support/anvil.ts';
 
 const started: AnvilNode[] = [];
 afterAll(async () => {
@@ -41,7 +41,7 @@ describe('anvil fixture', () => {
   it('behavior: a node is killed when the process that started it dies by SIGKILL (no exit handler runs)', async () => {
     // a child process starts a node, reports its port, and is killed before it can stop it
     const { spawn } = await import('node:child_process');
-    const script = `import { startAnvil } from ${JSON.stringify(new URL('../fixtures/anvil.ts', import.meta.url).pathname)}; const a = await startAnvil(); process.stdout.write(String(a.port) + '\\n'); setInterval(() => {}, 1000);`;
+    const script = `import { startAnvil } from ${JSON.stringify(new URL('../support/anvil.ts', import.meta.url).pathname)}; const a = await startAnvil(); process.stdout.write(String(a.port) + '\\n'); setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));

@@ -42,7 +42,7 @@ import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto
 import { headerHash } from '../../hub-chain/types/header.ts';
 import { VoteType, signVote } from '../../hub-chain/types/vote.ts';
 import { Testnet } from '../e2e/harness.ts';
-import { SharedClock, TestChain, connect } from '../fixtures/coordinator.ts';
+import { SharedClock, TestChain, connect } from '../support/coordinator.ts';
 
 const VALIDATORS = 4;
 const HUB = 'pontis-hub-1';
@@ -144,7 +144,7 @@ function cpuSeconds(pid: number): number {
 
 /**
  * The same work without processes, transport or consensus: an in-process hub and side-chain (the
- * node's Chain on LMDB, test/fixtures/coordinator.ts), `n` packets relayed in transactions of
+ * node's Chain on LMDB, test/support/coordinator.ts), `n` packets relayed in transactions of
  * `batch`, all in one hub block. Returns the hub's CPU time per packet to execute that block
  * (what the proposer and every validator do) and to persist it; signatures were checked on entry
  * to the mempool, as in a node.

@@ -29,7 +29,7 @@ import { toHex } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
 import { GATEWAY_RELAY_ABI } from '../../relayers/core/evm-path.ts';
-import type { AnvilNode } from '../fixtures/anvil.ts';
+import type { AnvilNode } from '../support/anvil.ts';
 import type { Testnet } from '../e2e/harness.ts';
 import { type EvmChain, EvmHubWorld } from '../e2e/evm-fixture.ts';
 import { RedisServer, RelayerProcess, freePort, metricSum } from '../relayers/harness.ts';

@@ -18,7 +18,7 @@ import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
 import type { ModuleEnv } from '../../hub-chain/app/module.ts';
 import { outstandingOf, transferForwardPolicy } from '../../hub-chain/modules/transfer/policy.ts';
-import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../support/chain-builder.ts';
 import { type Anvil, startAnvil } from './anvil.ts';
 import { deployClient, submit } from './client-fixture.ts';
 import { MapStore } from '../support/kv.ts';

@@ -19,7 +19,7 @@ import { PontisError } from '../../hub-chain/errors.ts';
 import type { PacketQuery } from '../../hub-chain/rpc-client/client.ts';
 import { type EvmGatewayEndpoint, type EvmRelayRoundResult, evmGatewayEndpoint, relayEvmRound } from '../../relayers/core/evm-path.ts';
 import { RpcEndpoint } from '../../relayers/core/rpc-endpoint.ts';
-import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
+import { type AnvilNode, startAnvil } from '../support/anvil.ts';
 import { Testnet } from './harness.ts';
 
 export const HUB = 'pontis-hub-1';

@@ -3,7 +3,7 @@ import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import type { Msg } from '../../hub-chain/app/tx.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';
 import { relayRound } from '../../relayers/core/path.ts';
-import { SharedClock, TestChain, connect, type TestChainOptions } from '../fixtures/coordinator.ts';
+import { SharedClock, TestChain, connect, type TestChainOptions } from '../support/coordinator.ts';
 
 export interface Net {
   clock: SharedClock;

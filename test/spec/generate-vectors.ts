@@ -45,7 +45,7 @@ import { registryKeys } from '../../hub-chain/modules/registry/registry.ts';
 import { bankKeys, escrowAccount } from '../../hub-chain/modules/transfer/bank.ts';
 import { policyKeys } from '../../hub-chain/modules/transfer/policy.ts';
 import { verifyHeader } from '../../hub-chain/light-clients/pontis/verifier/verifier.ts';
-import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../support/chain-builder.ts';
 import { VECTOR_DIR, tag } from './vector-format.ts';
 import { outcome } from '../support/errors.ts';
 

@@ -19,7 +19,7 @@ import {
   signAttestation,
   verifyAttestationSignature,
 } from '../../../../hub-chain/light-clients/attested/module.ts';
-import { ChainBuilder, type TestValidator } from '../../../fixtures/chain-builder.ts';
+import { ChainBuilder, type TestValidator } from '../../../support/chain-builder.ts';
 import { makeCtx, tempStateStore } from '../../modules/clients/helpers.ts';
 import { MapStore } from '../../../support/kv.ts';
 import { expectCode } from '../../../support/errors.ts';

@@ -10,7 +10,7 @@ import { type AttestationVote, verifyAttestationSignature } from '../../../../hu
 import { AttestationObserver, type FinalizedBlock, pontisFinalizedSource } from '../../../../hub-chain/light-clients/attested/observer.ts';
 import type { AttestVoteMsg } from '../../../../hub-chain/modules/clients/msgs.ts';
 import type { ModuleEnv } from '../../../../hub-chain/app/module.ts';
-import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../support/chain-builder.ts';
 import { MapStore } from '../../../support/kv.ts';
 import { expectCodeAsync } from '../../../support/errors.ts';
 

@@ -9,7 +9,7 @@ import { fetchPontisProof, pontisSlot } from '../../../../hub-chain/light-client
 import { finalizedBlockOf } from '../../../../hub-chain/light-clients/evm/source.ts';
 import { type RlpItem, decodeRlp, encodeRlp } from '../../../../hub-chain/light-clients/evm/rlp.ts';
 import { type QbftExtra, decodeQbftExtra, encodeQbftExtra, qbftBlockHash, qbftCommitters, qbftSealDigest, sealQbftHeader, verifyQbftSeals } from '../../../../hub-chain/light-clients/evm/qbft.ts';
-import { ChainBuilder, type TestValidator } from '../../../fixtures/chain-builder.ts';
+import { ChainBuilder, type TestValidator } from '../../../support/chain-builder.ts';
 import { makeCtx } from '../../modules/clients/helpers.ts';
 import { MapStore } from '../../../support/kv.ts';
 import { expectCode } from '../../../support/errors.ts';

@@ -4,7 +4,7 @@ import { encodeProof, type StateStore } from '../../../../hub-chain/state/index.
 import { headerHash } from '../../../../hub-chain/types/header.ts';
 import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
 import type { SignedHeader } from '../../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
-import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../support/chain-builder.ts';
 import { makeCtx, tempStateStore } from '../../modules/clients/helpers.ts';
 import { MapStore } from '../../../support/kv.ts';
 import { expectCode } from '../../../support/errors.ts';

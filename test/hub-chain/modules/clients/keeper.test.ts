@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ClientKeeper, ClientRouter, createDefaultRouter, defaultClientRouter } from '../../../../hub-chain/modules/clients/keeper.ts';
 import { pontisClient } from '../../../../hub-chain/light-clients/pontis/module.ts';
 import { attestedClient } from '../../../../hub-chain/light-clients/attested/module.ts';
-import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../support/chain-builder.ts';
 import { makeCtx } from './helpers.ts';
 import { MapStore } from '../../../support/kv.ts';
 import { expectCode } from '../../../support/errors.ts';

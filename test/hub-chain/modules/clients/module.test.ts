@@ -9,7 +9,7 @@ import type { ModuleEnv } from '../../../../hub-chain/app/module.ts';
 import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
 import { CLIENT_MSG_TYPES, clientContext, clientsModule } from '../../../../hub-chain/modules/clients/module.ts';
 import { signAttestation } from '../../../../hub-chain/light-clients/attested/module.ts';
-import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../support/chain-builder.ts';
 import { MapStore } from '../../../support/kv.ts';
 import { expectCode } from '../../../support/errors.ts';
 

@@ -4,7 +4,7 @@ import { keccak256 } from '../../../../../hub-chain/crypto/hash.ts';
 import { hasCode } from '../../../../../hub-chain/errors.ts';
 import { ValidatorSet } from '../../../../../hub-chain/types/validator-set.ts';
 import { LC_ERR, LightClient, type LightClientOptions } from '../../../../../hub-chain/light-clients/pontis/verifier/index.ts';
-import { ChainBuilder } from '../../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../../support/chain-builder.ts';
 import { expectCodeAsync as rejectsWith } from '../../../../support/errors.ts';
 
 const DAY = 86_400_000;

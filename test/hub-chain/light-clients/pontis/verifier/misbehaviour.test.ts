@@ -4,7 +4,7 @@ import { keccak256 } from '../../../../../hub-chain/crypto/hash.ts';
 import { ValidatorSet } from '../../../../../hub-chain/types/validator-set.ts';
 import { verifyVoteSignature } from '../../../../../hub-chain/types/vote.ts';
 import { type ConflictTrust, LC_ERR, detectConflict } from '../../../../../hub-chain/light-clients/pontis/verifier/index.ts';
-import { ChainBuilder } from '../../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../../support/chain-builder.ts';
 import { expectCode } from '../../../../support/errors.ts';
 
 const DAY = 86_400_000;

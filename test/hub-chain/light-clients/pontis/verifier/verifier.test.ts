@@ -12,7 +12,7 @@ import {
   trustedStateFrom,
   verifyHeader,
 } from '../../../../../hub-chain/light-clients/pontis/verifier/index.ts';
-import { ChainBuilder } from '../../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../../support/chain-builder.ts';
 import { expectCode as expectErrorCode } from '../../../../support/errors.ts';
 
 const DAY = 86_400_000;
