@@ -5,6 +5,7 @@
 import { Wallet } from 'ethers';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startAnvil, type AnvilNode } from '../support/anvil.ts';
+import { kill9 } from '../support/process.ts';
 
 const started: AnvilNode[] = [];
 afterAll(async () => {
@@ -50,9 +51,7 @@ describe('anvil fixture', () => {
     const url = `http://127.0.0.1:${port}`;
     const alive = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' }).then(() => true, () => false);
     expect(await alive()).toBe(true);
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
+    await kill9(child);
     let up = true;
     for (let i = 0; i < 100 && up; i++) {
       up = await alive();
