@@ -4,7 +4,8 @@
  */
 import { Wallet } from 'ethers';
 import { afterAll, describe, expect, it } from 'vitest';
-import { startAnvil, type AnvilNode } from '../fixtures/anvil.ts';
+import { startAnvil, type AnvilNode } from '../support/anvil.ts';
+import { kill9 } from '../support/process.ts';
 
 const started: AnvilNode[] = [];
 afterAll(async () => {
@@ -41,7 +42,7 @@ describe('anvil fixture', () => {
   it('behavior: a node is killed when the process that started it dies by SIGKILL (no exit handler runs)', async () => {
     // a child process starts a node, reports its port, and is killed before it can stop it
     const { spawn } = await import('node:child_process');
-    const script = `import { startAnvil } from ${JSON.stringify(new URL('../fixtures/anvil.ts', import.meta.url).pathname)}; const a = await startAnvil(); process.stdout.write(String(a.port) + '\\n'); setInterval(() => {}, 1000);`;
+    const script = `import { startAnvil } from ${JSON.stringify(new URL('../support/anvil.ts', import.meta.url).pathname)}; const a = await startAnvil(); process.stdout.write(String(a.port) + '\\n'); setInterval(() => {}, 1000);`;
     const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
     const port = await new Promise<number>((resolve, reject) => {
       child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
@@ -50,9 +51,7 @@ describe('anvil fixture', () => {
     const url = `http://127.0.0.1:${port}`;
     const alive = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' }).then(() => true, () => false);
     expect(await alive()).toBe(true);
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
+    await kill9(child);
     let up = true;
     for (let i = 0; i < 100 && up; i++) {
       up = await alive();

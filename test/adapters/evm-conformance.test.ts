@@ -4,7 +4,7 @@
 import { chainAdapterConformance } from '../conformance/adapter.ts';
 import { EvmReader } from '../../adapters/evm/reader.ts';
 import { EvmWriter } from '../../adapters/evm/writer.ts';
-import { startAnvil } from '../fixtures/anvil.ts';
+import { startAnvil } from '../support/anvil.ts';
 import { deployEmitter, EMITTER_ABI, noteCall } from './emitter.ts';
 import { hangingEndpoint, http500Endpoint, unreachableEndpoint, type FaultyEndpoint } from './faulty-rpc.ts';
 

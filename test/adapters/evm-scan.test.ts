@@ -13,7 +13,7 @@ import { EventScanner, type EventScannerOptions } from '../../adapters/core/scan
 import type { ChainEvent } from '../../adapters/core/types.ts';
 import { EvmReader } from '../../adapters/evm/reader.ts';
 import { EvmWriter } from '../../adapters/evm/writer.ts';
-import { startAnvil, type AnvilNode } from '../fixtures/anvil.ts';
+import { startAnvil, type AnvilNode } from '../support/anvil.ts';
 import { deployEmitter, EMITTER_ABI, noteCall } from './emitter.ts';
 import { interceptingProxy } from './faulty-rpc.ts';
 

@@ -6,7 +6,7 @@ import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterError, AdapterErrorCode } from '../../adapters/core/errors.ts';
 import { bumpFee, EvmWriter, type EvmWriterOptions } from '../../adapters/evm/writer.ts';
-import { startAnvil, type AnvilNode } from '../fixtures/anvil.ts';
+import { startAnvil, type AnvilNode } from '../support/anvil.ts';
 import { deployEmitter, EMITTER_ABI, noteCall } from './emitter.ts';
 import { switchableProxy } from './faulty-rpc.ts';
 

@@ -4,7 +4,7 @@
  */
 import { createServer as createHttpServer } from 'node:http';
 import { createServer, type Socket } from 'node:net';
-import { freePort } from '../fixtures/anvil.ts';
+import { freePort } from '../support/ports.ts';
 
 export interface FaultyEndpoint {
   url: string;

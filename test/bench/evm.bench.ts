@@ -41,7 +41,7 @@ import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { measureBridgeGas } from '../contracts/bridge-gas.ts';
 import { measureClientGas } from '../contracts/gas.ts';
 import { measureRecvGas, type RecvGasReport } from '../contracts/gateway-gas.ts';
-import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
+import { type AnvilNode, startAnvil } from '../support/anvil.ts';
 import { Testnet } from '../e2e/harness.ts';
 
 const HUB = 'pontis-hub-1';

@@ -28,11 +28,10 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { type AccountKey, accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type AccountKey, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { MAX_TX_BYTES, type Msg, type SignedTx, decodeTx, encodeTx, signTx, txHash, verifyTxSignature } from '../../hub-chain/app/tx.ts';
-import type { BlockEvent, HubClient } from '../../hub-chain/rpc-client/client.ts';
-import { loadHome } from '../../hub-chain/node/config.ts';
+import type { BlockEvent } from '../../hub-chain/rpc-client/client.ts';
 import { type Packet, channelId, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { toStateProof } from '../../hub-chain/light-clients/pontis/state-proofs.ts';
 import { type StateProof, encodeProof, verifyMembership } from '../../hub-chain/state/proof.ts';
@@ -42,7 +41,8 @@ import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto
 import { headerHash } from '../../hub-chain/types/header.ts';
 import { VoteType, signVote } from '../../hub-chain/types/vote.ts';
 import { Testnet } from '../e2e/harness.ts';
-import { SharedClock, TestChain, connect } from '../fixtures/coordinator.ts';
+import { SharedClock, TestChain, connect } from '../support/coordinator.ts';
+import { registerPontisChain as register } from '../support/register-chain.ts';
 
 const VALIDATORS = 4;
 const HUB = 'pontis-hub-1';
@@ -65,35 +65,6 @@ const pct = (xs: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] : 0;
 };
 const median = (xs: number[]) => pct(xs, 50);
-
-const operator = (n: Testnet, i = 0) => accountKeyFromSeed(fromHex(loadHome(n.homes[i]).operatorKey!.seed, 32));
-
-async function trustedInitial(c: HubClient) {
-  const h = (await c.status()).latestHeight;
-  const [blk, vals, next] = await Promise.all([c.block(h), c.validators(h), c.validators(h + 1)]);
-  return { header: blk.header, validators: { validators: vals.validators }, nextValidators: { validators: next.validators } };
-}
-
-/** Governance on `on` registers `other` (a pontis client trusting its current header); every member votes until it executes. */
-async function register(on: Testnet, other: Testnet, chainId: string): Promise<void> {
-  const action = {
-    kind: 'registry/register-chain',
-    chainId,
-    chainKind: 'pontis',
-    clientType: 'pontis',
-    clientParams: { trustingPeriodMs: 7 * 24 * 3600_000, maxClockDriftMs: 10_000 },
-    clientInitial: await trustedInitial(other.clients[0]),
-    routes: ['*'],
-  };
-  const p = await on.clients[0].send(operator(on, 0), [{ type: 'gov/propose', action }]);
-  if (p.result.code !== 'ok') throw new Error(`register ${chainId}: ${p.result.code} ${p.result.log ?? ''}`);
-  const id = Number(p.result.events.find((e) => e.type === 'gov/proposed')!.attributes.id);
-  for (let i = 1; i < on.homes.length && (await on.clients[0].proposal(id)).status === 'voting'; i++) {
-    await on.clients[i].send(operator(on, i), [{ type: 'gov/vote', proposalId: id, approve: true }]);
-  }
-  const status = (await on.clients[0].proposal(id)).status;
-  if (status !== 'executed') throw new Error(`register ${chainId} on ${on.rpcUrls[0]}: proposal ${status}`);
-}
 
 /** Runs `fn` over `items` with at most `n` at once. */
 async function pool<T, R>(items: T[], n: number, fn: (t: T, i: number) => Promise<R>): Promise<R[]> {
@@ -144,7 +115,7 @@ function cpuSeconds(pid: number): number {
 
 /**
  * The same work without processes, transport or consensus: an in-process hub and side-chain (the
- * node's Chain on LMDB, test/fixtures/coordinator.ts), `n` packets relayed in transactions of
+ * node's Chain on LMDB, test/support/coordinator.ts), `n` packets relayed in transactions of
  * `batch`, all in one hub block. Returns the hub's CPU time per packet to execute that block
  * (what the proposer and every validator do) and to persist it; signatures were checked on entry
  * to the mempool, as in a node.

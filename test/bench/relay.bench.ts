@@ -23,16 +23,17 @@
  */
 import { performance } from 'node:perf_hooks';
 import { type Contract, Interface, type JsonRpcProvider, type Wallet } from 'ethers';
-import { Redis } from 'ioredis';
 import type { PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
 import { toHex } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
 import { GATEWAY_RELAY_ABI } from '../../relayers/paths/evm/abi.ts';
-import type { AnvilNode } from '../fixtures/anvil.ts';
+import type { AnvilNode } from '../support/anvil.ts';
 import type { Testnet } from '../e2e/harness.ts';
 import { type EvmChain, EvmHubWorld } from '../e2e/evm-fixture.ts';
-import { RedisServer, RelayerProcess, freePort, metricSum } from '../relayers/harness.ts';
+import { RelayerProcess, metricSum } from '../relayers/harness.ts';
+import { freePort } from '../support/ports.ts';
+import { RedisServer, withRedis } from '../support/redis.ts';
 import { quantile } from './evm.bench.ts';
 
 const HUB = 'pontis-hub-1';
@@ -145,13 +146,8 @@ async function startRelayers(w: World, redis: RedisServer, n: number): Promise<R
 }
 
 async function redisCommands(url: string): Promise<number> {
-  const c = new Redis(url);
-  try {
-    const info = await c.info('stats');
-    return Number(/total_commands_processed:(\d+)/.exec(info)![1]);
-  } finally {
-    c.disconnect();
-  }
+  const info = await withRedis(url, (c) => c.info('stats'));
+  return Number(/total_commands_processed:(\d+)/.exec(info)![1]);
 }
 
 // ---------------------------------------------------------------- watching the chains

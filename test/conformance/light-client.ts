@@ -13,7 +13,9 @@ import { hasCode } from '../../hub-chain/errors.ts';
 import { CLIENT_ERR } from '../../hub-chain/modules/clients/errors.ts';
 import { ClientKeeper } from '../../hub-chain/modules/clients/keeper.ts';
 import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
-import { MapStore, type TestCtx, makeCtx } from '../hub-chain/modules/clients/helpers.ts';
+import { type TestCtx, makeCtx } from '../hub-chain/modules/clients/helpers.ts';
+import { MapStore } from '../support/kv.ts';
+import { codeOf, thrown } from '../support/errors.ts';
 
 /** A message the type must refuse, and the code it must refuse it with. */
 export interface Refusal {
@@ -54,26 +56,11 @@ export interface LightClientFixture {
   proofs(): { key: Bytes; value: Bytes; proof: unknown; absentKey: Bytes; absentProof: unknown };
 }
 
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'not a PontisError';
-  }
-  return undefined;
-}
-
 /** Runs `f`, expects `code`, and expects the store unchanged. */
 function refused(s: MapStore, f: () => unknown, code: string): void {
   const before = new Map(s.m);
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${code}, nothing thrown`).toBeDefined();
-  expect(hasCode(err, code), `expected ${code}, got ${(err as { code?: string }).code}: ${(err as Error).message}`).toBe(true);
+  const err = thrown(f);
+  expect(hasCode(err, code), `expected ${code}, got ${(err as { code?: string } | undefined)?.code ?? "nothing thrown"}: ${(err as Error | undefined)?.message}`).toBe(true);
   expect(s.m, 'a refusal changed the store').toEqual(before);
 }
 

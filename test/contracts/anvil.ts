@@ -1,10 +1,10 @@
 /**
  * A real anvil node per test file (or bench run) on a free loopback port, plus deploy helpers.
- * The process itself is test/fixtures/anvil.ts's (spawned directly, watched, killed with the test).
+ * The process itself is test/support/anvil.ts's (spawned directly, watched, killed with the test).
  */
 import { ContractFactory, type Contract, Interface, JsonRpcProvider, type JsonRpcSigner } from 'ethers';
 import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
-import { startAnvil as startFixtureAnvil } from '../fixtures/anvil.ts';
+import { startAnvil as startFixtureAnvil } from '../support/anvil.ts';
 
 export interface Anvil {
   url: string;

@@ -16,12 +16,12 @@ import { fromHex, type Hex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
-import type { KVStore } from '../../hub-chain/app/app.ts';
 import type { ModuleEnv } from '../../hub-chain/app/module.ts';
 import { outstandingOf, transferForwardPolicy } from '../../hub-chain/modules/transfer/policy.ts';
-import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../support/chain-builder.ts';
 import { type Anvil, startAnvil } from './anvil.ts';
 import { deployClient, submit } from './client-fixture.ts';
+import { MapStore } from '../support/kv.ts';
 
 export const HUB_CHAIN = 'pontis-hub-1';
 export const APP_GAS = 1_000_000;
@@ -69,19 +69,6 @@ export class Hub {
   }
 }
 
-class MemKV implements KVStore {
-  private readonly m = new Map<string, Uint8Array>();
-  get(key: Uint8Array): Uint8Array | undefined {
-    return this.m.get(Buffer.from(key).toString('hex'));
-  }
-  set(key: Uint8Array, value: Uint8Array): void {
-    this.m.set(Buffer.from(key).toString('hex'), value);
-  }
-  delete(key: Uint8Array): void {
-    this.m.delete(Buffer.from(key).toString('hex'));
-  }
-}
-
 /**
  * The hub's own transfer forward policy (hub-chain/modules/transfer/policy.ts: per-route
  * outstanding accounting, onward checks, rate limits) run on the packets the bridges send, so the
@@ -89,7 +76,7 @@ class MemKV implements KVStore {
  * proven hub state (the policy's keys are not what the Gateways read).
  */
 export class HubAccounting {
-  readonly store = new MemKV();
+  readonly store = new MapStore();
   private readonly policy = transferForwardPolicy();
   constructor(private readonly hub: Hub) {}
 

@@ -5,7 +5,7 @@
 import type { Contract } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { solidityHeader, validatorArrays } from '../../contracts/evm/encode.ts';
-import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../support/chain-builder.ts';
 import { type Anvil, revertOf, startAnvil } from './anvil.ts';
 import { CLOCK_DRIFT_MS, deployClient, LONG_TRUSTING_MS, recentGenesis, submit } from './client-fixture.ts';
 

@@ -1,7 +1,7 @@
 /** Deploys PontisClient instances that trust a ChainBuilder header, and submits its headers. */
 import type { Contract } from 'ethers';
 import { solidityHeader, updateClientArgs, validatorArrays } from '../../contracts/evm/encode.ts';
-import type { ChainBuilder } from '../fixtures/chain-builder.ts';
+import type { ChainBuilder } from '../support/chain-builder.ts';
 import type { SignedHeader } from '../../hub-chain/light-clients/pontis/verifier/verifier.ts';
 import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
 import type { Anvil } from './anvil.ts';

@@ -9,7 +9,7 @@ import { toHex, ZERO_HASH } from '../../hub-chain/crypto/bytes.ts';
 import { type Header, headerHash } from '../../hub-chain/types/header.ts';
 import { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
 import { VoteType, voteDigest } from '../../hub-chain/types/vote.ts';
-import { ChainBuilder, type TestValidator } from '../fixtures/chain-builder.ts';
+import { ChainBuilder, type TestValidator } from '../support/chain-builder.ts';
 import { Prng } from '../sim/prng.ts';
 import { type Anvil, revertOf, startAnvil } from './anvil.ts';
 import { deployClient, recentGenesis, submit } from './client-fixture.ts';

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { toHex } from '../../hub-chain/crypto/bytes.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
-import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../support/chain-builder.ts';
 import { type Anvil, startAnvil } from './anvil.ts';
 import { deployClient, recentGenesis, submit } from './client-fixture.ts';
 import { updateClientArgs } from '../../contracts/evm/encode.ts';

@@ -18,7 +18,7 @@ import { type Packet, channelId, packetCommitment, packetKeys } from '../../hub-
 import { StateStore } from '../../hub-chain/state/store.ts';
 import { toHex } from '../../hub-chain/crypto/bytes.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
-import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../support/chain-builder.ts';
 import { type Anvil, startAnvil } from './anvil.ts';
 import { deployClient } from './client-fixture.ts';
 import { solidityPacket } from '../../contracts/evm/encode.ts';

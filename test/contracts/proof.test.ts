@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Hex, toHex } from '../../hub-chain/crypto/bytes.ts';
 import { decodeProof, encodeProof, verifyMembership, verifyNonMembership } from '../../hub-chain/state/proof.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
-import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../support/chain-builder.ts';
 import { type Anvil, callBatch, revertOf, startAnvil } from './anvil.ts';
 import { deployClient, recentGenesis, submit } from './client-fixture.ts';
 

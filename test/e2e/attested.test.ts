@@ -6,15 +6,16 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fromHex, toHex, utf8, ZERO_HASH } from '../../hub-chain/crypto/bytes.ts';
-import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { loadHome, paths } from '../../hub-chain/node/config.ts';
+import { toHex, utf8, ZERO_HASH } from '../../hub-chain/crypto/bytes.ts';
+import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { paths } from '../../hub-chain/node/config.ts';
 import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { recvBatch } from '../../relayers/paths/pontis/path.ts';
 import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { Testnet } from './harness.ts';
+import { operatorKey as operator, registerChainAction } from '../support/register-chain.ts';
 
 let hub: Testnet;
 let side: Testnet;
@@ -36,16 +37,14 @@ afterAll(async () => {
   await Promise.all([hub?.destroy(), side?.destroy()]);
 });
 
-const operator = (n: Testnet, i: number) => accountKeyFromSeed(fromHex(loadHome(n.homes[i]).operatorKey!.seed, 32));
-
 it('behavior: hub validators attest a side-chain; a packet is received against the attested state root', async () => {
   // register on the hub as `attested`, trusting the side-chain's current header
   const sideRoot = await pontisTrustRoot(side.clients[0], 'registry-x');
-  const action = { kind: 'registry/register-chain', chainId: 'registry-x', chainKind: 'pontis', clientType: 'attested', clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000, proofKind: 'pontis-smt' }, clientInitial: { ...sideRoot.attested, receiptsRoot: ZERO_HASH }, routes: ['*'] };
+  const action = registerChainAction({ chainId: 'registry-x', clientType: 'attested', clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000, proofKind: 'pontis-smt' }, clientInitial: { ...sideRoot.attested, receiptsRoot: ZERO_HASH } });
   expect((await proposeAndPass(hub.clients[0], [operator(hub, 0), operator(hub, 1)], action)).status).toBe('executed');
   // and the hub on the side-chain (a pontis client), so it may send
   const hubRoot = await pontisTrustRoot(hub.clients[0], HUB);
-  const reg = await proposeAndPass(side.clients[0], [operator(side, 0)], { kind: 'registry/register-chain', chainId: HUB, chainKind: 'pontis', clientType: 'pontis', clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000 }, clientInitial: hubRoot.pontis, routes: ['*'] });
+  const reg = await proposeAndPass(side.clients[0], [operator(side, 0)], registerChainAction({ chainId: HUB, clientParams: { trustingPeriodMs: 3600_000, maxClockDriftMs: 10_000 }, clientInitial: hubRoot.pontis }));
   expect(reg.status).toBe('executed');
 
   // a message from the side-chain to the hub's own msg app

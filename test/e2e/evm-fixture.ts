@@ -22,7 +22,7 @@ import { type EvmGatewayEndpoint, evmGatewayEndpoint } from '../../relayers/path
 import { EvmPathHandlers } from '../../relayers/paths/evm/handlers.ts';
 import { type RelayRoundResult, relayRound } from '../../relayers/round.ts';
 import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
-import { type AnvilNode, startAnvil } from '../fixtures/anvil.ts';
+import { type AnvilNode, startAnvil } from '../support/anvil.ts';
 import { Testnet } from './harness.ts';
 
 export const HUB = 'pontis-hub-1';

@@ -4,22 +4,15 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { initFullNode, initTestnet, P2P_PORT_OFFSET, type TestnetOptions } from '../../hub-chain/node/init.ts';
 import { loadHome } from '../../hub-chain/node/config.ts';
+import { portFree } from '../support/ports.ts';
+import { isRunning, kill9, stopProcess } from '../support/process.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((r) => {
-    const s = createServer();
-    s.once('error', () => r(false));
-    s.listen(port, '127.0.0.1', () => s.close(() => r(true)));
-  });
-}
 
 /** A base port whose RPC and peer ranges are free right now. */
 export async function freeBasePort(n: number): Promise<number> {
@@ -97,17 +90,12 @@ export class Testnet {
   }
 
   running(i: number): boolean {
-    const p = this.procs[i];
-    return !!p && p.exitCode === null && p.signalCode === null;
+    return isRunning(this.procs[i]);
   }
 
   /** kill -9: no shutdown hooks run. */
   async kill9(i: number): Promise<void> {
-    const p = this.procs[i];
-    if (!p || !this.running(i)) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
+    await kill9(this.procs[i]);
   }
 
   /** SIGSTOP: the process keeps its sockets and state but runs nothing until resumed. */
@@ -120,13 +108,7 @@ export class Testnet {
   }
 
   async stop(i: number): Promise<void> {
-    const p = this.procs[i];
-    if (!p || !this.running(i)) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
-    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+    await stopProcess(this.procs[i]);
   }
 
   log(i: number): string {

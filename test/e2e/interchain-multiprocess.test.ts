@@ -4,15 +4,14 @@
  * light client, relayed over RPC by relayers/round.ts.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
-import { loadHome } from '../../hub-chain/node/config.ts';
+import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
 import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { relayRound } from '../../relayers/round.ts';
 import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { Testnet } from './harness.ts';
+import { registerPontisChain as register } from '../support/register-chain.ts';
 
 let hub: Testnet;
 let a: Testnet;
@@ -29,15 +28,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([hub, a, b].map((n) => n?.destroy()));
 });
-
-const operator = (n: Testnet, i = 0) => accountKeyFromSeed(fromHex(loadHome(n.homes[i]).operatorKey!.seed, 32));
-
-async function register(on: Testnet, other: Testnet, chainId: string) {
-  const root = await pontisTrustRoot(other.clients[0], chainId);
-  const action = { kind: 'registry/register-chain', chainId, chainKind: 'pontis', clientType: 'pontis', clientParams: { trustingPeriodMs: 7 * 24 * 3600_000, maxClockDriftMs: 10_000 }, clientInitial: root.pontis, routes: ['*'] };
-  const members = on.homes.map((_, i) => operator(on, i));
-  expect((await proposeAndPass(on.clients[0], members, action)).status).toBe('executed');
-}
 
 it('behavior: A -> hub -> B message with its acknowledgement back on A, verified at every hop', async () => {
   await register(hub, a, 'dept-a');

@@ -13,7 +13,7 @@ import { headerHash } from '../../hub-chain/types/header.ts';
 import { decodeProof, encodeProof, type StateProof } from '../../hub-chain/state/proof.ts';
 import { type Commit, VoteType, signVote } from '../../hub-chain/types/vote.ts';
 import { clientUpdate, recvBatch } from '../../relayers/paths/pontis/path.ts';
-import type { TestChain } from '../fixtures/coordinator.ts';
+import type { TestChain } from '../support/coordinator.ts';
 import { type Net, makeNet, relayAll, sendMsg, sentPacket } from './setup.ts';
 
 let net: Net;

@@ -10,7 +10,7 @@ import { readInbox, readOutcome } from '../../hub-chain/modules/packets/msg-app.
 import { channelId, type Packet } from '../../hub-chain/modules/packets/types.ts';
 import type { PacketApp } from '../../hub-chain/modules/transfer/app-interface.ts';
 import { clientUpdate, recvBatch, relayTimeouts } from '../../relayers/paths/pontis/path.ts';
-import type { TestChain } from '../fixtures/coordinator.ts';
+import type { TestChain } from '../support/coordinator.ts';
 import { type Net, makeNet, relayAll, sendMsg, sentPacket } from './setup.ts';
 
 let net: Net;

@@ -4,7 +4,7 @@ import type { Msg } from '../../hub-chain/app/tx.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';
 import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { relayRound } from '../../relayers/round.ts';
-import { SharedClock, TestChain, connect, type TestChainOptions } from '../fixtures/coordinator.ts';
+import { SharedClock, TestChain, connect, type TestChainOptions } from '../support/coordinator.ts';
 
 export interface Net {
   clock: SharedClock;

@@ -8,7 +8,7 @@ import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { balanceOf, escrowAccount, supplyOf } from '../../hub-chain/modules/transfer/bank.ts';
 import { outstandingOf } from '../../hub-chain/modules/transfer/policy.ts';
 import { relayTimeouts } from '../../relayers/paths/pontis/path.ts';
-import type { TestChain } from '../fixtures/coordinator.ts';
+import type { TestChain } from '../support/coordinator.ts';
 import { type Net, makeNet, relayAll, sentPacket } from './setup.ts';
 
 let net: Net;

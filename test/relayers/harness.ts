@@ -1,85 +1,24 @@
 /**
- * Fixtures for relayer tests: a private redis-server process (so a test may flush, stop and
- * restart it), a hub and two side-chains as validator processes registered both ways, and
- * relayer worker processes started from a config file (kill -9 and restart on demand).
+ * Fixtures for relayer tests: a private redis-server process (test/support/redis.ts), a hub and
+ * two side-chains as validator processes registered both ways, and relayer worker processes
+ * started from a config file (kill -9 and restart on demand).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { stringify } from 'yaml';
-import { fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
-import { accountKeyFromSeed, generateAccountKey, type AccountKey } from '../../hub-chain/crypto/ed25519.ts';
-import { loadHome } from '../../hub-chain/node/config.ts';
-import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
+import { toHex } from '../../hub-chain/crypto/bytes.ts';
+import { generateAccountKey, type AccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
 import { Testnet } from '../e2e/harness.ts';
+import { isRunning, kill9, stopProcess, until } from '../support/process.ts';
+import { registerPontisChain as register } from '../support/register-chain.ts';
 
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
-
-const until = async (what: string, f: () => Promise<boolean>, ms = 30_000): Promise<void> => {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      if (await f()) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+// the relayer tests import these from here
+export { freePort } from '../support/ports.ts';
+export { RedisServer } from '../support/redis.ts';
 export { until };
-
-/** A redis-server of our own: no persistence, so a restart loses everything (the worst case). */
-export class RedisServer {
-  private proc: ChildProcess | undefined;
-  private constructor(readonly port: number) {}
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-  static async start(): Promise<RedisServer> {
-    const r = new RedisServer(await freePort());
-    await r.start();
-    return r;
-  }
-  async start(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-    await until('redis', async () => {
-      const c = new Redis(this.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-      c.on('error', () => undefined);
-      try {
-        await c.connect();
-        return (await c.ping()) === 'PONG';
-      } finally {
-        c.disconnect();
-      }
-    });
-  }
-  async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
-  }
-  async flushAll(): Promise<void> {
-    const c = new Redis(this.url);
-    await c.flushall();
-    c.disconnect();
-  }
-}
 
 export const HUB = 'pontis-hub-1';
 
@@ -88,23 +27,6 @@ export interface Interchain {
   a: Testnet;
   b: Testnet;
   destroy(): Promise<void>;
-}
-
-const operator = (n: Testnet, i = 0) => accountKeyFromSeed(fromHex(loadHome(n.homes[i]).operatorKey!.seed, 32));
-
-async function register(on: Testnet, other: Testnet, chainId: string): Promise<void> {
-  const root = await pontisTrustRoot(other.clients[0], chainId);
-  const action = {
-    kind: 'registry/register-chain',
-    chainId,
-    chainKind: 'pontis',
-    clientType: 'pontis',
-    clientParams: { trustingPeriodMs: 7 * 24 * 3600_000, maxClockDriftMs: 10_000 },
-    clientInitial: root.pontis,
-    routes: ['*'],
-  };
-  const r = await proposeAndPass(on.clients[0], on.homes.map((_, i) => operator(on, i)), action as never);
-  if (r.status !== 'executed') throw new Error(`registering ${chainId} on ${on.homes[0]}: ${r.status}`);
 }
 
 /** Hub and side-chains dept-a and dept-b, one validator each, every client registered both ways. */
@@ -175,24 +97,13 @@ export class RelayerProcess {
     await until('relayer API', async () => (await fetch(`${this.apiUrl}/healthz`)).ok);
   }
   running(): boolean {
-    const p = this.proc;
-    return !!p && p.exitCode === null && p.signalCode === null;
+    return isRunning(this.proc);
   }
   async kill9(): Promise<void> {
-    const p = this.proc;
-    if (!p || !this.running()) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
+    await kill9(this.proc);
   }
   async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || !this.running()) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGTERM');
-    const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-    await exited;
-    clearTimeout(t);
+    await stopProcess(this.proc);
   }
   log(): string {
     try {

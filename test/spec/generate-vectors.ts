@@ -45,18 +45,11 @@ import { registryKeys } from '../../hub-chain/modules/registry/registry.ts';
 import { bankKeys, escrowAccount } from '../../hub-chain/modules/transfer/bank.ts';
 import { policyKeys } from '../../hub-chain/modules/transfer/policy.ts';
 import { verifyHeader } from '../../hub-chain/light-clients/pontis/verifier/verifier.ts';
-import { ChainBuilder } from '../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../support/chain-builder.ts';
 import { VECTOR_DIR, tag } from './vector-format.ts';
+import { outcome } from '../support/errors.ts';
 
 const GENERATED_BY = 'test/spec/generate-vectors.ts';
-const errCode = (e: unknown): string | null => ((e as { code?: unknown })?.code && typeof (e as { code: unknown }).code === 'string' ? (e as { code: string }).code : null);
-function outcome<T>(f: () => T): { ok: true; value: T } | { ok: false; error: string | null } {
-  try {
-    return { ok: true, value: f() };
-  } catch (e) {
-    return { ok: false, error: errCode(e) };
-  }
-}
 function check(cond: unknown, what: string): void {
   if (!cond) throw new Error(`generate-vectors: ${what}`);
 }

@@ -38,18 +38,11 @@ import { type Validator, ValidatorSet } from '../../hub-chain/types/validator-se
 import { type Commit, proposalDigest, verifyCommit, voteDigest } from '../../hub-chain/types/vote.ts';
 import * as iv from './independent-verifier.ts';
 import { bytesOf, readVectors, untag } from './vector-format.ts';
+import { outcome } from '../support/errors.ts';
 
-const codeOf = (f: () => unknown): { ok: true; value: unknown } | { ok: false; error: string | null } => {
-  try {
-    return { ok: true, value: f() };
-  } catch (e) {
-    const c = (e as { code?: unknown }).code;
-    return { ok: false, error: typeof c === 'string' ? c : null };
-  }
-};
-const val = (r: ReturnType<typeof codeOf>): unknown => (r.ok ? r.value : undefined);
+const val = (r: ReturnType<typeof outcome>): unknown => (r.ok ? r.value : undefined);
 /** Asserts a refusal with the recorded code (or just a refusal when none was recorded). */
-function expectRefused(r: ReturnType<typeof codeOf>, expected: { error: string | null }, what: string): void {
+function expectRefused(r: ReturnType<typeof outcome>, expected: { error: string | null }, what: string): void {
   expect(r.ok, `${what} must be refused`).toBe(false);
   if (expected.error !== null) expect((r as { error: string | null }).error, what).toBe(expected.error);
 }
@@ -61,7 +54,7 @@ describe('spec vectors: canonical JSON (encoding.md)', () => {
 
   it('implementation: every encode case gives the recorded bytes or code', () => {
     for (const c of v.encode) {
-      const r = codeOf(() => canonicalJson(untag(c.input)));
+      const r = outcome(() => canonicalJson(untag(c.input)));
       if (c.expected.ok) {
         expect(r.ok, c.name).toBe(true);
         expect(toHex(utf8((r as { value: string }).value)), c.name).toBe(c.expected.hex);
@@ -71,7 +64,7 @@ describe('spec vectors: canonical JSON (encoding.md)', () => {
 
   it('independent verifier: every encode case gives the recorded bytes or code', () => {
     for (const c of v.encode) {
-      const r = codeOf(() => iv.canonicalBytes(untag(c.input)));
+      const r = outcome(() => iv.canonicalBytes(untag(c.input)));
       if (c.expected.ok) {
         expect(r.ok, c.name).toBe(true);
         expect(iv.toHex(val(r) as Uint8Array), c.name).toBe(c.expected.hex);
@@ -83,9 +76,9 @@ describe('spec vectors: canonical JSON (encoding.md)', () => {
   it('both: decode cases are canonical exactly when recorded so', () => {
     for (const c of v.decode) {
       const bytes = bytesOf(c.hex);
-      const impl = codeOf(() => Buffer.from(utf8(canonicalJson(JSON.parse(Buffer.from(bytes).toString('utf8'))))).equals(Buffer.from(bytes)));
+      const impl = outcome(() => Buffer.from(utf8(canonicalJson(JSON.parse(Buffer.from(bytes).toString('utf8'))))).equals(Buffer.from(bytes)));
       expect(impl.ok && impl.value === true, `implementation: ${c.name}`).toBe(c.canonical);
-      expect(codeOf(() => iv.parseCanonical(bytes)).ok, `independent: ${c.name}`).toBe(c.canonical);
+      expect(outcome(() => iv.parseCanonical(bytes)).ok, `independent: ${c.name}`).toBe(c.canonical);
     }
   });
 });
@@ -98,8 +91,8 @@ describe('spec vectors: headers (header.md)', () => {
   it('implementation and independent verifier: encoding, length and hash, or refusal', () => {
     for (const c of v.headers) {
       const h = untag(c.header) as Header;
-      const impl = codeOf(() => encodeHeader(h));
-      const ind = codeOf(() => iv.encodeHeader(h as iv.Header));
+      const impl = outcome(() => encodeHeader(h));
+      const ind = outcome(() => iv.encodeHeader(h as iv.Header));
       if (c.expected.ok) {
         expect(toHex(impl.ok ? (impl.value as Uint8Array) : new Uint8Array()), c.name).toBe(c.expected.encoding);
         expect(headerHash(h), c.name).toBe(c.expected.hash);
@@ -176,7 +169,7 @@ describe('spec vectors: validator sets and proposer priorities (consensus.md)', 
       expect(vs.hash(), c.name).toBe(c.expected.hash);
       expect(vs.totalPower, c.name).toBe(c.expected.totalPower);
     }
-    for (const c of v.invalid) expectRefused(codeOf(() => new ValidatorSet(c.input)), c.expected, c.name);
+    for (const c of v.invalid) expectRefused(outcome(() => new ValidatorSet(c.input)), c.expected, c.name);
   });
 
   it('independent verifier: canonical order, packed bytes, hash; refusals with the same codes', () => {
@@ -187,7 +180,7 @@ describe('spec vectors: validator sets and proposer priorities (consensus.md)', 
       expect(iv.validatorSetHash(c.input), c.name).toBe(c.expected.hash);
       expect(iv.totalPower(c.input), c.name).toBe(c.expected.totalPower);
     }
-    for (const c of v.invalid) expectRefused(codeOf(() => iv.validatorSetHash(c.input)), c.expected, c.name);
+    for (const c of v.invalid) expectRefused(outcome(() => iv.validatorSetHash(c.input)), c.expected, c.name);
   });
 
   it('implementation: proposers by round and by height, and membership changes', () => {
@@ -239,8 +232,8 @@ describe('spec vectors: commits (consensus.md)', () => {
   it('implementation and independent verifier: the same power or the same code', () => {
     expect(v.cases.filter((c) => c.expected.ok).length).toBeGreaterThan(3);
     for (const c of v.cases) {
-      const impl = codeOf(() => verifyCommit(v.chainId, new ValidatorSet(v.sets[c.set]), c.commit, c.height, c.blockHash));
-      const ind = codeOf(() => iv.verifyCommit(v.chainId, v.sets[c.set], c.commit, c.height, c.blockHash));
+      const impl = outcome(() => verifyCommit(v.chainId, new ValidatorSet(v.sets[c.set]), c.commit, c.height, c.blockHash));
+      const ind = outcome(() => iv.verifyCommit(v.chainId, v.sets[c.set], c.commit, c.height, c.blockHash));
       for (const [who, r] of [
         ['implementation', impl],
         ['independent', ind],
@@ -262,10 +255,10 @@ describe('spec vectors: light-client verification (consensus.md)', () => {
 
   it('implementation and independent verifier: the same verdict and code', () => {
     for (const c of v.cases) {
-      const impl = codeOf(() =>
+      const impl = outcome(() =>
         implVerifyHeader({ header: c.trusted.header, validators: new ValidatorSet(c.trusted.validators), nextValidators: new ValidatorSet(c.trusted.nextValidators) }, c.signedHeader, new ValidatorSet(c.validators), new ValidatorSet(c.nextValidators), c.options),
       );
-      const ind = codeOf(() => iv.verifyHeader(c.trusted, c.signedHeader, c.validators, c.nextValidators, c.options));
+      const ind = outcome(() => iv.verifyHeader(c.trusted, c.signedHeader, c.validators, c.nextValidators, c.options));
       for (const [who, r] of [
         ['implementation', impl],
         ['independent', ind],
@@ -338,8 +331,8 @@ describe('spec vectors: transactions (transactions.md)', () => {
 
   it('implementation and independent verifier: refuse every non-decoding byte string with the recorded code', () => {
     for (const c of v.decode) {
-      expectRefused(codeOf(() => decodeTx(bytesOf(c.bytes))), c.expected, `implementation: ${c.name}`);
-      expectRefused(codeOf(() => iv.decodeTx(bytesOf(c.bytes))), c.expected, `independent: ${c.name}`);
+      expectRefused(outcome(() => decodeTx(bytesOf(c.bytes))), c.expected, `implementation: ${c.name}`);
+      expectRefused(outcome(() => iv.decodeTx(bytesOf(c.bytes))), c.expected, `independent: ${c.name}`);
     }
   });
 });
@@ -378,7 +371,7 @@ describe('spec vectors: list Merkle tree (merkle.md)', () => {
         ['implementation', () => implRootFromProof(c.item, c.proof)],
         ['independent', () => iv.toHex(iv.merkleRootFromProof(bytesOf(c.item), c.proof))],
       ] as const) {
-        const r = codeOf(f);
+        const r = outcome(f);
         if (c.expected.ok) {
           expect(r, `${who}: ${c.name}`).toEqual({ ok: true, value: c.expected.rootFromProof });
           expect(r.ok && r.value === c.root, `${who}: ${c.name}`).toBe(c.expected.matchesRoot);
@@ -423,7 +416,7 @@ describe('spec vectors: results (results.md)', () => {
         ['implementation', () => verifyTxResult(c.resultsHash, c.result, c.proof)],
         ['independent', () => iv.verifyTxResult(c.resultsHash, c.result, c.proof)],
       ] as const) {
-        const r = codeOf(f);
+        const r = outcome(f);
         if (c.expected.ok) expect(r.ok, `${who}: ${c.name}`).toBe(true);
         else expect(r, `${who}: ${c.name}`).toEqual({ ok: false, error: c.expected.error });
       }
@@ -476,12 +469,12 @@ describe('spec vectors: state tree and proofs (state.md)', () => {
   it('both: every membership and non-membership check gives the recorded verdict and code', () => {
     expect(v.checks.filter((c) => c.expected.ok).length).toBeGreaterThan(5);
     for (const c of v.checks) {
-      const impl = codeOf(() => {
+      const impl = outcome(() => {
         const proof = c.bytes !== undefined ? decodeProof(fromHex(c.bytes)) : c.proof!;
         if (c.kind === 'membership') implMembership(c.root, fromHex(c.key), fromHex(c.value!), proof);
         else implNonMembership(c.root, fromHex(c.key), proof);
       });
-      const ind = codeOf(() => {
+      const ind = outcome(() => {
         const proof = c.bytes !== undefined ? bytesOf(c.bytes) : c.proof!;
         if (c.kind === 'membership') iv.verifyMembership(c.root, bytesOf(c.key), bytesOf(c.value!), proof);
         else iv.verifyNonMembership(c.root, bytesOf(c.key), proof);

@@ -3,7 +3,7 @@ import { type Hex, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
 import { keccak256 } from '../../../hub-chain/crypto/hash.ts';
 import type { StateStore } from '../../../hub-chain/state/index.ts';
 import { type AttestationVote, signAttestation } from '../../../hub-chain/light-clients/attested/module.ts';
-import { ChainBuilder } from '../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../support/chain-builder.ts';
 import { tempStateStore } from '../../hub-chain/modules/clients/helpers.ts';
 import { lightClientConformance } from '../light-client.ts';
 

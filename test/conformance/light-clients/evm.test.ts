@@ -7,7 +7,7 @@ import { type Hex, fromHex, toHex, utf8 } from '../../../hub-chain/crypto/bytes.
 import { type EvmHeader, type RpcBlock, encodeHeader, headerFromRpc } from '../../../hub-chain/light-clients/evm/header.ts';
 import { fetchPontisProof, pontisSlot } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { qbftBlockHash, sealQbftHeader } from '../../../hub-chain/light-clients/evm/qbft.ts';
-import { ChainBuilder, type TestValidator } from '../../fixtures/chain-builder.ts';
+import { ChainBuilder, type TestValidator } from '../../support/chain-builder.ts';
 import { type Anvil, deployStore, sendStore, startAnvil, waitReceipt, word } from '../../hub-chain/light-clients/evm/anvil.ts';
 import { lightClientConformance } from '../light-client.ts';
 

@@ -2,7 +2,7 @@
 import { type Hex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
 import type { StateStore } from '../../../hub-chain/state/index.ts';
 import type { SignedHeader } from '../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
-import { ChainBuilder } from '../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../support/chain-builder.ts';
 import { tempStateStore } from '../../hub-chain/modules/clients/helpers.ts';
 import { lightClientConformance } from '../light-client.ts';
 

@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { type Bytes, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
+import { toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../../hub-chain/crypto/ed25519.ts';
 import { generateValidatorKey, validatorPublicKey } from '../../../hub-chain/crypto/secp256k1.ts';
-import { HubApp, type KVStore, keys, readProposal } from '../../../hub-chain/app/app.ts';
+import { HubApp, keys, readProposal } from '../../../hub-chain/app/app.ts';
 import { genesisValidatorSet, parseGenesis } from '../../../hub-chain/app/genesis.ts';
 import { Mempool } from '../../../hub-chain/app/mempool.ts';
 import { decodeTx, decodeTxObject, encodeTx, signTx, type Msg } from '../../../hub-chain/app/tx.ts';
-
-/** The app's view of state as a plain map: these tests are about execution rules, not the tree. */
-class MapStore implements KVStore {
-  m = new Map<string, Bytes>();
-  get = (k: Bytes) => this.m.get(toHex(k));
-  set = (k: Bytes, v: Bytes) => void this.m.set(toHex(k), v);
-  delete = (k: Bytes) => void this.m.delete(toHex(k));
-}
+import { MapStore } from '../../support/kv.ts';
 
 const chainId = 'app-test-1';
 const members = [generateAccountKey(), generateAccountKey(), generateAccountKey(), generateAccountKey()];

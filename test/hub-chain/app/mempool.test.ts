@@ -8,6 +8,7 @@ import { type AccountKey, generateAccountKey } from '../../../hub-chain/crypto/e
 import { type MempoolConfig, Mempool } from '../../../hub-chain/app/mempool.ts';
 import { type DecodedTx, decodeTxObject, signTx } from '../../../hub-chain/app/tx.ts';
 import { Prng } from '../../sim/prng.ts';
+import { codeOf } from '../../support/errors.ts';
 
 const chainId = 'mempool-test-1';
 const keys = Array.from({ length: 8 }, generateAccountKey);
@@ -42,14 +43,7 @@ function world(cfg: Partial<MempoolConfig> = {}) {
 type World = ReturnType<typeof world>;
 
 const tx = (k: AccountKey, nonce: number, pad = 0) => decodeTxObject(signTx({ chainId, nonce, msgs: [{ type: 'records/put', entries: [{ key: '0x01', value: '0x' + '02'.repeat(1 + pad) }] }] }, k));
-const code = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (e) {
-    return (e as { code: string }).code;
-  }
-  return 'admitted';
-};
+const code = (fn: () => unknown) => codeOf(fn) ?? 'admitted';
 
 /** What must hold after every operation: exact counts and bytes, and each sender's executable nonces contiguous from its account nonce. */
 function checkInvariants(w: World) {

@@ -152,7 +152,7 @@ describe('consensus engine', () => {
       forged,
       { kind: 'decided', block: a, commit: { height: 1, round: 0, blockHash: hashA, signatures: 'x' } },
     ];
-    for (const m of junk) expect(() => h.engine.receive(m as ConsensusMessage)).not.toThrow();
+    for (const m of junk) h.engine.receive(m as ConsensusMessage); // only enqueues: what counts is what the engine does with them
     await h.engine.idle();
     expect(h.myVote(Prevote, 0)).toBeUndefined();
     expect(h.engine.gossipState().filter((m) => m.kind === 'vote')).toHaveLength(0);

@@ -8,6 +8,7 @@ import { hasCode } from '../../../hub-chain/errors.ts';
 import { headerHash } from '../../../hub-chain/types/header.ts';
 import { VoteType, verifyVoteSignature } from '../../../hub-chain/types/vote.ts';
 import { CHAIN_ID, makeBlock, makeKeys, makeValset } from './fixture.ts';
+import { expectCodeInChain, rejection } from '../../support/errors.ts';
 
 const [key] = makeKeys([10], 'priv');
 const A = '0x' + 'aa'.repeat(32);
@@ -15,13 +16,7 @@ const B = '0x' + 'bb'.repeat(32);
 const prevote = (height: number, round: number, blockHash: string) => ({ type: VoteType.Prevote, height, round, blockHash });
 const precommit = (height: number, round: number, blockHash: string) => ({ type: VoteType.Precommit, height, round, blockHash });
 
-async function expectDoubleSign(p: Promise<unknown>): Promise<void> {
-  const e = await p.then(
-    () => undefined,
-    (err: unknown) => err,
-  );
-  expect(hasCode(e, 'PNT_ERR_DOUBLE_SIGN'), String(e)).toBe(true);
-}
+const expectDoubleSign = async (p: Promise<unknown>): Promise<void> => expectCodeInChain(await rejection(p), 'PNT_ERR_DOUBLE_SIGN');
 
 describe('FilePrivValidator', () => {
   let dir: string;

@@ -5,15 +5,7 @@ import { hasCode } from '../../../hub-chain/errors.ts';
 import { decodeProof, EMPTY_ROOT, encodeProof, type StateProof, verifyMembership, verifyNonMembership } from '../../../hub-chain/state/proof.ts';
 import { StateStore } from '../../../hub-chain/state/store.ts';
 import { enc, keyNear, keysSharingPrefix, sharedBits, tempEnv, type TempEnv } from './helpers.ts';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'not-a-pontis-error';
-  }
-  return undefined;
-}
+import { codeOf, thrown } from '../../support/errors.ts';
 
 const leafHash = (key: Uint8Array, value: Uint8Array): string => toHex(sha256(Uint8Array.of(0), sha256(key), sha256(value)));
 const innerHash = (l: string, r: string): string => toHex(sha256(Uint8Array.of(1), Buffer.from(l.slice(2), 'hex'), Buffer.from(r.slice(2), 'hex')));
@@ -250,16 +242,7 @@ describe('state proofs: format and verification', () => {
 
   it('error: verifier inputs that are not bytes are refused with a typed error', () => {
     const { proof } = store.getWithProof(present[0][0], 1);
-    expect(hasCode(captured(() => verifyMembership(root, 'k' as unknown as Uint8Array, enc('v'), proof)), 'PNT_ERR_PROOF_MALFORMED')).toBe(true);
-    expect(hasCode(captured(() => decodeProof([1, 2, 3] as unknown as Uint8Array)), 'PNT_ERR_PROOF_MALFORMED')).toBe(true);
+    expect(hasCode(thrown(() => verifyMembership(root, 'k' as unknown as Uint8Array, enc('v'), proof)), 'PNT_ERR_PROOF_MALFORMED')).toBe(true);
+    expect(hasCode(thrown(() => decodeProof([1, 2, 3] as unknown as Uint8Array)), 'PNT_ERR_PROOF_MALFORMED')).toBe(true);
   });
 });
-
-function captured(f: () => unknown): unknown {
-  try {
-    f();
-  } catch (e) {
-    return e;
-  }
-  return undefined;
-}

@@ -3,15 +3,7 @@ import { ZERO_HASH } from '../../../hub-chain/crypto/bytes.ts';
 import { verifyMembership, verifyNonMembership } from '../../../hub-chain/state/proof.ts';
 import { StateStore } from '../../../hub-chain/state/store.ts';
 import { dec, enc, keysSharingPrefix, referenceRoot, tempEnv, type TempEnv } from './helpers.ts';
-
-function codeOf(f: () => unknown): string | undefined {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code ?? 'not-a-pontis-error';
-  }
-  return undefined;
-}
+import { codeOf } from '../../support/errors.ts';
 
 const envs: TempEnv[] = [];
 function fresh(): TempEnv {

@@ -20,8 +20,10 @@ import {
   signAttestation,
   verifyAttestationSignature,
 } from '../../../../hub-chain/light-clients/attested/module.ts';
-import { ChainBuilder, type TestValidator } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCode, makeCtx, tempStateStore } from '../../modules/clients/helpers.ts';
+import { ChainBuilder, type TestValidator } from '../../../support/chain-builder.ts';
+import { makeCtx, tempStateStore } from '../../modules/clients/helpers.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCode } from '../../../support/errors.ts';
 
 const DAY = 86_400_000;
 const HUB = 'hub-test-1';

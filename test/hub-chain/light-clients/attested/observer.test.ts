@@ -12,8 +12,9 @@ import { pontisFinalizedSource } from '../../../../hub-chain/light-clients/ponti
 import { AttestationObserver, type FinalizedBlock } from '../../../../hub-chain/light-clients/attested/observer.ts';
 import type { AttestVoteMsg } from '../../../../hub-chain/light-clients/attested/schemas.ts';
 import type { ModuleEnv } from '../../../../hub-chain/app/module.ts';
-import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCodeAsync } from '../../modules/clients/helpers.ts';
+import { ChainBuilder } from '../../../support/chain-builder.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCodeAsync } from '../../../support/errors.ts';
 
 const HUB = 'hub-test-1';
 const T = 1_700_000_000_000;

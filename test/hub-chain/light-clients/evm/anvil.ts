@@ -1,11 +1,11 @@
 /**
- * A real anvil node per test file (the process is test/fixtures/anvil.ts's). Plus a tiny contract written by hand
+ * A real anvil node per test file (the process is test/support/anvil.ts's). Plus a tiny contract written by hand
  * in bytecode: call it with (slot, value) and it SSTOREs value at slot, emits LOG1(topic = slot,
  * data = value) and LOG0(data = value).
  */
 import type { Hex } from '../../../../hub-chain/crypto/bytes.ts';
 import { type JsonRpcSender, httpJsonRpc } from '../../../../hub-chain/light-clients/evm/json-rpc.ts';
-import { startAnvil as startFixtureAnvil } from '../../../fixtures/anvil.ts';
+import { startAnvil as startFixtureAnvil } from '../../../support/anvil.ts';
 
 export interface Anvil {
   url: string;

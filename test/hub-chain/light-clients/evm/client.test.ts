@@ -11,8 +11,10 @@ import { EVM_ERR } from '../../../../hub-chain/light-clients/evm/errors.ts';
 import { encodeHeader, headerFromRpc, type RpcBlock } from '../../../../hub-chain/light-clients/evm/header.ts';
 import { type RpcReceipt, buildReceiptProof, fetchPontisProof, pontisSlot } from '../../../../hub-chain/light-clients/evm/proofs.ts';
 import { evmFinalizedSource } from '../../../../hub-chain/light-clients/evm/source.ts';
-import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCode, expectCodeAsync, makeCtx } from '../../modules/clients/helpers.ts';
+import { ChainBuilder } from '../../../support/chain-builder.ts';
+import { makeCtx } from '../../modules/clients/helpers.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCode, expectCodeAsync } from '../../../support/errors.ts';
 import { type Anvil, blockNumber, deployStore, sendStore, startAnvil, waitReceipt, word } from './anvil.ts';
 
 const HUB = 'hub-test-1';

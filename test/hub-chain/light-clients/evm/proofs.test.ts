@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbiCoder, keccak256 as ethersKeccak, toUtf8Bytes } from 'ethers';
 import { type Hex, ZERO_HASH, fromHex, toHex, utf8 } from '../../../../hub-chain/crypto/bytes.ts';
-import { hasCode } from '../../../../hub-chain/errors.ts';
 import { EVM_ERR } from '../../../../hub-chain/light-clients/evm/errors.ts';
 import type { RpcBlock } from '../../../../hub-chain/light-clients/evm/header.ts';
 import { EMPTY_TRIE_ROOT, logAt, receiptKey, verifyAccountProof, verifyMptProof, verifyReceiptProof, verifyStorageProof } from '../../../../hub-chain/light-clients/evm/mpt.ts';
 import { MemoryTrie, type RpcReceipt, buildReceiptProof, buildReceiptsTrie, fetchPontisProof, fetchStorageProof, pontisSlot } from '../../../../hub-chain/light-clients/evm/proofs.ts';
-import { expectCode } from '../../modules/clients/helpers.ts';
+import { expectCode, expectCodeInChain, thrown } from '../../../support/errors.ts';
 import { type Anvil, blockNumber, deployStore, sendStore, startAnvil, waitReceipt, word } from './anvil.ts';
 
 const text = (s: string) => utf8(s);
@@ -20,16 +19,7 @@ function tamper(proof: Hex[], i: number): Hex[] {
   return out;
 }
 
-function expectProofError(f: () => unknown): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, 'expected a proof error, nothing thrown').toBeDefined();
-  expect([EVM_ERR.PROOF_INVALID, EVM_ERR.PROOF_MALFORMED].some((c) => hasCode(err, c)), String((err as Error).message)).toBe(true);
-}
+const expectProofError = (f: () => unknown): void => expectCodeInChain(thrown(f), EVM_ERR.PROOF_INVALID, EVM_ERR.PROOF_MALFORMED);
 
 describe('merkle patricia trie: vectors and local proofs', () => {
   it('behavior: roots match the Ethereum trie test vectors', () => {

@@ -10,8 +10,10 @@ import { fetchPontisProof, pontisSlot } from '../../../../hub-chain/light-client
 import { finalizedBlockOf } from '../../../../hub-chain/light-clients/evm/source.ts';
 import { type RlpItem, decodeRlp, encodeRlp } from '../../../../hub-chain/light-clients/evm/rlp.ts';
 import { type QbftExtra, decodeQbftExtra, encodeQbftExtra, qbftBlockHash, qbftCommitters, qbftSealDigest, sealQbftHeader, verifyQbftSeals } from '../../../../hub-chain/light-clients/evm/qbft.ts';
-import { ChainBuilder, type TestValidator } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCode, makeCtx } from '../../modules/clients/helpers.ts';
+import { ChainBuilder, type TestValidator } from '../../../support/chain-builder.ts';
+import { makeCtx } from '../../modules/clients/helpers.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCode } from '../../../support/errors.ts';
 import { type Anvil, deployStore, sendStore, startAnvil, waitReceipt, word } from './anvil.ts';
 
 const HUB = 'hub-test-1';

@@ -4,7 +4,7 @@ import { type Hex, fromHex, toHex } from '../../../../hub-chain/crypto/bytes.ts'
 import { EVM_ERR } from '../../../../hub-chain/light-clients/evm/errors.ts';
 import { checkHeaderChain, checkParentLink, decodeHeader, encodeHeader, headerFromRpc, headerHash, type RpcBlock, verifiedHeaderFromRpc } from '../../../../hub-chain/light-clients/evm/header.ts';
 import { type RlpItem, decodeRlp, encodeRlp, rlpToBigInt } from '../../../../hub-chain/light-clients/evm/rlp.ts';
-import { expectCode } from '../../modules/clients/helpers.ts';
+import { expectCode } from '../../../support/errors.ts';
 import { type Anvil, deployStore, sendStore, startAnvil, waitReceipt, word } from './anvil.ts';
 
 const hexItem = (i: RlpItem): unknown => (i instanceof Uint8Array ? toHex(i) : i.map(hexItem));

@@ -5,8 +5,10 @@ import { encodeProof, type StateStore } from '../../../../hub-chain/state/index.
 import { headerHash } from '../../../../hub-chain/types/header.ts';
 import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
 import type { SignedHeader } from '../../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
-import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCode, makeCtx, tempStateStore } from '../../modules/clients/helpers.ts';
+import { ChainBuilder } from '../../../support/chain-builder.ts';
+import { makeCtx, tempStateStore } from '../../modules/clients/helpers.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCode } from '../../../support/errors.ts';
 
 const DAY = 86_400_000;
 const params = { trustingPeriodMs: DAY, maxClockDriftMs: 10_000 };
@@ -169,10 +171,10 @@ describe('pontis client: misbehaviour, freezing and recovery', () => {
     expect(other.k.update(other.ctx, 'side-1', { a: update(3, 1), b: update(3, 1, fork3()) })).toMatchObject({ kind: 'frozen' });
   });
 
-  const bad: { name: string; code: string; evidence: () => unknown }[] = [
+  const bad: { name: string; code: string; cause?: string; evidence: () => unknown }[] = [
     { name: 'two identical headers', code: 'PNT_ERR_CLIENT_MISBEHAVIOUR_INVALID', evidence: () => ({ a: update(3, 1), b: update(3, 1) }) },
     { name: 'headers at different heights', code: 'PNT_ERR_CLIENT_MISBEHAVIOUR_INVALID', evidence: () => ({ a: update(3, 1), b: update(4, 1, chain.forkHeader(4, { stateRoot: OTHER_ROOT })) }) },
-    { name: 'a side signed by less than 2/3', code: 'PNT_ERR_LC_INVALID_COMMIT', evidence: () => ({ a: update(3, 1), b: update(3, 1, chain.forkHeader(3, { stateRoot: OTHER_ROOT }, { signers: chain.validatorsAt(3).slice(0, 2) })) }) },
+    { name: 'a side signed by less than 2/3', code: 'PNT_ERR_CLIENT_MISBEHAVIOUR_INVALID', cause: 'PNT_ERR_LC_INVALID_COMMIT', evidence: () => ({ a: update(3, 1), b: update(3, 1, chain.forkHeader(3, { stateRoot: OTHER_ROOT }, { signers: chain.validatorsAt(3).slice(0, 2) })) }) },
     { name: 'a side from an unknown validator set', code: 'PNT_ERR_CLIENT_MISBEHAVIOUR_INVALID', evidence: () => ({ a: update(3, 1), b: { ...update(3, 1, fork3()), validators: new ChainBuilder({ seed: 'y' }).validatorSet(1).toJSON() } }) },
     { name: 'a plain update', code: 'PNT_ERR_CLIENT_MISBEHAVIOUR_INVALID', evidence: () => update(3, 1) },
   ];
@@ -180,7 +182,7 @@ describe('pontis client: misbehaviour, freezing and recovery', () => {
     it(`error: misbehaviour with ${c.name} is refused and leaves the client active`, () => {
       const { s, k, ctx } = fresh();
       const before = new Map(s.m);
-      expectCode(() => k.submitMisbehaviour(ctx, 'side-1', c.evidence()), c.code);
+      expectCode(() => k.submitMisbehaviour(ctx, 'side-1', c.evidence()), c.code, c.cause);
       expect(s.m).toEqual(before);
       expect(k.status(s, 'side-1', now)).toBe('active');
     });

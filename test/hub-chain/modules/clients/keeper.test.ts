@@ -5,8 +5,10 @@ import { utf8 } from '../../../../hub-chain/crypto/bytes.ts';
 import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
 import { pontisClientType } from '../../../../hub-chain/light-clients/pontis/index.ts';
 import { attestedClientType } from '../../../../hub-chain/light-clients/attested/index.ts';
-import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCode, makeCtx } from './helpers.ts';
+import { ChainBuilder } from '../../../support/chain-builder.ts';
+import { makeCtx } from './helpers.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCode } from '../../../support/errors.ts';
 
 const DAY = 86_400_000;
 const chain = new ChainBuilder({ chainId: 'side-1', seed: 'clients-keeper' }).extendTo(3);

@@ -10,8 +10,9 @@ import type { ModuleEnv } from '../../../../hub-chain/app/module.ts';
 import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
 import { clientContext, clientsModule } from '../../../../hub-chain/modules/clients/module.ts';
 import { signAttestation } from '../../../../hub-chain/light-clients/attested/module.ts';
-import { ChainBuilder } from '../../../fixtures/chain-builder.ts';
-import { MapStore, expectCode } from './helpers.ts';
+import { ChainBuilder } from '../../../support/chain-builder.ts';
+import { MapStore } from '../../../support/kv.ts';
+import { expectCode } from '../../../support/errors.ts';
 
 const DAY = 86_400_000;
 const side = new ChainBuilder({ chainId: 'side-1', seed: 'clients-module-side' }).extendTo(10);

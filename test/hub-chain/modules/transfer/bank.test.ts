@@ -8,7 +8,8 @@ import type { PacketSender } from '../../../../hub-chain/modules/transfer/app-in
 import { balanceOf, bankModule, escrowAccount, genesisBalances, supplyOf } from '../../../../hub-chain/modules/transfer/bank.ts';
 import type { GenesisAccounts } from '../../../../hub-chain/modules/transfer/msgs.ts';
 import { transferModule } from '../../../../hub-chain/modules/transfer/transfer.ts';
-import { MapStore, Network, testGenesis } from './harness.ts';
+import { Network, testGenesis } from './harness.ts';
+import { MapStore } from '../../../support/kv.ts';
 
 const alice = '0x' + 'a1'.repeat(20);
 const bob = '0x' + 'b2'.repeat(20);

@@ -16,25 +16,7 @@ import { bankModule } from '../../../../hub-chain/modules/transfer/bank.ts';
 import type { GenesisAccounts, SetRateLimitAction, TransferSendMsg } from '../../../../hub-chain/modules/transfer/msgs.ts';
 import { transferForwardPolicy, transferPolicyModule } from '../../../../hub-chain/modules/transfer/policy.ts';
 import { type TransferApp, transferApp, transferModule } from '../../../../hub-chain/modules/transfer/transfer.ts';
-
-const keyText = new Map<string, string>();
-
-export class MapStore implements KVStore {
-  readonly m = new Map<string, Bytes>();
-  get = (k: Bytes) => this.m.get(toHex(k));
-  set = (k: Bytes, v: Bytes) => void this.m.set(toHex(k), v);
-  delete = (k: Bytes) => void this.m.delete(toHex(k));
-  /** Entries whose UTF-8 key starts with `prefix`, as [key, value] strings. */
-  entries(prefix: string): [string, string][] {
-    const out: [string, string][] = [];
-    for (const [k, v] of this.m) {
-      let key = keyText.get(k);
-      if (key === undefined) keyText.set(k, (key = Buffer.from(fromHex(k)).toString('utf8')));
-      if (key.startsWith(prefix)) out.push([key, Buffer.from(v).toString('utf8')]);
-    }
-    return out;
-  }
-}
+import { MapStore } from '../../../support/kv.ts';
 
 /** A write overlay like the app's: writes reach the base only on flush. */
 class Overlay implements KVStore {

@@ -7,7 +7,8 @@ import type { Packet } from '../../../../hub-chain/modules/packets/types.ts';
 import { balanceOf } from '../../../../hub-chain/modules/transfer/bank.ts';
 import { onwardOf, outstandingOf, rateLimitOf, transferPolicyModule } from '../../../../hub-chain/modules/transfer/policy.ts';
 import { encodeTransferPayload } from '../../../../hub-chain/modules/transfer/transfer.ts';
-import { MapStore, Network, testGenesis } from './harness.ts';
+import { Network, testGenesis } from './harness.ts';
+import { MapStore } from '../../../support/kv.ts';
 
 const alice = '0x' + 'a1'.repeat(20);
 const bob = '0x' + 'b2'.repeat(20);

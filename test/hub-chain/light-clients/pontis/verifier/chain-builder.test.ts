@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ZERO_HASH } from '../../../../../hub-chain/crypto/bytes.ts';
 import { headerHash } from '../../../../../hub-chain/types/header.ts';
 import { verifyCommit } from '../../../../../hub-chain/types/vote.ts';
-import { ChainBuilder } from '../../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../../support/chain-builder.ts';
 
 describe('chain-builder fixture', () => {
   it('behavior: headers link by prevHash, carry their sets hashes, and commits verify', () => {

@@ -4,7 +4,8 @@ import { keccak256 } from '../../../../../hub-chain/crypto/hash.ts';
 import { hasCode } from '../../../../../hub-chain/errors.ts';
 import { ValidatorSet } from '../../../../../hub-chain/types/validator-set.ts';
 import { LC_ERR, LightClient, type LightClientOptions } from '../../../../../hub-chain/light-clients/pontis/verifier/index.ts';
-import { ChainBuilder } from '../../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../../support/chain-builder.ts';
+import { expectCodeAsync as rejectsWith } from '../../../../support/errors.ts';
 
 const DAY = 86_400_000;
 
@@ -26,16 +27,6 @@ function rotatingChain(height: number, every = 4, seed = 'client-test') {
 
 function clientOpts(chain: ChainBuilder, extra: Partial<LightClientOptions> = {}): LightClientOptions {
   return { trustingPeriodMs: DAY, maxClockDriftMs: 10_000, now: () => chain.header(chain.height).time + 1000, ...extra };
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<unknown> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${code}`).toBeDefined();
-  expect((err as { code?: string }).code).toBe(code);
-  return err;
 }
 
 describe('LightClient.verifyTo', () => {

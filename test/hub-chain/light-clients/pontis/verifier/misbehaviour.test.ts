@@ -1,25 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../../../../hub-chain/crypto/bytes.ts';
 import { keccak256 } from '../../../../../hub-chain/crypto/hash.ts';
-import { hasCode } from '../../../../../hub-chain/errors.ts';
 import { ValidatorSet } from '../../../../../hub-chain/types/validator-set.ts';
 import { verifyVoteSignature } from '../../../../../hub-chain/types/vote.ts';
 import { type ConflictTrust, LC_ERR, detectConflict } from '../../../../../hub-chain/light-clients/pontis/verifier/index.ts';
-import { ChainBuilder } from '../../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../../support/chain-builder.ts';
+import { expectCode } from '../../../../support/errors.ts';
 
 const DAY = 86_400_000;
 const root = (tag: string) => toHex(keccak256(utf8(tag)));
-
-function expectCode(f: () => unknown, code: string, cause?: string): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect((err as { code?: string })?.code, `expected ${code}`).toBe(code);
-  if (cause) expect(hasCode(err, cause)).toBe(true);
-}
 
 describe('detectConflict', () => {
   const chain = new ChainBuilder({ powers: [10, 10, 10, 10, 10, 10], seed: 'misbehaviour' }).extendTo(12);

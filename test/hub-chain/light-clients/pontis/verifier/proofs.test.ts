@@ -6,19 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { utf8 } from '../../../../../hub-chain/crypto/bytes.ts';
 import { StateStore, decodeProof, encodeProof } from '../../../../../hub-chain/state/index.ts';
 import { LightClient, type TrustedState, verifyStateMembership, verifyStateNonMembership } from '../../../../../hub-chain/light-clients/pontis/verifier/index.ts';
-import { ChainBuilder } from '../../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../../support/chain-builder.ts';
+import { expectCode } from '../../../../support/errors.ts';
 
 const DAY = 86_400_000;
-
-function expectCode(f: () => unknown, code: string): void {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect((err as { code?: string })?.code, `expected ${code}`).toBe(code);
-}
 
 describe('state proofs against verified hub headers', () => {
   let dir: string;

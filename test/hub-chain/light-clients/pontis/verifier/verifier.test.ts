@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../../../../hub-chain/crypto/bytes.ts';
 import { keccak256 } from '../../../../../hub-chain/crypto/hash.ts';
-import { hasCode } from '../../../../../hub-chain/errors.ts';
 import { headerHash } from '../../../../../hub-chain/types/header.ts';
 import { ValidatorSet } from '../../../../../hub-chain/types/validator-set.ts';
 import {
@@ -13,7 +12,8 @@ import {
   trustedStateFrom,
   verifyHeader,
 } from '../../../../../hub-chain/light-clients/pontis/verifier/index.ts';
-import { ChainBuilder } from '../../../../fixtures/chain-builder.ts';
+import { ChainBuilder } from '../../../../support/chain-builder.ts';
+import { expectCode as expectErrorCode } from '../../../../support/errors.ts';
 
 const DAY = 86_400_000;
 const randomHash = (tag: string) => toHex(keccak256(utf8(tag)));
@@ -23,17 +23,11 @@ function sixValidatorChain(height = 30) {
   return new ChainBuilder({ powers: [10, 10, 10, 10, 10, 10], seed: 'verifier-test' }).extendTo(height);
 }
 
+/** The shared expectCode, and the error must be a LightClientError. */
 function expectCode(f: () => unknown, code: string, cause?: string): LightClientError {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err, `expected ${code}`).toBeInstanceOf(LightClientError);
-  expect((err as LightClientError).code).toBe(code);
-  if (cause) expect(hasCode(err, cause), `cause ${cause}`).toBe(true);
-  return err as LightClientError;
+  const err = expectErrorCode<LightClientError>(f, code, cause);
+  expect(err).toBeInstanceOf(LightClientError);
+  return err;
 }
 
 describe('verifyHeader: valid chains', () => {

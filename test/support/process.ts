@@ -1,0 +1,45 @@
+/** Child processes of tests (validators, relayers, redis-server, anvil): liveness, kill -9, graceful stop, and waiting for a condition. */
+import type { ChildProcess } from 'node:child_process';
+
+/** Whether `p` was started and has neither exited nor been killed. */
+export function isRunning(p: ChildProcess | undefined): p is ChildProcess {
+  return !!p && p.exitCode === null && p.signalCode === null;
+}
+
+/** Resolves once `p` has exited (at once when it already has). */
+export function exited(p: ChildProcess): Promise<void> {
+  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => p.once('exit', () => resolve()));
+}
+
+/** kill -9 (no shutdown hooks run); resolves once the process is gone. Nothing to do when it is not running. */
+export async function kill9(p: ChildProcess | undefined): Promise<void> {
+  if (!isRunning(p)) return;
+  const gone = exited(p);
+  p.kill('SIGKILL');
+  await gone;
+}
+
+/** SIGTERM, then SIGKILL if it is still running after `graceMs`; resolves once the process is gone. */
+export async function stopProcess(p: ChildProcess | undefined, graceMs = 5000): Promise<void> {
+  if (!isRunning(p)) return;
+  const gone = exited(p);
+  p.kill('SIGTERM');
+  const t = setTimeout(() => p.kill('SIGKILL'), graceMs);
+  await gone;
+  clearTimeout(t);
+}
+
+/** Polls `f` every 100 ms until it resolves true (a throw counts as not yet); throws after `ms`. */
+export async function until(what: string, f: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      if (await f()) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
