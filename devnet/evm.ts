@@ -19,6 +19,7 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync } from 'node:
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { Contract, JsonRpcProvider, Wallet } from 'ethers';
+import { httpJsonRpc } from '../hub-chain/light-clients/evm/json-rpc.ts';
 import { buildContracts } from '../contracts/evm/build.ts';
 import { deployPontisContracts, type PontisEvmDeployment } from '../contracts/evm/deploy.ts';
 import { evmChainRegistration, evmTrustRoot } from '../hub-chain/light-clients/evm/registration.ts';
@@ -86,9 +87,7 @@ const short = (h: string) => `${h.slice(0, 10)}…${h.slice(-4)}`;
 
 async function chainIdOf(url: string): Promise<number | undefined> {
   try {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }) });
-    const body = (await res.json()) as { result?: string };
-    return body.result ? Number(body.result) : undefined;
+    return Number(await httpJsonRpc(url, { timeoutMs: 2_000 }).send('eth_chainId', []));
   } catch {
     return undefined;
   }
