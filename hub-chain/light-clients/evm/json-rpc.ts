@@ -28,52 +28,112 @@ export class EvmRpcError extends PontisError {
 }
 
 export interface JsonRpcClientOptions {
-  /** Per request; default 10 s. */
+  /** Per HTTP request; default 10 s. */
   timeoutMs?: number;
+  /**
+   * Calls made in the same turn of the event loop go out as one JSON-RPC batch of at most this
+   * many (default 100; 1 sends every call alone). Relay paths read many slots and receipts at
+   * once: one round trip instead of one each.
+   */
+  batchMax?: number;
 }
+
+interface Pending {
+  id: number;
+  method: string;
+  params: unknown[];
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+}
+
+type RpcAnswer = { id?: unknown; result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } } | null;
 
 export class JsonRpcClient implements JsonRpcSender {
   private id = 0;
   private readonly timeoutMs: number;
+  private readonly batchMax: number;
+  private queue: Pending[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     readonly url: string,
     opts: JsonRpcClientOptions = {},
   ) {
     this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.batchMax = Math.max(1, opts.batchMax ?? 100);
   }
 
-  async send(method: string, params: unknown[]): Promise<unknown> {
-    const details = { method };
-    let res: Response;
+  send(method: string, params: unknown[]): Promise<unknown> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ id: ++this.id, method, params, resolve, reject });
+      if (this.queue.length >= this.batchMax) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), 0);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length) void this.post(this.queue.splice(0, this.batchMax));
+  }
+
+  private async post(batch: Pending[]): Promise<void> {
+    const single = batch.length === 1;
+    const what = single ? batch[0].method : `batch of ${batch.length} (${batch[0].method}, ...)`;
+    const details = { method: what };
+    const payload = batch.map((p) => ({ jsonrpc: '2.0', id: p.id, method: p.method, params: p.params }));
     let body: unknown;
     try {
-      res = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++this.id, method, params }), signal: AbortSignal.timeout(this.timeoutMs) });
+      const res = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(single ? payload[0] : payload), signal: AbortSignal.timeout(this.timeoutMs) });
       if (!res.ok) {
         await res.body?.cancel();
         // 4xx other than throttling means the request itself is wrong
         const clientSide = res.status >= 400 && res.status < 500 && res.status !== 429;
-        throw new EvmRpcError(EVM_RPC_ERR.UNAVAILABLE, `EVM RPC ${method}: HTTP ${res.status}`, { retryable: !clientSide, details: { ...details, status: res.status } });
+        throw new EvmRpcError(EVM_RPC_ERR.UNAVAILABLE, `EVM RPC ${what}: HTTP ${res.status}`, { retryable: !clientSide, details: { ...details, status: res.status } });
       }
       body = await res.json().catch((e: unknown) => {
         if ((e as Error)?.name === 'TimeoutError') throw e;
-        throw new EvmRpcError(EVM_RPC_ERR.BAD_RESPONSE, `EVM RPC ${method}: the answer is not JSON`, { retryable: true, cause: e, details });
+        throw new EvmRpcError(EVM_RPC_ERR.BAD_RESPONSE, `EVM RPC ${what}: the answer is not JSON`, { retryable: true, cause: e, details });
       });
     } catch (e) {
-      if (e instanceof EvmRpcError) throw e;
-      if ((e as Error)?.name === 'TimeoutError') throw new EvmRpcError(EVM_RPC_ERR.TIMEOUT, `EVM RPC ${method}: no answer in ${this.timeoutMs} ms`, { retryable: true, cause: e, details });
-      const sys = (e as { cause?: { code?: unknown } })?.cause?.code;
-      throw new EvmRpcError(EVM_RPC_ERR.UNAVAILABLE, `EVM RPC ${method}: cannot reach the node${typeof sys === 'string' ? ` (${sys})` : ''}`, { retryable: true, cause: e, details: { ...details, ...(typeof sys === 'string' ? { sysCode: sys } : {}) } });
+      const err =
+        e instanceof EvmRpcError
+          ? e
+          : (e as Error)?.name === 'TimeoutError'
+            ? new EvmRpcError(EVM_RPC_ERR.TIMEOUT, `EVM RPC ${what}: no answer in ${this.timeoutMs} ms`, { retryable: true, cause: e, details })
+            : unreachable(what, e);
+      for (const p of batch) p.reject(err);
+      return;
     }
-    const r = body as { result?: unknown; error?: { code?: unknown; message?: unknown; data?: unknown } } | null;
-    if (!r || typeof r !== 'object' || Array.isArray(r)) throw new EvmRpcError(EVM_RPC_ERR.BAD_RESPONSE, `EVM RPC ${method}: not a JSON-RPC response`, { retryable: true, details });
-    if (r.error) {
-      const message = typeof r.error.message === 'string' ? r.error.message : 'unknown error';
-      throw new EvmRpcError(EVM_RPC_ERR.ERROR, `EVM RPC ${method}: ${message}`, { retryable: true, details: { ...details, rpcCode: r.error.code, message, ...(r.error.data !== undefined ? { data: r.error.data } : {}) } });
+    if (single) return settle(batch[0], body as RpcAnswer);
+    const answers = new Map<unknown, RpcAnswer>(Array.isArray(body) ? body.map((r: RpcAnswer) => [r?.id, r] as const) : []);
+    for (const p of batch) {
+      const r = answers.get(p.id);
+      if (r === undefined) p.reject(new EvmRpcError(EVM_RPC_ERR.BAD_RESPONSE, `EVM RPC ${p.method}: the batch answer has no response for it`, { retryable: true, details: { method: p.method } }));
+      else settle(p, r);
     }
-    if (!('result' in r)) throw new EvmRpcError(EVM_RPC_ERR.BAD_RESPONSE, `EVM RPC ${method}: response has neither result nor error`, { retryable: true, details });
-    return r.result;
   }
+}
+
+function unreachable(what: string, e: unknown): EvmRpcError {
+  const sys = (e as { cause?: { code?: unknown } })?.cause?.code;
+  return new EvmRpcError(EVM_RPC_ERR.UNAVAILABLE, `EVM RPC ${what}: cannot reach the node${typeof sys === 'string' ? ` (${sys})` : ''}`, {
+    retryable: true,
+    cause: e,
+    details: { method: what, ...(typeof sys === 'string' ? { sysCode: sys } : {}) },
+  });
+}
+
+/** One call's answer: its result, or its error as an EvmRpcError. */
+function settle(p: Pending, r: RpcAnswer): void {
+  const details = { method: p.method };
+  if (!r || typeof r !== 'object' || Array.isArray(r)) return p.reject(new EvmRpcError(EVM_RPC_ERR.BAD_RESPONSE, `EVM RPC ${p.method}: not a JSON-RPC response`, { retryable: true, details }));
+  if (r.error) {
+    const message = typeof r.error.message === 'string' ? r.error.message : 'unknown error';
+    return p.reject(new EvmRpcError(EVM_RPC_ERR.ERROR, `EVM RPC ${p.method}: ${message}`, { retryable: true, details: { ...details, rpcCode: r.error.code, message, ...(r.error.data !== undefined ? { data: r.error.data } : {}) } }));
+  }
+  if (!('result' in r)) return p.reject(new EvmRpcError(EVM_RPC_ERR.BAD_RESPONSE, `EVM RPC ${p.method}: response has neither result nor error`, { retryable: true, details }));
+  p.resolve(r.result);
 }
 
 /** A client for `url` (the observers' and tools' short form). */

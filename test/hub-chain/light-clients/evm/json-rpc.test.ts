@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVM_RPC_ERR, EvmRpcError, JsonRpcClient } from '../../../../hub-chain/light-clients/evm/json-rpc.ts';
 
 let url = '';
+let posts = 0;
 let closeServer: () => Promise<void>;
 /** What the loopback node does, by the requested method. */
 const behaviours: Record<string, (req: IncomingMessage, res: ServerResponse, body: { id: number }) => void> = {
@@ -26,8 +27,12 @@ beforeAll(async () => {
     let raw = '';
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
-      const body = JSON.parse(raw) as { id: number; method: string };
-      behaviours[body.method](req, res, body);
+      posts++;
+      const parsed = JSON.parse(raw) as { id: number; method: string } | { id: number; method: string }[];
+      if (!Array.isArray(parsed)) return behaviours[parsed.method](req, res, parsed);
+      // a batch: answered in reverse order (ids, not positions, pair them), the last call left out
+      const answers = parsed.slice(0, -1).map((b) => (b.method === 'ok' ? { jsonrpc: '2.0', id: b.id, result: `0x${b.id.toString(16)}` } : { jsonrpc: '2.0', id: b.id, error: { code: 3, message: 'execution reverted' } }));
+      res.end(JSON.stringify(answers.reverse()));
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -75,5 +80,31 @@ describe('JsonRpcClient', () => {
     const e = await failure(new JsonRpcClient('http://127.0.0.1:9', { timeoutMs: 2000 }).send('ok', []));
     expect(e.code).toBe(EVM_RPC_ERR.UNAVAILABLE);
     expect(e.retryable).toBe(true);
+  });
+});
+
+describe('JSON-RPC batching', () => {
+  it('behavior: calls made together go out as one batch; each gets its own answer or error, paired by id', async () => {
+    const c = new JsonRpcClient(url, { timeoutMs: 2000 });
+    const before = posts;
+    const calls = [c.send('ok', []), c.send('reverts', []), c.send('ok', []), c.send('ok', [])].map((p) => p.then((v) => ({ v }), (e: EvmRpcError) => ({ code: e.code })));
+    const got = await Promise.all(calls);
+    expect(posts - before).toBe(1);
+    expect(got[0]).toEqual({ v: '0x1' });
+    expect(got[1]).toEqual({ code: EVM_RPC_ERR.ERROR });
+    expect(got[2]).toEqual({ v: '0x3' });
+    // the server left the last call out of its answer
+    expect(got[3]).toEqual({ code: EVM_RPC_ERR.BAD_RESPONSE });
+  });
+
+  it('behavior: batches hold at most batchMax calls; batchMax 1 sends each alone', async () => {
+    const c = new JsonRpcClient(url, { timeoutMs: 2000, batchMax: 2 });
+    let before = posts;
+    await Promise.allSettled([1, 2, 3, 4, 5].map(() => c.send('ok', [])));
+    expect(posts - before).toBe(3);
+    const alone = new JsonRpcClient(url, { timeoutMs: 2000, batchMax: 1 });
+    before = posts;
+    expect(await Promise.all([alone.send('ok', []), alone.send('ok', [])])).toEqual(['0x2a', '0x2a']);
+    expect(posts - before).toBe(2);
   });
 });
