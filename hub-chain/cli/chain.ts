@@ -14,6 +14,7 @@ import { loadHome } from '../node/config.ts';
 import { createClientRouter } from '../app/client-types.ts';
 import { CHAIN_KINDS, type ChainKind } from '../modules/registry/chain-kind.ts';
 import type { ClientTypeEnv } from '../modules/clients/types.ts';
+import { badOption } from '../modules/clients/cli.ts';
 
 export interface CliDeps {
   print(v: unknown): void;
@@ -29,7 +30,6 @@ const typeEnv: ClientTypeEnv = { pontisRpc: (url) => new HubClient(url) };
 const DEFAULT_TRUSTING_PERIOD_MS = 14 * 24 * 3600_000;
 const DEFAULT_MAX_CLOCK_DRIFT_MS = 10_000;
 
-const badOption = (message: string) => new PontisError('PNT_ERR_CLI_BAD_OPTION', message);
 
 const chainIdArg = (name: string) => (v: string) => {
   if (!CHAIN_ID_RE.test(v)) throw new InvalidArgumentError(`${name} must be 1-64 characters of [a-z0-9._-] starting with a letter or digit`);

@@ -14,7 +14,7 @@ import { createClientRouter } from '../app/client-types.ts';
 import type { ChainKind } from '../modules/registry/chain-kind.ts';
 
 /** One `observers` entry shape per chain kind a registered client type can observe. */
-const observerConfigSchemas = (): z.ZodObject[] => createClientRouter().registrations().flatMap((r) => (r.observer ? [r.observer.configSchema] : []));
+const observerConfigSchemas = (): z.ZodObject[] => [...createClientRouter().observers().values()].map((o) => o.configSchema);
 
 export class ConfigError extends PontisError {
   override name = 'ConfigError';

@@ -210,7 +210,7 @@ export class HubNode {
     // votes carry the validator's signature; the transaction carrying them is signed by an account
     // derived from that key, apart from the operator's, so the two never race for a nonce
     const key = accountKeyFromSeed(sha256(utf8('pontis/observer-account'), this.home.validatorKey));
-    const plugins = new Map(createClientRouter().registrations().flatMap((r) => (r.observer ? [[r.observer.kind, r.observer] as const] : [])));
+    const plugins = createClientRouter().observers();
     for (const o of cfg) {
       const plugin = plugins.get(o.kind)!; // the config schema admits only kinds with a plug-in
       const markPath = join(paths(this.home.dir).data, `observer-${o.chainId}.mark`);

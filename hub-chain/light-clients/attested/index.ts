@@ -6,8 +6,7 @@
 import { CHAIN_KINDS } from '../../modules/registry/chain-kind.ts';
 import type { ClientTypeMsg, ClientTypeRegistration } from '../../modules/clients/types.ts';
 import { ClientError } from '../../modules/clients/types.ts';
-import { badOption } from '../../modules/clients/cli.ts';
-import { pontisTrustRoot } from '../pontis/source.ts';
+import { pontisTrustFrom } from '../pontis/source.ts';
 import { ATTEST_ERR } from './errors.ts';
 import { ATTESTED_CLIENT_TYPE, type AttestedClientState, type AttestedConsensusExtra, type ProofKindRegistry, createAttestedClient } from './module.ts';
 import { type AttestVoteMsg, type AttestedInitial, attestVoteMsgSchema, attestationVoteSchema, attestedInitialSchema, attestedParamsSchema } from './schemas.ts';
@@ -33,11 +32,7 @@ export function attestedClientTypeWith(proofKinds?: ProofKindRegistry): ClientTy
     cli: {
       defaultParams: (kind) => (kind === 'pontis' ? { proofKind: 'pontis-smt' } : {}),
       trustedHeight: (initial) => (initial as AttestedInitial).height,
-      async trustFrom(url, chainId, kind, env) {
-        if (kind !== 'pontis') throw badOption(`--trust-from reads a Pontis node's RPC; for --kind ${kind} give --initial`);
-        const t = await pontisTrustRoot(env.pontisRpc(url), chainId);
-        return { initial: t.attested, height: t.height };
-      },
+      trustFrom: pontisTrustFrom((t) => t.attested),
     },
   };
 }

@@ -5,10 +5,9 @@
 import { z } from 'zod';
 import { chainIdSchema } from '../../modules/clients/schemas.ts';
 import type { ClientTypeRegistration } from '../../modules/clients/types.ts';
-import { badOption } from '../../modules/clients/cli.ts';
 import { type PontisClientState, type PontisConsensusExtra, pontisClient } from './module.ts';
 import { type PontisInitial, pontisInitialSchema, pontisMisbehaviourSchema, pontisParamsSchema, pontisUpdateSchema } from './schemas.ts';
-import { pontisFinalizedSource, pontisTrustRoot } from './source.ts';
+import { pontisFinalizedSource, pontisTrustFrom } from './source.ts';
 
 /** A node's `observers` entry for a Pontis chain (validators vote its headers for `attested` clients). */
 export const pontisObserverConfigSchema = z.strictObject({
@@ -36,11 +35,7 @@ export const pontisClientType: ClientTypeRegistration<PontisClientState, PontisC
   },
   cli: {
     trustedHeight: (initial) => (initial as PontisInitial).header.height,
-    async trustFrom(url, chainId, kind, env) {
-      if (kind !== 'pontis') throw badOption(`--trust-from reads a Pontis node's RPC; for --kind ${kind} give --initial`);
-      const t = await pontisTrustRoot(env.pontisRpc(url), chainId);
-      return { initial: t.pontis, height: t.height };
-    },
+    trustFrom: pontisTrustFrom((t) => t.pontis),
   },
 };
 

@@ -5,7 +5,8 @@
  */
 import { ZERO_HASH } from '../../crypto/bytes.ts';
 import { PontisError } from '../../errors.ts';
-import type { FinalizedBlock, FinalizedSource, PontisRpcReader } from '../../modules/clients/types.ts';
+import type { ClientTypeCli, FinalizedBlock, FinalizedSource, PontisRpcReader } from '../../modules/clients/types.ts';
+import { badOption } from '../../modules/clients/cli.ts';
 import { type Header, headerHash } from '../../types/header.ts';
 import { ValidatorSet } from '../../types/validator-set.ts';
 import { trustedStateFrom } from './verifier/verifier.ts';
@@ -27,6 +28,18 @@ export interface PontisTrustRoot {
   pontis: { header: Header; validators: { validators: unknown[] }; nextValidators: { validators: unknown[] } };
   /** Initial state of an `attested` client of the same chain. */
   attested: { height: number; hash: string; stateRoot: string; timestamp: number };
+}
+
+/**
+ * `--trust-from` for a client of a Pontis chain: its trust root, of which `pick` takes the
+ * initial state the client type wants (`pontis` or `attested`).
+ */
+export function pontisTrustFrom(pick: (t: PontisTrustRoot) => unknown): NonNullable<ClientTypeCli['trustFrom']> {
+  return async (url, chainId, kind, env) => {
+    if (kind !== 'pontis') throw badOption(`--trust-from reads a Pontis node's RPC; for --kind ${kind} give --initial`);
+    const t = await pontisTrustRoot(env.pontisRpc(url), chainId);
+    return { initial: pick(t), height: t.height };
+  };
 }
 
 /** The latest header of a Pontis chain with its validator sets, checked to be the ones the header names. */

@@ -9,8 +9,9 @@ import type { KVView } from '../../app/module.ts';
 import { validateChainId } from '../../types/header.ts';
 import { CLIENT_ERR } from './errors.ts';
 import { type ClientMeta, type StoredEvidence, clientKeys, readConsensus, readJson, readMeta, writeJson } from './store.ts';
-import { ClientError, type ClientContext, type ClientRecord, type ClientStatus, type ClientTypeRegistration, type ClientVerifier, type ConsensusRecord, type LightClientModule } from './types.ts';
+import { ClientError, type ClientContext, type ClientRecord, type ClientStatus, type ClientTypeRegistration, type ClientVerifier, type ObserverPlugin, type ConsensusRecord, type LightClientModule } from './types.ts';
 import { scopedStore } from './scoped-store.ts';
+import type { ChainKind } from '../registry/chain-kind.ts';
 
 export class ClientRouter {
   private readonly types = new Map<string, ClientTypeRegistration>();
@@ -46,6 +47,11 @@ export class ClientRouter {
 
   registrations(): ClientTypeRegistration[] {
     return [...this.types.values()];
+  }
+
+  /** The observer plug-ins of the registered types, by the chain kind they watch. */
+  observers(): Map<ChainKind, ObserverPlugin> {
+    return new Map(this.registrations().flatMap((r) => (r.observer ? [[r.observer.kind, r.observer] as const] : [])));
   }
 }
 
