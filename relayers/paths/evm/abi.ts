@@ -48,6 +48,7 @@ export const PONTIS_CLIENT_RELAY_ABI = [
   'function stateRootAt(uint64 height) view returns (bytes32)',
   'function headerHashAt(uint64 height) view returns (bytes32)',
   `function updateClient(${HUB_HEADER_TUPLE} header, uint32 round, tuple(uint16 validatorIndex, bytes32 r, bytes32 s, uint8 v)[] sigs, address[] validators, uint64[] powers)`,
+  'error StaleHeight(uint64 height, uint64 latestHeight)',
 ] as const;
 
 export const gatewayIface = new Interface(GATEWAY_RELAY_ABI as unknown as string[]);

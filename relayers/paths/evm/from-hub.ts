@@ -10,6 +10,7 @@ import { encodeProof } from '../../../hub-chain/state/proof.ts';
 import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.ts';
 import type { PontisReader } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
+import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { clientIface, gatewayIface } from './abi.ts';
 import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayWord, isSet, mapLimit } from './endpoint.ts';
 
@@ -65,7 +66,17 @@ export async function updateEvmClient(hub: PontisReader, evm: EvmGatewayEndpoint
   for (;;) {
     const trusted = await evmClientNextValidatorsHash(evm);
     const target = await hub.signedHeader(height);
-    if (target.header.validatorsHash.toLowerCase() === trusted) return submitHubHeader(hub, evm, height, target);
+    if (target.header.validatorsHash.toLowerCase() === trusted) {
+      try {
+        return await submitHubHeader(hub, evm, height, target);
+      } catch (e) {
+        if (!isStaleUpdate(e)) throw e;
+        // another job moved the client first (relayers share it): past `height`, or not yet
+        latest = await evmClientHeight(evm);
+        if (latest >= height) return null;
+        continue;
+      }
+    }
     // the set changed after `latest`: the first header naming another next set is still signed by the trusted one
     let change: number | undefined;
     for (let h = latest + 1; h < height && h <= latest + MAX_SET_CHANGE_SCAN; h++) {
@@ -90,7 +101,17 @@ export async function updateEvmClient(hub: PontisReader, evm: EvmGatewayEndpoint
 export async function evmSideProofHeight(hub: PontisReader, evm: EvmGatewayEndpoint, want: number): Promise<{ height: number; updateTx: string | null }> {
   const latest = await evmClientHeight(evm);
   if (latest >= want) return { height: latest, updateTx: null };
-  return { height: want, updateTx: await updateEvmClient(hub, evm, want) };
+  const updateTx = await updateEvmClient(hub, evm, want);
+  // null: another job moved the client to `want` or past it meanwhile; prove where it is now
+  return { height: updateTx === null ? await evmClientHeight(evm) : want, updateTx };
+}
+
+const STALE_HEIGHT = clientIface.getError('StaleHeight')!.selector;
+
+/** The PontisClient refused a header at or below its latest height: a concurrent update won the race. */
+function isStaleUpdate(e: unknown): boolean {
+  const data = e instanceof AdapterError && e.code === AdapterErrorCode.REVERTED ? e.details?.data : undefined;
+  return typeof data === 'string' && data.toLowerCase().startsWith(STALE_HEIGHT);
 }
 
 async function hubProof(hub: PontisReader, key: Uint8Array, height: number): Promise<{ present: boolean; proof: Hex }> {
