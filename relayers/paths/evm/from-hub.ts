@@ -70,10 +70,12 @@ export async function updateEvmClient(hub: PontisReader, evm: EvmGatewayEndpoint
       try {
         return await submitHubHeader(hub, evm, height, target);
       } catch (e) {
-        if (!isStaleUpdate(e)) throw e;
-        // another job moved the client first (relayers share it): past `height`, or not yet
+        if (!(e instanceof AdapterError && e.code === AdapterErrorCode.REVERTED)) throw e;
+        // another job may have moved the client first (relayers share it): refused at estimation
+        // as stale, or mined after the other update and reverted (no data then)
         latest = await evmClientHeight(evm);
         if (latest >= height) return null;
+        if (!isStaleUpdate(e)) throw e;
         continue;
       }
     }
