@@ -41,6 +41,8 @@ export const RELAYER_ERRORS = errorTable(
     'PNT_ERR_RELAY_MISBEHAVIOUR_UNSUPPORTED',
     /** A relay transaction failed as a whole; details.code is the chain's code, which decides the retry. */
     'PNT_ERR_RELAY_SUBMIT_FAILED',
+    /** Another relayer's update of the EVM PontisClient past the wanted height is pending: the next try proves there. */
+    'PNT_ERR_RELAY_CLIENT_UPDATE_RACE',
     /** A hub header signed by a set the EVM client does not trust, and no set change found to bridge it. */
     'PNT_ERR_RELAY_NO_SET_CHANGE',
     /** An EVM node answered eth_getLogs with something that is not a list. */
@@ -66,6 +68,7 @@ export const RELAYER_ERRORS = errorTable(
   {
     PNT_ERR_RELAY_NO_CONSENSUS: { retryable: true },
     PNT_ERR_RELAY_TIMEOUT_NOT_DUE: { retryable: true },
+    PNT_ERR_RELAY_CLIENT_UPDATE_RACE: { retryable: true },
     PNT_ERR_RELAY_EVM_BAD_RESPONSE: { retryable: true },
     PNT_ERR_RELAY_EVM_BAD_PROOF: { retryable: true },
     PNT_ERR_RELAY_UNEXPECTED: { retryable: true },

@@ -13,6 +13,10 @@ import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { TIMEOUT_ERROR, channelId, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
+import { EvmWriter } from '../../adapters/evm/writer.ts';
+import { evmGatewayEndpoint } from '../../relayers/paths/evm/endpoint.ts';
+import { evmClientHeight, evmSideProofHeight } from '../../relayers/paths/evm/from-hub.ts';
+import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { EvmHubWorld, HUB, type EvmChain } from '../e2e/evm-fixture.ts';
 import { RedisServer, RelayerProcess, freePort, metricSum, until } from './harness.ts';
 
@@ -177,3 +181,41 @@ it('behavior: a packet whose destination chain stops past its timeout is timed o
   expect((await logCounts(a, 'PacketAcknowledged')).get(seq)).toBe(1);
   expect(Number(await a.echo.acked())).toBe(ackedBefore + 1);
 }, 240_000);
+
+it('behavior: a relayer whose EVM client update lost the race to a higher one proves at the height the client holds instead of failing', async () => {
+  const a = w.chains['evm-a'];
+  const hub = new RpcEndpoint(HUB, w.hub.rpcUrls[0]);
+  // two relayers (separate keys): one moves the client to a higher hub height just before the other's lower update lands
+  const [high, low] = [4, 5].map((k) => evmGatewayEndpoint(a.id, new EvmWriter({ url: a.node.url, evmChainId: a.node.chainId, chainId: a.id, privateKeys: [a.node.accounts[k]], pollIntervalMs: 100 }), a.deployed.gateway.address, a.deployed.client.address));
+  const pending = async () => Number((await a.node.rpc<{ pending: string }>('txpool_status', [])).pending);
+  try {
+    const before = await evmClientHeight(high);
+    await until('the hub two blocks past the client', async () => (await hub.latestHeight()) >= before + 3, 30_000);
+    const top = await hub.latestHeight();
+    await a.node.rpc('evm_setAutomine', [false]);
+    let lowResult: Promise<{ height: number; updateTx: string | null }>;
+    try {
+      const highResult = evmSideProofHeight(hub, high, top);
+      await until('the higher update in the mempool', async () => (await pending()) === 1, 10_000);
+      lowResult = evmSideProofHeight(hub, low, top - 1);
+      // the lower update was read against the old client and is refused now, or waits to be mined after the higher one
+      await until('the lower update in the mempool or refused', async () => (await pending()) === 2 || (await Promise.race([lowResult.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 50))])), 10_000);
+      await a.node.mine(1);
+      expect((await highResult).height).toBe(top);
+    } finally {
+      await a.node.rpc('evm_setAutomine', [true]);
+    }
+    // the lower update landed after the higher one and reverted, or was refused as stale while the
+    // higher one was pending (then the job retries): either way no failure that stops the job
+    const got = await lowResult!.catch(async (e: unknown) => {
+      expect((e as { code?: string }).code).toBe('PNT_ERR_RELAY_CLIENT_UPDATE_RACE');
+      expect((e as { retryable?: boolean }).retryable).toBe(true);
+      return evmSideProofHeight(hub, low, top - 1);
+    });
+    expect(await evmClientHeight(low)).toBe(top);
+    expect(got).toEqual({ height: top, updateTx: null });
+    expect(await a.client.stateRootAt(got.height)).not.toBe(`0x${'0'.repeat(64)}`);
+  } finally {
+    await Promise.all([high, low].map((e) => e.writer.close()));
+  }
+}, 120_000);

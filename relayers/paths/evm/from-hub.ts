@@ -71,12 +71,11 @@ export async function updateEvmClient(hub: PontisReader, evm: EvmGatewayEndpoint
         return await submitHubHeader(hub, evm, height, target);
       } catch (e) {
         if (!(e instanceof AdapterError && e.code === AdapterErrorCode.REVERTED)) throw e;
-        // another job may have moved the client first (relayers share it): refused at estimation
-        // as stale, or mined after the other update and reverted (no data then)
-        latest = await evmClientHeight(evm);
-        if (latest >= height) return null;
+        // relayers share the client: another one's update may have landed first (ours then
+        // reverts, mined after it), or be on its way (refused at estimation as stale)
+        if ((await evmClientHeight(evm)) >= height) return null;
         if (!isStaleUpdate(e)) throw e;
-        continue;
+        throw new EvmRelayError('PNT_ERR_RELAY_CLIENT_UPDATE_RACE', `another update of the client on ${evm.chainId} is on its way past hub height ${height}`, { retryable: true, cause: e, details: { chain: evm.chainId, height } });
       }
     }
     // the set changed after `latest`: the first header naming another next set is still signed by the trusted one
