@@ -3,7 +3,7 @@
  * makes every method on a contract's prototype whose name does not start with `_` a transaction
  * taking string arguments, so each method here parses its arguments (JSON or decimal), builds the
  * TxContext and calls the logic (gateway.ts, apps/). Results are canonical JSON strings. A failure
- * reaches the client as `<PNT_ERR_CODE>: <message>` (fabric-shim passes only the message on).
+ * reaches the client as `<code>: <message>` (fabric-shim passes only the message on).
  *
  * Transaction time: a proposal's timestamp is its only clock (the same on every endorser); a
  * proposal more than 30 s from the peer's clock is refused (context.ts).
@@ -15,7 +15,7 @@
 import { Context, Contract } from 'fabric-contract-api';
 import type { Hex } from '../../hub-chain/crypto/bytes.ts';
 import { canonicalJson } from '../../hub-chain/encoding/canonical-json.ts';
-import { PontisError } from '../../hub-chain/errors.ts';
+import { PontisError, parseSchema } from '../../hub-chain/errors.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';
 import { packetSchema } from '../../hub-chain/modules/packets/msgs.ts';
 import { ATTESTATIONS_APP, attestationsApp, issueAttestation, revokeAttestation } from './apps/attestations.ts';
@@ -74,11 +74,9 @@ function list(arg: string, what: string, max = 5000): unknown[] {
 }
 
 function packets(arg: string): Packet[] {
-  return list(arg, 'packets').map((p, i) => {
-    const r = packetSchema.safeParse(p);
-    if (!r.success) throw new ChaincodeError(CC_ERR.BAD_ARGUMENT, `packets[${i}] is not a packet: ${r.error.issues[0]?.message}`);
-    return r.data as Packet;
-  });
+  return list(arg, 'packets').map(
+    (p, i) => parseSchema(packetSchema, p, ({ path, message }) => new ChaincodeError(CC_ERR.BAD_ARGUMENT, `packets[${i}]${path ? ` ${path}` : ''}: ${message}`)) as Packet,
+  );
 }
 
 /** Proofs (one per packet; their shape is the hub client's to check). */

@@ -24,6 +24,8 @@ export const CC_ERR = {
   STATE_PENDING: 'PNT_ERR_FABRIC_CC_STATE_PENDING',
   /** Reading state needed more rounds than allowed (a programming error, never expected). */
   STATE_ROUNDS: 'PNT_ERR_FABRIC_CC_STATE_ROUNDS',
+  /** A chaincode event payload that is not `{"events":[...]}` (events.ts decodeEvents). */
+  EVENT_MALFORMED: 'PNT_ERR_FABRIC_CC_EVENT_MALFORMED',
   /** records: the record does not exist (error ack of a request, or a local read). */
   RECORDS_NOT_FOUND: 'PNT_ERR_RECORDS_NOT_FOUND',
   /** records: the requesting chain is not on the record's allow list, or another org owns it. */

@@ -12,6 +12,7 @@ import type { AppEvent } from '../../hub-chain/app/module.ts';
 import { type Bytes, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { canonicalJson } from '../../hub-chain/encoding/canonical-json.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';
+import { CC_ERR, ChaincodeError } from './errors.ts';
 
 export const PONTIS_EVENT_NAME = 'PontisEvents';
 
@@ -21,8 +22,13 @@ export function encodeEvents(events: readonly AppEvent[]): Bytes {
 
 /** The events of one `PontisEvents` payload (an adapter's view of a chaincode event). */
 export function decodeEvents(payload: Bytes): AppEvent[] {
-  const v = JSON.parse(Buffer.from(payload).toString('utf8')) as { events?: unknown };
-  if (!Array.isArray(v?.events)) throw new SyntaxError('not a PontisEvents payload');
+  let v: { events?: unknown };
+  try {
+    v = JSON.parse(Buffer.from(payload).toString('utf8'));
+  } catch (e) {
+    throw new ChaincodeError(CC_ERR.EVENT_MALFORMED, 'PontisEvents payload is not JSON', { cause: e });
+  }
+  if (!Array.isArray(v?.events)) throw new ChaincodeError(CC_ERR.EVENT_MALFORMED, 'not a PontisEvents payload');
   return v.events as AppEvent[];
 }
 
