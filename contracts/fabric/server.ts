@@ -38,9 +38,22 @@ export interface RunningChaincode {
   close(): Promise<void>;
 }
 
+/**
+ * fabric-contract-api's JSON serializer, except for objects: it calls class-transformer's
+ * classToPlain, which the class-transformer 0.4.1 that `^0.4.0` resolves to no longer has, so
+ * every object result failed (the system contract's GetMetadata among them). Our transactions
+ * answer strings; objects are plain data, so JSON.stringify is what classToPlain would give.
+ */
+class PlainJsonSerializer extends JSONSerializer {
+  override toBuffer(result: unknown, schema: Record<string, unknown> = {}, loggerPrefix?: string): Buffer {
+    if (result !== null && typeof result === 'object' && !Buffer.isBuffer(result)) return Buffer.from(JSON.stringify(result));
+    return super.toBuffer(result, schema, loggerPrefix);
+  }
+}
+
 /** The chaincode (Init/Invoke) the server runs: the contracts behind fabric-contract-api's router. */
 export function pontisChaincode(): ChaincodeInterface {
-  const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } };
+  const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: PlainJsonSerializer } };
   return new ChaincodeFromContract([...contracts], serializers, {}, 'pontis', '0.1.0');
 }
 

@@ -56,14 +56,15 @@ export class HubSim {
     private readonly env: RootDatabase,
     readonly store: StateStore,
     seed: string,
+    genesisTime: number,
   ) {
-    this.chain = new ChainBuilder({ chainId: HUB, seed, genesisTime: HUB_GENESIS_MS });
+    this.chain = new ChainBuilder({ chainId: HUB, seed, genesisTime });
   }
 
-  static start(seed: string): HubSim {
+  static start(seed: string, genesisTime = HUB_GENESIS_MS): HubSim {
     const dir = mkdtempSync(join(tmpdir(), 'pontis-fabric-cc-'));
     const env = open({ path: dir, maxDbs: 12 });
-    return new HubSim(dir, env, StateStore.open(env), seed);
+    return new HubSim(dir, env, StateStore.open(env), seed, genesisTime);
   }
 
   get height(): number {

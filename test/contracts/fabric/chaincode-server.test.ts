@@ -1,0 +1,113 @@
+/**
+ * The chaincode as a service, driven over the real chaincode protocol: the server of server.ts
+ * (fabric-shim's ChaincodeServer over mutual TLS, fabric-contract-api routing the contracts)
+ * dialled by a minimal peer side (peer.ts) that sends real signed proposals and serves world
+ * state. What runs is what a Fabric 2.5 peer would run with the ccaas builder.
+ */
+import { createRequire } from 'node:module';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromHex, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
+import { ackCommitment, channelId, decodeAck, packetCommitment, type Packet, packetKeys as K } from '../../../hub-chain/modules/packets/types.ts';
+import { recordRequest } from '../../../contracts/fabric/apps/records.ts';
+import { decodeEvents, PONTIS_EVENT_NAME, sentPackets } from '../../../contracts/fabric/events.ts';
+import { type RunningChaincode, startChaincodeServer } from '../../../contracts/fabric/server.ts';
+import { freePort } from '../../support/ports.ts';
+import { TestCa } from './certs.ts';
+import { type Identity, TestPeer } from './peer.ts';
+import { CLIENT_PARAMS, FABRIC, HUB, HubSim } from './world.ts';
+
+const shimLogger = createRequire(import.meta.url)('fabric-shim/lib/logger.js') as { setLevel(level: string): void };
+const CCID = 'pontis_0.1:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0';
+let server: RunningChaincode;
+let peerSide: TestPeer;
+let hub: HubSim;
+let org1: Identity;
+let org2: Identity;
+
+const key = (k: Uint8Array) => Buffer.from(k).toString('utf8');
+
+beforeAll(async () => {
+  // fabric-shim logs every transaction at info on stdout
+  shimLogger.setLevel('warning');
+  const ca = await TestCa.create('ca.org1.example.com');
+  const ca2 = await TestCa.create('ca.org2.example.com');
+  const [serverTls, peerTls, user1, user2] = await Promise.all([ca.issue('pontis-cc', { server: true }), ca.issue('peer0.org1.example.com'), ca.issue('User1@org1', { ou: 'client' }), ca2.issue('User1@org2', { ou: 'client' })]);
+  org1 = { mspId: 'Org1MSP', ...user1 };
+  org2 = { mspId: 'Org2MSP', ...user2 };
+  const address = `127.0.0.1:${await freePort()}`;
+  server = await startChaincodeServer({ ccid: CCID, address, tls: { key: Buffer.from(serverTls.keyPem), cert: Buffer.from(serverTls.certPem), clientCACerts: Buffer.from(ca.certPem) } });
+  peerSide = await TestPeer.connect(address, { caPem: ca.certPem, certPem: peerTls.certPem, keyPem: peerTls.keyPem, serverName: 'localhost' }, FABRIC);
+  // hub headers a little in the past: the chaincode's clock is the proposal's, checked against the wall clock
+  hub = HubSim.start('fabric-cc-server', Date.now() - 20_000);
+  await hub.commit();
+});
+
+afterAll(async () => {
+  peerSide?.close();
+  await server?.close();
+  await hub?.close();
+});
+
+describe('chaincode server (ccaas) over the chaincode protocol', () => {
+  it('behavior: registers with its package id; the transactions of all three contracts are discovered without decorators', async () => {
+    expect(peerSide.registeredAs).toBe(CCID);
+    const r = await peerSide.invoke('org.hyperledger.fabric:GetMetadata', [], org1);
+    expect(r.status).toBe(200);
+    const meta = JSON.parse(r.payload) as { contracts: Record<string, { transactions: { name: string }[] }> };
+    const names = (c: string) => meta.contracts[c].transactions.map((t) => t.name).sort();
+    expect(names('PontisGateway')).toEqual(['GetState', 'acknowledgePackets', 'clientStatus', 'initHubClient', 'recvPackets', 'sendPacket', 'timeoutPacket', 'timeoutPackets', 'updateClient']);
+    expect(names('records')).toEqual(['getRecord', 'putRecord']);
+    expect(names('attestations')).toEqual(['issue', 'revoke']);
+  });
+
+  it('behavior: hub client, a record, a request packet and an attestation through the real stub; results, world state and the PontisEvents event', async () => {
+    const init = await peerSide.invoke('PontisGateway:initHubClient', [FABRIC, HUB, JSON.stringify(CLIENT_PARAMS), JSON.stringify(hub.initial(1))], org1);
+    expect(init).toMatchObject({ status: 200, payload: '{"latestHeight":1}' });
+    expect([...peerSide.ledger.keys()]).toContain('pontis-client/config');
+    expect((await peerSide.invoke('records:putRecord', ['deed-9', toHex(utf8('parcel 9')), '["dept-a"]'], org1)).status).toBe(200);
+
+    const p: Packet = { srcChain: 'dept-a', srcApp: 'records', dstChain: FABRIC, dstApp: 'records', sequence: 1, ordered: false, payload: recordRequest('deed-9'), timeoutHeight: 0, timeoutTimestamp: Date.now() + 600_000 };
+    const h = await hub.forward(p);
+    const upd = await peerSide.invoke('updateClient', [JSON.stringify(hub.update(h, 1))], org1);
+    expect(upd.status).toBe(200);
+    expect(JSON.parse(upd.payload)).toMatchObject({ kind: 'updated', latestHeight: h });
+
+    const recv = await peerSide.invoke('PontisGateway:recvPackets', [String(h), JSON.stringify([p]), JSON.stringify([hub.proof(K.outbound(channelId(p), p.sequence), h)])], org1);
+    expect(recv.status).toBe(200);
+    expect(JSON.parse(recv.payload)).toEqual([{ id: `${channelId(p)}/1`, result: 'ok' }]);
+    expect(recv.event?.name).toBe(PONTIS_EVENT_NAME);
+    const received = decodeEvents(utf8(recv.event!.payload)).find((e) => e.type === 'packet/received')!;
+    const ack = decodeAck(fromHex(received.attributes.ack));
+    expect(ack.ok && JSON.parse(Buffer.from(fromHex(ack.result)).toString('utf8'))).toEqual({ id: 'deed-9', owner: 'Org1MSP', data: toHex(utf8('parcel 9')) });
+    expect(toHex(peerSide.ledger.get(key(K.receipt(channelId(p), 1)))!)).toBe('0x01');
+    expect(toHex(peerSide.ledger.get(key(K.ack(channelId(p), 1)))!)).toBe(toHex(ackCommitment(fromHex(received.attributes.ack))));
+
+    const read = await peerSide.invoke('PontisGateway:GetState', [JSON.stringify([key(K.receipt(channelId(p), 1)), key(K.receipt(channelId(p), 2))])], org2);
+    expect(JSON.parse(read.payload)).toEqual(['0x01', null]);
+
+    const subject = toHex(new Uint8Array(32).fill(0x42));
+    const issued = await peerSide.invoke('attestations:issue', ['judicial-evidence', subject, String(Date.now() + 86_400_000), 'evm-a', 'attest', '0'], org2);
+    expect(issued.status).toBe(200);
+    const [sent] = sentPackets(decodeEvents(utf8(issued.event!.payload)));
+    expect(sent).toMatchObject({ srcChain: FABRIC, srcApp: 'attest', dstChain: 'evm-a', dstApp: 'attest', sequence: 1 });
+    expect(toHex(peerSide.ledger.get(key(K.outbound(channelId(sent), 1)))!)).toBe(toHex(packetCommitment(sent)));
+  });
+
+  it('error: failures answer status 500 with the code first and write nothing (clock skew, bad arguments, another org reading a record)', async () => {
+    const before = new Map(peerSide.ledger);
+    const cases: [string, string[], Identity, number, string][] = [
+      ['records:putRecord', ['deed-10', '0x01', '[]'], org1, Date.now() - 120_000, 'PNT_ERR_FABRIC_CC_CLOCK_SKEW'],
+      ['PontisGateway:recvPackets', ['1', 'not json', '[]'], org1, Date.now(), 'PNT_ERR_FABRIC_CC_BAD_ARGUMENT'],
+      ['PontisGateway:recvPackets', ['1', '[{"srcChain":"x"}]', '[0]'], org1, Date.now(), 'PNT_ERR_FABRIC_CC_BAD_ARGUMENT'],
+      ['records:getRecord', ['deed-9'], org2, Date.now(), 'PNT_ERR_RECORDS_ACCESS_DENIED'],
+      ['PontisGateway:initHubClient', [FABRIC, HUB, JSON.stringify(CLIENT_PARAMS), JSON.stringify(hub.initial(1))], org1, Date.now(), 'PNT_ERR_FABRIC_CC_ALREADY_INITIALISED'],
+    ];
+    for (const [fn, args, who, at, code] of cases) {
+      const r = await peerSide.invoke(fn, args, who, at);
+      expect(r.status, fn).toBe(500);
+      expect(r.message.startsWith(`${code}: `), r.message).toBe(true);
+      expect(r.writes.size).toBe(0);
+    }
+    expect(peerSide.ledger).toEqual(before);
+  });
+});
