@@ -17,6 +17,16 @@ export interface Caller {
   id: string;
 }
 
+/**
+ * Whether the caller is an admin of its org: Fabric's NodeOUs put `OU=admin` in the subject of
+ * admin certificates (the MSP checks the certificate chains to the org's CA before the chaincode
+ * runs). Only an admin may create the hub client.
+ */
+export function isAdmin(c: Caller): boolean {
+  const subject = c.id.split('::')[1] ?? '';
+  return /(^|[/,]\s*)OU=admin(\s*[/,]|$)/i.test(subject);
+}
+
 export interface TxContext {
   state: State;
   /** The proposal's timestamp in unix ms (stub.getTxTimestamp()), the same on every endorser. */

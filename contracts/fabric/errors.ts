@@ -14,6 +14,8 @@ export const CC_ERR = {
   CLOCK_SKEW: 'PNT_ERR_FABRIC_CC_CLOCK_SKEW',
   /** The hub client was initialised already (it is created once, at deployment). */
   ALREADY_INITIALISED: 'PNT_ERR_FABRIC_CC_ALREADY_INITIALISED',
+  /** initHubClient by an identity that is not an org admin (no OU=admin in its certificate). */
+  NOT_ADMIN: 'PNT_ERR_FABRIC_CC_NOT_ADMIN',
   /** A transaction that needs the hub client ran before `initHubClient`. */
   NOT_INITIALISED: 'PNT_ERR_FABRIC_CC_NOT_INITIALISED',
   /** A packet addressed to Fabric with a height timeout: chaincode cannot read its block height (error ack). */

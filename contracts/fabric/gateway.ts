@@ -23,8 +23,9 @@ import { msgApp } from '../../hub-chain/modules/packets/msg-app.ts';
 import { type Packet, PacketError, channelId, packetCommitment, packetId, packetKeys as K } from '../../hub-chain/modules/packets/types.ts';
 import { Registry } from '../../hub-chain/modules/registry/registry.ts';
 import type { PacketApp } from '../../hub-chain/modules/transfer/app-interface.ts';
+import { validateChainId } from '../../hub-chain/types/header.ts';
 import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
-import { type TxContext, moduleEnv } from './context.ts';
+import { type TxContext, isAdmin, moduleEnv } from './context.ts';
 import { CC_ERR, ChaincodeError } from './errors.ts';
 import { CLIENT_STATE_PREFIX, type SnapshotStore, type State, fabricKey, runOnState } from './state.ts';
 
@@ -118,11 +119,14 @@ export class PontisGateway {
 
   /**
    * Creates the hub client from a trusted header and its validator sets (the `pontis` client's
-   * params and initial state, as the hub registers a Pontis chain). Once: at deployment.
+   * params and initial state, as the hub registers a Pontis chain). Once, at deployment, by an
+   * org admin: whoever creates it decides which hub this chaincode trusts.
    */
   async initHubClient(tx: TxContext, cfg: GatewayConfig, params: unknown, initial: unknown): Promise<{ latestHeight: number }> {
+    if (!isAdmin(tx.caller)) throw new ChaincodeError(CC_ERR.NOT_ADMIN, `only an org admin may create the hub client (${tx.caller.mspId} caller is not)`);
     return runOnState(tx.state, (s) => {
       if (s.getKey(CONFIG_KEY) !== undefined) throw new ChaincodeError(CC_ERR.ALREADY_INITIALISED, 'the hub client exists');
+      validateChainId(cfg.chainId);
       if (cfg.chainId === cfg.hubChainId) throw new ChaincodeError(CC_ERR.BAD_ARGUMENT, 'this chain and the hub need different chain ids');
       s.setKey(CONFIG_KEY, utf8(canonicalJson(cfg)));
       this.registry.register(s, { chainId: cfg.hubChainId, kind: 'pontis', clientType: pontisClientType.module.type, routes: ['*'], status: 'active', registeredAt: 0 });

@@ -21,6 +21,7 @@ const CCID = 'pontis_0.1:0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b
 let server: RunningChaincode;
 let peerSide: TestPeer;
 let hub: HubSim;
+let admin: Identity;
 let org1: Identity;
 let org2: Identity;
 
@@ -31,7 +32,14 @@ beforeAll(async () => {
   shimLogger.setLevel('warning');
   const ca = await TestCa.create('ca.org1.example.com');
   const ca2 = await TestCa.create('ca.org2.example.com');
-  const [serverTls, peerTls, user1, user2] = await Promise.all([ca.issue('pontis-cc', { server: true }), ca.issue('peer0.org1.example.com'), ca.issue('User1@org1', { ou: 'client' }), ca2.issue('User1@org2', { ou: 'client' })]);
+  const [serverTls, peerTls, admin1, user1, user2] = await Promise.all([
+    ca.issue('pontis-cc', { server: true }),
+    ca.issue('peer0.org1.example.com'),
+    ca.issue('Admin@org1', { ou: 'admin' }),
+    ca.issue('User1@org1', { ou: 'client' }),
+    ca2.issue('User1@org2', { ou: 'client' }),
+  ]);
+  admin = { mspId: 'Org1MSP', ...admin1 };
   org1 = { mspId: 'Org1MSP', ...user1 };
   org2 = { mspId: 'Org2MSP', ...user2 };
   const address = `127.0.0.1:${await freePort()}`;
@@ -61,7 +69,9 @@ describe('chaincode server (ccaas) over the chaincode protocol', () => {
   });
 
   it('behavior: hub client, a record, a request packet and an attestation through the real stub; results, world state and the PontisEvents event', async () => {
-    const init = await peerSide.invoke('PontisGateway:initHubClient', [FABRIC, HUB, JSON.stringify(CLIENT_PARAMS), JSON.stringify(hub.initial(1))], org1);
+    const byUser = await peerSide.invoke('PontisGateway:initHubClient', [FABRIC, HUB, JSON.stringify(CLIENT_PARAMS), JSON.stringify(hub.initial(1))], org1);
+    expect(byUser.message).toMatch(/^PNT_ERR_FABRIC_CC_NOT_ADMIN: /);
+    const init = await peerSide.invoke('PontisGateway:initHubClient', [FABRIC, HUB, JSON.stringify(CLIENT_PARAMS), JSON.stringify(hub.initial(1))], admin);
     expect(init).toMatchObject({ status: 200, payload: '{"latestHeight":1}' });
     expect([...peerSide.ledger.keys()]).toContain('pontis-client/config');
     expect((await peerSide.invoke('records:putRecord', ['deed-9', toHex(utf8('parcel 9')), '["dept-a"]'], org1)).status).toBe(200);
@@ -100,7 +110,7 @@ describe('chaincode server (ccaas) over the chaincode protocol', () => {
       ['PontisGateway:recvPackets', ['1', 'not json', '[]'], org1, Date.now(), 'PNT_ERR_FABRIC_CC_BAD_ARGUMENT'],
       ['PontisGateway:recvPackets', ['1', '[{"srcChain":"x"}]', '[0]'], org1, Date.now(), 'PNT_ERR_FABRIC_CC_BAD_ARGUMENT'],
       ['records:getRecord', ['deed-9'], org2, Date.now(), 'PNT_ERR_RECORDS_ACCESS_DENIED'],
-      ['PontisGateway:initHubClient', [FABRIC, HUB, JSON.stringify(CLIENT_PARAMS), JSON.stringify(hub.initial(1))], org1, Date.now(), 'PNT_ERR_FABRIC_CC_ALREADY_INITIALISED'],
+      ['PontisGateway:initHubClient', [FABRIC, HUB, JSON.stringify(CLIENT_PARAMS), JSON.stringify(hub.initial(1))], admin, Date.now(), 'PNT_ERR_FABRIC_CC_ALREADY_INITIALISED'],
     ];
     for (const [fn, args, who, at, code] of cases) {
       const r = await peerSide.invoke(fn, args, who, at);

@@ -12,7 +12,7 @@ import { attestationsApp, issueAttestation, kindHash, readOutcome } from '../../
 import { FABRIC_TIMEOUT_MARKER, PontisGateway } from '../../../contracts/fabric/gateway.ts';
 import { sentPackets } from '../../../contracts/fabric/events.ts';
 import { rejection, errorCode } from '../../support/errors.ts';
-import { CLIENT_PARAMS, FABRIC, HUB, HubSim, MemoryState, ORG1, ORG2, txAt } from './world.ts';
+import { CLIENT_PARAMS, FABRIC, HUB, HubSim, MemoryState, ORG1, ORG1_ADMIN, ORG2, txAt } from './world.ts';
 
 const gw = new PontisGateway([recordsApp, attestationsApp]);
 let hub: HubSim;
@@ -45,21 +45,22 @@ beforeAll(async () => {
   await hub.commit();
   await hub.commit();
   state = new MemoryState();
-  await gw.initHubClient(txAt(state, now()), { chainId: FABRIC, hubChainId: HUB }, CLIENT_PARAMS, hub.initial(2));
+  await gw.initHubClient(txAt(state, now(), ORG1_ADMIN), { chainId: FABRIC, hubChainId: HUB }, CLIENT_PARAMS, hub.initial(2));
   await gw.run(txAt(state, now()), (env) => putRecord(env.store, ORG1, now(), { id: 'deed-17', data: toHex(utf8('parcel 17: Ada')), allow: ['dept-a'] }));
 });
 
 afterAll(async () => hub?.close());
 
 describe('hub client in chaincode state', () => {
-  it('behavior: initialised once; its records live under pontis-client/, never under pkt/', async () => {
+  it('behavior: initialised once, by an org admin; its records live under pontis-client/, never under pkt/', async () => {
     expect(await gw.clientStatus(txAt(state, now()))).toMatchObject({ config: { chainId: FABRIC, hubChainId: HUB }, status: 'active', latestHeight: 2 });
     const keys = [...state.m.keys()];
     expect(keys).toContain('pontis-client/config');
     expect(keys).toContain(`pontis-client/clients/${HUB}/state`);
     expect(keys.filter((k) => k.startsWith('pkt/'))).toEqual([]);
     const before = state.snapshot();
-    expect(errorCode(await rejection(gw.initHubClient(txAt(state, now()), { chainId: FABRIC, hubChainId: HUB }, CLIENT_PARAMS, hub.initial(2))))).toBe('PNT_ERR_FABRIC_CC_ALREADY_INITIALISED');
+    expect(errorCode(await rejection(gw.initHubClient(txAt(state, now(), ORG1_ADMIN), { chainId: FABRIC, hubChainId: HUB }, CLIENT_PARAMS, hub.initial(2))))).toBe('PNT_ERR_FABRIC_CC_ALREADY_INITIALISED');
+    expect(errorCode(await rejection(gw.initHubClient(txAt(new MemoryState(), now(), ORG1), { chainId: FABRIC, hubChainId: HUB }, CLIENT_PARAMS, hub.initial(2))))).toBe('PNT_ERR_FABRIC_CC_NOT_ADMIN');
     expect(state.snapshot()).toEqual(before);
   });
 

@@ -112,8 +112,9 @@ export class HubSim {
   }
 }
 
-export const ORG1: Caller = { mspId: 'Org1MSP', id: 'x509::CN=user1::CN=ca.org1' };
-export const ORG2: Caller = { mspId: 'Org2MSP', id: 'x509::CN=user1::CN=ca.org2' };
+export const ORG1_ADMIN: Caller = { mspId: 'Org1MSP', id: 'x509::/OU=admin/CN=Admin@org1::/CN=ca.org1' };
+export const ORG1: Caller = { mspId: 'Org1MSP', id: 'x509::/OU=client/CN=User1@org1::/CN=ca.org1' };
+export const ORG2: Caller = { mspId: 'Org2MSP', id: 'x509::/OU=client/CN=User1@org2::/CN=ca.org2' };
 
 let txCounter = 0;
 /** A transaction context at `timeMs` by `caller`. */
