@@ -213,6 +213,24 @@ describe('timeouts of packets addressed to Fabric (TIMEOUT marker)', () => {
   });
 });
 
+describe('ordered channels', () => {
+  it('behavior: delivered in sequence only; a timeout of the packet the channel waits for closes it', async () => {
+    let n = 0;
+    const ordered = (over: Partial<Packet> = {}): Packet => ({ srcChain: 'dept-c', srcApp: 'msg', dstChain: FABRIC, dstApp: 'msg', sequence: ++n, ordered: true, payload: toHex(utf8('{"data":"0x01","from":"0x02"}')), timeoutHeight: 0, timeoutTimestamp: now() + 600_000, ...over });
+    const [p1, p2, p3] = [ordered(), ordered({ timeoutTimestamp: now() + 3_000 }), ordered()];
+    const h = await forwarded(p1, p2, p3);
+    const item = (p: Packet) => ({ packet: p, proof: hub.proof(K.outbound(channelId(p), p.sequence), h) });
+    const first = await gw.recvPackets(txAt(state, now()), h, [item(p1), item(p3)]);
+    expect(first.map((r) => (r.result === 'failed' ? r.code : r.result))).toEqual(['ok', 'PNT_ERR_PACKET_OUT_OF_ORDER']);
+    // p3 cannot time out while p2 is pending; p2 can, and that closes the channel
+    expect(errorCode(await rejection(gw.timeoutPacket(txAt(state, p3.timeoutTimestamp), h, p3, item(p3).proof)))).toBe('PNT_ERR_PACKET_OUT_OF_ORDER');
+    expect((await gw.timeoutPacket(txAt(state, p2.timeoutTimestamp), h, p2, item(p2).proof)).result).toBe('ok');
+    expect(state.text(key(K.ordering(channelId(p1))))).toBe('"closed"');
+    const after = await gw.recvPackets(txAt(state, now()), h, [item(p3)]);
+    expect(after[0]).toMatchObject({ result: 'failed', code: 'PNT_ERR_CHANNEL_CLOSED' });
+  });
+});
+
 describe('sending: attestations, acks and timeouts from the hub', () => {
   const subject = toHex(new Uint8Array(32).fill(7));
 
