@@ -21,7 +21,8 @@ import type { ClientContext } from '../../hub-chain/modules/clients/types.ts';
 import { PacketKeeper } from '../../hub-chain/modules/packets/keeper.ts';
 import { msgApp } from '../../hub-chain/modules/packets/msg-app.ts';
 import { type Packet, PacketError, channelId, packetCommitment, packetId, packetKeys as K } from '../../hub-chain/modules/packets/types.ts';
-import { Registry } from '../../hub-chain/modules/registry/registry.ts';
+import { Registry, registryKeys } from '../../hub-chain/modules/registry/registry.ts';
+import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
 import type { PacketApp } from '../../hub-chain/modules/transfer/app-interface.ts';
 import { validateChainId } from '../../hub-chain/types/header.ts';
 import type { ValidatorSet } from '../../hub-chain/types/validator-set.ts';
@@ -111,7 +112,12 @@ export class PontisGateway {
         const cfg = readConfig(s);
         return f(moduleEnv(tx, cfg.chainId, cfg.hubChainId, s, events), cfg);
       },
-      [CONFIG_KEY, ...prefetch],
+      async (read) => {
+        // the hub client's records every packet and update reads, once the hub's id is known
+        const cfg = parseJson<GatewayConfig>(await read(CONFIG_KEY));
+        const client = cfg ? [clientKeys.state(cfg.hubChainId), clientKeys.meta(cfg.hubChainId), registryKeys.chain(cfg.hubChainId)].map(fabricKey) : [];
+        return [...client, ...prefetch];
+      },
     );
     tx.events.push(...events);
     return value;

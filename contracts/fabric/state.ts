@@ -84,12 +84,16 @@ const MAX_ROUNDS = 64;
 
 /**
  * Runs `logic` until it completes without reading an unfetched key, then writes what its last
- * run wrote and returns its result. `prefetch` names Fabric keys known to be needed (one round trip
- * for all of them). `logic` must be a pure function of the store (no clock, no randomness).
+ * run wrote and returns its result. `prefetch` names Fabric keys known to be needed (fetched
+ * together), or finds them from keys it reads first. `logic` must be a pure function of the store (no clock, no randomness).
  */
-export async function runOnState<T>(state: State, logic: (s: SnapshotStore) => T, prefetch: readonly string[] = []): Promise<T> {
+export async function runOnState<T>(state: State, logic: (s: SnapshotStore) => T, prefetch: readonly string[] | ((read: (key: string) => Promise<Bytes | undefined>) => Promise<string[]>) = []): Promise<T> {
   const cache: ReadCache = new Map();
-  await fetchInto(state, cache, prefetch);
+  const read = async (k: string) => {
+    await fetchInto(state, cache, [k]);
+    return cache.get(k);
+  };
+  await fetchInto(state, cache, typeof prefetch === 'function' ? await prefetch(read) : prefetch);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const snap = new SnapshotStore(cache);
     let result: T;
