@@ -76,12 +76,15 @@ function toItem(p: Packet, r: string): ItemResult {
   return { id, result: 'failed', code: r };
 }
 
-/** Keys every item of a batch reads, fetched in one round trip. */
-function packetPrefetch(packets: readonly Packet[]): string[] {
-  return packets.flatMap((p) => {
+/** Keys the packet keeper reads for each item of a batch, fetched together up front. */
+function packetPrefetch(packets: readonly Packet[], side: 'receiver' | 'sender'): string[] {
+  const keys = new Set<string>();
+  for (const p of packets) {
     const ch = channelId(p);
-    return [K.receipt(ch, p.sequence), K.ack(ch, p.sequence), K.outbound(ch, p.sequence), K.status(ch, p.sequence), K.ordering(ch), K.nextRecv(ch)].map(fabricKey);
-  });
+    const perItem = side === 'receiver' ? [K.receipt(ch, p.sequence), K.status(ch, p.sequence), K.ordering(ch), K.nextRecv(ch)] : [K.outbound(ch, p.sequence), K.status(ch, p.sequence), K.ordering(ch)];
+    for (const k of perItem) keys.add(fabricKey(k));
+  }
+  return [...keys];
 }
 
 export class PontisGateway {
@@ -166,7 +169,7 @@ export class PontisGateway {
         let j = 0;
         return items.map(({ packet }, i) => (timedOut[i] ? toItem(packet, 'PNT_ERR_PACKET_TIMED_OUT') : toItem(packet, results[j++])));
       },
-      packetPrefetch(items.map((i) => i.packet)),
+      packetPrefetch(items.map((i) => i.packet), 'receiver'),
     );
   }
 
@@ -178,7 +181,7 @@ export class PontisGateway {
         const results = this.packets.ack(env, proofHeight, items);
         return items.map(({ packet }, i) => toItem(packet, results[i]));
       },
-      packetPrefetch(items.map((i) => i.packet)),
+      packetPrefetch(items.map((i) => i.packet), 'sender'),
     );
   }
 
@@ -190,7 +193,7 @@ export class PontisGateway {
         const results = this.packets.timeout(env, proofHeight, items);
         return items.map(({ packet }, i) => toItem(packet, results[i]));
       },
-      packetPrefetch(items.map((i) => i.packet)),
+      packetPrefetch(items.map((i) => i.packet), 'sender'),
     );
   }
 
@@ -228,7 +231,7 @@ export class PontisGateway {
         env.emit('packet/timeout-marked', { id: packetId(p), packet: canonicalJson(p) });
         return toItem(p, 'ok');
       },
-      packetPrefetch([packet]),
+      packetPrefetch([packet], 'receiver'),
     );
   }
 
