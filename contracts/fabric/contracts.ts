@@ -18,7 +18,7 @@ import { canonicalJson } from '../../hub-chain/encoding/canonical-json.ts';
 import { PontisError, parseSchema } from '../../hub-chain/errors.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';
 import { packetSchema } from '../../hub-chain/modules/packets/msgs.ts';
-import { ATTESTATIONS_APP, attestationsApp, issueAttestation, revokeAttestation } from './apps/attestations.ts';
+import { attestationsApp, issueAttestation, revokeAttestation } from './apps/attestations.ts';
 import { getRecord, putRecord, recordsApp } from './apps/records.ts';
 import { type TxContext, checkClockSkew } from './context.ts';
 import { CC_ERR, ChaincodeError } from './errors.ts';
@@ -199,5 +199,3 @@ export class AttestationsContract extends Contract {
 
 /** The contracts in the order fabric-contract-api takes them (the first is the default). */
 export const contracts = [PontisGatewayContract, RecordsContract, AttestationsContract];
-
-export { ATTESTATIONS_APP };

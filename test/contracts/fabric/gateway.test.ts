@@ -8,11 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Hex, fromHex, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
 import { type Packet, ackCommitment, channelId, decodeAck, encodeAck, packetCommitment, packetKeys as K } from '../../../hub-chain/modules/packets/types.ts';
 import { getRecord, putRecord, recordRequest, recordsApp } from '../../../contracts/fabric/apps/records.ts';
-import { attestationsApp, issueAttestation, kindHash, readOutcome } from '../../../contracts/fabric/apps/attestations.ts';
+import { attestationsApp, issueAttestation, kindHash, readOutcome, revokeAttestation } from '../../../contracts/fabric/apps/attestations.ts';
 import { FABRIC_TIMEOUT_MARKER, PontisGateway } from '../../../contracts/fabric/gateway.ts';
 import { sentPackets } from '../../../contracts/fabric/events.ts';
 import { rejection, errorCode } from '../../support/errors.ts';
-import { CLIENT_PARAMS, FABRIC, HUB, HubSim, MemoryState, ORG1, ORG1_ADMIN, ORG2, txAt } from './world.ts';
+import { CLIENT_PARAMS, FABRIC, HUB, HUB_GENESIS_MS, HubSim, MemoryState, ORG1, ORG1_ADMIN, ORG2, txAt } from './world.ts';
+import { ChainBuilder } from '../../support/chain-builder.ts';
 
 const gw = new PontisGateway([recordsApp, attestationsApp]);
 let hub: HubSim;
@@ -95,6 +96,18 @@ describe('hub client in chaincode state', () => {
       expect(state.snapshot()).toEqual(before);
     }
     await gw.updateClient(txAt(state, now()), hub.update(h, t));
+  });
+});
+
+describe('hub client: validator sets it does not trust', () => {
+  it('error: a header signed by a set the client never trusted is refused, adjacent or skipping, and changes nothing', async () => {
+    const t = trustedHeight();
+    const impostor = new ChainBuilder({ chainId: HUB, seed: 'fabric-cc-impostor', genesisTime: HUB_GENESIS_MS }).extendTo(t + 3);
+    const forged = (h: number) => ({ signedHeader: impostor.signedHeader(h), validators: impostor.validatorSet(h).toJSON(), nextValidators: impostor.validatorSet(h + 1).toJSON(), trustedHeight: t });
+    const before = state.snapshot();
+    expect(errorCode(await rejection(gw.updateClient(txAt(state, now()), forged(t + 1))))).toBe('PNT_ERR_LC_ADJACENT_VALSET_MISMATCH');
+    expect(errorCode(await rejection(gw.updateClient(txAt(state, now()), forged(t + 3))))).toBe('PNT_ERR_LC_INSUFFICIENT_TRUST');
+    expect(state.snapshot()).toEqual(before);
   });
 });
 
@@ -295,6 +308,36 @@ describe('sending: attestations, acks and timeouts from the hub', () => {
   });
 });
 
+describe('sending: revocations and messages', () => {
+  it('behavior: only the issuing org revokes; the revocation carries the verifier payload and is final for that org', async () => {
+    const subject = toHex(new Uint8Array(32).fill(9));
+    const dst = { dstChain: 'evm-a', dstApp: 'attest', timeoutTimestamp: 0 };
+    await gw.run(txAt(state, now(), ORG2), (env) => issueAttestation(env, gw.packets, ORG2, { subject, kind: 'judicial-evidence', expiresAtMs: now() + 60_000 }, dst));
+    const before = state.snapshot();
+    const notIssuer = await rejection(gw.run(txAt(state, now(), ORG1), (env) => revokeAttestation(env, gw.packets, ORG1, subject, dst)));
+    expect(errorCode(notIssuer)).toBe('PNT_ERR_ATTESTATION_NOT_ISSUER');
+    expect(state.snapshot()).toEqual(before);
+    const { packet } = await gw.run(txAt(state, now(), ORG2), (env) => revokeAttestation(env, gw.packets, ORG2, subject, dst));
+    const decoded = AbiCoder.defaultAbiCoder().decode(['uint8', 'string', 'string', 'bytes32', 'bytes32', 'uint64', 'bool'], packet.payload);
+    expect([Number(decoded[0]), decoded[1], decoded[2], decoded[3], decoded[4], Number(decoded[5]), decoded[6]]).toEqual([1, FABRIC, ORG2.mspId, subject, `0x${'00'.repeat(32)}`, 0, true]);
+    const again = await rejection(gw.run(txAt(state, now(), ORG2), (env) => issueAttestation(env, gw.packets, ORG2, { subject, kind: 'judicial-evidence', expiresAtMs: now() + 60_000 }, dst)));
+    expect(errorCode(again)).toBe('PNT_ERR_ATTESTATION_REVOKED');
+  });
+
+  it('behavior: a msg packet carries its sender; sequences count per channel; a timeout already past is refused', async () => {
+    const m = { dstChain: 'dept-a', dstApp: 'msg', data: '0xbeef' as Hex, timeoutTimestamp: now() + 60_000, ordered: false };
+    const a = await gw.sendMessage(txAt(state, now(), ORG1), m);
+    const b = await gw.sendMessage(txAt(state, now(), ORG2), m);
+    const c = await gw.sendMessage(txAt(state, now(), ORG1), { ...m, dstApp: 'other' });
+    expect([a.sequence, b.sequence, c.sequence]).toEqual([1, 2, 1]);
+    expect(JSON.parse(text(a.payload))).toEqual({ from: toHex(utf8(`${ORG1.mspId}::${ORG1.id}`)), data: '0xbeef' });
+    const before = state.snapshot();
+    expect(errorCode(await rejection(gw.sendMessage(txAt(state, now()), { ...m, timeoutTimestamp: now() - 1 })))).toBe('PNT_ERR_PACKET_TIMED_OUT');
+    expect(errorCode(await rejection(gw.sendMessage(txAt(state, now()), { ...m, dstChain: FABRIC })))).toBe('PNT_ERR_PACKET_TO_SELF');
+    expect(state.snapshot()).toEqual(before);
+  });
+});
+
 describe('freezing', () => {
   it('behavior: a conflicting header at a stored height freezes the client; then every proof and update is refused', async () => {
     const p = request('deed-17');
@@ -312,6 +355,23 @@ describe('freezing', () => {
     const next = await hub.commit();
     expect(errorCode(await rejection(gw.updateClient(txAt(state, now()), hub.update(next, h))))).toBe('PNT_ERR_CLIENT_FROZEN');
     expect(state.snapshot()).toEqual(before);
+  });
+});
+
+describe('freezing on evidence', () => {
+  it('behavior: two conflicting headers, each committed, freeze a fresh client ({a, b} evidence)', async () => {
+    const fresh = new MemoryState();
+    await gw.initHubClient(txAt(fresh, now(), ORG1_ADMIN), { chainId: FABRIC, hubChainId: HUB }, CLIENT_PARAMS, hub.initial(hub.height - 3));
+    const h = hub.height - 1;
+    const evidence = { a: hub.update(h, hub.height - 3), b: hub.update(h, hub.height - 3, hub.chain.forkHeader(h, { stateRoot: `0x${'cd'.repeat(32)}` })) };
+    expect(await gw.updateClient(txAt(fresh, now()), evidence)).toMatchObject({ kind: 'frozen', height: h });
+    expect(await gw.clientStatus(txAt(fresh, now()))).toMatchObject({ status: 'frozen' });
+    const notEvidence = { a: hub.update(h, hub.height - 3), b: hub.update(h, hub.height - 3) };
+    const other = new MemoryState();
+    await gw.initHubClient(txAt(other, now(), ORG1_ADMIN), { chainId: FABRIC, hubChainId: HUB }, CLIENT_PARAMS, hub.initial(hub.height - 3));
+    const before = other.snapshot();
+    expect(errorCode(await rejection(gw.updateClient(txAt(other, now()), notEvidence)))).toBe('PNT_ERR_CLIENT_MISBEHAVIOUR_INVALID');
+    expect(other.snapshot()).toEqual(before);
   });
 });
 
