@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
 import { ackCommitment, channelId, decodeAck, packetCommitment, type Packet, packetKeys as K } from '../../../hub-chain/modules/packets/types.ts';
 import { recordRequest } from '../../../contracts/fabric/apps/records.ts';
+import { chaincodeCalls, chaincodeErrorCode, parseItemResults } from '../../../contracts/fabric/calls.ts';
 import { decodeEvents, PONTIS_EVENT_NAME, sentPackets } from '../../../contracts/fabric/events.ts';
 import { type RunningChaincode, startChaincodeServer } from '../../../contracts/fabric/server.ts';
 import { freePort } from '../../support/ports.ts';
@@ -82,9 +83,12 @@ describe('chaincode server (ccaas) over the chaincode protocol', () => {
     expect(upd.status).toBe(200);
     expect(JSON.parse(upd.payload)).toMatchObject({ kind: 'updated', latestHeight: h });
 
-    const recv = await peerSide.invoke('PontisGateway:recvPackets', [String(h), JSON.stringify([p]), JSON.stringify([hub.proof(K.outbound(channelId(p), p.sequence), h)])], org1);
+    const c = chaincodeCalls.recvPackets(h, [{ packet: p, proof: hub.proof(K.outbound(channelId(p), p.sequence), h) }]);
+    const recv = await peerSide.invoke(c.fn, c.args, org1);
     expect(recv.status).toBe(200);
-    expect(JSON.parse(recv.payload)).toEqual([{ id: `${channelId(p)}/1`, result: 'ok' }]);
+    expect(parseItemResults(recv.payload)).toEqual([{ id: `${channelId(p)}/1`, result: 'ok' }]);
+    const replay = await peerSide.invoke(c.fn, c.args, org2);
+    expect(parseItemResults(replay.payload)).toEqual([{ id: `${channelId(p)}/1`, result: 'already-done' }]);
     expect(recv.event?.name).toBe(PONTIS_EVENT_NAME);
     const received = decodeEvents(utf8(recv.event!.payload)).find((e) => e.type === 'packet/received')!;
     const ack = decodeAck(fromHex(received.attributes.ack));
@@ -92,11 +96,13 @@ describe('chaincode server (ccaas) over the chaincode protocol', () => {
     expect(toHex(peerSide.ledger.get(key(K.receipt(channelId(p), 1)))!)).toBe('0x01');
     expect(toHex(peerSide.ledger.get(key(K.ack(channelId(p), 1)))!)).toBe(toHex(ackCommitment(fromHex(received.attributes.ack))));
 
-    const read = await peerSide.invoke('PontisGateway:GetState', [JSON.stringify([key(K.receipt(channelId(p), 1)), key(K.receipt(channelId(p), 2))])], org2);
+    const get = chaincodeCalls.getState([key(K.receipt(channelId(p), 1)), key(K.receipt(channelId(p), 2))]);
+    const read = await peerSide.invoke(get.fn, get.args, org2);
     expect(JSON.parse(read.payload)).toEqual(['0x01', null]);
 
     const subject = toHex(new Uint8Array(32).fill(0x42));
-    const issued = await peerSide.invoke('attestations:issue', ['judicial-evidence', subject, String(Date.now() + 86_400_000), 'evm-a', 'attest', '0'], org2);
+    const iss = chaincodeCalls.issueAttestation({ kind: 'judicial-evidence', subject, expiresAtMs: Date.now() + 86_400_000 }, { dstChain: 'evm-a', dstApp: 'attest', timeoutTimestamp: 0 });
+    const issued = await peerSide.invoke(iss.fn, iss.args, org2);
     expect(issued.status).toBe(200);
     const [sent] = sentPackets(decodeEvents(utf8(issued.event!.payload)));
     expect(sent).toMatchObject({ srcChain: FABRIC, srcApp: 'attest', dstChain: 'evm-a', dstApp: 'attest', sequence: 1 });
@@ -115,7 +121,7 @@ describe('chaincode server (ccaas) over the chaincode protocol', () => {
     for (const [fn, args, who, at, code] of cases) {
       const r = await peerSide.invoke(fn, args, who, at);
       expect(r.status, fn).toBe(500);
-      expect(r.message.startsWith(`${code}: `), r.message).toBe(true);
+      expect(chaincodeErrorCode(r.message), r.message).toBe(code);
       expect(r.writes.size).toBe(0);
     }
     expect(peerSide.ledger).toEqual(before);
