@@ -11,7 +11,7 @@
  * MVCC lets only one of them commit.
  */
 import { TxOverlay } from '../../hub-chain/app/app.ts';
-import type { AppEvent, ModuleEnv } from '../../hub-chain/app/module.ts';
+import type { AppEvent, KVStore, ModuleEnv } from '../../hub-chain/app/module.ts';
 import { type Bytes, type Hex, equalBytes, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { sha256 } from '../../hub-chain/crypto/hash.ts';
 import { canonicalJson } from '../../hub-chain/encoding/canonical-json.ts';
@@ -66,6 +66,8 @@ function heightGuard(app: PacketApp): PacketApp {
     onTimeout: (env, p) => app.onTimeout(env, p),
   };
 }
+
+const TIMEOUT_CODE = 'PNT_ERR_PACKET_TIMED_OUT';
 
 const parseJson = <T>(b: Bytes | undefined): T | undefined => (b === undefined ? undefined : (JSON.parse(Buffer.from(b).toString('utf8')) as T));
 
@@ -151,7 +153,7 @@ export class PontisGateway {
    */
   updateClient(tx: TxContext, msg: unknown): Promise<UpdateResult> {
     return this.run(tx, (env, cfg) => {
-      const r = this.clients.update(clientCtx(tx, cfg, env.store as SnapshotStore), cfg.hubChainId, msg);
+      const r = this.clients.update(clientCtx(tx, cfg, env.store), cfg.hubChainId, msg);
       env.emit(r.kind === 'frozen' ? 'client/frozen' : 'client/updated', { chainId: cfg.hubChainId, result: canonicalJson(r) });
       return r;
     });
@@ -167,7 +169,11 @@ export class PontisGateway {
         const rest = items.filter((_, i) => !timedOut[i]);
         const results = rest.length > 0 ? this.packets.recv(env, proofHeight, rest) : [];
         let j = 0;
-        return items.map(({ packet }, i) => (timedOut[i] ? toItem(packet, 'PNT_ERR_PACKET_TIMED_OUT') : toItem(packet, results[j++])));
+        return items.map(({ packet }, i) => {
+          if (!timedOut[i]) return toItem(packet, results[j++]);
+          env.emit('packet/recv/result', { id: packetId(packet), result: TIMEOUT_CODE });
+          return toItem(packet, TIMEOUT_CODE);
+        });
       },
       packetPrefetch(items.map((i) => i.packet), 'receiver'),
     );
@@ -269,6 +275,6 @@ function isMarker(v: Bytes | undefined): boolean {
 }
 
 /** The clients keeper's context: the hub client needs only time and the store (no validator set on Fabric). */
-function clientCtx(tx: TxContext, cfg: GatewayConfig, s: SnapshotStore): ClientContext {
+function clientCtx(tx: TxContext, cfg: GatewayConfig, s: KVStore): ClientContext {
   return { now: tx.txTimeMs, height: 0, validators: undefined as unknown as ValidatorSet, chainId: cfg.chainId, store: s };
 }
