@@ -11,6 +11,7 @@ import { ackCommitment, channelId, decodeAck, packetCommitment, type Packet, pac
 import { recordRequest } from '../../../contracts/fabric/apps/records.ts';
 import { chaincodeCalls, chaincodeErrorCode, parseItemResults } from '../../../contracts/fabric/calls.ts';
 import { decodeEvents, PONTIS_EVENT_NAME, sentPackets } from '../../../contracts/fabric/events.ts';
+import { FABRIC_TIMEOUT_MARKER } from '../../../contracts/fabric/gateway.ts';
 import { type RunningChaincode, startChaincodeServer } from '../../../contracts/fabric/server.ts';
 import { freePort } from '../../support/ports.ts';
 import { TestCa } from './certs.ts';
@@ -107,6 +108,30 @@ describe('chaincode server (ccaas) over the chaincode protocol', () => {
     const [sent] = sentPackets(decodeEvents(utf8(issued.event!.payload)));
     expect(sent).toMatchObject({ srcChain: FABRIC, srcApp: 'attest', dstChain: 'evm-a', dstApp: 'attest', sequence: 1 });
     expect(toHex(peerSide.ledger.get(key(K.outbound(channelId(sent), 1)))!)).toBe(toHex(packetCommitment(sent)));
+  });
+
+  it('behavior: a receive and a TIMEOUT marker of one packet both read and write its receipt key, so MVCC commits only one of them', async () => {
+    const rcptOf = (p: Packet) => key(K.receipt(channelId(p), p.sequence));
+    const live: Packet = { srcChain: 'dept-a', srcApp: 'records', dstChain: FABRIC, dstApp: 'records', sequence: 2, ordered: false, payload: recordRequest('deed-9'), timeoutTimestamp: Date.now() + 600_000, timeoutHeight: 0 };
+    const late: Packet = { ...live, sequence: 3, timeoutTimestamp: Date.now() - 1000 };
+    await hub.forward(live);
+    const h = await hub.forward(late);
+    const trusted = (JSON.parse((await peerSide.invoke('PontisGateway:clientStatus', [], org1)).payload) as { latestHeight: number }).latestHeight;
+    const upd = chaincodeCalls.updateClient(hub.update(h, trusted));
+    expect((await peerSide.invoke(upd.fn, upd.args, org1)).status).toBe(200);
+    const proof = (p: Packet) => hub.proof(K.outbound(channelId(p), p.sequence), h);
+
+    const rc = chaincodeCalls.recvPackets(h, [{ packet: live, proof: proof(live) }]);
+    const recv = await peerSide.invoke(rc.fn, rc.args, org1);
+    expect(recv.reads.has(rcptOf(live))).toBe(true);
+    expect(toHex(recv.writes.get(rcptOf(live))!)).toBe('0x01');
+
+    const tc = chaincodeCalls.timeoutPacket(h, late, proof(late));
+    const timeout = await peerSide.invoke(tc.fn, tc.args, org1);
+    expect(timeout.status).toBe(200);
+    expect(timeout.reads.has(rcptOf(late))).toBe(true);
+    expect(toHex(timeout.writes.get(rcptOf(late))!)).toBe(toHex(FABRIC_TIMEOUT_MARKER));
+    expect(decodeEvents(utf8(timeout.event!.payload)).map((e) => e.type)).toEqual(['packet/timeout-marked']);
   });
 
   it('error: failures answer status 500 with the code first and write nothing (clock skew, bad arguments, another org reading a record)', async () => {

@@ -25,10 +25,13 @@ export interface InvokeResult {
   event?: { name: string; payload: string };
   /** Keys written (null: deleted) when the transaction succeeded. */
   writes: Map<string, Buffer | null>;
+  /** Keys the transaction read (its read set: what Fabric's MVCC check compares at commit). */
+  reads: Set<string>;
 }
 
 interface Pending {
   writes: Map<string, Buffer | null>;
+  reads: Set<string>;
   resolve(r: InvokeResult): void;
   reject(e: Error): void;
 }
@@ -113,7 +116,7 @@ export class TestPeer {
     signed.setSignature(sign('sha256', proposalBytes, who.keyPem));
 
     return new Promise<InvokeResult>((resolve, reject) => {
-      this.pending.set(txId, { writes: new Map(), resolve, reject });
+      this.pending.set(txId, { writes: new Map(), reads: new Set(), resolve, reject });
       const m = new peer.ChaincodeMessage();
       m.setType(T.TRANSACTION);
       m.setPayload(input.serializeBinary());
@@ -137,6 +140,7 @@ export class TestPeer {
     switch (m.getType()) {
       case T.GET_STATE: {
         const key = peer.GetState.deserializeBinary(payload).getKey();
+        tx.reads.add(key);
         // a transaction reads committed state, never its own writes (as Fabric's simulator)
         this.send(T.RESPONSE, this.ledger.get(key) ?? new Uint8Array(), txId);
         return;
@@ -163,6 +167,7 @@ export class TestPeer {
           payload: Buffer.from(r.getPayload_asU8()).toString('utf8'),
           event: ev && ev.getEventName() ? { name: ev.getEventName(), payload: Buffer.from(ev.getPayload_asU8()).toString('utf8') } : undefined,
           writes: r.getStatus() === 200 ? tx.writes : new Map(),
+          reads: tx.reads,
         });
         return;
       }
