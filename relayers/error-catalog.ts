@@ -15,6 +15,7 @@ import { ErrorCatalog, PontisError, errorTable } from '../hub-chain/errors.ts';
 import { HUB_ERROR_TABLES } from '../hub-chain/error-catalog.ts';
 import { ADAPTER_ERRORS } from '../adapters/core/errors.ts';
 import { CONTRACT_ERRORS } from '../contracts/evm/errors.ts';
+import { CHAINCODE_ERRORS } from '../contracts/fabric/errors.ts';
 
 /** The relayer's own codes. */
 export const RELAYER_ERRORS = errorTable(
@@ -82,6 +83,7 @@ export const ERRORS = new ErrorCatalog({
   ...HUB_ERROR_TABLES,
   'adapters/core': ADAPTER_ERRORS,
   'contracts/evm': CONTRACT_ERRORS,
+  'contracts/fabric': CHAINCODE_ERRORS,
   relayers: RELAYER_ERRORS,
 });
 
