@@ -1,0 +1,207 @@
+/**
+ * The Fabric network stand-in in one process: per org a CA and one peer (own identity, own TLS
+ * port) serving `gateway.Gateway` and `protos.Deliver`; the peers dial the chaincode servers
+ * (chaincode-as-a-service) to endorse; one orderer cuts signed blocks; the committer validates
+ * them (policy, signatures, MVCC) into one LMDB ledger under `dir` that every peer reads (all
+ * peers would hold the same ledger anyway). Starting again on the same `dir` resumes the ledger,
+ * the world state and the identities. Writes a test-network style layout and per-org connection
+ * profiles so any Fabric client can connect.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { common, gateway as gp, peer as pp } from '@hyperledger/fabric-protos';
+import { PontisError } from '../../hub-chain/errors.ts';
+import { orgMaterial, ordererMaterial, writeConnectionProfile, type OrgMaterial } from './ca.ts';
+import { genesisEnvelope } from './genesis.ts';
+import { MspRegistry, newSigner } from './identity.ts';
+import { Ledger } from './ledger.ts';
+import { headerHashOf, newBlock, Orderer, signBlock } from './orderer.ts';
+import { ChaincodeConnection } from './peer/chaincode.ts';
+import { DeliverService } from './peer/deliver.ts';
+import { Endorser } from './peer/endorser.ts';
+import { GatewayService, type GatewayPeer } from './peer/gateway.ts';
+import { Validator, type EndorsementPolicy } from './peer/validator.ts';
+
+export type { EndorsementPolicy } from './peer/validator.ts';
+
+export class FabricNetworkError extends PontisError {
+  override name = 'FabricNetworkError';
+}
+
+export interface FabricNetworkOptions {
+  /** Number of peer orgs (Org1MSP..OrgNMSP), 1..10. */
+  orgs: number;
+  /** Where the crypto material, profiles and ledger live; reused on restart. */
+  dir: string;
+  /** Chaincode name -> address of its chaincode-as-a-service server (host:port). */
+  chaincodes: Record<string, string>;
+  /** Endorsement policy: one for every chaincode, or per chaincode name. Default: a majority of the orgs. */
+  policy?: { outOf: number } | Record<string, EndorsementPolicy>;
+  channel?: string;
+  /** Port of org1's peer; org i listens on basePort + i - 1. Default 0: any free ports. */
+  basePort?: number;
+  host?: string;
+  batchSize?: number;
+  batchTimeoutMs?: number;
+}
+
+/** What a client of one org needs to connect: endpoint, TLS CA, user identity. */
+export interface FabricOrgEndpoint {
+  mspId: string;
+  /** host:port of the org's peer (TLS; server name `localhost`). */
+  endpoint: string;
+  connectionProfile: string;
+  tlsCaCertPem: string;
+  tlsCaCertPath: string;
+  caCertPem: string;
+  userCertPem: string;
+  userKeyPem: string;
+  userCertPath: string;
+  userKeyPath: string;
+}
+
+export interface FabricNetwork {
+  channel: string;
+  dir: string;
+  orgs: FabricOrgEndpoint[];
+  orderer: { mspId: string; certPem: string; caCertPem: string };
+  policies: Record<string, EndorsementPolicy>;
+  /** Committed block height of the channel. */
+  height(): number;
+  stop(): Promise<void>;
+}
+
+function policiesFor(o: FabricNetworkOptions, mspIds: string[]): Map<string, EndorsementPolicy> {
+  const m = new Map<string, EndorsementPolicy>();
+  const p = o.policy;
+  for (const cc of Object.keys(o.chaincodes)) {
+    if (p && 'outOf' in p && typeof p.outOf === 'number') m.set(cc, { outOf: p.outOf, orgs: mspIds });
+    else if (p && (p as Record<string, EndorsementPolicy>)[cc]) m.set(cc, (p as Record<string, EndorsementPolicy>)[cc]);
+    else m.set(cc, { outOf: Math.floor(mspIds.length / 2) + 1, orgs: mspIds });
+  }
+  for (const [cc, pol] of m) {
+    if (!Number.isInteger(pol.outOf) || pol.outOf < 1 || pol.outOf > pol.orgs.length || pol.orgs.some((x) => !mspIds.includes(x))) {
+      throw new FabricNetworkError('PNT_ERR_FABNET_CONFIG', `endorsement policy of ${cc} must name channel orgs and need 1..${pol.orgs.length} of them`);
+    }
+  }
+  return m;
+}
+
+export async function startFabricNetwork(o: FabricNetworkOptions): Promise<FabricNetwork> {
+  if (!Number.isInteger(o.orgs) || o.orgs < 1 || o.orgs > 10) throw new FabricNetworkError('PNT_ERR_FABNET_CONFIG', 'orgs must be an integer in 1..10');
+  const channel = o.channel ?? 'mychannel';
+  const host = o.host ?? '127.0.0.1';
+  mkdirSync(o.dir, { recursive: true });
+  const orgs: OrgMaterial[] = [];
+  for (let i = 1; i <= o.orgs; i++) orgs.push(await orgMaterial(o.dir, i));
+  const ord = await ordererMaterial(o.dir);
+  const msps = new MspRegistry(Object.fromEntries(orgs.map((g) => [g.mspId, [g.caCertPem]])));
+  const policies = policiesFor(
+    o,
+    orgs.map((g) => g.mspId),
+  );
+  const ordererSigner = newSigner(ord.mspId, ord.orderer.certPem, ord.orderer.key);
+  const ledger = Ledger.open(join(o.dir, 'ledger', channel));
+  const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
+  const stopAll = async () => {
+    for (const c of closers.reverse()) await c();
+  };
+  try {
+    if (ledger.height === 0) {
+      const env = genesisEnvelope(channel, Object.fromEntries(orgs.map((g) => [g.mspId, [g.caCertPem]])), { mspId: ord.mspId, rootCertPems: [ord.caCertPem] }, ordererSigner);
+      const genesis = newBlock(0, new Uint8Array(), [env]);
+      signBlock(genesis, ordererSigner);
+      const list = genesis.getMetadata()!.getMetadataList_asU8();
+      list[common.BlockMetadataIndex.TRANSACTIONS_FILTER] = new Uint8Array([pp.TxValidationCode.VALID]);
+      genesis.getMetadata()!.setMetadataList(list);
+      await ledger.commit(0, genesis.serializeBinary(), [{ txId: '', code: pp.TxValidationCode.VALID }], []);
+    }
+    const tipBlock = common.Block.deserializeBinary(ledger.block(ledger.height - 1)!);
+    const validator = new Validator({ channelId: channel, msps, ledger, policies });
+    const orderer = new Orderer({
+      channelId: channel,
+      signer: ordererSigner,
+      msps,
+      tip: { number: ledger.height - 1, headerHash: headerHashOf(tipBlock) },
+      batchSize: o.batchSize,
+      batchTimeoutMs: o.batchTimeoutMs,
+      deliver: async (block) => {
+        const results = validator.validateBlock(block);
+        const list = block.getMetadata()!.getMetadataList_asU8();
+        list[common.BlockMetadataIndex.TRANSACTIONS_FILTER] = new Uint8Array(results.map((r) => r.code));
+        block.getMetadata()!.setMetadataList(list);
+        await ledger.commit(
+          block.getHeader()!.getNumber(),
+          block.serializeBinary(),
+          results.map((r) => ({ txId: r.txId, code: r.code })),
+          results.flatMap((r, tx) => r.writes.map((w) => ({ tx, w }))),
+        );
+      },
+    });
+    closers.push(() => orderer.stop());
+
+    // each peer: its chaincode connections, its endorser, then its gRPC server
+    const servers: grpc.Server[] = [];
+    const gatewayPeers: GatewayPeer[] = [];
+    const ports: number[] = [];
+    for (const [i, g] of orgs.entries()) {
+      const server = new grpc.Server();
+      const creds = grpc.ServerCredentials.createSsl(null, [{ private_key: Buffer.from(g.peerTls.keyPem), cert_chain: Buffer.from(g.peerTls.certPem) }], false);
+      const want = o.basePort ? o.basePort + i : 0;
+      const port = await new Promise<number>((resolve, reject) =>
+        server.bindAsync(`${host}:${want}`, creds, (e, p) => (e ? reject(new FabricNetworkError('PNT_ERR_FABNET_PORT', `peer of ${g.mspId} cannot listen on ${host}:${want}: ${e.message}`, { cause: e })) : resolve(p))),
+      );
+      servers.push(server);
+      closers.push(() => server.forceShutdown()); // open event streams would hold a graceful shutdown forever
+      ports.push(port);
+      const chaincodes = new Map<string, ChaincodeConnection>();
+      for (const [name, address] of Object.entries(o.chaincodes)) {
+        let conn: ChaincodeConnection;
+        try {
+          conn = await ChaincodeConnection.connect(name, address);
+        } catch (e) {
+          throw new FabricNetworkError('PNT_ERR_FABNET_CHAINCODE', `peer of ${g.mspId} cannot reach chaincode ${name} at ${address}: ${(e as Error).message}`, { cause: e, retryable: true });
+        }
+        chaincodes.set(name, conn);
+        closers.push(() => conn.close());
+      }
+      const address = `${host}:${port}`;
+      const endorser = new Endorser({ mspId: g.mspId, address, signer: newSigner(g.mspId, g.peer.certPem, g.peer.key), msps, ledger, channelId: channel, chaincodes });
+      gatewayPeers.push({ mspId: g.mspId, address, endorser });
+    }
+    for (const [i, server] of servers.entries()) {
+      const gw = new GatewayService({ channelId: channel, local: gatewayPeers[i], peers: gatewayPeers, policies, msps, ledger, orderer });
+      server.addService(gp.GatewayService, gw.implementation());
+      server.addService(pp.DeliverService, new DeliverService({ channelId: channel, msps, ledger }).implementation());
+    }
+    const endpoints: FabricOrgEndpoint[] = orgs.map((g, i) => {
+      const endpoint = `${host}:${ports[i]}`;
+      const userKeyPath = join(g.userKeyDir, 'priv_sk');
+      return {
+        mspId: g.mspId,
+        endpoint,
+        connectionProfile: writeConnectionProfile(g, endpoint, channel),
+        tlsCaCertPem: g.tlsCaCertPem,
+        tlsCaCertPath: g.tlsCaCertPath,
+        caCertPem: g.caCertPem,
+        userCertPem: g.user.certPem,
+        userKeyPem: readFileSync(userKeyPath, 'utf8'),
+        userCertPath: g.userCertPath,
+        userKeyPath,
+      };
+    });
+    return {
+      channel,
+      dir: o.dir,
+      orgs: endpoints,
+      orderer: { mspId: ord.mspId, certPem: ord.orderer.certPem, caCertPem: ord.caCertPem },
+      policies: Object.fromEntries(policies),
+      height: () => ledger.height,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}

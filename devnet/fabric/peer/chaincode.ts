@@ -1,0 +1,285 @@
+/**
+ * The peer side of Fabric's chaincode protocol, for chaincode-as-a-service: the peer dials the
+ * chaincode's server (`protos.Chaincode/Connect`), answers its REGISTER with REGISTERED and READY,
+ * then sends TRANSACTION messages and serves the chaincode's state calls (GET_STATE, PUT_STATE,
+ * DEL_STATE, GET_STATE_BY_RANGE + QUERY_STATE_NEXT/CLOSE, GET_HISTORY_FOR_KEY) against a simulator
+ * over the committed world state, until COMPLETED or ERROR. The simulator records what Fabric's
+ * does: each key read with the version it had (absent: no version), each write or delete (the
+ * last one per key wins; reads never see the transaction's own writes, as in Fabric).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ledger as lp, peer } from '@hyperledger/fabric-protos';
+import type { Ledger, Version } from '../ledger.ts';
+
+const T = peer.ChaincodeMessage.Type;
+const RANGE_PAGE = 100;
+
+export interface SimulationResult {
+  /** The chaincode's response (status >= 400: an error it returned). */
+  response: peer.Response;
+  /** The chaincode event it set, with chaincode id and txid filled as Fabric's peer does. */
+  event?: peer.ChaincodeEvent;
+  /** Serialized `rwset.TxReadWriteSet` of the chaincode's namespace. */
+  rwset: Uint8Array;
+}
+
+/** Reads and writes of one simulated transaction in one namespace. */
+class TxSimulator {
+  readonly reads = new Map<string, Version | null>();
+  readonly writes = new Map<string, Uint8Array | null>();
+  readonly iterators = new Map<string, { keys: Generator<{ key: string; value: Uint8Array; version: Version }>; }>();
+  #nextIter = 0;
+
+  constructor(
+    readonly ledger: Ledger,
+    readonly ns: string,
+  ) {}
+
+  get(key: string): Uint8Array {
+    const v = this.ledger.state(this.ns, key);
+    if (!this.reads.has(key)) this.reads.set(key, v ? v.version : null);
+    return v ? v.value : new Uint8Array();
+  }
+
+  openRange(start: string, end: string): string {
+    const id = `iter-${this.#nextIter++}`;
+    this.iterators.set(id, { keys: this.ledger.range(this.ns, start, end) });
+    return id;
+  }
+
+  /** The next page of an open range query; each key returned counts as read. */
+  page(id: string): peer.QueryResponse {
+    const it = this.iterators.get(id);
+    const res = new peer.QueryResponse();
+    res.setId(id);
+    if (!it) return res;
+    const results: peer.QueryResultBytes[] = [];
+    let done = false;
+    while (results.length < RANGE_PAGE) {
+      const n = it.keys.next();
+      if (n.done) {
+        done = true;
+        break;
+      }
+      if (!this.reads.has(n.value.key)) this.reads.set(n.value.key, n.value.version);
+      const kv = new lp.queryresult.KV();
+      kv.setNamespace(this.ns);
+      kv.setKey(n.value.key);
+      kv.setValue(n.value.value);
+      const qr = new peer.QueryResultBytes();
+      qr.setResultbytes(kv.serializeBinary());
+      results.push(qr);
+    }
+    if (done) this.iterators.delete(id);
+    res.setResultsList(results);
+    res.setHasMore(!done);
+    return res;
+  }
+
+  /** The namespace's read/write set, keys sorted as Fabric sorts them. */
+  rwset(): Uint8Array {
+    const kv = new lp.rwset.kvrwset.KVRWSet();
+    kv.setReadsList(
+      [...this.reads.keys()].sort().map((k) => {
+        const r = new lp.rwset.kvrwset.KVRead();
+        r.setKey(k);
+        const ver = this.reads.get(k);
+        if (ver) {
+          const v = new lp.rwset.kvrwset.Version();
+          v.setBlockNum(ver.block);
+          v.setTxNum(ver.tx);
+          r.setVersion(v);
+        }
+        return r;
+      }),
+    );
+    kv.setWritesList(
+      [...this.writes.keys()].sort().map((k) => {
+        const w = new lp.rwset.kvrwset.KVWrite();
+        w.setKey(k);
+        const val = this.writes.get(k);
+        if (val === null || val === undefined) w.setIsDelete(true);
+        else w.setValue(val);
+        return w;
+      }),
+    );
+    const ns = new lp.rwset.NsReadWriteSet();
+    ns.setNamespace(this.ns);
+    ns.setRwset(kv.serializeBinary());
+    const tx = new lp.rwset.TxReadWriteSet();
+    tx.setDataModel(lp.rwset.TxReadWriteSet.DataModel.KV);
+    tx.setNsRwsetList([ns]);
+    return tx.serializeBinary();
+  }
+}
+
+interface Pending {
+  sim: TxSimulator;
+  resolve(r: SimulationResult): void;
+  reject(e: Error): void;
+}
+
+/** One peer's stream to one chaincode server. */
+export class ChaincodeConnection {
+  readonly #client: peer.ChaincodeClient;
+  readonly #stream: grpc.ClientDuplexStream<peer.ChaincodeMessage, peer.ChaincodeMessage>;
+  readonly #pending = new Map<string, Pending>();
+  #closed: Error | undefined;
+
+  private constructor(
+    readonly name: string,
+    address: string,
+    credentials: grpc.ChannelCredentials,
+  ) {
+    this.#client = new peer.ChaincodeClient(address, credentials);
+    this.#stream = this.#client.connect();
+    this.#stream.on('data', (m: peer.ChaincodeMessage) => this.#onMessage(m));
+    const fail = (e: Error) => {
+      this.#closed = e;
+      for (const [, p] of this.#pending) p.reject(e);
+      this.#pending.clear();
+    };
+    this.#stream.on('error', fail);
+    this.#stream.on('end', () => fail(new Error('chaincode stream terminated')));
+  }
+
+  /** Dials the chaincode server and completes the REGISTER / REGISTERED / READY handshake. */
+  static async connect(name: string, address: string, credentials = grpc.credentials.createInsecure(), timeoutMs = 10_000): Promise<ChaincodeConnection> {
+    const c = new ChaincodeConnection(name, address, credentials);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`chaincode ${name} at ${address} did not register within ${timeoutMs} ms`)), timeoutMs);
+      c.#stream.once('error', (e) => {
+        clearTimeout(timer);
+        reject(e);
+      });
+      c.#onRegister = (id) => {
+        clearTimeout(timer);
+        const registered = new peer.ChaincodeMessage();
+        registered.setType(T.REGISTERED);
+        c.#stream.write(registered);
+        const ready = new peer.ChaincodeMessage();
+        ready.setType(T.READY);
+        c.#stream.write(ready);
+        void id;
+        resolve();
+      };
+    });
+    return c;
+  }
+
+  #onRegister: ((ccid: string) => void) | undefined;
+
+  get alive(): boolean {
+    return this.#closed === undefined;
+  }
+
+  /** Runs one transaction of the chaincode (`Invoke`) against the committed state of `ledger`. */
+  execute(ledger: Ledger, channelId: string, txId: string, signedProposal: peer.SignedProposal, input: peer.ChaincodeInput): Promise<SimulationResult> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    const key = `${channelId}${txId}`;
+    if (this.#pending.has(key)) return Promise.reject(new Error(`transaction ${txId} is already executing`));
+    return new Promise<SimulationResult>((resolve, reject) => {
+      this.#pending.set(key, { sim: new TxSimulator(ledger, this.name), resolve, reject });
+      const m = new peer.ChaincodeMessage();
+      m.setType(T.TRANSACTION);
+      m.setPayload(input.serializeBinary());
+      m.setTxid(txId);
+      m.setChannelId(channelId);
+      m.setProposal(signedProposal);
+      this.#stream.write(m);
+    });
+  }
+
+  #reply(req: peer.ChaincodeMessage, type: number, payload: Uint8Array): void {
+    const m = new peer.ChaincodeMessage();
+    m.setType(type as peer.ChaincodeMessage.TypeMap[keyof peer.ChaincodeMessage.TypeMap]);
+    m.setPayload(payload);
+    m.setTxid(req.getTxid());
+    m.setChannelId(req.getChannelId());
+    this.#stream.write(m);
+  }
+
+  #onMessage(m: peer.ChaincodeMessage): void {
+    const type = m.getType();
+    if (type === T.REGISTER) {
+      this.#onRegister?.(peer.ChaincodeID.deserializeBinary(m.getPayload_asU8()).getName());
+      this.#onRegister = undefined;
+      return;
+    }
+    const key = `${m.getChannelId()}${m.getTxid()}`;
+    const p = this.#pending.get(key);
+    if (!p) {
+      if (type !== T.COMPLETED && type !== T.ERROR) this.#reply(m, T.ERROR, Buffer.from(`no transaction ${m.getTxid()} in progress`));
+      return;
+    }
+    try {
+      switch (type) {
+        case T.COMPLETED: {
+          this.#pending.delete(key);
+          const ev = m.getChaincodeEvent();
+          if (ev) {
+            ev.setChaincodeId(this.name);
+            ev.setTxId(m.getTxid());
+          }
+          p.resolve({ response: peer.Response.deserializeBinary(m.getPayload_asU8()), event: ev, rwset: p.sim.rwset() });
+          return;
+        }
+        case T.ERROR:
+          this.#pending.delete(key);
+          p.reject(new Error(`transaction returned with failure: ${Buffer.from(m.getPayload_asU8()).toString()}`));
+          return;
+        case T.GET_STATE: {
+          const g = peer.GetState.deserializeBinary(m.getPayload_asU8());
+          if (g.getCollection()) throw new Error('private data is not supported by this network');
+          this.#reply(m, T.RESPONSE, p.sim.get(g.getKey()));
+          return;
+        }
+        case T.PUT_STATE: {
+          const s = peer.PutState.deserializeBinary(m.getPayload_asU8());
+          if (s.getCollection()) throw new Error('private data is not supported by this network');
+          if (!s.getKey()) throw new Error('key must not be empty');
+          p.sim.writes.set(s.getKey(), s.getValue_asU8());
+          this.#reply(m, T.RESPONSE, new Uint8Array());
+          return;
+        }
+        case T.DEL_STATE: {
+          const d = peer.DelState.deserializeBinary(m.getPayload_asU8());
+          if (d.getCollection()) throw new Error('private data is not supported by this network');
+          p.sim.writes.set(d.getKey(), null);
+          this.#reply(m, T.RESPONSE, new Uint8Array());
+          return;
+        }
+        case T.GET_STATE_BY_RANGE: {
+          const r = peer.GetStateByRange.deserializeBinary(m.getPayload_asU8());
+          if (r.getCollection()) throw new Error('private data is not supported by this network');
+          const id = p.sim.openRange(r.getStartkey(), r.getEndkey());
+          this.#reply(m, T.RESPONSE, p.sim.page(id).serializeBinary());
+          return;
+        }
+        case T.QUERY_STATE_NEXT: {
+          const id = peer.QueryStateNext.deserializeBinary(m.getPayload_asU8()).getId();
+          this.#reply(m, T.RESPONSE, p.sim.page(id).serializeBinary());
+          return;
+        }
+        case T.QUERY_STATE_CLOSE: {
+          const id = peer.QueryStateClose.deserializeBinary(m.getPayload_asU8()).getId();
+          p.sim.iterators.delete(id);
+          const res = new peer.QueryResponse();
+          res.setId(id);
+          this.#reply(m, T.RESPONSE, res.serializeBinary());
+          return;
+        }
+        default:
+          throw new Error(`message type ${type} is not supported by this network`);
+      }
+    } catch (e) {
+      this.#reply(m, T.ERROR, Buffer.from((e as Error).message));
+    }
+  }
+
+  close(): void {
+    this.#closed ??= new Error('chaincode connection closed');
+    this.#stream.cancel();
+    this.#client.close();
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * A small chaincode for the network's tests, written on fabric-shim's ChaincodeInterface and
+ * served as chaincode-as-a-service (`shim.server`): the network's peers dial it.
+ * Functions: put(k, v), get(k), del(k), range(start, end) -> JSON [[k, v]...],
+ * emit(k, v, eventName) (put + chaincode event with payload v), fail(message),
+ * copy(from, to) (reads one key, writes another: the MVCC test's read).
+ */
+import { Shim as shim, type ChaincodeInterface, type ChaincodeResponse, type ChaincodeServerOpts, type ChaincodeStub } from 'fabric-shim';
+
+const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+
+class KvChaincode implements ChaincodeInterface {
+  async Init(): Promise<ChaincodeResponse> {
+    return shim.success();
+  }
+
+  async Invoke(stub: ChaincodeStub): Promise<ChaincodeResponse> {
+    const { fcn, params } = stub.getFunctionAndParameters();
+    switch (fcn) {
+      case 'put':
+        await stub.putState(params[0], Buffer.from(params[1]));
+        return shim.success(Buffer.from(params[1]));
+      case 'get':
+        return shim.success(Buffer.from(await stub.getState(params[0])));
+      case 'del':
+        await stub.deleteState(params[0]);
+        return shim.success();
+      case 'range': {
+        const out: [string, string][] = [];
+        const it = await stub.getStateByRange(params[0], params[1]);
+        for (let r = await it.next(); !r.done; r = await it.next()) out.push([r.value.key, text(r.value.value)]);
+        await it.close();
+        return shim.success(Buffer.from(JSON.stringify(out)));
+      }
+      case 'emit':
+        await stub.putState(params[0], Buffer.from(params[1]));
+        stub.setEvent(params[2], Buffer.from(params[1]));
+        return shim.success(Buffer.from(stub.getTxID()));
+      case 'copy': {
+        const v = await stub.getState(params[0]);
+        await stub.putState(params[1], Buffer.from(v));
+        return shim.success(Buffer.from(v));
+      }
+      case 'fail':
+        return shim.error(params[0] ?? 'failed');
+      default:
+        return shim.error(`unknown function ${fcn}`);
+    }
+  }
+}
+
+/** Starts the chaincode server on 127.0.0.1:`port` (0: any free port); returns its address. */
+export async function startKvChaincode(port = 0): Promise<{ address: string; stop(): void }> {
+  const { createServer } = await import('node:net');
+  if (port === 0) {
+    port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+  }
+  const address = `127.0.0.1:${port}`;
+  const server = shim.server(new KvChaincode(), { ccid: 'kv:1', address } as ChaincodeServerOpts);
+  await server.start();
+  return { address, stop: () => (server as unknown as { _server: { forceShutdown(): void } })._server.forceShutdown() };
+}
