@@ -15,7 +15,7 @@ import type { ChaincodeConnection } from './chaincode.ts';
 export type EndorserFailure =
   /** refused before simulation (bad proposal, signature, ACL, duplicate, unknown chaincode) */
   | { kind: 'refused'; message: string }
-  /** the peer could not run the chaincode (stream down, simulation error): Fabric's 500 without payload */
+  /** the peer could not run the chaincode (stream down, simulation error) */
   | { kind: 'peer-error'; message: string };
 
 export type EndorserResult = { ok: true; up: UnpackedProposal; response: peer.ProposalResponse } | ({ ok: false } & EndorserFailure);

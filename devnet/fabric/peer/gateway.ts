@@ -76,7 +76,8 @@ export function rpcError(code: grpc.status, message: string, details: gp.ErrorDe
 
 /** Fabric's responseStatus: how the gateway classifies one endorser's answer. */
 function responseStatus(r: EndorserResult): { code: grpc.status; message: string } {
-  if (!r.ok) return r.kind === 'refused' ? { code: S.FAILED_PRECONDITION, message: r.message } : { code: S.ABORTED, message: r.message };
+  // Fabric's endorser answers both as a 500 response without payload: the gateway says Aborted
+  if (!r.ok) return { code: S.ABORTED, message: r.message };
   const res = r.response.getResponse()!;
   const status = res.getStatus();
   if (status < 200 || status >= 400) {
@@ -124,7 +125,8 @@ export class GatewayService {
     if (!target) throw rpcError(S.FAILED_PRECONDITION, `no peers available to evaluate chaincode ${up.chaincodeName} in channel ${up.channelId}`);
     const r = await target.endorser.processProposal(req.getProposedTransaction());
     const { code, message } = responseStatus(r);
-    if (code !== S.OK || !r.ok) throw rpcError(code, `evaluate call to endorser returned error: ${message}`, [errorDetail(target, message)]);
+    if (code === S.UNKNOWN) throw rpcError(code, `evaluate call to endorser returned error: ${message}`, [errorDetail(target, message)]);
+    if (code !== S.OK || !r.ok) throw rpcError(code, 'failed to evaluate transaction, see attached details for more info', [errorDetail(target, message)]);
     const res = new gp.EvaluateResponse();
     res.setResult(r.response.getResponse());
     return res;

@@ -5,7 +5,11 @@
  * emit(k, v, eventName) (put + chaincode event with payload v), fail(message),
  * copy(from, to) (reads one key, writes another: the MVCC test's read).
  */
-import { Shim as shim, type ChaincodeInterface, type ChaincodeResponse, type ChaincodeServerOpts, type ChaincodeStub } from 'fabric-shim';
+import type { ChaincodeInterface, ChaincodeResponse, ChaincodeServerOpts, ChaincodeStub } from 'fabric-shim';
+
+// fabric-shim reads its log level when its modules load: quiet its per-transaction info lines
+process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'warning';
+const { Shim: shim } = await import('fabric-shim');
 
 const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 
