@@ -213,6 +213,26 @@ describe('error paths', () => {
     expect(utf8(await contract().evaluateTransaction('get', 'n'))).toBe('3');
   });
 
+  it('error: endorsed by 1 of 3 orgs commits as ENDORSEMENT_POLICY_FAILURE; a resubmitted transaction as DUPLICATE_TXID; neither changes state', async () => {
+    const one = await contract().newProposal('put', { arguments: ['pol', 'one-org'], endorsingOrganizations: ['Org3MSP'] }).endorse();
+    const st = await (await one.submit()).getStatus();
+    expect(st.code).toBe(peer.TxValidationCode.ENDORSEMENT_POLICY_FAILURE);
+    expect(utf8(await contract().evaluateTransaction('get', 'pol'))).toBe('');
+
+    const tx = await contract().newProposal('put', { arguments: ['dup', 'first'] }).endorse();
+    const submitted = await tx.submit();
+    const first = await submitted.getStatus();
+    expect(first.code).toBe(peer.TxValidationCode.VALID);
+    await gw.newTransaction(tx.getBytes()).submit(); // the same signed envelope again
+    const blocks = await gw.getNetwork('mychannel').getBlockEvents({ startBlock: first.blockNumber + 1n });
+    const b: common.Block = (await blocks[Symbol.asyncIterator]().next()).value!;
+    blocks.close();
+    expect(b.getMetadata()!.getMetadataList_asU8()[common.BlockMetadataIndex.TRANSACTIONS_FILTER][0]).toBe(peer.TxValidationCode.DUPLICATE_TXID);
+    // the commit status keeps answering for the original
+    const again = await gw.newCommit(submitted.getBytes()).getStatus();
+    expect([again.code, again.blockNumber]).toEqual([peer.TxValidationCode.VALID, first.blockNumber]);
+  });
+
   it('error: an unknown chaincode is refused with FAILED_PRECONDITION on evaluate and endorse', async () => {
     const c = gw.getNetwork('mychannel').getContract('nope');
     const ev = await c.evaluateTransaction('get', 'a').catch((x: unknown) => x);
