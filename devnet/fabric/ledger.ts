@@ -58,6 +58,7 @@ export class Ledger extends EventEmitter<{ block: [number] }> {
 
   private constructor(path: string) {
     super();
+    this.setMaxListeners(0); // every open commit-status wait and event stream listens for blocks
     this.#env = open({ path, compression: false });
     this.#blocks = this.#env.openDB<Buffer, number>({ name: 'blocks', keyEncoding: 'uint32', encoding: 'binary' });
     this.#txs = this.#env.openDB<TxRecord, string>({ name: 'txs', encoding: 'msgpack' });

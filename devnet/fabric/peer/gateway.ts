@@ -210,12 +210,14 @@ export class GatewayService {
       }
       if (cancelled()) throw rpcError(S.CANCELLED, 'context canceled');
       await new Promise<void>((resolve) => {
-        const t = setTimeout(done, 250);
+        const ledger = this.o.ledger;
+        const t = setTimeout(done, 250); // re-check `cancelled` now and then
         function done() {
           clearTimeout(t);
+          ledger.off('block', done);
           resolve();
         }
-        this.o.ledger.once('block', done);
+        ledger.on('block', done);
       });
     }
   }

@@ -40,6 +40,15 @@ export function policySatisfied(policy: EndorsementPolicy, signerOrgs: Iterable<
   return orgs.size >= policy.outOf;
 }
 
+function headerTxId(envBytes: Uint8Array): string {
+  try {
+    const payload = common.Payload.deserializeBinary(common.Envelope.deserializeBinary(envBytes).getPayload_asU8());
+    return common.ChannelHeader.deserializeBinary(payload.getHeader()!.getChannelHeader_asU8()).getTxId();
+  } catch {
+    return '';
+  }
+}
+
 class Invalid extends Error {
   constructor(readonly code: number) {
     super(`tx invalid: ${code}`);
@@ -80,6 +89,8 @@ export class Validator {
           for (const w of out) updated.set(`${ns}\0${w.key}`, w.value === undefined ? null : { block: blockNumber, tx: txNum });
           return { txId, code: C.VALID, writes: out, event };
         } catch (e) {
+          // invalid transactions are indexed by the txid in their header too, as Fabric's block store does
+          txId ||= headerTxId(envBytes);
           if (e instanceof Invalid) return { txId, code: e.code, writes: [] };
           return { txId, code: C.INVALID_OTHER_REASON, writes: [] };
         }
