@@ -11,13 +11,13 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway as gp, peer as pp } from '@hyperledger/fabric-protos';
-import { PontisError } from '../../hub-chain/errors.ts';
 import { orgMaterial, ordererMaterial, writeConnectionProfile, type OrgMaterial } from './ca.ts';
+import { FabricNetworkError } from './errors.ts';
 import { genesisEnvelope } from './genesis.ts';
 import { MspRegistry, newSigner } from './identity.ts';
 import { Ledger } from './ledger.ts';
 import { headerHashOf, newBlock, Orderer, signBlock } from './orderer.ts';
-import { ChaincodeConnection } from './peer/chaincode.ts';
+import { ChaincodeDialer } from './peer/chaincode.ts';
 import { DeliverService } from './peer/deliver.ts';
 import { Endorser } from './peer/endorser.ts';
 import { GatewayService, type GatewayPeer } from './peer/gateway.ts';
@@ -25,9 +25,7 @@ import { Validator, type EndorsementPolicy } from './peer/validator.ts';
 
 export type { EndorsementPolicy } from './peer/validator.ts';
 
-export class FabricNetworkError extends PontisError {
-  override name = 'FabricNetworkError';
-}
+export { FabricNetworkError } from './errors.ts';
 
 export interface FabricNetworkOptions {
   /** Number of peer orgs (Org1MSP..OrgNMSP), 1..10. */
@@ -155,17 +153,9 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
       servers.push(server);
       closers.push(() => server.forceShutdown()); // open event streams would hold a graceful shutdown forever
       ports.push(port);
-      const chaincodes = new Map<string, ChaincodeConnection>();
-      for (const [name, address] of Object.entries(o.chaincodes)) {
-        let conn: ChaincodeConnection;
-        try {
-          conn = await ChaincodeConnection.connect(name, address);
-        } catch (e) {
-          throw new FabricNetworkError('PNT_ERR_FABNET_CHAINCODE', `peer of ${g.mspId} cannot reach chaincode ${name} at ${address}: ${(e as Error).message}`, { cause: e, retryable: true });
-        }
-        chaincodes.set(name, conn);
-        closers.push(() => conn.close());
-      }
+      // each peer dials its chaincodes on first use and again after a chaincode restart, as Fabric's peers do
+      const chaincodes = new Map(Object.entries(o.chaincodes).map(([name, address]) => [name, new ChaincodeDialer(name, address)]));
+      for (const d of chaincodes.values()) closers.push(() => d.close());
       const address = `${host}:${port}`;
       const endorser = new Endorser({ mspId: g.mspId, address, signer: newSigner(g.mspId, g.peer.certPem, g.peer.key), msps, ledger, channelId: channel, chaincodes });
       gatewayPeers.push({ mspId: g.mspId, address, endorser });

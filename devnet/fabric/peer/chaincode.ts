@@ -9,6 +9,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { ledger as lp, peer } from '@hyperledger/fabric-protos';
+import { FabricNetworkError } from '../errors.ts';
 import type { Ledger, Version } from '../ledger.ts';
 
 const T = peer.ChaincodeMessage.Type;
@@ -147,10 +148,14 @@ export class ChaincodeConnection {
   static async connect(name: string, address: string, credentials = grpc.credentials.createInsecure(), timeoutMs = 10_000): Promise<ChaincodeConnection> {
     const c = new ChaincodeConnection(name, address, credentials);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`chaincode ${name} at ${address} did not register within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (e: Error) => {
+        c.close();
+        reject(e);
+      };
+      const timer = setTimeout(() => fail(new Error(`chaincode ${name} at ${address} did not register within ${timeoutMs} ms`)), timeoutMs);
       c.#stream.once('error', (e) => {
         clearTimeout(timer);
-        reject(e);
+        fail(e);
       });
       c.#onRegister = (id) => {
         clearTimeout(timer);
@@ -281,5 +286,42 @@ export class ChaincodeConnection {
     this.#closed ??= new Error('chaincode connection closed');
     this.#stream.cancel();
     this.#client.close();
+  }
+}
+
+/**
+ * A peer's link to one chaincode-as-a-service server: dials on first use and again when the
+ * stream has ended (the chaincode restarted), one dial at a time.
+ */
+export class ChaincodeDialer {
+  #conn: ChaincodeConnection | undefined;
+  #dialing: Promise<ChaincodeConnection> | undefined;
+  #closed = false;
+
+  constructor(
+    readonly name: string,
+    readonly address: string,
+    readonly credentials = grpc.credentials.createInsecure(),
+  ) {}
+
+  async connection(): Promise<ChaincodeConnection> {
+    if (this.#closed) throw new FabricNetworkError('PNT_ERR_FABNET_CHAINCODE', `chaincode ${this.name}: peer is stopping`);
+    if (this.#conn?.alive) return this.#conn;
+    this.#dialing ??= ChaincodeConnection.connect(this.name, this.address, this.credentials)
+      .then((c) => {
+        this.#conn?.close();
+        this.#conn = c;
+        return c;
+      })
+      .catch((e: unknown) => {
+        throw new FabricNetworkError('PNT_ERR_FABNET_CHAINCODE', `cannot reach chaincode ${this.name} at ${this.address}: ${(e as Error).message}`, { cause: e, retryable: true });
+      })
+      .finally(() => (this.#dialing = undefined));
+    return this.#dialing;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#conn?.close();
   }
 }

@@ -9,7 +9,7 @@ import { peer } from '@hyperledger/fabric-protos';
 import type { Signer, MspRegistry } from '../identity.ts';
 import type { Ledger } from '../ledger.ts';
 import { unpackProposal, type UnpackedProposal } from '../proposal.ts';
-import type { ChaincodeConnection } from './chaincode.ts';
+import type { ChaincodeDialer } from './chaincode.ts';
 
 /** Why a proposal got no response from the endorser, as the gateway classifies it. */
 export type EndorserFailure =
@@ -27,7 +27,7 @@ export interface EndorserOptions {
   msps: MspRegistry;
   ledger: Ledger;
   channelId: string;
-  chaincodes: Map<string, ChaincodeConnection>;
+  chaincodes: Map<string, ChaincodeDialer>;
 }
 
 export class Endorser {
@@ -49,7 +49,7 @@ export class Endorser {
     }
     let sim;
     try {
-      sim = await cc.execute(this.o.ledger, up.channelId, up.txId, up.signedProposal, up.input);
+      sim = await (await cc.connection()).execute(this.o.ledger, up.channelId, up.txId, up.signedProposal, up.input);
     } catch (e) {
       return { ok: false, kind: 'peer-error', message: `error in simulation: ${(e as Error).message}` };
     }

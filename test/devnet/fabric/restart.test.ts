@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { GatewayError } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockHeaderHash } from '../../../devnet/fabric/block.ts';
@@ -69,6 +70,20 @@ describe('restart', () => {
     const ev = (await events[Symbol.asyncIterator]().next()).value!;
     events.close();
     expect([ev.eventName, ev.transactionId, ev.blockNumber]).toEqual(['Kept', tx.getTransactionId(), before.blockNumber]);
+    c.gateway.close();
+    c.client.close();
+  });
+
+  it('behavior: a peer re-dials a chaincode that restarted; while it is down, endorsement fails with ABORTED', async () => {
+    const c = gatewayFor(net!.orgs[1]);
+    const contract = c.gateway.getNetwork('mychannel').getContract('kv');
+    const port = Number(cc.address.split(':')[1]);
+    cc.stop();
+    const down = await contract.evaluateTransaction('get', 'a').catch((x: unknown) => x);
+    expect((down as GatewayError).code).toBe(10);
+    expect((down as GatewayError).details[0].message).toMatch(/cannot reach chaincode kv/);
+    cc = await startKvChaincode(port);
+    expect(utf8(await contract.evaluateTransaction('get', 'a'))).toBe('3');
     c.gateway.close();
     c.client.close();
   });
