@@ -53,17 +53,20 @@ class KvChaincode implements ChaincodeInterface {
   }
 }
 
+/** A free TCP port on 127.0.0.1 (a chaincode server must know its address before it binds). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
 /** Starts the chaincode server on 127.0.0.1:`port` (0: any free port); returns its address. */
 export async function startKvChaincode(port = 0): Promise<{ address: string; stop(): void }> {
-  const { createServer } = await import('node:net');
-  if (port === 0) {
-    port = await new Promise<number>((resolve) => {
-      const s = createServer().listen(0, '127.0.0.1', () => {
-        const p = (s.address() as { port: number }).port;
-        s.close(() => resolve(p));
-      });
-    });
-  }
+  if (port === 0) port = await freePort();
   const address = `127.0.0.1:${port}`;
   const server = shim.server(new KvChaincode(), { ccid: 'kv:1', address } as ChaincodeServerOpts);
   await server.start();

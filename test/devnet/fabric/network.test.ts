@@ -18,12 +18,14 @@ import { createCa, issue } from '../../../devnet/fabric/ca.ts';
 import { startFabricNetwork, type FabricNetwork } from '../../../devnet/fabric/network.ts';
 import { gatewayFor } from './client.ts';
 import { startKvChaincode } from './kv-chaincode.ts';
+import { startRecordsChaincode } from './records-contract.ts';
 
 const utf8 = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const S = { OK: 0, UNKNOWN: 2, FAILED_PRECONDITION: 9, ABORTED: 10, PERMISSION_DENIED: 7, INVALID_ARGUMENT: 3 };
 
 let dir: string;
 let cc: Awaited<ReturnType<typeof startKvChaincode>>;
+let records: Awaited<ReturnType<typeof startRecordsChaincode>>;
 let net: FabricNetwork;
 let gw: Gateway;
 let grpcClient: grpc.Client;
@@ -32,7 +34,8 @@ const closers: (() => void)[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fabric-net-'));
   cc = await startKvChaincode();
-  net = await startFabricNetwork({ orgs: 3, dir, chaincodes: { kv: cc.address }, policy: { outOf: 2 }, batchTimeoutMs: 50 });
+  records = await startRecordsChaincode();
+  net = await startFabricNetwork({ orgs: 3, dir, chaincodes: { kv: cc.address, records: records.address }, policy: { outOf: 2 }, batchTimeoutMs: 50 });
   ({ gateway: gw, client: grpcClient } = gatewayFor(net.orgs[0]));
 });
 
@@ -42,6 +45,7 @@ afterAll(async () => {
   grpcClient?.close();
   await net?.stop();
   cc?.stop();
+  records?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -138,6 +142,19 @@ describe('normal flows', () => {
     resumed.close();
     expect([second.transactionId, third.transactionId]).toEqual([txIds[1], txIds[2]]);
     expect(utf8(third.payload)).toBe('p3');
+  });
+
+  it('behavior: a fabric-contract-api contract runs through the peers: transactions, errors, events', async () => {
+    const rc = gw.getNetwork('mychannel').getContract('records', 'records');
+    expect(utf8(await rc.submitTransaction('store', 'r-1', 'birth certificate'))).toBe('Org1MSP');
+    expect(utf8(await rc.evaluateTransaction('read', 'r-1'))).toBe('birth certificate');
+    const missing = await rc.evaluateTransaction('read', 'r-404').catch((x: unknown) => x);
+    expect(missing).toBeInstanceOf(GatewayError);
+    expect((missing as GatewayError).details[0].message).toMatch(/record r-404 does not exist/);
+    const events = await gw.getNetwork('mychannel').getChaincodeEvents('records', { startBlock: 0n });
+    const ev = (await events[Symbol.asyncIterator]().next()).value!;
+    events.close();
+    expect([ev.chaincodeName, ev.eventName, utf8(ev.payload)]).toEqual(['records', 'RecordStored', 'r-1']);
   });
 
   it('behavior: block events deliver chained, orderer-signed blocks with the validation filter', async () => {
