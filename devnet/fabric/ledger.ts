@@ -4,6 +4,7 @@
  * ({block, tx} of the transaction that last wrote a key). One block commits in one LMDB
  * transaction, so a crash leaves the ledger at a block boundary and a restart resumes there.
  */
+import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { open, type Database, type RootDatabase } from 'lmdb';
 
@@ -23,6 +24,16 @@ export interface TxRecord {
   code: number;
 }
 
+/** One committed change of a key, for GetHistoryForKey. */
+export interface KeyChange {
+  txId: string;
+  value?: Uint8Array;
+  /** The transaction's timestamp (channel header), milliseconds since the epoch. */
+  timestampMs: number;
+  block: number;
+  tx: number;
+}
+
 /** One key written by a valid transaction (`value` undefined: deleted). */
 export interface StateWrite {
   ns: string;
@@ -34,6 +45,11 @@ const SEP = 0x00;
 
 function stateKey(ns: string, key: string): Buffer {
   return Buffer.concat([Buffer.from(ns, 'utf8'), Buffer.from([SEP]), Buffer.from(key, 'utf8')]);
+}
+
+/** History keys: sha256(ns, key) then block and tx big-endian, so one key's changes sort by commit order. */
+function historyPrefix(ns: string, key: string): Buffer {
+  return createHash('sha256').update(stateKey(ns, key)).digest();
 }
 
 function encodeVersioned(v: Uint8Array, ver: Version): Buffer {
@@ -54,6 +70,7 @@ export class Ledger extends EventEmitter<{ block: [number] }> {
   readonly #blocks: Database<Buffer, number>;
   readonly #txs: Database<TxRecord, string>;
   readonly #state: Database<Buffer, Buffer>;
+  readonly #history: Database<{ txId: string; value?: Buffer; ts: number }, Buffer>;
   #height: number;
 
   private constructor(path: string) {
@@ -63,6 +80,7 @@ export class Ledger extends EventEmitter<{ block: [number] }> {
     this.#blocks = this.#env.openDB<Buffer, number>({ name: 'blocks', keyEncoding: 'uint32', encoding: 'binary' });
     this.#txs = this.#env.openDB<TxRecord, string>({ name: 'txs', encoding: 'msgpack' });
     this.#state = this.#env.openDB<Buffer, Buffer>({ name: 'state', keyEncoding: 'binary', encoding: 'binary' });
+    this.#history = this.#env.openDB({ name: 'history', keyEncoding: 'binary', encoding: 'msgpack' });
     let h = 0;
     for (const k of this.#blocks.getKeys({ reverse: true, limit: 1 })) h = k + 1;
     this.#height = h;
@@ -100,8 +118,17 @@ export class Ledger extends EventEmitter<{ block: [number] }> {
     }
   }
 
+  /** Changes of `key` in `ns` by valid transactions, newest first (Fabric 2.x order). */
+  *history(ns: string, key: string): Generator<KeyChange> {
+    const p = historyPrefix(ns, key);
+    const end = Buffer.concat([p, Buffer.alloc(16, 0xff)]);
+    for (const { key: k, value } of this.#history.getRange({ start: end, end: p, reverse: true })) {
+      yield { txId: value.txId, value: value.value ? new Uint8Array(value.value) : undefined, timestampMs: value.ts, block: Number(k.readBigUInt64BE(32)), tx: Number(k.readBigUInt64BE(40)) };
+    }
+  }
+
   /** Commits block `number` atomically: its bytes, its transactions' codes and the valid writes. */
-  async commit(number: number, blockBytes: Uint8Array, txs: { txId: string; code: number }[], writes: { tx: number; w: StateWrite }[]): Promise<void> {
+  async commit(number: number, blockBytes: Uint8Array, txs: { txId: string; code: number; timestampMs?: number }[], writes: { tx: number; w: StateWrite }[]): Promise<void> {
     if (number !== this.#height) throw new Error(`ledger expects block ${this.#height}, got ${number}`);
     await this.#env.transaction(() => {
       this.#blocks.put(number, Buffer.from(blockBytes));
@@ -113,6 +140,11 @@ export class Ledger extends EventEmitter<{ block: [number] }> {
         const k = stateKey(w.ns, w.key);
         if (w.value === undefined) this.#state.remove(k);
         else this.#state.put(k, encodeVersioned(w.value, { block: number, tx }));
+        const hk = Buffer.alloc(48);
+        historyPrefix(w.ns, w.key).copy(hk);
+        hk.writeBigUInt64BE(BigInt(number), 32);
+        hk.writeBigUInt64BE(BigInt(tx), 40);
+        this.#history.put(hk, { txId: txs[tx]?.txId ?? '', ts: txs[tx]?.timestampMs ?? 0, ...(w.value === undefined ? {} : { value: Buffer.from(w.value) }) });
       }
     });
     this.#height = number + 1;

@@ -132,7 +132,7 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
         await ledger.commit(
           block.getHeader()!.getNumber(),
           block.serializeBinary(),
-          results.map((r) => ({ txId: r.txId, code: r.code })),
+          results.map((r) => ({ txId: r.txId, code: r.code, timestampMs: r.timestampMs })),
           results.flatMap((r, tx) => r.writes.map((w) => ({ tx, w }))),
         );
       },

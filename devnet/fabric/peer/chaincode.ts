@@ -2,15 +2,21 @@
  * The peer side of Fabric's chaincode protocol, for chaincode-as-a-service: the peer dials the
  * chaincode's server (`protos.Chaincode/Connect`), answers its REGISTER with REGISTERED and READY,
  * then sends TRANSACTION messages and serves the chaincode's state calls (GET_STATE, PUT_STATE,
- * DEL_STATE, GET_STATE_BY_RANGE + QUERY_STATE_NEXT/CLOSE, GET_HISTORY_FOR_KEY) against a simulator
+ * DEL_STATE, GET_STATE_BY_RANGE, GET_HISTORY_FOR_KEY, QUERY_STATE_NEXT/CLOSE) against a simulator
  * over the committed world state, until COMPLETED or ERROR. The simulator records what Fabric's
  * does: each key read with the version it had (absent: no version), each write or delete (the
  * last one per key wins; reads never see the transaction's own writes, as in Fabric).
  */
+import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import { ledger as lp, peer } from '@hyperledger/fabric-protos';
 import { FabricNetworkError } from '../errors.ts';
 import type { Ledger, Version } from '../ledger.ts';
+
+/** google.protobuf.Timestamp, from the copy fabric-protos uses (it ships without type declarations). */
+const { Timestamp } = createRequire(import.meta.url)('google-protobuf/google/protobuf/timestamp_pb.js') as {
+  Timestamp: new () => { setSeconds(s: number): void; setNanos(n: number): void };
+};
 
 const T = peer.ChaincodeMessage.Type;
 const RANGE_PAGE = 100;
@@ -28,7 +34,8 @@ export interface SimulationResult {
 class TxSimulator {
   readonly reads = new Map<string, Version | null>();
   readonly writes = new Map<string, Uint8Array | null>();
-  readonly iterators = new Map<string, { keys: Generator<{ key: string; value: Uint8Array; version: Version }>; }>();
+  /** Open query iterators: each yields result bytes, and may record a read for each. */
+  readonly iterators = new Map<string, Generator<Uint8Array>>();
   #nextIter = 0;
 
   constructor(
@@ -42,13 +49,50 @@ class TxSimulator {
     return v ? v.value : new Uint8Array();
   }
 
-  openRange(start: string, end: string): string {
+  #open(items: Generator<Uint8Array>): string {
     const id = `iter-${this.#nextIter++}`;
-    this.iterators.set(id, { keys: this.ledger.range(this.ns, start, end) });
+    this.iterators.set(id, items);
     return id;
   }
 
-  /** The next page of an open range query; each key returned counts as read. */
+  /** A range query; each key returned counts as read (at the version returned). */
+  openRange(start: string, end: string): string {
+    const sim = this;
+    return this.#open(
+      (function* () {
+        for (const r of sim.ledger.range(sim.ns, start, end)) {
+          if (!sim.reads.has(r.key)) sim.reads.set(r.key, r.version);
+          const kv = new lp.queryresult.KV();
+          kv.setNamespace(sim.ns);
+          kv.setKey(r.key);
+          kv.setValue(r.value);
+          yield kv.serializeBinary();
+        }
+      })(),
+    );
+  }
+
+  /** A key's committed history, newest first; like Fabric, not part of the read set. */
+  openHistory(key: string): string {
+    const sim = this;
+    return this.#open(
+      (function* () {
+        for (const c of sim.ledger.history(sim.ns, key)) {
+          const m = new lp.queryresult.KeyModification();
+          m.setTxId(c.txId);
+          m.setIsDelete(c.value === undefined);
+          if (c.value) m.setValue(c.value);
+          const ts = new Timestamp();
+          ts.setSeconds(Math.floor(c.timestampMs / 1000));
+          ts.setNanos((c.timestampMs % 1000) * 1e6);
+          m.setTimestamp(ts);
+          yield m.serializeBinary();
+        }
+      })(),
+    );
+  }
+
+  /** The next page of an open query. */
   page(id: string): peer.QueryResponse {
     const it = this.iterators.get(id);
     const res = new peer.QueryResponse();
@@ -57,18 +101,13 @@ class TxSimulator {
     const results: peer.QueryResultBytes[] = [];
     let done = false;
     while (results.length < RANGE_PAGE) {
-      const n = it.keys.next();
+      const n = it.next();
       if (n.done) {
         done = true;
         break;
       }
-      if (!this.reads.has(n.value.key)) this.reads.set(n.value.key, n.value.version);
-      const kv = new lp.queryresult.KV();
-      kv.setNamespace(this.ns);
-      kv.setKey(n.value.key);
-      kv.setValue(n.value.value);
       const qr = new peer.QueryResultBytes();
-      qr.setResultbytes(kv.serializeBinary());
+      qr.setResultbytes(n.value);
       results.push(qr);
     }
     if (done) this.iterators.delete(id);
@@ -259,6 +298,11 @@ export class ChaincodeConnection {
           if (r.getCollection()) throw new Error('private data is not supported by this network');
           const id = p.sim.openRange(r.getStartkey(), r.getEndkey());
           this.#reply(m, T.RESPONSE, p.sim.page(id).serializeBinary());
+          return;
+        }
+        case T.GET_HISTORY_FOR_KEY: {
+          const key = peer.GetHistoryForKey.deserializeBinary(m.getPayload_asU8()).getKey();
+          this.#reply(m, T.RESPONSE, p.sim.page(p.sim.openHistory(key)).serializeBinary());
           return;
         }
         case T.QUERY_STATE_NEXT: {

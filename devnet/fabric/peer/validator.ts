@@ -23,6 +23,8 @@ export interface EndorsementPolicy {
 export interface ValidatedTx {
   txId: string;
   code: number;
+  /** Channel header timestamp, ms since the epoch (0 when unreadable). */
+  timestampMs: number;
   writes: StateWrite[];
   event?: peer.ChaincodeEvent;
 }
@@ -87,12 +89,12 @@ export class Validator {
           }
           const out: StateWrite[] = writes.map((w) => ({ ns, key: w.getKey(), value: w.getIsDelete() ? undefined : w.getValue_asU8() }));
           for (const w of out) updated.set(`${ns}\0${w.key}`, w.value === undefined ? null : { block: blockNumber, tx: txNum });
-          return { txId, code: C.VALID, writes: out, event };
+          return { txId, code: C.VALID, writes: out, event, timestampMs: parsed.timestampMs };
         } catch (e) {
           // invalid transactions are indexed by the txid in their header too, as Fabric's block store does
           txId ||= headerTxId(envBytes);
-          if (e instanceof Invalid) return { txId, code: e.code, writes: [] };
-          return { txId, code: C.INVALID_OTHER_REASON, writes: [] };
+          if (e instanceof Invalid) return { txId, code: e.code, writes: [], timestampMs: 0 };
+          return { txId, code: C.INVALID_OTHER_REASON, writes: [], timestampMs: 0 };
         }
       });
   }
@@ -122,7 +124,8 @@ export class Validator {
     }
     const txId = ch.getTxId();
     check(txId === computeTxId(sh.getNonce_asU8(), sh.getCreator_asU8()), C.BAD_PROPOSAL_TXID);
-    return { txId, header, payload, ch };
+    const ts = ch.getTimestamp();
+    return { txId, header, payload, ch, timestampMs: ts ? ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6) : 0 };
   }
 
   #endorsedRwset(p: { txId: string; header: common.Header; payload: common.Payload }): {

@@ -2,6 +2,7 @@
  * A small chaincode for the network's tests, written on fabric-shim's ChaincodeInterface and
  * served as chaincode-as-a-service (`shim.server`): the network's peers dial it.
  * Functions: put(k, v), get(k), del(k), range(start, end) -> JSON [[k, v]...],
+ * history(k) -> JSON [[txId, value | null]...] newest first,
  * emit(k, v, eventName) (put + chaincode event with payload v), fail(message),
  * copy(from, to) (reads one key, writes another: the MVCC test's read).
  */
@@ -33,6 +34,13 @@ class KvChaincode implements ChaincodeInterface {
         const out: [string, string][] = [];
         const it = await stub.getStateByRange(params[0], params[1]);
         for (let r = await it.next(); !r.done; r = await it.next()) out.push([r.value.key, text(r.value.value)]);
+        await it.close();
+        return shim.success(Buffer.from(JSON.stringify(out)));
+      }
+      case 'history': {
+        const out: [string, string | null][] = [];
+        const it = await stub.getHistoryForKey(params[0]);
+        for (let r = await it.next(); !r.done; r = await it.next()) out.push([r.value.txId, r.value.isDelete ? null : text(r.value.value)]);
         await it.close();
         return shim.success(Buffer.from(JSON.stringify(out)));
       }

@@ -93,6 +93,20 @@ describe('normal flows', () => {
     expect(utf8(await other.gateway.getNetwork('mychannel').getContract('kv').evaluateTransaction('get', 'k2'))).toBe('v2');
   });
 
+  it('behavior: GetHistoryForKey lists a key\'s committed changes newest first, deletes included', async () => {
+    const ids: string[] = [];
+    for (const args of [['put', 'h', '1'], ['put', 'h', '2'], ['del', 'h']]) {
+      const tx = await contract().newProposal(args[0], { arguments: args.slice(1) }).endorse();
+      ids.push(tx.getTransactionId());
+      expect((await (await tx.submit()).getStatus()).successful).toBe(true);
+    }
+    expect(JSON.parse(utf8(await contract().evaluateTransaction('history', 'h')))).toEqual([
+      [ids[2], null],
+      [ids[1], '2'],
+      [ids[0], '1'],
+    ]);
+  });
+
   it('behavior: endorsements come from 2 orgs, signed over payload || endorser, and the rwset carries read versions', async () => {
     await contract().submitTransaction('put', 'src', 'S');
     const tx = await contract().newProposal('copy', { arguments: ['src', 'dst'] }).endorse();
