@@ -55,19 +55,25 @@ class TxSimulator {
     return id;
   }
 
-  /** A range query; each key returned counts as read (at the version returned). */
+  /** Range queries as Fabric records them for phantom checks: bounds, whether exhausted, keys and versions seen. */
+  readonly ranges: { start: string; end: string; exhausted: boolean; reads: { key: string; version: Version }[] }[] = [];
+
+  /** A range query, recorded in `ranges` (not as point reads, as in Fabric). */
   openRange(start: string, end: string): string {
     const sim = this;
+    const info = { start, end, exhausted: false, reads: [] as { key: string; version: Version }[] };
+    this.ranges.push(info);
     return this.#open(
       (function* () {
         for (const r of sim.ledger.range(sim.ns, start, end)) {
-          if (!sim.reads.has(r.key)) sim.reads.set(r.key, r.version);
+          info.reads.push({ key: r.key, version: r.version });
           const kv = new lp.queryresult.KV();
           kv.setNamespace(sim.ns);
           kv.setKey(r.key);
           kv.setValue(r.value);
           yield kv.serializeBinary();
         }
+        info.exhausted = true;
       })(),
     );
   }
@@ -141,6 +147,28 @@ class TxSimulator {
         if (val === null || val === undefined) w.setIsDelete(true);
         else w.setValue(val);
         return w;
+      }),
+    );
+    kv.setRangeQueriesInfoList(
+      this.ranges.map((q) => {
+        const info = new lp.rwset.kvrwset.RangeQueryInfo();
+        info.setStartKey(q.start);
+        info.setEndKey(q.end);
+        info.setItrExhausted(q.exhausted);
+        const raw = new lp.rwset.kvrwset.QueryReads();
+        raw.setKvReadsList(
+          q.reads.map((r) => {
+            const read = new lp.rwset.kvrwset.KVRead();
+            read.setKey(r.key);
+            const v = new lp.rwset.kvrwset.Version();
+            v.setBlockNum(r.version.block);
+            v.setTxNum(r.version.tx);
+            read.setVersion(v);
+            return read;
+          }),
+        );
+        info.setRawReads(raw);
+        return info;
       }),
     );
     const ns = new lp.rwset.NsReadWriteSet();

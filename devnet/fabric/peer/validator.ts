@@ -79,7 +79,7 @@ export class Validator {
           txId = parsed.txId;
           check(!seen.has(txId) && this.o.ledger.tx(txId) === undefined, C.DUPLICATE_TXID);
           seen.add(txId);
-          const { ns, reads, writes, event } = this.#endorsedRwset(parsed);
+          const { ns, reads, writes, ranges, event } = this.#endorsedRwset(parsed);
           for (const r of reads) {
             const k = `${ns}\0${r.getKey()}`;
             const current = updated.has(k) ? updated.get(k)! : (this.o.ledger.state(ns, r.getKey())?.version ?? null);
@@ -87,6 +87,7 @@ export class Validator {
             const read = v ? { block: v.getBlockNum(), tx: v.getTxNum() } : null;
             check((current === null && read === null) || (current !== null && read !== null && current.block === read.block && current.tx === read.tx), C.MVCC_READ_CONFLICT);
           }
+          for (const q of ranges) check(this.#rangeUnchanged(ns, q, updated), C.PHANTOM_READ_CONFLICT);
           const out: StateWrite[] = writes.map((w) => ({ ns, key: w.getKey(), value: w.getIsDelete() ? undefined : w.getValue_asU8() }));
           for (const w of out) updated.set(`${ns}\0${w.key}`, w.value === undefined ? null : { block: blockNumber, tx: txNum });
           return { txId, code: C.VALID, writes: out, event, timestampMs: parsed.timestampMs };
@@ -97,6 +98,35 @@ export class Validator {
           return { txId, code: C.INVALID_OTHER_REASON, writes: [], timestampMs: 0 };
         }
       });
+  }
+
+  /**
+   * Fabric's phantom check: the range, read again over the committed state plus the writes of the
+   * valid transactions before this one, yields the same keys at the same versions. A range the
+   * chaincode stopped reading early is compared up to the last key it read.
+   */
+  #rangeUnchanged(ns: string, q: lp.rwset.kvrwset.RangeQueryInfo, updated: Map<string, Version | null>): boolean {
+    const seen = (q.getRawReads()?.getKvReadsList() ?? []).map((r) => ({ key: r.getKey(), version: r.getVersion() }));
+    const exhausted = q.getItrExhausted();
+    const lastKey = seen.length ? seen[seen.length - 1].key : undefined;
+    if (!exhausted && lastKey === undefined) return true; // nothing was read
+    const inRange = (k: string) => Buffer.compare(Buffer.from(k), Buffer.from(q.getStartKey())) >= 0 && (exhausted ? q.getEndKey() === '' || Buffer.compare(Buffer.from(k), Buffer.from(q.getEndKey())) < 0 : Buffer.compare(Buffer.from(k), Buffer.from(lastKey!)) <= 0);
+    const now = new Map<string, Version>();
+    for (const r of this.o.ledger.range(ns, q.getStartKey(), exhausted ? q.getEndKey() : '')) {
+      if (!inRange(r.key)) break;
+      now.set(r.key, r.version);
+    }
+    const prefix = `${ns}\0`;
+    for (const [k, v] of updated) {
+      if (!k.startsWith(prefix) || !inRange(k.slice(prefix.length))) continue;
+      if (v === null) now.delete(k.slice(prefix.length));
+      else now.set(k.slice(prefix.length), v);
+    }
+    if (now.size !== seen.length) return false;
+    return seen.every((r) => {
+      const v = now.get(r.key);
+      return v !== undefined && r.version !== undefined && v.block === r.version.getBlockNum() && v.tx === r.version.getTxNum();
+    });
   }
 
   #parse(envBytes: Uint8Array) {
@@ -132,6 +162,7 @@ export class Validator {
     ns: string;
     reads: lp.rwset.kvrwset.KVRead[];
     writes: lp.rwset.kvrwset.KVWrite[];
+    ranges: lp.rwset.kvrwset.RangeQueryInfo[];
     event?: peer.ChaincodeEvent;
   } {
     let tx: peer.Transaction, cap: peer.ChaincodeActionPayload, prp: peer.ProposalResponsePayload, action: peer.ChaincodeAction;
@@ -167,6 +198,7 @@ export class Validator {
     let rw: lp.rwset.TxReadWriteSet;
     const reads: lp.rwset.kvrwset.KVRead[] = [];
     const writes: lp.rwset.kvrwset.KVWrite[] = [];
+    const ranges: lp.rwset.kvrwset.RangeQueryInfo[] = [];
     try {
       rw = lp.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
       for (const nsrw of rw.getNsRwsetList()) {
@@ -175,6 +207,7 @@ export class Validator {
         const kv = lp.rwset.kvrwset.KVRWSet.deserializeBinary(nsrw.getRwset_asU8());
         reads.push(...kv.getReadsList());
         writes.push(...kv.getWritesList());
+        ranges.push(...kv.getRangeQueriesInfoList());
       }
     } catch (e) {
       if (e instanceof Invalid) throw e;
@@ -182,6 +215,6 @@ export class Validator {
     }
     let event: peer.ChaincodeEvent | undefined;
     if (action.getEvents_asU8().length > 0) event = peer.ChaincodeEvent.deserializeBinary(action.getEvents_asU8());
-    return { ns, reads, writes, event };
+    return { ns, reads, writes, ranges, event };
   }
 }

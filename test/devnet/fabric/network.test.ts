@@ -244,6 +244,16 @@ describe('error paths', () => {
     expect(utf8(await contract().evaluateTransaction('get', 'n'))).toBe('3');
   });
 
+  it('error: a key inserted into a range after it was read commits as PHANTOM_READ_CONFLICT; an undisturbed range stays VALID', async () => {
+    await contract().submitTransaction('put', 'p/a', '1');
+    const calm = await contract().newProposal('range', { arguments: ['p/', 'p0'] }).endorse();
+    const phantom = await contract().newProposal('range', { arguments: ['p/', 'p0'] }).endorse();
+    expect(utf8(phantom.getResult())).toBe(JSON.stringify([['p/a', '1']]));
+    expect((await (await calm.submit()).getStatus()).code).toBe(peer.TxValidationCode.VALID);
+    await contract().submitTransaction('put', 'p/b', '2'); // a new key inside the range
+    expect((await (await phantom.submit()).getStatus()).code).toBe(peer.TxValidationCode.PHANTOM_READ_CONFLICT);
+  });
+
   it('error: endorsed by 1 of 3 orgs commits as ENDORSEMENT_POLICY_FAILURE; a resubmitted transaction as DUPLICATE_TXID; neither changes state', async () => {
     const one = await contract().newProposal('put', { arguments: ['pol', 'one-org'], endorsingOrganizations: ['Org3MSP'] }).endorse();
     const st = await (await one.submit()).getStatus();
