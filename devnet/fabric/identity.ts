@@ -97,8 +97,24 @@ export class MspRegistry {
     return c;
   }
 
+  readonly #validated = new Map<string, { mspId: string; cert: X509Certificate }>();
+
   /** Decodes a serialized identity and checks it chains to its MSP's roots and is valid at `at`. */
   validate(serialized: Uint8Array, at = new Date()): { mspId: string; cert: X509Certificate } {
+    // the chain check is the costly part and does not depend on `at`: remember identities that passed it
+    const h = createHash('sha256').update(serialized).digest('hex');
+    let known = this.#validated.get(h);
+    if (!known) {
+      known = this.#chain(serialized);
+      if (this.#validated.size > 10_000) this.#validated.clear();
+      this.#validated.set(h, known);
+    }
+    const { mspId, cert } = known;
+    if (at < new Date(cert.validFrom) || at > new Date(cert.validTo)) throw new IdentityError('PNT_ERR_FABNET_IDENTITY', `certificate of ${mspId} is not valid at ${at.toISOString()}`);
+    return known;
+  }
+
+  #chain(serialized: Uint8Array): { mspId: string; cert: X509Certificate } {
     let id: msp.SerializedIdentity;
     try {
       id = msp.SerializedIdentity.deserializeBinary(serialized);
@@ -112,7 +128,6 @@ export class MspRegistry {
     if (!roots.some((r) => cert.checkIssued(r) && cert.verify(r.publicKey))) {
       throw new IdentityError('PNT_ERR_FABNET_IDENTITY', `certificate ${cert.subject.replace(/\n/g, ',')} is not issued by a CA of ${mspId}`);
     }
-    if (at < new Date(cert.validFrom) || at > new Date(cert.validTo)) throw new IdentityError('PNT_ERR_FABNET_IDENTITY', `certificate of ${mspId} is not valid at ${at.toISOString()}`);
     return { mspId, cert };
   }
 
