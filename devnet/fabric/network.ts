@@ -1,6 +1,6 @@
 /**
  * The Fabric network stand-in in one process: per org a CA and one peer (own identity, own TLS
- * port) serving `gateway.Gateway` and `protos.Deliver`; the peers dial the chaincode servers
+ * port) serving `gateway.Gateway`, `protos.Deliver` and `protos.Endorser`; the peers dial the chaincode servers
  * (chaincode-as-a-service) to endorse; one orderer cuts signed blocks; the committer validates
  * them (policy, signatures, MVCC) into one LMDB ledger under `dir` that every peer reads (all
  * peers would hold the same ledger anyway). Starting again on the same `dir` resumes the ledger,
@@ -19,7 +19,7 @@ import { Ledger } from './ledger.ts';
 import { headerHashOf, newBlock, Orderer, signBlock } from './orderer.ts';
 import { ChaincodeDialer } from './peer/chaincode.ts';
 import { DeliverService } from './peer/deliver.ts';
-import { Endorser } from './peer/endorser.ts';
+import { Endorser, endorserService } from './peer/endorser.ts';
 import { GatewayService, type GatewayPeer } from './peer/gateway.ts';
 import { Validator, type EndorsementPolicy } from './peer/validator.ts';
 
@@ -164,6 +164,7 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
       const gw = new GatewayService({ channelId: channel, local: gatewayPeers[i], peers: gatewayPeers, policies, msps, ledger, orderer });
       server.addService(gp.GatewayService, gw.implementation());
       server.addService(pp.DeliverService, new DeliverService({ channelId: channel, msps, ledger }).implementation());
+      server.addService(pp.EndorserService, endorserService(gatewayPeers[i].endorser));
     }
     const endpoints: FabricOrgEndpoint[] = orgs.map((g, i) => {
       const endpoint = `${host}:${ports[i]}`;

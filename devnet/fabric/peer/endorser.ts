@@ -5,6 +5,7 @@
  * read/write set, the chaincode event and the chaincode's response; when the chaincode succeeded,
  * signed by the peer: endorsement.signature = sign(proposal_response_payload || endorser).
  */
+import type * as grpc from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
 import type { Signer, MspRegistry } from '../identity.ts';
 import type { Ledger } from '../ledger.ts';
@@ -81,4 +82,27 @@ export class Endorser {
     response.setEndorsement(endorsement);
     return { ok: true, up, response };
   }
+}
+
+/**
+ * The peer's `protos.Endorser` service (ProcessProposal), for clients that endorse without the
+ * gateway. As Fabric's endorser, a refused or failed proposal is a ProposalResponse with status 500
+ * and the reason, not a gRPC error.
+ */
+export function endorserService(endorser: Endorser): grpc.UntypedServiceImplementation {
+  const processProposal: grpc.handleUnaryCall<peer.SignedProposal, peer.ProposalResponse> = (call, callback) => {
+    endorser.processProposal(call.request).then(
+      (r) => {
+        if (r.ok) return callback(null, r.response);
+        const res = new peer.Response();
+        res.setStatus(500);
+        res.setMessage(r.message);
+        const pr = new peer.ProposalResponse();
+        pr.setResponse(res);
+        callback(null, pr);
+      },
+      (e: unknown) => callback({ code: 13, details: (e as Error).message } as grpc.ServiceError),
+    );
+  };
+  return { processProposal };
 }

@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkpointers, CommitStatusError, EndorseError, GatewayError, type Gateway, type SubmitError } from '@hyperledger/fabric-gateway';
 import { common, gateway as gp, ledger as lp, msp, peer } from '@hyperledger/fabric-protos';
-import type * as grpc from '@grpc/grpc-js';
+import { credentials, type Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blockDataHash, blockHeaderBytes, blockHeaderHash } from '../../../devnet/fabric/block.ts';
 import { createCa, issue } from '../../../devnet/fabric/ca.ts';
+import { toLowS } from '../../../devnet/fabric/identity.ts';
 import { startFabricNetwork, type FabricNetwork } from '../../../devnet/fabric/network.ts';
 import { gatewayFor } from './client.ts';
 import { startKvChaincode } from './kv-chaincode.ts';
@@ -28,7 +29,7 @@ let cc: Awaited<ReturnType<typeof startKvChaincode>>;
 let records: Awaited<ReturnType<typeof startRecordsChaincode>>;
 let net: FabricNetwork;
 let gw: Gateway;
-let grpcClient: grpc.Client;
+let grpcClient: Client;
 const closers: (() => void)[] = [];
 
 beforeAll(async () => {
@@ -130,6 +131,28 @@ describe('normal flows', () => {
     expect(read.getVersion()!.getBlockNum()).toBeGreaterThan(0);
     expect(kv.getWritesList().map((w) => [w.getKey(), utf8(w.getValue_asU8())])).toEqual([['dst', 'S']]);
     expect((await (await tx.submit()).getStatus()).successful).toBe(true);
+  });
+
+  it('behavior: a peer\'s protos.Endorser answers ProcessProposal with its signed endorsement; a bad signature gets status 500', async () => {
+    const unsigned = contract().newProposal('get', { arguments: ['k1'] });
+    const signed = gp.ProposedTransaction.deserializeBinary(unsigned.getBytes()).getProposal()!;
+    const key = createPrivateKey(net.orgs[0].userKeyPem);
+    signed.setSignature(toLowS(sign('sha256', signed.getProposalBytes_asU8(), { key, dsaEncoding: 'der' })));
+    const org2 = net.orgs[1];
+    const ec = new peer.EndorserClient(org2.endpoint, credentials.createSsl(Buffer.from(org2.tlsCaCertPem)), { 'grpc.ssl_target_name_override': 'localhost' });
+    closers.push(() => ec.close());
+    const call = (sp: peer.SignedProposal) => new Promise<peer.ProposalResponse>((resolve, reject) => ec.processProposal(sp, (e, r) => (e ? reject(e) : resolve(r!))));
+    const res = await call(signed);
+    expect(res.getResponse()!.getStatus()).toBe(200);
+    expect(utf8(res.getResponse()!.getPayload_asU8())).toBe('v1');
+    const e = res.getEndorsement()!;
+    expect(msp.SerializedIdentity.deserializeBinary(e.getEndorser_asU8()).getMspid()).toBe('Org2MSP');
+    const cert = new X509Certificate(Buffer.from(msp.SerializedIdentity.deserializeBinary(e.getEndorser_asU8()).getIdBytes_asU8()));
+    expect(verify('sha256', Buffer.concat([res.getPayload_asU8(), e.getEndorser_asU8()]), cert.publicKey, e.getSignature_asU8())).toBe(true);
+    signed.setSignature(toLowS(sign('sha256', Buffer.from('something else'), { key, dsaEncoding: 'der' })));
+    const bad = await call(signed);
+    expect(bad.getResponse()!.getStatus()).toBe(500);
+    expect(bad.getEndorsement()).toBeUndefined();
   });
 
   it('behavior: chaincode events arrive for committed transactions and replay from a checkpoint', async () => {
