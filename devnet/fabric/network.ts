@@ -10,6 +10,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
 import { common, gateway as gp, peer as pp } from '@hyperledger/fabric-protos';
 import { orgMaterial, ordererMaterial, writeConnectionProfile, type OrgMaterial } from './ca.ts';
 import { FabricNetworkError } from './errors.ts';
@@ -42,6 +43,8 @@ export interface FabricNetworkOptions {
   host?: string;
   batchSize?: number;
   batchTimeoutMs?: number;
+  /** Where a block that failed to commit is reported (none: not reported). */
+  logger?: Logger;
 }
 
 /** What a client of one org needs to connect: endpoint, TLS CA, user identity. */
@@ -102,9 +105,11 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
   const ordererSigner = newSigner(ord.mspId, ord.orderer.certPem, ord.orderer.key);
   const ledger = Ledger.open(join(o.dir, 'ledger', channel));
   const closers: (() => Promise<void> | void)[] = [() => ledger.close()];
-  const stopAll = async () => {
-    for (const c of closers.reverse()) await c();
-  };
+  let stopping: Promise<void> | undefined;
+  const stopAll = () =>
+    (stopping ??= (async () => {
+      for (const c of closers.reverse()) await c();
+    })());
   try {
     if (ledger.height === 0) {
       const env = genesisEnvelope(channel, Object.fromEntries(orgs.map((g) => [g.mspId, [g.caCertPem]])), { mspId: ord.mspId, rootCertPems: [ord.caCertPem] }, ordererSigner);
@@ -124,6 +129,7 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
       tip: { number: ledger.height - 1, headerHash: headerHashOf(tipBlock) },
       batchSize: o.batchSize,
       batchTimeoutMs: o.batchTimeoutMs,
+      onDeliverError: (e, blockNumber) => o.logger?.error({ err: e, blockNumber, channel }, 'block not committed'),
       deliver: async (block) => {
         const results = validator.validateBlock(block);
         const list = block.getMetadata()!.getMetadataList_asU8();
