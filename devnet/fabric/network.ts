@@ -3,9 +3,10 @@
  * port) serving `gateway.Gateway`, `protos.Deliver` and `protos.Endorser`; the peers dial the chaincode servers
  * (chaincode-as-a-service) to endorse; one orderer cuts signed blocks; the committer validates
  * them (policy, signatures, MVCC) into one LMDB ledger under `dir` that every peer reads (all
- * peers would hold the same ledger anyway). Starting again on the same `dir` resumes the ledger,
- * the world state and the identities. Writes a test-network style layout and per-org connection
- * profiles so any Fabric client can connect.
+ * peers would hold the same ledger anyway). A peer's gateway endorses on its own peer in process
+ * and on other orgs' peers over gRPC/TLS (`protos.Endorser`), as Fabric's gateway does. Starting
+ * again on the same `dir` resumes the ledger, the world state and the identities. Writes a
+ * test-network style layout and per-org connection profiles so any Fabric client can connect.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ import { Ledger } from './ledger.ts';
 import { headerHashOf, newBlock, Orderer, signBlock } from './orderer.ts';
 import { ChaincodeDialer } from './peer/chaincode.ts';
 import { DeliverService } from './peer/deliver.ts';
-import { Endorser, endorserService } from './peer/endorser.ts';
+import { Endorser, endorserService, RemoteEndorser } from './peer/endorser.ts';
 import { GatewayService, type GatewayPeer } from './peer/gateway.ts';
 import { Validator, type EndorsementPolicy } from './peer/validator.ts';
 
@@ -70,6 +71,8 @@ export interface FabricNetwork {
   policies: Record<string, EndorsementPolicy>;
   /** Committed block height of the channel. */
   height(): number;
+  /** Takes one org's peer off the network (its port closes), as a crashed peer: the other gateways see it unavailable. */
+  stopPeer(mspId: string): void;
   stop(): Promise<void>;
 }
 
@@ -148,6 +151,7 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
     // each peer: its chaincode connections, its endorser, then its gRPC server
     const servers: grpc.Server[] = [];
     const gatewayPeers: GatewayPeer[] = [];
+    const endorsers: Endorser[] = [];
     const ports: number[] = [];
     for (const [i, g] of orgs.entries()) {
       const server = new grpc.Server();
@@ -164,13 +168,21 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
       for (const d of chaincodes.values()) closers.push(() => d.close());
       const address = `${host}:${port}`;
       const endorser = new Endorser({ mspId: g.mspId, address, signer: newSigner(g.mspId, g.peer.certPem, g.peer.key), msps, ledger, channelId: channel, chaincodes });
+      endorsers.push(endorser);
       gatewayPeers.push({ mspId: g.mspId, address, endorser });
     }
     for (const [i, server] of servers.entries()) {
-      const gw = new GatewayService({ channelId: channel, local: gatewayPeers[i], peers: gatewayPeers, policies, msps, ledger, orderer });
+      // this peer's gateway reaches the other orgs' peers over TLS, trusting their TLS CAs
+      const peers = gatewayPeers.map((p, j) => {
+        if (j === i) return p;
+        const remote = new RemoteEndorser(p.address, orgs[j].tlsCaCertPem);
+        closers.push(() => remote.close());
+        return { ...p, endorser: remote };
+      });
+      const gw = new GatewayService({ channelId: channel, local: gatewayPeers[i], peers, policies, msps, ledger, orderer });
       server.addService(gp.GatewayService, gw.implementation());
       server.addService(pp.DeliverService, new DeliverService({ channelId: channel, msps, ledger }).implementation());
-      server.addService(pp.EndorserService, endorserService(gatewayPeers[i].endorser));
+      server.addService(pp.EndorserService, endorserService(endorsers[i]));
     }
     const endpoints: FabricOrgEndpoint[] = orgs.map((g, i) => {
       const endpoint = `${host}:${ports[i]}`;
@@ -195,6 +207,11 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
       orderer: { mspId: ord.mspId, certPem: ord.orderer.certPem, caCertPem: ord.caCertPem },
       policies: Object.fromEntries(policies),
       height: () => ledger.height,
+      stopPeer: (mspId) => {
+        const i = orgs.findIndex((g) => g.mspId === mspId);
+        if (i < 0) throw new FabricNetworkError('PNT_ERR_FABNET_CONFIG', `no org ${mspId} in this network`);
+        servers[i].forceShutdown();
+      },
       stop: stopAll,
     };
   } catch (e) {

@@ -5,7 +5,7 @@
  * read/write set, the chaincode event and the chaincode's response; when the chaincode succeeded,
  * signed by the peer: endorsement.signature = sign(proposal_response_payload || endorser).
  */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
 import type { Signer, MspRegistry } from '../identity.ts';
 import type { Ledger } from '../ledger.ts';
@@ -17,7 +17,9 @@ export type EndorserFailure =
   /** refused before simulation (bad proposal, signature, ACL, duplicate, unknown chaincode) */
   | { kind: 'refused'; message: string }
   /** the peer could not run the chaincode (stream down, simulation error) */
-  | { kind: 'peer-error'; message: string };
+  | { kind: 'peer-error'; message: string }
+  /** the peer could not be reached */
+  | { kind: 'unavailable'; message: string };
 
 export type EndorserResult = { ok: true; up: UnpackedProposal; response: peer.ProposalResponse } | ({ ok: false } & EndorserFailure);
 
@@ -31,7 +33,12 @@ export interface EndorserOptions {
   chaincodes: Map<string, ChaincodeDialer>;
 }
 
-export class Endorser {
+/** What a gateway endorses with: a peer's endorser in this process, or another peer over gRPC. */
+export interface ProposalProcessor {
+  processProposal(signed: peer.SignedProposal | undefined): Promise<EndorserResult>;
+}
+
+export class Endorser implements ProposalProcessor {
   constructor(readonly o: EndorserOptions) {}
 
   async processProposal(signed: peer.SignedProposal | undefined): Promise<EndorserResult> {
@@ -105,4 +112,35 @@ export function endorserService(endorser: Endorser): grpc.UntypedServiceImplemen
     );
   };
   return { processProposal };
+}
+
+/** Another peer's `protos.Endorser`, reached over gRPC with TLS as a Fabric gateway reaches the peers of other orgs. */
+export class RemoteEndorser implements ProposalProcessor {
+  readonly #client: peer.EndorserClient;
+
+  constructor(address: string, tlsCaPem: string, serverName = 'localhost') {
+    this.#client = new peer.EndorserClient(address, grpc.credentials.createSsl(Buffer.from(tlsCaPem)), { 'grpc.ssl_target_name_override': serverName });
+  }
+
+  processProposal(signed: peer.SignedProposal | undefined): Promise<EndorserResult> {
+    let up: UnpackedProposal;
+    try {
+      up = unpackProposal(signed);
+    } catch (e) {
+      return Promise.resolve({ ok: false, kind: 'refused', message: (e as Error).message });
+    }
+    return new Promise((resolve) => {
+      this.#client.processProposal(signed!, { deadline: Date.now() + 30_000 }, (err, res) => {
+        if (err || !res) return resolve({ ok: false, kind: 'unavailable', message: err?.message ?? 'no response' });
+        const status = res.getResponse()?.getStatus() ?? 500;
+        // a 500 without payload comes from the peer itself (refused or could not simulate), not from the chaincode
+        if (status === 500 && res.getPayload_asU8().length === 0) return resolve({ ok: false, kind: 'peer-error', message: res.getResponse()?.getMessage() ?? '' });
+        resolve({ ok: true, up, response: res });
+      });
+    });
+  }
+
+  close(): void {
+    this.#client.close();
+  }
 }

@@ -14,7 +14,7 @@ import type { Ledger } from '../ledger.ts';
 import type { Orderer } from '../orderer.ts';
 import { prepareTransaction, unpackProposal } from '../proposal.ts';
 import { committedBlocks, txSummaries } from './blocks.ts';
-import type { Endorser, EndorserResult } from './endorser.ts';
+import type { EndorserResult, ProposalProcessor } from './endorser.ts';
 import type { EndorsementPolicy } from './validator.ts';
 
 const S = grpc.status;
@@ -26,7 +26,8 @@ const { Any } = createRequire(import.meta.url)('google-protobuf/google/protobuf/
 export interface GatewayPeer {
   mspId: string;
   address: string;
-  endorser: Endorser;
+  /** The local peer's endorser in process; other orgs' peers over gRPC. */
+  endorser: ProposalProcessor;
 }
 
 export interface GatewayOptions {
@@ -76,7 +77,8 @@ export function rpcError(code: grpc.status, message: string, details: gp.ErrorDe
 
 /** Fabric's responseStatus: how the gateway classifies one endorser's answer. */
 function responseStatus(r: EndorserResult): { code: grpc.status; message: string } {
-  // Fabric's endorser answers both as a 500 response without payload: the gateway says Aborted
+  if (!r.ok && r.kind === 'unavailable') return { code: S.UNAVAILABLE, message: r.message };
+  // Fabric's endorser answers a refusal and a failed simulation as a 500 without payload: the gateway says Aborted
   if (!r.ok) return { code: S.ABORTED, message: r.message };
   const res = r.response.getResponse()!;
   const status = res.getStatus();

@@ -341,4 +341,18 @@ describe('error paths', () => {
     expect((ce as CommitStatusError).code).toBe(S.PERMISSION_DENIED);
     expect(utf8(await contract().evaluateTransaction('get', 'sig'))).toBe('y');
   });
+
+  // last in the file: it takes org3's peer off the network
+  it('error: an unavailable peer: endorsing with its org fails with its detail, the other orgs still endorse and commit', async () => {
+    net.stopPeer('Org3MSP');
+    const e = await contract()
+      .newProposal('put', { arguments: ['down', 'x'], endorsingOrganizations: ['Org1MSP', 'Org3MSP'] })
+      .endorse()
+      .catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(EndorseError);
+    const d = (e as EndorseError).details.find((x) => x.mspId === 'Org3MSP')!;
+    expect(d.address).toBe(net.orgs[2].endpoint);
+    expect(d.message).toMatch(/UNAVAILABLE/);
+    expect(utf8(await contract().submitTransaction('put', 'down', 'y'))).toBe('y'); // Org1 + Org2 meet 2 of 3
+  });
 });
