@@ -20,6 +20,7 @@ const { Timestamp } = createRequire(import.meta.url)('google-protobuf/google/pro
 
 const T = peer.ChaincodeMessage.Type;
 const RANGE_PAGE = 100;
+const EXECUTE_TIMEOUT_MS = 30_000;
 
 export interface SimulationResult {
   /** The chaincode's response (status >= 400: an error it returned). */
@@ -251,7 +252,21 @@ export class ChaincodeConnection {
     const key = `${channelId}${txId}`;
     if (this.#pending.has(key)) return Promise.reject(new Error(`transaction ${txId} is already executing`));
     return new Promise<SimulationResult>((resolve, reject) => {
-      this.#pending.set(key, { sim: new TxSimulator(ledger, this.name), resolve, reject });
+      // Fabric's peer gives up on a chaincode after its execute timeout (30 s by default)
+      const timer = setTimeout(() => {
+        if (this.#pending.get(key)?.resolve !== done) return;
+        this.#pending.delete(key);
+        reject(new Error(`timeout expired while executing transaction ${txId}`));
+      }, EXECUTE_TIMEOUT_MS);
+      const done = (r: SimulationResult) => {
+        clearTimeout(timer);
+        resolve(r);
+      };
+      const failed = (e: Error) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      this.#pending.set(key, { sim: new TxSimulator(ledger, this.name), resolve: done, reject: failed });
       const m = new peer.ChaincodeMessage();
       m.setType(T.TRANSACTION);
       m.setPayload(input.serializeBinary());
