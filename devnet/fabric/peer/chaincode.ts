@@ -225,7 +225,7 @@ export class ChaincodeConnection {
         clearTimeout(timer);
         fail(e);
       });
-      c.#onRegister = (id) => {
+      c.#onRegister = () => {
         clearTimeout(timer);
         const registered = new peer.ChaincodeMessage();
         registered.setType(T.REGISTERED);
@@ -233,14 +233,14 @@ export class ChaincodeConnection {
         const ready = new peer.ChaincodeMessage();
         ready.setType(T.READY);
         c.#stream.write(ready);
-        void id;
         resolve();
       };
     });
     return c;
   }
 
-  #onRegister: ((ccid: string) => void) | undefined;
+  /** Set while the handshake waits for the chaincode's REGISTER. */
+  #onRegister: (() => void) | undefined;
 
   get alive(): boolean {
     return this.#closed === undefined;
@@ -289,7 +289,7 @@ export class ChaincodeConnection {
   #onMessage(m: peer.ChaincodeMessage): void {
     const type = m.getType();
     if (type === T.REGISTER) {
-      this.#onRegister?.(peer.ChaincodeID.deserializeBinary(m.getPayload_asU8()).getName());
+      this.#onRegister?.();
       this.#onRegister = undefined;
       return;
     }
