@@ -19,13 +19,14 @@ import { genesisEnvelope } from './genesis.ts';
 import { MspRegistry, newSigner } from './identity.ts';
 import { Ledger } from './ledger.ts';
 import { headerHashOf, newBlock, Orderer, signBlock } from './orderer.ts';
-import { ChaincodeDialer } from './peer/chaincode.ts';
+import { ChaincodeDialer, type ChaincodeEndpoint } from './peer/chaincode.ts';
 import { DeliverService } from './peer/deliver.ts';
 import { Endorser, endorserService, RemoteEndorser } from './peer/endorser.ts';
 import { GatewayService, type GatewayPeer } from './peer/gateway.ts';
 import { Validator, type EndorsementPolicy } from './peer/validator.ts';
 
 export type { EndorsementPolicy } from './peer/validator.ts';
+export type { ChaincodeEndpoint } from './peer/chaincode.ts';
 
 export { FabricNetworkError } from './errors.ts';
 
@@ -34,8 +35,8 @@ export interface FabricNetworkOptions {
   orgs: number;
   /** Where the crypto material, profiles and ledger live; reused on restart. */
   dir: string;
-  /** Chaincode name -> address of its chaincode-as-a-service server (host:port). */
-  chaincodes: Record<string, string>;
+  /** Chaincode name -> its chaincode-as-a-service server: host:port (plain gRPC) or an endpoint with TLS. */
+  chaincodes: Record<string, string | ChaincodeEndpoint>;
   /** Endorsement policy: one for every chaincode, or per chaincode name. Default: a majority of the orgs. */
   policy?: { outOf: number } | Record<string, EndorsementPolicy>;
   channel?: string;
@@ -164,7 +165,7 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
       closers.push(() => server.forceShutdown()); // open event streams would hold a graceful shutdown forever
       ports.push(port);
       // each peer dials its chaincodes on first use and again after a chaincode restart, as Fabric's peers do
-      const chaincodes = new Map(Object.entries(o.chaincodes).map(([name, address]) => [name, new ChaincodeDialer(name, address)]));
+      const chaincodes = new Map(Object.entries(o.chaincodes).map(([name, ep]) => [name, new ChaincodeDialer(name, typeof ep === 'string' ? { address: ep } : ep)]));
       for (const d of chaincodes.values()) closers.push(() => d.close());
       const address = `${host}:${port}`;
       const endorser = new Endorser({ mspId: g.mspId, address, signer: newSigner(g.mspId, g.peer.certPem, g.peer.key), msps, ledger, channelId: channel, chaincodes });

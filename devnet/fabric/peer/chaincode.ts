@@ -199,8 +199,9 @@ export class ChaincodeConnection {
     readonly name: string,
     address: string,
     credentials: grpc.ChannelCredentials,
+    options: grpc.ChannelOptions,
   ) {
-    this.#client = new peer.ChaincodeClient(address, credentials);
+    this.#client = new peer.ChaincodeClient(address, credentials, options);
     this.#stream = this.#client.connect();
     this.#stream.on('data', (m: peer.ChaincodeMessage) => this.#onMessage(m));
     const fail = (e: Error) => {
@@ -213,8 +214,8 @@ export class ChaincodeConnection {
   }
 
   /** Dials the chaincode server and completes the REGISTER / REGISTERED / READY handshake. */
-  static async connect(name: string, address: string, credentials = grpc.credentials.createInsecure(), timeoutMs = 10_000): Promise<ChaincodeConnection> {
-    const c = new ChaincodeConnection(name, address, credentials);
+  static async connect(name: string, address: string, credentials = grpc.credentials.createInsecure(), options: grpc.ChannelOptions = {}, timeoutMs = 10_000): Promise<ChaincodeConnection> {
+    const c = new ChaincodeConnection(name, address, credentials, options);
     await new Promise<void>((resolve, reject) => {
       const fail = (e: Error) => {
         c.close();
@@ -376,6 +377,20 @@ export class ChaincodeConnection {
   }
 }
 
+/** Where a chaincode-as-a-service server listens, and how to reach it over TLS (absent: plain gRPC). */
+export interface ChaincodeEndpoint {
+  address: string;
+  tls?: {
+    /** CA that issued the chaincode server's certificate. */
+    caPem: string;
+    /** Name the server certificate is checked against (default: the address's host). */
+    serverName?: string;
+    /** Client certificate and key, for a chaincode server that requires mutual TLS. */
+    clientCertPem?: string;
+    clientKeyPem?: string;
+  };
+}
+
 /**
  * A peer's link to one chaincode-as-a-service server: dials on first use and again when the
  * stream has ended (the chaincode restarted), one dial at a time.
@@ -384,24 +399,32 @@ export class ChaincodeDialer {
   #conn: ChaincodeConnection | undefined;
   #dialing: Promise<ChaincodeConnection> | undefined;
   #closed = false;
+  readonly #credentials: grpc.ChannelCredentials;
+  readonly #options: grpc.ChannelOptions;
 
   constructor(
     readonly name: string,
-    readonly address: string,
-    readonly credentials = grpc.credentials.createInsecure(),
-  ) {}
+    readonly endpoint: ChaincodeEndpoint,
+  ) {
+    const tls = endpoint.tls;
+    this.#credentials = tls
+      ? grpc.credentials.createSsl(Buffer.from(tls.caPem), tls.clientKeyPem ? Buffer.from(tls.clientKeyPem) : null, tls.clientCertPem ? Buffer.from(tls.clientCertPem) : null)
+      : grpc.credentials.createInsecure();
+    this.#options = tls?.serverName ? { 'grpc.ssl_target_name_override': tls.serverName } : {};
+  }
 
   async connection(): Promise<ChaincodeConnection> {
     if (this.#closed) throw new FabricNetworkError('PNT_ERR_FABNET_CHAINCODE', `chaincode ${this.name}: peer is stopping`);
     if (this.#conn?.alive) return this.#conn;
-    this.#dialing ??= ChaincodeConnection.connect(this.name, this.address, this.credentials)
+    const { address } = this.endpoint;
+    this.#dialing ??= ChaincodeConnection.connect(this.name, address, this.#credentials, this.#options)
       .then((c) => {
         this.#conn?.close();
         this.#conn = c;
         return c;
       })
       .catch((e: unknown) => {
-        throw new FabricNetworkError('PNT_ERR_FABNET_CHAINCODE', `cannot reach chaincode ${this.name} at ${this.address}: ${(e as Error).message}`, { cause: e, retryable: true });
+        throw new FabricNetworkError('PNT_ERR_FABNET_CHAINCODE', `cannot reach chaincode ${this.name} at ${address}: ${(e as Error).message}`, { cause: e, retryable: true });
       })
       .finally(() => (this.#dialing = undefined));
     return this.#dialing;

@@ -73,10 +73,11 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts the chaincode server on 127.0.0.1:`port` (0: any free port); returns its address. */
-export async function startKvChaincode(port = 0): Promise<{ address: string; stop(): void }> {
+export async function startKvChaincode(port = 0, tls?: { certPem: string; keyPem: string }): Promise<{ address: string; stop(): void }> {
   if (port === 0) port = await freePort();
   const address = `127.0.0.1:${port}`;
-  const server = shim.server(new KvChaincode(), { ccid: 'kv:1', address } as ChaincodeServerOpts);
+  const tlsProps = tls ? { cert: Buffer.from(tls.certPem), key: Buffer.from(tls.keyPem) } : undefined;
+  const server = shim.server(new KvChaincode(), { ccid: 'kv:1', address, ...(tlsProps ? { tlsProps } : {}) } as ChaincodeServerOpts);
   await server.start();
   return { address, stop: () => (server as unknown as { _server: { forceShutdown(): void } })._server.forceShutdown() };
 }

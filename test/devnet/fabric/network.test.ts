@@ -27,6 +27,7 @@ const S = { OK: 0, UNKNOWN: 2, FAILED_PRECONDITION: 9, ABORTED: 10, PERMISSION_D
 let dir: string;
 let cc: Awaited<ReturnType<typeof startKvChaincode>>;
 let records: Awaited<ReturnType<typeof startRecordsChaincode>>;
+let tlsCc: Awaited<ReturnType<typeof startKvChaincode>>;
 let net: FabricNetwork;
 let gw: Gateway;
 let grpcClient: Client;
@@ -36,7 +37,19 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fabric-net-'));
   cc = await startKvChaincode();
   records = await startRecordsChaincode();
-  net = await startFabricNetwork({ orgs: 3, dir, chaincodes: { kv: cc.address, records: records.address }, policy: { outOf: 2 }, batchTimeoutMs: 50 });
+  // the same chaincode served over TLS, its certificate from a CA of its own; once trusted, once not
+  const ccCa = await createCa('ca.chaincode.example.com', 'chaincode.example.com');
+  const otherCa = await createCa('ca.other.example.com', 'other.example.com');
+  tlsCc = await startKvChaincode(0, await issue(ccCa, { commonName: 'kv.chaincode', org: 'chaincode.example.com', ou: 'peer', tlsHosts: ['127.0.0.1', 'localhost'] }));
+  net = await startFabricNetwork({
+    orgs: 3,
+    dir,
+    chaincodes: {
+      kv: cc.address,
+      records: records.address,
+      kvtls: { address: tlsCc.address, tls: { caPem: ccCa.certPem } },
+      kvuntrusted: { address: tlsCc.address, tls: { caPem: otherCa.certPem } },
+    }, policy: { outOf: 2 }, batchTimeoutMs: 50 });
   ({ gateway: gw, client: grpcClient } = gatewayFor(net.orgs[0]));
 });
 
@@ -47,6 +60,7 @@ afterAll(async () => {
   await net?.stop();
   cc?.stop();
   records?.stop();
+  tlsCc?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -192,6 +206,15 @@ describe('normal flows', () => {
     const ev = (await events[Symbol.asyncIterator]().next()).value!;
     events.close();
     expect([ev.chaincodeName, ev.eventName, utf8(ev.payload)]).toEqual(['records', 'RecordStored', 'r-1']);
+  });
+
+  it('behavior: peers reach a chaincode server over TLS when configured; a server certificate from an untrusted CA fails the endorsement', async () => {
+    const tlsContract = gw.getNetwork('mychannel').getContract('kvtls');
+    expect(utf8(await tlsContract.submitTransaction('put', 't', 'over tls'))).toBe('over tls');
+    expect(utf8(await tlsContract.evaluateTransaction('get', 't'))).toBe('over tls');
+    const e = await gw.getNetwork('mychannel').getContract('kvuntrusted').evaluateTransaction('get', 't').catch((x: unknown) => x);
+    expect((e as GatewayError).code).toBe(S.ABORTED);
+    expect((e as GatewayError).details[0].message).toMatch(/cannot reach chaincode kvuntrusted/);
   });
 
   it('behavior: block events deliver chained, orderer-signed blocks with the validation filter', async () => {
