@@ -233,8 +233,20 @@ const CLI_ERRORS = errorTable(
     'PNT_ERR_EVM_FLOW_TIMEOUT',
     'PNT_ERR_EVM_FLOW_TX_FAILED',
     'PNT_ERR_EVM_FLOW_UNTRUSTED_ISSUER',
+    /** Fabric network stand-in (devnet/fabric/): bad options (org count, endorsement policy). */
+    'PNT_ERR_FABNET_CONFIG',
+    /** Fabric network stand-in: a peer cannot listen on its port. */
+    'PNT_ERR_FABNET_PORT',
+    /** Fabric network stand-in: a peer cannot reach a chaincode server (it may not be up yet). */
+    'PNT_ERR_FABNET_CHAINCODE',
+    /** Fabric network stand-in: a serialized identity that is malformed, not from a channel MSP's CA, or expired. */
+    'PNT_ERR_FABNET_IDENTITY',
+    /** Fabric network stand-in: a signature that does not verify or has a high S. */
+    'PNT_ERR_FABNET_SIGNATURE',
+    /** Fabric network stand-in: a proposal that does not unpack (headers, chaincode spec, txid derivation). */
+    'PNT_ERR_FABNET_PROPOSAL',
   ],
-  { PNT_ERR_EVM_FLOW_TIMEOUT: retryable },
+  { PNT_ERR_EVM_FLOW_TIMEOUT: retryable, PNT_ERR_FABNET_CHAINCODE: retryable, PNT_ERR_FABNET_PORT: retryable },
 );
 
 /** Every hub table by owner: the full catalog merges these with the adapters', contracts' and relayer's. */
