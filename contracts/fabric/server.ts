@@ -51,10 +51,15 @@ class PlainJsonSerializer extends JSONSerializer {
   }
 }
 
-/** The chaincode (Init/Invoke) the server runs: the contracts behind fabric-contract-api's router. */
-export function pontisChaincode(): ChaincodeInterface {
+/** A chaincode (Init/Invoke) of fabric-contract-api contract classes, routed as `fabric-chaincode-node server` would. */
+export function chaincodeFromContracts(classes: readonly unknown[], title: string, version: string): ChaincodeInterface {
   const serializers = { transaction: 'jsonSerializer', serializers: { jsonSerializer: PlainJsonSerializer } };
-  return new ChaincodeFromContract([...contracts], serializers, {}, 'pontis', '0.1.0');
+  return new ChaincodeFromContract([...classes], serializers, {}, title, version);
+}
+
+/** The chaincode the server runs: the Pontis contracts. */
+export function pontisChaincode(): ChaincodeInterface {
+  return chaincodeFromContracts(contracts, 'pontis', '0.1.0');
 }
 
 export async function startChaincodeServer(o: ChaincodeServerOptions): Promise<RunningChaincode> {

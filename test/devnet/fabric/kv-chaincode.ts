@@ -7,6 +7,7 @@
  * copy(from, to) (reads one key, writes another: the MVCC test's read).
  */
 import type { ChaincodeInterface, ChaincodeResponse, ChaincodeServerOpts, ChaincodeStub } from 'fabric-shim';
+import { freePort } from '../../support/ports.ts';
 
 // fabric-shim reads its log level when its modules load: quiet its per-transaction info lines
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'warning';
@@ -62,15 +63,6 @@ class KvChaincode implements ChaincodeInterface {
 }
 
 /** A free TCP port on 127.0.0.1 (a chaincode server must know its address before it binds). */
-export async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 /** Starts the chaincode server on 127.0.0.1:`port` (0: any free port); returns its address. */
 export async function startKvChaincode(port = 0, tls?: { certPem: string; keyPem: string }): Promise<{ address: string; stop(): void }> {

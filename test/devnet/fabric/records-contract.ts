@@ -3,13 +3,13 @@
  * same API): served through fabric-shim's ChaincodeFromContract as chaincode-as-a-service, the way
  * `fabric-chaincode-node server` runs a contract package.
  */
-import { createRequire } from 'node:module';
-import { Contract, type Context, JSONSerializer } from 'fabric-contract-api';
-import type { ChaincodeInterface, ChaincodeServerOpts } from 'fabric-shim';
-import { freePort } from './kv-chaincode.ts';
+import { Contract, type Context } from 'fabric-contract-api';
+import type { ChaincodeServerOpts } from 'fabric-shim';
+import { freePort } from '../../support/ports.ts';
 
 process.env.CORE_CHAINCODE_LOGGING_LEVEL ??= 'warning';
 const { Shim } = await import('fabric-shim');
+const { chaincodeFromContracts } = await import('../../../contracts/fabric/server.ts');
 
 export class RecordsContract extends Contract {
   constructor() {
@@ -32,15 +32,7 @@ export class RecordsContract extends Contract {
 
 /** Starts the contract's chaincode server on a free port of 127.0.0.1. */
 export async function startRecordsChaincode(): Promise<{ address: string; stop(): void }> {
-  // ChaincodeFromContract is fabric-shim's contract SPI, not part of its typed API
-  const ChaincodeFromContract = createRequire(import.meta.url)('fabric-shim/lib/contract-spi/chaincodefromcontract.js') as new (
-    contracts: unknown[],
-    serializers: unknown,
-    metadata: unknown,
-    title: string,
-    version: string,
-  ) => ChaincodeInterface;
-  const chaincode = new ChaincodeFromContract([RecordsContract], { transaction: 'jsonSerializer', serializers: { jsonSerializer: JSONSerializer } }, {}, 'records', '1.0');
+  const chaincode = chaincodeFromContracts([RecordsContract], 'records', '1.0');
   const address = `127.0.0.1:${await freePort()}`;
   const server = Shim.server(chaincode, { ccid: 'records:1', address } as ChaincodeServerOpts);
   await server.start();
