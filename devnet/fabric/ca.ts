@@ -6,7 +6,7 @@
  * issuing the peers' server certificates (SAN localhost/127.0.0.1). The orderer org gets the same.
  * Material already on disk is loaded, never regenerated: a restarted network keeps its identities.
  */
-import { createPrivateKey, webcrypto, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, webcrypto, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import 'reflect-metadata'; // @peculiar/x509's dependency injection needs it loaded first
@@ -241,11 +241,4 @@ export function writeConnectionProfile(org: OrgMaterial, peerEndpoint: string, c
   const path = join(org.dir, `connection-${org.name}.json`);
   write(path, JSON.stringify(connectionProfile(org, peerEndpoint, channel), null, 2) + '\n');
   return path;
-}
-
-/** True when `certPem` is issued by `caPem` (used by tests and the MSP check). */
-export function issuedBy(certPem: string, caPem: string): boolean {
-  const c = new X509Certificate(certPem);
-  const ca = new X509Certificate(caPem);
-  return c.checkIssued(ca) && c.verify(ca.publicKey);
 }

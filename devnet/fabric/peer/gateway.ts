@@ -56,7 +56,7 @@ function errorDetail(p: GatewayPeer, message: string): gp.ErrorDetail {
 }
 
 /** A gRPC error with Fabric's status details (google.rpc.Status of gateway.ErrorDetail). */
-export function rpcError(code: grpc.status, message: string, details: gp.ErrorDetail[] = []): RpcError {
+function rpcError(code: grpc.status, message: string, details: gp.ErrorDetail[] = []): RpcError {
   const metadata = new grpc.Metadata();
   if (details.length > 0) {
     const st = new google.rpc.Status();

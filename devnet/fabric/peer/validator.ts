@@ -37,7 +37,7 @@ export interface ValidatorOptions {
 }
 
 /** Orgs in `policy.orgs` that signed, each once; satisfied when there are `outOf` of them. */
-export function policySatisfied(policy: EndorsementPolicy, signerOrgs: Iterable<string>): boolean {
+function policySatisfied(policy: EndorsementPolicy, signerOrgs: Iterable<string>): boolean {
   const orgs = new Set([...signerOrgs].filter((o) => policy.orgs.includes(o)));
   return orgs.size >= policy.outOf;
 }
