@@ -10,6 +10,7 @@ import { ErrorCatalog, errorTable, type ErrorTable } from './errors.ts';
 import { MEMPOOL_ERRORS } from './app/mempool.ts';
 import { ATTEST_ERRORS } from './light-clients/attested/errors.ts';
 import { EVM_ERRORS } from './light-clients/evm/errors.ts';
+import { FABRIC_ERRORS } from './light-clients/fabric/errors.ts';
 import { LC_ERRORS } from './light-clients/pontis/verifier/errors.ts';
 import { CLIENT_ERRORS } from './modules/clients/errors.ts';
 import { RPC_ERRORS } from './rpc/codes.ts';
@@ -239,10 +240,6 @@ const CLI_ERRORS = errorTable(
     'PNT_ERR_FABNET_PORT',
     /** Fabric network stand-in: a peer cannot reach a chaincode server (it may not be up yet). */
     'PNT_ERR_FABNET_CHAINCODE',
-    /** Fabric network stand-in: a serialized identity that is malformed, not from a channel MSP's CA, or expired. */
-    'PNT_ERR_FABNET_IDENTITY',
-    /** Fabric network stand-in: a signature that does not verify or has a high S. */
-    'PNT_ERR_FABNET_SIGNATURE',
     /** Fabric network stand-in: a proposal that does not unpack (headers, chaincode spec, txid derivation). */
     'PNT_ERR_FABNET_PROPOSAL',
   ],
@@ -264,6 +261,7 @@ export const HUB_ERROR_TABLES: Readonly<Record<string, ErrorTable>> = {
   'hub-chain/light-clients/pontis': LC_ERRORS,
   'hub-chain/light-clients/attested': ATTEST_ERRORS,
   'hub-chain/light-clients/evm': EVM_ERRORS,
+  'hub-chain/light-clients/fabric': FABRIC_ERRORS,
   'hub-chain/rpc': RPC_ERRORS,
   'hub-chain/rpc-client': RPC_CLIENT_ERRORS,
   'hub-chain/cli': CLI_ERRORS,

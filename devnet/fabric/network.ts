@@ -16,16 +16,18 @@ import { common, gateway as gp, peer as pp } from '@hyperledger/fabric-protos';
 import { orgMaterial, ordererMaterial, writeConnectionProfile, type OrgMaterial } from './ca.ts';
 import { FabricNetworkError } from './errors.ts';
 import { genesisEnvelope } from './genesis.ts';
-import { MspRegistry, newSigner } from './identity.ts';
+import { MspRegistry } from '../../hub-chain/light-clients/fabric/msp.ts';
+import { newSigner } from './identity.ts';
 import { Ledger } from './ledger.ts';
 import { headerHashOf, newBlock, Orderer, signBlock } from './orderer.ts';
 import { ChaincodeDialer, type ChaincodeEndpoint } from './peer/chaincode.ts';
 import { DeliverService } from './peer/deliver.ts';
 import { Endorser, endorserService, RemoteEndorser } from './peer/endorser.ts';
 import { GatewayService, type GatewayPeer } from './peer/gateway.ts';
-import { Validator, type EndorsementPolicy } from './peer/validator.ts';
+import type { EndorsementPolicy } from '../../hub-chain/light-clients/fabric/policy.ts';
+import { Validator } from './peer/validator.ts';
 
-export type { EndorsementPolicy } from './peer/validator.ts';
+export type { EndorsementPolicy } from '../../hub-chain/light-clients/fabric/policy.ts';
 export type { ChaincodeEndpoint } from './peer/chaincode.ts';
 
 export { FabricNetworkError } from './errors.ts';

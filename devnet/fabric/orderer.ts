@@ -10,8 +10,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { common } from '@hyperledger/fabric-protos';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash } from './block.ts';
-import type { MspRegistry, Signer } from './identity.ts';
+import { blockDataHash, blockHeaderBytes, blockHeaderHash } from '../../hub-chain/light-clients/fabric/block.ts';
+import type { MspRegistry } from '../../hub-chain/light-clients/fabric/msp.ts';
+import type { Signer } from './identity.ts';
 
 export interface OrdererOptions {
   channelId: string;

@@ -8,7 +8,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { common, orderer, peer } from '@hyperledger/fabric-protos';
-import type { MspRegistry } from '../identity.ts';
+import type { MspRegistry } from '../../../hub-chain/light-clients/fabric/msp.ts';
 import type { Ledger } from '../ledger.ts';
 import { committedBlocks, txSummaries } from './blocks.ts';
 

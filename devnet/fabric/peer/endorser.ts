@@ -7,7 +7,8 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { peer } from '@hyperledger/fabric-protos';
-import type { Signer, MspRegistry } from '../identity.ts';
+import type { MspRegistry } from '../../../hub-chain/light-clients/fabric/msp.ts';
+import type { Signer } from '../identity.ts';
 import type { Ledger } from '../ledger.ts';
 import { unpackProposal, type UnpackedProposal } from '../proposal.ts';
 import type { ChaincodeDialer } from './chaincode.ts';

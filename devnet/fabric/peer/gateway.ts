@@ -9,13 +9,13 @@
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import { common, gateway as gp, google, peer } from '@hyperledger/fabric-protos';
-import type { MspRegistry } from '../identity.ts';
+import type { MspRegistry } from '../../../hub-chain/light-clients/fabric/msp.ts';
 import type { Ledger } from '../ledger.ts';
 import type { Orderer } from '../orderer.ts';
 import { prepareTransaction, unpackProposal } from '../proposal.ts';
 import { committedBlocks, txSummaries } from './blocks.ts';
 import type { EndorserResult, ProposalProcessor } from './endorser.ts';
-import type { EndorsementPolicy } from './validator.ts';
+import type { EndorsementPolicy } from '../../../hub-chain/light-clients/fabric/policy.ts';
 
 const S = grpc.status;
 

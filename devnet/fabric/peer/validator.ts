@@ -8,17 +8,12 @@
  * VALID ones contribute writes and chaincode events.
  */
 import { common, ledger as lp, peer } from '@hyperledger/fabric-protos';
-import type { MspRegistry } from '../identity.ts';
+import type { MspRegistry } from '../../../hub-chain/light-clients/fabric/msp.ts';
+import { type EndorsementPolicy, policySatisfied } from '../../../hub-chain/light-clients/fabric/policy.ts';
 import type { Ledger, StateWrite, Version } from '../ledger.ts';
 import { computeTxId, proposalHash } from '../proposal.ts';
 
 const C = peer.TxValidationCode;
-
-/** Endorsement policy: at least `outOf` distinct orgs among `orgs` (MSP ids) endorsed. */
-export interface EndorsementPolicy {
-  outOf: number;
-  orgs: string[];
-}
 
 export interface ValidatedTx {
   txId: string;
@@ -34,12 +29,6 @@ export interface ValidatorOptions {
   msps: MspRegistry;
   ledger: Ledger;
   policies: Map<string, EndorsementPolicy>;
-}
-
-/** Orgs in `policy.orgs` that signed, each once; satisfied when there are `outOf` of them. */
-function policySatisfied(policy: EndorsementPolicy, signerOrgs: Iterable<string>): boolean {
-  const orgs = new Set([...signerOrgs].filter((o) => policy.orgs.includes(o)));
-  return orgs.size >= policy.outOf;
 }
 
 function headerTxId(envBytes: Uint8Array): string {

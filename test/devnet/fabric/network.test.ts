@@ -13,9 +13,9 @@ import { checkpointers, CommitStatusError, EndorseError, GatewayError, type Gate
 import { common, gateway as gp, ledger as lp, msp, peer } from '@hyperledger/fabric-protos';
 import { credentials, type Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash } from '../../../devnet/fabric/block.ts';
+import { blockDataHash, blockHeaderBytes, blockHeaderHash } from '../../../hub-chain/light-clients/fabric/block.ts';
 import { createCa, issue } from '../../../devnet/fabric/ca.ts';
-import { toLowS } from '../../../devnet/fabric/identity.ts';
+import { toLowS } from '../../../hub-chain/light-clients/fabric/msp.ts';
 import { startFabricNetwork, type FabricNetwork } from '../../../devnet/fabric/network.ts';
 import { gatewayFor } from './client.ts';
 import { startKvChaincode } from './kv-chaincode.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { GatewayError } from '@hyperledger/fabric-gateway';
 import { common } from '@hyperledger/fabric-protos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockHeaderHash } from '../../../devnet/fabric/block.ts';
+import { blockHeaderHash } from '../../../hub-chain/light-clients/fabric/block.ts';
 import { startFabricNetwork, type FabricNetwork } from '../../../devnet/fabric/network.ts';
 import { gatewayFor } from './client.ts';
 import { startKvChaincode } from './kv-chaincode.ts';

@@ -14,7 +14,8 @@ import type { Gateway } from '@hyperledger/fabric-gateway';
 import { common, gateway as gp, ledger as lp, peer } from '@hyperledger/fabric-protos';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issue } from '../../../devnet/fabric/ca.ts';
-import { isHighS, MspRegistry, newSigner, serializeIdentity, toLowS } from '../../../devnet/fabric/identity.ts';
+import { isHighS, MspRegistry, serializeIdentity, toLowS } from '../../../hub-chain/light-clients/fabric/msp.ts';
+import { newSigner } from '../../../devnet/fabric/identity.ts';
 import { startFabricNetwork, type FabricNetwork } from '../../../devnet/fabric/network.ts';
 import { hasCode } from '../../../hub-chain/errors.ts';
 import { gatewayFor } from './client.ts';
@@ -194,10 +195,10 @@ describe('MSP registry', () => {
     const msg = Buffer.from('hello');
     expect(msps.verify(good.creator, msg, good.sign(msg))).toBe('Org1MSP');
     const refusals: [Uint8Array, Uint8Array, string][] = [
-      [serializeIdentity('Org9MSP', net.orgs[0].userCertPem), good.sign(msg), 'PNT_ERR_FABNET_IDENTITY'],
-      [serializeIdentity('Org2MSP', net.orgs[0].userCertPem), good.sign(msg), 'PNT_ERR_FABNET_IDENTITY'],
-      [good.creator, good.sign(Buffer.from('other')), 'PNT_ERR_FABNET_SIGNATURE'],
-      [Buffer.from('not a proto at all, just bytes'), good.sign(msg), 'PNT_ERR_FABNET_IDENTITY'],
+      [serializeIdentity('Org9MSP', net.orgs[0].userCertPem), good.sign(msg), 'PNT_ERR_FABRIC_IDENTITY'],
+      [serializeIdentity('Org2MSP', net.orgs[0].userCertPem), good.sign(msg), 'PNT_ERR_FABRIC_IDENTITY'],
+      [good.creator, good.sign(Buffer.from('other')), 'PNT_ERR_FABRIC_SIGNATURE'],
+      [Buffer.from('not a proto at all, just bytes'), good.sign(msg), 'PNT_ERR_FABRIC_IDENTITY'],
     ];
     for (const [creator, sig, codeWanted] of refusals) {
       let err: unknown;
@@ -218,6 +219,6 @@ describe('MSP registry', () => {
     } catch (e) {
       expired = e;
     }
-    expect(hasCode(expired, 'PNT_ERR_FABNET_IDENTITY')).toBe(true);
+    expect(hasCode(expired, 'PNT_ERR_FABRIC_IDENTITY')).toBe(true);
   });
 });

@@ -1,9 +1,8 @@
 /**
  * Block hashing as Fabric's protoutil does it: the header hash is sha256 of the ASN.1 DER
  * SEQUENCE { INTEGER number, OCTET STRING previous_hash, OCTET STRING data_hash }, the data hash
- * sha256 over the concatenated envelope bytes (Fabric 2.x).
- * Stand-in until the light-client branch's hub-chain/light-clients/fabric/block.ts lands: the
- * network must then import those (one implementation for the hub and the network).
+ * sha256 over the concatenated envelope bytes (Fabric 2.x). One implementation for the hub's
+ * `fabric` client and the network stand-in (devnet/fabric/) that cuts the blocks.
  */
 import { createHash } from 'node:crypto';
 

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash } from '../../../devnet/fabric/block.ts';
+import { blockDataHash, blockHeaderBytes, blockHeaderHash } from '../../../../hub-chain/light-clients/fabric/block.ts';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const aa = new Uint8Array(32).fill(0xaa);

@@ -1,0 +1,15 @@
+/** Errors of the `fabric` light client and the Fabric protocol checks it shares with the network stand-in. */
+import { PontisError, errorTable } from '../../errors.ts';
+
+export const FABRIC_ERR = {
+  /** A serialized identity that is malformed, not issued by a CA of its MSP, of an MSP the channel does not hold, or not valid at the time. */
+  IDENTITY: 'PNT_ERR_FABRIC_IDENTITY',
+  /** A signature that does not verify, or has a high S (Fabric refuses those as malleable). */
+  SIGNATURE: 'PNT_ERR_FABRIC_SIGNATURE',
+} as const;
+
+export const FABRIC_ERRORS = errorTable(FABRIC_ERR, {});
+
+export class FabricClientError extends PontisError {
+  override name = 'FabricClientError';
+}
