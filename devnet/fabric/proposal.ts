@@ -5,9 +5,11 @@
  * (sha256(channel header || signature header || proposal payload without its transient map)).
  * Also the envelope assembly the gateway does after endorsement (`prepareTransaction`).
  */
-import { createHash } from 'node:crypto';
 import { common, peer } from '@hyperledger/fabric-protos';
 import { PontisError } from '../../hub-chain/errors.ts';
+import { computeTxId, proposalHash } from '../../hub-chain/light-clients/fabric/transaction.ts';
+
+export { computeTxId, proposalHash };
 
 export class ProposalError extends PontisError {
   override name = 'ProposalError';
@@ -30,19 +32,11 @@ function bad(message: string, cause?: unknown): ProposalError {
   return new ProposalError('PNT_ERR_FABNET_PROPOSAL', message, { cause });
 }
 
-export function computeTxId(nonce: Uint8Array, creator: Uint8Array): string {
-  return createHash('sha256').update(nonce).update(creator).digest('hex');
-}
-
 /** The payload bytes that go into a transaction: the proposal payload without its transient map. */
 export function payloadForTx(payload: peer.ChaincodeProposalPayload): Uint8Array {
   const p = new peer.ChaincodeProposalPayload();
   p.setInput(payload.getInput_asU8());
   return p.serializeBinary();
-}
-
-export function proposalHash(channelHeader: Uint8Array, signatureHeader: Uint8Array, txPayload: Uint8Array): Uint8Array {
-  return createHash('sha256').update(channelHeader).update(signatureHeader).update(txPayload).digest();
 }
 
 export function unpackProposal(signedProposal: peer.SignedProposal | undefined): UnpackedProposal {

@@ -6,6 +6,8 @@ export const FABRIC_ERR = {
   IDENTITY: 'PNT_ERR_FABRIC_IDENTITY',
   /** A signature that does not verify, or has a high S (Fabric refuses those as malleable). */
   SIGNATURE: 'PNT_ERR_FABRIC_SIGNATURE',
+  /** An endorser transaction a committing peer would mark invalid (details.validationCode: Fabric's TxValidationCode). */
+  TX_INVALID: 'PNT_ERR_FABRIC_TX_INVALID',
 } as const;
 
 export const FABRIC_ERRORS = errorTable(FABRIC_ERR, {});

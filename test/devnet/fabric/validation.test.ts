@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCa, issue } from '../../../devnet/fabric/ca.ts';
 import { isHighS, MspRegistry, serializeIdentity, toLowS } from '../../../hub-chain/light-clients/fabric/msp.ts';
 import { newSigner } from '../../../devnet/fabric/identity.ts';
+import { type EndorsedTxRules, verifyEndorsedTransaction } from '../../../hub-chain/light-clients/fabric/transaction.ts';
 import { startFabricNetwork, type FabricNetwork } from '../../../devnet/fabric/network.ts';
 import { hasCode } from '../../../hub-chain/errors.ts';
 import { gatewayFor } from './client.ts';
@@ -220,5 +221,63 @@ describe('MSP registry', () => {
       expired = e;
     }
     expect(hasCode(expired, 'PNT_ERR_FABRIC_IDENTITY')).toBe(true);
+  });
+});
+
+describe('the endorsed-transaction check the hub shares (verifyEndorsedTransaction)', () => {
+  /** A transaction endorsed by the network for put(key, value), signed by org1's user: envelope bytes, never submitted. */
+  async function endorsedEnvelope(key: string, value: string, tamper: (p: Parts) => void = () => {}): Promise<Uint8Array> {
+    const endorsed = await contract().newProposal('put', { arguments: [key, value] }).endorse();
+    const { pt, parts } = split(endorsed.getBytes());
+    tamper(parts);
+    const env = gp.PreparedTransaction.deserializeBinary(join_(pt, parts)).getEnvelope()!;
+    env.setSignature(toLowS(sign('sha256', env.getPayload_asU8(), { key: createPrivateKey(net.orgs[0].userKeyPem), dsaEncoding: 'der' })));
+    return env.serializeBinary();
+  }
+  const msps = () => new MspRegistry(Object.fromEntries(net.orgs.map((o) => [o.mspId, [o.caCertPem]])));
+  const rules = (over: Partial<EndorsedTxRules> = {}): EndorsedTxRules => ({ channelId: 'mychannel', msps: msps(), policy: (ns) => (ns === 'kv' ? net.policies.kv : undefined), ...over });
+  const refusal = (f: () => unknown): number | undefined => {
+    try {
+      f();
+    } catch (e) {
+      expect((e as { code?: string }).code).toBe('PNT_ERR_FABRIC_TX_INVALID');
+      return (e as { details: { validationCode: number } }).details.validationCode;
+    }
+    return undefined;
+  };
+
+  it('behavior: an endorsed put passes, naming its chaincode, endorsing orgs and write', async () => {
+    const tx = verifyEndorsedTransaction(await endorsedEnvelope('shared-1', 'v1'), rules());
+    expect(tx.namespace).toBe('kv');
+    expect(new Set(tx.endorsers).size).toBeGreaterThanOrEqual(2);
+    expect(tx.writes.map((w) => [w.getKey(), utf8(w.getValue_asU8())])).toEqual([['shared-1', 'v1']]);
+  });
+
+  it('error: another channel, a chaincode the rules do not know, a stricter policy, an endorser counted twice, an altered write set, certificates checked past their expiry', async () => {
+    const env = await endorsedEnvelope('shared-2', 'v2');
+    expect(refusal(() => verifyEndorsedTransaction(env, rules({ channelId: 'otherchannel' })))).toBe(C.TARGET_CHAIN_NOT_FOUND);
+    expect(refusal(() => verifyEndorsedTransaction(env, rules({ policy: () => undefined })))).toBe(C.INVALID_CHAINCODE);
+    expect(refusal(() => verifyEndorsedTransaction(env, rules({ policy: () => ({ outOf: 3, orgs: net.policies.kv.orgs }) })))).toBe(C.ENDORSEMENT_POLICY_FAILURE);
+    expect(refusal(() => verifyEndorsedTransaction(env, rules({ at: new Date(Date.now() + 20 * 365 * 86_400_000) })))).toBe(C.BAD_CREATOR_SIGNATURE);
+    const twice = await endorsedEnvelope('shared-3', 'v3', (p) => {
+      const a = p.cap.getAction()!;
+      const first = a.getEndorsementsList()[0];
+      a.setEndorsementsList([first, first]);
+    });
+    expect(refusal(() => verifyEndorsedTransaction(twice, rules()))).toBe(C.ENDORSEMENT_POLICY_FAILURE);
+    const altered = await endorsedEnvelope('shared-4', 'v4', (p) => {
+      const a = p.cap.getAction()!;
+      const prp = peer.ProposalResponsePayload.deserializeBinary(a.getProposalResponsePayload_asU8());
+      const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+      const rw = lp.rwset.TxReadWriteSet.deserializeBinary(action.getResults_asU8());
+      const ns = rw.getNsRwsetList()[0];
+      const kv = lp.rwset.kvrwset.KVRWSet.deserializeBinary(ns.getRwset_asU8());
+      kv.getWritesList()[0].setValue(Buffer.from('forged'));
+      ns.setRwset(kv.serializeBinary());
+      action.setResults(rw.serializeBinary());
+      prp.setExtension$(action.serializeBinary());
+      a.setProposalResponsePayload(prp.serializeBinary());
+    });
+    expect(refusal(() => verifyEndorsedTransaction(altered, rules()))).toBe(C.ENDORSEMENT_POLICY_FAILURE);
   });
 });
