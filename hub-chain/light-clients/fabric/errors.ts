@@ -8,6 +8,10 @@ export const FABRIC_ERR = {
   SIGNATURE: 'PNT_ERR_FABRIC_SIGNATURE',
   /** An endorser transaction a committing peer would mark invalid (details.validationCode: Fabric's TxValidationCode). */
   TX_INVALID: 'PNT_ERR_FABRIC_TX_INVALID',
+  /** Bytes that are not a block, or a block whose data hash does not cover its envelopes. */
+  BLOCK_INVALID: 'PNT_ERR_FABRIC_BLOCK_INVALID',
+  /** A block header without enough valid signatures of the channel's orderers. */
+  ORDERER_SIGNATURE: 'PNT_ERR_FABRIC_ORDERER_SIGNATURE',
 } as const;
 
 export const FABRIC_ERRORS = errorTable(FABRIC_ERR, {});

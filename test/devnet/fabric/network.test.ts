@@ -13,7 +13,8 @@ import { checkpointers, CommitStatusError, EndorseError, GatewayError, type Gate
 import { common, gateway as gp, ledger as lp, msp, peer } from '@hyperledger/fabric-protos';
 import { credentials, type Client } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { blockDataHash, blockHeaderBytes, blockHeaderHash } from '../../../hub-chain/light-clients/fabric/block.ts';
+import { blockDataHash, blockHeaderBytes, blockHeaderHash, decodeBlock, txValidationCode, verifyOrdererSignatures } from '../../../hub-chain/light-clients/fabric/block.ts';
+import { MspRegistry, serializeIdentity } from '../../../hub-chain/light-clients/fabric/msp.ts';
 import { createCa, issue } from '../../../devnet/fabric/ca.ts';
 import { toLowS } from '../../../hub-chain/light-clients/fabric/msp.ts';
 import { startFabricNetwork, type FabricNetwork } from '../../../devnet/fabric/network.ts';
@@ -248,6 +249,49 @@ describe('normal flows', () => {
     const ft = fb.getFilteredTransactionsList().find((t) => t.getTxid() === tx.getTransactionId())!;
     expect(ft.getTxValidationCode()).toBe(peer.TxValidationCode.VALID);
     expect(fb.getChannelId()).toBe('mychannel');
+  });
+
+  it('behavior: the hub\'s block checks accept delivered blocks and refuse tampered ones (data, signatures stripped, signed by a non-orderer, threshold not met)', async () => {
+    const status = await (await contract().newProposal('put', { arguments: ['blk2', 'y'] }).endorse()).submit().then((s) => s.getStatus());
+    const blocks = await gw.getNetwork('mychannel').getBlockEvents({ startBlock: status.blockNumber });
+    const b: common.Block = (await blocks[Symbol.asyncIterator]().next()).value!;
+    blocks.close();
+    const orderers = new MspRegistry({ [net.orderer.mspId]: [net.orderer.caCertPem] });
+    const d = decodeBlock(b.serializeBinary());
+    expect(BigInt(d.header.number)).toBe(status.blockNumber);
+    expect(verifyOrdererSignatures(d.header, d.metadata[common.BlockMetadataIndex.SIGNATURES], orderers, 1)).toBe(1);
+    expect(txValidationCode(d, 0)).toBe(peer.TxValidationCode.VALID);
+    const code = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+      return 'accepted';
+    };
+    // a threshold of 2 with one orderer, and signatures checked by an MSP that is not the orderers'
+    expect(code(() => verifyOrdererSignatures(d.header, d.metadata[common.BlockMetadataIndex.SIGNATURES], orderers, 2))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    const peersOnly = new MspRegistry(Object.fromEntries(net.orgs.map((o) => [o.mspId, [o.caCertPem]])));
+    expect(code(() => verifyOrdererSignatures(d.header, d.metadata[common.BlockMetadataIndex.SIGNATURES], peersOnly, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    // the signatures stripped, or another header under them
+    expect(code(() => verifyOrdererSignatures(d.header, undefined, orderers, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    expect(code(() => verifyOrdererSignatures({ ...d.header, number: d.header.number + 1 }, d.metadata[common.BlockMetadataIndex.SIGNATURES], orderers, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    // signed by org1's user instead of the orderer (a valid signature of the wrong party)
+    const md = common.Metadata.deserializeBinary(d.metadata[common.BlockMetadataIndex.SIGNATURES]);
+    const sh = new common.SignatureHeader();
+    sh.setCreator(serializeIdentity(net.orgs[0].mspId, net.orgs[0].userCertPem));
+    const forged = new common.MetadataSignature();
+    forged.setSignatureHeader(sh.serializeBinary());
+    forged.setSignature(toLowS(sign('sha256', Buffer.concat([md.getValue_asU8(), sh.serializeBinary(), blockHeaderBytes(d.header)]), { key: createPrivateKey(net.orgs[0].userKeyPem), dsaEncoding: 'der' })));
+    md.setSignaturesList([forged]);
+    expect(code(() => verifyOrdererSignatures(d.header, md.serializeBinary(), orderers, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    // an envelope changed under the header
+    const tampered = common.Block.deserializeBinary(b.serializeBinary());
+    const data = tampered.getData()!.getDataList_asU8();
+    data[0] = Buffer.concat([data[0], Buffer.from([0])]);
+    tampered.getData()!.setDataList(data);
+    expect(code(() => decodeBlock(tampered.serializeBinary()))).toBe('PNT_ERR_FABRIC_BLOCK_INVALID');
+    expect(code(() => decodeBlock(Buffer.from('not a block')))).toBe('PNT_ERR_FABRIC_BLOCK_INVALID');
   });
 });
 
