@@ -13,8 +13,8 @@
 import { TxOverlay } from '../../hub-chain/app/app.ts';
 import type { AppEvent, KVStore, ModuleEnv } from '../../hub-chain/app/module.ts';
 import { type Bytes, type Hex, equalBytes, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { sha256 } from '../../hub-chain/crypto/hash.ts';
 import { canonicalJson } from '../../hub-chain/encoding/canonical-json.ts';
+import { FABRIC_TIMEOUT_MARKER } from '../../hub-chain/light-clients/fabric/query.ts';
 import { pontisClientType } from '../../hub-chain/light-clients/pontis/index.ts';
 import { ClientKeeper, ClientRouter, type UpdateResult } from '../../hub-chain/modules/clients/keeper.ts';
 import type { ClientContext } from '../../hub-chain/modules/clients/types.ts';
@@ -31,7 +31,7 @@ import { CC_ERR, ChaincodeError } from './errors.ts';
 import { CLIENT_STATE_PREFIX, type SnapshotStore, type State, fabricKey, runOnState } from './state.ts';
 
 /** Value written at a packet's receipt key when it timed out on Fabric (the hub's `fabric` client checks it). */
-export const FABRIC_TIMEOUT_MARKER: Bytes = sha256(utf8('pontis/fabric/timeout-marker'));
+export { FABRIC_TIMEOUT_MARKER };
 
 /** Where the chaincode keeps which chain it is and which hub it follows. */
 const CONFIG_KEY = `${CLIENT_STATE_PREFIX}config`;

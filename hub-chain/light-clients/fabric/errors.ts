@@ -12,6 +12,8 @@ export const FABRIC_ERR = {
   BLOCK_INVALID: 'PNT_ERR_FABRIC_BLOCK_INVALID',
   /** A block header without enough valid signatures of the channel's orderers. */
   ORDERER_SIGNATURE: 'PNT_ERR_FABRIC_ORDERER_SIGNATURE',
+  /** An endorsed-query proof that is not the Pontis chaincode's GetState, or whose answer is not one value per key asked. */
+  QUERY_INVALID: 'PNT_ERR_FABRIC_QUERY_INVALID',
 } as const;
 
 export const FABRIC_ERRORS = errorTable(FABRIC_ERR, {});

@@ -31,6 +31,10 @@ export interface EndorsedTx {
   writes: lp.rwset.kvrwset.KVWrite[];
   ranges: lp.rwset.kvrwset.RangeQueryInfo[];
   event?: peer.ChaincodeEvent;
+  /** The chaincode input the endorsers ran: function name first, then its arguments. */
+  args: Uint8Array[];
+  /** The chaincode's answer the endorsers signed. */
+  response: { status: number; message: string; payload: Uint8Array };
 }
 
 export interface EndorsedTxRules {
@@ -121,7 +125,13 @@ export function verifyEndorsedTransaction(envBytes: Uint8Array, rules: EndorsedT
     writes.push(...kv.getWritesList());
     ranges.push(...kv.getRangeQueriesInfoList());
   }
+  const args = parse(() => {
+    const input = peer.ChaincodeProposalPayload.deserializeBinary(cap.getChaincodeProposalPayload_asU8()).getInput_asU8();
+    return peer.ChaincodeInvocationSpec.deserializeBinary(input).getChaincodeSpec()?.getInput()?.getArgsList_asU8() ?? [];
+  }, C.BAD_PAYLOAD);
+  const r = action.getResponse();
+  const response = { status: r?.getStatus() ?? 0, message: r?.getMessage() ?? '', payload: r?.getPayload_asU8() ?? new Uint8Array() };
   const events = action.getEvents_asU8();
   const event = events.length > 0 ? parse(() => peer.ChaincodeEvent.deserializeBinary(events), C.INVALID_OTHER_REASON) : undefined;
-  return { txId, channelId: ch.getChannelId(), timestampMs: ts ? ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6) : 0, namespace, endorsers, reads, writes, ranges, event };
+  return { txId, channelId: ch.getChannelId(), timestampMs: ts ? ts.getSeconds() * 1000 + Math.floor(ts.getNanos() / 1e6) : 0, namespace, endorsers, reads, writes, ranges, event, args, response };
 }

@@ -6,14 +6,17 @@
  * ordered, validated, committed), a replay is already-done, an attestation's packet is committed
  * and announced by a chaincode event, and GetState answers what the hub's `fabric` client reads.
  */
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, sign } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { EndorseError, type Gateway, connect, hash, signers } from '@hyperledger/fabric-gateway';
+import { common, gateway as gp, peer } from '@hyperledger/fabric-protos';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
+import { MspRegistry, toLowS } from '../../../hub-chain/light-clients/fabric/msp.ts';
+import { verifyEndorsedQuery } from '../../../hub-chain/light-clients/fabric/query.ts';
 import { channelId, packetCommitment, type Packet, packetKeys as K } from '../../../hub-chain/modules/packets/types.ts';
 import { recordRequest } from '../../../contracts/fabric/apps/records.ts';
 import { CHAINCODE_NAME, type ChaincodeCall, chaincodeCalls, chaincodeErrorCode, parseItemResults } from '../../../contracts/fabric/calls.ts';
@@ -133,3 +136,55 @@ it('behavior: through fabric-gateway, an admin creates the hub client, a proven 
     events.close();
   }
 }, 120_000);
+
+it('behavior: a GetState endorsed by 2 of 3 orgs and never submitted is an endorsed-query proof; one org only, another function or chaincode, or an altered answer are refused', async () => {
+  const [org1] = net.orgs;
+  const user1 = gatewayAs(org1, 'user');
+  const p: Packet = { srcChain: 'dept-a', srcApp: 'records', dstChain: FABRIC, dstApp: 'records', sequence: 1, ordered: false, payload: recordRequest('deed-9'), timeoutHeight: 0, timeoutTimestamp: 0 };
+  const keys = [fkey(K.receipt(channelId(p), 1)), fkey(K.receipt(channelId(p), 99))];
+  /** Endorsed on the named orgs' peers, signed by org1's user as a relayer would, never submitted. */
+  const endorsed = async (c: ChaincodeCall, orgs = ['Org1MSP', 'Org2MSP'], tamper?: (prp: peer.ProposalResponsePayload) => void): Promise<Uint8Array> => {
+    const tx = await pontis(user1).newProposal(c.fn, { arguments: c.args, endorsingOrganizations: orgs }).endorse();
+    const env = gp.PreparedTransaction.deserializeBinary(tx.getBytes()).getEnvelope()!;
+    if (tamper) {
+      const payload = common.Payload.deserializeBinary(env.getPayload_asU8());
+      const t = peer.Transaction.deserializeBinary(payload.getData_asU8());
+      const cap = peer.ChaincodeActionPayload.deserializeBinary(t.getActionsList()[0].getPayload_asU8());
+      const prp = peer.ProposalResponsePayload.deserializeBinary(cap.getAction()!.getProposalResponsePayload_asU8());
+      tamper(prp);
+      cap.getAction()!.setProposalResponsePayload(prp.serializeBinary());
+      t.getActionsList()[0].setPayload(cap.serializeBinary());
+      payload.setData(t.serializeBinary());
+      env.setPayload(payload.serializeBinary());
+    }
+    env.setSignature(toLowS(sign('sha256', env.getPayload_asU8(), { key: createPrivateKey(org1.userKeyPem), dsaEncoding: 'der' })));
+    return env.serializeBinary();
+  };
+  const rules = { channelId: net.channel, chaincode: CHAINCODE_NAME, msps: new MspRegistry(Object.fromEntries(net.orgs.map((o) => [o.mspId, [o.caCertPem]]))), policy: (ns: string) => net.policies[ns] };
+  const code = (f: () => unknown) => {
+    try {
+      f();
+    } catch (e) {
+      return (e as { code?: string }).code;
+    }
+    return 'accepted';
+  };
+
+  const values = verifyEndorsedQuery(await endorsed(chaincodeCalls.getState(keys)), rules);
+  expect([...values.keys()]).toEqual(keys);
+  expect(toHex(values.get(keys[0])!)).toBe('0x01');
+  expect(values.get(keys[1])).toBeNull();
+
+  const oneOrg = await endorsed(chaincodeCalls.getState(keys), ['Org1MSP']);
+  expect(code(() => verifyEndorsedQuery(oneOrg, rules))).toBe('PNT_ERR_FABRIC_TX_INVALID');
+  const status = await endorsed(chaincodeCalls.clientStatus());
+  expect(code(() => verifyEndorsedQuery(status, rules))).toBe('PNT_ERR_FABRIC_QUERY_INVALID');
+  const good = await endorsed(chaincodeCalls.getState(keys));
+  expect(code(() => verifyEndorsedQuery(good, { ...rules, chaincode: 'other' }))).toBe('PNT_ERR_FABRIC_QUERY_INVALID');
+  const altered = await endorsed(chaincodeCalls.getState(keys), undefined, (prp) => {
+    const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
+    action.getResponse()!.setPayload(Buffer.from(JSON.stringify([null, null])));
+    prp.setExtension$(action.serializeBinary());
+  });
+  expect(code(() => verifyEndorsedQuery(altered, rules))).toBe('PNT_ERR_FABRIC_TX_INVALID');
+}, 60_000);
