@@ -5,8 +5,9 @@
 import { ClientRouter } from '../modules/clients/keeper.ts';
 import { attestedClientType } from '../light-clients/attested/index.ts';
 import { evmClientType } from '../light-clients/evm/index.ts';
+import { fabricClientType } from '../light-clients/fabric/index.ts';
 import { pontisClientType } from '../light-clients/pontis/index.ts';
 
 export function createClientRouter(): ClientRouter {
-  return new ClientRouter().register(pontisClientType).register(attestedClientType).register(evmClientType);
+  return new ClientRouter().register(pontisClientType).register(attestedClientType).register(evmClientType).register(fabricClientType);
 }

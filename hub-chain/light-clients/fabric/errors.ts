@@ -14,6 +14,12 @@ export const FABRIC_ERR = {
   ORDERER_SIGNATURE: 'PNT_ERR_FABRIC_ORDERER_SIGNATURE',
   /** An endorsed-query proof that is not the Pontis chaincode's GetState, or whose answer is not one value per key asked. */
   QUERY_INVALID: 'PNT_ERR_FABRIC_QUERY_INVALID',
+  /** An update that does not extend the client's latest header (at or below it). */
+  HEADER_STALE: 'PNT_ERR_FABRIC_HEADER_STALE',
+  /** An update that skips heights: Fabric headers are trusted only through the hash chain. */
+  HEADER_GAP: 'PNT_ERR_FABRIC_HEADER_GAP',
+  /** A header whose previous hash is not the hash of the header before it. */
+  HEADER_CHAIN: 'PNT_ERR_FABRIC_HEADER_CHAIN',
 } as const;
 
 export const FABRIC_ERRORS = errorTable(FABRIC_ERR, {});
