@@ -24,6 +24,12 @@ export const AdapterErrorCode = {
   INSUFFICIENT_FUNDS: 'PNT_ERR_ADAPTER_INSUFFICIENT_FUNDS',
   /** A submitted transaction was not mined within the adapter's deadline (it may still be). */
   NOT_MINED: 'PNT_ERR_ADAPTER_NOT_MINED',
+  /** The transaction lost a read/write conflict with another one (Fabric MVCC, phantom read): run it again on fresh state. */
+  CONFLICT: 'PNT_ERR_ADAPTER_CONFLICT',
+  /** The endorsing peers computed different results (their states differ for now): retry, perhaps on other peers. */
+  ENDORSEMENT_MISMATCH: 'PNT_ERR_ADAPTER_ENDORSEMENT_MISMATCH',
+  /** The transaction does not satisfy the chain's endorsement policy (too few or wrong orgs endorsed): fix the configuration. */
+  POLICY: 'PNT_ERR_ADAPTER_POLICY',
   /** The chain reorganised under a scan; retryable when the scan can rewind, fatal when deeper than tracked. */
   REORG: 'PNT_ERR_ADAPTER_REORG',
   /** The node serves another chain than the one configured. */
@@ -49,6 +55,9 @@ const DEFAULT_RETRYABLE: Record<AdapterErrorCode, boolean> = {
   PNT_ERR_ADAPTER_UNDERPRICED: true,
   PNT_ERR_ADAPTER_INSUFFICIENT_FUNDS: false,
   PNT_ERR_ADAPTER_NOT_MINED: true,
+  PNT_ERR_ADAPTER_CONFLICT: true,
+  PNT_ERR_ADAPTER_ENDORSEMENT_MISMATCH: true,
+  PNT_ERR_ADAPTER_POLICY: false,
   PNT_ERR_ADAPTER_REORG: true,
   PNT_ERR_ADAPTER_CHAIN_MISMATCH: false,
   PNT_ERR_ADAPTER_INVALID_REQUEST: false,

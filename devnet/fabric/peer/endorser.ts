@@ -6,7 +6,8 @@
  * signed by the peer: endorsement.signature = sign(proposal_response_payload || endorser).
  */
 import * as grpc from '@grpc/grpc-js';
-import { peer } from '@hyperledger/fabric-protos';
+import { common, peer } from '@hyperledger/fabric-protos';
+import { headerHashOf } from '../orderer.ts';
 import type { MspRegistry } from '../../../hub-chain/light-clients/fabric/msp.ts';
 import type { Signer } from '../identity.ts';
 import type { Ledger } from '../ledger.ts';
@@ -42,6 +43,43 @@ export interface ProposalProcessor {
 export class Endorser implements ProposalProcessor {
   constructor(readonly o: EndorserOptions) {}
 
+  /**
+   * The query system chaincode, as Fabric's peer answers it (never endorsed, queries only):
+   * `GetChainInfo(channel)` -> common.BlockchainInfo, `GetBlockByNumber(channel, n)` -> common.Block.
+   */
+  #qscc(up: UnpackedProposal): peer.ProposalResponse {
+    const res = new peer.Response();
+    const [fn, channel, arg] = up.input.getArgsList_asU8().map((a) => Buffer.from(a).toString('utf8'));
+    const fail = (status: number, message: string) => {
+      res.setStatus(status);
+      res.setMessage(message);
+    };
+    if (channel !== this.o.channelId) fail(500, `Failed to get ledger for channel: ${channel}`);
+    else if (fn === 'GetChainInfo') {
+      const height = this.o.ledger.height;
+      const info = new common.BlockchainInfo();
+      info.setHeight(height);
+      if (height > 0) {
+        const last = common.Block.deserializeBinary(this.o.ledger.block(height - 1)!);
+        info.setCurrentblockhash(headerHashOf(last));
+        info.setPreviousblockhash(last.getHeader()!.getPreviousHash_asU8());
+      }
+      res.setStatus(200);
+      res.setPayload(info.serializeBinary());
+    } else if (fn === 'GetBlockByNumber') {
+      const n = /^\d{1,15}$/.test(arg ?? '') ? Number(arg) : -1;
+      const block = n >= 0 ? this.o.ledger.block(n) : undefined;
+      if (!block) fail(500, `Failed to get block number ${arg}, error Entry not found in index`);
+      else {
+        res.setStatus(200);
+        res.setPayload(block);
+      }
+    } else fail(500, `Requested function ${fn} not found.`);
+    const pr = new peer.ProposalResponse();
+    pr.setResponse(res);
+    return pr;
+  }
+
   async processProposal(signed: peer.SignedProposal | undefined): Promise<EndorserResult> {
     let up: UnpackedProposal;
     try {
@@ -52,6 +90,7 @@ export class Endorser implements ProposalProcessor {
     }
     if (up.channelId !== this.o.channelId) return { ok: false, kind: 'refused', message: `channel '${up.channelId}' not found` };
     if (this.o.ledger.tx(up.txId)) return { ok: false, kind: 'refused', message: `duplicate transaction found [${up.txId}]` };
+    if (up.chaincodeName === 'qscc') return { ok: true, up, response: this.#qscc(up) };
     const cc = this.o.chaincodes.get(up.chaincodeName);
     if (!cc) {
       return { ok: false, kind: 'refused', message: `make sure the chaincode ${up.chaincodeName} has been successfully defined on channel ${up.channelId} and try again: chaincode definition for '${up.chaincodeName}' not found` };

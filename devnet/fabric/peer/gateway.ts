@@ -47,6 +47,9 @@ interface RpcError {
   metadata: grpc.Metadata;
 }
 
+/** The query system chaincode every peer runs (GetChainInfo, GetBlockByNumber). */
+const QSCC = 'qscc';
+
 function errorDetail(p: GatewayPeer, message: string): gp.ErrorDetail {
   const d = new gp.ErrorDetail();
   d.setAddress(p.address);
@@ -111,6 +114,7 @@ export class GatewayService {
 
   #known(channelId: string, chaincode: string, what: string): void {
     if (channelId !== this.o.channelId) throw rpcError(S.NOT_FOUND, `channel '${channelId}' not found`);
+    if (chaincode === QSCC && what === 'evaluate') return; // the peer's system chaincode: queries only
     if (!this.o.policies.has(chaincode)) throw rpcError(S.FAILED_PRECONDITION, `no peers available to ${what} chaincode ${chaincode} in channel ${channelId}`);
   }
 
