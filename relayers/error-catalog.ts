@@ -52,6 +52,12 @@ export const RELAYER_ERRORS = errorTable(
     'PNT_ERR_RELAY_EVM_BAD_PROOF',
     /** A Gateway item reverted with an error the relayer does not map to a Pontis code. */
     'PNT_ERR_RELAY_EVM_REVERT',
+    /** A Fabric block named by an event holds no valid transaction writing the key (a peer serving another ledger, or a bug). */
+    'PNT_ERR_RELAY_FABRIC_NO_WRITE',
+    /** A Fabric write lies more blocks below the hub's client than one proof may chain (1000). */
+    'PNT_ERR_RELAY_FABRIC_PROOF_TOO_DEEP',
+    /** The Fabric identity (certificate file, key) of a `fabric` chain cannot be read or does not match. */
+    'PNT_ERR_RELAY_FABRIC_IDENTITY',
     /** The Gateway refused a packet whose channel ordering differs from the one it holds. */
     'PNT_ERR_CHANNEL_ORDERING',
     /** A job failed with something that is not a PontisError (the metrics label of such failures). */

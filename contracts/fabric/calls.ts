@@ -37,6 +37,7 @@ export const chaincodeCalls = {
   clientStatus: () => call('PontisGateway:clientStatus'),
   sendPacket: (m: { dstChain: string; dstApp: string; data: Hex; timeoutTimestamp: number; ordered: boolean }) =>
     call('PontisGateway:sendPacket', m.dstChain, m.dstApp, m.data, String(m.timeoutTimestamp), String(m.ordered)),
+  sendPackets: (ms: readonly { dstChain: string; dstApp: string; data: Hex; timeoutTimestamp: number; ordered: boolean }[]) => call('PontisGateway:sendPackets', json(ms)),
   putRecord: (id: string, data: Hex, allow: readonly string[]) => call('records:putRecord', id, data, json(allow)),
   getRecord: (id: string) => call('records:getRecord', id),
   issueAttestation: (a: { kind: string; subject: Hex; expiresAtMs: number }, d: { dstChain: string; dstApp: string; timeoutTimestamp: number }) =>

@@ -114,6 +114,20 @@ export class PontisGatewayContract extends Contract {
     );
   }
 
+  /** Many `msg` packets: a JSON list of {dstChain, dstApp, data, timeoutTimestamp, ordered} (at most 1000). */
+  async sendPackets(ctx: Context, messageList: string): Promise<string> {
+    return transact(ctx, true, (tx) => {
+      const ms = list(messageList, 'messages', 1000).map((m, i) => {
+        const o = m as Record<string, unknown>;
+        if (typeof o !== 'object' || o === null || typeof o.dstChain !== 'string' || typeof o.dstApp !== 'string' || typeof o.data !== 'string' || typeof o.ordered !== 'boolean') {
+          throw new ChaincodeError(CC_ERR.BAD_ARGUMENT, `messages[${i}] is not {dstChain, dstApp, data, timeoutTimestamp, ordered}`);
+        }
+        return { dstChain: o.dstChain, dstApp: o.dstApp, data: hex(o.data, `messages[${i}].data`), timeoutTimestamp: uint(String(o.timeoutTimestamp), `messages[${i}].timeoutTimestamp`), ordered: o.ordered };
+      });
+      return gateway.sendMessages(tx, ms);
+    });
+  }
+
   async recvPackets(ctx: Context, proofHeight: string, packetList: string, proofList: string): Promise<string> {
     return transact(ctx, true, (tx) => {
       const ps = packets(packetList);

@@ -249,6 +249,16 @@ export class PontisGateway {
     });
   }
 
+  /** Many `msg` packets in one transaction (one commitment each, one event for all): how an application sends in bulk. */
+  sendMessages(tx: TxContext, ms: readonly { dstChain: string; dstApp: string; data: Hex; timeoutTimestamp: number; ordered: boolean }[]): Promise<Packet[]> {
+    return this.run(tx, (env) =>
+      ms.map((m) => {
+        const payload = toHex(utf8(canonicalJson({ from: env.sender, data: m.data })));
+        return this.packets.sendPacket(env, { srcApp: 'msg', dstChain: m.dstChain, dstApp: m.dstApp, payload, timeoutHeight: 0, timeoutTimestamp: m.timeoutTimestamp, ordered: m.ordered });
+      }),
+    );
+  }
+
   /** Values (0x-hex) of Pontis keys, null when absent: what an endorsed-query proof answers. */
   async getState(state: State, keys: readonly string[]): Promise<(Hex | null)[]> {
     const values = await Promise.all(keys.map((k) => state.get(fabricKey(utf8(k)))));

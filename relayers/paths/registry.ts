@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { RelayerError } from '../errors.ts';
 import type { ChainConfig, ChainConfigInput } from '../schema.ts';
 import { evmPaths } from './evm/index.ts';
+import { fabricPaths } from './fabric/index.ts';
 import { hubSignerAddress, pontisPacketHop } from './hub.ts';
 import { pontisPaths } from './pontis/index.ts';
 import { PathRouter } from './router.ts';
@@ -62,7 +63,7 @@ export class PathKindRegistry {
 
 /** The chain kinds this relayer build ships. */
 export function defaultPathKinds(): PathKindRegistry {
-  return new PathKindRegistry().register(pontisPaths).register(evmPaths);
+  return new PathKindRegistry().register(pontisPaths).register(evmPaths).register(fabricPaths);
 }
 
 /** Every configured chain opened: the pipeline's handlers and what the ops side asks, per chain. */

@@ -9,11 +9,13 @@ import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { gateway as gp, peer as pp } from '@hyperledger/fabric-protos';
 import type { Logger } from 'pino';
-import { type FabricIdentity, FabricWriter } from '../../adapters/fabric/index.ts';
-import { CHAINCODE_NAME } from '../../contracts/fabric/calls.ts';
+import { type FabricIdentity, FabricWriter, headerOf } from '../../adapters/fabric/index.ts';
+import { CHAINCODE_NAME, chaincodeCalls } from '../../contracts/fabric/calls.ts';
 import { type RunningChaincode, startChaincodeServer } from '../../contracts/fabric/server.ts';
 import { type FabricNetwork, startFabricNetwork } from '../../devnet/fabric/network.ts';
+import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { freePort } from './ports.ts';
+import { DEFAULT_CLIENT_PARAMS, type GovernedChain, operatorKey, registerChainAction } from './register-chain.ts';
 
 export interface FabricFixture {
   dir: string;
@@ -100,4 +102,19 @@ export async function startFabricFixture(o: { batchTimeoutMs?: number; logger?: 
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Connects the channel and a hub both ways, as operators would: org 1's admin creates the
+ * chaincode's client of the hub from the hub's current header, and the hub's governance
+ * registers the channel as `chainId` (kind and client type `fabric`) from its newest block.
+ */
+export async function connectFabricToHub(fx: FabricFixture, hub: GovernedChain, hubChainId: string, chainId = 'gov'): Promise<void> {
+  const root = await pontisTrustRoot(hub.clients[0], hubChainId);
+  await fx.writer(0, { who: 'admin', chainId }).submitTx(chaincodeCalls.initHubClient({ chainId, hubChainId }, DEFAULT_CLIENT_PARAMS, root.pontis));
+  const w = fx.writer(0, { chainId });
+  const block = (await w.block(await w.latestHeight()))!;
+  const action = registerChainAction({ chainId, chainKind: 'fabric', clientType: 'fabric', clientParams: fx.clientParams(), clientInitial: { header: headerOf(block), timestamp: Date.now() } });
+  const r = await proposeAndPass(hub.clients[0], hub.homes.map((_, i) => operatorKey(hub, i)), action);
+  if (r.status !== 'executed') throw new Error(`registering ${chainId} on the hub: proposal ${r.id} ${r.status}`);
 }

@@ -72,10 +72,12 @@ export function getRecord(s: KVView, caller: Caller, id: string): StoredRecord {
 /** The payload of a request packet for record `id`. */
 export const recordRequest = (id: string): Hex => toHex(utf8(canonicalJson({ type: 'get', id })));
 
+/** A request: `{"type":"get","id"}`, sent as such or inside a `msg` envelope `{from, data}` (a `msg/send` from a Pontis chain). */
 function parseRequest(payload: Hex): string {
-  let req: { type?: unknown; id?: unknown };
+  let req: { type?: unknown; id?: unknown; from?: unknown; data?: unknown };
   try {
     req = JSON.parse(Buffer.from(fromHex(payload)).toString('utf8'));
+    if (typeof req?.from === 'string' && typeof req.data === 'string' && isHex(req.data)) req = JSON.parse(Buffer.from(fromHex(req.data as Hex)).toString('utf8'));
   } catch {
     throw new ChaincodeError(CC_ERR.RECORDS_BAD_REQUEST, 'request is not JSON');
   }

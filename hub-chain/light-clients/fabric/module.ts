@@ -7,6 +7,7 @@
  * nobody); non-membership is the TIMEOUT marker shown by an endorsed query. Misbehaviour: two
  * orderer-signed headers at one height.
  */
+import { createHash } from 'node:crypto';
 import { type Bytes, type Hex, equalBytes, fromHex, toHex } from '../../crypto/bytes.ts';
 import { CLIENT_ERR } from '../../modules/clients/errors.ts';
 import { parseWith, readConsensus, timedStatus } from '../../modules/clients/store.ts';
@@ -82,9 +83,9 @@ function verifyMisbehaviour(ctx: ClientContext, rec: FabricClientRecord, msg: un
   return m;
 }
 
-function rules(rec: FabricClientRecord, at: number): EndorsedTxRules & { chaincode: string } {
+function rules(rec: FabricClientRecord, at: number): EndorsedTxRules & { chaincode: string; trustRoot: string } {
   const { policy, chaincode } = rec.state;
-  return { channelId: rec.state.channel, chaincode, msps: registry(rec.state.msps), policy: (ns) => (ns === chaincode ? policy : undefined), at: new Date(at) };
+  return { channelId: rec.state.channel, chaincode, msps: registry(rec.state.msps), policy: (ns) => (ns === chaincode ? policy : undefined), at: new Date(at), trustRoot: JSON.stringify(rec.state) };
 }
 
 /** The proof codes every client type shares (a relayer reads one code whichever chain it proves against). */
@@ -112,6 +113,67 @@ function checked<T>(what: string, f: () => T): T {
   } catch (e) {
     throw proofError(PROOF_ERR.INVALID, `${what}: ${(e as Error).message}`, e);
   }
+}
+
+/**
+ * Verified results by their inputs. A relay batch carries one block and one endorsed query for
+ * many packets, and each packet's proof repeats them; checking them once per distinct input is
+ * the same pure function, so every validator still reaches the same answer. Refusals are not kept.
+ */
+class ResultCache<V> {
+  private readonly m = new Map<string, V>();
+  constructor(private readonly max: number) {}
+  get(parts: readonly (string | number)[], make: () => V): V {
+    const k = createHash('sha256').update(parts.join('\u0000')).digest('base64');
+    let v = this.m.get(k);
+    if (v === undefined) {
+      v = make();
+      if (this.m.size >= this.max) this.m.delete(this.m.keys().next().value!);
+      this.m.set(k, v);
+    }
+    return v;
+  }
+}
+
+interface ProvenTx {
+  /** The chaincode's writes: key -> value (null: deleted). */
+  writes: Map<string, Uint8Array | null>;
+}
+
+const txCache = new ResultCache<ProvenTx>(256);
+const queryCache = new ResultCache<Map<string, Uint8Array | null>>(256);
+const rulesKey = (r: ReturnType<typeof rules>) => `${r.trustRoot}@${r.at?.getTime()}`;
+
+/**
+ * The committed-transaction part of a membership proof: the block chains to the header the
+ * client holds at `cons` (directly, or through the headers after it), its data hash covers the
+ * envelopes, the transaction is marked VALID and passes the endorsement checks in the chaincode's
+ * namespace. Returns its writes.
+ */
+function provenTx(p: { block: string; txIndex: number; headers?: FabricHeader[]; query: string }, cons: ConsensusRecord, r: ReturnType<typeof rules>): ProvenTx {
+  const headersKey = JSON.stringify(p.headers ?? []);
+  return txCache.get([p.block, p.txIndex, headersKey, cons.height, cons.root, rulesKey(r)], () => {
+    const block = checked('block', () => decodeBlock(Buffer.from(p.block, 'base64')));
+    let prev = toHex(blockHeaderHash(block.header));
+    let n = block.header.number;
+    for (const h of p.headers ?? []) {
+      if (h.number !== n + 1 || h.previousHash !== prev) throw proofError(PROOF_ERR.INVALID, `header ${h.number} does not follow block ${n} of the proof`);
+      prev = headerHash(h);
+      n = h.number;
+    }
+    if (n !== cons.height || prev !== cons.root) throw proofError(PROOF_ERR.INVALID, `the block does not chain to the header the client holds at ${cons.height}`);
+    const env = block.data[p.txIndex];
+    if (!env) throw proofError(PROOF_ERR.INVALID, `block ${block.header.number} has no transaction ${p.txIndex}`);
+    if (txValidationCode(block, p.txIndex) !== VALID) throw proofError(PROOF_ERR.INVALID, `transaction ${p.txIndex} of block ${block.header.number} is not marked VALID`);
+    const tx = checked('transaction', () => verifyEndorsedTransaction(env, r));
+    if (tx.namespace !== r.chaincode) throw proofError(PROOF_ERR.INVALID, `the transaction ran chaincode ${tx.namespace}, not ${r.chaincode}`);
+    return { writes: new Map(tx.writes.map((w) => [w.getKey(), w.getIsDelete() ? null : w.getValue_asU8()])) };
+  });
+}
+
+/** The values an endorsed GetState shows (checked against the trust root at the consensus time). */
+function endorsedValues(query: string, r: ReturnType<typeof rules>): Map<string, Uint8Array | null> {
+  return queryCache.get([query, rulesKey(r)], () => checked('endorsed query', () => verifyEndorsedQuery(Buffer.from(query, 'base64'), r)));
 }
 
 export const fabricClient: LightClientModule<FabricClientState> = {
@@ -160,26 +222,20 @@ export const fabricClient: LightClientModule<FabricClientState> = {
   verifyMembership(rec, cons, key, value, proof) {
     const p = parseWith(fabricTxProofSchema, proof, PROOF_ERR.MALFORMED, 'fabric transaction proof');
     const k = fabricKey(key);
-    const block = checked('block', () => decodeBlock(Buffer.from(p.block, 'base64')));
-    if (toHex(blockHeaderHash(block.header)) !== cons.root) throw proofError(PROOF_ERR.INVALID, `the block is not the one the client holds at ${cons.height}`);
-    const env = block.data[p.txIndex];
-    if (!env) throw proofError(PROOF_ERR.INVALID, `block ${cons.height} has no transaction ${p.txIndex}`);
-    if (txValidationCode(block, p.txIndex) !== VALID) throw proofError(PROOF_ERR.INVALID, `transaction ${p.txIndex} of block ${cons.height} is not marked VALID`);
     const r = rules(rec, cons.timestamp);
-    const tx = checked('transaction', () => verifyEndorsedTransaction(env, r));
-    if (tx.namespace !== r.chaincode) throw proofError(PROOF_ERR.INVALID, `the transaction ran chaincode ${tx.namespace}, not ${r.chaincode}`);
-    const w = tx.writes.find((x) => x.getKey() === k);
-    if (!w || w.getIsDelete()) throw proofError(PROOF_ERR.KEY_ABSENT, `the transaction does not write ${k}`);
-    if (!equalBytes(w.getValue_asU8(), value)) throw proofError(PROOF_ERR.VALUE_MISMATCH, `the transaction wrote another value at ${k}`);
+    const tx = provenTx(p, cons, r);
+    const w = tx.writes.get(k);
+    if (w === undefined || w === null) throw proofError(PROOF_ERR.KEY_ABSENT, `the transaction does not write ${k}`);
+    if (!equalBytes(w, value)) throw proofError(PROOF_ERR.VALUE_MISMATCH, `the transaction wrote another value at ${k}`);
     // the validation filter is unsigned: committed world state, as the policy's peers answer, shows the write took effect
-    const held = checked('endorsed query', () => verifyEndorsedQuery(Buffer.from(p.query, 'base64'), r)).get(k);
+    const held = endorsedValues(p.query, r).get(k);
     if (!held || !equalBytes(held, value)) throw proofError(PROOF_ERR.INVALID, `the endorsed query does not show ${k} holding the value`);
   },
 
   verifyNonMembership(rec, cons, key, proof) {
     const p = parseWith(fabricQueryProofSchema, proof, PROOF_ERR.MALFORMED, 'fabric query proof');
     const k = fabricKey(key);
-    const values = checked('endorsed query', () => verifyEndorsedQuery(Buffer.from(p.query, 'base64'), rules(rec, cons.timestamp)));
+    const values = endorsedValues(p.query, rules(rec, cons.timestamp));
     if (!values.has(k)) throw proofError(PROOF_ERR.INVALID, `the endorsed query did not ask for ${k}`);
     const v = values.get(k)!;
     if (v && equalBytes(v, FABRIC_TIMEOUT_MARKER)) return;

@@ -39,8 +39,11 @@ const signedHeaderSchema = z.strictObject({ header: fabricHeaderSchema, signatur
 /** Two different headers at one height, each signed by the orderers: a fork of the channel. */
 export const fabricMisbehaviourSchema = z.strictObject({ a: signedHeaderSchema, b: signedHeaderSchema });
 
-/** Membership: the block at the proof height, the transaction's index in it, and an endorsed GetState of the key. */
-export const fabricTxProofSchema = z.strictObject({ block: b64Schema, txIndex: uintSchema, query: b64Schema });
+/**
+ * Membership: the block holding the transaction, its index there, the headers after that block up
+ * to the proof height (none when the block is at the proof height), and an endorsed GetState of the key.
+ */
+export const fabricTxProofSchema = z.strictObject({ block: b64Schema, txIndex: uintSchema, headers: z.array(fabricHeaderSchema).max(1000).optional(), query: b64Schema });
 
 /** Non-membership (a packet timed out on Fabric): an endorsed GetState showing the TIMEOUT marker at the key. */
 export const fabricQueryProofSchema = z.strictObject({ query: b64Schema });

@@ -49,19 +49,6 @@ export function packetFromEvent(v: unknown): Packet {
 /** Per-packet reads (state, proofs) a batch keeps in flight at once: sequential reads made a batch of 100 take seconds. */
 export const READS_IN_FLIGHT = 16;
 
-/** `fn` over `items` with at most `limit` calls in flight; results in the order of `items`. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
-}
 
 /** What a timeout batch did, on whichever end it was submitted. */
 export interface EvmTimeoutOutcome {

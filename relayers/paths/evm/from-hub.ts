@@ -12,7 +12,8 @@ import type { PontisReader } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { clientIface, gatewayIface } from './abi.ts';
-import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayWord, isSet, mapLimit } from './endpoint.ts';
+import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayWord, isSet } from './endpoint.ts';
+import { mapLimit } from '../map-limit.ts';
 
 export interface GatewayItemResult {
   /** keccak256 of the channel id (the event's indexed topic). */

@@ -18,7 +18,8 @@ import { clientHeight, consensusOn } from '../pontis/path.ts';
 import type { PacketEvent } from '../types.ts';
 import { isRetryableCode } from '../../errors.ts';
 import { gatewayIface } from './abi.ts';
-import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, isSet, mapLimit, packetFromEvent } from './endpoint.ts';
+import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, isSet, packetFromEvent } from './endpoint.ts';
+import { mapLimit } from '../map-limit.ts';
 
 
 /** The height of the hub's client of the EVM chain at which proofs can be made (a consensus record exists there). */

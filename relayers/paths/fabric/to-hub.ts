@@ -1,0 +1,126 @@
+/**
+ * The Fabric -> hub leg. The hub's `fabric` client follows the channel's blocks: an update is the
+ * headers after the client's latest, the newest with the orderers' signatures. A packet (or ack)
+ * written on Fabric is proven at the client's latest height P by a committed-transaction proof:
+ * the block holding the transaction, its index, the headers from there up to P, and a GetState of
+ * the key endorsed by the configured orgs (one query for a whole batch). The hub rejects what
+ * does not check; the relayer checks what it can cheaply first (the write is in the block, the
+ * query shows it) so a refused batch means a bug or a lying peer, not a routine race.
+ */
+import type { common } from '@hyperledger/fabric-protos';
+import type { Msg } from '../../../hub-chain/app/tx.ts';
+import { type Bytes, type Hex, equalBytes, fromHex } from '../../../hub-chain/crypto/bytes.ts';
+import { ackCommitment, channelId, packetCommitment, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { blockTxs, headerOf, ordererSignaturesOf } from '../../../adapters/fabric/block.ts';
+import { MAX_TX_BYTES } from '../../../hub-chain/app/tx.ts';
+import type { PontisReader } from '../pontis/endpoint.ts';
+import { clientHeight } from '../pontis/path.ts';
+import { mapLimit } from '../map-limit.ts';
+import type { PacketEvent } from '../types.ts';
+import { type FabricEndpoint, FabricRelayError, endorsedQuery, fabricKey, isPresent, readKeys } from './endpoint.ts';
+
+/** Headers one update may carry (the hub's `fabric` client bound). */
+const MAX_HEADERS_PER_UPDATE = 1000;
+/** Keys per endorsed query of a proof batch (a proof holds one query; the hub bounds a proof at 256 KiB). */
+const KEYS_PER_PROOF_QUERY = 100;
+/** A hub transaction of proofs is cut below this many bytes of JSON (the hub's limit is MAX_TX_BYTES). */
+const TX_BUDGET = Math.floor(MAX_TX_BYTES * 0.8);
+/** Reads kept in flight against the hub. */
+const HUB_READS = 16;
+
+/**
+ * `clients/update` messages moving the hub's client of `f` from its latest height to `target`
+ * (several when more than one message's headers are needed); empty when it is there.
+ */
+export async function fabricClientUpdates(hub: PontisReader, f: FabricEndpoint, target: number): Promise<Msg[]> {
+  const p = await clientHeight(hub, f.chainId);
+  const msgs: Msg[] = [];
+  for (let from = p + 1; from <= target; from += MAX_HEADERS_PER_UPDATE) {
+    const blocks = await f.writer.blocks(from, Math.min(target, from + MAX_HEADERS_PER_UPDATE - 1));
+    msgs.push({ type: 'clients/update', chainId: f.chainId, message: { headers: blocks.map(headerOf), signatures: ordererSignaturesOf(blocks[blocks.length - 1]) } });
+  }
+  return msgs;
+}
+
+interface Wanted {
+  event: PacketEvent;
+  key: Bytes;
+  value: Bytes;
+}
+
+/** The position of the VALID transaction of `block` that wrote `key` = `value` in the chaincode's namespace. */
+function txIndexOf(f: FabricEndpoint, block: common.Block, key: string, value: Bytes): number {
+  for (const tx of blockTxs(block)) {
+    if (tx.validationCode !== 0) continue;
+    const v = tx.writes.get(f.writer.chaincode)?.get(key);
+    if (v && equalBytes(v, value)) return tx.index;
+  }
+  throw new FabricRelayError('PNT_ERR_RELAY_FABRIC_NO_WRITE', `block ${block.getHeader()!.getNumber()} of ${f.chainId} has no valid transaction writing ${key}`, { retryable: false, details: { chain: f.chainId, key } });
+}
+
+/**
+ * Committed-transaction proofs of `wanted` at Fabric height `p` (the hub's client holds it), in
+ * batches that fit a hub transaction. Items whose key no longer holds the value on Fabric (the
+ * packet was resolved there meanwhile) are dropped.
+ */
+async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Promise<{ item: Wanted; proof: unknown }[][]> {
+  if (!wanted.length) return [];
+  const low = Math.min(...wanted.map((w) => w.event.height));
+  if (p - low > MAX_HEADERS_PER_UPDATE) {
+    throw new FabricRelayError('PNT_ERR_RELAY_FABRIC_PROOF_TOO_DEEP', `block ${low} of ${f.chainId} is ${p - low} blocks below the hub's client (at most ${MAX_HEADERS_PER_UPDATE})`, { retryable: false, details: { chain: f.chainId, block: low, clientHeight: p } });
+  }
+  const blocks = await f.writer.blocks(low, p);
+  const at = (h: number) => blocks[h - low];
+  const blockB64 = new Map<number, string>();
+  const b64 = (h: number) => blockB64.get(h) ?? blockB64.set(h, Buffer.from(at(h).serializeBinary()).toString('base64')).get(h)!;
+  const headers = blocks.map(headerOf);
+  const batches: { item: Wanted; proof: unknown }[][] = [];
+  let cur: { item: Wanted; proof: unknown }[] = [];
+  let bytes = 0;
+  for (let i = 0; i < wanted.length; i += KEYS_PER_PROOF_QUERY) {
+    const part = wanted.slice(i, i + KEYS_PER_PROOF_QUERY);
+    const query = await endorsedQuery(f, part.map((w) => w.key));
+    for (const w of part) {
+      const h = w.event.height;
+      const proof = { block: b64(h), txIndex: txIndexOf(f, at(h), fabricKey(w.key), w.value), headers: headers.slice(h - low + 1), query };
+      const size = proof.block.length + query.length + proof.headers.length * 220 + 2048;
+      if (cur.length && bytes + size > TX_BUDGET) {
+        batches.push(cur);
+        cur = [];
+        bytes = 0;
+      }
+      cur.push({ item: w, proof });
+      bytes += size;
+    }
+  }
+  if (cur.length) batches.push(cur);
+  return batches;
+}
+
+/** Keeps the items whose key still holds the value on Fabric (committed world state, one peer's view). */
+async function stillHeld(f: FabricEndpoint, wanted: Wanted[]): Promise<Wanted[]> {
+  const vals = await readKeys(f, wanted.map((w) => w.key));
+  return wanted.filter((w, i) => {
+    const v = vals[i];
+    return isPresent(v) && equalBytes(fromHex(v), w.value);
+  });
+}
+
+/**
+ * `packets/recv` messages (one per hub transaction) for packets committed on Fabric and not yet
+ * received by the hub, proven at Fabric height `p`.
+ */
+export async function fabricRecvBatches(f: FabricEndpoint, hub: PontisReader, events: PacketEvent[], p: number): Promise<Msg[]> {
+  const received = await mapLimit(events, HUB_READS, async (e) => (await hub.readState(packetKeys.receipt(channelId(e.packet), e.packet.sequence))) !== undefined);
+  const wanted = events.filter((_, i) => !received[i]).map((event) => ({ event, key: packetKeys.outbound(channelId(event.packet), event.packet.sequence), value: packetCommitment(event.packet) }));
+  const batches = await proofBatches(f, await stillHeld(f, wanted), p);
+  return batches.map((b) => ({ type: 'packets/recv', proofHeight: p, packets: b.map(({ item, proof }) => ({ packet: item.event.packet, proof })) }));
+}
+
+/** `packets/ack` messages for acks Fabric wrote whose packet the hub still holds, proven at Fabric height `p`. */
+export async function fabricAckBatches(f: FabricEndpoint, hub: PontisReader, events: PacketEvent[], p: number): Promise<Msg[]> {
+  const pending = await mapLimit(events, HUB_READS, async (e) => (await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined);
+  const wanted = events.filter((_, i) => pending[i]).map((event) => ({ event, key: packetKeys.ack(channelId(event.packet), event.packet.sequence), value: ackCommitment(fromHex(event.ack as Hex)) }));
+  const batches = await proofBatches(f, await stillHeld(f, wanted), p);
+  return batches.map((b) => ({ type: 'packets/ack', proofHeight: p, packets: b.map(({ item, proof }) => ({ packet: item.event.packet, ack: item.event.ack!, proof })) }));
+}
