@@ -143,6 +143,11 @@ const PACKET_ERRORS = errorTable(
     'PNT_ERR_CHANNEL_CLOSED',
     'PNT_ERR_ACK_MALFORMED',
     'PNT_ERR_MSG_EMPTY',
+    /** The `attest` app: a payload that is not the attestation ABI encoding, names another issuer chain, was revoked or has expired. */
+    'PNT_ERR_ATTESTATION_MALFORMED',
+    'PNT_ERR_ATTESTATION_CHAIN_MISMATCH',
+    'PNT_ERR_ATTESTATION_REVOKED',
+    'PNT_ERR_ATTESTATION_EXPIRED',
     'PNT_ERR_MSG_MALFORMED',
     'PNT_ERR_CHAIN_EXISTS',
     /** Governance paused the chain; it may resume. */

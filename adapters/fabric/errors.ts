@@ -1,7 +1,7 @@
 /**
  * Turns what @hyperledger/fabric-gateway and grpc-js throw into an `AdapterError`: the one place
  * that knows gRPC status codes, the gateway's error classes and the messages Fabric peers put in
- * them. A chaincode's refusal (`<PNT_ERR_CODE>: <text>`, contracts/fabric) keeps its code in
+ * them. A chaincode's refusal (`<code>: <text>`, contracts/fabric) keeps its code in
  * `details.code`.
  */
 import { CommitError, CommitStatusError, GatewayError } from '@hyperledger/fabric-gateway';

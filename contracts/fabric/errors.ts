@@ -44,7 +44,9 @@ export const CC_ERR = {
 
 export type ChaincodeErrorCode = (typeof CC_ERR)[keyof typeof CC_ERR];
 
-export const CHAINCODE_ERRORS = errorTable(CC_ERR, { [CC_ERR.CLOCK_SKEW]: { retryable: true } });
+// PNT_ERR_ATTESTATION_REVOKED means the same on every chain: the hub's table (the `attest` app) holds it
+const { ATTESTATION_REVOKED: _shared, ...OWN } = CC_ERR;
+export const CHAINCODE_ERRORS = errorTable(OWN, { [CC_ERR.CLOCK_SKEW]: { retryable: true } });
 
 export class ChaincodeError extends PontisError {
   override name = 'ChaincodeError';

@@ -9,6 +9,7 @@ import { ClientKeeper } from '../modules/clients/keeper.ts';
 import { clientsModule } from '../modules/clients/module.ts';
 import { PacketKeeper, packetsModule } from '../modules/packets/keeper.ts';
 import { msgApp } from '../modules/packets/msg-app.ts';
+import { attestApp } from '../modules/attest/app.ts';
 import { Registry, registryModule } from '../modules/registry/registry.ts';
 import { bankModule } from '../modules/transfer/bank.ts';
 import { transferForwardPolicy, transferPolicyModule } from '../modules/transfer/policy.ts';
@@ -26,7 +27,7 @@ export function createModules(): Wiring {
   const registry = new Registry();
   // the packet keeper guards what every module declares protected; the modules need the keeper
   const protectedPrefixes: string[] = [...CORE_PROTECTED_PREFIXES];
-  const packets = new PacketKeeper({ clients, registry, apps: [msgApp], policies: [transferForwardPolicy()], protectedPrefixes });
+  const packets = new PacketKeeper({ clients, registry, apps: [msgApp, attestApp], policies: [transferForwardPolicy()], protectedPrefixes });
   packets.registerApp(transferApp(packets));
   const modules: Module[] = [
     bankModule(),
