@@ -2,7 +2,8 @@
  * `pontis devnet`: the main job. A hub of N validator processes and two department side-chains
  * (one validator process each) on loopback, registered with each other by governance, a relayer
  * loop between them, and a sample flow: a record proven to a light client, a message A -> hub -> B
- * with its acknowledgement, and a token transfer A -> B and back. Ctrl-C stops every process.
+ * with its acknowledgement, and a token transfer A -> B and back; then the EVM chains (evm.ts) and
+ * the government chain on Fabric (gov.ts) with their flows. Ctrl-C stops every process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { writeFileSync } from 'node:fs';
 import { toHex } from '../hub-chain/crypto/bytes.ts';
 import { connectChains, relayInProcess, runInterchainFlow, runSampleFlow, type DevChain } from './sample-flow.ts';
 import { EVM_RELAYER_KEY, EVM_RELAYER_KEY_ENV, type EvmDevnet, type EvmRelayerChain, startEvmChains } from './evm.ts';
+import { DEVNET_GOV, type FabricRelayerChain, type GovDevnet, startGov } from './gov.ts';
 
 export interface DevnetOptions {
   validators: number;
@@ -49,7 +51,7 @@ async function redisReachable(url: string): Promise<boolean> {
  * config written next to the homes and a fresh signer key passed by environment variable.
  * Without a reachable Redis, relays in this process instead and says so.
  */
-async function startRelayer(root: string, chains: DevChain[], evmChains: EvmRelayerChain[], o: DevnetOptions, children: ChildProcess[], say: (s: string) => void): Promise<{ stop: () => void; inProcess: boolean }> {
+async function startRelayer(root: string, chains: DevChain[], evmChains: (EvmRelayerChain | FabricRelayerChain)[], extraEnv: Record<string, string>, o: DevnetOptions, children: ChildProcess[], say: (s: string) => void): Promise<{ stop: () => void; inProcess: boolean }> {
   if (!(await redisReachable(REDIS_URL))) {
     say(`no Redis at ${REDIS_URL} (set PONTIS_REDIS_URL): relaying in this process instead of BullMQ workers`);
     return { stop: await relayInProcess(chains, say), inProcess: true };
@@ -68,7 +70,7 @@ async function startRelayer(root: string, chains: DevChain[], evmChains: EvmRela
   writeFileSync(file, JSON.stringify(cfg, null, 2));
   const log = createWriteStream(join(root, 'relayer.log'));
   const key = toHex(generateAccountKey().secretKey);
-  const child = spawn(process.execPath, [BIN, 'relayer', 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PONTIS_DEVNET_RELAYER_KEY: key, [EVM_RELAYER_KEY_ENV]: EVM_RELAYER_KEY } });
+  const child = spawn(process.execPath, [BIN, 'relayer', 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PONTIS_DEVNET_RELAYER_KEY: key, [EVM_RELAYER_KEY_ENV]: EVM_RELAYER_KEY, ...extraEnv } });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   children.push(child);
@@ -98,10 +100,17 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
 
   let stopping = false;
   const children: ChildProcess[] = [];
-  // ---- EVM chains (devnet-evm.ts): anvil nodes up and hub observers configured before the hub nodes start
+  // ---- the government chain gov (gov.ts): the Fabric network stand-in with the Pontis chaincode, in this process
+  let gov: GovDevnet | null = null;
+  try {
+    gov = await startGov({ root, basePort: o.basePort + o.validators + DEVNET_SPOKES.length + 3, say });
+  } catch (e) {
+    say(`government chain ${DEVNET_GOV} not started: ${(e as Error).message}`);
+  }
+  // ---- EVM chains (evm.ts): anvil nodes up and hub observers configured before the hub nodes start
   let evm: EvmDevnet | null = null;
   try {
-    evm = await startEvmChains({ root, hubHomes: hubNet.homes, basePort: o.basePort + o.validators + DEVNET_SPOKES.length + 1, children, say });
+    evm = await startEvmChains({ root, hubHomes: hubNet.homes, basePort: o.basePort + o.validators + DEVNET_SPOKES.length + 1, children, say, moreIssuers: gov ? [{ chain: DEVNET_GOV, app: 'attest' }] : [] });
   } catch (e) {
     say(`EVM chains not started: ${(e as Error).message}`);
   }
@@ -128,6 +137,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     unsubscribe();
     stopRelaying();
     evm?.stop();
+    await gov?.stop().catch(() => {});
     say('stopping validators...');
     await Promise.all(
       children.map(
@@ -160,10 +170,12 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     await runSampleFlow(hub, hubNet.homes[0], say);
     await connectChains(chains, say);
     const evmChains = evm ? await evm.register(hubNet.rpcUrls[0], hubNet.homes, DEVNET_HUB) : [];
-    const relaying = await startRelayer(root, chains, evmChains, o, children, say);
+    const govChains = gov ? [await gov.connect(hubNet.rpcUrls[0], hubNet.homes, DEVNET_HUB)] : [];
+    const relaying = await startRelayer(root, chains, [...evmChains, ...govChains], gov?.env() ?? {}, o, children, say);
     stopRelaying = relaying.stop;
     await runInterchainFlow(chains, user, say);
     if (evm) await evm.runFlow(hubNet.rpcUrls[0], DEVNET_HUB, { relayHere: relaying.inProcess }); // EVM: evm-a -> hub -> evm-b
+    if (gov) await gov.runFlow({ hubRpc: hubNet.rpcUrls[0], hubChainId: DEVNET_HUB, deptA: { chainId: chains[1].chainId, rpc: chains[1].rpcUrls[0], user }, verifier: evm?.verifier(), relayHere: relaying.inProcess });
   } catch (e) {
     say(`sample flow failed: ${(e as Error).message}`);
     return stop(1);

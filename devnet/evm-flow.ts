@@ -96,10 +96,10 @@ export interface AttestationReport {
 }
 
 /** The deploy.ts app options the flows need: chain A (`aChainId`) holds the token and the issuer, chain B the verifier trusting A's issuer; both a TokenBridge. */
-export function evmFlowApps(aChainId: string, o: { initialSupply?: bigint } = {}): Record<'a' | 'b', Pick<DeployPontisOptions, 'tokenBridge' | 'sampleToken' | 'attestationIssuer' | 'attestationVerifier'>> {
+export function evmFlowApps(aChainId: string, o: { initialSupply?: bigint; moreIssuers?: { chain: string; app: string }[] } = {}): Record<'a' | 'b', Pick<DeployPontisOptions, 'tokenBridge' | 'sampleToken' | 'attestationIssuer' | 'attestationVerifier'>> {
   return {
     a: { tokenBridge: true, sampleToken: { initialSupply: o.initialSupply ?? 1_000_000n * 10n ** 18n }, attestationIssuer: true },
-    b: { tokenBridge: true, attestationVerifier: { issuers: [{ chain: aChainId, app: DEFAULT_ISSUER_APP }] } },
+    b: { tokenBridge: true, attestationVerifier: { issuers: [{ chain: aChainId, app: DEFAULT_ISSUER_APP }, ...(o.moreIssuers ?? [])] } },
   };
 }
 

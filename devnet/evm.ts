@@ -63,6 +63,8 @@ export interface EvmDevnet {
   register(hubRpc: string, hubHomes: string[], hubChainId: string): Promise<EvmRelayerChain[]>;
   /** The sample flow: a message evm-a -> hub -> evm-b and its ack back, a token round trip, an attestation issued and revoked. `relayHere`: relay in this process (no BullMQ relayer). */
   runFlow(hubRpc: string, hubChainId: string, o: { relayHere: boolean }): Promise<void>;
+  /** evm-b's AttestationVerifier (deployed by `deploy`): its chain, app name and `isValid(subject)`. */
+  verifier(): { chainId: string; app: string; isValid(subject: string): Promise<boolean> };
   stop(): void;
 }
 
@@ -98,7 +100,7 @@ async function chainIdOf(url: string): Promise<number | undefined> {
  * and writes an `evm` observer of each into every hub home's config. Returns null (and says why)
  * when the EVM part is switched off or anvil is not installed.
  */
-export async function startEvmChains(o: { root: string; hubHomes: string[]; basePort: number; children: ChildProcess[]; say: (s: string) => void }): Promise<EvmDevnet | null> {
+export async function startEvmChains(o: { root: string; hubHomes: string[]; basePort: number; children: ChildProcess[]; say: (s: string) => void; moreIssuers?: { chain: string; app: string }[] }): Promise<EvmDevnet | null> {
   if (process.env.PONTIS_DEVNET_EVM === '0') return null;
   let bin: string;
   try {
@@ -138,7 +140,7 @@ export async function startEvmChains(o: { root: string; hubHomes: string[]; base
   const deploy = (hubRpc: string, hubChainId: string): void => {
     deploying = (async () => {
       const hub = new HubClient(hubRpc);
-      const apps = evmFlowApps(nodes[0].chainId);
+      const apps = evmFlowApps(nodes[0].chainId, { moreIssuers: o.moreIssuers });
       await Promise.all(
         nodes.map(async (n, i) => {
           n.deployed = await deployPontisContracts(n.deployer, { trustRoot: await pontisTrustRoot(hub, hubChainId), chainId: n.chainId, echo: true, artifacts, ...(i === 0 ? apps.a : apps.b) });
@@ -221,6 +223,13 @@ export async function startEvmChains(o: { root: string; hubHomes: string[]; base
       const ctx: EvmFlowContext = { hubChainId, hub, artifacts, a: { chainId: a.chainId, provider: a.provider, signer: a.deployer, deployed: a.deployed! }, b: { chainId: b.chainId, provider: b.provider, signer: b.deployer, deployed: b.deployed! } };
       await runTokenRoundTrip(ctx, say);
       await runAttestation(ctx, say, { revoke: true });
+    },
+
+    verifier() {
+      const b = nodes[1];
+      const v = b.deployed!.attestationVerifier!;
+      const c = new Contract(v.address, artifacts.AttestationVerifier.abi as never, b.provider);
+      return { chainId: b.chainId, app: v.app, isValid: async (subject: string) => (await c.isValid(subject)) as boolean };
     },
 
     stop() {

@@ -45,6 +45,8 @@ export interface FabricReaderOptions {
   timeoutMs?: number;
   /** How long a submission may wait for its commit, ms (default 60 s). */
   commitTimeoutMs?: number;
+  /** How often `submitTx` endorses and submits again a transaction that lost an MVCC race (default 0: report PNT_ERR_ADAPTER_CONFLICT). */
+  conflictRetries?: number;
 }
 
 const QSCC = 'qscc';
@@ -58,6 +60,7 @@ export class FabricReader implements ChainReader {
   protected readonly gateway: Gateway;
   protected readonly network: Network;
   protected readonly timeoutMs: number;
+  protected readonly conflictRetries: number;
   readonly #key: ReturnType<typeof createPrivateKey>;
 
   constructor(o: FabricReaderOptions) {
@@ -66,6 +69,7 @@ export class FabricReader implements ChainReader {
     this.chaincode = o.chaincode;
     this.mspId = o.identity.mspId;
     this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.conflictRetries = o.conflictRetries ?? 0;
     const commitTimeoutMs = o.commitTimeoutMs ?? 60_000;
     this.client = new grpc.Client(o.endpoint, grpc.credentials.createSsl(Buffer.from(o.tlsCaCertPem)), o.serverName ? { 'grpc.ssl_target_name_override': o.serverName } : {});
     this.#key = createPrivateKey(o.identity.keyPem);

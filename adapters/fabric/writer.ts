@@ -5,7 +5,7 @@
  * that loses an MVCC race comes back as a retryable PNT_ERR_ADAPTER_CONFLICT.
  */
 import { CommitError } from '@hyperledger/fabric-gateway';
-import { AdapterError } from '../core/errors.ts';
+import { AdapterError, AdapterErrorCode } from '../core/errors.ts';
 import type { ChainWriter, SubmitResult } from '../core/types.ts';
 import { toFabricAdapterError } from './errors.ts';
 import { type FabricCall, FabricReader } from './reader.ts';
@@ -19,8 +19,21 @@ export interface FabricCommitted {
 }
 
 export class FabricWriter extends FabricReader implements ChainWriter<FabricCall> {
-  /** Endorses, orders and waits for `call`; throws an AdapterError unless it committed VALID. */
+  /**
+   * Endorses, orders and waits for `call`; throws an AdapterError unless it committed VALID. A
+   * transaction that lost an MVCC race is endorsed again on fresh state, up to `conflictRetries` times.
+   */
   async submitTx(call: FabricCall, endorsingOrganizations?: string[]): Promise<FabricCommitted> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.submitOnce(call, endorsingOrganizations);
+      } catch (e) {
+        if (!(e instanceof AdapterError && e.code === AdapterErrorCode.CONFLICT) || attempt >= this.conflictRetries) throw e;
+      }
+    }
+  }
+
+  private async submitOnce(call: FabricCall, endorsingOrganizations?: string[]): Promise<FabricCommitted> {
     const op = `submit ${call.fn}`;
     const submitted = await this.wrap(op, () => this.network.getContract(this.chaincode).submitAsync(call.fn, { arguments: call.args, ...(endorsingOrganizations ? { endorsingOrganizations } : {}) }));
     const status = await this.wrap(op, () => submitted.getStatus());

@@ -32,6 +32,8 @@ export interface ChaincodeServerOptions {
   /** host:port to listen on. */
   address: string;
   tls?: { key: Buffer; cert: Buffer; clientCACerts?: Buffer };
+  /** fabric-shim's log level (Fabric's names); default CORE_CHAINCODE_LOGGING_LEVEL, else INFO. A refused transaction logs at ERROR. */
+  logLevel?: 'CRITICAL' | 'ERROR' | 'WARNING' | 'INFO' | 'DEBUG';
 }
 
 export interface RunningChaincode {
@@ -64,6 +66,7 @@ export function pontisChaincode(): ChaincodeInterface {
 
 export async function startChaincodeServer(o: ChaincodeServerOptions): Promise<RunningChaincode> {
   const tlsProps = o.tls ? { key: o.tls.key, cert: o.tls.cert, clientCACerts: o.tls.clientCACerts as Buffer } : (undefined as never);
+  if (o.logLevel) (require('fabric-shim/lib/logger.js') as { setLevel(level: string): void }).setLevel(o.logLevel);
   const server = Shim.server(pontisChaincode(), { ccid: o.ccid, address: o.address, tlsProps });
   await server.start();
   const grpcServer = (server as unknown as { _server: { tryShutdown(cb: () => void): void } })._server;

@@ -1,6 +1,6 @@
 /**
  * The README's main command, as a new user runs it: `pontis devnet` starts the hub, two Pontis
- * side-chains and two anvil chains as processes, relays with BullMQ workers on the local Redis,
+ * side-chains and two anvil chains as processes, the government chain on the Fabric network stand-in, relays with BullMQ workers on the local Redis,
  * and runs the whole sample flow; `--blocks 0` makes it stop once the flow is done. The test
  * checks that it exits 0 having printed each stage's outcome.
  */
@@ -21,10 +21,16 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
   expect(out, out).toContain('sample flow done');
   expect(code).toBe(0);
   expect(out).toContain('relayer workers (BullMQ');
-  expect(out).toMatch(/paths path-dept-a, path-dept-b, path-evm-a, path-evm-b/);
+  expect(out).toMatch(/paths path-dept-a, path-dept-b, path-evm-a, path-evm-b, path-gov/);
   expect(out).toContain('dept-b inbox holds it; dept-a records the outcome: delivered');
   expect(out).toContain("EchoApp recorded it");
   expect(out).toMatch(/round trip done: evm-a escrow for evm-b 0, evm-b wrapped supply 0/);
   expect(out).toContain('AttestationVerifier recorded the revocation; isValid = false');
+  // the government chain on Fabric: an attestation valid on evm-b and dept-a, then revoked; a record request answered, one refused
+  expect(out).toContain('evm-b: AttestationVerifier isValid = true (issuer Org1MSP of gov');
+  expect(out).toContain('dept-a: attest app holds it from gov/attest, issuer Org1MSP: valid');
+  expect(out).toContain('dept-a: attest app status revoked');
+  expect(out).toMatch(/dept-a: acknowledgement carries the record: \{"data":"0x[0-9a-f]+","id":"household-42","owner":"Org1MSP"\}/);
+  expect(out).toContain('dept-a: error acknowledgement PNT_ERR_RECORDS_ACCESS_DENIED');
   expect(out).not.toContain('sample flow failed');
 }, 240_000);

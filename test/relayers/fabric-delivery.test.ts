@@ -49,7 +49,7 @@ beforeAll(async () => {
   await registerPontisChain(hub, a, 'dept-a');
   await registerPontisChain(a, hub, HUB);
   await connectFabricToHub(fx, hub, HUB, GOV);
-  gov = fx.writer(0);
+  gov = fx.writer(0, { conflictRetries: 5 });
   hubEp = new RpcEndpoint(HUB, hub.rpcUrls[0], generateAccountKey());
   const deptA = new RpcEndpoint('dept-a', a.rpcUrls[0], generateAccountKey());
   const endpoint: FabricEndpoint = { chainId: GOV, writer: fx.writer(1), endorsingOrgs: ['Org1MSP', 'Org2MSP'] };

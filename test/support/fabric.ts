@@ -24,7 +24,7 @@ export interface FabricFixture {
   /** Org `i`'s (0-based) user or admin, from the files the network wrote. */
   identity(i: number, who?: 'user' | 'admin'): FabricIdentity;
   /** The Fabric adapter as org `i`'s user (or admin); closed with the fixture. */
-  writer(i: number, opts?: { who?: 'user' | 'admin'; chainId?: string; timeoutMs?: number; endpoint?: string }): FabricWriter;
+  writer(i: number, opts?: { who?: 'user' | 'admin'; chainId?: string; timeoutMs?: number; endpoint?: string; conflictRetries?: number }): FabricWriter;
   /** The trust root the hub's `fabric` client is registered with for this channel. */
   clientParams(trustingPeriodMs?: number): Record<string, unknown>;
   /** A TLS gRPC server with org 1's peer certificate that answers every gateway and deliver call with INTERNAL. */
@@ -37,7 +37,7 @@ const domainOf = (i: number) => `org${i + 1}.example.com`;
 export async function startFabricFixture(o: { batchTimeoutMs?: number; logger?: Logger; chainId?: string } = {}): Promise<FabricFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'pontis-fabric-'));
   const address = `127.0.0.1:${await freePort()}`;
-  const cc = await startChaincodeServer({ ccid: 'pontis:1', address });
+  const cc = await startChaincodeServer({ ccid: 'pontis:1', address , logLevel: process.env.CORE_CHAINCODE_LOGGING_LEVEL ? undefined : 'CRITICAL' });
   let net: FabricNetwork;
   try {
     net = await startFabricNetwork({ orgs: 3, dir, chaincodes: { [CHAINCODE_NAME]: address }, policy: { outOf: 2 }, batchTimeoutMs: o.batchTimeoutMs ?? 20, logger: o.logger });
@@ -68,6 +68,7 @@ export async function startFabricFixture(o: { batchTimeoutMs?: number; logger?: 
         serverName: 'localhost',
         identity: identity(i, w.who),
         timeoutMs: w.timeoutMs,
+        conflictRetries: w.conflictRetries,
       });
       opened.push(writer);
       return writer;

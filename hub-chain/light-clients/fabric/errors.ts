@@ -14,7 +14,7 @@ export const FABRIC_ERR = {
   ORDERER_SIGNATURE: 'PNT_ERR_FABRIC_ORDERER_SIGNATURE',
   /** An endorsed-query proof that is not the Pontis chaincode's GetState, or whose answer is not one value per key asked. */
   QUERY_INVALID: 'PNT_ERR_FABRIC_QUERY_INVALID',
-  /** An update that does not extend the client's latest header (at or below it). */
+  /** An update that does not extend the client's latest header (at or below it): another relayer's update landed first; rebuilt from the new latest, it passes. */
   HEADER_STALE: 'PNT_ERR_FABRIC_HEADER_STALE',
   /** An update that skips heights: Fabric headers are trusted only through the hash chain. */
   HEADER_GAP: 'PNT_ERR_FABRIC_HEADER_GAP',
@@ -22,7 +22,7 @@ export const FABRIC_ERR = {
   HEADER_CHAIN: 'PNT_ERR_FABRIC_HEADER_CHAIN',
 } as const;
 
-export const FABRIC_ERRORS = errorTable(FABRIC_ERR, {});
+export const FABRIC_ERRORS = errorTable(FABRIC_ERR, { [FABRIC_ERR.HEADER_STALE]: { retryable: true } });
 
 export class FabricClientError extends PontisError {
   override name = 'FabricClientError';

@@ -56,7 +56,7 @@ function verifyUpdate(ctx: ClientContext, rec: FabricClientRecord, msg: unknown)
   const latest = readConsensus(ctx.store, rec.chainId, rec.latestHeight);
   if (!latest) throw new ClientError(CLIENT_ERR.NO_CONSENSUS, `client ${rec.chainId} has no consensus state at its latest height ${rec.latestHeight}`);
   const first = u.headers[0];
-  if (first.number <= rec.latestHeight) throw new FabricClientError(FABRIC_ERR.HEADER_STALE, `header ${first.number} is at or below the client's latest ${rec.latestHeight}`, { details: { number: first.number, latest: rec.latestHeight } });
+  if (first.number <= rec.latestHeight) throw new FabricClientError(FABRIC_ERR.HEADER_STALE, `header ${first.number} is at or below the client's latest ${rec.latestHeight}`, { retryable: true, details: { number: first.number, latest: rec.latestHeight } });
   if (first.number !== rec.latestHeight + 1) throw new FabricClientError(FABRIC_ERR.HEADER_GAP, `headers must continue from ${rec.latestHeight + 1}, not ${first.number}`, { details: { number: first.number, latest: rec.latestHeight } });
   let prev = latest.root;
   for (const [i, h] of u.headers.entries()) {

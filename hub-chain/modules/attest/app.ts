@@ -32,11 +32,12 @@ export interface AttestationRecord {
 
 export type AttestationStatus = 'valid' | 'revoked' | 'expired';
 
-const key = (srcChain: string, issuer: string, subject: Hex) => utf8(`app/attest/${srcChain}/${Buffer.from(issuer, 'utf8').toString('hex')}/${subject}`);
+/** Where the record of `issuer` on `srcChain` about `subject` lives (subject lower-case hex). */
+export const attestationKey = (srcChain: string, issuer: string, subject: Hex) => utf8(`app/attest/${srcChain}/${Buffer.from(issuer, 'utf8').toString('hex')}/${subject}`);
 
 /** The record of `issuer` on `srcChain` about `subject`, if one arrived. */
 export function readAttestation(s: KVView, srcChain: string, issuer: string, subject: Hex): AttestationRecord | undefined {
-  const b = s.get(key(srcChain, issuer, subject.toLowerCase() as Hex));
+  const b = s.get(attestationKey(srcChain, issuer, subject.toLowerCase() as Hex));
   return b === undefined ? undefined : (JSON.parse(Buffer.from(b).toString('utf8')) as AttestationRecord);
 }
 
@@ -83,13 +84,13 @@ export const attestApp: PacketApp = {
     const base = { srcChain: p.srcChain, srcApp: p.srcApp, issuer: a.issuer, subject: a.subject, height: env.height, time: env.time };
     if (a.revoked) {
       const rec: AttestationRecord = { ...base, kind: prior?.kind ?? a.kind, expiresAtMs: prior?.expiresAtMs ?? 0, revoked: true };
-      env.store.set(key(p.srcChain, a.issuer, a.subject), utf8(canonicalJson(rec)));
+      env.store.set(attestationKey(p.srcChain, a.issuer, a.subject), utf8(canonicalJson(rec)));
       return toHex(utf8(canonicalJson({ subject: a.subject, status: 'revoked' })));
     }
     if (prior?.revoked) throw new PacketError('PNT_ERR_ATTESTATION_REVOKED', `${a.issuer} of ${p.srcChain} revoked its attestation of ${a.subject}`);
     if (a.expiresAtMs <= env.time) throw new PacketError('PNT_ERR_ATTESTATION_EXPIRED', `attestation expired at ${a.expiresAtMs}`);
     const rec: AttestationRecord = { ...base, kind: a.kind, expiresAtMs: a.expiresAtMs, revoked: false };
-    env.store.set(key(p.srcChain, a.issuer, a.subject), utf8(canonicalJson(rec)));
+    env.store.set(attestationKey(p.srcChain, a.issuer, a.subject), utf8(canonicalJson(rec)));
     return toHex(utf8(canonicalJson({ subject: a.subject, status: 'valid' })));
   },
   // the verifier only receives
