@@ -183,11 +183,11 @@ export class RecordsContract extends Contract {
 
   /** `allow`: JSON list of chain ids whose request packets may read the record. */
   async putRecord(ctx: Context, id: string, data: string, allow: string): Promise<string> {
-    return transact(ctx, true, (tx) => gateway.run(tx, (env) => putRecord(env.store, tx.caller, tx.txTimeMs, { id, data: hex(data, 'data'), allow: json(allow, 'allow') as string[] })));
+    return transact(ctx, true, (tx) => gateway.run(tx, (env) => putRecord(env.store, tx.caller, tx.txTimeMs, { id, data: hex(data, 'data'), allow: json(allow, 'allow') as string[] }), [], { client: false }));
   }
 
   async getRecord(ctx: Context, id: string): Promise<string> {
-    return transact(ctx, false, (tx) => gateway.run(tx, (env) => getRecord(env.store, tx.caller, id)));
+    return transact(ctx, false, (tx) => gateway.run(tx, (env) => getRecord(env.store, tx.caller, id), [], { client: false }));
   }
 }
 
@@ -202,12 +202,14 @@ export class AttestationsContract extends Contract {
     return transact(ctx, true, (tx) =>
       gateway.run(tx, (env) =>
         issueAttestation(env, gateway.packets, tx.caller, { kind, subject: hex(subject, 'subject'), expiresAtMs: uint(expiresAtMs, 'expiresAtMs') }, { dstChain, dstApp, timeoutTimestamp: uint(timeoutTimestamp, 'timeoutTimestamp') }),
+        [],
+        { client: false },
       ),
     );
   }
 
   async revoke(ctx: Context, subject: string, dstChain: string, dstApp: string, timeoutTimestamp: string): Promise<string> {
-    return transact(ctx, true, (tx) => gateway.run(tx, (env) => revokeAttestation(env, gateway.packets, tx.caller, hex(subject, 'subject'), { dstChain, dstApp, timeoutTimestamp: uint(timeoutTimestamp, 'timeoutTimestamp') })));
+    return transact(ctx, true, (tx) => gateway.run(tx, (env) => revokeAttestation(env, gateway.packets, tx.caller, hex(subject, 'subject'), { dstChain, dstApp, timeoutTimestamp: uint(timeoutTimestamp, 'timeoutTimestamp') }), [], { client: false }));
   }
 }
 

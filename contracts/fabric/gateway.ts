@@ -108,7 +108,13 @@ export class PontisGateway {
    * Runs `f` with the packet module's environment over world state (state.ts rounds) and writes
    * what its last round wrote. Everything a transaction does goes through here.
    */
-  async run<T>(tx: TxContext, f: (env: ModuleEnv, cfg: GatewayConfig) => T, prefetch: readonly string[] = []): Promise<T> {
+  /**
+   * Runs `f` over world state. `prefetch`: keys known to be needed, or a function that finds them
+   * from the config and keys it reads. The hub client's records are prefetched too unless
+   * `client: false` (a send reads none of them, and a read of them would make it lose an MVCC race
+   * to every concurrent client update).
+   */
+  async run<T>(tx: TxContext, f: (env: ModuleEnv, cfg: GatewayConfig) => T, prefetch: readonly string[] | ((cfg: GatewayConfig, read: (key: string) => Promise<Bytes | undefined>) => Promise<string[]>) = [], o: { client?: boolean } = {}): Promise<T> {
     let events: AppEvent[] = [];
     const value = await runOnState(
       tx.state,
@@ -118,10 +124,11 @@ export class PontisGateway {
         return f(moduleEnv(tx, cfg.chainId, cfg.hubChainId, s, events), cfg);
       },
       async (read) => {
-        // the hub client's records every packet and update reads, once the hub's id is known
         const cfg = parseJson<GatewayConfig>(await read(CONFIG_KEY));
-        const client = cfg ? [clientKeys.state(cfg.hubChainId), clientKeys.meta(cfg.hubChainId), registryKeys.chain(cfg.hubChainId)].map(fabricKey) : [];
-        return [...client, ...prefetch];
+        if (!cfg) return typeof prefetch === 'function' ? [] : [...prefetch];
+        // the hub client's records every packet and update reads, once the hub's id is known
+        const client = o.client === false ? [registryKeys.chain(cfg.hubChainId)].map(fabricKey) : [clientKeys.state(cfg.hubChainId), clientKeys.meta(cfg.hubChainId), registryKeys.chain(cfg.hubChainId)].map(fabricKey);
+        return [...client, ...(typeof prefetch === 'function' ? await prefetch(cfg, read) : prefetch)];
       },
     );
     tx.events.push(...events);
@@ -242,20 +249,21 @@ export class PontisGateway {
   }
 
   /** A `msg` packet from the calling identity (the hub's msg/send on Fabric). */
-  sendMessage(tx: TxContext, m: { dstChain: string; dstApp: string; data: Hex; timeoutTimestamp: number; ordered: boolean }): Promise<Packet> {
-    return this.run(tx, (env) => {
-      const payload = toHex(utf8(canonicalJson({ from: env.sender, data: m.data })));
-      return this.packets.sendPacket(env, { srcApp: 'msg', dstChain: m.dstChain, dstApp: m.dstApp, payload, timeoutHeight: 0, timeoutTimestamp: m.timeoutTimestamp, ordered: m.ordered });
-    });
+  async sendMessage(tx: TxContext, m: { dstChain: string; dstApp: string; data: Hex; timeoutTimestamp: number; ordered: boolean }): Promise<Packet> {
+    return (await this.sendMessages(tx, [m]))[0];
   }
 
   /** Many `msg` packets in one transaction (one commitment each, one event for all): how an application sends in bulk. */
   sendMessages(tx: TxContext, ms: readonly { dstChain: string; dstApp: string; data: Hex; timeoutTimestamp: number; ordered: boolean }[]): Promise<Packet[]> {
-    return this.run(tx, (env) =>
-      ms.map((m) => {
-        const payload = toHex(utf8(canonicalJson({ from: env.sender, data: m.data })));
-        return this.packets.sendPacket(env, { srcApp: 'msg', dstChain: m.dstChain, dstApp: m.dstApp, payload, timeoutHeight: 0, timeoutTimestamp: m.timeoutTimestamp, ordered: m.ordered });
-      }),
+    return this.run(
+      tx,
+      (env) =>
+        ms.map((m) => {
+          const payload = toHex(utf8(canonicalJson({ from: env.sender, data: m.data })));
+          return this.packets.sendPacket(env, { srcApp: 'msg', dstChain: m.dstChain, dstApp: m.dstApp, payload, timeoutHeight: 0, timeoutTimestamp: m.timeoutTimestamp, ordered: m.ordered });
+        }),
+      (cfg, read) => sendPrefetch(cfg, 'msg', ms, read),
+      { client: false },
     );
   }
 
@@ -272,6 +280,26 @@ export class PontisGateway {
       return { config: cfg, status: this.clients.status(env.store, cfg.hubChainId, tx.txTimeMs), latestHeight: rec.latestHeight, frozen: rec.frozen };
     });
   }
+}
+
+/**
+ * The keys sending `ms` from `srcApp` reads, found in one round: each channel's next sequence
+ * first, then per packet its commitment and status keys (without this, each new sequence would
+ * cost a round of reads).
+ */
+async function sendPrefetch(cfg: GatewayConfig, srcApp: string, ms: readonly { dstChain: string; dstApp: string }[], read: (key: string) => Promise<Bytes | undefined>): Promise<string[]> {
+  const counts = new Map<string, number>();
+  for (const m of ms) {
+    const ch = channelId({ srcChain: cfg.chainId, srcApp, dstChain: m.dstChain, dstApp: m.dstApp });
+    counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  }
+  const keys: string[] = [];
+  for (const [ch, n] of counts) {
+    const next = parseJson<number>(await read(fabricKey(K.nextSend(ch)))) ?? 1;
+    keys.push(fabricKey(K.ordering(ch)));
+    for (let seq = next; seq < next + n; seq++) keys.push(fabricKey(K.outbound(ch, seq)), fabricKey(K.status(ch, seq)));
+  }
+  return keys;
 }
 
 function readConfig(s: SnapshotStore): GatewayConfig {

@@ -65,7 +65,7 @@ describe('chaincode server (ccaas) over the chaincode protocol', () => {
     expect(r.status).toBe(200);
     const meta = JSON.parse(r.payload) as { contracts: Record<string, { transactions: { name: string }[] }> };
     const names = (c: string) => meta.contracts[c].transactions.map((t) => t.name).sort();
-    expect(names('PontisGateway')).toEqual(['GetState', 'acknowledgePackets', 'clientStatus', 'initHubClient', 'recvPackets', 'sendPacket', 'timeoutPacket', 'timeoutPackets', 'updateClient']);
+    expect(names('PontisGateway')).toEqual(['GetState', 'acknowledgePackets', 'clientStatus', 'initHubClient', 'recvPackets', 'sendPacket', 'sendPackets', 'timeoutPacket', 'timeoutPackets', 'updateClient']);
     expect(names('records')).toEqual(['getRecord', 'putRecord']);
     expect(names('attestations')).toEqual(['issue', 'revoke']);
   });

@@ -336,6 +336,19 @@ describe('sending: revocations and messages', () => {
     expect(errorCode(await rejection(gw.sendMessage(txAt(state, now()), { ...m, dstChain: FABRIC })))).toBe('PNT_ERR_PACKET_TO_SELF');
     expect(state.snapshot()).toEqual(before);
   });
+
+  it('behavior: a thousand msg packets on two channels in one transaction settle in one round of reads, without reading the hub client', async () => {
+    const m = (i: number) => ({ dstChain: 'dept-b', dstApp: i % 2 ? 'msg' : 'bulk', data: toHex(utf8(`#${i}`)), timeoutTimestamp: now() + 60_000, ordered: false });
+    const read: string[] = [];
+    const recording = { get: (k: string) => (read.push(k), state.get(k)), put: (k: string, v: Uint8Array) => state.put(k, v), delete: (k: string) => state.delete(k) };
+    const sent = await gw.sendMessages(txAt(recording, now(), ORG1), Array.from({ length: 1000 }, (_, i) => m(i)));
+    expect(sent).toHaveLength(1000);
+    expect(new Set(sent.map((p) => `${p.dstApp}/${p.sequence}`)).size).toBe(1000);
+    // config, registry, two next-send keys, then ordering + commitment + status per packet: each key read once
+    expect(new Set(read).size).toBe(read.length);
+    expect(read.length).toBeLessThanOrEqual(4 + 2 + 2 * 1000);
+    expect(read.filter((k) => k.startsWith('pontis-client/clients/'))).toEqual([]);
+  });
 });
 
 describe('freezing', () => {
