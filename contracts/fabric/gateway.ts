@@ -114,7 +114,12 @@ export class PontisGateway {
    * `client: false` (a send reads none of them, and a read of them would make it lose an MVCC race
    * to every concurrent client update).
    */
-  async run<T>(tx: TxContext, f: (env: ModuleEnv, cfg: GatewayConfig) => T, prefetch: readonly string[] | ((cfg: GatewayConfig, read: (key: string) => Promise<Bytes | undefined>) => Promise<string[]>) = [], o: { client?: boolean } = {}): Promise<T> {
+  async run<T>(
+    tx: TxContext,
+    f: (env: ModuleEnv, cfg: GatewayConfig) => T,
+    prefetch: readonly string[] | ((cfg: GatewayConfig, read: (key: string) => Promise<Bytes | undefined>) => Promise<{ fetch: string[]; absent: string[] }>) = [],
+    o: { client?: boolean } = {},
+  ): Promise<T> {
     let events: AppEvent[] = [];
     const value = await runOnState(
       tx.state,
@@ -125,10 +130,11 @@ export class PontisGateway {
       },
       async (read) => {
         const cfg = parseJson<GatewayConfig>(await read(CONFIG_KEY));
-        if (!cfg) return typeof prefetch === 'function' ? [] : [...prefetch];
+        if (!cfg) return { fetch: typeof prefetch === 'function' ? [] : [...prefetch], absent: [] };
         // the hub client's records every packet and update reads, once the hub's id is known
         const client = o.client === false ? [registryKeys.chain(cfg.hubChainId)].map(fabricKey) : [clientKeys.state(cfg.hubChainId), clientKeys.meta(cfg.hubChainId), registryKeys.chain(cfg.hubChainId)].map(fabricKey);
-        return [...client, ...(typeof prefetch === 'function' ? await prefetch(cfg, read) : prefetch)];
+        const more = typeof prefetch === 'function' ? await prefetch(cfg, read) : { fetch: [...prefetch], absent: [] };
+        return { fetch: [...client, ...more.fetch], absent: more.absent };
       },
     );
     tx.events.push(...events);
@@ -284,22 +290,24 @@ export class PontisGateway {
 
 /**
  * The keys sending `ms` from `srcApp` reads, found in one round: each channel's next sequence
- * first, then per packet its commitment and status keys (without this, each new sequence would
- * cost a round of reads).
+ * and ordering. The status records of the sequences about to be sent cannot exist yet (a status
+ * is written when its sequence is sent), so they are known absent and not read: without this,
+ * each new sequence would cost a round of reads, and each a round trip to the peer.
  */
-async function sendPrefetch(cfg: GatewayConfig, srcApp: string, ms: readonly { dstChain: string; dstApp: string }[], read: (key: string) => Promise<Bytes | undefined>): Promise<string[]> {
+async function sendPrefetch(cfg: GatewayConfig, srcApp: string, ms: readonly { dstChain: string; dstApp: string }[], read: (key: string) => Promise<Bytes | undefined>): Promise<{ fetch: string[]; absent: string[] }> {
   const counts = new Map<string, number>();
   for (const m of ms) {
     const ch = channelId({ srcChain: cfg.chainId, srcApp, dstChain: m.dstChain, dstApp: m.dstApp });
     counts.set(ch, (counts.get(ch) ?? 0) + 1);
   }
-  const keys: string[] = [];
+  const fetch: string[] = [];
+  const absent: string[] = [];
   for (const [ch, n] of counts) {
     const next = parseJson<number>(await read(fabricKey(K.nextSend(ch)))) ?? 1;
-    keys.push(fabricKey(K.ordering(ch)));
-    for (let seq = next; seq < next + n; seq++) keys.push(fabricKey(K.outbound(ch, seq)), fabricKey(K.status(ch, seq)));
+    fetch.push(fabricKey(K.ordering(ch)));
+    for (let seq = next; seq < next + n; seq++) absent.push(fabricKey(K.status(ch, seq)));
   }
-  return keys;
+  return { fetch, absent };
 }
 
 function readConfig(s: SnapshotStore): GatewayConfig {

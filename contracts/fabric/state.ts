@@ -87,13 +87,22 @@ const MAX_ROUNDS = 64;
  * run wrote and returns its result. `prefetch` names Fabric keys known to be needed (fetched
  * together), or finds them from keys it reads first. `logic` must be a pure function of the store (no clock, no randomness).
  */
-export async function runOnState<T>(state: State, logic: (s: SnapshotStore) => T, prefetch: readonly string[] | ((read: (key: string) => Promise<Bytes | undefined>) => Promise<string[]>) = []): Promise<T> {
+export async function runOnState<T>(
+  state: State,
+  logic: (s: SnapshotStore) => T,
+  prefetch: readonly string[] | ((read: (key: string) => Promise<Bytes | undefined>) => Promise<string[] | { fetch: string[]; absent: string[] }>) = [],
+): Promise<T> {
   const cache: ReadCache = new Map();
   const read = async (k: string) => {
     await fetchInto(state, cache, [k]);
     return cache.get(k);
   };
-  await fetchInto(state, cache, typeof prefetch === 'function' ? await prefetch(read) : prefetch);
+  const want = typeof prefetch === 'function' ? await prefetch(read) : prefetch;
+  if ('absent' in want) {
+    // keys the caller knows cannot exist yet (e.g. the records of sequences not sent): not read, so not in the read set
+    for (const k of want.absent) if (!cache.has(k)) cache.set(k, undefined);
+    await fetchInto(state, cache, want.fetch);
+  } else await fetchInto(state, cache, want);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const snap = new SnapshotStore(cache);
     let result: T;

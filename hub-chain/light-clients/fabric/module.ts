@@ -7,7 +7,6 @@
  * nobody); non-membership is the TIMEOUT marker shown by an endorsed query. Misbehaviour: two
  * orderer-signed headers at one height.
  */
-import { createHash } from 'node:crypto';
 import { type Bytes, type Hex, equalBytes, fromHex, toHex } from '../../crypto/bytes.ts';
 import { CLIENT_ERR } from '../../modules/clients/errors.ts';
 import { parseWith, readConsensus, timedStatus } from '../../modules/clients/store.ts';
@@ -116,20 +115,26 @@ function checked<T>(what: string, f: () => T): T {
 }
 
 /**
- * Verified results by their inputs. A relay batch carries one block and one endorsed query for
- * many packets, and each packet's proof repeats them; checking them once per distinct input is
- * the same pure function, so every validator still reaches the same answer. Refusals are not kept.
+ * Verified results by their inputs. A relay batch shares one block and one endorsed query among
+ * many packets (the message's shared parts, so every item's proof holds the same string); checking
+ * them once per distinct input is the same pure function, so every validator still reaches the
+ * same answer. Keyed first by the large input itself (a Map compares the same string instance
+ * without reading it), then by the small rest. Refusals are not kept.
  */
 class ResultCache<V> {
-  private readonly m = new Map<string, V>();
+  private readonly m = new Map<string, Map<string, V>>();
   constructor(private readonly max: number) {}
-  get(parts: readonly (string | number)[], make: () => V): V {
-    const k = createHash('sha256').update(parts.join('\u0000')).digest('base64');
-    let v = this.m.get(k);
+  get(big: string, small: string, make: () => V): V {
+    let inner = this.m.get(big);
+    let v = inner?.get(small);
     if (v === undefined) {
       v = make();
-      if (this.m.size >= this.max) this.m.delete(this.m.keys().next().value!);
-      this.m.set(k, v);
+      if (!inner) {
+        if (this.m.size >= this.max) this.m.delete(this.m.keys().next().value!);
+        this.m.set(big, (inner = new Map()));
+      }
+      if (inner.size >= 64) inner.clear();
+      inner.set(small, v);
     }
     return v;
   }
@@ -140,8 +145,8 @@ interface ProvenTx {
   writes: Map<string, Uint8Array | null>;
 }
 
-const txCache = new ResultCache<ProvenTx>(256);
-const queryCache = new ResultCache<Map<string, Uint8Array | null>>(256);
+const txCache = new ResultCache<ProvenTx>(16);
+const queryCache = new ResultCache<Map<string, Uint8Array | null>>(16);
 const rulesKey = (r: ReturnType<typeof rules>) => `${r.trustRoot}@${r.at?.getTime()}`;
 
 /**
@@ -151,8 +156,8 @@ const rulesKey = (r: ReturnType<typeof rules>) => `${r.trustRoot}@${r.at?.getTim
  * namespace. Returns its writes.
  */
 function provenTx(p: { block: string; txIndex: number; headers?: FabricHeader[]; query: string }, cons: ConsensusRecord, r: ReturnType<typeof rules>): ProvenTx {
-  const headersKey = JSON.stringify(p.headers ?? []);
-  return txCache.get([p.block, p.txIndex, headersKey, cons.height, cons.root, rulesKey(r)], () => {
+  const small = `${p.txIndex}|${cons.height}|${cons.root}|${rulesKey(r)}|${JSON.stringify(p.headers ?? [])}`;
+  return txCache.get(p.block, small, () => {
     const block = checked('block', () => decodeBlock(Buffer.from(p.block, 'base64')));
     let prev = toHex(blockHeaderHash(block.header));
     let n = block.header.number;
@@ -173,7 +178,7 @@ function provenTx(p: { block: string; txIndex: number; headers?: FabricHeader[];
 
 /** The values an endorsed GetState shows (checked against the trust root at the consensus time). */
 function endorsedValues(query: string, r: ReturnType<typeof rules>): Map<string, Uint8Array | null> {
-  return queryCache.get([query, rulesKey(r)], () => checked('endorsed query', () => verifyEndorsedQuery(Buffer.from(query, 'base64'), r)));
+  return queryCache.get(query, rulesKey(r), () => checked('endorsed query', () => verifyEndorsedQuery(Buffer.from(query, 'base64'), r)));
 }
 
 export const fabricClient: LightClientModule<FabricClientState> = {

@@ -15,6 +15,7 @@ import type { Module, ModuleEnv } from '../../app/module.ts';
 import type { ClientVerifier } from '../clients/types.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ForwardPolicy, PacketApp, PacketSender } from '../transfer/app-interface.ts';
+import { withShared } from './msgs.ts';
 import {
   type Ack,
   type Packet,
@@ -462,6 +463,7 @@ interface RelayMsg {
   type: 'packets/recv' | 'packets/ack' | 'packets/timeout';
   proofHeight: number;
   packets: { packet: Packet; proof: unknown; ack?: Hex }[];
+  shared?: unknown[];
 }
 interface SendMsg {
   type: 'msg/send';
@@ -473,6 +475,9 @@ interface SendMsg {
   ordered?: boolean;
 }
 
+/** A relay message's items with their proofs' shared parts resolved (msgs.ts `withShared`). */
+const resolved = <I extends { proof: unknown }>(m: { packets: I[]; shared?: unknown[] }): I[] => (m.shared ? m.packets.map((i) => ({ ...i, proof: withShared(i.proof, m.shared) })) : m.packets);
+
 export function packetsModule(keeper: PacketKeeper): Module {
   return {
     name: 'packets',
@@ -482,13 +487,13 @@ export function packetsModule(keeper: PacketKeeper): Module {
       const m = msg as RelayMsg | SendMsg;
       switch (m.type) {
         case 'packets/recv':
-          keeper.recv(env, m.proofHeight, m.packets);
+          keeper.recv(env, m.proofHeight, resolved(m));
           return;
         case 'packets/ack':
-          keeper.ack(env, m.proofHeight, m.packets as { packet: Packet; ack: Hex; proof: unknown }[]);
+          keeper.ack(env, m.proofHeight, resolved(m) as { packet: Packet; ack: Hex; proof: unknown }[]);
           return;
         case 'packets/timeout':
-          keeper.timeout(env, m.proofHeight, m.packets);
+          keeper.timeout(env, m.proofHeight, resolved(m));
           return;
         case 'msg/send': {
           // the sender is carried in the payload envelope so the receiving app knows who wrote

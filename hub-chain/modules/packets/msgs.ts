@@ -26,6 +26,11 @@ export const packetSchema = z.strictObject({
 /** Proofs are client-type specific (a Pontis state proof, an EVM storage proof, ...): checked by the client, bounded here. */
 const proof = z.unknown().refine((p) => p !== undefined && JSON.stringify(p).length <= 256 * 1024, 'proof missing or larger than 256 KiB');
 const MAX_BATCH = 5000;
+/**
+ * Proof parts several items share (a Fabric block, an endorsed query): given once per message, and
+ * referenced from an item's proof as a top-level field `{"$shared": i}` (see `withShared`).
+ */
+const shared = z.array(z.unknown()).min(1).max(64).optional();
 
 export const packetMsgSchemas = [
   /** An application message to another chain (the `msg` app). */
@@ -39,11 +44,11 @@ export const packetMsgSchemas = [
     ordered: z.boolean().optional(),
   }),
   /** Relay: packets proven committed by the counterparty at `proofHeight`. */
-  z.strictObject({ type: z.literal('packets/recv'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, proof })).min(1).max(MAX_BATCH) }),
+  z.strictObject({ type: z.literal('packets/recv'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, proof })).min(1).max(MAX_BATCH), shared }),
   /** Relay: acknowledgements proven written by the counterparty at `proofHeight`. */
-  z.strictObject({ type: z.literal('packets/ack'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, ack: hex(64 * 1024), proof })).min(1).max(MAX_BATCH) }),
+  z.strictObject({ type: z.literal('packets/ack'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, ack: hex(64 * 1024), proof })).min(1).max(MAX_BATCH), shared }),
   /** Relay: receipts proven absent on the counterparty at `proofHeight`, past the packets' timeouts. */
-  z.strictObject({ type: z.literal('packets/timeout'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, proof })).min(1).max(MAX_BATCH) }),
+  z.strictObject({ type: z.literal('packets/timeout'), proofHeight: height, packets: z.array(z.strictObject({ packet: packetSchema, proof })).min(1).max(MAX_BATCH), shared }),
 ];
 
 const kind = chainKindSchema;
@@ -65,3 +70,22 @@ export const registryGovActionSchemas = [
   z.strictObject({ kind: z.literal('registry/resume-route'), srcChain: chainId, dstChain: chainId }),
   z.strictObject({ kind: z.literal('registry/set-routes'), chainId, routes: z.array(z.union([chainId, z.literal('*')])).max(1000) }),
 ];
+
+const isRef = (v: unknown): v is { $shared: number } => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { $shared?: unknown }).$shared === 'number';
+
+/**
+ * An item's proof with its references to the message's shared parts resolved: each top-level
+ * field whose value is exactly `{"$shared": i}`, with `i` an index of `shared`, becomes
+ * `shared[i]` (the same value for every item, not a copy). Anything else is left as it is, so a
+ * reference out of range reaches the client type as written and fails its schema.
+ */
+export function withShared(proof: unknown, sharedParts: readonly unknown[] | undefined): unknown {
+  if (!sharedParts || typeof proof !== 'object' || proof === null || Array.isArray(proof)) return proof;
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(proof)) {
+    if (!isRef(v) || !Number.isInteger(v.$shared) || v.$shared < 0 || v.$shared >= sharedParts.length) continue;
+    out ??= { ...(proof as Record<string, unknown>) };
+    out[k] = sharedParts[v.$shared];
+  }
+  return out ?? proof;
+}

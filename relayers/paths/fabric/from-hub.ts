@@ -184,5 +184,5 @@ export async function fabricTimeoutMsgs(hub: PontisReader, f: FabricEndpoint, ev
   const proofHeight = updates.length ? fabricTip : await clientHeight(hub, f.chainId);
   const cons = updates.length ? undefined : await consensusOn(hub, f.chainId, proofHeight);
   if (cons && due.some((p) => cons.timestamp < p.timeoutTimestamp)) return marked.length ? { msgs: [], marked } : null;
-  return { msgs: [...updates, { type: 'packets/timeout', proofHeight, packets: due.map((packet) => ({ packet, proof: { query } })) }], marked };
+  return { msgs: [...updates, { type: 'packets/timeout', proofHeight, packets: due.map((packet) => ({ packet, proof: { query: { $shared: 0 } } })), shared: [query] }], marked };
 }

@@ -3,7 +3,8 @@
  * headers after the client's latest, the newest with the orderers' signatures. A packet (or ack)
  * written on Fabric is proven at the client's latest height P by a committed-transaction proof:
  * the block holding the transaction, its index, the headers from there up to P, and a GetState of
- * the key endorsed by the configured orgs (one query for a whole batch). The hub rejects what
+ * the key endorsed by the configured orgs (one query for up to 100 keys). Blocks, header paths and
+ * queries travel once per hub message as its shared parts, referenced from each item's proof. The hub rejects what
  * does not check; the relayer checks what it can cheaply first (the write is in the block, the
  * query shows it) so a refused batch means a bug or a lying peer, not a routine race.
  */
@@ -25,6 +26,8 @@ const MAX_HEADERS_PER_UPDATE = 1000;
 const KEYS_PER_PROOF_QUERY = 100;
 /** A hub transaction of proofs is cut below this many bytes of JSON (the hub's limit is MAX_TX_BYTES). */
 const TX_BUDGET = Math.floor(MAX_TX_BYTES * 0.8);
+/** Shared parts one relay message may carry (hub-chain/modules/packets/msgs.ts). */
+const MAX_SHARED = 64;
 /** Reads kept in flight against the hub. */
 const HUB_READS = 16;
 
@@ -58,12 +61,18 @@ function txIndexOf(f: FabricEndpoint, block: common.Block, key: string, value: B
   throw new FabricRelayError('PNT_ERR_RELAY_FABRIC_NO_WRITE', `block ${block.getHeader()!.getNumber()} of ${f.chainId} has no valid transaction writing ${key}`, { retryable: false, details: { chain: f.chainId, key } });
 }
 
+interface ProofBatch {
+  /** The blocks, header paths and endorsed queries the batch's proofs reference (`{"$shared": i}`). */
+  shared: unknown[];
+  items: { item: Wanted; proof: unknown }[];
+}
+
 /**
  * Committed-transaction proofs of `wanted` at Fabric height `p` (the hub's client holds it), in
- * batches that fit a hub transaction. Items whose key no longer holds the value on Fabric (the
- * packet was resolved there meanwhile) are dropped.
+ * batches that fit a hub transaction. Each block, each block's header path up to `p` and each
+ * endorsed query goes once into the message's shared parts; an item's proof references them.
  */
-async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Promise<{ item: Wanted; proof: unknown }[][]> {
+async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Promise<ProofBatch[]> {
   if (!wanted.length) return [];
   const low = Math.min(...wanted.map((w) => w.event.height));
   if (p - low > MAX_HEADERS_PER_UPDATE) {
@@ -71,29 +80,46 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
   }
   const blocks = await f.writer.blocks(low, p);
   const at = (h: number) => blocks[h - low];
-  const blockB64 = new Map<number, string>();
-  const b64 = (h: number) => blockB64.get(h) ?? blockB64.set(h, Buffer.from(at(h).serializeBinary()).toString('base64')).get(h)!;
   const headers = blocks.map(headerOf);
-  const batches: { item: Wanted; proof: unknown }[][] = [];
-  let cur: { item: Wanted; proof: unknown }[] = [];
+  const batches: ProofBatch[] = [];
+  let cur: ProofBatch = { shared: [], items: [] };
   let bytes = 0;
+  let refs = new Map<string, number>();
+  /** The index of a shared part in the current batch, adding it (and its size) the first time. */
+  const ref = (id: string, make: () => unknown): { $shared: number } => {
+    let i = refs.get(id);
+    if (i === undefined) {
+      const v = make();
+      bytes += JSON.stringify(v).length;
+      i = cur.shared.push(v) - 1;
+      refs.set(id, i);
+    }
+    return { $shared: i };
+  };
   for (let i = 0; i < wanted.length; i += KEYS_PER_PROOF_QUERY) {
     const part = wanted.slice(i, i + KEYS_PER_PROOF_QUERY);
     const query = await endorsedQuery(f, part.map((w) => w.key));
     for (const w of part) {
       const h = w.event.height;
-      const proof = { block: b64(h), txIndex: txIndexOf(f, at(h), fabricKey(w.key), w.value), headers: headers.slice(h - low + 1), query };
-      const size = proof.block.length + query.length + proof.headers.length * 220 + 2048;
-      if (cur.length && bytes + size > TX_BUDGET) {
+      // a new batch when this item and any part it adds would pass the budget or the shared-parts bound
+      const adds = (refs.has(`b${h}`) ? 0 : Math.ceil(at(h).serializeBinary().length * 1.34) + (p - h) * 220) + (refs.has(`q${i}`) ? 0 : query.length);
+      if (cur.items.length && (bytes + adds + 1024 > TX_BUDGET || cur.shared.length + 3 > MAX_SHARED)) {
         batches.push(cur);
-        cur = [];
+        cur = { shared: [], items: [] };
         bytes = 0;
+        refs = new Map();
       }
-      cur.push({ item: w, proof });
-      bytes += size;
+      const proof = {
+        block: ref(`b${h}`, () => Buffer.from(at(h).serializeBinary()).toString('base64')),
+        txIndex: txIndexOf(f, at(h), fabricKey(w.key), w.value),
+        headers: ref(`h${h}`, () => headers.slice(h - low + 1)),
+        query: ref(`q${i}`, () => query),
+      };
+      cur.items.push({ item: w, proof });
+      bytes += 1024;
     }
   }
-  if (cur.length) batches.push(cur);
+  if (cur.items.length) batches.push(cur);
   return batches;
 }
 
@@ -114,7 +140,7 @@ export async function fabricRecvBatches(f: FabricEndpoint, hub: PontisReader, ev
   const received = await mapLimit(events, HUB_READS, async (e) => (await hub.readState(packetKeys.receipt(channelId(e.packet), e.packet.sequence))) !== undefined);
   const wanted = events.filter((_, i) => !received[i]).map((event) => ({ event, key: packetKeys.outbound(channelId(event.packet), event.packet.sequence), value: packetCommitment(event.packet) }));
   const batches = await proofBatches(f, await stillHeld(f, wanted), p);
-  return batches.map((b) => ({ type: 'packets/recv', proofHeight: p, packets: b.map(({ item, proof }) => ({ packet: item.event.packet, proof })) }));
+  return batches.map((b) => ({ type: 'packets/recv', proofHeight: p, packets: b.items.map(({ item, proof }) => ({ packet: item.event.packet, proof })), shared: b.shared }));
 }
 
 /** `packets/ack` messages for acks Fabric wrote whose packet the hub still holds, proven at Fabric height `p`. */
@@ -122,5 +148,5 @@ export async function fabricAckBatches(f: FabricEndpoint, hub: PontisReader, eve
   const pending = await mapLimit(events, HUB_READS, async (e) => (await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined);
   const wanted = events.filter((_, i) => pending[i]).map((event) => ({ event, key: packetKeys.ack(channelId(event.packet), event.packet.sequence), value: ackCommitment(fromHex(event.ack as Hex)) }));
   const batches = await proofBatches(f, await stillHeld(f, wanted), p);
-  return batches.map((b) => ({ type: 'packets/ack', proofHeight: p, packets: b.map(({ item, proof }) => ({ packet: item.event.packet, ack: item.event.ack!, proof })) }));
+  return batches.map((b) => ({ type: 'packets/ack', proofHeight: p, packets: b.items.map(({ item, proof }) => ({ packet: item.event.packet, ack: item.event.ack!, proof })), shared: b.shared }));
 }
