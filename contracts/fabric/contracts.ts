@@ -114,9 +114,13 @@ export class PontisGatewayContract extends Contract {
     );
   }
 
-  /** Many `msg` packets: a JSON list of {dstChain, dstApp, data, timeoutTimestamp, ordered} (at most 1000). */
+  /**
+   * Many `msg` packets: a JSON list of {dstChain, dstApp, data, timeoutTimestamp, ordered} (at most
+   * 1000). Answers their sequences in order (the packets themselves are in the transaction's event:
+   * repeating them in the answer would make the block, which a proof to the hub carries, larger).
+   */
   async sendPackets(ctx: Context, messageList: string): Promise<string> {
-    return transact(ctx, true, (tx) => {
+    return transact(ctx, true, async (tx) => {
       const ms = list(messageList, 'messages', 1000).map((m, i) => {
         const o = m as Record<string, unknown>;
         if (typeof o !== 'object' || o === null || typeof o.dstChain !== 'string' || typeof o.dstApp !== 'string' || typeof o.data !== 'string' || typeof o.ordered !== 'boolean') {
@@ -124,7 +128,7 @@ export class PontisGatewayContract extends Contract {
         }
         return { dstChain: o.dstChain, dstApp: o.dstApp, data: hex(o.data, `messages[${i}].data`), timeoutTimestamp: uint(String(o.timeoutTimestamp), `messages[${i}].timeoutTimestamp`), ordered: o.ordered };
       });
-      return gateway.sendMessages(tx, ms);
+      return (await gateway.sendMessages(tx, ms)).map((p) => p.sequence);
     });
   }
 
