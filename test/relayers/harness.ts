@@ -99,6 +99,9 @@ export class RelayerProcess {
   running(): boolean {
     return isRunning(this.proc);
   }
+  pid(): number | undefined {
+    return this.running() ? this.proc?.pid : undefined;
+  }
   async kill9(): Promise<void> {
     await kill9(this.proc);
   }

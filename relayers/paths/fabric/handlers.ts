@@ -12,7 +12,8 @@
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import type { ItemResult } from '../../../contracts/fabric/gateway.ts';
-import { RelayerError, isFatalCode } from '../../errors.ts';
+import { FABRIC_ERR } from '../../../hub-chain/light-clients/fabric/errors.ts';
+import { RelayerError, isFatalCode, isRetryableCode } from '../../errors.ts';
 import { relayTxOutcome } from '../hub.ts';
 import { clientHeight, consensusOn, scan } from '../pontis/path.ts';
 import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, HubEndpoint, PacketEvent, PathHandlers } from '../types.ts';
@@ -71,21 +72,32 @@ export class FabricPathHandlers implements PathHandlers {
   }
 
   /**
-   * Hub messages (client updates first when the hub's client is below the events) and the
-   * height they prove at, then submitted one hub transaction per batch.
+   * The Fabric height to prove `events` at on the hub: its client's, after moving the client to
+   * the Fabric tip when it is below the events. The update is a transaction of its own, cheap to
+   * lose when several jobs race to move the client (a stale update is refused, and the client has
+   * moved anyway); the large proof transactions then never fail for it.
    */
-  private async toHub(f: FabricEndpoint, events: PacketEvent[], build: (p: number) => Promise<Msg[]>, what: string): Promise<DeliveryOutcome> {
+  private async fabricHeightOnHub(f: FabricEndpoint, events: PacketEvent[]): Promise<number> {
     const need = Math.max(0, ...events.map((e) => e.height));
-    const updates = await fabricClientUpdates(this.hub, f, need);
-    const p = updates.length ? need : await clientHeight(this.hub, f.chainId);
-    const batches = await build(p);
-    if (!batches.length) {
-      if (updates.length) await this.hub.submit(updates); // moves the client for the next job anyway
-      return NOTHING;
+    let p = await clientHeight(this.hub, f.chainId);
+    if (p >= need) return p;
+    const updates = await fabricClientUpdates(this.hub, f, Math.max(need, await f.writer.latestHeight()));
+    if (updates.length) {
+      const r = await this.hub.submit(updates);
+      if (r.code !== 'ok' && r.code !== FABRIC_ERR.HEADER_STALE) throw new RelayerError(r.code, `update of ${f.chainId}'s client on ${this.hubId} failed: ${r.log ?? r.code}`, { retryable: isRetryableCode(r.code), details: { chain: this.hubId } });
     }
+    p = await clientHeight(this.hub, f.chainId);
+    if (p < need) throw new RelayerError('PNT_ERR_RELAY_NO_CONSENSUS', `the hub's client of ${f.chainId} holds ${p}, events are at ${need}`, { retryable: true, details: { chain: f.chainId, held: p, needed: need } });
+    return p;
+  }
+
+  /** Proof messages for `events` at the height the hub's client holds, one hub transaction each. */
+  private async toHub(f: FabricEndpoint, events: PacketEvent[], build: (p: number) => Promise<Msg[]>, what: string): Promise<DeliveryOutcome> {
+    const batches = await build(await this.fabricHeightOnHub(f, events));
+    if (!batches.length) return NOTHING;
     const total: DeliveryOutcome = { submitted: true, accepted: 0, redundant: 0, items: [] };
-    for (const [i, b] of batches.entries()) {
-      const o = relayTxOutcome(this.hubId, await this.hub.submit(i === 0 ? [...updates, b] : [b]), what);
+    for (const b of batches) {
+      const o = relayTxOutcome(this.hubId, await this.hub.submit([b]), what);
       total.accepted += o.accepted;
       total.redundant += o.redundant;
       total.txHeight = o.txHeight;
