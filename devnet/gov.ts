@@ -30,7 +30,7 @@ import { FabricPathHandlers } from '../relayers/paths/fabric/handlers.ts';
 import { p256KeyHex } from '../relayers/paths/fabric/index.ts';
 import { RpcEndpoint } from '../relayers/paths/pontis/rpc-endpoint.ts';
 import { relayRound } from '../relayers/round.ts';
-import { type FabricNetwork, startFabricNetwork } from './fabric/network.ts';
+import { type FabricNetwork, fabricClientParams, startFabricNetwork } from './fabric/network.ts';
 import { until } from './sample-flow.ts';
 
 export const DEVNET_GOV = 'gov';
@@ -104,15 +104,7 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
         await adm.close();
       }
       const block = (await user.block(await user.latestHeight()))!;
-      const params = {
-        trustingPeriodMs: 14 * DAY,
-        maxClockDriftMs: 10_000,
-        channel: net.channel,
-        chaincode: CHAINCODE_NAME,
-        msps: Object.fromEntries(net.orgs.map((g) => [g.mspId, [g.caCertPem]])),
-        orderers: { msps: { [net.orderer.mspId]: [net.orderer.caCertPem] }, threshold: 1 },
-        policy: { outOf: 2, orgs: net.orgs.map((g) => g.mspId) },
-      };
+      const params = fabricClientParams(net, CHAINCODE_NAME, { trustingPeriodMs: 14 * DAY, maxClockDriftMs: 10_000 });
       const operators = hubHomes.map((h) => accountKeyFromSeed(fromHex(loadHome(h).operatorKey!.seed, 32)));
       const action = { kind: 'registry/register-chain' as const, chainId: DEVNET_GOV, chainKind: 'fabric', clientType: 'fabric', clientParams: params, clientInitial: { header: headerOf(block), timestamp: Date.now() }, routes: ['*'] };
       const { id, status } = await proposeAndPass(hub, operators, action as never);

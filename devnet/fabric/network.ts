@@ -222,3 +222,21 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
     throw e;
   }
 }
+
+/**
+ * The trust root a hub's `fabric` client is registered with for this network's channel: every
+ * org's root CA, the orderer's (one signature needed) and the chaincode's policy as the network
+ * enforces it.
+ */
+export function fabricClientParams(net: FabricNetwork, chaincode: string, o: { trustingPeriodMs: number; maxClockDriftMs: number }) {
+  const policy = net.policies[chaincode];
+  if (!policy) throw new FabricNetworkError('PNT_ERR_FABNET_CONFIG', `no chaincode ${chaincode} on this network`);
+  return {
+    ...o,
+    channel: net.channel,
+    chaincode,
+    msps: Object.fromEntries(net.orgs.map((g) => [g.mspId, [g.caCertPem]])),
+    orderers: { msps: { [net.orderer.mspId]: [net.orderer.caCertPem] }, threshold: 1 },
+    policy: { outOf: policy.outOf, orgs: policy.orgs },
+  };
+}

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { type FabricIdentity, FabricWriter, headerOf } from '../../adapters/fabric/index.ts';
 import { CHAINCODE_NAME, chaincodeCalls } from '../../contracts/fabric/calls.ts';
 import { type RunningChaincode, startChaincodeServer } from '../../contracts/fabric/server.ts';
-import { type FabricNetwork, startFabricNetwork } from '../../devnet/fabric/network.ts';
+import { type FabricNetwork, fabricClientParams, startFabricNetwork } from '../../devnet/fabric/network.ts';
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { freePort } from './ports.ts';
 import { DEFAULT_CLIENT_PARAMS, type GovernedChain, operatorKey, registerChainAction } from './register-chain.ts';
@@ -73,15 +73,7 @@ export async function startFabricFixture(o: { batchTimeoutMs?: number; logger?: 
       opened.push(writer);
       return writer;
     },
-    clientParams: (trustingPeriodMs = 14 * 86_400_000) => ({
-      trustingPeriodMs,
-      maxClockDriftMs: 10_000,
-      channel: net.channel,
-      chaincode: CHAINCODE_NAME,
-      msps: Object.fromEntries(net.orgs.map((g) => [g.mspId, [g.caCertPem]])),
-      orderers: { msps: { [net.orderer.mspId]: [net.orderer.caCertPem] }, threshold: 1 },
-      policy: { outOf: 2, orgs: net.orgs.map((g) => g.mspId) },
-    }),
+    clientParams: (trustingPeriodMs = 14 * 86_400_000) => fabricClientParams(net, CHAINCODE_NAME, { trustingPeriodMs, maxClockDriftMs: 10_000 }),
     async failingEndpoint() {
       const tls = join(dir, 'organizations', 'peerOrganizations', domainOf(0), 'peers', `peer0.${domainOf(0)}`, 'tls');
       const server = new grpc.Server();

@@ -22,7 +22,7 @@ import { CHAINCODE_NAME, type ChaincodeCall, chaincodeCalls } from '../../../con
 import { decodeEvents, sentPackets } from '../../../contracts/fabric/events.ts';
 import { type RunningChaincode, startChaincodeServer } from '../../../contracts/fabric/server.ts';
 import { newSigner } from '../../../devnet/fabric/identity.ts';
-import { type FabricNetwork, type FabricOrgEndpoint, startFabricNetwork } from '../../../devnet/fabric/network.ts';
+import { type FabricNetwork, type FabricOrgEndpoint, fabricClientParams, startFabricNetwork } from '../../../devnet/fabric/network.ts';
 import { signBlock } from '../../../devnet/fabric/orderer.ts';
 import { ChainBuilder } from '../../support/chain-builder.ts';
 import { freePort } from '../../support/ports.ts';
@@ -156,15 +156,7 @@ lightClientConformance({
   hubChainId: () => 'hub-conf',
   hubValidators: () => hubChain.validatorSet(1),
   now: () => now,
-  params: () => ({
-    trustingPeriodMs: DAY,
-    maxClockDriftMs: 10_000,
-    channel: net.channel,
-    chaincode: CHAINCODE_NAME,
-    msps: Object.fromEntries(net.orgs.map((o) => [o.mspId, [o.caCertPem]])),
-    orderers: { msps: { [net.orderer.mspId]: [net.orderer.caCertPem] }, threshold: 1 },
-    policy: { outOf: 2, orgs: net.orgs.map((o) => o.mspId) },
-  }),
+  params: () => fabricClientParams(net, CHAINCODE_NAME, { trustingPeriodMs: DAY, maxClockDriftMs: 10_000 }),
   initial: () => ({ header: data.initial, timestamp: now - 1000 }),
   get initialHeight() {
     return data.initial.number;
