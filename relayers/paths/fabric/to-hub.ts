@@ -24,8 +24,8 @@ import { type FabricEndpoint, FabricRelayError, endorsedQuery, fabricKey, isPres
 const MAX_HEADERS_PER_UPDATE = 1000;
 /** Keys per endorsed query of a proof batch (a proof holds one query; the hub bounds a proof at 256 KiB). */
 const KEYS_PER_PROOF_QUERY = 100;
-/** A hub transaction of proofs is cut below this many bytes of JSON (the hub's limit is MAX_TX_BYTES). */
-const TX_BUDGET = Math.floor(MAX_TX_BYTES * 0.8);
+/** A hub transaction of proofs is cut below this many bytes of JSON (the hub's limit is MAX_TX_BYTES; the rest is the signature and envelope). */
+const TX_BUDGET = MAX_TX_BYTES - 16 * 1024;
 /** Shared parts one relay message may carry (hub-chain/modules/packets/msgs.ts). */
 const MAX_SHARED = 64;
 /** Reads kept in flight against the hub. */
@@ -102,8 +102,10 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
     for (const w of part) {
       const h = w.event.height;
       // a new batch when this item and any part it adds would pass the budget or the shared-parts bound
-      const adds = (refs.has(`b${h}`) ? 0 : Math.ceil(at(h).serializeBinary().length * 1.34) + (p - h) * 220) + (refs.has(`q${i}`) ? 0 : query.length);
-      if (cur.items.length && (bytes + adds + 1024 > TX_BUDGET || cur.shared.length + 3 > MAX_SHARED)) {
+      // the item's own JSON: the packet, its ack, and the proof's references and index
+      const own = JSON.stringify(w.event.packet).length + (w.event.ack?.length ?? 0) + 160;
+      const adds = (refs.has(`b${h}`) ? 0 : Math.ceil(at(h).serializeBinary().length * 1.34) + (p - h) * 220) + (refs.has(`q${i}`) ? 0 : query.length + 2);
+      if (cur.items.length && (bytes + adds + own > TX_BUDGET || cur.shared.length + 3 > MAX_SHARED)) {
         batches.push(cur);
         cur = { shared: [], items: [] };
         bytes = 0;
@@ -116,7 +118,7 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
         query: ref(`q${i}`, () => query),
       };
       cur.items.push({ item: w, proof });
-      bytes += 1024;
+      bytes += own;
     }
   }
   if (cur.items.length) batches.push(cur);
