@@ -198,7 +198,7 @@ async function main(): Promise<void> {
       recvBytes += JSON.stringify(tx).length;
     }
   }
-  if (recvTxs) say(`hub: ${recvTxs} transactions received gov's packets, ${Math.round(recvBytes / recvTxs / 1024)} KiB each on average (the block, its header path and endorsed queries once per message; the hub's 1 MiB transaction limit caps a Fabric transaction at about 250 packets)`);
+  if (recvTxs) say(`hub: ${recvTxs} transactions received gov's packets, ${Math.round(recvBytes / recvTxs / 1024)} KiB each as the RPC returns them with their results (the block, its header path and endorsed queries once per message; the hub's 1 MiB transaction limit caps a Fabric transaction at about 250 packets)`);
 
   // the hub's check of endorsed transactions, alone on one core: a small one (signatures dominate) and one of the stream
   const msps = new MspRegistry(Object.fromEntries(fx.net.orgs.map((o) => [o.mspId, [o.caCertPem]])));
