@@ -218,13 +218,14 @@ export class FabricReader implements ChainReader {
 
   /**
    * `call` endorsed by peers of `orgs` and signed by this identity, never submitted: the
-   * serialized `common.Envelope` an endorsed-query proof is made of.
+   * serialized `common.Envelope` an endorsed-query proof is made of, and the chaincode's answer
+   * the endorsers signed.
    */
-  async endorsedEnvelope(call: FabricCall, orgs: string[]): Promise<Uint8Array> {
+  async endorsedEnvelope(call: FabricCall, orgs: string[]): Promise<{ envelope: Uint8Array; result: Uint8Array }> {
     const tx = await this.wrap(`endorse ${call.fn}`, () => this.network.getContract(this.chaincode).newProposal(call.fn, { arguments: call.args, endorsingOrganizations: orgs }).endorse());
     const env = gp.PreparedTransaction.deserializeBinary(tx.getBytes()).getEnvelope()!;
     env.setSignature(toLowS(sign('sha256', env.getPayload_asU8(), { key: this.#key, dsaEncoding: 'der' })));
-    return env.serializeBinary();
+    return { envelope: env.serializeBinary(), result: tx.getResult() };
   }
 
   protected checkHeight(h: number): void {

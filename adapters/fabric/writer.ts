@@ -52,7 +52,7 @@ export class FabricWriter extends FabricReader implements ChainWriter<FabricCall
           return { status: 'success' as const, txHash: r.txId, height: r.height, blockHash: await this.blockHash(r.height), replacements: 0, payload: r.payload };
         } catch (e) {
           const error = e instanceof AdapterError ? e : toFabricAdapterError(e, { chainId: this.chainId });
-          return { status: error.code === 'PNT_ERR_ADAPTER_REVERTED' ? ('reverted' as const) : ('failed' as const), replacements: 0, error, ...(typeof error.details?.txId === 'string' ? { txHash: error.details.txId } : {}) };
+          return { status: error.code === AdapterErrorCode.REVERTED ? ('reverted' as const) : ('failed' as const), replacements: 0, error, ...(typeof error.details?.txId === 'string' ? { txHash: error.details.txId } : {}) };
         }
       }),
     );

@@ -48,10 +48,14 @@ export async function readKeys(f: FabricEndpoint, keys: Uint8Array[]): Promise<(
 
 export const isPresent = (v: Hex | null | undefined): v is Hex => typeof v === 'string';
 
-/** A GetState of `keys` endorsed by the configured orgs, never submitted: an endorsed-query proof (base64 envelope). */
-export async function endorsedQuery(f: FabricEndpoint, keys: Uint8Array[]): Promise<string> {
-  const env = await f.writer.endorsedEnvelope(chaincodeCalls.getState(keys.map(fabricKey)), f.endorsingOrgs);
-  return Buffer.from(env).toString('base64');
+/**
+ * A GetState of `keys` endorsed by the configured orgs, never submitted: an endorsed-query proof
+ * (`query`, base64 envelope) and the values it shows (0x-hex or null per key, as the endorsers
+ * signed them; the relayer decides what to prove from them, the hub checks the proof).
+ */
+export async function endorsedQuery(f: FabricEndpoint, keys: Uint8Array[]): Promise<{ query: string; values: (Hex | null)[] }> {
+  const { envelope, result } = await f.writer.endorsedEnvelope(chaincodeCalls.getState(keys.map(fabricKey)), f.endorsingOrgs);
+  return { query: Buffer.from(envelope).toString('base64'), values: JSON.parse(text(result)) as (Hex | null)[] };
 }
 
 /** The chaincode's client of the hub: its record, as the chaincode keeps it. */

@@ -177,7 +177,7 @@ export async function fabricTimeoutMsgs(hub: PontisReader, f: FabricEndpoint, ev
   const due = pending.filter((_, i) => isMarker(now2[i]));
   if (!due.length) return marked.length ? { msgs: [], marked } : null;
   const dueKeys = due.map((p) => packetKeys.receipt(channelId(p), p.sequence));
-  const query = await endorsedQuery(f, dueKeys);
+  const { query } = await endorsedQuery(f, dueKeys);
   // the hub checks its client's time at the proof height against the timeouts: follow Fabric to its tip first
   const fabricTip = await f.writer.latestHeight();
   const updates = await fabricClientUpdates(hub, f, fabricTip);

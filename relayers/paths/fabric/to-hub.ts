@@ -18,7 +18,7 @@ import type { PontisReader } from '../pontis/endpoint.ts';
 import { clientHeight } from '../pontis/path.ts';
 import { mapLimit } from '../map-limit.ts';
 import type { PacketEvent } from '../types.ts';
-import { type FabricEndpoint, FabricRelayError, endorsedQuery, fabricKey, isPresent, readKeys } from './endpoint.ts';
+import { type FabricEndpoint, FabricRelayError, endorsedQuery, fabricKey, isPresent } from './endpoint.ts';
 
 /** Headers one update may carry (the hub's `fabric` client bound). */
 const MAX_HEADERS_PER_UPDATE = 1000;
@@ -71,6 +71,8 @@ interface ProofBatch {
  * Committed-transaction proofs of `wanted` at Fabric height `p` (the hub's client holds it), in
  * batches that fit a hub transaction. Each block, each block's header path up to `p` and each
  * endorsed query goes once into the message's shared parts; an item's proof references them.
+ * Items whose key the endorsed query shows no longer holding the value (resolved on Fabric
+ * meanwhile) are dropped.
  */
 async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Promise<ProofBatch[]> {
   if (!wanted.length) return [];
@@ -98,8 +100,11 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
   };
   for (let i = 0; i < wanted.length; i += KEYS_PER_PROOF_QUERY) {
     const part = wanted.slice(i, i + KEYS_PER_PROOF_QUERY);
-    const query = await endorsedQuery(f, part.map((w) => w.key));
-    for (const w of part) {
+    const { query, values } = await endorsedQuery(f, part.map((w) => w.key));
+    for (const [j, w] of part.entries()) {
+      // no longer held on Fabric (the packet was resolved there meanwhile): nothing to prove
+      const v = values[j];
+      if (!isPresent(v) || !equalBytes(fromHex(v), w.value)) continue;
       const h = w.event.height;
       // a new batch when this item and any part it adds would pass the budget or the shared-parts bound
       // the item's own JSON: the packet, its ack, and the proof's references and index
@@ -125,15 +130,6 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
   return batches;
 }
 
-/** Keeps the items whose key still holds the value on Fabric (committed world state, one peer's view). */
-async function stillHeld(f: FabricEndpoint, wanted: Wanted[]): Promise<Wanted[]> {
-  const vals = await readKeys(f, wanted.map((w) => w.key));
-  return wanted.filter((w, i) => {
-    const v = vals[i];
-    return isPresent(v) && equalBytes(fromHex(v), w.value);
-  });
-}
-
 /**
  * `packets/recv` messages (one per hub transaction) for packets committed on Fabric and not yet
  * received by the hub, proven at Fabric height `p`.
@@ -141,7 +137,7 @@ async function stillHeld(f: FabricEndpoint, wanted: Wanted[]): Promise<Wanted[]>
 export async function fabricRecvBatches(f: FabricEndpoint, hub: PontisReader, events: PacketEvent[], p: number): Promise<Msg[]> {
   const received = await mapLimit(events, HUB_READS, async (e) => (await hub.readState(packetKeys.receipt(channelId(e.packet), e.packet.sequence))) !== undefined);
   const wanted = events.filter((_, i) => !received[i]).map((event) => ({ event, key: packetKeys.outbound(channelId(event.packet), event.packet.sequence), value: packetCommitment(event.packet) }));
-  const batches = await proofBatches(f, await stillHeld(f, wanted), p);
+  const batches = await proofBatches(f, wanted, p);
   return batches.map((b) => ({ type: 'packets/recv', proofHeight: p, packets: b.items.map(({ item, proof }) => ({ packet: item.event.packet, proof })), shared: b.shared }));
 }
 
@@ -149,6 +145,6 @@ export async function fabricRecvBatches(f: FabricEndpoint, hub: PontisReader, ev
 export async function fabricAckBatches(f: FabricEndpoint, hub: PontisReader, events: PacketEvent[], p: number): Promise<Msg[]> {
   const pending = await mapLimit(events, HUB_READS, async (e) => (await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined);
   const wanted = events.filter((_, i) => pending[i]).map((event) => ({ event, key: packetKeys.ack(channelId(event.packet), event.packet.sequence), value: ackCommitment(fromHex(event.ack as Hex)) }));
-  const batches = await proofBatches(f, await stillHeld(f, wanted), p);
+  const batches = await proofBatches(f, wanted, p);
   return batches.map((b) => ({ type: 'packets/ack', proofHeight: p, packets: b.items.map(({ item, proof }) => ({ packet: item.event.packet, ack: item.event.ack!, proof })), shared: b.shared }));
 }
