@@ -21,6 +21,7 @@ import { type Packet, decodeAck, packetId } from '../hub-chain/modules/packets/t
 import { loadHome } from '../hub-chain/node/config.ts';
 import { HubClient } from '../hub-chain/rpc-client/client.ts';
 import { pontisTrustRoot, proposeAndPass } from '../hub-chain/rpc-client/registry.ts';
+import { fabricChainRegistration } from '../hub-chain/light-clients/fabric/registration.ts';
 import { FabricWriter, blockTxs, headerOf } from '../adapters/fabric/index.ts';
 import { recordRequest } from '../contracts/fabric/apps/records.ts';
 import { CHAINCODE_NAME, chaincodeCalls } from '../contracts/fabric/calls.ts';
@@ -106,8 +107,8 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
       const block = (await user.block(await user.latestHeight()))!;
       const params = fabricClientParams(net, CHAINCODE_NAME, { trustingPeriodMs: 14 * DAY, maxClockDriftMs: 10_000 });
       const operators = hubHomes.map((h) => accountKeyFromSeed(fromHex(loadHome(h).operatorKey!.seed, 32)));
-      const action = { kind: 'registry/register-chain' as const, chainId: DEVNET_GOV, chainKind: 'fabric', clientType: 'fabric', clientParams: params, clientInitial: { header: headerOf(block), timestamp: Date.now() }, routes: ['*'] };
-      const { id, status } = await proposeAndPass(hub, operators, action as never);
+      const action = fabricChainRegistration({ chainId: DEVNET_GOV, params, header: headerOf(block), timestamp: Date.now() });
+      const { id, status } = await proposeAndPass(hub, operators, action);
       if (status !== 'executed') throw new PontisError('PNT_ERR_DEVNET_REGISTER', `registering ${DEVNET_GOV} on ${hubChainId}: proposal ${id} is ${status}`);
       say(`  ${hubChainId} registered ${DEVNET_GOV} (governance proposal ${id}; a fabric client trusting the 3 orgs' root CAs, the orderer and "2 of 3 orgs", from block ${block.getHeader()!.getNumber()})`);
       return { id: DEVNET_GOV, kind: 'fabric', channel: net.channel, chaincode: CHAINCODE_NAME, peer: { endpoint: org.endpoint, tlsCaCert: org.tlsCaCertPath, serverName: 'localhost' }, mspId: org.mspId, cert: org.userCertPath, signer: { env: GOV_RELAYER_KEY_ENV }, endorsingOrgs: [net.orgs[0].mspId, net.orgs[1].mspId] };

@@ -15,7 +15,8 @@ import { type RunningChaincode, startChaincodeServer } from '../../contracts/fab
 import { type FabricNetwork, fabricClientParams, startFabricNetwork } from '../../devnet/fabric/network.ts';
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { freePort } from './ports.ts';
-import { DEFAULT_CLIENT_PARAMS, type GovernedChain, operatorKey, registerChainAction } from './register-chain.ts';
+import { fabricChainRegistration } from '../../hub-chain/light-clients/fabric/registration.ts';
+import { DEFAULT_CLIENT_PARAMS, type GovernedChain, operatorKey } from './register-chain.ts';
 
 export interface FabricFixture {
   dir: string;
@@ -26,7 +27,7 @@ export interface FabricFixture {
   /** The Fabric adapter as org `i`'s user (or admin); closed with the fixture. */
   writer(i: number, opts?: { who?: 'user' | 'admin'; chainId?: string; timeoutMs?: number; endpoint?: string; conflictRetries?: number }): FabricWriter;
   /** The trust root the hub's `fabric` client is registered with for this channel. */
-  clientParams(trustingPeriodMs?: number): Record<string, unknown>;
+  clientParams(trustingPeriodMs?: number): ReturnType<typeof fabricClientParams>;
   /** A TLS gRPC server with org 1's peer certificate that answers every gateway and deliver call with INTERNAL. */
   failingEndpoint(): Promise<{ endpoint: string; close(): void }>;
   close(): Promise<void>;
@@ -107,7 +108,7 @@ export async function connectFabricToHub(fx: FabricFixture, hub: GovernedChain, 
   await fx.writer(0, { who: 'admin', chainId }).submitTx(chaincodeCalls.initHubClient({ chainId, hubChainId }, DEFAULT_CLIENT_PARAMS, root.pontis));
   const w = fx.writer(0, { chainId });
   const block = (await w.block(await w.latestHeight()))!;
-  const action = registerChainAction({ chainId, chainKind: 'fabric', clientType: 'fabric', clientParams: fx.clientParams(), clientInitial: { header: headerOf(block), timestamp: Date.now() } });
+  const action = fabricChainRegistration({ chainId, params: fx.clientParams(), header: headerOf(block), timestamp: Date.now() });
   const r = await proposeAndPass(hub.clients[0], hub.homes.map((_, i) => operatorKey(hub, i)), action);
   if (r.status !== 'executed') throw new Error(`registering ${chainId} on the hub: proposal ${r.id} ${r.status}`);
 }

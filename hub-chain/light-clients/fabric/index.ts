@@ -24,3 +24,4 @@ export { type EndorsementPolicy, policySatisfied } from './policy.ts';
 export { FABRIC_TIMEOUT_MARKER, GET_STATE_FN, verifyEndorsedQuery } from './query.ts';
 export { type EndorsedTx, type EndorsedTxRules, computeTxId, proposalHash, verifyEndorsedTransaction } from './transaction.ts';
 export { type FabricHeader, type FabricInitial, type FabricMisbehaviour, type FabricParams, type FabricUpdate, fabricHeaderSchema, fabricInitialSchema, fabricMisbehaviourSchema, fabricParamsSchema, fabricQueryProofSchema, fabricTxProofSchema, fabricUpdateSchema } from './schemas.ts';
+export { type FabricRegisterChainAction, fabricChainRegistration } from './registration.ts';

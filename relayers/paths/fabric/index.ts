@@ -81,9 +81,14 @@ function readPem(path: string, what: string, chain: string): string {
 function open1(c: FabricChainConfig, keys: string[]): FabricEndpoint {
   if (!keys.length) throw new RelayerError('PNT_ERR_RELAY_NO_SIGNER', `no signer key for ${c.id}`);
   const certPem = readPem(c.cert, 'certificate', c.id);
-  const key = p256Key(keys[0]);
-  const cert = new X509Certificate(certPem);
-  const pub = cert.publicKey.export({ format: 'jwk' });
+  let key: KeyObject;
+  let pub: { x?: string; y?: string };
+  try {
+    key = p256Key(keys[0]);
+    pub = new X509Certificate(certPem).publicKey.export({ format: 'jwk' });
+  } catch (e) {
+    throw new RelayerError('PNT_ERR_RELAY_FABRIC_IDENTITY', `${c.id}: ${c.cert} is not an X.509 certificate, or the signer is not a P-256 private key`, { cause: e, details: { chain: c.id } });
+  }
   const mine = key.export({ format: 'jwk' });
   if (pub.x !== mine.x || pub.y !== mine.y) throw new RelayerError('PNT_ERR_RELAY_FABRIC_IDENTITY', `${c.id}: the signer key is not the key of certificate ${c.cert}`, { details: { chain: c.id } });
   const writer = new FabricWriter({
