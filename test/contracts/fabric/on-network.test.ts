@@ -25,6 +25,7 @@ import { type RunningChaincode, startChaincodeServer } from '../../../contracts/
 import { type FabricNetwork, type FabricOrgEndpoint, startFabricNetwork } from '../../../devnet/fabric/network.ts';
 import { freePort } from '../../support/ports.ts';
 import { CLIENT_PARAMS, FABRIC, HUB, HubSim } from './world.ts';
+import { codeOf } from '../../support/errors.ts';
 
 let dir: string;
 let hub: HubSim;
@@ -161,14 +162,6 @@ it('behavior: a GetState endorsed by 2 of 3 orgs and never submitted is an endor
     return env.serializeBinary();
   };
   const rules = { channelId: net.channel, chaincode: CHAINCODE_NAME, msps: new MspRegistry(Object.fromEntries(net.orgs.map((o) => [o.mspId, [o.caCertPem]]))), policy: (ns: string) => net.policies[ns] };
-  const code = (f: () => unknown) => {
-    try {
-      f();
-    } catch (e) {
-      return (e as { code?: string }).code;
-    }
-    return 'accepted';
-  };
 
   const values = verifyEndorsedQuery(await endorsed(chaincodeCalls.getState(keys)), rules);
   expect([...values.keys()]).toEqual(keys);
@@ -176,15 +169,15 @@ it('behavior: a GetState endorsed by 2 of 3 orgs and never submitted is an endor
   expect(values.get(keys[1])).toBeNull();
 
   const oneOrg = await endorsed(chaincodeCalls.getState(keys), ['Org1MSP']);
-  expect(code(() => verifyEndorsedQuery(oneOrg, rules))).toBe('PNT_ERR_FABRIC_TX_INVALID');
+  expect(codeOf(() => verifyEndorsedQuery(oneOrg, rules))).toBe('PNT_ERR_FABRIC_TX_INVALID');
   const status = await endorsed(chaincodeCalls.clientStatus());
-  expect(code(() => verifyEndorsedQuery(status, rules))).toBe('PNT_ERR_FABRIC_QUERY_INVALID');
+  expect(codeOf(() => verifyEndorsedQuery(status, rules))).toBe('PNT_ERR_FABRIC_QUERY_INVALID');
   const good = await endorsed(chaincodeCalls.getState(keys));
-  expect(code(() => verifyEndorsedQuery(good, { ...rules, chaincode: 'other' }))).toBe('PNT_ERR_FABRIC_QUERY_INVALID');
+  expect(codeOf(() => verifyEndorsedQuery(good, { ...rules, chaincode: 'other' }))).toBe('PNT_ERR_FABRIC_QUERY_INVALID');
   const altered = await endorsed(chaincodeCalls.getState(keys), undefined, (prp) => {
     const action = peer.ChaincodeAction.deserializeBinary(prp.getExtension_asU8());
     action.getResponse()!.setPayload(Buffer.from(JSON.stringify([null, null])));
     prp.setExtension$(action.serializeBinary());
   });
-  expect(code(() => verifyEndorsedQuery(altered, rules))).toBe('PNT_ERR_FABRIC_TX_INVALID');
+  expect(codeOf(() => verifyEndorsedQuery(altered, rules))).toBe('PNT_ERR_FABRIC_TX_INVALID');
 }, 60_000);

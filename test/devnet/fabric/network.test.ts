@@ -21,6 +21,7 @@ import { startFabricNetwork, type FabricNetwork } from '../../../devnet/fabric/n
 import { gatewayFor } from './client.ts';
 import { startKvChaincode } from './kv-chaincode.ts';
 import { startRecordsChaincode } from './records-contract.ts';
+import { codeOf } from '../../support/errors.ts';
 
 const utf8 = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const S = { OK: 0, UNKNOWN: 2, FAILED_PRECONDITION: 9, ABORTED: 10, PERMISSION_DENIED: 7, INVALID_ARGUMENT: 3 };
@@ -261,21 +262,13 @@ describe('normal flows', () => {
     expect(BigInt(d.header.number)).toBe(status.blockNumber);
     expect(verifyOrdererSignatures(d.header, d.metadata[common.BlockMetadataIndex.SIGNATURES], orderers, 1)).toBe(1);
     expect(txValidationCode(d, 0)).toBe(peer.TxValidationCode.VALID);
-    const code = (f: () => unknown) => {
-      try {
-        f();
-      } catch (e) {
-        return (e as { code?: string }).code;
-      }
-      return 'accepted';
-    };
     // a threshold of 2 with one orderer, and signatures checked by an MSP that is not the orderers'
-    expect(code(() => verifyOrdererSignatures(d.header, d.metadata[common.BlockMetadataIndex.SIGNATURES], orderers, 2))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    expect(codeOf(() => verifyOrdererSignatures(d.header, d.metadata[common.BlockMetadataIndex.SIGNATURES], orderers, 2))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
     const peersOnly = new MspRegistry(Object.fromEntries(net.orgs.map((o) => [o.mspId, [o.caCertPem]])));
-    expect(code(() => verifyOrdererSignatures(d.header, d.metadata[common.BlockMetadataIndex.SIGNATURES], peersOnly, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    expect(codeOf(() => verifyOrdererSignatures(d.header, d.metadata[common.BlockMetadataIndex.SIGNATURES], peersOnly, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
     // the signatures stripped, or another header under them
-    expect(code(() => verifyOrdererSignatures(d.header, undefined, orderers, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
-    expect(code(() => verifyOrdererSignatures({ ...d.header, number: d.header.number + 1 }, d.metadata[common.BlockMetadataIndex.SIGNATURES], orderers, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    expect(codeOf(() => verifyOrdererSignatures(d.header, undefined, orderers, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    expect(codeOf(() => verifyOrdererSignatures({ ...d.header, number: d.header.number + 1 }, d.metadata[common.BlockMetadataIndex.SIGNATURES], orderers, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
     // signed by org1's user instead of the orderer (a valid signature of the wrong party)
     const md = common.Metadata.deserializeBinary(d.metadata[common.BlockMetadataIndex.SIGNATURES]);
     const sh = new common.SignatureHeader();
@@ -284,14 +277,14 @@ describe('normal flows', () => {
     forged.setSignatureHeader(sh.serializeBinary());
     forged.setSignature(toLowS(sign('sha256', Buffer.concat([md.getValue_asU8(), sh.serializeBinary(), blockHeaderBytes(d.header)]), { key: createPrivateKey(net.orgs[0].userKeyPem), dsaEncoding: 'der' })));
     md.setSignaturesList([forged]);
-    expect(code(() => verifyOrdererSignatures(d.header, md.serializeBinary(), orderers, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
+    expect(codeOf(() => verifyOrdererSignatures(d.header, md.serializeBinary(), orderers, 1))).toBe('PNT_ERR_FABRIC_ORDERER_SIGNATURE');
     // an envelope changed under the header
     const tampered = common.Block.deserializeBinary(b.serializeBinary());
     const data = tampered.getData()!.getDataList_asU8();
     data[0] = Buffer.concat([data[0], Buffer.from([0])]);
     tampered.getData()!.setDataList(data);
-    expect(code(() => decodeBlock(tampered.serializeBinary()))).toBe('PNT_ERR_FABRIC_BLOCK_INVALID');
-    expect(code(() => decodeBlock(Buffer.from('not a block')))).toBe('PNT_ERR_FABRIC_BLOCK_INVALID');
+    expect(codeOf(() => decodeBlock(tampered.serializeBinary()))).toBe('PNT_ERR_FABRIC_BLOCK_INVALID');
+    expect(codeOf(() => decodeBlock(Buffer.from('not a block')))).toBe('PNT_ERR_FABRIC_BLOCK_INVALID');
   });
 });
 

@@ -13,6 +13,7 @@ import { orgMaterial } from '../../../../devnet/fabric/ca.ts';
 import { validateRelayerConfig } from '../../../../relayers/config.ts';
 import { fabricPaths, p256KeyHex } from '../../../../relayers/paths/fabric/index.ts';
 import type { HubEndpoint } from '../../../../relayers/paths/types.ts';
+import { codeOf } from '../../../support/errors.ts';
 
 let dir: string;
 let certPath: string;
@@ -35,14 +36,6 @@ const config = (c: Record<string, unknown>) => ({ hub: { chainId: 'hub', rpc: 'h
 const openWith = (key: string, over: Record<string, unknown> = {}) => {
   const c = validateRelayerConfig(config(chain(over))).chains[0];
   return fabricPaths.open([c], { hub: {} as HubEndpoint, signers: new Map([['gov', [key]]]), logger: pino({ level: 'silent' }) });
-};
-const codeOf = (f: () => unknown) => {
-  try {
-    f();
-  } catch (e) {
-    return (e as { code?: string }).code;
-  }
-  return 'opened';
 };
 
 describe('fabric chain config', () => {
