@@ -34,8 +34,7 @@ const isMisbehaviourMsg = (msg: unknown): boolean => typeof msg === 'object' && 
 
 /** MSP registries by trust root (parsing certificates is the costly part; a client's root rarely changes). */
 const registries = new Map<string, MspRegistry>();
-function registry(roots: Record<string, string[]>): MspRegistry {
-  const k = JSON.stringify(roots);
+function registry(roots: Record<string, string[]>, k = JSON.stringify(roots)): MspRegistry {
   let r = registries.get(k);
   if (!r) {
     if (registries.size > 64) registries.clear();
@@ -84,7 +83,9 @@ function verifyMisbehaviour(ctx: ClientContext, rec: FabricClientRecord, msg: un
 
 function rules(rec: FabricClientRecord, at: number): EndorsedTxRules & { chaincode: string; trustRoot: string } {
   const { policy, chaincode } = rec.state;
-  return { channelId: rec.state.channel, chaincode, msps: registry(rec.state.msps), policy: (ns) => (ns === chaincode ? policy : undefined), at: new Date(at), trustRoot: JSON.stringify(rec.state) };
+  // one serialization of the trust root per check: it keys the peers' registry and the result caches
+  const trustRoot = JSON.stringify(rec.state);
+  return { channelId: rec.state.channel, chaincode, msps: registry(rec.state.msps, `peers:${trustRoot}`), policy: (ns) => (ns === chaincode ? policy : undefined), at: new Date(at), trustRoot };
 }
 
 /** The proof codes every client type shares (a relayer reads one code whichever chain it proves against). */

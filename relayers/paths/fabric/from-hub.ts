@@ -173,8 +173,8 @@ export async function fabricTimeoutMsgs(hub: PontisReader, f: FabricEndpoint, ev
       }
     });
   }
-  const now2 = await readKeys(f, keys);
-  const due = pending.filter((_, i) => isMarker(now2[i]));
+  const afterMarking = await readKeys(f, keys);
+  const due = pending.filter((_, i) => isMarker(afterMarking[i]));
   if (!due.length) return marked.length ? { msgs: [], marked } : null;
   const dueKeys = due.map((p) => packetKeys.receipt(channelId(p), p.sequence));
   const { query } = await endorsedQuery(f, dueKeys);

@@ -195,7 +195,7 @@ export class FabricPathHandlers implements PathHandlers {
       const receipts = await readKeys(f, pend.map((p) => packetKeys.receipt(channelId(p.status!.packet), p.status!.packet.sequence)));
       pend.forEach((p, i) => {
         const packet: Packet = p.status!.packet;
-        if (isPresent(receipts[i]) && receipts[i] === '0x01') return; // received: its ack comes through the scanner
+        if (receipts[i] === '0x01') return; // received: its ack comes through the scanner
         const ch = channelId(packet);
         const due = packet.timeoutTimestamp !== 0 && now >= packet.timeoutTimestamp;
         const kind = due || isPresent(receipts[i]) ? 'timeouts' : 'relay-packets';
