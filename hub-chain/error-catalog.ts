@@ -13,6 +13,9 @@ import { EVM_ERRORS } from './light-clients/evm/errors.ts';
 import { FABRIC_ERRORS } from './light-clients/fabric/errors.ts';
 import { LC_ERRORS } from './light-clients/pontis/verifier/errors.ts';
 import { CLIENT_ERRORS } from './modules/clients/errors.ts';
+import { DATA_ERRORS } from './modules/data-sharing/types.ts';
+import { AUDIT_ERRORS } from './modules/audit/merkle-log.ts';
+import { DATA_CRYPTO_ERRORS } from './crypto/data-errors.ts';
 import { RPC_ERRORS } from './rpc/codes.ts';
 import { PROOF_ERRORS, STATE_ERRORS } from './state/errors.ts';
 
@@ -263,6 +266,9 @@ export const HUB_ERROR_TABLES: Readonly<Record<string, ErrorTable>> = {
   'hub-chain/modules/clients': CLIENT_ERRORS,
   'hub-chain/modules/packets': PACKET_ERRORS,
   'hub-chain/modules/transfer': TRANSFER_ERRORS,
+  'hub-chain/modules/data-sharing': DATA_ERRORS,
+  'hub-chain/modules/audit': AUDIT_ERRORS,
+  'hub-chain/crypto (data sharing)': DATA_CRYPTO_ERRORS,
   'hub-chain/light-clients/pontis': LC_ERRORS,
   'hub-chain/light-clients/attested': ATTEST_ERRORS,
   'hub-chain/light-clients/evm': EVM_ERRORS,

@@ -17,6 +17,8 @@ export const paramsSchema = z.strictObject({
   votingPeriodBlocks: z.number().int().min(1).default(10_000),
   /** Set on a spoke (a side-chain): the hub its packets go through. Unset on the hub. */
   hubChainId: z.string().optional(),
+  /** Cryptography of the data-sharing layer: `intl` (ed25519, X25519 HPKE, SHA-256) or `sm` (SM2, SM4, SM3). */
+  dataProfile: z.enum(['intl', 'sm']).optional(),
 });
 export type Params = z.infer<typeof paramsSchema>;
 

@@ -10,6 +10,9 @@ import { clientsModule } from '../modules/clients/module.ts';
 import { PacketKeeper, packetsModule } from '../modules/packets/keeper.ts';
 import { msgApp } from '../modules/packets/msg-app.ts';
 import { attestApp } from '../modules/attest/app.ts';
+import { dataForwardPolicy } from '../modules/data-sharing/hub.ts';
+import { dataSharingModule } from '../modules/data-sharing/module.ts';
+import { dataApp } from '../modules/data-sharing/spoke.ts';
 import { Registry, registryModule } from '../modules/registry/registry.ts';
 import { bankModule } from '../modules/transfer/bank.ts';
 import { transferForwardPolicy, transferPolicyModule } from '../modules/transfer/policy.ts';
@@ -27,7 +30,7 @@ export function createModules(): Wiring {
   const registry = new Registry();
   // the packet keeper guards what every module declares protected; the modules need the keeper
   const protectedPrefixes: string[] = [...CORE_PROTECTED_PREFIXES];
-  const packets = new PacketKeeper({ clients, registry, apps: [msgApp, attestApp], policies: [transferForwardPolicy()], protectedPrefixes });
+  const packets = new PacketKeeper({ clients, registry, apps: [msgApp, attestApp, dataApp], policies: [transferForwardPolicy(), dataForwardPolicy()], protectedPrefixes });
   packets.registerApp(transferApp(packets));
   const modules: Module[] = [
     bankModule(),
@@ -36,6 +39,7 @@ export function createModules(): Wiring {
     packetsModule(packets),
     transferModule(packets),
     transferPolicyModule(),
+    dataSharingModule(packets, clients),
   ];
   protectedPrefixes.push(...modules.flatMap((m) => m.protectedPrefixes ?? []));
   return { clients, registry, packets, modules };

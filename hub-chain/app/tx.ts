@@ -13,6 +13,7 @@ import { clientMsgSchemas } from '../modules/clients/msgs.ts';
 import { createClientRouter } from './client-types.ts';
 import { packetMsgSchemas, registryGovActionSchemas } from '../modules/packets/msgs.ts';
 import { transferGovActionSchemas, transferMsgSchemas } from '../modules/transfer/msgs.ts';
+import { dataGovActionSchemas, dataMsgSchemas, dataSpokeMsgSchemas } from '../modules/data-sharing/types.ts';
 
 export class TxError extends PontisError {
   override name = 'TxError';
@@ -33,6 +34,7 @@ const govActionSchema = z.discriminatedUnion('kind', [
   ...clientSchemas.govActions,
   ...transferGovActionSchemas,
   ...registryGovActionSchemas,
+  ...dataGovActionSchemas,
 ] as unknown as [z.ZodObject, ...z.ZodObject[]]);
 
 export const msgSchema = z.discriminatedUnion('type', [
@@ -49,6 +51,8 @@ export const msgSchema = z.discriminatedUnion('type', [
   ...clientSchemas.msgs,
   ...transferMsgSchemas,
   ...packetMsgSchemas,
+  ...dataMsgSchemas,
+  ...dataSpokeMsgSchemas,
 ] as unknown as [z.ZodObject, ...z.ZodObject[]]);
 
 export type CoreGovAction = { kind: 'set-validators'; updates: { publicKey: string; power: number }[] } | { kind: 'set-members'; members: { address: string; weight: number }[] };

@@ -13,6 +13,7 @@ import { parseGenesis } from '../app/genesis.ts';
 import { readFileSync } from 'node:fs';
 import { stopOnSignals } from './process.ts';
 import { addChainCommands, addInterchainQueries, type CliDeps } from './chain.ts';
+import { addDataCommands } from './data.ts';
 
 const int = (name: string, min: number, max: number) => (v: string) => {
   const n = Number(v);
@@ -150,6 +151,7 @@ export function hubProgram(): Command {
     .action(async (o) => print(await new HubClient(o.node).send(operatorKey(o.home), [{ type: 'gov/vote', proposalId: o.proposal, approve: !o.reject }])));
 
   addChainCommands(program, deps);
+  addDataCommands(program, deps);
 
   program
     .command('config')

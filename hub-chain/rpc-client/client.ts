@@ -152,7 +152,8 @@ export class HubClient {
     return () => ctrl.abort();
   }
 
-  private get<T>(path: string): Promise<T> {
+  /** A GET of any route, typed by the caller (routes without a method here: /data/..., /audit/...). */
+  get<T>(path: string): Promise<T> {
     return this.request('GET', path);
   }
 

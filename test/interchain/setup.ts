@@ -14,13 +14,13 @@ export interface Net {
   close(): Promise<void>;
 }
 
-export async function makeNet(spokeIds: string[], opts: { hubRoutes?: Record<string, string[]>; spoke?: Partial<TestChainOptions>; genesis?: Record<string, Record<string, unknown>> } = {}): Promise<Net> {
+export async function makeNet(spokeIds: string[], opts: { hubRoutes?: Record<string, string[]>; spoke?: Partial<TestChainOptions>; genesis?: Record<string, Record<string, unknown>>; params?: Record<string, unknown> } = {}): Promise<Net> {
   const clock = new SharedClock();
-  const hub = new TestChain(clock, { chainId: 'hub' });
+  const hub = new TestChain(clock, { chainId: 'hub', params: opts.params });
   await hub.makeBlock();
   const spokes: Record<string, TestChain> = {};
   for (const id of spokeIds) {
-    const s = new TestChain(clock, { chainId: id, hubChainId: 'hub', ...opts.spoke, genesisExtra: opts.genesis?.[id] });
+    const s = new TestChain(clock, { chainId: id, hubChainId: 'hub', ...opts.spoke, params: opts.params, genesisExtra: opts.genesis?.[id] });
     await s.makeBlock();
     spokes[id] = s;
   }

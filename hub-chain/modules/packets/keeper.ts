@@ -214,7 +214,7 @@ export class PacketKeeper implements PacketSender {
   /** Hub: commit the packet again for the destination, after the app's forward policy. */
   private forward(env: ModuleEnv, s: KVStore, p: Packet): ItemResult {
     const ch = channelId(p);
-    const policy = this.policies.get(p.dstApp) ?? this.policies.get(p.srcApp);
+    const policy = this.policyOf(p);
     let decision: 'forward' | 'queue' = 'forward';
     if (policy) {
       // the policy decides on its own overlay: a refusal leaves none of its writes behind
@@ -224,6 +224,7 @@ export class PacketKeeper implements PacketSender {
         overlay.flush();
       } catch (e) {
         if (!(e instanceof PontisError)) throw e;
+        policy.onRefused?.({ ...env, store: s }, p, e);
         return this.refuse(env, s, p, e.code);
       }
     }
@@ -295,6 +296,7 @@ export class PacketKeeper implements PacketSender {
       // hub: pass the destination's ack on to the source
       this.writeAck(s, ch, p.sequence, ackBytes);
       if (!ack.ok) this.policyFailed(env, s, p);
+      else this.policyOf(p)?.onForwardDelivered?.({ ...env, store: s }, p, ack);
       this.setStatus(env, p, ack.ok ? 'delivered' : 'failed', 'ack', s, ack);
     }
     env.emit('packet/acknowledged', { id: packetId(p), ok: String(ack.ok), ack: toHex(ackBytes), packet: canonicalJson(p) });
@@ -357,7 +359,7 @@ export class PacketKeeper implements PacketSender {
         continue;
       }
       const overlay = new TxOverlay(env.store);
-      const policy = this.policies.get(p.dstApp) ?? this.policies.get(p.srcApp);
+      const policy = this.policyOf(p);
       try {
         if (policy && policy.onForward({ ...env, store: overlay }, p) === 'queue') {
           still.push([ch, seq]);
@@ -424,9 +426,12 @@ export class PacketKeeper implements PacketSender {
     this.setStatus(env, p, timedOut ? 'timed-out' : 'acknowledged', state === 'timed-out' ? 'timeout' : 'ack', s, ack);
   }
 
+  private policyOf(p: Packet): ForwardPolicy | undefined {
+    return this.policies.get(p.dstApp) ?? this.policies.get(p.srcApp);
+  }
+
   private policyFailed(env: ModuleEnv, s: KVStore, p: Packet): void {
-    const policy = this.policies.get(p.dstApp) ?? this.policies.get(p.srcApp);
-    policy?.onForwardFailed({ ...env, store: s }, p);
+    this.policyOf(p)?.onForwardFailed({ ...env, store: s }, p);
   }
 
   private writeAck(s: KVStore, ch: string, seq: number, ackBytes: Bytes): void {

@@ -5,6 +5,7 @@
  */
 import type { ModuleEnv } from '../../app/module.ts';
 import type { Hex } from '../../crypto/bytes.ts';
+import type { PontisError } from '../../errors.ts';
 import type { Ack, Packet } from '../packets/types.ts';
 
 export interface PacketSender {
@@ -28,4 +29,8 @@ export interface ForwardPolicy {
   onForward(env: ModuleEnv, packet: Packet): 'forward' | 'queue';
   /** The forwarded packet came back with an error ack or timed out on the destination: undo accounting. */
   onForwardFailed(env: ModuleEnv, packet: Packet): void;
+  /** The forwarded packet came back with a success ack (e.g. to record the delivery). */
+  onForwardDelivered?(env: ModuleEnv, packet: Packet, ack: Ack): void;
+  /** onForward refused the packet with `error`: runs on the store the refusal is written to (its own writes of onForward are gone), e.g. to record the refusal. */
+  onRefused?(env: ModuleEnv, packet: Packet, error: PontisError): void;
 }
