@@ -5,15 +5,47 @@
  * checks that it exits 0 having printed each stage's outcome.
  */
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
 import { expect, it } from 'vitest';
+import { RedisServer, withRedis } from '../support/redis.ts';
+
+/** The household record dept-a's agent answers with in the data-sharing flow (devnet/data-flow.ts): it may exist only in dept-a's own records file. */
+const PLAINTEXT = ['H-1017', '"district":"Harbour"'];
+const needles = PLAINTEXT.flatMap((t) => [Buffer.from(t), Buffer.from(Buffer.from(t).toString('hex')), Buffer.from(Buffer.from(t).toString('base64').slice(0, 8))]);
+const holds = (b: Buffer) => needles.some((n) => b.includes(n));
+const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
+
+/** Every value in Redis, whatever its type (BullMQ keeps jobs in hashes, lists, sorted sets and streams). */
+async function redisBytes(url: string): Promise<{ keys: number; bytes: Buffer }> {
+  return withRedis(url, async (c) => {
+    const keys = await c.keys('*');
+    const parts: Buffer[] = [];
+    for (const k of keys) {
+      const t = await c.type(k);
+      const v =
+        t === 'string' ? [await c.getBuffer(k)]
+        : t === 'hash' ? Object.values(await c.hgetallBuffer(k))
+        : t === 'list' ? await c.lrangeBuffer(k, 0, -1)
+        : t === 'set' ? await c.smembersBuffer(k)
+        : t === 'zset' ? await c.zrangeBuffer(k, '0', '-1')
+        : t === 'stream' ? [Buffer.from(JSON.stringify(await c.xrange(k, '-', '+')))]
+        : [];
+      parts.push(Buffer.from(k), ...v.filter((x): x is Buffer => x !== null));
+    }
+    return { keys: keys.length, bytes: Buffer.concat(parts) };
+  });
+}
 
 const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
 
 it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real processes and exits 0', async () => {
   // a port range of its own: validators, side-chains, relayer API and anvil chains use base .. base+9, peers base+1000..
   const base = 40_000 + Math.floor(Math.random() * 200) * 20;
-  const child = spawn(process.execPath, [BIN, 'devnet', '--blocks', '0', '--base-port', String(base)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const home = mkdtempSync(join(tmpdir(), 'pontis-devnet-e2e-'));
+  const redis = await RedisServer.start();
+  const child = spawn(process.execPath, [BIN, 'devnet', '--blocks', '0', '--base-port', String(base), '--home', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PONTIS_REDIS_URL: redis.url } });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));
@@ -33,4 +65,26 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
   expect(out).toMatch(/dept-a: acknowledgement carries the record: \{"data":"0x[0-9a-f]+","id":"household-42","owner":"Org1MSP"\}/);
   expect(out).toContain('dept-a: error acknowledgement PNT_ERR_RECORDS_ACCESS_DENIED');
   expect(out).not.toContain('sample flow failed');
-}, 240_000);
+  // government data sharing between the side-chains
+  expect(out).toMatch(/hub allowed it by rule dataset:household-registry#benefits, consent 0x[0-9a-f]+…[0-9a-f]{4} active; audited/);
+  expect(out).toMatch(/opened at dept-b's node: \d+ bytes, matching the committed hash; decrypt receipt recorded on the hub/);
+  expect(out).toContain('a third node with its own key cannot open it (PNT_ERR_DATA_DECRYPT)');
+  expect(out).toMatch(/the next request dept-b:\d+ was refused: PNT_ERR_DATA_CONSENT_REVOKED/);
+  expect(out).toMatch(/\{"audit":"verify","ok":true,"events":\d+,"releases":1,"findings":0\}/);
+  try {
+    // confidentiality: the record is in dept-a's own records file and nowhere else: not in the output, any
+    // chain's LMDB, any node or relayer log, the Fabric ledger, the keystores, or Redis
+    expect(holds(Buffer.from(out))).toBe(false);
+    const files = walk(home).filter((f) => relative(home, f) !== join('dept-a', 'records.json'));
+    expect(files.some((f) => f.endsWith('relayer.log'))).toBe(true);
+    expect(files.filter((f) => f.endsWith('data.mdb')).length).toBeGreaterThanOrEqual(6);
+    expect(files.filter((f) => holds(readFileSync(f))).map((f) => relative(home, f))).toEqual([]);
+    expect(holds(readFileSync(join(home, 'dept-a', 'records.json')))).toBe(true);
+    const r = await redisBytes(redis.url);
+    expect(r.keys).toBeGreaterThan(0);
+    expect(holds(r.bytes)).toBe(false);
+  } finally {
+    await redis.stop();
+    rmSync(home, { recursive: true, force: true });
+  }
+}, 300_000);
