@@ -71,10 +71,10 @@ function suite(profile: DataProfile): void {
   }
 
   /** dept-b asks dept-a; relays until the request has been decided and (if allowed) reached dept-a. */
-  async function ask(o: { from?: TestChain; records?: number; grantId?: Hex; consent?: { grant: unknown; signature: Hex }; recipientKey?: string; dataset?: string; purpose?: string } = {}): Promise<string> {
+  async function ask(o: { from?: TestChain; records?: number; grantId?: Hex; consent?: { grant: unknown; signature: Hex }; recipientKey?: string; regulatorKey?: { chain: string; keyId: string }; dataset?: string; purpose?: string } = {}): Promise<string> {
     const from = o.from ?? b;
     const r = await from.exec(
-      [{ type: 'data/request', dstChain: 'dept-a', dataset: o.dataset ?? DATASET, purpose: o.purpose ?? PURPOSE, subject: citizenPk, records: o.records ?? 1, recipientKey: o.recipientKey ?? bKey, ...(o.grantId ? { grantId: o.grantId } : {}), ...(o.consent ? { consent: o.consent } : {}) }],
+      [{ type: 'data/request', dstChain: 'dept-a', dataset: o.dataset ?? DATASET, purpose: o.purpose ?? PURPOSE, subject: citizenPk, records: o.records ?? 1, recipientKey: o.recipientKey ?? bKey, ...(o.grantId ? { grantId: o.grantId } : {}), ...(o.consent ? { consent: o.consent } : {}), ...(o.regulatorKey ? { regulatorKey: o.regulatorKey } : {}) }],
       user,
     );
     expect(r.code, r.log).toBe('ok');
@@ -183,6 +183,20 @@ function suite(profile: DataProfile): void {
       expect((await answer(fresh)).code).toBe('ok');
       const a2 = readAnswer({ get: (k) => b.chain.state.get(k) }, fresh)!;
       expect(openAnswer(profile, fresh, { chain: 'dept-b', keyId: 'node-2', secretKey: bNode2.secretKey }, a2.envelope!, a2.commitment!)).toEqual(RECORD);
+    });
+
+    it('behavior: an answer to a request naming a regulator key opens at the regulator too; a key of a department that is no regulator is refused', async () => {
+      const reg = generateEncryptionKey(profile);
+      const supervisor = generateAccountKey();
+      expect((await hub.govern({ kind: 'data/register-department', chain: 'supervisor', org: 'data protection office', operators: [supervisor.address], regulator: true })).code).toBe('ok');
+      await ok(hub, [{ type: 'data/node-key-register', chain: 'supervisor', keyId: 'reg-1', publicKey: toHex(reg.publicKey) }], supervisor);
+      const notRegulator = await ask({ grantId: g.grantId, regulatorKey: { chain: 'dept-c', keyId: 'node-1' } });
+      expect(readOutbound({ get: (k) => b.chain.state.get(k) }, notRegulator)).toMatchObject({ status: 'refused', code: 'PNT_ERR_DATA_NO_NODE_KEY' });
+      const requestId = await ask({ grantId: g.grantId, regulatorKey: { chain: 'supervisor', keyId: 'reg-1' } });
+      expect((await answer(requestId)).code).toBe('ok');
+      const ans = readAnswer({ get: (k) => b.chain.state.get(k) }, requestId)!;
+      expect(openAnswer(profile, requestId, { chain: 'supervisor', keyId: 'reg-1', secretKey: reg.secretKey }, ans.envelope!, ans.commitment!)).toEqual(RECORD);
+      expect(() => openAnswer(profile, requestId, { chain: 'supervisor', keyId: 'reg-1', secretKey: cNode.secretKey }, ans.envelope!, ans.commitment!)).toThrow(expect.objectContaining({ code: 'PNT_ERR_DATA_DECRYPT' }));
     });
   });
 
