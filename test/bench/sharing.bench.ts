@@ -245,6 +245,11 @@ async function main(): Promise<void> {
     ['dept-b validator', () => b!.pid(0)],
     ...relayers.map((r, i) => [`relayer ${i}`, () => r.pid()] as [string, () => number | undefined]),
   ];
+  // what the network costs doing nothing (blocks every ~200 ms on three chains, relayers scanning): the floor under every figure below
+  const idle0 = procs.map(([, pid]) => cpuSeconds(pid()));
+  await sleep(5000);
+  const idle = procs.reduce((t, [, pid], i) => t + cpuSeconds(pid()) - idle0[i], 0) / 5;
+  say(`idle network: ${Math.round(100 * idle)}% CPU (100% = one core) with no requests in flight`);
   const cpuBefore = procs.map(([, pid]) => cpuSeconds(pid()));
   const hubStart = (await hubClient.status()).latestHeight;
   const start = performance.now();
@@ -271,7 +276,8 @@ async function main(): Promise<void> {
   await Promise.all([aWatch.stop(), bWatch.stop(), agent]);
   const wall = (performance.now() - start) / 1000;
   const busy = procs.map(([name, pid], i) => `${name} ${Math.round((100 * (cpuSeconds(pid()) - cpuBefore[i])) / wall)}%`);
-  say(`CPU over the ${wall.toFixed(1)} s of stream and drain (100% = one core; the machine has 2): ${busy.join(', ')}`);
+  const used = procs.reduce((t, [, pid], i) => t + cpuSeconds(pid()) - cpuBefore[i], 0);
+  say(`CPU over the ${wall.toFixed(1)} s of stream and drain (100% = one core; the machine has 2): ${busy.join(', ')}; in all ${Math.round((100 * used) / wall)}%, ${Math.round((1000 * (used - idle * wall)) / REQUESTS)} ms of CPU per request above the idle network`);
 
   const lat = [...sentAt].filter(([id]) => answeredAt.has(id)).map(([id, t]) => answeredAt.get(id)! - t);
   const done = lat.length;
