@@ -17,6 +17,8 @@ import { type AccountKey, accountKeyFromSeed, generateAccountKey } from '../hub-
 import { type Hex, fromHex, toHex, utf8 } from '../hub-chain/crypto/bytes.ts';
 import { PontisError } from '../hub-chain/errors.ts';
 import { type AttestationRecord, attestationKey, attestationStatus } from '../hub-chain/modules/attest/app.ts';
+import { attestKeys, hubAttestationStatus } from '../hub-chain/modules/attest/issuers.ts';
+import { type StateProof, verifyMembership } from '../hub-chain/state/proof.ts';
 import { type Packet, decodeAck, packetId } from '../hub-chain/modules/packets/types.ts';
 import { loadHome } from '../hub-chain/node/config.ts';
 import { HubClient } from '../hub-chain/rpc-client/client.ts';
@@ -111,6 +113,9 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
       const { id, status } = await proposeAndPass(hub, operators, action);
       if (status !== 'executed') throw new PontisError('PNT_ERR_DEVNET_REGISTER', `registering ${DEVNET_GOV} on ${hubChainId}: proposal ${id} is ${status}`);
       say(`  ${hubChainId} registered ${DEVNET_GOV} (governance proposal ${id}; a fabric client trusting the 3 orgs' root CAs, the orderer and "2 of 3 orgs", from block ${block.getHeader()!.getNumber()})`);
+      const issuer = await proposeAndPass(hub, operators, { kind: 'attest/register-issuer', type: 'judicial-evidence', chain: DEVNET_GOV, issuer: net.orgs[0].mspId });
+      if (issuer.status !== 'executed') throw new PontisError('PNT_ERR_DEVNET_REGISTER', `registering ${net.orgs[0].mspId} as an issuer: proposal ${issuer.id} is ${issuer.status}`);
+      say(`  ${hubChainId} governance registered ${net.orgs[0].mspId} of ${DEVNET_GOV} as the issuer of judicial-evidence attestations (proposal ${issuer.id}): the kind is closed to anyone else`);
       return { id: DEVNET_GOV, kind: 'fabric', channel: net.channel, chaincode: CHAINCODE_NAME, peer: { endpoint: org.endpoint, tlsCaCert: org.tlsCaCertPath, serverName: 'localhost' }, mspId: org.mspId, cert: org.userCertPath, signer: { env: GOV_RELAYER_KEY_ENV }, endorsingOrgs: [net.orgs[0].mspId, net.orgs[1].mspId] };
     },
 
@@ -153,6 +158,16 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
       }
       const rec = await until(`the attestation on ${deptA.chainId}`, onA, 120_000);
       say(`  ${deptA.chainId}: attest app holds it from ${rec.srcChain}/${rec.srcApp}, issuer ${rec.issuer}: ${attestationStatus(rec, Date.now())}`);
+      const hubStatus = async () => {
+        const hub = new HubClient(hubRpc);
+        const key = attestKeys.status(DEVNET_GOV, org.mspId, subject);
+        const r = await hub.state<StateProof>({ hex: toHex(key) }, { prove: true });
+        if (r.value === null) return undefined;
+        verifyMembership((await hub.signedHeader(r.height)).header.stateRoot, key, fromHex(r.value), r.proof!);
+        return { height: r.height, status: hubAttestationStatus(JSON.parse(Buffer.from(fromHex(r.value)).toString('utf8')), Date.now()) };
+      };
+      const hs = await until(`the attestation's status on ${hubChainId}`, hubStatus, 60_000);
+      say(`  ${hubChainId}: status ${hs.status} in hub state, its proof checked against header ${hs.height}'s state root (provable on every connected chain)`);
 
       say(`revocation: Org1MSP revokes it on ${DEVNET_GOV}`);
       for (const t of targets) {
@@ -165,6 +180,7 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
       }
       await until(`the revocation on ${deptA.chainId}`, async () => ((await onA())?.revoked ? true : undefined), 120_000);
       say(`  ${deptA.chainId}: attest app status revoked`);
+      say(`  ${hubChainId}: status ${(await until(`the revocation on ${hubChainId}`, async () => ((await hubStatus())?.status === 'revoked' ? 'revoked' : undefined), 60_000))} in hub state`);
 
       say(`records: Org1MSP keeps household-42 on ${DEVNET_GOV} (${deptA.chainId} may read it) and judicial-7 (no other chain may)`);
       await user.submitTx(chaincodeCalls.putRecord('household-42', toHex(utf8('{"household":42,"members":3,"district":"north"}')), [deptA.chainId]));

@@ -151,6 +151,8 @@ const PACKET_ERRORS = errorTable(
     'PNT_ERR_ATTESTATION_CHAIN_MISMATCH',
     'PNT_ERR_ATTESTATION_REVOKED',
     'PNT_ERR_ATTESTATION_EXPIRED',
+    /** An attestation of a kind governance closed, from an issuer not registered (or retired) for it. */
+    'PNT_ERR_ATTESTATION_ISSUER',
     'PNT_ERR_MSG_MALFORMED',
     'PNT_ERR_CHAIN_EXISTS',
     /** Governance paused the chain; it may resume. */

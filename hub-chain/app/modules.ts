@@ -10,6 +10,7 @@ import { clientsModule } from '../modules/clients/module.ts';
 import { PacketKeeper, packetsModule } from '../modules/packets/keeper.ts';
 import { msgApp } from '../modules/packets/msg-app.ts';
 import { attestApp } from '../modules/attest/app.ts';
+import { attestForwardPolicy, attestIssuersModule } from '../modules/attest/issuers.ts';
 import { dataForwardPolicy } from '../modules/data-sharing/hub.ts';
 import { dataSharingModule } from '../modules/data-sharing/module.ts';
 import { dataApp } from '../modules/data-sharing/spoke.ts';
@@ -30,7 +31,7 @@ export function createModules(): Wiring {
   const registry = new Registry();
   // the packet keeper guards what every module declares protected; the modules need the keeper
   const protectedPrefixes: string[] = [...CORE_PROTECTED_PREFIXES];
-  const packets = new PacketKeeper({ clients, registry, apps: [msgApp, attestApp, dataApp], policies: [transferForwardPolicy(), dataForwardPolicy()], protectedPrefixes });
+  const packets = new PacketKeeper({ clients, registry, apps: [msgApp, attestApp, dataApp], policies: [transferForwardPolicy(), dataForwardPolicy(), attestForwardPolicy()], protectedPrefixes });
   packets.registerApp(transferApp(packets));
   const modules: Module[] = [
     bankModule(),
@@ -40,6 +41,7 @@ export function createModules(): Wiring {
     transferModule(packets),
     transferPolicyModule(),
     dataSharingModule(packets, clients),
+    attestIssuersModule(),
   ];
   protectedPrefixes.push(...modules.flatMap((m) => m.protectedPrefixes ?? []));
   return { clients, registry, packets, modules };

@@ -13,6 +13,7 @@ import { clientMsgSchemas } from '../modules/clients/msgs.ts';
 import { createClientRouter } from './client-types.ts';
 import { packetMsgSchemas, registryGovActionSchemas } from '../modules/packets/msgs.ts';
 import { transferGovActionSchemas, transferMsgSchemas } from '../modules/transfer/msgs.ts';
+import { attestGovActionSchemas } from '../modules/attest/issuers.ts';
 import { dataGovActionSchemas, dataMsgSchemas, dataSpokeMsgSchemas } from '../modules/data-sharing/types.ts';
 
 export class TxError extends PontisError {
@@ -35,6 +36,7 @@ const govActionSchema = z.discriminatedUnion('kind', [
   ...transferGovActionSchemas,
   ...registryGovActionSchemas,
   ...dataGovActionSchemas,
+  ...attestGovActionSchemas,
 ] as unknown as [z.ZodObject, ...z.ZodObject[]]);
 
 export const msgSchema = z.discriminatedUnion('type', [

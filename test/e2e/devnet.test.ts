@@ -62,6 +62,9 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
   expect(out).toContain('evm-b: AttestationVerifier isValid = true (issuer Org1MSP of gov');
   expect(out).toContain('dept-a: attest app holds it from gov/attest, issuer Org1MSP: valid');
   expect(out).toContain('dept-a: attest app status revoked');
+  expect(out).toMatch(/governance registered Org1MSP of gov as the issuer of judicial-evidence attestations/);
+  expect(out).toMatch(/pontis-hub-1: status valid in hub state, its proof checked against header \d+'s state root/);
+  expect(out).toContain('pontis-hub-1: status revoked in hub state');
   expect(out).toMatch(/dept-a: acknowledgement carries the record: \{"data":"0x[0-9a-f]+","id":"household-42","owner":"Org1MSP"\}/);
   expect(out).toContain('dept-a: error acknowledgement PNT_ERR_RECORDS_ACCESS_DENIED');
   expect(out).not.toContain('sample flow failed');
