@@ -42,6 +42,8 @@ export const chaincodeCalls = {
   getRecord: (id: string) => call('records:getRecord', id),
   issueAttestation: (a: { kind: string; subject: Hex; expiresAtMs: number }, d: { dstChain: string; dstApp: string; timeoutTimestamp: number }) =>
     call('attestations:issue', a.kind, a.subject, String(a.expiresAtMs), d.dstChain, d.dstApp, String(d.timeoutTimestamp)),
+  dataRequest: (msg: Record<string, unknown>) => call('data:request', json(msg)),
+  dataAnswer: (msg: Record<string, unknown>) => call('data:answer', json(msg)),
   revokeAttestation: (subject: Hex, d: { dstChain: string; dstApp: string; timeoutTimestamp: number }) => call('attestations:revoke', subject, d.dstChain, d.dstApp, String(d.timeoutTimestamp)),
 };
 

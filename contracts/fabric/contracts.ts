@@ -20,6 +20,8 @@ import type { Packet } from '../../hub-chain/modules/packets/types.ts';
 import { packetSchema } from '../../hub-chain/modules/packets/msgs.ts';
 import { attestationsApp, issueAttestation, revokeAttestation } from './apps/attestations.ts';
 import { getRecord, putRecord, recordsApp } from './apps/records.ts';
+import { type SpokeAnswerMsg, type SpokeRequestMsg, dataApp, sendAnswer, sendRequest } from '../../hub-chain/modules/data-sharing/spoke.ts';
+import { dataSpokeMsgSchemas } from '../../hub-chain/modules/data-sharing/types.ts';
 import { type TxContext, checkClockSkew } from './context.ts';
 import { CC_ERR, ChaincodeError } from './errors.ts';
 import { encodeEvents, PONTIS_EVENT_NAME } from './events.ts';
@@ -27,7 +29,7 @@ import { PontisGateway } from './gateway.ts';
 import { StubState } from './stub-state.ts';
 
 /** One gateway per chaincode process: the keepers hold no state between transactions. */
-export const gateway = new PontisGateway([recordsApp, attestationsApp]);
+export const gateway = new PontisGateway([recordsApp, attestationsApp, dataApp]);
 
 /** The transaction context of an invoke (clock skew checked) or a read (`check: false`). */
 function txContext(ctx: Context, check = true): TxContext {
@@ -217,5 +219,35 @@ export class AttestationsContract extends Contract {
   }
 }
 
+/**
+ * `data`: government data sharing with this channel as a department chain (hub-chain's `data`
+ * app, the same as on every Pontis spoke). `request` sends a data request packet; `answer` is the
+ * department's agent answering one it received, with the hub records it rests on proven against
+ * the chaincode's hub client. The hub's department record names the MSPs that act for it: the
+ * caller's MSP must be one of them.
+ */
+export class DataContract extends Contract {
+  constructor() {
+    super('data');
+  }
+
+  /** `msg`: the `data/request` message (JSON) as a Pontis chain takes it. */
+  async request(ctx: Context, msg: string): Promise<string> {
+    return transact(ctx, true, (tx) => gateway.run(tx, (env) => sendRequest(env, gateway.packets, spokeMsg(msg, 'data/request') as SpokeRequestMsg), [], { client: false }));
+  }
+
+  /** `msg`: the `data/answer` message (JSON): sealed answer or refusal, and the hub records with their proofs. */
+  async answer(ctx: Context, msg: string): Promise<string> {
+    return transact(ctx, true, (tx) => gateway.run(tx, (env) => sendAnswer(env, gateway.packets, gateway.clients, spokeMsg(msg, 'data/answer') as SpokeAnswerMsg, (dept) => dept.msps.includes(tx.caller.mspId))));
+  }
+}
+
+/** A data message checked by the schema every Pontis chain checks it with. */
+function spokeMsg(arg: string, type: 'data/request' | 'data/answer'): unknown {
+  const v = json(arg, 'msg') as { type?: unknown };
+  const schema = dataSpokeMsgSchemas.find((z) => z.shape.type.value === type)!;
+  return parseSchema(schema, { ...v, type }, ({ path, message }) => new ChaincodeError(CC_ERR.BAD_ARGUMENT, `msg${path ? ` ${path}` : ''}: ${message}`));
+}
+
 /** The contracts in the order fabric-contract-api takes them (the first is the default). */
-export const contracts = [PontisGatewayContract, RecordsContract, AttestationsContract];
+export const contracts = [PontisGatewayContract, RecordsContract, AttestationsContract, DataContract];

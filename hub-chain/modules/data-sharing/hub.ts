@@ -64,10 +64,10 @@ const invalid = (msg: string, details: Record<string, unknown> = {}) => new Data
 
 // ---- governance ----
 
-export function registerDepartment(env: ModuleEnv, a: { chain: string; org: string; operators: string[]; regulator: boolean }): void {
-  const d: Department = { chain: a.chain, org: a.org, operators: [...new Set(a.operators)].sort() as Hex[], regulator: a.regulator, height: env.height };
+export function registerDepartment(env: ModuleEnv, a: { chain: string; org: string; operators: string[]; msps?: string[]; regulator: boolean }): void {
+  const d: Department = { chain: a.chain, org: a.org, operators: [...new Set(a.operators)].sort() as Hex[], msps: [...new Set(a.msps ?? [])].sort(), regulator: a.regulator, height: env.height };
   env.store.set(K.department(a.chain), encodeRecord(d));
-  audit(env, env.store, 'department', { chain: d.chain, org: d.org, operators: d.operators.join(','), regulator: d.regulator });
+  audit(env, env.store, 'department', { chain: d.chain, org: d.org, operators: d.operators.join(','), msps: d.msps.join(','), regulator: d.regulator });
 }
 
 // ---- messages ----

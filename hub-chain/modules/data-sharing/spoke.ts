@@ -6,6 +6,8 @@
  * `data/answer`, which carries the hub records the decision rests on with their state proofs at
  * a height the chain's hub client holds: the source checks them against that client and decides
  * again (policy.ts) before the answer can leave. Plaintext never enters this chain's state.
+ * The same app runs in the Fabric chaincode (contracts/fabric), whose callers are MSP identities:
+ * it passes its own operator check.
  */
 import type { KVStore, KVView, ModuleEnv } from '../../app/module.ts';
 import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
@@ -192,7 +194,7 @@ export function answerKeys(chainId: string, inb: InboundRequest, entry?: Dataset
  * The source's answer: its own check of the hub's records (proven at `hubHeight` against this
  * chain's hub client), then the answer packet back to the requester.
  */
-export function sendAnswer(env: ModuleEnv, packets: PacketSender, clients: ClientVerifier, m: SpokeAnswerMsg): void {
+export function sendAnswer(env: ModuleEnv, packets: PacketSender, clients: ClientVerifier, m: SpokeAnswerMsg, isOperator: (dept: Department, sender: Hex) => boolean = (d, s) => d.operators.includes(s)): void {
   const hub = notOnHub(env);
   const inb = readInbound(env.store, m.requestId);
   if (!inb || (inb.status !== 'pending' && inb.status !== 'timed-out' && inb.status !== 'release-refused')) throw new DataError(DATA_ERR.UNKNOWN_REQUEST, `no pending request ${m.requestId}`, { details: { requestId: m.requestId } });
@@ -219,7 +221,7 @@ export function sendAnswer(env: ModuleEnv, packets: PacketSender, clients: Clien
     return v === null || v === undefined ? undefined : decodeRecord<T>(v);
   };
   const dept = read<Department>(dataKeys.department(env.chainId));
-  if (!dept?.operators.includes(env.sender)) throw new DataError(DATA_ERR.NOT_OPERATOR, `${env.sender} is not an operator of ${env.chainId} on the hub`, { details: { chain: env.chainId } });
+  if (!dept || !isOperator(dept, env.sender)) throw new DataError(DATA_ERR.NOT_OPERATOR, `${env.sender} is not an operator of ${env.chainId} on the hub`, { details: { chain: env.chainId } });
   const q = inb.request;
   const r = read<RequestRecord>(dataKeys.request(inb.requestId));
   if (!r || (r.status !== 'allowed' && r.status !== 'accepted' && r.status !== 'released') || r.requester !== inb.requester || r.owner !== env.chainId || r.dataset !== q.dataset || r.purpose !== q.purpose || r.subject !== q.subject || r.records !== q.records || r.recipientKey !== q.recipientKey) {

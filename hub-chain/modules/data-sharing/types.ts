@@ -86,8 +86,10 @@ export const SENSITIVITY = ['public', 'internal', 'confidential', 'secret'] as c
 export interface Department {
   chain: string;
   org: string;
-  /** Accounts (hub addresses) that act for the department: catalog, policy, node keys, receipts. */
+  /** Accounts (hub addresses) that act for the department: catalog, policy, node keys, receipts, answers. */
   operators: Hex[];
+  /** On a Fabric channel, the MSPs whose members answer for the department there. */
+  msps: string[];
   /** A regulator's node keys may be named as second recipients of answers. */
   regulator: boolean;
   height: number;
@@ -218,7 +220,7 @@ export const dataRequestSchema = z.strictObject({
   type: z.literal('data/request'),
   v: z.literal(1),
   /** The requesting account on its own chain (the chain vouches for it). */
-  from: z.string().max(128),
+  from: z.string().max(2048),
   dataset: id,
   purpose,
   subject: hex(65),
@@ -290,7 +292,7 @@ export const dataMsgSchemas: z.ZodObject[] = [
 ];
 
 export const dataGovActionSchemas: z.ZodObject[] = [
-  z.strictObject({ kind: z.literal('data/register-department'), chain: chainId, org: z.string().min(1).max(64), operators: z.array(z.string().regex(/^0x[0-9a-f]{40}$/)).min(1).max(32), regulator: z.boolean() }),
+  z.strictObject({ kind: z.literal('data/register-department'), chain: chainId, org: z.string().min(1).max(64), operators: z.array(z.string().regex(/^0x[0-9a-f]{40}$/)).min(1).max(32), msps: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)).max(16).optional(), regulator: z.boolean() }),
 ];
 
 /** Messages a spoke (a department's chain) takes: ask for data, answer a request. */
