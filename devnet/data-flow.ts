@@ -11,14 +11,16 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHex, toHex, utf8 } from '../hub-chain/crypto/bytes.ts';
 import { sha256 } from '../hub-chain/crypto/hash.ts';
-import { type AccountKey, accountKeyFromSeed } from '../hub-chain/crypto/ed25519.ts';
+import { type AccountKey, accountKeyFromSeed, generateAccountKey } from '../hub-chain/crypto/ed25519.ts';
 import { Keystore } from '../hub-chain/crypto/keystore.ts';
 import { hasCode } from '../hub-chain/errors.ts';
 import { loadHome } from '../hub-chain/node/config.ts';
-import { openAnswer } from '../hub-chain/modules/data-sharing/agent.ts';
+import { type AgentReaders, openAnswer, prepareAnswer } from '../hub-chain/modules/data-sharing/agent.ts';
+import type { InboundRequest, SpokeAnswerMsg } from '../hub-chain/modules/data-sharing/spoke.ts';
+import type { Msg } from '../hub-chain/app/tx.ts';
 import { HubClient } from '../hub-chain/rpc-client/client.ts';
 import { verifyAuditFromGenesis } from '../hub-chain/rpc-client/audit.ts';
-import { DataSharingClient, DepartmentClient, signGrant, signRevocation } from '../hub-chain/rpc-client/data.ts';
+import { DataSharingClient, DepartmentClient, sendOk, signGrant, signRevocation } from '../hub-chain/rpc-client/data.ts';
 import { proposeAndPass } from '../hub-chain/rpc-client/registry.ts';
 import { until } from './sample-flow.ts';
 
@@ -33,19 +35,46 @@ export interface DataFlowChain {
   rpcUrls: string[];
 }
 
-export async function runDataFlow(o: { root: string; hub: DataFlowChain; source: DataFlowChain; requester: DataFlowChain; say: (s: string) => void }): Promise<void> {
+/** The department that holds the records, whatever its chain kind: how its agent reads, and how it answers. */
+export interface DataSource {
+  chainId: string;
+  /** How its chain is described in the flow's lines. */
+  label: string;
+  /** On a Fabric channel: the MSPs that answer for the department. */
+  msps?: string[];
+  readers(hub: HubClient): AgentReaders;
+  inbound(requestId: string): Promise<InboundRequest | undefined>;
+  /** Submits the agent's `data/answer` on the source chain. */
+  submitAnswer(msg: SpokeAnswerMsg): Promise<void>;
+}
+
+/** A Pontis side-chain as the source: its operator key signs the answers. */
+export function pontisSource(c: DataFlowChain, hubRpc: string): DataSource {
+  const dept = new DepartmentClient(new HubClient(c.rpcUrls[0]), new HubClient(hubRpc));
+  const op = operatorOf(c.homes[0]);
+  return {
+    chainId: c.chainId,
+    label: `${c.chainId} (a Pontis side-chain)`,
+    readers: () => dept.readers(),
+    inbound: (id) => dept.inbound(id),
+    submitAnswer: async (msg) => void (await sendOk(dept.spoke, op, [msg as unknown as Msg])),
+  };
+}
+
+export async function runDataFlow(o: { root: string; hub: DataFlowChain; source: DataSource; requester: DataFlowChain; say: (s: string) => void }): Promise<void> {
   const { say } = o;
   const hub = new HubClient(o.hub.rpcUrls[0]);
   const sharing = new DataSharingClient(hub);
-  const opA = operatorOf(o.source.homes[0]);
+  // the source department's account on the hub (catalog, policy); its answers are signed on its own chain
+  const opA = generateAccountKey();
   const opB = operatorOf(o.requester.homes[0]);
   const A = o.source.chainId;
   const B = o.requester.chainId;
-  say(`data sharing: ${B} asks ${A} for a citizen's household record, with consent, sealed to ${B}'s node`);
+  say(`data sharing: ${B} asks ${o.source.label} for a citizen's household record, with consent, sealed to ${B}'s node`);
 
-  for (const [chain, op] of [[A, opA], [B, opB]] as const) {
-    const { id, status } = await proposeAndPass(hub, o.hub.homes.map(operatorOf), { kind: 'data/register-department', chain, org: `${chain}-office`, operators: [op.address], regulator: false });
-    say(`  hub governance registered department ${chain} (operator ${short(op.address)}; proposal ${id} ${status})`);
+  for (const [chain, op, msps] of [[A, opA, o.source.msps ?? []], [B, opB, []]] as const) {
+    const { id, status } = await proposeAndPass(hub, o.hub.homes.map(operatorOf), { kind: 'data/register-department', chain, org: `${chain}-office`, operators: [op.address], msps: [...msps], regulator: false });
+    say(`  hub governance registered department ${chain} (hub operator ${short(op.address)}${msps.length ? `; on its chain ${msps.join(', ')} answers` : ''}; proposal ${id} ${status})`);
   }
   await sharing.catalogAdd(opA, { id: DATASET, ownerChain: A, dataClass: 'household', schemaHash: toHex(sha256(utf8('household-record/v1: household, members, district'))), sensitivity: 'confidential', consentRequired: true });
   await sharing.setPolicy(opA, { ownerChain: A, dataset: DATASET, rules: [{ id: 'benefits', effect: 'allow', requester: B, purposes: [PURPOSE], consentRequired: true, notBefore: 0, notAfter: 0, maxRecords: 1 }] });
@@ -76,16 +105,16 @@ export async function runDataFlow(o: { root: string; hub: DataFlowChain; source:
   writeFileSync(recordsFile, JSON.stringify({ [DATASET]: { [subject]: { household: 'H-1017', members: 4, district: 'Harbour' } } }), { mode: 0o600 });
 
   const deptB = new DepartmentClient(new HubClient(o.requester.rpcUrls[0]), hub);
-  const deptA = new DepartmentClient(new HubClient(o.source.rpcUrls[0]), hub);
   const requestId = await deptB.request(opB, { dstChain: A, dataset: DATASET, purpose: PURPOSE, subject, records: 1, recipientKey: 'node-1', grantId: g.grantId });
   say(`  ${B} sent request ${requestId}`);
   const allowed = await until(`the hub's decision on ${requestId}`, async () => (await sharing.request(requestId).catch(() => undefined)) ?? undefined);
   say(`  hub allowed it by rule ${allowed.rule}, consent ${short(allowed.grantId ?? '')} active; audited`);
-  await until(`${requestId} pending at ${A}`, async () => ((await deptA.inbound(requestId))?.status === 'pending' ? true : undefined));
+  await until(`${requestId} pending at ${A}`, async () => ((await o.source.inbound(requestId))?.status === 'pending' ? true : undefined), 120_000);
   const records = JSON.parse(readFileSync(recordsFile, 'utf8')) as Record<string, Record<string, unknown>>;
-  await deptA.answerRequest(opA, requestId, async (req) => utf8(JSON.stringify(records[req.request.dataset]?.[req.request.subject])));
-  say(`  ${A}'s agent checked the hub's records by state proof against its hub client, decided again, and answered sealed to ${B}/node-1`);
-  const ans = await until(`the answer on ${B}`, async () => (await deptB.answer(requestId)) ?? undefined);
+  const { msg } = await prepareAnswer({ profile: 'intl', chainId: A, requestId, readers: o.source.readers(hub), lookup: async (req) => utf8(JSON.stringify(records[req.request.dataset]?.[req.request.subject])) });
+  await o.source.submitAnswer(msg);
+  say(`  ${A}'s agent proved the hub's records at its hub client's height, decided again, and answered sealed to ${B}/node-1; ${A}'s chain checked every proof before the answer left`);
+  const ans = await until(`the answer on ${B}`, async () => (await deptB.answer(requestId)) ?? undefined, 120_000);
   const released = await sharing.request(requestId);
   say(`  answer on ${B}: ${fromHex(ans.envelope!).length} bytes of ciphertext; the hub recorded release ${short(released.release!.envelopeHash)} with commitment ${short(ans.commitment!)}`);
   const plain = await deptB.fetchAnswer({ operator: opB, requestId, keyId: 'node-1', secretKey: bKeys.secretKey('node-1') });
@@ -105,7 +134,7 @@ export async function runDataFlow(o: { root: string; hub: DataFlowChain; source:
   const refused = await until(`the refusal of ${second}`, async () => {
     const out = await deptB.outbound(second);
     return out?.status === 'refused' ? out : undefined;
-  });
+  }, 120_000);
   say(`  the next request ${second} was refused: ${refused.code} (error acknowledgement to ${B}; audited on the hub)`);
 
   const r = await verifyAuditFromGenesis({ client: hub, genesis: loadHome(o.hub.homes[0]).genesis });

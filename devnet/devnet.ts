@@ -17,7 +17,7 @@ import { Redis } from 'ioredis';
 import { writeFileSync } from 'node:fs';
 import { toHex } from '../hub-chain/crypto/bytes.ts';
 import { connectChains, relayInProcess, runInterchainFlow, runSampleFlow, type DevChain } from './sample-flow.ts';
-import { runDataFlow } from './data-flow.ts';
+import { pontisSource, runDataFlow } from './data-flow.ts';
 import { EVM_RELAYER_KEY, EVM_RELAYER_KEY_ENV, type EvmDevnet, type EvmRelayerChain, startEvmChains } from './evm.ts';
 import { DEVNET_GOV, type FabricRelayerChain, type GovDevnet, startGov } from './gov.ts';
 
@@ -175,9 +175,10 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     const relaying = await startRelayer(root, chains, [...evmChains, ...govChains], gov?.env() ?? {}, o, children, say);
     stopRelaying = relaying.stop;
     await runInterchainFlow(chains, user, say);
-    await runDataFlow({ root, hub: chains[0], source: chains[1], requester: chains[2], say });
     if (evm) await evm.runFlow(hubNet.rpcUrls[0], DEVNET_HUB, { relayHere: relaying.inProcess }); // EVM: evm-a -> hub -> evm-b
     if (gov) await gov.runFlow({ hubRpc: hubNet.rpcUrls[0], hubChainId: DEVNET_HUB, deptA: { chainId: chains[1].chainId, rpc: chains[1].rpcUrls[0], user }, verifier: evm?.verifier(), relayHere: relaying.inProcess });
+    // data sharing: dept-b asks the government chain (or dept-a when gov is left out)
+    await runDataFlow({ root, hub: chains[0], source: gov ? gov.dataSource() : pontisSource(chains[1], hubNet.rpcUrls[0]), requester: chains[2], say });
   } catch (e) {
     say(`sample flow failed: ${(e as Error).message}`);
     return stop(1);

@@ -35,6 +35,9 @@ import { RpcEndpoint } from '../relayers/paths/pontis/rpc-endpoint.ts';
 import { relayRound } from '../relayers/round.ts';
 import { type FabricNetwork, fabricClientParams, startFabricNetwork } from './fabric/network.ts';
 import { until } from './sample-flow.ts';
+import type { DataSource } from './data-flow.ts';
+import { readKeys } from '../relayers/paths/fabric/endpoint.ts';
+import { type InboundRequest, spokeKeys } from '../hub-chain/modules/data-sharing/spoke.ts';
 
 export const DEVNET_GOV = 'gov';
 /** The environment variable the devnet's relayer reads gov's signer key from (Org1's user key, as hex). */
@@ -59,6 +62,8 @@ export interface GovDevnet {
   connect(hubRpc: string, hubHomes: string[], hubChainId: string): Promise<FabricRelayerChain>;
   /** The environment the relayer needs for gov (its signer key). */
   env(): Record<string, string>;
+  /** gov as the source of the data-sharing flow: Org1's members answer for the department. */
+  dataSource(): DataSource;
   runFlow(o: { hubRpc: string; hubChainId: string; deptA: { chainId: string; rpc: string; user: AccountKey }; verifier?: { chainId: string; app: string; isValid(subject: string): Promise<boolean> }; relayHere: boolean }): Promise<void>;
   stop(): Promise<void>;
 }
@@ -95,6 +100,33 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
 
   return {
     env: () => ({ [GOV_RELAYER_KEY_ENV]: p256KeyHex(org.userKeyPem) }),
+
+    dataSource() {
+      const endpoint = { chainId: DEVNET_GOV, writer: user, endorsingOrgs: [net.orgs[0].mspId, net.orgs[1].mspId] };
+      const read = async (key: Uint8Array) => {
+        const [v] = await readKeys(endpoint, [key]);
+        return v === null ? undefined : fromHex(v);
+      };
+      return {
+        chainId: DEVNET_GOV,
+        label: `${DEVNET_GOV} (Hyperledger Fabric; ${org.mspId} answers)`,
+        msps: [org.mspId],
+        readers: (hub) => ({
+          proveHub: async (key, height) => {
+            const r = await hub.state({ hex: toHex(key) }, { height, prove: true });
+            return { value: r.value === null ? undefined : fromHex(r.value), proof: r.proof };
+          },
+          readSpoke: read,
+          hubClientHeight: async () => JSON.parse(Buffer.from(await user.evaluate(chaincodeCalls.clientStatus())).toString('utf8')).latestHeight,
+          spokeTime: async () => Date.now(),
+        }),
+        inbound: async (id) => {
+          const v = await read(spokeKeys.inbound(id));
+          return v && (JSON.parse(Buffer.from(v).toString('utf8')) as InboundRequest);
+        },
+        submitAnswer: async (msg) => void (await user.submitTx(chaincodeCalls.dataAnswer(msg as unknown as Record<string, unknown>))),
+      };
+    },
 
     async connect(hubRpc, hubHomes, hubChainId) {
       const hub = new HubClient(hubRpc);

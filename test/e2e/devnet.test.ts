@@ -11,7 +11,7 @@ import { join, relative, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import { RedisServer, withRedis } from '../support/redis.ts';
 
-/** The household record dept-a's agent answers with in the data-sharing flow (devnet/data-flow.ts): it may exist only in dept-a's own records file. */
+/** The household record the source's agent answers with in the data-sharing flow (devnet/data-flow.ts): it may exist only in gov's own records file (the source department's store). */
 const PLAINTEXT = ['H-1017', '"district":"Harbour"'];
 const needles = PLAINTEXT.flatMap((t) => [Buffer.from(t), Buffer.from(Buffer.from(t).toString('hex')), Buffer.from(Buffer.from(t).toString('base64').slice(0, 8))]);
 const holds = (b: Buffer) => needles.some((n) => b.includes(n));
@@ -75,14 +75,14 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
   expect(out).toMatch(/the next request dept-b:\d+ was refused: PNT_ERR_DATA_CONSENT_REVOKED/);
   expect(out).toMatch(/\{"audit":"verify","ok":true,"events":\d+,"releases":1,"findings":0\}/);
   try {
-    // confidentiality: the record is in dept-a's own records file and nowhere else: not in the output, any
+    // confidentiality: the record is in gov's own records file and nowhere else: not in the output, any
     // chain's LMDB, any node or relayer log, the Fabric ledger, the keystores, or Redis
     expect(holds(Buffer.from(out))).toBe(false);
-    const files = walk(home).filter((f) => relative(home, f) !== join('dept-a', 'records.json'));
+    const files = walk(home).filter((f) => relative(home, f) !== join('gov', 'records.json'));
     expect(files.some((f) => f.endsWith('relayer.log'))).toBe(true);
     expect(files.filter((f) => f.endsWith('data.mdb')).length).toBeGreaterThanOrEqual(6);
     expect(files.filter((f) => holds(readFileSync(f))).map((f) => relative(home, f))).toEqual([]);
-    expect(holds(readFileSync(join(home, 'dept-a', 'records.json')))).toBe(true);
+    expect(holds(readFileSync(join(home, 'gov', 'records.json')))).toBe(true);
     const r = await redisBytes(redis.url);
     expect(r.keys).toBeGreaterThan(0);
     expect(holds(r.bytes)).toBe(false);
