@@ -10,9 +10,9 @@
  * chain, issuer, subject): a later issue is refused. Every issue, revocation and refusal is an
  * audit-log event.
  *
- *   attest/kind/<kind hash>                            {name, issuers}: the kind is closed
- *   attest/issuer/<kind hash>/<chain>/<issuer hex>     {kind, chain, issuer, height, retiredHeight?}
- *   attest/status/<chain>/<issuer hex>/<subject>       {kind, contentHash, expiresAtMs, revoked, height}
+ *   attestation/kind/<kind hash>                            {name, issuers}: the kind is closed
+ *   attestation/issuer/<kind hash>/<chain>/<issuer hex>     {kind, chain, issuer, height, retiredHeight?}
+ *   attestation/status/<chain>/<issuer hex>/<subject>       {kind, contentHash, expiresAtMs, revoked, height}
  */
 import type { KVView, Module, ModuleEnv } from '../../app/module.ts';
 import { z } from 'zod';
@@ -29,9 +29,9 @@ const hexOf = (s: string) => Buffer.from(s, 'utf8').toString('hex');
 export const kindHashOf = (name: string): Hex => toHex(keccak256(utf8(name)));
 
 export const attestKeys = {
-  kind: (kind: Hex) => utf8(`attest/kind/${kind}`),
-  issuer: (kind: Hex, chain: string, issuer: string) => utf8(`attest/issuer/${kind}/${chain}/${hexOf(issuer)}`),
-  status: (chain: string, issuer: string, subject: Hex) => utf8(`attest/status/${chain}/${hexOf(issuer)}/${subject.toLowerCase()}`),
+  kind: (kind: Hex) => utf8(`attestation/kind/${kind}`),
+  issuer: (kind: Hex, chain: string, issuer: string) => utf8(`attestation/issuer/${kind}/${chain}/${hexOf(issuer)}`),
+  status: (chain: string, issuer: string, subject: Hex) => utf8(`attestation/status/${chain}/${hexOf(issuer)}/${subject.toLowerCase()}`),
 };
 
 export interface KindRecord {
@@ -133,7 +133,7 @@ export function attestIssuersModule(): Module {
     name: 'attest-issuers',
     msgTypes: [],
     govActionKinds: ['attest/register-issuer', 'attest/retire-issuer'],
-    protectedPrefixes: ['attest/'],
+    protectedPrefixes: ['attestation/'],
     handleMsg(_env, msg) {
       throw new Err('PNT_ERR_MSG_UNKNOWN', `attest-issuers handles no message ${msg.type}`);
     },
