@@ -20,7 +20,6 @@
  * Prints what it did and where the time goes; ends with one JSON line:
  * {"bench":"fabric","packets_per_s":N,"latency_ms_p50":N,"latency_ms_p99":N,"endorsements_verified_per_s":N}
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
@@ -39,6 +38,7 @@ import { type FabricFixture, connectFabricToHub, startFabricFixture } from '../s
 import { freePort } from '../support/ports.ts';
 import { RedisServer } from '../support/redis.ts';
 import { registerPontisChain } from '../support/register-chain.ts';
+import { cpuSeconds } from './cpu.ts';
 import { quantile } from './evm.bench.ts';
 
 const HUB = 'pontis-hub-1';
@@ -57,17 +57,6 @@ const TARGET_P50_MS = 3000;
 
 const say = (s: string) => process.stdout.write(s + '\n');
 
-/** CPU seconds (user + system) a process has used, from /proc (Linux); 0 when it is gone. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(parts[11]) + Number(parts[12])) / 100; // utime, stime in clock ticks (100/s)
-  } catch {
-    return 0;
-  }
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let hub: Testnet | undefined;

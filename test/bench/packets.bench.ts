@@ -41,6 +41,7 @@ import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto
 import { headerHash } from '../../hub-chain/types/header.ts';
 import { VoteType, signVote } from '../../hub-chain/types/vote.ts';
 import { Testnet } from '../e2e/harness.ts';
+import { cpuSeconds } from './cpu.ts';
 import { SharedClock, TestChain, connect } from '../support/coordinator.ts';
 import { registerPontisChain as register } from '../support/register-chain.ts';
 
@@ -104,14 +105,6 @@ function chainLines(log: string, heights: Set<number>): ChainLine[] {
   return out;
 }
 
-function cpuSeconds(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
-  } catch {
-    return NaN;
-  }
-}
 
 /**
  * The same work without processes, transport or consensus: an in-process hub and side-chain (the

@@ -21,7 +21,6 @@
  * Knobs (env): PONTIS_BENCH_REQUESTS (2000), PONTIS_BENCH_PER_TX (100),
  * PONTIS_BENCH_ANSWERS_PER_TX (40), PONTIS_BENCH_DRAIN_S (240), PONTIS_BENCH_AUDIT_EVENTS (200000).
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { type AccountKey, accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
@@ -42,6 +41,7 @@ import { RelayerProcess, metricSum } from '../relayers/harness.ts';
 import { freePort } from '../support/ports.ts';
 import { RedisServer } from '../support/redis.ts';
 import { registerPontisChain } from '../support/register-chain.ts';
+import { cpuSeconds } from './cpu.ts';
 import { quantile } from './evm.bench.ts';
 
 const HUB = 'pontis-hub-1';
@@ -63,16 +63,6 @@ const POLL_MS = 100;
 const say = (s: string) => process.stdout.write(s + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0;
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const parts = f.slice(f.lastIndexOf(')') + 2).split(' ');
-    return (Number(parts[11]) + Number(parts[12])) / 100;
-  } catch {
-    return 0;
-  }
-}
 
 let hub: Testnet | undefined;
 let a: Testnet | undefined;

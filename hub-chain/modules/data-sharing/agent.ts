@@ -10,23 +10,9 @@ import { randomBytes } from 'node:crypto';
 import { type Bytes, type Hex, concat, equalBytes, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
 import { dataHash, decodeSealed, encodeSealed, openSealed, sealTo } from '../../crypto/sealed.ts';
 import { PontisError } from '../../errors.ts';
-import { decide } from './policy.ts';
-import { type InboundRequest, type SpokeAnswerMsg, answerKeys, spokeKeys } from './spoke.ts';
-import {
-  type ConsentRecord,
-  DATA_ERR,
-  type DataProfile,
-  DataError,
-  type DatasetEntry,
-  type Department,
-  type NodeKeyRecord,
-  type PolicyRecord,
-  type RequestRecord,
-  classScope,
-  dataKeys,
-  datasetScope,
-  decodeRecord,
-} from './types.ts';
+import { decide, decisionInput } from './policy.ts';
+import { type InboundRequest, answerKeys, spokeKeys } from './spoke.ts';
+import { DATA_ERR, type DataProfile, DataError, type DatasetEntry, type RequestRecord, type SpokeAnswerMsg, dataKeys, decodeRecord } from './types.ts';
 
 const SALT_BYTES = 32;
 
@@ -71,31 +57,24 @@ export async function prepareAnswer(o: { profile: DataProfile; chainId: string; 
   const inb = decodeRecord<InboundRequest>(await r.readSpoke(spokeKeys.inbound(o.requestId)));
   if (!inb) throw new DataError(DATA_ERR.UNKNOWN_REQUEST, `${o.chainId} holds no request ${o.requestId}`, { details: { requestId: o.requestId } });
   const hubHeight = await r.hubClientHeight();
+  // two rounds of proven reads in parallel: what decides which keys the check reads, then the rest
   const proven = new Map<string, { value: Bytes | undefined; proof: unknown }>();
-  const read = async <T>(key: Bytes): Promise<T | undefined> => {
-    const k = toHex(key);
-    if (!proven.has(k)) proven.set(k, await r.proveHub(key, hubHeight));
-    return decodeRecord<T>(proven.get(k)!.value);
-  };
+  const fetchAll = (keys: Bytes[]) => Promise.all(keys.filter((k) => !proven.has(toHex(k))).map(async (k) => proven.set(toHex(k), await r.proveHub(k, hubHeight))));
+  const read = <T>(key: Bytes): T | undefined => decodeRecord<T>(proven.get(toHex(key))?.value);
   const q = inb.request;
-  await read<Department>(dataKeys.department(o.chainId));
-  const request = await read<RequestRecord>(dataKeys.request(o.requestId));
-  const entry = await read<DatasetEntry>(dataKeys.dataset(q.dataset));
-  const datasetPolicy = await read<PolicyRecord>(dataKeys.policy(datasetScope(q.dataset)));
-  const classPolicy = entry ? await read<PolicyRecord>(dataKeys.policy(classScope(entry.ownerChain, entry.dataClass))) : undefined;
-  const consent = request?.grantId ? await read<ConsentRecord>(dataKeys.consent(request.grantId)) : undefined;
-  const recipient = await read<NodeKeyRecord>(dataKeys.nodeKey(inb.requester, q.recipientKey));
-  const regulator = q.regulatorKey ? await read<NodeKeyRecord>(dataKeys.nodeKey(q.regulatorKey.chain, q.regulatorKey.keyId)) : undefined;
-  const regulatorDept = q.regulatorKey ? await read<Department>(dataKeys.department(q.regulatorKey.chain)) : undefined;
-  // exactly the keys the chain's check reads, in its order
-  for (const key of answerKeys(o.chainId, inb, entry, request)) await read(key);
+  await fetchAll([dataKeys.department(o.chainId), dataKeys.request(o.requestId), dataKeys.dataset(q.dataset)]);
+  const request = read<RequestRecord>(dataKeys.request(o.requestId));
+  const entry = read<DatasetEntry>(dataKeys.dataset(q.dataset));
+  // exactly the keys the chain's check reads
+  await fetchAll(answerKeys(o.chainId, inb, entry, request));
   const hubState = [...proven.entries()].map(([key, p]) => ({ key: key as Hex, value: p.value === undefined ? null : toHex(p.value), proof: p.proof }));
   const base = { type: 'data/answer' as const, requestId: o.requestId, hubHeight, hubState };
   let refused: string | undefined;
+  const input = decisionInput(read, inb.requester, q, await r.spokeTime(), { grantId: request?.grantId });
   if (!request) refused = DATA_ERR.UNKNOWN_REQUEST;
   else {
     try {
-      decide({ requester: inb.requester, dataset: q.dataset, purpose: q.purpose, subject: q.subject as Hex, records: q.records, recipientKey: q.recipientKey, regulatorKey: q.regulatorKey, entry, datasetPolicy, classPolicy, consent, recipient, regulator, regulatorDept, time: await r.spokeTime() });
+      decide(input);
     } catch (e) {
       if (!(e instanceof PontisError)) throw e;
       refused = e.code;
@@ -105,8 +84,8 @@ export async function prepareAnswer(o: { profile: DataProfile; chainId: string; 
     const found = await o.lookup(inb);
     if (!(found instanceof Uint8Array)) refused = found.refused;
     else {
-      const recipients = [{ chain: inb.requester, keyId: q.recipientKey, publicKey: fromHex(recipient!.publicKey) }];
-      if (q.regulatorKey && regulator) recipients.push({ chain: q.regulatorKey.chain, keyId: q.regulatorKey.keyId, publicKey: fromHex(regulator.publicKey) });
+      const recipients = [{ chain: inb.requester, keyId: q.recipientKey, publicKey: fromHex(input.recipient!.publicKey) }];
+      if (q.regulatorKey && input.regulator) recipients.push({ chain: q.regulatorKey.chain, keyId: q.regulatorKey.keyId, publicKey: fromHex(input.regulator.publicKey) });
       return { msg: { ...base, ...sealAnswer(o.profile, o.requestId, recipients, found) } };
     }
   }

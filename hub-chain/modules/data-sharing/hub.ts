@@ -13,7 +13,7 @@ import { PontisError } from '../../errors.ts';
 import { appendAudit } from '../audit/log.ts';
 import type { Packet } from '../packets/types.ts';
 import type { ForwardPolicy } from '../transfer/app-interface.ts';
-import { decide } from './policy.ts';
+import { decide, decisionInput } from './policy.ts';
 import {
   type AccessRule,
   type ConsentGrant,
@@ -177,22 +177,8 @@ function onRequest(env: ModuleEnv, p: Packet, q: DataRequest): void {
     consent = readConsent(s, q.grantId as Hex);
     if (!consent) throw new DataError(DATA_ERR.CONSENT_UNKNOWN, `no consent ${q.grantId}`, { details: { grantId: q.grantId } });
   }
-  const d = decide({
-    requester: p.srcChain,
-    dataset: q.dataset,
-    purpose: q.purpose,
-    subject: q.subject as Hex,
-    records: q.records,
-    recipientKey: q.recipientKey,
-    regulatorKey: q.regulatorKey,
-    entry,
-    datasetPolicy: readPolicy(s, datasetScope(q.dataset)),
-    classPolicy: entry ? readPolicy(s, classScope(entry.ownerChain, entry.dataClass)) : undefined,
-    consent,
-    recipient: readNodeKey(s, p.srcChain, q.recipientKey),
-    ...(q.regulatorKey ? { regulator: readNodeKey(s, q.regulatorKey.chain, q.regulatorKey.keyId), regulatorDept: readDepartment(s, q.regulatorKey.chain) } : {}),
-    time: env.time,
-  });
+  const d = decide(decisionInput((k) => decodeRecord(s.get(k)), p.srcChain, q, env.time, { consent }));
+
   const rec: RequestRecord = {
     requestId,
     requester: p.srcChain,

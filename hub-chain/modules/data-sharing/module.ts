@@ -8,8 +8,8 @@ import type { ClientVerifier } from '../clients/types.ts';
 import { parseMsg } from '../transfer/bank.ts';
 import type { PacketSender } from '../transfer/app-interface.ts';
 import { catalogAdd, decryptReceipt, nodeKeyRegister, nodeKeyRetire, policySet, recordGrant, registerDepartment, revokeGrant } from './hub.ts';
-import { type SpokeAnswerMsg, type SpokeRequestMsg, sendAnswer, sendRequest } from './spoke.ts';
-import { DATA_ERR, DataError, dataGovActionSchemas, dataMsgSchemas, dataSpokeMsgSchemas } from './types.ts';
+import { sendAnswer, sendRequest } from './spoke.ts';
+import { DATA_ERR, DataError, type SpokeAnswerMsg, type SpokeRequestMsg, dataGovActionSchemas } from './types.ts';
 
 const HUB_MSGS = new Set(['data/catalog-add', 'data/policy-set', 'data/consent-grant', 'data/consent-revoke', 'data/node-key-register', 'data/node-key-retire', 'data/decrypt-receipt']);
 

@@ -5,7 +5,7 @@
  * rule the request is refused. A refusal is a DataError whose code is stable and whose details
  * name the rule that decided (`<scope>#<id>`), which the audit log records.
  */
-import type { Hex } from '../../crypto/bytes.ts';
+import type { Bytes, Hex } from '../../crypto/bytes.ts';
 import {
   type AccessRule,
   type ConsentRecord,
@@ -17,6 +17,7 @@ import {
   type NodeKeyRecord,
   type PolicyRecord,
   classScope,
+  dataKeys,
   datasetScope,
 } from './types.ts';
 
@@ -51,6 +52,41 @@ const refuse = (code: string, msg: string, details: Record<string, unknown> = {}
 
 const applies = (r: AccessRule, requester: string, purpose: string, time: number) =>
   (r.requester === '*' || r.requester === requester) && (r.purposes.includes('*') || r.purposes.includes(purpose)) && time >= r.notBefore && (r.notAfter === 0 || time < r.notAfter);
+
+/** What a request asks, as the decision reads it. */
+export interface RequestFields {
+  dataset: string;
+  purpose: string;
+  subject: string;
+  records: number;
+  recipientKey: string;
+  regulatorKey?: { chain: string; keyId: string };
+}
+
+/**
+ * The decision's input from hub records, read through `read` (the hub's state, or records proven
+ * against a hub client): the catalog entry, both policy scopes, the grant `grantId` names (unless
+ * the caller already holds it as `consent`), the recipient's key and a regulator's.
+ */
+export function decisionInput(read: <T>(key: Bytes) => T | undefined, requester: string, q: RequestFields, time: number, grant: { grantId?: Hex; consent?: ConsentRecord }): DecisionInput {
+  const entry = read<DatasetEntry>(dataKeys.dataset(q.dataset));
+  return {
+    requester,
+    dataset: q.dataset,
+    purpose: q.purpose,
+    subject: q.subject as Hex,
+    records: q.records,
+    recipientKey: q.recipientKey,
+    regulatorKey: q.regulatorKey,
+    entry,
+    datasetPolicy: read<PolicyRecord>(dataKeys.policy(datasetScope(q.dataset))),
+    classPolicy: entry ? read<PolicyRecord>(dataKeys.policy(classScope(entry.ownerChain, entry.dataClass))) : undefined,
+    consent: grant.consent ?? (grant.grantId ? read<ConsentRecord>(dataKeys.consent(grant.grantId)) : undefined),
+    recipient: read<NodeKeyRecord>(dataKeys.nodeKey(requester, q.recipientKey)),
+    ...(q.regulatorKey ? { regulator: read<NodeKeyRecord>(dataKeys.nodeKey(q.regulatorKey.chain, q.regulatorKey.keyId)), regulatorDept: read<Department>(dataKeys.department(q.regulatorKey.chain)) } : {}),
+    time,
+  };
+}
 
 export function decide(i: DecisionInput): Decision {
   const e = i.entry;

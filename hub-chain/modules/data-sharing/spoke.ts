@@ -16,9 +16,8 @@ import { PontisError } from '../../errors.ts';
 import type { ClientVerifier } from '../clients/types.ts';
 import type { Ack } from '../packets/types.ts';
 import type { PacketApp, PacketSender } from '../transfer/app-interface.ts';
-import { decide } from './policy.ts';
+import { decide, decisionInput } from './policy.ts';
 import {
-  type ConsentRecord,
   DATA_APP,
   DATA_ERR,
   type DataAnswer,
@@ -26,9 +25,9 @@ import {
   DataError,
   type DatasetEntry,
   type Department,
-  type NodeKeyRecord,
-  type PolicyRecord,
   type RequestRecord,
+  type SpokeAnswerMsg,
+  type SpokeRequestMsg,
   classScope,
   dataKeys,
   datasetScope,
@@ -122,30 +121,6 @@ export const dataApp: PacketApp = {
   },
 };
 
-export interface SpokeRequestMsg {
-  type: 'data/request';
-  dstChain: string;
-  dataset: string;
-  purpose: string;
-  subject: Hex;
-  records: number;
-  recipientKey: string;
-  regulatorKey?: { chain: string; keyId: string };
-  grantId?: Hex;
-  consent?: DataRequest['consent'];
-  timeoutTimestamp?: number;
-}
-
-export interface SpokeAnswerMsg {
-  type: 'data/answer';
-  requestId: string;
-  envelope?: Hex;
-  commitment?: Hex;
-  refused?: string;
-  hubHeight: number;
-  hubState: { key: Hex; value: Hex | null; proof: unknown }[];
-}
-
 /** Default lifetime of a request packet. */
 export const REQUEST_TIMEOUT_MS = 60 * 60 * 1000;
 
@@ -228,24 +203,8 @@ export function sendAnswer(env: ModuleEnv, packets: PacketSender, clients: Clien
     throw check(`the hub holds no allowed request ${inb.requestId} matching the one received`);
   }
   if (m.refused === undefined) {
-    const entry = read<DatasetEntry>(dataKeys.dataset(q.dataset));
     try {
-      decide({
-        requester: inb.requester,
-        dataset: q.dataset,
-        purpose: q.purpose,
-        subject: q.subject as Hex,
-        records: q.records,
-        recipientKey: q.recipientKey,
-        regulatorKey: q.regulatorKey,
-        entry,
-        datasetPolicy: read<PolicyRecord>(dataKeys.policy(datasetScope(q.dataset))),
-        classPolicy: entry ? read<PolicyRecord>(dataKeys.policy(classScope(entry.ownerChain, entry.dataClass))) : undefined,
-        consent: r.grantId ? read<ConsentRecord>(dataKeys.consent(r.grantId)) : undefined,
-        recipient: read<NodeKeyRecord>(dataKeys.nodeKey(inb.requester, q.recipientKey)),
-        ...(q.regulatorKey ? { regulator: read<NodeKeyRecord>(dataKeys.nodeKey(q.regulatorKey.chain, q.regulatorKey.keyId)), regulatorDept: read<Department>(dataKeys.department(q.regulatorKey.chain)) } : {}),
-        time: env.time,
-      });
+      decide(decisionInput(read, inb.requester, q, env.time, { grantId: r.grantId }));
     } catch (e) {
       if (!(e instanceof PontisError)) throw e;
       throw check(`the source's own decision refuses ${inb.requestId}: ${e.code}`, { code: e.code, ...(e.details ?? {}) }, e);

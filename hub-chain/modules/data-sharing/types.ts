@@ -295,29 +295,34 @@ export const dataGovActionSchemas: z.ZodObject[] = [
   z.strictObject({ kind: z.literal('data/register-department'), chain: chainId, org: z.string().min(1).max(64), operators: z.array(z.string().regex(/^0x[0-9a-f]{40}$/)).min(1).max(32), msps: z.array(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/)).max(16).optional(), regulator: z.boolean() }),
 ];
 
+/** A department chain's request for data (the `data` app sends it as a packet to the owner). */
+export const spokeRequestMsgSchema = z.strictObject({
+  type: z.literal('data/request'),
+  dstChain: chainId,
+  dataset: id,
+  purpose,
+  subject: hex(65),
+  records: z.number().int().min(1).max(MAX_RECORDS_PER_REQUEST),
+  recipientKey: id,
+  regulatorKey: z.strictObject({ chain: chainId, keyId: id }).optional(),
+  grantId: hex(32).optional(),
+  consent: signedGrant.optional(),
+  timeoutTimestamp: ms.optional(),
+});
+export type SpokeRequestMsg = z.infer<typeof spokeRequestMsgSchema>;
+
+/** The source's answer: sealed record or refusal, with the hub records it rests on and their proofs. */
+export const spokeAnswerMsgSchema = z.strictObject({
+  type: z.literal('data/answer'),
+  requestId: z.string().max(140),
+  envelope: hex(60 * 1024).optional(),
+  commitment: hex(32).optional(),
+  refused: z.string().regex(/^PNT_ERR_[A-Z0-9_]+$/).optional(),
+  /** Hub records at a height the spoke's hub client holds, with their proofs: the source's own check. */
+  hubHeight: z.number().int().min(1),
+  hubState: z.array(z.strictObject({ key: hex(256), value: hex(16 * 1024).nullable(), proof: z.unknown() })).max(16),
+});
+export type SpokeAnswerMsg = z.infer<typeof spokeAnswerMsgSchema>;
+
 /** Messages a spoke (a department's chain) takes: ask for data, answer a request. */
-export const dataSpokeMsgSchemas: z.ZodObject[] = [
-  z.strictObject({
-    type: z.literal('data/request'),
-    dstChain: chainId,
-    dataset: id,
-    purpose,
-    subject: hex(65),
-    records: z.number().int().min(1).max(MAX_RECORDS_PER_REQUEST),
-    recipientKey: id,
-    regulatorKey: z.strictObject({ chain: chainId, keyId: id }).optional(),
-    grantId: hex(32).optional(),
-    consent: signedGrant.optional(),
-    timeoutTimestamp: ms.optional(),
-  }),
-  z.strictObject({
-    type: z.literal('data/answer'),
-    requestId: z.string().max(140),
-    envelope: hex(60 * 1024).optional(),
-    commitment: hex(32).optional(),
-    refused: z.string().regex(/^PNT_ERR_[A-Z0-9_]+$/).optional(),
-    /** Hub records at a height the spoke's hub client holds, with their proofs: the source's own check. */
-    hubHeight: z.number().int().min(1),
-    hubState: z.array(z.strictObject({ key: hex(256), value: hex(16 * 1024).nullable(), proof: z.unknown() })).max(16),
-  }),
-];
+export const dataSpokeMsgSchemas: z.ZodObject[] = [spokeRequestMsgSchema, spokeAnswerMsgSchema];
