@@ -150,7 +150,7 @@ export const PACKET_GAS = 15;
 /**
  * Work units of a transaction, bounded per block so that every validator can execute a block
  * well within the consensus timeouts: one per transaction, one per state entry written, and
- * PACKET_GAS per packet of a relay batch.
+ * PACKET_GAS per packet of a relay batch or data answer.
  */
 export function txGas(d: DecodedTx): number {
   let g = 1;
@@ -159,6 +159,8 @@ export function txGas(d: DecodedTx): number {
     if (m.type === 'records/put') g += f.entries!.length;
     else if (m.type === 'records/delete') g += f.keys!.length;
     else if (Array.isArray(f.packets)) g += PACKET_GAS * f.packets.length;
+    // an answer checks up to 16 hub proofs and sends a packet
+    else if (m.type === 'data/answer') g += PACKET_GAS;
     else g += 1;
   }
   return g;

@@ -5,7 +5,7 @@ import { generateValidatorKey, validatorPublicKey } from '../../../hub-chain/cry
 import { HubApp, keys, readProposal } from '../../../hub-chain/app/app.ts';
 import { genesisValidatorSet, parseGenesis } from '../../../hub-chain/app/genesis.ts';
 import { Mempool } from '../../../hub-chain/app/mempool.ts';
-import { decodeTx, decodeTxObject, encodeTx, signTx, type Msg } from '../../../hub-chain/app/tx.ts';
+import { PACKET_GAS, decodeTx, decodeTxObject, encodeTx, signTx, txGas, type Msg } from '../../../hub-chain/app/tx.ts';
 import { MapStore } from '../../support/kv.ts';
 
 const chainId = 'app-test-1';
@@ -28,6 +28,14 @@ describe('transactions', () => {
     const reordered = utf8(JSON.stringify({ signature: tx.signature, publicKey: tx.publicKey, body: tx.body }));
     expect(() => decodeTx(reordered)).toThrow(expect.objectContaining({ code: 'PNT_ERR_TX_NOT_CANONICAL' }));
     expect(decodeTx(encodeTx(tx)).hash).toBe(decodeTxObject(tx).hash);
+  });
+
+  it('behavior: gas counts one per transaction, entries of records, 15 per relayed packet and per data answer, one for other messages', () => {
+    const gas = (msgs: Msg[]) => txGas(decodeTxObject(signTx({ chainId, nonce: 0, msgs }, members[0])));
+    expect(gas([{ type: 'records/put', entries: [{ key: '0x01', value: '0x02' }, { key: '0x03', value: '0x04' }] }])).toBe(3);
+    const answer = { type: 'data/answer', requestId: 'dept-b:1', refused: 'PNT_ERR_DATA_NO_RECORD', hubHeight: 5, hubState: [] } as Msg;
+    expect(gas([answer, answer])).toBe(1 + 2 * PACKET_GAS);
+    expect(gas([{ type: 'data/consent-revoke', grantId: `0x${'11'.repeat(32)}`, signature: `0x${'22'.repeat(64)}` }])).toBe(2);
   });
 });
 
