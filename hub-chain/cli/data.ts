@@ -13,7 +13,7 @@ import { Keystore } from '../crypto/keystore.ts';
 import { PontisError } from '../errors.ts';
 import { parseGenesis } from '../app/genesis.ts';
 import { HubClient } from '../rpc-client/client.ts';
-import { verifyAuditFromGenesis } from '../rpc-client/audit.ts';
+import { type SavedCheckpoint, verifyAuditFromGenesis } from '../rpc-client/audit.ts';
 import { DataSharingClient, DepartmentClient, signGrant, signRevocation } from '../rpc-client/data.ts';
 import type { InboundRequest } from '../modules/data-sharing/spoke.ts';
 import { DATA_ERR, SENSITIVITY, type AccessRule, type DataProfile } from '../modules/data-sharing/types.ts';
@@ -250,16 +250,16 @@ export function addDataCommands(program: Command, deps: CliDeps): void {
     .requiredOption('--trust <file>', "the hub's genesis.json (its chain id and first validators are all that is trusted)")
     .option('--first <height>', 'height of the first checkpoint (default: half way)', intArg('--first', 1, Number.MAX_SAFE_INTEGER))
     .option('--second <height>', 'height of the second checkpoint (default: latest)', intArg('--second', 1, Number.MAX_SAFE_INTEGER))
-    .option('--checkpoint <file>', 'a checkpoint saved by an earlier run: used as the first one, and the new one is written back')
+    .option('--checkpoint <file>', 'a checkpoint saved by an earlier run (log size, root, header hash): the first checkpoint and the light client\'s trust root; the new one is written back after a clean run')
     .addOption(node())
     .action(async (o) => {
       const genesis = parseGenesis(JSON.parse(readFileSync(o.trust, 'utf8')));
-      const since = o.checkpoint && existsSync(o.checkpoint) ? (JSON.parse(readFileSync(o.checkpoint, 'utf8')) as { height: number; size: number; root: Hex }) : undefined;
+      const since = o.checkpoint && existsSync(o.checkpoint) ? (JSON.parse(readFileSync(o.checkpoint, 'utf8')) as SavedCheckpoint) : undefined;
       const r = await verifyAuditFromGenesis({ client: new HubClient(o.node), genesis, firstHeight: o.first, secondHeight: o.second, since });
       for (const f of r.findings) process.stderr.write(`finding ${f.reason}${f.index !== undefined ? ` at event ${f.index}` : ''}: ${f.detail}\n`);
-      if (o.checkpoint && r.ok) writeFileSync(o.checkpoint, JSON.stringify(r.second) + '\n');
+      if (o.checkpoint && r.ok) writeFileSync(o.checkpoint, JSON.stringify(r.checkpoint) + '\n');
       process.stdout.write(
-        JSON.stringify({ audit: 'verify', ok: r.ok, chainId: r.trust.chainId, profile: r.profile, first: r.first, second: r.second, events: r.events, releases: r.releases, byType: r.byType, findings: r.findings.length, reasons: [...new Set(r.findings.map((f) => f.reason))], events_per_s: r.timings.eventsPerSecond }) + '\n',
+        JSON.stringify({ audit: 'verify', ok: r.ok, chainId: r.trust.chainId, trustedFrom: r.trust.rootHeight, profile: r.profile, first: r.first, second: r.second, events: r.events, releases: r.releases, byType: r.byType, findings: r.findings.length, reasons: [...new Set(r.findings.map((f) => f.reason))], events_per_s: r.timings.eventsPerSecond }) + '\n',
       );
       if (!r.ok) process.exitCode = 1;
     });

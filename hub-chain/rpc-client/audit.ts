@@ -24,9 +24,16 @@ const PAGE = 10_000;
 /** Following a log from genesis: the header chain is checked link by link, so age is not what trust rests on here. */
 const AUDIT_TRUSTING_PERIOD_MS = 100 * 365 * 24 * 3600 * 1000;
 
+/** A checkpoint as the supervisor keeps it: the log's size and root, and the verified header they were read under. */
+export interface SavedCheckpoint extends Checkpoint {
+  headerHash?: Hex;
+}
+
 export interface AuditVerifyResult extends AuditReport {
-  /** Headers the light client verified to reach the checkpoints. */
+  /** Where the light client's trust started: block 1 (checked against the genesis validators) or a saved checkpoint's header. */
   trust: { chainId: string; genesisValidators: number; rootHeight: number; rootHash: Hex };
+  /** The second checkpoint with its header's hash: what the next run can start from. */
+  checkpoint: SavedCheckpoint;
   timings: { fetchMs: number; verifyMs: number; eventsPerSecond: number };
 }
 
@@ -42,24 +49,32 @@ async function readerFromGenesis(client: HubClient, genesis: Genesis): Promise<{
 }
 
 /** The log's size and root at `height`, proven under the verified header of that height. */
-async function checkpointAt(client: HubClient, reader: VerifiedReader, profile: AuditProfile, height: number): Promise<Checkpoint> {
+async function checkpointAt(client: HubClient, reader: VerifiedReader, profile: AuditProfile, height: number): Promise<SavedCheckpoint> {
   const header = await reader.header(height);
+  const hash = headerHash(header);
   const key = auditKeys.head();
   const r = await client.state<StateProof>({ hex: toHex(key) }, { height, prove: true });
   if (!r.proof) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', `node served no proof of the audit head at ${height}`);
   if (r.value === null) {
     verifyNonMembership(header.stateRoot, key, r.proof);
-    return { height, ...auditRoot({ get: () => undefined }, profile) };
+    return { height, ...auditRoot({ get: () => undefined }, profile), headerHash: hash };
   }
   const value = fromHex(r.value as Hex);
   verifyMembership(header.stateRoot, key, value, r.proof);
-  return { height, ...auditRoot({ get: () => value }, profile) };
+  return { height, ...auditRoot({ get: () => value }, profile), headerHash: hash };
 }
 
-export async function verifyAuditFromGenesis(o: { client: HubClient; genesis: Genesis; firstHeight?: number; secondHeight?: number; since?: Checkpoint }): Promise<AuditVerifyResult> {
+/**
+ * `since`: a checkpoint an earlier run saved. Its log must still be the one the chain proves (else
+ * `fork`), and when it carries its header's hash the light client starts from that header (inside
+ * the usual trusting period) instead of from genesis.
+ */
+export async function verifyAuditFromGenesis(o: { client: HubClient; genesis: Genesis; firstHeight?: number; secondHeight?: number; since?: SavedCheckpoint }): Promise<AuditVerifyResult> {
   const profile: AuditProfile = o.genesis.params.dataProfile ?? 'intl';
   const t0 = performance.now();
-  const { reader, rootHash } = await readerFromGenesis(o.client, o.genesis);
+  const pinned = o.since?.headerHash;
+  const { reader, rootHash } = pinned ? { reader: new VerifiedReader(o.client, { trust: { height: o.since!.height, hash: pinned } }), rootHash: pinned } : await readerFromGenesis(o.client, o.genesis);
+  if (pinned && (await o.client.status()).chainId !== o.genesis.chainId) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', `the node serves another chain than ${o.genesis.chainId}`);
   const latest = (await o.client.status()).latestHeight;
   const secondHeight = o.secondHeight ?? latest;
   const firstHeight = o.since?.height ?? o.firstHeight ?? Math.max(1, Math.floor(secondHeight / 2));
@@ -67,7 +82,7 @@ export async function verifyAuditFromGenesis(o: { client: HubClient; genesis: Ge
   const second = await checkpointAt(o.client, reader, profile, secondHeight);
   let first = await checkpointAt(o.client, reader, profile, firstHeight);
   // a saved checkpoint is the supervisor's own record: the log it saw must still be the one the chain proves
-  if (o.since && (o.since.size !== first.size || o.since.root !== first.root)) first = o.since;
+  if (o.since && (o.since.size !== first.size || o.since.root !== first.root)) first = { height: o.since.height, size: o.since.size, root: o.since.root };
   const { proof } = await o.client.get<{ proof: Hex[] }>(`/audit/consistency?first=${first.size}&second=${second.size}`);
   const events: string[] = [];
   while (events.length < second.size) {
@@ -76,11 +91,13 @@ export async function verifyAuditFromGenesis(o: { client: HubClient; genesis: Ge
     events.push(...page.events);
   }
   const t1 = performance.now();
-  const report = verifyAuditLog({ profile, first, second, consistency: proof, events: events.slice(0, second.size) });
+  const strip = ({ height, size, root }: SavedCheckpoint): Checkpoint => ({ height, size, root });
+  const report = verifyAuditLog({ profile, first: strip(first), second: strip(second), consistency: proof, events: events.slice(0, second.size) });
   const t2 = performance.now();
   return {
     ...report,
-    trust: { chainId: o.genesis.chainId, genesisValidators: o.genesis.validators.length, rootHeight: 1, rootHash },
+    trust: { chainId: o.genesis.chainId, genesisValidators: o.genesis.validators.length, rootHeight: pinned ? o.since!.height : 1, rootHash },
+    checkpoint: second,
     timings: { fetchMs: Math.round(t1 - t0), verifyMs: Math.round(t2 - t1), eventsPerSecond: Math.round(events.length / Math.max((t2 - t1) / 1000, 1e-6)) },
   };
 }

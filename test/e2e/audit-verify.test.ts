@@ -122,7 +122,7 @@ describe('data-sharing commands and audit verify on real validator processes', (
     ['alter', ['root-mismatch']],
     ['fork', ['fork']],
   ] as const) {
-    it(`error: a node that serves a log with one event ${m === 'fork' ? 'forked between the checkpoints' : `${m}ed`} fails verify with ${reasons.join(', ')}`, async () => {
+    it(`error: a node that serves a log with one event ${{ drop: 'dropped', reorder: 'reordered', alter: 'altered', fork: 'forked between the checkpoints' }[m]} fails verify with ${reasons.join(', ')}`, async () => {
       mode = m;
       try {
         const r = await cli(['audit', 'verify', '--node', proxyUrl, '--trust', trust, '--first', String(catalogHeight)]);
@@ -137,16 +137,26 @@ describe('data-sharing commands and audit verify on real validator processes', (
     }, 60_000);
   }
 
-  it('error: a history that disagrees with a checkpoint saved earlier is a fork; a clean run saves the new checkpoint', async () => {
+  it('behavior: a clean run saves its checkpoint with the header hash and the next run trusts that header; error: a history or header that disagrees with it fails', async () => {
     const cp = join(dir, 'checkpoint.json');
     let r = await cli(['audit', 'verify', '--node', net.rpcUrls[0], '--trust', trust, '--checkpoint', cp]);
     expect(r.code, r.stderr).toBe(0);
     const saved = JSON.parse(readFileSync(cp, 'utf8'));
-    expect(saved.size).toBe(5);
-    writeFileSync(cp, JSON.stringify({ ...saved, root: toHex(new Uint8Array(32).fill(7)) }));
+    expect(saved).toMatchObject({ size: 5, headerHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    // the next run starts its light client from the saved header, not from genesis
+    r = await cli(['audit', 'verify', '--node', net.rpcUrls[0], '--trust', trust, '--checkpoint', cp]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(lastJson(r.stdout)).toMatchObject({ ok: true, trustedFrom: saved.height, first: { height: saved.height, size: 5, root: saved.root } });
+    const next = JSON.parse(readFileSync(cp, 'utf8'));
+    writeFileSync(cp, JSON.stringify({ ...next, root: toHex(new Uint8Array(32).fill(7)) }));
     r = await cli(['audit', 'verify', '--node', net.rpcUrls[0], '--trust', trust, '--checkpoint', cp]);
     expect(r.code).toBe(1);
     expect(lastJson(r.stdout).reasons).toContain('fork');
+    // a saved header hash the chain does not have: the light client refuses to start from it
+    writeFileSync(cp, JSON.stringify({ ...next, headerHash: toHex(new Uint8Array(32).fill(8)) }));
+    r = await cli(['audit', 'verify', '--node', net.rpcUrls[0], '--trust', trust, '--checkpoint', cp]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error PNT_ERR_/);
   }, 60_000);
 
   it('error: a trust file of another chain is refused before anything is read', async () => {
