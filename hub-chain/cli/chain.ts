@@ -99,27 +99,29 @@ async function trustFrom(url: string, chainId: string, clientType: string, kind:
   }
 }
 
-interface ProposeOpts {
+export interface ProposeOpts {
   home: string;
   node?: string;
   description?: string;
 }
 
+/** Submits a governance action as a proposal signed by the home's operator key and prints its id and status (and what the other members run). */
+export async function proposeAction(d: CliDeps, o: ProposeOpts, action: GovAction, shown: Record<string, unknown> = action): Promise<void> {
+  const key = d.operatorKey(o.home);
+  const client = new HubClient(o.node ?? homeRpcUrl(o.home));
+  const r = await client.send(key, [{ type: 'gov/propose', action, ...(o.description ? { description: o.description } : {}) }]);
+  if (r.result.code !== 'ok') throw new PontisError(r.result.code, `proposal refused: ${r.result.log ?? r.result.code}`);
+  const id = Number(r.result.events.find((e) => e.type === 'gov/proposed')?.attributes.id);
+  const p = await client.proposal(id);
+  const out: Record<string, unknown> = { proposal: id, status: p.status, action: shown, tx: r.hash, height: r.height };
+  if (p.result) out.result = p.result;
+  if (p.status === 'voting') out.next = `passes at > 2/3 of governance weight: other members run "pontis gov vote --home <their home> --proposal ${id}"`;
+  d.print(out);
+  if (p.status === 'failed' || p.status === 'rejected') process.exitCode = 1;
+}
+
 export function addChainCommands(program: Command, d: CliDeps): void {
-  /** Submits the registry action as a governance proposal and prints its id and status. */
-  async function propose(o: ProposeOpts, action: GovAction, shown: Record<string, unknown> = action): Promise<void> {
-    const key = d.operatorKey(o.home);
-    const client = new HubClient(o.node ?? homeRpcUrl(o.home));
-    const r = await client.send(key, [{ type: 'gov/propose', action, ...(o.description ? { description: o.description } : {}) }]);
-    if (r.result.code !== 'ok') throw new PontisError(r.result.code, `proposal refused: ${r.result.log ?? r.result.code}`);
-    const id = Number(r.result.events.find((e) => e.type === 'gov/proposed')?.attributes.id);
-    const p = await client.proposal(id);
-    const out: Record<string, unknown> = { proposal: id, status: p.status, action: shown, tx: r.hash, height: r.height };
-    if (p.result) out.result = p.result;
-    if (p.status === 'voting') out.next = `passes at > 2/3 of governance weight: other members run "pontis gov vote --home <their home> --proposal ${id}"`;
-    d.print(out);
-    if (p.status === 'failed' || p.status === 'rejected') process.exitCode = 1;
-  }
+  const propose = (o: ProposeOpts, action: GovAction, shown?: Record<string, unknown>) => proposeAction(d, o, action, shown);
 
   const homeOpt = () => new Option('--home <dir>', 'home of a governance member (its keys/operator_key.json signs)').makeOptionMandatory();
   const nodeOpt = () => new Option('--node <url>', "RPC URL of the chain to change (default: the home's own node)");

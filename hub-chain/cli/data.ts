@@ -1,5 +1,5 @@
 /**
- * `pontis data ...`, `pontis consent ...` and `pontis audit ...`: the data-sharing layer from a
+ * `pontis data ...`, `pontis consent ...`, `pontis attest ...` and `pontis audit ...`: the data-sharing layer from a
  * terminal. Department commands sign with a home's operator key (`--home`); citizens' and nodes'
  * secret keys live in a keystore file (`--keystore`, passphrase from PONTIS_KEYSTORE_PASSPHRASE or
  * `--passphrase-file`) and never leave it. `audit verify` trusts only a genesis file and ends with
@@ -7,7 +7,8 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { type Hex, isHex, toHex, utf8 } from '../crypto/bytes.ts';
+import { type Hex, fromHex, isHex, toHex, utf8 } from '../crypto/bytes.ts';
+import { type HubAttestationStatus, attestKeys, hubAttestationStatus } from '../modules/attest/issuers.ts';
 import { type AccountKey, generateAccountKey } from '../crypto/ed25519.ts';
 import { Keystore } from '../crypto/keystore.ts';
 import { PontisError } from '../errors.ts';
@@ -17,7 +18,7 @@ import { type SavedCheckpoint, verifyAuditFromGenesis } from '../rpc-client/audi
 import { DataSharingClient, DepartmentClient, signGrant, signRevocation } from '../rpc-client/data.ts';
 import type { InboundRequest } from '../modules/data-sharing/spoke.ts';
 import { DATA_ERR, SENSITIVITY, type AccessRule, type DataProfile } from '../modules/data-sharing/types.ts';
-import type { CliDeps } from './chain.ts';
+import { type CliDeps, proposeAction } from './chain.ts';
 
 const DAY = 86_400_000;
 const profileOpt = () => new Option('--profile <p>', 'cryptography profile of the deployment').choices(['intl', 'sm']).default('intl');
@@ -51,7 +52,22 @@ export function addDataCommands(program: Command, deps: CliDeps): void {
   const node = deps.nodeOption;
   const signer = (o: { home?: string }): AccountKey => (o.home ? deps.operatorKey(o.home) : generateAccountKey());
 
-  const data = program.command('data').description('government data sharing: catalog, policy, node keys, requests and answers');
+  const data = program.command('data').description('government data sharing: departments, catalog, policy, node keys, requests and answers');
+  data
+    .command('department')
+    .command('register')
+    .description('propose (hub governance) registering a department: its chain, the hub accounts that act for it, and on Fabric the MSPs that answer for it')
+    .requiredOption('--home <dir>', 'home of a hub governance member (its operator key proposes)')
+    .requiredOption('--chain <chain>', "the department's chain id")
+    .requiredOption('--org <name>', 'the organisation')
+    .requiredOption('--operator <address...>', 'hub addresses that act for the department (repeatable)')
+    .option('--msp <id...>', 'Fabric MSPs whose members answer for it on its channel (repeatable)')
+    .option('--regulator', "a regulator: its node keys may be named as answers' second recipients")
+    .option('--node <url>', "RPC URL of the hub (default: the home's own node)")
+    .option('--description <text>', 'why (stored with the proposal)')
+    .action((o) =>
+      proposeAction(deps, o, { kind: 'data/register-department', chain: o.chain, org: o.org, operators: o.operator, ...(o.msp ? { msps: o.msp } : {}), regulator: !!o.regulator }),
+    );
   const catalog = data.command('catalog').description('what departments hold');
   catalog
     .command('add')
@@ -217,6 +233,36 @@ export function addDataCommands(program: Command, deps: CliDeps): void {
     .requiredOption('--subject <hex>', "the subject's public key", hexArg('--subject'))
     .addOption(node())
     .action(async (o) => print(await new DataSharingClient(new HubClient(o.node)).consents(o.subject)));
+
+  const attest = program.command('attest').description('typed attestations: issuers per kind (hub governance) and the status the hub keeps');
+  const issuer = attest.command('issuer').description("who may issue a kind of attestation (a kind with a registered issuer is closed to everyone else)");
+  for (const [verb, kind, what] of [
+    ['register', 'attest/register-issuer', 'propose registering an issuer of a kind'],
+    ['retire', 'attest/retire-issuer', 'propose retiring an issuer (the kind stays closed)'],
+  ] as const) {
+    issuer
+      .command(verb)
+      .description(what)
+      .requiredOption('--home <dir>', 'home of a hub governance member (its operator key proposes)')
+      .requiredOption('--type <kind>', 'the attestation kind, e.g. judicial-evidence')
+      .requiredOption('--chain <chain>', 'the issuing chain')
+      .requiredOption('--issuer <name>', 'the issuer as the chain names it (an MSP id on Fabric, a contract address on EVM)')
+      .option('--node <url>', "RPC URL of the hub (default: the home's own node)")
+      .action((o) => proposeAction(deps, o, { kind, type: o.type, chain: o.chain, issuer: o.issuer }));
+  }
+  attest
+    .command('status')
+    .description("an attestation's status in hub state (valid, revoked, expired), with the height it was read at")
+    .requiredOption('--chain <chain>', 'the issuing chain')
+    .requiredOption('--issuer <name>', 'the issuer')
+    .requiredOption('--subject <hex>', 'the subject (content hash)', hexArg('--subject', 32))
+    .addOption(node())
+    .action(async (o) => {
+      const r = await new HubClient(o.node).state({ hex: toHex(attestKeys.status(o.chain, o.issuer, o.subject)) });
+      if (r.value === null) throw new PontisError('PNT_ERR_RPC_NOT_FOUND', `the hub forwarded no attestation of ${o.subject} by ${o.issuer} of ${o.chain}`);
+      const rec = JSON.parse(Buffer.from(fromHex(r.value)).toString('utf8')) as HubAttestationStatus;
+      print({ ...rec, status: hubAttestationStatus(rec, Date.now()), recordedAt: rec.height, readAt: r.height });
+    });
 
   const audit = program.command('audit').description('the audit log of data sharing (RFC 9162 Merkle log in hub state)');
   audit

@@ -14,7 +14,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
 import { accountKeyFromSeed } from '../../hub-chain/crypto/ed25519.ts';
 import { paths, loadHome } from '../../hub-chain/node/config.ts';
-import { proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { Testnet } from './harness.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
@@ -67,9 +66,21 @@ beforeAll(async () => {
   await net.startAll();
   dir = mkdtempSync(join(tmpdir(), 'pontis-audit-'));
   trust = paths(net.homes[0]).genesis;
-  const members = net.homes.map((h) => accountKeyFromSeed(fromHex(loadHome(h).operatorKey!.seed, 32)));
-  const { status } = await proposeAndPass(net.clients[0], members, { kind: 'data/register-department', chain: 'dept-a', org: 'records office', operators: [members[0].address], regulator: false });
-  expect(status).toBe('executed');
+  // hub governance from the CLI: member 0 proposes, member 1 votes (2 of 2 needed)
+  const member0 = accountKeyFromSeed(fromHex(loadHome(net.homes[0]).operatorKey!.seed, 32));
+  const node = ['--node', net.rpcUrls[0]];
+  for (const propose of [
+    ['data', 'department', 'register', '--home', net.homes[0], '--chain', 'dept-a', '--org', 'records office', '--operator', member0.address],
+    ['attest', 'issuer', 'register', '--home', net.homes[0], '--type', 'judicial-evidence', '--chain', 'gov', '--issuer', 'Org1MSP'],
+  ]) {
+    const p = await cli([...propose, ...node]);
+    expect(p.code, p.stderr).toBe(0);
+    const { proposal, status } = JSON.parse(p.stdout);
+    expect(status).toBe('voting');
+    const v = await cli(['gov', 'vote', '--home', net.homes[1], '--proposal', String(proposal), ...node]);
+    expect(v.code, v.stderr).toBe(0);
+    expect((await net.clients[0].proposal(proposal)).status).toBe('executed');
+  }
   await startProxy(net.rpcUrls[0]);
 }, 120_000);
 
@@ -104,6 +115,9 @@ describe('data-sharing commands and audit verify on real validator processes', (
     r = await cli(['consent', 'grant', '--keystore', ks, '--key-id', 'me', '--dataset', 'household-registry', '--requester', 'dept-b', '--purpose', 'benefit-eligibility', ...node], { PONTIS_KEYSTORE_PASSPHRASE: 'wrong' });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('PNT_ERR_KEYSTORE_PASSPHRASE');
+    r = await cli(['attest', 'status', '--chain', 'gov', '--issuer', 'Org1MSP', '--subject', toHex(new Uint8Array(32).fill(1)), ...node]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('PNT_ERR_RPC_NOT_FOUND');
     r = await cli(['audit', 'tail', '-n', '3', ...node]);
     expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).type)).toEqual(['policy-set', 'consent-grant', 'consent-revoke']);
   }, 120_000);
@@ -112,8 +126,8 @@ describe('data-sharing commands and audit verify on real validator processes', (
     const r = await cli(['audit', 'verify', '--node', net.rpcUrls[0], '--trust', trust]);
     expect(r.code, r.stderr).toBe(0);
     const j = lastJson(r.stdout);
-    expect(j).toMatchObject({ audit: 'verify', ok: true, findings: 0, events: 5, byType: { department: 1, 'catalog-add': 1, 'policy-set': 1, 'consent-grant': 1, 'consent-revoke': 1 } });
-    expect(j.second.size).toBe(5);
+    expect(j).toMatchObject({ audit: 'verify', ok: true, findings: 0, events: 6, byType: { department: 1, 'attestation-issuer': 1, 'catalog-add': 1, 'policy-set': 1, 'consent-grant': 1, 'consent-revoke': 1 } });
+    expect(j.second.size).toBe(6);
   }, 60_000);
 
   for (const [m, reasons] of [
@@ -142,11 +156,11 @@ describe('data-sharing commands and audit verify on real validator processes', (
     let r = await cli(['audit', 'verify', '--node', net.rpcUrls[0], '--trust', trust, '--checkpoint', cp]);
     expect(r.code, r.stderr).toBe(0);
     const saved = JSON.parse(readFileSync(cp, 'utf8'));
-    expect(saved).toMatchObject({ size: 5, headerHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
+    expect(saved).toMatchObject({ size: 6, headerHash: expect.stringMatching(/^0x[0-9a-f]{64}$/) });
     // the next run starts its light client from the saved header, not from genesis
     r = await cli(['audit', 'verify', '--node', net.rpcUrls[0], '--trust', trust, '--checkpoint', cp]);
     expect(r.code, r.stderr).toBe(0);
-    expect(lastJson(r.stdout)).toMatchObject({ ok: true, trustedFrom: saved.height, first: { height: saved.height, size: 5, root: saved.root } });
+    expect(lastJson(r.stdout)).toMatchObject({ ok: true, trustedFrom: saved.height, first: { height: saved.height, size: 6, root: saved.root } });
     const next = JSON.parse(readFileSync(cp, 'utf8'));
     writeFileSync(cp, JSON.stringify({ ...next, root: toHex(new Uint8Array(32).fill(7)) }));
     r = await cli(['audit', 'verify', '--node', net.rpcUrls[0], '--trust', trust, '--checkpoint', cp]);
