@@ -43,7 +43,10 @@ function startProxy(target: string): Promise<void> {
       const e = j.events;
       if (mode === 'drop') e.splice(2, 1);
       if (mode === 'reorder') [e[1], e[2]] = [e[2], e[1]];
-      if (mode === 'alter') e[3] = e[3].replace('"purpose":"benefit-eligibility"', '"purpose":"benefit-eligibilitx"');
+      if (mode === 'alter') {
+        const at = e.findIndex((x) => x.includes('"purpose":"benefit-eligibility"'));
+        e[at] = e[at].replace('"purpose":"benefit-eligibility"', '"purpose":"benefit-eligibilitx"');
+      }
       body = JSON.stringify(j);
     }
     if (req.url!.startsWith('/audit/consistency') && mode === 'fork') {

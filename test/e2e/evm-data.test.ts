@@ -106,7 +106,8 @@ describe('data sharing with an EVM chain as the requester', () => {
     expect(answer.requestId).toBe(requestId);
     expect(openAnswer('intl', requestId, { chain: 'evm-b', keyId: 'node-1', secretKey: node.secretKey }, answer.envelope as Hex, answer.commitment as Hex)).toEqual(RECORD);
     expect(() => openAnswer('intl', requestId, { chain: 'evm-b', keyId: 'node-1', secretKey: generateEncryptionKey('intl').secretKey }, answer.envelope as Hex, answer.commitment as Hex)).toThrow(expect.objectContaining({ code: 'PNT_ERR_DATA_DECRYPT' }));
-    expect(Number(await requester.status(sequence))).toBe(2); // Pending: the request's ack came back ok
+    // Pending: the request's ack came back ok (it may arrive after the answer)
+    await until('the request ack on evm-b', async () => (Number(await requester.status(sequence)) === 2 ? true : undefined), 120_000);
     await until('the delivery on the hub', async () => ((await sharing.request(requestId)).status === 'delivered' ? true : undefined), 120_000);
   }, 240_000);
 

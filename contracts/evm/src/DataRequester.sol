@@ -11,7 +11,8 @@ import {Gateway} from "./Gateway.sol";
 /// department node's key), kept here for that node to read and open off-chain. Names are
 /// restricted to characters that need no JSON escaping, so the encoding is the canonical one.
 contract DataRequester is IPontisApp {
-    enum Status { None, Sent, Pending, Refused, TimedOut, Answered }
+    /// @dev Answers are matched to their requests off-chain, by the request id inside each answer.
+    enum Status { None, Sent, Pending, Refused, TimedOut }
 
     Gateway public immutable gateway;
     /// @notice The state of each request, by its packet sequence (request id `<this chain>:<sequence>`).
