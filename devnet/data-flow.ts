@@ -11,7 +11,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fromHex, toHex, utf8 } from '../hub-chain/crypto/bytes.ts';
 import { sha256 } from '../hub-chain/crypto/hash.ts';
-import { type AccountKey, accountKeyFromSeed, generateAccountKey } from '../hub-chain/crypto/ed25519.ts';
+import { type AccountKey, accountKeyFromSeed } from '../hub-chain/crypto/ed25519.ts';
 import { Keystore } from '../hub-chain/crypto/keystore.ts';
 import { hasCode } from '../hub-chain/errors.ts';
 import { loadHome } from '../hub-chain/node/config.ts';
@@ -41,6 +41,8 @@ export interface DataSource {
   chainId: string;
   /** How its chain is described in the flow's lines. */
   label: string;
+  /** The hub account that acts for the department (catalog, policy); on a Pontis chain it also signs the answers. */
+  operator: AccountKey;
   /** On a Fabric channel: the MSPs that answer for the department. */
   msps?: string[];
   readers(hub: HubClient): AgentReaders;
@@ -56,6 +58,7 @@ export function pontisSource(c: DataFlowChain, hubRpc: string): DataSource {
   return {
     chainId: c.chainId,
     label: `${c.chainId} (a Pontis side-chain)`,
+    operator: op,
     readers: () => dept.readers(),
     inbound: (id) => dept.inbound(id),
     submitAnswer: async (msg) => void (await sendOk(dept.spoke, op, [msg as unknown as Msg])),
@@ -66,8 +69,7 @@ export async function runDataFlow(o: { root: string; hub: DataFlowChain; source:
   const { say } = o;
   const hub = new HubClient(o.hub.rpcUrls[0]);
   const sharing = new DataSharingClient(hub);
-  // the source department's account on the hub (catalog, policy); its answers are signed on its own chain
-  const opA = generateAccountKey();
+  const opA = o.source.operator;
   const opB = operatorOf(o.requester.homes[0]);
   const A = o.source.chainId;
   const B = o.requester.chainId;

@@ -95,6 +95,7 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
   const writer = (identity = { mspId: org.mspId, certPem: org.userCertPem, keyPem: org.userKeyPem }) =>
     new FabricWriter({ chainId: DEVNET_GOV, channel: net.channel, chaincode: CHAINCODE_NAME, endpoint: org.endpoint, tlsCaCertPem: org.tlsCaCertPem, serverName: 'localhost', identity, conflictRetries: 5 });
   const user = writer();
+  const steward = generateAccountKey();
   let stopped = false;
   let relayer: FabricWriter | undefined;
 
@@ -110,6 +111,8 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
       return {
         chainId: DEVNET_GOV,
         label: `${DEVNET_GOV} (Hyperledger Fabric; ${org.mspId} answers)`,
+        // gov's steward on the hub: keeps its catalog and policy (its answers are signed by Org1 members on the channel)
+        operator: steward,
         msps: [org.mspId],
         readers: (hub) => ({
           proveHub: async (key, height) => {

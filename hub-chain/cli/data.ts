@@ -55,6 +55,7 @@ export function addDataCommands(program: Command, deps: CliDeps): void {
   const data = program.command('data').description('government data sharing: departments, catalog, policy, node keys, requests and answers');
   data
     .command('department')
+    .description('departments on the hub (governance)')
     .command('register')
     .description('propose (hub governance) registering a department: its chain, the hub accounts that act for it, and on Fabric the MSPs that answer for it')
     .requiredOption('--home <dir>', 'home of a hub governance member (its operator key proposes)')
@@ -89,6 +90,7 @@ export function addDataCommands(program: Command, deps: CliDeps): void {
 
   data
     .command('policy')
+    .description("a dataset's or data class's access rules")
     .command('set')
     .description('replace the access rules of a dataset or of your department\'s data class (empty list: remove)')
     .requiredOption('--home <dir>', 'home holding an operator key of the owning department')
