@@ -63,7 +63,6 @@ const POLL_MS = 100;
 const say = (s: string) => process.stdout.write(s + '\n');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-
 let hub: Testnet | undefined;
 let a: Testnet | undefined;
 let b: Testnet | undefined;
