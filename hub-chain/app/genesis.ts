@@ -40,6 +40,9 @@ export function parseGenesis(raw: unknown): Genesis {
   return g;
 }
 
+/** The cryptography profile of the data-sharing layer (`intl` unless the genesis says `sm`). */
+export const dataProfileOf = (g: Pick<Genesis, 'params'>): 'intl' | 'sm' => g.params.dataProfile ?? 'intl';
+
 export function genesisValidatorSet(g: Genesis): ValidatorSet {
   return new ValidatorSet(g.validators.map((v) => ({ address: v.address ?? '', publicKey: v.publicKey, power: v.power })));
 }

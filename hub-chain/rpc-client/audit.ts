@@ -8,13 +8,12 @@
  * an earlier run can be passed back as the first one, so a node that forked the log since then
  * is caught.
  */
-import type { Genesis } from '../app/genesis.ts';
+import { type Genesis, dataProfileOf, genesisValidatorSet } from '../app/genesis.ts';
 import { type Hex, fromHex, toHex } from '../crypto/bytes.ts';
 import { type AuditProfile, auditKeys, auditRoot } from '../modules/audit/log.ts';
 import { type AuditReport, type Checkpoint, verifyAuditLog } from '../modules/audit/verify.ts';
 import { type StateProof, verifyMembership, verifyNonMembership } from '../state/proof.ts';
 import { headerHash } from '../types/header.ts';
-import { ValidatorSet } from '../types/validator-set.ts';
 import { verifyCommit } from '../types/vote.ts';
 import type { HubClient } from './client.ts';
 import { VerifiedReader, VerifyError } from './verified.ts';
@@ -39,7 +38,7 @@ export interface AuditVerifyResult extends AuditReport {
 
 /** A light client rooted at block 1, whose commit must come from the genesis validators. */
 async function readerFromGenesis(client: HubClient, genesis: Genesis): Promise<{ reader: VerifiedReader; rootHash: Hex }> {
-  const vs = new ValidatorSet(genesis.validators.map((v) => ({ address: v.address ?? '', publicKey: v.publicKey, power: v.power })));
+  const vs = genesisValidatorSet(genesis);
   const first = await client.signedHeader(1);
   if (first.header.chainId !== genesis.chainId || first.header.height !== 1) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', `node serves block 1 of ${first.header.chainId}, not of ${genesis.chainId}`);
   if (first.header.validatorsHash !== vs.hash()) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', 'block 1 is not signed by the genesis validators');
@@ -70,7 +69,7 @@ async function checkpointAt(client: HubClient, reader: VerifiedReader, profile: 
  * the usual trusting period) instead of from genesis.
  */
 export async function verifyAuditFromGenesis(o: { client: HubClient; genesis: Genesis; firstHeight?: number; secondHeight?: number; since?: SavedCheckpoint }): Promise<AuditVerifyResult> {
-  const profile: AuditProfile = o.genesis.params.dataProfile ?? 'intl';
+  const profile: AuditProfile = dataProfileOf(o.genesis);
   const t0 = performance.now();
   const pinned = o.since?.headerHash;
   const { reader, rootHash } = pinned ? { reader: new VerifiedReader(o.client, { trust: { height: o.since!.height, hash: pinned } }), rootHash: pinned } : await readerFromGenesis(o.client, o.genesis);

@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { toHex } from '../crypto/bytes.ts';
+import { dataProfileOf } from '../app/genesis.ts';
 import type { ChainReader } from '../node/chain-reader.ts';
 import { auditKeys, auditRoot, readAuditEvent, readHead } from '../modules/audit/log.ts';
 import { MerkleTree, leafHash, logHashOf } from '../modules/audit/merkle-log.ts';
@@ -28,7 +29,7 @@ const MAX_LIST = 1000;
 const notFound = (what: string) => new RpcError('PNT_ERR_RPC_NOT_FOUND', `no ${what}`);
 
 export function dataRoutes(app: FastifyInstance, chain: ChainReader): void {
-  const profile = chain.genesis.params.dataProfile ?? 'intl';
+  const profile = dataProfileOf(chain.genesis);
   const h = logHashOf(profile);
   const latest = () => {
     const ws = chain.state.working();

@@ -41,7 +41,7 @@ export function readAttestation(s: KVView, srcChain: string, issuer: string, sub
   return b === undefined ? undefined : (JSON.parse(Buffer.from(b).toString('utf8')) as AttestationRecord);
 }
 
-export function attestationStatus(r: AttestationRecord, nowMs: number): AttestationStatus {
+export function attestationStatus(r: Pick<AttestationRecord, 'revoked' | 'expiresAtMs'>, nowMs: number): AttestationStatus {
   return r.revoked ? 'revoked' : nowMs < r.expiresAtMs ? 'valid' : 'expired';
 }
 

@@ -23,7 +23,9 @@ import { appendAudit } from '../audit/log.ts';
 import type { Packet } from '../packets/types.ts';
 import type { ForwardPolicy } from '../transfer/app-interface.ts';
 import { parseMsg } from '../transfer/bank.ts';
-import { ATTEST_APP, type AttestationStatus, decodeAttestationPayload } from './app.ts';
+import { ATTEST_APP, type AttestationStatus, attestationStatus, decodeAttestationPayload } from './app.ts';
+import { dataProfileOf } from '../../app/genesis.ts';
+import { decodeRecord, encodeRecord } from '../data-sharing/types.ts';
 
 const hexOf = (s: string) => Buffer.from(s, 'utf8').toString('hex');
 export const kindHashOf = (name: string): Hex => toHex(keccak256(utf8(name)));
@@ -54,17 +56,14 @@ export interface HubAttestationStatus {
   height: number;
 }
 
-const json = (v: unknown) => utf8(JSON.stringify(v));
-const read = <T>(s: KVView, k: Uint8Array): T | undefined => {
-  const b = s.get(k);
-  return b === undefined ? undefined : (JSON.parse(Buffer.from(b).toString('utf8')) as T);
-};
+const json = encodeRecord;
+const read = <T>(s: KVView, k: Uint8Array): T | undefined => decodeRecord<T>(s.get(k));
 
 export const readIssuer = (s: KVView, kind: Hex, chain: string, issuer: string) => read<IssuerRecord>(s, attestKeys.issuer(kind, chain, issuer));
 export const readHubAttestation = (s: KVView, chain: string, issuer: string, subject: Hex) => read<HubAttestationStatus>(s, attestKeys.status(chain, issuer, subject));
-export const hubAttestationStatus = (r: HubAttestationStatus, nowMs: number): AttestationStatus => (r.revoked ? 'revoked' : nowMs < r.expiresAtMs ? 'valid' : 'expired');
+export const hubAttestationStatus = (r: HubAttestationStatus, nowMs: number): AttestationStatus => attestationStatus(r, nowMs);
 
-const profile = (env: ModuleEnv) => env.genesis.params.dataProfile ?? 'intl';
+const profile = (env: ModuleEnv) => dataProfileOf(env.genesis);
 const issuerErr = (msg: string, details: Record<string, unknown>) => new Err('PNT_ERR_ATTESTATION_ISSUER', msg, { details });
 
 const chainId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);

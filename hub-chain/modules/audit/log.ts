@@ -9,9 +9,10 @@
 import type { KVStore, KVView } from '../../app/module.ts';
 import { type Bytes, type Hex, toHex, utf8 } from '../../crypto/bytes.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';
+import type { DataProfile } from '../../crypto/sealed.ts';
 import { type LogHead, appendLeaf, decodeHead, encodeHead, leafHash, logHashOf, rootOf } from './merkle-log.ts';
 
-export type AuditProfile = 'intl' | 'sm';
+export type AuditProfile = DataProfile;
 
 export const auditKeys = {
   head: () => utf8('audit/head'),

@@ -9,6 +9,7 @@
  * `intl` profile (SHA-256, byte-for-byte the CT test vectors) and the `sm` profile (SM3) share
  * every algorithm.
  */
+import type { DataProfile } from '../../crypto/sealed.ts';
 import { createHash, hash as oneShotHash } from 'node:crypto';
 import { type Bytes, equalBytes, uintBE } from '../../crypto/bytes.ts';
 import { PontisError, errorTable } from '../../errors.ts';
@@ -40,7 +41,7 @@ export class AuditError extends PontisError {
 // ---- hashing ----
 
 export type LogHash = (...parts: Bytes[]) => Bytes;
-export type LogProfile = 'intl' | 'sm';
+export type LogProfile = DataProfile;
 
 /** The output length of every log hash shipped here; also the frontier element size in encoded heads. */
 export const LOG_HASH_SIZE = 32;

@@ -7,6 +7,7 @@
  * delivery. Every decision and movement is appended to the audit log (modules/audit/log.ts).
  */
 import type { KVStore, KVView, ModuleEnv } from '../../app/module.ts';
+import { dataProfileOf } from '../../app/genesis.ts';
 import { type Hex, fromHex, toHex } from '../../crypto/bytes.ts';
 import { dataHash, dataVerify } from '../../crypto/sealed.ts';
 import { PontisError } from '../../errors.ts';
@@ -40,7 +41,7 @@ import {
   revokeSignBytes,
 } from './types.ts';
 
-export const profileOf = (env: Pick<ModuleEnv, 'genesis'>): DataProfile => env.genesis.params.dataProfile ?? 'intl';
+export const profileOf = (env: Pick<ModuleEnv, 'genesis'>): DataProfile => dataProfileOf(env.genesis);
 
 const audit = (env: ModuleEnv, s: KVStore, type: string, fields: Record<string, string | number | boolean | undefined>) => appendAudit(s, profileOf(env), env, type, fields);
 

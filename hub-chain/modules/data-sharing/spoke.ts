@@ -11,7 +11,6 @@
  */
 import type { KVStore, KVView, ModuleEnv } from '../../app/module.ts';
 import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
-import { canonicalJson } from '../../encoding/canonical-json.ts';
 import { PontisError } from '../../errors.ts';
 import type { ClientVerifier } from '../clients/types.ts';
 import type { Ack } from '../packets/types.ts';
@@ -34,6 +33,7 @@ import {
   decodeDataPayload,
   decodeRecord,
   encodeDataPayload,
+  encodeRecord,
   requestIdOf,
 } from './types.ts';
 
@@ -76,7 +76,7 @@ export const spokeKeys = {
   answer: (requestId: string) => utf8(`app/data/answer/${requestId}`),
 };
 
-const json = (v: unknown): Bytes => utf8(canonicalJson(v));
+const json = encodeRecord;
 export const readOutbound = (s: KVView, id: string) => decodeRecord<OutboundRequest>(s.get(spokeKeys.outbound(id)));
 export const readInbound = (s: KVView, id: string) => decodeRecord<InboundRequest>(s.get(spokeKeys.inbound(id)));
 export const readAnswer = (s: KVView, id: string) => decodeRecord<StoredAnswer>(s.get(spokeKeys.answer(id)));

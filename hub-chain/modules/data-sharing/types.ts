@@ -14,7 +14,8 @@ export class DataError extends PontisError {
 }
 
 export const DATA_APP = 'data';
-export type DataProfile = 'intl' | 'sm';
+export type { DataProfile } from '../../crypto/sealed.ts';
+import type { DataProfile } from '../../crypto/sealed.ts';
 
 export const DATA_ERR = {
   /** A request for a dataset the catalog does not list. */
