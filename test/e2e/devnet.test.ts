@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { expect, it } from 'vitest';
 import { RedisServer, withRedis } from '../support/redis.ts';
+import { freePortRange } from '../support/ports.ts';
 
 /** The household record the source's agent answers with in the data-sharing flow (devnet/data-flow.ts): it may exist only in gov's own records file (the source department's store). */
 const PLAINTEXT = ['H-1017', '"district":"Harbour"'];
@@ -41,8 +42,9 @@ async function redisBytes(url: string): Promise<{ keys: number; bytes: Buffer }>
 const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
 
 it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real processes and exits 0', async () => {
-  // a port range of its own: validators, side-chains, relayer API and anvil chains use base .. base+9, peers base+1000..
-  const base = 40_000 + Math.floor(Math.random() * 200) * 20;
+  // a free port range of its own: validators, side-chains, relayer API, anvil chains and the Fabric
+  // stand-in use base .. base+12, peer links base+1000 .. base+1005
+  const base = await freePortRange([...Array.from({ length: 13 }, (_, i) => i), ...Array.from({ length: 6 }, (_, i) => 1000 + i)]);
   const home = mkdtempSync(join(tmpdir(), 'pontis-devnet-e2e-'));
   const redis = await RedisServer.start();
   const child = spawn(process.execPath, [BIN, 'devnet', '--blocks', '0', '--base-port', String(base), '--home', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PONTIS_REDIS_URL: redis.url } });

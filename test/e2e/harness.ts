@@ -9,20 +9,15 @@ import { join, resolve } from 'node:path';
 import { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { initFullNode, initTestnet, P2P_PORT_OFFSET, type TestnetOptions } from '../../hub-chain/node/init.ts';
 import { loadHome } from '../../hub-chain/node/config.ts';
-import { portFree } from '../support/ports.ts';
+import { freePortRange } from '../support/ports.ts';
 import { isRunning, kill9, stopProcess } from '../support/process.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
 
 /** A base port whose RPC and peer ranges are free right now. */
 export async function freeBasePort(n: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 20000);
-    let ok = true;
-    for (let i = 0; i < n && ok; i++) ok = (await portFree(base + i)) && (await portFree(base + P2P_PORT_OFFSET + i));
-    if (ok) return base;
-  }
-  throw new Error('no free port range');
+  const offsets = Array.from({ length: n }, (_, i) => i);
+  return freePortRange([...offsets, ...offsets.map((i) => P2P_PORT_OFFSET + i)]);
 }
 
 export class Testnet {

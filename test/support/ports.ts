@@ -22,3 +22,19 @@ export async function portFree(port: number): Promise<boolean> {
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
+
+/**
+ * A base port such that base+o is free for every offset in `offsets`. Ranges stay below the
+ * kernel's ephemeral range (32768 and up on Linux), where any outgoing connection may take a
+ * port between the check and the listen.
+ */
+export async function freePortRange(offsets: number[]): Promise<number> {
+  const top = 32_768 - Math.max(...offsets) - 1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 10_000 + Math.floor(Math.random() * (top - 10_000));
+    let ok = true;
+    for (const o of offsets) if (!(await portFree(base + o))) { ok = false; break; }
+    if (ok) return base;
+  }
+  throw new Error(`no free port range for offsets ${offsets.join(',')}`);
+}
