@@ -5,7 +5,8 @@
  */
 import { z } from 'zod';
 import { PontisError, parseSchema } from '../errors.ts';
-import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
+import { isUtf8 } from 'node:buffer';
+import { type Bytes, type Hex, concat, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { type AccountKey, accountAddress, signMessage, verifyMessage } from '../crypto/ed25519.ts';
 import { canonicalJson } from '../encoding/canonical-json.ts';
@@ -96,6 +97,8 @@ export interface DecodedTx {
   bytes: Bytes;
   hash: Hex;
   sender: Hex;
+  /** What the signature covers (txSignBytes), when decoding had it at hand. */
+  signBytes?: Bytes;
 }
 
 const SIGN_PREFIX = 'pontis-tx/v1\n';
@@ -117,13 +120,55 @@ export function txHash(bytes: Bytes): Hex {
 
 export function decodeTx(bytes: Bytes): DecodedTx {
   if (bytes.length > MAX_TX_BYTES) throw new TxError('PNT_ERR_TX_TOO_LARGE', `transaction is ${bytes.length} bytes, limit ${MAX_TX_BYTES}`);
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const text = buf.toString('utf8');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(bytes).toString('utf8'));
+    parsed = JSON.parse(text);
   } catch (e) {
     throw new TxError('PNT_ERR_TX_MALFORMED', 'transaction is not valid JSON', { cause: e });
   }
-  return decodeTxObject(parsed, bytes);
+  const tx = parseSchema(signedTxSchema, parsed, (i) => new TxError('PNT_ERR_TX_MALFORMED', `transaction ${i.path || '(root)'}: ${i.message}`, { details: { path: i.path } })) as SignedTx;
+  // One transaction, one encoding. Invalid UTF-8 would decode to U+FFFD and encode differently.
+  // Canonical JSON is what JSON.stringify writes when every object's keys are sorted and every
+  // number is a safe integer: checking those on the parsed value and comparing one native
+  // stringify costs a fraction of re-encoding through canonicalJson. (Integer-like keys, which
+  // JavaScript enumerates first, take the long way.)
+  const canonical = isUtf8(buf) && ((canonicalShape(parsed) && JSON.stringify(parsed) === text) || isCanonicalText(parsed, text));
+  if (!canonical) throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction bytes are not canonical JSON');
+  // canonical and shape-checked: the text is {"body":<body>,"publicKey":"0x..","signature":"0x.."}, so the signed body is a slice of it
+  const signBytes = concat(SIGN_PREFIX_BYTES, bytes.subarray(BODY_START, bytes.length - KEY_AND_SIGNATURE_TAIL));
+  // the parsed value, not the schema's copy: it is the value the bytes encode
+  return { tx: parsed as SignedTx, bytes, hash: txHash(bytes), sender: accountAddress(fromHex(tx.publicKey)), signBytes };
+}
+
+const BODY_START = '{"body":'.length;
+const KEY_AND_SIGNATURE_TAIL = `,"publicKey":"0x${'0'.repeat(64)}","signature":"0x${'0'.repeat(128)}"}`.length;
+const SIGN_PREFIX_BYTES = utf8('pontis-tx/v1\n');
+
+function isCanonicalText(v: unknown, text: string): boolean {
+  try {
+    return canonicalJson(v) === text;
+  } catch {
+    return false; // a number canonical JSON does not allow
+  }
+}
+
+/** Every object's keys in strictly increasing order (canonicalJson sorts them) and every number a safe integer. */
+function canonicalShape(v: unknown): boolean {
+  if (typeof v === 'number') return Number.isSafeInteger(v);
+  if (typeof v !== 'object' || v === null) return true;
+  if (Array.isArray(v)) {
+    for (const x of v) if (!canonicalShape(x)) return false;
+    return true;
+  }
+  let prev: string | undefined;
+  for (const k in v) {
+    if (prev !== undefined && !(prev < k)) return false;
+    prev = k;
+    if (!canonicalShape((v as Record<string, unknown>)[k])) return false;
+  }
+  return true;
 }
 
 /** Validates a transaction object (e.g. from an RPC body) and computes its canonical bytes and hash. */
@@ -141,7 +186,7 @@ export function decodeTxObject(obj: unknown, original?: Bytes): DecodedTx {
 }
 
 export function verifyTxSignature(d: DecodedTx): boolean {
-  return verifyMessage(txSignBytes(d.tx.body), fromHex(d.tx.signature), fromHex(d.tx.publicKey));
+  return verifyMessage(d.signBytes ?? txSignBytes(d.tx.body), fromHex(d.tx.signature), fromHex(d.tx.publicKey));
 }
 
 /** Gas of one relayed packet: a proof check, a commitment hash and several state records (measured ~15x a plain write). */

@@ -5,7 +5,7 @@ import { generateValidatorKey, validatorPublicKey } from '../../../hub-chain/cry
 import { HubApp, keys, readProposal } from '../../../hub-chain/app/app.ts';
 import { genesisValidatorSet, parseGenesis } from '../../../hub-chain/app/genesis.ts';
 import { Mempool } from '../../../hub-chain/app/mempool.ts';
-import { PACKET_GAS, decodeTx, decodeTxObject, encodeTx, signTx, txGas, type Msg } from '../../../hub-chain/app/tx.ts';
+import { PACKET_GAS, decodeTx, decodeTxObject, encodeTx, signTx, txGas, txSignBytes, verifyTxSignature, type Msg } from '../../../hub-chain/app/tx.ts';
 import { MapStore } from '../../support/kv.ts';
 
 const chainId = 'app-test-1';
@@ -28,6 +28,27 @@ describe('transactions', () => {
     const reordered = utf8(JSON.stringify({ signature: tx.signature, publicKey: tx.publicKey, body: tx.body }));
     expect(() => decodeTx(reordered)).toThrow(expect.objectContaining({ code: 'PNT_ERR_TX_NOT_CANONICAL' }));
     expect(decodeTx(encodeTx(tx)).hash).toBe(decodeTxObject(tx).hash);
+  });
+
+  it('error: every other spelling of a transaction is refused as not canonical; the canonical one decodes with its signed bytes sliced out', () => {
+    const tx = signTx({ chainId, nonce: 0, memo: 'a\u00e9', msgs: [{ type: 'records/put', entries: [{ key: '0x01', value: '0x02' }] }] }, members[0]);
+    const text = Buffer.from(encodeTx(tx)).toString('utf8');
+    const d = decodeTx(encodeTx(tx));
+    expect(toHex(d.signBytes!)).toBe(toHex(txSignBytes(tx.body)));
+    expect(verifyTxSignature(d)).toBe(true);
+    const variants: [string, Uint8Array][] = [
+      ['a space', utf8(text.replace('"nonce":0', '"nonce": 0'))],
+      ['a trailing newline', utf8(text + '\n')],
+      ['an escaped letter', utf8(text.replace('"memo":"a', '"memo":"\\u0061'))],
+      ['-0 for 0', utf8(text.replace('"nonce":0', '"nonce":-0'))],
+      ['0.0 for 0', utf8(text.replace('"nonce":0', '"nonce":0.0'))],
+      ['a duplicated key', utf8(text.replace('"nonce":0', '"nonce":0,"nonce":0'))],
+      ['the é in Latin-1, not UTF-8', Uint8Array.from(Buffer.from(text, 'utf8')).map((b) => b).filter((b, i, a) => !(b === 0xc3 && a[i + 1] === 0xa9)).map((b) => (b === 0xa9 ? 0xe9 : b))],
+    ];
+    for (const [what, bytes] of variants) expect(() => decodeTx(bytes), what).toThrow(expect.objectContaining({ code: 'PNT_ERR_TX_NOT_CANONICAL' }));
+    // a body altered after signing decodes, and its signature no longer verifies over the sliced bytes
+    const forged = decodeTx(utf8(text.replace('"value":"0x02"', '"value":"0x03"')));
+    expect(verifyTxSignature(forged)).toBe(false);
   });
 
   it('behavior: gas counts one per transaction, entries of records, 15 per relayed packet and per data answer, one for other messages', () => {
