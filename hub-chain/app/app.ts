@@ -84,23 +84,26 @@ interface Members {
 
 /** Writes made by one transaction; applied only if all its messages succeed. */
 export class TxOverlay implements KVStore {
-  private writes = new Map<string, Bytes | null>();
+  // keyed by the key's bytes as a latin1 string (one char a byte: cheaper than hex), with the key itself kept for flush
+  private writes = new Map<string, { key: Bytes; value: Bytes | null }>();
   constructor(private readonly base: KVStore) {}
   get(key: Bytes): Bytes | undefined {
-    const w = this.writes.get(toHex(key));
-    if (w !== undefined) return w === null ? undefined : w;
+    const w = this.writes.get(keyId(key));
+    if (w !== undefined) return w.value === null ? undefined : w.value;
     return this.base.get(key);
   }
   set(key: Bytes, value: Bytes): void {
-    this.writes.set(toHex(key), value);
+    this.writes.set(keyId(key), { key, value });
   }
   delete(key: Bytes): void {
-    this.writes.set(toHex(key), null);
+    this.writes.set(keyId(key), { key, value: null });
   }
   flush(): void {
-    for (const [k, v] of this.writes) v === null ? this.base.delete(fromHex(k)) : this.base.set(fromHex(k), v);
+    for (const { key, value } of this.writes.values()) value === null ? this.base.delete(key) : this.base.set(key, value);
   }
 }
+
+const keyId = (k: Bytes): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
 
 export class HubApp {
   private readonly byMsg = new Map<string, Module>();

@@ -18,8 +18,15 @@ export function sha256(...parts: Bytes[]): Bytes {
  * answers; both give the same digest. Every packet commitment and ack commitment is a Keccak.
  */
 let wasm: IHasher | undefined;
-void createKeccak(256).then(
-  (h) => (wasm = h),
+/**
+ * Settles once the WebAssembly Keccak is in use (or unavailable). Its compilation finishes on a
+ * task of the event loop, so a process busy in synchronous work keeps @noble/hashes until it
+ * yields; a node awaits this before it starts.
+ */
+export const keccakReady: Promise<void> = createKeccak(256).then(
+  (h) => {
+    wasm = h;
+  },
   () => undefined, // no WebAssembly here: @noble/hashes answers throughout
 );
 

@@ -12,7 +12,7 @@ import { FilePrivValidator } from '../consensus/priv-validator.ts';
 import { FileConsensusStateStore } from '../consensus/state-store.ts';
 import type { Clock, ConsensusMessage } from '../consensus/types.ts';
 import { type Hex, toHex, utf8 } from '../crypto/bytes.ts';
-import { sha256 } from '../crypto/hash.ts';
+import { keccakReady, sha256 } from '../crypto/hash.ts';
 import { addressFromPublicKey, validatorPublicKey } from '../crypto/secp256k1.ts';
 import { type AddOptions, Mempool } from '../app/mempool.ts';
 import { type DecodedTx, type Msg, decodeTx, decodeTxObject, signTx } from '../app/tx.ts';
@@ -129,6 +129,7 @@ export class HubNode {
   }
 
   async start(): Promise<void> {
+    await keccakReady;
     if (this.home.validatorKey) this.privValidator = await FilePrivValidator.open({ secretKey: this.home.validatorKey, statePath: paths(this.home.dir).privValidatorState });
     const ss = this.home.config.statesync;
     // set before peers connect: their status must not start block sync ahead of state sync

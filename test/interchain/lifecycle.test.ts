@@ -7,7 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { readPacketStatus } from '../../hub-chain/modules/packets/keeper.ts';
 import { readInbox, readOutcome } from '../../hub-chain/modules/packets/msg-app.ts';
-import { channelId, type Packet } from '../../hub-chain/modules/packets/types.ts';
+import { channelId, packetKeys, type Packet } from '../../hub-chain/modules/packets/types.ts';
+import { canonicalJson } from '../../hub-chain/encoding/canonical-json.ts';
 import type { PacketApp } from '../../hub-chain/modules/transfer/app-interface.ts';
 import { clientUpdate, recvBatch, relayTimeouts } from '../../relayers/paths/pontis/path.ts';
 import type { TestChain } from '../support/coordinator.ts';
@@ -35,6 +36,12 @@ describe('packet lifecycle A -> hub -> B', () => {
     expect(status(b, p)!.state).toBe('received');
     // every hop recorded with heights and tx hashes
     expect(status(net.hub, p)!.steps.map((s) => s.step)).toEqual(['forwarded', 'ack']);
+    // status records are canonical JSON on every chain, whether first written or updated
+    for (const c of [a, net.hub, b]) {
+      const raw = Buffer.from(c.chain.state.get(packetKeys.status(channelId(p), p.sequence))!).toString('utf8');
+      expect(raw).toBe(canonicalJson(JSON.parse(raw)));
+    }
+    expect(Buffer.from(b.chain.state.get(packetKeys.status(channelId(p), p.sequence))!).toString('utf8')).toContain('"ack":{"ok":true');
   });
 
   it('behavior: a failing receiving app yields an error acknowledgement, not a stuck packet', async () => {

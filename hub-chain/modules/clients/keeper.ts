@@ -4,12 +4,13 @@
  * the packet module. Freezing never throws: a transaction that proves misbehaviour must commit,
  * so its evidence and the frozen record are kept.
  */
+import { PontisError } from '../../errors.ts';
 import type { Bytes } from '../../crypto/bytes.ts';
 import type { KVView } from '../../app/module.ts';
 import { validateChainId } from '../../types/header.ts';
 import { CLIENT_ERR } from './errors.ts';
 import { type ClientMeta, type StoredEvidence, clientKeys, readConsensus, readJson, readMeta, writeJson } from './store.ts';
-import { ClientError, type ClientContext, type ClientRecord, type ClientStatus, type ClientTypeRegistration, type ClientVerifier, type ObserverPlugin, type ConsensusRecord, type LightClientModule } from './types.ts';
+import { ClientError, type ClientContext, type ClientProofs, type ClientRecord, type ClientStatus, type ClientTypeRegistration, type ClientVerifier, type ObserverPlugin, type ConsensusRecord, type LightClientModule } from './types.ts';
 import { scopedStore } from './scoped-store.ts';
 import type { ChainKind } from '../registry/chain-kind.ts';
 
@@ -157,6 +158,21 @@ export class ClientKeeper implements ClientVerifier {
   verifyNonMembership(s: KVView, chainId: string, height: number, now: number, key: Bytes, proof: unknown): void {
     const { rec, type } = this.active(s, chainId, now);
     type.verifyNonMembership(rec, this.mustConsensus(s, chainId, height), key, proof);
+  }
+
+  proofsAt(s: KVView, chainId: string, height: number, now: number): ClientProofs {
+    try {
+      const { rec, type } = this.active(s, chainId, now);
+      const cons = this.mustConsensus(s, chainId, height);
+      // the records are only read by the type's proof checks (none of them writes to what it is given)
+      return { membership: (k, v, p) => type.verifyMembership(rec, cons, k, v, p), nonMembership: (k, p) => type.verifyNonMembership(rec, cons, k, p) };
+    } catch (e) {
+      if (!(e instanceof PontisError)) throw e;
+      const fail = (): never => {
+        throw e;
+      };
+      return { membership: fail, nonMembership: fail };
+    }
   }
 
   // ---- internals ----

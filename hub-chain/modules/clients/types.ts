@@ -82,6 +82,18 @@ export interface ClientVerifier {
   /** Throws unless the client is active, has a consensus state at `height`, and the proof holds. */
   verifyMembership(s: KVView, chainId: string, height: number, now: number, key: Bytes, value: Bytes, proof: unknown): void;
   verifyNonMembership(s: KVView, chainId: string, height: number, now: number, key: Bytes, proof: unknown): void;
+  /**
+   * The same checks for many proofs at one height: the client's status and consensus state are
+   * read and parsed once. A client that is not active, or has no state at `height`, fails every
+   * proof with the error verifyMembership would throw. Valid while nothing under `clients/` changes.
+   */
+  proofsAt(s: KVView, chainId: string, height: number, now: number): ClientProofs;
+}
+
+/** Proof checks against one client at one height (ClientVerifier.proofsAt). */
+export interface ClientProofs {
+  membership(key: Bytes, value: Bytes, proof: unknown): void;
+  nonMembership(key: Bytes, proof: unknown): void;
 }
 
 // ---- registration: what a client type contributes ----

@@ -12,7 +12,7 @@ import { type Bytes, type Hex, equalBytes, fromHex, toHex, utf8 } from '../../cr
 import { canonicalJson } from '../../encoding/canonical-json.ts';
 import { type KVStore, type KVView, TxOverlay } from '../../app/app.ts';
 import type { Module, ModuleEnv } from '../../app/module.ts';
-import type { ClientVerifier } from '../clients/types.ts';
+import type { ClientProofs, ClientVerifier } from '../clients/types.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ForwardPolicy, PacketApp, PacketSender } from '../transfer/app-interface.ts';
 import { withShared } from './msgs.ts';
@@ -74,7 +74,15 @@ const isClientKey = (k: Bytes) => k.length >= CLIENTS_PREFIX.length && equalByte
  */
 class BatchStore implements KVStore {
   private readonly memo = new Map<string, Bytes | undefined>();
+  /** Proof checks prepared per (client, height): status and consensus state parsed once a batch. */
+  private readonly proofs = new Map<string, ClientProofs>();
   constructor(private readonly inner: KVStore) {}
+  proofsAt(clients: ClientVerifier, chainId: string, height: number, now: number): ClientProofs {
+    const id = `${chainId}@${height}`;
+    let p = this.proofs.get(id);
+    if (!p) this.proofs.set(id, (p = clients.proofsAt(this, chainId, height, now)));
+    return p;
+  }
   get(k: Bytes) {
     if (!isClientKey(k)) return this.inner.get(k);
     const id = Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
@@ -84,12 +92,16 @@ class BatchStore implements KVStore {
     return v;
   }
   set(k: Bytes, v: Bytes) {
-    if (isClientKey(k)) this.memo.clear();
+    if (isClientKey(k)) this.forget();
     this.inner.set(k, v);
   }
   delete(k: Bytes) {
-    if (isClientKey(k)) this.memo.clear();
+    if (isClientKey(k)) this.forget();
     this.inner.delete(k);
+  }
+  private forget() {
+    this.memo.clear();
+    this.proofs.clear();
   }
 }
 
@@ -157,7 +169,7 @@ export class PacketKeeper implements PacketSender {
     s.set(K.nextSend(ch), json(packet.sequence + 1));
     s.set(K.outbound(ch, packet.sequence), packetCommitment(packet));
     this.setStatus(env, packet, 'sent', 'sent');
-    env.emit('packet/sent', { id: packetId(packet), packet: canonicalJson(packet) });
+    env.emit('packet/sent', { id: packetId(packet), packet: packetJson(packet) });
     return packet;
   }
 
@@ -186,7 +198,7 @@ export class PacketKeeper implements PacketSender {
       if (p.sequence > next) throw new PacketError('PNT_ERR_PACKET_OUT_OF_ORDER', `ordered channel ${ch} expects ${next}, got ${p.sequence}`, { retryable: true });
       s.set(K.nextRecv(ch), json(next + 1));
     }
-    this.o.clients.verifyMembership(s, counterparty, proofHeight, env.time, K.outbound(ch, p.sequence), packetCommitment(p), proof);
+    this.proofs(env, s, counterparty, proofHeight).membership(K.outbound(ch, p.sequence), packetCommitment(p), proof);
     if (forward) {
       try {
         this.o.registry.requireRoute(s, p.srcChain, p.dstChain);
@@ -237,7 +249,7 @@ export class PacketKeeper implements PacketSender {
     }
     s.set(K.outbound(ch, p.sequence), packetCommitment(p));
     this.setStatus(env, p, 'forwarded', 'forwarded', s);
-    env.emit('packet/forwarded', { id: packetId(p), packet: canonicalJson(p) });
+    env.emit('packet/forwarded', { id: packetId(p), packet: packetJson(p) });
     return 'ok';
   }
 
@@ -246,7 +258,7 @@ export class PacketKeeper implements PacketSender {
     const ack = encodeAck({ ok: false, error: code });
     this.writeAck(s, channelId(p), p.sequence, ack);
     this.setStatus(env, p, 'failed', 'refused', s, { ok: false, error: code });
-    env.emit('packet/refused', { id: packetId(p), code, ack: toHex(ack), packet: canonicalJson(p) });
+    env.emit('packet/refused', { id: packetId(p), code, ack: toHex(ack), packet: packetJson(p) });
     return code;
   }
 
@@ -270,7 +282,7 @@ export class PacketKeeper implements PacketSender {
     const bytes = encodeAck(ack);
     this.writeAck(s, ch, p.sequence, bytes);
     this.setStatus(env, p, 'received', 'received', s, ack);
-    env.emit('packet/received', { id: packetId(p), ack: toHex(bytes), packet: canonicalJson(p) });
+    env.emit('packet/received', { id: packetId(p), ack: toHex(bytes), packet: packetJson(p) });
     return 'ok';
   }
 
@@ -288,7 +300,7 @@ export class PacketKeeper implements PacketSender {
     const hub = this.hubOf(env);
     const counterparty = hub ?? p.dstChain;
     if (!hub && p.dstChain === env.chainId) throw new PacketError('PNT_ERR_PACKET_WRONG_CHAIN', 'the hub does not take acks for packets addressed to itself');
-    this.o.clients.verifyMembership(s, counterparty, proofHeight, env.time, K.ack(ch, p.sequence), ackCommitment(ackBytes), proof);
+    this.proofs(env, s, counterparty, proofHeight).membership(K.ack(ch, p.sequence), ackCommitment(ackBytes), proof);
     s.delete(K.outbound(ch, p.sequence)); // before any callback
     if (p.srcChain === env.chainId) {
       this.resolveAtSource(env, s, p, ack, 'acknowledged');
@@ -299,7 +311,7 @@ export class PacketKeeper implements PacketSender {
       else this.policyOf(p)?.onForwardDelivered?.({ ...env, store: s }, p, ack);
       this.setStatus(env, p, ack.ok ? 'delivered' : 'failed', 'ack', s, ack);
     }
-    env.emit('packet/acknowledged', { id: packetId(p), ok: String(ack.ok), ack: toHex(ackBytes), packet: canonicalJson(p) });
+    env.emit('packet/acknowledged', { id: packetId(p), ok: String(ack.ok), ack: toHex(ackBytes), packet: packetJson(p) });
     return 'ok';
   }
 
@@ -325,7 +337,7 @@ export class PacketKeeper implements PacketSender {
     const byHeight = !hub && p.timeoutHeight !== 0 && proofHeight >= p.timeoutHeight;
     const byTime = p.timeoutTimestamp !== 0 && cons.timestamp >= p.timeoutTimestamp;
     if (!byHeight && !byTime) throw new PacketError('PNT_ERR_PACKET_NOT_TIMED_OUT', `packet ${packetId(p)} has not timed out at ${counterparty} height ${proofHeight}`);
-    this.o.clients.verifyNonMembership(s, counterparty, proofHeight, env.time, K.receipt(ch, p.sequence), proof);
+    this.proofs(env, s, counterparty, proofHeight).nonMembership(K.receipt(ch, p.sequence), proof);
     s.delete(K.outbound(ch, p.sequence));
     if (p.ordered) s.set(K.ordering(ch), json('closed'));
     if (p.srcChain === env.chainId) {
@@ -336,7 +348,7 @@ export class PacketKeeper implements PacketSender {
       this.policyFailed(env, s, p);
       this.setStatus(env, p, 'timed-out', 'timeout', s, { ok: false, error: TIMEOUT_ERROR });
     }
-    env.emit('packet/timed-out', { id: packetId(p), packet: canonicalJson(p) });
+    env.emit('packet/timed-out', { id: packetId(p), packet: packetJson(p) });
     return 'ok';
   }
 
@@ -355,7 +367,7 @@ export class PacketKeeper implements PacketSender {
         this.setStatus(env, p, 'timed-out', 'expired-in-queue', expired, { ok: false, error: TIMEOUT_ERROR });
         expired.delete(K.queued(ch, seq));
         expired.flush();
-        env.emit('packet/refused', { id: packetId(p), code: TIMEOUT_ERROR, ack: toHex(encodeAck({ ok: false, error: TIMEOUT_ERROR })), packet: canonicalJson(p) });
+        env.emit('packet/refused', { id: packetId(p), code: TIMEOUT_ERROR, ack: toHex(encodeAck({ ok: false, error: TIMEOUT_ERROR })), packet: packetJson(p) });
         continue;
       }
       const overlay = new TxOverlay(env.store);
@@ -367,7 +379,7 @@ export class PacketKeeper implements PacketSender {
         }
         overlay.set(K.outbound(ch, seq), packetCommitment(p));
         this.setStatus(env, p, 'forwarded', 'released', overlay);
-        env.emit('packet/forwarded', { id: packetId(p), packet: canonicalJson(p) });
+        env.emit('packet/forwarded', { id: packetId(p), packet: packetJson(p) });
       } catch (e) {
         if (!(e instanceof PontisError)) throw e;
         const refused = new TxOverlay(env.store);
@@ -384,6 +396,13 @@ export class PacketKeeper implements PacketSender {
   }
 
   // ---- helpers ----
+
+  /** Proof checks against `chain`'s client at `height`, prepared once per relay batch. */
+  private proofs(env: ModuleEnv, s: KVView, chain: string, height: number): ClientProofs {
+    // items run on overlays over the batch store and never write under clients/, so it reads what they would
+    if (env.store instanceof BatchStore) return env.store.proofsAt(this.o.clients, chain, height, env.time);
+    return this.o.clients.proofsAt(s, chain, height, env.time);
+  }
 
   private item(env: ModuleEnv, what: string, p: Packet, run: (s: KVStore) => ItemResult): ItemResult {
     const overlay = new TxOverlay(env.store);
@@ -452,12 +471,34 @@ export class PacketKeeper implements PacketSender {
 
   private setStatus(env: ModuleEnv, p: Packet, state: PacketStatus['state'], step: string, s: KVStore = env.store, ack?: Ack): void {
     const key = K.status(channelId(p), p.sequence);
-    const cur = parse<PacketStatus>(s.get(key)) ?? { packet: p, state, steps: [] };
+    const at = { step, height: env.height, tx: env.txHash, time: env.time };
+    const prev = s.get(key);
+    if (prev === undefined) {
+      s.set(key, utf8(newStatusJson(p, state, at, ack)));
+      return;
+    }
+    const cur = parse<PacketStatus>(prev)!;
     cur.state = state;
     if (ack) cur.ack = ack;
-    cur.steps.push({ step, height: env.height, tx: env.txHash, time: env.time });
+    cur.steps.push(at);
     s.set(key, json(cur));
   }
+}
+
+/**
+ * canonicalJson of a packet, once per packet object: its status record and the events of the
+ * item carry it (a relay item's packet is not changed after it is decoded or sent).
+ */
+const packetJsons = new WeakMap<Packet, string>();
+export function packetJson(p: Packet): string {
+  let j = packetJsons.get(p);
+  if (j === undefined) packetJsons.set(p, (j = canonicalJson(p)));
+  return j;
+}
+
+/** canonicalJson of a first status record {ack?, packet, state, steps: [at]}, with the packet's JSON reused (keys in canonical order). */
+export function newStatusJson(p: Packet, state: PacketStatus['state'], at: PacketStatus['steps'][number], ack?: Ack): string {
+  return `{${ack ? `"ack":${canonicalJson(ack)},` : ''}"packet":${packetJson(p)},"state":${JSON.stringify(state)},"steps":[${canonicalJson(at)}]}`;
 }
 
 export function readPacketStatus(s: KVView, channel: string, seq: number): PacketStatus | undefined {
