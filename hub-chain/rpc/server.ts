@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { PontisError, errFields } from '../errors.ts';
 import { type Hex, fromHex, isHex, toHex, utf8 } from '../crypto/bytes.ts';
 import { jsonTooDeep } from '../encoding/json-depth.ts';
-import { type DecodedTx, TxError, decodeTxObject, verifyTxSignature } from '../app/tx.ts';
+import { type DecodedTx, TxError, decodeTx, decodeTxObject, verifyTxSignature } from '../app/tx.ts';
 import { readProposal } from '../app/app.ts';
 import type { ChainReader } from '../node/chain-reader.ts';
 import { KeyedBuckets } from '../node/token-bucket.ts';
@@ -151,6 +151,7 @@ function installJsonParser(app: FastifyInstance, maxDepth: number): void {
   app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     if (jsonTooDeep(body as string, maxDepth)) return done(new RpcError('PNT_ERR_RPC_JSON_TOO_DEEP', `JSON nests deeper than ${maxDepth} levels`), undefined);
+    (req as RawJsonRequest).rawJson = body as string;
     parse(req, body as string, done);
   });
 }
@@ -311,6 +312,26 @@ function interchainRoutes(app: FastifyInstance, chain: ChainReader): void {
   app.get<{ Params: { chainId: string } }>('/chains/:chainId', { schema: { params: chainParam } }, async (req) => chainView(registry, clients, snapshot(), req.params.chainId, chain.latestBlockTime()));
 }
 
+/** A request with the JSON body as it came (the parser keeps it). */
+type RawJsonRequest = FastifyRequest & { rawJson?: string };
+
+/**
+ * A transaction sent as its own canonical bytes (the SDK does) decodes the fast way (decodeTx);
+ * any other spelling of the same object, or one that fails there, goes the object way, which
+ * answers with the same codes as ever.
+ */
+function checkedRawTx(raw: string | undefined, obj: unknown): DecodedTx {
+  if (raw !== undefined) {
+    try {
+      const d = decodeTx(utf8(raw));
+      if (verifyTxSignature(d)) return d;
+    } catch (e) {
+      if (!(e instanceof PontisError)) throw e;
+    }
+  }
+  return checkedTx(obj);
+}
+
 /** Decoding and the signature check happen here, off the consensus thread; the mempool only admits. */
 function checkedTx(obj: unknown): DecodedTx {
   const d = decodeTxObject(obj);
@@ -343,7 +364,7 @@ function txRoutes(app: FastifyInstance, backend: RpcBackend, cfg: RpcConfig): vo
     const body = req.body as { txs?: unknown };
     // a small { txs: [...] } here still works for older clients; large batches belong on /txs/batch
     if (Array.isArray(body.txs)) return reply.code(202).send({ results: await submitBatch(backend, body.txs) });
-    const [r] = await backend.submit([checkedTx(body)]);
+    const [r] = await backend.submit([checkedRawTx((req as RawJsonRequest).rawJson, body)]);
     if ('error' in r) throw new PontisError(r.error.code, r.error.message, { retryable: r.error.retryable, details: r.error.details });
     return reply.code(202).send(r);
   });

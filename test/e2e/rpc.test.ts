@@ -249,10 +249,17 @@ describe('RPC bad input', () => {
     expect(batch.results[0]).toMatchObject({ status: 'pending' });
     expect(batch.results[1]).toMatchObject({ error: { code: 'PNT_ERR_TX_BAD_SIGNATURE' } });
     await client.waitForTx(decodeTxObject(put(2, 'fourth')).hash);
+    // the SDK posts canonical bytes (decoded the fast way); any other spelling of the object is taken too, with the same hash
+    const plain = put(3, 'fifth');
+    const res = await post(JSON.stringify({ signature: plain.signature, publicKey: plain.publicKey, body: plain.body }));
+    expect(res.status).toBe(202);
+    expect(((await res.json()) as { hash: string }).hash).toBe(decodeTxObject(plain).hash);
+    await expect(client.submit({ ...put(4), signature: toHex(new Uint8Array(64)) })).rejects.toMatchObject({ code: 'PNT_ERR_TX_BAD_SIGNATURE' });
+    await client.waitForTx(decodeTxObject(plain).hash);
     const h = (await client.status()).latestHeight;
     await client.waitForHeight(h + 2, 20_000);
-    expect((await client.account(user.address)).nonce).toBe(3);
-    expect((await client.state({ text: recordKey() })).value).toBe(toHex(utf8('fourth')));
+    expect((await client.account(user.address)).nonce).toBe(4);
+    expect((await client.state({ text: recordKey() })).value).toBe(toHex(utf8('fifth')));
   });
 
   it('behavior: /events/blocks streams every committed block, matching /blocks/:height; /metrics has the node and the RPC thread', async () => {
