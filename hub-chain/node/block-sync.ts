@@ -15,7 +15,8 @@
  */
 import type { Logger } from 'pino';
 import { PontisError, errFields } from '../errors.ts';
-import { type Block, type BlockJSON, blockFromJSON } from '../types/block.ts';
+import type { Block } from '../types/block.ts';
+import { type WireBlock, blockFromWire } from './wire.ts';
 import type { Commit } from '../types/vote.ts';
 import type { Chain } from './chain.ts';
 import type { WireMessage } from './wire.ts';
@@ -285,7 +286,7 @@ export class BlockSync {
 
 function parseItem(it: { block: unknown; commit: unknown }): { block: Block; commit: Commit } | undefined {
   try {
-    const block = blockFromJSON(it.block as BlockJSON);
+    const block = blockFromWire(it.block as WireBlock);
     const commit = it.commit as Commit;
     if (!Number.isSafeInteger(block.header?.height) || typeof commit !== 'object' || commit === null || !Array.isArray(commit.signatures)) return undefined;
     return { block, commit };

@@ -21,13 +21,13 @@ import { AttestationObserver } from '../light-clients/attested/observer.ts';
 import { createClientRouter } from '../app/client-types.ts';
 import { HubClient } from '../rpc-client/client.ts';
 import { writeFileDurable } from '../consensus/durable-file.ts';
-import { blockToJSON, type Evidence } from '../types/block.ts';
+import type { Evidence } from '../types/block.ts';
 import type { Commit } from '../types/vote.ts';
 import { headerHash } from '../types/header.ts';
 import { Chain, type CommittedInfo } from './chain.ts';
 import { type Home, loadHome, paths } from './config.ts';
 import { P2P, p2pConfig } from './p2p.ts';
-import { consensusFromWire, consensusToWire, type WireMessage } from './wire.ts';
+import { blockToWire, consensusFromWire, consensusToWire, type WireBlock, type WireMessage } from './wire.ts';
 import { RpcHost, type RpcServer } from '../rpc/host.ts';
 import { Metrics } from './metrics.ts';
 import { BlockSync, SYNC_WINDOW } from './block-sync.ts';
@@ -64,7 +64,7 @@ export class HubNode {
   private rpc: RpcServer | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly peerHeights = new Map<string, { height: number; reply: (m: WireMessage) => void; at: number }>();
-  private gossipQueue: string[] = [];
+  private gossipQueue: Uint8Array[] = [];
   private readonly sync: BlockSync;
   readonly snapshots: SnapshotStore;
   private readonly requests = new PeerRequests();
@@ -177,7 +177,7 @@ export class HubNode {
    * closes. Throws TxError on refusal.
    */
   submitTx(d: DecodedTx, opts?: AddOptions): void {
-    for (const r of this.mempool.add(d, opts)) this.gossipQueue.push(Buffer.from(r.bytes).toString('base64'));
+    for (const r of this.mempool.add(d, opts)) this.gossipQueue.push(r.bytes);
     this.metrics.txsReceived++;
   }
 
@@ -293,11 +293,13 @@ export class HubNode {
           this.engine?.receive(consensusFromWire(m.m));
           return;
         case 'txs':
-          for (const b64 of m.txs) {
+          if (!Array.isArray(m.txs)) return;
+          for (const bytes of m.txs) {
+            if (!(bytes instanceof Uint8Array)) continue; // transactions come as binary attachments
             try {
-              const d = decodeTx(new Uint8Array(Buffer.from(b64, 'base64')));
+              const d = decodeTx(bytes);
               // the peer sent d to every node; what d unblocked here may have reached only us, so it goes on
-              for (const r of this.mempool.add(d)) if (r !== d) this.gossipQueue.push(Buffer.from(r.bytes).toString('base64'));
+              for (const r of this.mempool.add(d)) if (r !== d) this.gossipQueue.push(r.bytes);
             } catch {
               // duplicates, stale nonces and a full pool are normal in gossip
             }
@@ -342,7 +344,7 @@ export class HubNode {
 
   private flushTxGossip(): void {
     // transactions a commit moved out from above a nonce gap are gossiped now that they can run
-    for (const d of this.mempool.takePromoted()) this.gossipQueue.push(Buffer.from(d.bytes).toString('base64'));
+    for (const d of this.mempool.takePromoted()) this.gossipQueue.push(d.bytes);
     if (this.gossipQueue.length === 0) return;
     const txs = this.gossipQueue;
     this.gossipQueue = [];
@@ -391,16 +393,16 @@ export class HubNode {
   }
 
   /** Blocks from..to with their commits for a syncing peer: at most SYNC_WINDOW, and stops once SYNC_REPLY_BYTES are reached. */
-  private blocksFor(from: number, to: number): { block: ReturnType<typeof blockToJSON>; commit: Commit }[] {
-    const items: { block: ReturnType<typeof blockToJSON>; commit: Commit }[] = [];
+  private blocksFor(from: number, to: number): { block: WireBlock; commit: Commit }[] {
+    const items: { block: WireBlock; commit: Commit }[] = [];
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 1 || to < from) return items;
     const last = Math.min(to, from + SYNC_WINDOW - 1, this.chain.latestHeight());
     let bytes = 0;
     for (let h = from; h <= last && bytes < SYNC_REPLY_BYTES; h++) {
       const s = this.chain.stored(h);
       if (!s) break;
-      const item = { block: blockToJSON(s.block), commit: s.commit };
-      bytes += s.block.txs.reduce((a, t) => a + t.length, 0) * 1.4 + 2048;
+      const item = { block: blockToWire(s.block), commit: s.commit };
+      bytes += s.block.txs.reduce((a, t) => a + t.length + 4, 0) + 2048;
       items.push(item);
     }
     return items;

@@ -16,7 +16,8 @@ import type { Hex } from '../crypto/bytes.ts';
 import { jsonTooDeep } from '../encoding/json-depth.ts';
 import type { NodeConfig } from './config.ts';
 import { TokenBucket } from './token-bucket.ts';
-import type { WireMessage } from './wire.ts';
+import { type WireMessage, encodeWire, parseBinaryHead, splitBinaryFrame } from './wire.ts';
+import type { Bytes } from '../crypto/bytes.ts';
 
 export interface P2PConfig {
   host: string;
@@ -70,19 +71,19 @@ export function p2pConfig(cfg: NodeConfig['p2p'], node: { nodeId: Hex; chainId: 
   };
 }
 
-/** Splits base64 transactions into gossip messages that each stay under `maxBytes` of payload. */
-export function gossipBatches(txs: string[], maxBytes: number): string[][] {
-  const out: string[][] = [];
-  let cur: string[] = [];
+/** Splits transactions into gossip messages that each stay under `maxBytes` of payload. */
+export function gossipBatches(txs: Bytes[], maxBytes: number): Bytes[][] {
+  const out: Bytes[][] = [];
+  let cur: Bytes[] = [];
   let bytes = 0;
   for (const t of txs) {
-    if (cur.length > 0 && (cur.length >= GOSSIP_MAX_TXS || bytes + t.length + 3 > maxBytes)) {
+    if (cur.length > 0 && (cur.length >= GOSSIP_MAX_TXS || bytes + t.length + 4 > maxBytes)) {
       out.push(cur);
       cur = [];
       bytes = 0;
     }
     cur.push(t);
-    bytes += t.length + 3;
+    bytes += t.length + 4;
   }
   if (cur.length > 0) out.push(cur);
   return out;
@@ -145,7 +146,7 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
 
   /** Sends to every connected peer. `lossy` traffic is skipped on a congested link. */
   broadcast(m: WireMessage, lossy = false): void {
-    const data = JSON.stringify(m);
+    const data = encodeWire(m);
     const reached = new Set<string>();
     for (const [url, p] of this.outbound) {
       if (p.ws?.readyState !== WebSocket.OPEN) continue;
@@ -161,8 +162,8 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
     }
   }
 
-  /** Gossips base64 transactions (lossy), in messages well under the size limit. */
-  broadcastTxs(txs: string[]): void {
+  /** Gossips transactions (lossy), in messages well under the size limit. */
+  broadcastTxs(txs: Bytes[]): void {
     for (const batch of gossipBatches(txs, this.cfg.maxMessageBytes / 2)) this.broadcast({ t: 'txs', txs: batch }, true);
   }
 
@@ -170,7 +171,7 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
   sendTo(url: string, m: WireMessage): boolean {
     const p = this.outbound.get(url);
     if (p?.ws?.readyState !== WebSocket.OPEN) return false;
-    this.sendData(p.ws, JSON.stringify(m), url);
+    this.sendData(p.ws, encodeWire(m), url);
     return true;
   }
 
@@ -211,22 +212,29 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
       messages: new TokenBucket(this.cfg.maxMessagesPerSec, 2 * this.cfg.maxMessagesPerSec),
       bytes: new TokenBucket(this.cfg.maxBytesPerSec, Math.max(2 * this.cfg.maxBytesPerSec, 2 * this.cfg.maxMessageBytes)),
     };
-    ws.on('message', (data) => this.receive(ws, data, budget, from));
+    ws.on('message', (data, isBinary) => this.receive(ws, data, isBinary, budget, from));
     ws.on('error', (err: Error & { code?: string }) => {
       if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.cut(ws, from, 'too-large');
       else ws.terminate(); // 'close' follows and, on a dialled link, schedules the redial
     });
   }
 
-  private receive(ws: WebSocket, data: RawData, budget: LinkBudget, from: string): void {
+  private receive(ws: WebSocket, data: RawData, isBinary: boolean, budget: LinkBudget, from: string): void {
     if (this.cutLinks.has(ws)) return; // frames that arrived with the one that broke a bound
     const size = rawSize(data);
     if (!budget.messages.take(1) || !budget.bytes.take(size)) return this.cut(ws, from, 'too-fast');
-    const text = String(data);
-    if (jsonTooDeep(text, MAX_PEER_JSON_DEPTH)) return this.cut(ws, from, 'too-deep');
     let m: WireMessage;
     try {
-      m = JSON.parse(text);
+      if (isBinary) {
+        // transactions travel as attachments: only the small JSON head is checked and parsed
+        const { head, bins } = splitBinaryFrame(toBuffer(data));
+        if (jsonTooDeep(head, MAX_PEER_JSON_DEPTH)) return this.cut(ws, from, 'too-deep');
+        m = parseBinaryHead(head, bins);
+      } else {
+        const text = String(data);
+        if (jsonTooDeep(text, MAX_PEER_JSON_DEPTH)) return this.cut(ws, from, 'too-deep');
+        m = JSON.parse(text);
+      }
     } catch {
       this.log.warn({ peer: from }, 'dropped a malformed peer message');
       return;
@@ -244,11 +252,12 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
   }
 
   private sendOn(ws: WebSocket, m: WireMessage, peer: string): void {
-    if (ws.readyState === WebSocket.OPEN) this.sendData(ws, JSON.stringify(m), peer);
+    if (ws.readyState === WebSocket.OPEN) this.sendData(ws, encodeWire(m), peer);
   }
 
-  private sendData(ws: WebSocket, data: string, peer: string): void {
-    if (data.length * 3 > this.cfg.maxMessageBytes && Buffer.byteLength(data) > this.cfg.maxMessageBytes) {
+  private sendData(ws: WebSocket, data: string | Buffer, peer: string): void {
+    const big = typeof data === 'string' ? data.length * 3 > this.cfg.maxMessageBytes && Buffer.byteLength(data) > this.cfg.maxMessageBytes : data.length > this.cfg.maxMessageBytes;
+    if (big) {
       // the peer would cut the link for it; dropping keeps the link for everything else
       this.log.warn({ peer, bytes: data.length, limit: this.cfg.maxMessageBytes }, 'not sending a peer message over the size limit');
       return;
@@ -265,6 +274,11 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
     this.log.warn({ peer, reason }, 'cut off a peer link');
     ws.terminate();
   }
+}
+
+function toBuffer(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
 }
 
 function rawSize(data: RawData): number {
