@@ -136,12 +136,12 @@ export function decodeTx(bytes: Bytes): DecodedTx {
   // JavaScript enumerates first, take the long way.)
   const canonical = isUtf8(buf) && ((canonicalShape(parsed) && JSON.stringify(parsed) === text) || isCanonicalText(parsed, text));
   if (!canonical) throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction bytes are not canonical JSON');
-  // canonical and shape-checked: the text is {"body":<body>,"publicKey":"0x..","signature":"0x.."}, so the signed body is a slice of it
-  const signBytes = concat(SIGN_PREFIX_BYTES, bytes.subarray(BODY_START, bytes.length - KEY_AND_SIGNATURE_TAIL));
   // the parsed value, not the schema's copy: it is the value the bytes encode
-  return { tx: parsed as SignedTx, bytes, hash: txHash(bytes), sender: accountAddress(fromHex(tx.publicKey)), signBytes };
+  return { tx: parsed as SignedTx, bytes, hash: txHash(bytes), sender: accountAddress(fromHex(tx.publicKey)), signBytes: signedBodyOf(bytes) };
 }
 
+/** What the signature covers, sliced out of canonical, shape-checked bytes {"body":<body>,"publicKey":"0x..","signature":"0x.."}. */
+const signedBodyOf = (bytes: Bytes): Bytes => concat(SIGN_PREFIX_BYTES, bytes.subarray(BODY_START, bytes.length - KEY_AND_SIGNATURE_TAIL));
 const BODY_START = '{"body":'.length;
 const KEY_AND_SIGNATURE_TAIL = `,"publicKey":"0x${'0'.repeat(64)}","signature":"0x${'0'.repeat(128)}"}`.length;
 const SIGN_PREFIX_BYTES = utf8('pontis-tx/v1\n');
@@ -171,18 +171,16 @@ function canonicalShape(v: unknown): boolean {
   return true;
 }
 
-/** Validates a transaction object (e.g. from an RPC body) and computes its canonical bytes and hash. */
-export function decodeTxObject(obj: unknown, original?: Bytes): DecodedTx {
+/**
+ * Validates a transaction object (e.g. from an RPC body) and computes its canonical bytes and
+ * hash. The object itself is the transaction (the schema only checks it), so its one canonical
+ * encoding is what is hashed and whose body was signed.
+ */
+export function decodeTxObject(obj: unknown): DecodedTx {
   const tx = parseSchema(signedTxSchema, obj, (i) => new TxError('PNT_ERR_TX_MALFORMED', `transaction ${i.path || '(root)'}: ${i.message}`, { details: { path: i.path } })) as SignedTx;
-  const bytes = encodeTx(tx);
-  if (original) {
-    if (Buffer.compare(Buffer.from(original), Buffer.from(bytes)) !== 0) throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction bytes are not canonical JSON');
-  } else if (canonicalJson(obj) !== Buffer.from(bytes).toString('utf8')) {
-    // a schema must never add or change fields: the signature covers the transaction as sent
-    throw new TxError('PNT_ERR_TX_NOT_CANONICAL', 'transaction does not survive decoding unchanged');
-  }
+  const bytes = utf8(canonicalJson(obj));
   if (bytes.length > MAX_TX_BYTES) throw new TxError('PNT_ERR_TX_TOO_LARGE', `transaction is ${bytes.length} bytes, limit ${MAX_TX_BYTES}`);
-  return { tx, bytes, hash: txHash(bytes), sender: accountAddress(fromHex(tx.publicKey)) };
+  return { tx: obj as SignedTx, bytes, hash: txHash(bytes), sender: accountAddress(fromHex(tx.publicKey)), signBytes: signedBodyOf(bytes) };
 }
 
 export function verifyTxSignature(d: DecodedTx): boolean {

@@ -35,6 +35,8 @@ describe('transactions', () => {
     const text = Buffer.from(encodeTx(tx)).toString('utf8');
     const d = decodeTx(encodeTx(tx));
     expect(toHex(d.signBytes!)).toBe(toHex(txSignBytes(tx.body)));
+    expect(toHex(decodeTxObject(tx).signBytes!)).toBe(toHex(txSignBytes(tx.body)));
+    expect(decodeTxObject(tx).hash).toBe(d.hash);
     expect(verifyTxSignature(d)).toBe(true);
     const variants: [string, Uint8Array][] = [
       ['a space', utf8(text.replace('"nonce":0', '"nonce": 0'))],
