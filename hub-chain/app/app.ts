@@ -46,8 +46,8 @@ export interface ExecContext {
   validators: ValidatorSet;
 }
 
-/** Prefixes of the app's own records (validators, governance, params, accounts, evidence) that no packet application may write. */
-export const CORE_PROTECTED_PREFIXES = ['val/', 'gov/', 'params', 'acc/', 'ev/'] as const;
+/** Prefixes of the app's own records (validators, governance, params, accounts, evidence, the index) that no packet application may write. */
+export const CORE_PROTECTED_PREFIXES = ['val/', 'gov/', 'params', 'acc/', 'ev/', 'idx/'] as const;
 
 // State keys, all provable through the state tree.
 export const keys = {

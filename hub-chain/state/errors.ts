@@ -1,7 +1,8 @@
 /**
  * Errors of the authenticated state. Codes are stable (operators grep them, RPC returns them):
  *   StateError: PNT_ERR_STATE_VERSION_PRUNED, PNT_ERR_STATE_VERSION_UNKNOWN, PNT_ERR_STATE_STALE_WORKING,
- *     PNT_ERR_STATE_BAD_VERSION, PNT_ERR_STATE_KEY_INVALID, PNT_ERR_STATE_VALUE_INVALID, PNT_ERR_STATE_CORRUPT
+ *     PNT_ERR_STATE_BAD_VERSION, PNT_ERR_STATE_KEY_INVALID, PNT_ERR_STATE_VALUE_INVALID, PNT_ERR_STATE_CORRUPT,
+ *     PNT_ERR_STATE_NOT_PROVABLE
  *   ProofError: PNT_ERR_PROOF_MALFORMED, PNT_ERR_PROOF_INVALID, PNT_ERR_PROOF_KEY_PRESENT
  * (and STATE_NOT_EMPTY on restore). The tables below give each its catalog entry.
  */
@@ -30,6 +31,8 @@ export const STATE_ERRORS = errorTable(
     /** restore into a store that already holds versions */
     'PNT_ERR_STATE_NOT_EMPTY',
     'PNT_ERR_STATE_CORRUPT',
+    /** a proof asked for an index record (idx/), which lives outside the tree */
+    'PNT_ERR_STATE_NOT_PROVABLE',
   ],
   { PNT_ERR_STATE_VERSION_UNKNOWN: { httpStatus: 404 }, PNT_ERR_STATE_VERSION_PRUNED: { httpStatus: 410 } },
 );

@@ -9,9 +9,15 @@
  *   state.roots   uint64 version                                -> root record
  *   state.stale   uint64 version v -> records made unreachable by version v (tag | len | key)*
  *   state.meta    'latest' | 'oldest'                           -> uint64
+ *   state.index   key under idx/                                -> value (latest only; no tree)
  * Records are keyed by (version, position), never by hash, so pruning one version can never delete
  * a node a later version shares by content: what version v replaces is listed under v, and is
  * deleted once every version < v is pruned.
+ *
+ * Keys under `idx/` are the index: records kept for queries only (a packet's status, for one).
+ * They are written and read like any key, in the same transaction as the version they come
+ * with, but they are not in the tree: not in the root, not provable, not in snapshots, latest
+ * value only. Execution may write them but must never decide anything by them.
  */
 import type { Database, RootDatabase } from 'lmdb';
 import { type Bytes, type Hex, toHex } from '../crypto/bytes.ts';
@@ -189,13 +195,14 @@ export class StateStore implements PageSource {
     private readonly roots: Db,
     private readonly stale: Db,
     private readonly meta: Db,
+    private readonly index: Db,
     private readonly retainVersions: number,
     cachePages: number,
   ) {
     this.lowerCache = new PageCache(cachePages);
   }
 
-  /** Opens (or creates) the tree in named sub-databases of an existing LMDB env (it needs 6 of the env's maxDbs). */
+  /** Opens (or creates) the tree in named sub-databases of an existing LMDB env (it needs 7 of the env's maxDbs). */
   static open(env: RootDatabase, opts: StateStoreOptions = {}): StateStore {
     const retain = opts.retainVersions ?? 0;
     if (!Number.isSafeInteger(retain) || retain < 0) throw stateError('PNT_ERR_STATE_BAD_VERSION', 'retainVersions must be an integer >= 0', { retain });
@@ -208,6 +215,7 @@ export class StateStore implements PageSource {
       db('state.roots'),
       db('state.stale'),
       db('state.meta'),
+      db('state.index'),
       retain,
       opts.cachePages ?? 8192,
     );
@@ -239,6 +247,7 @@ export class StateStore implements PageSource {
 
   getWithProof(key: Bytes, version: number): { value: Bytes | undefined; proof: StateProof } {
     checkKey(key);
+    if (isIndexKey(key)) throw stateError('PNT_ERR_STATE_NOT_PROVABLE', 'keys under idx/ are index records, outside the tree: they have no proof', { key: Buffer.from(key).toString('utf8').slice(0, 80) });
     this.checkVersion(version);
     const keyHash = sha256Buf(key);
     const r = walkPath(this, this.rootRef(version), keyHash, true);
@@ -274,7 +283,10 @@ export class StateStore implements PageSource {
     }
     if (version !== latest + 1) throw stateError('PNT_ERR_STATE_BAD_VERSION', 'commit version must be latestVersion() + 1', { version, latest });
     const u = ws.update();
-    const write = (): void => this.write(u, version);
+    const write = (): void => {
+      this.write(u, version);
+      for (const op of ws.indexOps()) op.value === undefined ? this.index.removeSync(op.key) : this.index.putSync(op.key, op.value);
+    };
     if (this.inWriteTxn()) write();
     else this.env.transactionSync(write);
     // Safe even if the caller's transaction aborts later: cache hits are checked against the parent's hash.
@@ -353,6 +365,10 @@ export class StateStore implements PageSource {
 
   /** @internal Value of `key` at a retained version `v` (the working state's reads). */
   readAt(key: Uint8Array, v: number, latest = this.latestVersion()): Bytes | undefined {
+    if (isIndexKey(key)) {
+      const b = this.index.getBinary(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
+      return b === undefined ? undefined : copyOut(b);
+    }
     if (v === latest) {
       const b = this.flat.getBinary(Buffer.from(key.buffer, key.byteOffset, key.byteLength));
       return b === undefined ? undefined : copyOut(b);
@@ -367,7 +383,8 @@ export class StateStore implements PageSource {
   latestEntries(prefix: Uint8Array): Iterable<{ key: Buffer; value: Buffer }> {
     const start = Buffer.from(prefix);
     const end = prefixEnd(prefix);
-    return this.flat.getRange(end === undefined ? { start } : { start, end });
+    // a scan sees the index or the tree's keys, by its prefix
+    return (isIndexKey(prefix) ? this.index : this.flat).getRange(end === undefined ? { start } : { start, end });
   }
 
   /** @internal Throws VERSION_UNKNOWN / VERSION_PRUNED unless `v` is retained. */
@@ -490,6 +507,8 @@ class PageCache {
 
 class Working implements WorkingState {
   private readonly pending = new Map<string, Op>();
+  /** Writes under idx/: committed with the version, outside the tree. */
+  private readonly indexPending = new Map<string, { key: Buffer; value: Buffer | undefined }>();
   private memo: TreeUpdate | null = null;
 
   constructor(
@@ -502,7 +521,8 @@ class Working implements WorkingState {
 
   get(key: Bytes): Bytes | undefined {
     checkKey(key);
-    const op = this.pending.get(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
+    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    const op = isIndexKey(key) ? this.indexPending.get(id) : this.pending.get(id);
     if (op !== undefined) return op.value === undefined ? undefined : copyOut(op.value);
     return this.store.readAt(key, this.baseVersion);
   }
@@ -528,8 +548,8 @@ class Working implements WorkingState {
     if (this.baseVersion !== latest) {
       throw stateError('PNT_ERR_STATE_STALE_WORKING', 'prefix scans need a working state on the latest version', { base: this.baseVersion, latest });
     }
-    const mine: Op[] = [];
-    for (const op of this.pending.values()) if (hasPrefix(op.key, prefix)) mine.push(op);
+    const mine: { key: Buffer; value: Buffer | undefined }[] = [];
+    for (const op of (isIndexKey(prefix) ? this.indexPending : this.pending).values()) if (hasPrefix(op.key, prefix) && isIndexKey(op.key) === isIndexKey(prefix)) mine.push(op);
     mine.sort((a, b) => Buffer.compare(a.key, b.key));
     let i = 0;
     for (const { key, value } of this.store.latestEntries(prefix)) {
@@ -561,10 +581,25 @@ class Working implements WorkingState {
     return this.memo;
   }
 
+  /** @internal The index writes, for the commit. */
+  indexOps(): Iterable<{ key: Buffer; value: Buffer | undefined }> {
+    return this.indexPending.values();
+  }
+
   private put(key: Buffer, value: Buffer | undefined): void {
+    if (isIndexKey(key)) {
+      this.indexPending.set(key.toString('latin1'), { key, value });
+      return;
+    }
     const keyHash = sha256Buf(key);
     const id = key.toString('latin1');
     this.pending.set(id, { id, key, value, keyHash, k0: keyHash.readUInt32BE(0), valueHash: null });
     this.memo = null;
   }
+}
+
+/** Keys under idx/ (0x69 0x64 0x78 0x2f) are index records, outside the tree. */
+export const INDEX_PREFIX = 'idx/';
+export function isIndexKey(key: Uint8Array): boolean {
+  return key.length >= 4 && key[0] === 0x69 && key[1] === 0x64 && key[2] === 0x78 && key[3] === 0x2f;
 }

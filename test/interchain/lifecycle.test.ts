@@ -218,7 +218,13 @@ describe('no inbound packet can change validators, clients, the registry or gove
     const { a, b } = net.spokes;
     const hostile: PacketApp = {
       name: 'hostile',
-      onRecv(env) {
+      onRecv(env, p) {
+        // msg/send wraps the data in {data, from}
+        if ((JSON.parse(Buffer.from(p.payload.slice(2), 'hex').toString('utf8')) as { data: string }).data === '0x02') {
+          // a forged status record only: an index record, outside the tree, but still the packet module's
+          env.store.set(utf8('idx/pkt/status/a/msg/b/msg/1'), utf8('{"state":"delivered"}'));
+          return '0x01';
+        }
         env.store.set(utf8('val/scheduled'), utf8('[]'));
         env.store.set(utf8('gov/members'), utf8('{}'));
         return '0x01';
@@ -235,5 +241,9 @@ describe('no inbound packet can change validators, clients, the registry or gove
     expect(status(b, sentPacket(r))!.ack).toEqual({ ok: false, error: 'PNT_ERR_PACKET_APP_WRITE_DENIED' });
     expect(b.chain.state.get(utf8('val/scheduled'))).toEqual(vBefore);
     expect(b.chain.state.get(utf8('gov/members'))).toEqual(cBefore);
+    const r2 = await a.exec([{ type: 'msg/send', dstChain: 'b', dstApp: 'hostile', payload: '0x02', timeoutTimestamp: 1_900_000_000_000 }]);
+    await relayAll(net);
+    expect(status(b, sentPacket(r2))!.ack).toEqual({ ok: false, error: 'PNT_ERR_PACKET_APP_WRITE_DENIED' });
+    expect(b.chain.state.get(utf8('idx/pkt/status/a/msg/b/msg/1'))).toBeUndefined();
   });
 });

@@ -34,8 +34,8 @@ import {
 const json = (v: unknown) => utf8(canonicalJson(v));
 const parse = <T>(b: Bytes | undefined): T | undefined => (b === undefined ? undefined : (JSON.parse(Buffer.from(b).toString('utf8')) as T));
 const RECEIPT = Uint8Array.of(1);
-/** Every packet record (types.ts packetKeys) lives under this prefix. */
-const PACKET_STATE_PREFIX = 'pkt/';
+/** Every packet record (types.ts packetKeys) lives under these prefixes: the state's and the index's. */
+const PACKET_STATE_PREFIXES = ['pkt/', 'idx/pkt/'];
 
 /** Write guard handed to packet applications: no write under a protected prefix. */
 class AppStore implements KVStore {
@@ -112,7 +112,7 @@ export interface PacketKeeperOptions {
   policies?: ForwardPolicy[];
   /**
    * Prefixes no packet application may write: the app's core ones and every module's
-   * `protectedPrefixes` (app/modules.ts collects them). The packet module's own `pkt/` is always in.
+   * `protectedPrefixes` (app/modules.ts collects them). The packet module's own `pkt/` and `idx/pkt/` are always in.
    */
   protectedPrefixes: readonly string[];
 }
@@ -132,7 +132,7 @@ export class PacketKeeper implements PacketSender {
 
   /** Read at the first packet, once every module has declared its prefixes (app/modules.ts). */
   private protectedPrefixes(): Bytes[] {
-    this.protectedBytes ??= [...new Set([...this.o.protectedPrefixes, PACKET_STATE_PREFIX])].map((p) => utf8(p));
+    this.protectedBytes ??= [...new Set([...this.o.protectedPrefixes, ...PACKET_STATE_PREFIXES])].map((p) => utf8(p));
     return this.protectedBytes;
   }
 
@@ -528,7 +528,7 @@ export function packetsModule(keeper: PacketKeeper): Module {
   return {
     name: 'packets',
     msgTypes: ['packets/recv', 'packets/ack', 'packets/timeout', 'msg/send'],
-    protectedPrefixes: [PACKET_STATE_PREFIX],
+    protectedPrefixes: PACKET_STATE_PREFIXES,
     handleMsg(env, msg) {
       const m = msg as RelayMsg | SendMsg;
       switch (m.type) {

@@ -95,7 +95,8 @@ export const packetKeys = {
   receipt: (ch: string, seq: number) => utf8(`pkt/rcpt/${ch}/${seq}`),
   /** Acknowledgement commitment written by the receiver (and by the hub when it forwards one or records a timeout). */
   ack: (ch: string, seq: number) => utf8(`pkt/ack/${ch}/${seq}`),
-  status: (ch: string, seq: number) => utf8(`pkt/status/${ch}/${seq}`),
+  /** The packet's status for queries: an index record (idx/, hub-chain/state/store.ts), outside the state tree and its proofs. */
+  status: (ch: string, seq: number) => utf8(`idx/pkt/status/${ch}/${seq}`),
   /** Hub: a packet held by a forward policy (rate limit with queueing). */
   queued: (ch: string, seq: number) => utf8(`pkt/queued/${ch}/${String(seq).padStart(16, '0')}`),
   queuedIndex: () => utf8('pkt/queued-index'),

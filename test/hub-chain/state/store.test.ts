@@ -374,3 +374,40 @@ describe('StateStore', () => {
     expectProven(store, 4, 'a', '1');
   });
 });
+
+describe('StateStore index records (idx/)', () => {
+  it('behavior: idx/ keys commit with their version but outside the tree: no root change, no proof, not in snapshots, latest value only', async () => {
+    const store = StateStore.open(fresh().env);
+    const r1 = await commitWrites(store, [['k/a', '1']]);
+    // a version that writes only index records has the same root as one that writes nothing
+    const r2 = await commitWrites(store, [['idx/s/1', 'first'], ['idx/s/2', 'two']]);
+    expect(r2).toBe(r1);
+    expect(dec(store.get(enc('idx/s/1')))).toBe('first');
+    const r3 = await commitWrites(store, [['idx/s/1', 'second'], ['idx/s/2', undefined], ['k/b', '2']]);
+    expect(r3).toBe(await (async () => {
+      const other = StateStore.open(fresh().env);
+      await commitWrites(other, [['k/a', '1']]);
+      return commitWrites(other, [['k/b', '2']]);
+    })());
+    // latest value only, whatever version is asked for; index keys are never provable
+    expect(dec(store.get(enc('idx/s/1'), 2))).toBe('second');
+    expect(store.get(enc('idx/s/2'))).toBeUndefined();
+    expect(codeOf(() => store.getWithProof(enc('idx/s/1'), 3))).toBe('PNT_ERR_STATE_NOT_PROVABLE');
+    expectProven(store, 3, 'k/b', '2');
+    // a working state reads its own pending index writes, and scans see the index or the tree by prefix
+    const ws = store.working();
+    ws.set(enc('idx/s/3'), enc('three'));
+    ws.set(enc('k/c'), enc('3'));
+    expect(dec(ws.get(enc('idx/s/3')))).toBe('three');
+    expect([...ws.entries(enc('idx/s/'))].map(([k]) => dec(k))).toEqual(['idx/s/1', 'idx/s/3']);
+    expect([...ws.entries(enc(''))].map(([k]) => dec(k))).toEqual(['k/a', 'k/b', 'k/c']);
+    // discarded with its working state
+    expect(store.get(enc('idx/s/3'))).toBeUndefined();
+    const snap = store.openSnapshot();
+    try {
+      expect([...snap.entries()].map((e) => e.key.toString('utf8'))).toEqual(['k/a', 'k/b']);
+    } finally {
+      snap.close();
+    }
+  });
+});
