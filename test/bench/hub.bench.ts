@@ -115,7 +115,7 @@ async function main() {
     say(`block interval p50 ${pct(allIntervals, 50)} ms; commit latency p50 ${pct(p1.lat, 50).toFixed(0)} ms, p99 ${pct(p1.lat, 99).toFixed(0)} ms (phase 1, submit -> block event at node0)`);
     say(`where the time goes: every validator decodes (${decodeUs.toFixed(1)} us) and verifies the ed25519 signature (${verifyUs.toFixed(1)} us) of every transaction once;`);
     say(`  at ${txPerS.toFixed(0)} tx/s that is ${(((perTxCpuUs * txPerS * VALIDATORS) / 1e6) * 100).toFixed(0)}% of one core across ${VALIDATORS} validators, on a machine with 2 cores shared by validators and this load generator;`);
-    say('  the rest is JSON transport of transactions and blocks, execution, state-tree hashing and the LMDB commit per block.');
+    say('  the rest is gossip and proposals (binary frames), execution, state-tree hashing and the LMDB commit per block.');
     const out = {
       bench: 'hub',
       validators: VALIDATORS,
