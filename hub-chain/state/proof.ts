@@ -112,7 +112,7 @@ export function encodeProof(p: StateProof): Bytes {
 }
 
 /** Strict: one byte string decodes to one proof and re-encodes to the same bytes. */
-export function decodeProof(bytes: Bytes): StateProof {
+function parseCompact(bytes: Bytes): ParsedProof {
   const u = toBytesArg(bytes, 'proof');
   const b = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
   if (b.length < 3) throw malformed('proof shorter than its 3-byte header', { length: b.length });
@@ -121,10 +121,10 @@ export function decodeProof(bytes: Bytes): StateProof {
   const depth = b.readUInt16BE(1);
   if (depth > MAX_PROOF_DEPTH) throw malformed('proof deeper than 256', { depth });
   let off = 3;
-  let leaf: StateProof['leaf'] = null;
+  let leaf: ParsedProof['leaf'] = null;
   if (kind === KIND_LEAF) {
     if (b.length < off + 64) throw malformed('proof too short for its leaf', { length: b.length });
-    leaf = { keyHash: '0x' + b.toString('hex', off, off + 32), valueHash: '0x' + b.toString('hex', off + 32, off + 64) };
+    leaf = { keyHash: b.subarray(off, off + 32), valueHash: b.subarray(off + 32, off + 64) };
     off += 64;
   }
   const bitmapLen = (depth + 7) >> 3;
@@ -139,26 +139,46 @@ export function decodeProof(bytes: Bytes): StateProof {
   if (b.length !== off + 32 * present) {
     throw malformed('proof length does not match its bitmap', { length: b.length, expected: off + 32 * present });
   }
-  const siblings: Hex[] = new Array(depth);
+  const siblings: Buffer[] = new Array(depth);
   for (let i = 0; i < depth; i++) {
     if ((b[bitmapOff + (i >> 3)] & (0x80 >> (i & 7))) === 0) {
-      siblings[i] = ZERO_HASH;
+      siblings[i] = EMPTY_SIBLING;
       continue;
     }
     // A listed zero hash would give a second encoding of the same proof.
     if (b.subarray(off, off + 32).equals(EMPTY_HASH)) throw malformed('listed sibling is the empty hash', { depth: i + 1 });
-    siblings[i] = '0x' + b.toString('hex', off, off + 32);
+    siblings[i] = b.subarray(off, off + 32);
     off += 32;
   }
   return { siblings, leaf };
 }
 
+export function decodeProof(bytes: Bytes): StateProof {
+  const p = parseCompact(bytes);
+  return {
+    siblings: p.siblings.map((x) => (x === EMPTY_SIBLING ? ZERO_HASH : '0x' + x.toString('hex'))),
+    leaf: p.leaf && { keyHash: '0x' + p.leaf.keyHash.toString('hex'), valueHash: '0x' + p.leaf.valueHash.toString('hex') },
+  };
+}
+
+/** The empty subtree's hash as a sibling of a compact proof (never written to: folding writes only into its own node). */
+const EMPTY_SIBLING = Buffer.from(EMPTY_HASH);
+
 /** Throws ProofError unless `proof` shows key -> value under `root`. */
 export function verifyMembership(root: Hex, key: Bytes, value: Bytes, proof: StateProof): void {
+  membership(root, key, value, () => parseProof(proof));
+}
+
+/** verifyMembership for a proof in its compact form (encodeProof), read without a detour through hex. */
+export function verifyMembershipCompact(root: Hex, key: Bytes, value: Bytes, proof: Bytes): void {
+  membership(root, key, value, () => parseCompact(proof));
+}
+
+function membership(root: Hex, key: Bytes, value: Bytes, parse: () => ParsedProof): void {
   const r = rootBytes(root);
   const keyHash = sha256Buf(toBytesArg(key, 'key'));
   const valueHash = sha256Buf(toBytesArg(value, 'value'));
-  const p = parseProof(proof);
+  const p = parse();
   if (p.leaf === null) throw invalid('proof ends in an empty subtree: it cannot show membership');
   if (!p.leaf.keyHash.equals(keyHash)) throw invalid('proof leaf is for another key');
   if (!p.leaf.valueHash.equals(valueHash)) throw invalid('proof leaf holds another value');
@@ -167,9 +187,18 @@ export function verifyMembership(root: Hex, key: Bytes, value: Bytes, proof: Sta
 
 /** Throws ProofError unless `proof` shows `key` absent under `root` (PNT_ERR_PROOF_KEY_PRESENT when it proves presence). */
 export function verifyNonMembership(root: Hex, key: Bytes, proof: StateProof): void {
+  nonMembership(root, key, () => parseProof(proof));
+}
+
+/** verifyNonMembership for a proof in its compact form (encodeProof). */
+export function verifyNonMembershipCompact(root: Hex, key: Bytes, proof: Bytes): void {
+  nonMembership(root, key, () => parseCompact(proof));
+}
+
+function nonMembership(root: Hex, key: Bytes, parse: () => ParsedProof): void {
   const r = rootBytes(root);
   const keyHash = sha256Buf(toBytesArg(key, 'key'));
-  const p = parseProof(proof);
+  const p = parse();
   const depth = p.siblings.length;
   if (p.leaf !== null) {
     if (p.leaf.keyHash.equals(keyHash)) {

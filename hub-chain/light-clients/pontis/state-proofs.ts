@@ -5,7 +5,7 @@
  */
 import { type Bytes, type Hex, fromHex, isHex } from '../../crypto/bytes.ts';
 import { ProofError } from '../../state/errors.ts';
-import { type StateProof, decodeProof, verifyMembership, verifyNonMembership } from '../../state/proof.ts';
+import { type StateProof, decodeProof, verifyMembership, verifyMembershipCompact, verifyNonMembership, verifyNonMembershipCompact } from '../../state/proof.ts';
 
 export function toStateProof(proof: unknown): StateProof {
   if (proof instanceof Uint8Array) return decodeProof(proof);
@@ -16,10 +16,22 @@ export function toStateProof(proof: unknown): StateProof {
   return proof as StateProof; // shape checked by the verifiers (PNT_ERR_PROOF_MALFORMED)
 }
 
+/** A proof in compact form (bytes, or 0x-hex of them), or undefined for the JSON form. */
+function compactOf(proof: unknown): Bytes | undefined {
+  if (proof instanceof Uint8Array) return proof;
+  if (typeof proof !== 'string') return undefined;
+  if (!isHex(proof)) throw new ProofError('PNT_ERR_PROOF_MALFORMED', 'proof string must be 0x-hex of the compact form');
+  return fromHex(proof);
+}
+
 export function verifySmtMembership(root: Hex, key: Bytes, value: Bytes, proof: unknown): void {
-  verifyMembership(root, key, value, toStateProof(proof));
+  const c = compactOf(proof);
+  if (c) verifyMembershipCompact(root, key, value, c);
+  else verifyMembership(root, key, value, proof as StateProof);
 }
 
 export function verifySmtNonMembership(root: Hex, key: Bytes, proof: unknown): void {
-  verifyNonMembership(root, key, toStateProof(proof));
+  const c = compactOf(proof);
+  if (c) verifyNonMembershipCompact(root, key, c);
+  else verifyNonMembership(root, key, proof as StateProof);
 }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toHex, ZERO_HASH } from '../../../hub-chain/crypto/bytes.ts';
 import { sha256 } from '../../../hub-chain/crypto/hash.ts';
 import { hasCode } from '../../../hub-chain/errors.ts';
-import { decodeProof, EMPTY_ROOT, encodeProof, type StateProof, verifyMembership, verifyNonMembership } from '../../../hub-chain/state/proof.ts';
+import { decodeProof, EMPTY_ROOT, encodeProof, type StateProof, verifyMembership, verifyMembershipCompact, verifyNonMembership, verifyNonMembershipCompact } from '../../../hub-chain/state/proof.ts';
 import { StateStore } from '../../../hub-chain/state/store.ts';
 import { enc, keyNear, keysSharingPrefix, sharedBits, tempEnv, type TempEnv } from './helpers.ts';
 import { codeOf, thrown } from '../../support/errors.ts';
@@ -90,6 +90,8 @@ describe('state proofs: format and verification', () => {
     let checked = 0;
     for (const { k, v } of cases) {
       const bytes = encodeProof(store.getWithProof(k, 1).proof);
+      if (v === undefined) verifyNonMembershipCompact(root, k, bytes);
+      else verifyMembershipCompact(root, k, v, bytes);
       for (let i = 0; i < bytes.length; i++) {
         for (const mask of [0x01, 0x80, 0xff]) {
           const bad = Uint8Array.from(bytes);
@@ -100,6 +102,9 @@ describe('state proofs: format and verification', () => {
             else verifyMembership(root, k, v, p);
           });
           expect(code, `byte ${i} ^ ${mask} of a ${bytes.length}-byte proof`).toMatch(/^PNT_ERR_PROOF_(MALFORMED|INVALID|KEY_PRESENT)$/);
+          // the compact verifiers (no detour through hex) refuse it with the same code
+          const compactCode = codeOf(() => (v === undefined ? verifyNonMembershipCompact(root, k, bad) : verifyMembershipCompact(root, k, v, bad)));
+          expect(compactCode, `compact: byte ${i} ^ ${mask}`).toBe(code);
           checked++;
         }
       }
