@@ -21,6 +21,7 @@
  *
  * Prints what it did in words; each configuration ends with one JSON line.
  */
+import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { type Contract, Interface, type JsonRpcProvider, type Wallet } from 'ethers';
 import type { PontisEvmDeployment } from '../../contracts/evm/deploy.ts';
@@ -35,6 +36,7 @@ import { RelayerProcess, metricSum } from '../relayers/harness.ts';
 import { freePort } from '../support/ports.ts';
 import { RedisServer, withRedis } from '../support/redis.ts';
 import { quantile } from './evm.bench.ts';
+import { cpuSeconds } from './cpu.ts';
 
 const HUB = 'pontis-hub-1';
 const APP = 'stream';
@@ -220,6 +222,16 @@ async function runConfiguration(w: World, n: number): Promise<Figures> {
     const ackWatch = new LogWatch(a, TOPIC.acked, fromA + 1);
     const [recvBefore, ackedBefore] = [Number(await b.stream.received()), Number(await a.stream.acked())];
     const redisBefore = await redisCommands(redis.url);
+    // how busy each process is over the stream and its drain, so the next bottleneck has a name
+    const cpuProcs: [string, () => number | undefined][] = [
+      ...Array.from({ length: VALIDATORS }, (_, i) => [`hub validator ${i}`, () => w.hub.pid(i)] as [string, () => number | undefined]),
+      ['anvil evm-a', () => a.node.pid],
+      ['anvil evm-b', () => b.node.pid],
+      ...procs.map((r, i) => [`relayer ${i}`, () => r.pid()] as [string, () => number | undefined]),
+      ['this bench process', () => process.pid],
+    ];
+    const cpuBefore = cpuProcs.map(([, pid]) => cpuSeconds(pid()));
+    const cpuT0 = performance.now();
 
     say(`  stream: ${total} packets evm-a -> hub -> evm-b at ${RATE}/s for ${SECONDS} s: ${txs} sendMany transactions of ${perTx} packets, ${txPerS} per second`);
     const latest = await a.provider.getBlock('latest');
@@ -262,6 +274,8 @@ async function runConfiguration(w: World, n: number): Promise<Figures> {
       await sleep(250);
     }
     const redisAfter = await redisCommands(redis.url);
+    const cpuWall = (performance.now() - cpuT0) / 1000;
+    const cpuUsed = cpuProcs.map(([, pid], i) => cpuSeconds(pid()) - cpuBefore[i]);
     await Promise.all([recvWatch.stop(), ackWatch.stop()]);
 
     const lat: number[] = [];
@@ -289,6 +303,8 @@ async function runConfiguration(w: World, n: number): Promise<Figures> {
     if (received > 1) say(`  rate while packets were arriving on evm-b (first -> last receipt seen there, the stream's latency left out): ${(received / Math.max(0.001, (lastRecv - firstRecv) / 1000)).toFixed(0)} packets/s`);
     say(`  relayers: ${sum('pontis_relayer_submissions_total')} submissions, ${sum('pontis_relayer_packets_relayed_total')} items accepted, ${redundant} redundant submissions, ${sum('pontis_relayer_jobs_already_done_total')} jobs found their work done, ${sum('pontis_relayer_failures_total')} failed attempts${failureCodes(metrics)}`);
     say(`  Redis: ${redisAfter - redisBefore} commands over the stream and its drain, ${redisPerPacket.toFixed(1)} per packet`);
+    const cpuTotal = cpuUsed.reduce((x, y) => x + y, 0);
+    say(`  CPU over the ${cpuWall.toFixed(1)} s of stream and drain (100% = one core; the machine has ${cpus().length}): ${cpuProcs.map(([name], i) => `${name} ${Math.round((100 * cpuUsed[i]) / cpuWall)}%`).join(', ')}; in all ${Math.round((100 * cpuTotal) / cpuWall)}%, ${Math.round((cpuTotal * 1e6) / Math.max(1, received))} us of CPU per packet delivered`);
     const st = await stageReport(w, metrics, sentAt, recvWatch.seen, { fromB, t0 });
     const sustained = received > 1 ? received / Math.max(0.001, (lastRecv - firstRecv) / 1000) : 0;
     if (p50 === null || p50 >= TARGET_P50_MS || packetsPerS < TARGET_RATE) {
