@@ -5,7 +5,7 @@
  * storage, and storage proofs (the light client's one eth_getProof) for the hub's EVM light
  * client. ethers only decodes ABI data. Every failure leaves as an `AdapterError`.
  */
-import { getAddress, Interface, toQuantity, type InterfaceAbi } from 'ethers';
+import { type EventFragment, getAddress, Interface, toQuantity, type InterfaceAbi } from 'ethers';
 import { JsonRpcClient } from '../../hub-chain/light-clients/evm/json-rpc.ts';
 import { type AccountProof, fetchAccountProof } from '../../hub-chain/light-clients/evm/proofs.ts';
 import type { Hex } from '../../hub-chain/crypto/bytes.ts';
@@ -65,6 +65,8 @@ export class EvmReader implements ChainReader {
   private readonly maxBlockRange: number;
   private finalizedTag: 'unknown' | 'yes' | 'no';
   private closed = false;
+  /** The ABI's events by topic hash, hashed once (ethers' parseLog hashes every event signature for each log). */
+  private readonly eventsByTopic = new Map<string, EventFragment>();
 
   constructor(protected readonly opts: EvmReaderOptions) {
     this.evmChainId = opts.evmChainId;
@@ -74,6 +76,9 @@ export class EvmReader implements ChainReader {
     } catch (e) {
       throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the reader ABI does not parse', { cause: e, chainId: this.chainId });
     }
+    this.iface?.forEachEvent((f) => {
+      if (!f.anonymous) this.eventsByTopic.set(f.topicHash, f);
+    });
     if (!Number.isSafeInteger(opts.evmChainId) || opts.evmChainId <= 0) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not an EIP-155 chain id: ${opts.evmChainId}`, { chainId: this.chainId });
     this.finalityDepth = opts.finalityDepth ?? 12;
     this.maxBlockRange = opts.maxBlockRange ?? 2000;
@@ -236,11 +241,12 @@ export class EvmReader implements ChainReader {
     let args: Record<string, unknown> = {};
     if (this.iface) {
       try {
-        const parsed = this.iface.parseLog({ topics: l.topics, data: l.data });
-        if (parsed) {
-          name = parsed.name;
-          parsed.fragment.inputs.forEach((input, i) => {
-            args[input.name || String(i)] = plain(parsed.args[i]);
+        const fragment = this.eventsByTopic.get(l.topics[0]?.toLowerCase() ?? '');
+        if (fragment) {
+          const decoded = this.iface.decodeEventLog(fragment, l.data, l.topics);
+          name = fragment.name;
+          fragment.inputs.forEach((input, i) => {
+            args[input.name || String(i)] = plain(decoded[i]);
           });
         }
       } catch {

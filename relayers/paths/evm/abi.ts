@@ -4,7 +4,7 @@
  * every fragment against the compiled contracts' ABI. Also: the Pontis codes of the contracts'
  * per-packet failure reasons.
  */
-import { Interface } from 'ethers';
+import { type EventFragment, Interface, type Result } from 'ethers';
 
 const PACKET_TUPLE = 'tuple(string srcChain, string srcApp, string dstChain, string dstApp, uint64 sequence, bool ordered, bytes payload, uint64 timeoutHeight, uint64 timeoutTimestamp)';
 
@@ -53,6 +53,24 @@ export const PONTIS_CLIENT_RELAY_ABI = [
 
 export const gatewayIface = new Interface(GATEWAY_RELAY_ABI as unknown as string[]);
 export const clientIface = new Interface(PONTIS_CLIENT_RELAY_ABI as unknown as string[]);
+
+/** The Gateway events' topic hashes, computed once (ethers' getter hashes the signature on every read). */
+export const GATEWAY_TOPIC = {
+  PacketSent: gatewayIface.getEvent('PacketSent')!.topicHash,
+  PacketReceived: gatewayIface.getEvent('PacketReceived')!.topicHash,
+  PacketResult: gatewayIface.getEvent('PacketResult')!.topicHash,
+} as const;
+const gatewayEvents = new Map<string, EventFragment>(Object.values(GATEWAY_TOPIC).map((t) => [t, gatewayIface.getEvent(t)!]));
+
+/**
+ * A Gateway log decoded by its topic (parseLog would look the event up by hashing every event
+ * signature of the ABI for each log). Undefined for a log of no Gateway event.
+ */
+export function decodeGatewayLog(raw: { topics: readonly string[]; data: string }): { name: string; args: Result } | undefined {
+  const fragment = gatewayEvents.get(raw.topics[0]?.toLowerCase() ?? '');
+  if (!fragment) return undefined;
+  return { name: fragment.name, args: gatewayIface.decodeEventLog(fragment, raw.data, raw.topics) };
+}
 
 /** Gateway PacketResult codes. */
 export const GATEWAY_RESULT = { OK: 0, ALREADY_DONE: 1, FAILED: 2 } as const;

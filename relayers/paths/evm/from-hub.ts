@@ -11,7 +11,7 @@ import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.
 import type { PontisReader } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
-import { clientIface, gatewayIface } from './abi.ts';
+import { GATEWAY_TOPIC, clientIface, decodeGatewayLog, gatewayIface } from './abi.ts';
 import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayWord, isSet } from './endpoint.ts';
 import { mapLimit } from '../map-limit.ts';
 
@@ -123,13 +123,13 @@ async function hubProof(hub: PontisReader, key: Uint8Array, height: number): Pro
 
 /** The Gateway's PacketResult events of transaction `txHash` mined at `height`. */
 async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: number): Promise<GatewayItemResult[]> {
-  const events = await evm.writer.events({ sources: [evm.gateway], names: [gatewayIface.getEvent('PacketResult')!.topicHash] }, height, height);
+  const events = await evm.writer.events({ sources: [evm.gateway], names: [GATEWAY_TOPIC.PacketResult] }, height, height);
   const steps = { 1: 'recv', 2: 'ack', 3: 'timeout' } as const;
   const results = ['ok', 'already-done', 'failed'] as const;
   return events
     .filter((ev) => ev.txHash.toLowerCase() === txHash.toLowerCase())
     .map((ev) => {
-      const d = gatewayIface.parseLog(ev.raw as { topics: string[]; data: string })!;
+      const d = decodeGatewayLog(ev.raw as { topics: string[]; data: string })!;
       const reason = (d.args.reason as string).toLowerCase() as Hex;
       return {
         channel: d.args.channel as string,

@@ -17,7 +17,7 @@ import type { PontisReader, PontisWriter } from '../pontis/endpoint.ts';
 import { clientHeight, consensusOn } from '../pontis/path.ts';
 import type { PacketEvent } from '../types.ts';
 import { isRetryableCode } from '../../errors.ts';
-import { gatewayIface } from './abi.ts';
+import { GATEWAY_TOPIC, decodeGatewayLog } from './abi.ts';
 import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, isSet, packetFromEvent } from './endpoint.ts';
 import { mapLimit } from '../map-limit.ts';
 
@@ -39,10 +39,10 @@ export async function hubProofHeight(hub: PontisReader, evmChainId: string): Pro
 export async function scanEvm(evm: EvmGatewayEndpoint, from: number, to: number): Promise<{ packets: PacketEvent[]; acks: PacketEvent[] }> {
   const out = { packets: [] as PacketEvent[], acks: [] as PacketEvent[] };
   if (to <= from) return out;
-  const names = [gatewayIface.getEvent('PacketSent')!.topicHash, gatewayIface.getEvent('PacketReceived')!.topicHash];
+  const names = [GATEWAY_TOPIC.PacketSent, GATEWAY_TOPIC.PacketReceived];
   // the adapter bounds eth_getLogs ranges (providers refuse large ones) and drops removed logs
   for (const ev of await evm.writer.events({ sources: [evm.gateway], names }, from + 1, to)) {
-    const d = gatewayIface.parseLog(ev.raw as { topics: string[]; data: string });
+    const d = decodeGatewayLog(ev.raw as { topics: string[]; data: string });
     if (!d) continue;
     const packet = packetFromEvent(d.args.packet.toArray());
     if (d.name === 'PacketSent') out.packets.push({ height: ev.height, packet });
