@@ -23,11 +23,7 @@ function digestScratchInto(dst: Buffer, dstOff: number): void {
   (dst as Latin1Writer).latin1Write(hash('sha256', scratch, 'binary'), dstOff, 32);
 }
 
-export function sha256Buf(data: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(32);
-  (out as Latin1Writer).latin1Write(hash('sha256', data, 'binary'), 0, 32);
-  return out;
-}
+export { sha256Buf } from '../crypto/hash.ts';
 
 export function sha256Into(data: Uint8Array, dst: Buffer, dstOff: number): void {
   (dst as Latin1Writer).latin1Write(hash('sha256', data, 'binary'), dstOff, 32);
