@@ -599,7 +599,6 @@ class Working implements WorkingState {
 }
 
 /** Keys under idx/ (0x69 0x64 0x78 0x2f) are index records, outside the tree. */
-export const INDEX_PREFIX = 'idx/';
 export function isIndexKey(key: Uint8Array): boolean {
   return key.length >= 4 && key[0] === 0x69 && key[1] === 0x64 && key[2] === 0x78 && key[3] === 0x2f;
 }
