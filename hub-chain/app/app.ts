@@ -4,7 +4,7 @@
  * changes validators or governance members), evidence (double-sign records).
  */
 import { PontisError } from '../errors.ts';
-import { type Bytes, type Hex, ZERO_HASH, fromHex, toHex, utf8 } from '../crypto/bytes.ts';
+import { type Bytes, type Hex, ZERO_HASH, fromHex, latin1Id, utf8 } from '../crypto/bytes.ts';
 
 const ZERO_ADDRESS: Hex = '0x' + '00'.repeat(20);
 import { canonicalJson } from '../encoding/canonical-json.ts';
@@ -84,26 +84,24 @@ interface Members {
 
 /** Writes made by one transaction; applied only if all its messages succeed. */
 export class TxOverlay implements KVStore {
-  // keyed by the key's bytes as a latin1 string (one char a byte: cheaper than hex), with the key itself kept for flush
+  // keyed by latin1Id (cheaper than hex), with the key itself kept for flush
   private writes = new Map<string, { key: Bytes; value: Bytes | null }>();
   constructor(private readonly base: KVStore) {}
   get(key: Bytes): Bytes | undefined {
-    const w = this.writes.get(keyId(key));
+    const w = this.writes.get(latin1Id(key));
     if (w !== undefined) return w.value === null ? undefined : w.value;
     return this.base.get(key);
   }
   set(key: Bytes, value: Bytes): void {
-    this.writes.set(keyId(key), { key, value });
+    this.writes.set(latin1Id(key), { key, value });
   }
   delete(key: Bytes): void {
-    this.writes.set(keyId(key), { key, value: null });
+    this.writes.set(latin1Id(key), { key, value: null });
   }
   flush(): void {
     for (const { key, value } of this.writes.values()) value === null ? this.base.delete(key) : this.base.set(key, value);
   }
 }
-
-const keyId = (k: Bytes): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
 
 export class HubApp {
   private readonly byMsg = new Map<string, Module>();

@@ -9,6 +9,11 @@ export function isHex(s: unknown, byteLength?: number): s is Hex {
   return typeof s === 'string' && HEX_RE.test(s) && (byteLength === undefined || s.length === 2 + 2 * byteLength);
 }
 
+/** The bytes as a latin1 string (one char a byte, no copy): a cheap Map key for byte keys. */
+export function latin1Id(b: Bytes): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
+
 export function toHex(b: Bytes): Hex {
   return '0x' + Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 }

@@ -12,12 +12,11 @@
 import { EventEmitter } from 'node:events';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { Logger } from 'pino';
-import type { Hex } from '../crypto/bytes.ts';
+import type { Bytes, Hex } from '../crypto/bytes.ts';
 import { jsonTooDeep } from '../encoding/json-depth.ts';
 import type { NodeConfig } from './config.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { type WireMessage, encodeWire, parseBinaryHead, splitBinaryFrame } from './wire.ts';
-import type { Bytes } from '../crypto/bytes.ts';
 
 export interface P2PConfig {
   host: string;

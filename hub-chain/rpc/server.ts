@@ -318,23 +318,26 @@ type RawJsonRequest = FastifyRequest & { rawJson?: string };
 /**
  * A transaction sent as its own canonical bytes (the SDK does) decodes the fast way (decodeTx);
  * any other spelling of the same object, or one that fails there, goes the object way, which
- * answers with the same codes as ever.
+ * answers with the same codes as ever. Either way its signature is checked once.
  */
 function checkedRawTx(raw: string | undefined, obj: unknown): DecodedTx {
+  let d: DecodedTx | undefined;
   if (raw !== undefined) {
     try {
-      const d = decodeTx(utf8(raw));
-      if (verifyTxSignature(d)) return d;
+      d = decodeTx(utf8(raw));
     } catch (e) {
       if (!(e instanceof PontisError)) throw e;
     }
   }
-  return checkedTx(obj);
+  return signatureChecked(d ?? decodeTxObject(obj));
 }
 
 /** Decoding and the signature check happen here, off the consensus thread; the mempool only admits. */
 function checkedTx(obj: unknown): DecodedTx {
-  const d = decodeTxObject(obj);
+  return signatureChecked(decodeTxObject(obj));
+}
+
+function signatureChecked(d: DecodedTx): DecodedTx {
   if (!verifyTxSignature(d)) throw new TxError('PNT_ERR_TX_BAD_SIGNATURE', 'signature does not verify');
   return d;
 }

@@ -111,7 +111,7 @@ export function encodeProof(p: StateProof): Bytes {
   return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
 }
 
-/** Strict: one byte string decodes to one proof and re-encodes to the same bytes. */
+/** The compact form read into hashes as views of its bytes; strict, as decodeProof. */
 function parseCompact(bytes: Bytes): ParsedProof {
   const u = toBytesArg(bytes, 'proof');
   const b = Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -153,6 +153,7 @@ function parseCompact(bytes: Bytes): ParsedProof {
   return { siblings, leaf };
 }
 
+/** Strict: one byte string decodes to one proof and re-encodes to the same bytes. */
 export function decodeProof(bytes: Bytes): StateProof {
   const p = parseCompact(bytes);
   return {

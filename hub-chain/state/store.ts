@@ -20,7 +20,7 @@
  * value only. Execution may write them but must never decide anything by them.
  */
 import type { Database, RootDatabase } from 'lmdb';
-import { type Bytes, type Hex, toHex } from '../crypto/bytes.ts';
+import { type Bytes, type Hex, latin1Id, toHex } from '../crypto/bytes.ts';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, StateError } from './errors.ts';
 import { sha256Buf } from './hashing.ts';
 import { EMPTY, EMPTY_REF, INLINE_VALUE_MAX, INNER, LEAF, type LeafRef, nodeKey, Page, type PageSlab, readU64, type SlotRef, u64, writeU64 } from './page.ts';
@@ -521,7 +521,7 @@ class Working implements WorkingState {
 
   get(key: Bytes): Bytes | undefined {
     checkKey(key);
-    const id = Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1');
+    const id = latin1Id(key);
     const op = isIndexKey(key) ? this.indexPending.get(id) : this.pending.get(id);
     if (op !== undefined) return op.value === undefined ? undefined : copyOut(op.value);
     return this.store.readAt(key, this.baseVersion);

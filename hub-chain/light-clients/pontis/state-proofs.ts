@@ -8,12 +8,8 @@ import { ProofError } from '../../state/errors.ts';
 import { type StateProof, decodeProof, verifyMembership, verifyMembershipCompact, verifyNonMembership, verifyNonMembershipCompact } from '../../state/proof.ts';
 
 export function toStateProof(proof: unknown): StateProof {
-  if (proof instanceof Uint8Array) return decodeProof(proof);
-  if (typeof proof === 'string') {
-    if (!isHex(proof)) throw new ProofError('PNT_ERR_PROOF_MALFORMED', 'proof string must be 0x-hex of the compact form');
-    return decodeProof(fromHex(proof));
-  }
-  return proof as StateProof; // shape checked by the verifiers (PNT_ERR_PROOF_MALFORMED)
+  const c = compactOf(proof);
+  return c ? decodeProof(c) : (proof as StateProof); // the JSON form's shape is checked by the verifiers (PNT_ERR_PROOF_MALFORMED)
 }
 
 /** A proof in compact form (bytes, or 0x-hex of them), or undefined for the JSON form. */

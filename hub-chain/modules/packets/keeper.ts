@@ -8,7 +8,7 @@
  * bad proof does not fail the others, and nothing of a failed item is written.
  */
 import { PontisError } from '../../errors.ts';
-import { type Bytes, type Hex, equalBytes, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
+import { type Bytes, type Hex, equalBytes, fromHex, latin1Id, toHex, utf8 } from '../../crypto/bytes.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';
 import { type KVStore, type KVView, TxOverlay } from '../../app/app.ts';
 import type { Module, ModuleEnv } from '../../app/module.ts';
@@ -85,7 +85,7 @@ class BatchStore implements KVStore {
   }
   get(k: Bytes) {
     if (!isClientKey(k)) return this.inner.get(k);
-    const id = Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1');
+    const id = latin1Id(k);
     if (this.memo.has(id)) return this.memo.get(id);
     const v = this.inner.get(k);
     this.memo.set(id, v);
