@@ -12,7 +12,7 @@ import { open, type RootDatabase } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewaySlot, packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
 import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, ackCommitment, channelId, destinationReceiptKey, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
 import { verifyStorageProof } from '../../hub-chain/light-clients/evm/mpt.ts';
 import { fetchStorageProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
@@ -23,7 +23,6 @@ const RESULT_OK = 0;
 const RESULT_ALREADY_DONE = 1;
 const RESULT_FAILED = 2;
 const APP_GAS = 1_000_000;
-const RECEIPT_WORD = `0x${'0'.repeat(63)}1`;
 const ZERO_WORD = `0x${'0'.repeat(64)}`;
 
 
@@ -161,9 +160,10 @@ describe('Gateway receiving', () => {
       const p = packets[seq - 1];
       expect(acks.get(seq), `ack of ${seq}`).toBe(toHex(ack));
       expect(await stored(packetKeys.ack(channelId(p), seq))).toBe(toHex(ackCommitment(ack)));
-      expect(await anvil.provider.getStorage(await gateway.getAddress(), gatewaySlot(packetKeys.receipt(channelId(p), seq)))).toBe(RECEIPT_WORD);
+      // the ack is the Gateway's receipt: no pkt/rcpt slot is written
+      expect(await anvil.provider.getStorage(await gateway.getAddress(), gatewaySlot(packetKeys.receipt(channelId(p), seq)))).toBe(ZERO_WORD);
     }
-    for (const seq of [4, 5]) expect(await stored(packetKeys.receipt(channelId(packets[seq - 1]), seq))).toBe(ZERO_WORD);
+    for (const seq of [4, 5]) expect(await stored(packetKeys.ack(channelId(packets[seq - 1]), seq))).toBe(ZERO_WORD);
     // only packet 1 left app state behind: the failing calls' writes were undone
     expect(await echo.received()).toBe(1n);
     expect(await echo.lastPayload()).toBe(toHex(utf8('hello')));
@@ -182,11 +182,11 @@ describe('Gateway receiving', () => {
     expect(await revertOf(gateway.recvPackets.staticCall(v, [solidityPacket(burn)], [proof], { gasLimit: 600_000 }))).toBe('InsufficientGasForApp');
     // mined with that limit, the transaction reverts (its receipt carries no reason)
     expect(await revertOf(gateway.recvPackets(v, [solidityPacket(burn)], [proof], { gasLimit: 600_000 }))).toBeDefined();
-    expect(await stored(packetKeys.receipt(channelId(burn), 30))).toBe(ZERO_WORD);
+    expect(await stored(packetKeys.ack(channelId(burn), 30))).toBe(ZERO_WORD);
     const logs = await mined(gateway.recvPackets(v, [solidityPacket(burn)], [proof]));
     expect(results(logs)).toEqual([{ seq: 30, result: RESULT_OK }]);
     expect(logs.find((l) => l.name === 'PacketReceived')!.args.ack).toBe(toHex(encodeAck({ ok: false, error: 'PNT_ERR_APP_FAILED' })));
-    expect(await stored(packetKeys.receipt(channelId(burn), 30))).toBe(RECEIPT_WORD);
+    expect(await stored(packetKeys.ack(channelId(burn), 30))).toBe(toHex(ackCommitment(encodeAck({ ok: false, error: 'PNT_ERR_APP_FAILED' }))));
   });
 
   it('error: a packet the hub never committed, or committed with other fields, is not received', async () => {
@@ -280,7 +280,7 @@ describe('Gateway ordered channels and timeouts', () => {
 });
 
 describe('Gateway records as the hub reads them', () => {
-  it('behavior: eth_getProof of the gateway proves a sent commitment, a receipt and an ack under the block state root, and a never-written receipt absent', async () => {
+  it('behavior: eth_getProof of the gateway proves a sent commitment and an ack (the receipt) under the block state root, and a never-written ack absent', async () => {
     const logs = await mined(echo.sendTo('side-b', 'prover', toHex(utf8('proved')), 0, (await anvilNowMs()) + 3_600_000, false));
     const sent = packetFromSolidity(logs.find((l) => l.name === 'PacketSent')!.args.packet);
     const inbound = hubPacket(40, 'to be proved');
@@ -295,8 +295,9 @@ describe('Gateway records as the hub reads them', () => {
       return verifyStorageProof(block!.stateRoot as Hex, address, gatewaySlot(key), proof);
     };
     expect(await word(packetKeys.outbound(channelId(sent), sent.sequence))).toBe(toHex(packetCommitment(sent)));
-    expect(await word(packetKeys.receipt(channelId(inbound), 40))).toBe(RECEIPT_WORD);
     expect(await word(packetKeys.ack(channelId(inbound), 40))).toBe(toHex(ackCommitment(Buffer.from(ack.slice(2), 'hex'))));
-    expect(await word(packetKeys.receipt(channelId(inbound), 41))).toBeNull();
+    expect(await word(destinationReceiptKey('evm', channelId(inbound), 40))).toBe(toHex(ackCommitment(Buffer.from(ack.slice(2), 'hex'))));
+    expect(await word(packetKeys.receipt(channelId(inbound), 40))).toBeNull();
+    expect(await word(packetKeys.ack(channelId(inbound), 41))).toBeNull();
   });
 });

@@ -29,7 +29,6 @@ export const HUB = 'pontis-hub-1';
 export const APP_GAS = 1_000_000;
 export const TRUSTING_MS = 3_600_000;
 export const DRIFT_MS = 60_000;
-export const RECEIPT_WORD = `0x${'0'.repeat(63)}1`;
 export const ZERO_WORD = `0x${'0'.repeat(64)}`;
 
 /** The apps deployed next to PontisClient + Gateway on a chain (deploy.ts options). */

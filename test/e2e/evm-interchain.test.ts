@@ -13,13 +13,15 @@ import { proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
+import { pontisSlot, storageProofAt } from '../../hub-chain/light-clients/evm/proofs.ts';
+import { consensusOn } from '../../relayers/paths/pontis/path.ts';
 import { evmClientHeight, timeoutOnEvm } from '../../relayers/paths/evm/from-hub.ts';
-import { relayEvmTimeouts } from '../../relayers/paths/evm/to-hub.ts';
+import { hubProofHeight, relayEvmTimeouts } from '../../relayers/paths/evm/to-hub.ts';
 import { relayRound } from '../../relayers/round.ts';
 import type { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { EvmPathHandlers } from '../../relayers/paths/evm/handlers.ts';
 import type { DeliveryOutcome } from '../../relayers/paths/types.ts';
-import { type EvmChain, EvmHubWorld, HUB, RECEIPT_WORD, ZERO_WORD } from './evm-fixture.ts';
+import { type EvmChain, EvmHubWorld, HUB, ZERO_WORD } from './evm-fixture.ts';
 import type { Testnet } from './harness.ts';
 
 let world: EvmHubWorld;
@@ -88,8 +90,9 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     expect(await evmClientHeight(b.endpoint)).toBeGreaterThan(clientOfHubOnB);
     expect(await b.echo.lastPayload()).toBe(payload);
     const ack = toHex(encodeAck({ ok: true, result: ethKeccak(toUtf8Bytes('hello from evm-a')) as Hex }));
-    expect(await stored(b, packetKeys.receipt(ch, 1))).toBe(RECEIPT_WORD);
+    // the ack, written with the delivery, is B's receipt: the Gateway writes no pkt/rcpt slot
     expect(await stored(b, packetKeys.ack(ch, 1))).toBe(ethKeccak(ack));
+    expect(await stored(b, packetKeys.receipt(ch, 1))).toBe(ZERO_WORD);
 
     // hop 3: B's ack -> hub (once the hub's client of B holds B's receive block)
     await relayUntil(b, async () => (await hubPacket(id))?.status.state === 'delivered');
@@ -188,6 +191,39 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     expect(await b.echo.received()).toBe(1n);
   }, 150_000);
 
+  it('error: a packet B received is not timed out on the hub by an absence proof of B\'s pkt/rcpt slot (never written there) or of its ack slot', async () => {
+    const { a, b } = chains;
+    const pkt = await sendFromA(6_000, 'received, then claimed lost');
+    const ch = channelId(pkt);
+    const id = `${ch}/${pkt.sequence}`;
+    const receivedBefore = await b.echo.received();
+    await relayUntil(a, async () => (await hubPacket(id))?.status.state === 'forwarded');
+    await relayUntil(b, async () => (await b.echo.received()) > receivedBefore);
+    expect(await stored(b, packetKeys.ack(ch, pkt.sequence))).not.toBe(ZERO_WORD);
+    // past the timeout, at a height of B the hub's client holds (B's ack is not relayed meanwhile)
+    while (Date.now() <= pkt.timeoutTimestamp) await sleep(250);
+    let p = 0;
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+      p = await hubProofHeight(hubEp, b.id);
+      if ((await consensusOn(hubEp, b.id, p))!.timestamp >= pkt.timeoutTimestamp) break;
+      await b.node.mine();
+      await sleep(250);
+    }
+    const address = (await b.gateway.getAddress()).toLowerCase() as Hex;
+    const proofOf = async (key: Uint8Array) => storageProofAt(await b.endpoint.writer.getProof(address, [pontisSlot(key)], p), 0);
+    for (const key of [packetKeys.receipt(ch, pkt.sequence), packetKeys.ack(ch, pkt.sequence)]) {
+      const r = await hubEp.submit([{ type: 'packets/timeout', proofHeight: p, packets: [{ packet: pkt, proof: await proofOf(key) }] }]);
+      const result = r.events.find((e) => e.type === 'packet/timeout/result')!.attributes.result;
+      expect(result).toMatch(/^PNT_ERR_(PROOF|EVM)_/);
+    }
+    expect((await hubPacket(id))!.status.state).toBe('forwarded');
+    // the ack comes through instead, and A's app gets it
+    const ackedBefore = await a.echo.acked();
+    await relayUntil(b, async () => (await hubPacket(id))?.status.state === 'delivered');
+    await relayUntil(a, async () => (await a.echo.acked()) > ackedBefore);
+    expect(await a.echo.lastAck()).not.toBe(toHex(encodeAck({ ok: false, error: TIMEOUT_ERROR })));
+  }, 150_000);
+
   it('behavior: a packet the hub never received before its timeout is timed out on A with the hub\'s absence proof', async () => {
     const { a } = chains;
     const sent3 = await sendFromA(3_000, 'never relayed');
@@ -273,7 +309,7 @@ describe('hub validator-set change', () => {
     const sent4 = await sendFromA(600_000, 'after the set change');
     const ch = channelId(sent4);
     await relayUntil(a, async () => (await hubPacket(`${ch}/${sent4.sequence}`))?.status.state === 'forwarded');
-    await relayUntil(b, async () => (await stored(b, packetKeys.receipt(ch, sent4.sequence))) === RECEIPT_WORD);
+    await relayUntil(b, async () => (await stored(b, packetKeys.ack(ch, sent4.sequence))) !== ZERO_WORD);
     expect(await b.echo.lastPayload()).toBe(toHex(utf8('after the set change')));
     // B's client crossed the change: it now trusts the new set for its next header
     const nextHash = (await b.client.nextValidatorsHash()) as string;

@@ -8,8 +8,9 @@ import {PontisClient} from "./PontisClient.sol";
 /// @notice Provable records live in ONE mapping at storage slot 0, so the hub proves them with
 /// eth_getProof of slot keccak256(abi.encode(keccak256(bytes(pontisKey)), uint256(0))):
 ///   pkt/out/<channel>/<seq>  = packet commitment (this chain sent it; deleted when resolved)
-///   pkt/rcpt/<channel>/<seq> = bytes32(uint256(1)) (received here; never deleted)
-///   pkt/ack/<channel>/<seq>  = keccak256(ack bytes) (written with the receipt)
+///   pkt/ack/<channel>/<seq>  = keccak256(ack bytes) (received here: written in the same call as
+///                              the delivery and never deleted, so it is also the receipt; there is
+///                              no pkt/rcpt key here, ADR 0017)
 /// where <channel> = srcChain/srcApp/dstChain/dstApp. Everything from the hub is checked against
 /// PontisClient (the hub's commit and state proofs). See docs/adr/0005-packets.md.
 contract Gateway {
@@ -38,7 +39,6 @@ contract Gateway {
     uint8 private constant ORDERED = 2;
     uint8 private constant CLOSED = 3;
     uint256 public constant MAX_PAYLOAD = 64 * 1024;
-    bytes32 private constant RECEIPT = bytes32(uint256(1));
     uint256 private constant MIN_APP_GAS = 50_000;
     /// Room for the call itself and the work after it returns.
     uint256 private constant CALL_OVERHEAD = 20_000;
@@ -198,10 +198,11 @@ contract Gateway {
         if (keccak256(bytes(p.srcChain)) == chainIdHash) revert WrongSource();
         bytes memory ch = _channelOf(p);
         bytes32 chHash = keccak256(ch);
-        // "<channel>/<seq>": the three keys of this packet differ only by their prefix
+        // "<channel>/<seq>": the keys of this packet differ only by their prefix
         bytes memory tail = bytes.concat(ch, "/", bytes(_decimal(p.sequence)));
-        bytes32 rcptKey = keccak256(bytes.concat("pkt/rcpt/", tail));
-        if (pontisStore[rcptKey] != bytes32(0)) return RESULT_ALREADY_DONE;
+        // the ack, written with the delivery, is the receipt (keccak256 of the ack is never zero)
+        bytes32 ackKey = keccak256(bytes.concat("pkt/ack/", tail));
+        if (pontisStore[ackKey] != bytes32(0)) return RESULT_ALREADY_DONE;
         // the receiver's own clock and height decide: at or past the timeout it never receives
         if (p.timeoutTimestamp != 0 && block.timestamp * 1000 >= p.timeoutTimestamp) revert PacketTimedOutError();
         if (p.timeoutHeight != 0 && block.number >= p.timeoutHeight) revert PacketTimedOutError();
@@ -214,9 +215,8 @@ contract Gateway {
             nextSequenceRecv[chHash] = next;
         }
         hubClient.verifyMembership(proofHeight, bytes.concat("pkt/out/", tail), abi.encodePacked(_commitmentOf(p)), proof);
-        pontisStore[rcptKey] = RECEIPT;
         bytes memory ack = _deliver(p);
-        pontisStore[keccak256(bytes.concat("pkt/ack/", tail))] = keccak256(ack);
+        pontisStore[ackKey] = keccak256(ack);
         emit PacketReceived(chHash, p.sequence, p, ack);
         return RESULT_OK;
     }

@@ -5,7 +5,7 @@
  * reports per-packet results as `PacketResult` events, read back through the adapter.
  */
 import { type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
-import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, destinationReceiptKey, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../../hub-chain/state/proof.ts';
 import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.ts';
 import type { PontisReader } from '../pontis/endpoint.ts';
@@ -149,7 +149,7 @@ async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: n
 export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
   const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
     const ch = channelId(e.packet);
-    if (isSet(await gatewayWord(evm, packetKeys.receipt(ch, e.packet.sequence), 'latest'))) return null;
+    if (isSet(await gatewayWord(evm, destinationReceiptKey('evm', ch, e.packet.sequence), 'latest'))) return null;
     const p = await hubProof(hub, packetKeys.outbound(ch, e.packet.sequence), height);
     return p.present ? { packet: e.packet, proof: p.proof } : null;
   });

@@ -13,7 +13,7 @@
  * delivery, timeout). The EVM -> hub leg rests on the scanners: a Gateway's mapping cannot be
  * enumerated, and acks written on the EVM chain are known only from its events.
  */
-import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, destinationReceiptKey, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { RelayerError, isFatalCode } from '../../errors.ts';
 import { relayTxOutcome } from '../hub.ts';
 import { clientHeight, consensusOn, scan } from '../pontis/path.ts';
@@ -199,7 +199,7 @@ export class EvmPathHandlers implements PathHandlers {
         if (!p.status) continue;
         const packet: Packet = p.status.packet;
         const ch = channelId(packet);
-        if (isSet(await gatewayWord(evm, packetKeys.receipt(ch, packet.sequence), 'latest'))) continue; // received: its ack comes through the scanner
+        if (isSet(await gatewayWord(evm, destinationReceiptKey('evm', ch, packet.sequence), 'latest'))) continue; // received: its ack comes through the scanner
         const due = (packet.timeoutTimestamp !== 0 && time >= packet.timeoutTimestamp) || (packet.timeoutHeight !== 0 && latest >= packet.timeoutHeight);
         const kind = due ? 'timeouts' : 'relay-packets';
         const k = `${kind}|${ch}`;

@@ -33,11 +33,13 @@ export type EvmChainConfig = z.infer<typeof chainSchema>;
 /** Which of its commitments a Gateway holds for a packet (it keeps commitments, not statuses). */
 async function gatewayHop(chain: string, evm: EvmGatewayEndpoint, ref: PacketRef): Promise<Record<string, unknown>> {
   try {
-    const [height, sent, received, ack] = await Promise.all([
+    const [height, sent, ack] = await Promise.all([
       evm.writer.latestHeight(),
-      ...[packetKeys.outbound(ref.channel, ref.sequence), packetKeys.receipt(ref.channel, ref.sequence), packetKeys.ack(ref.channel, ref.sequence)].map(async (k) => isSet(await gatewayWord(evm, k, 'latest'))),
+      ...[packetKeys.outbound(ref.channel, ref.sequence), packetKeys.ack(ref.channel, ref.sequence)].map(async (k) => isSet(await gatewayWord(evm, k, 'latest'))),
     ]);
-    const state = received ? (ack ? 'received+acked' : 'received') : sent ? 'sent' : chain === ref.srcChain ? 'resolved-or-unknown' : null;
+    // the Gateway's ack, written with the delivery, is its receipt
+    const received = ack;
+    const state = received ? 'received+acked' : sent ? 'sent' : chain === ref.srcChain ? 'resolved-or-unknown' : null;
     return { chain, known: true, kind: 'evm', height, state, commitments: { sent, received, ack } };
   } catch (e) {
     return { chain, known: true, kind: 'evm', error: e instanceof PontisError ? e.code : 'PNT_ERR_RPC_UNREACHABLE' };

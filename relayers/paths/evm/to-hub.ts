@@ -4,13 +4,13 @@
  * record exists there) and carry only what the EVM chain wrote in blocks up to P: packets sent
  * (`PacketSent`: `pkt/out/...` -> `packets/recv`) and packets received there (`PacketReceived`:
  * `pkt/ack/...` -> `packets/ack`), plus timeouts of packets the hub forwarded that the chain never
- * received (the Gateway's receipt slot proven empty at P). Storage proofs are the adapter's
+ * received (the Gateway's ack slot, which is its receipt, proven empty at P). Storage proofs are the adapter's
  * eth_getProof of the Gateway's slot of each key at P, checked here against the hub's record of
  * that block before they are submitted.
  */
 import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
-import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, destinationReceiptKey, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { pontisSlot, storageProofAt } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { type StorageProof, verifyStorageProof } from '../../../hub-chain/light-clients/evm/mpt.ts';
 import type { PontisReader, PontisWriter } from '../pontis/endpoint.ts';
@@ -133,7 +133,7 @@ export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, ev
 /**
  * Destination leg, EVM destination: packets the hub forwarded to the EVM chain that it never
  * received before their timeout. Proven at the height P the hub's client of the chain holds:
- * the Gateway's receipt slot is empty at P, and P's block time (or P itself, for a height
+ * the Gateway's ack slot (its receipt) is empty at P, and P's block time (or P itself, for a height
  * timeout) is at or past the timeout. The hub then records an error ack `PNT_ERR_PACKET_TIMEOUT`
  * for the source (relayed back by the next round or job). Returns null when none is due yet.
  */
@@ -147,7 +147,7 @@ export async function relayEvmTimeouts(hub: PontisWriter, evm: EvmGatewayEndpoin
     if ((await hub.readState(packetKeys.outbound(ch, pkt.sequence))) === undefined) continue;
     const due = (pkt.timeoutTimestamp !== 0 && cons.timestamp >= pkt.timeoutTimestamp) || (pkt.timeoutHeight !== 0 && p >= pkt.timeoutHeight);
     if (!due) continue;
-    const key = packetKeys.receipt(ch, pkt.sequence);
+    const key = destinationReceiptKey('evm', ch, pkt.sequence);
     const { word, proof } = await checkedProof(evm, key, p, cons.root);
     if (word !== null) continue; // received after all: it will be acknowledged
     items.push({ packet: pkt, proof });
