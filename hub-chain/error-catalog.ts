@@ -128,6 +128,8 @@ const PACKET_ERRORS = errorTable(
   [
     'PNT_ERR_PACKET_APP_DUPLICATE',
     'PNT_ERR_PACKET_APP_WRITE_DENIED',
+    /** A batch proof (ADR 0017) that is malformed, or whose path does not lead to its batch's root. */
+    'PNT_ERR_PACKET_BATCH_PROOF',
     'PNT_ERR_PACKET_COMMITMENT_MISMATCH',
     'PNT_ERR_PACKET_NOT_FOUND',
     /** A timeout submitted before the packet's timeout passed on the destination: it will pass. */

@@ -61,6 +61,26 @@ export function merkleProof(items: Bytes[], index: number): MerkleProof {
 }
 
 /**
+ * The inclusion proofs of items `indices` of `items`, the tree built once (merkleProof rebuilds
+ * it for every proof): what a relayer needs for every packet of a batch.
+ */
+export function merkleProofs(items: Bytes[], indices: number[]): MerkleProof[] {
+  const levels: Bytes[][] = [items.map(merkleLeaf)];
+  while (levels[levels.length - 1].length > 1) levels.push(nextLevel(levels[levels.length - 1]));
+  return indices.map((index) => {
+    if (!Number.isSafeInteger(index) || index < 0 || index >= items.length) throw new MerkleProofError('PNT_ERR_MERKLE_INDEX', `index ${index} is outside 0..${items.length - 1}`);
+    const siblings: Bytes[] = [];
+    let i = index;
+    for (let l = 0; l < levels.length - 1; l++) {
+      const sib = i % 2 === 1 ? i - 1 : i + 1;
+      if (sib < levels[l].length) siblings.push(levels[l][sib]);
+      i = Math.floor(i / 2);
+    }
+    return { index, total: items.length, siblings };
+  });
+}
+
+/**
  * The root an inclusion proof of `item` leads to. Throws PNT_ERR_MERKLE_PROOF when the proof's
  * shape is impossible for its (index, total): too few or too many siblings, an index outside the
  * list, a total out of range.

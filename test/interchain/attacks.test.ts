@@ -4,11 +4,11 @@
  * alone (docs/adr/0005-packets.md), the others go through.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type Hex, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto/secp256k1.ts';
 import { readPacketStatus } from '../../hub-chain/modules/packets/keeper.ts';
 import { readOutcome } from '../../hub-chain/modules/packets/msg-app.ts';
-import { channelId, type Packet, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { channelId, encodeBatchValue, type Packet, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { headerHash } from '../../hub-chain/types/header.ts';
 import { decodeProof, encodeProof, type StateProof } from '../../hub-chain/state/proof.ts';
 import { type Commit, VoteType, signVote } from '../../hub-chain/types/vote.ts';
@@ -31,7 +31,8 @@ async function sent(n: number): Promise<{ a: TestChain; b: TestChain; ps: Packet
   const h = await a.latestHeight();
   const upd = await clientUpdate(a, net.hub, h);
   await net.hub.exec([upd!], net.hub.relayerKey);
-  const batch = (await recvBatch(a, net.hub, ps.map((packet) => ({ height: h, packet })), h)) as unknown as { packets: { packet: Packet; proof: unknown }[] };
+  // events without their block (height 0): each packet proven by its own pkt/out key (the batch proofs have their own tests below)
+  const batch = (await recvBatch(a, net.hub, ps.map((packet) => ({ height: 0, packet })), h)) as unknown as { packets: { packet: Packet; proof: unknown }[] };
   return { a, b, ps, h, items: batch.packets };
 }
 
@@ -116,6 +117,88 @@ describe('proof attacks on the hub', () => {
     }
     await relayAll(net);
     expect(readOutcome(view(a), 'b', 1)).toBe('delivered'); // not refunded
+  });
+});
+
+/**
+ * Batch proofs (ADR 0017): A commits 3 packets for the hub in one block and 2 in the next; each
+ * packet is proven by its block's batch (one state proof, shared) and a Merkle path.
+ */
+const HUB_ID = 'hub';
+describe('batch proof attacks on the hub', () => {
+  type Item = { packet: Packet; proof: { batch: unknown; index: number; path: string } };
+  type BatchPart = { height: number; root: string; count: number; proof: unknown };
+  async function twoBatches(): Promise<{ a: TestChain; h: number; h1: number; h2: number; items: Item[]; shared: BatchPart[] }> {
+    net = await makeNet(['a', 'b']);
+    const { a } = net.spokes;
+    const r1 = await a.exec([0, 1, 2].map((i) => sendMsg('b', `first ${i}`)));
+    const h1 = await a.latestHeight();
+    const r2 = await a.exec([0, 1].map((i) => sendMsg('b', `second ${i}`)));
+    const h2 = await a.latestHeight();
+    const sentIn = (r: typeof r1) => r.events.filter((e) => e.type === 'packet/sent').map((e) => JSON.parse(e.attributes.packet) as Packet);
+    const h = h2;
+    await net.hub.exec([(await clientUpdate(a, net.hub, h))!], net.hub.relayerKey);
+    const events = [...sentIn(r1).map((packet) => ({ height: h1, packet })), ...sentIn(r2).map((packet) => ({ height: h2, packet }))];
+    const m = (await recvBatch(a, net.hub, events, h)) as unknown as { packets: Item[]; shared: BatchPart[] };
+    return { a, h, h1, h2, items: m.packets, shared: m.shared };
+  }
+  /** Resolves `{$shared: i}` the way the packets module does, for a message built by hand. */
+  const submit = (h: number, items: Item[], shared: BatchPart[]) => net.hub.exec([{ type: 'packets/recv', proofHeight: h, packets: items, shared }], net.hub.relayerKey);
+  const ref = (i: number) => ({ $shared: i });
+
+  it('behavior: a relay message proves each block\'s packets with one shared state proof of its batch and a path each; all are received, and a replay is a no-op', async () => {
+    const { a, h, h1, h2, items, shared } = await twoBatches();
+    expect(shared.map((b) => [b.height, b.count])).toEqual([
+      [h1, 3],
+      [h2, 2],
+    ]);
+    expect(items.map((i) => [i.proof.batch, i.proof.index])).toEqual([
+      [ref(0), 0],
+      [ref(0), 1],
+      [ref(0), 2],
+      [ref(1), 0],
+      [ref(1), 1],
+    ]);
+    // the batch key on A holds root || count, as proven
+    expect(toHex((await a.readState(packetKeys.batch(HUB_ID, h1)))!)).toBe(toHex(encodeBatchValue(fromHex(shared[0].root as Hex), 3)));
+    expect(results(await submit(h, items, shared), 'packet/recv/result')).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    for (const i of items) expect(received(i.packet)).toBe(true);
+    expect(results(await submit(h, items, shared), 'packet/recv/result')).toEqual(Array(5).fill('already-received'));
+  });
+
+  it('error: a path into another batch, a leaf swapped between batches, an index beyond the batch, a forged size or root, and a malformed proof are refused, and nothing is received', async () => {
+    const { h, items, shared } = await twoBatches();
+    const first = items[0];
+    const second = items[3];
+    const cases: [string, Item, BatchPart[], RegExp][] = [
+      // packet of batch 1 with its own path, but against batch 2
+      ['path into another batch', { ...first, proof: { ...first.proof, batch: ref(1) } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      // packet of batch 2 with the whole proof of a packet of batch 1
+      ['leaf swapped between batches', { ...second, proof: first.proof }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      // a leaf's path with an index past the batch's 3 packets
+      ['index beyond the batch', { ...items[2], proof: { ...items[2].proof, index: 3 } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      // the same path read as leaf 4 of a batch claimed to hold 6 (it would fold to the same root): the size is proven with the root
+      ['forged size', { ...items[2], proof: { ...items[2].proof, index: 4 } }, [{ ...shared[0], count: 6 }, shared[1]], /^PNT_ERR_PROOF_/],
+      ['forged root', first, [{ ...shared[0], root: shared[1].root }, shared[1]], /^PNT_ERR_PROOF_/],
+      ['path of odd length', { ...first, proof: { ...first.proof, path: first.proof.path + 'ab' } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      ['extra field', { ...first, proof: { ...first.proof, extra: 1 } as Item['proof'] }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      ['unresolved shared reference', { ...first, proof: { ...first.proof, batch: ref(7) } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+    ];
+    for (const [what, item, parts, code] of cases) {
+      const r = await submit(h, [item], parts);
+      expect(results(r, 'packet/recv/result')[0], what).toMatch(code);
+    }
+    for (const i of items) expect(received(i.packet)).toBe(false);
+    // the untouched message still goes through
+    expect(results(await submit(h, items, shared), 'packet/recv/result')).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+  });
+
+  it('error: a batch proven at a height the client never saw is refused (PNT_ERR_CLIENT_NO_CONSENSUS)', async () => {
+    const { a, items, shared } = await twoBatches();
+    await a.makeBlock();
+    const later = await a.latestHeight();
+    const moved = await Promise.all(shared.map(async (b) => ({ ...b, proof: (await a.proveState(packetKeys.batch(HUB_ID, b.height), later)).proof })));
+    expect(results(await submit(later, items, moved), 'packet/recv/result')).toEqual(Array(5).fill('PNT_ERR_CLIENT_NO_CONSENSUS'));
   });
 });
 

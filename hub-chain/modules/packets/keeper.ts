@@ -8,14 +8,15 @@
  * bad proof does not fail the others, and nothing of a failed item is written.
  */
 import { PontisError } from '../../errors.ts';
-import { type Bytes, type Hex, equalBytes, fromHex, latin1Id, toHex, utf8 } from '../../crypto/bytes.ts';
+import { type Bytes, type Hex, concat, equalBytes, fromHex, latin1Id, toHex, utf8 } from '../../crypto/bytes.ts';
+import { merkleRoot, merkleRootFromProof } from '../../crypto/merkle.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';
 import { type KVStore, type KVView, TxOverlay } from '../../app/app.ts';
 import type { Module, ModuleEnv } from '../../app/module.ts';
 import type { ClientProofs, ClientVerifier } from '../clients/types.ts';
 import type { Registry } from '../registry/registry.ts';
 import type { ForwardPolicy, PacketApp, PacketSender } from '../transfer/app-interface.ts';
-import { withShared } from './msgs.ts';
+import { asBatchProof, withShared } from './msgs.ts';
 import {
   type Ack,
   type Packet,
@@ -27,6 +28,7 @@ import {
   decodeAck,
   destinationReceiptKey,
   encodeAck,
+  encodeBatchValue,
   packetCommitment,
   packetId,
   packetKeys as K,
@@ -77,6 +79,14 @@ class BatchStore implements KVStore {
   private readonly memo = new Map<string, Bytes | undefined>();
   /** Proof checks prepared per (client, height): status and consensus state parsed once a batch. */
   private readonly proofs = new Map<string, ClientProofs>();
+  /** Batch parts (BatchProof.batch) whose state proof held: a relay message's shared part is one object. */
+  private batches = new WeakSet<object>();
+  batchVerified(b: object): boolean {
+    return this.batches.has(b);
+  }
+  markBatchVerified(b: object): void {
+    this.batches.add(b);
+  }
   constructor(private readonly inner: KVStore) {}
   proofsAt(clients: ClientVerifier, chainId: string, height: number, now: number): ClientProofs {
     const id = `${chainId}@${height}`;
@@ -103,6 +113,7 @@ class BatchStore implements KVStore {
   private forget() {
     this.memo.clear();
     this.proofs.clear();
+    this.batches = new WeakSet();
   }
 }
 
@@ -168,7 +179,7 @@ export class PacketKeeper implements PacketSender {
     this.fixOrdering(s, ch, p.ordered);
     packet.sequence = parse<number>(s.get(K.nextSend(ch))) ?? 1;
     s.set(K.nextSend(ch), json(packet.sequence + 1));
-    s.set(K.outbound(ch, packet.sequence), packetCommitment(packet));
+    this.commitOutbound(env, s, packet);
     this.setStatus(env, packet, 'sent', 'sent');
     env.emit('packet/sent', { id: packetId(packet), packet: packetJson(packet) });
     return packet;
@@ -199,7 +210,7 @@ export class PacketKeeper implements PacketSender {
       if (p.sequence > next) throw new PacketError('PNT_ERR_PACKET_OUT_OF_ORDER', `ordered channel ${ch} expects ${next}, got ${p.sequence}`, { retryable: true });
       s.set(K.nextRecv(ch), json(next + 1));
     }
-    this.proofs(env, s, counterparty, proofHeight).membership(K.outbound(ch, p.sequence), packetCommitment(p), proof);
+    this.provePacket(env, s, counterparty, proofHeight, p, proof);
     if (forward) {
       try {
         this.o.registry.requireRoute(s, p.srcChain, p.dstChain);
@@ -248,7 +259,7 @@ export class PacketKeeper implements PacketSender {
       env.emit('packet/queued', { id: packetId(p) });
       return 'ok';
     }
-    s.set(K.outbound(ch, p.sequence), packetCommitment(p));
+    this.commitOutbound(env, s, p);
     this.setStatus(env, p, 'forwarded', 'forwarded', s);
     env.emit('packet/forwarded', { id: packetId(p), packet: packetJson(p) });
     return 'ok';
@@ -358,6 +369,11 @@ export class PacketKeeper implements PacketSender {
   // ---- end of block: release queued packets that policy now lets through ----
 
   endBlock(env: ModuleEnv): void {
+    this.releaseQueued(env);
+    this.sealBatches(env);
+  }
+
+  private releaseQueued(env: ModuleEnv): void {
     const index = parse<[string, number][]>(env.store.get(K.queuedIndex())) ?? [];
     if (index.length === 0) return;
     const still: [string, number][] = [];
@@ -380,7 +396,7 @@ export class PacketKeeper implements PacketSender {
           still.push([ch, seq]);
           continue;
         }
-        overlay.set(K.outbound(ch, seq), packetCommitment(p));
+        this.commitOutbound(env, overlay, p);
         this.setStatus(env, p, 'forwarded', 'released', overlay);
         env.emit('packet/forwarded', { id: packetId(p), packet: packetJson(p) });
       } catch (e) {
@@ -396,6 +412,73 @@ export class PacketKeeper implements PacketSender {
       overlay.flush();
     }
     env.store.set(K.queuedIndex(), json(still));
+  }
+
+  // ---- batch commitments (ADR 0017) ----
+
+  /**
+   * Commits a packet this chain sends or forwards: its own key `pkt/out` (what acks and timeouts
+   * resolve) and a leaf of this block's batch for its next hop, sealed by `sealBatches`.
+   */
+  private commitOutbound(env: ModuleEnv, s: KVStore, p: Packet): void {
+    const c = packetCommitment(p);
+    s.set(K.outbound(channelId(p), p.sequence), c);
+    const hop = this.hubOf(env) ?? p.dstChain;
+    const open = parse<Record<string, number>>(s.get(K.batchOpen(env.height))) ?? {};
+    const i = open[hop] ?? 0;
+    s.set(K.batchLeaf(hop, env.height, i), c);
+    open[hop] = i + 1;
+    s.set(K.batchOpen(env.height), json(open));
+  }
+
+  /** End of block: each batch filled in it gets its root written (`pkt/batch`) and its leaves indexed. */
+  private sealBatches(env: ModuleEnv): void {
+    const s = env.store;
+    const open = parse<Record<string, number>>(s.get(K.batchOpen(env.height)));
+    if (!open) return;
+    for (const [hop, n] of Object.entries(open).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      const leaves: Bytes[] = [];
+      for (let i = 0; i < n; i++) {
+        leaves.push(s.get(K.batchLeaf(hop, env.height, i))!);
+        s.delete(K.batchLeaf(hop, env.height, i));
+      }
+      const root = merkleRoot(leaves);
+      s.set(K.batch(hop, env.height), encodeBatchValue(root, n));
+      s.set(K.batchLeaves(hop, env.height), concat(...leaves));
+      env.emit('packet/batch', { hop, height: String(env.height), root: toHex(root), count: String(n) });
+    }
+    s.delete(K.batchOpen(env.height));
+  }
+
+  /**
+   * The counterparty committed `p` for this chain: membership of its `pkt/out` key, or (a batch
+   * proof) of the batch it was committed in, whose state proof is checked once per relay message.
+   */
+  private provePacket(env: ModuleEnv, s: KVView, counterparty: string, proofHeight: number, p: Packet, proof: unknown): void {
+    const commitment = packetCommitment(p);
+    const bp = asBatchProof(proof);
+    if (!bp) {
+      this.proofs(env, s, counterparty, proofHeight).membership(K.outbound(channelId(p), p.sequence), commitment, proof);
+      return;
+    }
+    const { batch } = bp;
+    const root = fromHex(batch.root);
+    // the batch itself first (the client's status and the state proof): once per relay message, whose shared part is one object
+    const store = env.store instanceof BatchStore ? env.store : undefined;
+    if (!store?.batchVerified(batch)) {
+      this.proofs(env, s, counterparty, proofHeight).membership(K.batch(env.chainId, batch.height), encodeBatchValue(root, batch.count), batch.proof);
+      store?.markBatchVerified(batch);
+    }
+    const siblings: Bytes[] = [];
+    const path = fromHex(bp.path);
+    for (let o = 0; o < path.length; o += 32) siblings.push(path.subarray(o, o + 32));
+    let got: Bytes;
+    try {
+      got = merkleRootFromProof(commitment, { index: bp.index, total: batch.count, siblings });
+    } catch (e) {
+      throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `packet ${packetId(p)}: ${(e as Error).message}`);
+    }
+    if (!equalBytes(got, root)) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `packet ${packetId(p)} is not leaf ${bp.index} of the batch of ${batch.count} at ${counterparty} height ${batch.height}`);
   }
 
   // ---- helpers ----

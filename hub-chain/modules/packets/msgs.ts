@@ -3,8 +3,9 @@
  * No `.default()` anywhere: a transaction is signed as sent, and decoding must not add fields.
  */
 import { z } from 'zod';
+import { parseSchema } from '../../errors.ts';
 import { chainKindSchema } from '../registry/chain-kind.ts';
-import { APP_NAME_RE, MAX_PAYLOAD_BYTES } from './types.ts';
+import { APP_NAME_RE, type BatchProof, MAX_PAYLOAD_BYTES, PacketError } from './types.ts';
 
 const chainId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
 const app = z.string().regex(APP_NAME_RE);
@@ -70,6 +71,24 @@ export const registryGovActionSchemas = [
   z.strictObject({ kind: z.literal('registry/resume-route'), srcChain: chainId, dstChain: chainId }),
   z.strictObject({ kind: z.literal('registry/set-routes'), chainId, routes: z.array(z.union([chainId, z.literal('*')])).max(1000) }),
 ];
+
+const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
+/** A batch proof (types.ts BatchProof): a path of at most 64 siblings under a batch of at most 2^32 packets. */
+const batchProofSchema = z.strictObject({
+  batch: z.strictObject({ height: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), root: hex32, count: z.number().int().min(1).max(2 ** 32), proof: z.unknown() }),
+  index: z.number().int().min(0).max(2 ** 32),
+  path: z.string().regex(/^0x([0-9a-f]{64}){0,64}$/),
+});
+
+/**
+ * The proof as a batch proof when it has the shape of one (an object with a `batch` field), else
+ * undefined (a proof of the packet's own key). A proof with a `batch` field that is not a valid
+ * batch proof is refused, never read as another kind.
+ */
+export function asBatchProof(proof: unknown): BatchProof | undefined {
+  if (typeof proof !== 'object' || proof === null || Array.isArray(proof) || !('batch' in proof)) return undefined;
+  return parseSchema(batchProofSchema, proof, (first) => new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `malformed batch proof: ${first.field}: ${first.message}`)) as BatchProof;
+}
 
 const isRef = (v: unknown): v is { $shared: number } => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { $shared?: unknown }).$shared === 'number';
 

@@ -101,7 +101,36 @@ export const packetKeys = {
   /** Hub: a packet held by a forward policy (rate limit with queueing). */
   queued: (ch: string, seq: number) => utf8(`pkt/queued/${ch}/${String(seq).padStart(16, '0')}`),
   queuedIndex: () => utf8('pkt/queued-index'),
+  /**
+   * Batch commitment (ADR 0017): the root and size of the Merkle list (crypto/merkle.ts) of the
+   * commitments of every packet this chain committed in block `height` for next hop `hop`, in
+   * the order it committed them. `root (32) || uint64 count`, written at the end of the block.
+   */
+  batch: (hop: string, height: number) => utf8(`pkt/batch/${hop}/${pad16(height)}`),
+  /** The batch's leaves (the commitments, 32 bytes each, concatenated): an index record for relayers. */
+  batchLeaves: (hop: string, height: number) => utf8(`idx/pkt/batch/${hop}/${pad16(height)}`),
+  /** While block `height` runs: the batches it is filling, JSON {hop: count}; gone at its end. */
+  batchOpen: (height: number) => utf8(`idx/pkt/batch-open/${pad16(height)}`),
+  /** While block `height` runs: leaf `i` of the batch for `hop`; gone at its end. */
+  batchLeaf: (hop: string, height: number, i: number) => utf8(`idx/pkt/batch-leaf/${hop}/${pad16(height)}/${i}`),
 };
+
+const pad16 = (n: number) => String(n).padStart(16, '0');
+
+/** The value of a batch key: `root || uint64 count`. */
+export const encodeBatchValue = (root: Bytes, count: number): Bytes => concat(root, uintBE(count, 8));
+
+/**
+ * A packet proven by the batch it was committed in: `batch` is the batch (height, root, count,
+ * and the state proof of its key at the relay message's proof height; usually a shared part of
+ * the message), `index` its position and `path` its Merkle list siblings (32 bytes each, leaf
+ * level first, concatenated) under `batch.root` (crypto/merkle.ts, `total` = `batch.count`).
+ */
+export interface BatchProof {
+  batch: { height: number; root: Hex; count: number; proof: unknown };
+  index: number;
+  path: Hex;
+}
 
 /**
  * The key whose absence on a chain of `kind` proves that chain has not received packet (ch, seq)

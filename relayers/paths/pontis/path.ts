@@ -5,11 +5,12 @@
  * relayer workers over RPC. Everything it builds is idempotent on chain (receipts).
  */
 import { PontisError } from '../../../hub-chain/errors.ts';
-import { toHex } from '../../../hub-chain/crypto/bytes.ts';
+import { type Bytes, type Hex, concat, equalBytes, latin1Id, toHex } from '../../../hub-chain/crypto/bytes.ts';
+import { merkleProofs, merkleRoot } from '../../../hub-chain/crypto/merkle.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { clientKeys } from '../../../hub-chain/modules/clients/store.ts';
 import type { ClientRecord, ConsensusRecord } from '../../../hub-chain/modules/clients/types.ts';
-import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type BatchProof, type Packet, TIMEOUT_ERROR, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import type { PontisReader, PontisWriter } from './endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 
@@ -99,17 +100,59 @@ export async function clientUpdate(src: PontisReader, dst: PontisReader, height:
   return { type: 'clients/update', chainId: src.chainId, message: { signedHeader, validators: validators.toJSON(), nextValidators: nextValidators.toJSON(), trustedHeight: trusted } };
 }
 
-/** Packets of `events` not yet received on `dst`, proven on `src` at `height`, as a `packets/recv` batch. */
+/** Distinct batches one relay message may reference (msgs.ts `shared`). */
+const MAX_SHARED = 64;
+
+/**
+ * Packets of `events` not yet received on `dst`, proven on `src` at `height`, as a `packets/recv`
+ * batch. A packet is proven by the batch it was committed in (ADR 0017: one state proof per
+ * source block, shared by its packets, and a Merkle path each) when its event names that block;
+ * otherwise by a state proof of its own `pkt/out` key.
+ */
 export async function recvBatch(src: PontisReader, dst: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
-  const items = [];
+  const items: { packet: Packet; proof: unknown }[] = [];
+  const byBlock = new Map<number, Packet[]>();
   for (const e of events) {
     const ch = channelId(e.packet);
     if ((await dst.readState(packetKeys.receipt(ch, e.packet.sequence))) !== undefined) continue;
-    const { value, proof } = await src.proveState(packetKeys.outbound(ch, e.packet.sequence), height);
-    if (value === undefined) continue; // already resolved on the source
-    items.push({ packet: e.packet, proof });
+    if ((await src.readState(packetKeys.outbound(ch, e.packet.sequence))) === undefined) continue; // already resolved on the source
+    if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e.packet]);
+    else items.push({ packet: e.packet, proof: (await src.proveState(packetKeys.outbound(ch, e.packet.sequence), height)).proof });
   }
-  return items.length ? { type: 'packets/recv', proofHeight: height, packets: items } : null;
+  const shared: unknown[] = [];
+  for (const [h, packets] of byBlock) {
+    const proven = shared.length < MAX_SHARED ? await batchProofs(src, dst.chainId, h, height, packets) : undefined;
+    if (proven) {
+      shared.push(proven.batch);
+      for (const [i, p] of packets.entries()) items.push({ packet: p, proof: { batch: { $shared: shared.length - 1 }, index: proven.paths[i].index, path: proven.paths[i].path } });
+      continue;
+    }
+    for (const p of packets) items.push({ packet: p, proof: (await src.proveState(packetKeys.outbound(channelId(p), p.sequence), height)).proof });
+  }
+  if (!items.length) return null;
+  return shared.length ? { type: 'packets/recv', proofHeight: height, packets: items, shared } : { type: 'packets/recv', proofHeight: height, packets: items };
+}
+
+/**
+ * The batch `src` committed for `hop` in block `h`, proven at `height`, and each of `packets`'
+ * place in it; undefined when `src` has no such batch or a packet is not in it.
+ */
+async function batchProofs(src: PontisReader, hop: string, h: number, height: number, packets: Packet[]): Promise<{ batch: BatchProof['batch']; paths: { index: number; path: Hex }[] } | undefined> {
+  const leafBytes = await src.readState(packetKeys.batchLeaves(hop, h));
+  if (!leafBytes || leafBytes.length === 0 || leafBytes.length % 32 !== 0) return undefined;
+  const leaves: Bytes[] = [];
+  const at = new Map<string, number>();
+  for (let o = 0; o < leafBytes.length; o += 32) {
+    at.set(latin1Id(leafBytes.subarray(o, o + 32)), leaves.length);
+    leaves.push(leafBytes.subarray(o, o + 32));
+  }
+  const indices = packets.map((p) => at.get(latin1Id(packetCommitment(p))));
+  if (indices.some((i) => i === undefined)) return undefined;
+  const { value, proof } = await src.proveState(packetKeys.batch(hop, h), height);
+  const root = merkleRoot(leaves);
+  if (!value || !equalBytes(value, encodeBatchValue(root, leaves.length))) return undefined;
+  const paths = merkleProofs(leaves, indices as number[]).map((m) => ({ index: m.index, path: toHex(concat(...m.siblings)) }));
+  return { batch: { height: h, root: toHex(root), count: leaves.length, proof }, paths };
 }
 
 /** Acks of `events` whose packet is still outstanding on `dst`, proven on `src` at `height`. */
