@@ -50,6 +50,7 @@ const DEPTH = Number(process.env.BENCH_EVM_DEPTH ?? 0);
 const MESSAGES = Number(process.env.BENCH_EVM_MESSAGES ?? 20);
 const SPACING_MS = Number(process.env.BENCH_EVM_SPACING_MS ?? 1500);
 const TARGET_RECV_GAS = 120_000;
+const TARGET_BATCH_GAS = 50_000;
 const TARGET_P50_MS = 4_000;
 
 const say = (s: string) => process.stdout.write(s + '\n');
@@ -65,7 +66,8 @@ export const quantile = (xs: number[], q: number) => {
 
 function sayRecv(r: RecvGasReport, name: string, what: string): void {
   const b = r.breakdown;
-  say(`  Gateway.recvPackets to ${name} (${what}), 1 packet: ${r.single} gas (the first packet of a channel: ${r.first}); ${r.batch.packets} packets in one transaction: ${r.batch.gasUsed} gas (${r.batch.perPacket} per packet)`);
+  say(`  Gateway.recvPackets to ${name} (${what}), 1 packet: ${r.single} gas (the first packet of a channel: ${r.first}); ${r.batch.packets} packets in one transaction, each with its own state proof: ${r.batch.gasUsed} gas (${r.batch.perPacket} per packet)`);
+  say(`  Gateway.recvBatches to ${name}: ${r.batched.packets} packets of one hub batch (one state proof of the batch root, a Merkle path each; ADR 0017): ${r.batched.gasUsed} gas (${r.batched.perPacket} per packet)`);
   say(
     `    1 packet to ${name}: intrinsic ${b.intrinsic} (21000 + ${b.calldataBytes} B calldata); recvOne ${b.recvOne}, of which PontisClient.verifyMembership ${b.verifyMembership} and ${name}.onRecvPacket ${b.app}; recvPackets around it ${r.single - b.intrinsic - b.recvOne}`,
   );
@@ -94,8 +96,9 @@ async function measureGas() {
     gas_receive_1: sink.single,
     gas_receive_1_first: sink.first,
     gas_receive_1_echo: echo.single,
-    gas_receive_batch_50: sink.batch.gasUsed,
-    receive_per_packet_50: sink.batch.perPacket,
+    gas_receive_batch_50: sink.batched.gasUsed,
+    gas_per_packet_batch_50: sink.batched.perPacket,
+    gas_receive_50_own_proofs: sink.batch.gasUsed,
     gas_mint: bridge?.recvMint ?? null,
     gas_unlock: bridge?.recvUnlock ?? null,
   };
@@ -247,15 +250,13 @@ async function main(): Promise<void> {
   const gas = await measureGas();
   const lat = await measureLatency();
   const recvMet = gas.gas_receive_1 < TARGET_RECV_GAS;
-  const batchMet = gas.receive_per_packet_50 < TARGET_RECV_GAS;
+  const batchMet = gas.gas_per_packet_batch_50 < TARGET_BATCH_GAS;
   say(
-    `targets: receive of one packet < ${TARGET_RECV_GAS} gas (SinkApp, proof included): ${recvMet ? 'met' : 'NOT met'} alone (${gas.gas_receive_1}), ${batchMet ? 'met' : 'NOT met'} per packet in a batch of 50 (${gas.receive_per_packet_50}); to EchoApp: ${gas.gas_receive_1_echo}`,
+    `targets: receive of one packet < ${TARGET_RECV_GAS} gas (SinkApp, proof included): ${recvMet ? 'met' : 'NOT met'} (${gas.gas_receive_1}); < ${TARGET_BATCH_GAS} per packet in a batch of 50: ${batchMet ? 'met' : 'NOT met'} (${gas.gas_per_packet_batch_50}); to EchoApp: ${gas.gas_receive_1_echo}`,
   );
   say(`         p50 latency < ${TARGET_P50_MS} ms: ${lat.latency_ms_p50 !== null && lat.latency_ms_p50 < TARGET_P50_MS ? 'met' : 'NOT met'} (${lat.latency_ms_p50} ms)`);
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-  const { receive_per_packet_50: _perPacket, ...gasOut } = gas;
-  void _perPacket;
-  say(JSON.stringify({ bench: 'evm', ...gasOut, latency_ms_p50: lat.latency_ms_p50, latency_ms_p99: lat.latency_ms_p99 }));
+  say(JSON.stringify({ bench: 'evm', ...gas, latency_ms_p50: lat.latency_ms_p50, latency_ms_p99: lat.latency_ms_p99 }));
 }
 
 // run only as the script (relay.bench.ts imports the helpers above)

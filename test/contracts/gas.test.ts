@@ -29,6 +29,9 @@ describe('PontisClient gas', () => {
     for (const r of report.recv) {
       expect(r.batch.packets).toBe(10);
       expect(r.batch.perPacket).toBeLessThan(r.single);
+      // one state proof for the whole hub batch and a short path each costs less than a proof each
+      expect(r.batched.packets).toBe(10);
+      expect(r.batched.perPacket).toBeLessThan(r.batch.perPacket);
       // a channel's first packet also pays for its ordering slot
       expect(r.first).toBeGreaterThan(r.single);
       // the breakdown's frames nest: the proof check and the app run inside recvOne

@@ -14,9 +14,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Interface } from 'ethers';
 import { open } from 'lmdb';
-import { type Packet, channelId, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { merkleProofs, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
-import { toHex } from '../../hub-chain/crypto/bytes.ts';
+import { concat, toHex } from '../../hub-chain/crypto/bytes.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { ChainBuilder } from '../support/chain-builder.ts';
 import { type Anvil, startAnvil } from './anvil.ts';
@@ -47,6 +48,8 @@ export interface RecvGasReport {
   single: number;
   breakdown: RecvBreakdown;
   batch: { packets: number; gasUsed: number; perPacket: number };
+  /** recvBatches with as many packets, all committed in one hub batch (ADR 0017): one state proof, a Merkle path each. */
+  batched: { packets: number; gasUsed: number; perPacket: number };
 }
 
 /** gasUsed of Gateway.send from EchoApp: the first packet of a channel (pays for its sequence and ordering slots), then a later one. */
@@ -99,7 +102,7 @@ export async function measureRecvGas(batch = 50, apps: readonly ReceivingApp[] =
   try {
     const store = StateStore.open(env);
     const nowMs = (await anvil.provider.getBlock('latest'))!.timestamp * 1000;
-    const total = 2 + batch;
+    const total = 2 + 2 * batch;
     const packetsFor = (app: ReceivingApp): Packet[] =>
       Array.from({ length: total }, (_, i) => ({
         srcChain: 'side-a', srcApp: 'bank', dstChain: 'evm-1', dstApp: app, sequence: i + 1, ordered: false,
@@ -110,6 +113,9 @@ export async function measureRecvGas(batch = 50, apps: readonly ReceivingApp[] =
     // filler keys give the proofs a realistic depth (~11)
     for (let i = 0; i < 2000; i++) ws.set(new TextEncoder().encode(`acct/${i}`), new Uint8Array(32).fill(i & 0xff));
     for (const a of apps) for (const p of packets[a]) ws.set(packetKeys.outbound(channelId(p), p.sequence), packetCommitment(p));
+    // each app's last `batch` packets also form one hub batch for evm-1 (batch heights 1, 2, ...: one per app)
+    const batchOf = (a: ReceivingApp) => packets[a].slice(2 + batch);
+    for (const [k, a] of apps.entries()) ws.set(packetKeys.batch('evm-1', k + 1), encodeBatchValue(merkleRoot(batchOf(a).map(packetCommitment)), batch));
     const root = await store.commit(ws, 1);
     const chain = new ChainBuilder({ chainId: 'pontis-hub-1', genesisTime: nowMs - 60_000, seed: 'evm-gas-gateway' }).setStateRoot(1, root).extendTo(1);
     const client = await deployClient(anvil, chain, 1);
@@ -125,18 +131,28 @@ export async function measureRecvGas(batch = 50, apps: readonly ReceivingApp[] =
       const proofs = ps.map((p) => encodeProof(store.getWithProof(packetKeys.outbound(channelId(p), p.sequence), 1).proof));
       return (await (await gateway.recvPackets(1, ps.map(solidityPacket), proofs)).wait())!;
     };
+    const deliverBatch = async (batchHeight: number, ps: Packet[]) => {
+      const leaves = ps.map(packetCommitment);
+      const paths = merkleProofs(leaves, ps.map((_, i) => i)).map((m) => toHex(concat(...m.siblings)));
+      const key = packetKeys.batch('evm-1', batchHeight);
+      const hubBatch = [batchHeight, toHex(merkleRoot(leaves)), ps.length, encodeProof(store.getWithProof(key, 1).proof)];
+      return (await (await gateway.recvBatches(1, [hubBatch], ps.map(solidityPacket), ps.map(() => 0), ps.map((_, i) => i), paths)).wait())!;
+    };
     const out: RecvGasReport[] = [];
-    for (const a of apps) {
-      const [p1, p2, ...rest] = packets[a];
+    for (const [k, a] of apps.entries()) {
+      const [p1, p2, ...others] = packets[a];
+      const rest = others.slice(0, batch);
       const first = await deliver([p1]);
       const single = await deliver([p2]);
       const many = await deliver(rest);
+      const batched = await deliverBatch(k + 1, batchOf(a));
       out.push({
         app: a,
         first: Number(first.gasUsed),
         single: Number(single.gasUsed),
         breakdown: await breakdown(anvil, single.hash, selectors),
         batch: { packets: rest.length, gasUsed: Number(many.gasUsed), perPacket: Math.round(Number(many.gasUsed) / rest.length) },
+        batched: { packets: batch, gasUsed: Number(batched.gasUsed), perPacket: Math.round(Number(batched.gasUsed) / batch) },
       });
     }
     const echo = deployed.get('echo');
@@ -158,7 +174,7 @@ export function formatRecvGas(report: { recv: readonly RecvGasReport[]; send?: S
   for (const r of report.recv) {
     const b = r.breakdown;
     rows.push(
-      `recvPackets to ${RECEIVING_APPS[r.app]}: 1 packet ${r.single} gas (the first of its channel ${r.first}); ${r.batch.packets} packets ${r.batch.gasUsed} gas (${r.batch.perPacket} per packet)`,
+      `recvPackets to ${RECEIVING_APPS[r.app]}: 1 packet ${r.single} gas (the first of its channel ${r.first}); ${r.batch.packets} packets ${r.batch.gasUsed} gas (${r.batch.perPacket} per packet); recvBatches of ${r.batched.packets} packets of one hub batch ${r.batched.gasUsed} gas (${r.batched.perPacket} per packet)`,
       `    1 packet: 21000 + calldata ${b.intrinsic} (${b.calldataBytes} B); recvOne frame ${b.recvOne}, of which PontisClient.verifyMembership ${b.verifyMembership} and the app ${b.app}; the rest is recvPackets itself`,
     );
   }

@@ -11,8 +11,9 @@ import { type Contract, type Interface, type Log, type LogDescription, keccak256
 import { open, type RootDatabase } from 'lmdb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewaySlot, packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
-import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { type Packet, ackCommitment, channelId, destinationReceiptKey, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Hex, concat, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { merkleProof, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
+import { type Packet, ackCommitment, channelId, destinationReceiptKey, encodeAck, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
 import { verifyStorageProof } from '../../hub-chain/light-clients/evm/mpt.ts';
 import { fetchStorageProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
@@ -276,6 +277,70 @@ describe('Gateway ordered channels and timeouts', () => {
     expect(results(await mined(gateway.timeout(v, [solidityPacket(p)], [hub.proof(rcpt, v)])))).toEqual([{ seq: p.sequence, result: RESULT_OK }]);
     expect(await gateway.channelOrdering(ch)).toBe(3n);
     expect(await revertOf(echo.sendTo('side-b', 'ledger', '0x', 0, (await anvilNowMs()) + 3_600_000, true))).toBe('ChannelClosed');
+  });
+});
+
+describe('Gateway receiving by batch (ADR 0017)', () => {
+  /** Two hub batches for this chain (hub blocks 901 and 902): their keys written on the hub, and each packet's path. */
+  async function twoBatches(first: number) {
+    const b1 = [0, 1, 2].map((i) => hubPacket(first + i, `batch one ${i}`));
+    const b2 = [0, 1].map((i) => hubPacket(first + 3 + i, `batch two ${i}`));
+    const leaves = (ps: Packet[]) => ps.map(packetCommitment);
+    const r1 = merkleRoot(leaves(b1));
+    const r2 = merkleRoot(leaves(b2));
+    const v = await hub.advance([
+      [packetKeys.batch(EVM_CHAIN, 901), encodeBatchValue(r1, 3)],
+      [packetKeys.batch(EVM_CHAIN, 902), encodeBatchValue(r2, 2)],
+    ]);
+    const batch = (h: number, root: Uint8Array, count: number) => [h, toHex(root), count, hub.proof(packetKeys.batch(EVM_CHAIN, h), v)];
+    const path = (ps: Packet[], i: number) => toHex(concat(...merkleProof(leaves(ps), i).siblings));
+    const items = [...b1.map((p, i) => ({ p, batchOf: 0, index: i, path: path(b1, i) })), ...b2.map((p, i) => ({ p, batchOf: 1, index: i, path: path(b2, i) }))];
+    return { v, batches: [batch(901, r1, 3), batch(902, r2, 2)], items, r1 };
+  }
+  type Item = Awaited<ReturnType<typeof twoBatches>>['items'][number];
+  const call = (v: number, batches: unknown[], items: Item[]) =>
+    gateway.recvBatches(
+      v,
+      batches,
+      items.map((i) => solidityPacket(i.p)),
+      items.map((i) => i.batchOf),
+      items.map((i) => i.index),
+      items.map((i) => i.path),
+    );
+
+  it('behavior: packets of two hub batches are received by one state proof per batch and a path each, and a replay is a no-op', async () => {
+    const { v, batches, items } = await twoBatches(100);
+    const before = await echo.received();
+    const logs = await mined(call(v, batches, items));
+    expect(results(logs)).toEqual(items.map((i) => ({ seq: i.p.sequence, result: RESULT_OK })));
+    expect(await echo.received()).toBe(before + 5n);
+    for (const i of items) expect(await stored(packetKeys.ack(channelId(i.p), i.p.sequence))).not.toBe(ZERO_WORD);
+    expect(results(await mined(call(v, batches, items)))).toEqual(items.map((i) => ({ seq: i.p.sequence, result: RESULT_ALREADY_DONE })));
+  });
+
+  it('error: a path into another batch, a leaf swapped between batches and an index beyond the batch fail alone; a forged size or root, or a batch at a height the client lacks, reverts the call', async () => {
+    const { v, batches, items, r1 } = await twoBatches(200);
+    const [a0, a1, a2, b0] = items;
+    const bad: Item[] = [
+      { ...a0, batchOf: 1 }, // its own path, against the other batch's root
+      { ...b0, batchOf: 0, index: a1.index, path: a1.path }, // a leaf of batch two with a leaf of batch one's place
+      { ...a2, index: 3 }, // past the batch's 3 packets
+      { ...a1, path: a1.path + 'ab' }, // not whole siblings
+    ];
+    const logs = await mined(call(v, batches, [...bad, items[4]]));
+    expect(results(logs)).toEqual([
+      ...bad.map((i) => ({ seq: i.p.sequence, result: RESULT_FAILED, error: 'BatchPathInvalid' })),
+      { seq: items[4].p.sequence, result: RESULT_OK },
+    ]);
+    for (const i of bad) expect(await stored(packetKeys.ack(channelId(i.p), i.p.sequence))).toBe(ZERO_WORD);
+    const forgedSize = [[...(batches[0] as unknown[]).slice(0, 2), 6, (batches[0] as unknown[])[3]], batches[1]];
+    expect(await revertOf(call(v, forgedSize, [a0]))).toMatch(/^Proof/);
+    const forgedRoot = [[901, toHex(merkleRoot([packetCommitment(b0.p)])), 3, (batches[0] as unknown[])[3]], batches[1]];
+    expect(await revertOf(call(v, forgedRoot, [a0]))).toMatch(/^Proof/);
+    expect(await revertOf(call(v + 1000, batches, [a0]))).toMatch(/Unknown|Height/);
+    expect(toHex(r1)).not.toBe(toHex(merkleRoot([packetCommitment(b0.p)])));
+    // the untouched batch still delivers
+    expect(results(await mined(call(v, batches, [a0, a1, a2]))).map((r) => r.result)).toEqual([RESULT_OK, RESULT_OK, RESULT_OK]);
   });
 });
 

@@ -87,6 +87,9 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     const roundsB = await relayUntil(b, async () => (await b.echo.received()) === 1n);
     const recvB = roundsB.flatMap((r) => r.submitted).find((s) => s.kind === 'relay-packets' && s.dst === 'evm-b')!;
     expect(recvB.outcome.items!.map((i) => i.result)).toEqual(['ok']);
+    // delivered by the hub block's batch (one state proof of pkt/batch/evm-b/<height>, a Merkle path), not a per-packet proof
+    const recvTx = (await b.provider.getBlock(recvB.outcome.txHeight!, true))!.prefetchedTransactions.find((t) => t.to?.toLowerCase() === (b.gateway.target as string).toLowerCase())!;
+    expect(recvTx.data.slice(0, 10)).toBe(b.gateway.interface.getFunction('recvBatches')!.selector);
     expect(await evmClientHeight(b.endpoint)).toBeGreaterThan(clientOfHubOnB);
     expect(await b.echo.lastPayload()).toBe(payload);
     const ack = toHex(encodeAck({ ok: true, result: ethKeccak(toUtf8Bytes('hello from evm-a')) as Hex }));

@@ -79,6 +79,15 @@ contract Gateway {
     error UnknownHubHeight(uint64 height);
     error InsufficientGasForApp();
     error AppGasTooLow();
+    error BatchPathInvalid();
+
+    /// A batch the hub committed for this chain in hub block `height` (recvBatches).
+    struct HubBatch {
+        uint64 height;
+        bytes32 root;
+        uint64 count;
+        bytes proof;
+    }
 
     uint8 private constant STEP_RECV = 1;
     uint8 private constant STEP_ACK = 2;
@@ -194,15 +203,70 @@ contract Gateway {
 
     /// @dev One packet of recvPackets; only this contract may call it.
     function recvOne(uint64 proofHeight, PontisPacket calldata p, bytes calldata proof) external onlySelf returns (uint8) {
+        (bool done, bytes memory tail, bytes32 chHash, bytes32 ackKey) = _recvChecks(p);
+        if (done) return RESULT_ALREADY_DONE;
+        hubClient.verifyMembership(proofHeight, bytes.concat("pkt/out/", tail), abi.encodePacked(_commitmentOf(p)), proof);
+        _recvDeliver(p, chHash, ackKey);
+        return RESULT_OK;
+    }
+
+    /// @notice Receives packets by the batches the hub committed them in for this chain (ADR 0017):
+    /// each batch key pkt/batch/<this chain>/<hub height, 16 digits> = root || uint64 count is
+    /// proven once at hub height `proofHeight`, and packet i by its Merkle path under the root of
+    /// `batches[batchOf[i]]` (the list tree of hub-chain/crypto/merkle.ts over packet
+    /// commitments). A batch that does not verify reverts the call; each packet then succeeds or
+    /// fails on its own (PacketResult).
+    function recvBatches(
+        uint64 proofHeight,
+        HubBatch[] calldata batches,
+        PontisPacket[] calldata packets,
+        uint256[] calldata batchOf,
+        uint64[] calldata indices,
+        bytes[] calldata paths
+    ) external nonReentrant {
+        uint256 n = packets.length;
+        if (n != batchOf.length || n != indices.length || n != paths.length) revert LengthMismatch();
+        bytes memory prefix = bytes.concat("pkt/batch/", bytes(chainId), "/");
+        for (uint256 b = 0; b < batches.length; b++) {
+            HubBatch calldata batch = batches[b];
+            hubClient.verifyMembership(proofHeight, bytes.concat(prefix, _pad16(batch.height)), abi.encodePacked(batch.root, batch.count), batch.proof);
+        }
+        for (uint256 i = 0; i < n; ) {
+            PontisPacket calldata p = packets[i];
+            HubBatch calldata batch = batches[batchOf[i]];
+            uint256 before = gasleft();
+            try this.recvInBatch(batch.root, batch.count, p, indices[i], paths[i]) returns (uint8 r) {
+                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_RECV, r, "");
+            } catch (bytes memory reason) {
+                _revertIfStarved(before, reason);
+                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_RECV, RESULT_FAILED, reason);
+            }
+            unchecked {
+                ++i;
+            }
+        }
+    }
+
+    /// @dev One packet of recvBatches (its batch already proven); only this contract may call it.
+    function recvInBatch(bytes32 root, uint64 count, PontisPacket calldata p, uint64 index, bytes calldata path) external onlySelf returns (uint8) {
+        (bool done, , bytes32 chHash, bytes32 ackKey) = _recvChecks(p);
+        if (done) return RESULT_ALREADY_DONE;
+        if (_batchRoot(_commitmentOf(p), index, count, path) != root) revert BatchPathInvalid();
+        _recvDeliver(p, chHash, ackKey);
+        return RESULT_OK;
+    }
+
+    /// @dev What a receive checks before the proof. `done`: received already (a no-op).
+    function _recvChecks(PontisPacket calldata p) private returns (bool done, bytes memory tail, bytes32 chHash, bytes32 ackKey) {
         if (keccak256(bytes(p.dstChain)) != chainIdHash) revert WrongDestination();
         if (keccak256(bytes(p.srcChain)) == chainIdHash) revert WrongSource();
         bytes memory ch = _channelOf(p);
-        bytes32 chHash = keccak256(ch);
+        chHash = keccak256(ch);
         // "<channel>/<seq>": the keys of this packet differ only by their prefix
-        bytes memory tail = bytes.concat(ch, "/", bytes(_decimal(p.sequence)));
+        tail = bytes.concat(ch, "/", bytes(_decimal(p.sequence)));
         // the ack, written with the delivery, is the receipt (keccak256 of the ack is never zero)
-        bytes32 ackKey = keccak256(bytes.concat("pkt/ack/", tail));
-        if (pontisStore[ackKey] != bytes32(0)) return RESULT_ALREADY_DONE;
+        ackKey = keccak256(bytes.concat("pkt/ack/", tail));
+        if (pontisStore[ackKey] != bytes32(0)) return (true, tail, chHash, ackKey);
         // the receiver's own clock and height decide: at or past the timeout it never receives
         if (p.timeoutTimestamp != 0 && block.timestamp * 1000 >= p.timeoutTimestamp) revert PacketTimedOutError();
         if (p.timeoutHeight != 0 && block.number >= p.timeoutHeight) revert PacketTimedOutError();
@@ -210,15 +274,46 @@ contract Gateway {
         if (ordering == CLOSED) revert ChannelClosed();
         if (p.ordered) {
             uint64 next = nextSequenceRecv[chHash] + 1;
-            if (p.sequence < next) return RESULT_ALREADY_DONE;
+            if (p.sequence < next) return (true, tail, chHash, ackKey);
             if (p.sequence > next) revert OutOfOrder(next, p.sequence);
             nextSequenceRecv[chHash] = next;
         }
-        hubClient.verifyMembership(proofHeight, bytes.concat("pkt/out/", tail), abi.encodePacked(_commitmentOf(p)), proof);
+    }
+
+    function _recvDeliver(PontisPacket calldata p, bytes32 chHash, bytes32 ackKey) private {
         bytes memory ack = _deliver(p);
         pontisStore[ackKey] = keccak256(ack);
         emit PacketReceived(chHash, p.sequence, p, ack);
-        return RESULT_OK;
+    }
+
+    /// @dev The root a Merkle list path leads to (hub-chain/crypto/merkle.ts merkleRootFromProof):
+    /// leaf sha256(0x00 || item), node sha256(0x01 || left || right), the last node of an odd
+    /// level promoted; `path` is the siblings (32 bytes each), leaf level first.
+    function _batchRoot(bytes32 item, uint64 index, uint64 total, bytes calldata path) private view returns (bytes32 node) {
+        if (total == 0 || index >= total || path.length % 32 != 0) revert BatchPathInvalid();
+        node = sha256(abi.encodePacked(uint8(0), item));
+        uint256 used;
+        uint256 i = index;
+        for (uint256 n = total; n > 1; n = (n + 1) >> 1) {
+            if (i & 1 == 1 || i + 1 < n) {
+                if (used + 32 > path.length) revert BatchPathInvalid();
+                bytes32 sib = bytes32(path[used:used + 32]);
+                used += 32;
+                node = i & 1 == 1 ? sha256(abi.encodePacked(uint8(1), sib, node)) : sha256(abi.encodePacked(uint8(1), node, sib));
+            }
+            i >>= 1;
+        }
+        if (used != path.length) revert BatchPathInvalid();
+    }
+
+    /// @dev A height as 16 decimal digits, zero-padded (the batch key's form).
+    function _pad16(uint64 v) private pure returns (bytes memory out) {
+        out = new bytes(16);
+        for (uint256 k = 16; k > 0; k--) {
+            out[k - 1] = bytes1(uint8(48 + (v % 10)));
+            v /= 10;
+        }
+        if (v != 0) revert BatchPathInvalid();
     }
 
     // ---------------------------------------------------------------- acknowledgements

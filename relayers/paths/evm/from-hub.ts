@@ -6,7 +6,8 @@
  */
 import { type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { type Packet, channelId, destinationReceiptKey, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
-import { encodeProof } from '../../../hub-chain/state/proof.ts';
+import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
+import { batchProofs } from '../batch-proofs.ts';
 import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.ts';
 import type { PontisReader } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
@@ -142,24 +143,57 @@ async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: n
 }
 
 /**
- * `Gateway.recvPackets` for packets the hub committed for this chain, proven at hub height
- * `height` (the PontisClient must hold it). Packets received already, or no longer committed on
- * the hub, are skipped. Returns null when nothing was due.
+ * Delivers packets the hub committed for this chain, proven at hub height `height` (the
+ * PontisClient must hold it): by the batches the hub committed them in (`Gateway.recvBatches`:
+ * one state proof per hub block, a Merkle path per packet; ADR 0017), or, when an event does not
+ * name its hub block or a batch cannot be found, each by its own `pkt/out` proof
+ * (`Gateway.recvPackets`). Packets received already, or no longer committed on the hub, are
+ * skipped. Returns null when nothing was due.
  */
 export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
   const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
     const ch = channelId(e.packet);
     if (isSet(await gatewayWord(evm, destinationReceiptKey('evm', ch, e.packet.sequence), 'latest'))) return null;
-    const p = await hubProof(hub, packetKeys.outbound(ch, e.packet.sequence), height);
-    return p.present ? { packet: e.packet, proof: p.proof } : null;
+    return (await hub.readState(packetKeys.outbound(ch, e.packet.sequence))) === undefined ? null : e;
   });
-  const due = found.filter((i) => i !== null);
-  const packets = due.map((i) => i.packet);
-  const proofs = due.map((i) => i.proof);
-  if (!packets.length) return null;
-  const data = gatewayIface.encodeFunctionData('recvPackets', [height, packets.map(solidityPacket), proofs]);
+  const due = found.filter((e) => e !== null);
+  if (!due.length) return null;
+  const data = (await recvBatchesCall(hub, evm, due, height)) ?? (await recvPacketsCall(hub, due, height));
   const r = await evm.writer.send({ to: evm.gateway, data });
   return { txHash: r.txHash, height: r.height, items: await gatewayResults(evm, r.txHash, r.height) };
+}
+
+/** `Gateway.recvBatches` calldata for `events`, or null when one of them has no batch to prove it by. */
+async function recvBatchesCall(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<string | null> {
+  const byBlock = new Map<number, Packet[]>();
+  for (const e of events) {
+    if (e.height <= 0 || e.height > height) return null;
+    byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e.packet]);
+  }
+  const batches: unknown[] = [];
+  const packets: unknown[] = [];
+  const batchOf: number[] = [];
+  const indices: number[] = [];
+  const paths: Hex[] = [];
+  for (const [h, ps] of byBlock) {
+    const proven = await batchProofs(hub, evm.chainId, h, height, ps);
+    if (!proven) return null;
+    const { batch } = proven;
+    batches.push([batch.height, batch.root, batch.count, toHex(encodeProof(batch.proof as StateProof))]);
+    for (const [i, p] of ps.entries()) {
+      packets.push(solidityPacket(p));
+      batchOf.push(batches.length - 1);
+      indices.push(proven.paths[i].index);
+      paths.push(proven.paths[i].path);
+    }
+  }
+  return gatewayIface.encodeFunctionData('recvBatches', [height, batches, packets, batchOf, indices, paths]);
+}
+
+/** `Gateway.recvPackets` calldata: each packet proven by the hub's `pkt/out` key. */
+async function recvPacketsCall(hub: PontisReader, events: PacketEvent[], height: number): Promise<string> {
+  const proofs = await mapLimit(events, READS_IN_FLIGHT, async (e) => (await hubProof(hub, packetKeys.outbound(channelId(e.packet), e.packet.sequence), height)).proof);
+  return gatewayIface.encodeFunctionData('recvPackets', [height, events.map((e) => solidityPacket(e.packet)), proofs]);
 }
 
 /**

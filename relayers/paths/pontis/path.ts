@@ -5,12 +5,12 @@
  * relayer workers over RPC. Everything it builds is idempotent on chain (receipts).
  */
 import { PontisError } from '../../../hub-chain/errors.ts';
-import { type Bytes, type Hex, concat, equalBytes, latin1Id, toHex } from '../../../hub-chain/crypto/bytes.ts';
-import { merkleProofs, merkleRoot } from '../../../hub-chain/crypto/merkle.ts';
+import { toHex } from '../../../hub-chain/crypto/bytes.ts';
+import { batchProofs } from '../batch-proofs.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { clientKeys } from '../../../hub-chain/modules/clients/store.ts';
 import type { ClientRecord, ConsensusRecord } from '../../../hub-chain/modules/clients/types.ts';
-import { type BatchProof, type Packet, TIMEOUT_ERROR, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import type { PontisReader, PontisWriter } from './endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 
@@ -133,27 +133,6 @@ export async function recvBatch(src: PontisReader, dst: PontisReader, events: Pa
   return shared.length ? { type: 'packets/recv', proofHeight: height, packets: items, shared } : { type: 'packets/recv', proofHeight: height, packets: items };
 }
 
-/**
- * The batch `src` committed for `hop` in block `h`, proven at `height`, and each of `packets`'
- * place in it; undefined when `src` has no such batch or a packet is not in it.
- */
-async function batchProofs(src: PontisReader, hop: string, h: number, height: number, packets: Packet[]): Promise<{ batch: BatchProof['batch']; paths: { index: number; path: Hex }[] } | undefined> {
-  const leafBytes = await src.readState(packetKeys.batchLeaves(hop, h));
-  if (!leafBytes || leafBytes.length === 0 || leafBytes.length % 32 !== 0) return undefined;
-  const leaves: Bytes[] = [];
-  const at = new Map<string, number>();
-  for (let o = 0; o < leafBytes.length; o += 32) {
-    at.set(latin1Id(leafBytes.subarray(o, o + 32)), leaves.length);
-    leaves.push(leafBytes.subarray(o, o + 32));
-  }
-  const indices = packets.map((p) => at.get(latin1Id(packetCommitment(p))));
-  if (indices.some((i) => i === undefined)) return undefined;
-  const { value, proof } = await src.proveState(packetKeys.batch(hop, h), height);
-  const root = merkleRoot(leaves);
-  if (!value || !equalBytes(value, encodeBatchValue(root, leaves.length))) return undefined;
-  const paths = merkleProofs(leaves, indices as number[]).map((m) => ({ index: m.index, path: toHex(concat(...m.siblings)) }));
-  return { batch: { height: h, root: toHex(root), count: leaves.length, proof }, paths };
-}
 
 /** Acks of `events` whose packet is still outstanding on `dst`, proven on `src` at `height`. */
 export async function ackBatch(src: PontisReader, dst: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
