@@ -6,13 +6,14 @@
  * the government chain on Fabric (gov.ts) with their flows. Ctrl-C stops every process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HubClient } from '../hub-chain/rpc-client/client.ts';
 import { generateAccountKey } from '../hub-chain/crypto/ed25519.ts';
 import { initTestnet } from '../hub-chain/node/init.ts';
+import { loadHome } from '../hub-chain/node/config.ts';
 import { Redis } from 'ioredis';
 import { writeFileSync } from 'node:fs';
 import { toHex } from '../hub-chain/crypto/bytes.ts';
@@ -48,9 +49,19 @@ async function redisReachable(url: string): Promise<boolean> {
 }
 
 /**
- * Relayer workers as their own process on BullMQ/Redis (the way an operator runs them), with a
- * config written next to the homes and a fresh signer key passed by environment variable.
- * Without a reachable Redis, relays in this process instead and says so.
+ * The relayer's keys as `NAME=value` lines (what `node --env-file` reads), in a file only its
+ * owner can read: the relayer can then be restarted by hand with the command the devnet prints.
+ * The values are never printed; only the file's path is.
+ */
+function writeKeysFile(file: string, env: Record<string, string>): void {
+  writeFileSync(file, Object.entries(env).map(([k, v]) => `${k}=${v}\n`).join(''), { mode: 0o600 });
+  chmodSync(file, 0o600); // the mode above applies only when the file is new (a kept --home)
+}
+
+/**
+ * Relayer workers as their own process on BullMQ/Redis (the way an operator runs them), from the
+ * relayer's home `<root>/relayer/`: its config, its keys file (a fresh hub/side-chain key, the EVM
+ * and gov keys) and its log. Without a reachable Redis, relays in this process instead and says so.
  */
 async function startRelayer(root: string, chains: DevChain[], evmChains: (EvmRelayerChain | FabricRelayerChain)[], extraEnv: Record<string, string>, o: DevnetOptions, children: ChildProcess[], say: (s: string) => void): Promise<{ stop: () => void; inProcess: boolean }> {
   if (!(await redisReachable(REDIS_URL))) {
@@ -67,16 +78,22 @@ async function startRelayer(root: string, chains: DevChain[], evmChains: (EvmRel
     tuning: { scanIntervalMs: 300, lookbackBlocks: 200 },
     api: { host: '127.0.0.1', port: apiPort },
   };
-  const file = join(root, 'relayer.json');
+  const home = join(root, 'relayer');
+  mkdirSync(home, { recursive: true });
+  const file = join(home, 'relayer.json');
   writeFileSync(file, JSON.stringify(cfg, null, 2));
-  const log = createWriteStream(join(root, 'relayer.log'));
-  const key = toHex(generateAccountKey().secretKey);
-  const child = spawn(process.execPath, [BIN, 'relayer', 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PONTIS_DEVNET_RELAYER_KEY: key, [EVM_RELAYER_KEY_ENV]: EVM_RELAYER_KEY, ...extraEnv } });
+  const keysFile = join(home, 'keys.env');
+  const keys = { PONTIS_DEVNET_RELAYER_KEY: toHex(generateAccountKey().secretKey), [EVM_RELAYER_KEY_ENV]: EVM_RELAYER_KEY, ...extraEnv };
+  writeKeysFile(keysFile, keys);
+  const logFile = join(home, 'relayer.log');
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, [BIN, 'relayer', 'start', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...keys } });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
   children.push(child);
-  say(`relayer workers (BullMQ on ${REDIS_URL}, queues under "${cfg.redis.prefix}"): config ${file}, log ${join(root, 'relayer.log')}`);
+  say(`relayer workers (BullMQ on ${REDIS_URL}, queues under "${cfg.redis.prefix}"): PID ${child.pid}, ops API http://127.0.0.1:${apiPort}, config ${file}, keys ${keysFile} (mode 0600), log ${logFile}`);
   say(`  paths ${cfg.paths.map((p) => p.id).join(', ')}; ops API http://127.0.0.1:${apiPort}/healthz  /readyz  /metrics  /packets/<id>`);
+  say(`  restart it by hand: node --env-file=${keysFile} ${BIN} relayer start --config ${file} >> ${logFile} 2>&1 &`);
   return { stop: () => {}, inProcess: false };
 }
 
@@ -98,6 +115,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     chains.push({ chainId: id, homes: n.homes, rpcUrls: n.rpcUrls });
   });
   say(`Pontis devnet: hub ${DEVNET_HUB} (${o.validators} validators) and side-chains ${DEVNET_SPOKES.join(', ')}; homes in ${root}`);
+  say(`  devnet process: PID ${process.pid} (Ctrl-C or kill -INT ${process.pid} stops every process it started)`);
 
   let stopping = false;
   const children: ChildProcess[] = [];
@@ -126,7 +144,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
         if (!stopping) say(`${c.chainId} validator ${i} exited (${sig ?? code}); its log: ${join(home, 'node.log')}`);
       });
       children.push(child);
-      say(`  ${c.chainId.padEnd(13)} validator ${i}: RPC ${c.rpcUrls[i]}   log ${join(home, 'node.log')}`);
+      say(`  ${c.chainId.padEnd(13)} validator ${i}: PID ${child.pid}, RPC ${c.rpcUrls[i]}, p2p ws://127.0.0.1:${loadHome(home).config.p2p.port}, home ${home}, log ${join(home, 'node.log')}`);
     });
   }
 

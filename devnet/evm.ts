@@ -124,7 +124,7 @@ export async function startEvmChains(o: { root: string; hubHomes: string[]; base
     await until(`anvil ${c.chainId} on port ${port}`, async () => ((await chainIdOf(url)) === c.chainIdNumber ? true : child.exitCode !== null ? Promise.reject(new PontisError('PNT_ERR_DEVNET_ANVIL', `anvil for ${c.chainId} exited; log ${join(dir, 'anvil.log')}`)) : undefined), 15_000);
     const provider = new JsonRpcProvider(url, c.chainIdNumber, { staticNetwork: true, pollingInterval: 100, cacheTimeout: -1 });
     nodes.push({ chainId: c.chainId, chainIdNumber: c.chainIdNumber, url, provider, deployer: new Wallet(ANVIL_DEV_KEYS[0], provider), cursor: {} });
-    o.say(`  ${c.chainId.padEnd(13)} anvil (EVM chain id ${c.chainIdNumber}, 1-second blocks): RPC ${url}   log ${join(dir, 'anvil.log')}`);
+    o.say(`  ${c.chainId.padEnd(13)} anvil (EVM chain id ${c.chainIdNumber}, 1-second blocks): PID ${child.pid}, RPC ${url}, log ${join(dir, 'anvil.log')}`);
   }
   // every hub validator attests both chains through its own observer (depth 0: anvil does not reorg)
   for (const home of o.hubHomes) {

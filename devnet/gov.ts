@@ -84,7 +84,7 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
     await cc.close();
     throw e;
   }
-  say(`  ${DEVNET_GOV.padEnd(13)} Hyperledger Fabric (network stand-in), channel ${net.channel}, orgs ${net.orgs.map((g) => g.mspId).join(', ')}; chaincode ${CHAINCODE_NAME} as a service at ${ccAddress}, endorsed by 2 of 3 orgs`);
+  say(`  ${DEVNET_GOV.padEnd(13)} Hyperledger Fabric (network stand-in, in the devnet process, PID ${process.pid}), channel ${net.channel}, orgs ${net.orgs.map((g) => g.mspId).join(', ')}; chaincode ${CHAINCODE_NAME} as a service at ${ccAddress}, endorsed by 2 of 3 orgs; ledger and crypto material in ${dir}`);
   for (const g of net.orgs) say(`                ${g.mspId} peer ${g.endpoint} (TLS), connection profile ${g.connectionProfile}`);
 
   const org = net.orgs[0];

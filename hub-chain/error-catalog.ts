@@ -148,6 +148,8 @@ const PACKET_ERRORS = errorTable(
     'PNT_ERR_CHANNEL_CLOSED',
     'PNT_ERR_ACK_MALFORMED',
     'PNT_ERR_MSG_EMPTY',
+    /** RPC: no inbox entry (or no outcome, and no outstanding packet) for that chain and sequence here. */
+    'PNT_ERR_MSG_NOT_FOUND',
     /** The `attest` app: a payload that is not the attestation ABI encoding, names another issuer chain, was revoked or has expired. */
     'PNT_ERR_ATTESTATION_MALFORMED',
     'PNT_ERR_ATTESTATION_CHAIN_MISMATCH',
@@ -155,6 +157,8 @@ const PACKET_ERRORS = errorTable(
     'PNT_ERR_ATTESTATION_EXPIRED',
     /** An attestation of a kind governance closed, from an issuer not registered (or retired) for it. */
     'PNT_ERR_ATTESTATION_ISSUER',
+    /** RPC: neither the hub's status record nor an `attest` app record of that attestation here. */
+    'PNT_ERR_ATTESTATION_NOT_FOUND',
     'PNT_ERR_MSG_MALFORMED',
     'PNT_ERR_CHAIN_EXISTS',
     /** Governance paused the chain; it may resume. */
@@ -168,6 +172,8 @@ const PACKET_ERRORS = errorTable(
   ],
   {
     PNT_ERR_PACKET_NOT_FOUND: notFound,
+    PNT_ERR_MSG_NOT_FOUND: notFound,
+    PNT_ERR_ATTESTATION_NOT_FOUND: notFound,
     PNT_ERR_CHAIN_UNKNOWN: notFound,
     PNT_ERR_PACKET_NOT_TIMED_OUT: retryable,
     PNT_ERR_PACKET_OUT_OF_ORDER: retryable,

@@ -9,8 +9,14 @@ import type { AccountKey } from '../crypto/ed25519.ts';
 import { type Msg, type SignedTx, signTx } from '../app/tx.ts';
 import type { Validator } from '../types/validator-set.ts';
 
-export type { NodeStatus, BlockResponse, StateResponse, BlockEvent, TxStatus, SignedHeaderResponse, PacketRef, PacketQuery, PendingPackets, ClientSummary, ClientQuery, ChainList, ChainQuery } from '../rpc/wire.ts';
-import type { NodeStatus, BlockResponse, StateResponse, BlockEvent, TxStatus, SignedHeaderResponse, PacketRef, PacketQuery, PendingPackets, ClientQuery, ChainList, ChainQuery } from '../rpc/wire.ts';
+export type {
+  NodeStatus, BlockResponse, StateResponse, BlockEvent, TxStatus, SignedHeaderResponse, PacketRef, PacketQuery, PendingPackets, ClientSummary, ClientQuery, ChainList, ChainQuery,
+  MsgInboxEntry, MsgInboxList, MsgOutcome, Balances, Supply, TransferRoute, AttestationAnswer,
+} from '../rpc/wire.ts';
+import type {
+  NodeStatus, BlockResponse, StateResponse, BlockEvent, TxStatus, SignedHeaderResponse, PacketRef, PacketQuery, PendingPackets, ClientQuery, ChainList, ChainQuery,
+  MsgInboxEntry, MsgInboxList, MsgOutcome, Balances, Supply, TransferRoute, AttestationAnswer,
+} from '../rpc/wire.ts';
 
 /** Parses `srcChain/srcApp/dstChain/dstApp/sequence`. */
 export function parsePacketId(id: string): PacketRef {
@@ -81,6 +87,44 @@ export class HubClient {
   /** One registry entry with its client summary and paused routes (404 PNT_ERR_CHAIN_UNKNOWN when not registered). */
   chain(chainId: string): Promise<ChainQuery> {
     return this.get(`/chains/${seg(chainId)}`);
+  }
+
+  // ---- packet apps' state (404 PNT_ERR_MSG_NOT_FOUND / PNT_ERR_ATTESTATION_NOT_FOUND when nothing is recorded) ----
+
+  /** A message this chain's `msg` app received from `srcChain` (the sequence of its packet). */
+  msgInbox(srcChain: string, sequence: number): Promise<MsgInboxEntry> {
+    return this.get(`/apps/msg/inbox/${seg(srcChain)}/${sequence}`);
+  }
+  /** Messages received from `srcChain`, in sequence order from `from` (default 1), at most `limit` (1..1000, default 100). */
+  msgInboxList(srcChain: string, opts: { from?: number; limit?: number } = {}): Promise<MsgInboxList> {
+    const q = new URLSearchParams();
+    if (opts.from !== undefined) q.set('from', String(opts.from));
+    if (opts.limit !== undefined) q.set('limit', String(opts.limit));
+    return this.get(`/apps/msg/inbox/${seg(srcChain)}${q.size ? `?${q}` : ''}`);
+  }
+  /** What became of message `sequence` this chain sent to `dstChain`: delivered, failed (with its code), timed-out, or pending. */
+  msgOutcome(dstChain: string, sequence: number): Promise<MsgOutcome> {
+    return this.get(`/apps/msg/outcome/${seg(dstChain)}/${sequence}`);
+  }
+  /** An account's balances (every denom it holds, or one). */
+  balances(address: Hex, opts: { denom?: string } = {}): Promise<Balances> {
+    return this.get(`/bank/balances/${address}${opts.denom ? `?denom=${seg(opts.denom)}` : ''}`);
+  }
+  /** What this chain holds in escrow toward `chainId` (every denom, or one). */
+  escrow(chainId: string, opts: { denom?: string } = {}): Promise<Balances> {
+    return this.get(`/bank/escrow/${seg(chainId)}${opts.denom ? `?denom=${seg(opts.denom)}` : ''}`);
+  }
+  /** A denom's total supply on this chain. */
+  supply(denom: string): Promise<Supply> {
+    return this.get(`/bank/supply?denom=${seg(denom)}`);
+  }
+  /** The hub's accounting of transfers of `denom` from `src` to `dst` (outstanding, onward, rate limit); hub nodes only. */
+  transferRoute(src: string, dst: string, denom: string): Promise<TransferRoute> {
+    return this.get(`/transfer/routes/${seg(src)}/${seg(dst)}?denom=${seg(denom)}`);
+  }
+  /** An attestation by `issuer` on `chain` about `subject`: the hub's status record and/or the `attest` app's record here. */
+  attestation(chain: string, issuer: string, subject: Hex): Promise<AttestationAnswer> {
+    return this.get(`/attestations/${seg(chain)}/${subject}?issuer=${seg(issuer)}`);
   }
 
   /** Sent as the transaction's canonical bytes, which the node decodes the fast way. */

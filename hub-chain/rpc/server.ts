@@ -17,6 +17,7 @@ import type { ChainReader } from '../node/chain-reader.ts';
 import { KeyedBuckets } from '../node/token-bucket.ts';
 import { MAX_HEADER_LINES, capConnections, connectionsCheckingInterval, onClientError } from './admission.ts';
 import { RenderedCache } from './cache.ts';
+import { appRoutes } from './app-routes.ts';
 import { dataRoutes } from './data-routes.ts';
 import { RpcError, errorBody, statusFor } from './errors.ts';
 import { optionalIntParam, parseFlag, parseIntParam } from './params.ts';
@@ -106,6 +107,7 @@ export async function startRpcServer(backend: RpcBackend, cfg: RpcConfig, port: 
   stateRoutes(app, backend.chain, caches.state);
   interchainRoutes(app, backend.chain);
   dataRoutes(app, backend.chain);
+  appRoutes(app, backend.chain);
   txRoutes(app, backend, cfg);
   app.get('/events/blocks', async (_req, reply) => openEventStream(reply, sse));
 

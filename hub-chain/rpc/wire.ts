@@ -12,6 +12,10 @@ import type { Evidence } from '../types/block.ts';
 import type { PacketStatus } from '../modules/packets/types.ts';
 import type { ClientRecord, ClientStatus, ConsensusRecord } from '../modules/clients/types.ts';
 import type { ChainEntry } from '../modules/registry/registry.ts';
+import type { MsgEnvelope } from '../modules/packets/msg-app.ts';
+import type { RateLimit } from '../modules/transfer/policy.ts';
+import type { AttestationRecord, AttestationStatus } from '../modules/attest/app.ts';
+import type { HubAttestationStatus } from '../modules/attest/issuers.ts';
 
 export interface NodeStatus {
   chainId: string;
@@ -137,4 +141,80 @@ export interface ChainQuery {
   client: ClientSummary | null;
   /** Paused routes from or to this chain; `since` is the height the pause passed. */
   pausedRoutes: { src: string; dst: string; since: number }[];
+}
+
+// ---- packet apps' state (hub-chain/rpc/app-routes.ts); `key` is the UTF-8 state key read ----
+
+/** GET /apps/msg/inbox/:srcChain/:sequence: a message this chain's `msg` app received. */
+export interface MsgInboxEntry {
+  height: number;
+  srcChain: string;
+  sequence: number;
+  key: string;
+  message: MsgEnvelope & { srcApp: string; height: number };
+}
+
+/** GET /apps/msg/inbox/:srcChain?from=&limit=: received messages in sequence order. */
+export interface MsgInboxList {
+  height: number;
+  srcChain: string;
+  messages: (MsgEnvelope & { sequence: number; srcApp: string; height: number })[];
+  /** More messages follow (ask again with `from` past the last sequence). */
+  truncated: boolean;
+}
+
+/** GET /apps/msg/outcome/:dstChain/:sequence: what became of a message this chain sent. */
+export interface MsgOutcome {
+  height: number;
+  dstChain: string;
+  sequence: number;
+  key: string;
+  /** `pending`: sent, neither acknowledged nor timed out yet (no outcome key written). */
+  outcome: 'delivered' | 'failed' | 'timed-out' | 'pending';
+  /** The error code of a `failed` outcome. */
+  code?: string;
+}
+
+/** GET /bank/balances/:address, GET /bank/escrow/:chainId: balances (decimal strings) by denom. */
+export interface Balances {
+  height: number;
+  /** An account address, or `escrow/<chainId>`. */
+  holder: string;
+  balances: { denom: string; amount: string; key: string }[];
+  /** Only when the holder has more than 1,000 denoms. */
+  truncated?: boolean;
+}
+
+/** GET /bank/supply?denom= */
+export interface Supply {
+  height: number;
+  denom: string;
+  supply: string;
+  key: string;
+}
+
+/** GET /transfer/routes/:src/:dst?denom= (the hub only): its accounting of a transfer route. */
+export interface TransferRoute {
+  height: number;
+  src: string;
+  dst: string;
+  denom: string;
+  /** What `src` escrowed for `dst` that the hub forwarded, less what came back. */
+  outstanding: string;
+  /** For a voucher denom: the sum over destinations of what `src` sent onward. */
+  onward: string;
+  rateLimit: RateLimit | null;
+  keys: { outstanding: string; onward: string; rateLimit: string };
+}
+
+/** GET /attestations/:chain/:subject?issuer=: the hub's status record and/or the `attest` app's record here. */
+export interface AttestationAnswer {
+  height: number;
+  /** The block time the status was judged at (the node's latest block), ms. */
+  now: number;
+  chain: string;
+  issuer: string;
+  subject: Hex;
+  hub: { key: string; status: AttestationStatus; record: HubAttestationStatus } | null;
+  app: { key: string; status: AttestationStatus; record: AttestationRecord } | null;
 }

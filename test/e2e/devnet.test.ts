@@ -2,7 +2,8 @@
  * The README's main command, as a new user runs it: `pontis devnet` starts the hub, two Pontis
  * side-chains and two anvil chains as processes, the government chain on the Fabric network stand-in, relays with BullMQ workers on the local Redis,
  * and runs the whole sample flow; `--blocks 0` makes it stop once the flow is done. The test
- * checks that it exits 0 having printed each stage's outcome.
+ * checks that it exits 0 having printed each stage's outcome, each process it started (PID, ports,
+ * log), and the relayer's keys file (mode 0600, its path printed, no key in the output or the log).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -70,6 +71,29 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
   expect(out).toMatch(/dept-a: acknowledgement carries the record: \{"data":"0x[0-9a-f]+","id":"household-42","owner":"Org1MSP"\}/);
   expect(out).toContain('dept-a: error acknowledgement PNT_ERR_RECORDS_ACCESS_DENIED');
   expect(out).not.toContain('sample flow failed');
+  // every process it starts is printed with its PID, ports and log (the runbook's table of processes)
+  expect(out).toMatch(/devnet process: PID \d+ \(Ctrl-C or kill -INT \d+ stops every process it started\)/);
+  for (const [chain, n] of [['pontis-hub-1', 4], ['dept-a', 1], ['dept-b', 1]] as const) {
+    for (let i = 0; i < n; i++) expect(out).toMatch(new RegExp(`${chain} +validator ${i}: PID \\d+, RPC http://127\\.0\\.0\\.1:\\d+, p2p ws://127\\.0\\.0\\.1:\\d+, home \\S+, log \\S+node\\.log`));
+  }
+  expect(out).toMatch(/evm-a +anvil \(EVM chain id \d+, 1-second blocks\): PID \d+, RPC http:\/\/127\.0\.0\.1:\d+, log \S+anvil\.log/);
+  expect(out).toMatch(/gov +Hyperledger Fabric \(network stand-in, in the devnet process, PID \d+\)/);
+  const relayerLine = /relayer workers \(BullMQ on \S+, queues under "[^"]+"\): PID \d+, ops API http:\/\/127\.0\.0\.1:(\d+), config (\S+), keys (\S+) \(mode 0600\), log (\S+)/.exec(out);
+  expect(relayerLine, out).not.toBeNull();
+  expect(Number(relayerLine![1])).toBe(base + 6);
+  // the relayer's keys sit in its home, readable by the owner only; the devnet prints the path, never a key
+  const keysFile = relayerLine![3];
+  expect(keysFile).toBe(join(home, 'relayer', 'keys.env'));
+  expect(statSync(keysFile).mode & 0o777).toBe(0o600);
+  const keyLines = readFileSync(keysFile, 'utf8').trim().split('\n');
+  expect(keyLines.map((l) => l.split('=')[0]).sort()).toEqual(['PONTIS_DEVNET_EVM_RELAYER_KEY', 'PONTIS_DEVNET_GOV_RELAYER_KEY', 'PONTIS_DEVNET_RELAYER_KEY']);
+  for (const l of keyLines) {
+    const value = l.slice(l.indexOf('=') + 1);
+    expect(value).toMatch(/^0x[0-9a-f]{64}$/);
+    expect(out.includes(value.slice(2))).toBe(false);
+    expect(readFileSync(relayerLine![4], 'utf8').includes(value.slice(2))).toBe(false);
+  }
+  expect(out).toContain(`restart it by hand: node --env-file=${keysFile} ${BIN} relayer start --config ${relayerLine![2]} >> ${relayerLine![4]} 2>&1 &`);
   // government data sharing between the side-chains
   expect(out).toMatch(/hub allowed it by rule dataset:household-registry#benefits, consent 0x[0-9a-f]+…[0-9a-f]{4} active; audited/);
   expect(out).toMatch(/opened at dept-b's node: \d+ bytes, matching the committed hash; decrypt receipt recorded on the hub/);

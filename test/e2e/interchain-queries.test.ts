@@ -1,7 +1,8 @@
 /**
- * Interchain queries and the registry CLI against real nodes: a single-validator hub and a
- * single-validator side-chain run in this process (LMDB, Fastify); the `pontis` CLI runs as a
- * child process and talks to them over RPC.
+ * Interchain queries, the packet apps' state routes and the registry CLI against real nodes: a
+ * single-validator hub and a single-validator side-chain run in this process (LMDB, Fastify); the
+ * `pontis` CLI runs as a child process and talks to them over RPC; relaying is one round at a time
+ * in this process (relayers/round.ts) over the nodes' RPC.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,11 +16,16 @@ import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';
 import { initTestnet } from '../../hub-chain/node/init.ts';
 import { HubNode } from '../../hub-chain/node/node.ts';
+import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
+import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
+import { relayRound } from '../../relayers/round.ts';
 import { freeBasePort } from './harness.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
 const HUB = 'pontis-hub-q';
 const SIDE = 'dept-q';
+/** Holds 1,000,000 ucredit on the side-chain from genesis. */
+const holder = generateAccountKey();
 
 interface CliResult {
   code: number;
@@ -44,7 +50,8 @@ async function cliJson<T = Record<string, unknown>>(...args: string[]): Promise<
 
 async function startChain(root: string, chainId: string, hubChainId?: string): Promise<{ home: string; node: HubNode; client: HubClient }> {
   const basePort = await freeBasePort(1);
-  const { homes } = initTestnet(root, { validators: 1, basePort, chainId, hubChainId, consensus: { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300 } });
+  const accounts = hubChainId ? [{ address: holder.address, balances: [{ denom: 'ucredit', amount: '1000000' }] }] : undefined;
+  const { homes } = initTestnet(root, { validators: 1, basePort, chainId, hubChainId, accounts, consensus: { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300 } });
   const node = HubNode.fromHome(homes[0], { logger: pino({ level: 'silent' }) });
   await node.start();
   const client = new HubClient(node.rpcUrl);
@@ -141,6 +148,75 @@ describe('interchain queries and the chain registry CLI', () => {
 
     // nothing was relayed: the hub has no record of it
     await expect(hub.client.packet(id)).rejects.toMatchObject({ code: 'PNT_ERR_PACKET_NOT_FOUND' });
+  });
+
+  it('behavior: a message and a transfer side-chain -> hub, relayed: inbox, outcome, balances, escrow, supply and route accounting read back with their state keys', async () => {
+    // relies on the previous tests: each chain holds a client of the other
+    const sent = await side.client.send(holder, [
+      { type: 'msg/send', dstChain: HUB, payload: toHex(utf8('hello hub')), timeoutTimestamp: Date.now() + 600_000 },
+      { type: 'transfer/send', dstChain: HUB, receiver: holder.address, denom: 'ucredit', amount: '250', timeoutTimestamp: Date.now() + 600_000 },
+    ]);
+    expect(sent.result.code).toBe('ok');
+    const seq = (JSON.parse(sent.result.events.find((e) => e.type === 'packet/sent' && e.attributes.packet.includes('"srcApp":"msg"'))!.attributes.packet) as Packet).sequence;
+    expect(await side.client.msgOutcome(HUB, seq)).toMatchObject({ outcome: 'pending', key: `app/msg/outcome/${HUB}/${String(seq).padStart(16, '0')}` });
+    await expect(hub.client.msgInbox(SIDE, seq)).rejects.toMatchObject({ code: 'PNT_ERR_MSG_NOT_FOUND' });
+
+    const relayer = generateAccountKey(); // a fresh key with no funds: relay transactions pay no fees
+    const handlers = new PontisPathHandlers(new Map([[HUB, new RpcEndpoint(HUB, hub.node.rpcUrl, relayer)], [SIDE, new RpcEndpoint(SIDE, side.node.rpcUrl, relayer)]]), HUB);
+    let cursor: Record<string, number> = { [SIDE]: sent.height - 1, [HUB]: (await hub.client.status()).latestHeight };
+    for (let round = 0; round < 60 && (await side.client.msgOutcome(HUB, seq)).outcome === 'pending'; round++) {
+      cursor = (await relayRound(handlers, SIDE, HUB, cursor)).cursor;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+
+    const inbox = await hub.client.msgInbox(SIDE, seq);
+    const key = `app/msg/inbox/${SIDE}/${String(seq).padStart(16, '0')}`;
+    expect(inbox).toMatchObject({ srcChain: SIDE, sequence: seq, key, message: { from: holder.address, data: toHex(utf8('hello hub')), srcApp: 'msg', height: expect.any(Number) } });
+    const proven = await hub.client.state({ text: key }, { prove: true });
+    expect(proven.exists).toBe(true);
+    expect(proven.proof).toBeDefined();
+    const list = await hub.client.msgInboxList(SIDE);
+    expect(list.messages.map((m) => m.sequence)).toEqual([seq]);
+    expect(list.messages[0].data).toBe(toHex(utf8('hello hub')));
+    expect(list.truncated).toBe(false);
+    expect((await hub.client.msgInboxList(SIDE, { from: seq + 1 })).messages).toEqual([]);
+    expect((await hub.client.msgInboxList('dept-nowhere')).messages).toEqual([]);
+    expect(await side.client.msgOutcome(HUB, seq)).toMatchObject({ outcome: 'delivered', dstChain: HUB, sequence: seq });
+
+    const voucher = `t/${SIDE}/ucredit`;
+    expect((await side.client.balances(holder.address)).balances).toEqual([{ denom: 'ucredit', amount: '999750', key: `bank/bal/${holder.address}/ucredit` }]);
+    expect((await side.client.escrow(HUB)).balances).toEqual([{ denom: 'ucredit', amount: '250', key: `bank/bal/escrow/${HUB}/ucredit` }]);
+    expect((await hub.client.balances(holder.address, { denom: voucher })).balances).toEqual([{ denom: voucher, amount: '250', key: `bank/bal/${holder.address}/${voucher}` }]);
+    expect((await hub.client.balances(generateAccountKey().address, { denom: voucher })).balances[0].amount).toBe('0');
+    expect(await hub.client.supply(voucher)).toMatchObject({ denom: voucher, supply: '250', key: `bank/supply/${voucher}` });
+    // transfers addressed to the hub itself are not forwarded, so its route accounting holds nothing for them
+    expect(await hub.client.transferRoute(SIDE, HUB, 'ucredit')).toMatchObject({ outstanding: '0', onward: '0', rateLimit: null, keys: { outstanding: `transfer/outstanding/${SIDE}/${HUB}/ucredit` } });
+  });
+
+  it('error: the app state routes refuse malformed input (400) and answer 404 with a code for what is not recorded', async () => {
+    const error = async (url: string) => {
+      const r = await fetch(url);
+      return { status: r.status, ...((await r.json()) as { error: { code: string; details?: Record<string, unknown> } }).error };
+    };
+    const [h, s] = [hub.node.rpcUrl, side.node.rpcUrl];
+    expect(await error(`${h}/apps/msg/inbox/${SIDE}/999999`)).toMatchObject({ status: 404, code: 'PNT_ERR_MSG_NOT_FOUND', details: { srcChain: SIDE, sequence: 999999 } });
+    expect(await error(`${s}/apps/msg/outcome/dept-nowhere/1`)).toMatchObject({ status: 404, code: 'PNT_ERR_MSG_NOT_FOUND' });
+    expect(await error(`${h}/apps/msg/inbox/${SIDE}/01`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_NUMBER', details: { param: 'sequence' } });
+    expect(await error(`${h}/apps/msg/inbox/${SIDE}/0`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_NUMBER', details: { param: 'sequence' } });
+    expect(await error(`${h}/apps/msg/inbox/Not_A_Chain/1`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_REQUEST', details: { param: 'params.srcChain' } });
+    expect(await error(`${h}/apps/msg/inbox/${SIDE}?limit=5000`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_NUMBER', details: { param: 'limit' } });
+    expect(await error(`${h}/apps/msg/inbox/${SIDE}?bogus=1`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_REQUEST' });
+    expect(await error(`${h}/bank/balances/0xABC`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_REQUEST', details: { param: 'params.address' } });
+    expect(await error(`${h}/bank/balances/${holder.address}?denom=Bad%20Denom`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_REQUEST', details: { param: 'querystring.denom' } });
+    expect(await error(`${h}/bank/supply`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_REQUEST' });
+    expect(await error(`${h}/transfer/routes/${SIDE}/dept-nowhere?denom=ucredit`)).toMatchObject({ status: 404, code: 'PNT_ERR_CHAIN_UNKNOWN', details: { chainId: 'dept-nowhere' } });
+    expect(await error(`${s}/transfer/routes/${SIDE}/${HUB}?denom=ucredit`)).toMatchObject({ status: 404, code: 'PNT_ERR_RPC_NOT_FOUND' });
+    expect(await error(`${h}/attestations/gov/0x${'ab'.repeat(32)}?issuer=Org1MSP`)).toMatchObject({ status: 404, code: 'PNT_ERR_ATTESTATION_NOT_FOUND' });
+    expect(await error(`${h}/attestations/gov/0xABZ?issuer=Org1MSP`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_REQUEST', details: { param: 'params.subject' } });
+    expect(await error(`${h}/attestations/gov/0x${'ab'.repeat(32)}`)).toMatchObject({ status: 400, code: 'PNT_ERR_RPC_BAD_REQUEST' });
+    // the SDK raises the same codes
+    await expect(hub.client.msgOutcome('dept-nowhere', 5)).rejects.toMatchObject({ code: 'PNT_ERR_MSG_NOT_FOUND', retryable: false });
+    await expect(hub.client.attestation('gov', 'Org1MSP', `0x${'cd'.repeat(32)}`)).rejects.toMatchObject({ code: 'PNT_ERR_ATTESTATION_NOT_FOUND' });
   });
 
   it('error: unknown packets, clients and chains answer 404 with a code; malformed ids and limits answer 400', async () => {
