@@ -12,7 +12,7 @@ import type { PontisReader } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { GATEWAY_TOPIC, clientIface, decodeGatewayLog, gatewayIface } from './abi.ts';
-import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayWord, isSet } from './endpoint.ts';
+import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayFilter, gatewayWord, isSet } from './endpoint.ts';
 import { mapLimit } from '../map-limit.ts';
 
 export interface GatewayItemResult {
@@ -147,13 +147,13 @@ async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: n
  * the hub, are skipped. Returns null when nothing was due.
  */
 export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
-  const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
-    const ch = channelId(e.packet);
-    if (isSet(await gatewayWord(evm, packetKeys.receipt(ch, e.packet.sequence), 'latest'))) return null;
-    const p = await hubProof(hub, packetKeys.outbound(ch, e.packet.sequence), height);
+  const open = await gatewayFilter(evm, events, packetKeys.receipt, false);
+  const found = await mapLimit(open, READS_IN_FLIGHT, async (e) => {
+    const p = await hubProof(hub, packetKeys.outbound(channelId(e.packet), e.packet.sequence), height);
     return p.present ? { packet: e.packet, proof: p.proof } : null;
   });
-  const due = found.filter((i) => i !== null);
+  // proofs take a while: look at the Gateway again just before sending (another relayer may have delivered)
+  const due = await gatewayFilter(evm, found.filter((i) => i !== null), packetKeys.receipt, false);
   const packets = due.map((i) => i.packet);
   const proofs = due.map((i) => i.proof);
   if (!packets.length) return null;
@@ -167,13 +167,12 @@ export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, e
  * recorded, proven at hub height `height`. Packets already resolved here are skipped.
  */
 export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
-  const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
-    const ch = channelId(e.packet);
-    if (!isSet(await gatewayWord(evm, packetKeys.outbound(ch, e.packet.sequence), 'latest'))) return null;
-    const p = await hubProof(hub, packetKeys.ack(ch, e.packet.sequence), height);
+  const open = await gatewayFilter(evm, events, packetKeys.outbound, true);
+  const found = await mapLimit(open, READS_IN_FLIGHT, async (e) => {
+    const p = await hubProof(hub, packetKeys.ack(channelId(e.packet), e.packet.sequence), height);
     return p.present ? { packet: e.packet, ack: e.ack!, proof: p.proof } : null;
   });
-  const due = found.filter((i) => i !== null);
+  const due = await gatewayFilter(evm, found.filter((i) => i !== null), packetKeys.outbound, true);
   const packets = due.map((i) => i.packet);
   const acks = due.map((i) => i.ack);
   const proofs = due.map((i) => i.proof);
