@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EndpointSet, type EndpointProbe, type ProbeResult, judgeEndpoints } from '../../../relayers/paths/endpoint-set.ts';
 import { FailoverHubClient, pontisProbe } from '../../../relayers/paths/pontis/failover-client.ts';
+import { FailoverJsonRpc } from '../../../relayers/paths/evm/failover-rpc.ts';
 import type { NodeStatus } from '../../../hub-chain/rpc-client/client.ts';
 import { freePort } from '../../support/ports.ts';
 
@@ -147,5 +148,45 @@ describe('FailoverHubClient', () => {
   it('behavior: the probe reads height, catching-up and the connected peers\u2019 best height from /status', () => {
     const s = { latestHeight: 10, catchingUp: false, peers: [{ url: 'ws://x', height: 40, connected: true }, { url: 'ws://y', height: 90, connected: false }] } as NodeStatus;
     expect(pontisProbe(s)).toEqual({ height: 10, catchingUp: false, peerHeight: 40 });
+  });
+});
+
+describe('FailoverJsonRpc', () => {
+  const servers: Server[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  });
+  /** A stand-in EVM node: eth_blockNumber answers `height`, anything else its name (single calls and batches). */
+  async function evmNode(name: string, height: number): Promise<string> {
+    const port = await freePort();
+    const s = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        const answer = (r: { id: number; method: string }) => ({ jsonrpc: '2.0', id: r.id, result: r.method === 'eth_blockNumber' ? `0x${height.toString(16)}` : name });
+        const q = JSON.parse(body) as { id: number; method: string } | { id: number; method: string }[];
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify(Array.isArray(q) ? q.map(answer) : answer(q)));
+      });
+    });
+    servers.push(s);
+    await new Promise<void>((r) => s.listen(port, '127.0.0.1', r));
+    return `http://127.0.0.1:${port}`;
+  }
+
+  it('behavior: lag is judged by block number; reads and transactions avoid a node that is gone or too far behind', async () => {
+    const gone = `http://127.0.0.1:${await freePort()}`;
+    const [behind, good] = await Promise.all([evmNode('behind', 90), evmNode('good', 100)]);
+    const rpc = new FailoverJsonRpc('evm-a', [gone, behind, good], { maxLagBlocks: 5, probeIntervalMs: 0, timeoutMs: 2000 });
+    await rpc.endpoints.probeAll();
+    expect(rpc.endpoints.status().map((e) => [e.up, e.lag])).toEqual([
+      [false, null],
+      [false, 10],
+      [true, 0],
+    ]);
+    expect(await Promise.all([rpc.send('eth_getStorageAt', []), rpc.send('eth_call', [])])).toEqual(['good', 'good']);
+    expect(await rpc.send('eth_sendRawTransaction', ['0x00'])).toBe('good');
+    expect(rpc.endpoints.readiness().ok).toBe(true);
+    rpc.close();
   });
 });
