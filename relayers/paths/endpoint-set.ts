@@ -152,6 +152,16 @@ export class EndpointSet<C> {
     return this.pick(this.readerMember()).client;
   }
 
+  /**
+   * Where a read of block `height` goes: the healthy endpoints known to hold it, in turn; else
+   * the highest. (A node asked for a block past its head may answer with nothing rather than fail.)
+   */
+  readerAt(height: number): C {
+    const ok = this.healthy().filter((m) => height <= knownHeight(m));
+    if (ok.length) return this.pick(ok[this.next++ % ok.length]).client;
+    return this.pick(this.leastBad()).client;
+  }
+
   /** Where submissions go: the first healthy endpoint in config order (the first one again once it recovers). */
   writer(): C {
     return this.pick(this.writerMember()).client;
@@ -176,7 +186,9 @@ export class EndpointSet<C> {
 
   private leastBad(): Member<C> {
     const alive = this.members.filter((m) => m.probe !== undefined && !('error' in m.probe));
-    return alive.length ? alive.reduce((a, b) => (height(b) > height(a) ? b : a)) : this.members[0];
+    if (!alive.length) return this.members[0];
+    // the highest; among equals the healthy one (a node at the tip may still be catching up)
+    return alive.reduce((a, b) => (height(b) > height(a) || (height(b) === height(a) && b.verdict.healthy && !a.verdict.healthy) ? b : a));
   }
 
   private pick(m: Member<C>): Member<C> {
@@ -220,3 +232,4 @@ export class EndpointSet<C> {
 }
 
 const height = (m: Member<unknown>) => (m.probe && !('error' in m.probe) ? m.probe.height : -1);
+const knownHeight = height;

@@ -27,7 +27,8 @@ export class FailoverJsonRpc implements JsonRpcSender {
 
   async send(method: string, params: unknown[]): Promise<unknown> {
     const write = WRITER_METHODS.has(method);
-    const first = write ? this.endpoints.writer() : this.endpoints.reader();
+    const block = blockOf(method, params);
+    const first = write ? this.endpoints.writer() : block !== undefined ? this.endpoints.readerAt(block) : this.endpoints.reader();
     try {
       return await first.send(method, params);
     } catch (e) {
@@ -44,4 +45,13 @@ export class FailoverJsonRpc implements JsonRpcSender {
   close(): void {
     this.endpoints.close();
   }
+}
+
+/** Where a read names its block: the position of the block tag in each method's params. */
+const BLOCK_PARAM: Record<string, number> = { eth_getBlockByNumber: 0, eth_getStorageAt: 2, eth_getProof: 2, eth_call: 1, eth_getBalance: 1, eth_getCode: 1 };
+
+/** The block number a read is about (eth_getLogs: its toBlock), when it names one rather than a tag like 'latest'. */
+function blockOf(method: string, params: unknown[]): number | undefined {
+  const tag = method === 'eth_getLogs' ? (params[0] as { toBlock?: unknown } | undefined)?.toBlock : BLOCK_PARAM[method] !== undefined ? params[BLOCK_PARAM[method]] : undefined;
+  return typeof tag === 'string' && /^0x[0-9a-f]+$/i.test(tag) ? Number(BigInt(tag)) : undefined;
 }

@@ -189,4 +189,16 @@ describe('FailoverJsonRpc', () => {
     expect(rpc.endpoints.readiness().ok).toBe(true);
     rpc.close();
   });
+
+  it('behavior: a read of a given block goes to a node known to hold it, though a slightly lagging node is healthy', async () => {
+    const [near, tip] = await Promise.all([evmNode('near', 97), evmNode('tip', 100)]);
+    const rpc = new FailoverJsonRpc('evm-a', [near, tip], { maxLagBlocks: 5, probeIntervalMs: 0 });
+    await rpc.endpoints.probeAll();
+    expect(rpc.endpoints.status().map((e) => e.up)).toEqual([true, true]);
+    const logs = await Promise.all(Array.from({ length: 4 }, () => rpc.send('eth_getLogs', [{ fromBlock: '0x60', toBlock: '0x63' }])));
+    expect(logs).toEqual(['tip', 'tip', 'tip', 'tip']);
+    const latest = await Promise.all(Array.from({ length: 4 }, () => rpc.send('eth_getStorageAt', ['0x00', '0x00', 'latest'])));
+    expect(new Set(latest)).toEqual(new Set(['near', 'tip']));
+    rpc.close();
+  });
 });
