@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { PontisError, errFields } from '../hub-chain/errors.ts';
 import { parsePacketId } from '../hub-chain/rpc-client/client.ts';
 import { channelId } from '../hub-chain/modules/packets/types.ts';
-import { renderGauge } from './metrics.ts';
+import { renderEndpointMetrics, renderGauge } from './metrics.ts';
 import type { Relayer } from './relayer.ts';
 
 export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promise<FastifyInstance> {
@@ -48,7 +48,8 @@ export async function buildRelayerApi(relayer: Relayer, logger?: Logger): Promis
     } catch {
       balances = renderGauge('pontis_relayer_signer_balance', 'Native balance of each signer that pays fees (a chain unreachable)', []);
     }
-    return reply.type('text/plain; version=0.0.4').send(`${relayer.metrics.render()}\n${depth}\n${balances}\n`);
+    const endpoints = renderEndpointMetrics(relayer.endpointStatus());
+    return reply.type('text/plain; version=0.0.4').send(`${relayer.metrics.render()}\n${depth}\n${balances}\n${endpoints}\n`);
   });
 
   // packet ids contain '/': srcChain/srcApp/dstChain/dstApp/sequence

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { parseSchema } from '../hub-chain/errors.ts';
 import { RelayerConfigError } from './errors.ts';
 import { type PathKindRegistry, defaultPathKinds } from './paths/registry.ts';
-import { HTTP_URL, NAME, Signer, type SignerConfig, TrustRoot, VERIFY_RESULTS } from './schema.ts';
+import { Jitter, NAME, RPC_URLS, Signer, type SignerConfig, TrustRoot, VERIFY_RESULTS } from './schema.ts';
 
 export type { ChainConfig, SignerConfig } from './schema.ts';
 
@@ -20,9 +20,12 @@ const REDIS_URL = z.url({ protocol: /^rediss?$/, error: 'must be a redis:// or r
 export function relayerConfigSchema(kinds: PathKindRegistry = defaultPathKinds()) {
   return z
     .strictObject({
-      hub: z.strictObject({ chainId: NAME, rpc: HTTP_URL, signer: Signer, trust: TrustRoot.optional(), verifyResults: VERIFY_RESULTS }),
+      hub: z.strictObject({ chainId: NAME, rpc: RPC_URLS, signer: Signer, trust: TrustRoot.optional(), verifyResults: VERIFY_RESULTS }),
       chains: z.array(kinds.chainSchema()).min(1),
-      paths: z.array(z.strictObject({ id: NAME, chain: NAME, hub: NAME })).min(1),
+      /** This relayer operator's name: the `operator` label of its metrics (default: the Redis prefix, one per operator). */
+      operator: NAME.optional(),
+      /** `jitter` overrides tuning.jitter for a hot path. */
+      paths: z.array(z.strictObject({ id: NAME, chain: NAME, hub: NAME, jitter: Jitter.optional() })).min(1),
       redis: z.strictObject({ url: REDIS_URL, prefix: NAME.default('pontis-relayer') }),
       tuning: z
         .strictObject({
@@ -38,6 +41,16 @@ export function relayerConfigSchema(kinds: PathKindRegistry = defaultPathKinds()
           lockMs: z.int().min(1000).default(15_000),
           /** Update a destination's client when it lags the source by more than this many blocks. */
           clientRefreshBlocks: z.int().min(1).default(5000),
+          /** An RPC endpoint more than this many blocks below the best endpoint of its chain (or its own peers) is skipped. */
+          maxLagBlocks: z.int().min(0).max(10_000).default(5),
+          /** How often every RPC endpoint is probed for health (its node's /status). */
+          probeIntervalMs: z.int().min(100).max(600_000).default(1000),
+          /**
+           * Delivery jobs (packets, acks, timeouts) wait a random time in [minMs, maxMs] before they
+           * run; the job then re-checks the destination and drops what another operator delivered.
+           * None by default.
+           */
+          jitter: Jitter.optional(),
         })
         .prefault({}),
       api: z.strictObject({ host: z.string().min(1).default('127.0.0.1'), port: z.int().min(0).max(65535).default(3001) }).prefault({}),

@@ -18,6 +18,7 @@ import { RelayerError, isRetryableReason, shouldRetry } from './errors.ts';
 import { RelayerMetrics } from './metrics.ts';
 import { openHub } from './paths/hub.ts';
 import { type OpenPaths, type PathKindRegistry, defaultPathKinds } from './paths/registry.ts';
+import type { EndpointStatus } from './paths/endpoint-set.ts';
 import { type ConsensusDivergence, type DeliveryOutcome, type GaugeValue, type PacketEvent, type PacketRef, type PathHandlers, channelTag } from './paths/types.ts';
 
 export const JOB_KINDS = ['relay-packets', 'relay-acks', 'timeouts', 'update-client', 'misbehaviour'] as const;
@@ -63,6 +64,9 @@ return 0`;
 
 const MAX_SCAN_BLOCKS = 200;
 
+/** Jobs that deliver packets, acks or timeouts (what racing operators repeat, and what jitter spreads). */
+const DELIVERY_KINDS = new Set<JobKind>(['relay-packets', 'relay-acks', 'timeouts']);
+
 /** Jobs whose transaction goes to `src` (timeouts: where the commitments are), not `dst`. */
 const SUBMITS_ON_SOURCE = new Set<JobKind>(['timeouts']);
 
@@ -71,6 +75,8 @@ export class Relayer {
   readonly instanceId = randomUUID().slice(0, 8);
   readonly log: Logger;
   readonly handlers: PathHandlers;
+  /** The `operator` label of this process's metrics (config `operator`, else the Redis prefix). */
+  readonly operator: string;
   /** Every configured chain, opened by its kind. */
   private readonly chains: OpenPaths;
   private readonly queues = new Map<string, Queue<RelayJobData>>();
@@ -86,8 +92,10 @@ export class Relayer {
     private readonly opts: RelayerOptions,
   ) {
     this.log = (opts.logger ?? pino({ level: 'silent' })).child({ relayer: this.instanceId });
-    const hub = openHub(cfg.hub, opts.signers.get(cfg.hub.chainId) ?? [], this.log);
-    this.chains = (opts.kinds ?? defaultPathKinds()).open(cfg.chains, hub, opts.signers, this.log);
+    const health = { maxLagBlocks: cfg.tuning.maxLagBlocks, probeIntervalMs: cfg.tuning.probeIntervalMs };
+    const hub = openHub(cfg.hub, opts.signers.get(cfg.hub.chainId) ?? [], this.log, health);
+    this.chains = (opts.kinds ?? defaultPathKinds()).open(cfg.chains, hub, opts.signers, this.log, health);
+    this.operator = cfg.operator ?? cfg.redis.prefix;
     this.handlers = opts.handlers ?? this.chains.handlers;
   }
 
@@ -227,7 +235,7 @@ export class Relayer {
       const to = Math.min(tip, from + MAX_SCAN_BLOCKS);
       if (to <= from) continue;
       const blocks = await this.handlers.scanBlocks(src, dst, from, to);
-      const jobs: { name: JobKind; data: RelayJobData; opts: { jobId: string } }[] = [];
+      const jobs: { name: JobKind; data: RelayJobData; opts: { jobId: string; delay?: number } }[] = [];
       for (const b of blocks) {
         for (const [kind, evs] of [
           ['relay-packets', b.packets],
@@ -235,7 +243,7 @@ export class Relayer {
         ] as const) {
           for (let i = 0, part = 0; i < evs.length; i += this.cfg.tuning.batchSize, part++) {
             const events = evs.slice(i, i + this.cfg.tuning.batchSize);
-            jobs.push({ name: kind, data: { path: p.id, kind, src, dst, events }, opts: { jobId: jobId(kind, p.id, src, { heights: [b.height, b.height], part }) } });
+            jobs.push({ name: kind, data: { path: p.id, kind, src, dst, events }, opts: { jobId: jobId(kind, p.id, src, { heights: [b.height, b.height], part }), ...this.jitter(p.id, kind) } });
           }
         }
       }
@@ -300,7 +308,7 @@ export class Relayer {
    */
   private async enqueue(pathId: string, data: RelayJobData, id: string): Promise<boolean> {
     const q = this.queue(pathId);
-    const job = await q.add(data.kind, data, { jobId: id });
+    const job = await q.add(data.kind, data, { jobId: id, ...this.jitter(pathId, data.kind) });
     const state = await job.getState();
     if (state === 'failed') {
       if (!isRetryableReason(job.failedReason)) return false;
@@ -308,6 +316,16 @@ export class Relayer {
       return true;
     }
     return state !== 'completed';
+  }
+
+  /**
+   * The wait before a delivery job runs (the path's jitter, else tuning.jitter; none by default):
+   * an operator that waits finds most of what another delivered meanwhile done when it re-checks.
+   */
+  private jitter(pathId: string, kind: JobKind): { delay?: number } {
+    const j = this.path(pathId).jitter ?? this.cfg.tuning.jitter;
+    if (!j || !DELIVERY_KINDS.has(kind) || j.maxMs === 0) return {};
+    return { delay: j.minMs + Math.floor(Math.random() * (j.maxMs - j.minMs + 1)) };
   }
 
   // ---- jobs ----
@@ -346,7 +364,7 @@ export class Relayer {
       } else {
         this.metrics.submissions.inc({ ...labels, chain: SUBMITS_ON_SOURCE.has(d.kind) ? d.src : d.dst });
         this.metrics.packetsRelayed.inc(labels, out.accepted);
-        if (out.accepted === 0 && out.redundant > 0) this.metrics.redundant.inc(labels);
+        if (out.accepted === 0 && out.redundant > 0) this.metrics.redundant.inc({ ...labels, operator: this.operator });
         this.metrics.latency.observe(labels, (Date.now() - job.timestamp) / 1000);
         log.info({ accepted: out.accepted, redundant: out.redundant, txHeight: out.txHeight }, 'relayed');
       }
@@ -378,21 +396,36 @@ export class Relayer {
     return out;
   }
 
-  /** Redis and every chain reachable, each within `timeoutMs`. */
-  async readiness(timeoutMs = 2000): Promise<{ ok: boolean; checks: Record<string, string> }> {
+  /** Each RPC endpoint of every chain and its health (metrics). */
+  endpointStatus(): EndpointStatus[] {
+    return this.chains.endpointStatus();
+  }
+
+  /**
+   * Ready when Redis answers and every chain has a healthy endpoint (one that answers, is not
+   * catching up and does not lag the best by more than tuning.maxLagBlocks), each found within
+   * `timeoutMs`. `checks` holds `ok` or why not per check; `reasons` lists the failing ones.
+   */
+  async readiness(timeoutMs = 2500): Promise<{ ok: boolean; checks: Record<string, string>; reasons: string[] }> {
     const within = <T>(p: Promise<T>) => Promise.race([p, new Promise<never>((_, rej) => setTimeout(() => rej(new Error('timed out')), timeoutMs).unref())]);
     const checks: Record<string, string> = {};
-    const probes: [string, () => Promise<unknown>][] = [['redis', () => this.health.ping()], ...this.chains.chainIds().map((id) => [`chain:${id}`, () => this.chains.probe(id)] as [string, () => Promise<unknown>])];
+    const probes: [string, () => Promise<string | null>][] = [
+      ['redis', async () => (await this.health.ping(), null)],
+      ...this.chains.chainIds().map((id) => [`chain:${id}`, async () => (await this.chains.readiness(id)).reason] as [string, () => Promise<string | null>]),
+    ];
     await Promise.all(
       probes.map(async ([name, f]) => {
         try {
-          await within(f());
-          checks[name] = 'ok';
+          const reason = await within(f());
+          checks[name] = reason === null ? 'ok' : reason;
         } catch (e) {
           checks[name] = `down: ${(e as Error).message}`;
         }
       }),
     );
-    return { ok: Object.values(checks).every((v) => v === 'ok'), checks };
+    const reasons = Object.entries(checks)
+      .filter(([, v]) => v !== 'ok')
+      .map(([k, v]) => `${k}: ${v}`);
+    return { ok: reasons.length === 0, checks, reasons };
   }
 }

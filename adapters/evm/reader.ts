@@ -6,7 +6,7 @@
  * client. ethers only decodes ABI data. Every failure leaves as an `AdapterError`.
  */
 import { type EventFragment, getAddress, Interface, toQuantity, type InterfaceAbi } from 'ethers';
-import { JsonRpcClient } from '../../hub-chain/light-clients/evm/json-rpc.ts';
+import { JsonRpcClient, type JsonRpcSender } from '../../hub-chain/light-clients/evm/json-rpc.ts';
 import { type AccountProof, fetchAccountProof } from '../../hub-chain/light-clients/evm/proofs.ts';
 import type { Hex } from '../../hub-chain/crypto/bytes.ts';
 import type { Logger } from 'pino';
@@ -31,6 +31,8 @@ export interface EvmReaderOptions {
   /** Per request. */
   timeoutMs?: number;
   logger?: Logger;
+  /** Calls go through this instead of one client for `url` (e.g. several nodes behind a failover sender). */
+  sender?: JsonRpcSender;
 }
 
 /** A log as eth_getLogs returns it. */
@@ -59,7 +61,7 @@ export class EvmReader implements ChainReader {
   readonly chainId: string;
   readonly evmChainId: number;
   readonly iface: Interface | undefined;
-  protected readonly client: JsonRpcClient;
+  protected readonly client: JsonRpcSender;
   protected readonly logger: Logger | undefined;
   private readonly finalityDepth: number;
   private readonly maxBlockRange: number;
@@ -85,7 +87,7 @@ export class EvmReader implements ChainReader {
     this.finalizedTag = opts.useFinalizedTag === false ? 'no' : 'unknown';
     this.logger = opts.logger?.child({ chainId: this.chainId });
     if (!/^https?:\/\//.test(opts.url)) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'the EVM reader speaks JSON-RPC over http(s) URLs', { chainId: this.chainId });
-    this.client = new JsonRpcClient(opts.url, { timeoutMs: opts.timeoutMs ?? 10_000 });
+    this.client = opts.sender ?? new JsonRpcClient(opts.url, { timeoutMs: opts.timeoutMs ?? 10_000 });
   }
 
   /** Connects and checks that the node serves `evmChainId` (or learns it when omitted). */

@@ -51,6 +51,10 @@ export class HubClient {
     if (opts.prove) q.set('prove', 'true');
     return this.get(`/state?${q}`);
   }
+  /** Values of many keys (hex) at one height, the latest by default, in one round trip (POST /state/batch, at most 1000 keys; no proofs). */
+  stateMany(keys: Hex[], opts: { height?: number } = {}): Promise<{ height: number; values: (Hex | null)[] }> {
+    return this.request('POST', '/state/batch', { keys, ...(opts.height ? { height: opts.height } : {}) });
+  }
   account(address: Hex): Promise<{ address: Hex; nonce: number }> {
     return this.get(`/accounts/${address}`);
   }

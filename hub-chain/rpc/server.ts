@@ -272,7 +272,30 @@ function stateRoutes(app: FastifyInstance, chain: ChainReader, cache: RenderedCa
     const text = cache.getOrRender(`${prove ? 'p' : 'v'}/${height}/${toHex(k)}`, () => JSON.stringify(stateAnswer(chain, k, height, prove)));
     return reply.type('application/json; charset=utf-8').send(text);
   });
+  // many keys at one height in one round trip (a relayer re-checking a batch's receipts before it submits); no proofs
+  const batchSchema = {
+    body: {
+      type: 'object',
+      properties: { keys: { type: 'array', minItems: 1, maxItems: MAX_STATE_BATCH, items: { type: 'string', pattern: '^0x([0-9a-f]{2}){1,1024}$' } }, height: { type: 'integer', minimum: 1 } },
+      required: ['keys'],
+      additionalProperties: false,
+    },
+  };
+  app.post<{ Body: { keys: Hex[]; height?: number } }>('/state/batch', { schema: batchSchema }, async (req) => {
+    const latest = chain.latestHeight();
+    const height = req.body.height ?? latest;
+    if (height > latest) throw new RpcError('PNT_ERR_STATE_VERSION_UNKNOWN', `height ${height} is not committed (latest is ${latest})`);
+    chain.state.checkVersion(height);
+    const values = req.body.keys.map((k) => {
+      const v = chain.state.get(fromHex(k), height);
+      return v === undefined ? null : toHex(v);
+    });
+    return { height, values };
+  });
 }
+
+/** Keys one POST /state/batch may ask for. */
+const MAX_STATE_BATCH = 1000;
 
 function stateAnswer(chain: ChainReader, k: Uint8Array, height: number, prove: boolean) {
   const root = chain.state.root(height);

@@ -11,13 +11,14 @@ import { PontisError } from '../../hub-chain/errors.ts';
 import { RelayerError, isFatalCode, isRetryableCode } from '../errors.ts';
 import { type PontisChainSettings, pontisAccountKey, pooledEndpoint } from './pontis/pooled-endpoint.ts';
 import type { DeliveryOutcome, HubEndpoint, PacketRef } from './types.ts';
+import type { EndpointSetOptions } from './endpoint-set.ts';
 
 /** The hub's signer address of a resolved key (an ed25519 account). */
 export const hubSignerAddress = (key: string): string => pontisAccountKey(key).address;
 
 /** Opens the hub from its config section and resolved signer keys. */
-export function openHub(cfg: PontisChainSettings & { chainId: string }, keys: string[], logger: Logger) {
-  return pooledEndpoint(cfg.chainId, cfg, keys, logger);
+export function openHub(cfg: PontisChainSettings & { chainId: string }, keys: string[], logger: Logger, health: EndpointSetOptions) {
+  return pooledEndpoint(cfg.chainId, cfg, keys, logger, health);
 }
 
 const ALREADY = new Set(['already-received', 'already-resolved']);

@@ -13,7 +13,11 @@ import { fabricPaths } from './fabric/index.ts';
 import { hubSignerAddress, pontisPacketHop } from './hub.ts';
 import { pontisPaths } from './pontis/index.ts';
 import { PathRouter } from './router.ts';
-import type { GaugeValue, HubEndpoint, OpenKind, PacketRef, PathHandlers, PathKind } from './types.ts';
+import type { ChainReadiness, GaugeValue, HubEndpoint, OpenKind, PacketRef, PathHandlers, PathKind } from './types.ts';
+import type { EndpointSetOptions, EndpointStatus } from './endpoint-set.ts';
+
+/** The hub as opened (paths/hub.ts): its endpoint, signer addresses, endpoint health. */
+export type OpenHub = HubEndpoint & { addresses: string[]; readiness(): Promise<ChainReadiness>; endpointStatus(): EndpointStatus[]; close(): void };
 
 export class PathKindRegistry {
   private readonly kinds = new Map<string, PathKind>();
@@ -47,13 +51,13 @@ export class PathKindRegistry {
   }
 
   /** Opens every configured chain with its kind; the hub is given to each. */
-  open(chains: ChainConfig[], hub: HubEndpoint & { addresses: string[] }, signers: ReadonlyMap<string, string[]>, logger: Logger): OpenPaths {
+  open(chains: ChainConfig[], hub: OpenHub, signers: ReadonlyMap<string, string[]>, logger: Logger, health: EndpointSetOptions): OpenPaths {
     const groups = new Map<string, ChainConfig[]>();
     for (const c of chains) groups.set(c.kind, [...(groups.get(c.kind) ?? []), c]);
     const opened: OpenKind[] = [];
     const byChain = new Map<string, OpenKind>();
     for (const [kind, mine] of groups) {
-      const o = this.get(kind).open(mine, { hub, signers, logger });
+      const o = this.get(kind).open(mine, { hub, signers, logger, health });
       opened.push(o);
       for (const c of mine) byChain.set(c.id, o);
     }
@@ -71,7 +75,7 @@ export class OpenPaths {
   readonly handlers: PathHandlers;
 
   constructor(
-    private readonly hub: HubEndpoint & { addresses: string[] },
+    private readonly hub: OpenHub,
     private readonly byChain: ReadonlyMap<string, OpenKind>,
     private readonly kinds: OpenKind[],
   ) {
@@ -102,7 +106,22 @@ export class OpenPaths {
     return this.byChain.get(chain)!.probe(chain);
   }
 
+  /** Whether `chain` can be relayed to now: some endpoint healthy (kinds that judge health), else its probe answering. */
+  async readiness(chain: string): Promise<ChainReadiness> {
+    if (chain === this.hub.chainId) return this.hub.readiness();
+    const k = this.byChain.get(chain)!;
+    if (k.readiness) return k.readiness(chain);
+    await k.probe(chain);
+    return { ok: true, reason: null };
+  }
+
+  /** Every chain's RPC endpoints and their health (metrics). */
+  endpointStatus(): EndpointStatus[] {
+    return [...this.hub.endpointStatus(), ...this.kinds.flatMap((k) => k.endpointStatus?.() ?? [])];
+  }
+
   async close(): Promise<void> {
+    this.hub.close();
     await Promise.allSettled(this.kinds.map((k) => k.close()));
   }
 }

@@ -13,6 +13,7 @@ import type { Packet } from '../../hub-chain/modules/packets/types.ts';
 import type { ChainConfig } from '../schema.ts';
 import type { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import type { PontisWriter } from './pontis/endpoint.ts';
+import type { EndpointSetOptions, EndpointStatus } from './endpoint-set.ts';
 
 export interface PacketEvent {
   height: number;
@@ -86,6 +87,12 @@ export interface PathHandlers {
 /** The hub as the kinds see it (`client` for the queries an RPC node answers: pending packets). */
 export type HubEndpoint = PontisWriter & { client?: HubClient };
 
+/** A chain's readiness: not ready names why (every endpoint down, lagging or catching up). */
+export interface ChainReadiness {
+  ok: boolean;
+  reason: string | null;
+}
+
 /** A packet as the ops API asks about it, hop by hop. */
 export interface PacketRef {
   /** Channel id (srcChain/srcApp/dstChain/dstApp). */
@@ -106,6 +113,8 @@ export interface KindContext {
   /** Hex keys by chain id, as the config loader resolved them; the kind knows what they are. */
   signers: ReadonlyMap<string, string[]>;
   logger: Logger;
+  /** How the chains' RPC endpoints are judged (tuning.maxLagBlocks, tuning.probeIntervalMs). */
+  health: EndpointSetOptions;
 }
 
 /** The chains of one kind, opened: their handlers and what the ops side asks of them. */
@@ -120,6 +129,10 @@ export interface OpenKind {
   packetHop(chain: string, ref: PacketRef): Promise<Record<string, unknown>>;
   /** Readiness: resolves when `chain` answers. */
   probe(chain: string): Promise<unknown>;
+  /** Readiness by endpoint health, where the kind judges it (else `probe` answering is ready). */
+  readiness?(chain: string): Promise<ChainReadiness>;
+  /** Each RPC endpoint's health, for metrics (kinds with several endpoints per chain). */
+  endpointStatus?(): EndpointStatus[];
   close(): Promise<void>;
 }
 

@@ -19,6 +19,13 @@
  * redundant submissions = the workers' pontis_relayer_redundant_submissions_total summed; Redis
  * ops per packet = total_commands_processed delta over the stream and its drain / packets.
  *
+ * BENCH_RELAY_OPERATORS=2 runs instead one configuration of two relayer operators racing on the
+ * same paths: one process each on its own queue prefix (so each scans and submits on its own),
+ * each with its own keys; the second waits PONTIS_BENCH_JITTER_MS ("min-max", default 6000-9000)
+ * before its delivery jobs run (tuning.jitter), and every job re-checks the destination before
+ * it submits. Its JSON line carries "operators", "submissions" (every relay transaction of both),
+ * "redundant_submissions" and whether every packet was delivered once.
+ *
  * Prints what it did in words; each configuration ends with one JSON line.
  */
 import { cpus } from 'node:os';
@@ -42,6 +49,8 @@ const HUB = 'pontis-hub-1';
 const APP = 'stream';
 const env = process.env;
 const VALIDATORS = Number(env.PONTIS_BENCH_VALIDATORS ?? 2);
+const OPERATORS = Number(env.BENCH_RELAY_OPERATORS ?? 0);
+const [JITTER_MIN, JITTER_MAX] = (env.PONTIS_BENCH_JITTER_MS ?? '6000-9000').split('-').map(Number);
 const WORKERS = (env.PONTIS_BENCH_WORKERS ?? '1,2,4').split(',').map((s) => Number(s.trim())).filter((n) => n > 0);
 const RATE = Number(env.PONTIS_BENCH_RATE ?? 1000);
 const SECONDS = Number(env.PONTIS_BENCH_SECONDS ?? 10);
@@ -119,8 +128,12 @@ async function startWorld(): Promise<World> {
 
 // ---------------------------------------------------------------- relayers
 
-/** N relayer processes on one Redis and one queue prefix; process i signs with anvil accounts 1+2i and 2+2i on both chains. */
-async function startRelayers(w: World, redis: RedisServer, n: number): Promise<RelayerProcess[]> {
+/**
+ * N relayer processes on one Redis and one queue prefix; process i signs with anvil accounts 1+2i
+ * and 2+2i on both chains. As separate operators: a queue prefix each, and all but the first wait
+ * out the jitter before delivering.
+ */
+async function startRelayers(w: World, redis: RedisServer, n: number, operators = false): Promise<RelayerProcess[]> {
   const procs: RelayerProcess[] = [];
   const evm = (s: Side) => ({ id: s.id, kind: 'evm' as const, rpc: s.node.url, evmChainId: s.node.chainId, gateway: s.d.gateway.address, hubClient: s.d.client.address, signer: { env: 'RELAYER_KEY_EVM' } });
   for (let i = 0; i < n; i++) {
@@ -131,9 +144,19 @@ async function startRelayers(w: World, redis: RedisServer, n: number): Promise<R
         { id: 'path-evm-a', chain: 'evm-a', hub: HUB },
         { id: 'path-evm-b', chain: 'evm-b', hub: HUB },
       ],
-      redis: { url: redis.url, prefix: 'bench-relay' },
+      redis: { url: redis.url, prefix: operators ? `bench-op${i}` : 'bench-relay' },
       // a short lookback: the chains' earlier blocks (setup, previous configurations) hold nothing left to do
-      tuning: { batchSize: BATCH, concurrency: CONCURRENCY, scanIntervalMs: 200, lookbackBlocks: 5, clearIntervalMs: 60_000, backoffMs: 250, maxAttempts: 30, lockMs: 30_000 },
+      tuning: {
+        batchSize: BATCH,
+        concurrency: CONCURRENCY,
+        scanIntervalMs: 200,
+        lookbackBlocks: 5,
+        clearIntervalMs: 60_000,
+        backoffMs: 250,
+        maxAttempts: 30,
+        lockMs: 30_000,
+        ...(operators && i > 0 ? { jitter: { minMs: JITTER_MIN, maxMs: JITTER_MAX } } : {}),
+      },
       api: { host: '127.0.0.1', port: await freePort() },
     };
     const keys = {
@@ -157,6 +180,8 @@ async function redisCommands(url: string): Promise<number> {
 /** First time (performance.now()) each sequence's log with `topic` was seen on a chain's Gateway, polled every POLL_MS. */
 class LogWatch {
   readonly seen = new Map<number, number>();
+  /** Every matching log, duplicates included. */
+  logs = 0;
   private stopped = false;
   private readonly done: Promise<void>;
   constructor(side: Side, topic: string, from: number) {
@@ -169,6 +194,7 @@ class LogWatch {
           if (tip >= next) {
             const logs = await side.node.rpc<{ topics: string[] }[]>('eth_getLogs', [{ address: gateway, fromBlock: `0x${next.toString(16)}`, toBlock: `0x${tip.toString(16)}`, topics: [topic] }]);
             const now = performance.now();
+            this.logs += logs.length;
             for (const l of logs) {
               const seq = Number(BigInt(l.topics[2]));
               if (!this.seen.has(seq)) this.seen.set(seq, now);
@@ -192,6 +218,11 @@ class LogWatch {
 
 interface Figures {
   workers: number;
+  submissions: number;
+  /** PacketReceived logs on B's Gateway for the stream (more than `received` would be a double delivery). */
+  receivedLogs: number;
+  /** B's StreamApp counter moved by this much. */
+  streamReceived: number;
   packets: number;
   received: number;
   acked: number;
@@ -202,7 +233,7 @@ interface Figures {
   redisPerPacket: number;
 }
 
-async function runConfiguration(w: World, n: number): Promise<Figures> {
+async function runConfiguration(w: World, n: number, operators = false): Promise<Figures> {
   const total = RATE * SECONDS;
   const txPerS = Math.max(4, Math.ceil(RATE / MAX_PER_TX));
   const perTx = Math.ceil(RATE / txPerS);
@@ -211,8 +242,9 @@ async function runConfiguration(w: World, n: number): Promise<Figures> {
   live.redis.add(redis);
   let procs: RelayerProcess[] = [];
   try {
-    say(`\n${n} relayer worker process(es): fresh redis-server on ${redis.url}, queue prefix "bench-relay"; tuning batchSize ${BATCH}, concurrency ${CONCURRENCY} per queue per process, scan every 200 ms`);
-    procs = await startRelayers(w, redis, n);
+    if (operators) say(`\n${n} relayer operators racing: fresh redis-server on ${redis.url}, queue prefixes ${Array.from({ length: n }, (_, i) => `"bench-op${i}"`).join(', ')}, one process each; operators after the first wait ${JITTER_MIN}-${JITTER_MAX} ms (tuning.jitter) before delivering; tuning batchSize ${BATCH}, concurrency ${CONCURRENCY}, scan every 200 ms`);
+    else say(`\n${n} relayer worker process(es): fresh redis-server on ${redis.url}, queue prefix "bench-relay"; tuning batchSize ${BATCH}, concurrency ${CONCURRENCY} per queue per process, scan every 200 ms`);
+    procs = await startRelayers(w, redis, n, operators);
     // let the workers' first scans and clearing pass run over the quiet chains before the stream
     await sleep(3000);
     const a = w.a;
@@ -320,7 +352,12 @@ async function runConfiguration(w: World, n: number): Promise<Figures> {
         if (tail.length) say(`  last warnings of ${p.dir}/relayer.log:\n    ${tail.join('\n    ')}`);
       }
     }
-    return { workers: n, packets: total, received, acked, packetsPerS, p50, p99, redundant, redisPerPacket };
+    const submissions = sum('pontis_relayer_submissions_total');
+    const streamReceived = Number(await b.stream.received()) - recvBefore;
+    if (operators) {
+      for (const [i, m] of metrics.entries()) say(`  operator ${i} (bench-op${i}): ${metricSum(m, 'pontis_relayer_submissions_total')} submissions, ${metricSum(m, 'pontis_relayer_redundant_submissions_total')} redundant, ${metricSum(m, 'pontis_relayer_jobs_already_done_total')} jobs found their work done`);
+    }
+    return { workers: n, packets: total, received, acked, packetsPerS, p50, p99, redundant, redisPerPacket, submissions, receivedLogs: recvWatch.logs, streamReceived };
   } finally {
     await Promise.allSettled(procs.map((p) => p.stop()));
     for (const p of procs) {
@@ -408,6 +445,7 @@ async function stageReport(
 
 async function main(): Promise<void> {
   const started = performance.now();
+  if (OPERATORS > 0) return racingOperators(started);
   say(`bench:relay — a sustained stream evm-a -> hub -> evm-b through BullMQ relayer workers (N = ${WORKERS.join(', ')})`);
   say(`setup: two anvil chains, 1-second blocks, block gas limit raised to ${BLOCK_GAS_LIMIT} (--gas-limit); a hub of ${VALIDATORS} validator processes observing both (depth 0)`);
   for (const n of WORKERS) {
@@ -436,6 +474,38 @@ async function main(): Promise<void> {
     } finally {
       await w.destroy();
     }
+  }
+  say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+/** BENCH_RELAY_OPERATORS=N: N operators (a queue prefix and keys each) racing on the same paths. */
+async function racingOperators(started: number): Promise<void> {
+  say(`bench:relay — ${OPERATORS} relayer operators racing on evm-a -> hub -> evm-b (separate queue prefixes)`);
+  const w = await startWorld();
+  try {
+    const f = await runConfiguration(w, OPERATORS, true);
+    const once = f.received === f.packets && f.receivedLogs === f.packets && f.streamReceived === f.packets;
+    const share = f.submissions ? f.redundant / f.submissions : 0;
+    say(`  redundant submissions: ${f.redundant} of ${f.submissions} (${(100 * share).toFixed(1)}%; target at most 10%): ${share <= 0.1 ? 'met' : 'NOT met'}; every packet delivered once: ${once ? 'yes' : 'NO'} (${f.receivedLogs} PacketReceived logs, StreamApp +${f.streamReceived}, ${f.packets} sent)`);
+    say(
+      JSON.stringify({
+        bench: 'relay',
+        operators: OPERATORS,
+        jitter_ms: [JITTER_MIN, JITTER_MAX],
+        submissions: f.submissions,
+        redundant_submissions: f.redundant,
+        redundant_share: Math.round(share * 1000) / 1000,
+        packets: f.packets,
+        delivered: f.received,
+        acknowledged: f.acked,
+        delivered_once: once,
+        packets_per_s: Math.round(f.packetsPerS),
+        latency_ms_p50: f.p50,
+        latency_ms_p99: f.p99,
+      }),
+    );
+  } finally {
+    await w.destroy();
   }
   say(`done in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }

@@ -55,6 +55,14 @@ const cases: { name: string; malleate: (c: Cfg) => void; field: string }[] = [
   { name: 'signer value inline instead of referenced', malleate: (c) => ((c.chains[0] as Record<string, unknown>).signer = SEED), field: 'chains.0.signer' },
   { name: 'batch size zero', malleate: (c) => (c.tuning!.batchSize = 0), field: 'tuning.batchSize' },
   { name: 'api port out of range', malleate: (c) => (c.api!.port = 70000), field: 'api.port' },
+  { name: 'an empty endpoint list', malleate: (c) => ((c.hub as Record<string, unknown>).rpc = []), field: 'hub.rpc' },
+  { name: 'the same endpoint twice', malleate: (c) => ((c.chains[0] as Record<string, unknown>).rpc = ['http://127.0.0.1:26660', 'http://127.0.0.1:26660']), field: 'chains.0.rpc.1' },
+  { name: 'a bad URL in an endpoint list', malleate: (c) => ((c.chains[1] as Record<string, unknown>).rpc = ['https://b.example:443', 'b.example:443']), field: 'chains.1.rpc.1' },
+  { name: 'a negative lag bound', malleate: (c) => ((c.tuning as Record<string, unknown>).maxLagBlocks = -1), field: 'tuning.maxLagBlocks' },
+  { name: 'a probe interval below 100 ms', malleate: (c) => ((c.tuning as Record<string, unknown>).probeIntervalMs = 10), field: 'tuning.probeIntervalMs' },
+  { name: 'jitter whose minimum exceeds its maximum', malleate: (c) => ((c.tuning as Record<string, unknown>).jitter = { minMs: 500, maxMs: 100 }), field: 'tuning.jitter.minMs' },
+  { name: 'a path jitter without its maximum', malleate: (c) => ((c.paths[0] as Record<string, unknown>).jitter = { minMs: 100 }), field: 'paths.0.jitter.maxMs' },
+  { name: 'an operator name with ":"', malleate: (c) => (c.operator = 'ops:1'), field: 'operator' },
 ];
 
 describe('relayer config', () => {
@@ -66,6 +74,18 @@ describe('relayer config', () => {
     delete minimal.tuning;
     delete minimal.api;
     expect(validateRelayerConfig(minimal).tuning.batchSize).toBe(50);
+  });
+
+  it('behavior: an rpc field takes one URL (as before) or several; health and jitter settings have defaults', () => {
+    const c = valid();
+    (c.hub as Record<string, unknown>).rpc = ['http://127.0.0.1:26657', 'http://127.0.0.1:26757'];
+    (c.paths[0] as Record<string, unknown>).jitter = { maxMs: 2000 };
+    const v = validateRelayerConfig(c);
+    expect(v.hub.rpc).toEqual(['http://127.0.0.1:26657', 'http://127.0.0.1:26757']);
+    expect(v.chains[0].rpc).toBe('http://127.0.0.1:26660');
+    expect([v.tuning.maxLagBlocks, v.tuning.probeIntervalMs, v.tuning.jitter]).toEqual([5, 1000, undefined]);
+    expect(v.paths[0].jitter).toEqual({ minMs: 0, maxMs: 2000 });
+    expect(v.operator).toBeUndefined();
   });
 
   for (const tc of cases) {

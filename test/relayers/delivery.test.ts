@@ -18,14 +18,21 @@ import { startRelayer } from '../../relayers/run.ts';
 import { PooledEndpoint } from '../../relayers/paths/pontis/pooled-endpoint.ts';
 import { resolveSigners } from '../../relayers/config.ts';
 import { HUB, RedisServer, RelayerProcess, freePort, metricSum, relayerConfig, signerEnv, startInterchain, until, type Interchain } from './harness.ts';
+import { RpcProxy } from '../support/rpc-proxy.ts';
 
 let net: Interchain;
 let redis: RedisServer;
 const relayers: RelayerProcess[] = [];
 const user = generateAccountKey();
 
+/** A non-validating node of the hub (the relayer's first hub endpoint in the failover tests). */
+let hubFull: number;
+
 beforeAll(async () => {
   [net, redis] = await Promise.all([startInterchain(), RedisServer.start()]);
+  hubFull = await net.hub.addFullNode();
+  net.hub.start(hubFull);
+  await net.hub.clients[hubFull].waitForHeight((await net.hub.clients[0].status()).latestHeight, 60_000);
 });
 afterAll(async () => {
   await Promise.all(relayers.map((r) => r.stop()));
@@ -268,3 +275,153 @@ it('behavior: when the relayer holding a path lease is killed, another relayer o
     c.disconnect();
   }
 }, 90_000);
+
+// ---- endpoints, readiness and racing operators (issue #15) ----
+
+/** Waits until every packet's outcome is recorded on dept-a; returns the outcomes. */
+async function outcomesOf(ps: Packet[], timeoutMs = 60_000): Promise<string[]> {
+  const read = async (p: Packet) => {
+    const v = await net.a.clients[0].state({ text: Buffer.from(msgKeys.outcome('dept-b', p.sequence)).toString() });
+    return v.value === null ? undefined : Buffer.from(v.value.slice(2), 'hex').toString();
+  };
+  await until('outcomes recorded on dept-a', async () => (await Promise.all(ps.map(read))).every((o) => o !== undefined), timeoutMs);
+  return Promise.all(ps.map(async (p) => (await read(p))!));
+}
+
+/** Relayer processes left running by earlier tests would race the ones below. */
+async function stopEarlierRelayers(): Promise<void> {
+  await Promise.all(relayers.map((r) => r.stop()));
+}
+
+it('behavior: a relayer with two hub endpoints keeps delivering while the first is stopped, and moves back when it returns', async () => {
+  await stopEarlierRelayers();
+  const full = net.hub.rpcUrls[hubFull];
+  const cfg = validateRelayerConfig({ ...relayerConfig(net, redis.url, 'failover', await freePort(), { probeIntervalMs: 300 }), hub: { chainId: HUB, rpc: [full, net.hub.rpcUrls[0]], signer: { env: 'RELAYER_KEY_HUB' } } });
+  const run = await startRelayer(cfg, { env: signerEnv(), logger: pino({ level: 'silent' }) });
+  const hubEndpoints = () => run.relayer.endpointStatus().filter((e) => e.chain === HUB);
+  try {
+    const first = await send(2, 'failover: both up');
+    expect(await outcomesOf(first)).toEqual(['delivered', 'delivered']);
+    expect(hubEndpoints().map((e) => [e.up, e.submitting])).toEqual([
+      [true, true],
+      [true, false],
+    ]);
+
+    await net.hub.stop(hubFull);
+    const during = await send(3, 'failover: first endpoint stopped');
+    expect(await outcomesOf(during)).toEqual(['delivered', 'delivered', 'delivered']);
+    const down = hubEndpoints();
+    expect(down.map((e) => [e.up, e.submitting])).toEqual([
+      [false, false],
+      [true, true],
+    ]);
+    expect(down[0].reason).toMatch(/^down: /);
+    expect(down[0].errors).toBeGreaterThan(0);
+    expect((await fetch(`${run.url}/readyz`)).status).toBe(200);
+    const metrics = await (await fetch(`${run.url}/metrics`)).text();
+    expect(metricSum(metrics, 'pontis_relayer_endpoint_up', { chain: HUB, endpoint: full })).toBe(0);
+    expect(metricSum(metrics, 'pontis_relayer_endpoint_up', { chain: HUB, endpoint: net.hub.rpcUrls[0] })).toBe(1);
+    expect(metricSum(metrics, 'pontis_relayer_endpoint_errors_total', { chain: HUB, endpoint: full })).toBeGreaterThan(0);
+
+    net.hub.start(hubFull);
+    await until('the first endpoint healthy and submitted to again', async () => {
+      const [a] = hubEndpoints();
+      return a.up && a.submitting;
+    }, 60_000);
+    const requestsBack = hubEndpoints()[0].requests;
+    const after = await send(3, 'failover: first endpoint back');
+    expect(await outcomesOf(after)).toEqual(['delivered', 'delivered', 'delivered']);
+    expect(hubEndpoints()[0].requests).toBeGreaterThan(requestsBack);
+    // exactly once on the hub, through both endpoints
+    const recvHub = await okCounts(net.hub.clients[0], 'packet/recv');
+    const ch = channelId(first[0]);
+    for (const p of [...first, ...during, ...after]) expect(recvHub.get(`${ch}/${p.sequence}`)).toBe(1);
+  } finally {
+    await run.close();
+  }
+}, 180_000);
+
+it('behavior: a relayer whose only hub endpoint is catching up, or lags its peers, is not ready and says why', async () => {
+  // the hub's full node behind a proxy that makes its /status say what a syncing or stuck node says
+  const proxy = await RpcProxy.start(net.hub.rpcUrls[hubFull]);
+  const cfg = validateRelayerConfig({ ...relayerConfig(net, redis.url, 'readiness', 0, { probeIntervalMs: 300, maxLagBlocks: 3 }), hub: { chainId: HUB, rpc: proxy.url, signer: { env: 'RELAYER_KEY_HUB' } } });
+  const run = await startRelayer(cfg, { env: signerEnv(), logger: pino({ level: 'silent' }), scan: false, clear: false });
+  const ready = async () => {
+    const r = await fetch(`${run.url}/readyz`);
+    return { status: r.status, body: (await r.json()) as { ok: boolean; checks: Record<string, string>; reasons: string[] } };
+  };
+  try {
+    // ready once its Redis connection is up
+    await until('relayer ready', async () => (await ready()).status === 200, 20_000);
+
+    proxy.mode = 'catching-up';
+    const syncing = await ready();
+    expect(syncing.status).toBe(503);
+    expect(syncing.body.ok).toBe(false);
+    expect(syncing.body.checks[`chain:${HUB}`]).toBe(`no healthy endpoint: ${proxy.url} catching up`);
+    expect(syncing.body.reasons).toEqual([`chain:${HUB}: no healthy endpoint: ${proxy.url} catching up`]);
+    expect(syncing.body.checks['chain:dept-a']).toBe('ok');
+    expect((await fetch(`${run.url}/healthz`)).status).toBe(200);
+
+    proxy.mode = 'frozen';
+    await ready(); // freezes the reported height here
+    const h = (await net.hub.clients[0].status()).latestHeight;
+    await net.hub.clients[0].waitForHeight(h + 5, 30_000);
+    await until('the full node\u2019s peers report the new height', async () => ((await net.hub.clients[hubFull].status()).peers ?? []).some((p) => p.height >= h + 4));
+    const stuck = await ready();
+    expect(stuck.status).toBe(503);
+    expect(stuck.body.checks[`chain:${HUB}`]).toMatch(new RegExp(`^no healthy endpoint: ${proxy.url} \\d+ blocks behind \\(max 3\\)$`));
+
+    proxy.mode = 'pass';
+    expect((await ready()).status).toBe(200);
+  } finally {
+    await run.close();
+    await proxy.close();
+  }
+}, 120_000);
+
+it('behavior: two operators racing on one path deliver exactly once, and the one with jitter finds the other\u2019s work done instead of submitting it again', async () => {
+  await stopEarlierRelayers();
+  // two operators: own Redis prefixes (each scans and submits everything itself), own keys; the second waits 3-4 s before delivering
+  const second = relayerConfig(net, redis.url, 'race-1', await freePort());
+  const ops = [
+    new RelayerProcess(relayerConfig(net, redis.url, 'race-0', await freePort()), signerEnv()),
+    new RelayerProcess({ ...second, operator: 'second', tuning: { ...second.tuning, jitter: { minMs: 3000, maxMs: 4000 } } }, signerEnv()),
+  ];
+  relayers.push(...ops);
+  await Promise.all(ops.map((r) => r.start()));
+  const sent: Packet[] = [];
+  for (let i = 0; i < 4; i++) sent.push(...(await send(5, `race ${i}`)));
+  expect(await outcomesOf(sent, 90_000)).toEqual(sent.map(() => 'delivered'));
+
+  const ch = channelId(sent[0]);
+  const ids = new Set(sent.map((p) => `${ch}/${p.sequence}`));
+  const [recvHub, recvB, ackHub, ackA] = await Promise.all([okCounts(net.hub.clients[0], 'packet/recv'), okCounts(net.b.clients[0], 'packet/recv'), okCounts(net.hub.clients[0], 'packet/ack'), okCounts(net.a.clients[0], 'packet/ack')]);
+  for (const id of ids) for (const c of [recvHub, recvB, ackHub, ackA]) expect(c.get(id)).toBe(1);
+
+  // wasted transactions, counted on chain: relay transactions for these packets where every item was done already
+  let wasted = 0;
+  let relayTxs = 0;
+  for (const c of [net.hub.clients[0], net.a.clients[0], net.b.clients[0]]) {
+    const tip = (await c.status()).latestHeight;
+    for (let h = 1; h <= tip; h++) {
+      for (const tx of (await c.block(h)).txs) {
+        const results = tx.result.events.filter((e) => /^packet\/(recv|ack)\/result$/.test(e.type) && ids.has(e.attributes.id));
+        if (!results.length) continue;
+        relayTxs++;
+        if (results.every((e) => e.attributes.result.startsWith('already-'))) wasted++;
+      }
+    }
+  }
+  const m = await Promise.all(ops.map((r) => r.metrics()));
+  const redundant = m.map((t) => metricSum(t, 'pontis_relayer_redundant_submissions_total'));
+  expect(redundant[0] + redundant[1]).toBe(wasted);
+  // the operator label: the second one's series carry its name
+  if (redundant[1] > 0) expect(metricSum(m[1], 'pontis_relayer_redundant_submissions_total', { operator: 'second', path: 'path-a' }) + metricSum(m[1], 'pontis_relayer_redundant_submissions_total', { operator: 'second', path: 'path-b' })).toBe(redundant[1]);
+  // 20 packets cross four hops (two deliveries, two acks): at least 4 relay transactions; at most one in ten wasted (the issue saw 661 of 1,690)
+  expect(relayTxs).toBeGreaterThanOrEqual(4);
+  expect(wasted, `${wasted} of ${relayTxs} relay transactions changed nothing`).toBeLessThanOrEqual(Math.floor(relayTxs / 10));
+  // the second operator did look: it found the work done
+  expect(metricSum(m[1], 'pontis_relayer_jobs_already_done_total')).toBeGreaterThan(0);
+  await Promise.all(ops.map((r) => r.stop()));
+}, 180_000);

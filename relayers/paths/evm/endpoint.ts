@@ -6,7 +6,7 @@
 import { getAddress } from 'ethers';
 import { PontisError } from '../../../hub-chain/errors.ts';
 import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
-import type { Packet } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId } from '../../../hub-chain/modules/packets/types.ts';
 import { pontisSlot } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { packetFromSolidity } from '../../../contracts/evm/encode.ts';
 import type { EvmWriter } from '../../../adapters/evm/writer.ts';
@@ -36,6 +36,16 @@ export function gatewayWord(evm: EvmGatewayEndpoint, key: Uint8Array, blockTag: 
 }
 
 export const isSet = (word: string) => /^0x[0-9a-f]*$/.test(word) && BigInt(word) !== 0n;
+
+/**
+ * The events whose packet key (`key(channel, sequence)`: a receipt, a commitment) is set, or not,
+ * in the Gateway's store at the latest block: the reads are made together, so they go out as
+ * JSON-RPC batches (the adapter's client batches calls made in one turn).
+ */
+export async function gatewayFilter<E extends { packet: Packet }>(evm: EvmGatewayEndpoint, events: E[], key: (channel: string, sequence: number) => Uint8Array, wantSet: boolean): Promise<E[]> {
+  const set = await Promise.all(events.map(async (e) => isSet(await gatewayWord(evm, key(channelId(e.packet), e.packet.sequence), 'latest'))));
+  return events.filter((_, i) => set[i] === wantSet);
+}
 
 /** A PontisPacket as ethers decodes it (a positional array, or a named Result). */
 export function packetFromEvent(v: unknown): Packet {

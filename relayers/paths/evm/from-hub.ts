@@ -13,7 +13,7 @@ import type { PontisReader } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { GATEWAY_TOPIC, clientIface, decodeGatewayLog, gatewayIface } from './abi.ts';
-import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayWord, isSet } from './endpoint.ts';
+import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayFilter, gatewayWord, isSet } from './endpoint.ts';
 import { mapLimit } from '../map-limit.ts';
 
 export interface GatewayItemResult {
@@ -142,6 +142,9 @@ async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: n
     });
 }
 
+/** The Gateway's receipt of a packet: its ack slot (destinationReceiptKey). */
+const evmReceiptKey = (ch: string, seq: number) => destinationReceiptKey('evm', ch, seq);
+
 /**
  * Delivers packets the hub committed for this chain, proven at hub height `height` (the
  * PontisClient must hold it): by the batches the hub committed them in (`Gateway.recvBatches`:
@@ -151,12 +154,10 @@ async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: n
  * skipped. Returns null when nothing was due.
  */
 export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
-  const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
-    const ch = channelId(e.packet);
-    if (isSet(await gatewayWord(evm, destinationReceiptKey('evm', ch, e.packet.sequence), 'latest'))) return null;
-    return (await hub.readState(packetKeys.outbound(ch, e.packet.sequence))) === undefined ? null : e;
-  });
-  const due = found.filter((e) => e !== null);
+  const open = await gatewayFilter(evm, events, evmReceiptKey, false);
+  const found = await mapLimit(open, READS_IN_FLIGHT, async (e) => ((await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) === undefined ? null : e));
+  // look at the Gateway again just before building the call (another relayer may have delivered)
+  const due = await gatewayFilter(evm, found.filter((e) => e !== null), evmReceiptKey, false);
   if (!due.length) return null;
   const data = (await recvBatchesCall(hub, evm, due, height)) ?? (await recvPacketsCall(hub, due, height));
   const r = await evm.writer.send({ to: evm.gateway, data });
@@ -201,13 +202,12 @@ async function recvPacketsCall(hub: PontisReader, events: PacketEvent[], height:
  * recorded, proven at hub height `height`. Packets already resolved here are skipped.
  */
 export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
-  const found = await mapLimit(events, READS_IN_FLIGHT, async (e) => {
-    const ch = channelId(e.packet);
-    if (!isSet(await gatewayWord(evm, packetKeys.outbound(ch, e.packet.sequence), 'latest'))) return null;
-    const p = await hubProof(hub, packetKeys.ack(ch, e.packet.sequence), height);
+  const open = await gatewayFilter(evm, events, packetKeys.outbound, true);
+  const found = await mapLimit(open, READS_IN_FLIGHT, async (e) => {
+    const p = await hubProof(hub, packetKeys.ack(channelId(e.packet), e.packet.sequence), height);
     return p.present ? { packet: e.packet, ack: e.ack!, proof: p.proof } : null;
   });
-  const due = found.filter((i) => i !== null);
+  const due = await gatewayFilter(evm, found.filter((i) => i !== null), packetKeys.outbound, true);
   const packets = due.map((i) => i.packet);
   const acks = due.map((i) => i.ack);
   const proofs = due.map((i) => i.proof);

@@ -16,10 +16,10 @@
 import { type Packet, channelId, destinationReceiptKey, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { RelayerError, isFatalCode } from '../../errors.ts';
 import { relayTxOutcome } from '../hub.ts';
-import { clientHeight, consensusOn, scan } from '../pontis/path.ts';
+import { clientHeight, consensusOn, dropDone, notReceived, scan, stillOutstanding } from '../pontis/path.ts';
 import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, HubEndpoint, PacketEvent, PathHandlers } from '../types.ts';
 import { gatewayErrorCode } from './abi.ts';
-import { type EvmGatewayEndpoint, gatewayWord, isSet } from './endpoint.ts';
+import { type EvmGatewayEndpoint, gatewayFilter, gatewayWord, isSet } from './endpoint.ts';
 import { type GatewayItemResult, acknowledgeOnEvm, deliverToEvm, evmClientHeight, evmClientStateRoot, evmSideProofHeight, itemId, submitHubHeader, timeoutOnEvm, updateEvmClient } from './from-hub.ts';
 import { evmAckBatch, evmRecvBatch, hubProofHeight, relayEvmTimeouts, scanEvm } from './to-hub.ts';
 
@@ -104,22 +104,32 @@ export class EvmPathHandlers implements PathHandlers {
   async relayPackets(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const evm = this.pair(src, dst);
     if (src === evm.chainId) {
-      const p = await this.attestedHeight(evm, events);
-      const batch = await evmRecvBatch(evm, this.hub, events, p);
+      const todo = await notReceived(this.hub, events);
+      if (!todo.length) return NOTHING;
+      const p = await this.attestedHeight(evm, todo);
+      // storage proofs take a while: look at the hub again just before submitting
+      const batch = await evmRecvBatch(evm, this.hub, todo, p).then((b) => b && dropDone(this.hub, b));
       return batch ? relayTxOutcome(this.hubId, await this.hub.submit([batch]), 'packet/recv') : NOTHING;
     }
-    const r = await deliverToEvm(this.hub, evm, events, await this.hubHeightOnEvm(evm, events));
+    // nothing left to deliver: no client update either
+    const todo = await gatewayFilter(evm, events, (ch, seq) => destinationReceiptKey('evm', ch, seq), false);
+    if (!todo.length) return NOTHING;
+    const r = await deliverToEvm(this.hub, evm, todo, await this.hubHeightOnEvm(evm, todo));
     return r ? evmOutcome(evm.chainId, r) : NOTHING;
   }
 
   async relayAcks(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const evm = this.pair(src, dst);
     if (src === evm.chainId) {
-      const p = await this.attestedHeight(evm, events);
-      const batch = await evmAckBatch(evm, this.hub, events, p);
+      const todo = await stillOutstanding(this.hub, events);
+      if (!todo.length) return NOTHING;
+      const p = await this.attestedHeight(evm, todo);
+      const batch = await evmAckBatch(evm, this.hub, todo, p).then((b) => b && dropDone(this.hub, b));
       return batch ? relayTxOutcome(this.hubId, await this.hub.submit([batch]), 'packet/ack') : NOTHING;
     }
-    const r = await acknowledgeOnEvm(this.hub, evm, events, await this.hubHeightOnEvm(evm, events));
+    const todo = await gatewayFilter(evm, events, packetKeys.outbound, true);
+    if (!todo.length) return NOTHING;
+    const r = await acknowledgeOnEvm(this.hub, evm, todo, await this.hubHeightOnEvm(evm, todo));
     return r ? evmOutcome(evm.chainId, r) : NOTHING;
   }
 

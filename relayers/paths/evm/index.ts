@@ -9,7 +9,8 @@ import { PontisError } from '../../../hub-chain/errors.ts';
 import { packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { EvmWriter } from '../../../adapters/evm/writer.ts';
 import { RelayerError } from '../../errors.ts';
-import { HTTP_URL, chainBase, type ChainConfig } from '../../schema.ts';
+import { RPC_URLS, chainBase, rpcUrls, type ChainConfig } from '../../schema.ts';
+import { FailoverJsonRpc } from './failover-rpc.ts';
 import type { GaugeValue, OpenKind, PacketRef, PathKind } from '../types.ts';
 import { type EvmGatewayEndpoint, evmGatewayEndpoint, gatewayWord, isSet } from './endpoint.ts';
 import { EvmPathHandlers } from './handlers.ts';
@@ -19,7 +20,8 @@ const EVM_ADDRESS = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte hex addre
 const chainSchema = z.strictObject({
   id: chainBase.id,
   kind: z.literal('evm'),
-  rpc: HTTP_URL,
+  /** One node's JSON-RPC URL or several nodes of the chain (health by block number). */
+  rpc: RPC_URLS,
   /** EIP-155 chain id the RPC must report. */
   evmChainId: z.int().min(1),
   gateway: EVM_ADDRESS,
@@ -50,12 +52,16 @@ export const evmPaths: PathKind = {
   kind: 'evm',
   chainSchema,
   signerAddress: (key) => computeAddress(key),
-  open(chains: ChainConfig[], { hub, signers, logger }): OpenKind {
+  open(chains: ChainConfig[], { hub, signers, logger, health }): OpenKind {
     const evms = new Map<string, EvmGatewayEndpoint>();
+    const rpcs = new Map<string, FailoverJsonRpc>();
     for (const c of chains as EvmChainConfig[]) {
       const keys = signers.get(c.id) ?? [];
       if (!keys.length) throw new RelayerError('PNT_ERR_RELAY_NO_SIGNER', `no signer key for ${c.id}`);
-      const writer = new EvmWriter({ url: c.rpc, evmChainId: c.evmChainId, chainId: c.id, privateKeys: keys, pollIntervalMs: 100, logger: logger.child({ chainId: c.id }) });
+      const urls = rpcUrls(c.rpc);
+      const sender = new FailoverJsonRpc(c.id, urls, health);
+      rpcs.set(c.id, sender);
+      const writer = new EvmWriter({ url: urls[0], sender, evmChainId: c.evmChainId, chainId: c.id, privateKeys: keys, pollIntervalMs: 100, logger: logger.child({ chainId: c.id }) });
       evms.set(c.id, evmGatewayEndpoint(c.id, writer, c.gateway, c.hubClient));
     }
     const endpoint = (id: string) => evms.get(id)!;
@@ -74,7 +80,14 @@ export const evmPaths: PathKind = {
       },
       packetHop: (chain, ref) => gatewayHop(chain, endpoint(chain), ref),
       probe: (chain) => endpoint(chain).writer.latestHeight(),
+      async readiness(chain) {
+        const set = rpcs.get(chain)!.endpoints;
+        await set.probeAll();
+        return set.readiness();
+      },
+      endpointStatus: () => [...rpcs.values()].flatMap((r) => r.endpoints.status()),
       close: async () => {
+        for (const r of rpcs.values()) r.close();
         await Promise.allSettled([...evms.values()].map((e) => e.writer.close()));
       },
     };

@@ -14,7 +14,7 @@ import { type Packet, channelId, destinationReceiptKey, packetKeys } from '../..
 import { pontisSlot, storageProofAt } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { type StorageProof, verifyStorageProof } from '../../../hub-chain/light-clients/evm/mpt.ts';
 import type { PontisReader, PontisWriter } from '../pontis/endpoint.ts';
-import { clientHeight, consensusOn } from '../pontis/path.ts';
+import { clientHeight, consensusOn, notReceived, stillOutstanding } from '../pontis/path.ts';
 import type { PacketEvent } from '../types.ts';
 import { isRetryableCode } from '../../errors.ts';
 import { GATEWAY_TOPIC, decodeGatewayLog } from './abi.ts';
@@ -112,8 +112,7 @@ async function checkedProofs(evm: EvmGatewayEndpoint, keys: Uint8Array[], height
 /** `packets/recv` on the hub for packets committed on the EVM Gateway, proven at EVM height `height`; null when none is due. */
 export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
   const root = await provenRoot(hub, evm, height);
-  const received = await mapLimit(events, READS_IN_FLIGHT, async (e) => (await hub.readState(packetKeys.receipt(channelId(e.packet), e.packet.sequence))) !== undefined);
-  const due = events.filter((_, i) => !received[i]);
+  const due = await notReceived(hub, events);
   const proofs = await checkedProofs(evm, due.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)), height, root);
   // a null word: resolved on the source already
   const items = due.map((e, i) => ({ packet: e.packet, proof: proofs[i].proof, word: proofs[i].word })).filter((i) => i.word !== null).map(({ packet, proof }) => ({ packet, proof }));
@@ -123,8 +122,7 @@ export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, e
 /** `packets/ack` on the hub for acks the EVM Gateway wrote, proven at EVM height `height`; null when none is due. */
 export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
   const root = await provenRoot(hub, evm, height);
-  const pending = await mapLimit(events, READS_IN_FLIGHT, async (e) => (await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined);
-  const due = events.filter((_, i) => pending[i]);
+  const due = await stillOutstanding(hub, events);
   const proofs = await checkedProofs(evm, due.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height, root);
   const items = due.map((e, i) => ({ packet: e.packet, ack: e.ack!, proof: proofs[i].proof, word: proofs[i].word })).filter((i) => i.word !== null).map(({ packet, ack, proof }) => ({ packet, ack, proof }));
   return items.length ? { type: 'packets/ack', proofHeight: height, packets: items } : null;
@@ -141,10 +139,9 @@ export async function relayEvmTimeouts(hub: PontisWriter, evm: EvmGatewayEndpoin
   const p = await hubProofHeight(hub, evm.chainId);
   const cons = (await consensusOn(hub, evm.chainId, p))!;
   const items = [];
-  for (const pkt of packets) {
-    if (pkt.dstChain !== evm.chainId) continue;
+  const open = await stillOutstanding(hub, packets.filter((pkt) => pkt.dstChain === evm.chainId).map((packet) => ({ packet })));
+  for (const { packet: pkt } of open) {
     const ch = channelId(pkt);
-    if ((await hub.readState(packetKeys.outbound(ch, pkt.sequence))) === undefined) continue;
     const due = (pkt.timeoutTimestamp !== 0 && cons.timestamp >= pkt.timeoutTimestamp) || (pkt.timeoutHeight !== 0 && p >= pkt.timeoutHeight);
     if (!due) continue;
     const key = destinationReceiptKey('evm', ch, pkt.sequence);

@@ -24,10 +24,18 @@ export interface PontisReader {
   /** A value (or its absence) with a proof against the state root of `height`. */
   proveState(key: Bytes, height: number): Promise<{ value: Bytes | undefined; proof: StateProof }>;
   readState(key: Bytes): Promise<Bytes | undefined>;
+  /** Many keys at the latest height at once (one round trip where the endpoint can); see `readStates`. */
+  readStates?(keys: Bytes[]): Promise<(Bytes | undefined)[]>;
   blockEvents(height: number): Promise<BlockEvents>;
 }
 
 export interface PontisWriter extends PontisReader {
   /** Signs and submits one transaction; resolves when it is committed. */
   submit(msgs: Msg[]): Promise<TxResult & { height: number }>;
+}
+
+/** Many keys at `r`'s latest height: batched where the endpoint can, one by one otherwise. */
+export function readStates(r: PontisReader, keys: Bytes[]): Promise<(Bytes | undefined)[]> {
+  if (!keys.length) return Promise.resolve([]);
+  return r.readStates ? r.readStates(keys) : Promise.all(keys.map((k) => r.readState(k)));
 }

@@ -9,7 +9,7 @@ import type { PacketStatus } from '../../../hub-chain/modules/packets/types.ts';
 import type { HubClient } from '../../../hub-chain/rpc-client/client.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import type { PontisWriter } from './endpoint.ts';
-import { ackBatch, clientHeight, clientUpdate, consensusOn, clientRecord, recvBatch, relayTimeouts, scan } from './path.ts';
+import { ackBatch, clientHeight, clientUpdate, consensusOn, clientRecord, dropDone, notReceived, recvBatch, relayTimeouts, scan, stillOutstanding } from './path.ts';
 import { RelayerError } from '../../errors.ts';
 import { relayTxOutcome } from '../hub.ts';
 import { isRetryableCode } from '../../errors.ts';
@@ -55,11 +55,11 @@ export class PontisPathHandlers implements PathHandlers {
   async relayPackets(srcId: string, dstId: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const src = this.ep(srcId);
     const dst = this.ep(dstId);
-    const todo: PacketEvent[] = [];
-    for (const e of events) if ((await dst.readState(packetKeys.receipt(channelId(e.packet), e.packet.sequence))) === undefined) todo.push(e);
+    const todo = await notReceived(dst, events);
     if (!todo.length) return { submitted: false, accepted: 0, redundant: 0 };
     const { height, update } = await this.proofHeight(src, dst, Math.max(...todo.map((e) => e.height)));
-    const batch = await recvBatch(src, dst, todo, height);
+    // proofs take a while: look at the destination again just before submitting
+    const batch = await recvBatch(src, dst, todo, height).then((b) => b && dropDone(dst, b));
     if (!batch) return { submitted: false, accepted: 0, redundant: 0 };
     return this.submit(dst, update ? [update, batch] : [batch], 'packet/recv');
   }
@@ -67,11 +67,10 @@ export class PontisPathHandlers implements PathHandlers {
   async relayAcks(srcId: string, dstId: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const src = this.ep(srcId);
     const dst = this.ep(dstId);
-    const todo: PacketEvent[] = [];
-    for (const e of events) if ((await dst.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined) todo.push(e);
+    const todo = await stillOutstanding(dst, events);
     if (!todo.length) return { submitted: false, accepted: 0, redundant: 0 };
     const { height, update } = await this.proofHeight(src, dst, Math.max(...todo.map((e) => e.height)));
-    const batch = await ackBatch(src, dst, todo, height);
+    const batch = await ackBatch(src, dst, todo, height).then((b) => b && dropDone(dst, b));
     if (!batch) return { submitted: false, accepted: 0, redundant: 0 };
     return this.submit(dst, update ? [update, batch] : [batch], 'packet/ack');
   }
@@ -80,8 +79,7 @@ export class PontisPathHandlers implements PathHandlers {
   async timeouts(srcId: string, dstId: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const src = this.ep(srcId);
     const dst = this.ep(dstId);
-    const open = [];
-    for (const e of events) if ((await src.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined) open.push(e.packet);
+    const open = (await stillOutstanding(src, events)).map((e) => e.packet);
     if (!open.length) return { submitted: false, accepted: 0, redundant: 0 };
     const r = await relayTimeouts(src, dst, open);
     if (!r) throw new RelayerError('PNT_ERR_RELAY_TIMEOUT_NOT_DUE', `no packet of the batch can be timed out on ${srcId} yet`, { retryable: true });

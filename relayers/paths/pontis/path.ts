@@ -11,7 +11,7 @@ import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { clientKeys } from '../../../hub-chain/modules/clients/store.ts';
 import type { ClientRecord, ConsensusRecord } from '../../../hub-chain/modules/clients/types.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
-import type { PontisReader, PontisWriter } from './endpoint.ts';
+import { type PontisReader, type PontisWriter, readStates } from './endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 
 export type { PacketEvent };
@@ -100,6 +100,30 @@ export async function clientUpdate(src: PontisReader, dst: PontisReader, height:
   return { type: 'clients/update', chainId: src.chainId, message: { signedHeader, validators: validators.toJSON(), nextValidators: nextValidators.toJSON(), trustedHeight: trusted } };
 }
 
+/** The events whose packet `dst` has not received: one batched read at `dst`'s latest height. */
+export async function notReceived<E extends { packet: Packet }>(dst: PontisReader, events: E[]): Promise<E[]> {
+  const receipts = await readStates(dst, events.map((e) => packetKeys.receipt(channelId(e.packet), e.packet.sequence)));
+  return events.filter((_, i) => receipts[i] === undefined);
+}
+
+/** The events whose packet is still outstanding on `chain` (its commitment there): what an ack or a timeout can still resolve. */
+export async function stillOutstanding<E extends { packet: Packet }>(chain: PontisReader, events: E[]): Promise<E[]> {
+  const commitments = await readStates(chain, events.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)));
+  return events.filter((_, i) => commitments[i] !== undefined);
+}
+
+/**
+ * The last look before a relay batch is submitted to `dst`: one batched read at `dst`'s latest
+ * height drops the items another relayer has delivered meanwhile (receipts for `packets/recv`,
+ * commitments gone for `packets/ack` and `packets/timeout`). Null when nothing is left.
+ */
+export async function dropDone(dst: PontisReader, msg: Msg): Promise<Msg | null> {
+  const m = msg as Msg & { packets?: { packet: Packet }[] };
+  if (!m.packets) return msg;
+  const left = m.type === 'packets/recv' ? await notReceived(dst, m.packets) : await stillOutstanding(dst, m.packets);
+  return left.length ? ({ ...m, packets: left } as Msg) : null;
+}
+
 /** Distinct batches one relay message may reference (msgs.ts `shared`). */
 const MAX_SHARED = 64;
 
@@ -112,12 +136,10 @@ const MAX_SHARED = 64;
 export async function recvBatch(src: PontisReader, dst: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
   const items: { packet: Packet; proof: unknown }[] = [];
   const byBlock = new Map<number, Packet[]>();
-  for (const e of events) {
-    const ch = channelId(e.packet);
-    if ((await dst.readState(packetKeys.receipt(ch, e.packet.sequence))) !== undefined) continue;
-    if ((await src.readState(packetKeys.outbound(ch, e.packet.sequence))) === undefined) continue; // already resolved on the source
+  // not received on dst, and still committed on src (not already resolved there)
+  for (const e of await stillOutstanding(src, await notReceived(dst, events))) {
     if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e.packet]);
-    else items.push({ packet: e.packet, proof: (await src.proveState(packetKeys.outbound(ch, e.packet.sequence), height)).proof });
+    else items.push({ packet: e.packet, proof: (await src.proveState(packetKeys.outbound(channelId(e.packet), e.packet.sequence), height)).proof });
   }
   const shared: unknown[] = [];
   for (const [h, packets] of byBlock) {
@@ -137,9 +159,8 @@ export async function recvBatch(src: PontisReader, dst: PontisReader, events: Pa
 /** Acks of `events` whose packet is still outstanding on `dst`, proven on `src` at `height`. */
 export async function ackBatch(src: PontisReader, dst: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
   const items = [];
-  for (const e of events) {
+  for (const e of await stillOutstanding(dst, events)) {
     const ch = channelId(e.packet);
-    if ((await dst.readState(packetKeys.outbound(ch, e.packet.sequence))) === undefined) continue;
     const { value, proof } = await src.proveState(packetKeys.ack(ch, e.packet.sequence), height);
     if (value === undefined) continue;
     items.push({ packet: e.packet, ack: e.ack!, proof });
@@ -153,9 +174,8 @@ export async function ackBatch(src: PontisReader, dst: PontisReader, events: Pac
  */
 export async function timeoutBatch(src: PontisReader, dst: PontisReader, packets: Packet[], height: number, dstTime: number): Promise<Msg | null> {
   const items = [];
-  for (const p of packets) {
+  for (const { packet: p } of await stillOutstanding(src, packets.map((packet) => ({ packet })))) {
     const ch = channelId(p);
-    if ((await src.readState(packetKeys.outbound(ch, p.sequence))) === undefined) continue;
     const due = (p.timeoutTimestamp !== 0 && dstTime >= p.timeoutTimestamp) || (p.timeoutHeight !== 0 && dst.chainId === p.dstChain && height >= p.timeoutHeight);
     if (!due) continue;
     const { value, proof } = await dst.proveState(packetKeys.receipt(ch, p.sequence), height);
@@ -175,6 +195,8 @@ export async function relayTimeouts(src: PontisWriter, dst: PontisReader, packet
   const time = (await dst.signedHeader(h)).header.time;
   const batch = await timeoutBatch(src, dst, packets, h, time);
   if (!batch) return null;
+  const left = await dropDone(src, batch);
+  if (!left) return null;
   const upd = await clientUpdate(dst, src, h);
-  return src.submit(upd ? [upd, batch] : [batch]);
+  return src.submit(upd ? [upd, left] : [left]);
 }

@@ -15,6 +15,8 @@ import { type TrustRoot, VerifiedReader } from '../../../hub-chain/rpc-client/ve
 import type { PontisWriter } from './endpoint.ts';
 import { RpcEndpoint } from './rpc-endpoint.ts';
 import { RelayerError } from '../../errors.ts';
+import type { EndpointSetOptions, EndpointStatus } from '../endpoint-set.ts';
+import { FailoverHubClient } from './failover-client.ts';
 
 export class PooledEndpoint implements PontisWriter {
   private readonly reader: RpcEndpoint;
@@ -23,7 +25,8 @@ export class PooledEndpoint implements PontisWriter {
 
   constructor(
     readonly chainId: string,
-    url: string,
+    /** The node's URL, or the client of several (FailoverHubClient). */
+    url: string | RpcClient,
     keys: AccountKey[],
     /** Checks events and outcomes against verified headers (one light client shared by all keys). */
     verified?: VerifiedReader,
@@ -36,6 +39,23 @@ export class PooledEndpoint implements PontisWriter {
   get client(): RpcClient {
     return this.reader.client;
   }
+  /** Each RPC endpoint's health (several nodes behind a FailoverHubClient; none for a plain URL). */
+  endpointStatus(): EndpointStatus[] {
+    const c = this.client;
+    return c instanceof FailoverHubClient ? c.endpoints.status() : [];
+  }
+  /** Probes the endpoints now: ready when one is healthy (a plain URL: when it answers). */
+  async readiness(): Promise<{ ok: boolean; reason: string | null }> {
+    const c = this.client;
+    if (!(c instanceof FailoverHubClient)) return this.latestHeight().then(() => ({ ok: true, reason: null }));
+    await c.endpoints.probeAll();
+    return c.endpoints.readiness();
+  }
+  close(): void {
+    const c = this.client;
+    if (c instanceof FailoverHubClient) c.close();
+  }
+
   /** Signer addresses (public), for logs and metrics. */
   get addresses(): string[] {
     return this.signers.map((s) => s.address);
@@ -55,6 +75,9 @@ export class PooledEndpoint implements PontisWriter {
   }
   readState(key: Bytes) {
     return this.reader.readState(key);
+  }
+  readStates(keys: Bytes[]) {
+    return this.reader.readStates(keys);
   }
   blockEvents(h: number) {
     return this.reader.blockEvents(h);
@@ -77,7 +100,8 @@ export class PooledEndpoint implements PontisWriter {
 
 /** How a Pontis chain (the hub, a side-chain) is reached: what the hub section and a `kind: pontis` entry share. */
 export interface PontisChainSettings {
-  rpc: string;
+  /** One node's RPC URL or several (failover by health, paths/endpoint-set.ts). */
+  rpc: string | string[];
   trust?: { height: number; hash: string };
   verifyResults: boolean;
 }
@@ -86,12 +110,13 @@ export interface PontisChainSettings {
 export const pontisAccountKey = (seed: string) => accountKeyFromSeed(fromHex(seed, 32));
 
 /** A pooled endpoint for a Pontis chain from its settings and hex seeds; with verifyResults, through a light client of the chain. */
-export function pooledEndpoint(id: string, c: PontisChainSettings, seeds: string[], logger: Logger): PooledEndpoint {
+export function pooledEndpoint(id: string, c: PontisChainSettings, seeds: string[], logger: Logger, health: EndpointSetOptions): PooledEndpoint {
+  const client = new FailoverHubClient(id, typeof c.rpc === 'string' ? [c.rpc] : c.rpc, health);
   const verified = c.verifyResults
-    ? new VerifiedReader(new RpcClient(c.rpc), {
+    ? new VerifiedReader(client, {
         trust: c.trust as TrustRoot | undefined,
         onTrust: (r) => logger.info({ chainId: id, height: r.height, hash: r.hash, pinned: r.pinned }, r.pinned ? 'light client starts from the pinned header' : 'light client trusts this header on first use (pin it as trust: {height, hash})'),
       })
     : undefined;
-  return new PooledEndpoint(id, c.rpc, seeds.map(pontisAccountKey), verified);
+  return new PooledEndpoint(id, client, seeds.map(pontisAccountKey), verified);
 }

@@ -13,6 +13,8 @@ import type { StateProof } from '../../../hub-chain/state/proof.ts';
 import type { ValidatorSet } from '../../../hub-chain/types/validator-set.ts';
 import type { BlockEvents, PontisWriter } from './endpoint.ts';
 
+/** Keys per POST /state/batch (the RPC's limit). */
+const STATE_BATCH = 1000;
 const NONCE_REFUSALS = new Set<string>([MEMPOOL_ERR.STALE_NONCE, MEMPOOL_ERR.NONCE_TAKEN, MEMPOOL_ERR.NONCE_TOO_FAR]);
 
 export class RpcEndpoint implements PontisWriter {
@@ -26,12 +28,13 @@ export class RpcEndpoint implements PontisWriter {
    */
   constructor(
     readonly chainId: string,
-    url: string,
+    /** The node's URL, or a client to share (several nodes behind one FailoverHubClient). */
+    url: string | HubClient,
     private readonly key?: AccountKey,
     private readonly timeoutMs = 60_000,
     private readonly verified?: VerifiedReader,
   ) {
-    this.client = verified?.client ?? new HubClient(url);
+    this.client = verified?.client ?? (typeof url === 'string' ? new HubClient(url) : url);
     this.headers = new RpcHeaderSource(this.client);
   }
 
@@ -51,6 +54,15 @@ export class RpcEndpoint implements PontisWriter {
   async readState(key: Bytes): Promise<Bytes | undefined> {
     const r = await this.client.state({ hex: toHex(key) });
     return r.value === null ? undefined : fromHex(r.value);
+  }
+  /** Many keys at the latest height in one round trip. */
+  async readStates(keys: Bytes[]): Promise<(Bytes | undefined)[]> {
+    const out: (Bytes | undefined)[] = [];
+    for (let i = 0; i < keys.length; i += STATE_BATCH) {
+      const r = await this.client.stateMany(keys.slice(i, i + STATE_BATCH).map(toHex));
+      for (const v of r.values) out.push(v === null ? undefined : fromHex(v));
+    }
+    return out;
   }
   async blockEvents(height: number): Promise<BlockEvents> {
     const b = this.verified ? await this.verified.block(height) : await this.client.block(height);

@@ -35,7 +35,7 @@ const chain = (over: Record<string, unknown> = {}) => ({ id: 'gov', kind: 'fabri
 const config = (c: Record<string, unknown>) => ({ hub: { chainId: 'hub', rpc: 'http://127.0.0.1:26657', signer: { env: 'K' } }, chains: [c], paths: [{ id: 'path-gov', chain: 'gov', hub: 'hub' }], redis: { url: 'redis://127.0.0.1:6379' } });
 const openWith = (key: string, over: Record<string, unknown> = {}) => {
   const c = validateRelayerConfig(config(chain(over))).chains[0];
-  return fabricPaths.open([c], { hub: {} as HubEndpoint, signers: new Map([['gov', [key]]]), logger: pino({ level: 'silent' }) });
+  return fabricPaths.open([c], { hub: {} as HubEndpoint, signers: new Map([['gov', [key]]]), logger: pino({ level: 'silent' }), health: { maxLagBlocks: 5, probeIntervalMs: 0 } });
 };
 
 describe('fabric chain config', () => {
