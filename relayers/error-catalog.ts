@@ -98,6 +98,26 @@ export function isRetryableCode(code: string): boolean {
   return ERRORS.retryable(code);
 }
 
+/**
+ * What a failover client (relayers/paths/pontis/failover-client.ts) makes of a node's error:
+ * `down` (unreachable or not answering JSON: skip the node until it answers again), `behind` (it
+ * has not reached the height asked for: another node may have) or `answer` (the node's verdict:
+ * asking another would get the same).
+ */
+export function endpointVerdict(code: string): 'down' | 'behind' | 'answer' {
+  switch (code) {
+    case 'PNT_ERR_RPC_UNAVAILABLE':
+    case 'PNT_ERR_RPC_BAD_RESPONSE':
+      return 'down';
+    case 'PNT_ERR_BLOCK_NOT_FOUND':
+    case 'PNT_ERR_STATE_VERSION_UNKNOWN':
+    case 'PNT_ERR_RPC_NOT_FOUND':
+      return 'behind';
+    default:
+      return 'answer';
+  }
+}
+
 /** A code whose job stops at once (UnrecoverableError) and that clearing does not run again. */
 export function isFatalCode(code: string): boolean {
   return !isRetryableCode(code);

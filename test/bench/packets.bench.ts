@@ -28,15 +28,17 @@
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type Hex, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { merkleRootFromProof } from '../../hub-chain/crypto/merkle.ts';
+import { batchProofs } from '../../relayers/paths/batch-proofs.ts';
 import { keccakReady } from '../../hub-chain/crypto/hash.ts';
 import { type AccountKey, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { MAX_TX_BYTES, type Msg, type SignedTx, decodeTx, encodeTx, signTx, txHash, verifyTxSignature } from '../../hub-chain/app/tx.ts';
 import type { BlockEvent } from '../../hub-chain/rpc-client/client.ts';
-import { type Packet, channelId, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { toStateProof } from '../../hub-chain/light-clients/pontis/state-proofs.ts';
 import { type StateProof, encodeProof, verifyMembership } from '../../hub-chain/state/proof.ts';
-import { clientUpdate } from '../../relayers/paths/pontis/path.ts';
+import { clientUpdate, recvBatch } from '../../relayers/paths/pontis/path.ts';
 import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto/secp256k1.ts';
 import { headerHash } from '../../hub-chain/types/header.ts';
@@ -52,7 +54,8 @@ const SIDE = 'bench-side';
 const PACKETS = Number(process.env.BENCH_PACKETS ?? 20_000);
 const SENDS_PER_TX = 1000;
 const INFLIGHT = Number(process.env.BENCH_PACKETS_INFLIGHT ?? 6);
-const PROOF_FORM = (process.env.BENCH_PACKETS_PROOF ?? 'compact') as 'compact' | 'json';
+/** batch: each packet proven by its side-chain block's batch (ADR 0017; one shared state proof, a Merkle path each), as the relayer does; compact / json: a state proof of its own key. */
+const PROOF_FORM = (process.env.BENCH_PACKETS_PROOF ?? 'batch') as 'batch' | 'compact' | 'json';
 const RELAYERS = 64;
 /** Submitting stops after this long; what was submitted then gets GRACE_MS more to commit. */
 const BUDGET_MS = Number(process.env.BENCH_PACKETS_BUDGET_S ?? 75) * 1000;
@@ -124,18 +127,23 @@ async function inProcessBlock(n: number, batch: number): Promise<{ execUs: numbe
     await side.makeBlock();
     await connect(hub, side);
     await connect(side, hub);
-    const packets: Packet[] = [];
+    const events: { height: number; packet: Packet }[] = [];
     for (let i = 0; i < n; i += SENDS_PER_TX) {
       const msgs: Msg[] = Array.from({ length: Math.min(SENDS_PER_TX, n - i) }, (_, j) => ({ type: 'msg/send', dstChain: HUB, payload: toHex(utf8(`pkt ${i + j}`)), timeoutTimestamp: clock.now() + 3600_000 }));
       const r = await side.exec(msgs, generateAccountKey());
-      for (const e of r.events) if (e.type === 'packet/sent') packets.push(JSON.parse(e.attributes.packet) as Packet);
+      const at = side.chain.latestHeight();
+      for (const e of r.events) if (e.type === 'packet/sent') events.push({ height: at, packet: JSON.parse(e.attributes.packet) as Packet });
     }
     await side.makeBlock();
     const h = side.chain.latestHeight();
     await hub.exec([(await clientUpdate(side, hub, h))!]);
-    for (let i = 0; i < packets.length; i += batch) {
-      const items = packets.slice(i, i + batch).map((p) => ({ packet: p, proof: toHex(encodeProof(side.chain.state.getWithProof(packetKeys.outbound(channelId(p), p.sequence), h).proof)) }));
-      hub.chain.mempool.add(decodeTx(encodeTx(signTx({ chainId: HUB, nonce: 0, msgs: [{ type: 'packets/recv', proofHeight: h, packets: items }] }, generateAccountKey()))));
+    for (let i = 0; i < events.length; i += batch) {
+      const chunk = events.slice(i, i + batch);
+      const msg: Msg =
+        PROOF_FORM === 'batch'
+          ? (await recvBatch(side, hub, chunk, h))!
+          : { type: 'packets/recv', proofHeight: h, packets: chunk.map(({ packet: p }) => ({ packet: p, proof: toHex(encodeProof(side.chain.state.getWithProof(packetKeys.outbound(channelId(p), p.sequence), h).proof)) })) };
+      hub.chain.mempool.add(decodeTx(encodeTx(signTx({ chainId: HUB, nonce: 0, msgs: [msg] }, generateAccountKey()))));
     }
     const c0 = process.cpuUsage();
     const height = hub.chain.latestHeight() + 1;
@@ -185,10 +193,16 @@ async function main() {
     if (refused.length) throw new Error(`side-chain refused ${refused.length} send transactions: ${JSON.stringify(refused[0])}`);
     const packets: Packet[] = [];
     let sentHeight = 0;
+    const sentAt = new Map<Packet, number>();
     for (const r of sub.results) {
       const c = await sc.waitForTx((r as { hash: string }).hash, 120_000);
       if (c.result.code !== 'ok') throw new Error(`send transaction failed: ${c.result.code} ${c.result.log ?? ''}`);
-      for (const e of c.result.events) if (e.type === 'packet/sent') packets.push(JSON.parse(e.attributes.packet) as Packet);
+      for (const e of c.result.events) {
+        if (e.type !== 'packet/sent') continue;
+        const p = JSON.parse(e.attributes.packet) as Packet;
+        packets.push(p);
+        sentAt.set(p, c.height);
+      }
       sentHeight = Math.max(sentHeight, c.height);
     }
     say(`side-chain committed ${packets.length} packets (${sendTxs.length} transactions of up to ${SENDS_PER_TX} msg/send) by height ${sentHeight} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
@@ -216,7 +230,36 @@ async function main() {
     });
     const proveSecs = (performance.now() - t) / 1000;
     const itemOf = (x: (typeof items)[number]) => ({ packet: x.packet, proof: PROOF_FORM === 'compact' ? toHex(encodeProof(x.json)) : x.json });
-    const relayItems = items.map(itemOf);
+    // batch form: one state proof per side-chain block (shared by the relay transactions that carry its packets) and a Merkle path per packet
+    const blockBatches = new Map<number, NonNullable<Awaited<ReturnType<typeof batchProofs>>>>();
+    const batchItem = new Map<Packet, { block: number; index: number; path: string }>();
+    if (PROOF_FORM === 'batch') {
+      const byBlock = new Map<number, Packet[]>();
+      for (const p of packets) byBlock.set(sentAt.get(p)!, [...(byBlock.get(sentAt.get(p)!) ?? []), p]);
+      for (const [h, ps] of byBlock) {
+        const proven = await batchProofs(sideEp, HUB, h, proofHeight, ps);
+        if (!proven) throw new Error(`no batch of ${SIDE} block ${h} for ${HUB}`);
+        blockBatches.set(h, proven);
+        ps.forEach((p, i) => batchItem.set(p, { block: h, index: proven.paths[i].index, path: proven.paths[i].path }));
+      }
+    }
+    type RelayItem = { packet: Packet; proof: unknown };
+    const relayItems: RelayItem[] = PROOF_FORM === 'batch' ? packets.map((p) => ({ packet: p, proof: { batch: { $shared: 0 }, index: batchItem.get(p)!.index, path: batchItem.get(p)!.path } })) : items.map(itemOf);
+    /** The packets/recv message of a slice of relayItems (batch form: its own `shared` list). */
+    const recvMsg = (slice: RelayItem[]): Msg => {
+      if (PROOF_FORM !== 'batch') return { type: 'packets/recv', proofHeight, packets: slice };
+      const shared: unknown[] = [];
+      const at = new Map<number, number>();
+      const out = slice.map((x) => {
+        const b = batchItem.get(x.packet)!;
+        if (!at.has(b.block)) {
+          at.set(b.block, shared.length);
+          shared.push(blockBatches.get(b.block)!.batch);
+        }
+        return { packet: x.packet, proof: { batch: { $shared: at.get(b.block)! }, index: b.index, path: b.path } };
+      });
+      return { type: 'packets/recv', proofHeight, packets: out, shared };
+    };
     const itemBytes = relayItems.map((x) => JSON.stringify(x).length);
     const jsonProofBytes = median(items.map((x) => JSON.stringify(x.json).length));
     const compactProofBytes = median(items.map((x) => toHex(encodeProof(x.json)).length));
@@ -224,18 +267,21 @@ async function main() {
     say(`fetched ${items.length} membership proofs at height ${proofHeight} in ${proveSecs.toFixed(1)} s (${PROVE_CONCURRENCY} concurrent GET /state?prove=true); median depth ${depth}`);
 
     // ---- 4. relay transactions of B packets: as many as fit MAX_TX_BYTES, unless told ----
-    const fit = Math.floor((MAX_TX_BYTES - 1024) / (Math.max(...itemBytes) + 1));
+    // room for the shared batch parts (a state proof each) of the few blocks a transaction spans
+    const sharedRoom = PROOF_FORM === 'batch' ? 4 * Math.max(...[...blockBatches.values()].map((b) => JSON.stringify(b.batch).length)) : 0;
+    const fit = Math.floor((MAX_TX_BYTES - 1024 - sharedRoom) / (Math.max(...itemBytes) + 1));
     const BATCH = Math.min(Number(process.env.BENCH_PACKETS_BATCH ?? fit), 5000);
     const relayers = Array.from({ length: RELAYERS }, generateAccountKey);
     const relayTxs: SignedTx[] = [];
     for (let i = 0, n = 0; i < relayItems.length; i += BATCH, n++) {
-      relayTxs.push(signTx({ chainId: HUB, nonce: Math.floor(n / RELAYERS), msgs: [{ type: 'packets/recv', proofHeight, packets: relayItems.slice(i, i + BATCH) }] }, relayers[n % RELAYERS]));
+      relayTxs.push(signTx({ chainId: HUB, nonce: Math.floor(n / RELAYERS), msgs: [recvMsg(relayItems.slice(i, i + BATCH))] }, relayers[n % RELAYERS]));
     }
     const relayBytes = relayTxs.map((x) => encodeTx(x));
     const hashes = relayBytes.map((b) => txHash(b));
     const txKiB = median(relayBytes.map((b) => b.length)) / 1024;
     const packetBytes = median(items.map((x) => JSON.stringify(x.packet).length));
-    say(`relay items: median ${Math.round(median(itemBytes))} bytes of JSON per packet (packet ${packetBytes} bytes + proof in ${PROOF_FORM} form ${PROOF_FORM === 'compact' ? compactProofBytes : jsonProofBytes} bytes; compact ${compactProofBytes}, JSON ${jsonProofBytes})`);
+    const batchPathBytes = PROOF_FORM === 'batch' ? median(relayItems.map((x) => JSON.stringify(x.proof).length)) : 0;
+    say(`relay items: median ${Math.round(median(itemBytes))} bytes of JSON per packet (packet ${packetBytes} bytes + proof in ${PROOF_FORM} form ${PROOF_FORM === 'batch' ? `${batchPathBytes} bytes (a Merkle path; plus one shared state proof per side-chain block: ${blockBatches.size} blocks)` : `${PROOF_FORM === 'compact' ? compactProofBytes : jsonProofBytes} bytes`}; own-key proofs would be compact ${compactProofBytes}, JSON ${jsonProofBytes})`);
     say(`batch size B = ${BATCH} packets per relay transaction${process.env.BENCH_PACKETS_BATCH ? '' : ` (the most that fits MAX_TX_BYTES = ${MAX_TX_BYTES / 1024} KiB)`}: ${relayTxs.length} relay transactions of ~${txKiB.toFixed(0)} KiB from ${Math.min(RELAYERS, relayTxs.length)} relayer accounts`);
 
     // ---- where the time goes, per packet, measured in this process (CPU time, so other load on the machine counts less) ----
@@ -260,9 +306,24 @@ async function main() {
     const commitUs = cpuUs(() => {
       commitments = sample.map((x) => packetCommitment(x.packet));
     }) / sample.length;
-    const verifyUs = cpuUs(() => {
-      sample.forEach((x, i) => verifyMembership(root, packetKeys.outbound(channelId(x.packet), x.packet.sequence), commitments[i], toStateProof(x.proof)));
-    }) / sample.length;
+    const verifyUs =
+      PROOF_FORM === 'batch'
+        ? cpuUs(() => {
+            // a Merkle path per packet, and each block's batch state proof once (amortised over the sample)
+            sample.forEach((x, i) => {
+              const b = batchItem.get(x.packet)!;
+              const path = fromHex(b.path as Hex);
+              const siblings = Array.from({ length: path.length / 32 }, (_, k) => path.subarray(32 * k, 32 * k + 32));
+              merkleRootFromProof(commitments[i], { index: b.index, total: blockBatches.get(b.block)!.batch.count, siblings });
+            });
+            for (const b of new Set(sample.map((x) => batchItem.get(x.packet)!.block))) {
+              const { batch: bb } = blockBatches.get(b)!;
+              verifyMembership(root, packetKeys.batch(HUB, bb.height), encodeBatchValue(fromHex(bb.root), bb.count), toStateProof(bb.proof));
+            }
+          }) / sample.length
+        : cpuUs(() => {
+            sample.forEach((x, i) => verifyMembership(root, packetKeys.outbound(channelId(x.packet), x.packet.sequence), commitments[i], toStateProof(x.proof)));
+          }) / sample.length;
 
     const ref = await inProcessBlock(INFLIGHT * BATCH, BATCH);
 
@@ -366,7 +427,7 @@ async function main() {
     const machineShare = (hubCpuTotal + selfCpuS) / (secs * cpus().length);
     say('');
     say('where the time goes:');
-    say(`  per packet, CPU time in this process: relay tx decode (JSON parse, schema, canonical check, sha256) ${decodeUs.toFixed(1)} us + its ed25519 signature ${sigUs.toFixed(1)} us + keccak packet commitment ${commitUs.toFixed(1)} us + SMT membership proof (${PROOF_FORM} form decoded, depth ${depth}) ${verifyUs.toFixed(1)} us = ${inProcUs.toFixed(0)} us,`);
+    say(`  per packet, CPU time in this process: relay tx decode (JSON parse, schema, canonical check, sha256) ${decodeUs.toFixed(1)} us + its ed25519 signature ${sigUs.toFixed(1)} us + keccak packet commitment ${commitUs.toFixed(1)} us + ${PROOF_FORM === 'batch' ? 'batch path + the block batch\'s SMT proof amortised' : `SMT membership proof (${PROOF_FORM} form decoded, depth ${depth})`} ${verifyUs.toFixed(1)} us = ${inProcUs.toFixed(0)} us,`);
     say(`    i.e. ~${(1e6 / inProcUs).toFixed(0)} packets/s per core for verification alone, and each of the ${VALIDATORS} validators repeats all of it`);
     say(`  in the validators (their chain debug log, for the ${heights.length} measured heights): executing a block of ~${perBlockPackets} packets (packets keeper: client and consensus-state reads, proof, commitment, receipt/ack/inbox tree writes, the status index record; then the state root) p50 ${execMs} ms = ${execUs.toFixed(0)} us per packet, wall time on shared cores;`);
     say(`    ${execs.length} executions for ${heights.length} blocks (${VALIDATORS} per block when every height decides in its first round); ${multiRound} of ${heights.length} heights needed more than one round: a proposal not executed and voted on within the round's timeouts is replaced by a new block that every validator executes again`);

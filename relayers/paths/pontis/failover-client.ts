@@ -11,11 +11,8 @@ import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
 import type { SignedTx } from '../../../hub-chain/app/tx.ts';
 import { HubClient, type NodeStatus } from '../../../hub-chain/rpc-client/client.ts';
 import { type EndpointProbe, EndpointSet, type EndpointSetOptions } from '../endpoint-set.ts';
+import { endpointVerdict } from '../../error-catalog.ts';
 
-/** The node could not be reached or did not answer with JSON: skip it. */
-const TRANSPORT = new Set(['PNT_ERR_RPC_UNAVAILABLE', 'PNT_ERR_RPC_BAD_RESPONSE']);
-/** The node has not reached the height asked for (it lags a little): another may have. */
-const NOT_THERE_YET = new Set(['PNT_ERR_BLOCK_NOT_FOUND', 'PNT_ERR_STATE_VERSION_UNKNOWN', 'PNT_ERR_RPC_NOT_FOUND']);
 /** Routes that follow the submission endpoint (nonces, a pending transaction's status). */
 const WRITER_ROUTES = /^\/(accounts|txs)\//;
 
@@ -56,8 +53,9 @@ export class FailoverHubClient extends HubClient {
       return await f(first);
     } catch (e) {
       const code = e instanceof PontisError ? e.code : '';
-      if (TRANSPORT.has(code)) this.endpoints.markDown(first, (e as Error).message);
-      else if (!NOT_THERE_YET.has(code)) throw e;
+      const verdict = endpointVerdict(code);
+      if (verdict === 'down') this.endpoints.markDown(first, (e as Error).message);
+      else if (verdict === 'answer') throw e;
       const other = this.endpoints.fallback(first);
       if (!other) throw e;
       return f(other);
