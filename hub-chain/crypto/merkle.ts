@@ -12,7 +12,7 @@
  * leaf's position must never carry meaning (results leaves name their transaction).
  */
 import { type Bytes, ZERO32 } from './bytes.ts';
-import { sha256 } from './hash.ts';
+import { sha256, sha256Buf } from './hash.ts';
 import { PontisError } from '../errors.ts';
 
 const LEAF = Uint8Array.of(0);
@@ -30,8 +30,20 @@ export class MerkleProofError extends PontisError {
   override name = 'MerkleProofError';
 }
 
-export const merkleLeaf = (item: Bytes): Bytes => sha256(LEAF, item);
-const merkleNode = (left: Bytes, right: Bytes): Bytes => sha256(NODE, left, right);
+export const merkleLeaf = (item: Bytes): Bytes => (item.length === 32 ? leaf32(item) : sha256(LEAF, item));
+// nodes (and 32-byte leaves, a batch's packet commitments) hash from one scratch buffer: no concatenation per hash
+const nodeScratch = Buffer.alloc(65, 1);
+const leafScratch = Buffer.alloc(33, 0);
+function merkleNode(left: Bytes, right: Bytes): Bytes {
+  if (left.length !== 32 || right.length !== 32) return sha256(NODE, left, right);
+  nodeScratch.set(left, 1);
+  nodeScratch.set(right, 33);
+  return sha256Buf(nodeScratch);
+}
+function leaf32(item: Bytes): Bytes {
+  leafScratch.set(item, 1);
+  return sha256Buf(leafScratch);
+}
 
 function nextLevel(level: Bytes[]): Bytes[] {
   const next: Bytes[] = [];

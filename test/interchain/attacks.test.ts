@@ -181,6 +181,8 @@ describe('batch proof attacks on the hub', () => {
       ['forged size', { ...items[2], proof: { ...items[2].proof, index: 4 } }, [{ ...shared[0], count: 6 }, shared[1]], /^PNT_ERR_PROOF_/],
       ['forged root', first, [{ ...shared[0], root: shared[1].root }, shared[1]], /^PNT_ERR_PROOF_/],
       ['path of odd length', { ...first, proof: { ...first.proof, path: first.proof.path + 'ab' } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      ['path not hex', { ...first, proof: { ...first.proof, path: first.proof.path.slice(0, -1) + 'g' } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      ['path of 65 siblings', { ...first, proof: { ...first.proof, path: '0x' + 'ab'.repeat(32 * 65) } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
       ['extra field', { ...first, proof: { ...first.proof, extra: 1 } as Item['proof'] }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
       ['unresolved shared reference', { ...first, proof: { ...first.proof, batch: ref(7) } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
     ];

@@ -37,6 +37,8 @@ import {
 const json = (v: unknown) => utf8(canonicalJson(v));
 const parse = <T>(b: Bytes | undefined): T | undefined => (b === undefined ? undefined : (JSON.parse(Buffer.from(b).toString('utf8')) as T));
 const RECEIPT = Uint8Array.of(1);
+/** A batch part's root as bytes, once per (checked) batch part object (msgs.ts asBatchProof). */
+const batchRoots = new WeakMap<object, Bytes>();
 /** Every packet record (types.ts packetKeys) lives under these prefixes: the state's and the index's. */
 const PACKET_STATE_PREFIXES = ['pkt/', 'idx/pkt/'];
 
@@ -462,7 +464,8 @@ export class PacketKeeper implements PacketSender {
       return;
     }
     const { batch } = bp;
-    const root = fromHex(batch.root);
+    let root = batchRoots.get(batch);
+    if (!root) batchRoots.set(batch, (root = fromHex(batch.root)));
     // the batch itself first (the client's status and the state proof): once per relay message, whose shared part is one object
     const store = env.store instanceof BatchStore ? env.store : undefined;
     if (!store?.batchVerified(batch)) {
@@ -470,7 +473,9 @@ export class PacketKeeper implements PacketSender {
       store?.markBatchVerified(batch);
     }
     const siblings: Bytes[] = [];
-    const path = fromHex(bp.path);
+    // Buffer's hex decoding stops at the first non-hex digit: a short result is a malformed path
+    const path = Buffer.from(bp.path.slice(2), 'hex');
+    if (path.length * 2 !== bp.path.length - 2) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `packet ${packetId(p)}: the path is not hex`);
     for (let o = 0; o < path.length; o += 32) siblings.push(path.subarray(o, o + 32));
     let got: Bytes;
     try {

@@ -73,21 +73,33 @@ export const registryGovActionSchemas = [
 ];
 
 const hex32 = z.string().regex(/^0x[0-9a-f]{64}$/);
-/** A batch proof (types.ts BatchProof): a path of at most 64 siblings under a batch of at most 2^32 packets. */
-const batchProofSchema = z.strictObject({
-  batch: z.strictObject({ height: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), root: hex32, count: z.number().int().min(1).max(2 ** 32), proof: z.unknown() }),
-  index: z.number().int().min(0).max(2 ** 32),
-  path: z.string().regex(/^0x([0-9a-f]{64}){0,64}$/),
-});
+/** The batch part of a batch proof (types.ts BatchProof): a batch of at most 2^32 packets. */
+const batchPartSchema = z.strictObject({ height: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), root: hex32, count: z.number().int().min(1).max(2 ** 32), proof: z.unknown() });
+/** Batch parts checked already, by the object a relay message's shared list holds (one per batch, however many items use it). */
+const batchParts = new WeakMap<object, BatchProof['batch']>();
 
 /**
  * The proof as a batch proof when it has the shape of one (an object with a `batch` field), else
  * undefined (a proof of the packet's own key). A proof with a `batch` field that is not a valid
- * batch proof is refused, never read as another kind.
+ * batch proof is refused, never read as another kind: exactly {batch, index, path}, an index in
+ * 0..2^32, a path of at most 64 siblings of 32 bytes. The batch part is checked once per object,
+ * and the same checked object is returned for every item sharing it.
  */
 export function asBatchProof(proof: unknown): BatchProof | undefined {
   if (typeof proof !== 'object' || proof === null || Array.isArray(proof) || !('batch' in proof)) return undefined;
-  return parseSchema(batchProofSchema, proof, (first) => new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `malformed batch proof: ${first.field}: ${first.message}`)) as BatchProof;
+  const bad = (m: string) => new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `malformed batch proof: ${m}`);
+  const { batch, index, path } = proof as Record<string, unknown>;
+  if (Object.keys(proof).length !== 3 || !('index' in proof) || !('path' in proof)) throw bad('expected exactly {batch, index, path}');
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 0 || index > 2 ** 32) throw bad('index: an integer in 0..2^32');
+  // hex digits are checked where the path is decoded (keeper: a byte count short of the length is refused)
+  if (typeof path !== 'string' || !path.startsWith('0x') || (path.length - 2) % 64 !== 0 || path.length > 2 + 64 * 64) throw bad('path: 0x and at most 64 siblings of 32 bytes in hex');
+  if (typeof batch !== 'object' || batch === null || Array.isArray(batch)) throw bad('batch: an object');
+  let b = batchParts.get(batch);
+  if (!b) {
+    b = parseSchema(batchPartSchema, batch, (first) => bad(`batch.${first.field}: ${first.message}`)) as BatchProof['batch'];
+    batchParts.set(batch, b);
+  }
+  return { batch: b, index, path: path as BatchProof['path'] };
 }
 
 const isRef = (v: unknown): v is { $shared: number } => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 1 && typeof (v as { $shared?: unknown }).$shared === 'number';
