@@ -61,6 +61,8 @@ const MAX_MAILBOX = 20_000;
 const MAX_NEXT_HEIGHT_BUFFER = 2_000;
 const MAX_PENDING_EVIDENCE = 100;
 const MAX_COMMITTED_EVIDENCE_KEYS = 10_000;
+/** Own votes of a height kept for a restart (two a round): the latest rounds' are the ones that matter. */
+const MAX_OWN_VOTES = 64;
 
 type TimeoutStep = Step.Propose | Step.Prevote | Step.Precommit;
 
@@ -148,6 +150,8 @@ export class ConsensusEngine {
   private readonly verdicts = new WeakMap<Block, boolean>();
   private persistedKey = '';
   private persistedValidHash: Hex | null = null;
+  /** Votes this validator signed at this height, persisted with the lock state before each is sent. */
+  private ownVotes: Vote[] = [];
 
   private readonly timers = new Set<() => void>();
   private mailbox: Input[] = [];
@@ -328,7 +332,9 @@ export class ConsensusEngine {
     this.validHash = null;
     this.persistedKey = '';
     this.persistedValidHash = null;
+    this.ownVotes = [];
     let round = 0;
+    let restored: Vote[] = [];
     const saved = await this.store.load();
     if (saved && saved.height === height) {
       // Restart within a height: resume the round and, above all, the lock.
@@ -344,13 +350,20 @@ export class ConsensusEngine {
           this.addCandidate(saved.validBlockHash, b);
         }
       }
-      this.persistedKey = JSON.stringify(saved);
+      restored = this.restoreOwnVotes(saved.votes ?? []);
+      this.persistedKey = JSON.stringify(this.lockState());
       this.persistedValidHash = this.validHash;
-      this.log?.info({ height, round, lockedRound: this.lockedRound }, 'consensus resumed from saved lock state');
+      this.log?.info({ height, round, lockedRound: this.lockedRound, ownVotes: restored.length }, 'consensus resumed from saved lock state');
     } else if (saved && saved.height > height) {
       this.log?.warn({ height, savedHeight: saved.height }, 'lock store is ahead of the chain; the private validator still refuses any double sign');
     }
     await this.startRound(round);
+    // Resume at the step this validator had reached in the round: its votes there are sent again
+    // (gossip re-sends every vote held), and it does not try to sign that step a second time.
+    const mine = restored.filter((v) => v.round === round);
+    if (mine.some((v) => v.type === VoteType.Precommit)) this.setStep(Step.Precommit);
+    else if (mine.some((v) => v.type === VoteType.Prevote)) this.setStep(Step.Prevote);
+    for (const v of restored) this.transport.broadcast({ kind: 'vote', vote: v });
     const buffered = [...this.nextHeight.values()];
     this.nextHeight = new Map();
     for (const msg of buffered) this.ingestSafely(msg);
@@ -370,6 +383,13 @@ export class ConsensusEngine {
     const priv = this.priv!;
     let block: Block;
     let polRound: number;
+    if (this.validBlock && this.validRound >= round) {
+      // Only after a restart within this round: the polka was on the block this node proposed
+      // here before, with a polRound not kept. That proposal cannot be signed again unchanged,
+      // and another one would be a double sign; the round proceeds without it (timeouts).
+      this.log?.info({ height: this.h, round, validRound: this.validRound }, 'not proposing again in a round that already has a polka');
+      return;
+    }
     if (this.validBlock) {
       block = this.validBlock;
       polRound = this.validRound;
@@ -594,25 +614,60 @@ export class ConsensusEngine {
     try {
       vote = await priv.signVote(this.chainId, { type, height: this.h, round: this.r, blockHash });
     } catch (e) {
-      // After a restart the private validator may hold a different vote for this step: staying silent is safe.
+      // The private validator holds a different (or a later) message for this step, e.g. one
+      // signed before a crash that the vote record missed: staying silent is safe. The step still
+      // ends by its timeout, as if the quorum wait had begun, so a round in which this validator
+      // cannot vote moves on (to nil or the next round) instead of waiting for votes that may
+      // never come.
       this.log?.warn({ ...errFields(e), height: this.h, round: this.r, type }, 'private validator refused to sign a vote');
+      if (!this.stopped) {
+        const step = type === VoteType.Prevote ? Step.Prevote : Step.Precommit;
+        if (this.firstTime(step === Step.Prevote ? 'prevote-wait' : 'precommit-wait', this.r)) this.scheduleTimeout(step, this.r);
+      }
       return;
     }
-    if (this.stopped) return;
-    this.hs!.votes(type, this.r).add({ ...vote, validator: me.address }, me.power);
+    // Recorded even when the engine stopped meanwhile: the signature exists, and a restart must send it again.
+    const own: Vote = { ...vote, validator: me.address };
+    this.hs!.votes(type, this.r).add(own, me.power);
     this.noteRound(me.address, this.r);
+    this.ownVotes.push(own);
+    if (this.ownVotes.length > MAX_OWN_VOTES) this.ownVotes.shift();
+    await this.persist(); // the vote is on disk before it leaves, so a restart re-sends it
+    if (this.stopped) return;
     this.transport.broadcast({ kind: 'vote', vote });
   }
 
-  private async persist(): Promise<void> {
-    const state: ConsensusLockState = {
+  /** Takes back own votes of this height from the store (checked: signer and signature). */
+  private restoreOwnVotes(votes: Vote[]): Vote[] {
+    const priv = this.priv;
+    const me = priv && this.valset!.get(priv.address);
+    if (!me) return [];
+    const out: Vote[] = [];
+    for (const v of votes.slice(-MAX_OWN_VOTES)) {
+      if (v.height !== this.h || v.validator.toLowerCase() !== me.address || !this.sigs.vote(this.chainId, v)) continue;
+      const own: Vote = { ...v, validator: me.address };
+      if (this.hs!.votes(v.type, v.round).add(own, me.power) !== 'added') continue;
+      this.noteRound(me.address, v.round);
+      out.push(own);
+    }
+    this.ownVotes = [...out];
+    return out;
+  }
+
+  private lockState(): ConsensusLockState {
+    return {
       height: this.h,
       round: this.r,
       lockedRound: this.lockedRound,
       lockedBlockHash: this.lockedHash,
       validRound: this.validRound,
       validBlockHash: this.validHash,
+      votes: [...this.ownVotes],
     };
+  }
+
+  private async persist(): Promise<void> {
+    const state = this.lockState();
     const key = JSON.stringify(state);
     if (key === this.persistedKey) return;
     try {

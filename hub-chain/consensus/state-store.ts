@@ -1,6 +1,6 @@
 /**
- * Stores for the engine's lock state (ConsensusStateStore). The file store keeps the state in one
- * small JSON file replaced atomically, and blocks as separate files named by hash, so a lock
+ * Stores for the engine's lock state (ConsensusStateStore), own votes of the height included. The
+ * file store keeps the state in one small JSON file replaced atomically, and blocks as separate files named by hash, so a lock
  * change rewrites a few hundred bytes however large the block is.
  */
 import { mkdir, readdir } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import { PontisError } from '../errors.ts';
 import { type Hex, isHex } from '../crypto/bytes.ts';
 import { type Block, type BlockJSON, blockFromJSON, blockToJSON } from '../types/block.ts';
 import { headerHash } from '../types/header.ts';
+import { type Vote, VoteType } from '../types/vote.ts';
 import { readFileIfExists, syncDir, unlinkIfExists, writeFileDurable } from './durable-file.ts';
 import type { ConsensusLockState, ConsensusStateStore } from './types.ts';
 
@@ -18,10 +19,10 @@ export class MemoryConsensusStateStore implements ConsensusStateStore {
   private readonly blocks = new Map<Hex, Block>();
 
   async load(): Promise<ConsensusLockState | null> {
-    return this.state && { ...this.state };
+    return this.state && copyState(this.state);
   }
   async save(state: ConsensusLockState): Promise<void> {
-    this.state = { ...state };
+    this.state = copyState(state);
     for (const h of [...this.blocks.keys()]) if (h !== state.validBlockHash) this.blocks.delete(h);
   }
   async putBlock(block: Block): Promise<void> {
@@ -60,7 +61,9 @@ export class FileConsensusStateStore implements ConsensusStateStore {
     }
     if (!isLockState(j)) throw corrupt(this.statePath);
     const { height, round, lockedRound, lockedBlockHash, validRound, validBlockHash } = j;
-    return { height, round, lockedRound, lockedBlockHash, validRound, validBlockHash };
+    const state: ConsensusLockState = { height, round, lockedRound, lockedBlockHash, validRound, validBlockHash };
+    if (j.votes) state.votes = j.votes.map((v) => ({ type: v.type, height: v.height, round: v.round, blockHash: v.blockHash, validator: v.validator, signature: v.signature }));
+    return state;
   }
 
   async save(state: ConsensusLockState): Promise<void> {
@@ -98,6 +101,21 @@ function corrupt(path: string, cause?: unknown): PontisError {
   return new PontisError('PNT_ERR_LOCK_STATE_CORRUPT', `consensus lock state ${path} is unreadable; refusing to start`, { cause, details: { path } });
 }
 
+function copyState(s: ConsensusLockState): ConsensusLockState {
+  return s.votes ? { ...s, votes: s.votes.map((v) => ({ ...v })) } : { ...s };
+}
+
+/** Shape only: the engine checks each vote's signature and signer before it takes one back. */
+function isVote(v: unknown): v is Vote {
+  const o = v as Record<string, unknown>;
+  return (
+    typeof o === 'object' && o !== null &&
+    (o.type === VoteType.Prevote || o.type === VoteType.Precommit) &&
+    Number.isSafeInteger(o.height) && Number.isSafeInteger(o.round) &&
+    isHex(o.blockHash, 32) && isHex(o.validator, 20) && isHex(o.signature, 65)
+  );
+}
+
 function isLockState(j: unknown): j is ConsensusLockState {
   const o = j as Record<string, unknown>;
   const int = (v: unknown, min: number) => Number.isSafeInteger(v) && (v as number) >= min;
@@ -106,6 +124,7 @@ function isLockState(j: unknown): j is ConsensusLockState {
     typeof o === 'object' && o !== null &&
     int(o.height, 1) && int(o.round, 0) && int(o.lockedRound, -1) && int(o.validRound, -1) &&
     hashOrNull(o.lockedBlockHash) && hashOrNull(o.validBlockHash) &&
+    (o.votes === undefined || (Array.isArray(o.votes) && o.votes.every(isVote))) &&
     (o.lockedRound === -1) === (o.lockedBlockHash === null) && (o.validRound === -1) === (o.validBlockHash === null)
   );
 }

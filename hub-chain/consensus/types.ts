@@ -133,6 +133,13 @@ export interface ConsensusLockState {
   validRound: number;
   /** Header hash of the valid block (re-proposed when this node proposes), or null. */
   validBlockHash: Hex | null;
+  /**
+   * The votes this validator signed at `height` (the engine's write-ahead record of its own
+   * votes). A restarted engine takes them back and sends them again: the private validator only
+   * re-signs its very last message, so without them a network stopped mid-height would wait for
+   * votes nobody sends any more. Absent in files written before they were kept.
+   */
+  votes?: Vote[];
 }
 
 /** Durable storage of the engine's lock state. Every method resolves only once the data is durable. */

@@ -106,6 +106,11 @@ export class Testnet {
     await stopProcess(this.procs[i]);
   }
 
+  /** Stops every running node at the same moment: a graceful signal (what Ctrl-C on a devnet sends) or kill -9. */
+  async stopAll(how: 'SIGINT' | 'SIGTERM' | 'SIGKILL'): Promise<void> {
+    await Promise.all(this.procs.map((p) => (how === 'SIGKILL' ? kill9(p) : stopProcess(p, 5000, how))));
+  }
+
   log(i: number): string {
     try {
       return readFileSync(join(this.homes[i], 'node.log'), 'utf8');

@@ -1,7 +1,10 @@
 /**
  * Four validator processes on loopback: commit, survive kill -9 of one, catch up after restart,
- * agree on every block hash; state proofs and governance validator changes across processes.
+ * agree on every block hash; the whole network stopped mid-height and restarted; state proofs and
+ * governance validator changes across processes.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { accountKeyFromSeed } from '../../hub-chain/crypto/ed25519.ts';
@@ -59,6 +62,44 @@ describe('hub: 4 validator processes on loopback', () => {
     expect(s3.latestHeight).toBeGreaterThan(before);
     const ref = await hashesUpTo(0, target);
     for (let i = 1; i < 4; i++) expect(await hashesUpTo(i, target)).toEqual(ref);
+  });
+
+  it('behavior: all validators stopped at once mid-height (SIGINT, then kill -9) and restarted from their homes resume and commit past that height', async () => {
+    const signState = (i: number) => JSON.parse(readFileSync(join(net.homes[i], 'data', 'priv_validator_state.json'), 'utf8')) as { height: number; round: number; step: number };
+    // Mid-height: a validator had signed a vote (or proposal) of the height its engine resumed at,
+    // i.e. one it had not committed. Each way of stopping is retried until a stop lands there.
+    const midHeight: Record<string, boolean> = { SIGINT: false, SIGKILL: false };
+    for (const how of ['SIGINT', 'SIGKILL'] as const) {
+      for (let attempt = 0; attempt < 4 && !midHeight[how]; attempt++) {
+        const h = (await net.clients[0].status()).latestHeight;
+        await net.clients[0].waitForHeight(h + 1, 30_000);
+        // stop while node 0 has prevoted in a height and not precommitted yet: the votes of that height are in flight
+        const deadline = Date.now() + 30_000;
+        while (signState(0).step !== 2 /* prevote */ && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+        await net.stopAll(how);
+        const signed = net.homes.map((_, i) => signState(i));
+        const logFrom = net.homes.map((_, i) => net.log(i).length);
+        await net.startAll();
+        const top = Math.max(...signed.map((s) => s.height));
+        // the chain moves past every height anyone signed in before the stop (it hung here before)
+        await Promise.all(net.clients.map((c) => c.waitForHeight(top + 1, 45_000)));
+        for (let i = 0; i < net.homes.length; i++) {
+          const resumed = net.log(i).slice(logFrom[i]).split('\n').flatMap((l) => {
+            try {
+              const j = JSON.parse(l) as { msg?: string; height?: number };
+              return j.msg === 'consensus resumed from saved lock state' ? [j.height] : [];
+            } catch {
+              return [];
+            }
+          });
+          if (resumed[0] === signed[i].height) midHeight[how] = true;
+        }
+      }
+    }
+    expect(midHeight).toEqual({ SIGINT: true, SIGKILL: true });
+    const tip = (await net.clients[0].status()).latestHeight;
+    const ref = await hashesUpTo(0, tip);
+    for (let i = 1; i < 4; i++) expect(await hashesUpTo(i, tip)).toEqual(ref);
   });
 
   it('behavior: a governance change of validators passes by > 2/3 of members and takes effect at H+2 through the next-validators hash', async () => {

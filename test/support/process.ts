@@ -20,11 +20,11 @@ export async function kill9(p: ChildProcess | undefined): Promise<void> {
   await gone;
 }
 
-/** SIGTERM, then SIGKILL if it is still running after `graceMs`; resolves once the process is gone. */
-export async function stopProcess(p: ChildProcess | undefined, graceMs = 5000): Promise<void> {
+/** SIGTERM (or `signal`), then SIGKILL if it is still running after `graceMs`; resolves once the process is gone. */
+export async function stopProcess(p: ChildProcess | undefined, graceMs = 5000, signal: 'SIGTERM' | 'SIGINT' = 'SIGTERM'): Promise<void> {
   if (!isRunning(p)) return;
   const gone = exited(p);
-  p.kill('SIGTERM');
+  p.kill(signal);
   const t = setTimeout(() => p.kill('SIGKILL'), graceMs);
   await gone;
   clearTimeout(t);

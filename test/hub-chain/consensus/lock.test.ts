@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { MemorySignStateStore } from '../../../hub-chain/consensus/priv-validator.ts';
+import { GuardedPrivValidator, MemorySignStateStore } from '../../../hub-chain/consensus/priv-validator.ts';
 import { MemoryConsensusStateStore } from '../../../hub-chain/consensus/state-store.ts';
 import type { ConsensusLockState } from '../../../hub-chain/consensus/types.ts';
 import { ZERO_HASH } from '../../../hub-chain/crypto/bytes.ts';
 import type { Block } from '../../../hub-chain/types/block.ts';
 import { headerHash } from '../../../hub-chain/types/header.ts';
 import { VoteType } from '../../../hub-chain/types/vote.ts';
-import { Harness, type Key, TIMEOUTS, fourValidators, makeBlock, proposal, vote } from './fixture.ts';
+import { CHAIN_ID, Harness, type Key, TIMEOUTS, fourValidators, makeBlock, proposal, vote } from './fixture.ts';
+import { Step } from '../../../hub-chain/consensus/types.ts';
 
 const { Prevote, Precommit } = VoteType;
 
@@ -146,5 +147,55 @@ describe('lock rule', () => {
     const precommitSigned = order.indexOf('sign step=3 round=0');
     expect(lockSaved).toBeGreaterThanOrEqual(0);
     expect(precommitSigned).toBeGreaterThan(lockSaved);
+  });
+});
+
+describe('restart within a height', () => {
+  it('behavior: a restarted engine takes back its own prevote and precommit of the height, sends them again and resumes at the precommit step', async () => {
+    const { keys, me } = fourValidators();
+    const sign = new MemorySignStateStore();
+    const lock = new MemoryConsensusStateStore();
+    const h = await Harness.create(keys, me, { sign, lock });
+    const a = await lockOnA(h);
+    const hashA = headerHash(a.header);
+    const sentBefore = h.sent.filter((m) => m.kind === 'vote').map((m) => m.kind === 'vote' && m.vote);
+    h.sent.length = 0;
+    await h.boot(); // everything volatile gone, disks kept
+    expect(h.engine.step).toBe(Step.Precommit);
+    const resent = h.engine.gossipState().flatMap((m) => (m.kind === 'vote' && m.vote.validator === me.address ? [m.vote] : []));
+    expect(resent).toEqual(expect.arrayContaining(sentBefore));
+    expect(resent).toHaveLength(2);
+    expect(h.myVote(Prevote, 0)).toBe(hashA);
+    expect(h.myVote(Precommit, 0)).toBe(hashA);
+    // two more precommits for A decide the height with the block kept on the lock disk
+    const [o1, o2] = h.others();
+    await h.deliver(vote(o1, Precommit, 1, 0, hashA), vote(o2, Precommit, 1, 0, hashA));
+    expect(h.executor.committed.map((c) => headerHash(c.block.header))).toEqual([hashA]);
+  });
+
+  it('behavior: a prevote the private validator refuses (it signed another one the engine did not record) does not stall the round: timeouts move it to precommit nil', async () => {
+    const { keys, me } = fourValidators();
+    const sign = new MemorySignStateStore();
+    // signed before a crash that lost the vote record (the lock disk is fresh)
+    await (await GuardedPrivValidator.create(me.sk, sign)).signVote(CHAIN_ID, { type: Prevote, height: 1, round: 0, blockHash: '0x' + 'bb'.repeat(32) });
+    const h = await Harness.create(keys, me, { sign, lock: new MemoryConsensusStateStore() });
+    await h.advance(TIMEOUTS.proposeMs); // no proposal: prevote nil, which conflicts and is refused
+    expect(h.myVote(Prevote, 0)).toBeUndefined();
+    await h.advance(TIMEOUTS.prevoteMs);
+    expect(h.myVote(Precommit, 0)).toBe(ZERO_HASH);
+    expect(h.engine.step).toBe(Step.Precommit);
+  });
+
+  it('behavior: when both votes of a round are refused the engine moves to the next round and votes there', async () => {
+    const { keys, me } = fourValidators();
+    const sign = new MemorySignStateStore();
+    await (await GuardedPrivValidator.create(me.sk, sign)).signVote(CHAIN_ID, { type: Precommit, height: 1, round: 0, blockHash: '0x' + 'bb'.repeat(32) });
+    const h = await Harness.create(keys, me, { sign, lock: new MemoryConsensusStateStore() });
+    await h.advance(TIMEOUTS.proposeMs + TIMEOUTS.prevoteMs + TIMEOUTS.precommitMs);
+    expect(h.myVote(Prevote, 0)).toBeUndefined();
+    expect(h.myVote(Precommit, 0)).toBeUndefined();
+    expect(h.engine.round).toBe(1);
+    await h.advance(TIMEOUTS.proposeMs + TIMEOUTS.proposeDeltaMs);
+    expect(h.myVote(Prevote, 1)).toBe(ZERO_HASH);
   });
 });

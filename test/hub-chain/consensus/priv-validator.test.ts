@@ -61,6 +61,16 @@ describe('FilePrivValidator', () => {
     await expectDoubleSign(reopened.signVote(CHAIN_ID, precommit(4, 9, A))); // lower height
   });
 
+  it('error: only the last message is re-signed: after the precommit, even the identical earlier prevote is refused (the engine keeps its own votes to re-send them)', async () => {
+    const pv = await FilePrivValidator.open({ secretKey: key.sk, statePath });
+    await pv.signVote(CHAIN_ID, prevote(6, 0, A));
+    const pc = await pv.signVote(CHAIN_ID, precommit(6, 0, A));
+    const reopened = await FilePrivValidator.open({ secretKey: key.sk, statePath });
+    await expectDoubleSign(reopened.signVote(CHAIN_ID, prevote(6, 0, A)));
+    expect((await reopened.signVote(CHAIN_ID, precommit(6, 0, A))).signature).toBe(pc.signature);
+    await expectDoubleSign(reopened.signVote(CHAIN_ID, precommit(6, 0, ZERO_HASH)));
+  });
+
   it('error: refuses a second, different proposal for the same height and round', async () => {
     const vs = makeValset([key]);
     const pv = await FilePrivValidator.open({ secretKey: key.sk, statePath });

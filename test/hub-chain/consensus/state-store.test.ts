@@ -6,7 +6,8 @@ import { FileConsensusStateStore } from '../../../hub-chain/consensus/state-stor
 import type { ConsensusLockState } from '../../../hub-chain/consensus/types.ts';
 import { hasCode } from '../../../hub-chain/errors.ts';
 import { headerHash } from '../../../hub-chain/types/header.ts';
-import { makeBlock, makeKeys, makeValset } from './fixture.ts';
+import { VoteType } from '../../../hub-chain/types/vote.ts';
+import { makeBlock, makeKeys, makeValset, vote } from './fixture.ts';
 
 const keys = makeKeys([10], 'store');
 const vs = makeValset(keys);
@@ -42,6 +43,24 @@ describe('FileConsensusStateStore', () => {
     const store = new FileConsensusStateStore(dir);
     await store.load();
     await writeFile(join(dir, 'lock.json'), '{"height":1,"round":0,"lockedRound":0,"lockedBlockHash":null,"validRound":-1,"validBlockHash":null}');
+    const e = await store.load().catch((err: unknown) => err);
+    expect(hasCode(e, 'PNT_ERR_LOCK_STATE_CORRUPT')).toBe(true);
+  });
+
+  it('behavior: the own votes of the height survive a reopen; a lock file without them (older format) still loads', async () => {
+    const store = new FileConsensusStateStore(dir);
+    const base: ConsensusLockState = { height: 5, round: 1, lockedRound: -1, lockedBlockHash: null, validRound: -1, validBlockHash: null };
+    await store.save(base);
+    expect(await new FileConsensusStateStore(dir).load()).toEqual(base);
+    const votes = [VoteType.Prevote, VoteType.Precommit].map((t) => (vote(keys[0], t, 5, 1, '0x' + 'cc'.repeat(32)) as { kind: 'vote'; vote: NonNullable<ConsensusLockState['votes']>[number] }).vote);
+    await store.save({ ...base, votes });
+    expect((await new FileConsensusStateStore(dir).load())?.votes).toEqual(votes);
+  });
+
+  it('error: a lock file with a malformed own vote refuses to load', async () => {
+    const store = new FileConsensusStateStore(dir);
+    await store.load();
+    await writeFile(join(dir, 'lock.json'), '{"height":1,"round":0,"lockedRound":-1,"lockedBlockHash":null,"validRound":-1,"validBlockHash":null,"votes":[{"type":1,"height":1}]}');
     const e = await store.load().catch((err: unknown) => err);
     expect(hasCode(e, 'PNT_ERR_LOCK_STATE_CORRUPT')).toBe(true);
   });
