@@ -190,10 +190,9 @@ contract Gateway {
             PontisPacket calldata p = packets[i];
             uint256 before = gasleft();
             try this.recvOne(proofHeight, p, proofs[i]) returns (uint8 r) {
-                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_RECV, r, "");
+                _itemDone(p, STEP_RECV, r);
             } catch (bytes memory reason) {
-                _revertIfStarved(before, reason);
-                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_RECV, RESULT_FAILED, reason);
+                _itemFailed(before, p, STEP_RECV, reason);
             }
             unchecked {
                 ++i;
@@ -236,10 +235,9 @@ contract Gateway {
             HubBatch calldata batch = batches[batchOf[i]];
             uint256 before = gasleft();
             try this.recvInBatch(batch.root, batch.count, p, indices[i], paths[i]) returns (uint8 r) {
-                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_RECV, r, "");
+                _itemDone(p, STEP_RECV, r);
             } catch (bytes memory reason) {
-                _revertIfStarved(before, reason);
-                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_RECV, RESULT_FAILED, reason);
+                _itemFailed(before, p, STEP_RECV, reason);
             }
             unchecked {
                 ++i;
@@ -325,10 +323,9 @@ contract Gateway {
             PontisPacket calldata p = packets[i];
             uint256 before = gasleft();
             try this.acknowledgeOne(proofHeight, p, acks[i], proofs[i]) returns (uint8 r) {
-                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_ACK, r, "");
+                _itemDone(p, STEP_ACK, r);
             } catch (bytes memory reason) {
-                _revertIfStarved(before, reason);
-                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_ACK, RESULT_FAILED, reason);
+                _itemFailed(before, p, STEP_ACK, reason);
             }
         }
     }
@@ -355,10 +352,9 @@ contract Gateway {
             PontisPacket calldata p = packets[i];
             uint256 before = gasleft();
             try this.timeoutOne(proofHeight, p, proofs[i]) returns (uint8 r) {
-                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_TIMEOUT, r, "");
+                _itemDone(p, STEP_TIMEOUT, r);
             } catch (bytes memory reason) {
-                _revertIfStarved(before, reason);
-                emit PacketResult(keccak256(_channelOf(p)), p.sequence, STEP_TIMEOUT, RESULT_FAILED, reason);
+                _itemFailed(before, p, STEP_TIMEOUT, reason);
             }
         }
     }
@@ -444,6 +440,16 @@ contract Gateway {
         assembly ("memory-safe") {
             ok := call(g, app, 0, add(data, 32), mload(data), 0, 0)
         }
+    }
+
+    function _itemDone(PontisPacket calldata p, uint8 step, uint8 result) private {
+        emit PacketResult(keccak256(_channelOf(p)), p.sequence, step, result, "");
+    }
+
+    /// @dev A failed item is recorded as failed with its reason, unless it starved (see below).
+    function _itemFailed(uint256 gasBefore, PontisPacket calldata p, uint8 step, bytes memory reason) private {
+        _revertIfStarved(gasBefore, reason);
+        emit PacketResult(keccak256(_channelOf(p)), p.sequence, step, RESULT_FAILED, reason);
     }
 
     /// @dev A packet that failed for lack of gas must revert the whole batch, not be recorded as
