@@ -101,6 +101,8 @@ export class PontisGateway {
       registry: this.registry,
       apps: [msgApp, ...apps].map(heightGuard),
       protectedPrefixes: ['clients/', 'registry/'],
+      // a chaincode has no end of block to seal batches: its packets are proven one by one
+      batchCommitments: false,
     });
   }
 

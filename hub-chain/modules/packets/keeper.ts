@@ -129,6 +129,12 @@ export interface PacketKeeperOptions {
    * `protectedPrefixes` (app/modules.ts collects them). The packet module's own `pkt/` and `idx/pkt/` are always in.
    */
   protectedPrefixes: readonly string[];
+  /**
+   * Batch commitments (ADR 0017): each block's packets per next hop under one `pkt/batch` key,
+   * sealed by `endBlock`. Off (false) where no end of block runs the module: the Fabric chaincode,
+   * whose packets are proven one by one.
+   */
+  batchCommitments?: boolean;
 }
 
 type ItemResult = 'ok' | 'already-received' | 'already-resolved' | string;
@@ -425,6 +431,7 @@ export class PacketKeeper implements PacketSender {
   private commitOutbound(env: ModuleEnv, s: KVStore, p: Packet): void {
     const c = packetCommitment(p);
     s.set(K.outbound(channelId(p), p.sequence), c);
+    if (this.o.batchCommitments === false) return;
     const hop = this.hubOf(env) ?? p.dstChain;
     const open = parse<Record<string, number>>(s.get(K.batchOpen(env.height))) ?? {};
     const i = open[hop] ?? 0;

@@ -348,6 +348,8 @@ describe('sending: revocations and messages', () => {
     expect(new Set(read).size).toBe(read.length);
     expect(read.length).toBeLessThanOrEqual(6);
     expect(read.filter((k) => k.startsWith('pontis-client/clients/'))).toEqual([]);
+    // no batch commitments here (no end of block seals them): nothing under pkt/batch or its index records
+    expect(Object.keys(state.snapshot()).filter((k) => k.includes('pkt/batch'))).toEqual([]);
   });
 });
 
