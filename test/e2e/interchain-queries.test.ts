@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { MAX_TX_BYTES, type Msg, encodeTx, signTx } from '../../hub-chain/app/tx.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';
 import { initTestnet } from '../../hub-chain/node/init.ts';
 import { HubNode } from '../../hub-chain/node/node.ts';
@@ -241,6 +242,30 @@ describe('interchain queries and the chain registry CLI', () => {
     expect(noChain.status).toBe(404);
     expect((await noChain.json()).error.code).toBe('PNT_ERR_CHAIN_UNKNOWN');
     await expect(side.client.packet('not/a/packet')).rejects.toMatchObject({ code: 'PNT_ERR_PACKET_ID_INVALID' });
+  });
+
+  it('behavior: a relay batch larger than one transaction goes as several, each within MAX_TX_BYTES, and every item gets its result', async () => {
+    const far = Date.now() + 3_600_000;
+    // 700 items with 1.5 KB proofs (not valid ones: the split, not the proofs, is under test): ~1.4 MB of relay message
+    const packets = Array.from({ length: 700 }, (_, i) => ({
+      packet: { srcChain: SIDE, srcApp: 'msg', dstChain: HUB, dstApp: 'msg', sequence: 10_000 + i, ordered: false, payload: '0x', timeoutHeight: 0, timeoutTimestamp: far },
+      proof: `0x${'ab'.repeat(1500)}`,
+    }));
+    const msg = { type: 'packets/recv', proofHeight: 1, packets } as Msg;
+    const key = generateAccountKey();
+    // as one transaction the hub refuses it whole
+    const whole = signTx({ chainId: HUB, nonce: 0, msgs: [msg] }, key);
+    expect(encodeTx(whole).length).toBeGreaterThan(MAX_TX_BYTES);
+    // (over the RPC's body limit as well: the body carries the transaction's bytes as hex)
+    await expect(hub.client.submit(whole)).rejects.toMatchObject({ code: expect.stringMatching(/^PNT_ERR_(TX|RPC_BODY)_TOO_LARGE$/) });
+    const before = (await hub.client.account(key.address)).nonce;
+    const r = await new RpcEndpoint(HUB, hub.node.rpcUrl, key).submit([msg]);
+    expect(r.code).toBe('ok');
+    const results = r.events.filter((e) => e.type === 'packet/recv/result');
+    expect(results.map((e) => Number(e.attributes.id.split('/').pop()))).toEqual(packets.map((p) => p.packet.sequence));
+    for (const e of results) expect(e.attributes.result).toMatch(/^PNT_ERR_/);
+    // it took more than one transaction of this key
+    expect((await hub.client.account(key.address)).nonce - before).toBeGreaterThanOrEqual(2);
   });
 
   it('error: the CLI exits non-zero and names the bad option', async () => {

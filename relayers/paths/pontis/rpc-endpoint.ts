@@ -6,7 +6,8 @@ import { PontisError } from '../../../hub-chain/errors.ts';
 import { RpcHeaderSource } from '../../../hub-chain/rpc-client/header-source.ts';
 import type { VerifiedReader } from '../../../hub-chain/rpc-client/verified.ts';
 import type { TxResult } from '../../../hub-chain/app/app.ts';
-import { signTx, type Msg } from '../../../hub-chain/app/tx.ts';
+import { MAX_TX_BYTES, encodeTx, signTx, type Msg } from '../../../hub-chain/app/tx.ts';
+import { fitMessages } from './fit.ts';
 import { MEMPOOL_ERR } from '../../../hub-chain/app/mempool.ts';
 import type { SignedHeader } from '../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
 import type { StateProof } from '../../../hub-chain/state/proof.ts';
@@ -70,8 +71,20 @@ export class RpcEndpoint implements PontisWriter {
     if (b.events.length) txs.push({ hash: 'block', code: 'ok', events: b.events });
     return { height, txs };
   }
+  /**
+   * Signs, submits and waits for the commit. A relay batch too large for one transaction goes as
+   * several (fit.ts), each committed before the next is sent; the result is the last one's, with
+   * the events of all, or the first that failed as a whole.
+   */
   async submit(msgs: Msg[]): Promise<TxResult & { height: number }> {
-    return this.committed(await this.broadcast(msgs));
+    const parts = this.key ? fitMessages(msgs, (m) => encodeTx(signTx({ chainId: this.chainId, nonce: this.nonce ?? 0, msgs: m }, this.key!)).length, MAX_TX_BYTES - 64) : [msgs];
+    let out: (TxResult & { height: number }) | undefined;
+    for (const part of parts) {
+      const r = await this.committed(await this.broadcast(part));
+      out = out ? { ...r, events: [...out.events, ...r.events] } : r;
+      if (r.code !== 'ok') break;
+    }
+    return out!;
   }
 
   /**
