@@ -19,6 +19,7 @@ import { initTestnet } from '../../hub-chain/node/init.ts';
 import { HubNode } from '../../hub-chain/node/node.ts';
 import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
+import { PooledEndpoint } from '../../relayers/paths/pontis/pooled-endpoint.ts';
 import { relayRound } from '../../relayers/round.ts';
 import { freeBasePort } from './harness.ts';
 
@@ -258,14 +259,17 @@ describe('interchain queries and the chain registry CLI', () => {
     expect(encodeTx(whole).length).toBeGreaterThan(MAX_TX_BYTES);
     // (over the RPC's body limit as well: the body carries the transaction's bytes as hex)
     await expect(hub.client.submit(whole)).rejects.toMatchObject({ code: expect.stringMatching(/^PNT_ERR_(TX|RPC_BODY)_TOO_LARGE$/) });
-    const before = (await hub.client.account(key.address)).nonce;
-    const r = await new RpcEndpoint(HUB, hub.node.rpcUrl, key).submit([msg]);
-    expect(r.code).toBe('ok');
-    const results = r.events.filter((e) => e.type === 'packet/recv/result');
-    expect(results.map((e) => Number(e.attributes.id.split('/').pop()))).toEqual(packets.map((p) => p.packet.sequence));
-    for (const e of results) expect(e.attributes.result).toMatch(/^PNT_ERR_/);
-    // it took more than one transaction of this key
-    expect((await hub.client.account(key.address)).nonce - before).toBeGreaterThanOrEqual(2);
+    // through a single-key endpoint, and through the relayer process's pool of keys
+    for (const ep of [new RpcEndpoint(HUB, hub.node.rpcUrl, key), new PooledEndpoint(HUB, hub.node.rpcUrl, [key])]) {
+      const before = (await hub.client.account(key.address)).nonce;
+      const r = await ep.submit([msg]);
+      expect(r.code).toBe('ok');
+      const results = r.events.filter((e) => e.type === 'packet/recv/result');
+      expect(results.map((e) => Number(e.attributes.id.split('/').pop()))).toEqual(packets.map((p) => p.packet.sequence));
+      for (const e of results) expect(e.attributes.result).toMatch(/^PNT_ERR_/);
+      // it took more than one transaction of this key
+      expect((await hub.client.account(key.address)).nonce - before).toBeGreaterThanOrEqual(2);
+    }
   });
 
   it('error: the CLI exits non-zero and names the bad option', async () => {

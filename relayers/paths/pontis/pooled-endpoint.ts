@@ -17,6 +17,7 @@ import { RpcEndpoint } from './rpc-endpoint.ts';
 import { RelayerError } from '../../errors.ts';
 import type { EndpointSetOptions, EndpointStatus } from '../endpoint-set.ts';
 import { FailoverHubClient } from './failover-client.ts';
+import { submitInParts } from './fit.ts';
 
 export class PooledEndpoint implements PontisWriter {
   private readonly reader: RpcEndpoint;
@@ -88,6 +89,11 @@ export class PooledEndpoint implements PontisWriter {
    * waiting for commits is not, so one key has several transactions in flight.
    */
   submit(msgs: Msg[]): Promise<TxResult & { height: number }> {
+    // a batch too large for one transaction goes as several, in order (fit.ts)
+    return submitInParts(this.chainId, msgs, (part) => this.submitOne(part));
+  }
+
+  private submitOne(msgs: Msg[]): Promise<TxResult & { height: number }> {
     const s = this.signers[this.next++ % this.signers.length];
     const sent = s.tail.then(
       () => s.ep.broadcast(msgs),

@@ -6,8 +6,8 @@ import { PontisError } from '../../../hub-chain/errors.ts';
 import { RpcHeaderSource } from '../../../hub-chain/rpc-client/header-source.ts';
 import type { VerifiedReader } from '../../../hub-chain/rpc-client/verified.ts';
 import type { TxResult } from '../../../hub-chain/app/app.ts';
-import { MAX_TX_BYTES, encodeTx, signTx, type Msg } from '../../../hub-chain/app/tx.ts';
-import { fitMessages } from './fit.ts';
+import { signTx, type Msg } from '../../../hub-chain/app/tx.ts';
+import { submitInParts } from './fit.ts';
 import { MEMPOOL_ERR } from '../../../hub-chain/app/mempool.ts';
 import type { SignedHeader } from '../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
 import type { StateProof } from '../../../hub-chain/state/proof.ts';
@@ -76,15 +76,8 @@ export class RpcEndpoint implements PontisWriter {
    * several (fit.ts), each committed before the next is sent; the result is the last one's, with
    * the events of all, or the first that failed as a whole.
    */
-  async submit(msgs: Msg[]): Promise<TxResult & { height: number }> {
-    const parts = this.key ? fitMessages(msgs, (m) => encodeTx(signTx({ chainId: this.chainId, nonce: this.nonce ?? 0, msgs: m }, this.key!)).length, MAX_TX_BYTES - 64) : [msgs];
-    let out: (TxResult & { height: number }) | undefined;
-    for (const part of parts) {
-      const r = await this.committed(await this.broadcast(part));
-      out = out ? { ...r, events: [...out.events, ...r.events] } : r;
-      if (r.code !== 'ok') break;
-    }
-    return out!;
+  submit(msgs: Msg[]): Promise<TxResult & { height: number }> {
+    return submitInParts(this.chainId, msgs, async (part) => this.committed(await this.broadcast(part)));
   }
 
   /**

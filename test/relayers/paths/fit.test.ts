@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
-import { fitMessages } from '../../../relayers/paths/pontis/fit.ts';
+import { fitMessages, txSize } from '../../../relayers/paths/pontis/fit.ts';
+import { encodeTx, signTx } from '../../../hub-chain/app/tx.ts';
+import { generateAccountKey } from '../../../hub-chain/crypto/ed25519.ts';
 
 const size = (msgs: Msg[]) => JSON.stringify(msgs).length;
 const update = { type: 'clients/update', chainId: 'a', message: { x: 'u'.repeat(100) } } as Msg;
@@ -28,5 +30,11 @@ describe('fitMessages', () => {
     expect(fitMessages([batch(1)], size, 50)).toEqual([[batch(1)]]);
     const big = { type: 'clients/update', chainId: 'a', message: { x: 'u'.repeat(5000) } } as Msg;
     expect(fitMessages([big], size, 1000)).toEqual([[big]]);
+  });
+
+  it('behavior: txSize is a signed transaction\'s encoded length, up to the nonce\'s digits', () => {
+    const msgs = [update, batch(20)];
+    const real = encodeTx(signTx({ chainId: 'pontis-hub-1', nonce: 12345, msgs }, generateAccountKey())).length;
+    expect(real - txSize('pontis-hub-1', msgs)).toBe(4);
   });
 });
