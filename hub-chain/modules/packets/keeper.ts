@@ -81,13 +81,20 @@ class BatchStore implements KVStore {
   private readonly memo = new Map<string, Bytes | undefined>();
   /** Proof checks prepared per (client, height): status and consensus state parsed once a batch. */
   private readonly proofs = new Map<string, ClientProofs>();
-  /** Batch parts (BatchProof.batch) whose state proof held: a relay message's shared part is one object. */
-  private batches = new WeakSet<object>();
-  batchVerified(b: object): boolean {
-    return this.batches.has(b);
+  /**
+   * Batch parts (BatchProof.batch, one object per shared part of a relay message) whose state proof
+   * held, with the client and height it held against (`chain@height`): an item from another
+   * counterparty referencing the same part must not ride on that check (a chain's batch could
+   * hold a commitment claiming another source).
+   */
+  private batches = new WeakMap<object, Set<string>>();
+  batchVerified(b: object, against: string): boolean {
+    return this.batches.get(b)?.has(against) ?? false;
   }
-  markBatchVerified(b: object): void {
-    this.batches.add(b);
+  markBatchVerified(b: object, against: string): void {
+    let s = this.batches.get(b);
+    if (!s) this.batches.set(b, (s = new Set()));
+    s.add(against);
   }
   constructor(private readonly inner: KVStore) {}
   proofsAt(clients: ClientVerifier, chainId: string, height: number, now: number): ClientProofs {
@@ -115,7 +122,7 @@ class BatchStore implements KVStore {
   private forget() {
     this.memo.clear();
     this.proofs.clear();
-    this.batches = new WeakSet();
+    this.batches = new WeakMap();
   }
 }
 
@@ -475,9 +482,10 @@ export class PacketKeeper implements PacketSender {
     if (!root) batchRoots.set(batch, (root = fromHex(batch.root)));
     // the batch itself first (the client's status and the state proof): once per relay message, whose shared part is one object
     const store = env.store instanceof BatchStore ? env.store : undefined;
-    if (!store?.batchVerified(batch)) {
+    const against = `${counterparty}@${proofHeight}`;
+    if (!store?.batchVerified(batch, against)) {
       this.proofs(env, s, counterparty, proofHeight).membership(K.batch(env.chainId, batch.height), encodeBatchValue(root, batch.count), batch.proof);
-      store?.markBatchVerified(batch);
+      store?.markBatchVerified(batch, against);
     }
     const siblings: Bytes[] = [];
     // Buffer's hex decoding stops at the first non-hex digit: a short result is a malformed path
