@@ -99,19 +99,24 @@ export function isRetryableCode(code: string): boolean {
 }
 
 /**
- * What a failover client (relayers/paths/pontis/failover-client.ts) makes of a node's error:
- * `down` (unreachable or not answering JSON: skip the node until it answers again), `behind` (it
- * has not reached the height asked for: another node may have) or `answer` (the node's verdict:
- * asking another would get the same).
+ * What a failover client (relayers/paths/pontis/failover-client.ts, evm/failover-rpc.ts) makes of
+ * a node's error: `down` (unreachable, silent or not answering the protocol: skip the node until
+ * it answers again), `behind` (it may not have reached the height asked for: another node may
+ * have; an EVM node's JSON-RPC error to a read is taken so, as it may lack the block) or `answer`
+ * (the node's verdict: asking another would get the same).
  */
 export function endpointVerdict(code: string): 'down' | 'behind' | 'answer' {
   switch (code) {
     case 'PNT_ERR_RPC_UNAVAILABLE':
     case 'PNT_ERR_RPC_BAD_RESPONSE':
+    case 'PNT_ERR_EVM_RPC_UNAVAILABLE':
+    case 'PNT_ERR_EVM_RPC_TIMEOUT':
+    case 'PNT_ERR_EVM_RPC_BAD_RESPONSE':
       return 'down';
     case 'PNT_ERR_BLOCK_NOT_FOUND':
     case 'PNT_ERR_STATE_VERSION_UNKNOWN':
     case 'PNT_ERR_RPC_NOT_FOUND':
+    case 'PNT_ERR_EVM_RPC_ERROR':
       return 'behind';
     default:
       return 'answer';

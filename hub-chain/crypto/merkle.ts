@@ -59,17 +59,7 @@ export function merkleRoot(items: Bytes[]): Bytes {
 }
 
 export function merkleProof(items: Bytes[], index: number): MerkleProof {
-  if (!Number.isSafeInteger(index) || index < 0 || index >= items.length) throw new MerkleProofError('PNT_ERR_MERKLE_INDEX', `index ${index} is outside 0..${items.length - 1}`);
-  const siblings: Bytes[] = [];
-  let level = items.map(merkleLeaf);
-  let i = index;
-  while (level.length > 1) {
-    const sib = i % 2 === 1 ? i - 1 : i + 1;
-    if (sib < level.length) siblings.push(level[sib]);
-    level = nextLevel(level);
-    i = Math.floor(i / 2);
-  }
-  return { index, total: items.length, siblings };
+  return merkleProofs(items, [index])[0];
 }
 
 /**

@@ -157,7 +157,7 @@ export class EndpointSet<C> {
    * the highest. (A node asked for a block past its head may answer with nothing rather than fail.)
    */
   readerAt(height: number): C {
-    const ok = this.healthy().filter((m) => height <= knownHeight(m));
+    const ok = this.healthy().filter((m) => height <= heightOf(m));
     if (ok.length) return this.pick(ok[this.next++ % ok.length]).client;
     return this.pick(this.leastBad()).client;
   }
@@ -171,7 +171,7 @@ export class EndpointSet<C> {
   fallback(not: C): C | undefined {
     const others = this.members.filter((m) => m.client !== not && (m.verdict.healthy || m.probe === undefined));
     if (!others.length) return undefined;
-    return this.pick(others.reduce((a, b) => (height(b) > height(a) ? b : a))).client;
+    return this.pick(others.reduce((a, b) => (heightOf(b) > heightOf(a) ? b : a))).client;
   }
 
   private readerMember(): Member<C> {
@@ -188,7 +188,7 @@ export class EndpointSet<C> {
     const alive = this.members.filter((m) => m.probe !== undefined && !('error' in m.probe));
     if (!alive.length) return this.members[0];
     // the highest; among equals the healthy one (a node at the tip may still be catching up)
-    return alive.reduce((a, b) => (height(b) > height(a) || (height(b) === height(a) && b.verdict.healthy && !a.verdict.healthy) ? b : a));
+    return alive.reduce((a, b) => (heightOf(b) > heightOf(a) || (heightOf(b) === heightOf(a) && b.verdict.healthy && !a.verdict.healthy) ? b : a));
   }
 
   private pick(m: Member<C>): Member<C> {
@@ -231,5 +231,5 @@ export class EndpointSet<C> {
   }
 }
 
-const height = (m: Member<unknown>) => (m.probe && !('error' in m.probe) ? m.probe.height : -1);
-const knownHeight = height;
+/** The height an endpoint's last probe found (-1: none, or it failed). */
+const heightOf = (m: Member<unknown>) => (m.probe && !('error' in m.probe) ? m.probe.height : -1);

@@ -6,12 +6,12 @@
  * it down and is tried once on another, as is a read the node answered with an error (it may lack
  * the block asked for). Proofs are verified against the hub's record as before.
  */
-import { EVM_RPC_ERR, JsonRpcClient, type JsonRpcSender } from '../../../hub-chain/light-clients/evm/json-rpc.ts';
+import { JsonRpcClient, type JsonRpcSender } from '../../../hub-chain/light-clients/evm/json-rpc.ts';
+import { endpointVerdict } from '../../error-catalog.ts';
 import { PontisError } from '../../../hub-chain/errors.ts';
 import { EndpointSet, type EndpointSetOptions } from '../endpoint-set.ts';
 
 const WRITER_METHODS = new Set(['eth_sendRawTransaction', 'eth_getTransactionCount', 'eth_getTransactionReceipt', 'eth_getTransactionByHash', 'eth_estimateGas']);
-const TRANSPORT = new Set<string>([EVM_RPC_ERR.UNAVAILABLE, EVM_RPC_ERR.TIMEOUT, EVM_RPC_ERR.BAD_RESPONSE]);
 
 export class FailoverJsonRpc implements JsonRpcSender {
   readonly endpoints: EndpointSet<JsonRpcClient>;
@@ -32,10 +32,10 @@ export class FailoverJsonRpc implements JsonRpcSender {
     try {
       return await first.send(method, params);
     } catch (e) {
-      const code = e instanceof PontisError ? e.code : '';
-      if (TRANSPORT.has(code)) this.endpoints.markDown(first, (e as Error).message);
+      const verdict = endpointVerdict(e instanceof PontisError ? e.code : '');
+      if (verdict === 'down') this.endpoints.markDown(first, (e as Error).message);
       // a refused transaction is the chain's answer, not the node's failing
-      else if (write || code !== EVM_RPC_ERR.ERROR) throw e;
+      else if (write || verdict === 'answer') throw e;
       const other = this.endpoints.fallback(first);
       if (!other) throw e;
       return other.send(method, params);
