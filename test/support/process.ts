@@ -1,5 +1,5 @@
 /** Child processes of tests (validators, relayers, redis-server, anvil): liveness, kill -9, graceful stop, and waiting for a condition. */
-import type { ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 /** Whether `p` was started and has neither exited nor been killed. */
 export function isRunning(p: ChildProcess | undefined): p is ChildProcess {
@@ -42,4 +42,46 @@ export async function until(what: string, f: () => Promise<boolean>, ms = 30_000
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // 'exit' handlers must be synchronous: SIGKILL is the one signal that needs no cooperation
+  process.once('exit', () => {
+    for (const p of running) p.kill('SIGKILL');
+  });
+}
+
+/**
+ * A test runner may end its worker with a signal, and then no 'exit' handler runs. A tiny
+ * watchdog process holds a pipe from us: when we die, by any signal, the pipe closes and the
+ * watchdog kills the node.
+ */
+const WATCHDOG = `
+const pid = Number(process.argv[1]);
+const kill = () => { try { process.kill(pid, 'SIGKILL'); } catch {} process.exit(0); };
+process.stdin.on('end', kill); process.stdin.on('error', kill); process.stdin.resume();
+setInterval(() => { try { process.kill(pid, 0); } catch { process.exit(0); } }, 1000);
+`;
+
+function watchdog(pid: number): ChildProcess {
+  const w = spawn(process.execPath, ['-e', WATCHDOG, String(pid)], { stdio: ['pipe', 'ignore', 'ignore'] });
+  w.unref();
+  (w.stdin as unknown as { unref?: () => void }).unref?.();
+  return w;
+}
+
+/** Kills `proc` when the test process exits, however it exits (an exit hook, and a watchdog for signals). */
+export function supervise(proc: ChildProcess): void {
+  installExitHook();
+  running.add(proc);
+  const guard = watchdog(proc.pid!);
+  proc.once('exit', () => {
+    guard.kill('SIGKILL');
+    running.delete(proc);
+  });
 }
