@@ -13,7 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewaySlot, packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
 import { type Hex, concat, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { merkleProof, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
-import { type Packet, ackCommitment, channelId, destinationReceiptKey, encodeAck, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { receiptBitSet, receiptBitsKey } from '../../hub-chain/light-clients/evm/gateway-records.ts';
+import { EVM_CLIENT_TYPE, evmClient, type EvmClientRecord, type EvmConsensusRecord } from '../../hub-chain/light-clients/evm/index.ts';
+import { type RpcReceipt, buildReceiptProof } from '../../hub-chain/light-clients/evm/proofs.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
 import { verifyStorageProof } from '../../hub-chain/light-clients/evm/mpt.ts';
 import { fetchStorageProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
@@ -77,6 +80,12 @@ function results(logs: LogDescription[]): { seq: number; result: number; error?:
 
 async function stored(key: Uint8Array): Promise<string> {
   return gateway.pontisStore(ethKeccak(key));
+}
+
+/** Whether the Gateway's receipt bit of `p` is set. */
+async function received(p: Packet): Promise<boolean> {
+  const w = await stored(receiptBitsKey(channelId(p), p.sequence));
+  return receiptBitSet(w === ZERO_WORD ? null : (w as Hex), p.sequence);
 }
 
 const hubPacket = (seq: number, payload: string, extra: Partial<Packet> = {}): Packet => ({
@@ -160,11 +169,12 @@ describe('Gateway receiving', () => {
     for (const [seq, ack] of expected) {
       const p = packets[seq - 1];
       expect(acks.get(seq), `ack of ${seq}`).toBe(toHex(ack));
-      expect(await stored(packetKeys.ack(channelId(p), seq))).toBe(toHex(ackCommitment(ack)));
-      // the ack is the Gateway's receipt: no pkt/rcpt slot is written
-      expect(await anvil.provider.getStorage(await gateway.getAddress(), gatewaySlot(packetKeys.receipt(channelId(p), seq)))).toBe(ZERO_WORD);
+      expect(await received(p), `receipt of ${seq}`).toBe(true);
+      // the receipt is a bit; neither a pkt/rcpt nor a pkt/ack slot is written (the ack is in the event)
+      expect(await stored(packetKeys.receipt(channelId(p), seq))).toBe(ZERO_WORD);
+      expect(await stored(packetKeys.ack(channelId(p), seq))).toBe(ZERO_WORD);
     }
-    for (const seq of [4, 5]) expect(await stored(packetKeys.ack(channelId(packets[seq - 1]), seq))).toBe(ZERO_WORD);
+    for (const seq of [4, 5]) expect(await received(packets[seq - 1])).toBe(false);
     // only packet 1 left app state behind: the failing calls' writes were undone
     expect(await echo.received()).toBe(1n);
     expect(await echo.lastPayload()).toBe(toHex(utf8('hello')));
@@ -183,11 +193,11 @@ describe('Gateway receiving', () => {
     expect(await revertOf(gateway.recvPackets.staticCall(v, [solidityPacket(burn)], [proof], { gasLimit: 600_000 }))).toBe('InsufficientGasForApp');
     // mined with that limit, the transaction reverts (its receipt carries no reason)
     expect(await revertOf(gateway.recvPackets(v, [solidityPacket(burn)], [proof], { gasLimit: 600_000 }))).toBeDefined();
-    expect(await stored(packetKeys.ack(channelId(burn), 30))).toBe(ZERO_WORD);
+    expect(await received(burn)).toBe(false);
     const logs = await mined(gateway.recvPackets(v, [solidityPacket(burn)], [proof]));
     expect(results(logs)).toEqual([{ seq: 30, result: RESULT_OK }]);
     expect(logs.find((l) => l.name === 'PacketReceived')!.args.ack).toBe(toHex(encodeAck({ ok: false, error: 'PNT_ERR_APP_FAILED' })));
-    expect(await stored(packetKeys.ack(channelId(burn), 30))).toBe(toHex(ackCommitment(encodeAck({ ok: false, error: 'PNT_ERR_APP_FAILED' }))));
+    expect(await received(burn)).toBe(true);
   });
 
   it('error: a packet the hub never committed, or committed with other fields, is not received', async () => {
@@ -314,7 +324,7 @@ describe('Gateway receiving by batch (ADR 0017)', () => {
     const logs = await mined(call(v, batches, items));
     expect(results(logs)).toEqual(items.map((i) => ({ seq: i.p.sequence, result: RESULT_OK })));
     expect(await echo.received()).toBe(before + 5n);
-    for (const i of items) expect(await stored(packetKeys.ack(channelId(i.p), i.p.sequence))).not.toBe(ZERO_WORD);
+    for (const i of items) expect(await received(i.p)).toBe(true);
     expect(results(await mined(call(v, batches, items)))).toEqual(items.map((i) => ({ seq: i.p.sequence, result: RESULT_ALREADY_DONE })));
   });
 
@@ -332,7 +342,7 @@ describe('Gateway receiving by batch (ADR 0017)', () => {
       ...bad.map((i) => ({ seq: i.p.sequence, result: RESULT_FAILED, error: 'BatchPathInvalid' })),
       { seq: items[4].p.sequence, result: RESULT_OK },
     ]);
-    for (const i of bad) expect(await stored(packetKeys.ack(channelId(i.p), i.p.sequence))).toBe(ZERO_WORD);
+    for (const i of bad) expect(await received(i.p)).toBe(false);
     const forgedSize = [[...(batches[0] as unknown[]).slice(0, 2), 6, (batches[0] as unknown[])[3]], batches[1]];
     expect(await revertOf(call(v, forgedSize, [a0]))).toMatch(/^Proof/);
     const forgedRoot = [[901, toHex(merkleRoot([packetCommitment(b0.p)])), 3, (batches[0] as unknown[])[3]], batches[1]];
@@ -345,24 +355,47 @@ describe('Gateway receiving by batch (ADR 0017)', () => {
 });
 
 describe('Gateway records as the hub reads them', () => {
-  it('behavior: eth_getProof of the gateway proves a sent commitment and an ack (the receipt) under the block state root, and a never-written ack absent', async () => {
+  it('behavior: the evm client proves a sent commitment and the receipt bit by eth_getProof, and the ack by its PacketReceived log; it refuses a receipt absent whose bit is set and an ack another log carries', async () => {
     const logs = await mined(echo.sendTo('side-b', 'prover', toHex(utf8('proved')), 0, (await anvilNowMs()) + 3_600_000, false));
     const sent = packetFromSolidity(logs.find((l) => l.name === 'PacketSent')!.args.packet);
     const inbound = hubPacket(40, 'to be proved');
-    const v = await hub.advance([[packetKeys.outbound(channelId(inbound), 40), packetCommitment(inbound)]]);
-    const recv = await mined(gateway.recvPackets(v, [solidityPacket(inbound)], [hub.proof(packetKeys.outbound(channelId(inbound), 40), v)]));
-    const ack = recv.find((l) => l.name === 'PacketReceived')!.args.ack as string;
-    const block = await anvil.provider.getBlock('latest');
+    const other = hubPacket(42, 'also proved');
+    const v = await hub.advance([
+      [packetKeys.outbound(channelId(inbound), 40), packetCommitment(inbound)],
+      [packetKeys.outbound(channelId(other), 42), packetCommitment(other)],
+    ]);
+    const tx = await (await gateway.recvPackets(v, [solidityPacket(inbound), solidityPacket(other)], [hub.proof(packetKeys.outbound(channelId(inbound), 40), v), hub.proof(packetKeys.outbound(channelId(other), 42), v)])).wait();
+    const recv = parsedLogs(tx!.logs);
+    const ack = recv.find((l) => l.name === 'PacketReceived' && Number(l.args.sequence) === 40)!.args.ack as string;
+    const block = await anvil.provider.getBlock(tx!.blockNumber);
     const address = (await gateway.getAddress()).toLowerCase() as Hex;
-    const word = async (key: Uint8Array) => {
+    const rec = { chainId: EVM_CHAIN, clientType: EVM_CLIENT_TYPE, state: { gateway: address, chainIdNumber: 31337, trust: { mode: 'attested' }, voteWindow: 256 }, latestHeight: block!.number, trustingPeriodMs: 1e9, maxClockDriftMs: 1e4, frozen: null } as EvmClientRecord;
+    const cons: EvmConsensusRecord = { height: block!.number, timestamp: block!.timestamp * 1000, root: block!.stateRoot as Hex, extra: { hash: block!.hash as Hex, receiptsRoot: (await anvil.provider.send('eth_getBlockByNumber', [`0x${block!.number.toString(16)}`, false])).receiptsRoot } };
+    const storage = (key: Uint8Array) => {
       expect(pontisSlot(key)).toBe(gatewaySlot(key));
-      const proof = await fetchStorageProof(anvil.provider, address, gatewaySlot(key), block!.number);
-      return verifyStorageProof(block!.stateRoot as Hex, address, gatewaySlot(key), proof);
+      return fetchStorageProof(anvil.provider, address, gatewaySlot(key), block!.number);
     };
+    const word = async (key: Uint8Array) => verifyStorageProof(cons.root, address, gatewaySlot(key), await storage(key));
     expect(await word(packetKeys.outbound(channelId(sent), sent.sequence))).toBe(toHex(packetCommitment(sent)));
-    expect(await word(packetKeys.ack(channelId(inbound), 40))).toBe(toHex(ackCommitment(Buffer.from(ack.slice(2), 'hex'))));
-    expect(await word(destinationReceiptKey('evm', channelId(inbound), 40))).toBe(toHex(ackCommitment(Buffer.from(ack.slice(2), 'hex'))));
-    expect(await word(packetKeys.receipt(channelId(inbound), 40))).toBeNull();
-    expect(await word(packetKeys.ack(channelId(inbound), 41))).toBeNull();
+    expect(receiptBitSet(await word(receiptBitsKey(channelId(inbound), 40)), 40)).toBe(true);
+    // the hub asks for pkt/rcpt absence; the client reads the bit: clear for 41 (never received), set for 40 and 42
+    const bits = await storage(receiptBitsKey(channelId(inbound), 41));
+    expect(() => evmClient.verifyNonMembership(rec, cons, packetKeys.receipt(channelId(inbound), 41), bits)).not.toThrow();
+    expect(() => evmClient.verifyNonMembership(rec, cons, packetKeys.receipt(channelId(inbound), 40), bits)).toThrow(/receipt bit/);
+    expect(() => evmClient.verifyNonMembership(rec, cons, packetKeys.receipt(channelId(other), 42), bits)).toThrow(/receipt bit/);
+    // the ack: the PacketReceived log of the delivering transaction, under the block's receiptsRoot
+    const receipts = await anvil.provider.send('eth_getBlockReceipts', [`0x${block!.number.toString(16)}`]) as RpcReceipt[];
+    const txIndex = tx!.index;
+    const receipt = { txIndex, proof: buildReceiptProof(receipts, txIndex, cons.extra!.receiptsRoot).proof };
+    const logIndex = (n: number) => tx!.logs.findIndex((l: Log) => gwIface.parseLog(l)?.name === 'PacketReceived' && Number(gwIface.parseLog(l)!.args.sequence) === n);
+    const ackValue = ackCommitment(Buffer.from(ack.slice(2), 'hex'));
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.ack(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) })).not.toThrow();
+    // another packet's log, another ack, another log of the receipt, another emitter: refused
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.ack(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(42) })).toThrow(/another packet/);
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.ack(channelId(inbound), 40), ackCommitment(encodeAck({ ok: true, result: '0x01' })), { receipt, logIndex: logIndex(40) })).toThrow(/another commitment/);
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.ack(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) + 1 })).toThrow(/PacketReceived/);
+    expect(() => evmClient.verifyMembership({ ...rec, state: { ...rec.state, gateway: `0x${'11'.repeat(20)}` } }, cons, packetKeys.ack(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) })).toThrow(/gateway/);
+    // an event proves only an ack key
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.outbound(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) })).toThrow(/pkt\/ack/);
   });
 });

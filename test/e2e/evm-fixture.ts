@@ -6,13 +6,14 @@
  * Relaying is done in the test process with `relayRound` over `EvmPathHandlers`: step by step (`relayUntil`) or as
  * background loops (`startRelaying`) while flow functions wait for delivery on their own.
  */
+import { receiptBitSet, receiptBitsKey } from '../../hub-chain/light-clients/evm/gateway-records.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Contract, ContractFactory, Interface, JsonRpcProvider, type Signer, Wallet, keccak256 as ethKeccak } from 'ethers';
 import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
 import { type DeployPontisOptions, type PontisEvmDeployment, deployPontisContracts } from '../../contracts/evm/deploy.ts';
 import { evmChainRegistration, evmTrustRoot } from '../../hub-chain/light-clients/evm/registration.ts';
 import { EvmWriter } from '../../adapters/evm/writer.ts';
-import { fromHex } from '../../hub-chain/crypto/bytes.ts';
+import { type Hex, fromHex } from '../../hub-chain/crypto/bytes.ts';
 import { type AccountKey, accountKeyFromSeed, generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { loadHome, paths } from '../../hub-chain/node/config.ts';
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
@@ -235,9 +236,15 @@ export class EvmHubWorld {
     }
   }
 
-  /** The Gateway's provable word for a Pontis key (commitment, receipt, ack hash). */
+  /** The Gateway's provable word for a Pontis key (commitment, receipt bits). */
   stored(c: EvmChain, key: Uint8Array): Promise<string> {
     return c.gateway.pontisStore(ethKeccak(key));
+  }
+
+  /** Whether chain `c`'s Gateway has received packet `seq` of channel `ch` (its receipt bit). */
+  async received(c: EvmChain, ch: string, seq: number): Promise<boolean> {
+    const w = await this.stored(c, receiptBitsKey(ch, seq));
+    return receiptBitSet(BigInt(w) === 0n ? null : (w as Hex), seq);
   }
 
   /** The per-packet results a Gateway transaction logged, failure reasons decoded to error names. */

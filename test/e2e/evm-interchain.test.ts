@@ -14,6 +14,7 @@ import { PontisError } from '../../hub-chain/errors.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { pontisSlot, storageProofAt } from '../../hub-chain/light-clients/evm/proofs.ts';
+import { receiptBitsKey } from '../../hub-chain/light-clients/evm/gateway-records.ts';
 import { consensusOn } from '../../relayers/paths/pontis/path.ts';
 import { evmClientHeight, timeoutOnEvm } from '../../relayers/paths/evm/from-hub.ts';
 import { hubProofHeight, relayEvmTimeouts } from '../../relayers/paths/evm/to-hub.ts';
@@ -50,6 +51,7 @@ afterAll(async () => {
 const relayUntil = (chain: EvmChain, done: () => Promise<boolean>, timeoutMs?: number) => world.relayUntil(chain, done, timeoutMs);
 const hubPacket = (id: string) => world.hubPacket(id);
 const stored = (c: EvmChain, key: Uint8Array): Promise<string> => world.stored(c, key);
+const received = (c: EvmChain, ch: string, seq: number): Promise<boolean> => world.received(c, ch, seq);
 const failures = (c: EvmChain, rcpt: Parameters<EvmHubWorld['failures']>[1]) => world.failures(c, rcpt);
 const errors = { parseError: (data: string) => world.errors.parseError(data) };
 
@@ -93,9 +95,12 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     expect(await evmClientHeight(b.endpoint)).toBeGreaterThan(clientOfHubOnB);
     expect(await b.echo.lastPayload()).toBe(payload);
     const ack = toHex(encodeAck({ ok: true, result: ethKeccak(toUtf8Bytes('hello from evm-a')) as Hex }));
-    // the ack, written with the delivery, is B's receipt: the Gateway writes no pkt/rcpt slot
-    expect(await stored(b, packetKeys.ack(ch, 1))).toBe(ethKeccak(ack));
+    // B's receipt is a bit; the ack is in B's PacketReceived event, not in a slot
+    expect(await received(b, ch, 1)).toBe(true);
+    expect(await stored(b, packetKeys.ack(ch, 1))).toBe(ZERO_WORD);
     expect(await stored(b, packetKeys.receipt(ch, 1))).toBe(ZERO_WORD);
+    const recvLogs = (await b.provider.getTransactionReceipt(recvTx.hash))!.logs.map((l) => b.gateway.interface.parseLog(l)).filter((d) => d?.name === 'PacketReceived');
+    expect(recvLogs.map((d) => d!.args.ack)).toEqual([ack]);
 
     // hop 3: B's ack -> hub (once the hub's client of B holds B's receive block)
     await relayUntil(b, async () => (await hubPacket(id))?.status.state === 'delivered');
@@ -143,7 +148,7 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
       [4, 2],
     ]);
     for (const r of results) expect(r.error).toMatch(/^Proof(Invalid|Malformed)$/);
-    for (const seq of [2, 3, 4]) expect(await stored(b, packetKeys.receipt(ch, seq))).toBe(ZERO_WORD);
+    for (const seq of [2, 3, 4]) expect(await received(b, ch, seq)).toBe(false);
     expect(await b.echo.received()).toBe(1n);
 
     // at a hub height B's client never held: refused as well
@@ -158,7 +163,7 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
       revert = data ? errors.parseError(data)?.name : (e as Error).message;
     }
     expect(revert).toBe('OnlySelf');
-    expect(await stored(b, packetKeys.receipt(ch, 2))).toBe(ZERO_WORD);
+    expect(await received(b, ch, 2)).toBe(false);
   });
 
   it('behavior: a packet B never received before its timeout is timed out on the hub by absence proven on B, and A gets the timeout error ack', async () => {
@@ -182,7 +187,7 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     const atHub = (await hubPacket(id))!;
     expect(atHub.status.state).toBe('timed-out');
     expect(atHub.keys.commitment.exists).toBe(false);
-    expect(await stored(b, packetKeys.receipt(ch, sent2.sequence))).toBe(ZERO_WORD);
+    expect(await received(b, ch, sent2.sequence)).toBe(false);
     // a second attempt has nothing left to do
     expect(await relayEvmTimeouts(hubEp, b.endpoint, [sent2])).toBeNull();
 
@@ -194,7 +199,7 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     expect(await b.echo.received()).toBe(1n);
   }, 150_000);
 
-  it('error: a packet B received is not timed out on the hub by an absence proof of B\'s pkt/rcpt slot (never written there) or of its ack slot', async () => {
+  it('error: a packet B received is not timed out on the hub by an absence proof of B\'s pkt/rcpt or pkt/ack slot (never written there), nor by its receipt word with the bit set', async () => {
     const { a, b } = chains;
     const pkt = await sendFromA(6_000, 'received, then claimed lost');
     const ch = channelId(pkt);
@@ -202,7 +207,7 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     const receivedBefore = await b.echo.received();
     await relayUntil(a, async () => (await hubPacket(id))?.status.state === 'forwarded');
     await relayUntil(b, async () => (await b.echo.received()) > receivedBefore);
-    expect(await stored(b, packetKeys.ack(ch, pkt.sequence))).not.toBe(ZERO_WORD);
+    expect(await received(b, ch, pkt.sequence)).toBe(true);
     // past the timeout, at a height of B the hub's client holds (B's ack is not relayed meanwhile)
     while (Date.now() <= pkt.timeoutTimestamp) await sleep(250);
     let p = 0;
@@ -214,7 +219,7 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     }
     const address = (await b.gateway.getAddress()).toLowerCase() as Hex;
     const proofOf = async (key: Uint8Array) => storageProofAt(await b.endpoint.writer.getProof(address, [pontisSlot(key)], p), 0);
-    for (const key of [packetKeys.receipt(ch, pkt.sequence), packetKeys.ack(ch, pkt.sequence)]) {
+    for (const key of [packetKeys.receipt(ch, pkt.sequence), packetKeys.ack(ch, pkt.sequence), receiptBitsKey(ch, pkt.sequence)]) {
       const r = await hubEp.submit([{ type: 'packets/timeout', proofHeight: p, packets: [{ packet: pkt, proof: await proofOf(key) }] }]);
       const result = r.events.find((e) => e.type === 'packet/timeout/result')!.attributes.result;
       expect(result).toMatch(/^PNT_ERR_(PROOF|EVM)_/);
@@ -312,7 +317,7 @@ describe('hub validator-set change', () => {
     const sent4 = await sendFromA(600_000, 'after the set change');
     const ch = channelId(sent4);
     await relayUntil(a, async () => (await hubPacket(`${ch}/${sent4.sequence}`))?.status.state === 'forwarded');
-    await relayUntil(b, async () => (await stored(b, packetKeys.ack(ch, sent4.sequence))) !== ZERO_WORD);
+    await relayUntil(b, async () => received(b, ch, sent4.sequence));
     expect(await b.echo.lastPayload()).toBe(toHex(utf8('after the set change')));
     // B's client crossed the change: it now trusts the new set for its next header
     const nextHash = (await b.client.nextValidatorsHash()) as string;

@@ -7,11 +7,11 @@ import {PontisClient} from "./PontisClient.sol";
 /// @title Pontis gateway on an EVM chain: sends packets to the hub and receives packets from it.
 /// @notice Provable records live in ONE mapping at storage slot 0, so the hub proves them with
 /// eth_getProof of slot keccak256(abi.encode(keccak256(bytes(pontisKey)), uint256(0))):
-///   pkt/out/<channel>/<seq>  = packet commitment (this chain sent it; deleted when resolved)
-///   pkt/ack/<channel>/<seq>  = keccak256(ack bytes) (received here: written in the same call as
-///                              the delivery and never deleted, so it is also the receipt; there is
-///                              no pkt/rcpt key here, ADR 0017)
-/// where <channel> = srcChain/srcApp/dstChain/dstApp. Everything from the hub is checked against
+///   pkt/out/<channel>/<seq>            = packet commitment (this chain sent it; deleted when resolved)
+///   pkt/rcpt-bits/<channel>/<seq / 256> = receipts: bit seq % 256 set when the packet was received
+///                                        here (only ever set; ADR 0017)
+/// where <channel> = srcChain/srcApp/dstChain/dstApp. The ack of a packet received here is not
+/// stored: it is in the PacketReceived event, which the hub proves with a receipt proof. Everything from the hub is checked against
 /// PontisClient (the hub's commit and state proofs). See docs/adr/0005-packets.md.
 contract Gateway {
     // Slot 0: must stay the first state variable, and the contract must not inherit storage.
@@ -202,10 +202,10 @@ contract Gateway {
 
     /// @dev One packet of recvPackets; only this contract may call it.
     function recvOne(uint64 proofHeight, PontisPacket calldata p, bytes calldata proof) external onlySelf returns (uint8) {
-        (bool done, bytes memory tail, bytes32 chHash, bytes32 ackKey) = _recvChecks(p);
+        (bool done, bytes memory ch, Receipt memory r) = _recvChecks(p);
         if (done) return RESULT_ALREADY_DONE;
-        hubClient.verifyMembership(proofHeight, bytes.concat("pkt/out/", tail), abi.encodePacked(_commitmentOf(p)), proof);
-        _recvDeliver(p, chHash, ackKey);
+        hubClient.verifyMembership(proofHeight, bytes.concat("pkt/out/", ch, "/", bytes(_decimal(p.sequence))), abi.encodePacked(_commitmentOf(p)), proof);
+        _recvDeliver(p, r);
         return RESULT_OK;
     }
 
@@ -247,41 +247,49 @@ contract Gateway {
 
     /// @dev One packet of recvBatches (its batch already proven); only this contract may call it.
     function recvInBatch(bytes32 root, uint64 count, PontisPacket calldata p, uint64 index, bytes calldata path) external onlySelf returns (uint8) {
-        (bool done, , bytes32 chHash, bytes32 ackKey) = _recvChecks(p);
+        (bool done, , Receipt memory r) = _recvChecks(p);
         if (done) return RESULT_ALREADY_DONE;
         if (_batchRoot(_commitmentOf(p), index, count, path) != root) revert BatchPathInvalid();
-        _recvDeliver(p, chHash, ackKey);
+        _recvDeliver(p, r);
         return RESULT_OK;
     }
 
+    /// @dev Where a packet's receipt bit lives: the word at pkt/rcpt-bits/<channel>/<seq / 256>, as read.
+    struct Receipt {
+        bytes32 chHash;
+        bytes32 key;
+        bytes32 word;
+        bytes32 bit;
+    }
+
     /// @dev What a receive checks before the proof. `done`: received already (a no-op).
-    function _recvChecks(PontisPacket calldata p) private returns (bool done, bytes memory tail, bytes32 chHash, bytes32 ackKey) {
+    function _recvChecks(PontisPacket calldata p) private returns (bool done, bytes memory ch, Receipt memory r) {
         if (keccak256(bytes(p.dstChain)) != chainIdHash) revert WrongDestination();
         if (keccak256(bytes(p.srcChain)) == chainIdHash) revert WrongSource();
-        bytes memory ch = _channelOf(p);
-        chHash = keccak256(ch);
-        // "<channel>/<seq>": the keys of this packet differ only by their prefix
-        tail = bytes.concat(ch, "/", bytes(_decimal(p.sequence)));
-        // the ack, written with the delivery, is the receipt (keccak256 of the ack is never zero)
-        ackKey = keccak256(bytes.concat("pkt/ack/", tail));
-        if (pontisStore[ackKey] != bytes32(0)) return (true, tail, chHash, ackKey);
+        ch = _channelOf(p);
+        r.chHash = keccak256(ch);
+        r.key = keccak256(bytes.concat("pkt/rcpt-bits/", ch, "/", bytes(_decimal(p.sequence >> 8))));
+        r.word = pontisStore[r.key];
+        r.bit = bytes32(uint256(1) << (p.sequence & 255));
+        if (r.word & r.bit != 0) return (true, ch, r);
         // the receiver's own clock and height decide: at or past the timeout it never receives
         if (p.timeoutTimestamp != 0 && block.timestamp * 1000 >= p.timeoutTimestamp) revert PacketTimedOutError();
         if (p.timeoutHeight != 0 && block.number >= p.timeoutHeight) revert PacketTimedOutError();
-        uint8 ordering = _fixOrdering(chHash, p.ordered);
+        uint8 ordering = _fixOrdering(r.chHash, p.ordered);
         if (ordering == CLOSED) revert ChannelClosed();
         if (p.ordered) {
-            uint64 next = nextSequenceRecv[chHash] + 1;
-            if (p.sequence < next) return (true, tail, chHash, ackKey);
+            uint64 next = nextSequenceRecv[r.chHash] + 1;
+            if (p.sequence < next) return (true, ch, r);
             if (p.sequence > next) revert OutOfOrder(next, p.sequence);
-            nextSequenceRecv[chHash] = next;
+            nextSequenceRecv[r.chHash] = next;
         }
     }
 
-    function _recvDeliver(PontisPacket calldata p, bytes32 chHash, bytes32 ackKey) private {
+    /// @dev Runs the app, sets the receipt bit (read by _recvChecks in this same call: nothing else writes it meanwhile) and emits the ack.
+    function _recvDeliver(PontisPacket calldata p, Receipt memory r) private {
         bytes memory ack = _deliver(p);
-        pontisStore[ackKey] = keccak256(ack);
-        emit PacketReceived(chHash, p.sequence, p, ack);
+        pontisStore[r.key] = r.word | r.bit;
+        emit PacketReceived(r.chHash, p.sequence, p, ack);
     }
 
     /// @dev The root a Merkle list path leads to (hub-chain/crypto/merkle.ts merkleRootFromProof):

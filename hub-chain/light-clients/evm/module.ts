@@ -9,6 +9,9 @@
  * Non-membership: the proven word is zero, either because the slot is absent from the storage
  * trie or because the node kept a cleared slot as a zero leaf (anvil 1.7.1 does). Both read as 0
  * through SLOAD, so the gateway itself cannot tell them apart either.
+ * Two keys the Gateway keeps in its own layout (gateway-records.ts): `pkt/rcpt/<ch>/<seq>` is a
+ * bit of a receipt word (non-membership: the word's bit is clear), and `pkt/ack/<ch>/<seq>` is
+ * proven by the PacketReceived log of the delivering call (membership with a receipt proof).
  *
  * `qbft` trust (permissioned Besu / GoQuorum chains): a client message is `{ headerRlp }`, a
  * sealed header extending a header the client holds. More than 2/3 of the validators trusted at
@@ -16,18 +19,19 @@
  * lists) and more than 2/3 of the header's own list must have sealed it (qbft.ts). A second,
  * different verified header at a height the client holds freezes it (`conflicting-header`).
  */
-import { type Bytes, type Hex, ZERO_HASH, fromHex, toHex } from '../../crypto/bytes.ts';
+import { type Bytes, type Hex, ZERO_HASH, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
 import { keccak256 } from '../../crypto/hash.ts';
 import { type AttestedConsensusExtra, DEFAULT_VOTE_WINDOW, ProofKindRegistry, createAttestedClient } from '../attested/module.ts';
 import { CLIENT_ERR } from '../../modules/clients/errors.ts';
 import { parseWith, readConsensus, timedStatus } from '../../modules/clients/store.ts';
 import type { ClientContext, ClientRecord, ConsensusRecord, LightClientModule } from '../../modules/clients/types.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
-import { type EvmHeader, decodeHeader } from './header.ts';
-import { type EvmLog, logAt, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
+import { type EvmHeader, decodeHeader, headerHash } from './header.ts';
+import { PACKET_RECEIVED_TOPIC, packetReceivedOf, parseSequencedKey, receiptBitSet, receiptBitsKey } from './gateway-records.ts';
+import { type EvmLog, type EvmReceipt, logAt, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
 import { pontisSlot } from './proofs.ts';
 import { qbftBlockHash, verifyQbftSeals } from './qbft.ts';
-import { type EvmEventProof, type EvmParams, evmEventProofSchema, evmHeaderMsgSchema, evmInitialSchema, evmParamsSchema, evmStorageProofSchema } from './schemas.ts';
+import { type EvmEventProof, type EvmParams, evmAckEventProofSchema, evmEventProofSchema, evmHeaderMsgSchema, evmHeadersPartSchema, evmInitialSchema, evmParamsSchema, evmReceiptPartSchema, evmStorageProofSchema } from './schemas.ts';
 
 export const EVM_CLIENT_TYPE = 'evm';
 
@@ -162,6 +166,7 @@ export const evmClient: LightClientModule<EvmClientState, EvmConsensusExtra> = {
   },
 
   verifyMembership(rec, cons, key, value, proof) {
+    if (typeof proof === 'object' && proof !== null && 'receipt' in proof) return verifyAckEvent(rec, cons, key, value, proof);
     const expected = word(value);
     const { slot, word: got } = provenWord(rec, cons, key, proof);
     if (got === null) throw new EvmClientError(EVM_ERR.PROOF_KEY_ABSENT, `gateway slot ${slot} is empty at height ${cons.height}`, { details: { slot, height: cons.height } });
@@ -169,12 +174,78 @@ export const evmClient: LightClientModule<EvmClientState, EvmConsensusExtra> = {
   },
 
   verifyNonMembership(rec, cons, key, proof) {
+    const receipt = parseSequencedKey(key, 'pkt/rcpt/');
+    if (receipt) {
+      const { slot, word: bits } = provenWord(rec, cons, receiptBitsKey(receipt.ch, receipt.seq), proof);
+      if (receiptBitSet(bits, receipt.seq)) throw new EvmClientError(EVM_ERR.PROOF_KEY_PRESENT, `the gateway's receipt bit of ${receipt.ch}/${receipt.seq} is set at height ${cons.height}`, { details: { slot, height: cons.height } });
+      return;
+    }
     const { slot, word: got } = provenWord(rec, cons, key, proof);
     if (got !== null) throw new EvmClientError(EVM_ERR.PROOF_KEY_PRESENT, `gateway slot ${slot} is set at height ${cons.height}`, { details: { slot, height: cons.height } });
   },
 
   status: (rec, latest, now) => timedStatus(rec, latest, now),
 };
+
+/**
+ * Parts of a relay message proven already, by the object the message's shared list holds (one per
+ * transaction or block, however many logs use it), with what they were checked against.
+ */
+const provenParts = new WeakMap<object, { against: string; value: Hex | EvmReceipt }>();
+
+function memo<T extends Hex | EvmReceipt>(part: unknown, against: string, compute: () => T): T {
+  const key = typeof part === 'object' && part !== null ? part : undefined;
+  const seen = key && provenParts.get(key);
+  if (seen && seen.against === against) return seen.value as T;
+  const value = compute();
+  if (key) provenParts.set(key, { against, value });
+  return value;
+}
+
+/** The receiptsRoot of block h, from headers h..P that link to the block the client holds at P (`cons`). */
+function linkedReceiptsRoot(rec: EvmClientRecord, cons: EvmConsensusRecord, part: unknown): Hex {
+  return memo(part, `headers|${rec.chainId}|${cons.height}|${cons.extra!.hash}`, () => {
+    const rlps = parseWith(evmHeadersPartSchema, part, EVM_ERR.PROOF_MALFORMED, 'evm headers part');
+    // a QBFT block's identity (and its child's parentHash) leaves out round and seals
+    const hashOf = (h: EvmHeader) => (isQbft(rec) ? qbftBlockHash(h) : headerHash(h));
+    const headers = rlps.map((h) => decodeHeader(h));
+    for (let i = 1; i < headers.length; i++) {
+      if (headers[i].number !== headers[i - 1].number + 1 || headers[i].parentHash !== hashOf(headers[i - 1])) {
+        throw new EvmClientError(EVM_ERR.HEADER_NOT_CHILD, `header ${headers[i].number} does not extend header ${headers[i - 1].number}`, { details: { at: i } });
+      }
+    }
+    const last = headers[headers.length - 1];
+    if (last.number !== cons.height || hashOf(last) !== cons.extra!.hash) {
+      throw new EvmClientError(EVM_ERR.PROOF_INVALID, `the headers end at block ${last.number}, not at the block the client holds at ${cons.height}`, { details: { last: last.number, height: cons.height } });
+    }
+    return headers[0].receiptsRoot;
+  });
+}
+
+/** `pkt/ack/<ch>/<seq>` = keccak256(ack), proven by the Gateway's PacketReceived log for that packet. */
+function verifyAckEvent(rec: EvmClientRecord, cons: EvmConsensusRecord, key: Bytes, value: Bytes, proof: unknown): void {
+  const at = parseSequencedKey(key, 'pkt/ack/');
+  if (!at) throw new EvmClientError(EVM_ERR.PROOF_MALFORMED, 'an event proves only a pkt/ack/<channel>/<seq> key');
+  // the parts are checked by their own schemas (and only once per message): kept as the message holds them
+  const p = parseWith(evmAckEventProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm ack event proof');
+  const raw = proof as { receipt: unknown; headers?: unknown };
+  const receiptsRoot = raw.headers === undefined ? cons.extra!.receiptsRoot : linkedReceiptsRoot(rec, cons, raw.headers);
+  const receipt = memo(raw.receipt, `receipt|${rec.chainId}|${receiptsRoot}`, () => {
+    const r = parseWith(evmReceiptPartSchema, raw.receipt, EVM_ERR.PROOF_MALFORMED, 'evm receipt part');
+    return verifyReceiptProof(receiptsRoot, r.txIndex, r.proof);
+  });
+  const log = logAt(receipt, p.logIndex);
+  if (log.address !== rec.state.gateway || log.topics[0] !== PACKET_RECEIVED_TOPIC) {
+    throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} is not the gateway's PacketReceived`, { details: { emitter: log.address, gateway: rec.state.gateway } });
+  }
+  const ev = packetReceivedOf(log);
+  if (ev.channelHash !== toHex(keccak256(utf8(at.ch))) || ev.sequence !== BigInt(at.seq)) {
+    throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} is the PacketReceived of another packet`, { details: { channel: at.ch, sequence: at.seq } });
+  }
+  if (toHex(keccak256(ev.ack)) !== word(value)) {
+    throw new EvmClientError(EVM_ERR.PROOF_VALUE_MISMATCH, `the ack in log ${p.logIndex} has another commitment`, { details: { channel: at.ch, sequence: at.seq } });
+  }
+}
 
 /**
  * A log emitted by the bound gateway in a block the client holds: the receipt proof is checked

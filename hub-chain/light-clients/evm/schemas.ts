@@ -45,8 +45,28 @@ export const evmEventProofSchema = z.strictObject({
   proof: z.array(hexBytes).min(1).max(64),
 });
 
+/** The receipt of one transaction, proven against its block's receiptsRoot: shared by every log of it a relay message proves. */
+export const evmReceiptPartSchema = z.strictObject({
+  txIndex: z.number().int().min(0),
+  proof: z.array(hexBytes).min(1).max(64),
+});
+
+/** Headers h..P (RLP, oldest first) linking block h to the block the client holds at the proof height P. */
+export const evmHeadersPartSchema = z.array(hexBytes).min(1).max(256);
+
+/**
+ * Membership of `pkt/ack/<channel>/<seq>` by the Gateway's PacketReceived log (gateway-records.ts),
+ * in block P itself, or in block h < P with `headers` h..P.
+ */
+export const evmAckEventProofSchema = z.strictObject({
+  receipt: z.unknown(),
+  headers: z.unknown().optional(),
+  logIndex: z.number().int().min(0),
+});
+
 export type EvmParams = z.infer<typeof evmParamsSchema>;
 export type EvmInitial = z.infer<typeof evmInitialSchema>;
 export type EvmHeaderMsg = z.infer<typeof evmHeaderMsgSchema>;
 export type EvmStorageProofWire = z.infer<typeof evmStorageProofSchema>;
 export type EvmEventProof = z.infer<typeof evmEventProofSchema>;
+export type EvmReceiptPart = z.infer<typeof evmReceiptPartSchema>;

@@ -26,7 +26,6 @@ import {
   ackCommitment,
   channelId,
   decodeAck,
-  destinationReceiptKey,
   encodeAck,
   encodeBatchValue,
   packetCommitment,
@@ -364,9 +363,8 @@ export class PacketKeeper implements PacketSender {
     const byHeight = !hub && p.timeoutHeight !== 0 && proofHeight >= p.timeoutHeight;
     const byTime = p.timeoutTimestamp !== 0 && cons.timestamp >= p.timeoutTimestamp;
     if (!byHeight && !byTime) throw new PacketError('PNT_ERR_PACKET_NOT_TIMED_OUT', `packet ${packetId(p)} has not timed out at ${counterparty} height ${proofHeight}`);
-    // the hub proves the destination's receipt absent, in the destination's own layout; a spoke the hub's
-    const receiptKey = hub ? K.receipt(ch, p.sequence) : destinationReceiptKey(this.o.registry.chain(s, counterparty)?.kind, ch, p.sequence);
-    this.proofs(env, s, counterparty, proofHeight).nonMembership(receiptKey, proof);
+    // the counterparty's receipt is absent (a client reads it in its chain's own layout: an EVM Gateway keeps receipt bits)
+    this.proofs(env, s, counterparty, proofHeight).nonMembership(K.receipt(ch, p.sequence), proof);
     s.delete(K.outbound(ch, p.sequence));
     if (p.ordered) s.set(K.ordering(ch), json('closed'));
     if (p.srcChain === env.chainId) {

@@ -11,7 +11,6 @@ import type { Bytes, Hex } from '../../crypto/bytes.ts';
 import { concat, fromHex, toHex, uintBE, utf8 } from '../../crypto/bytes.ts';
 import { keccak256 } from '../../crypto/hash.ts';
 import { PontisError } from '../../errors.ts';
-import type { ChainKind } from '../registry/chain-kind.ts';
 
 export class PacketError extends PontisError {
   override name = 'PacketError';
@@ -132,12 +131,6 @@ export interface BatchProof {
   path: Hex;
 }
 
-/**
- * The key whose absence on a chain of `kind` proves that chain has not received packet (ch, seq)
- * as its destination. The EVM Gateway writes no receipt: the ack it writes in the same call as
- * the delivery is the receipt (ADR 0017), so its absence is proven instead.
- */
-export const destinationReceiptKey = (kind: ChainKind | undefined, ch: string, seq: number): Bytes => (kind === 'evm' ? packetKeys.ack(ch, seq) : packetKeys.receipt(ch, seq));
 
 /** Where a packet stands, as recorded on one chain (for queries; not used in proofs). */
 export interface PacketStatus {

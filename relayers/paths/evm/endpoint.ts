@@ -8,6 +8,7 @@ import { PontisError } from '../../../hub-chain/errors.ts';
 import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
 import { type Packet, channelId } from '../../../hub-chain/modules/packets/types.ts';
 import { pontisSlot } from '../../../hub-chain/light-clients/evm/proofs.ts';
+import { receiptBitSet, receiptBitsKey } from '../../../hub-chain/light-clients/evm/gateway-records.ts';
 import { packetFromSolidity } from '../../../contracts/evm/encode.ts';
 import type { EvmWriter } from '../../../adapters/evm/writer.ts';
 
@@ -45,6 +46,18 @@ export const isSet = (word: string) => /^0x[0-9a-f]*$/.test(word) && BigInt(word
 export async function gatewayFilter<E extends { packet: Packet }>(evm: EvmGatewayEndpoint, events: E[], key: (channel: string, sequence: number) => Uint8Array, wantSet: boolean): Promise<E[]> {
   const set = await Promise.all(events.map(async (e) => isSet(await gatewayWord(evm, key(channelId(e.packet), e.packet.sequence), 'latest'))));
   return events.filter((_, i) => set[i] === wantSet);
+}
+
+/** The events whose packet the Gateway has received (its receipt bit is set), or not, at the latest block. */
+export async function receivedFilter<E extends { packet: Packet }>(evm: EvmGatewayEndpoint, events: E[], wantReceived: boolean): Promise<E[]> {
+  const got = await Promise.all(events.map((e) => gatewayReceived(evm, channelId(e.packet), e.packet.sequence, 'latest')));
+  return events.filter((_, i) => got[i] === wantReceived);
+}
+
+/** Whether the Gateway has received packet `seq` of channel `ch` at `blockTag` (its receipt bit, gateway-records.ts). */
+export async function gatewayReceived(evm: EvmGatewayEndpoint, ch: string, seq: number, blockTag: number | 'latest'): Promise<boolean> {
+  const w = await gatewayWord(evm, receiptBitsKey(ch, seq), blockTag);
+  return receiptBitSet(isSet(w) ? w : null, seq);
 }
 
 /** A PontisPacket as ethers decodes it (a positional array, or a named Result). */

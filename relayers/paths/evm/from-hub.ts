@@ -5,7 +5,7 @@
  * reports per-packet results as `PacketResult` events, read back through the adapter.
  */
 import { type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
-import { type Packet, channelId, destinationReceiptKey, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
 import { batchProofs } from '../batch-proofs.ts';
 import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.ts';
@@ -13,7 +13,7 @@ import type { PontisReader } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { GATEWAY_TOPIC, clientIface, decodeGatewayLog, gatewayIface } from './abi.ts';
-import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayFilter, gatewayWord, isSet } from './endpoint.ts';
+import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayFilter, gatewayWord, isSet, receivedFilter } from './endpoint.ts';
 import { mapLimit } from '../map-limit.ts';
 
 export interface GatewayItemResult {
@@ -142,9 +142,6 @@ async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: n
     });
 }
 
-/** The Gateway's receipt of a packet: its ack slot (destinationReceiptKey). */
-const evmReceiptKey = (ch: string, seq: number) => destinationReceiptKey('evm', ch, seq);
-
 /**
  * Delivers packets the hub committed for this chain, proven at hub height `height` (the
  * PontisClient must hold it): by the batches the hub committed them in (`Gateway.recvBatches`:
@@ -154,10 +151,10 @@ const evmReceiptKey = (ch: string, seq: number) => destinationReceiptKey('evm', 
  * skipped. Returns null when nothing was due.
  */
 export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
-  const open = await gatewayFilter(evm, events, evmReceiptKey, false);
+  const open = await receivedFilter(evm, events, false);
   const found = await mapLimit(open, READS_IN_FLIGHT, async (e) => ((await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) === undefined ? null : e));
   // look at the Gateway again just before building the call (another relayer may have delivered)
-  const due = await gatewayFilter(evm, found.filter((e) => e !== null), evmReceiptKey, false);
+  const due = await receivedFilter(evm, found.filter((e) => e !== null), false);
   if (!due.length) return null;
   const data = (await recvBatchesCall(hub, evm, due, height)) ?? (await recvPacketsCall(hub, due, height));
   const r = await evm.writer.send({ to: evm.gateway, data });

@@ -13,13 +13,13 @@
  * delivery, timeout). The EVM -> hub leg rests on the scanners: a Gateway's mapping cannot be
  * enumerated, and acks written on the EVM chain are known only from its events.
  */
-import { type Packet, channelId, destinationReceiptKey, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { RelayerError, isFatalCode } from '../../errors.ts';
 import { relayTxOutcome } from '../hub.ts';
 import { clientHeight, consensusOn, dropDone, notReceived, scan, stillOutstanding } from '../pontis/path.ts';
 import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, HubEndpoint, PacketEvent, PathHandlers } from '../types.ts';
 import { gatewayErrorCode } from './abi.ts';
-import { type EvmGatewayEndpoint, gatewayFilter, gatewayWord, isSet } from './endpoint.ts';
+import { type EvmGatewayEndpoint, gatewayFilter, gatewayReceived, receivedFilter } from './endpoint.ts';
 import { type GatewayItemResult, acknowledgeOnEvm, deliverToEvm, evmClientHeight, evmClientStateRoot, evmSideProofHeight, itemId, submitHubHeader, timeoutOnEvm, updateEvmClient } from './from-hub.ts';
 import { evmAckBatch, evmRecvBatch, hubProofHeight, relayEvmTimeouts, scanEvm } from './to-hub.ts';
 
@@ -112,7 +112,7 @@ export class EvmPathHandlers implements PathHandlers {
       return batch ? relayTxOutcome(this.hubId, await this.hub.submit([batch]), 'packet/recv') : NOTHING;
     }
     // nothing left to deliver: no client update either
-    const todo = await gatewayFilter(evm, events, (ch, seq) => destinationReceiptKey('evm', ch, seq), false);
+    const todo = await receivedFilter(evm, events, false);
     if (!todo.length) return NOTHING;
     const r = await deliverToEvm(this.hub, evm, todo, await this.hubHeightOnEvm(evm, todo));
     return r ? evmOutcome(evm.chainId, r) : NOTHING;
@@ -209,7 +209,7 @@ export class EvmPathHandlers implements PathHandlers {
         if (!p.status) continue;
         const packet: Packet = p.status.packet;
         const ch = channelId(packet);
-        if (isSet(await gatewayWord(evm, destinationReceiptKey('evm', ch, packet.sequence), 'latest'))) continue; // received: its ack comes through the scanner
+        if (await gatewayReceived(evm, ch, packet.sequence, 'latest')) continue; // received: its ack comes through the scanner
         const due = (packet.timeoutTimestamp !== 0 && time >= packet.timeoutTimestamp) || (packet.timeoutHeight !== 0 && latest >= packet.timeoutHeight);
         const kind = due ? 'timeouts' : 'relay-packets';
         const k = `${kind}|${ch}`;

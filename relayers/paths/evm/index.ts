@@ -12,7 +12,7 @@ import { RelayerError } from '../../errors.ts';
 import { RPC_URLS, chainBase, rpcUrls, type ChainConfig } from '../../schema.ts';
 import { FailoverJsonRpc } from './failover-rpc.ts';
 import type { GaugeValue, OpenKind, PacketRef, PathKind } from '../types.ts';
-import { type EvmGatewayEndpoint, evmGatewayEndpoint, gatewayWord, isSet } from './endpoint.ts';
+import { type EvmGatewayEndpoint, evmGatewayEndpoint, gatewayReceived, gatewayWord, isSet } from './endpoint.ts';
 import { EvmPathHandlers } from './handlers.ts';
 
 const EVM_ADDRESS = z.string().regex(/^0x[0-9a-fA-F]{40}$/, 'a 20-byte hex address (0x...)');
@@ -35,12 +35,13 @@ export type EvmChainConfig = z.infer<typeof chainSchema>;
 /** Which of its commitments a Gateway holds for a packet (it keeps commitments, not statuses). */
 async function gatewayHop(chain: string, evm: EvmGatewayEndpoint, ref: PacketRef): Promise<Record<string, unknown>> {
   try {
-    const [height, sent, ack] = await Promise.all([
+    const [height, sent, received] = await Promise.all([
       evm.writer.latestHeight(),
-      ...[packetKeys.outbound(ref.channel, ref.sequence), packetKeys.ack(ref.channel, ref.sequence)].map(async (k) => isSet(await gatewayWord(evm, k, 'latest'))),
+      gatewayWord(evm, packetKeys.outbound(ref.channel, ref.sequence), 'latest').then(isSet),
+      gatewayReceived(evm, ref.channel, ref.sequence, 'latest'),
     ]);
-    // the Gateway's ack, written with the delivery, is its receipt
-    const received = ack;
+    // the Gateway acks in the call that receives (the ack is in its PacketReceived event)
+    const ack = received;
     const state = received ? 'received+acked' : sent ? 'sent' : chain === ref.srcChain ? 'resolved-or-unknown' : null;
     return { chain, known: true, kind: 'evm', height, state, commitments: { sent, received, ack } };
   } catch (e) {

@@ -2,15 +2,21 @@
  * The EVM -> hub leg. The hub's `evm` client of the chain holds consensus records made from its
  * validators' attestation votes; deliveries prove at exactly the client's latest height P (a
  * record exists there) and carry only what the EVM chain wrote in blocks up to P: packets sent
- * (`PacketSent`: `pkt/out/...` -> `packets/recv`) and packets received there (`PacketReceived`:
- * `pkt/ack/...` -> `packets/ack`), plus timeouts of packets the hub forwarded that the chain never
- * received (the Gateway's ack slot, which is its receipt, proven empty at P). Storage proofs are the adapter's
- * eth_getProof of the Gateway's slot of each key at P, checked here against the hub's record of
- * that block before they are submitted.
+ * (`PacketSent`: `pkt/out/...` storage proofs -> `packets/recv`), packets received there
+ * (`PacketReceived`: the ack, proven by that log through a receipt proof of its block and the
+ * headers from it up to P -> `packets/ack`), and timeouts of packets the hub forwarded that the
+ * chain never received (the Gateway's receipt bit, proven clear at P). Storage proofs are the
+ * adapter's eth_getProof at P, and receipt proofs are rebuilt from eth_getBlockReceipts; both are
+ * checked here against the hub's record of the block before they are submitted.
  */
 import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
-import { type Packet, channelId, destinationReceiptKey, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { keccak256 } from '../../../hub-chain/crypto/hash.ts';
+import { toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
+import { PACKET_RECEIVED_TOPIC, receiptBitSet, receiptBitsKey } from '../../../hub-chain/light-clients/evm/gateway-records.ts';
+import { encodeHeader, verifiedHeaderFromRpc, type RpcBlock } from '../../../hub-chain/light-clients/evm/header.ts';
+import { type RpcReceipt, buildReceiptProof } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { pontisSlot, storageProofAt } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { type StorageProof, verifyStorageProof } from '../../../hub-chain/light-clients/evm/mpt.ts';
 import type { PontisReader, PontisWriter } from '../pontis/endpoint.ts';
@@ -119,19 +125,75 @@ export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, e
   return items.length ? { type: 'packets/recv', proofHeight: height, packets: items } : null;
 }
 
-/** `packets/ack` on the hub for acks the EVM Gateway wrote, proven at EVM height `height`; null when none is due. */
+/** Headers an ack proof may carry from the log's block up to the proof height (the client's limit). */
+const MAX_PROOF_HEADERS = 256;
+/** Shared parts a relay message may carry (hub-chain/modules/packets/msgs.ts). */
+const MAX_SHARED_PARTS = 64;
+
+/**
+ * `packets/ack` on the hub for acks the EVM Gateway wrote, proven at EVM height `height`; null
+ * when none is due. Each ack is its PacketReceived log: one receipt proof per transaction (a shared
+ * part of the message, with the headers from its block up to `height`), a log index per packet.
+ */
 export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
-  const root = await provenRoot(hub, evm, height);
-  const due = await stillOutstanding(hub, events);
-  const proofs = await checkedProofs(evm, due.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height, root);
-  const items = due.map((e, i) => ({ packet: e.packet, ack: e.ack!, proof: proofs[i].proof, word: proofs[i].word })).filter((i) => i.word !== null).map(({ packet, ack, proof }) => ({ packet, ack, proof }));
-  return items.length ? { type: 'packets/ack', proofHeight: height, packets: items } : null;
+  const cons = await consensusOn(hub, evm.chainId, height);
+  if (!cons?.extra) throw new EvmRelayError('PNT_ERR_RELAY_NO_CONSENSUS', `the hub's client of ${evm.chainId} has no consensus record at ${height}`, { retryable: true, details: { height } });
+  const held = cons.extra as { hash: Hex; receiptsRoot: Hex };
+  const due = (await stillOutstanding(hub, events)).filter((e) => e.height >= 1 && e.height <= height && height - e.height < MAX_PROOF_HEADERS);
+  if (!due.length) return null;
+  const byBlock = new Map<number, PacketEvent[]>();
+  for (const e of due) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
+  // headers from the oldest block with an ack up to the proof height, each checked against its hash, linked below by the client
+  const lowest = Math.min(...byBlock.keys());
+  const headers = await mapLimit(
+    Array.from({ length: height - lowest + 1 }, (_, i) => lowest + i),
+    READS_IN_FLIGHT,
+    async (h) => {
+      const b = await evm.writer.blockHeader(h);
+      if (!b) throw new EvmRelayError('PNT_ERR_RELAY_EVM_BAD_PROOF', `${evm.chainId} has no block ${h}`, { retryable: true, details: { height: h } });
+      const { header, hash } = verifiedHeaderFromRpc(b as unknown as RpcBlock);
+      return { header, hash, rlp: toHex(encodeHeader(header)) };
+    },
+  );
+  if (headers[headers.length - 1].hash !== held.hash) {
+    throw new EvmRelayError('PNT_ERR_RELAY_EVM_BAD_PROOF', `${evm.chainId} block ${height} is not the block the hub's client holds`, { retryable: true, details: { height } });
+  }
+  const shared: unknown[] = [];
+  const items: { packet: Packet; ack: Hex; proof: unknown }[] = [];
+  for (const [h, evs] of byBlock) {
+    if (shared.length + 2 > MAX_SHARED_PARTS) break; // the rest go in the next message
+    const headersRef = h < height ? shared.push(headers.slice(h - lowest).map((x) => x.rlp)) - 1 : undefined;
+    const { header } = headers[h - lowest];
+    const receipts = await evm.writer.rpc<RpcReceipt[]>('eth_getBlockReceipts', [`0x${h.toString(16)}`]);
+    const gateway = evm.gateway.toLowerCase();
+    // where each packet's PacketReceived is: (receipt, log index within it)
+    const at = new Map<string, { tx: number; log: number; data: string }>();
+    for (const r of receipts) {
+      r.logs.forEach((l, i) => {
+        if (l.address.toLowerCase() !== gateway || l.topics[0] !== PACKET_RECEIVED_TOPIC) return;
+        at.set(`${l.topics[1]}|${BigInt(l.topics[2])}`, { tx: Number(r.transactionIndex), log: i, data: l.data });
+      });
+    }
+    const parts = new Map<number, number>();
+    for (const e of evs) {
+      const found = at.get(`${toHex(keccak256(utf8(channelId(e.packet))))}|${e.packet.sequence}`);
+      if (!found) continue; // not in this block (a stale event): a later scan names the right one
+      let ref = parts.get(found.tx);
+      if (ref === undefined) {
+        if (shared.length >= MAX_SHARED_PARTS) break;
+        ref = shared.push({ txIndex: found.tx, proof: buildReceiptProof(receipts, found.tx, header.receiptsRoot).proof }) - 1;
+        parts.set(found.tx, ref);
+      }
+      items.push({ packet: e.packet, ack: e.ack!, proof: { receipt: { $shared: ref }, ...(headersRef !== undefined ? { headers: { $shared: headersRef } } : {}), logIndex: found.log } });
+    }
+  }
+  return items.length ? { type: 'packets/ack', proofHeight: height, packets: items, shared } : null;
 }
 
 /**
  * Destination leg, EVM destination: packets the hub forwarded to the EVM chain that it never
  * received before their timeout. Proven at the height P the hub's client of the chain holds:
- * the Gateway's ack slot (its receipt) is empty at P, and P's block time (or P itself, for a height
+ * the Gateway's receipt bit is clear at P, and P's block time (or P itself, for a height
  * timeout) is at or past the timeout. The hub then records an error ack `PNT_ERR_PACKET_TIMEOUT`
  * for the source (relayed back by the next round or job). Returns null when none is due yet.
  */
@@ -144,9 +206,8 @@ export async function relayEvmTimeouts(hub: PontisWriter, evm: EvmGatewayEndpoin
     const ch = channelId(pkt);
     const due = (pkt.timeoutTimestamp !== 0 && cons.timestamp >= pkt.timeoutTimestamp) || (pkt.timeoutHeight !== 0 && p >= pkt.timeoutHeight);
     if (!due) continue;
-    const key = destinationReceiptKey('evm', ch, pkt.sequence);
-    const { word, proof } = await checkedProof(evm, key, p, cons.root);
-    if (word !== null) continue; // received after all: it will be acknowledged
+    const { word, proof } = await checkedProof(evm, receiptBitsKey(ch, pkt.sequence), p, cons.root);
+    if (receiptBitSet(word, pkt.sequence)) continue; // received after all: it will be acknowledged
     items.push({ packet: pkt, proof });
   }
   if (!items.length) return null;

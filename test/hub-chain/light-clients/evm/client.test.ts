@@ -28,7 +28,7 @@ const keyA = 'pkt/out/chain-a/app/evm-1/app/1';
 const valueA = word(0xc0ffeen);
 const keyB = 'pkt/ack/evm-1/app/chain-a/app/1';
 const valueB = word(0xacc0n);
-const never = 'pkt/rcpt/chain-a/app/evm-1/app/1';
+const never = 'pkt/out/evm-1/app/chain-a/app/77';
 
 describe('evm client: attested headers and gateway storage proofs through the keeper', () => {
   let a: Anvil;

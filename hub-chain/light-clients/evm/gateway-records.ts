@@ -1,0 +1,68 @@
+/**
+ * How the EVM Gateway (contracts/evm/src/Gateway.sol) records a packet it received, which the
+ * `evm` client proves and relayers read (ADR 0017, "Built": receipts and acks on EVM):
+ *
+ * - The receipt is one bit: bit `seq % 256` of the word at Pontis key
+ *   `pkt/rcpt-bits/<channel>/<floor(seq / 256)>`. Bits are only ever set, so "not received" is a
+ *   proven word with the bit clear, or no word at all. The hub asks a destination for the absence
+ *   of `pkt/rcpt/<channel>/<seq>` (the layout every Pontis chain keeps); on an `evm` chain the
+ *   client reads that as the bit.
+ * - The ack is not stored: it is the `ack` field of the `PacketReceived` event the Gateway emits
+ *   in the delivering call. The hub proves `pkt/ack/<channel>/<seq>` = keccak256(ack) by that log,
+ *   through a receipt proof under a block the client trusts.
+ */
+import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
+import { keccak256 } from '../../crypto/hash.ts';
+import { EVM_ERR, EvmClientError } from './errors.ts';
+import type { EvmLog } from './mpt.ts';
+
+export const RECEIPT_BITS_PER_WORD = 256;
+
+/** The Pontis key of the receipt word holding `seq`'s bit. */
+export const receiptBitsKey = (ch: string, seq: number): Bytes => utf8(`pkt/rcpt-bits/${ch}/${Math.floor(seq / RECEIPT_BITS_PER_WORD)}`);
+
+/** Whether a receipt word (null: never written) has `seq`'s bit set. */
+export function receiptBitSet(word: Hex | null, seq: number): boolean {
+  if (word === null) return false;
+  return ((BigInt(word) >> BigInt(seq % RECEIPT_BITS_PER_WORD)) & 1n) === 1n;
+}
+
+/** `<prefix><channel>/<seq>` parsed, or null when `key` is not of that form (the channel holds '/', the sequence is last). */
+export function parseSequencedKey(key: Bytes, prefix: string): { ch: string; seq: number } | null {
+  const s = new TextDecoder().decode(key);
+  if (!s.startsWith(prefix)) return null;
+  const cut = s.lastIndexOf('/');
+  if (cut <= prefix.length) return null;
+  const digits = s.slice(cut + 1);
+  if (!/^[1-9][0-9]{0,15}$/.test(digits)) return null;
+  const seq = Number(digits);
+  if (!Number.isSafeInteger(seq)) return null;
+  return { ch: s.slice(prefix.length, cut), seq };
+}
+
+export const PACKET_RECEIVED_TOPIC: Hex = toHex(keccak256(utf8('PacketReceived(bytes32,uint64,(string,string,string,string,uint64,bool,bytes,uint64,uint64),bytes)')));
+
+const MAX_ACK_BYTES = 64 * 1024;
+
+/**
+ * The channel hash, sequence and ack of a `PacketReceived` log: topics [event, keccak256(channel),
+ * sequence]; data is abi.encode(packet, ack), and the ack is read by its offset (the second head
+ * word). Anything else throws PROOF_INVALID.
+ */
+export function packetReceivedOf(log: EvmLog): { channelHash: Hex; sequence: bigint; ack: Bytes } {
+  const bad = (why: string) => new EvmClientError(EVM_ERR.PROOF_INVALID, `log is not a Gateway PacketReceived event: ${why}`, { details: { why } });
+  if (log.topics.length !== 3 || log.topics[0] !== PACKET_RECEIVED_TOPIC) throw bad('event signature');
+  const data = fromHex(log.data);
+  const word = (at: number): bigint => {
+    if (at + 32 > data.length) throw bad('data too short');
+    let v = 0n;
+    for (let i = at; i < at + 32; i++) v = (v << 8n) | BigInt(data[i]);
+    return v;
+  };
+  const offset = word(32);
+  if (offset < 64n || offset % 32n !== 0n || offset + 32n > BigInt(data.length)) throw bad('ack offset');
+  const len = word(Number(offset));
+  if (len === 0n || len > BigInt(MAX_ACK_BYTES) || Number(offset) + 32 + Number(len) > data.length) throw bad('ack length');
+  const start = Number(offset) + 32;
+  return { channelHash: log.topics[1], sequence: BigInt(log.topics[2]), ack: data.slice(start, start + Number(len)) };
+}
