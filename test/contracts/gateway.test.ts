@@ -17,6 +17,7 @@ import { type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, pac
 import { receiptBitSet, receiptBitsKey } from '../../hub-chain/light-clients/evm/gateway-records.ts';
 import { EVM_CLIENT_TYPE, evmClient, type EvmClientRecord, type EvmConsensusRecord } from '../../hub-chain/light-clients/evm/index.ts';
 import { type RpcReceipt, buildReceiptProof } from '../../hub-chain/light-clients/evm/proofs.ts';
+import { encodeHeader, headerFromRpc } from '../../hub-chain/light-clients/evm/header.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
 import { verifyStorageProof } from '../../hub-chain/light-clients/evm/mpt.ts';
 import { fetchStorageProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
@@ -397,5 +398,21 @@ describe('Gateway records as the hub reads them', () => {
     expect(() => evmClient.verifyMembership({ ...rec, state: { ...rec.state, gateway: `0x${'11'.repeat(20)}` } }, cons, packetKeys.ack(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) })).toThrow(/gateway/);
     // an event proves only an ack key
     expect(() => evmClient.verifyMembership(rec, cons, packetKeys.outbound(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) })).toThrow(/pkt\/ack/);
+
+    // at a later proof height P: the headers from the log's block up to P link it to the block the client holds
+    await anvil.provider.send('anvil_mine', ['0x2']);
+    const rlpAt = async (n: number) => toHex(encodeHeader(headerFromRpc(await anvil.provider.send('eth_getBlockByNumber', [`0x${n.toString(16)}`, false]))));
+    const headers = [await rlpAt(block!.number), await rlpAt(block!.number + 1), await rlpAt(block!.number + 2)];
+    const top = await anvil.provider.send('eth_getBlockByNumber', [`0x${(block!.number + 2).toString(16)}`, false]);
+    const consP: EvmConsensusRecord = { height: block!.number + 2, timestamp: 0, root: top.stateRoot, extra: { hash: top.hash, receiptsRoot: top.receiptsRoot } };
+    const at40 = { receipt, logIndex: logIndex(40) };
+    expect(() => evmClient.verifyMembership(rec, consP, packetKeys.ack(channelId(inbound), 40), ackValue, { ...at40, headers })).not.toThrow();
+    // the same receipt part, proven above, does not count under another root: without the headers it is checked against P's own receipts
+    expect(() => evmClient.verifyMembership(rec, consP, packetKeys.ack(channelId(inbound), 40), ackValue, at40)).toThrow();
+    // a gap, a run that stops below P, a header whose receiptsRoot was altered (its child no longer links)
+    expect(() => evmClient.verifyMembership(rec, consP, packetKeys.ack(channelId(inbound), 40), ackValue, { ...at40, headers: [headers[0], headers[2]] })).toThrow(/does not extend/);
+    expect(() => evmClient.verifyMembership(rec, consP, packetKeys.ack(channelId(inbound), 40), ackValue, { ...at40, headers: headers.slice(0, 2) })).toThrow(/headers end/);
+    const altered = toHex(encodeHeader({ ...headerFromRpc(await anvil.provider.send('eth_getBlockByNumber', [`0x${block!.number.toString(16)}`, false])), receiptsRoot: `0x${'ab'.repeat(32)}` as Hex }));
+    expect(() => evmClient.verifyMembership(rec, consP, packetKeys.ack(channelId(inbound), 40), ackValue, { ...at40, headers: [altered, headers[1], headers[2]] })).toThrow(/does not extend/);
   });
 });
