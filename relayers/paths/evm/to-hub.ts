@@ -135,11 +135,17 @@ const MAX_SHARED_PARTS = 64;
  * when none is due. Each ack is its PacketReceived log: one receipt proof per transaction (a shared
  * part of the message, with the headers from its block up to `height`), a log index per packet.
  */
-export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
+export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], latest: number): Promise<Msg | null> {
+  const open = (await stillOutstanding(hub, events)).filter((e) => e.height >= 1 && e.height <= latest);
+  if (!open.length) return null;
+  // acks older than the headers a proof may carry: prove them at a lower height the client holds too
+  let height = latest;
+  const oldest = Math.min(...open.map((e) => e.height));
+  if (latest - oldest >= MAX_PROOF_HEADERS && (await consensusOn(hub, evm.chainId, oldest + MAX_PROOF_HEADERS - 1))) height = oldest + MAX_PROOF_HEADERS - 1;
   const cons = await consensusOn(hub, evm.chainId, height);
   if (!cons?.extra) throw new EvmRelayError('PNT_ERR_RELAY_NO_CONSENSUS', `the hub's client of ${evm.chainId} has no consensus record at ${height}`, { retryable: true, details: { height } });
   const held = cons.extra as { hash: Hex; receiptsRoot: Hex };
-  const due = (await stillOutstanding(hub, events)).filter((e) => e.height >= 1 && e.height <= height && height - e.height < MAX_PROOF_HEADERS);
+  const due = open.filter((e) => e.height <= height && height - e.height < MAX_PROOF_HEADERS);
   if (!due.length) return null;
   const byBlock = new Map<number, PacketEvent[]>();
   for (const e of due) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
