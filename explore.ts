@@ -1,0 +1,30 @@
+import { ApiPromise, HttpProvider, Keyring } from '@polkadot/api';
+import { startChopsticks } from './test/support/chopsticks.ts';
+import { fromHex, toHex } from './hub-chain/crypto/bytes.ts';
+import { eventTypeTable, decodeEvents, eventTypeTableHash, remarkedOf } from './hub-chain/light-clients/substrate/events.ts';
+import { verifiedHeaderFromRpc } from './hub-chain/light-clients/substrate/header.ts';
+import { SYSTEM_EVENTS_KEY } from './hub-chain/light-clients/substrate/storage.ts';
+const n = await startChopsticks();
+try {
+  const md = await n.rpc<string>('state_getMetadata');
+  const t = eventTypeTable(fromHex(md));
+  console.log('types', t.types.length, 'json bytes', JSON.stringify(t).length, eventTypeTableHash(t));
+  const fin = await n.rpc<string>('chain_getFinalizedHead');
+  const h = await n.rpc<any>('chain_getHeader', [fin]);
+  console.log(h);
+  const hdr = verifiedHeaderFromRpc(h, fin);
+  console.log('header ok', hdr.number);
+  console.log(await n.rpc('state_getRuntimeVersion'));
+  const api = await ApiPromise.create({ provider: new HttpProvider(n.httpUrl), noInitWarn: true });
+  const alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
+  const hash = await api.tx.system.remarkWithEvent('0x504e5453').signAndSend(alice);
+  console.log('sent', hash.toHex());
+  await new Promise(r => setTimeout(r, 3000));
+  const head = await n.rpc<string>('chain_getBlockHash');
+  const ev = await n.rpc<string>('state_getStorage', [toHex(SYSTEM_EVENTS_KEY), head]);
+  const recs = decodeEvents(t, fromHex(ev));
+  console.log(recs.length, recs.map(r => JSON.stringify(r, (k, v) => typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? toHex(v) : v).slice(0, 300)));
+  console.log(recs.map(remarkedOf));
+  await api.disconnect();
+} finally { await n.stop(); }
+process.exit(0);
