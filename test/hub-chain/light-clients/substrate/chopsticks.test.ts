@@ -6,6 +6,7 @@
  * account's absence and a remark_with_event payload from alice (via System.Events) are proven
  * through the clients keeper.
  */
+import { readFileSync } from 'node:fs';
 import { ApiPromise, HttpProvider, Keyring } from '@polkadot/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
@@ -77,6 +78,13 @@ describe('substrate on chopsticks: headers and the observer', () => {
     expectCode(() => verifiedHeaderFromRpc({ ...h, extrinsicsRoot: ZERO_HASH }, hash), SUB_ERR.HEADER_HASH_MISMATCH);
   });
 
+  it('error: an unreachable node and a JSON-RPC error leave as PNT_ERR_SUBSTRATE_RPC_UNAVAILABLE, retryable', async () => {
+    for (const p of [substrateHttpRpc('http://127.0.0.1:1', 2000)('chain_getFinalizedHead'), rpc('no_suchMethod')]) {
+      const e = await p.then(() => undefined, (x: unknown) => x);
+      expect(e).toMatchObject({ code: SUB_ERR.RPC_UNAVAILABLE, retryable: true });
+    }
+  });
+
   it('behavior: the source reads the finalized block and computes its state root from the block storage (the header root is zero)', async () => {
     const source = substrateFinalizedSource(node.httpUrl);
     fb = (await source.fetchFinalized())!;
@@ -88,12 +96,40 @@ describe('substrate on chopsticks: headers and the observer', () => {
     expect(state.entries.some(([k]) => equalBytes(k, systemAccountKey(alice)))).toBe(true);
     expect(fb.stateRoot).toBe(toHex(trieRoot(state.entries, state.version)));
     expect(fb.stateRoot).not.toBe(ZERO_HASH);
+    // the node's own trie (its wasm, in chopsticks-core) gives the same root for the same storage
+    const { calculateStateRoot } = await import('@acala-network/chopsticks-core');
+    expect(await calculateStateRoot(state.entries.map(([k, v]) => [toHex(k) as `0x${string}`, toHex(v) as `0x${string}`]), state.version)).toBe(fb.stateRoot);
     expect(fb.timestamp).toBeGreaterThan(1_600_000_000_000);
     expect(await source.fetchAt(fb.height)).toEqual(fb);
     expect(await source.fetchAt(fb.height + 1)).toBeNull();
     // the block holds alice's remark
     const events = decodeEvents(eventTypeTable(fromHex(metadata)), state.entries.find(([k]) => equalBytes(k, SYSTEM_EVENTS_KEY))![1]);
     expect(events.map(remarkedOf).some((r) => r !== null && equalBytes(r.sender, alice))).toBe(true);
+  });
+});
+
+describe('substrate on chopsticks: events', () => {
+  it("behavior: the table derived from the node's metadata decodes System.Events as @polkadot/api does, and is the table of the module test's vector", async () => {
+    const table = eventTypeTable(fromHex(metadata));
+    const vector = JSON.parse(readFileSync(new URL('./vectors/statemine-900-remark.json', import.meta.url), 'utf8')) as { tableHash: Hex };
+    expect(eventTypeTableHash(table)).toBe(vector.tableHash);
+    const ours = decodeEvents(table, state.entries.find(([k]) => equalBytes(k, SYSTEM_EVENTS_KEY))![1]);
+    const api = await ApiPromise.create({ provider: new HttpProvider(node.httpUrl), noInitWarn: true });
+    try {
+      const theirs = (await (await api.at(fb.hash)).query.system.events()) as unknown as { event: { section: string; method: string; data: { toU8a(): Uint8Array }[] }; phase: { isApplyExtrinsic: boolean } }[];
+      expect(ours.length).toBe(theirs.length);
+      theirs.forEach((e, i) => {
+        const o = ours[i] as { event: { variant: string; value: { variant: string } } };
+        expect(o.event.variant.toLowerCase()).toBe(e.event.section.toLowerCase());
+        expect(o.event.value.variant).toBe(e.event.method);
+      });
+      const i = theirs.findIndex((e) => e.event.section === 'system' && e.event.method === 'Remarked');
+      const r = remarkedOf(ours[i])!;
+      expect(toHex(r.sender)).toBe(toHex(theirs[i].event.data[0].toU8a()));
+      expect(toHex(r.hash)).toBe(toHex(theirs[i].event.data[1].toU8a()));
+    } finally {
+      await api.disconnect();
+    }
   });
 });
 

@@ -1,14 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { calculateStateRoot, decodeProof, getWorker } from '@acala-network/chopsticks-core';
-import { afterAll, describe, expect, it } from 'vitest';
+import { calculateStateRoot, decodeProof } from '@acala-network/chopsticks-core';
+import { describe, expect, it } from 'vitest';
 import { type Bytes, concat, fromHex, toHex } from '../../../../hub-chain/crypto/bytes.ts';
 import { SUB_ERR } from '../../../../hub-chain/light-clients/substrate/errors.ts';
 import { EMPTY_TRIE_ROOT, type TrieVersion, blake2_256, buildReadProof, decodeNode, encodeNode, trieRoot, verifyReadProof } from '../../../../hub-chain/light-clients/substrate/trie.ts';
 import { errorCode, expectCode, thrown } from '../../../support/errors.ts';
 
-afterAll(async () => {
-  await (await getWorker()).terminate();
-});
+// chopsticks-core keeps one wasm worker per process and caches it: terminating it here would
+// leave a dead worker to the next file of this (non-isolated) worker, so it is left running.
 
 /** Deterministic bytes (xorshift32), so a failing shape can be replayed. */
 function rng(seed: number) {
