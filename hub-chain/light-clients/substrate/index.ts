@@ -12,6 +12,7 @@ import { attestationVoteSchema } from '../attested/schemas.ts';
 import { decodeHeader } from './header.ts';
 import { type SubstrateClientRecord, type SubstrateClientState, type SubstrateConsensusExtra, substrateClient } from './module.ts';
 import { type SubstrateInitial, substrateHeaderMsgSchema, substrateInitialSchema, substrateParamsSchema } from './schemas.ts';
+import { substrateTrustRoot } from './registration.ts';
 import { substrateFinalizedSource } from './source.ts';
 
 /** A node's `observers` entry for a Substrate chain (validators vote its finalized blocks for `substrate` clients in attested mode). */
@@ -42,6 +43,11 @@ export const substrateClientType: ClientTypeRegistration<SubstrateClientState, S
       const i = initial as SubstrateInitial;
       return 'header' in i ? decodeHeader(i.header).number : i.height;
     },
+    // the finalized head as attested mode's initial state (a grandpa client needs its authority set from governance)
+    trustFrom: async (url) => {
+      const b = await substrateTrustRoot(url);
+      return { initial: { height: b.height, hash: b.hash, stateRoot: b.stateRoot, timestamp: b.timestamp }, height: b.height };
+    },
   },
 };
 
@@ -53,5 +59,6 @@ export { type Authority, type AuthorityChange, type RpcHeader, type SubstrateHea
 export { REMARK_MAGIC, decodeRemarkPayload, encodeRemarkPayload, verifyRemarkWrite } from './remark.ts';
 export { SYSTEM_EVENTS_KEY, TIMESTAMP_NOW_KEY, blake2_128Concat, storageValueKey, systemAccountKey, twox128 } from './storage.ts';
 export { type SubstrateFinalizedSource, type SubstrateRpc, readFullState, substrateBlockAt, substrateFinalizedSource, substrateHttpRpc } from './source.ts';
+export { SUBSTRATE_REGISTRATION_DEFAULTS, substrateEventTypes, substrateTrustRoot } from './registration.ts';
 export { EMPTY_TRIE_ROOT, type TrieVersion, blake2_256, buildReadProof, trieRoot, verifyReadProof } from './trie.ts';
 export { type SubstrateHeaderMsg, type SubstrateInitial, type SubstrateParams, type SubstrateProof, substrateHeaderMsgSchema, substrateInitialSchema, substrateParamsSchema, substrateProofSchema } from './schemas.ts';

@@ -17,6 +17,7 @@ import { decodeEvents, eventTypeTable, eventTypeTableHash, remarkedOf } from '..
 import { type RpcHeader, headerHash, verifiedHeaderFromRpc } from '../../../../hub-chain/light-clients/substrate/header.ts';
 import { encodeRemarkPayload } from '../../../../hub-chain/light-clients/substrate/remark.ts';
 import { type SubstrateRpc, readFullState, substrateFinalizedSource, substrateHttpRpc } from '../../../../hub-chain/light-clients/substrate/source.ts';
+import { substrateEventTypes } from '../../../../hub-chain/light-clients/substrate/registration.ts';
 import { SYSTEM_EVENTS_KEY, systemAccountKey } from '../../../../hub-chain/light-clients/substrate/storage.ts';
 import { buildReadProof, trieRoot } from '../../../../hub-chain/light-clients/substrate/trie.ts';
 import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
@@ -105,6 +106,20 @@ describe('substrate on chopsticks: headers and the observer', () => {
     // the block holds alice's remark
     const events = decodeEvents(eventTypeTable(fromHex(metadata)), state.entries.find(([k]) => equalBytes(k, SYSTEM_EVENTS_KEY))![1]);
     expect(events.map(remarkedOf).some((r) => r !== null && equalBytes(r.sender, alice))).toBe(true);
+  });
+});
+
+describe('substrate on chopsticks: registration', () => {
+  it("behavior: --trust-from gives the finalized head as an initial state a client accepts; the params' event types come from the node's metadata", async () => {
+    const reg = createClientRouter().registration('substrate');
+    const { initial, height } = await reg.cli.trustFrom!(node.httpUrl, CHAIN, 'substrate', {} as never);
+    expect(height).toBeGreaterThanOrEqual(fb.height);
+    const events = await substrateEventTypes(node.httpUrl);
+    expect(events.hash).toBe(eventTypeTableHash(eventTypeTable(fromHex(metadata))));
+    const s = new MapStore();
+    const ctx = makeCtx(s, hub.validatorSet(1), Date.now(), HUB);
+    new ClientKeeper(createClientRouter()).create(ctx, CHAIN, 'substrate', { trustingPeriodMs: 86_400_000, maxClockDriftMs: 30_000, trust: { mode: 'attested' }, events }, initial);
+    expect(reg.cli.trustedHeight(initial)).toBe(height);
   });
 });
 
