@@ -11,6 +11,7 @@ import { MEMPOOL_ERRORS } from './app/mempool.ts';
 import { ATTEST_ERRORS } from './light-clients/attested/errors.ts';
 import { EVM_ERRORS } from './light-clients/evm/errors.ts';
 import { FABRIC_ERRORS } from './light-clients/fabric/errors.ts';
+import { SUBSTRATE_ERRORS } from './light-clients/substrate/errors.ts';
 import { LC_ERRORS } from './light-clients/pontis/verifier/errors.ts';
 import { CLIENT_ERRORS } from './modules/clients/errors.ts';
 import { DATA_ERRORS } from './modules/data-sharing/types.ts';
@@ -283,6 +284,7 @@ export const HUB_ERROR_TABLES: Readonly<Record<string, ErrorTable>> = {
   'hub-chain/light-clients/attested': ATTEST_ERRORS,
   'hub-chain/light-clients/evm': EVM_ERRORS,
   'hub-chain/light-clients/fabric': FABRIC_ERRORS,
+  'hub-chain/light-clients/substrate': SUBSTRATE_ERRORS,
   'hub-chain/rpc': RPC_ERRORS,
   'hub-chain/rpc-client': RPC_CLIENT_ERRORS,
   'hub-chain/cli': CLI_ERRORS,
