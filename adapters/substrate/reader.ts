@@ -16,6 +16,8 @@ import type { Logger } from 'pino';
 import { AdapterError, AdapterErrorCode, isAdapterError } from '../core/errors.ts';
 import type { ChainEvent, ChainReader, EventFilter } from '../core/types.ts';
 import { toSubstrateAdapterError } from './errors.ts';
+import { fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
+import { buildReadProof, trieRoot } from '../../hub-chain/light-clients/substrate/trie.ts';
 
 export type Hex = `0x${string}`;
 
@@ -50,6 +52,16 @@ export interface SubstrateRawEvent {
   topics: Hex[];
   /** The extrinsic's signer (SS58, the chain's prefix) when the event came from a signed extrinsic. */
   signer?: string;
+}
+
+/** A remark batch's proof, as the hub's `substrate` client takes it. */
+export interface RemarkProof {
+  /** Trie nodes proving the block's `System.Events` value against its state root. */
+  events: { nodes: Hex[] };
+  /** The `System.Remarked` event's index in that list. */
+  index: number;
+  /** The remark's bytes ("PNTS" ++ SCALE pairs). */
+  payload: Hex;
 }
 
 /** A height or a block hash. */
@@ -270,6 +282,63 @@ export class SubstrateReader implements ChainReader {
     const hash = await this.hashOf(at);
     const v = await this.rpc<{ stateVersion?: number } | null>('state_getRuntimeVersion', [hash]);
     return v?.stateVersion === 1 ? 1 : 0;
+  }
+
+  /**
+   * A read proof of `keys` at a block: the node's `state_getReadProof` when it serves one, else
+   * the same node set built from the whole state (chopsticks serves none).
+   */
+  async readProof(keys: string[], at: BlockId): Promise<{ at: Hex; nodes: Hex[] }> {
+    const hash = await this.hashOf(at);
+    const wanted = keys.map((k) => this.key(k));
+    const own = await this.nodeProof(wanted, hash);
+    if (own) return { at: hash, nodes: own };
+    const [entries, version] = await Promise.all([this.storageEntries(hash), this.stateVersion(hash)]);
+    const nodes = buildReadProof(
+      entries.map(([k, v]) => [fromHex(k), fromHex(v)]),
+      wanted.map((k) => fromHex(k)),
+      version,
+    );
+    return { at: hash, nodes: nodes.map((n) => toHex(n) as Hex) };
+  }
+
+  /**
+   * What the hub's `substrate` client needs to accept a remark batch: the read proof of the
+   * block's `System.Events` (verified against its state root), the position of the
+   * `System.Remarked` event in that list, and the remark's bytes, taken from the extrinsic that
+   * emitted the event and checked against the hash the event carries.
+   */
+  async remarkProof(blockHash: string, eventIndex: number): Promise<RemarkProof> {
+    const hash = await this.hashOf(blockHash);
+    if (!Number.isSafeInteger(eventIndex) || eventIndex < 0) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not an event index: ${eventIndex}`, { chainId: this.chainId, operation: 'remarkProof' });
+    const events = await this.blockEventsAt(hash);
+    const ev = events.find((e) => e.index === eventIndex);
+    if (!ev || ev.source !== 'system' || ev.name !== 'Remarked') {
+      throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `event ${eventIndex} of block ${hash} is ${ev ? `${ev.source}.${ev.name}` : 'absent'}, not System.Remarked`, { chainId: this.chainId, operation: 'remarkProof' });
+    }
+    const xt = (ev.raw as SubstrateRawEvent).phase as { applyExtrinsic?: number };
+    const payload = await this.call('remarkProof', async (api) => {
+      const block = await this.provider.send<{ block: { extrinsics: Hex[] } } | null>('chain_getBlock', [hash]);
+      const raw = xt.applyExtrinsic === undefined ? undefined : block?.block?.extrinsics?.[xt.applyExtrinsic];
+      if (!raw) return undefined;
+      const decoded = (await api.at(hash)).registry.createType('Extrinsic', raw);
+      const { section, method } = decoded.method;
+      return section === 'system' && (method === 'remarkWithEvent' || method === 'remark') ? u8aToHex(decoded.method.args[0].toU8a(true)) : undefined;
+    });
+    // the remark may sit inside a batch or proxy call: then the hash is all the event gives
+    if (!payload || blake2AsHex(fromHex(payload)) !== ev.args.hash) {
+      throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `the remark of event ${eventIndex} in block ${hash} is not a top-level system.remarkWithEvent`, { chainId: this.chainId, operation: 'remarkProof' });
+    }
+    const proof = await this.readProof([SYSTEM_EVENTS_KEY], hash);
+    return { events: { nodes: proof.nodes }, index: eventIndex, payload };
+  }
+
+  /** The state root of a block: its header's, or computed from the state where the header carries zero (chopsticks). */
+  async stateRoot(at: BlockId): Promise<Hex> {
+    const head = await this.header(at);
+    if (head.stateRoot.toLowerCase() !== ZERO_ROOT) return head.stateRoot.toLowerCase() as Hex;
+    const [entries, version] = await Promise.all([this.storageEntries(head.hash), this.stateVersion(head.hash)]);
+    return toHex(trieRoot(entries.map(([k, v]) => [fromHex(k), fromHex(v)]), version)) as Hex;
   }
 
   async close(): Promise<void> {
