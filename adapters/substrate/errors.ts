@@ -22,9 +22,9 @@ const INVALID_TX: [RegExp, Code, boolean?][] = [
   [/stale|outdated/i, AdapterErrorCode.NONCE],
   [/future|valid in the future/i, AdapterErrorCode.NONCE],
   [/payment|inability to pay/i, AdapterErrorCode.INSUFFICIENT_FUNDS],
-  [/badproof|bad_proof|bad signature|badsigner|bad signer/i, AdapterErrorCode.INVALID_REQUEST],
+  [/badproof|bad_proof|bad signature|badsigner|invalid signing address/i, AdapterErrorCode.INVALID_REQUEST],
   // a full block: the next one has room
-  [/exhaustsresources|exhausts the resources/i, AdapterErrorCode.RPC_ERROR],
+  [/exhaustsresources|exhaust the block limits/i, AdapterErrorCode.RPC_ERROR],
   // a mortal transaction signed against a block the node pruned: signing again helps
   [/ancientbirthblock|ancient birth block/i, AdapterErrorCode.NONCE],
   [/badmandatory|mandatorydispatch|mandatory/i, AdapterErrorCode.INVALID_REQUEST],
