@@ -17,6 +17,7 @@ const SYSTEM = [
   'test/hub-chain/node/p2p-limits.test.ts',
   'test/hub-chain/light-clients/evm/**/*.test.ts',
   'test/conformance/light-clients/evm.test.ts',
+  'test/hub-chain/light-clients/substrate/chopsticks.test.ts',
   'test/spec/live-node.test.ts',
 ];
 

@@ -7,7 +7,8 @@ import { attestedClientType } from '../light-clients/attested/index.ts';
 import { evmClientType } from '../light-clients/evm/index.ts';
 import { fabricClientType } from '../light-clients/fabric/index.ts';
 import { pontisClientType } from '../light-clients/pontis/index.ts';
+import { substrateClientType } from '../light-clients/substrate/index.ts';
 
 export function createClientRouter(): ClientRouter {
-  return new ClientRouter().register(pontisClientType).register(attestedClientType).register(evmClientType).register(fabricClientType);
+  return new ClientRouter().register(pontisClientType).register(attestedClientType).register(evmClientType).register(fabricClientType).register(substrateClientType);
 }

@@ -20,6 +20,10 @@ export const SUB_ERR = {
   HEADER_NOT_CHILD: 'PNT_ERR_SUBSTRATE_HEADER_NOT_CHILD',
   /** The node's header does not hash to the block hash it reports. */
   HEADER_HASH_MISMATCH: 'PNT_ERR_SUBSTRATE_HEADER_HASH_MISMATCH',
+  /** A header at or below the client's latest height that it holds no record of (nothing to compare it with). */
+  HEADER_STALE: 'PNT_ERR_SUBSTRATE_HEADER_STALE',
+  /** A block time (Timestamp.Now) beyond now + maxClockDrift (retryable). */
+  HEADER_FROM_FUTURE: 'PNT_ERR_SUBSTRATE_HEADER_FROM_FUTURE',
   /** A GRANDPA justification that does not decode, or names another block than the header. */
   JUSTIFICATION_MALFORMED: 'PNT_ERR_GRANDPA_JUSTIFICATION_MALFORMED',
   /** A precommit signed by a key outside the authority set, or whose signature does not verify. */
@@ -55,5 +59,5 @@ const SHARED_PROOF_CODES = new Set<string>([SUB_ERR.PROOF_MALFORMED, SUB_ERR.PRO
 
 export const SUBSTRATE_ERRORS = errorTable(
   Object.values(SUB_ERR).filter((c) => !SHARED_PROOF_CODES.has(c)),
-  { [SUB_ERR.RPC_UNAVAILABLE]: { retryable: true } },
+  { [SUB_ERR.RPC_UNAVAILABLE]: { retryable: true }, [SUB_ERR.HEADER_FROM_FUTURE]: { retryable: true } },
 );

@@ -18,8 +18,8 @@ const params = { trustingPeriodMs: DAY, maxClockDriftMs: 10_000 };
 const initial = (h = 1, c = chain) => ({ header: c.header(h), validators: c.validatorSet(h).toJSON(), nextValidators: c.validatorSet(h + 1).toJSON() });
 
 describe('client router', () => {
-  it('behavior: the app registers pontis, attested, evm and fabric, each on a fresh router', () => {
-    expect(createClientRouter().typeNames()).toEqual(['pontis', 'attested', 'evm', 'fabric']);
+  it('behavior: the app registers pontis, attested, evm, fabric and substrate, each on a fresh router', () => {
+    expect(createClientRouter().typeNames()).toEqual(['pontis', 'attested', 'evm', 'fabric', 'substrate']);
     expect(createClientRouter()).not.toBe(createClientRouter());
   });
 
