@@ -11,7 +11,7 @@ import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import type { KeyringPair } from '@polkadot/keyring/types';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { type Bytes, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
-import { encodeWriteBatch } from '../../hub-chain/light-clients/substrate/write-batch.ts';
+import { encodeRemarkPayload } from '../../hub-chain/light-clients/substrate/remark.ts';
 import { AdapterError, AdapterErrorCode, isAdapterError } from '../core/errors.ts';
 import { NonceManager } from '../core/nonce.ts';
 import type { ChainWriter, SubmitResult } from '../core/types.ts';
@@ -128,7 +128,7 @@ export class SubstrateWriter extends SubstrateReader implements ChainWriter<Subs
   async remarkBatch(pairs: [Bytes | string, Bytes | string][]): Promise<RemarkReceipt> {
     let payload: Bytes;
     try {
-      payload = encodeWriteBatch(pairs.map(([k, v]) => [typeof k === 'string' ? fromHex(k) : k, typeof v === 'string' ? fromHex(v) : v]));
+      payload = encodeRemarkPayload(pairs.map(([k, v]) => [typeof k === 'string' ? fromHex(k) : k, typeof v === 'string' ? fromHex(v) : v]));
     } catch (e) {
       throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `remarkBatch: pairs must be bytes or 0x hex: ${(e as Error).message}`, { chainId: this.chainId, operation: 'remarkBatch', cause: e });
     }

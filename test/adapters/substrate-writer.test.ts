@@ -7,7 +7,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blake2AsHex } from '@polkadot/util-crypto';
+import { u8aToHex } from '@polkadot/util';
+import { blake2AsHex, decodeAddress } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FileCheckpointStore } from '../../adapters/core/checkpoint.ts';
 import { AdapterError, AdapterErrorCode } from '../../adapters/core/errors.ts';
@@ -17,7 +18,8 @@ import { SYSTEM_EVENTS_KEY } from '../../adapters/substrate/reader.ts';
 import { SubstrateWriter } from '../../adapters/substrate/writer.ts';
 import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { verifyReadProof } from '../../hub-chain/light-clients/substrate/trie.ts';
-import { decodeWriteBatch } from '../../hub-chain/light-clients/substrate/write-batch.ts';
+import { eventTypeTable } from '../../hub-chain/light-clients/substrate/events.ts';
+import { decodeRemarkPayload, verifyRemarkWrite } from '../../hub-chain/light-clients/substrate/remark.ts';
 import { type ChopsticksNode, DEV_ACCOUNTS, startChopsticks } from '../support/chopsticks.ts';
 import { rejection } from '../support/errors.ts';
 
@@ -153,7 +155,7 @@ describe('substrate writer: remark batches', () => {
   it('behavior: remarkBatch writes the pairs and remarkProof proves System.Events against the block state root', async () => {
     const r = await alice.remarkBatch(pairs);
     expect(r.payload.startsWith('0x504e5453')).toBe(true); // "PNTS"
-    expect(decodeWriteBatch(fromHex(r.payload)).map(([k, v]) => [toHex(k), toHex(v)])).toEqual(pairs.map(([k, v]) => [toHex(k), toHex(v)]));
+    expect(decodeRemarkPayload(fromHex(r.payload)).map(([k, v]) => [toHex(k), toHex(v)])).toEqual(pairs.map(([k, v]) => [toHex(k), toHex(v)]));
 
     const proof = await alice.remarkProof(r.blockHash, r.eventIndex);
     expect(proof.index).toBe(r.eventIndex);
@@ -170,6 +172,23 @@ describe('substrate writer: remark batches', () => {
     const ev = records[proof.index].event;
     expect(`${ev.section}.${ev.method}`).toBe('system.Remarked');
     expect(ev.data.toJSON()[1]).toBe(blake2AsHex(fromHex(r.payload)));
+
+    // and the hub's substrate client accepts each pair from it, and nothing else
+    const table = eventTypeTable(fromHex(await alice.rpc<string>('state_getMetadata', [])));
+    const writers = [decodeAddress(await alice.address())];
+    for (const [k, v] of pairs) verifyRemarkWrite(table, proven!, proof.index, fromHex(proof.payload), writers, k, v);
+    const refused = (f: () => void) => {
+      try {
+        f();
+        return 'accepted';
+      } catch (e) {
+        return (e as { code?: string }).code;
+      }
+    };
+    expect(refused(() => verifyRemarkWrite(table, proven!, proof.index, fromHex(proof.payload), writers, pairs[0][0], utf8('another value')))).toBe('PNT_ERR_PROOF_VALUE_MISMATCH');
+    expect(refused(() => verifyRemarkWrite(table, proven!, proof.index - 1, fromHex(proof.payload), writers, pairs[0][0], pairs[0][1]))).toBe('PNT_ERR_SUBSTRATE_REMARK_INVALID');
+    expect(refused(() => verifyRemarkWrite(table, proven!, proof.index, fromHex(proof.payload), [decodeAddress(DEV_ACCOUNTS.bob)], pairs[0][0], pairs[0][1]))).toBe('PNT_ERR_SUBSTRATE_REMARK_INVALID');
+    expect(u8aToHex(writers[0])).toBe(u8aToHex(decodeAddress(DEV_ACCOUNTS.alice)));
   });
 
   it('adversarial: the proof does not verify against another block\'s state root', async () => {
