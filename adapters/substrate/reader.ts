@@ -130,7 +130,10 @@ export class SubstrateReader implements ChainReader {
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => finish(new AdapterError(AdapterErrorCode.RPC_TIMEOUT, `${op}: no connection to ${origin(this.opts.url)} within ${this.timeoutMs} ms`, { chainId: this.chainId, operation: op })), this.timeoutMs);
         const fail = (e: unknown) => finish(unavailable(toSubstrateAdapterError(e, { chainId: this.chainId, operation: op })));
+        let done = false;
         const finish = (e?: unknown) => {
+          if (done) return;
+          done = true;
           clearTimeout(timer);
           this.waiters.delete(fail);
           offConnected();
@@ -162,16 +165,23 @@ export class SubstrateReader implements ChainReader {
   /** Runs `fn` on the ready API within timeoutMs; failures become AdapterErrors. */
   protected async call<T>(op: string, fn: (api: ApiPromise) => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let offDisconnect: (() => void) | undefined;
     try {
       const api = await this.ready(op);
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new AdapterError(AdapterErrorCode.RPC_TIMEOUT, `${op}: node did not answer within ${this.timeoutMs} ms`, { chainId: this.chainId, operation: op })), this.timeoutMs);
+        // a subscription request outlives the socket (the library re-sends it on reconnect): the caller learns now
+        offDisconnect = this.provider.on('disconnected', () => reject(new AdapterError(AdapterErrorCode.RPC_UNAVAILABLE, `${op}: lost the connection to ${origin(this.opts.url)}`, { chainId: this.chainId, operation: op })));
       });
-      return await Promise.race([fn(api), timeout]);
+      const work = fn(api);
+      // an answer that loses the race must not surface later as an unhandled rejection
+      work.catch(() => undefined);
+      return await Promise.race([work, timeout]);
     } catch (e) {
       throw toSubstrateAdapterError(e, { chainId: this.chainId, operation: op });
     } finally {
       clearTimeout(timer);
+      offDisconnect?.();
     }
   }
 
@@ -346,11 +356,6 @@ export class SubstrateReader implements ChainReader {
     this.closed = true;
     for (const w of [...this.waiters]) w(new Error('WebSocket is not connected: the reader was closed'));
     await this.api.disconnect().catch(() => undefined);
-  }
-
-  /** Whether the node serves state_getReadProof; undefined until asked. */
-  protected get servesReadProof(): boolean | undefined {
-    return this.nodeReadProof;
   }
 
   /** The node's own read proof, or undefined when it has no state_getReadProof. */

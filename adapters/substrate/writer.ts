@@ -240,15 +240,25 @@ export class SubstrateWriter extends SubstrateReader implements ChainWriter<Subs
       finish({ status: 'success', ...inBlock, txHash: txHash!, blockHash: blockHash as Hex });
     };
 
+    let sending: Promise<() => void> | undefined;
     try {
       unsub = await this.call('author_submitAndWatchExtrinsic', async () => {
         await xt.signAsync(pair, { nonce, tip });
         txHash = xt.hash.toHex();
-        return xt.send(onStatus);
+        sending = xt.send(onStatus);
+        return sending;
       });
     } catch (e) {
       settled = true;
-      throw toSubstrateAdapterError(e, ctx);
+      // a submission that answers after the deadline still opened a subscription: close it
+      sending?.then(
+        (u) => u(),
+        () => undefined,
+      );
+      const err = toSubstrateAdapterError(e, ctx);
+      // signed and perhaps sent: the caller needs the hash to look for it
+      if (txHash === undefined || err.code === AdapterErrorCode.INTERNAL) throw err;
+      throw new AdapterError(err.code, err.message, { ...ctx, cause: err.cause, retryable: err.retryable, details: { ...(err.details ?? {}), ...where() } });
     }
     if (settled) unsub();
     else {

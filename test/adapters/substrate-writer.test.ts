@@ -22,6 +22,7 @@ import { eventTypeTable } from '../../hub-chain/light-clients/substrate/events.t
 import { decodeRemarkPayload, verifyRemarkWrite } from '../../hub-chain/light-clients/substrate/remark.ts';
 import { type ChopsticksNode, DEV_ACCOUNTS, startChopsticks } from '../support/chopsticks.ts';
 import { rejection } from '../support/errors.ts';
+import { hangingEndpoint, unreachableEndpoint } from './faulty-rpc.ts';
 
 let node: ChopsticksNode;
 let alice: SubstrateWriter;
@@ -142,6 +143,45 @@ describe('substrate writer: failures', () => {
     const r = await w.send(remark(33));
     expect(await w.finalizedHeight()).toBeGreaterThanOrEqual(r.height);
     expect(await w.blockHash(r.height)).toBe(r.blockHash);
+  });
+});
+
+describe('substrate writer: transport', () => {
+  it('error: a writer whose node is unreachable, or never answers, fails retryably and at once, not after the inclusion wait', async () => {
+    for (const [make, code] of [
+      [unreachableEndpoint, AdapterErrorCode.RPC_UNAVAILABLE],
+      [hangingEndpoint, AdapterErrorCode.RPC_TIMEOUT],
+    ] as const) {
+      const ep = await make();
+      try {
+        const w = writer('//Alice', { url: ep.url.replace(/^http/, 'ws'), timeoutMs: 300 });
+        const t0 = Date.now();
+        const [r] = await w.submit([remark(50)]);
+        expect(r.status).toBe('failed');
+        expect(r.error?.code).toBe(code);
+        expect(r.error?.retryable).toBe(true);
+        expect(Date.now() - t0).toBeLessThan(5_000);
+      } finally {
+        await ep.close();
+      }
+    }
+  });
+
+  it('error: losing the node while waiting for inclusion fails with a retryable PNT_ERR_ADAPTER_RPC_UNAVAILABLE naming the transaction', async () => {
+    // a chain that builds no block on its own: the transaction waits in the pool until the node goes
+    const idle = await startChopsticks({ blockTimeMs: 3_600_000 });
+    try {
+      const w = writer('//Alice', { url: idle.url });
+      const pending = rejection(w.send(remark(51)));
+      await expect.poll(async () => (await idle.rpc<unknown[]>('author_pendingExtrinsics')).length, { timeout: 30_000 }).toBe(1);
+      await idle.stop();
+      const e = (await pending) as AdapterError;
+      expect(e.code, e.message).toBe(AdapterErrorCode.RPC_UNAVAILABLE);
+      expect(e.retryable).toBe(true);
+      expect(e.details?.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+    } finally {
+      await idle.stop();
+    }
   });
 });
 
