@@ -2,3 +2,4 @@ export { AdapterError, AdapterErrorCode, isAdapterError, type AdapterErrorOption
 export type { BlockRef, ChainEvent, ChainReader, ChainWriter, EventFilter, SubmitResult, SubmitStatus } from './types.ts';
 export { FileCheckpointStore, MemoryCheckpointStore, type CheckpointStore, type Cursor } from './checkpoint.ts';
 export { EventScanner, type EventScannerOptions, type ScanBatch } from './scanner.ts';
+export { NonceManager } from './nonce.ts';

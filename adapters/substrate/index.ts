@@ -1,0 +1,3 @@
+export { SubstrateReader, SYSTEM_EVENTS_KEY, TIMESTAMP_NOW_KEY, type BlockId, type Hex, type RemarkProof, type SubstrateEventFilter, type SubstrateRawEvent, type SubstrateReaderOptions } from './reader.ts';
+export { SubstrateWriter, type RemarkReceipt, type SubstrateCall, type SubstrateReceipt, type SubstrateWriterOptions } from './writer.ts';
+export { fromDispatchError, toSubstrateAdapterError, type SubstrateErrorContext } from './errors.ts';
