@@ -44,6 +44,7 @@ import { freePort } from '../support/ports.ts';
 import { RedisServer, withRedis } from '../support/redis.ts';
 import { quantile } from './evm.bench.ts';
 import { cpuSeconds } from './cpu.ts';
+import { measureAnvilCeiling } from '../contracts/anvil-ceiling.ts';
 
 const HUB = 'pontis-hub-1';
 const APP = 'stream';
@@ -242,6 +243,8 @@ interface Figures {
   p99: number | null;
   redundant: number;
   redisPerPacket: number;
+  /** Microseconds of CPU both anvils spent per packet received. */
+  anvilUs: number;
 }
 
 async function runConfiguration(w: World, n: number, operators = false): Promise<Figures> {
@@ -347,6 +350,7 @@ async function runConfiguration(w: World, n: number, operators = false): Promise
     say(`  relayers: ${sum('pontis_relayer_submissions_total')} submissions, ${sum('pontis_relayer_packets_relayed_total')} items accepted, ${redundant} redundant submissions, ${sum('pontis_relayer_jobs_already_done_total')} jobs found their work done, ${sum('pontis_relayer_failures_total')} failed attempts${failureCodes(metrics)}`);
     say(`  Redis: ${redisAfter - redisBefore} commands over the stream and its drain, ${redisPerPacket.toFixed(1)} per packet`);
     const cpuTotal = cpuUsed.reduce((x, y) => x + y, 0);
+    const anvilUs = Math.round((cpuProcs.reduce((acc, [name], i) => acc + (name.startsWith('anvil') ? cpuUsed[i] : 0), 0) * 1e6) / Math.max(1, received));
     say(`  CPU over the ${cpuWall.toFixed(1)} s of stream and drain (100% = one core; the machine has ${cpus().length}): ${cpuProcs.map(([name], i) => `${name} ${Math.round((100 * cpuUsed[i]) / cpuWall)}%`).join(', ')}; in all ${Math.round((100 * cpuTotal) / cpuWall)}%, ${Math.round((cpuTotal * 1e6) / Math.max(1, received))} us of CPU per packet delivered`);
     const st = await stageReport(w, metrics, sentAt, recvWatch.seen, { fromB, t0 });
     const sustained = received > 1 ? received / Math.max(0.001, (lastRecv - firstRecv) / 1000) : 0;
@@ -368,7 +372,7 @@ async function runConfiguration(w: World, n: number, operators = false): Promise
     if (operators) {
       for (const [i, m] of metrics.entries()) say(`  operator ${i} (bench-op${i}): ${metricSum(m, 'pontis_relayer_submissions_total')} submissions, ${metricSum(m, 'pontis_relayer_redundant_submissions_total')} redundant, ${metricSum(m, 'pontis_relayer_jobs_already_done_total')} jobs found their work done`);
     }
-    return { workers: n, packets: total, received, acked, packetsPerS, p50, p99, redundant, redisPerPacket, submissions, receivedLogs: recvWatch.logs, streamReceived };
+    return { workers: n, packets: total, received, acked, packetsPerS, p50, p99, redundant, redisPerPacket, submissions, receivedLogs: recvWatch.logs, streamReceived, anvilUs };
   } finally {
     await Promise.allSettled(procs.map((p) => p.stop()));
     for (const p of procs) {
@@ -459,6 +463,11 @@ async function main(): Promise<void> {
   if (OPERATORS > 0) return racingOperators(started);
   say(`bench:relay — a sustained stream evm-a -> hub -> evm-b through BullMQ relayer workers (N = ${WORKERS.join(', ')})`);
   say(`setup: two anvil chains, 1-second blocks, block gas limit raised to ${BLOCK_GAS_LIMIT} (--gas-limit); a hub of ${VALIDATORS} validator processes observing both (depth 0)`);
+  const floor = await measureAnvilCeiling();
+  say(
+    `anvil's own floor (test/contracts/anvil-ceiling.ts: the send, the receive and the ack of a packet, each executed once with a fixed gas limit in transactions as full as below): ` +
+      `${floor.totalUs} us of anvil CPU a packet (send ${floor.sendUs}, receive ${floor.recvUs}, ack ${floor.ackUs}; ${floor.sendGas}/${floor.recvGas}/${floor.ackGas} gas), so two anvils alone would allow ~${Math.round(2e6 / floor.totalUs)} packets/s on 2 cores`,
+  );
   for (const n of WORKERS) {
     // a fresh world per configuration: what one left undelivered must not load the next one's relayers
     say(`\nconfiguration N = ${n}: fresh chains and hub`);
@@ -467,6 +476,7 @@ async function main(): Promise<void> {
       const f = await runConfiguration(w, n);
       const rateMet = f.packetsPerS >= TARGET_RATE;
       const p50Met = f.p50 !== null && f.p50 < TARGET_P50_MS;
+      say(`  anvils spent ${f.anvilUs} us of CPU a packet here against the ${floor.totalUs} us floor: the rest is the relayers' reads (logs, proofs, receipt checks) and eth_estimateGas re-executions`);
       say(`  targets: >= ${TARGET_RATE} packets/s end to end: ${rateMet ? 'met' : 'NOT met'} (${f.packetsPerS.toFixed(0)}${RATE < TARGET_RATE ? `; offered load was only ${RATE}/s` : ''}); p50 < ${TARGET_P50_MS} ms: ${p50Met ? 'met' : 'NOT met'} (${f.p50} ms)`);
       say(
         JSON.stringify({
@@ -480,6 +490,8 @@ async function main(): Promise<void> {
           packets: f.packets,
           delivered: f.received,
           acknowledged: f.acked,
+          anvil_us_per_packet: f.anvilUs,
+          anvil_floor_us_per_packet: floor.totalUs,
         }),
       );
     } finally {

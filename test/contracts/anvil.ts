@@ -8,6 +8,8 @@ import { startAnvil as startFixtureAnvil } from '../support/anvil.ts';
 
 export interface Anvil {
   url: string;
+  /** The anvil process (for the benchmarks' CPU figures). */
+  pid: number | undefined;
   provider: JsonRpcProvider;
   signer: JsonRpcSigner;
   /** A second funded account (for "not the owner" checks). */
@@ -30,6 +32,7 @@ export async function startAnvil(): Promise<Anvil> {
   const other = await provider.getSigner(1);
   return {
     url,
+    pid: node.pid,
     provider,
     signer,
     other,
