@@ -5,7 +5,7 @@
  */
 import { getAddress } from 'ethers';
 import { PontisError } from '../../../hub-chain/errors.ts';
-import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
+import { type Hex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { type Packet, channelId } from '../../../hub-chain/modules/packets/types.ts';
 import { pontisSlot } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { receiptBitSet, receiptBitsKey } from '../../../hub-chain/light-clients/evm/gateway-records.ts';
@@ -50,7 +50,19 @@ export async function gatewayFilter<E extends { packet: Packet }>(evm: EvmGatewa
 
 /** The events whose packet the Gateway has received (its receipt bit is set), or not, at the latest block. */
 export async function receivedFilter<E extends { packet: Packet }>(evm: EvmGatewayEndpoint, events: E[], wantReceived: boolean): Promise<E[]> {
-  const got = await Promise.all(events.map((e) => gatewayReceived(evm, channelId(e.packet), e.packet.sequence, 'latest')));
+  // one read per receipt word (256 sequences of a channel share one), not one per packet
+  const words = new Map<string, Promise<Hex>>();
+  const wordOf = (e: E) => {
+    const key = receiptBitsKey(channelId(e.packet), e.packet.sequence);
+    const id = toHex(key);
+    let w = words.get(id);
+    if (!w) words.set(id, (w = gatewayWord(evm, key, 'latest')));
+    return w;
+  };
+  const got = await Promise.all(events.map(async (e) => {
+    const w = await wordOf(e);
+    return receiptBitSet(isSet(w) ? w : null, e.packet.sequence);
+  }));
   return events.filter((_, i) => got[i] === wantReceived);
 }
 
