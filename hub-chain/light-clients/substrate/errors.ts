@@ -46,6 +46,12 @@ export const SUB_ERR = {
   REMARK_INVALID: 'PNT_ERR_SUBSTRATE_REMARK_INVALID',
   /** Non-membership asked of a remark proof (events are a list, not a map: they cannot show absence). */
   REMARK_NO_ABSENCE: 'PNT_ERR_SUBSTRATE_REMARK_NO_ABSENCE',
+  /**
+   * A Pontis record key (`pkt/...`: a printable path) asked of a raw storage proof. A Substrate
+   * chain keeps Pontis records as remark writes, never in storage, so a raw key of that form is
+   * always absent there: its absence would "prove" any packet never received.
+   */
+  PONTIS_KEY_RAW: 'PNT_ERR_SUBSTRATE_PONTIS_KEY_RAW',
   /** An event type table that does not describe System.Events (unknown type id, unsupported shape), or whose hash differs. */
   TYPES_INVALID: 'PNT_ERR_SUBSTRATE_TYPES_INVALID',
   /** The Substrate node returned something unusable (missing block, bad fields). */

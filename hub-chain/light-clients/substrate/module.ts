@@ -128,6 +128,17 @@ function provenValue(cons: SubstrateConsensusRecord, key: Bytes, nodes: string[]
   return verifyReadProof(fromHex(cons.root, 32), nodes.map((n) => fromHex(n)), key);
 }
 
+/** A Pontis record key: a printable path with a '/' (`pkt/out/...`), never a storage key (those are hashes, or `:`-names). */
+const isPontisKey = (key: Bytes): boolean => key.length > 0 && key[0] !== 0x3a && key.every((b) => b >= 0x21 && b <= 0x7e) && key.includes(0x2f);
+
+/** Raw storage proofs are for storage keys only: Pontis records live in remarks (see PONTIS_KEY_RAW). */
+function rawKey(key: Bytes): Bytes {
+  if (isPontisKey(key)) {
+    throw new SubstrateClientError(SUB_ERR.PONTIS_KEY_RAW, `${new TextDecoder().decode(key)} is a Pontis record: on a Substrate chain it is proven by a remark write, not by raw storage`);
+  }
+  return key;
+}
+
 export const substrateClient: LightClientModule<SubstrateClientState, SubstrateConsensusExtra> = {
   type: SUBSTRATE_CLIENT_TYPE,
 
@@ -187,7 +198,7 @@ export const substrateClient: LightClientModule<SubstrateClientState, SubstrateC
       verifyRemarkWrite(events.table, ev, p.remark.index, fromHex(p.remark.payload), rec.state.writers.map((w) => fromHex(w)), key, value);
       return;
     }
-    const got = provenValue(cons, key, p.nodes);
+    const got = provenValue(cons, rawKey(key), p.nodes);
     if (got === null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_ABSENT, `key ${toHex(key)} is absent at height ${cons.height}`, { details: { height: cons.height } });
     if (toHex(got) !== toHex(value)) throw new SubstrateClientError(SUB_ERR.PROOF_VALUE_MISMATCH, `key ${toHex(key)} holds another value at height ${cons.height}`, { details: { height: cons.height, got: toHex(got) } });
   },
@@ -195,7 +206,7 @@ export const substrateClient: LightClientModule<SubstrateClientState, SubstrateC
   verifyNonMembership(rec, cons, key, proof) {
     const p = parseWith(substrateProofSchema, proof, SUB_ERR.PROOF_MALFORMED, 'substrate proof');
     if ('remark' in p) throw new SubstrateClientError(SUB_ERR.REMARK_NO_ABSENCE, 'a remark proof shows a write, never an absence (events are a list, not a map)');
-    if (provenValue(cons, key, p.nodes) !== null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_PRESENT, `key ${toHex(key)} is present at height ${cons.height}`, { details: { height: cons.height } });
+    if (provenValue(cons, rawKey(key), p.nodes) !== null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_PRESENT, `key ${toHex(key)} is present at height ${cons.height}`, { details: { height: cons.height } });
   },
 
   status: (rec, latest, now) => timedStatus(rec, latest, now),

@@ -144,6 +144,8 @@ describe('substrate client: remark proofs through System.Events', () => {
     ['an event that is not System.Remarked', ({ s, k, ctx, proof }) => k.verifyMembership(s, CHAIN, 11, ctx.now, k1, v1, proof({ index: 0 })), SUB_ERR.REMARK_INVALID],
     ['an event index past the end', ({ s, k, ctx, proof }) => k.verifyMembership(s, CHAIN, 11, ctx.now, k1, v1, proof({ index: 99 })), SUB_ERR.REMARK_INVALID],
     ['non-membership by remark', ({ s, k, ctx, proof }) => k.verifyNonMembership(s, CHAIN, 11, ctx.now, utf8('nope'), proof()), SUB_ERR.REMARK_NO_ABSENCE],
+    // a packet delivered by remark has no storage key, so a raw absence proof of its receipt would "prove" it never arrived
+    ['a raw storage absence proof of a Pontis receipt key', ({ s, k, ctx, b11 }) => k.verifyNonMembership(s, CHAIN, 11, ctx.now, utf8('pkt/rcpt/hub/app/sub/app/1'), storageProof(b11, utf8('pkt/rcpt/hub/app/sub/app/1'))), SUB_ERR.PONTIS_KEY_RAW],
     [
       'events proven under another state',
       ({ s, k, ctx, genesis, proof }) => {
@@ -153,6 +155,16 @@ describe('substrate client: remark proofs through System.Events', () => {
       SUB_ERR.PROOF_INCOMPLETE,
     ],
   ];
+  it('error: a Pontis key a chain\'s root wrote straight into storage is not proven by a raw storage proof', () => {
+    const { s, k, ctx, b11 } = withEvents();
+    const raw = utf8('pkt/out/sub/app/hub/app/1');
+    const b = child(b11, [[raw, utf8('commitment')], [SYSTEM_EVENTS_KEY, events]]);
+    k.update(ctx, CHAIN, headerMsg(b, setA, 0n));
+    refused(s, () => k.verifyMembership(s, CHAIN, b.header.number, ctx.now, raw, utf8('commitment'), storageProof(b, raw)), SUB_ERR.PONTIS_KEY_RAW);
+    // an ordinary storage key of the same block still proves
+    k.verifyMembership(s, CHAIN, b.header.number, ctx.now, SYSTEM_EVENTS_KEY, events, storageProof(b, SYSTEM_EVENTS_KEY));
+  });
+
   for (const [name, f, code] of cases) {
     it(`error: ${name} is refused`, () => {
       const p = withEvents();
