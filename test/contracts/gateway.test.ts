@@ -357,7 +357,8 @@ describe('Gateway receiving by batch (ADR 0017)', () => {
 
 describe('Gateway records as the hub reads them', () => {
   it('behavior: the evm client proves a sent commitment and the receipt bit by eth_getProof, and the ack by its PacketReceived log; it refuses a receipt absent whose bit is set and an ack another log carries', async () => {
-    const logs = await mined(echo.sendTo('side-b', 'prover', toHex(utf8('proved')), 0, (await anvilNowMs()) + 3_600_000, false));
+    const sendTx = (await (await echo.sendTo('side-b', 'prover', toHex(utf8('proved')), 0, (await anvilNowMs()) + 3_600_000, false)).wait())!;
+    const logs = parsedLogs(sendTx.logs);
     const sent = packetFromSolidity(logs.find((l) => l.name === 'PacketSent')!.args.packet);
     const inbound = hubPacket(40, 'to be proved');
     const other = hubPacket(42, 'also proved');
@@ -393,15 +394,26 @@ describe('Gateway records as the hub reads them', () => {
     expect(() => evmClient.verifyMembership(rec, cons, packetKeys.ack(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) })).not.toThrow();
     // another packet's log, another ack, another log of the receipt, another emitter: refused
     expect(() => evmClient.verifyMembership(rec, cons, packetKeys.ack(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(42) })).toThrow(/another packet/);
-    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.ack(channelId(inbound), 40), ackCommitment(encodeAck({ ok: true, result: '0x01' })), { receipt, logIndex: logIndex(40) })).toThrow(/another commitment/);
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.ack(channelId(inbound), 40), ackCommitment(encodeAck({ ok: true, result: '0x01' })), { receipt, logIndex: logIndex(40) })).toThrow(/another ack/);
     expect(() => evmClient.verifyMembership(rec, cons, packetKeys.ack(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) + 1 })).toThrow(/PacketReceived/);
     expect(() => evmClient.verifyMembership({ ...rec, state: { ...rec.state, gateway: `0x${'11'.repeat(20)}` } }, cons, packetKeys.ack(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) })).toThrow(/gateway/);
-    // an event proves only an ack key
-    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.outbound(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) })).toThrow(/pkt\/ack/);
+    // a log proves only what it wrote: not a receipt, and a PacketReceived log not a sent commitment
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.receipt(channelId(inbound), 40), ackValue, { receipt, logIndex: logIndex(40) })).toThrow(/a log proves only/);
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.outbound(channelId(inbound), 40), packetCommitment(inbound), { receipt, logIndex: logIndex(40) })).toThrow(/PacketSent/);
+
+    // the sent commitment by its PacketSent log, in an earlier block: the headers from there up to the held block link it
+    const rlpAt = async (n: number) => toHex(encodeHeader(headerFromRpc(await anvil.provider.send('eth_getBlockByNumber', [`0x${n.toString(16)}`, false]))));
+    const sentHeaders = await Promise.all(Array.from({ length: block!.number - sendTx.blockNumber + 1 }, (_, i) => rlpAt(sendTx.blockNumber + i)));
+    const sentBlockReceipts = (await anvil.provider.send('eth_getBlockReceipts', [`0x${sendTx.blockNumber.toString(16)}`])) as RpcReceipt[];
+    const sentRoot = headerFromRpc(await anvil.provider.send('eth_getBlockByNumber', [`0x${sendTx.blockNumber.toString(16)}`, false])).receiptsRoot;
+    const sentProof = { receipt: { txIndex: sendTx.index, proof: buildReceiptProof(sentBlockReceipts, sendTx.index, sentRoot).proof }, headers: sentHeaders, logIndex: sendTx.logs.findIndex((l: Log) => gwIface.parseLog(l)?.name === 'PacketSent') };
+    expect(sendTx.blockNumber).toBeLessThan(block!.number);
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.outbound(channelId(sent), sent.sequence), packetCommitment(sent), sentProof)).not.toThrow();
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.outbound(channelId(sent), sent.sequence), packetCommitment({ ...sent, payload: '0x00' }), sentProof)).toThrow(/another commitment/);
+    expect(() => evmClient.verifyMembership(rec, cons, packetKeys.outbound(channelId(sent), sent.sequence + 1), packetCommitment({ ...sent, sequence: sent.sequence + 1 }), sentProof)).toThrow(/another packet/);
 
     // at a later proof height P: the headers from the log's block up to P link it to the block the client holds
     await anvil.provider.send('anvil_mine', ['0x2']);
-    const rlpAt = async (n: number) => toHex(encodeHeader(headerFromRpc(await anvil.provider.send('eth_getBlockByNumber', [`0x${n.toString(16)}`, false]))));
     const headers = [await rlpAt(block!.number), await rlpAt(block!.number + 1), await rlpAt(block!.number + 2)];
     const top = await anvil.provider.send('eth_getBlockByNumber', [`0x${(block!.number + 2).toString(16)}`, false]);
     const consP: EvmConsensusRecord = { height: block!.number + 2, timestamp: 0, root: top.stateRoot, extra: { hash: top.hash, receiptsRoot: top.receiptsRoot } };

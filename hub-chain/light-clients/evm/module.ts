@@ -11,7 +11,8 @@
  * through SLOAD, so the gateway itself cannot tell them apart either.
  * Two keys the Gateway keeps in its own layout (gateway-records.ts): `pkt/rcpt/<ch>/<seq>` is a
  * bit of a receipt word (non-membership: the word's bit is clear), and `pkt/ack/<ch>/<seq>` is
- * proven by the PacketReceived log of the delivering call (membership with a receipt proof).
+ * proven by the PacketReceived log of the delivering call (membership with a receipt proof);
+ * `pkt/out/<ch>/<seq>` by its storage slot or by the PacketSent log that wrote it.
  *
  * `qbft` trust (permissioned Besu / GoQuorum chains): a client message is `{ headerRlp }`, a
  * sealed header extending a header the client holds. More than 2/3 of the validators trusted at
@@ -27,7 +28,8 @@ import { parseWith, readConsensus, timedStatus } from '../../modules/clients/sto
 import type { ClientContext, ClientRecord, ConsensusRecord, LightClientModule } from '../../modules/clients/types.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
 import { type EvmHeader, decodeHeader, headerHash } from './header.ts';
-import { PACKET_RECEIVED_TOPIC, packetReceivedOf, parseSequencedKey, receiptBitSet, receiptBitsKey } from './gateway-records.ts';
+import { PACKET_RECEIVED_TOPIC, PACKET_SENT_TOPIC, packetReceivedOf, packetSentOf, parseSequencedKey, receiptBitSet, receiptBitsKey } from './gateway-records.ts';
+import { packetCommitment } from '../../modules/packets/types.ts';
 import { type EvmLog, type EvmReceipt, logAt, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
 import { pontisSlot } from './proofs.ts';
 import { qbftBlockHash, verifyQbftSeals } from './qbft.ts';
@@ -166,7 +168,7 @@ export const evmClient: LightClientModule<EvmClientState, EvmConsensusExtra> = {
   },
 
   verifyMembership(rec, cons, key, value, proof) {
-    if (typeof proof === 'object' && proof !== null && 'receipt' in proof) return verifyAckEvent(rec, cons, key, value, proof);
+    if (typeof proof === 'object' && proof !== null && 'receipt' in proof) return verifyGatewayLog(rec, cons, key, value, proof);
     const expected = word(value);
     const { slot, word: got } = provenWord(rec, cons, key, proof);
     if (got === null) throw new EvmClientError(EVM_ERR.PROOF_KEY_ABSENT, `gateway slot ${slot} is empty at height ${cons.height}`, { details: { slot, height: cons.height } });
@@ -222,12 +224,17 @@ function linkedReceiptsRoot(rec: EvmClientRecord, cons: EvmConsensusRecord, part
   });
 }
 
-/** `pkt/ack/<ch>/<seq>` = keccak256(ack), proven by the Gateway's PacketReceived log for that packet. */
-function verifyAckEvent(rec: EvmClientRecord, cons: EvmConsensusRecord, key: Bytes, value: Bytes, proof: unknown): void {
-  const at = parseSequencedKey(key, 'pkt/ack/');
-  if (!at) throw new EvmClientError(EVM_ERR.PROOF_MALFORMED, 'an event proves only a pkt/ack/<channel>/<seq> key');
+/**
+ * A Gateway record proven by the log that wrote it: `pkt/ack/<ch>/<seq>` = keccak256(ack) by the
+ * PacketReceived of that packet, `pkt/out/<ch>/<seq>` = the commitment by its PacketSent.
+ */
+function verifyGatewayLog(rec: EvmClientRecord, cons: EvmConsensusRecord, key: Bytes, value: Bytes, proof: unknown): void {
+  const ack = parseSequencedKey(key, 'pkt/ack/');
+  const out = ack ? null : parseSequencedKey(key, 'pkt/out/');
+  const at = ack ?? out;
+  if (!at) throw new EvmClientError(EVM_ERR.PROOF_MALFORMED, 'a log proves only a pkt/ack/<channel>/<seq> or pkt/out/<channel>/<seq> key');
   // the parts are checked by their own schemas (and only once per message): kept as the message holds them
-  const p = parseWith(evmAckEventProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm ack event proof');
+  const p = parseWith(evmAckEventProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm log proof');
   const raw = proof as { receipt: unknown; headers?: unknown };
   const receiptsRoot = raw.headers === undefined ? cons.extra!.receiptsRoot : linkedReceiptsRoot(rec, cons, raw.headers);
   const receipt = memo(raw.receipt, `receipt|${rec.chainId}|${receiptsRoot}`, () => {
@@ -235,15 +242,17 @@ function verifyAckEvent(rec: EvmClientRecord, cons: EvmConsensusRecord, key: Byt
     return verifyReceiptProof(receiptsRoot, r.txIndex, r.proof);
   });
   const log = logAt(receipt, p.logIndex);
-  if (log.address !== rec.state.gateway || log.topics[0] !== PACKET_RECEIVED_TOPIC) {
-    throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} is not the gateway's PacketReceived`, { details: { emitter: log.address, gateway: rec.state.gateway } });
+  const topic = ack ? PACKET_RECEIVED_TOPIC : PACKET_SENT_TOPIC;
+  if (log.address !== rec.state.gateway || log.topics[0] !== topic) {
+    throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} is not the gateway's ${ack ? 'PacketReceived' : 'PacketSent'}`, { details: { emitter: log.address, gateway: rec.state.gateway } });
   }
-  const ev = packetReceivedOf(log);
+  const ev = ack ? packetReceivedOf(log) : packetSentOf(log);
   if (ev.channelHash !== toHex(keccak256(utf8(at.ch))) || ev.sequence !== BigInt(at.seq)) {
-    throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} is the PacketReceived of another packet`, { details: { channel: at.ch, sequence: at.seq } });
+    throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} is the log of another packet`, { details: { channel: at.ch, sequence: at.seq } });
   }
-  if (toHex(keccak256(ev.ack)) !== word(value)) {
-    throw new EvmClientError(EVM_ERR.PROOF_VALUE_MISMATCH, `the ack in log ${p.logIndex} has another commitment`, { details: { channel: at.ch, sequence: at.seq } });
+  const proven = 'ack' in ev ? keccak256(ev.ack) : packetCommitment(ev.packet);
+  if (toHex(proven) !== word(value)) {
+    throw new EvmClientError(EVM_ERR.PROOF_VALUE_MISMATCH, `log ${p.logIndex} proves another ${ack ? 'ack' : 'commitment'}`, { details: { channel: at.ch, sequence: at.seq } });
   }
 }
 

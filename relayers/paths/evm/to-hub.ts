@@ -2,19 +2,19 @@
  * The EVM -> hub leg. The hub's `evm` client of the chain holds consensus records made from its
  * validators' attestation votes; deliveries prove at exactly the client's latest height P (a
  * record exists there) and carry only what the EVM chain wrote in blocks up to P: packets sent
- * (`PacketSent`: `pkt/out/...` storage proofs -> `packets/recv`), packets received there
- * (`PacketReceived`: the ack, proven by that log through a receipt proof of its block and the
- * headers from it up to P -> `packets/ack`), and timeouts of packets the hub forwarded that the
- * chain never received (the Gateway's receipt bit, proven clear at P). Storage proofs are the
- * adapter's eth_getProof at P, and receipt proofs are rebuilt from eth_getBlockReceipts; both are
- * checked here against the hub's record of the block before they are submitted.
+ * (`PacketSent` -> `packets/recv`) and packets received there (`PacketReceived`, carrying the
+ * ack -> `packets/ack`), each proven by its log: a receipt proof of its transaction, rebuilt from
+ * eth_getBlockReceipts and checked against the block's receiptsRoot, and the headers from its
+ * block up to P (ADR 0017); plus timeouts of packets the hub forwarded that the chain never
+ * received (the Gateway's receipt bit, proven clear at P by the adapter's eth_getProof, checked
+ * here against the hub's record of that block before it is submitted).
  */
 import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
-import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId } from '../../../hub-chain/modules/packets/types.ts';
 import { keccak256 } from '../../../hub-chain/crypto/hash.ts';
 import { toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
-import { PACKET_RECEIVED_TOPIC, receiptBitSet, receiptBitsKey } from '../../../hub-chain/light-clients/evm/gateway-records.ts';
+import { PACKET_RECEIVED_TOPIC, PACKET_SENT_TOPIC, receiptBitSet, receiptBitsKey } from '../../../hub-chain/light-clients/evm/gateway-records.ts';
 import { encodeHeader, verifiedHeaderFromRpc, type RpcBlock } from '../../../hub-chain/light-clients/evm/header.ts';
 import { type RpcReceipt, buildReceiptProof } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { pontisSlot, storageProofAt } from '../../../hub-chain/light-clients/evm/proofs.ts';
@@ -57,13 +57,6 @@ export async function scanEvm(evm: EvmGatewayEndpoint, from: number, to: number)
   return out;
 }
 
-/** The state root the hub's client of the EVM chain holds for `height` (what its proofs are verified against). */
-async function provenRoot(hub: PontisReader, evm: EvmGatewayEndpoint, height: number): Promise<Hex> {
-  const cons = await consensusOn(hub, evm.chainId, height);
-  if (!cons) throw new EvmRelayError('PNT_ERR_RELAY_NO_CONSENSUS', `the hub's client of ${evm.chainId} has no consensus record at ${height}`, { retryable: true, details: { height } });
-  return cons.root;
-}
-
 /**
  * eth_getProof of a Pontis key at `height`, checked here against `root` before it goes to the
  * hub, and fetched again when it does not verify: anvil (1.7.1) answers for its latest block from
@@ -87,58 +80,21 @@ async function checkedProof(evm: EvmGatewayEndpoint, key: Uint8Array, height: nu
   }
 }
 
-/** Slots asked for in one eth_getProof: the node walks the account once for all of them. */
-const SLOTS_PER_PROOF_CALL = 50;
-
-/** `checkedProof` for many keys at once: eth_getProof with up to SLOTS_PER_PROOF_CALL slots a call; a proof that does not verify is fetched again alone. */
-async function checkedProofs(evm: EvmGatewayEndpoint, keys: Uint8Array[], height: number, root: Hex): Promise<{ word: Hex | null; proof: StorageProof }[]> {
-  const gateway = evm.gateway.toLowerCase() as Hex;
-  const chunks: number[] = [];
-  for (let i = 0; i < keys.length; i += SLOTS_PER_PROOF_CALL) chunks.push(i);
-  const parts = await mapLimit(chunks, 4, async (start) => {
-    const ks = keys.slice(start, start + SLOTS_PER_PROOF_CALL);
-    const slots = ks.map((k) => pontisSlot(k));
-    const r = await evm.writer.getProof(gateway, slots, height);
-    return Promise.all(
-      ks.map(async (k, j) => {
-        const proof = storageProofAt(r, j);
-        try {
-          const w = verifyStorageProof(root, gateway, slots[j], proof);
-          return { word: w !== null && isSet(w) ? w : null, proof };
-        } catch {
-          // fetched again alone below
-        }
-        return checkedProof(evm, k, height, root);
-      }),
-    );
-  });
-  return parts.flat();
-}
-
-/** `packets/recv` on the hub for packets committed on the EVM Gateway, proven at EVM height `height`; null when none is due. */
-export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
-  const root = await provenRoot(hub, evm, height);
-  const due = await notReceived(hub, events);
-  const proofs = await checkedProofs(evm, due.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)), height, root);
-  // a null word: resolved on the source already
-  const items = due.map((e, i) => ({ packet: e.packet, proof: proofs[i].proof, word: proofs[i].word })).filter((i) => i.word !== null).map(({ packet, proof }) => ({ packet, proof }));
-  return items.length ? { type: 'packets/recv', proofHeight: height, packets: items } : null;
-}
-
-/** Headers an ack proof may carry from the log's block up to the proof height (the client's limit). */
+/** Headers a log proof may carry from the log's block up to the proof height (the client's limit). */
 const MAX_PROOF_HEADERS = 256;
 /** Shared parts a relay message may carry (hub-chain/modules/packets/msgs.ts). */
 const MAX_SHARED_PARTS = 64;
 
 /**
- * `packets/ack` on the hub for acks the EVM Gateway wrote, proven at EVM height `height`; null
- * when none is due. Each ack is its PacketReceived log: one receipt proof per transaction (a shared
- * part of the message, with the headers from its block up to `height`), a log index per packet.
+ * Proofs of the Gateway logs (`topic`: PacketSent or PacketReceived) of `events`, at a height the
+ * hub's client of the chain holds: one receipt proof per transaction and the headers from each
+ * block up to the proof height, as shared parts of the message; a log index per event. Events
+ * whose log is not in the block they name are left out (a later scan names the right one).
  */
-export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], latest: number): Promise<Msg | null> {
-  const open = (await stillOutstanding(hub, events)).filter((e) => e.height >= 1 && e.height <= latest);
+async function gatewayLogProofs(evm: EvmGatewayEndpoint, hub: PontisReader, open: PacketEvent[], latest: number, topic: Hex): Promise<{ height: number; shared: unknown[]; items: { event: PacketEvent; proof: unknown }[] } | null> {
+  open = open.filter((e) => e.height >= 1 && e.height <= latest);
   if (!open.length) return null;
-  // acks older than the headers a proof may carry: prove them at a lower height the client holds too
+  // logs older than the headers a proof may carry: prove them at a lower height the client holds too
   let height = latest;
   const oldest = Math.min(...open.map((e) => e.height));
   if (latest - oldest >= MAX_PROOF_HEADERS && (await consensusOn(hub, evm.chainId, oldest + MAX_PROOF_HEADERS - 1))) height = oldest + MAX_PROOF_HEADERS - 1;
@@ -149,7 +105,7 @@ export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, ev
   if (!due.length) return null;
   const byBlock = new Map<number, PacketEvent[]>();
   for (const e of due) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
-  // headers from the oldest block with an ack up to the proof height, each checked against its hash, linked below by the client
+  // headers from the oldest block with a log up to the proof height, each checked against its hash, linked by the client
   const lowest = Math.min(...byBlock.keys());
   const headers = await mapLimit(
     Array.from({ length: height - lowest + 1 }, (_, i) => lowest + i),
@@ -164,36 +120,47 @@ export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, ev
   if (headers[headers.length - 1].hash !== held.hash) {
     throw new EvmRelayError('PNT_ERR_RELAY_EVM_BAD_PROOF', `${evm.chainId} block ${height} is not the block the hub's client holds`, { retryable: true, details: { height } });
   }
+  const gateway = evm.gateway.toLowerCase();
   const shared: unknown[] = [];
-  const items: { packet: Packet; ack: Hex; proof: unknown }[] = [];
+  const items: { event: PacketEvent; proof: unknown }[] = [];
   for (const [h, evs] of byBlock) {
     if (shared.length + 2 > MAX_SHARED_PARTS) break; // the rest go in the next message
     const headersRef = h < height ? shared.push(headers.slice(h - lowest).map((x) => x.rlp)) - 1 : undefined;
-    const { header } = headers[h - lowest];
     const receipts = await evm.writer.rpc<RpcReceipt[]>('eth_getBlockReceipts', [`0x${h.toString(16)}`]);
-    const gateway = evm.gateway.toLowerCase();
-    // where each packet's PacketReceived is: (receipt, log index within it)
-    const at = new Map<string, { tx: number; log: number; data: string }>();
+    // where each packet's log is: (receipt, log index within it)
+    const at = new Map<string, { tx: number; log: number }>();
     for (const r of receipts) {
       r.logs.forEach((l, i) => {
-        if (l.address.toLowerCase() !== gateway || l.topics[0] !== PACKET_RECEIVED_TOPIC) return;
-        at.set(`${l.topics[1]}|${BigInt(l.topics[2])}`, { tx: Number(r.transactionIndex), log: i, data: l.data });
+        if (l.address.toLowerCase() !== gateway || l.topics[0] !== topic) return;
+        at.set(`${l.topics[1]}|${BigInt(l.topics[2])}`, { tx: Number(r.transactionIndex), log: i });
       });
     }
     const parts = new Map<number, number>();
     for (const e of evs) {
       const found = at.get(`${toHex(keccak256(utf8(channelId(e.packet))))}|${e.packet.sequence}`);
-      if (!found) continue; // not in this block (a stale event): a later scan names the right one
+      if (!found) continue;
       let ref = parts.get(found.tx);
       if (ref === undefined) {
         if (shared.length >= MAX_SHARED_PARTS) break;
-        ref = shared.push({ txIndex: found.tx, proof: buildReceiptProof(receipts, found.tx, header.receiptsRoot).proof }) - 1;
+        ref = shared.push({ txIndex: found.tx, proof: buildReceiptProof(receipts, found.tx, headers[h - lowest].header.receiptsRoot).proof }) - 1;
         parts.set(found.tx, ref);
       }
-      items.push({ packet: e.packet, ack: e.ack!, proof: { receipt: { $shared: ref }, ...(headersRef !== undefined ? { headers: { $shared: headersRef } } : {}), logIndex: found.log } });
+      items.push({ event: e, proof: { receipt: { $shared: ref }, ...(headersRef !== undefined ? { headers: { $shared: headersRef } } : {}), logIndex: found.log } });
     }
   }
-  return items.length ? { type: 'packets/ack', proofHeight: height, packets: items, shared } : null;
+  return items.length ? { height, shared, items } : null;
+}
+
+/** `packets/recv` on the hub for packets the EVM Gateway sent, each proven by its PacketSent log; null when none is due. */
+export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], latest: number): Promise<Msg | null> {
+  const r = await gatewayLogProofs(evm, hub, await notReceived(hub, events), latest, PACKET_SENT_TOPIC);
+  return r ? { type: 'packets/recv', proofHeight: r.height, packets: r.items.map((i) => ({ packet: i.event.packet, proof: i.proof })), shared: r.shared } : null;
+}
+
+/** `packets/ack` on the hub for acks the EVM Gateway wrote, each proven by its PacketReceived log; null when none is due. */
+export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], latest: number): Promise<Msg | null> {
+  const r = await gatewayLogProofs(evm, hub, await stillOutstanding(hub, events), latest, PACKET_RECEIVED_TOPIC);
+  return r ? { type: 'packets/ack', proofHeight: r.height, packets: r.items.map((i) => ({ packet: i.event.packet, ack: i.event.ack!, proof: i.proof })), shared: r.shared } : null;
 }
 
 /**
