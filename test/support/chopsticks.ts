@@ -16,7 +16,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { freePort } from './ports.ts';
-import { stopProcess, supervise } from './process.ts';
+import { jsonRpc, stopProcess, supervise } from './process.ts';
 
 const require = createRequire(import.meta.url);
 const CHOPSTICKS_BIN: string = join(dirname(require.resolve('@acala-network/chopsticks')), '..', '..', 'chopsticks.cjs');
@@ -70,13 +70,6 @@ async function chainSpec(): Promise<string> {
   return chainSpecFile;
 }
 
-async function jsonRpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const body = (await res.json()) as { result?: T; error?: { code: number; message: string } };
-  if (body.error) throw new Error(`chopsticks ${method}: ${body.error.message}`);
-  return body.result as T;
-}
-
 export async function startChopsticks(opts: ChopsticksOptions = {}): Promise<ChopsticksNode> {
   const port = opts.port ?? (await freePort());
   const spec = await chainSpec();
@@ -113,7 +106,7 @@ export async function startChopsticks(opts: ChopsticksOptions = {}): Promise<Cho
     throw new Error(`chopsticks did not start (port ${port}): ${out.slice(-2000)}`);
   }
   const httpUrl = `http://127.0.0.1:${port}`;
-  const rpc = <T = unknown>(method: string, params: unknown[] = []) => jsonRpc<T>(httpUrl, method, params);
+  const rpc = <T = unknown>(method: string, params: unknown[] = []) => jsonRpc<T>(httpUrl, method, params, 'chopsticks');
   const funded = [...Object.values(DEV_ACCOUNTS), ...(opts.fund ?? [])];
   const account = { nonce: 0, consumers: 0, providers: 1, sufficients: 0, data: { free: DEV_BALANCE.toString() } };
   await rpc('dev_setStorage', [{ System: { Account: funded.map((a) => [[a], account]) } }]);
