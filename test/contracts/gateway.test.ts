@@ -22,6 +22,11 @@ import { StateStore } from '../../hub-chain/state/store.ts';
 import { verifyStorageProof } from '../../hub-chain/light-clients/evm/mpt.ts';
 import { fetchStorageProof, pontisSlot } from '../../hub-chain/light-clients/evm/proofs.ts';
 import { type Anvil, revertOf, startAnvil } from './anvil.ts';
+import { EvmWriter } from '../../adapters/evm/writer.ts';
+import { AdapterError } from '../../adapters/core/errors.ts';
+import { evmGatewayEndpoint } from '../../relayers/paths/evm/endpoint.ts';
+import { sendGatewayCall } from '../../relayers/paths/evm/gas.ts';
+import { ANVIL_KEYS } from '../support/anvil.ts';
 
 const EVM_CHAIN = 'evm-1';
 const RESULT_OK = 0;
@@ -426,5 +431,34 @@ describe('Gateway records as the hub reads them', () => {
     expect(() => evmClient.verifyMembership(rec, consP, packetKeys.ack(channelId(inbound), 40), ackValue, { ...at40, headers: headers.slice(0, 2) })).toThrow(/headers end/);
     const altered = toHex(encodeHeader({ ...headerFromRpc(await anvil.provider.send('eth_getBlockByNumber', [`0x${block!.number.toString(16)}`, false])), receiptsRoot: `0x${'ab'.repeat(32)}` as Hex }));
     expect(() => evmClient.verifyMembership(rec, consP, packetKeys.ack(channelId(inbound), 40), ackValue, { ...at40, headers: [altered, headers[1], headers[2]] })).toThrow(/does not extend/);
+  });
+});
+
+describe('Relayer gas limits for Gateway batch calls (relayers/paths/evm/gas.ts)', () => {
+  it('behavior: the first call of a kind is estimated; later ones take the learned gas a packet plus one whole app call; too large or after a failure, estimated again', async () => {
+    const writer = new EvmWriter({ url: anvil.url, evmChainId: 31337, chainId: EVM_CHAIN, privateKeys: [ANVIL_KEYS[2]], pollIntervalMs: 50 });
+    const ep = evmGatewayEndpoint(EVM_CHAIN, writer, await gateway.getAddress(), await hub.client.getAddress());
+    try {
+      expect(await ep.gas.limit('recvBatches', 10)).toBeUndefined();
+      ep.gas.learn('recvBatches', 10, 500_000n);
+      ep.gas.learn('recvBatches', 20, 800_000n);
+      // the largest gas a packet seen lately (50k), a margin, and the Gateway's own appGasLimit (read from the chain) for the last app call
+      expect(await ep.gas.limit('recvBatches', 20)).toBe(BigInt(Math.ceil(50_000 * 20 * 1.25)) + (BigInt(APP_GAS) * 64n) / 63n + 100_000n);
+      expect(await ep.gas.limit('acknowledge', 20)).toBeUndefined();
+      expect(await ep.gas.limit('recvBatches', 1000)).toBeUndefined(); // past the per-transaction cap: estimate
+      // a call sent with a learned limit that fails (here: reverts) makes the next one estimated
+      const bad = gwIface.encodeFunctionData('recvPackets', [1, [solidityPacket(hubPacket(900, 'x'))], []]);
+      await expect(sendGatewayCall(ep, 'recvBatches', 1, bad)).rejects.toBeInstanceOf(AdapterError);
+      expect(await ep.gas.limit('recvBatches', 20)).toBeUndefined();
+      // learned from what a mined call used
+      const p = hubPacket(901, 'gas');
+      const v = await hub.advance([[packetKeys.outbound(channelId(p), 901), packetCommitment(p)]]);
+      const ok = gwIface.encodeFunctionData('recvPackets', [v, [solidityPacket(p)], [hub.proof(packetKeys.outbound(channelId(p), 901), v)]]);
+      const r = await sendGatewayCall(ep, 'recvPackets', 1, ok);
+      expect(await received(p)).toBe(true);
+      expect(await ep.gas.limit('recvPackets', 2)).toBe(BigInt(Math.ceil(Number(r.gasUsed) * 2 * 1.25)) + (BigInt(APP_GAS) * 64n) / 63n + 100_000n);
+    } finally {
+      await writer.close();
+    }
   });
 });

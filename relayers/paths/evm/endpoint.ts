@@ -11,6 +11,7 @@ import { pontisSlot } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { receiptBitSet, receiptBitsKey } from '../../../hub-chain/light-clients/evm/gateway-records.ts';
 import { packetFromSolidity } from '../../../contracts/evm/encode.ts';
 import type { EvmWriter } from '../../../adapters/evm/writer.ts';
+import { GatewayGas } from './gas.ts';
 
 export class EvmRelayError extends PontisError {
   override name = 'EvmRelayError';
@@ -24,11 +25,14 @@ export interface EvmGatewayEndpoint {
   readonly gateway: string;
   /** PontisClient (the hub's light client on this chain) address. */
   readonly hubClient: string;
+  /** Gas limits learned for the Gateway's batch calls (gas.ts). */
+  readonly gas: GatewayGas;
 }
 
 /** An endpoint (addresses checksummed once). */
 export function evmGatewayEndpoint(chainId: string, writer: EvmWriter, gateway: string, hubClient: string): EvmGatewayEndpoint {
-  return { chainId, writer, gateway: getAddress(gateway), hubClient: getAddress(hubClient) };
+  const gw = getAddress(gateway);
+  return { chainId, writer, gateway: gw, hubClient: getAddress(hubClient), gas: new GatewayGas({ writer, gateway: gw }) };
 }
 
 /** A value of the Gateway's `pontisStore` at `blockTag` (a height or 'latest'), as a 32-byte word. */

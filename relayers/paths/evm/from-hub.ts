@@ -13,6 +13,7 @@ import type { PontisReader } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { GATEWAY_TOPIC, clientIface, decodeGatewayLog, gatewayIface } from './abi.ts';
+import { sendGatewayCall } from './gas.ts';
 import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayFilter, gatewayWord, isSet, receivedFilter } from './endpoint.ts';
 import { mapLimit } from '../map-limit.ts';
 
@@ -156,8 +157,8 @@ export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, e
   // look at the Gateway again just before building the call (another relayer may have delivered)
   const due = await receivedFilter(evm, found.filter((e) => e !== null), false);
   if (!due.length) return null;
-  const data = (await recvBatchesCall(hub, evm, due, height)) ?? (await recvPacketsCall(hub, due, height));
-  const r = await evm.writer.send({ to: evm.gateway, data });
+  const batched = await recvBatchesCall(hub, evm, due, height);
+  const r = batched ? await sendGatewayCall(evm, 'recvBatches', due.length, batched) : await sendGatewayCall(evm, 'recvPackets', due.length, await recvPacketsCall(hub, due, height));
   return { txHash: r.txHash, height: r.height, items: await gatewayResults(evm, r.txHash, r.height) };
 }
 
@@ -210,7 +211,7 @@ export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoin
   const proofs = due.map((i) => i.proof);
   if (!packets.length) return null;
   const data = gatewayIface.encodeFunctionData('acknowledge', [height, packets.map(solidityPacket), acks.map((a) => fromHex(a)), proofs]);
-  const r = await evm.writer.send({ to: evm.gateway, data });
+  const r = await sendGatewayCall(evm, 'acknowledge', packets.length, data);
   return { txHash: r.txHash, height: r.height, items: await gatewayResults(evm, r.txHash, r.height) };
 }
 
@@ -240,7 +241,7 @@ export async function timeoutOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, p
   const { height } = await evmSideProofHeight(hub, evm, h);
   if (height !== h) return null; // the client moved past h meanwhile; the next call proves there
   const data = gatewayIface.encodeFunctionData('timeout', [h, due.map(solidityPacket), proofs]);
-  const r = await evm.writer.send({ to: evm.gateway, data });
+  const r = await sendGatewayCall(evm, 'timeout', due.length, data);
   const items = await gatewayResults(evm, r.txHash, r.height);
   return { chain: evm.chainId, height: r.height, proofHeight: h, txHash: r.txHash, items: items.map((i) => ({ id: itemId(i), result: i.result })) };
 }
