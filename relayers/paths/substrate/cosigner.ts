@@ -13,6 +13,7 @@ import { createKeyMulti, decodeAddress, encodeAddress, sortAddresses } from '@po
 import { u8aToHex } from '@polkadot/util';
 import type { Logger } from 'pino';
 import { type Hex, fromHex } from '../../../hub-chain/crypto/bytes.ts';
+import { PontisError } from '../../../hub-chain/errors.ts';
 import { decodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
 import { type Packet, packetId } from '../../../hub-chain/modules/packets/types.ts';
 import type { SubstrateReader } from '../../../adapters/substrate/reader.ts';
@@ -280,4 +281,60 @@ export class Cosigner {
       return v[name];
     });
   }
+}
+
+export interface FollowOptions {
+  /** The first hub height to co-sign. */
+  from: number;
+  /** Pause between rounds; default 1 s. */
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Each attempt's outcome, or the error it failed with. */
+  onHeight?: (height: number, r: CosignOutcome | Error) => void;
+}
+
+/** Codes that say the batch is not this co-signer's to sign, whatever it tries again. */
+const FINAL_REFUSALS = new Set(['PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', 'PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', 'PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG']);
+
+/**
+ * Co-signs every hub block from `from` on as the node commits it, until `signal` aborts; returns
+ * the next new height it would have looked at. A height stays open until its batch is delivered
+ * (or nothing in it is due): an approval that did not execute is looked at again each round, so
+ * the co-signer whose turn completes the threshold (including one that approved already, when
+ * approvals raced past it without the call) carries the call. A failed attempt (a node away, a
+ * pool refusal, a multisig race lost) is tried again next round; a batch its node disagrees with
+ * is reported and dropped.
+ */
+export async function followHub(cosigner: Cosigner, hub: PontisReader, o: FollowOptions): Promise<number> {
+  let next = o.from;
+  const open = new Set<number>();
+  const pause = () =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, o.intervalMs ?? 1000);
+      o.signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    });
+  const attempt = async (h: number) => {
+    try {
+      const r = await cosigner.cosign(h);
+      o.onHeight?.(h, r);
+      if (r.status === 'approved' || r.status === 'already-approved') open.add(h);
+      else open.delete(h);
+    } catch (e) {
+      o.onHeight?.(h, e as Error);
+      if (e instanceof PontisError && FINAL_REFUSALS.has(e.code)) open.delete(h);
+      else open.add(h);
+    }
+  };
+  while (!o.signal?.aborted) {
+    for (const h of [...open].sort((a, b) => a - b)) if (!o.signal?.aborted) await attempt(h);
+    let tip = next - 1;
+    try {
+      tip = await hub.latestHeight();
+    } catch (e) {
+      o.onHeight?.(next, e as Error);
+    }
+    for (; next <= tip && !o.signal?.aborted; next++) await attempt(next);
+    await pause();
+  }
+  return next;
 }
