@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { stopOnSignals } from '../hub-chain/cli/process.ts';
-import { PontisError } from '../hub-chain/errors.ts';
+import { PontisError, errFields } from '../hub-chain/errors.ts';
 // The relayer's modules (BullMQ, ethers, the adapters) load only when a relayer command runs,
 // so that other commands (a validator's `node start`) start fast.
 
@@ -82,7 +82,7 @@ export function registerRelayerCommands(program: Command): Command {
         const done = followHub(cosigner, hub, {
           from: Number(o.from),
           signal: stop.signal,
-          onHeight: (height, r) => (r instanceof Error ? logger.warn({ err: r, height }, 'co-signing failed') : r.status !== 'nothing-due' && logger.info({ ...r }, 'co-signed')),
+          onHeight: (height, r) => (r instanceof Error ? logger.warn({ ...errFields(r), height }, 'co-signing failed') : r.status !== 'nothing-due' && logger.info({ ...r }, 'co-signed')),
         });
         stopOnSignals(async () => {
           stop.abort();
