@@ -12,7 +12,7 @@ import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, pac
 import type { BlockEvents, PontisReader } from '../../relayers/paths/pontis/endpoint.ts';
 import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { multisigAccount } from '../../relayers/paths/substrate/cosigner.ts';
-import { deliveryPairs, readHubBatch, receiptKeysIn, substrateAck, timedOutAt } from '../../relayers/paths/substrate/delivery.ts';
+import { deliveryPairs, inChannelOrder, readHubBatch, receiptKeysIn, substrateAck, timedOutAt } from '../../relayers/paths/substrate/delivery.ts';
 import { relayRound } from '../../relayers/round.ts';
 import { SharedClock, TestChain, connect } from '../support/coordinator.ts';
 import { registerChainAction } from '../support/register-chain.ts';
@@ -131,6 +131,23 @@ describe('substrate delivery: what the call writes', () => {
     expect(timedOutAt(p, 100, 0)).toBe(true);
     expect(timedOutAt(p, 1, 5_000)).toBe(true);
     expect(timedOutAt({ ...p, timeoutHeight: 0, timeoutTimestamp: 0 }, 1e9, 1e15)).toBe(false);
+  });
+});
+
+describe('substrate delivery: ordered channels', () => {
+  it('behavior: an ordered packet waits for its previous sequence, delivered before or earlier in the call; unordered ones never wait', () => {
+    const p = (seq: number, ordered: boolean, app = 'msg'): Packet => ({ ...packets[0], dstApp: app, sequence: seq, ordered });
+    const id = (x: Packet) => `${x.dstApp}/${x.sequence}`;
+    const none = () => false;
+    let r = inChannelOrder([p(1, true), p(2, true), p(4, true), p(7, false)], none);
+    expect([r.due.map(id), r.held.map(id)]).toEqual([['msg/1', 'msg/2', 'msg/7'], ['msg/4']]);
+    // the gap closes once 3 is delivered
+    const ch = channelId(p(3, true));
+    r = inChannelOrder([p(4, true), p(5, true)], (k) => k === `pkt/rcpt/${ch}/3`);
+    expect([r.due.map(id), r.held.map(id)]).toEqual([['msg/4', 'msg/5'], []]);
+    // another channel's sequence does not count
+    r = inChannelOrder([p(2, true, 'other'), p(2, true)], (k) => k === `pkt/rcpt/${ch}/1`);
+    expect([r.due.map(id), r.held.map(id)]).toEqual([['msg/2'], ['other/2']]);
   });
 });
 

@@ -19,7 +19,7 @@ import { type Packet, packetId } from '../../../hub-chain/modules/packets/types.
 import type { SubstrateReader } from '../../../adapters/substrate/reader.ts';
 import type { SubstrateWriter } from '../../../adapters/substrate/writer.ts';
 import type { PontisReader } from '../pontis/endpoint.ts';
-import { type DeliveryCall, SubstrateDeliveryError, assertCommitted, deliveryCall, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt } from './delivery.ts';
+import { type DeliveryCall, SubstrateDeliveryError, assertCommitted, deliveryCall, inChannelOrder, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt } from './delivery.ts';
 
 /** The delivery multisig: its signatories (SS58 or 0x public keys, the co-signer's own among them) and threshold. */
 export interface MultisigConfig {
@@ -77,6 +77,11 @@ export class DeliveredIndex {
 
   has(p: Packet): boolean {
     return this.receipts.has(receiptKeyOf(p));
+  }
+
+  /** By receipt key (`pkt/rcpt/<ch>/<seq>`). */
+  hasReceipt(key: string): boolean {
+    return this.receipts.has(key);
   }
 
   get scannedTo(): number {
@@ -142,9 +147,10 @@ export interface CosignOutcome {
   txHash?: string;
   /** Where an executed delivery's remark is (for `remarkProof`). */
   remark?: { blockHash: string; eventIndex: number };
-  /** Packets left out: delivered before, or past their timeout on the chain. */
+  /** Packets left out: delivered before, past their timeout on the chain, or behind an undelivered sequence of their ordered channel. */
   delivered: string[];
   timedOut: string[];
+  held: string[];
 }
 
 interface PendingMultisig {
@@ -183,7 +189,7 @@ export class Cosigner {
       if (proposal.callHash || proposal.packets?.length) {
         throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', `the hub committed nothing for ${this.o.chainId} in block ${height}`, { details: { chain: this.o.chainId, height } });
       }
-      return { height, status: 'nothing-due', delivered: [], timedOut: [] };
+      return { height, status: 'nothing-due', delivered: [], timedOut: [], held: [] };
     }
     if (proposal.packets?.length) {
       const ours = new Set(batch.packets.map(packetId));
@@ -197,8 +203,11 @@ export class Cosigner {
     const time = await this.o.writer.blockTime(tip);
     const open = batch.packets.filter((p) => !this.index.has(p));
     const timedOut = open.filter((p) => timedOutAt(p, tip, time));
-    const due = open.filter((p) => !timedOutAt(p, tip, time));
-    const left = { delivered: delivered.map(packetId), timedOut: timedOut.map(packetId) };
+    const { due, held } = inChannelOrder(
+      open.filter((p) => !timedOutAt(p, tip, time)),
+      (k) => this.index.hasReceipt(k),
+    );
+    const left = { delivered: delivered.map(packetId), timedOut: timedOut.map(packetId), held: held.map(packetId) };
     if (timedOut.length) this.logger?.info({ height, packets: left.timedOut, chainHeight: tip, chainTime: time }, 'not co-signing packets past their timeout on the chain');
     if (!due.length) {
       // a proposal for packets already delivered (or expired) is answered, not signed
@@ -216,7 +225,7 @@ export class Cosigner {
     return { ...out, ...left };
   }
 
-  private async approve(api: ApiPromise, dc: DeliveryCall, height: number): Promise<Omit<CosignOutcome, 'delivered' | 'timedOut'>> {
+  private async approve(api: ApiPromise, dc: DeliveryCall, height: number): Promise<Omit<CosignOutcome, 'delivered' | 'timedOut' | 'held'>> {
     const me = publicKey(await this.o.writer.address());
     const keys = this.o.multisig.signatories.map(publicKey);
     if (!keys.includes(me)) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG', 'this co-signer\'s key is not a signatory of the delivery multisig');
@@ -317,7 +326,8 @@ export async function followHub(cosigner: Cosigner, hub: PontisReader, o: Follow
     try {
       const r = await cosigner.cosign(h);
       o.onHeight?.(h, r);
-      if (r.status === 'approved' || r.status === 'already-approved') open.add(h);
+      // held packets wait for their channel's gap to close: the height is looked at again
+      if (r.status === 'approved' || r.status === 'already-approved' || r.held.length) open.add(h);
       else open.delete(h);
     } catch (e) {
       o.onHeight?.(h, e as Error);

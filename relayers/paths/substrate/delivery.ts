@@ -96,6 +96,28 @@ export function timedOutAt(p: Packet, height: number, timeMs: number): boolean {
   return (p.timeoutHeight !== 0 && height >= p.timeoutHeight) || (p.timeoutTimestamp !== 0 && timeMs >= p.timeoutTimestamp);
 }
 
+/**
+ * Ordered channels on a chain that enforces nothing: an ordered packet is due only once the
+ * channel's previous sequence is delivered (`delivered`) or goes before it in the same call.
+ * Returns the packets due, in their order, and those held back (a gap; after a timeout the gap
+ * never closes, as an ordered channel closes).
+ */
+export function inChannelOrder(packets: Packet[], delivered: (receiptKey: string) => boolean): { due: Packet[]; held: Packet[] } {
+  const due: Packet[] = [];
+  const held: Packet[] = [];
+  const inCall = new Set<string>();
+  for (const p of packets) {
+    const prev = `pkt/rcpt/${channelId(p)}/${p.sequence - 1}`;
+    if (p.ordered && p.sequence > 1 && !delivered(prev) && !inCall.has(prev)) {
+      held.push(p);
+      continue;
+    }
+    due.push(p);
+    inCall.add(receiptKeyOf(p));
+  }
+  return { due, held };
+}
+
 /** The receipt and ack-commitment pairs a delivery writes for `packets`, in their order. */
 export function deliveryPairs(packets: Packet[]): [Bytes, Bytes][] {
   const out: [Bytes, Bytes][] = [];
