@@ -18,6 +18,7 @@ const SYSTEM = [
   'test/hub-chain/light-clients/evm/**/*.test.ts',
   'test/conformance/light-clients/evm.test.ts',
   'test/hub-chain/light-clients/substrate/chopsticks.test.ts',
+  'test/relayers/substrate-delivery.test.ts',
   'test/spec/live-node.test.ts',
 ];
 

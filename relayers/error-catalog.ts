@@ -58,6 +58,18 @@ export const RELAYER_ERRORS = errorTable(
     'PNT_ERR_RELAY_FABRIC_PROOF_TOO_DEEP',
     /** The Fabric identity (certificate file, key) of a `fabric` chain cannot be read or does not match. */
     'PNT_ERR_RELAY_FABRIC_IDENTITY',
+    /** A hub node's records of a batch for a Substrate chain disagree (leaves, batch key, packet events): the co-signer does not sign it. */
+    'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID',
+    /** A packet proposed for delivery into a Substrate chain that the co-signer's hub node does not hold as committed outbound. */
+    'PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED',
+    /** A proposed delivery call hash that is not the one the co-signer's own hub node gives. */
+    'PNT_ERR_RELAY_SUBSTRATE_CALL_MISMATCH',
+    /** The delivery multisig's signatories or threshold are unusable, or the co-signer's key is not among them. */
+    'PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG',
+    /** The multisig's last approval landed but the delivery call did not execute (or failed inside). */
+    'PNT_ERR_RELAY_SUBSTRATE_EXECUTION_FAILED',
+    /** The error ack a Substrate chain gives a packet for an application it does not have (only plain messages are received). */
+    'PNT_ERR_RELAY_SUBSTRATE_NO_APP',
     /** The Gateway refused a packet whose channel ordering differs from the one it holds. */
     'PNT_ERR_CHANNEL_ORDERING',
     /** A job failed with something that is not a PontisError (the metrics label of such failures). */
@@ -78,6 +90,7 @@ export const RELAYER_ERRORS = errorTable(
     PNT_ERR_RELAY_CLIENT_UPDATE_RACE: { retryable: true },
     PNT_ERR_RELAY_EVM_BAD_RESPONSE: { retryable: true },
     PNT_ERR_RELAY_EVM_BAD_PROOF: { retryable: true },
+    PNT_ERR_RELAY_SUBSTRATE_EXECUTION_FAILED: { retryable: true },
     PNT_ERR_RELAY_UNEXPECTED: { retryable: true },
     PNT_ERR_RPC_UNREACHABLE: { retryable: true },
     PNT_ERR_API_BAD_REQUEST: { httpStatus: 400 },

@@ -326,21 +326,40 @@ export class SubstrateReader implements ChainReader {
     if (!ev || ev.source !== 'system' || ev.name !== 'Remarked') {
       throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `event ${eventIndex} of block ${hash} is ${ev ? `${ev.source}.${ev.name}` : 'absent'}, not System.Remarked`, { chainId: this.chainId, operation: 'remarkProof' });
     }
-    const xt = (ev.raw as SubstrateRawEvent).phase as { applyExtrinsic?: number };
-    const payload = await this.call('remarkProof', async (api) => {
-      const block = await this.provider.send<{ block: { extrinsics: Hex[] } } | null>('chain_getBlock', [hash]);
-      const raw = xt.applyExtrinsic === undefined ? undefined : block?.block?.extrinsics?.[xt.applyExtrinsic];
-      if (!raw) return undefined;
-      const decoded = (await api.at(hash)).registry.createType('Extrinsic', raw);
-      const { section, method } = decoded.method;
-      return section === 'system' && (method === 'remarkWithEvent' || method === 'remark') ? u8aToHex(decoded.method.args[0].toU8a(true)) : undefined;
-    });
-    // the remark may sit inside a batch or proxy call: then the hash is all the event gives
-    if (!payload || blake2AsHex(fromHex(payload)) !== ev.args.hash) {
-      throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `the remark of event ${eventIndex} in block ${hash} is not a top-level system.remarkWithEvent`, { chainId: this.chainId, operation: 'remarkProof' });
+    const payload = await this.remarkPayloadOf(hash, ev);
+    if (!payload) {
+      throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `the remark of event ${eventIndex} in block ${hash} is in no system.remark call of its extrinsic`, { chainId: this.chainId, operation: 'remarkProof' });
     }
     const proof = await this.readProof([SYSTEM_EVENTS_KEY], hash);
     return { events: { nodes: proof.nodes }, index: eventIndex, payload };
+  }
+
+  /**
+   * The bytes of the remark a `System.Remarked` event records: the `system.remark(WithEvent)` call
+   * in its extrinsic, at the top or nested in batch, multisig or proxy calls (a multisig delivers
+   * through `multisig.asMulti(utility.batchAll([...]))`), whose blake2-256 is the event's hash.
+   * Undefined when the extrinsic holds no such call.
+   */
+  async remarkPayload(blockHash: string, eventIndex: number): Promise<Hex | undefined> {
+    const hash = await this.hashOf(blockHash);
+    const ev = (await this.blockEventsAt(hash)).find((e) => e.index === eventIndex);
+    if (!ev || ev.source !== 'system' || ev.name !== 'Remarked') {
+      throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `event ${eventIndex} of block ${hash} is ${ev ? `${ev.source}.${ev.name}` : 'absent'}, not System.Remarked`, { chainId: this.chainId, operation: 'remarkPayload' });
+    }
+    return this.remarkPayloadOf(hash, ev);
+  }
+
+  private async remarkPayloadOf(hash: Hex, ev: ChainEvent): Promise<Hex | undefined> {
+    const xt = (ev.raw as SubstrateRawEvent).phase as { applyExtrinsic?: number };
+    const payloads = await this.call('remarkProof', async (api) => {
+      const block = await this.provider.send<{ block: { extrinsics: Hex[] } } | null>('chain_getBlock', [hash]);
+      const raw = xt.applyExtrinsic === undefined ? undefined : block?.block?.extrinsics?.[xt.applyExtrinsic];
+      if (!raw) return [];
+      const decoded = (await api.at(hash)).registry.createType('Extrinsic', raw);
+      return remarksIn(decoded.method as unknown as CallLike);
+    });
+    // the event carries only the hash: the remark is the call whose bytes hash to it
+    return payloads.find((p) => blake2AsHex(fromHex(p)) === ev.args.hash);
   }
 
   /** The state root of a block: its header's, or computed from the state where the header carries zero (chopsticks). */
@@ -520,4 +539,38 @@ function plain(v: Codec): unknown {
   if (typeof big === 'function') return big.call(v);
   if (v instanceof GenericAccountId) return v.toString();
   return v.toJSON();
+}
+
+interface CallLike {
+  section: string;
+  method: string;
+  args: Codec[];
+}
+
+const isCall = (c: unknown): c is CallLike => typeof c === 'object' && c !== null && typeof (c as CallLike).section === 'string' && typeof (c as CallLike).method === 'string' && Array.isArray((c as CallLike).args);
+
+/** Every remark payload in a call tree (calls as arguments, lists of calls, opaque-wrapped calls), depth-bounded. */
+function remarksIn(call: CallLike, depth = 0): Hex[] {
+  if (depth > 8) return [];
+  if (call.section === 'system' && (call.method === 'remarkWithEvent' || call.method === 'remark')) return [u8aToHex(call.args[0].toU8a(true))];
+  const out: Hex[] = [];
+  for (const arg of call.args) {
+    const inner = unwrapOpaque(arg);
+    if (isCall(inner)) out.push(...remarksIn(inner, depth + 1));
+    else if (Array.isArray(inner)) for (const c of inner) if (isCall(c)) out.push(...remarksIn(c, depth + 1));
+  }
+  return out;
+}
+
+/** `WrapperKeepOpaque<Call>` (an older multisig's `asMulti`) decodes its call on request. */
+function unwrapOpaque(arg: Codec): unknown {
+  const w = arg as unknown as { isDecoded?: boolean; unwrap?: () => unknown };
+  if (typeof w.isDecoded === 'boolean' && typeof w.unwrap === 'function') {
+    try {
+      return w.isDecoded ? w.unwrap() : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return arg;
 }

@@ -1,0 +1,350 @@
+/**
+ * A hub validator's co-signer for deliveries into a Substrate chain (DELIVERY.md). It trusts one
+ * hub node, its operator's own, and one Substrate key, a signatory of the delivery multisig. For
+ * a hub block it re-reads the batch for the chain from that node, drops packets the multisig has
+ * delivered already (its receipt remarks on chain) and packets past their timeout by the chain's
+ * latest block, builds the delivery call (delivery.ts) and approves it; the approval that
+ * completes the threshold carries the call and executes it. A call hash proposed by anyone else
+ * that is not the one its own node gives is refused, and nothing is submitted.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { ApiPromise } from '@polkadot/api';
+import { createKeyMulti, decodeAddress, encodeAddress, sortAddresses } from '@polkadot/util-crypto';
+import { u8aToHex } from '@polkadot/util';
+import type { Logger } from 'pino';
+import { type Hex, fromHex } from '../../../hub-chain/crypto/bytes.ts';
+import { PontisError } from '../../../hub-chain/errors.ts';
+import { decodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
+import { type Packet, packetId } from '../../../hub-chain/modules/packets/types.ts';
+import type { SubstrateReader } from '../../../adapters/substrate/reader.ts';
+import type { SubstrateWriter } from '../../../adapters/substrate/writer.ts';
+import type { PontisReader } from '../pontis/endpoint.ts';
+import { type DeliveryCall, SubstrateDeliveryError, assertCommitted, deliveryCall, inChannelOrder, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt } from './delivery.ts';
+
+/** The delivery multisig: its signatories (SS58 or 0x public keys, the co-signer's own among them) and threshold. */
+export interface MultisigConfig {
+  signatories: string[];
+  threshold: number;
+}
+
+/** The multisig's account id (pallet_multisig's derivation over the sorted signatories). */
+export function multisigAccount(m: MultisigConfig): Hex {
+  checkMultisig(m);
+  return u8aToHex(createKeyMulti(m.signatories, m.threshold)) as Hex;
+}
+
+function checkMultisig(m: MultisigConfig): void {
+  const keys = new Set(m.signatories.map(publicKey));
+  const bad = (msg: string) => new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG', msg, { details: { signatories: m.signatories.length, threshold: m.threshold } });
+  if (keys.size !== m.signatories.length) throw bad('a signatory is listed twice');
+  if (!Number.isInteger(m.threshold) || m.threshold < 2 || m.threshold > keys.size) throw bad(`threshold ${m.threshold} of ${keys.size} signatories (2..n)`);
+  // a threshold of hub validators: more than 2/3 of them, as the hub's own commits
+  if (m.threshold * 3 <= keys.size * 2) throw bad(`threshold ${m.threshold} of ${keys.size} is not more than 2/3`);
+}
+
+function publicKey(a: string): Hex {
+  try {
+    return u8aToHex(decodeAddress(a)) as Hex;
+  } catch {
+    throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG', `not an account: ${a}`);
+  }
+}
+
+/**
+ * Which packets the multisig has delivered: the receipt keys of its `System.Remarked` payloads,
+ * learnt by scanning blocks from `fromHeight`, and kept (with the last block scanned) in `file`
+ * when given, so a restart does not scan the chain again.
+ */
+export class DeliveredIndex {
+  private scanned: number;
+  private readonly receipts = new Set<string>();
+
+  constructor(
+    private readonly reader: SubstrateReader,
+    private readonly multisig: Hex,
+    private readonly o: { fromHeight?: number; file?: string } = {},
+  ) {
+    this.scanned = (o.fromHeight ?? 1) - 1;
+    if (o.file && existsSync(o.file)) {
+      const saved = JSON.parse(readFileSync(o.file, 'utf8')) as { multisig: string; scanned: number; receipts: string[] };
+      // an index of another multisig says nothing about this one
+      if (saved.multisig === multisig) {
+        this.scanned = Math.max(this.scanned, saved.scanned);
+        for (const r of saved.receipts) this.receipts.add(r);
+      }
+    }
+  }
+
+  has(p: Packet): boolean {
+    return this.receipts.has(receiptKeyOf(p));
+  }
+
+  /** By receipt key (`pkt/rcpt/<ch>/<seq>`). */
+  hasReceipt(key: string): boolean {
+    return this.receipts.has(key);
+  }
+
+  get scannedTo(): number {
+    return this.scanned;
+  }
+
+  /** Scans up to `to` (default the chain's latest block). */
+  async sync(to?: number): Promise<void> {
+    const tip = to ?? (await this.reader.latestHeight());
+    const STEP = 64;
+    for (let from = this.scanned + 1; from <= tip; from += STEP) {
+      const end = Math.min(tip, from + STEP - 1);
+      const events = await this.reader.events({ sources: ['system'], names: ['Remarked'] }, from, end);
+      for (const ev of events) {
+        if (publicKey(String(ev.args.sender)) !== this.multisig) continue;
+        const payload = await this.reader.remarkPayload(ev.blockHash, ev.index);
+        if (!payload) continue;
+        let pairs;
+        try {
+          pairs = decodeRemarkPayload(fromHex(payload));
+        } catch {
+          continue; // a remark that is no Pontis write
+        }
+        for (const k of receiptKeysIn(pairs)) this.receipts.add(k);
+      }
+      this.scanned = end;
+      this.save();
+    }
+  }
+
+  private save(): void {
+    if (!this.o.file) return;
+    const tmp = `${this.o.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ multisig: this.multisig, scanned: this.scanned, receipts: [...this.receipts] }));
+    renameSync(tmp, this.o.file);
+  }
+}
+
+export interface CosignerOptions {
+  /** The operator's own hub node: the only source of what the hub committed. */
+  hub: PontisReader;
+  /** The Substrate chain's id on the hub. */
+  chainId: string;
+  /** Signs with the validator's Substrate key (a signatory). */
+  writer: SubstrateWriter;
+  multisig: MultisigConfig;
+  /** Defaults to a fresh index scanning from block 1. */
+  index?: DeliveredIndex;
+  logger?: Logger;
+}
+
+/** Another party's proposal: the call hash it approved, and the packets it says the batch holds. */
+export interface CosignProposal {
+  callHash?: Hex;
+  packets?: Packet[];
+}
+
+export interface CosignOutcome {
+  height: number;
+  /** `approved`: this approval is stored, the threshold is not met yet; `executed`: this approval met it and the call ran. */
+  status: 'approved' | 'executed' | 'already-approved' | 'delivered' | 'nothing-due';
+  callHash?: Hex;
+  txHash?: string;
+  /** Where an executed delivery's remark is (for `remarkProof`). */
+  remark?: { blockHash: string; eventIndex: number };
+  /** Packets left out: delivered before, past their timeout on the chain, or behind an undelivered sequence of their ordered channel. */
+  delivered: string[];
+  timedOut: string[];
+  held: string[];
+}
+
+interface PendingMultisig {
+  when: { height: number; index: number };
+  approvals: Hex[];
+}
+
+export class Cosigner {
+  readonly account: Hex;
+  private readonly index: DeliveredIndex;
+  private readonly logger: Logger | undefined;
+
+  constructor(private readonly o: CosignerOptions) {
+    this.account = multisigAccount(o.multisig);
+    this.index = o.index ?? new DeliveredIndex(o.writer, this.account);
+    this.logger = o.logger?.child({ chainId: o.chainId });
+  }
+
+  /** The multisig account as SS58 with the chain's prefix. */
+  async address(): Promise<string> {
+    const api = await this.o.writer.connected();
+    return encodeAddress(this.account, api.registry.chainSS58);
+  }
+
+  /**
+   * Co-signs the delivery of what the hub committed for the chain in hub block `height`, as this
+   * co-signer's own node shows it. With a `proposal`, first checks it: its packets must be
+   * committed on the node and its call hash must be the one computed here, else
+   * `PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED` / `PNT_ERR_RELAY_SUBSTRATE_CALL_MISMATCH` and nothing
+   * is submitted.
+   */
+  async cosign(height: number, proposal: CosignProposal = {}): Promise<CosignOutcome> {
+    if (proposal.packets?.length) await assertCommitted(this.o.hub, proposal.packets);
+    const batch = await readHubBatch(this.o.hub, this.o.chainId, height);
+    if (!batch) {
+      if (proposal.callHash || proposal.packets?.length) {
+        throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', `the hub committed nothing for ${this.o.chainId} in block ${height}`, { details: { chain: this.o.chainId, height } });
+      }
+      return { height, status: 'nothing-due', delivered: [], timedOut: [], held: [] };
+    }
+    if (proposal.packets?.length) {
+      const ours = new Set(batch.packets.map(packetId));
+      const foreign = proposal.packets.find((p) => !ours.has(packetId(p)));
+      if (foreign) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', `packet ${packetId(foreign)} is not in the hub's batch for ${this.o.chainId} at ${height}`, { details: { packet: packetId(foreign), height } });
+    }
+
+    const tip = await this.o.writer.latestHeight();
+    await this.index.sync(tip);
+    const delivered = batch.packets.filter((p) => this.index.has(p));
+    const time = await this.o.writer.blockTime(tip);
+    const open = batch.packets.filter((p) => !this.index.has(p));
+    const timedOut = open.filter((p) => timedOutAt(p, tip, time));
+    const { due, held } = inChannelOrder(
+      open.filter((p) => !timedOutAt(p, tip, time)),
+      (k) => this.index.hasReceipt(k),
+    );
+    const left = { delivered: delivered.map(packetId), timedOut: timedOut.map(packetId), held: held.map(packetId) };
+    if (timedOut.length) this.logger?.info({ height, packets: left.timedOut, chainHeight: tip, chainTime: time }, 'not co-signing packets past their timeout on the chain');
+    if (!due.length) {
+      // a proposal for packets already delivered (or expired) is answered, not signed
+      return { height, status: delivered.length ? 'delivered' : 'nothing-due', ...left };
+    }
+
+    const api = await this.o.writer.connected();
+    const dc = deliveryCall(api, due);
+    if (proposal.callHash && proposal.callHash.toLowerCase() !== dc.callHash) {
+      throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_CALL_MISMATCH', `the proposed call ${proposal.callHash} is not the delivery of hub block ${height} (${dc.callHash} on this validator's node)`, {
+        details: { height, proposed: proposal.callHash, computed: dc.callHash },
+      });
+    }
+    const out = await this.approve(api, dc, height);
+    return { ...out, ...left };
+  }
+
+  private async approve(api: ApiPromise, dc: DeliveryCall, height: number): Promise<Omit<CosignOutcome, 'delivered' | 'timedOut' | 'held'>> {
+    const me = publicKey(await this.o.writer.address());
+    const keys = this.o.multisig.signatories.map(publicKey);
+    if (!keys.includes(me)) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG', 'this co-signer\'s key is not a signatory of the delivery multisig');
+    const others = sortAddresses(keys.filter((k) => k !== me));
+    const pending = await this.pending(api, dc.callHash);
+    const mine = pending?.approvals.includes(me) ?? false;
+    const approvals = (pending?.approvals.length ?? 0) + (mine ? 0 : 1);
+    const weight = await this.callWeight(api, dc);
+    const timepoint = pending ? pending.when : null;
+    const t = this.o.multisig.threshold;
+
+    if (approvals < t) {
+      if (mine) return { height, status: 'already-approved', callHash: dc.callHash };
+      const r = await this.o.writer.send({ pallet: 'multisig', call: 'approveAsMulti', args: this.args(api, 'approveAsMulti', { threshold: t, otherSignatories: others, maybeTimepoint: timepoint, callHash: dc.callHash, maxWeight: weight }) });
+      this.logger?.info({ height, callHash: dc.callHash, approvals, threshold: t, txHash: r.txHash }, 'approved a delivery');
+      return { height, status: 'approved', callHash: dc.callHash, txHash: r.txHash };
+    }
+    // this approval completes the threshold (or completes one that others met without the call): it carries the call
+    const call = api.createType('Call', dc.call);
+    const r = await this.o.writer.send({ pallet: 'multisig', call: 'asMulti', args: this.args(api, 'asMulti', { threshold: t, otherSignatories: others, maybeTimepoint: timepoint, call, storeCall: false, maxWeight: weight }) });
+    const events = (await this.o.writer.blockEventsAt(r.blockHash)).filter((e) => (e.raw as { phase: { applyExtrinsic?: number } }).phase.applyExtrinsic === r.txIndex);
+    const executed = events.find((e) => e.source === 'multisig' && e.name === 'MultisigExecuted');
+    const result = executed?.args.result as { ok?: unknown; err?: unknown } | undefined;
+    if (!executed || !result || !('ok' in result)) {
+      throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_EXECUTION_FAILED', `the delivery of hub block ${height} did not execute: ${executed ? JSON.stringify(result) : 'no MultisigExecuted event'}`, {
+        details: { height, callHash: dc.callHash, txHash: r.txHash, blockHash: r.blockHash },
+      });
+    }
+    const remark = events.find((e) => e.source === 'system' && e.name === 'Remarked' && publicKey(String(e.args.sender)) === this.account);
+    this.logger?.info({ height, callHash: dc.callHash, txHash: r.txHash, packets: dc.packets.length }, 'executed a delivery');
+    return { height, status: 'executed', callHash: dc.callHash, txHash: r.txHash, ...(remark ? { remark: { blockHash: r.blockHash, eventIndex: remark.index } } : {}) };
+  }
+
+  /** `Multisig.Multisigs(account, callHash)`: the open operation for this call, if any. */
+  private async pending(api: ApiPromise, callHash: Hex): Promise<PendingMultisig | undefined> {
+    const v = (await api.query.multisig.multisigs(this.account, callHash)) as unknown as { isSome: boolean; unwrap(): { when: { height: { toNumber(): number }; index: { toNumber(): number } }; approvals: { toHex(): string }[] } };
+    if (!v.isSome) return undefined;
+    const m = v.unwrap();
+    return { when: { height: m.when.height.toNumber(), index: m.when.index.toNumber() }, approvals: m.approvals.map((a) => a.toHex() as Hex) };
+  }
+
+  /** The call's weight (the runtime's own estimate), as the multisig's `maxWeight` takes it. */
+  private async callWeight(api: ApiPromise, dc: DeliveryCall): Promise<{ refTime: bigint; proofSize: bigint }> {
+    const xt = api.tx(api.createType('Call', dc.call));
+    const info = await xt.paymentInfo(encodeAddress(this.account, api.registry.chainSS58));
+    const w = info.weight as unknown as { refTime?: { toBigInt(): bigint }; proofSize?: { toBigInt(): bigint }; toBigInt?: () => bigint };
+    // a margin over the estimate: the pallet refuses a call heavier than maxWeight, and refunds what is unused
+    const ref = w.refTime ? w.refTime.toBigInt() : w.toBigInt!();
+    return { refTime: ref * 2n, proofSize: (w.proofSize?.toBigInt() ?? 0n) * 2n + 65_536n };
+  }
+
+  /** Arguments by the runtime's own argument names (an older multisig has `storeCall` and a u64 weight). */
+  private args(api: ApiPromise, call: 'asMulti' | 'approveAsMulti', v: Record<string, unknown>): unknown[] {
+    const meta = api.tx.multisig[call].meta.args;
+    return meta.map((a) => {
+      const name = a.name.toString().replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      if (name === 'maxWeight') {
+        const w = v.maxWeight as { refTime: bigint; proofSize: bigint };
+        return a.type.toString() === 'u64' ? w.refTime : { refTime: w.refTime, proofSize: w.proofSize };
+      }
+      if (!(name in v)) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG', `the runtime's multisig.${call} takes an argument ${name} this co-signer does not know`);
+      return v[name];
+    });
+  }
+}
+
+export interface FollowOptions {
+  /** The first hub height to co-sign. */
+  from: number;
+  /** Pause between rounds; default 1 s. */
+  intervalMs?: number;
+  signal?: AbortSignal;
+  /** Each attempt's outcome, or the error it failed with. */
+  onHeight?: (height: number, r: CosignOutcome | Error) => void;
+}
+
+/** Codes that say the batch is not this co-signer's to sign, whatever it tries again. */
+const FINAL_REFUSALS = new Set(['PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', 'PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', 'PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG']);
+
+/**
+ * Co-signs every hub block from `from` on as the node commits it, until `signal` aborts; returns
+ * the next new height it would have looked at. A height stays open until its batch is delivered
+ * (or nothing in it is due): an approval that did not execute is looked at again each round, so
+ * the co-signer whose turn completes the threshold (including one that approved already, when
+ * approvals raced past it without the call) carries the call. A failed attempt (a node away, a
+ * pool refusal, a multisig race lost) is tried again next round; a batch its node disagrees with
+ * is reported and dropped.
+ */
+export async function followHub(cosigner: Cosigner, hub: PontisReader, o: FollowOptions): Promise<number> {
+  let next = o.from;
+  const open = new Set<number>();
+  const pause = () =>
+    new Promise<void>((r) => {
+      const t = setTimeout(r, o.intervalMs ?? 1000);
+      o.signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+    });
+  const attempt = async (h: number) => {
+    try {
+      const r = await cosigner.cosign(h);
+      o.onHeight?.(h, r);
+      // held packets wait for their channel's gap to close: the height is looked at again
+      if (r.status === 'approved' || r.status === 'already-approved' || r.held.length) open.add(h);
+      else open.delete(h);
+    } catch (e) {
+      o.onHeight?.(h, e as Error);
+      if (e instanceof PontisError && FINAL_REFUSALS.has(e.code)) open.delete(h);
+      else open.add(h);
+    }
+  };
+  while (!o.signal?.aborted) {
+    for (const h of [...open].sort((a, b) => a - b)) if (!o.signal?.aborted) await attempt(h);
+    let tip = next - 1;
+    try {
+      tip = await hub.latestHeight();
+    } catch (e) {
+      o.onHeight?.(next, e as Error);
+    }
+    for (; next <= tip && !o.signal?.aborted; next++) await attempt(next);
+    await pause();
+  }
+  return next;
+}
