@@ -315,10 +315,21 @@ export class SubstrateReader implements ChainReader {
   /**
    * What the hub's `substrate` client needs to accept a remark batch: the read proof of the
    * block's `System.Events` (verified against its state root), the position of the
-   * `System.Remarked` event in that list, and the remark's bytes, taken from the extrinsic that
-   * emitted the event and checked against the hash the event carries.
+   * `System.Remarked` event in that list, and the remark's bytes (`remarkPayload`).
    */
   async remarkProof(blockHash: string, eventIndex: number): Promise<RemarkProof> {
+    const hash = await this.hashOf(blockHash);
+    const payload = await this.remarkPayload(hash, eventIndex);
+    const proof = await this.readProof([SYSTEM_EVENTS_KEY], hash);
+    return { events: { nodes: proof.nodes }, index: eventIndex, payload };
+  }
+
+  /**
+   * The bytes a `System.Remarked` event (`eventIndex` in the block's `System.Events`) remarked,
+   * taken from the extrinsic that emitted it and checked against the hash the event carries.
+   * Only a top-level `system.remark`/`remarkWithEvent` is read (INVALID_REQUEST otherwise).
+   */
+  async remarkPayload(blockHash: string, eventIndex: number): Promise<Hex> {
     const hash = await this.hashOf(blockHash);
     if (!Number.isSafeInteger(eventIndex) || eventIndex < 0) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not an event index: ${eventIndex}`, { chainId: this.chainId, operation: 'remarkProof' });
     const events = await this.blockEventsAt(hash);
@@ -339,8 +350,7 @@ export class SubstrateReader implements ChainReader {
     if (!payload || blake2AsHex(fromHex(payload)) !== ev.args.hash) {
       throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `the remark of event ${eventIndex} in block ${hash} is not a top-level system.remarkWithEvent`, { chainId: this.chainId, operation: 'remarkProof' });
     }
-    const proof = await this.readProof([SYSTEM_EVENTS_KEY], hash);
-    return { events: { nodes: proof.nodes }, index: eventIndex, payload };
+    return payload;
   }
 
   /** The state root of a block: its header's, or computed from the state where the header carries zero (chopsticks). */
