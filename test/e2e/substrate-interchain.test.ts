@@ -193,6 +193,12 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
     const farHeight = { ...genuine, proofHeight: genuine.proofHeight + 100_000 };
     expect(await submitRaw(farHeight as Msg)).toEqual(['PNT_ERR_CLIENT_NO_CONSENSUS']);
 
+    // a height the client holds, but not the remark's block: its System.Events proof is not under that root
+    expect(await submitRaw({ ...genuine, proofHeight: genuine.proofHeight - 1 } as Msg)).toEqual(['PNT_ERR_PROOF_INVALID']);
+
+    // an event naming a packet no writer remarked: the relayer finds nothing to prove
+    expect(await handlers.relayPackets(SUB, HUB, [{ ...ev, packet: { ...base, sequence: 77 } }])).toEqual({ submitted: false, accepted: 0, redundant: 0 });
+
     // the same packet remarked by an account that is not a writer (Bob): the scanner ignores it, the hub refuses it
     const b = await bob.remarkBatch(sentPairs([{ ...base, sequence: 99 }]));
     const bobScan = await scanUntil(SUB, b.height - 1, b.height);
