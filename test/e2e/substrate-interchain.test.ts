@@ -73,6 +73,21 @@ async function scanUntil(src: string, from: number, height: number, timeoutMs = 
   }
 }
 
+/**
+ * `send` again when its transaction was not included in time: chopsticks (1.1.0, Manual mode)
+ * now and then leaves a transaction out of the blocks it builds. Resending the same packets is
+ * safe: the counter moved only for remarks that landed, and the hub takes a packet once.
+ */
+async function landed<T>(send: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await send();
+    } catch (e) {
+      if (attempt >= 3 || !(e instanceof PontisError) || e.code !== 'PNT_ERR_ADAPTER_NOT_MINED') throw e;
+    }
+  }
+}
+
 /** Per-item results of a relay transaction submitted as is. */
 async function submitRaw(msg: Msg): Promise<string[]> {
   const r = await hubEp.submit([msg]);
@@ -107,8 +122,8 @@ beforeAll(async () => {
     const writer = u8aToHex(decodeAddress(DEV_ACCOUNTS.alice));
     registeredAt = (await registerSubstrateChain(hub, chop.httpUrl, SUB, [writer], { clientParams: CLIENT_PARAMS })).height;
     await registerSubstrateChain(hub, chop.httpUrl, SUB2, [writer], { clientParams: CLIENT_PARAMS });
-    alice = new SubstrateWriter({ url: chop.url, chainId: SUB, signer: '//Alice' });
-    bob = new SubstrateWriter({ url: chop.url, chainId: SUB, signer: '//Bob' });
+    alice = new SubstrateWriter({ url: chop.url, chainId: SUB, signer: '//Alice', inclusionTimeoutMs: 15_000 });
+    bob = new SubstrateWriter({ url: chop.url, chainId: SUB, signer: '//Bob', inclusionTimeoutMs: 15_000 });
     reader = new SubstrateReader({ url: chop.url, chainId: SUB });
     hubEp = new RpcEndpoint(HUB, hub.rpcUrls[0], generateAccountKey());
     handlers = new SubstratePathHandlers(
@@ -137,7 +152,7 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
   let remarkHeight = 0;
 
   it('delivers packets sent in one remark: one forwarded to sub-2, one refused (no such chain)', async () => {
-    const r = await sendFromSubstrate(alice, [fields(SUB2, 'to sub-2'), fields('nowhere-9', 'to nowhere')], sequences);
+    const r = await landed(() => sendFromSubstrate(alice, [fields(SUB2, 'to sub-2'), fields('nowhere-9', 'to nowhere')], sequences));
     sent = r.packets;
     expect(r.remarks).toHaveLength(1); // batched
     expect(sent.map((p) => p.sequence)).toEqual([1, 1]); // two channels, each from 1
@@ -173,7 +188,7 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
 
   it('forged relays are refused with stable codes and change nothing', async () => {
     // a fresh packet, scanned but not relayed, as the base of each forgery
-    const r = await sendFromSubstrate(alice, [fields(SUB2, 'forgery base')], sequences);
+    const r = await landed(() => sendFromSubstrate(alice, [fields(SUB2, 'forgery base')], sequences));
     const [base] = r.packets;
     const { packets } = await scanUntil(SUB, remarkHeight, r.remarks[0].height);
     const ev = packets.find((e) => packetId(e.packet) === packetId(base))!;
@@ -194,13 +209,13 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
     expect(await submitRaw(farHeight as Msg)).toEqual(['PNT_ERR_CLIENT_NO_CONSENSUS']);
 
     // a height the client holds, but not the remark's block: its System.Events proof is not under that root
-    expect(await submitRaw({ ...genuine, proofHeight: genuine.proofHeight - 1 } as Msg)).toEqual(['PNT_ERR_PROOF_INVALID']);
+    expect(await submitRaw({ ...genuine, proofHeight: genuine.proofHeight - 1 } as Msg)).toEqual(['PNT_ERR_PROOF_INCOMPLETE']);
 
     // an event naming a packet no writer remarked: the relayer finds nothing to prove
     expect(await handlers.relayPackets(SUB, HUB, [{ ...ev, packet: { ...base, sequence: 77 } }])).toEqual({ submitted: false, accepted: 0, redundant: 0 });
 
     // the same packet remarked by an account that is not a writer (Bob): the scanner ignores it, the hub refuses it
-    const b = await bob.remarkBatch(sentPairs([{ ...base, sequence: 99 }]));
+    const b = await landed(() => bob.remarkBatch(sentPairs([{ ...base, sequence: 99 }])));
     const bobScan = await scanUntil(SUB, b.height - 1, b.height);
     expect(bobScan.packets.filter((e) => e.packet.sequence === 99)).toEqual([]);
     const bobProof = await reader.remarkProof(b.blockHash, b.eventIndex);
@@ -216,10 +231,10 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
 
   it("sub-2's gateway acknowledges the forwarded packet by remark: the hub records it delivered", async () => {
     const pkt = sent[0];
-    const gateway2 = new SubstrateWriter({ url: chop.url, chainId: SUB2, signer: '//Alice' });
+    const gateway2 = new SubstrateWriter({ url: chop.url, chainId: SUB2, signer: '//Alice', inclusionTimeoutMs: 15_000 });
     try {
       const ack = encodeAck({ ok: true, result: toHex(utf8('got it')) });
-      const r = await ackFromSubstrate(gateway2, [{ packet: pkt, ack }]);
+      const r = await landed(() => ackFromSubstrate(gateway2, [{ packet: pkt, ack }]));
       const { acks } = await scanUntil(SUB2, r.height - 1, r.height);
       expect(acks.map((e) => packetId(e.packet))).toEqual([packetId(pkt)]);
       expect(await handlers.relayAcks(SUB2, HUB, acks)).toMatchObject({ submitted: true, accepted: 1 });
