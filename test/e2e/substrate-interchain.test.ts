@@ -229,6 +229,20 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
     expect((await hubPacket(packetId(base)))?.status.state).toBe('forwarded');
   });
 
+  it('large packets: one remark each, and their relay split over hub transactions under the size limit', async () => {
+    const big = (i: number) => ({ ...fields(SUB2, ''), payload: toHex(new Uint8Array(40 * 1024).fill(i)) });
+    const r = await landed(() => sendFromSubstrate(alice, [big(1), big(2), big(3), big(4), big(5)], sequences));
+    expect(r.remarks).toHaveLength(5);
+    const top = Math.max(...r.remarks.map((x) => x.height));
+    const { packets } = await scanUntil(SUB, Math.min(...r.remarks.map((x) => x.height)) - 1, top);
+    const mine = packets.filter((e) => r.packets.some((p) => packetId(p) === packetId(e.packet)));
+    expect(mine).toHaveLength(5);
+    // five messages of ~250 KB each: one transaction would pass the hub's 1 MiB limit
+    const out = await handlers.relayPackets(SUB, HUB, mine);
+    expect(out).toMatchObject({ submitted: true, accepted: 5, redundant: 0 });
+    for (const p of r.packets) expect((await hubPacket(packetId(p)))?.status.state).toBe('forwarded');
+  });
+
   it("sub-2's gateway acknowledges the forwarded packet by remark: the hub records it delivered", async () => {
     const pkt = sent[0];
     const gateway2 = new SubstrateWriter({ url: chop.url, chainId: SUB2, signer: '//Alice', inclusionTimeoutMs: 15_000 });

@@ -12,6 +12,7 @@
  * every delivery leg that way answers `towardSubstrate()` (PNT_ERR_RELAY_DIRECTION_UNSUPPORTED,
  * fatal), the one place to wire it in. Scanning the hub toward the chain works as for any spoke.
  */
+import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { RelayerError } from '../../errors.ts';
 import { relayTxOutcome } from '../hub.ts';
 import { clientHeight, consensusOn, dropDone, notReceived, scan, stillOutstanding } from '../pontis/path.ts';
@@ -20,6 +21,8 @@ import type { SubstrateEndpoint } from './endpoint.ts';
 import { scanSubstrate, substrateAckMessages, substrateRecvMessages } from './to-hub.ts';
 
 const NOTHING: DeliveryOutcome = { submitted: false, accepted: 0, redundant: 0 };
+/** Message bytes (JSON) per hub transaction: well inside MAX_TX_BYTES (1 MiB) with the signature and envelope. */
+const TX_BUDGET = 768 * 1024;
 
 /** Every delivery toward a Substrate chain, until the hub -> Substrate leg is wired in. */
 export function towardSubstrate(what: string, chain: string): never {
@@ -80,10 +83,30 @@ export class SubstratePathHandlers implements PathHandlers {
     return out;
   }
 
-  /** Submits the messages (one per proven block) in one hub transaction, each dropped of what another relayer delivered meanwhile. */
-  private async submit(msgs: Awaited<ReturnType<typeof substrateRecvMessages>>, what: string): Promise<DeliveryOutcome> {
+  /**
+   * Submits the messages (one per remark), each dropped of what another relayer delivered
+   * meanwhile, in hub transactions of at most TX_BUDGET bytes of messages. A transaction that
+   * fails stops the job; those before it stay done (the retry skips their items).
+   */
+  private async submit(msgs: Msg[], what: string): Promise<DeliveryOutcome> {
     const left = (await Promise.all(msgs.map((m) => dropDone(this.hub, m)))).filter((m) => m !== null);
-    return left.length ? relayTxOutcome(this.hubId, await this.hub.submit(left), what) : NOTHING;
+    const txs: Msg[][] = [];
+    let size = 0;
+    for (const m of left) {
+      const n = JSON.stringify(m).length;
+      if (!txs.length || size + n > TX_BUDGET) {
+        txs.push([]);
+        size = 0;
+      }
+      txs.at(-1)!.push(m);
+      size += n;
+    }
+    let out: DeliveryOutcome = NOTHING;
+    for (const tx of txs) {
+      const r = relayTxOutcome(this.hubId, await this.hub.submit(tx), what);
+      out = { submitted: true, accepted: out.accepted + r.accepted, redundant: out.redundant + r.redundant, txHeight: r.txHeight, items: [...(out.items ?? []), ...(r.items ?? [])] };
+    }
+    return out;
   }
 
   async relayPackets(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {

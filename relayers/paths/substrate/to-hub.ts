@@ -5,9 +5,9 @@
  * `pkt/ack-data` for an ack written). A remark is proven through the `System.Events` of its own
  * block, so a delivery proves each remark at the height of its block: the hub's client must hold
  * a consensus record there (attested mode: the hub validators' observers vote every finalized
- * block with `stride: 1`). One `packets/recv` (or `packets/ack`) per block, all in one hub
- * transaction; each remark is a shared part of its message (`{events, index, payload}`), the
- * items point at it. Proofs are checked here against the hub's record before they are sent.
+ * block with `stride: 1`). One `packets/recv` (or `packets/ack`) per remark, its one shared part
+ * the remark (`{events, index, payload}`) the items point at; the handlers submit them in as few
+ * hub transactions as the transaction size allows. Proofs are checked here against the hub's record before they are sent.
  */
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { type Bytes, type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
@@ -105,9 +105,6 @@ interface RemarkPart {
   payload: Hex;
 }
 
-/** Shared parts a relay message may carry (hub-chain/modules/packets/msgs.ts). */
-const MAX_SHARED_PARTS = 64;
-
 /**
  * The messages proving, block by block, that the chain's writers wrote `key(e)` for each event:
  * `packets/recv` or `packets/ack` items built by `item`. Events whose key no writer remark of
@@ -146,27 +143,15 @@ export async function remarkMessages(
       throw new SubstrateRelayError('PNT_ERR_RELAY_SUBSTRATE_BAD_PROOF', `System.Events of ${sub.chainId} block ${height} does not verify against the hub's record`, { retryable: true, details: { chain: sub.chainId, height } });
     }
     const nodes = proof.nodes.map((n) => n.toLowerCase() as Hex);
-    // at most MAX_SHARED_PARTS remarks per message
-    const parts = new Map<number, number>();
-    let shared: RemarkPart[] = [];
-    let items: Record<string, unknown>[] = [];
-    const flush = () => {
-      if (items.length) msgs.push({ type, proofHeight: height, packets: items, shared } as unknown as Msg);
-      shared = [];
-      items = [];
-      parts.clear();
-    };
-    for (const { e, at } of due.sort((a, b) => a.at - b.at)) {
-      let ref = parts.get(at);
-      if (ref === undefined) {
-        if (shared.length >= MAX_SHARED_PARTS) flush();
-        ref = shared.push({ events: { nodes }, index: remarks[at].index, payload: remarks[at].payload }) - 1;
-        parts.set(at, ref);
-      }
-      const proofRef = { remark: { $shared: ref } };
-      items.push(type === 'packets/recv' ? { packet: e.packet, proof: proofRef } : { packet: e.packet, ack: e.ack, proof: proofRef });
+    // one message per remark: its proof part is shared by its items, and a message stays far below the hub's transaction limit
+    const byRemark = new Map<number, PacketEvent[]>();
+    for (const { e, at } of due) byRemark.set(at, [...(byRemark.get(at) ?? []), e]);
+    for (const [at, es] of [...byRemark].sort(([a], [b]) => a - b)) {
+      const shared: RemarkPart[] = [{ events: { nodes }, index: remarks[at].index, payload: remarks[at].payload }];
+      const proofRef = { remark: { $shared: 0 } };
+      const items = es.map((e) => (type === 'packets/recv' ? { packet: e.packet, proof: proofRef } : { packet: e.packet, ack: e.ack, proof: proofRef }));
+      msgs.push({ type, proofHeight: height, packets: items, shared } as unknown as Msg);
     }
-    flush();
   }
   return msgs;
 }
