@@ -29,6 +29,7 @@ import type { PacketEvent } from '../../relayers/paths/types.ts';
 import { DEV_ACCOUNTS, type ChopsticksNode, startChopsticks } from '../support/chopsticks.ts';
 import { registerSubstrateChain } from '../support/register-chain.ts';
 import { Testnet } from './harness.ts';
+import { RedisServer, RelayerProcess, freePort, metricSum, until } from '../relayers/harness.ts';
 
 const HUB = 'pontis-hub-1';
 const SUB = 'sub-1';
@@ -274,5 +275,35 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
     expect(await handlers.updateClient(SUB, HUB)).toEqual({ submitted: false, accepted: 0, redundant: 0 });
     expect(await handlers.consensusDivergence(SUB, HUB)).toBeNull();
     expect(await handlers.clientLag(SUB, HUB)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('the relayer pipeline (`pontis relayer start`, kind substrate, real Redis) delivers a remarked packet; the hub -> Substrate leg fails fatally with its code', async () => {
+    const redis = await RedisServer.start();
+    const port = await freePort();
+    const rly = new RelayerProcess(
+      {
+        hub: { chainId: HUB, rpc: hub.rpcUrls[0], signer: { env: 'RELAYER_KEY_HUB' } },
+        chains: [{ id: SUB, kind: 'substrate', rpc: chop.url, signer: { env: 'RELAYER_KEY_SUB' } }],
+        paths: [{ id: 'path-sub', chain: SUB, hub: HUB }],
+        redis: { url: redis.url, prefix: 'rly-sub' },
+        tuning: { batchSize: 20, concurrency: 2, clearIntervalMs: 3000, backoffMs: 200, maxAttempts: 5, lookbackBlocks: 50, scanIntervalMs: 300, lockMs: 3000 },
+        api: { host: '127.0.0.1', port },
+      },
+      { RELAYER_KEY_HUB: toHex(generateAccountKey().secretKey), RELAYER_KEY_SUB: toHex(new Uint8Array(32).fill(7)) },
+    );
+    try {
+      await rly.start();
+      const r = await landed(() => sendFromSubstrate(alice, [fields(SUB2, 'through the pipeline'), fields('nowhere-9', 'refused again')], sequences));
+      const [forwarded, refused] = r.packets;
+      await until('the pipeline delivered the packets to the hub', async () => (await hubPacket(packetId(forwarded)))?.status.state === 'forwarded' && (await hubPacket(packetId(refused))) !== undefined, 90_000);
+      expect((await hubPacket(packetId(refused)))!.status.ack).toMatchObject({ ok: false });
+      // the refusal's ack goes back toward sub-1: a job the relayer stops at once with the code
+      await until('the ack job toward sub-1 failed with its code', async () => metricSum(await rly.metrics(), 'pontis_relayer_failures_total', { code: 'PNT_ERR_RELAY_DIRECTION_UNSUPPORTED' }) >= 1, 60_000);
+      expect(metricSum(await rly.metrics(), 'pontis_relayer_packets_relayed_total')).toBeGreaterThanOrEqual(2);
+    } finally {
+      await rly.stop();
+      rly.cleanup();
+      await redis.stop();
+    }
   });
 });
