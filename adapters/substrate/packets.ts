@@ -173,6 +173,8 @@ export async function sendFromSubstrate(writer: SubstrateWriter, packets: readon
 
 /** Writes acks of packets the chain received (`ack` as `encodeAck` bytes), in one remark. */
 export async function ackFromSubstrate(writer: SubstrateWriter, acks: readonly { packet: Packet; ack: Bytes }[]): Promise<RemarkReceipt> {
+  const foreign = acks.find((a) => a.packet.dstChain !== writer.chainId);
+  if (foreign) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `packet ${channelId(foreign.packet)}/${foreign.packet.sequence} is not addressed to ${writer.chainId}`, { chainId: writer.chainId, operation: 'ackFromSubstrate' });
   try {
     return await writer.remarkBatch(ackPairs(acks));
   } catch (e) {

@@ -12,7 +12,7 @@
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { type Bytes, type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { PontisError } from '../../../hub-chain/errors.ts';
-import { type Packet, channelId } from '../../../hub-chain/modules/packets/types.ts';
+import { channelId } from '../../../hub-chain/modules/packets/types.ts';
 import { decodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
 import { verifyReadProof } from '../../../hub-chain/light-clients/substrate/trie.ts';
 import { SYSTEM_EVENTS_KEY } from '../../../hub-chain/light-clients/substrate/storage.ts';
@@ -68,11 +68,6 @@ export async function scanSubstrate(sub: SubstrateEndpoint, hub: PontisReader, f
     for (const a of got.acks) if (a.packet.dstChain === sub.chainId) out.acks.push({ height: r.height, packet: a.packet, ack: a.ack });
   }
   return out;
-}
-
-/** The height the hub's client of the chain holds (the highest a delivery can prove at). */
-export function hubClientHeight(hub: PontisReader, chainId: string): Promise<number> {
-  return clientHeight(hub, chainId);
 }
 
 /**
@@ -165,5 +160,3 @@ export function substrateRecvMessages(sub: SubstrateEndpoint, hub: PontisReader,
 export function substrateAckMessages(sub: SubstrateEndpoint, hub: PontisReader, events: PacketEvent[]): Promise<Msg[]> {
   return remarkMessages(sub, hub, events.filter((e) => e.ack !== undefined), 'packets/ack', substratePacketKeys.ack);
 }
-
-export type { Packet };
