@@ -70,6 +70,10 @@ export const RELAYER_ERRORS = errorTable(
     'PNT_ERR_RELAY_SUBSTRATE_EXECUTION_FAILED',
     /** The error ack a Substrate chain gives a packet for an application it does not have (only plain messages are received). */
     'PNT_ERR_RELAY_SUBSTRATE_NO_APP',
+    /** A delivery toward a Substrate chain: the hub -> Substrate leg is not wired into this relayer (an operator must not configure it). */
+    'PNT_ERR_RELAY_DIRECTION_UNSUPPORTED',
+    /** A Substrate node's block or System.Events proof does not match the hub's record of that block (a fork, a node of another chain, a lagging node). */
+    'PNT_ERR_RELAY_SUBSTRATE_BAD_PROOF',
     /** The Gateway refused a packet whose channel ordering differs from the one it holds. */
     'PNT_ERR_CHANNEL_ORDERING',
     /** A job failed with something that is not a PontisError (the metrics label of such failures). */
@@ -91,6 +95,7 @@ export const RELAYER_ERRORS = errorTable(
     PNT_ERR_RELAY_EVM_BAD_RESPONSE: { retryable: true },
     PNT_ERR_RELAY_EVM_BAD_PROOF: { retryable: true },
     PNT_ERR_RELAY_SUBSTRATE_EXECUTION_FAILED: { retryable: true },
+    PNT_ERR_RELAY_SUBSTRATE_BAD_PROOF: { retryable: true },
     PNT_ERR_RELAY_UNEXPECTED: { retryable: true },
     PNT_ERR_RPC_UNREACHABLE: { retryable: true },
     PNT_ERR_API_BAD_REQUEST: { httpStatus: 400 },

@@ -315,10 +315,23 @@ export class SubstrateReader implements ChainReader {
   /**
    * What the hub's `substrate` client needs to accept a remark batch: the read proof of the
    * block's `System.Events` (verified against its state root), the position of the
-   * `System.Remarked` event in that list, and the remark's bytes, taken from the extrinsic that
-   * emitted the event and checked against the hash the event carries.
+   * `System.Remarked` event in that list, and the remark's bytes (`remarkPayload`).
    */
   async remarkProof(blockHash: string, eventIndex: number): Promise<RemarkProof> {
+    const hash = await this.hashOf(blockHash);
+    const payload = await this.remarkPayload(hash, eventIndex);
+    const proof = await this.readProof([SYSTEM_EVENTS_KEY], hash);
+    return { events: { nodes: proof.nodes }, index: eventIndex, payload };
+  }
+
+  /**
+   * The bytes a `System.Remarked` event (`eventIndex` in the block's `System.Events`) remarked,
+   * taken from the extrinsic that emitted it and checked against the hash the event carries: the
+   * `system.remark(WithEvent)` call at the top or nested in batch, multisig or proxy calls (a
+   * multisig delivers through `multisig.asMulti(utility.batchAll([...]))`); INVALID_REQUEST when
+   * the extrinsic holds no such call.
+   */
+  async remarkPayload(blockHash: string, eventIndex: number): Promise<Hex> {
     const hash = await this.hashOf(blockHash);
     if (!Number.isSafeInteger(eventIndex) || eventIndex < 0) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not an event index: ${eventIndex}`, { chainId: this.chainId, operation: 'remarkProof' });
     const events = await this.blockEventsAt(hash);
@@ -330,23 +343,7 @@ export class SubstrateReader implements ChainReader {
     if (!payload) {
       throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `the remark of event ${eventIndex} in block ${hash} is in no system.remark call of its extrinsic`, { chainId: this.chainId, operation: 'remarkProof' });
     }
-    const proof = await this.readProof([SYSTEM_EVENTS_KEY], hash);
-    return { events: { nodes: proof.nodes }, index: eventIndex, payload };
-  }
-
-  /**
-   * The bytes of the remark a `System.Remarked` event records: the `system.remark(WithEvent)` call
-   * in its extrinsic, at the top or nested in batch, multisig or proxy calls (a multisig delivers
-   * through `multisig.asMulti(utility.batchAll([...]))`), whose blake2-256 is the event's hash.
-   * Undefined when the extrinsic holds no such call.
-   */
-  async remarkPayload(blockHash: string, eventIndex: number): Promise<Hex | undefined> {
-    const hash = await this.hashOf(blockHash);
-    const ev = (await this.blockEventsAt(hash)).find((e) => e.index === eventIndex);
-    if (!ev || ev.source !== 'system' || ev.name !== 'Remarked') {
-      throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `event ${eventIndex} of block ${hash} is ${ev ? `${ev.source}.${ev.name}` : 'absent'}, not System.Remarked`, { chainId: this.chainId, operation: 'remarkPayload' });
-    }
-    return this.remarkPayloadOf(hash, ev);
+    return payload;
   }
 
   private async remarkPayloadOf(hash: Hex, ev: ChainEvent): Promise<Hex | undefined> {

@@ -8,6 +8,8 @@ import type { GovAction } from '../app/tx.ts';
 import type { HubClient } from './client.ts';
 
 export { type PontisTrustRoot, pontisTrustRoot } from '../light-clients/pontis/source.ts';
+/** A Substrate chain's registration (attested `substrate` client with its writer accounts). */
+export { substrateChainRegistration, substrateEventTypes, substrateTrustRoot } from '../light-clients/substrate/registration.ts';
 
 /**
  * Proposes `action` with the first member and votes yes with the others until it is decided.

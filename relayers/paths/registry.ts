@@ -12,6 +12,7 @@ import { evmPaths } from './evm/index.ts';
 import { fabricPaths } from './fabric/index.ts';
 import { hubSignerAddress, pontisPacketHop } from './hub.ts';
 import { pontisPaths } from './pontis/index.ts';
+import { substratePaths } from './substrate/index.ts';
 import { PathRouter } from './router.ts';
 import type { ChainReadiness, GaugeValue, HubEndpoint, OpenKind, PacketRef, PathHandlers, PathKind } from './types.ts';
 import type { EndpointSetOptions, EndpointStatus } from './endpoint-set.ts';
@@ -67,7 +68,7 @@ export class PathKindRegistry {
 
 /** The chain kinds this relayer build ships. */
 export function defaultPathKinds(): PathKindRegistry {
-  return new PathKindRegistry().register(pontisPaths).register(evmPaths).register(fabricPaths);
+  return new PathKindRegistry().register(pontisPaths).register(evmPaths).register(fabricPaths).register(substratePaths);
 }
 
 /** Every configured chain opened: the pipeline's handlers and what the ops side asks, per chain. */

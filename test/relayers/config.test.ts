@@ -46,7 +46,7 @@ const cases: { name: string; malleate: (c: Cfg) => void; field: string }[] = [
   { name: 'duplicate chain id', malleate: (c) => (c.chains[1].id = 'dept-a'), field: 'chains.1.id' },
   { name: 'path to an unknown chain', malleate: (c) => (c.paths[0].chain = 'dept-z'), field: 'paths.0.chain' },
   { name: 'path to an unknown hub', malleate: (c) => (c.paths[1].hub = 'other-hub'), field: 'paths.1.hub' },
-  { name: 'unknown chain kind', malleate: (c) => ((c.chains[0] as Record<string, unknown>).kind = 'substrate'), field: 'chains.0.kind' },
+  { name: 'unknown chain kind', malleate: (c) => ((c.chains[0] as Record<string, unknown>).kind = 'cosmos'), field: 'chains.0.kind' },
   { name: 'evm chain with a malformed gateway address', malleate: (c) => ((c.chains[2] as Record<string, unknown>).gateway = '0x1234'), field: 'chains.2.gateway' },
   { name: 'evm chain without its PontisClient address', malleate: (c) => delete (c.chains[2] as Record<string, unknown>).hubClient, field: 'chains.2.hubClient' },
   { name: 'evm chain id zero', malleate: (c) => ((c.chains[2] as Record<string, unknown>).evmChainId = 0), field: 'chains.2.evmChainId' },

@@ -93,7 +93,7 @@ async function multisigRemarks(): Promise<{ blockHash: string; index: number; pa
   for (const e of evs) {
     const sender = encodeAddress(String(e.args.sender), 42);
     if (sender !== encodeAddress(account, 42)) continue;
-    const payload = (await writers[0].remarkPayload(e.blockHash, e.index))!;
+    const payload = await writers[0].remarkPayload(e.blockHash, e.index);
     out.push({ blockHash: e.blockHash, index: e.index, payload, pairs: decodeRemarkPayload(fromHex(payload)).map(([k, v]) => [Buffer.from(k).toString('utf8'), toHex(v)] as [string, Hex]) });
   }
   return out;

@@ -7,6 +7,7 @@ import { type AccountKey, accountKeyFromSeed } from '../../hub-chain/crypto/ed25
 import { loadHome } from '../../hub-chain/node/config.ts';
 import type { HubClient } from '../../hub-chain/rpc-client/client.ts';
 import { pontisTrustRoot, proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
+import { substrateChainRegistration, substrateEventTypes, substrateTrustRoot } from '../../hub-chain/light-clients/substrate/registration.ts';
 
 /** Client parameters the process tests use unless they say otherwise: a week of trust, 10 s of clock drift. */
 export const DEFAULT_CLIENT_PARAMS = { trustingPeriodMs: 7 * 24 * 3600_000, maxClockDriftMs: 10_000 };
@@ -58,4 +59,18 @@ export async function registerPontisChain(on: GovernedChain, other: GovernedChai
   const action = registerChainAction({ chainId, clientInitial: root.pontis, clientParams });
   const r = await proposeAndPass(on.clients[0], on.homes.map((_, i) => operatorKey(on, i)), action);
   if (r.status !== 'executed') throw new Error(`registering ${chainId} on ${on.clients[0].url}: proposal ${r.id} ${r.status}`);
+}
+
+/**
+ * Governance on `on` registers a Substrate chain (a node's HTTP JSON-RPC, chopsticks' `httpUrl`)
+ * as `chainId` with a `substrate` client in attested mode, starting at its finalized head, whose
+ * remarks count from `writers` (32-byte account ids, hex). The validators' configs need a
+ * `substrate` observer of the chain. Throws unless the proposal executes.
+ */
+export async function registerSubstrateChain(on: GovernedChain, rpcUrl: string, chainId: string, writers: string[], o: { routes?: string[]; clientParams?: { trustingPeriodMs: number; maxClockDriftMs: number } } = {}): Promise<{ height: number }> {
+  const [initial, events] = await Promise.all([substrateTrustRoot(rpcUrl), substrateEventTypes(rpcUrl)]);
+  const action = substrateChainRegistration({ chainId, initial, writers, events, ...(o.routes ? { routes: o.routes } : {}), ...(o.clientParams ?? DEFAULT_CLIENT_PARAMS) });
+  const r = await proposeAndPass(on.clients[0], on.homes.map((_, i) => operatorKey(on, i)), action);
+  if (r.status !== 'executed') throw new Error(`registering ${chainId} on ${on.clients[0].url}: proposal ${r.id} ${r.status}`);
+  return { height: initial.height };
 }

@@ -39,6 +39,8 @@ export const substrateClientType: ClientTypeRegistration<SubstrateClientState, S
     source: (cfg) => substrateFinalizedSource((cfg as SubstrateObserverConfig).rpc),
   },
   cli: {
+    // attested unless --params says grandpa; `writers` and `events` (substrateEventTypes) come with --params
+    defaultParams: () => ({ trust: { mode: 'attested' } }),
     trustedHeight: (initial) => {
       const i = initial as SubstrateInitial;
       return 'header' in i ? decodeHeader(i.header).number : i.height;
@@ -59,6 +61,6 @@ export { type Authority, type AuthorityChange, type RpcHeader, type SubstrateHea
 export { REMARK_MAGIC, decodeRemarkPayload, encodeRemarkPayload, verifyRemarkWrite } from './remark.ts';
 export { SYSTEM_EVENTS_KEY, TIMESTAMP_NOW_KEY, blake2_128Concat, storageValueKey, systemAccountKey, twox128 } from './storage.ts';
 export { type SubstrateFinalizedSource, type SubstrateRpc, readFullState, substrateBlockAt, substrateFinalizedSource, substrateHttpRpc } from './source.ts';
-export { SUBSTRATE_REGISTRATION_DEFAULTS, substrateEventTypes, substrateTrustRoot } from './registration.ts';
+export { SUBSTRATE_REGISTRATION_DEFAULTS, type SubstrateChainRegistrationOptions, type SubstrateRegisterChainAction, substrateChainRegistration, substrateEventTypes, substrateTrustRoot } from './registration.ts';
 export { EMPTY_TRIE_ROOT, type TrieVersion, blake2_256, buildReadProof, trieRoot, verifyReadProof } from './trie.ts';
 export { type SubstrateHeaderMsg, type SubstrateInitial, type SubstrateParams, type SubstrateProof, substrateHeaderMsgSchema, substrateInitialSchema, substrateParamsSchema, substrateProofSchema } from './schemas.ts';

@@ -97,12 +97,11 @@ export class DeliveredIndex {
       const events = await this.reader.events({ sources: ['system'], names: ['Remarked'] }, from, end);
       for (const ev of events) {
         if (publicKey(String(ev.args.sender)) !== this.multisig) continue;
-        const payload = await this.reader.remarkPayload(ev.blockHash, ev.index);
-        if (!payload) continue;
         let pairs;
         try {
-          pairs = decodeRemarkPayload(fromHex(payload));
-        } catch {
+          pairs = decodeRemarkPayload(fromHex(await this.reader.remarkPayload(ev.blockHash, ev.index)));
+        } catch (e) {
+          if (e instanceof PontisError && e.retryable) throw e;
           continue; // a remark that is no Pontis write
         }
         for (const k of receiptKeysIn(pairs)) this.receipts.add(k);
