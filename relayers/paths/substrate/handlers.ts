@@ -26,7 +26,7 @@ const TX_BUDGET = 768 * 1024;
 
 /** Every delivery toward a Substrate chain, until the hub -> Substrate leg is wired in. */
 export function towardSubstrate(what: string, chain: string): never {
-  throw new RelayerError('PNT_ERR_RELAY_DIRECTION_UNSUPPORTED', `${what} toward Substrate chain ${chain}: the hub -> Substrate leg is not part of this relayer yet`, { retryable: false, details: { chain, what } });
+  throw new RelayerError('PNT_ERR_RELAY_DIRECTION_UNSUPPORTED', `${what} toward Substrate chain ${chain}: relayers do not deliver into Substrate; the hub validators' co-signers do (pontis relayer cosign, relayers/paths/substrate/DELIVERY.md)`, { retryable: false, details: { chain, what } });
 }
 
 export class SubstratePathHandlers implements PathHandlers {
