@@ -18,6 +18,7 @@
  * the remark is in a block; `sequencesFromRemarks` rebuilds such a counter from the writers'
  * remarks on the chain (recovery, or a new writer process).
  */
+import { parseSchema } from '../../hub-chain/errors.ts';
 import { z } from 'zod';
 import { type Bytes, type Hex, equalBytes, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { type Packet, ackCommitment, channelId, encodeAck, decodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
@@ -76,11 +77,16 @@ const KEY_RE = /^pkt\/(out|data|ack|ack-data)\/(.+)\/([1-9][0-9]{0,15})$/;
 
 function parsePacket(b: Bytes | undefined): Packet | string {
   if (!b) return 'no pkt/data pair';
+  let json: unknown;
   try {
-    const r = packetSchema.safeParse(JSON.parse(text(b)));
-    return r.success ? r.data : `pkt/data does not parse: ${r.error.issues[0]?.message ?? 'invalid'}`;
+    json = JSON.parse(text(b));
   } catch {
     return 'pkt/data is not JSON';
+  }
+  try {
+    return parseSchema(packetSchema, json, ({ message }) => new Error(message));
+  } catch (e) {
+    return `pkt/data does not parse: ${(e as Error).message}`;
   }
 }
 
@@ -147,8 +153,7 @@ export async function sendFromSubstrate(writer: SubstrateWriter, packets: readon
     const sequence = next.get(ch) ?? 1;
     next.set(ch, sequence + 1);
     const p: Packet = { ...f, sequence };
-    const r = packetSchema.safeParse(p);
-    if (!r.success) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `packet ${ch}: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`, { chainId: writer.chainId, operation: 'sendFromSubstrate' });
+    parseSchema(packetSchema, p, ({ path, message }) => new AdapterError(AdapterErrorCode.INVALID_REQUEST, `packet ${ch}: ${path} ${message}`, { chainId: writer.chainId, operation: 'sendFromSubstrate' }));
     if (p.srcChain !== writer.chainId) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `packet ${ch} is not from ${writer.chainId}`, { chainId: writer.chainId, operation: 'sendFromSubstrate' });
     return p;
   });

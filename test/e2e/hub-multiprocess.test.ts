@@ -113,6 +113,8 @@ describe('hub: 4 validator processes on loopback', () => {
     await net.clients[1].send(ops[1], [{ type: 'gov/vote', proposalId: id, approve: true }]);
     expect((await net.clients[0].proposal(id)).status).toBe('voting'); // 2 of 4 is not > 2/3
     const passed = await net.clients[2].send(ops[2], [{ type: 'gov/vote', proposalId: id, approve: true }]);
+    // committed on node 2; node 0 may be a block behind under load
+    await net.clients[0].waitForHeight(passed.height, 30_000);
     expect((await net.clients[0].proposal(id)).status).toBe('executed');
     const H = passed.height;
     await net.clients[0].waitForHeight(H + 3, 30_000);

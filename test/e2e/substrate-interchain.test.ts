@@ -44,6 +44,7 @@ let hub: Testnet;
 let alice: SubstrateWriter;
 let bob: SubstrateWriter;
 let reader: SubstrateReader;
+let reader2: SubstrateReader;
 let hubEp: RpcEndpoint;
 let handlers: SubstratePathHandlers;
 const sequences = new Map<string, number>();
@@ -126,12 +127,13 @@ beforeAll(async () => {
     alice = new SubstrateWriter({ url: chop.url, chainId: SUB, signer: '//Alice', inclusionTimeoutMs: 15_000 });
     bob = new SubstrateWriter({ url: chop.url, chainId: SUB, signer: '//Bob', inclusionTimeoutMs: 15_000 });
     reader = new SubstrateReader({ url: chop.url, chainId: SUB });
+    reader2 = new SubstrateReader({ url: chop.url, chainId: SUB2 });
     hubEp = new RpcEndpoint(HUB, hub.rpcUrls[0], generateAccountKey());
     handlers = new SubstratePathHandlers(
       hubEp,
       new Map([
         [SUB, substrateEndpoint(SUB, [reader])],
-        [SUB2, substrateEndpoint(SUB2, [new SubstrateReader({ url: chop.url, chainId: SUB2 })])],
+        [SUB2, substrateEndpoint(SUB2, [reader2])],
       ]),
     );
   } catch (e) {
@@ -142,7 +144,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await Promise.allSettled([alice?.close(), bob?.close(), reader?.close()]);
+  await Promise.allSettled([alice?.close(), bob?.close(), reader?.close(), reader2?.close()]);
   await hub?.destroy();
   await chop?.stop();
 });

@@ -14,6 +14,7 @@ import { u8aToHex } from '@polkadot/util';
 import type { Logger } from 'pino';
 import { type Hex, fromHex } from '../../../hub-chain/crypto/bytes.ts';
 import { PontisError } from '../../../hub-chain/errors.ts';
+import { shouldRetry } from '../../errors.ts';
 import { decodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
 import { type Packet, packetId } from '../../../hub-chain/modules/packets/types.ts';
 import type { SubstrateReader } from '../../../adapters/substrate/reader.ts';
@@ -301,17 +302,14 @@ export interface FollowOptions {
   onHeight?: (height: number, r: CosignOutcome | Error) => void;
 }
 
-/** Codes that say the batch is not this co-signer's to sign, whatever it tries again. */
-const FINAL_REFUSALS = new Set(['PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', 'PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', 'PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG']);
-
 /**
  * Co-signs every hub block from `from` on as the node commits it, until `signal` aborts; returns
  * the next new height it would have looked at. A height stays open until its batch is delivered
  * (or nothing in it is due): an approval that did not execute is looked at again each round, so
  * the co-signer whose turn completes the threshold (including one that approved already, when
  * approvals raced past it without the call) carries the call. A failed attempt (a node away, a
- * pool refusal, a multisig race lost) is tried again next round; a batch its node disagrees with
- * is reported and dropped.
+ * pool refusal, a multisig race lost) is tried again next round; the co-signer's own refusal that
+ * the error catalog calls fatal (a batch its node disagrees with) is reported and dropped.
  */
 export async function followHub(cosigner: Cosigner, hub: PontisReader, o: FollowOptions): Promise<number> {
   let next = o.from;
@@ -330,7 +328,10 @@ export async function followHub(cosigner: Cosigner, hub: PontisReader, o: Follow
       else open.delete(h);
     } catch (e) {
       o.onHeight?.(h, e as Error);
-      if (e instanceof PontisError && FINAL_REFUSALS.has(e.code)) open.delete(h);
+      // the co-signer's own refusal the catalog calls fatal (a batch its node disagrees with, a packet
+      // it does not hold, an unusable multisig) is final for this height; a chain's answer (a lost
+      // approval race, a pool refusal, a node away) is tried again next round
+      if (e instanceof SubstrateDeliveryError && !shouldRetry(e)) open.delete(h);
       else open.add(h);
     }
   };

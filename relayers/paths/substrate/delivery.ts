@@ -16,10 +16,11 @@ import { type Bytes, type Hex, equalBytes, fromHex, latin1Id, toHex, utf8 } from
 import { merkleRoot } from '../../../hub-chain/crypto/merkle.ts';
 import { encodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
 import { type Ack, type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
-import { PontisError } from '../../../hub-chain/errors.ts';
+import { RelayerError } from '../../errors.ts';
 import type { PontisReader } from '../pontis/endpoint.ts';
 
-export class SubstrateDeliveryError extends PontisError {
+/** A co-signer's refusal or failure; retryable as the relayer's error catalog says. */
+export class SubstrateDeliveryError extends RelayerError {
   override name = 'SubstrateDeliveryError';
 }
 
