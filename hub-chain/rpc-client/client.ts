@@ -6,7 +6,7 @@ import { PontisError } from '../errors.ts';
 import { canonicalJson } from '../encoding/canonical-json.ts';
 import type { Hex } from '../crypto/bytes.ts';
 import type { AccountKey } from '../crypto/ed25519.ts';
-import { type Msg, type SignedTx, signTx } from '../app/tx.ts';
+import { MAX_TX_BYTES, type Msg, type SignedTx, signTx } from '../app/tx.ts';
 import type { Validator } from '../types/validator-set.ts';
 
 export type {
@@ -131,9 +131,17 @@ export class HubClient {
     return this.get(`/attestations/${seg(chain)}/${subject}?issuer=${seg(issuer)}`);
   }
 
-  /** Sent as the transaction's canonical bytes, which the node decodes the fast way. */
+  /**
+   * Sent as the transaction's canonical bytes, which the node decodes the fast way. A transaction
+   * over MAX_TX_BYTES is refused here, as the node would: sent, its body would meet the server's
+   * limit mid-upload, and the connection reset then reads as an unreachable node.
+   */
   submit(tx: SignedTx): Promise<{ hash: Hex; status: 'pending' }> {
-    return this.request('POST', '/txs', new RawJson(canonicalJson(tx)));
+    const body = canonicalJson(tx);
+    if (Buffer.byteLength(body, 'utf8') > MAX_TX_BYTES) {
+      return Promise.reject(new PontisError('PNT_ERR_TX_TOO_LARGE', `transaction is ${Buffer.byteLength(body, 'utf8')} bytes, limit ${MAX_TX_BYTES}`));
+    }
+    return this.request('POST', '/txs', new RawJson(body));
   }
   /** Up to 10,000 transactions in one request (POST /txs/batch, its own body limit); each is admitted or refused on its own. */
   submitBatch(txs: SignedTx[]): Promise<{ results: ({ hash: Hex; status: 'pending' } | { error: { code: string; message: string } })[] }> {
