@@ -33,7 +33,7 @@ import { packetCommitment } from '../../modules/packets/types.ts';
 import { type EvmLog, type EvmReceipt, logAt, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
 import { pontisSlot } from './proofs.ts';
 import { qbftBlockHash, verifyQbftSeals } from './qbft.ts';
-import { type EvmEventProof, type EvmParams, evmAckEventProofSchema, evmEventProofSchema, evmHeaderMsgSchema, evmHeadersPartSchema, evmInitialSchema, evmParamsSchema, evmReceiptPartSchema, evmStorageProofSchema } from './schemas.ts';
+import { type EvmEventProof, type EvmParams, evmLogProofSchema, evmEventProofSchema, evmHeaderMsgSchema, evmHeadersPartSchema, evmInitialSchema, evmParamsSchema, evmReceiptPartSchema, evmStorageProofSchema } from './schemas.ts';
 
 export const EVM_CLIENT_TYPE = 'evm';
 
@@ -234,7 +234,7 @@ function verifyGatewayLog(rec: EvmClientRecord, cons: EvmConsensusRecord, key: B
   const at = ack ?? out;
   if (!at) throw new EvmClientError(EVM_ERR.PROOF_MALFORMED, 'a log proves only a pkt/ack/<channel>/<seq> or pkt/out/<channel>/<seq> key');
   // the parts are checked by their own schemas (and only once per message): kept as the message holds them
-  const p = parseWith(evmAckEventProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm log proof');
+  const p = parseWith(evmLogProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm log proof');
   const raw = proof as { receipt: unknown; headers?: unknown };
   const receiptsRoot = raw.headers === undefined ? cons.extra!.receiptsRoot : linkedReceiptsRoot(rec, cons, raw.headers);
   const receipt = memo(raw.receipt, `receipt|${rec.chainId}|${receiptsRoot}`, () => {

@@ -55,10 +55,10 @@ export const evmReceiptPartSchema = z.strictObject({
 export const evmHeadersPartSchema = z.array(hexBytes).min(1).max(256);
 
 /**
- * Membership of `pkt/ack/<channel>/<seq>` by the Gateway's PacketReceived log (gateway-records.ts),
- * in block P itself, or in block h < P with `headers` h..P.
+ * Membership of a Gateway record by the log that wrote it (gateway-records.ts): `pkt/ack/...` by
+ * PacketReceived, `pkt/out/...` by PacketSent; in block P itself, or in block h < P with `headers` h..P.
  */
-export const evmAckEventProofSchema = z.strictObject({
+export const evmLogProofSchema = z.strictObject({
   receipt: z.unknown(),
   headers: z.unknown().optional(),
   logIndex: z.number().int().min(0),

@@ -63,18 +63,17 @@ export async function receivedFilter<E extends { packet: Packet }>(evm: EvmGatew
     if (!w) words.set(id, (w = gatewayWord(evm, key, 'latest')));
     return w;
   };
-  const got = await Promise.all(events.map(async (e) => {
-    const w = await wordOf(e);
-    return receiptBitSet(isSet(w) ? w : null, e.packet.sequence);
-  }));
+  const got = await Promise.all(events.map(async (e) => bitIn(await wordOf(e), e.packet.sequence)));
   return events.filter((_, i) => got[i] === wantReceived);
 }
 
 /** Whether the Gateway has received packet `seq` of channel `ch` at `blockTag` (its receipt bit, gateway-records.ts). */
 export async function gatewayReceived(evm: EvmGatewayEndpoint, ch: string, seq: number, blockTag: number | 'latest'): Promise<boolean> {
-  const w = await gatewayWord(evm, receiptBitsKey(ch, seq), blockTag);
-  return receiptBitSet(isSet(w) ? w : null, seq);
+  return bitIn(await gatewayWord(evm, receiptBitsKey(ch, seq), blockTag), seq);
 }
+
+/** `seq`'s receipt bit in a word as eth_getStorageAt returns it. */
+const bitIn = (word: Hex, seq: number): boolean => receiptBitSet(isSet(word) ? word : null, seq);
 
 /** A PontisPacket as ethers decodes it (a positional array, or a named Result). */
 export function packetFromEvent(v: unknown): Packet {
