@@ -278,7 +278,12 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
       // a few more rounds: everyone sees it delivered and nothing is delivered again
       await new Promise((r) => setTimeout(r, 2500));
       expect((await multisigRemarks()).filter((r) => r.pairs.some(([k]) => keys.includes(k)))).toHaveLength(1);
-      expect(seen.filter((r) => !(r instanceof Error) && r.status === 'executed')).toHaveLength(1);
+      // at most one co-signer saw its call execute; it may see none: a node that reports an included
+      // transaction as dropped (chopsticks under load) leaves its sender with an error and the next
+      // round with 'delivered' (the remark count above is what proves exactly once)
+      const outcomes = seen.map((r) => (r instanceof Error ? r.message : r.status));
+      expect(outcomes.filter((s) => s === 'executed').length, outcomes.join('; ')).toBeLessThanOrEqual(1);
+      expect(outcomes.filter((s) => s === 'executed' || s === 'delivered').length, outcomes.join('; ')).toBeGreaterThanOrEqual(1);
     } finally {
       stop.abort();
       await Promise.all(runs);
