@@ -33,7 +33,7 @@ import { packetCommitment } from '../../modules/packets/types.ts';
 import { type EvmLog, type EvmReceipt, logAt, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
 import { pontisSlot } from './proofs.ts';
 import { qbftBlockHash, verifyQbftSeals } from './qbft.ts';
-import { type EvmEventProof, type EvmParams, evmLogProofSchema, evmEventProofSchema, evmHeaderMsgSchema, evmHeadersPartSchema, evmInitialSchema, evmParamsSchema, evmReceiptPartSchema, evmStorageProofSchema } from './schemas.ts';
+import { type EvmParams, evmLogProofSchema, evmHeaderMsgSchema, evmHeadersPartSchema, evmInitialSchema, evmParamsSchema, evmReceiptPartSchema, evmStorageProofSchema } from './schemas.ts';
 
 export const EVM_CLIENT_TYPE = 'evm';
 
@@ -254,17 +254,4 @@ function verifyGatewayLog(rec: EvmClientRecord, cons: EvmConsensusRecord, key: B
   if (toHex(proven) !== word(value)) {
     throw new EvmClientError(EVM_ERR.PROOF_VALUE_MISMATCH, `log ${p.logIndex} proves another ${ack ? 'ack' : 'commitment'}`, { details: { channel: at.ch, sequence: at.seq } });
   }
-}
-
-/**
- * A log emitted by the bound gateway in a block the client holds: the receipt proof is checked
- * against the consensus record's receiptsRoot, and the log must come from the gateway.
- */
-export function verifyGatewayEvent(rec: EvmClientRecord, cons: EvmConsensusRecord, proof: EvmEventProof | unknown): EvmLog {
-  const p = parseWith(evmEventProofSchema, proof, EVM_ERR.PROOF_MALFORMED, 'evm event proof');
-  const log = logAt(verifyReceiptProof(cons.extra!.receiptsRoot, p.txIndex, p.proof), p.logIndex);
-  if (log.address !== rec.state.gateway) {
-    throw new EvmClientError(EVM_ERR.PROOF_INVALID, `log ${p.logIndex} of tx ${p.txIndex} was emitted by ${log.address}, not the gateway`, { details: { emitter: log.address, gateway: rec.state.gateway } });
-  }
-  return log;
 }

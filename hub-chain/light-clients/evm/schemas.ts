@@ -38,13 +38,6 @@ export const evmStorageProofSchema = z.strictObject({
   storageProof: z.array(hexBytes).max(64),
 });
 
-/** A log of a receipt in a block: receipt proof against the block's receiptsRoot, and the log's index within that receipt. */
-export const evmEventProofSchema = z.strictObject({
-  txIndex: z.number().int().min(0),
-  logIndex: z.number().int().min(0),
-  proof: z.array(hexBytes).min(1).max(64),
-});
-
 /** The receipt of one transaction, proven against its block's receiptsRoot: shared by every log of it a relay message proves. */
 export const evmReceiptPartSchema = z.strictObject({
   txIndex: z.number().int().min(0),
@@ -68,5 +61,4 @@ export type EvmParams = z.infer<typeof evmParamsSchema>;
 export type EvmInitial = z.infer<typeof evmInitialSchema>;
 export type EvmHeaderMsg = z.infer<typeof evmHeaderMsgSchema>;
 export type EvmStorageProofWire = z.infer<typeof evmStorageProofSchema>;
-export type EvmEventProof = z.infer<typeof evmEventProofSchema>;
 export type EvmReceiptPart = z.infer<typeof evmReceiptPartSchema>;

@@ -6,8 +6,9 @@ import { ATTEST_ERR } from '../../../../hub-chain/light-clients/attested/errors.
 import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
 import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
 import { AttestationObserver, type FinalizedBlock } from '../../../../hub-chain/light-clients/attested/observer.ts';
-import { EVM_CLIENT_TYPE, evmClient, verifyGatewayEvent, type EvmClientRecord, type EvmConsensusRecord } from '../../../../hub-chain/light-clients/evm/index.ts';
+import { EVM_CLIENT_TYPE, evmClient, type EvmClientRecord, type EvmConsensusRecord } from '../../../../hub-chain/light-clients/evm/index.ts';
 import { EVM_ERR } from '../../../../hub-chain/light-clients/evm/errors.ts';
+import { logAt, verifyReceiptProof } from '../../../../hub-chain/light-clients/evm/mpt.ts';
 import { encodeHeader, headerFromRpc, type RpcBlock } from '../../../../hub-chain/light-clients/evm/header.ts';
 import { type RpcReceipt, buildReceiptProof, fetchPontisProof, pontisSlot } from '../../../../hub-chain/light-clients/evm/proofs.ts';
 import { evmFinalizedSource } from '../../../../hub-chain/light-clients/evm/source.ts';
@@ -194,11 +195,13 @@ describe('evm client: attested headers and gateway storage proofs through the ke
     const rec = f.k.record(f.s, CHAIN) as EvmClientRecord;
     const cons = f.k.consensusAt(f.s, CHAIN, heightOf(blk)) as EvmConsensusRecord;
     const p = buildReceiptProof(receipts, 0, blk.receiptsRoot);
-    const log = verifyGatewayEvent(rec, cons, { txIndex: 0, logIndex: 0, proof: p.proof });
+    const log = logAt(verifyReceiptProof(cons.extra!.receiptsRoot, 0, p.proof), 0);
+    expect(log.address).toBe(rec.state.gateway);
     expect(log.topics).toEqual([pontisSlot(keyA)]);
     expect(log.data).toBe(valueA);
-    expectCode(() => verifyGatewayEvent(rec, cons, { txIndex: 0, logIndex: 5, proof: p.proof }), EVM_ERR.PROOF_LOG_NOT_FOUND);
-    expectCode(() => verifyGatewayEvent({ ...rec, state: { ...rec.state, gateway: other } }, cons, { txIndex: 0, logIndex: 0, proof: p.proof }), EVM_ERR.PROOF_INVALID);
+    expectCode(() => logAt(verifyReceiptProof(cons.extra!.receiptsRoot, 0, p.proof), 5), EVM_ERR.PROOF_LOG_NOT_FOUND);
+    // the proof of this block's receipt does not verify against another block's root
+    expectCode(() => verifyReceiptProof(target.receiptsRoot, 0, p.proof), EVM_ERR.PROOF_INVALID);
   });
 
   it('behavior: a second quorum for another block at the same height freezes the client and stops proofs', async () => {
