@@ -165,6 +165,11 @@ export class Mempool {
     return e && (e.future ? 'future' : 'executable');
   }
 
+  /** Transactions a block could take now (not waiting above a nonce gap). */
+  get executable(): number {
+    return this.txs.size - this.futures.size;
+  }
+
   stats(): MempoolStats {
     return { txs: this.txs.size, bytes: this.bytes, executable: this.txs.size - this.futures.size, future: this.futures.size, senders: this.senders.size, evicted: { ...this.evictions } };
   }

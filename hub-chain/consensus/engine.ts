@@ -50,6 +50,12 @@ export interface ConsensusEngineOptions {
   store: ConsensusStateStore;
   /** Memo of signature checks; pass one instance to several engines in one process to share it. */
   signatureCache?: SignatureCache;
+  /**
+   * Whether a block proposed now would carry something (executable transactions); with
+   * `timeouts.emptyBlocksIntervalMs`, round 0 waits while it is false. Unset: always true. Call
+   * `workArrived()` when it turns true.
+   */
+  hasWork?: () => boolean;
 }
 
 /** Rounds above the current one whose messages are kept in full; further ones keep only each validator's latest. */
@@ -70,7 +76,8 @@ type Input =
   | { kind: 'msg'; msg: ConsensusMessage }
   | { kind: 'timeout'; step: TimeoutStep; height: number; round: number }
   | { kind: 'start'; height: number; valset: ValidatorSet; lastCommit: Commit | null; lastBlockTime: number; done: (e?: unknown) => void }
-  | { kind: 'next-height'; fromHeight: number; valset: ValidatorSet; commit: Commit; blockTime: number };
+  | { kind: 'next-height'; fromHeight: number; valset: ValidatorSet; commit: Commit; blockTime: number }
+  | { kind: 'wake'; height: number };
 
 interface Decided {
   block: Block;
@@ -129,6 +136,9 @@ export class ConsensusEngine {
   private readonly log: ConsensusLogger | undefined;
   private readonly store: ConsensusStateStore;
   private readonly sigs: SignatureCache;
+  private readonly hasWork: () => boolean;
+  /** Round 0 of this height waits for work (or the empty-blocks interval) before it proposes. */
+  private waitingForWork = false;
 
   private h = 0;
   private r = 0;
@@ -171,6 +181,7 @@ export class ConsensusEngine {
     this.log = opts.logger;
     this.store = opts.store;
     this.sigs = opts.signatureCache ?? new SignatureCache();
+    this.hasWork = opts.hasWork ?? (() => true);
   }
 
   // ---------------------------------------------------------------- public API
@@ -299,6 +310,9 @@ export class ConsensusEngine {
       case 'next-height':
         if (this.h === input.fromHeight && this.s === Step.Commit) await this.startHeight(input.fromHeight + 1, input.valset, input.commit, input.blockTime);
         return;
+      case 'wake':
+        if (this.h === input.height && this.waitingForWork) await this.enterPropose(0);
+        return;
     }
   }
 
@@ -372,11 +386,38 @@ export class ConsensusEngine {
 
   private async startRound(round: number): Promise<void> {
     this.r = round;
+    this.waitingForWork = false;
     this.setStep(Step.Propose);
     await this.persist();
     this.promoteFuture();
+    const idleFor = round === 0 ? this.emptyBlockWait() : 0;
+    if (idleFor > 0) {
+      // Nothing to commit: wait for work or the interval. Proposals and votes of others are still
+      // taken (the rules run in the propose step as ever); only this node's proposal and its
+      // propose timeout wait.
+      this.waitingForWork = true;
+      this.scheduleInput(idleFor, { kind: 'wake', height: this.h });
+      return;
+    }
+    await this.enterPropose(round);
+  }
+
+  private async enterPropose(round: number): Promise<void> {
+    this.waitingForWork = false;
     this.scheduleTimeout(Step.Propose, round);
     if (this.priv && this.hs!.proposer(round) === this.priv.address.toLowerCase()) await this.propose(round);
+  }
+
+  /** How long round 0 waits before proposing: 0 when there is work or no empty-blocks interval. */
+  private emptyBlockWait(): number {
+    const every = this.timeouts.emptyBlocksIntervalMs ?? 0;
+    if (every <= 0 || this.pending.size > 0 || this.hasWork()) return 0;
+    return Math.max(0, this.lastBlockTime + every - Math.floor(this.clock.now()));
+  }
+
+  /** The node's mempool gained executable work: a height waiting for it proposes now. */
+  workArrived(): void {
+    if (this.waitingForWork) this.enqueue({ kind: 'wake', height: this.h });
   }
 
   private async propose(round: number): Promise<void> {
@@ -443,6 +484,7 @@ export class ConsensusEngine {
   }
 
   private setStep(step: Step): void {
+    if (step !== Step.Propose) this.waitingForWork = false;
     if (this.s === step) return;
     this.s = step;
     this.emit(() => this.events.onStep?.(this.h, this.r, step));

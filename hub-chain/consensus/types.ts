@@ -94,6 +94,12 @@ export interface TimeoutConfig {
   precommitDeltaMs: number;
   /** Pause after a commit before starting the next height (lets transactions gather). */
   commitMs: number;
+  /**
+   * While there is nothing to put in a block (no executable transaction, no evidence), round 0 of
+   * a height waits for work up to this long after the previous block's time before its proposal
+   * (and its propose timeout) starts; 0 or unset: a block every height at once, empty or not.
+   */
+  emptyBlocksIntervalMs?: number;
 }
 
 export const DEFAULT_TIMEOUTS: TimeoutConfig = {

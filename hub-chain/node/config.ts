@@ -70,8 +70,10 @@ export const nodeConfigSchema = z.strictObject({
       precommitMs: ms.default(DEFAULT_TIMEOUTS.precommitMs),
       precommitDeltaMs: ms.default(DEFAULT_TIMEOUTS.precommitDeltaMs),
       commitMs: z.number().int().min(0).max(600_000).default(DEFAULT_TIMEOUTS.commitMs),
+      /** Idle, a block at most this often (ms; 0: a block every height at once, empty or not). */
+      emptyBlocksIntervalMs: z.number().int().min(0).max(3_600_000).default(0),
     })
-    .default(DEFAULT_TIMEOUTS),
+    .default({ ...DEFAULT_TIMEOUTS, emptyBlocksIntervalMs: 0 }),
   mempool: z
     .strictObject({
       maxTxs: z.number().int().min(1).default(DEFAULT_MEMPOOL.maxTxs),

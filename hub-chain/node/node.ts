@@ -177,7 +177,9 @@ export class HubNode {
    * closes. Throws TxError on refusal.
    */
   submitTx(d: DecodedTx, opts?: AddOptions): void {
-    for (const r of this.mempool.add(d, opts)) this.gossipQueue.push(r.bytes);
+    const ready = this.mempool.add(d, opts);
+    for (const r of ready) this.gossipQueue.push(r.bytes);
+    if (ready.length) this.engine?.workArrived();
     this.metrics.txsReceived++;
   }
 
@@ -260,6 +262,7 @@ export class HubNode {
       transport: { broadcast: (m: ConsensusMessage) => this.p2p.broadcast({ t: 'cons', m: consensusToWire(m) }) },
       clock: systemClock,
       timeouts: this.home.config.consensus,
+      hasWork: () => this.mempool.executable > 0,
       store: this.consensusStore,
       logger: this.log.child({ mod: 'consensus' }),
       events: {
@@ -299,7 +302,9 @@ export class HubNode {
             try {
               const d = decodeTx(bytes);
               // the peer sent d to every node; what d unblocked here may have reached only us, so it goes on
-              for (const r of this.mempool.add(d)) if (r !== d) this.gossipQueue.push(r.bytes);
+              const ready = this.mempool.add(d);
+              for (const r of ready) if (r !== d) this.gossipQueue.push(r.bytes);
+              if (ready.length) this.engine?.workArrived();
             } catch {
               // duplicates, stale nonces and a full pool are normal in gossip
             }

@@ -59,6 +59,8 @@ export interface SimOptions {
   gossipMs?: number;
   /** For debugging a seed: a logger per node. */
   logger?: (node: number) => ConsensusLogger;
+  /** Whether node i has work for a block (the engine's `hasWork`); unset: always. */
+  hasWork?: (node: number) => boolean;
 }
 
 /** What travels between simulated nodes: consensus messages, or a status asking for a decided block. */
@@ -176,6 +178,7 @@ export class Simulation {
       store: n.lockDisk,
       signatureCache: this.sigs,
       logger: this.opts.logger?.(i),
+      ...(this.opts.hasWork ? { hasWork: () => this.opts.hasWork!(i) } : {}),
       events: {
         onEvidence: (e) => n.evidence.push(e),
         // Ask for the next decided block at once: a node catching up moves one height per round trip.
