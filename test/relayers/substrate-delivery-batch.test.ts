@@ -103,10 +103,15 @@ describe('substrate delivery: the hub batch a co-signer reads', () => {
       ['an event packet altered', lying({ events: (b) => withPackets(b, (ps) => ps.map((p) => (p.sequence === packets[0].sequence ? forged : p))) }), 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID'],
       ['an extra event packet', lying({ events: (b) => withPackets(b, (ps) => (ps[0].sequence === packets[1].sequence ? [...ps, forged] : ps)) }), 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID'],
       ['events out of order', lying({ events: (b) => withPackets(b, (ps) => ps.map((p) => (p.sequence === packets[0].sequence ? packets[1] : packets[0]))) }), 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID'],
-      ['a packet no longer outbound', lying({ state: (k, v) => (k === `pkt/out/${channelId(packets[1])}/${packets[1].sequence}` ? undefined : v) }), 'PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED'],
       ['another outbound commitment', lying({ state: (k, v) => (k === `pkt/out/${channelId(packets[0])}/${packets[0].sequence}` ? packetCommitment(forged) : v) }), 'PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED'],
     ];
     for (const [name, node, code] of cases) await expect(readHubBatch(node, SUB, height), name).rejects.toMatchObject({ code });
+  });
+
+  it('behavior: a packet no longer outbound (the hub took its ack or timeout) is set apart as resolved, not signed again', async () => {
+    const node = lying({ state: (k, v) => (k === `pkt/out/${channelId(packets[1])}/${packets[1].sequence}` ? undefined : v) });
+    expect(await readHubBatch(node, SUB, height)).toEqual({ chain: SUB, height, packets: [packets[0]], resolved: [packets[1]] });
+    expect(await readHubBatch(hub, SUB, height)).toEqual({ chain: SUB, height, packets, resolved: [] });
   });
 });
 

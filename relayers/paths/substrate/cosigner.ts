@@ -237,6 +237,7 @@ export class Cosigner {
     }
     if (proposal.packets?.length) {
       const ours = new Set(batch.packets.map(packetId));
+      // (a proposed packet the hub has resolved failed assertCommitted above)
       const foreign = proposal.packets.find((p) => !ours.has(packetId(p)));
       if (foreign) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', `packet ${packetId(foreign)} is not in the hub's batch for ${this.o.chainId} at ${height}`, { details: { packet: packetId(foreign), height } });
     }
@@ -245,8 +246,9 @@ export class Cosigner {
     const tip = await this.o.writer.latestHeight();
     await this.index.sync(tip);
     const time = await this.o.writer.blockTime(tip);
-    const delivered = batch.packets.filter((p) => this.index.has(p));
-    const recorded = batch.packets.filter((p) => this.index.hasTimeout(p));
+    const all = [...batch.packets, ...batch.resolved];
+    const delivered = all.filter((p) => this.index.has(p));
+    const recorded = all.filter((p) => this.index.hasTimeout(p));
     // a packet gets a receipt or a timeout record, never both: the index keeps both kinds
     const open = batch.packets.filter((p) => !this.index.has(p) && !this.index.hasTimeout(p));
     const expired = open.filter((p) => timedOutAt(p, tip, time));

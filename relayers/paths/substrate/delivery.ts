@@ -27,7 +27,7 @@ import { encodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/
 import { substratePacketKeys } from '../../../adapters/substrate/packets.ts';
 import { type Ack, type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { RelayerError } from '../../errors.ts';
-import type { PontisReader } from '../pontis/endpoint.ts';
+import { type PontisReader, readStates } from '../pontis/endpoint.ts';
 
 /** A co-signer's refusal or failure; retryable as the relayer's error catalog says. */
 export class SubstrateDeliveryError extends RelayerError {
@@ -43,18 +43,21 @@ export const SUBSTRATE_NO_APP = 'PNT_ERR_RELAY_SUBSTRATE_NO_APP';
 export interface HubBatch {
   chain: string;
   height: number;
-  /** In the order the hub committed them (the batch's leaf order). */
+  /** Still outstanding on the hub, in the order it committed them (the batch's leaf order). */
   packets: Packet[];
+  /** Resolved on the hub since (`pkt/out` gone: acknowledged or timed out by what the chain wrote): nothing to sign for them. */
+  resolved: Packet[];
 }
 
 /**
  * Reads the batch the hub committed for `chain` in block `height` from `hub` and checks it
  * against that node's state: the batch key holds the root and size of the leaves, the block's
  * `packet/sent` / `packet/forwarded` events for `chain` are exactly those leaves in order, and
- * every packet is still committed (`pkt/out` equal to its commitment). Undefined when the block
- * committed nothing for `chain`. Throws `PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID` when the node's
- * records disagree, `PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED` for a packet the hub no longer (or
- * never) holds as outbound.
+ * every packet is either still committed (`pkt/out` equal to its commitment) or resolved (no
+ * `pkt/out`: the hub took the chain's ack or timeout record). Undefined when the block committed
+ * nothing for `chain`. Throws `PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID` when the node's records
+ * disagree, `PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED` for a packet whose outbound commitment is
+ * another.
  */
 export async function readHubBatch(hub: PontisReader, chain: string, height: number): Promise<HubBatch | undefined> {
   const leafBytes = await hub.readState(packetKeys.batchLeaves(chain, height));
@@ -83,8 +86,11 @@ export async function readHubBatch(hub: PontisReader, chain: string, height: num
     if (seen.has(latin1Id(c))) throw bad(`packet ${packetId(p)} twice`);
     seen.add(latin1Id(c));
   }
-  await assertCommitted(hub, packets);
-  return { chain, height, packets };
+  const outs = await readStates(hub, packets.map((p) => packetKeys.outbound(channelId(p), p.sequence)));
+  const resolved = packets.filter((_, i) => outs[i] === undefined);
+  const open = packets.filter((_, i) => outs[i] !== undefined);
+  await assertCommitted(hub, open);
+  return { chain, height, packets: open, resolved };
 }
 
 /** Every packet's `pkt/out` on `hub` equals its commitment (the hub sent or forwarded it and has not resolved it). */
