@@ -36,6 +36,11 @@ import { sendMsg } from '../interchain/setup.ts';
 
 const SUB = 'sub-1';
 const THRESHOLD = 3;
+/**
+ * The approval that completes the threshold: `executed`, or `delivered` when chopsticks reported
+ * its transaction late and `cosign` ran again (as an operator's co-signer does) to find it on chain.
+ */
+const EXECUTED = /^(executed|delivered)$/;
 
 let node: ChopsticksNode;
 let hub: TestChain;
@@ -339,10 +344,11 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
 
     const outs = [];
     for (const i of [0, 1, 2]) outs.push(await cosign(i, b.height));
-    expect(outs.map((o) => o.status)).toEqual(['approved', 'approved', 'executed']);
-    for (const o of outs) expect(o).toMatchObject({ timeouts: [`${channelId(late)}/${late.sequence}`], delivered: [], timedOut: [] });
+    expect(outs.map((o) => o.status)).toEqual(['approved', 'approved', expect.stringMatching(EXECUTED)]);
+    for (const o of outs.slice(0, 2)) expect(o).toMatchObject({ timeouts: [`${channelId(late)}/${late.sequence}`], delivered: [], timedOut: [] });
     expect(outs[0].callHash).toBe(deliveryCall(api, [b.packets[1]], [late]).callHash);
-    const keys = (await multisigRemarks()).flatMap((r) => r.pairs.map(([k]) => k));
+    const remarks = await multisigRemarks();
+    const keys = remarks.flatMap((r) => r.pairs.map(([k]) => k));
     expect(keys).toContain(`pkt/rcpt/${channelId(b.packets[1])}/${b.packets[1].sequence}`);
     expect(keys).toContain(`pkt/rcpt-none/${channelId(late)}/${late.sequence}`);
     expect(keys).not.toContain(`pkt/rcpt/${channelId(late)}/${late.sequence}`);
@@ -351,7 +357,8 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
     expect(await cosign(3, b.height)).toMatchObject({ status: 'delivered', delivered: [`${channelId(b.packets[1])}/${b.packets[1].sequence}`], timedOut: [`${channelId(late)}/${late.sequence}`], timeouts: [] });
     expect(await nonces()).toEqual(n);
 
-    lateRemark = (await writers[0].header(outs[2].remark!.blockHash)).height;
+    const record = remarks.find((r) => r.pairs.some(([k]) => k === `pkt/rcpt-none/${channelId(late)}/${late.sequence}`))!;
+    lateRemark = (await writers[0].header(record.blockHash)).height;
     const found = await scanAt(lateRemark);
     expect(found.timeouts.map((e) => e.packet)).toEqual([late]);
     expect(found.acks.map((e) => e.packet)).toEqual([b.packets[1]]);
@@ -412,7 +419,7 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
     expect(await nonce(0)).toBe(n0);
     const outs = [];
     for (const i of [1, 2, 3]) outs.push(await cosign(i, d.height));
-    expect(outs.map((o) => o.status)).toEqual(['approved', 'approved', 'executed']);
+    expect(outs.map((o) => o.status)).toEqual(['approved', 'approved', expect.stringMatching(EXECUTED)]);
     expect(outs[0].callHash).toBe(deliveryCall(await writers[0].connected(), [], [p]).callHash);
     // the delivery keeps co-signer 0's approval alone: the others see the record and refuse it
     expect(await pendingApprovals(delivery.callHash!)).toBe(1);
