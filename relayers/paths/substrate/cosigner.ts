@@ -286,7 +286,10 @@ export class Cosigner {
    */
   private async openDeliveries(api: ApiPromise, tip: number, expired: Packet[]): Promise<Set<Packet>> {
     const me = publicKey(await this.o.writer.address());
-    const at = await api.at(await this.o.writer.blockHash(tip) as string);
+    const hash = await this.o.writer.blockHash(tip);
+    // the synced block is gone (a reorganisation): nothing can be said about its operations
+    if (!hash) return new Set(expired);
+    const at = await api.at(hash);
     const entries = (await at.query.multisig.multisigs.entries(this.account)) as unknown as [{ args: [unknown, { toHex(): string }] }, { isSome: boolean; unwrap(): { approvals: { toHex(): string }[] } }][];
     const keys = new Set<string>();
     for (const [k, v] of entries) {
