@@ -49,7 +49,7 @@ export function registerRelayerCommands(program: Command): Command {
     .option('--height <h>', 'co-sign the batch of this hub block and exit')
     .option('--from <h>', 'follow the hub from this block on')
     .option('--call-hash <hex>', "with --height: a call hash another party proposed; refused unless this node's state gives it")
-    .option('--index-file <file>', 'where to keep the index of delivered packets across restarts')
+    .option('--index-file <file>', "where to keep, across restarts, the multisig's receipts and timeout records and this co-signer's open approvals (without it, a restart records no timeouts while an approval of it is open)")
     .option('--from-block <n>', 'first Substrate block to scan for the multisig\'s deliveries', '1')
     .option('--hub-chain <id>', "the hub's chain id", 'pontis-hub-1')
     .option('--log-level <level>', 'pino log level', 'info')

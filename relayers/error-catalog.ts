@@ -62,7 +62,7 @@ export const RELAYER_ERRORS = errorTable(
     'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID',
     /** A packet proposed for delivery into a Substrate chain that the co-signer's hub node does not hold as committed outbound. */
     'PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED',
-    /** A proposed delivery call hash that is not the one the co-signer's own hub node gives. */
+    /** A proposed delivery call hash that is not the one the co-signer's own hub node gives (or for a block whose packets are all delivered or recorded as timed out). */
     'PNT_ERR_RELAY_SUBSTRATE_CALL_MISMATCH',
     /** The delivery multisig's signatories or threshold are unusable, or the co-signer's key is not among them. */
     'PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG',
@@ -70,7 +70,7 @@ export const RELAYER_ERRORS = errorTable(
     'PNT_ERR_RELAY_SUBSTRATE_EXECUTION_FAILED',
     /** The error ack a Substrate chain gives a packet for an application it does not have (only plain messages are received). */
     'PNT_ERR_RELAY_SUBSTRATE_NO_APP',
-    /** A delivery toward a Substrate chain: the hub -> Substrate leg is not wired into this relayer (an operator must not configure it). */
+    /** A write into a Substrate chain a relayer cannot make (packets go in by the validators' co-signers, DELIVERY.md): delivery, the hub's acks of the chain's packets, the chain's own timeouts, client updates. */
     'PNT_ERR_RELAY_DIRECTION_UNSUPPORTED',
     /** A Substrate node's block or System.Events proof does not match the hub's record of that block (a fork, a node of another chain, a lagging node). */
     'PNT_ERR_RELAY_SUBSTRATE_BAD_PROOF',

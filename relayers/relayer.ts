@@ -246,6 +246,12 @@ export class Relayer {
             jobs.push({ name: kind, data: { path: p.id, kind, src, dst, events }, opts: { jobId: jobId(kind, p.id, src, { heights: [b.height, b.height], part }), ...this.jitter(p.id, kind) } });
           }
         }
+        // timeout records found on `src`: the commitments are on `dst`, where the timeout is submitted
+        const tos = b.timeouts ?? [];
+        for (let i = 0, part = 0; i < tos.length; i += this.cfg.tuning.batchSize, part++) {
+          const events = tos.slice(i, i + this.cfg.tuning.batchSize);
+          jobs.push({ name: 'timeouts', data: { path: p.id, kind: 'timeouts', src: dst, dst: src, events }, opts: { jobId: jobId('timeouts', p.id, src, { heights: [b.height, b.height], part }), ...this.jitter(p.id, 'timeouts') } });
+        }
       }
       // jobs first, cursor after: a crash in between rescans, and the same ids dedupe
       if (jobs.length) await this.queue(p.id).addBulk(jobs);

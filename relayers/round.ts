@@ -1,7 +1,8 @@
 /**
  * One relaying round on a path (a chain and the hub), over `PathHandlers` whatever the chain's
  * kind: for each direction, scan the source from the cursor up to what the destination can verify
- * (`scanTip`), then deliver the packets and the acks found. Returns the heights it scanned to as
+ * (`scanTip`), then deliver the packets and the acks found (and time out, on the hub, the packets
+ * a chain recorded as never to be received). Returns the heights it scanned to as
  * the cursor of the next round. Without Redis or queues: the devnet's in-process relaying and the
  * tests drive it; the job pipeline (relayer.ts) runs the same handlers as jobs.
  *
@@ -56,18 +57,20 @@ export async function relayRound(handlers: PathHandlers, chain: string, hub: str
     const to = await (handlers.scanTip ? handlers.scanTip(src, dst) : handlers.latestHeight(src));
     if (to <= from) continue;
     const blocks = await handlers.scanBlocks(src, dst, from, to);
-    const deliveries: [DeliveryKind, PacketEvent[], (s: string, d: string, e: PacketEvent[]) => Promise<DeliveryOutcome>][] = [
-      ['relay-packets', blocks.flatMap((b) => b.packets), (s, d, e) => handlers.relayPackets(s, d, e)],
-      ['relay-acks', blocks.flatMap((b) => b.acks), (s, d, e) => handlers.relayAcks(s, d, e)],
+    // timeout records found on `src` time out packets on `dst` (the job's source is where the commitments are)
+    const deliveries: [DeliveryKind, string, string, PacketEvent[], (s: string, d: string, e: PacketEvent[]) => Promise<DeliveryOutcome>][] = [
+      ['relay-packets', src, dst, blocks.flatMap((b) => b.packets), (s, d, e) => handlers.relayPackets(s, d, e)],
+      ['relay-acks', src, dst, blocks.flatMap((b) => b.acks), (s, d, e) => handlers.relayAcks(s, d, e)],
+      ['timeouts', dst, src, blocks.flatMap((b) => b.timeouts ?? []), (s, d, e) => handlers.timeouts(s, d, e)],
     ];
-    for (const [kind, events, deliver] of deliveries) {
+    for (const [kind, s, d, events, deliver] of deliveries) {
       if (!events.length) continue;
       try {
-        const outcome = await deliver(src, dst, events);
-        if (outcome.submitted) result.submitted.push({ kind, src, dst, outcome });
+        const outcome = await deliver(s, d, events);
+        if (outcome.submitted) result.submitted.push({ kind, src: s, dst: d, outcome });
       } catch (e) {
         if (!itemsRefused(e)) throw e;
-        result.failed.push({ kind, src, dst, code: e.code, items: (e.details?.items as RoundFailure['items'] | undefined) ?? [] });
+        result.failed.push({ kind, src: s, dst: d, code: e.code, items: (e.details?.items as RoundFailure['items'] | undefined) ?? [] });
       }
     }
     result.cursor[src] = to;

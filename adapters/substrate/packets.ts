@@ -9,6 +9,11 @@
  *   pkt/ack/<ch>/<seq>       ackCommitment(ack) (32 bytes): what the hub proves
  *   pkt/ack-data/<ch>/<seq>  the ack's bytes (with `pkt/data` of the packet acknowledged)
  *
+ * The hub validators' delivery multisig (relayers/paths/substrate/DELIVERY.md) writes acks without
+ * `pkt/data` (the packet is the hub's own, read back from it) and timeout records
+ * `pkt/rcpt-none/<ch>/<seq>` = 0x01 (hub-chain/light-clients/substrate/records.ts): both come back as
+ * references, `ackRefs` and `timeouts`, which the relayer completes from the hub.
+ *
  * The hub never reads `pkt/data`: it recomputes the commitment of the fields a relayer gives it
  * and checks that against the proven `pkt/out` value, as for every source; a relayer skips a
  * group whose fields do not match its commitment (a writer's bug, never provable).
@@ -24,6 +29,7 @@ import { type Bytes, type Hex, equalBytes, fromHex, toHex, utf8 } from '../../hu
 import { type Packet, ackCommitment, channelId, encodeAck, decodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { packetSchema } from '../../hub-chain/modules/packets/msgs.ts';
 import { decodeRemarkPayload, encodeRemarkPayload } from '../../hub-chain/light-clients/substrate/remark.ts';
+import { RECEIPT_NONE_VALUE, receiptNoneKey } from '../../hub-chain/light-clients/substrate/records.ts';
 import { AdapterError, AdapterErrorCode } from '../core/errors.ts';
 import type { SubstrateReader } from './reader.ts';
 import type { RemarkReceipt, SubstrateWriter } from './writer.ts';
@@ -33,7 +39,14 @@ export const substratePacketKeys = {
   ack: packetKeys.ack,
   data: (ch: string, seq: number) => utf8(`pkt/data/${ch}/${seq}`),
   ackData: (ch: string, seq: number) => utf8(`pkt/ack-data/${ch}/${seq}`),
+  receiptNone: receiptNoneKey,
 };
+
+/** A packet named by channel and sequence only: its fields are the hub's (it sent or forwarded it). */
+export interface PacketRef {
+  channel: string;
+  sequence: number;
+}
 
 /** A packet before the gateway numbers it. */
 export type PacketFields = Omit<Packet, 'sequence'>;
@@ -42,6 +55,10 @@ export type PacketFields = Omit<Packet, 'sequence'>;
 export interface RemarkedPackets {
   packets: Packet[];
   acks: { packet: Packet; ack: Hex }[];
+  /** Acks of packets the remark does not carry (the delivery multisig's): the ack bytes matched their commitment. */
+  ackRefs: (PacketRef & { ack: Hex })[];
+  /** Timeout records: packets the writers recorded as never to be received. */
+  timeouts: PacketRef[];
   /** Groups skipped: a `pkt/out` or `pkt/ack` with no fields, fields not matching their commitment, or data that does not parse. */
   skipped: { key: string; reason: string }[];
 }
@@ -73,7 +90,7 @@ export function ackPairs(acks: readonly { packet: Packet; ack: Bytes }[]): [Byte
   });
 }
 
-const KEY_RE = /^pkt\/(out|data|ack|ack-data)\/(.+)\/([1-9][0-9]{0,15})$/;
+const KEY_RE = /^pkt\/(out|data|ack|ack-data|rcpt-none)\/(.+)\/([1-9][0-9]{0,15})$/;
 
 function parsePacket(b: Bytes | undefined): Packet | string {
   if (!b) return 'no pkt/data pair';
@@ -92,7 +109,7 @@ function parsePacket(b: Bytes | undefined): Packet | string {
 
 /** Packets and acks in a remark's payload (a payload that is not a Pontis remark holds none). */
 export function packetsOfRemark(payload: Bytes): RemarkedPackets {
-  const out: RemarkedPackets = { packets: [], acks: [], skipped: [] };
+  const out: RemarkedPackets = { packets: [], acks: [], ackRefs: [], timeouts: [], skipped: [] };
   let pairs: [Bytes, Bytes][];
   try {
     pairs = decodeRemarkPayload(payload);
@@ -103,10 +120,20 @@ export function packetsOfRemark(payload: Bytes): RemarkedPackets {
   for (const [k, v] of pairs) byKey.set(text(k), v);
   for (const [key, value] of byKey) {
     const m = KEY_RE.exec(key);
-    if (!m || (m[1] !== 'out' && m[1] !== 'ack')) continue;
+    if (!m || (m[1] !== 'out' && m[1] !== 'ack' && m[1] !== 'rcpt-none')) continue;
     const [, what, ch, seqText] = m;
     const seq = Number(seqText);
-    const p = parsePacket(byKey.get(text(substratePacketKeys.data(ch, seq))));
+    if (what === 'rcpt-none') {
+      if (equalBytes(value, RECEIPT_NONE_VALUE)) out.timeouts.push({ channel: ch, sequence: seq });
+      else out.skipped.push({ key, reason: 'a timeout record is 0x01' });
+      continue;
+    }
+    const data = byKey.get(text(substratePacketKeys.data(ch, seq)));
+    if (what === 'ack' && !data) {
+      ackRef(out, key, ch, seq, value, byKey.get(text(substratePacketKeys.ackData(ch, seq))));
+      continue;
+    }
+    const p = parsePacket(data);
     if (typeof p === 'string') {
       out.skipped.push({ key, reason: p });
       continue;
@@ -126,6 +153,13 @@ export function packetsOfRemark(payload: Bytes): RemarkedPackets {
     else out.acks.push({ packet: p, ack: toHex(ack) });
   }
   return out;
+}
+
+/** An ack without its packet: kept when its bytes match the commitment the hub will prove. */
+function ackRef(out: RemarkedPackets, key: string, channel: string, sequence: number, commitment: Bytes, ack: Bytes | undefined): void {
+  if (!ack) out.skipped.push({ key, reason: 'no pkt/ack-data pair' });
+  else if (!equalBytes(commitment, ackCommitment(ack))) out.skipped.push({ key, reason: 'the ack does not match its commitment' });
+  else out.ackRefs.push({ channel, sequence, ack: toHex(ack) });
 }
 
 /** Next sequence per channel id (absent: 1), kept by the caller; moved by `sendFromSubstrate` once a remark is in a block. */

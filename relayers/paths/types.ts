@@ -56,8 +56,13 @@ export interface ConsensusDivergence {
 
 /** What the job pipeline needs from a path, whatever the chain kinds at its ends. */
 export interface PathHandlers {
-  /** Packets and acks written on `src` in blocks (from, to] whose next hop is `dst`, per block. */
-  scanBlocks(src: string, dst: string, from: number, to: number): Promise<{ height: number; packets: PacketEvent[]; acks: PacketEvent[] }[]>;
+  /**
+   * Packets and acks written on `src` in blocks (from, to] whose next hop is `dst`, per block; and,
+   * for a chain whose receipts cannot be proven absent, `timeouts`: packets `dst` sent that `src`
+   * recorded as never to be received (a Substrate chain's timeout records). Those are timed out on
+   * `dst` (a `timeouts` job from `dst` to `src`, the event's height the record's block on `src`).
+   */
+  scanBlocks(src: string, dst: string, from: number, to: number): Promise<{ height: number; packets: PacketEvent[]; acks: PacketEvent[]; timeouts?: PacketEvent[] }[]>;
   latestHeight(chain: string): Promise<number>;
   /** The highest `src` height worth scanning toward `dst` (default `latestHeight(src)`): e.g. what `dst` can verify yet. */
   scanTip?(src: string, dst: string): Promise<number>;

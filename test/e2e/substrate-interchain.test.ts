@@ -265,15 +265,17 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
     }
   });
 
-  it('hub -> Substrate legs answer PNT_ERR_RELAY_DIRECTION_UNSUPPORTED (fatal)', async () => {
+  it('writes into the chain a relayer cannot make answer PNT_ERR_RELAY_DIRECTION_UNSUPPORTED (fatal); hub timeouts of packets for the chain are relayed', async () => {
     const ev = { height: 1, packet: sent[0] };
-    for (const leg of [() => handlers.relayPackets(HUB, SUB, [ev]), () => handlers.relayAcks(HUB, SUB, [ev]), () => handlers.timeouts(HUB, SUB, [ev]), () => handlers.updateClient(HUB, SUB)]) {
+    for (const leg of [() => handlers.relayPackets(HUB, SUB, [ev]), () => handlers.relayAcks(HUB, SUB, [ev]), () => handlers.timeouts(SUB, HUB, [ev]), () => handlers.updateClient(HUB, SUB)]) {
       const e = await leg().catch((x: unknown) => x);
       expect(e).toBeInstanceOf(PontisError);
       expect((e as PontisError).code).toBe('PNT_ERR_RELAY_DIRECTION_UNSUPPORTED');
       expect((e as PontisError).retryable).toBe(false);
     }
     expect(isFatalCode('PNT_ERR_RELAY_DIRECTION_UNSUPPORTED')).toBe(true);
+    // timeouts on the hub of packets it sent the chain go by the co-signers' timeout records (test/relayers/substrate-delivery.test.ts); this packet is not for sub-1
+    expect(await handlers.timeouts(HUB, SUB, [ev])).toEqual({ submitted: false, accepted: 0, redundant: 0 });
     expect(await handlers.updateClient(SUB, HUB)).toEqual({ submitted: false, accepted: 0, redundant: 0 });
     expect(await handlers.consensusDivergence(SUB, HUB)).toBeNull();
     expect(await handlers.clientLag(SUB, HUB)).toBeGreaterThanOrEqual(0);

@@ -23,7 +23,7 @@ describe('packets in writer remarks', () => {
     const b = pkt({ dstChain: 'sub-2', sequence: 7, ordered: true, payload: toHex(utf8('x'.repeat(300))), timeoutTimestamp: 1_900_000_000_000 });
     const pairs = sentPairs([a, b]);
     const got = packetsOfRemark(payloadOf(pairs));
-    expect(got).toEqual({ packets: [a, b], acks: [], skipped: [] });
+    expect(got).toEqual({ packets: [a, b], acks: [], ackRefs: [], timeouts: [], skipped: [] });
     const decoded = decodeRemarkPayload(payloadOf(pairs));
     const out = decoded.find(([k]) => text(k) === 'pkt/out/sub-1/app/sub-2/echo/7')!;
     expect(toHex(out[1])).toBe(toHex(packetCommitment(b)));
@@ -33,7 +33,7 @@ describe('packets in writer remarks', () => {
     const p = pkt({ srcChain: 'evm-a', dstChain: 'sub-1', sequence: 3 });
     const ack = encodeAck({ ok: false, error: 'PNT_ERR_APP_FAILED' });
     const pairs = ackPairs([{ packet: p, ack }]);
-    expect(packetsOfRemark(payloadOf(pairs))).toEqual({ packets: [], acks: [{ packet: p, ack: toHex(ack) }], skipped: [] });
+    expect(packetsOfRemark(payloadOf(pairs))).toEqual({ packets: [], acks: [{ packet: p, ack: toHex(ack) }], ackRefs: [], timeouts: [], skipped: [] });
     const proven = pairs.find(([k]) => text(k) === 'pkt/ack/evm-a/app/sub-1/echo/3')!;
     expect(toHex(proven[1])).toBe(toHex(ackCommitment(ack)));
   });
@@ -63,8 +63,9 @@ describe('packets in writer remarks', () => {
   });
 
   it('a remark that is not a Pontis payload holds nothing', () => {
-    expect(packetsOfRemark(utf8('hello'))).toEqual({ packets: [], acks: [], skipped: [] });
-    expect(packetsOfRemark(concat(utf8('PNTS'), Uint8Array.of(4, 1)))).toEqual({ packets: [], acks: [], skipped: [] });
+    const none = { packets: [], acks: [], ackRefs: [], timeouts: [], skipped: [] };
+    expect(packetsOfRemark(utf8('hello'))).toEqual(none);
+    expect(packetsOfRemark(concat(utf8('PNTS'), Uint8Array.of(4, 1)))).toEqual(none);
   });
 });
 

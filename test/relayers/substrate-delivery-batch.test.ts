@@ -12,7 +12,10 @@ import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, pac
 import type { BlockEvents, PontisReader } from '../../relayers/paths/pontis/endpoint.ts';
 import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { multisigAccount } from '../../relayers/paths/substrate/cosigner.ts';
-import { deliveryPairs, inChannelOrder, readHubBatch, receiptKeysIn, substrateAck, timedOutAt } from '../../relayers/paths/substrate/delivery.ts';
+import { deliveryPairs, inChannelOrder, readHubBatch, receiptKeysIn, substrateAck, timedOutAt, timeoutKeysIn, timeoutPairs } from '../../relayers/paths/substrate/delivery.ts';
+import { packetsOfRemark } from '../../adapters/substrate/packets.ts';
+import { encodeRemarkPayload } from '../../hub-chain/light-clients/substrate/remark.ts';
+import { timeoutRecordFor } from '../../hub-chain/light-clients/substrate/records.ts';
 import { relayRound } from '../../relayers/round.ts';
 import { SharedClock, TestChain, connect } from '../support/coordinator.ts';
 import { registerChainAction } from '../support/register-chain.ts';
@@ -100,29 +103,61 @@ describe('substrate delivery: the hub batch a co-signer reads', () => {
       ['an event packet altered', lying({ events: (b) => withPackets(b, (ps) => ps.map((p) => (p.sequence === packets[0].sequence ? forged : p))) }), 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID'],
       ['an extra event packet', lying({ events: (b) => withPackets(b, (ps) => (ps[0].sequence === packets[1].sequence ? [...ps, forged] : ps)) }), 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID'],
       ['events out of order', lying({ events: (b) => withPackets(b, (ps) => ps.map((p) => (p.sequence === packets[0].sequence ? packets[1] : packets[0]))) }), 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID'],
-      ['a packet no longer outbound', lying({ state: (k, v) => (k === `pkt/out/${channelId(packets[1])}/${packets[1].sequence}` ? undefined : v) }), 'PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED'],
       ['another outbound commitment', lying({ state: (k, v) => (k === `pkt/out/${channelId(packets[0])}/${packets[0].sequence}` ? packetCommitment(forged) : v) }), 'PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED'],
     ];
     for (const [name, node, code] of cases) await expect(readHubBatch(node, SUB, height), name).rejects.toMatchObject({ code });
   });
+
+  it('behavior: a packet no longer outbound (the hub took its ack or timeout) is set apart as resolved, not signed again', async () => {
+    const node = lying({ state: (k, v) => (k === `pkt/out/${channelId(packets[1])}/${packets[1].sequence}` ? undefined : v) });
+    expect(await readHubBatch(node, SUB, height)).toEqual({ chain: SUB, height, packets: [packets[0]], resolved: [packets[1]] });
+    expect(await readHubBatch(hub, SUB, height)).toEqual({ chain: SUB, height, packets, resolved: [] });
+  });
 });
 
 describe('substrate delivery: what the call writes', () => {
-  it('behavior: a receipt and the ack commitment per packet, in batch order; a plain message succeeds with an empty result, another app is refused', () => {
-    const ok = ackCommitment(encodeAck({ ok: true, result: '0x' }));
+  it('behavior: a receipt, the ack commitment and the ack bytes per packet, in batch order; a plain message succeeds with an empty result, another app is refused', () => {
+    const okAck = encodeAck({ ok: true, result: '0x' });
     const pairs = deliveryPairs(packets);
     expect(pairs.map(([k, v]) => [Buffer.from(k).toString('utf8'), toHex(v)])).toEqual(
       packets.flatMap((p) => [
         [`pkt/rcpt/${channelId(p)}/${p.sequence}`, '0x01'],
-        [`pkt/ack/${channelId(p)}/${p.sequence}`, toHex(ok)],
+        [`pkt/ack/${channelId(p)}/${p.sequence}`, toHex(ackCommitment(okAck))],
+        [`pkt/ack-data/${channelId(p)}/${p.sequence}`, toHex(okAck)],
       ]),
     );
     expect(receiptKeysIn(pairs)).toEqual(packets.map((p) => `pkt/rcpt/${channelId(p)}/${p.sequence}`));
+    expect(timeoutKeysIn(pairs)).toEqual([]);
     const transfer = { ...packets[0], dstApp: 'transfer' };
     expect(substrateAck(transfer)).toEqual({ ok: false, error: 'PNT_ERR_RELAY_SUBSTRATE_NO_APP' });
     expect(toHex(deliveryPairs([transfer])[1][1])).toBe(toHex(ackCommitment(encodeAck({ ok: false, error: 'PNT_ERR_RELAY_SUBSTRATE_NO_APP' }))));
     // a receipt key with another value is not taken for a delivery
     expect(receiptKeysIn([[utf8('pkt/rcpt/x/1'), Uint8Array.of(0)], [utf8('pkt/ack/x/1'), Uint8Array.of(1)]])).toEqual([]);
+  });
+
+  it('behavior: a timeout record per packet past its timeout; the relayer reads a delivery remark back as ack and timeout references, the hub client maps a receipt absence onto the record', () => {
+    const [late, onTime] = packets;
+    const tpairs = timeoutPairs([late]);
+    expect(tpairs.map(([k, v]) => [Buffer.from(k).toString('utf8'), toHex(v)])).toEqual([[`pkt/rcpt-none/${channelId(late)}/${late.sequence}`, '0x01']]);
+    expect(timeoutKeysIn(tpairs)).toEqual([`pkt/rcpt-none/${channelId(late)}/${late.sequence}`]);
+    // a timeout record is never read as a receipt
+    expect(receiptKeysIn(tpairs)).toEqual([]);
+
+    const got = packetsOfRemark(encodeRemarkPayload([...deliveryPairs([onTime]), ...tpairs]));
+    expect(got).toEqual({
+      packets: [],
+      acks: [],
+      ackRefs: [{ channel: channelId(onTime), sequence: onTime.sequence, ack: toHex(encodeAck({ ok: true, result: '0x' })) }],
+      timeouts: [{ channel: channelId(late), sequence: late.sequence }],
+      skipped: [],
+    });
+    // ack bytes that do not match the commitment, or a record that is not 0x01, are skipped
+    const forged = deliveryPairs([onTime]).map(([k, v], i) => [k, i === 2 ? encodeAck({ ok: true, result: '0x66' }) : v] as [Bytes, Bytes]);
+    const bad = packetsOfRemark(encodeRemarkPayload([...forged, [tpairs[0][0], Uint8Array.of(2)]]));
+    expect({ ackRefs: bad.ackRefs, timeouts: bad.timeouts, reasons: bad.skipped.map((x) => x.reason).sort() }).toEqual({ ackRefs: [], timeouts: [], reasons: ['a timeout record is 0x01', 'the ack does not match its commitment'] });
+
+    expect(Buffer.from(timeoutRecordFor(packetKeys.receipt(channelId(late), late.sequence))!).toString('utf8')).toBe(`pkt/rcpt-none/${channelId(late)}/${late.sequence}`);
+    for (const other of [packetKeys.ack(channelId(late), late.sequence), packetKeys.outbound(channelId(late), late.sequence), utf8('pkt/rcpt/x/0'), utf8('pkt/rcpt/x/1a')]) expect(timeoutRecordFor(other)).toBeNull();
   });
 
   it('behavior: a packet is timed out at its height or time and after, not before; zero bounds never time out', () => {

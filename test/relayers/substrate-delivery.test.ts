@@ -12,15 +12,22 @@ import { blake2AsHex, cryptoWaitReady, encodeAddress } from '@polkadot/util-cryp
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterErrorCode, isAdapterError } from '../../adapters/core/errors.ts';
 import { SubstrateWriter } from '../../adapters/substrate/writer.ts';
-import { type Hex, fromHex, toHex } from '../../hub-chain/crypto/bytes.ts';
+import { type Hex, ZERO_HASH, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { SYSTEM_EVENTS_KEY } from '../../adapters/substrate/reader.ts';
 import { decodeRemarkPayload, verifyRemarkWrite } from '../../hub-chain/light-clients/substrate/remark.ts';
 import { substrateEventTypes, substrateTrustRoot } from '../../hub-chain/light-clients/substrate/registration.ts';
 import { verifyReadProof } from '../../hub-chain/light-clients/substrate/trie.ts';
-import { type Packet, ackCommitment, channelId, encodeAck } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, type PacketStatus, ackCommitment, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import type { Msg } from '../../hub-chain/app/tx.ts';
+import { signAttestation } from '../../hub-chain/light-clients/attested/index.ts';
+import { substrateBlockAt, substrateHttpRpc } from '../../hub-chain/light-clients/substrate/source.ts';
+import { substrateEndpoint } from '../../relayers/paths/substrate/endpoint.ts';
+import { SubstratePathHandlers } from '../../relayers/paths/substrate/handlers.ts';
+import { substrateAckMessages, substrateTimeoutMessages } from '../../relayers/paths/substrate/to-hub.ts';
+import type { PacketEvent } from '../../relayers/paths/types.ts';
 import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { Cosigner, type CosignOutcome, type CosignProposal, DeliveredIndex, followHub, multisigAccount } from '../../relayers/paths/substrate/cosigner.ts';
-import { deliveryCall, deliveryPairs, readHubBatch } from '../../relayers/paths/substrate/delivery.ts';
+import { deliveryCall, deliveryPairs, readHubBatch, timeoutPairs } from '../../relayers/paths/substrate/delivery.ts';
 import { relayRound } from '../../relayers/round.ts';
 import { type ChopsticksNode, startChopsticks } from '../support/chopsticks.ts';
 import { SharedClock, TestChain, connect } from '../support/coordinator.ts';
@@ -29,6 +36,11 @@ import { sendMsg } from '../interchain/setup.ts';
 
 const SUB = 'sub-1';
 const THRESHOLD = 3;
+/**
+ * The approval that completes the threshold: `executed`, or `delivered` when chopsticks reported
+ * its transaction late and `cosign` ran again (as an operator's co-signer does) to find it on chain.
+ */
+const EXECUTED = /^(executed|delivered)$/;
 
 let node: ChopsticksNode;
 let hub: TestChain;
@@ -39,6 +51,8 @@ let cosigners: Cosigner[];
 let account: Hex;
 let table: Awaited<ReturnType<typeof substrateEventTypes>>['table'];
 let cursor: Record<string, number> = {};
+let clock: SharedClock;
+let handlers: SubstratePathHandlers;
 const indexDir = mkdtempSync(join(tmpdir(), 'pontis-cosign-'));
 
 const signatories = () => pairs.map((p) => p.address);
@@ -64,6 +78,45 @@ async function forward(msgs: { data: string; timeoutTimestamp?: number }[]): Pro
     if (batch) return { height: h, packets: batch.packets };
   }
   throw new Error('the hub forwarded nothing to sub-1');
+}
+
+/** Relays what the hub holds for the spoke (its acks and timeouts of the spoke's packets), as `forward` relays the other way. */
+async function relayToSpoke(): Promise<void> {
+  for (let i = 0; i < 4; i++) {
+    const res = await relayRound(new PontisPathHandlers(new Map<string, TestChain>([[spoke.chainId, spoke], ['hub', hub]]), 'hub'), spoke.chainId, 'hub', cursor);
+    cursor = res.cursor;
+    if (!res.submitted.length) break;
+  }
+}
+
+/** A packet's status on a Pontis chain (its index record). */
+async function statusOn(chain: TestChain, p: Packet): Promise<PacketStatus | undefined> {
+  const raw = await chain.readState(packetKeys.status(channelId(p), p.sequence));
+  return raw ? (JSON.parse(Buffer.from(raw).toString('utf8')) as PacketStatus) : undefined;
+}
+
+/** The hub's validator votes sub-1's block at `height` (what its observer does): the hub's client can then prove that block's remarks. */
+async function attest(height: number): Promise<void> {
+  const hash = (await writers[0].blockHash(height))!;
+  const b = await substrateBlockAt(substrateHttpRpc(node.httpUrl), hash as Hex);
+  // chopsticks' clock runs 12 s a block: keep the hub's within the client's drift of it
+  if (b.timestamp > clock.now()) clock.advance(b.timestamp - clock.now());
+  const r = await hub.exec([{ type: 'attest/vote', vote: signAttestation('hub', { chainId: SUB, ...b, receiptsRoot: b.receiptsRoot ?? ZERO_HASH }, hub.keys[0]) } as Msg]);
+  expect(r.code, r.log).toBe('ok');
+}
+
+/** What sub-1's scanner finds toward the hub in block `height` (voted first). */
+async function scanAt(height: number): Promise<{ acks: PacketEvent[]; timeouts: PacketEvent[] }> {
+  await attest(height);
+  const blocks = await handlers.scanBlocks(SUB, 'hub', height - 1, height);
+  return { acks: blocks.flatMap((b) => b.acks), timeouts: blocks.flatMap((b) => b.timeouts ?? []) };
+}
+
+/** Per-item results of relay messages submitted to the hub as they are. */
+async function submitRaw(msg: Msg): Promise<string[]> {
+  const r = await hub.submit([msg]);
+  if (r.code !== 'ok') return [r.code];
+  return r.events.filter((e) => e.type.endsWith('/result')).map((e) => e.attributes.result ?? '');
 }
 
 /**
@@ -105,6 +158,15 @@ async function pendingApprovals(callHash: Hex): Promise<number | undefined> {
   return v.isSome ? v.unwrap().approvals.length : undefined;
 }
 
+/** The depositor (co-signer 3's key, outside its co-signer) cancels an operation it opened by hand: an approval its co-signer has no record of holds that co-signer's timeout records. */
+async function cancelByHand(callHash: Hex): Promise<void> {
+  const api = await writers[3].connected();
+  const v = (await api.query.multisig.multisigs(account, callHash)) as unknown as { unwrap(): { when: { height: { toNumber(): number }; index: { toNumber(): number } } } };
+  const when = v.unwrap().when;
+  await writers[3].send({ pallet: 'multisig', call: 'cancelAsMulti', args: [THRESHOLD, signatories().filter((a) => a !== pairs[3].address).sort(), { height: when.height.toNumber(), index: when.index.toNumber() }, callHash] });
+  expect(await pendingApprovals(callHash)).toBeUndefined();
+}
+
 beforeAll(async () => {
   await cryptoWaitReady();
   const keyring = new Keyring({ type: 'sr25519' });
@@ -117,7 +179,7 @@ beforeAll(async () => {
   const root = await substrateTrustRoot(node.httpUrl);
   const events = await substrateEventTypes(node.httpUrl);
   table = events.table;
-  const clock = new SharedClock(root.timestamp + 1000);
+  clock = new SharedClock(root.timestamp + 1000);
   hub = new TestChain(clock, { chainId: 'hub' });
   await hub.makeBlock();
   spoke = new TestChain(clock, { chainId: 'dept-a', hubChainId: 'hub' });
@@ -135,6 +197,8 @@ beforeAll(async () => {
   );
   expect(reg.code, reg.log).toBe('ok');
   cosigners = [0, 1, 2, 3].map((i) => cosignerFor(i));
+  // the relayer's side of the chain: any node's reader (a co-signer's key plays no part in it)
+  handlers = new SubstratePathHandlers(hub, new Map([[SUB, substrateEndpoint(SUB, [writers[3]])]]));
 }, 300_000);
 
 afterAll(async () => {
@@ -146,6 +210,10 @@ afterAll(async () => {
 
 describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () => {
   let first: { height: number; packets: Packet[] };
+  /** Delivered by the multisig, never acknowledged on the hub. */
+  let second: { height: number; packets: Packet[] };
+  /** The block of the multisig's remark delivering `first`. */
+  let firstRemark: { blockHash: string; eventIndex: number };
 
   it('behavior: three co-signers deliver a batch once; the remark is the multisig account\'s and proves each receipt and ack to the hub client', async () => {
     first = await forward([{ data: 'hello substrate' }, { data: 'second' }]);
@@ -165,13 +233,16 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
     expect(blake2AsHex(fromHex(deliveryCall(api, first.packets).call))).toBe(a.callHash);
     const remarks = await multisigRemarks();
     expect(remarks).toHaveLength(1);
-    const ack = toHex(ackCommitment(encodeAck({ ok: true, result: '0x' })));
+    const ackBytes = toHex(encodeAck({ ok: true, result: '0x' }));
+    const ack = toHex(ackCommitment(fromHex(ackBytes)));
     const expected = first.packets.flatMap((p) => [
       [`pkt/rcpt/${channelId(p)}/${p.sequence}`, '0x01'],
       [`pkt/ack/${channelId(p)}/${p.sequence}`, ack],
+      [`pkt/ack-data/${channelId(p)}/${p.sequence}`, ackBytes],
     ]);
     expect(remarks[0].pairs).toEqual(expected);
     expect(c.remark).toEqual({ blockHash: remarks[0].blockHash, eventIndex: remarks[0].index });
+    firstRemark = c.remark!;
 
     // provable: the adapter's proof of System.Events under the block's state root, the client's remark check
     const proof = await writers[3].remarkProof(c.remark!.blockHash, c.remark!.eventIndex);
@@ -183,6 +254,26 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
     const [k0] = deliveryPairs(first.packets)[0];
     expect(() => verifyRemarkWrite(table, eventsValue, proof.index, fromHex(proof.payload), [pairs[0].publicKey], k0, Uint8Array.of(1))).toThrow(/not a registered writer/);
     expect(() => verifyRemarkWrite(table, eventsValue, proof.index, fromHex(proof.payload), [fromHex(account)], k0, Uint8Array.of(2))).toThrow(/another value/);
+  }, 300_000);
+
+  it('behavior: the acks of the co-signed delivery come back: the scanner finds the multisig\'s remark (signed by a co-signer), the hub records them delivered and the source app gets them', async () => {
+    const height = (await writers[0].header(firstRemark.blockHash)).height;
+    const { acks } = await scanAt(height);
+    expect(acks.map((e) => `${channelId(e.packet)}/${e.packet.sequence}`)).toEqual(first.packets.map((p) => `${channelId(p)}/${p.sequence}`));
+    expect(acks.every((e) => e.ack === toHex(encodeAck({ ok: true, result: '0x' })) && e.height === height)).toBe(true);
+
+    // adversarial: ack bytes other than the ones the multisig committed to are refused by the hub
+    const [genuine] = await substrateAckMessages(substrateEndpoint(SUB, [writers[3]]), hub, acks.slice(0, 1));
+    const forged = { ...genuine, packets: (genuine as unknown as { packets: { ack: Hex }[] }).packets.map((i) => ({ ...i, ack: toHex(encodeAck({ ok: true, result: toHex(utf8('forged')) })) })) } as unknown as Msg;
+    expect(await submitRaw(forged)).toEqual(['PNT_ERR_PROOF_VALUE_MISMATCH']);
+    expect((await statusOn(hub, first.packets[0]))?.state).toBe('forwarded');
+
+    expect(await handlers.relayAcks(SUB, 'hub', acks)).toMatchObject({ submitted: true, accepted: 2, redundant: 0 });
+    for (const p of first.packets) expect(await statusOn(hub, p)).toMatchObject({ state: 'delivered', ack: { ok: true, result: '0x' } });
+    await relayToSpoke();
+    for (const p of first.packets) expect(await statusOn(spoke, p)).toMatchObject({ state: 'acknowledged', ack: { ok: true, result: '0x' } });
+    // a replay is a no-op
+    expect(await handlers.relayAcks(SUB, 'hub', acks)).toEqual({ submitted: false, accepted: 0, redundant: 0 });
   }, 300_000);
 
   it('behavior: a repeated run delivers nothing twice: every co-signer finds the receipts and submits nothing, also after a restart from its saved index', async () => {
@@ -200,7 +291,7 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
   }, 300_000);
 
   it('behavior: two co-signers are not enough: nothing executes until a third approves, and a second approval by one co-signer submits nothing', async () => {
-    const second = await forward([{ data: 'needs three' }]);
+    second = await forward([{ data: 'needs three' }]);
     const a = await cosign(0, second.height);
     const b = await cosign(3, second.height);
     expect([a.status, b.status]).toEqual(['approved', 'approved']);
@@ -234,34 +325,108 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
     expect(await nonces()).toEqual(before);
     expect(await pendingApprovals(forged.callHash)).toBe(1);
     expect((await multisigRemarks()).some((r) => r.pairs.some(([k]) => k === `pkt/rcpt/${channelId(fake)}/${fake.sequence}`))).toBe(false);
+    await cancelByHand(forged.callHash);
   }, 300_000);
 
-  it('behavior: a packet past its timeout by the Substrate chain\'s latest block time is not co-signed; the rest of its batch is', async () => {
+  let late: Packet;
+  let target: Packet;
+  let lateRemark: number;
+
+  it('behavior: a packet past its timeout by the Substrate chain\'s latest block time gets a timeout record in its batch\'s call, the rest is delivered; the hub times it out by that record and the source app gets its timeout', async () => {
     const chainNow = await writers[0].blockTime(await writers[0].latestHeight());
     // the hub's clock lags the chain's, so the hub forwards a packet the chain's clock passes within a few blocks
     const b = await forward([{ data: 'late', timeoutTimestamp: chainNow + 24_000 }, { data: 'on time' }]);
+    // another packet as late, in a batch no co-signer looks at: what the forgeries below aim at
+    target = (await forward([{ data: 'target', timeoutTimestamp: chainNow + 24_000 }])).packets[0];
     await expect.poll(async () => writers[0].blockTime(await writers[0].latestHeight()), { timeout: 90_000, interval: 250 }).toBeGreaterThanOrEqual(chainNow + 24_000);
-    const late = b.packets[0];
+    late = b.packets[0];
     const api = await writers[0].connected();
-    const lateCall = deliveryCall(api, [late]);
-    const wholeCall = deliveryCall(api, b.packets);
 
     const outs = [];
     for (const i of [0, 1, 2]) outs.push(await cosign(i, b.height));
-    expect(outs.map((o) => o.status)).toEqual(['approved', 'approved', 'executed']);
-    for (const o of outs) expect(o.timedOut).toEqual([`${channelId(late)}/${late.sequence}`]);
-    expect(outs[0].callHash).toBe(deliveryCall(api, [b.packets[1]]).callHash);
-    expect(await pendingApprovals(lateCall.callHash)).toBeUndefined();
-    expect(await pendingApprovals(wholeCall.callHash)).toBeUndefined();
-    const keys = (await multisigRemarks()).flatMap((r) => r.pairs.map(([k]) => k));
+    expect(outs.map((o) => o.status)).toEqual(['approved', 'approved', expect.stringMatching(EXECUTED)]);
+    for (const o of outs.slice(0, 2)) expect(o).toMatchObject({ timeouts: [`${channelId(late)}/${late.sequence}`], delivered: [], timedOut: [] });
+    expect(outs[0].callHash).toBe(deliveryCall(api, [b.packets[1]], [late]).callHash);
+    const remarks = await multisigRemarks();
+    const keys = remarks.flatMap((r) => r.pairs.map(([k]) => k));
     expect(keys).toContain(`pkt/rcpt/${channelId(b.packets[1])}/${b.packets[1].sequence}`);
+    expect(keys).toContain(`pkt/rcpt-none/${channelId(late)}/${late.sequence}`);
     expect(keys).not.toContain(`pkt/rcpt/${channelId(late)}/${late.sequence}`);
-    // a batch of timed-out packets only is not co-signed at all
-    const c = await forward([{ data: 'late alone', timeoutTimestamp: (await writers[0].blockTime(await writers[0].latestHeight())) + 24_000 }]);
-    await expect.poll(async () => writers[0].blockTime(await writers[0].latestHeight()), { timeout: 90_000, interval: 250 }).toBeGreaterThanOrEqual(c.packets[0].timeoutTimestamp);
+    // once written, both are left alone: no delivery of the timed-out packet, no second record
     const n = await nonces();
-    expect(await cosign(0, c.height)).toMatchObject({ status: 'nothing-due', timedOut: [`${channelId(c.packets[0])}/${c.packets[0].sequence}`] });
+    expect(await cosign(3, b.height)).toMatchObject({ status: 'delivered', delivered: [`${channelId(b.packets[1])}/${b.packets[1].sequence}`], timedOut: [`${channelId(late)}/${late.sequence}`], timeouts: [] });
     expect(await nonces()).toEqual(n);
+
+    const record = remarks.find((r) => r.pairs.some(([k]) => k === `pkt/rcpt-none/${channelId(late)}/${late.sequence}`))!;
+    lateRemark = (await writers[0].header(record.blockHash)).height;
+    const found = await scanAt(lateRemark);
+    expect(found.timeouts.map((e) => e.packet)).toEqual([late]);
+    expect(found.acks.map((e) => e.packet)).toEqual([b.packets[1]]);
+    // a relaying round over the chain's path: the record becomes a timeout on the hub, the receipt's ack an ack
+    const round = await relayRound(handlers, SUB, 'hub', { [SUB]: lateRemark - 1, hub: hub.chain.latestHeight() });
+    expect(round.failed).toEqual([]);
+    expect(round.submitted.map((d) => [d.kind, d.src, d.dst, d.outcome.accepted])).toEqual([
+      ['relay-acks', SUB, 'hub', 1],
+      ['timeouts', 'hub', SUB, 1],
+    ]);
+    expect(await statusOn(hub, late)).toMatchObject({ state: 'timed-out', ack: { ok: false, error: 'PNT_ERR_PACKET_TIMEOUT' } });
+    expect(await hub.readState(packetKeys.outbound(channelId(late), late.sequence))).toBeUndefined();
+    await relayToSpoke();
+    expect((await statusOn(spoke, late))?.state).toBe('timed-out');
+    // the delivered packet of the same remark is acknowledged as usual; a replayed timeout is a no-op
+    expect((await statusOn(hub, b.packets[1]))?.state).toBe('delivered');
+    expect(await handlers.timeouts('hub', SUB, found.timeouts)).toEqual({ submitted: false, accepted: 0, redundant: 0 });
+  }, 300_000);
+
+  it('adversarial: a timeout record proves only its own packet, and only from the registered writer (a raw absence proof stays refused); a co-signer refuses to record a timeout for a delivered packet', async () => {
+    const sub = substrateEndpoint(SUB, [writers[3]]);
+
+    // the late packet's record, and the on-time packet's delivery remark, submitted for the target
+    const [lateMsg] = await substrateTimeoutMessages(sub, hub, [{ height: lateRemark, packet: late }]);
+    const retarget = (m: Msg) => ({ ...m, packets: (m as unknown as { packets: { proof: unknown }[] }).packets.map((i) => ({ ...i, packet: target })) }) as unknown as Msg;
+    expect(await submitRaw(retarget(lateMsg))).toEqual(['PNT_ERR_PROOF_KEY_ABSENT']);
+    // a co-signer's own key is no writer: its timeout record is neither scanned nor accepted
+    const own = await writers[0].remarkBatch(timeoutPairs([target]));
+    expect((await scanAt(own.height)).timeouts).toEqual([]);
+    const byCosigner = { type: 'packets/timeout', proofHeight: own.height, packets: [{ packet: target, proof: { remark: await writers[0].remarkProof(own.blockHash, own.eventIndex) } }] } as unknown as Msg;
+    expect(await submitRaw(byCosigner)).toEqual(['PNT_ERR_SUBSTRATE_REMARK_INVALID']);
+    // a raw storage absence of the receipt stays refused
+    const absent = await writers[0].readProof([toHex(packetKeys.receipt(channelId(target), target.sequence))], own.blockHash);
+    expect(await submitRaw({ type: 'packets/timeout', proofHeight: own.height, packets: [{ packet: target, proof: { nodes: absent.nodes } }] } as unknown as Msg)).toEqual(['PNT_ERR_SUBSTRATE_PONTIS_KEY_RAW']);
+    expect((await statusOn(hub, target))?.state).toBe('forwarded');
+
+    // a timeout record for a packet the multisig delivered (still outstanding on the hub): another signatory proposes it, no co-signer signs it
+    const api = await writers[0].connected();
+    const forged = deliveryCall(api, [], [second.packets[0]]);
+    await writers[3].send({ pallet: 'multisig', call: 'approveAsMulti', args: [THRESHOLD, signatories().filter((a) => a !== pairs[3].address).sort(), null, forged.callHash, 1_000_000_000n] });
+    const before = await nonces();
+    for (const i of [0, 1, 2]) await expect(cosign(i, second.height, { callHash: forged.callHash })).rejects.toMatchObject({ code: 'PNT_ERR_RELAY_SUBSTRATE_CALL_MISMATCH' });
+    expect(await nonces()).toEqual(before);
+    expect(await pendingApprovals(forged.callHash)).toBe(1);
+    await cancelByHand(forged.callHash);
+  }, 300_000);
+
+  it('adversarial: a co-signer whose approval of a delivery is still open does not record that packet\'s timeout; the others do, and the open delivery can no longer gather a threshold', async () => {
+    const chainNow = await writers[0].blockTime(await writers[0].latestHeight());
+    const d = await forward([{ data: 'approved, then late', timeoutTimestamp: chainNow + 36_000 }]);
+    const [p] = d.packets;
+    const delivery = await cosign(0, d.height);
+    expect(delivery).toMatchObject({ status: 'approved', timeouts: [] });
+    await expect.poll(async () => writers[0].blockTime(await writers[0].latestHeight()), { timeout: 90_000, interval: 250 }).toBeGreaterThanOrEqual(p.timeoutTimestamp);
+
+    const n0 = await nonce(0);
+    expect(await cosign(0, d.height)).toMatchObject({ status: 'nothing-due', held: [`${channelId(p)}/${p.sequence}`], timeouts: [] });
+    expect(await nonce(0)).toBe(n0);
+    const outs = [];
+    for (const i of [1, 2, 3]) outs.push(await cosign(i, d.height));
+    expect(outs.map((o) => o.status)).toEqual(['approved', 'approved', expect.stringMatching(EXECUTED)]);
+    expect(outs[0].callHash).toBe(deliveryCall(await writers[0].connected(), [], [p]).callHash);
+    // the delivery keeps co-signer 0's approval alone: the others see the record and refuse it
+    expect(await pendingApprovals(delivery.callHash!)).toBe(1);
+    for (const i of [1, 2]) await expect(cosign(i, d.height, { callHash: delivery.callHash })).rejects.toMatchObject({ code: 'PNT_ERR_RELAY_SUBSTRATE_CALL_MISMATCH' });
+    const keys = (await multisigRemarks()).flatMap((r) => r.pairs.map(([k]) => k));
+    expect(keys).toContain(`pkt/rcpt-none/${channelId(p)}/${p.sequence}`);
+    expect(keys).not.toContain(`pkt/rcpt/${channelId(p)}/${p.sequence}`);
   }, 300_000);
 
   it('behavior: four co-signers following the hub at once deliver each new batch exactly once (racing approvals are retried, not lost)', async () => {

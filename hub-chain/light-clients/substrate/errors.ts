@@ -44,7 +44,10 @@ export const SUB_ERR = {
   PROOF_VALUE_MISMATCH: 'PNT_ERR_PROOF_VALUE_MISMATCH',
   /** A remark proof whose event is not System.Remarked from a registered writer, or whose payload does not hold the pair. */
   REMARK_INVALID: 'PNT_ERR_SUBSTRATE_REMARK_INVALID',
-  /** Non-membership asked of a remark proof (events are a list, not a map: they cannot show absence). */
+  /**
+   * Non-membership asked of a remark proof for a key other than a receipt (events are a list, not a
+   * map: they cannot show absence). A receipt's absence is the writers' timeout record (records.ts).
+   */
   REMARK_NO_ABSENCE: 'PNT_ERR_SUBSTRATE_REMARK_NO_ABSENCE',
   /**
    * A Pontis record key (`pkt/...`: a printable path) asked of a raw storage proof. A Substrate

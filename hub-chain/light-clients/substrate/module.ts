@@ -15,7 +15,8 @@
  *
  * The consensus root is the block's state root. Proofs (schemas.ts): `{ nodes }`, a read proof of a
  * raw storage key (membership: the value equals; non-membership: the key is absent), or
- * `{ remark }`, a pair a registered writer wrote by remark, shown through `System.Events`.
+ * `{ remark }`, a pair a registered writer wrote by remark, shown through `System.Events`. The one
+ * absence a remark answers is a receipt's, by the writers' timeout record (records.ts).
  */
 import { type Bytes, type Hex, ZERO_HASH, fromHex, toHex } from '../../crypto/bytes.ts';
 import { type AttestedConsensusExtra, DEFAULT_VOTE_WINDOW, ProofKindRegistry, createAttestedClient } from '../attested/module.ts';
@@ -26,6 +27,7 @@ import { SUB_ERR, SubstrateClientError } from './errors.ts';
 import { type EventTypeTable, TypeRegistry, eventTypeTableHash } from './events.ts';
 import { decodeJustification, verifyJustification } from './grandpa.ts';
 import { type SubstrateHeader, authorityChanges, decodeHeader, headerHash } from './header.ts';
+import { RECEIPT_NONE_VALUE, timeoutRecordFor } from './records.ts';
 import { verifyRemarkWrite } from './remark.ts';
 import { ScaleReader } from './scale.ts';
 import { type SubstrateParams, substrateHeaderMsgSchema, substrateInitialSchema, substrateParamsSchema, substrateProofSchema } from './schemas.ts';
@@ -139,6 +141,15 @@ function rawKey(key: Bytes): Bytes {
   return key;
 }
 
+/** A pair written by a registered writer's remark, shown through the `System.Events` under the block's state root. */
+function remarkWrite(rec: SubstrateClientRecord, cons: SubstrateConsensusRecord, remark: { events: { nodes: string[] }; index: number; payload: string }, key: Bytes, value: Bytes): void {
+  const { events } = rec.state;
+  if (!events) throw new SubstrateClientError(SUB_ERR.TYPES_INVALID, `client ${rec.chainId} has no event type table: remark proofs need one`);
+  const ev = provenValue(cons, SYSTEM_EVENTS_KEY, remark.events.nodes);
+  if (ev === null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_ABSENT, `block ${cons.height} has no System.Events`);
+  verifyRemarkWrite(events.table, ev, remark.index, fromHex(remark.payload), rec.state.writers.map((w) => fromHex(w)), key, value);
+}
+
 export const substrateClient: LightClientModule<SubstrateClientState, SubstrateConsensusExtra> = {
   type: SUBSTRATE_CLIENT_TYPE,
 
@@ -190,14 +201,7 @@ export const substrateClient: LightClientModule<SubstrateClientState, SubstrateC
 
   verifyMembership(rec, cons, key, value, proof) {
     const p = parseWith(substrateProofSchema, proof, SUB_ERR.PROOF_MALFORMED, 'substrate proof');
-    if ('remark' in p) {
-      const { events } = rec.state;
-      if (!events) throw new SubstrateClientError(SUB_ERR.TYPES_INVALID, `client ${rec.chainId} has no event type table: remark proofs need one`);
-      const ev = provenValue(cons, SYSTEM_EVENTS_KEY, p.remark.events.nodes);
-      if (ev === null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_ABSENT, `block ${cons.height} has no System.Events`);
-      verifyRemarkWrite(events.table, ev, p.remark.index, fromHex(p.remark.payload), rec.state.writers.map((w) => fromHex(w)), key, value);
-      return;
-    }
+    if ('remark' in p) return remarkWrite(rec, cons, p.remark, key, value);
     const got = provenValue(cons, rawKey(key), p.nodes);
     if (got === null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_ABSENT, `key ${toHex(key)} is absent at height ${cons.height}`, { details: { height: cons.height } });
     if (toHex(got) !== toHex(value)) throw new SubstrateClientError(SUB_ERR.PROOF_VALUE_MISMATCH, `key ${toHex(key)} holds another value at height ${cons.height}`, { details: { height: cons.height, got: toHex(got) } });
@@ -205,7 +209,12 @@ export const substrateClient: LightClientModule<SubstrateClientState, SubstrateC
 
   verifyNonMembership(rec, cons, key, proof) {
     const p = parseWith(substrateProofSchema, proof, SUB_ERR.PROOF_MALFORMED, 'substrate proof');
-    if ('remark' in p) throw new SubstrateClientError(SUB_ERR.REMARK_NO_ABSENCE, 'a remark proof shows a write, never an absence (events are a list, not a map)');
+    if ('remark' in p) {
+      // the keeper's "receipt absent" (a timeout) is answered by the writers' timeout record (records.ts); any other absence is not provable
+      const record = timeoutRecordFor(key);
+      if (!record) throw new SubstrateClientError(SUB_ERR.REMARK_NO_ABSENCE, 'a remark proof shows a write, never an absence (events are a list, not a map)');
+      return remarkWrite(rec, cons, p.remark, record, RECEIPT_NONE_VALUE);
+    }
     if (provenValue(cons, rawKey(key), p.nodes) !== null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_PRESENT, `key ${toHex(key)} is present at height ${cons.height}`, { details: { height: cons.height } });
   },
 

@@ -20,7 +20,7 @@ import { type Packet, packetId } from '../../../hub-chain/modules/packets/types.
 import type { SubstrateReader } from '../../../adapters/substrate/reader.ts';
 import type { SubstrateWriter } from '../../../adapters/substrate/writer.ts';
 import type { PontisReader } from '../pontis/endpoint.ts';
-import { type DeliveryCall, SubstrateDeliveryError, assertCommitted, deliveryCall, inChannelOrder, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt } from './delivery.ts';
+import { type DeliveryCall, SubstrateDeliveryError, assertCommitted, deliveryCall, inChannelOrder, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt, timeoutKeyOf, timeoutKeysIn } from './delivery.ts';
 
 /** The delivery multisig: its signatories (SS58 or 0x public keys, the co-signer's own among them) and threshold. */
 export interface MultisigConfig {
@@ -51,14 +51,26 @@ function publicKey(a: string): Hex {
   }
 }
 
+interface SavedIndex {
+  multisig: string;
+  scanned: number;
+  receipts: string[];
+  timeouts?: string[];
+  approvals?: [Hex, string[]][];
+}
+
 /**
- * Which packets the multisig has delivered: the receipt keys of its `System.Remarked` payloads,
- * learnt by scanning blocks from `fromHeight`, and kept (with the last block scanned) in `file`
- * when given, so a restart does not scan the chain again.
+ * What the multisig wrote for packets: the receipt keys (delivered) and timeout record keys (timed
+ * out) of its `System.Remarked` payloads, learnt by scanning blocks from `fromHeight`; and this
+ * co-signer's own approvals of deliveries (call hash -> receipt keys), recorded before each is
+ * sent. Kept (with the last block scanned) in `file` when given, so a restart does not scan the
+ * chain again and still knows what its open approvals would deliver.
  */
 export class DeliveredIndex {
   private scanned: number;
   private readonly receipts = new Set<string>();
+  private readonly timeouts = new Set<string>();
+  private readonly approvals = new Map<Hex, string[]>();
 
   constructor(
     private readonly reader: SubstrateReader,
@@ -67,17 +79,37 @@ export class DeliveredIndex {
   ) {
     this.scanned = (o.fromHeight ?? 1) - 1;
     if (o.file && existsSync(o.file)) {
-      const saved = JSON.parse(readFileSync(o.file, 'utf8')) as { multisig: string; scanned: number; receipts: string[] };
+      const saved = JSON.parse(readFileSync(o.file, 'utf8')) as SavedIndex;
       // an index of another multisig says nothing about this one
       if (saved.multisig === multisig) {
         this.scanned = Math.max(this.scanned, saved.scanned);
         for (const r of saved.receipts) this.receipts.add(r);
+        for (const t of saved.timeouts ?? []) this.timeouts.add(t);
+        for (const [h, keys] of saved.approvals ?? []) this.approvals.set(h, keys);
       }
     }
   }
 
+  /** The multisig delivered `p` (its receipt is on chain). */
   has(p: Packet): boolean {
     return this.receipts.has(receiptKeyOf(p));
+  }
+
+  /** The multisig recorded `p` as timed out (its timeout record is on chain). */
+  hasTimeout(p: Packet): boolean {
+    return this.timeouts.has(timeoutKeyOf(p));
+  }
+
+  /** Notes this co-signer's approval of `callHash`, which delivers `packets` (before it is sent: a crash after sending must not lose it). */
+  recordApproval(callHash: Hex, packets: Packet[]): void {
+    if (this.approvals.has(callHash)) return;
+    this.approvals.set(callHash, packets.map(receiptKeyOf));
+    this.save();
+  }
+
+  /** The receipt keys a call this co-signer approved delivers; undefined for a call it has no record of. */
+  approvedDeliveries(callHash: Hex): readonly string[] | undefined {
+    return this.approvals.get(callHash);
   }
 
   /** By receipt key (`pkt/rcpt/<ch>/<seq>`). */
@@ -106,6 +138,7 @@ export class DeliveredIndex {
           continue; // a remark that is no Pontis write
         }
         for (const k of receiptKeysIn(pairs)) this.receipts.add(k);
+        for (const k of timeoutKeysIn(pairs)) this.timeouts.add(k);
       }
       this.scanned = end;
       this.save();
@@ -115,7 +148,8 @@ export class DeliveredIndex {
   private save(): void {
     if (!this.o.file) return;
     const tmp = `${this.o.file}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ multisig: this.multisig, scanned: this.scanned, receipts: [...this.receipts] }));
+    const saved: SavedIndex = { multisig: this.multisig, scanned: this.scanned, receipts: [...this.receipts], timeouts: [...this.timeouts], approvals: [...this.approvals] };
+    writeFileSync(tmp, JSON.stringify(saved));
     renameSync(tmp, this.o.file);
   }
 }
@@ -141,15 +175,25 @@ export interface CosignProposal {
 
 export interface CosignOutcome {
   height: number;
-  /** `approved`: this approval is stored, the threshold is not met yet; `executed`: this approval met it and the call ran. */
+  /**
+   * `approved`: this approval is stored, the threshold is not met yet; `executed`: this approval met
+   * it and the call ran; `delivered`: everything of the batch is written on the chain already
+   * (receipts or timeout records), nothing is signed.
+   */
   status: 'approved' | 'executed' | 'already-approved' | 'delivered' | 'nothing-due';
   callHash?: Hex;
   txHash?: string;
-  /** Where an executed delivery's remark is (for `remarkProof`). */
+  /** Where an executed call's remark is (for `remarkProof`). */
   remark?: { blockHash: string; eventIndex: number };
-  /** Packets left out: delivered before, past their timeout on the chain, or behind an undelivered sequence of their ordered channel. */
+  /** Packets left out: delivered before, or recorded as timed out before. */
   delivered: string[];
   timedOut: string[];
+  /** Packets past their timeout on the chain that this call records as timed out. */
+  timeouts: string[];
+  /**
+   * Packets left for a later round: behind an undelivered sequence of their ordered channel, or past
+   * their timeout while an approval of this co-signer that would deliver them is still open.
+   */
   held: string[];
 }
 
@@ -189,43 +233,75 @@ export class Cosigner {
       if (proposal.callHash || proposal.packets?.length) {
         throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', `the hub committed nothing for ${this.o.chainId} in block ${height}`, { details: { chain: this.o.chainId, height } });
       }
-      return { height, status: 'nothing-due', delivered: [], timedOut: [], held: [] };
+      return { height, status: 'nothing-due', delivered: [], timedOut: [], timeouts: [], held: [] };
     }
     if (proposal.packets?.length) {
       const ours = new Set(batch.packets.map(packetId));
+      // (a proposed packet the hub has resolved failed assertCommitted above)
       const foreign = proposal.packets.find((p) => !ours.has(packetId(p)));
       if (foreign) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', `packet ${packetId(foreign)} is not in the hub's batch for ${this.o.chainId} at ${height}`, { details: { packet: packetId(foreign), height } });
     }
 
+    const api = await this.o.writer.connected();
     const tip = await this.o.writer.latestHeight();
     await this.index.sync(tip);
-    const delivered = batch.packets.filter((p) => this.index.has(p));
     const time = await this.o.writer.blockTime(tip);
-    const open = batch.packets.filter((p) => !this.index.has(p));
-    const timedOut = open.filter((p) => timedOutAt(p, tip, time));
+    const all = [...batch.packets, ...batch.resolved];
+    const delivered = all.filter((p) => this.index.has(p));
+    const recorded = all.filter((p) => this.index.hasTimeout(p));
+    // a packet gets a receipt or a timeout record, never both: the index keeps both kinds
+    const open = batch.packets.filter((p) => !this.index.has(p) && !this.index.hasTimeout(p));
+    const expired = open.filter((p) => timedOutAt(p, tip, time));
     const { due, held } = inChannelOrder(
       open.filter((p) => !timedOutAt(p, tip, time)),
       (k) => this.index.hasReceipt(k),
     );
-    const left = { delivered: delivered.map(packetId), timedOut: timedOut.map(packetId), held: held.map(packetId) };
-    if (timedOut.length) this.logger?.info({ height, packets: left.timedOut, chainHeight: tip, chainTime: time }, 'not co-signing packets past their timeout on the chain');
-    if (!due.length) {
-      // a proposal for packets already delivered (or expired) is answered, not signed
-      return { height, status: delivered.length ? 'delivered' : 'nothing-due', ...left };
+    const blocked = expired.length ? await this.openDeliveries(api, tip, expired) : new Set<Packet>();
+    const timeouts = expired.filter((p) => !blocked.has(p));
+    const left = { delivered: delivered.map(packetId), timedOut: recorded.map(packetId), timeouts: timeouts.map(packetId), held: [...held, ...blocked].map(packetId) };
+    if (blocked.size) this.logger?.warn({ height, packets: [...blocked].map(packetId) }, 'not recording timeouts of packets an open approval of this co-signer would deliver');
+    if (!due.length && !timeouts.length) {
+      // a proposal for packets already written (or held) is refused, not signed
+      if (proposal.callHash) throw this.mismatch(height, proposal.callHash, undefined);
+      return { height, status: delivered.length || recorded.length ? 'delivered' : 'nothing-due', ...left };
     }
 
-    const api = await this.o.writer.connected();
-    const dc = deliveryCall(api, due);
-    if (proposal.callHash && proposal.callHash.toLowerCase() !== dc.callHash) {
-      throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_CALL_MISMATCH', `the proposed call ${proposal.callHash} is not the delivery of hub block ${height} (${dc.callHash} on this validator's node)`, {
-        details: { height, proposed: proposal.callHash, computed: dc.callHash },
-      });
-    }
+    const dc = deliveryCall(api, due, timeouts);
+    if (proposal.callHash && proposal.callHash.toLowerCase() !== dc.callHash) throw this.mismatch(height, proposal.callHash, dc.callHash);
+    if (timeouts.length) this.logger?.info({ height, packets: left.timeouts, chainHeight: tip, chainTime: time }, 'recording packets past their timeout on the chain');
     const out = await this.approve(api, dc, height);
     return { ...out, ...left };
   }
 
-  private async approve(api: ApiPromise, dc: DeliveryCall, height: number): Promise<Omit<CosignOutcome, 'delivered' | 'timedOut' | 'held'>> {
+  private mismatch(height: number, proposed: Hex, computed: Hex | undefined): SubstrateDeliveryError {
+    const ours = computed ? `${computed} on this validator's node` : "nothing is due for it on this validator's node: delivered, recorded as timed out, or held";
+    return new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_CALL_MISMATCH', `the proposed call ${proposed} is not the delivery of hub block ${height} (${ours})`, { details: { height, proposed, computed: computed ?? null } });
+  }
+
+  /**
+   * Of `expired`, the packets this co-signer must not record as timed out yet: an open multisig
+   * operation holding its approval would deliver them (its executing later would write a receipt
+   * beside the timeout record). Read at the block the index was synced to, so an operation that
+   * executed since shows as a receipt instead. An open approval it has no record of holds them all.
+   */
+  private async openDeliveries(api: ApiPromise, tip: number, expired: Packet[]): Promise<Set<Packet>> {
+    const me = publicKey(await this.o.writer.address());
+    const hash = await this.o.writer.blockHash(tip);
+    // the synced block is gone (a reorganisation): nothing can be said about its operations
+    if (!hash) return new Set(expired);
+    const at = await api.at(hash);
+    const entries = (await at.query.multisig.multisigs.entries(this.account)) as unknown as [{ args: [unknown, { toHex(): string }] }, { isSome: boolean; unwrap(): { approvals: { toHex(): string }[] } }][];
+    const keys = new Set<string>();
+    for (const [k, v] of entries) {
+      if (!v.isSome || !v.unwrap().approvals.some((a) => a.toHex() === me)) continue;
+      const delivers = this.index.approvedDeliveries(k.args[1].toHex() as Hex);
+      if (!delivers) return new Set(expired);
+      for (const r of delivers) keys.add(r);
+    }
+    return new Set(expired.filter((p) => keys.has(receiptKeyOf(p))));
+  }
+
+  private async approve(api: ApiPromise, dc: DeliveryCall, height: number): Promise<Omit<CosignOutcome, 'delivered' | 'timedOut' | 'timeouts' | 'held'>> {
     const me = publicKey(await this.o.writer.address());
     const keys = this.o.multisig.signatories.map(publicKey);
     if (!keys.includes(me)) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG', 'this co-signer\'s key is not a signatory of the delivery multisig');
@@ -239,11 +315,13 @@ export class Cosigner {
 
     if (approvals < t) {
       if (mine) return { height, status: 'already-approved', callHash: dc.callHash };
+      this.index.recordApproval(dc.callHash, dc.packets);
       const r = await this.o.writer.send({ pallet: 'multisig', call: 'approveAsMulti', args: this.args(api, 'approveAsMulti', { threshold: t, otherSignatories: others, maybeTimepoint: timepoint, callHash: dc.callHash, maxWeight: weight }) });
       this.logger?.info({ height, callHash: dc.callHash, approvals, threshold: t, txHash: r.txHash }, 'approved a delivery');
       return { height, status: 'approved', callHash: dc.callHash, txHash: r.txHash };
     }
     // this approval completes the threshold (or completes one that others met without the call): it carries the call
+    this.index.recordApproval(dc.callHash, dc.packets);
     const call = api.createType('Call', dc.call);
     const r = await this.o.writer.send({ pallet: 'multisig', call: 'asMulti', args: this.args(api, 'asMulti', { threshold: t, otherSignatories: others, maybeTimepoint: timepoint, call, storeCall: false, maxWeight: weight }) });
     const events = (await this.o.writer.blockEventsAt(r.blockHash)).filter((e) => (e.raw as { phase: { applyExtrinsic?: number } }).phase.applyExtrinsic === r.txIndex);
@@ -255,7 +333,7 @@ export class Cosigner {
       });
     }
     const remark = events.find((e) => e.source === 'system' && e.name === 'Remarked' && publicKey(String(e.args.sender)) === this.account);
-    this.logger?.info({ height, callHash: dc.callHash, txHash: r.txHash, packets: dc.packets.length }, 'executed a delivery');
+    this.logger?.info({ height, callHash: dc.callHash, txHash: r.txHash, packets: dc.packets.length, timeouts: dc.timeouts.length }, 'executed a delivery');
     return { height, status: 'executed', callHash: dc.callHash, txHash: r.txHash, ...(remark ? { remark: { blockHash: r.blockHash, eventIndex: remark.index } } : {}) };
   }
 

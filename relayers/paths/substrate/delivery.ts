@@ -5,19 +5,29 @@
  * derives the call from its own node's state alone, so honest ones compute the same bytes and the
  * same call hash, and the threshold of approvals meets on one call.
  *
- * The call: `utility.batchAll([system.remarkWithEvent("PNTS" ++ SCALE pairs)])`, pairs
- * `(pkt/rcpt/<ch>/<seq>, 0x01)` and `(pkt/ack/<ch>/<seq>, keccak256(ack))` per packet, in batch
- * order: the receipt and acknowledgement commitments a Pontis chain would write, as remark writes
- * the hub's `substrate` client proves (hub-chain/light-clients/substrate/remark.ts).
+ * The call: `utility.batchAll([system.remarkWithEvent("PNTS" ++ SCALE pairs)])`. Per packet
+ * delivered, in batch order: `(pkt/rcpt/<ch>/<seq>, 0x01)`, `(pkt/ack/<ch>/<seq>, keccak256(ack))`
+ * and `(pkt/ack-data/<ch>/<seq>, ack)`: the receipt and acknowledgement commitment a Pontis chain
+ * would write, as remark writes the hub's `substrate` client proves, and the ack's bytes a relayer
+ * carries back. Then per packet past its timeout on the chain: `(pkt/rcpt-none/<ch>/<seq>, 0x01)`,
+ * the timeout record the hub's client takes as the receipt's absence
+ * (hub-chain/light-clients/substrate/records.ts).
+ *
+ * The packet itself is not in the remark: the relayer reads it from the hub, which committed it and
+ * holds it until it is resolved (its status record), and the hub checks the fields a relayer gives
+ * against its own `pkt/out` commitment, so a wrong read only fails. A payload can be tens of KiB;
+ * carrying it would grow a call every co-signer must build byte for byte, for nothing the hub lacks.
  */
 import type { ApiPromise } from '@polkadot/api';
 import { blake2AsHex } from '@polkadot/util-crypto';
 import { type Bytes, type Hex, equalBytes, fromHex, latin1Id, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
 import { merkleRoot } from '../../../hub-chain/crypto/merkle.ts';
+import { RECEIPT_NONE_PREFIX, RECEIPT_NONE_VALUE, receiptNoneKey } from '../../../hub-chain/light-clients/substrate/records.ts';
 import { encodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
+import { substratePacketKeys } from '../../../adapters/substrate/packets.ts';
 import { type Ack, type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { RelayerError } from '../../errors.ts';
-import type { PontisReader } from '../pontis/endpoint.ts';
+import { type PontisReader, readStates } from '../pontis/endpoint.ts';
 
 /** A co-signer's refusal or failure; retryable as the relayer's error catalog says. */
 export class SubstrateDeliveryError extends RelayerError {
@@ -33,18 +43,21 @@ export const SUBSTRATE_NO_APP = 'PNT_ERR_RELAY_SUBSTRATE_NO_APP';
 export interface HubBatch {
   chain: string;
   height: number;
-  /** In the order the hub committed them (the batch's leaf order). */
+  /** Still outstanding on the hub, in the order it committed them (the batch's leaf order). */
   packets: Packet[];
+  /** Resolved on the hub since (`pkt/out` gone: acknowledged or timed out by what the chain wrote): nothing to sign for them. */
+  resolved: Packet[];
 }
 
 /**
  * Reads the batch the hub committed for `chain` in block `height` from `hub` and checks it
  * against that node's state: the batch key holds the root and size of the leaves, the block's
  * `packet/sent` / `packet/forwarded` events for `chain` are exactly those leaves in order, and
- * every packet is still committed (`pkt/out` equal to its commitment). Undefined when the block
- * committed nothing for `chain`. Throws `PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID` when the node's
- * records disagree, `PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED` for a packet the hub no longer (or
- * never) holds as outbound.
+ * every packet is either still committed (`pkt/out` equal to its commitment) or resolved (no
+ * `pkt/out`: the hub took the chain's ack or timeout record). Undefined when the block committed
+ * nothing for `chain`. Throws `PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID` when the node's records
+ * disagree, `PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED` for a packet whose outbound commitment is
+ * another.
  */
 export async function readHubBatch(hub: PontisReader, chain: string, height: number): Promise<HubBatch | undefined> {
   const leafBytes = await hub.readState(packetKeys.batchLeaves(chain, height));
@@ -73,8 +86,11 @@ export async function readHubBatch(hub: PontisReader, chain: string, height: num
     if (seen.has(latin1Id(c))) throw bad(`packet ${packetId(p)} twice`);
     seen.add(latin1Id(c));
   }
-  await assertCommitted(hub, packets);
-  return { chain, height, packets };
+  const outs = await readStates(hub, packets.map((p) => packetKeys.outbound(channelId(p), p.sequence)));
+  const resolved = packets.filter((_, i) => outs[i] === undefined);
+  const open = packets.filter((_, i) => outs[i] !== undefined);
+  await assertCommitted(hub, open);
+  return { chain, height, packets: open, resolved };
 }
 
 /** Every packet's `pkt/out` on `hub` equals its commitment (the hub sent or forwarded it and has not resolved it). */
@@ -119,15 +135,22 @@ export function inChannelOrder(packets: Packet[], delivered: (receiptKey: string
   return { due, held };
 }
 
-/** The receipt and ack-commitment pairs a delivery writes for `packets`, in their order. */
+/** The receipt, ack-commitment and ack-bytes pairs a delivery writes for `packets`, in their order. */
 export function deliveryPairs(packets: Packet[]): [Bytes, Bytes][] {
   const out: [Bytes, Bytes][] = [];
   for (const p of packets) {
     const ch = channelId(p);
+    const ack = encodeAck(substrateAck(p));
     out.push([packetKeys.receipt(ch, p.sequence), Uint8Array.of(1)]);
-    out.push([packetKeys.ack(ch, p.sequence), ackCommitment(encodeAck(substrateAck(p)))]);
+    out.push([packetKeys.ack(ch, p.sequence), ackCommitment(ack)]);
+    out.push([substratePacketKeys.ackData(ch, p.sequence), ack]);
   }
   return out;
+}
+
+/** The timeout records for `packets` (past their timeout on the chain, never delivered), in their order. */
+export function timeoutPairs(packets: Packet[]): [Bytes, Bytes][] {
+  return packets.map((p) => [receiptNoneKey(channelId(p), p.sequence), RECEIPT_NONE_VALUE]);
 }
 
 export interface DeliveryCall {
@@ -137,28 +160,42 @@ export interface DeliveryCall {
   callHash: Hex;
   /** The remark inside it. */
   payload: Hex;
+  /** Packets it delivers. */
   packets: Packet[];
+  /** Packets it records as timed out. */
+  timeouts: Packet[];
 }
 
 /**
- * The delivery call for `packets` (the caller has dropped delivered and timed-out ones). Only the
- * call's bytes depend on the runtime (its pallet and call indices), so every co-signer connected to
- * the same runtime builds the same bytes.
+ * The call for one hub block: the delivery of `packets` and the timeout records of `timeouts` (the
+ * caller has dropped delivered and recorded ones, and judged the timeouts). Only the call's bytes
+ * depend on the runtime (its pallet and call indices), so every co-signer connected to the same
+ * runtime builds the same bytes.
  */
-export function deliveryCall(api: ApiPromise, packets: Packet[]): DeliveryCall {
-  if (!packets.length) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', 'a delivery call needs packets');
-  const payload = toHex(encodeRemarkPayload(deliveryPairs(packets)));
+export function deliveryCall(api: ApiPromise, packets: Packet[], timeouts: Packet[] = []): DeliveryCall {
+  if (!packets.length && !timeouts.length) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', 'a delivery call needs packets');
+  const payload = toHex(encodeRemarkPayload([...deliveryPairs(packets), ...timeoutPairs(timeouts)]));
   const call = api.tx.utility.batchAll([api.tx.system.remarkWithEvent(payload)]).method.toHex() as Hex;
-  return { call, callHash: blake2AsHex(fromHex(call)) as Hex, payload, packets };
+  return { call, callHash: blake2AsHex(fromHex(call)) as Hex, payload, packets, timeouts };
 }
 
 /** The receipt key of a packet as the delivered index keeps it (utf-8 of `pkt/rcpt/<ch>/<seq>`). */
 export const receiptKeyOf = (p: Packet): string => `pkt/rcpt/${channelId(p)}/${p.sequence}`;
 
+/** The timeout record's key of a packet as the delivered index keeps it (utf-8 of `pkt/rcpt-none/<ch>/<seq>`). */
+export const timeoutKeyOf = (p: Packet): string => `${RECEIPT_NONE_PREFIX}${channelId(p)}/${p.sequence}`;
+
 const RECEIPT_PREFIX = utf8('pkt/rcpt/');
+const NONE_PREFIX = utf8(RECEIPT_NONE_PREFIX);
+
+/** The keys under `prefix` a remark payload writes with value 0x01. */
+function flagKeysIn(pairs: [Bytes, Bytes][], prefix: Bytes): string[] {
+  return pairs.filter(([k, v]) => k.length > prefix.length && equalBytes(k.subarray(0, prefix.length), prefix) && equalBytes(v, Uint8Array.of(1))).map(([k]) => Buffer.from(k).toString('utf8'));
+}
 
 /** The receipt keys a remark payload writes (what the delivered index learns from a delivery on chain). */
-export function receiptKeysIn(pairs: [Bytes, Bytes][]): string[] {
-  return pairs.filter(([k, v]) => k.length > RECEIPT_PREFIX.length && equalBytes(k.subarray(0, RECEIPT_PREFIX.length), RECEIPT_PREFIX) && equalBytes(v, Uint8Array.of(1))).map(([k]) => Buffer.from(k).toString('utf8'));
-}
+export const receiptKeysIn = (pairs: [Bytes, Bytes][]): string[] => flagKeysIn(pairs, RECEIPT_PREFIX);
+
+/** The timeout record keys a remark payload writes. */
+export const timeoutKeysIn = (pairs: [Bytes, Bytes][]): string[] => flagKeysIn(pairs, NONE_PREFIX);
 

@@ -1,7 +1,7 @@
 /**
  * One Substrate chain as a relayer sees it: readers of the adapter (adapters/substrate) over one
  * or several nodes of the chain, tried in order when a node cannot be reached, and the signer
- * key kept for the delivery into the chain (hub -> Substrate, not wired yet: handlers.ts).
+ * key kept for a delivery account (hub -> Substrate is the co-signers': DELIVERY.md).
  */
 import { PontisError } from '../../../hub-chain/errors.ts';
 import type { SubstrateReader } from '../../../adapters/substrate/reader.ts';

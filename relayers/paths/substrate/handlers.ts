@@ -8,9 +8,12 @@
  * hub validators' observers move the client (attested mode), so `updateClient` toward the hub is
  * a no-op, and a divergence needs their attention, not a relayer's evidence.
  *
- * hub -> Substrate (delivery into the chain by the hub validators' multisig) is not wired here:
- * every delivery leg that way answers `towardSubstrate()` (PNT_ERR_RELAY_DIRECTION_UNSUPPORTED,
- * fatal), the one place to wire it in. Scanning the hub toward the chain works as for any spoke.
+ * hub -> Substrate: packets are delivered into the chain by the hub validators' multisig
+ * (`pontis relayer cosign`, DELIVERY.md), not by relayers. What comes back of that leg is relayed
+ * here: the multisig's acks (`relayAcks` from the chain) and its timeout records, found by the
+ * chain's scanner and submitted as `packets/timeout` on the hub (`timeouts` from the hub). The legs
+ * relayers cannot do answer `towardSubstrate()` (PNT_ERR_RELAY_DIRECTION_UNSUPPORTED, fatal):
+ * delivering packets, acks of the chain's own packets and client updates into the chain.
  */
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { RelayerError } from '../../errors.ts';
@@ -18,15 +21,15 @@ import { relayTxOutcome } from '../hub.ts';
 import { clientHeight, consensusOn, dropDone, notReceived, scan, stillOutstanding } from '../pontis/path.ts';
 import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, HubEndpoint, PacketEvent, PathHandlers } from '../types.ts';
 import type { SubstrateEndpoint } from './endpoint.ts';
-import { scanSubstrate, substrateAckMessages, substrateRecvMessages } from './to-hub.ts';
+import { scanSubstrate, substrateAckMessages, substrateRecvMessages, substrateTimeoutMessages } from './to-hub.ts';
 
 const NOTHING: DeliveryOutcome = { submitted: false, accepted: 0, redundant: 0 };
 /** Message bytes (JSON) per hub transaction: well inside MAX_TX_BYTES (1 MiB) with the signature and envelope. */
 const TX_BUDGET = 768 * 1024;
 
-/** Every delivery toward a Substrate chain, until the hub -> Substrate leg is wired in. */
+/** A write into a Substrate chain: relayers have no way in (the chain runs no Pontis code); the hub validators' co-signers write what the hub committed. */
 export function towardSubstrate(what: string, chain: string): never {
-  throw new RelayerError('PNT_ERR_RELAY_DIRECTION_UNSUPPORTED', `${what} toward Substrate chain ${chain}: relayers do not deliver into Substrate; the hub validators' co-signers do (pontis relayer cosign, relayers/paths/substrate/DELIVERY.md)`, { retryable: false, details: { chain, what } });
+  throw new RelayerError('PNT_ERR_RELAY_DIRECTION_UNSUPPORTED', `${what} toward Substrate chain ${chain}: relayers do not write into Substrate; the hub validators' co-signers deliver what the hub committed (pontis relayer cosign, relayers/paths/substrate/DELIVERY.md)`, { retryable: false, details: { chain, what } });
 }
 
 export class SubstratePathHandlers implements PathHandlers {
@@ -67,18 +70,20 @@ export class SubstratePathHandlers implements PathHandlers {
 
   async scanBlocks(src: string, dst: string, from: number, to: number) {
     const sub = this.pair(src, dst);
-    const out: { height: number; packets: PacketEvent[]; acks: PacketEvent[] }[] = [];
+    type Block = { height: number; packets: PacketEvent[]; acks: PacketEvent[]; timeouts: PacketEvent[] };
+    const out: Block[] = [];
     if (src === sub.chainId) {
       const found = await scanSubstrate(sub, this.hub, from, to);
-      const byHeight = new Map<number, { height: number; packets: PacketEvent[]; acks: PacketEvent[] }>();
-      const at = (h: number) => byHeight.get(h) ?? byHeight.set(h, { height: h, packets: [], acks: [] }).get(h)!;
+      const byHeight = new Map<number, Block>();
+      const at = (h: number) => byHeight.get(h) ?? byHeight.set(h, { height: h, packets: [], acks: [], timeouts: [] }).get(h)!;
       for (const e of found.packets) at(e.height).packets.push(e);
       for (const e of found.acks) at(e.height).acks.push(e);
+      for (const e of found.timeouts) at(e.height).timeouts.push(e);
       return [...byHeight.values()].sort((x, y) => x.height - y.height);
     }
     for (let h = from + 1; h <= to; h++) {
       const r = await scan(this.hub, dst, this.hubId, h - 1, h);
-      if (r.packets.length || r.acks.length) out.push({ height: h, ...r });
+      if (r.packets.length || r.acks.length) out.push({ height: h, ...r, timeouts: [] });
     }
     return out;
   }
@@ -126,13 +131,16 @@ export class SubstratePathHandlers implements PathHandlers {
   }
 
   /**
-   * Timeouts on the hub of packets it forwarded to the chain need a proof that the chain never
-   * received them, and a Substrate chain's receipts are remarks (a list, no absence): that leg
-   * comes with the delivery into Substrate. The other way, the chain's own timeouts, is its gateway's.
+   * Timeouts on the hub of packets it sent the chain: each event names the chain's block holding the
+   * delivery multisig's timeout record (the scanner's `timeouts`), which the hub's client takes as
+   * the receipt's absence. The other way, the chain's own timeouts, would be written into the chain.
    */
-  async timeouts(src: string, dst: string, _events: PacketEvent[]): Promise<DeliveryOutcome> {
+  async timeouts(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const sub = this.pair(src, dst);
-    return towardSubstrate(src === this.hubId ? 'timeout on the hub of packets forwarded' : 'timeout', sub.chainId);
+    if (src !== this.hubId) return towardSubstrate('timeout', sub.chainId);
+    const todo = await stillOutstanding(this.hub, events.filter((e) => e.packet.dstChain === sub.chainId));
+    if (!todo.length) return NOTHING;
+    return this.submit(await substrateTimeoutMessages(sub, this.hub, todo), 'packet/timeout');
   }
 
   async updateClient(src: string, dst: string): Promise<DeliveryOutcome> {
@@ -172,9 +180,9 @@ export class SubstratePathHandlers implements PathHandlers {
   }
 
   /**
-   * Clearing: the hub -> Substrate leg (outstanding forwarded packets) has no delivery yet, so
-   * nothing is enqueued for it; the Substrate -> hub leg rests on the scanners (remarks are
-   * events, not enumerable state).
+   * Clearing: nothing. Packets the hub sent the chain are delivered (or recorded as timed out) by
+   * the co-signers, not by relayers; what they write, and the Substrate -> hub leg, are remarks,
+   * events rather than enumerable state, so they rest on the scanners.
    */
   async pending(chain: string): Promise<ClearingItem[]> {
     this.sub(chain);

@@ -3,8 +3,8 @@
  * of writer accounts registered on the hub (adapters/substrate/packets.ts). The hub verifies
  * them with its `substrate` client (attested by its validators, or GRANDPA); the relayer reads
  * them through adapters/substrate over one or several WebSocket nodes. The signer (a 32-byte
- * sr25519 seed, hex, like every other signer key) is for the delivery into the chain, which is
- * not wired yet (handlers.ts). Registered in paths/registry.ts.
+ * sr25519 seed, hex, like every other signer key) is not used by relayers: the delivery into the
+ * chain is the hub validators' co-signers' (DELIVERY.md). Registered in paths/registry.ts.
  */
 import { Keyring } from '@polkadot/keyring';
 import { z } from 'zod';
@@ -24,7 +24,7 @@ const chainSchema = z.strictObject({
   rpc: z.union([WS_URL, z.array(WS_URL).min(1).max(16)]),
   /** The chain's genesis hash: a node of another chain is refused. */
   genesisHash: z.string().regex(/^0x[0-9a-f]{64}$/, 'a 32-byte lower-case hex hash (0x...)').optional(),
-  /** sr25519 seeds (32-byte hex): the account that will deliver into the chain. */
+  /** sr25519 seeds (32-byte hex): kept for a delivery account; relayers write nothing into the chain (DELIVERY.md). */
   signer: chainBase.signer,
 });
 export type SubstrateChainConfig = z.infer<typeof chainSchema>;
@@ -60,7 +60,7 @@ export const substratePaths: PathKind = {
     return {
       handlers: new SubstratePathHandlers(hub, subs),
       signerAddresses: () => Object.fromEntries([...subs.keys()].map((id) => [id, (signers.get(id) ?? []).map(signerAddress)])),
-      // the delivery account pays fees only once hub -> Substrate is wired
+      // relayers pay no fees on the chain: the co-signers' keys do (DELIVERY.md)
       signerBalances: async () => [],
       packetHop: (chain, ref) => substrateHop(chain, endpoint(chain), ref),
       probe: (chain) => endpoint(chain).read((r) => r.finalizedHeight()),

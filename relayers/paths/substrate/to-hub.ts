@@ -8,15 +8,25 @@
  * block with `stride: 1`). One `packets/recv` (or `packets/ack`) per remark, its one shared part
  * the remark (`{events, index, payload}`) the items point at; the handlers submit them in as few
  * hub transactions as the transaction size allows. Proofs are checked here against the hub's record before they are sent.
+ *
+ * The hub validators' delivery multisig is a writer too (DELIVERY.md): its remarks, executed inside
+ * `multisig.asMulti(utility.batchAll([...]))` and signed by a co-signer, carry the acks of packets
+ * the hub sent the chain and timeout records of packets it will never receive. Writers are matched
+ * by the `Remarked` event's sender (the account that remarked: the multisig), as the hub's client
+ * checks them, never by the extrinsic's signer. Those remarks name packets by channel and sequence;
+ * their fields are read back from the hub (its status record), which checks them against its own
+ * commitment.
  */
+import { u8aToHex } from '@polkadot/util';
+import { decodeAddress } from '@polkadot/util-crypto';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { type Bytes, type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { PontisError } from '../../../hub-chain/errors.ts';
-import { channelId } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, type PacketStatus, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { decodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
 import { verifyReadProof } from '../../../hub-chain/light-clients/substrate/trie.ts';
 import { SYSTEM_EVENTS_KEY } from '../../../hub-chain/light-clients/substrate/storage.ts';
-import { packetsOfRemark, substratePacketKeys } from '../../../adapters/substrate/packets.ts';
+import { type PacketRef, packetsOfRemark, substratePacketKeys } from '../../../adapters/substrate/packets.ts';
 import type { PontisReader } from '../pontis/endpoint.ts';
 import { clientHeight, clientRecord, consensusOn } from '../pontis/path.ts';
 import type { PacketEvent } from '../types.ts';
@@ -38,12 +48,13 @@ export interface WriterRemark {
   payload: Hex;
 }
 
-/** The remarks of `writers` in blocks [from, to] (top-level remarks only: a remark inside another call has no payload to show). */
+/** The remarks of `writers` (the `Remarked` event's sender) in blocks [from, to], their payload taken from the extrinsic (at the top or nested in batch/multisig calls). */
 export async function writerRemarks(sub: SubstrateEndpoint, writers: readonly Hex[], from: number, to: number): Promise<WriterRemark[]> {
   if (!writers.length || to < from) return [];
-  const events = await sub.read((r) => r.events({ sources: ['system'], names: ['Remarked'], senders: [...writers] }, from, to));
+  const events = await sub.read((r) => r.events({ sources: ['system'], names: ['Remarked'] }, from, to));
   const out: WriterRemark[] = [];
   for (const ev of events) {
+    if (!writers.includes(accountHex(ev.args.sender))) continue;
     try {
       const payload = await sub.read((r) => r.remarkPayload(ev.blockHash, ev.index));
       out.push({ height: ev.height, blockHash: ev.blockHash.toLowerCase() as Hex, index: ev.index, payload: payload.toLowerCase() as Hex });
@@ -54,20 +65,57 @@ export async function writerRemarks(sub: SubstrateEndpoint, writers: readonly He
   return out;
 }
 
+/** A 32-byte account id as lower-case hex, from SS58 or hex ('' when it is neither). */
+function accountHex(a: unknown): string {
+  try {
+    return u8aToHex(decodeAddress(String(a))).toLowerCase();
+  } catch {
+    return '';
+  }
+}
+
+export interface SubstrateScan {
+  packets: PacketEvent[];
+  acks: PacketEvent[];
+  /** Packets the writers recorded as never to be received (timeout records), at the record's block. */
+  timeouts: PacketEvent[];
+}
+
 /**
- * Packets sent and acks written by the chain's writers in blocks (from, to]: every packet of a
- * spoke goes to the hub, and so does every ack it writes. Only packets from the chain itself
- * (the hub proves a packet against its source's client) and acks of packets addressed to it.
+ * Packets sent, acks written and timeout records by the chain's writers in blocks (from, to]:
+ * every packet of a spoke goes to the hub, and so does every ack it writes. Only packets from the
+ * chain itself (the hub proves a packet against its source's client), acks of packets addressed
+ * to it, and timeout records of packets the hub sent it.
  */
-export async function scanSubstrate(sub: SubstrateEndpoint, hub: PontisReader, from: number, to: number): Promise<{ packets: PacketEvent[]; acks: PacketEvent[] }> {
-  const out = { packets: [] as PacketEvent[], acks: [] as PacketEvent[] };
+export async function scanSubstrate(sub: SubstrateEndpoint, hub: PontisReader, from: number, to: number): Promise<SubstrateScan> {
+  const out: SubstrateScan = { packets: [], acks: [], timeouts: [] };
   if (to <= from) return out;
   for (const r of await writerRemarks(sub, await hubWriters(hub, sub.chainId), from + 1, to)) {
     const got = packetsOfRemark(fromHex(r.payload));
     for (const p of got.packets) if (p.srcChain === sub.chainId) out.packets.push({ height: r.height, packet: p });
     for (const a of got.acks) if (a.packet.dstChain === sub.chainId) out.acks.push({ height: r.height, packet: a.packet, ack: a.ack });
+    for (const a of got.ackRefs) {
+      const packet = await hubPacket(hub, a, sub.chainId);
+      if (packet) out.acks.push({ height: r.height, packet, ack: a.ack });
+    }
+    for (const t of got.timeouts) {
+      const packet = await hubPacket(hub, t, sub.chainId);
+      if (packet) out.timeouts.push({ height: r.height, packet });
+    }
   }
   return out;
+}
+
+/**
+ * The packet the hub holds under `ref` for destination `chain` (its status record), or undefined:
+ * one the hub does not know, or one for another chain, is nothing this chain can resolve. Not
+ * trusted: the hub checks the fields against its own commitment.
+ */
+async function hubPacket(hub: PontisReader, ref: PacketRef, chain: string): Promise<Packet | undefined> {
+  const raw = await hub.readState(packetKeys.status(ref.channel, ref.sequence));
+  if (!raw) return undefined;
+  const p = (JSON.parse(Buffer.from(raw).toString('utf8')) as PacketStatus).packet;
+  return p && channelId(p) === ref.channel && p.sequence === ref.sequence && p.dstChain === chain ? p : undefined;
 }
 
 /**
@@ -109,7 +157,7 @@ export async function remarkMessages(
   sub: SubstrateEndpoint,
   hub: PontisReader,
   events: PacketEvent[],
-  type: 'packets/recv' | 'packets/ack',
+  type: 'packets/recv' | 'packets/ack' | 'packets/timeout',
   key: (ch: string, seq: number) => Bytes,
 ): Promise<Msg[]> {
   const writers = await hubWriters(hub, sub.chainId);
@@ -144,7 +192,7 @@ export async function remarkMessages(
     for (const [at, es] of [...byRemark].sort(([a], [b]) => a - b)) {
       const shared: RemarkPart[] = [{ events: { nodes }, index: remarks[at].index, payload: remarks[at].payload }];
       const proofRef = { remark: { $shared: 0 } };
-      const items = es.map((e) => (type === 'packets/recv' ? { packet: e.packet, proof: proofRef } : { packet: e.packet, ack: e.ack, proof: proofRef }));
+      const items = es.map((e) => (type === 'packets/ack' ? { packet: e.packet, ack: e.ack, proof: proofRef } : { packet: e.packet, proof: proofRef }));
       msgs.push({ type, proofHeight: height, packets: items, shared } as unknown as Msg);
     }
   }
@@ -159,4 +207,9 @@ export function substrateRecvMessages(sub: SubstrateEndpoint, hub: PontisReader,
 /** `packets/ack` messages for acks the chain's writers wrote. */
 export function substrateAckMessages(sub: SubstrateEndpoint, hub: PontisReader, events: PacketEvent[]): Promise<Msg[]> {
   return remarkMessages(sub, hub, events.filter((e) => e.ack !== undefined), 'packets/ack', substratePacketKeys.ack);
+}
+
+/** `packets/timeout` messages for packets the delivery multisig recorded as timed out (the hub asks the receipt's absence; the client answers with the record). */
+export function substrateTimeoutMessages(sub: SubstrateEndpoint, hub: PontisReader, events: PacketEvent[]): Promise<Msg[]> {
+  return remarkMessages(sub, hub, events, 'packets/timeout', substratePacketKeys.receiptNone);
 }

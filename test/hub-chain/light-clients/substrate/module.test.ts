@@ -144,6 +144,8 @@ describe('substrate client: remark proofs through System.Events', () => {
     ['an event that is not System.Remarked', ({ s, k, ctx, proof }) => k.verifyMembership(s, CHAIN, 11, ctx.now, k1, v1, proof({ index: 0 })), SUB_ERR.REMARK_INVALID],
     ['an event index past the end', ({ s, k, ctx, proof }) => k.verifyMembership(s, CHAIN, 11, ctx.now, k1, v1, proof({ index: 99 })), SUB_ERR.REMARK_INVALID],
     ['non-membership by remark', ({ s, k, ctx, proof }) => k.verifyNonMembership(s, CHAIN, 11, ctx.now, utf8('nope'), proof()), SUB_ERR.REMARK_NO_ABSENCE],
+    // a receipt's absence is the writers' timeout record (records.ts): a remark without it proves nothing
+    ['a receipt absence by a remark holding no timeout record', ({ s, k, ctx, proof }) => k.verifyNonMembership(s, CHAIN, 11, ctx.now, utf8('pkt/rcpt/hub/app/sub/app/1'), proof()), SUB_ERR.PROOF_KEY_ABSENT],
     // a packet delivered by remark has no storage key, so a raw absence proof of its receipt would "prove" it never arrived
     ['a raw storage absence proof of a Pontis receipt key', ({ s, k, ctx, b11 }) => k.verifyNonMembership(s, CHAIN, 11, ctx.now, utf8('pkt/rcpt/hub/app/sub/app/1'), storageProof(b11, utf8('pkt/rcpt/hub/app/sub/app/1'))), SUB_ERR.PONTIS_KEY_RAW],
     [
