@@ -34,6 +34,8 @@ export const DEV_ACCOUNTS = {
 } as const;
 export const DEV_BALANCE = 10n ** 18n;
 /** `Timestamp.Now` (twox128("Timestamp") ++ twox128("Now")). */
+/** With `steady`, the least time between one block's end and the next one's start. */
+const MIN_GAP_MS = 200;
 const TIMESTAMP_NOW = '0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb';
 
 export interface ChopsticksOptions {
@@ -186,8 +188,9 @@ export async function startChopsticks(opts: ChopsticksOptions): Promise<Chopstic
         const began = Date.now();
         await build().catch(() => undefined); // a block that failed is tried again next time
         if (stopped) return;
-        // steady: the next block `every` after this one began; else `every` after it was built
-        loop(opts.steady ? Math.max(0, every - (Date.now() - began)) : every);
+        // steady: the next block `every` after this one began (a breath between blocks for its RPC, when
+        // building takes longer than that); else `every` after it was built
+        loop(opts.steady ? Math.max(MIN_GAP_MS, every - (Date.now() - began)) : every);
       }, delay);
     };
     loop(every);
