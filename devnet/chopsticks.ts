@@ -19,7 +19,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PontisError } from '../hub-chain/errors.ts';
 
@@ -54,6 +54,8 @@ export interface ChopsticksOptions {
   maxLeadMs?: number;
   /** Where chopsticks' output goes (default: drained and dropped, the last lines kept for errors). */
   logFile?: string;
+  /** Scheduling niceness of the process (0..19): the devnet starts it at 10, so its wasm compilation yields the CPU to validators starting beside it. */
+  nice?: number;
   /** Called with the process once spawned (a test's watchdog, the devnet's list of children). */
   onSpawn?: (proc: ChildProcess) => void;
   /** How long to wait for its RPC (default 60 s). */
@@ -123,6 +125,13 @@ export async function startChopsticks(opts: ChopsticksOptions): Promise<Chopstic
   const mode = opts.blockTimeMs !== undefined ? 'Manual' : opts.instant ? 'Instant' : 'Batch';
   const args = [bin, '--genesis', spec, '--host', '127.0.0.1', '--port', String(port), '--build-block-mode', mode];
   const proc = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (opts.nice && proc.pid) {
+    try {
+      setPriority(proc.pid, opts.nice);
+    } catch {
+      // not allowed here: it runs at the default priority
+    }
+  }
   opts.onSpawn?.(proc);
   const log = opts.logFile ? createWriteStream(opts.logFile) : undefined;
   let out = '';

@@ -188,7 +188,8 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   try {
-    await Promise.all(chains.map((c) => new HubClient(c.rpcUrls[0]).waitForHeight(1, 60_000)));
+    // two minutes: on a busy machine the first block of every chain (and chopsticks' start beside them) takes a while
+    await Promise.all(chains.map((c) => new HubClient(c.rpcUrls[0]).waitForHeight(1, 120_000)));
   } catch (e) {
     say(`a chain did not produce a block: ${(e as Error).message}`);
     return stop(1);

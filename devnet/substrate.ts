@@ -151,6 +151,7 @@ export async function startSubstrate(o: { root: string; hubHomes: string[]; port
     maxLeadMs: MAX_LEAD_MS,
     fund: [...pairs.map((p) => p.address), ...(account ? [encodeAddress(account, 42)] : [])],
     logFile,
+    nice: 10,
     onSpawn: (p) => {
       o.children.push(p);
       o.say(`  ${DEVNET_SUB.padEnd(13)} chopsticks (asset-hub runtime, a block every ${BLOCK_MS / 1000} s): PID ${p.pid}, RPC ws://127.0.0.1:${o.port} (HTTP ${httpUrl}), log ${logFile}`);
