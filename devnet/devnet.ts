@@ -3,7 +3,8 @@
  * (one validator process each) on loopback, registered with each other by governance, a relayer
  * loop between them, and a sample flow: a record proven to a light client, a message A -> hub -> B
  * with its acknowledgement, and a token transfer A -> B and back; then the EVM chains (evm.ts) and
- * the government chain on Fabric (gov.ts) with their flows. Ctrl-C stops every process.
+ * the government chain on Fabric (gov.ts) and the Substrate chain (substrate.ts) with their flows.
+ * Ctrl-C stops every process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +22,7 @@ import { connectChains, relayInProcess, runInterchainFlow, runSampleFlow, type D
 import { pontisSource, runDataFlow } from './data-flow.ts';
 import { EVM_RELAYER_KEY, EVM_RELAYER_KEY_ENV, type EvmDevnet, type EvmRelayerChain, startEvmChains } from './evm.ts';
 import { DEVNET_GOV, type FabricRelayerChain, type GovDevnet, startGov } from './gov.ts';
+import { type SubstrateDevnet, type SubstrateRelayerChain, startSubstrate } from './substrate.ts';
 
 export interface DevnetOptions {
   validators: number;
@@ -63,7 +65,7 @@ function writeKeysFile(file: string, env: Record<string, string>): void {
  * relayer's home `<root>/relayer/`: its config, its keys file (a fresh hub/side-chain key, the EVM
  * and gov keys) and its log. Without a reachable Redis, relays in this process instead and says so.
  */
-async function startRelayer(root: string, chains: DevChain[], evmChains: (EvmRelayerChain | FabricRelayerChain)[], extraEnv: Record<string, string>, o: DevnetOptions, children: ChildProcess[], say: (s: string) => void): Promise<{ stop: () => void; inProcess: boolean }> {
+async function startRelayer(root: string, chains: DevChain[], evmChains: (EvmRelayerChain | FabricRelayerChain | SubstrateRelayerChain)[], extraEnv: Record<string, string>, o: DevnetOptions, children: ChildProcess[], say: (s: string) => void): Promise<{ stop: () => void; inProcess: boolean }> {
   if (!(await redisReachable(REDIS_URL))) {
     say(`no Redis at ${REDIS_URL} (set PONTIS_REDIS_URL): relaying in this process instead of BullMQ workers`);
     return { stop: await relayInProcess(chains, say), inProcess: true };
@@ -133,6 +135,13 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   } catch (e) {
     say(`EVM chains not started: ${(e as Error).message}`);
   }
+  // ---- the Substrate chain sub-1 (substrate.ts): observers configured now, chopsticks comes up in the background meanwhile
+  let sub: SubstrateDevnet | null = null;
+  try {
+    sub = await startSubstrate({ root, hubHomes: hubNet.homes, port: o.basePort + o.validators + DEVNET_SPOKES.length + 7, children, say });
+  } catch (e) {
+    say(`Substrate chain not started: ${(e as Error).message}`);
+  }
   // ----
   for (const c of chains) {
     c.homes.forEach((home, i) => {
@@ -156,6 +165,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     unsubscribe();
     stopRelaying();
     evm?.stop();
+    await sub?.stop().catch(() => {});
     await gov?.stop().catch(() => {});
     say('stopping validators...');
     await Promise.all(
@@ -178,7 +188,8 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   process.on('SIGTERM', () => void stop(0));
 
   try {
-    await Promise.all(chains.map((c) => new HubClient(c.rpcUrls[0]).waitForHeight(1, 60_000)));
+    // two minutes: on a busy machine the first block of every chain (and chopsticks' start beside them) takes a while
+    await Promise.all(chains.map((c) => new HubClient(c.rpcUrls[0]).waitForHeight(1, 120_000)));
   } catch (e) {
     say(`a chain did not produce a block: ${(e as Error).message}`);
     return stop(1);
@@ -190,9 +201,13 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     await connectChains(chains, say);
     const evmChains = evm ? await evm.register(hubNet.rpcUrls[0], hubNet.homes, DEVNET_HUB) : [];
     const govChains = gov ? [await gov.connect(hubNet.rpcUrls[0], hubNet.homes, DEVNET_HUB)] : [];
-    const relaying = await startRelayer(root, chains, [...evmChains, ...govChains], gov?.env() ?? {}, o, children, say);
+    const subChains = sub ? [await sub.register(hubNet.rpcUrls[0], hubNet.homes, DEVNET_HUB)] : [];
+    const relaying = await startRelayer(root, chains, [...evmChains, ...govChains, ...subChains], { ...gov?.env(), ...sub?.env() }, o, children, say);
     stopRelaying = relaying.stop;
+    await sub?.startCosigners(hubNet.rpcUrls, DEVNET_HUB);
     await runInterchainFlow(chains, user, say);
+    // Substrate: sub-1 -> hub -> dept-b with dept-b's ack, dept-a -> hub -> sub-1 delivered by the validators' multisig
+    if (sub) await sub.runFlow({ hubRpc: hubNet.rpcUrls[0], hubChainId: DEVNET_HUB, deptA: { chainId: chains[1].chainId, rpc: chains[1].rpcUrls[0], user }, deptB: { chainId: chains[2].chainId, rpc: chains[2].rpcUrls[0] }, relayHere: relaying.inProcess });
     if (evm) await evm.runFlow(hubNet.rpcUrls[0], DEVNET_HUB, { relayHere: relaying.inProcess }); // EVM: evm-a -> hub -> evm-b
     if (gov) await gov.runFlow({ hubRpc: hubNet.rpcUrls[0], hubChainId: DEVNET_HUB, deptA: { chainId: chains[1].chainId, rpc: chains[1].rpcUrls[0], user }, verifier: evm?.verifier(), relayHere: relaying.inProcess });
     // data sharing: dept-b asks the government chain (or dept-a when gov is left out)

@@ -228,7 +228,10 @@ export class SubstrateWriter extends SubstrateReader implements ChainWriter<Subs
       if (s.isInvalid || s.isUsurped) return finish(new AdapterError(AdapterErrorCode.NONCE, `transaction ${txHash} was ${s.type.toLowerCase()} in the pool (its nonce ${nonce} was taken)`, { ...ctx, details: where() }));
       if (s.isDropped) return finish(new AdapterError(AdapterErrorCode.NOT_MINED, `transaction ${txHash} was dropped from the pool`, { ...ctx, details: where() }));
       if (s.isFinalityTimeout) return finish(new AdapterError(AdapterErrorCode.NOT_MINED, `transaction ${txHash}'s block was not finalized in time`, { ...ctx, details: where() }));
-      const target = waitFor === 'finalized' ? s.isFinalized : s.isInBlock;
+      // a Finalized status is also an inclusion: a subscription whose statuses arrive before the client
+      // knows its id keeps only the last one (chopsticks answers the id after the block is built, then
+      // sends InBlock and Finalized at once), so InBlock may never be seen
+      const target = waitFor === 'finalized' ? s.isFinalized : s.isInBlock || s.isFinalized;
       if (!target) return; // Ready, Broadcast, Retracted (another block may take it), InBlock before finality
       const blockHash = (s.isFinalized ? s.asFinalized : s.asInBlock).toHex();
       if (r.internalError || r.txIndex === undefined || r.blockNumber === undefined) {

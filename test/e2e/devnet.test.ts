@@ -1,6 +1,7 @@
 /**
  * The README's main command, as a new user runs it: `pontis devnet` starts the hub, two Pontis
- * side-chains and two anvil chains as processes, the government chain on the Fabric network stand-in, relays with BullMQ workers on the local Redis,
+ * side-chains and two anvil chains as processes, the government chain on the Fabric network stand-in,
+ * the Substrate chain sub-1 on chopsticks (its validators' co-signers in the devnet process), relays with BullMQ workers on the local Redis,
  * and runs the whole sample flow; `--blocks 0` makes it stop once the flow is done. The test
  * checks that it exits 0 having printed each stage's outcome, each process it started (PID, ports,
  * log), and the relayer's keys file (mode 0600, its path printed, no key in the output or the log).
@@ -43,9 +44,9 @@ async function redisBytes(url: string): Promise<{ keys: number; bytes: Buffer }>
 const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
 
 it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real processes and exits 0', async () => {
-  // a free port range of its own: validators, side-chains, relayer API, anvil chains and the Fabric
-  // stand-in use base .. base+12, peer links base+1000 .. base+1005
-  const base = await freePortRange([...Array.from({ length: 13 }, (_, i) => i), ...Array.from({ length: 6 }, (_, i) => 1000 + i)]);
+  // a free port range of its own: validators, side-chains, relayer API, anvil chains, the Fabric
+  // stand-in and chopsticks use base .. base+13, peer links base+1000 .. base+1005
+  const base = await freePortRange([...Array.from({ length: 14 }, (_, i) => i), ...Array.from({ length: 6 }, (_, i) => 1000 + i)]);
   const home = mkdtempSync(join(tmpdir(), 'pontis-devnet-e2e-'));
   const redis = await RedisServer.start();
   const child = spawn(process.execPath, [BIN, 'devnet', '--blocks', '0', '--base-port', String(base), '--home', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PONTIS_REDIS_URL: redis.url } });
@@ -56,7 +57,7 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
   expect(out, out).toContain('sample flow done');
   expect(code).toBe(0);
   expect(out).toContain('relayer workers (BullMQ');
-  expect(out).toMatch(/paths path-dept-a, path-dept-b, path-evm-a, path-evm-b, path-gov/);
+  expect(out).toMatch(/paths path-dept-a, path-dept-b, path-evm-a, path-evm-b, path-gov, path-sub-1/);
   expect(out).toContain('dept-b inbox holds it; dept-a records the outcome: delivered');
   expect(out).toContain("EchoApp recorded it");
   expect(out).toMatch(/round trip done: evm-a escrow for evm-b 0, evm-b wrapped supply 0/);
@@ -70,6 +71,13 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
   expect(out).toContain('pontis-hub-1: status revoked in hub state');
   expect(out).toMatch(/dept-a: acknowledgement carries the record: \{"data":"0x[0-9a-f]+","id":"household-42","owner":"Org1MSP"\}/);
   expect(out).toContain('dept-a: error acknowledgement PNT_ERR_RECORDS_ACCESS_DENIED');
+  // Substrate: sub-1 -> hub -> dept-b with dept-b's ack on the hub; dept-a -> hub -> sub-1 executed by 3 of the 4 validators' multisig
+  expect(out).toMatch(/pontis-hub-1 registered sub-1 \(governance proposal \d+; a substrate client attested by the hub's validators, stride 1/);
+  expect(out).toMatch(/remarked on sub-1: packet sub-1\/msg\/dept-b\/msg\/1 in block \d+/);
+  expect(out).toContain('dept-b inbox holds it (from sub-1/msg');
+  expect(out).toContain("pontis-hub-1 holds dept-b's ack (ok) for sub-1");
+  expect(out).toMatch(/co-signer of validator \d: asMulti with the call, which executed it/);
+  expect(out).toMatch(/sub-1: the multisig \S+ remarked pkt\/rcpt\/dept-a\/msg\/sub-1\/msg\/\d+ and pkt\/ack\/dept-a\/msg\/sub-1\/msg\/\d+ in block \d+ \(3 of 4 validators/);
   expect(out).not.toContain('sample flow failed');
   // every process it starts is printed with its PID, ports and log (the runbook's table of processes)
   expect(out).toMatch(/devnet process: PID \d+ \(Ctrl-C or kill -INT \d+ stops every process it started\)/);
@@ -77,6 +85,7 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
     for (let i = 0; i < n; i++) expect(out).toMatch(new RegExp(`${chain} +validator ${i}: PID \\d+, RPC http://127\\.0\\.0\\.1:\\d+, p2p ws://127\\.0\\.0\\.1:\\d+, home \\S+, log \\S+node\\.log`));
   }
   expect(out).toMatch(/evm-a +anvil \(EVM chain id \d+, 1-second blocks\): PID \d+, RPC http:\/\/127\.0\.0\.1:\d+, log \S+anvil\.log/);
+  expect(out).toMatch(new RegExp(`sub-1 +chopsticks \\(asset-hub runtime, a block every 1 s\\): PID \\d+, RPC ws://127\\.0\\.0\\.1:${base + 13} \\(HTTP \\S+\\), log \\S+chopsticks\\.log`));
   expect(out).toMatch(/gov +Hyperledger Fabric \(network stand-in, in the devnet process, PID \d+\)/);
   const relayerLine = /relayer workers \(BullMQ on \S+, queues under "[^"]+"\): PID \d+, ops API http:\/\/127\.0\.0\.1:(\d+), config (\S+), keys (\S+) \(mode 0600\), log (\S+)/.exec(out);
   expect(relayerLine, out).not.toBeNull();
@@ -86,7 +95,13 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
   expect(keysFile).toBe(join(home, 'relayer', 'keys.env'));
   expect(statSync(keysFile).mode & 0o777).toBe(0o600);
   const keyLines = readFileSync(keysFile, 'utf8').trim().split('\n');
-  expect(keyLines.map((l) => l.split('=')[0]).sort()).toEqual(['PONTIS_DEVNET_EVM_RELAYER_KEY', 'PONTIS_DEVNET_GOV_RELAYER_KEY', 'PONTIS_DEVNET_RELAYER_KEY']);
+  expect(keyLines.map((l) => l.split('=')[0]).sort()).toEqual(['PONTIS_DEVNET_EVM_RELAYER_KEY', 'PONTIS_DEVNET_GOV_RELAYER_KEY', 'PONTIS_DEVNET_RELAYER_KEY', 'PONTIS_DEVNET_SUB_RELAYER_KEY']);
+  // each hub validator's sr25519 key (a signatory of sub-1's delivery multisig) sits in its home, owner-only, never printed
+  for (let i = 0; i < 4; i++) {
+    const f = join(home, 'hub', `node${i}`, 'keys', 'substrate_key.json');
+    expect(statSync(f).mode & 0o777).toBe(0o600);
+    expect(out.includes((JSON.parse(readFileSync(f, 'utf8')) as { seed: string }).seed.slice(2))).toBe(false);
+  }
   for (const l of keyLines) {
     const value = l.slice(l.indexOf('=') + 1);
     expect(value).toMatch(/^0x[0-9a-f]{64}$/);
@@ -116,4 +131,4 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
     await redis.stop();
     rmSync(home, { recursive: true, force: true });
   }
-}, 300_000);
+}, 480_000);
