@@ -22,7 +22,6 @@
  * `stop` ends the co-signers and loops. Set PONTIS_DEVNET_SUBSTRATE=0 to leave it out.
  */
 import { randomBytes } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -162,9 +161,6 @@ export async function startSubstrate(o: { root: string; hubHomes: string[]; port
   const relayerKey = toHex(randomBytes(32));
   const closers: (() => Promise<unknown>)[] = [];
   const stopCosigning = new AbortController();
-  // followHub adds an abort listener each pause and drops it only on abort (a small leak until then,
-  // reported to cosigner.ts's owner): keep Node's listener-count warning out of the devnet's output
-  setMaxListeners(0, stopCosigning.signal);
   const following: Promise<number>[] = [];
   const outcomes: { validator: number; height: number; r: CosignOutcome | Error }[] = [];
   let registeredAt = 0;

@@ -394,8 +394,10 @@ export async function followHub(cosigner: Cosigner, hub: PontisReader, o: Follow
   const open = new Set<number>();
   const pause = () =>
     new Promise<void>((r) => {
-      const t = setTimeout(r, o.intervalMs ?? 1000);
-      o.signal?.addEventListener('abort', () => (clearTimeout(t), r()), { once: true });
+      const wake = () => (clearTimeout(t), r());
+      // the listener goes with its pause: a follower pauses every round
+      const t = setTimeout(() => (o.signal?.removeEventListener('abort', wake), r()), o.intervalMs ?? 1000);
+      o.signal?.addEventListener('abort', wake, { once: true });
     });
   const attempt = async (h: number) => {
     try {
