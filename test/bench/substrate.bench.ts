@@ -17,10 +17,11 @@
  * `sendFromSubstrate` writes, which waits for each remark's block before the next; here remarks
  * are pipelined, each tracked to its block on its own), for PONTIS_BENCH_SECONDS.
  *
- * Remark size is the main knob: the hub's client checks each packet against its remark by hashing
- * the whole remark payload (blake2-256, in JS) and decoding it, once per packet, on every
- * validator, so a packet costs ~30 ns a byte of its remark there (~3 ms in a 96 KiB remark of
- * ~180 packets, measured under load); small remarks keep that linear. A relaying loop in this process (the relayer's SubstratePathHandlers:
+ * Remark size was the main knob while the hub's client checked each packet against its remark by
+ * hashing and decoding the whole remark payload once per packet on every validator (~30 ns a byte
+ * of its remark: ~3 ms in a 96 KiB remark of ~180 packets, measured under load); it now checks a
+ * remark once per relay message (the remark is the message's shared part) and looks each packet's
+ * pairs up in it. A relaying loop in this process (the relayer's SubstratePathHandlers:
  * scan writer remarks up to the hub client's height, prove each remark's System.Events, submit)
  * runs all along.
  *
@@ -39,8 +40,8 @@
  * relay 6 s). Where the time goes, per Substrate block on chopsticks: a block 0.4-1.5 s, each
  * validator's observer reads the whole state (the 600 KB runtime code included) and hashes it
  * (~0.1-0.2 s), the relayer builds the System.Events proof from the whole state too (0.15-0.35 s);
- * per packet on each validator: the client hashes and decodes its whole remark
- * (0.25 ms + ~25 ns a remark byte: 0.35 ms at 10 a remark, 1.8 ms at 100).
+ * per packet on each validator, before the client checked a remark once per message: it hashed and
+ * decoded its whole remark (0.25 ms + ~25 ns a remark byte: 0.35 ms at 10 a remark, 1.8 ms at 100).
  *
  * Knobs (env): PONTIS_BENCH_RATE (250), PONTIS_BENCH_SECONDS (30), PONTIS_BENCH_LANES (2),
  * PONTIS_BENCH_PER_REMARK (100), PONTIS_BENCH_CONCURRENCY (4 deliveries in flight),

@@ -28,9 +28,9 @@ import { type EventTypeTable, TypeRegistry, eventTypeTableHash } from './events.
 import { decodeJustification, verifyJustification } from './grandpa.ts';
 import { type SubstrateHeader, authorityChanges, decodeHeader, headerHash } from './header.ts';
 import { RECEIPT_NONE_VALUE, timeoutRecordFor } from './records.ts';
-import { verifyRemarkWrite } from './remark.ts';
+import { type RemarkPairs, expectRemarkPair, provenRemarkPairs } from './remark.ts';
 import { ScaleReader } from './scale.ts';
-import { type SubstrateParams, substrateHeaderMsgSchema, substrateInitialSchema, substrateParamsSchema, substrateProofSchema } from './schemas.ts';
+import { type SubstrateParams, substrateHeaderMsgSchema, substrateInitialSchema, substrateParamsSchema, substrateRemarkPartSchema, substrateStorageProofSchema } from './schemas.ts';
 import { SYSTEM_EVENTS_KEY, TIMESTAMP_NOW_KEY } from './storage.ts';
 import { verifyReadProof } from './trie.ts';
 
@@ -141,13 +141,36 @@ function rawKey(key: Bytes): Bytes {
   return key;
 }
 
-/** A pair written by a registered writer's remark, shown through the `System.Events` under the block's state root. */
-function remarkWrite(rec: SubstrateClientRecord, cons: SubstrateConsensusRecord, remark: { events: { nodes: string[] }; index: number; payload: string }, key: Bytes, value: Bytes): void {
+/**
+ * The pairs a registered writer's remark proves, shown through the `System.Events` under the
+ * block's state root. A remark is a shared part of a relay message (every packet of it cites the
+ * same object), so its check (the events' read proof, their decoding, the payload's hash and
+ * decoding) runs once per message for the client and block it was checked against.
+ */
+const provenRemarks = new WeakMap<object, { against: string; pairs: RemarkPairs }>();
+
+function remarkPairs(rec: SubstrateClientRecord, cons: SubstrateConsensusRecord, part: unknown): RemarkPairs {
   const { events } = rec.state;
   if (!events) throw new SubstrateClientError(SUB_ERR.TYPES_INVALID, `client ${rec.chainId} has no event type table: remark proofs need one`);
+  const against = `${rec.chainId}|${cons.height}|${cons.root}|${events.hash}|${rec.state.writers.join(',')}`;
+  const key = typeof part === 'object' && part !== null ? part : undefined;
+  const seen = key && provenRemarks.get(key);
+  if (seen && seen.against === against) return seen.pairs;
+  const remark = parseWith(substrateRemarkPartSchema, part, SUB_ERR.PROOF_MALFORMED, 'substrate remark proof');
   const ev = provenValue(cons, SYSTEM_EVENTS_KEY, remark.events.nodes);
   if (ev === null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_ABSENT, `block ${cons.height} has no System.Events`);
-  verifyRemarkWrite(events.table, ev, remark.index, fromHex(remark.payload), rec.state.writers.map((w) => fromHex(w)), key, value);
+  const pairs = provenRemarkPairs(events.table, ev, remark.index, fromHex(remark.payload), rec.state.writers.map((w) => fromHex(w)));
+  if (key) provenRemarks.set(key, { against, pairs });
+  return pairs;
+}
+
+/** A proof `{ remark }` gives its part as the message holds it (checked by remarkPairs, once); any other shape is parsed as a read proof. */
+function parseProof(proof: unknown): { remark: unknown } | { nodes: string[] } {
+  if (typeof proof === 'object' && proof !== null && 'remark' in proof) {
+    if (Object.keys(proof).length !== 1) throw new SubstrateClientError(SUB_ERR.PROOF_MALFORMED, 'malformed substrate proof: a remark proof has only the key remark');
+    return { remark: (proof as { remark: unknown }).remark };
+  }
+  return parseWith(substrateStorageProofSchema, proof, SUB_ERR.PROOF_MALFORMED, 'substrate proof');
 }
 
 export const substrateClient: LightClientModule<SubstrateClientState, SubstrateConsensusExtra> = {
@@ -200,20 +223,20 @@ export const substrateClient: LightClientModule<SubstrateClientState, SubstrateC
   },
 
   verifyMembership(rec, cons, key, value, proof) {
-    const p = parseWith(substrateProofSchema, proof, SUB_ERR.PROOF_MALFORMED, 'substrate proof');
-    if ('remark' in p) return remarkWrite(rec, cons, p.remark, key, value);
+    const p = parseProof(proof);
+    if ('remark' in p) return expectRemarkPair(remarkPairs(rec, cons, p.remark), key, value);
     const got = provenValue(cons, rawKey(key), p.nodes);
     if (got === null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_ABSENT, `key ${toHex(key)} is absent at height ${cons.height}`, { details: { height: cons.height } });
     if (toHex(got) !== toHex(value)) throw new SubstrateClientError(SUB_ERR.PROOF_VALUE_MISMATCH, `key ${toHex(key)} holds another value at height ${cons.height}`, { details: { height: cons.height, got: toHex(got) } });
   },
 
   verifyNonMembership(rec, cons, key, proof) {
-    const p = parseWith(substrateProofSchema, proof, SUB_ERR.PROOF_MALFORMED, 'substrate proof');
+    const p = parseProof(proof);
     if ('remark' in p) {
       // the keeper's "receipt absent" (a timeout) is answered by the writers' timeout record (records.ts); any other absence is not provable
       const record = timeoutRecordFor(key);
       if (!record) throw new SubstrateClientError(SUB_ERR.REMARK_NO_ABSENCE, 'a remark proof shows a write, never an absence (events are a list, not a map)');
-      return remarkWrite(rec, cons, p.remark, record, RECEIPT_NONE_VALUE);
+      return expectRemarkPair(remarkPairs(rec, cons, p.remark), record, RECEIPT_NONE_VALUE);
     }
     if (provenValue(cons, rawKey(key), p.nodes) !== null) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_PRESENT, `key ${toHex(key)} is present at height ${cons.height}`, { details: { height: cons.height } });
   },

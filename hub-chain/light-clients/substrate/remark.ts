@@ -4,7 +4,7 @@
  * The runtime records `System.Remarked { sender, hash: blake2_256(payload) }` in the block's
  * events, which a read proof of `System.Events` carries to the hub.
  */
-import { type Bytes, concat, equalBytes, utf8 } from '../../crypto/bytes.ts';
+import { type Bytes, concat, equalBytes, toHex, utf8 } from '../../crypto/bytes.ts';
 import { SUB_ERR, SubstrateClientError } from './errors.ts';
 import { type EventTypeTable, decodeEvents, remarkedOf } from './events.ts';
 import { ScaleReader, encodeVec, encodeVecBytes } from './scale.ts';
@@ -30,23 +30,37 @@ export function decodeRemarkPayload(payload: Bytes): [Bytes, Bytes][] {
   }
 }
 
+/** What a writer's remark proves: its pairs by hex key; a key written twice maps to null (it has no single value). */
+export type RemarkPairs = Map<string, Bytes | null>;
+
 /**
  * Checks that the proven `System.Events` value holds, at `index`, a Remarked event of an
- * extrinsic sent by one of `writers` with the hash of `payload`, and that the payload holds
- * (key, value).
+ * extrinsic sent by one of `writers` with the hash of `payload`, and returns the payload's pairs.
  */
-export function verifyRemarkWrite(table: EventTypeTable, events: Bytes, index: number, payload: Bytes, writers: readonly Bytes[], key: Bytes, value: Bytes): void {
+export function provenRemarkPairs(table: EventTypeTable, events: Bytes, index: number, payload: Bytes, writers: readonly Bytes[]): RemarkPairs {
   const records = decodeEvents(table, events);
   if (index >= records.length) throw invalid(`the block has ${records.length} events, no event ${index}`);
   const rem = remarkedOf(records[index]);
   if (!rem) throw invalid(`event ${index} is not System.Remarked of an extrinsic`);
   if (!writers.some((w) => equalBytes(w, rem.sender))) throw invalid(`event ${index} was remarked by an account that is not a registered writer`);
   if (!equalBytes(rem.hash, blake2_256(payload))) throw invalid(`event ${index} remarked another payload`);
-  const pairs = decodeRemarkPayload(payload);
-  const hits = pairs.filter(([k]) => equalBytes(k, key));
-  // one key written twice in one remark has no single value: refused rather than picking one
-  if (hits.length > 1) throw invalid('the remark writes the key twice');
-  const hit = hits[0];
+  const pairs: RemarkPairs = new Map();
+  for (const [k, v] of decodeRemarkPayload(payload)) {
+    const hex = toHex(k);
+    pairs.set(hex, pairs.has(hex) ? null : v);
+  }
+  return pairs;
+}
+
+/** That the proven pairs write `value` under `key` (a key written twice is refused rather than one value picked). */
+export function expectRemarkPair(pairs: RemarkPairs, key: Bytes, value: Bytes): void {
+  const hit = pairs.get(toHex(key));
+  if (hit === null) throw invalid('the remark writes the key twice');
   if (!hit) throw new SubstrateClientError(SUB_ERR.PROOF_KEY_ABSENT, 'the remark does not write the key');
-  if (!equalBytes(hit[1], value)) throw new SubstrateClientError(SUB_ERR.PROOF_VALUE_MISMATCH, 'the remark writes another value under the key');
+  if (!equalBytes(hit, value)) throw new SubstrateClientError(SUB_ERR.PROOF_VALUE_MISMATCH, 'the remark writes another value under the key');
+}
+
+/** `provenRemarkPairs` and `expectRemarkPair` in one: the remark at `index` writes (key, value). */
+export function verifyRemarkWrite(table: EventTypeTable, events: Bytes, index: number, payload: Bytes, writers: readonly Bytes[], key: Bytes, value: Bytes): void {
+  expectRemarkPair(provenRemarkPairs(table, events, index, payload, writers), key, value);
 }

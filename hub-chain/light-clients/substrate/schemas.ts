@@ -60,9 +60,8 @@ export const substrateHeaderMsgSchema = z.strictObject({ header: hexBytes, justi
 export const substrateStorageProofSchema = z.strictObject({ nodes: z.array(hexBytes).max(256) });
 
 /** A pair written by a registered writer's remark: `System.Events` proven, the Remarked event at `index`, and the remark's payload. */
-export const substrateRemarkProofSchema = z.strictObject({
-  remark: z.strictObject({ events: substrateStorageProofSchema, index: z.number().int().min(0).max(1_000_000), payload: hexBytes }),
-});
+export const substrateRemarkPartSchema = z.strictObject({ events: substrateStorageProofSchema, index: z.number().int().min(0).max(1_000_000), payload: hexBytes });
+export const substrateRemarkProofSchema = z.strictObject({ remark: substrateRemarkPartSchema });
 
 export const substrateProofSchema = z.union([substrateStorageProofSchema, substrateRemarkProofSchema]);
 

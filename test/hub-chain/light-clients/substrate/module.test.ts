@@ -137,6 +137,17 @@ describe('substrate client: remark proofs through System.Events', () => {
     for (const [key_, value] of pairs) k.verifyMembership(s, CHAIN, 11, ctx.now, key_, value, proof());
   });
 
+  it('adversarial: a remark part checked once for a block (every packet of a message cites the same object) is checked again for another block, where it fails', () => {
+    const { s, k, ctx, b11, proof } = withEvents();
+    const shared = proof();
+    for (const [key_, value] of pairs) k.verifyMembership(s, CHAIN, 11, ctx.now, key_, value, shared);
+    const b12 = child(b11, [[key('other'), utf8('y')]]);
+    k.update(ctx, CHAIN, headerMsg(b12, setA, 0n));
+    refused(s, () => k.verifyMembership(s, CHAIN, 12, ctx.now, k1, v1, shared), SUB_ERR.PROOF_INCOMPLETE);
+    // a remark proof with anything beside its part is malformed
+    refused(s, () => k.verifyMembership(s, CHAIN, 11, ctx.now, k1, v1, { ...shared, nodes: [] }), SUB_ERR.PROOF_MALFORMED);
+  });
+
   const cases: [string, (p: ReturnType<typeof withEvents>) => unknown, string][] = [
     ['another value for the key', ({ s, k, ctx, proof }) => k.verifyMembership(s, CHAIN, 11, ctx.now, k1, utf8('forged'), proof()), SUB_ERR.PROOF_VALUE_MISMATCH],
     ['a key the payload does not write', ({ s, k, ctx, proof }) => k.verifyMembership(s, CHAIN, 11, ctx.now, utf8('nope'), v1, proof()), SUB_ERR.PROOF_KEY_ABSENT],
