@@ -59,10 +59,11 @@ const MAX_LEAD_MS = 50 * 60_000;
 /** The widest clock drift a client takes (clockDriftSchema): the chain's clock runs ahead (see above). */
 const MAX_CLOCK_DRIFT_MS = 3_600_000;
 /**
- * How long the flow waits for the ack of a co-signed delivery to come back to its source. Acks
- * written by the multisig are not relayed to the hub yet: this wait is where they will show.
+ * How long the flow waits for the ack of a co-signed delivery to come back to its source: the
+ * validators vote the block of the multisig's remark, the relayer proves the ack to the hub, and
+ * the hub's ack goes on to the source.
  */
-const COSIGNED_ACK_WAIT_MS = 5_000;
+const COSIGNED_ACK_WAIT_MS = 60_000;
 /** Chopsticks builds a block in ~0.4 s on an idle machine and several seconds on a busy one. */
 const INCLUSION_TIMEOUT_MS = 90_000;
 
@@ -297,11 +298,11 @@ export async function startSubstrate(o: { root: string; hubHomes: string[]; port
       const payload = await reader.remarkPayload(executed.remark!.blockHash, executed.remark!.eventIndex);
       const keys = decodeRemarkPayload(fromHex(payload)).map(([k]) => Buffer.from(k).toString('utf8'));
       const header = await reader.header(executed.remark!.blockHash);
-      say(`  ${DEVNET_SUB}: the multisig ${short(encodeAddress(account!, 42))} remarked ${keys.join(' and ')} in block ${header.height} (${multisig.threshold} of ${pairs.length} validators, each checking its own node's commitment)`);
-      // the hook for acks of co-signed deliveries: the multisig's pkt/ack remark proven to the hub, then relayed to the source
+      say(`  ${DEVNET_SUB}: the multisig ${short(encodeAddress(account!, 42))} remarked ${keys.join(', ')} in block ${header.height} (${multisig.threshold} of ${pairs.length} validators, each checking its own node's commitment)`);
+      // the multisig's pkt/ack remark, proven to the hub, then the hub's ack relayed to the source
       const outcome = await waitForAck(a, q, COSIGNED_ACK_WAIT_MS);
-      if (outcome) say(`  ${deptA.chainId} records the outcome: ${outcome}`);
-      else say(`  the ack back to ${deptA.chainId}: written on ${DEVNET_SUB} by the multisig, not relayed to ${hubChainId} yet (acks of co-signed deliveries are not built); ${deptA.chainId}'s outcome stays open`);
+      if (outcome) say(`  the ack came back by the multisig's remark, proven to ${hubChainId}: ${deptA.chainId} records the outcome: ${outcome}`);
+      else say(`  the ack back to ${deptA.chainId}: written on ${DEVNET_SUB} by the multisig, not back on ${deptA.chainId} within ${COSIGNED_ACK_WAIT_MS / 1000} s; ${deptA.chainId}'s outcome stays open`);
     },
 
     env: () => ({ [SUB_RELAYER_KEY_ENV]: relayerKey }),

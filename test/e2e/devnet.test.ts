@@ -77,7 +77,8 @@ it('behavior: `pontis devnet --blocks 0` runs the whole sample flow on real proc
   expect(out).toContain('dept-b inbox holds it (from sub-1/msg');
   expect(out).toContain("pontis-hub-1 holds dept-b's ack (ok) for sub-1");
   expect(out).toMatch(/co-signer of validator \d: asMulti with the call, which executed it/);
-  expect(out).toMatch(/sub-1: the multisig \S+ remarked pkt\/rcpt\/dept-a\/msg\/sub-1\/msg\/\d+ and pkt\/ack\/dept-a\/msg\/sub-1\/msg\/\d+ in block \d+ \(3 of 4 validators/);
+  expect(out).toMatch(/sub-1: the multisig \S+ remarked pkt\/rcpt\/dept-a\/msg\/sub-1\/msg\/\d+, pkt\/ack\/dept-a\/msg\/sub-1\/msg\/\d+, pkt\/ack-data\/dept-a\/msg\/sub-1\/msg\/\d+ in block \d+ \(3 of 4 validators/);
+  expect(out).toContain("the ack came back by the multisig's remark, proven to pontis-hub-1: dept-a records the outcome: delivered");
   expect(out).not.toContain('sample flow failed');
   // every process it starts is printed with its PID, ports and log (the runbook's table of processes)
   expect(out).toMatch(/devnet process: PID \d+ \(Ctrl-C or kill -INT \d+ stops every process it started\)/);
