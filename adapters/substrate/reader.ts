@@ -77,6 +77,15 @@ interface RawHeader {
 
 const storageKey = (pallet: string, item: string): Hex => `${xxhashAsHex(pallet, 128)}${xxhashAsHex(item, 128).slice(2)}` as Hex;
 export const TIMESTAMP_NOW_KEY = storageKey('Timestamp', 'Now');
+/** The 32-byte account id of an SS58 address or 0x public key, as lower-case hex; undefined when it is neither. */
+export function accountId(address: unknown): Hex | undefined {
+  try {
+    return u8aToHex(decodeAddress(String(address))).toLowerCase() as Hex;
+  } catch {
+    return undefined;
+  }
+}
+
 /** twox128("System") ++ twox128("Events"): the key of a block's event list. */
 export const SYSTEM_EVENTS_KEY = storageKey('System', 'Events');
 const ZERO_ROOT = `0x${'00'.repeat(32)}`;
@@ -472,11 +481,9 @@ export class SubstrateReader implements ChainReader {
   }
 
   private publicKey(address: string): string {
-    try {
-      return u8aToHex(decodeAddress(address));
-    } catch (e) {
-      throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not an account: ${address}`, { cause: e, chainId: this.chainId });
-    }
+    const id = accountId(address);
+    if (!id) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `not an account: ${address}`, { chainId: this.chainId });
+    return id;
   }
 
   private key(k: string): Hex {

@@ -9,7 +9,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { ApiPromise } from '@polkadot/api';
-import { createKeyMulti, decodeAddress, encodeAddress, sortAddresses } from '@polkadot/util-crypto';
+import { createKeyMulti, encodeAddress, sortAddresses } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
 import type { Logger } from 'pino';
 import { type Hex, fromHex } from '../../../hub-chain/crypto/bytes.ts';
@@ -17,7 +17,7 @@ import { PontisError } from '../../../hub-chain/errors.ts';
 import { shouldRetry } from '../../errors.ts';
 import { decodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
 import { type Packet, packetId } from '../../../hub-chain/modules/packets/types.ts';
-import type { SubstrateReader } from '../../../adapters/substrate/reader.ts';
+import { type SubstrateReader, accountId } from '../../../adapters/substrate/reader.ts';
 import type { SubstrateWriter } from '../../../adapters/substrate/writer.ts';
 import type { PontisReader } from '../pontis/endpoint.ts';
 import { type DeliveryCall, SubstrateDeliveryError, assertCommitted, deliveryCall, inChannelOrder, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt, timeoutKeyOf, timeoutKeysIn } from './delivery.ts';
@@ -44,11 +44,9 @@ function checkMultisig(m: MultisigConfig): void {
 }
 
 function publicKey(a: string): Hex {
-  try {
-    return u8aToHex(decodeAddress(a)) as Hex;
-  } catch {
-    throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG', `not an account: ${a}`);
-  }
+  const id = accountId(a);
+  if (!id) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG', `not an account: ${a}`);
+  return id;
 }
 
 interface SavedIndex {

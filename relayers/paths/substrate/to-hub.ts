@@ -17,8 +17,6 @@
  * their fields are read back from the hub (its status record), which checks them against its own
  * commitment.
  */
-import { u8aToHex } from '@polkadot/util';
-import { decodeAddress } from '@polkadot/util-crypto';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { type Bytes, type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { PontisError } from '../../../hub-chain/errors.ts';
@@ -27,7 +25,8 @@ import { decodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/
 import { verifyReadProof } from '../../../hub-chain/light-clients/substrate/trie.ts';
 import { SYSTEM_EVENTS_KEY } from '../../../hub-chain/light-clients/substrate/storage.ts';
 import { type PacketRef, packetsOfRemark, substratePacketKeys } from '../../../adapters/substrate/packets.ts';
-import type { PontisReader } from '../pontis/endpoint.ts';
+import { accountId } from '../../../adapters/substrate/reader.ts';
+import { type PontisReader, readStates } from '../pontis/endpoint.ts';
 import { clientHeight, clientRecord, consensusOn } from '../pontis/path.ts';
 import type { PacketEvent } from '../types.ts';
 import { type SubstrateEndpoint, SubstrateRelayError } from './endpoint.ts';
@@ -54,7 +53,8 @@ export async function writerRemarks(sub: SubstrateEndpoint, writers: readonly He
   const events = await sub.read((r) => r.events({ sources: ['system'], names: ['Remarked'] }, from, to));
   const out: WriterRemark[] = [];
   for (const ev of events) {
-    if (!writers.includes(accountHex(ev.args.sender))) continue;
+    const sender = accountId(ev.args.sender);
+    if (!sender || !writers.includes(sender)) continue;
     try {
       const payload = await sub.read((r) => r.remarkPayload(ev.blockHash, ev.index));
       out.push({ height: ev.height, blockHash: ev.blockHash.toLowerCase() as Hex, index: ev.index, payload: payload.toLowerCase() as Hex });
@@ -63,15 +63,6 @@ export async function writerRemarks(sub: SubstrateEndpoint, writers: readonly He
     }
   }
   return out;
-}
-
-/** A 32-byte account id as lower-case hex, from SS58 or hex ('' when it is neither). */
-function accountHex(a: unknown): string {
-  try {
-    return u8aToHex(decodeAddress(String(a))).toLowerCase();
-  } catch {
-    return '';
-  }
 }
 
 export interface SubstrateScan {
@@ -90,32 +81,39 @@ export interface SubstrateScan {
 export async function scanSubstrate(sub: SubstrateEndpoint, hub: PontisReader, from: number, to: number): Promise<SubstrateScan> {
   const out: SubstrateScan = { packets: [], acks: [], timeouts: [] };
   if (to <= from) return out;
+  // packets the multisig's remarks name by channel and sequence, read back from the hub in one go
+  const refs: { height: number; ref: PacketRef; ack?: Hex }[] = [];
   for (const r of await writerRemarks(sub, await hubWriters(hub, sub.chainId), from + 1, to)) {
     const got = packetsOfRemark(fromHex(r.payload));
     for (const p of got.packets) if (p.srcChain === sub.chainId) out.packets.push({ height: r.height, packet: p });
     for (const a of got.acks) if (a.packet.dstChain === sub.chainId) out.acks.push({ height: r.height, packet: a.packet, ack: a.ack });
-    for (const a of got.ackRefs) {
-      const packet = await hubPacket(hub, a, sub.chainId);
-      if (packet) out.acks.push({ height: r.height, packet, ack: a.ack });
-    }
-    for (const t of got.timeouts) {
-      const packet = await hubPacket(hub, t, sub.chainId);
-      if (packet) out.timeouts.push({ height: r.height, packet });
-    }
+    for (const a of got.ackRefs) refs.push({ height: r.height, ref: a, ack: a.ack });
+    for (const t of got.timeouts) refs.push({ height: r.height, ref: t });
   }
+  const packets = await hubPackets(hub, refs.map((x) => x.ref), sub.chainId);
+  refs.forEach((x, i) => {
+    const packet = packets[i];
+    if (!packet) return;
+    if (x.ack) out.acks.push({ height: x.height, packet, ack: x.ack });
+    else out.timeouts.push({ height: x.height, packet });
+  });
   return out;
 }
 
 /**
- * The packet the hub holds under `ref` for destination `chain` (its status record), or undefined:
- * one the hub does not know, or one for another chain, is nothing this chain can resolve. Not
- * trusted: the hub checks the fields against its own commitment.
+ * The packets the hub holds under `refs` for destination `chain` (their status records), undefined
+ * where the hub does not know one or holds it for another chain: nothing this chain can resolve.
+ * Not trusted: the hub checks the fields against its own commitment.
  */
-async function hubPacket(hub: PontisReader, ref: PacketRef, chain: string): Promise<Packet | undefined> {
-  const raw = await hub.readState(packetKeys.status(ref.channel, ref.sequence));
-  if (!raw) return undefined;
-  const p = (JSON.parse(Buffer.from(raw).toString('utf8')) as PacketStatus).packet;
-  return p && channelId(p) === ref.channel && p.sequence === ref.sequence && p.dstChain === chain ? p : undefined;
+async function hubPackets(hub: PontisReader, refs: PacketRef[], chain: string): Promise<(Packet | undefined)[]> {
+  if (!refs.length) return [];
+  const raws = await readStates(hub, refs.map((r) => packetKeys.status(r.channel, r.sequence)));
+  return raws.map((raw, i) => {
+    if (!raw) return undefined;
+    const p = (JSON.parse(Buffer.from(raw).toString('utf8')) as PacketStatus).packet;
+    const ref = refs[i];
+    return p && channelId(p) === ref.channel && p.sequence === ref.sequence && p.dstChain === chain ? p : undefined;
+  });
 }
 
 /**
