@@ -237,20 +237,16 @@ export class Relayer {
       const blocks = await this.handlers.scanBlocks(src, dst, from, to);
       const jobs: { name: JobKind; data: RelayJobData; opts: { jobId: string; delay?: number } }[] = [];
       for (const b of blocks) {
-        for (const [kind, evs] of [
-          ['relay-packets', b.packets],
-          ['relay-acks', b.acks],
+        // timeout records found on `src` time out packets on `dst` (the job's source is where the commitments are)
+        for (const [kind, jobSrc, jobDst, evs] of [
+          ['relay-packets', src, dst, b.packets],
+          ['relay-acks', src, dst, b.acks],
+          ['timeouts', dst, src, b.timeouts ?? []],
         ] as const) {
           for (let i = 0, part = 0; i < evs.length; i += this.cfg.tuning.batchSize, part++) {
             const events = evs.slice(i, i + this.cfg.tuning.batchSize);
-            jobs.push({ name: kind, data: { path: p.id, kind, src, dst, events }, opts: { jobId: jobId(kind, p.id, src, { heights: [b.height, b.height], part }), ...this.jitter(p.id, kind) } });
+            jobs.push({ name: kind, data: { path: p.id, kind, src: jobSrc, dst: jobDst, events }, opts: { jobId: jobId(kind, p.id, src, { heights: [b.height, b.height], part }), ...this.jitter(p.id, kind) } });
           }
-        }
-        // timeout records found on `src`: the commitments are on `dst`, where the timeout is submitted
-        const tos = b.timeouts ?? [];
-        for (let i = 0, part = 0; i < tos.length; i += this.cfg.tuning.batchSize, part++) {
-          const events = tos.slice(i, i + this.cfg.tuning.batchSize);
-          jobs.push({ name: 'timeouts', data: { path: p.id, kind: 'timeouts', src: dst, dst: src, events }, opts: { jobId: jobId('timeouts', p.id, src, { heights: [b.height, b.height], part }), ...this.jitter(p.id, 'timeouts') } });
         }
       }
       // jobs first, cursor after: a crash in between rescans, and the same ids dedupe
