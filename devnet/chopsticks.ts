@@ -16,6 +16,8 @@
  * `maxLeadMs` skips a block while the next one would lead the wall clock by more than that:
  * blocks come every `blockTimeMs` until the lead is reached, then one a slot.
  */
+import { TIMESTAMP_NOW_KEY } from '../adapters/substrate/reader.ts';
+import { jsonRpc } from './json-rpc.ts';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,7 +38,6 @@ export const DEV_BALANCE = 10n ** 18n;
 /** `Timestamp.Now` (twox128("Timestamp") ++ twox128("Now")). */
 /** With `steady`, the least time between one block's end and the next one's start. */
 const MIN_GAP_MS = 200;
-const TIMESTAMP_NOW = '0xf0c365c3cf59d671eb72da0e7a4113c49f1f0515f462cdcf84e0f1d6045dfcbb';
 
 export interface ChopsticksOptions {
   port: number;
@@ -102,13 +103,6 @@ async function chainSpec(): Promise<string> {
   return chainSpecFile;
 }
 
-async function jsonRpc<T>(url: string, method: string, params: unknown[]): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const body = (await res.json()) as { result?: T; error?: { code: number; message: string } };
-  if (body.error) throw new PontisError('PNT_ERR_CHOPSTICKS_RPC', `chopsticks ${method}: ${body.error.message}`, { details: { method } });
-  return body.result as T;
-}
-
 const stopProcess = (p: ChildProcess, graceMs: number) =>
   new Promise<void>((resolve) => {
     if (p.exitCode !== null || p.signalCode !== null) return resolve();
@@ -160,7 +154,7 @@ export async function startChopsticks(opts: ChopsticksOptions): Promise<Chopstic
     throw new PontisError('PNT_ERR_CHOPSTICKS_START', `chopsticks did not start (port ${port}): ${out.slice(-2000)}`, { details: { port } });
   }
   const httpUrl = `http://127.0.0.1:${port}`;
-  const rpc = <T = unknown>(method: string, params: unknown[] = []) => jsonRpc<T>(httpUrl, method, params);
+  const rpc = <T = unknown>(method: string, params: unknown[] = []) => jsonRpc<T>(httpUrl, method, params, 'chopsticks');
   const funded = [...Object.values(DEV_ACCOUNTS), ...(opts.fund ?? [])];
   const account = { nonce: 0, consumers: 0, providers: 1, sufficients: 0, data: { free: DEV_BALANCE.toString() } };
   await rpc('dev_setStorage', [{ System: { Account: funded.map((a) => [[a], account]) } }]);
@@ -169,7 +163,7 @@ export async function startChopsticks(opts: ChopsticksOptions): Promise<Chopstic
   await rpc('dev_newBlock', [{ count: 1 }]);
 
   const headTime = async () => {
-    const v = await rpc<string | null>('state_getStorage', [TIMESTAMP_NOW]);
+    const v = await rpc<string | null>('state_getStorage', [TIMESTAMP_NOW_KEY]);
     return v ? Number(Buffer.from(v.slice(2), 'hex').readBigUInt64LE()) : Date.now();
   };
   const stats = { built: 0, skipped: 0, buildMs: 0 };

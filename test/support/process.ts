@@ -86,10 +86,4 @@ export function supervise(proc: ChildProcess): void {
   });
 }
 
-/** One JSON-RPC call over HTTP to a node the tests started (`who` names it in errors). */
-export async function jsonRpc<T>(url: string, method: string, params: unknown[], who: string): Promise<T> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-  const body = (await res.json()) as { result?: T; error?: { code: number; message: string } };
-  if (body.error) throw new Error(`${who} ${method}: ${body.error.message}`);
-  return body.result as T;
-}
+export { jsonRpc } from '../../devnet/json-rpc.ts';
