@@ -67,15 +67,14 @@ describe('mempool gossip: 2 validator processes', () => {
 });
 
 describe('idle blocks: 2 validator processes with consensus.emptyBlocksIntervalMs', () => {
-  const EVERY = 30_000;
+  // far longer than the test: any block after height 1 is one that work woke
+  const EVERY = 600_000;
   let net: Testnet;
   let chainId: string;
   beforeAll(async () => {
     net = await Testnet.create(2, { consensus: { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300, emptyBlocksIntervalMs: EVERY } });
+    // no block until work arrives or the interval passes since genesis
     await net.startAll();
-    // height 1 follows the (old) genesis time at once
-    await net.clients[0].waitForHeight(1, 60_000);
-    await net.clients[1].waitForHeight(1, 60_000);
     chainId = (await net.clients[0].status()).chainId;
   });
   afterAll(async () => {
@@ -87,18 +86,14 @@ describe('idle blocks: 2 validator processes with consensus.emptyBlocksIntervalM
     const put = (nonce: number) => signTx({ chainId, nonce, msgs: [{ type: 'records/put', entries: [{ key: toHex(utf8(`idle${nonce}`)), value: '0x01' }] }] }, user);
     const [n0, n1] = net.clients;
     const h = (await n0.status()).latestHeight;
-    const last = (await n0.block(h)).header.time;
     await n0.submit(put(1)); // above a gap: nothing a block could take
     await new Promise((r) => setTimeout(r, 2500));
     const idle = (await n0.status()).latestHeight;
-    // (a block the interval allows may come only EVERY ms after the last one)
-    if (Date.now() < last + EVERY) expect(idle).toBe(h);
-    const sent = Date.now();
+    expect(idle).toBe(h);
     await n1.submit(put(0));
-    const done = await n0.waitForTx(decodeTxObject(put(0)).hash, 20_000);
+    const done = await n0.waitForTx(decodeTxObject(put(0)).hash, 60_000);
     expect(done.result.code).toBe('ok');
     expect(done.height).toBe(idle + 1);
-    expect((await n0.block(done.height)).header.time - sent).toBeLessThan(EVERY / 2);
     // the gapped transaction became executable with it: committed in that block or the next
     expect((await n0.waitForTx(decodeTxObject(put(1)).hash, 20_000)).result.code).toBe('ok');
     expect((await n1.account(user.address)).nonce).toBe(2);
