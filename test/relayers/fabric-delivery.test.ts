@@ -106,15 +106,15 @@ describe('legs step by step', () => {
     for (const p of packets) expect(await has(hub.clients[0], packetKeys.receipt(channelId(p), p.sequence))).toBe(true);
     const again = await fabricHandlers.relayPackets(GOV, HUB, scanned);
     expect(again.accepted).toBe(0);
-    // hub -> dept-a -> hub -> gov, then the acks: the commitments on gov are gone
-    const hubTip = await hubEp.latestHeight();
-    const fwd = (await pontisHandlers.scanBlocks(HUB, 'dept-a', hubTip - 20, hubTip)).flatMap((b) => b.packets).filter((e) => e.packet.srcChain === GOV);
-    await pontisHandlers.relayPackets(HUB, 'dept-a', fwd);
-    const aTip = await a.clients[0].status().then((s) => s.latestHeight);
-    const acksA = (await pontisHandlers.scanBlocks('dept-a', HUB, aTip - 20, aTip)).flatMap((b) => b.acks).filter((e) => e.packet.srcChain === GOV);
-    await pontisHandlers.relayAcks('dept-a', HUB, acksA);
-    const hubTip2 = await hubEp.latestHeight();
-    const acksHub = (await fabricHandlers.scanBlocks(HUB, GOV, hubTip2 - 20, hubTip2)).flatMap((b) => b.acks);
+    // hub -> dept-a -> hub -> gov, then the acks, each scanned in the block its step committed: the commitments on gov are gone
+    const inBlock = (h: number | undefined) => [h! - 1, h!] as const;
+    const fwd = (await pontisHandlers.scanBlocks(HUB, 'dept-a', ...inBlock(first.txHeight))).flatMap((b) => b.packets).filter((e) => e.packet.srcChain === GOV);
+    expect(fwd).toHaveLength(5);
+    const onA = await pontisHandlers.relayPackets(HUB, 'dept-a', fwd);
+    const acksA = (await pontisHandlers.scanBlocks('dept-a', HUB, ...inBlock(onA.txHeight))).flatMap((b) => b.acks).filter((e) => e.packet.srcChain === GOV);
+    expect(acksA).toHaveLength(5);
+    const acksOnHub = await pontisHandlers.relayAcks('dept-a', HUB, acksA);
+    const acksHub = (await fabricHandlers.scanBlocks(HUB, GOV, ...inBlock(acksOnHub.txHeight))).flatMap((b) => b.acks);
     const acked = await fabricHandlers.relayAcks(HUB, GOV, acksHub);
     expect(acked.accepted).toBe(5);
     const left = await readKeys({ chainId: GOV, writer: gov, endorsingOrgs: [] }, packets.map((p) => packetKeys.outbound(channelId(p), p.sequence)));
@@ -135,7 +135,7 @@ describe('legs step by step', () => {
   it('behavior: a packet the hub forwarded to gov and nobody delivered in time: gov marks it, the hub times it out, dept-a learns it timed out', async () => {
     const [p] = await requestFromA(['household-42'], 3000);
     const aTip = (await a.clients[0].status()).latestHeight;
-    const out = (await pontisHandlers.scanBlocks('dept-a', HUB, aTip - 5, aTip)).flatMap((b) => b.packets).filter((e) => e.packet.sequence === p.sequence && e.packet.dstChain === GOV);
+    const out = (await pontisHandlers.scanBlocks('dept-a', HUB, Math.max(0, aTip - 5), aTip)).flatMap((b) => b.packets).filter((e) => e.packet.sequence === p.sequence && e.packet.dstChain === GOV);
     const onHub = await pontisHandlers.relayPackets('dept-a', HUB, out);
     expect(onHub.accepted).toBe(1);
     await sleep(3500);
