@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HubClient } from '../hub-chain/rpc-client/client.ts';
-import { generateAccountKey } from '../hub-chain/crypto/ed25519.ts';
+import { type AccountKey, generateAccountKey } from '../hub-chain/crypto/ed25519.ts';
 import { initTestnet } from '../hub-chain/node/init.ts';
 import { loadHome } from '../hub-chain/node/config.ts';
 import { Redis } from 'ioredis';
@@ -21,6 +21,7 @@ import { toHex } from '../hub-chain/crypto/bytes.ts';
 import { connectChains, relayInProcess, runInterchainFlow, runSampleFlow, type DevChain } from './sample-flow.ts';
 import { pontisSource, runDataFlow } from './data-flow.ts';
 import { EVM_RELAYER_KEY, EVM_RELAYER_KEY_ENV, type EvmDevnet, type EvmRelayerChain, startEvmChains } from './evm.ts';
+import { inOrder } from './in-order.ts';
 import { DEVNET_GOV, type FabricRelayerChain, type GovDevnet, startGov } from './gov.ts';
 import { type SubstrateDevnet, type SubstrateRelayerChain, startSubstrate } from './substrate.ts';
 
@@ -205,13 +206,19 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
     const relaying = await startRelayer(root, chains, [...evmChains, ...govChains, ...subChains], { ...gov?.env(), ...sub?.env() }, o, children, say);
     stopRelaying = relaying.stop;
     await sub?.startCosigners(hubNet.rpcUrls, DEVNET_HUB);
-    await runInterchainFlow(chains, user, say);
-    // Substrate: sub-1 -> hub -> dept-b with dept-b's ack, dept-a -> hub -> sub-1 delivered by the validators' multisig
-    if (sub) await sub.runFlow({ hubRpc: hubNet.rpcUrls[0], hubChainId: DEVNET_HUB, deptA: { chainId: chains[1].chainId, rpc: chains[1].rpcUrls[0], user }, deptB: { chainId: chains[2].chainId, rpc: chains[2].rpcUrls[0] }, relayHere: relaying.inProcess });
-    if (evm) await evm.runFlow(hubNet.rpcUrls[0], DEVNET_HUB, { relayHere: relaying.inProcess }); // EVM: evm-a -> hub -> evm-b
-    if (gov) await gov.runFlow({ hubRpc: hubNet.rpcUrls[0], hubChainId: DEVNET_HUB, deptA: { chainId: chains[1].chainId, rpc: chains[1].rpcUrls[0], user }, verifier: evm?.verifier(), relayHere: relaying.inProcess });
-    // data sharing: dept-b asks the government chain (or dept-a when gov is left out)
-    await runDataFlow({ root, hub: chains[0], source: gov ? gov.dataSource() : pontisSource(chains[1], hubNet.rpcUrls[0]), requester: chains[2], say });
+    // The flows run at once (their output in order, see inOrder); each sends from its own dept-a account.
+    const deptA = (key: AccountKey) => ({ chainId: chains[1].chainId, rpc: chains[1].rpcUrls[0], user: key });
+    await inOrder(say, [
+      (s) => runInterchainFlow(chains, user, s),
+      // Substrate: sub-1 -> hub -> dept-b with dept-b's ack, dept-a -> hub -> sub-1 delivered by the validators' multisig
+      async (s) => sub && sub.runFlow({ hubRpc: hubNet.rpcUrls[0], hubChainId: DEVNET_HUB, deptA: deptA(generateAccountKey()), deptB: { chainId: chains[2].chainId, rpc: chains[2].rpcUrls[0] }, relayHere: relaying.inProcess, say: s }),
+      async (s) => evm && evm.runFlow(hubNet.rpcUrls[0], DEVNET_HUB, { relayHere: relaying.inProcess, say: s }), // EVM: evm-a -> hub -> evm-b
+      async (s) => {
+        if (gov) await gov.runFlow({ hubRpc: hubNet.rpcUrls[0], hubChainId: DEVNET_HUB, deptA: deptA(generateAccountKey()), verifier: evm?.verifier(), relayHere: relaying.inProcess, say: s });
+        // data sharing: dept-b asks the government chain (or dept-a when gov is left out)
+        await runDataFlow({ root, hub: chains[0], source: gov ? gov.dataSource() : pontisSource(chains[1], hubNet.rpcUrls[0]), requester: chains[2], say: s });
+      },
+    ]);
   } catch (e) {
     say(`sample flow failed: ${(e as Error).message}`);
     return stop(1);

@@ -50,7 +50,8 @@ export interface EvmFlowContext {
   pollMs?: number;
 }
 
-export type Say = (line: string) => void;
+import type { Say } from './in-order.ts';
+export type { Say };
 
 /** One leg of a token transfer as seen after it completed. */
 export interface TransferLeg {

@@ -36,7 +36,7 @@ import { PontisError } from '../hub-chain/errors.ts';
 import { channelId, type Packet, packetId, packetKeys, type PacketStatus } from '../hub-chain/modules/packets/types.ts';
 import { loadHome, paths } from '../hub-chain/node/config.ts';
 import { until } from './sample-flow.ts';
-import { type EvmFlowContext, evmFlowApps, runAttestation, runTokenRoundTrip } from './evm-flow.ts';
+import { type EvmFlowContext, type Say, evmFlowApps, runAttestation, runTokenRoundTrip } from './evm-flow.ts';
 
 /** anvil's well-known development accounts 0 (deployer and user) and 1 (relayer): test keys, funded on every anvil. */
 const ANVIL_DEV_KEYS = ['0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80', '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d'] as const;
@@ -62,7 +62,7 @@ export interface EvmDevnet {
   /** Registers both chains on the hub by governance; returns them as relayer config `chains` entries (kind evm). */
   register(hubRpc: string, hubHomes: string[], hubChainId: string): Promise<EvmRelayerChain[]>;
   /** The sample flow: a message evm-a -> hub -> evm-b and its ack back, a token round trip, an attestation issued and revoked. `relayHere`: relay in this process (no BullMQ relayer). */
-  runFlow(hubRpc: string, hubChainId: string, o: { relayHere: boolean }): Promise<void>;
+  runFlow(hubRpc: string, hubChainId: string, o: { relayHere: boolean; say?: Say }): Promise<void>;
   /** evm-b's AttestationVerifier (deployed by `deploy`): its chain, app name and `isValid(subject)`. */
   verifier(): { chainId: string; app: string; isValid(subject: string): Promise<boolean> };
   stop(): void;
@@ -172,8 +172,7 @@ export async function startEvmChains(o: { root: string; hubHomes: string[]; base
       return nodes.map((n) => ({ id: n.chainId, kind: 'evm' as const, rpc: n.url, evmChainId: n.chainIdNumber, gateway: n.deployed!.gateway.address, hubClient: n.deployed!.client.address, signer: { env: EVM_RELAYER_KEY_ENV } }));
     },
 
-    async runFlow(hubRpc, hubChainId, { relayHere }) {
-      const say = o.say;
+    async runFlow(hubRpc, hubChainId, { relayHere, say = o.say }) {
       const hub = new HubClient(hubRpc);
       if (relayHere) {
         // no BullMQ relayer (no Redis): one relaying loop per EVM path in this process

@@ -36,6 +36,7 @@ import { relayRound } from '../relayers/round.ts';
 import { type FabricNetwork, fabricClientParams, startFabricNetwork } from './fabric/network.ts';
 import { until } from './sample-flow.ts';
 import type { DataSource } from './data-flow.ts';
+import type { Say } from './evm-flow.ts';
 import { readKeys } from '../relayers/paths/fabric/endpoint.ts';
 import { type InboundRequest, spokeKeys } from '../hub-chain/modules/data-sharing/spoke.ts';
 
@@ -64,7 +65,7 @@ export interface GovDevnet {
   env(): Record<string, string>;
   /** gov as the source of the data-sharing flow: Org1's members answer for the department. */
   dataSource(): DataSource;
-  runFlow(o: { hubRpc: string; hubChainId: string; deptA: { chainId: string; rpc: string; user: AccountKey }; verifier?: { chainId: string; app: string; isValid(subject: string): Promise<boolean> }; relayHere: boolean }): Promise<void>;
+  runFlow(o: { hubRpc: string; hubChainId: string; deptA: { chainId: string; rpc: string; user: AccountKey }; verifier?: { chainId: string; app: string; isValid(subject: string): Promise<boolean> }; relayHere: boolean; say?: Say }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -154,7 +155,7 @@ export async function startGov(o: { root: string; basePort: number; say: (s: str
       return { id: DEVNET_GOV, kind: 'fabric', channel: net.channel, chaincode: CHAINCODE_NAME, peer: { endpoint: org.endpoint, tlsCaCert: org.tlsCaCertPath, serverName: 'localhost' }, mspId: org.mspId, cert: org.userCertPath, signer: { env: GOV_RELAYER_KEY_ENV }, endorsingOrgs: [net.orgs[0].mspId, net.orgs[1].mspId] };
     },
 
-    async runFlow({ hubRpc, hubChainId, deptA, verifier, relayHere }) {
+    async runFlow({ hubRpc, hubChainId, deptA, verifier, relayHere, say = o.say }) {
       if (relayHere) {
         // no BullMQ relayer (no Redis): one relaying loop for gov in this process
         relayer = writer();

@@ -49,6 +49,7 @@ import { substrateEndpoint } from '../relayers/paths/substrate/endpoint.ts';
 import { SubstratePathHandlers } from '../relayers/paths/substrate/handlers.ts';
 import { type ChopsticksNode, DEV_ACCOUNTS, chopsticksBin, startChopsticks } from './chopsticks.ts';
 import { until } from './sample-flow.ts';
+import type { Say } from './evm-flow.ts';
 
 export const DEVNET_SUB = 'sub-1';
 /** The environment variable the devnet's relayer reads the Substrate chain's signer from (unused until relayers deliver into Substrate). */
@@ -81,7 +82,7 @@ export interface SubstrateDevnet {
   /** Each validator's co-signer, following its own node from the hub's current height. */
   startCosigners(hubRpcUrls: string[], hubChainId: string): Promise<void>;
   /** The flows; `relayHere`: relay sub-1 -> hub in this process (no BullMQ relayer). */
-  runFlow(o: { hubRpc: string; hubChainId: string; deptA: { chainId: string; rpc: string; user: AccountKey }; deptB: { chainId: string; rpc: string }; relayHere: boolean }): Promise<void>;
+  runFlow(o: { hubRpc: string; hubChainId: string; deptA: { chainId: string; rpc: string; user: AccountKey }; deptB: { chainId: string; rpc: string }; relayHere: boolean; say?: Say }): Promise<void>;
   /** `NAME=value` for the relayer's keys file. */
   env(): Record<string, string>;
   stop(): Promise<void>;
@@ -203,8 +204,7 @@ export async function startSubstrate(o: { root: string; hubHomes: string[]; port
       o.say(`  co-signers: ${pairs.length} (one per hub validator, each following its own node from height ${from}, in this process); as processes: pontis relayer cosign --hub-rpc <its node> --substrate ${node.url} --chain ${DEVNET_SUB} --signatories ${multisig.signatories.join(',')} --threshold ${multisig.threshold} --key-env <VAR> --from ${from}`);
     },
 
-    async runFlow({ hubRpc, hubChainId, deptA, deptB, relayHere }) {
-      const say = o.say;
+    async runFlow({ hubRpc, hubChainId, deptA, deptB, relayHere, say = o.say }) {
       const node = await chop;
       const hub = new HubClient(hubRpc);
       const hubReader = new RpcEndpoint(hubChainId, hub);
