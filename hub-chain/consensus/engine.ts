@@ -364,7 +364,9 @@ export class ConsensusEngine {
           this.addCandidate(saved.validBlockHash, b);
         }
       }
-      restored = this.restoreOwnVotes(saved.votes ?? []);
+      // the private validator's last vote too: signed, then a crash before the engine recorded it
+      const last = this.priv?.lastSignedVote?.();
+      restored = this.restoreOwnVotes([...(saved.votes ?? []), ...(last ? [last] : [])]);
       this.persistedKey = JSON.stringify(this.lockState());
       this.persistedValidHash = this.validHash;
       this.log?.info({ height, round, lockedRound: this.lockedRound, ownVotes: restored.length }, 'consensus resumed from saved lock state');

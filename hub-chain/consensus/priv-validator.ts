@@ -31,6 +31,8 @@ export interface LastSignState {
   /** The 32-byte digest signed (it binds chain id, type, height, round and block hash). */
   digest: Hex;
   signature: Hex;
+  /** For a vote: the block hash voted for (ZERO_HASH for nil), so the vote can be rebuilt after a crash. */
+  blockHash?: Hex;
 }
 
 /** Where the last-sign state is kept. `save` resolves only once the state is durable. */
@@ -68,7 +70,7 @@ export class FileSignStateStore implements SignStateStore {
       throw corrupt(this.path, e);
     }
     if (!isSignState(j)) throw corrupt(this.path);
-    return { height: j.height, round: j.round, step: j.step, digest: j.digest, signature: j.signature };
+    return { height: j.height, round: j.round, step: j.step, digest: j.digest, signature: j.signature, ...(j.blockHash !== undefined && { blockHash: j.blockHash }) };
   }
 
   async save(state: LastSignState): Promise<void> {
@@ -88,7 +90,8 @@ function isSignState(j: unknown): j is LastSignState {
     Number.isSafeInteger(o.height) && (o.height as number) >= 1 &&
     Number.isSafeInteger(o.round) && (o.round as number) >= 0 &&
     (o.step === SignStep.Proposal || o.step === SignStep.Prevote || o.step === SignStep.Precommit) &&
-    isHex(o.digest, 32) && isHex(o.signature, 65)
+    isHex(o.digest, 32) && isHex(o.signature, 65) &&
+    (o.blockHash === undefined || (o.step !== SignStep.Proposal && isHex(o.blockHash, 32)))
   );
 }
 
@@ -126,7 +129,7 @@ export class GuardedPrivValidator implements PrivValidator {
     checkHR(vote.height, vote.round);
     const step = vote.type === VoteType.Prevote ? SignStep.Prevote : SignStep.Precommit;
     const digest = voteDigest(chainId, vote.type, vote.height, vote.round, vote.blockHash);
-    const signature = await this.guarded(vote.height, vote.round, step, digest);
+    const signature = await this.guarded(vote.height, vote.round, step, digest, vote.blockHash);
     return { type: vote.type, height: vote.height, round: vote.round, blockHash: vote.blockHash, validator: this.address, signature };
   }
 
@@ -138,7 +141,14 @@ export class GuardedPrivValidator implements PrivValidator {
     return { height: p.height, round: p.round, polRound: p.polRound, block: p.block, proposer: this.address, signature };
   }
 
-  private guarded(height: number, round: number, step: SignStep, digest: Bytes): Promise<Hex> {
+  lastSignedVote(): Vote | null {
+    const l = this.last;
+    if (!l || l.step === SignStep.Proposal || l.blockHash === undefined) return null;
+    const type = l.step === SignStep.Prevote ? VoteType.Prevote : VoteType.Precommit;
+    return { type, height: l.height, round: l.round, blockHash: l.blockHash, validator: this.address, signature: l.signature };
+  }
+
+  private guarded(height: number, round: number, step: SignStep, digest: Bytes, blockHash?: Hex): Promise<Hex> {
     const run = async (): Promise<Hex> => {
       const d = toHex(digest);
       const last = this.last;
@@ -151,7 +161,7 @@ export class GuardedPrivValidator implements PrivValidator {
           throw new DoubleSignError('PNT_ERR_DOUBLE_SIGN', 'refusing to sign a conflicting message at the same height/round/step', { details });
         }
       }
-      const next: LastSignState = { height, round, step, digest: d, signature: toHex(signDigest(digest, this.secretKey)) };
+      const next: LastSignState = { height, round, step, digest: d, signature: toHex(signDigest(digest, this.secretKey)), ...(blockHash !== undefined && { blockHash }) };
       await this.store.save(next);
       this.last = next;
       return next.signature;

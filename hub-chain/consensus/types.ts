@@ -73,6 +73,13 @@ export interface PrivValidator {
   /** Throws PNT_ERR_DOUBLE_SIGN when asked to sign a conflicting vote. Persists before returning. */
   signVote(chainId: string, vote: Omit<Vote, 'signature' | 'validator'>): Promise<Vote>;
   signProposal(chainId: string, p: Omit<Proposal, 'signature' | 'proposer'>): Promise<Proposal>;
+  /**
+   * The last message signed when it was a vote, as the vote (its signature as given then), or
+   * null. A crash can land between this signature and the engine's record of its own votes; a
+   * restarted engine takes the vote from here so it can send it again, where the guard would
+   * refuse to sign any other vote of that step.
+   */
+  lastSignedVote?(): Vote | null;
 }
 
 export interface Transport {

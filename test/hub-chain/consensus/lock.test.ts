@@ -173,6 +173,41 @@ describe('restart within a height', () => {
     expect(h.executor.committed.map((c) => headerHash(c.block.header))).toEqual([hashA]);
   });
 
+  it('behavior: a vote signed just before a crash that the vote record missed is taken back from the private validator, sent again with the same signature, and its round goes on', async () => {
+    // The 4-process hub hung here: every validator had prevoted, two had not recorded it, and no
+    // other prevote could be signed, so no quorum of prevotes ever formed to start the timeout.
+    const { keys, me } = fourValidators();
+    const sign = new MemorySignStateStore();
+    const lock = new MemoryConsensusStateStore();
+    const h = await Harness.create(keys, me, { sign, lock }); // height 1, round 0 recorded, no vote yet
+    const hashB = '0x' + 'bb'.repeat(32);
+    const signed = await (await GuardedPrivValidator.create(me.sk, sign)).signVote(CHAIN_ID, { type: Prevote, height: 1, round: 0, blockHash: hashB });
+    expect((await lock.load())!.votes ?? []).toEqual([]);
+    h.sent.length = 0;
+    await h.boot();
+    expect(h.engine.step).toBe(Step.Prevote);
+    expect(h.sent.filter((m) => m.kind === 'vote').map((m) => m.kind === 'vote' && m.vote)).toEqual([signed]);
+    // with two more prevotes (for B, of which no block came) the prevote timeout starts: precommit nil
+    const [o1, o2] = h.others();
+    await h.deliver(vote(o1, Prevote, 1, 0, hashB), vote(o2, Prevote, 1, 0, hashB));
+    await h.advance(TIMEOUTS.prevoteMs);
+    expect(h.myVote(Precommit, 0)).toBe(ZERO_HASH);
+  });
+
+  it('behavior: a sign state from before votes kept their block hash gives no vote back (the guard alone keeps it safe)', async () => {
+    const { keys, me } = fourValidators();
+    const sign = new MemorySignStateStore();
+    const lock = new MemoryConsensusStateStore();
+    const h = await Harness.create(keys, me, { sign, lock });
+    await (await GuardedPrivValidator.create(me.sk, sign)).signVote(CHAIN_ID, { type: Prevote, height: 1, round: 0, blockHash: '0x' + 'bb'.repeat(32) });
+    const { blockHash: _, ...old } = (await sign.load())!;
+    await sign.save(old);
+    h.sent.length = 0;
+    await h.boot();
+    expect(h.engine.step).toBe(Step.Propose);
+    expect(h.sent.filter((m) => m.kind === 'vote')).toEqual([]);
+  });
+
   it('behavior: a prevote the private validator refuses (it signed another one the engine did not record) does not stall the round: timeouts move it to precommit nil', async () => {
     const { keys, me } = fourValidators();
     const sign = new MemorySignStateStore();

@@ -88,6 +88,26 @@ describe('FilePrivValidator', () => {
     expect(onDisk).toMatchObject({ height: 7, round: 3, step: SignStep.Precommit, signature: v.signature });
   });
 
+  it('behavior: the last vote comes back from disk as the vote it signed (for a restarted engine to send again); a proposal gives none', async () => {
+    const pv = await FilePrivValidator.open({ secretKey: key.sk, statePath });
+    const v = await pv.signVote(CHAIN_ID, prevote(8, 1, B));
+    const reopened = await FilePrivValidator.open({ secretKey: key.sk, statePath });
+    expect(reopened.lastSignedVote()).toEqual(v);
+    await reopened.signProposal(CHAIN_ID, { height: 9, round: 0, polRound: -1, block: makeBlock(makeValset([key]), 9, 'P', key.address) });
+    expect((await FilePrivValidator.open({ secretKey: key.sk, statePath })).lastSignedVote()).toBeNull();
+  });
+
+  it('error: a state file whose block hash is malformed, or set on a proposal, refuses to open', async () => {
+    const pv = await FilePrivValidator.open({ secretKey: key.sk, statePath });
+    await pv.signVote(CHAIN_ID, prevote(8, 1, B));
+    const good = JSON.parse(await readFile(statePath, 'utf8')) as Record<string, unknown>;
+    for (const bad of [{ ...good, blockHash: '0xbb' }, { ...good, step: SignStep.Proposal }]) {
+      await writeFile(statePath, JSON.stringify(bad));
+      const e = await FilePrivValidator.open({ secretKey: key.sk, statePath }).catch((err: unknown) => err);
+      expect(hasCode(e, 'PNT_ERR_SIGN_STATE_CORRUPT')).toBe(true);
+    }
+  });
+
   it('error: two concurrent conflicting requests: exactly one is signed', async () => {
     const pv = await FilePrivValidator.open({ secretKey: key.sk, statePath });
     const results = await Promise.allSettled([pv.signVote(CHAIN_ID, prevote(1, 0, A)), pv.signVote(CHAIN_ID, prevote(1, 0, B))]);
