@@ -25,6 +25,7 @@ const SYSTEM = [
 export default defineConfig({
   test: {
     testTimeout: 180_000,
+    globalSetup: ['test/global-setup.ts'],
     hookTimeout: 240_000,
     pool: 'forks',
     projects: [
