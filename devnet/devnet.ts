@@ -33,6 +33,8 @@ export interface DevnetOptions {
 }
 
 const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/pontis.js');
+/** With nothing to do, a devnet chain makes a block a second instead of several (ADR 0017): the flows' work still commits at once. */
+const DEVNET_IDLE_BLOCK_MS = 1000;
 const say = (s: string) => process.stdout.write(s + '\n');
 export const DEVNET_HUB = 'pontis-hub-1';
 export const DEVNET_SPOKES = ['dept-a', 'dept-b'];
@@ -104,7 +106,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
   const temp = !o.home;
   const root = o.home ? resolve(o.home) : mkdtempSync(join(tmpdir(), 'pontis-devnet-'));
   const user = generateAccountKey();
-  const hubNet = initTestnet(join(root, 'hub'), { validators: o.validators, basePort: o.basePort, chainId: DEVNET_HUB, consensus: { commitMs: 200 } });
+  const hubNet = initTestnet(join(root, 'hub'), { validators: o.validators, basePort: o.basePort, chainId: DEVNET_HUB, consensus: { commitMs: 200, emptyBlocksIntervalMs: DEVNET_IDLE_BLOCK_MS } });
   const chains: DevChain[] = [{ chainId: DEVNET_HUB, homes: hubNet.homes, rpcUrls: hubNet.rpcUrls }];
   DEVNET_SPOKES.forEach((id, k) => {
     const n = initTestnet(join(root, id), {
@@ -112,7 +114,7 @@ export async function runDevnet(o: DevnetOptions): Promise<void> {
       basePort: o.basePort + o.validators + k,
       chainId: id,
       hubChainId: DEVNET_HUB,
-      consensus: { commitMs: 200 },
+      consensus: { commitMs: 200, emptyBlocksIntervalMs: DEVNET_IDLE_BLOCK_MS },
       accounts: k === 0 ? [{ address: user.address, balances: [{ denom: 'ucredit', amount: '1000000' }] }] : undefined,
     });
     chains.push({ chainId: id, homes: n.homes, rpcUrls: n.rpcUrls });
