@@ -13,8 +13,6 @@ import { freePortRange } from '../support/ports.ts';
 import { isRunning, kill9, stopProcess } from '../support/process.ts';
 
 const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
-/** Idle, a test chain cuts a block at most every 250 ms instead of ~8 a second (ADR 0002, "Idle blocks"): ~14% of a core per idle validator is what the CPU-bound suite pays otherwise; work still commits at once. */
-const TEST_IDLE_BLOCK_MS = 250;
 
 /** A base port whose RPC and peer ranges are free right now. */
 export async function freeBasePort(n: number): Promise<number> {
@@ -61,7 +59,7 @@ export class Testnet {
   static async create(n: number, opts: Partial<TestnetOptions> = {}): Promise<Testnet> {
     const root = mkdtempSync(join(tmpdir(), 'pontis-e2e-'));
     const basePort = await freeBasePort(n);
-    const { homes, rpcUrls } = initTestnet(root, { validators: n, basePort, consensus: { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300, emptyBlocksIntervalMs: TEST_IDLE_BLOCK_MS }, logLevel: 'info', ...opts });
+    const { homes, rpcUrls } = initTestnet(root, { validators: n, basePort, consensus: { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300 }, logLevel: 'info', ...opts });
     return new Testnet(root, homes, rpcUrls);
   }
 
