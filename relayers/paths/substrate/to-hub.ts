@@ -103,14 +103,20 @@ export async function scanSubstrate(sub: SubstrateEndpoint, hub: PontisReader, f
 /**
  * The packets the hub holds under `refs` for destination `chain` (their status records), undefined
  * where the hub does not know one or holds it for another chain: nothing this chain can resolve.
- * Not trusted: the hub checks the fields against its own commitment.
+ * Not trusted: the hub checks the fields against its own commitment. An unreadable record is
+ * skipped like an unknown one rather than failing the whole scan.
  */
 async function hubPackets(hub: PontisReader, refs: PacketRef[], chain: string): Promise<(Packet | undefined)[]> {
   if (!refs.length) return [];
   const raws = await readStates(hub, refs.map((r) => packetKeys.status(r.channel, r.sequence)));
   return raws.map((raw, i) => {
     if (!raw) return undefined;
-    const p = (JSON.parse(Buffer.from(raw).toString('utf8')) as PacketStatus).packet;
+    let p: Packet | undefined;
+    try {
+      p = (JSON.parse(Buffer.from(raw).toString('utf8')) as PacketStatus).packet;
+    } catch {
+      return undefined; // not a status record this relayer can read: nothing to resolve, and the scan goes on
+    }
     const ref = refs[i];
     return p && channelId(p) === ref.channel && p.sequence === ref.sequence && p.dstChain === chain ? p : undefined;
   });
