@@ -9,8 +9,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { HubClient } from '../hub-chain/rpc-client/client.ts';
 import { type AccountKey, generateAccountKey } from '../hub-chain/crypto/ed25519.ts';
 import { initTestnet } from '../hub-chain/node/init.ts';
@@ -18,6 +17,7 @@ import { loadHome } from '../hub-chain/node/config.ts';
 import { Redis } from 'ioredis';
 import { writeFileSync } from 'node:fs';
 import { toHex } from '../hub-chain/crypto/bytes.ts';
+import { sourceDir } from '../hub-chain/source-dir.ts';
 import { connectChains, relayInProcess, runInterchainFlow, runSampleFlow, type DevChain } from './sample-flow.ts';
 import { pontisSource, runDataFlow } from './data-flow.ts';
 import { EVM_RELAYER_KEY, EVM_RELAYER_KEY_ENV, type EvmDevnet, type EvmRelayerChain, startEvmChains } from './evm.ts';
@@ -32,7 +32,7 @@ export interface DevnetOptions {
   blocks?: number;
 }
 
-const BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/pontis.js');
+const BIN = resolve(sourceDir(import.meta.url), '../bin/pontis.js');
 /** With nothing to do, a devnet chain makes a block a second instead of several (ADR 0017): the flows' work still commits at once. */
 const DEVNET_IDLE_BLOCK_MS = 1000;
 const say = (s: string) => process.stdout.write(s + '\n');

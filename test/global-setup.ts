@@ -1,5 +1,7 @@
 /**
- * Before any test: compile the Solidity contracts in a background process while the unit tests
+ * Before any test: compile the sources once for the processes the tests start (bin/compile.js;
+ * every `pontis` process would otherwise find the build missing and make it, racing the others).
+ * And compile the Solidity contracts in a background process while the unit tests
  * run (a clean clone has no contracts/evm/out; solc-js takes ~30 s of one core). Tests that need
  * the contracts call buildContracts(), which waits on the same cross-process lock and then finds
  * the outputs fresh, so the compile leaves the system tests' serial path. When the artifacts are
@@ -8,8 +10,10 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { compiled } from '../bin/compile.js';
 
-export default function setup(): () => Promise<void> {
+export default async function setup(): Promise<() => Promise<void>> {
+  await compiled();
   const build = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../contracts/evm/build.ts')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   build.stderr!.on('data', (d) => (stderr += d));

@@ -9,10 +9,11 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve, sep } from 'node:path';
+import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import solc from 'solc';
 import { PontisError } from '../../hub-chain/errors.ts';
+import { sourceDir } from '../../hub-chain/source-dir.ts';
 
 export class ContractBuildError extends PontisError {
   override name = 'ContractBuildError';
@@ -25,7 +26,7 @@ export interface ContractArtifact {
   bytecode: string;
 }
 
-export const CONTRACTS_DIR = resolve(import.meta.dirname);
+export const CONTRACTS_DIR = sourceDir(import.meta.url);
 export const SRC_DIR = join(CONTRACTS_DIR, 'src');
 export const OUT_DIR = join(CONTRACTS_DIR, 'out');
 const HASH_FILE = join(OUT_DIR, 'build-hash.txt');

@@ -42,7 +42,7 @@ const RESTART_MAX_MS = 5000;
 /** A worker that ran this long resets the restart backoff. */
 const HEALTHY_AFTER_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 5000;
-const ENTRY = new URL('./worker-entry.mjs', import.meta.url);
+const ENTRY = import.meta.url.endsWith('.ts') ? new URL('./worker-entry.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
 
 export class RpcHost implements RpcServer {
   port: number;

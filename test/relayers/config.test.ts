@@ -137,8 +137,8 @@ describe('relayer config', () => {
   describe('files and the CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'pontis-relayer-cfg-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
-    const bin = resolve(import.meta.dirname, '../../relayers/bin.ts');
-    const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', bin, ...args], { encoding: 'utf8', env: { ...process.env, RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: SEED, RELAYER_B_KEY: SEED2, RELAYER_EVM_KEY: SEED2 } });
+    const bin = resolve(import.meta.dirname, '../../bin/pontis.js');
+    const cli = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, RELAYER_HUB_KEY: SEED, RELAYER_A_KEY: SEED, RELAYER_B_KEY: SEED2, RELAYER_EVM_KEY: SEED2 } });
 
     it('behavior: the example config in relayers/ is valid', () => {
       const c = loadRelayerConfig(resolve(import.meta.dirname, '../../relayers/relayer.example.yaml'));

@@ -67,7 +67,7 @@ export function signerEnv(): Record<string, string> {
   return { RELAYER_KEY_HUB: two(), RELAYER_KEY_A: two(), RELAYER_KEY_B: two() };
 }
 
-const BIN = resolve(import.meta.dirname, '../../relayers/bin.ts');
+const BIN = resolve(import.meta.dirname, '../../bin/pontis.js');
 
 /** A relayer worker process: `relayer start --config FILE` (PONTIS_RELAYER_CPU_PROF=DIR writes a V8 CPU profile of each there on exit). */
 export class RelayerProcess {
@@ -87,7 +87,7 @@ export class RelayerProcess {
 
   async start(): Promise<void> {
     const log = createWriteStream(join(this.dir, 'relayer.log'), { flags: 'a' });
-    const p = spawn(process.execPath, [...(process.env.PONTIS_RELAYER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PONTIS_RELAYER_CPU_PROF}`] : []), '--import', 'tsx', BIN, 'relayer', 'start', '--config', this.configFile, '--exit-with-parent', '--log-level', 'debug'], {
+    const p = spawn(process.execPath, [...(process.env.PONTIS_RELAYER_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.PONTIS_RELAYER_CPU_PROF}`] : []), BIN, 'relayer', 'start', '--config', this.configFile, '--exit-with-parent', '--log-level', 'debug'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...this.env },
     });
