@@ -74,6 +74,8 @@ export const RELAYER_ERRORS = errorTable(
     'PNT_ERR_RELAY_DIRECTION_UNSUPPORTED',
     /** A Substrate node's block or System.Events proof does not match the hub's record of that block (a fork, a node of another chain, a lagging node). */
     'PNT_ERR_RELAY_SUBSTRATE_BAD_PROOF',
+    /** A Pontis node answered a batch of proven reads for another height, or with fewer or more entries than keys asked. */
+    'PNT_ERR_RELAY_BAD_ANSWER',
     /** The Gateway refused a packet whose channel ordering differs from the one it holds. */
     'PNT_ERR_CHANNEL_ORDERING',
     /** A job failed with something that is not a PontisError (the metrics label of such failures). */
@@ -94,6 +96,7 @@ export const RELAYER_ERRORS = errorTable(
     PNT_ERR_RELAY_CLIENT_UPDATE_RACE: { retryable: true },
     PNT_ERR_RELAY_EVM_BAD_RESPONSE: { retryable: true },
     PNT_ERR_RELAY_EVM_BAD_PROOF: { retryable: true },
+    PNT_ERR_RELAY_BAD_ANSWER: { retryable: true },
     PNT_ERR_RELAY_SUBSTRATE_EXECUTION_FAILED: { retryable: true },
     PNT_ERR_RELAY_SUBSTRATE_BAD_PROOF: { retryable: true },
     PNT_ERR_RELAY_UNEXPECTED: { retryable: true },

@@ -55,6 +55,10 @@ export class HubClient {
   stateMany(keys: Hex[], opts: { height?: number } = {}): Promise<{ height: number; values: (Hex | null)[] }> {
     return this.request('POST', '/state/batch', { keys, ...(opts.height ? { height: opts.height } : {}) });
   }
+  /** Values of many keys (hex) at `height` with a proof each against that height's state root (POST /state/batch with prove, at most 256 keys). */
+  stateManyProven<P = unknown>(keys: Hex[], height: number): Promise<{ height: number; root: Hex; values: (Hex | null)[]; proofs: P[] }> {
+    return this.request('POST', '/state/batch', { keys, height, prove: true });
+  }
   account(address: Hex): Promise<{ address: Hex; nonce: number }> {
     return this.get(`/accounts/${address}`);
   }

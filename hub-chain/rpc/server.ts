@@ -14,6 +14,7 @@ import { jsonTooDeep } from '../encoding/json-depth.ts';
 import { type DecodedTx, TxError, decodeTx, decodeTxObject, verifyTxSignature } from '../app/tx.ts';
 import { readProposal } from '../app/app.ts';
 import type { ChainReader } from '../node/chain-reader.ts';
+import type { StateProof } from '../state/proof.ts';
 import { KeyedBuckets } from '../node/token-bucket.ts';
 import { MAX_HEADER_LINES, capConnections, connectionsCheckingInterval, onClientError } from './admission.ts';
 import { RenderedCache } from './cache.ts';
@@ -272,20 +273,32 @@ function stateRoutes(app: FastifyInstance, chain: ChainReader, cache: RenderedCa
     const text = cache.getOrRender(`${prove ? 'p' : 'v'}/${height}/${toHex(k)}`, () => JSON.stringify(stateAnswer(chain, k, height, prove)));
     return reply.type('application/json; charset=utf-8').send(text);
   });
-  // many keys at one height in one round trip (a relayer re-checking a batch's receipts before it submits); no proofs
+  // many keys at one height in one round trip: a relayer re-checking a batch's receipts before it
+  // submits, or (prove: true) proving a batch's acks, receipts or commitments key by key
   const batchSchema = {
     body: {
       type: 'object',
-      properties: { keys: { type: 'array', minItems: 1, maxItems: MAX_STATE_BATCH, items: { type: 'string', pattern: '^0x([0-9a-f]{2}){1,1024}$' } }, height: { type: 'integer', minimum: 1 } },
+      properties: { keys: { type: 'array', minItems: 1, maxItems: MAX_STATE_BATCH, items: { type: 'string', pattern: '^0x([0-9a-f]{2}){1,1024}$' } }, height: { type: 'integer', minimum: 1 }, prove: { type: 'boolean' } },
       required: ['keys'],
       additionalProperties: false,
     },
   };
-  app.post<{ Body: { keys: Hex[]; height?: number } }>('/state/batch', { schema: batchSchema }, async (req) => {
+  app.post<{ Body: { keys: Hex[]; height?: number; prove?: boolean } }>('/state/batch', { schema: batchSchema }, async (req) => {
     const latest = chain.latestHeight();
     const height = req.body.height ?? latest;
     if (height > latest) throw new RpcError('PNT_ERR_STATE_VERSION_UNKNOWN', `height ${height} is not committed (latest is ${latest})`);
     chain.state.checkVersion(height);
+    if (req.body.prove) {
+      if (req.body.keys.length > MAX_PROVEN_BATCH) throw new RpcError('PNT_ERR_RPC_BAD_REQUEST', `at most ${MAX_PROVEN_BATCH} keys with prove`, { details: { param: 'keys', count: req.body.keys.length } });
+      const values: (Hex | null)[] = [];
+      const proofs: StateProof[] = [];
+      for (const k of req.body.keys) {
+        const { value, proof } = chain.state.getWithProof(fromHex(k), height);
+        values.push(value === undefined ? null : toHex(value));
+        proofs.push(proof);
+      }
+      return { height, root: chain.state.root(height), values, proofs };
+    }
     const values = req.body.keys.map((k) => {
       const v = chain.state.get(fromHex(k), height);
       return v === undefined ? null : toHex(v);
@@ -296,6 +309,8 @@ function stateRoutes(app: FastifyInstance, chain: ChainReader, cache: RenderedCa
 
 /** Keys one POST /state/batch may ask for. */
 const MAX_STATE_BATCH = 1000;
+/** Keys one POST /state/batch may ask to prove (a proof is up to ~17 KB of JSON). */
+const MAX_PROVEN_BATCH = 256;
 
 function stateAnswer(chain: ChainReader, k: Uint8Array, height: number, prove: boolean) {
   const root = chain.state.root(height);

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HubClient } from '../../hub-chain/rpc-client/client.ts';
-import { toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type StateProof, verifyMembership, verifyNonMembership } from '../../hub-chain/state/proof.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { decodeTxObject, signTx } from '../../hub-chain/app/tx.ts';
 import { paths } from '../../hub-chain/node/config.ts';
@@ -179,6 +180,29 @@ describe('RPC bad input', () => {
     expect(plain.proof).toBeUndefined();
     const e = await expectFetchError(await fetch(`${url}/state?keyText=a&prove=1`), 400, 'PNT_ERR_RPC_BAD_REQUEST');
     expect(e.details).toEqual({ param: 'prove' });
+  });
+
+  it('behavior: POST /state/batch with prove answers each key with its proof at that height (membership and absence verify against the root); oversized, idx/ and future requests are refused with codes', async () => {
+    const keys = [utf8('params'), utf8(recordKey()), utf8('gov/members')];
+    const post = (body: unknown) => fetch(`${url}/state/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const r = await client.stateManyProven<StateProof>(keys.map(toHex), 1);
+    expect(r.height).toBe(1);
+    expect(r.root).toBe((await client.block(1)).header.stateRoot);
+    expect(r.values.map((v) => v !== null)).toEqual([true, false, true]);
+    verifyMembership(r.root, keys[0], fromHex(r.values[0]!), r.proofs[0]);
+    verifyNonMembership(r.root, keys[1], r.proofs[1]);
+    verifyMembership(r.root, keys[2], fromHex(r.values[2]!), r.proofs[2]);
+    // the same answers as /state?prove=true, key by key
+    for (const [i, k] of keys.entries()) expect((await client.state({ hex: toHex(k) }, { height: 1, prove: true })).proof).toEqual(r.proofs[i]);
+    // a proof does not verify for another key
+    expect(() => verifyMembership(r.root, keys[2], fromHex(r.values[0]!), r.proofs[0])).toThrow();
+
+    const tooMany = Array.from({ length: 257 }, (_, i) => toHex(utf8(`k${i}`)));
+    expect((await expectFetchError(await post({ keys: tooMany, height: 1, prove: true }), 400, 'PNT_ERR_RPC_BAD_REQUEST')).details).toMatchObject({ param: 'keys', count: 257 });
+    expect((await (await post({ keys: tooMany, height: 1 })).json()).values).toHaveLength(257); // without proofs the bound is 1,000
+    await expectFetchError(await post({ keys: [toHex(utf8('idx/pkt/x'))], height: 1, prove: true }), 400, 'PNT_ERR_STATE_NOT_PROVABLE');
+    await expectFetchError(await post({ keys: [toHex(utf8('params'))], height: 1e9, prove: true }), 404, 'PNT_ERR_STATE_VERSION_UNKNOWN');
+    await expectFetchError(await post({ keys: [toHex(utf8('params'))], prove: 'yes' }), 400, 'PNT_ERR_RPC_BAD_REQUEST');
   });
 
   // What no HTTP client sends: the parser refuses it, and the answer is still the documented shape.

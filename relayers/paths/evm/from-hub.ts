@@ -9,13 +9,12 @@ import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/p
 import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
 import { batchProofs } from '../batch-proofs.ts';
 import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.ts';
-import type { PontisReader } from '../pontis/endpoint.ts';
+import { type PontisReader, encodedProofs, readStates } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { GATEWAY_TOPIC, clientIface, decodeGatewayLog, gatewayIface } from './abi.ts';
 import { sendGatewayCall } from './gas.ts';
-import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, gatewayFilter, gatewayWord, isSet, receivedFilter } from './endpoint.ts';
-import { mapLimit } from '../map-limit.ts';
+import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, gatewayFilter, gatewayWord, isSet, receivedFilter } from './endpoint.ts';
 
 export interface GatewayItemResult {
   /** keccak256 of the channel id (the event's indexed topic). */
@@ -118,11 +117,6 @@ function isStaleUpdate(e: unknown): boolean {
   return typeof data === 'string' && data.toLowerCase().startsWith(STALE_HEIGHT);
 }
 
-async function hubProof(hub: PontisReader, key: Uint8Array, height: number): Promise<{ present: boolean; proof: Hex }> {
-  const { value, proof } = await hub.proveState(key, height);
-  return { present: value !== undefined, proof: toHex(encodeProof(proof)) };
-}
-
 /** The Gateway's PacketResult events of transaction `txHash` mined at `height`. */
 async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: number): Promise<GatewayItemResult[]> {
   const events = await evm.writer.events({ sources: [evm.gateway], names: [GATEWAY_TOPIC.PacketResult] }, height, height);
@@ -153,9 +147,9 @@ async function gatewayResults(evm: EvmGatewayEndpoint, txHash: string, height: n
  */
 export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
   const open = await receivedFilter(evm, events, false);
-  const found = await mapLimit(open, READS_IN_FLIGHT, async (e) => ((await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) === undefined ? null : e));
+  const onHub = await readStates(hub, open.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)));
   // look at the Gateway again just before building the call (another relayer may have delivered)
-  const due = await receivedFilter(evm, found.filter((e) => e !== null), false);
+  const due = await receivedFilter(evm, open.filter((_, i) => onHub[i] !== undefined), false);
   if (!due.length) return null;
   const batched = await recvBatchesCall(hub, evm, due, height);
   const r = batched ? await sendGatewayCall(evm, 'recvBatches', due.length, batched) : await sendGatewayCall(evm, 'recvPackets', due.length, await recvPacketsCall(hub, due, height));
@@ -191,7 +185,7 @@ async function recvBatchesCall(hub: PontisReader, evm: EvmGatewayEndpoint, event
 
 /** `Gateway.recvPackets` calldata: each packet proven by the hub's `pkt/out` key. */
 async function recvPacketsCall(hub: PontisReader, events: PacketEvent[], height: number): Promise<string> {
-  const proofs = await mapLimit(events, READS_IN_FLIGHT, async (e) => (await hubProof(hub, packetKeys.outbound(channelId(e.packet), e.packet.sequence), height)).proof);
+  const proofs = (await encodedProofs(hub, events.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)), height)).map((p) => p.proof);
   return gatewayIface.encodeFunctionData('recvPackets', [height, events.map((e) => solidityPacket(e.packet)), proofs]);
 }
 
@@ -201,11 +195,9 @@ async function recvPacketsCall(hub: PontisReader, events: PacketEvent[], height:
  */
 export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
   const open = await gatewayFilter(evm, events, packetKeys.outbound, true);
-  const found = await mapLimit(open, READS_IN_FLIGHT, async (e) => {
-    const p = await hubProof(hub, packetKeys.ack(channelId(e.packet), e.packet.sequence), height);
-    return p.present ? { packet: e.packet, ack: e.ack!, proof: p.proof } : null;
-  });
-  const due = await gatewayFilter(evm, found.filter((i) => i !== null), packetKeys.outbound, true);
+  const proven = await encodedProofs(hub, open.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height);
+  const found = open.flatMap((e, i) => (proven[i].present ? [{ packet: e.packet, ack: e.ack!, proof: proven[i].proof }] : []));
+  const due = await gatewayFilter(evm, found, packetKeys.outbound, true);
   const packets = due.map((i) => i.packet);
   const acks = due.map((i) => i.ack);
   const proofs = due.map((i) => i.proof);
@@ -226,16 +218,18 @@ export const itemId = (i: GatewayItemResult) => `${i.step}:${i.channel}/${i.sequ
 export async function timeoutOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, packets: Packet[]): Promise<EvmTimeoutOutcome | null> {
   const h = await hub.latestHeight();
   const time = (await hub.signedHeader(h)).header.time;
-  const due: Packet[] = [];
-  const proofs: Hex[] = [];
+  const held: Packet[] = [];
   for (const pkt of packets) {
     if (pkt.srcChain !== evm.chainId || pkt.timeoutTimestamp === 0 || time < pkt.timeoutTimestamp) continue;
-    const ch = channelId(pkt);
-    if (!isSet(await gatewayWord(evm, packetKeys.outbound(ch, pkt.sequence), 'latest'))) continue;
-    const proof = await hubProof(hub, packetKeys.receipt(ch, pkt.sequence), h);
-    if (proof.present) continue; // the hub has it: an ack will come instead
+    if (isSet(await gatewayWord(evm, packetKeys.outbound(channelId(pkt), pkt.sequence), 'latest'))) held.push(pkt);
+  }
+  const proven = await encodedProofs(hub, held.map((pkt) => packetKeys.receipt(channelId(pkt), pkt.sequence)), h);
+  const due: Packet[] = [];
+  const proofs: Hex[] = [];
+  for (const [i, pkt] of held.entries()) {
+    if (proven[i].present) continue; // the hub has it: an ack will come instead
     due.push(pkt);
-    proofs.push(proof.proof);
+    proofs.push(proven[i].proof);
   }
   if (!due.length) return null;
   const { height } = await evmSideProofHeight(hub, evm, h);

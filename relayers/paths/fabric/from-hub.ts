@@ -10,14 +10,13 @@
  * `packets/timeout` carries a GetState of that key, endorsed by the policy's orgs, showing the marker.
  */
 import type { Msg } from '../../../hub-chain/app/tx.ts';
-import { type Hex, equalBytes, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
+import { type Hex, equalBytes, fromHex } from '../../../hub-chain/crypto/bytes.ts';
 import { FABRIC_TIMEOUT_MARKER } from '../../../hub-chain/light-clients/fabric/query.ts';
 import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
-import { encodeProof } from '../../../hub-chain/state/proof.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { type ChaincodeCall, chaincodeCalls, parseItemResults } from '../../../contracts/fabric/calls.ts';
 import type { ItemResult } from '../../../contracts/fabric/gateway.ts';
-import type { PontisReader } from '../pontis/endpoint.ts';
+import { type PontisReader, encodedProofs, readStates } from '../pontis/endpoint.ts';
 import { clientHeight, consensusOn } from '../pontis/path.ts';
 import { mapLimit } from '../map-limit.ts';
 import type { PacketEvent } from '../types.ts';
@@ -26,7 +25,6 @@ import { fabricClientUpdates } from './to-hub.ts';
 
 /** Items per chaincode batch call (each carries a hub state proof of ~2 KB). */
 const ITEMS_PER_CALL = 200;
-const HUB_READS = 16;
 
 export interface FabricBatchResult {
   txId: string;
@@ -60,11 +58,6 @@ export async function hubHeightOnFabric(hub: PontisReader, f: FabricEndpoint, ne
   return (await hubClientOnFabric(f, hub.chainId)).latestHeight;
 }
 
-async function hubProof(hub: PontisReader, key: Uint8Array, height: number): Promise<{ present: boolean; proof: Hex }> {
-  const { value, proof } = await hub.proveState(key, height);
-  return { present: value !== undefined, proof: toHex(encodeProof(proof)) };
-}
-
 /** Submits `calls` (chunks of one batch) and gathers the per-item results of their answers. */
 async function submitBatches(f: FabricEndpoint, calls: ChaincodeCall[]): Promise<FabricBatchResult | null> {
   if (!calls.length) return null;
@@ -87,30 +80,18 @@ function chunks<T>(xs: T[]): T[][] {
 /** `recvPackets` on Fabric for packets the hub committed for it, proven at hub height `height`; null when none is due. */
 export async function deliverToFabric(hub: PontisReader, f: FabricEndpoint, events: PacketEvent[], height: number): Promise<FabricBatchResult | null> {
   const receipts = await readKeys(f, events.map((e) => packetKeys.receipt(channelId(e.packet), e.packet.sequence)));
-  const found = await mapLimit(
-    events.filter((_, i) => !isPresent(receipts[i])),
-    HUB_READS,
-    async (e) => {
-      const p = await hubProof(hub, packetKeys.outbound(channelId(e.packet), e.packet.sequence), height);
-      return p.present ? { packet: e.packet, proof: p.proof } : null;
-    },
-  );
-  const due = found.filter((i) => i !== null);
+  const open = events.filter((_, i) => !isPresent(receipts[i]));
+  const proofs = await encodedProofs(hub, open.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)), height);
+  const due = open.flatMap((e, i) => (proofs[i].present ? [{ packet: e.packet, proof: proofs[i].proof }] : []));
   return submitBatches(f, chunks(due).map((c) => chaincodeCalls.recvPackets(height, c)));
 }
 
 /** `acknowledgePackets` on Fabric for packets it sent whose ack the hub recorded, proven at hub height `height`. */
 export async function acknowledgeOnFabric(hub: PontisReader, f: FabricEndpoint, events: PacketEvent[], height: number): Promise<FabricBatchResult | null> {
   const commitments = await readKeys(f, events.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)));
-  const found = await mapLimit(
-    events.filter((_, i) => isPresent(commitments[i])),
-    HUB_READS,
-    async (e) => {
-      const p = await hubProof(hub, packetKeys.ack(channelId(e.packet), e.packet.sequence), height);
-      return p.present ? { packet: e.packet, ack: e.ack!, proof: p.proof } : null;
-    },
-  );
-  const due = found.filter((i) => i !== null);
+  const open = events.filter((_, i) => isPresent(commitments[i]));
+  const proofs = await encodedProofs(hub, open.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height);
+  const due = open.flatMap((e, i) => (proofs[i].present ? [{ packet: e.packet, ack: e.ack!, proof: proofs[i].proof }] : []));
   return submitBatches(f, chunks(due).map((c) => chaincodeCalls.acknowledgePackets(height, c)));
 }
 
@@ -124,15 +105,10 @@ export async function timeoutOnFabric(hub: PontisReader, f: FabricEndpoint, pack
   const time = (await hub.signedHeader(h)).header.time;
   const candidates = packets.filter((p) => p.srcChain === f.chainId && p.timeoutTimestamp !== 0 && time >= p.timeoutTimestamp);
   const held = await readKeys(f, candidates.map((p) => packetKeys.outbound(channelId(p), p.sequence)));
-  const found = await mapLimit(
-    candidates.filter((_, i) => isPresent(held[i])),
-    HUB_READS,
-    async (packet) => {
-      const p = await hubProof(hub, packetKeys.receipt(channelId(packet), packet.sequence), h);
-      return p.present ? null : { packet, proof: p.proof }; // present: the hub has it, an ack will come instead
-    },
-  );
-  const due = found.filter((i) => i !== null);
+  const open = candidates.filter((_, i) => isPresent(held[i]));
+  const proofs = await encodedProofs(hub, open.map((p) => packetKeys.receipt(channelId(p), p.sequence)), h);
+  // present: the hub has it, an ack will come instead
+  const due = open.flatMap((packet, i) => (proofs[i].present ? [] : [{ packet, proof: proofs[i].proof }]));
   if (!due.length) return null;
   await updateHubClientOnFabric(hub, f, h);
   const at = (await hubClientOnFabric(f, hub.chainId)).latestHeight;
@@ -151,8 +127,8 @@ const isMarker = (v: Hex | null | undefined) => isPresent(v) && equalBytes(fromH
  */
 export async function fabricTimeoutMsgs(hub: PontisReader, f: FabricEndpoint, events: PacketEvent[], now = Date.now()): Promise<{ msgs: Msg[]; marked: ItemResult[] } | null> {
   const mine = events.map((e) => e.packet).filter((p) => p.dstChain === f.chainId && p.timeoutTimestamp !== 0 && now >= p.timeoutTimestamp);
-  const onHub = await mapLimit(mine, HUB_READS, async (p) => (await hub.readState(packetKeys.outbound(channelId(p), p.sequence))) !== undefined);
-  const pending = mine.filter((_, i) => onHub[i]);
+  const onHub = await readStates(hub, mine.map((p) => packetKeys.outbound(channelId(p), p.sequence)));
+  const pending = mine.filter((_, i) => onHub[i] !== undefined);
   if (!pending.length) return null;
   const keys = pending.map((p) => packetKeys.receipt(channelId(p), p.sequence));
   const receipts = await readKeys(f, keys);
@@ -161,8 +137,9 @@ export async function fabricTimeoutMsgs(hub: PontisReader, f: FabricEndpoint, ev
   if (toMark.length) {
     // the hub height the packets were forwarded at, or later: their commitments are proven there
     const h = await hubHeightOnFabric(hub, f, Math.max(0, ...events.map((e) => e.height)));
-    await mapLimit(toMark, 8, async (p) => {
-      const { present, proof } = await hubProof(hub, packetKeys.outbound(channelId(p), p.sequence), h);
+    const proofs = await encodedProofs(hub, toMark.map((p) => packetKeys.outbound(channelId(p), p.sequence)), h);
+    await mapLimit(toMark.map((p, i) => [i, p] as const), 8, async ([i, p]) => {
+      const { present, proof } = proofs[i];
       if (!present) return;
       try {
         const r = await f.writer.submitTx(chaincodeCalls.timeoutPacket(h, p, proof));

@@ -14,9 +14,8 @@ import { type Bytes, type Hex, equalBytes, fromHex } from '../../../hub-chain/cr
 import { ackCommitment, channelId, packetCommitment, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { blockTxs, headerOf, ordererSignaturesOf } from '../../../adapters/fabric/block.ts';
 import { MAX_TX_BYTES } from '../../../hub-chain/app/tx.ts';
-import type { PontisReader } from '../pontis/endpoint.ts';
+import { type PontisReader, readStates } from '../pontis/endpoint.ts';
 import { clientHeight } from '../pontis/path.ts';
-import { mapLimit } from '../map-limit.ts';
 import type { PacketEvent } from '../types.ts';
 import { type FabricEndpoint, FabricRelayError, endorsedQuery, fabricKey, isPresent } from './endpoint.ts';
 
@@ -28,8 +27,6 @@ const KEYS_PER_PROOF_QUERY = 100;
 const TX_BUDGET = MAX_TX_BYTES - 16 * 1024;
 /** Shared parts one relay message may carry (hub-chain/modules/packets/msgs.ts). */
 const MAX_SHARED = 64;
-/** Reads kept in flight against the hub. */
-const HUB_READS = 16;
 
 /**
  * `clients/update` messages moving the hub's client of `f` from its latest height to `target`
@@ -51,13 +48,28 @@ interface Wanted {
   value: Bytes;
 }
 
-/** The position of the VALID transaction of `block` that wrote `key` = `value` in the chaincode's namespace. */
-function txIndexOf(f: FabricEndpoint, block: common.Block, key: string, value: Bytes): number {
-  for (const tx of blockTxs(block)) {
-    if (tx.validationCode !== 0) continue;
-    const v = tx.writes.get(f.writer.chaincode)?.get(key);
-    if (v && equalBytes(v, value)) return tx.index;
+/**
+ * The position of the VALID transaction of `block` that wrote `key` = `value` in the chaincode's
+ * namespace. `writes` memoises each block's decoded writes (key -> [tx index, value] in block
+ * order) for one batch of proofs: decoding a block is the costly part, and a block holds many of
+ * the batch's items.
+ */
+function txIndexOf(f: FabricEndpoint, block: common.Block, key: string, value: Bytes, writes: WeakMap<common.Block, Map<string, [number, Bytes][]>>): number {
+  let w = writes.get(block);
+  if (w === undefined) {
+    w = new Map();
+    for (const tx of blockTxs(block)) {
+      if (tx.validationCode !== 0) continue;
+      for (const [k, v] of tx.writes.get(f.writer.chaincode) ?? []) {
+        if (v === null) continue; // a delete
+        const list = w.get(k);
+        if (list) list.push([tx.index, v]);
+        else w.set(k, [[tx.index, v]]);
+      }
+    }
+    writes.set(block, w);
   }
+  for (const [index, v] of w.get(key) ?? []) if (equalBytes(v, value)) return index;
   throw new FabricRelayError('PNT_ERR_RELAY_FABRIC_NO_WRITE', `block ${block.getHeader()!.getNumber()} of ${f.chainId} has no valid transaction writing ${key}`, { retryable: false, details: { chain: f.chainId, key } });
 }
 
@@ -83,6 +95,7 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
   const blocks = await f.writer.blocks(low, p);
   const at = (h: number) => blocks[h - low];
   const headers = blocks.map(headerOf);
+  const writes = new WeakMap<common.Block, Map<string, [number, Bytes][]>>();
   const batches: ProofBatch[] = [];
   let cur: ProofBatch = { shared: [], items: [] };
   let bytes = 0;
@@ -118,7 +131,7 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
       }
       const proof = {
         block: ref(`b${h}`, () => Buffer.from(at(h).serializeBinary()).toString('base64')),
-        txIndex: txIndexOf(f, at(h), fabricKey(w.key), w.value),
+        txIndex: txIndexOf(f, at(h), fabricKey(w.key), w.value, writes),
         headers: ref(`h${h}`, () => headers.slice(h - low + 1)),
         query: ref(`q${i}`, () => query),
       };
@@ -135,16 +148,16 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
  * received by the hub, proven at Fabric height `p`.
  */
 export async function fabricRecvBatches(f: FabricEndpoint, hub: PontisReader, events: PacketEvent[], p: number): Promise<Msg[]> {
-  const received = await mapLimit(events, HUB_READS, async (e) => (await hub.readState(packetKeys.receipt(channelId(e.packet), e.packet.sequence))) !== undefined);
-  const wanted = events.filter((_, i) => !received[i]).map((event) => ({ event, key: packetKeys.outbound(channelId(event.packet), event.packet.sequence), value: packetCommitment(event.packet) }));
+  const received = await readStates(hub, events.map((e) => packetKeys.receipt(channelId(e.packet), e.packet.sequence)));
+  const wanted = events.filter((_, i) => received[i] === undefined).map((event) => ({ event, key: packetKeys.outbound(channelId(event.packet), event.packet.sequence), value: packetCommitment(event.packet) }));
   const batches = await proofBatches(f, wanted, p);
   return batches.map((b) => ({ type: 'packets/recv', proofHeight: p, packets: b.items.map(({ item, proof }) => ({ packet: item.event.packet, proof })), shared: b.shared }));
 }
 
 /** `packets/ack` messages for acks Fabric wrote whose packet the hub still holds, proven at Fabric height `p`. */
 export async function fabricAckBatches(f: FabricEndpoint, hub: PontisReader, events: PacketEvent[], p: number): Promise<Msg[]> {
-  const pending = await mapLimit(events, HUB_READS, async (e) => (await hub.readState(packetKeys.outbound(channelId(e.packet), e.packet.sequence))) !== undefined);
-  const wanted = events.filter((_, i) => pending[i]).map((event) => ({ event, key: packetKeys.ack(channelId(event.packet), event.packet.sequence), value: ackCommitment(fromHex(event.ack as Hex)) }));
+  const pending = await readStates(hub, events.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)));
+  const wanted = events.filter((_, i) => pending[i] !== undefined).map((event) => ({ event, key: packetKeys.ack(channelId(event.packet), event.packet.sequence), value: ackCommitment(fromHex(event.ack as Hex)) }));
   const batches = await proofBatches(f, wanted, p);
   return batches.map((b) => ({ type: 'packets/ack', proofHeight: p, packets: b.items.map(({ item, proof }) => ({ packet: item.event.packet, ack: item.event.ack!, proof })), shared: b.shared }));
 }

@@ -3,11 +3,11 @@
  * the write (`submit`), so a read-only endpoint can watch a chain it cannot sign for. Nothing an
  * endpoint returns is trusted: the receiving chain checks every header, commit and proof.
  */
-import type { Bytes } from '../../../hub-chain/crypto/bytes.ts';
+import { type Bytes, type Hex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import type { AppEvent, TxResult } from '../../../hub-chain/app/app.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import type { SignedHeader } from '../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
-import type { StateProof } from '../../../hub-chain/state/proof.ts';
+import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
 import type { ValidatorSet } from '../../../hub-chain/types/validator-set.ts';
 
 export interface BlockEvents {
@@ -26,6 +26,8 @@ export interface PontisReader {
   readState(key: Bytes): Promise<Bytes | undefined>;
   /** Many keys at the latest height at once (one round trip where the endpoint can); see `readStates`. */
   readStates?(keys: Bytes[]): Promise<(Bytes | undefined)[]>;
+  /** `proveState` of many keys at one height (one round trip per few hundred keys where the endpoint can); see `proveStates`. */
+  proveStates?(keys: Bytes[], height: number): Promise<{ value: Bytes | undefined; proof: StateProof }[]>;
   blockEvents(height: number): Promise<BlockEvents>;
 }
 
@@ -38,4 +40,15 @@ export interface PontisWriter extends PontisReader {
 export function readStates(r: PontisReader, keys: Bytes[]): Promise<(Bytes | undefined)[]> {
   if (!keys.length) return Promise.resolve([]);
   return r.readStates ? r.readStates(keys) : Promise.all(keys.map((k) => r.readState(k)));
+}
+
+/** Values (or absence) of many keys with their proofs at `height`: batched where the endpoint can, one by one otherwise. */
+export function proveStates(r: PontisReader, keys: Bytes[], height: number): Promise<{ value: Bytes | undefined; proof: StateProof }[]> {
+  if (!keys.length) return Promise.resolve([]);
+  return r.proveStates ? r.proveStates(keys, height) : Promise.all(keys.map((k) => r.proveState(k, height)));
+}
+
+/** `proveStates` with each proof in its binary encoding (`encodeProof`), as the EVM Gateway and the Fabric chaincode take it. */
+export async function encodedProofs(r: PontisReader, keys: Bytes[], height: number): Promise<{ present: boolean; proof: Hex }[]> {
+  return (await proveStates(r, keys, height)).map(({ value, proof }) => ({ present: value !== undefined, proof: toHex(encodeProof(proof)) }));
 }

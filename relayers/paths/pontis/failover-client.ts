@@ -41,6 +41,9 @@ export class FailoverHubClient extends HubClient {
   override stateMany(keys: Hex[], opts: { height?: number } = {}) {
     return this.call(this.endpoints.reader(), (c) => c.stateMany(keys, opts));
   }
+  override stateManyProven<P = unknown>(keys: Hex[], height: number) {
+    return this.call(this.endpoints.reader(), (c) => c.stateManyProven<P>(keys, height));
+  }
   override submit(tx: SignedTx) {
     return this.call(this.endpoints.writer(), (c) => c.submit(tx));
   }

@@ -11,7 +11,7 @@ import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { clientKeys } from '../../../hub-chain/modules/clients/store.ts';
 import type { ClientRecord, ConsensusRecord } from '../../../hub-chain/modules/clients/types.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
-import { type PontisReader, type PontisWriter, readStates } from './endpoint.ts';
+import { type PontisReader, type PontisWriter, proveStates, readStates } from './endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 
 export type { PacketEvent };
@@ -137,9 +137,11 @@ export async function recvBatch(src: PontisReader, dst: PontisReader, events: Pa
   const items: { packet: Packet; proof: unknown }[] = [];
   const byBlock = new Map<number, Packet[]>();
   // not received on dst, and still committed on src (not already resolved there)
+  /** Packets proven by a state proof of their own `pkt/out` key (their block unknown, or its batch not usable). */
+  const own: Packet[] = [];
   for (const e of await stillOutstanding(src, await notReceived(dst, events))) {
     if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e.packet]);
-    else items.push({ packet: e.packet, proof: (await src.proveState(packetKeys.outbound(channelId(e.packet), e.packet.sequence), height)).proof });
+    else own.push(e.packet);
   }
   const shared: unknown[] = [];
   for (const [h, packets] of byBlock) {
@@ -149,8 +151,10 @@ export async function recvBatch(src: PontisReader, dst: PontisReader, events: Pa
       for (const [i, p] of packets.entries()) items.push({ packet: p, proof: { batch: { $shared: shared.length - 1 }, index: proven.paths[i].index, path: proven.paths[i].path } });
       continue;
     }
-    for (const p of packets) items.push({ packet: p, proof: (await src.proveState(packetKeys.outbound(channelId(p), p.sequence), height)).proof });
+    own.push(...packets);
   }
+  const proofs = await proveStates(src, own.map((p) => packetKeys.outbound(channelId(p), p.sequence)), height);
+  own.forEach((p, i) => items.push({ packet: p, proof: proofs[i].proof }));
   if (!items.length) return null;
   return shared.length ? { type: 'packets/recv', proofHeight: height, packets: items, shared } : { type: 'packets/recv', proofHeight: height, packets: items };
 }
@@ -159,9 +163,10 @@ export async function recvBatch(src: PontisReader, dst: PontisReader, events: Pa
 /** Acks of `events` whose packet is still outstanding on `dst`, proven on `src` at `height`. */
 export async function ackBatch(src: PontisReader, dst: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
   const items = [];
-  for (const e of await stillOutstanding(dst, events)) {
-    const ch = channelId(e.packet);
-    const { value, proof } = await src.proveState(packetKeys.ack(ch, e.packet.sequence), height);
+  const open = await stillOutstanding(dst, events);
+  const proven = await proveStates(src, open.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height);
+  for (const [i, e] of open.entries()) {
+    const { value, proof } = proven[i];
     if (value === undefined) continue;
     items.push({ packet: e.packet, ack: e.ack!, proof });
   }
@@ -174,11 +179,12 @@ export async function ackBatch(src: PontisReader, dst: PontisReader, events: Pac
  */
 export async function timeoutBatch(src: PontisReader, dst: PontisReader, packets: Packet[], height: number, dstTime: number): Promise<Msg | null> {
   const items = [];
-  for (const { packet: p } of await stillOutstanding(src, packets.map((packet) => ({ packet })))) {
-    const ch = channelId(p);
-    const due = (p.timeoutTimestamp !== 0 && dstTime >= p.timeoutTimestamp) || (p.timeoutHeight !== 0 && dst.chainId === p.dstChain && height >= p.timeoutHeight);
-    if (!due) continue;
-    const { value, proof } = await dst.proveState(packetKeys.receipt(ch, p.sequence), height);
+  const due = (await stillOutstanding(src, packets.map((packet) => ({ packet }))))
+    .map(({ packet: p }) => p)
+    .filter((p) => (p.timeoutTimestamp !== 0 && dstTime >= p.timeoutTimestamp) || (p.timeoutHeight !== 0 && dst.chainId === p.dstChain && height >= p.timeoutHeight));
+  const proven = await proveStates(dst, due.map((p) => packetKeys.receipt(channelId(p), p.sequence)), height);
+  for (const [i, p] of due.entries()) {
+    const { value, proof } = proven[i];
     if (value !== undefined) continue; // received after all: it will be acknowledged
     items.push({ packet: p, proof });
   }

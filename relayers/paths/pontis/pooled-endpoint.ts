@@ -80,6 +80,9 @@ export class PooledEndpoint implements PontisWriter {
   readStates(keys: Bytes[]) {
     return this.reader.readStates(keys);
   }
+  proveStates(keys: Bytes[], h: number) {
+    return this.reader.proveStates(keys, h);
+  }
   blockEvents(h: number) {
     return this.reader.blockEvents(h);
   }
