@@ -18,6 +18,8 @@ import type { NodeConfig } from './config.ts';
 import { TokenBucket } from './token-bucket.ts';
 import { type WireMessage, encodeWire, parseBinaryHead, splitBinaryFrame } from './wire.ts';
 
+const ZERO_MASK = (mask: Buffer): void => void mask.fill(0);
+
 export interface P2PConfig {
   host: string;
   port: number;
@@ -187,7 +189,10 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
   private dial(url: string): void {
     const p = this.outbound.get(url)!;
     if (this.stopped) return;
-    const ws = new WebSocket(url, { maxPayload: this.cfg.maxMessageBytes, handshakeTimeout: 2000 });
+    // A zero masking key: masking guards browsers' traffic through caching proxies (RFC 6455 10.3),
+    // which node links do not cross; with it ws skips XOR-ing every byte of a ~1 MiB proposal per
+    // peer on send and on receive (~5% of a validator's CPU under bench:packets).
+    const ws = new WebSocket(url, { maxPayload: this.cfg.maxMessageBytes, handshakeTimeout: 2000, generateMask: ZERO_MASK });
     p.ws = ws;
     ws.on('open', () => {
       p.info.connected = true;
