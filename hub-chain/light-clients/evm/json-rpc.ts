@@ -106,7 +106,12 @@ export class JsonRpcClient implements JsonRpcSender {
       return;
     }
     if (single) return settle(batch[0], body as RpcAnswer);
-    const answers = new Map<unknown, RpcAnswer>(Array.isArray(body) ? body.map((r: RpcAnswer) => [r?.id, r] as const) : []);
+    // one answer for the whole batch (a node refusing it: overloaded, too large): each call gets it, so its error message is not lost
+    if (!Array.isArray(body)) {
+      for (const p of batch) settle(p, body as RpcAnswer);
+      return;
+    }
+    const answers = new Map<unknown, RpcAnswer>(body.map((r: RpcAnswer) => [r?.id, r] as const));
     for (const p of batch) {
       const r = answers.get(p.id);
       if (r === undefined) p.reject(new EvmRpcError(EVM_RPC_ERR.BAD_RESPONSE, `EVM RPC ${p.method}: the batch answer has no response for it`, { retryable: true, details: { method: p.method } }));

@@ -30,6 +30,8 @@ beforeAll(async () => {
       posts++;
       const parsed = JSON.parse(raw) as { id: number; method: string } | { id: number; method: string }[];
       if (!Array.isArray(parsed)) return behaviours[parsed.method](req, res, parsed);
+      // a node refusing a whole batch answers one error object (as some nodes do when overloaded)
+      if (parsed[0].method === 'refuseBatch') return res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32005, message: 'batch too large' } }));
       // a batch: answered in reverse order (ids, not positions, pair them), the last call left out
       const answers = parsed.slice(0, -1).map((b) => (b.method === 'ok' ? { jsonrpc: '2.0', id: b.id, result: `0x${b.id.toString(16)}` } : { jsonrpc: '2.0', id: b.id, error: { code: 3, message: 'execution reverted' } }));
       res.end(JSON.stringify(answers.reverse()));
@@ -95,6 +97,17 @@ describe('JSON-RPC batching', () => {
     expect(got[2]).toEqual({ v: '0x3' });
     // the server left the last call out of its answer
     expect(got[3]).toEqual({ code: EVM_RPC_ERR.BAD_RESPONSE });
+  });
+
+  it('error: a batch refused with one error object fails each call with that error, its message kept (retryable)', async () => {
+    const c = new JsonRpcClient(url, { timeoutMs: 2000 });
+    const errs = await Promise.all([c.send('refuseBatch', []), c.send('ok', [])].map(failure));
+    for (const e of errs) {
+      expect(e.code).toBe(EVM_RPC_ERR.ERROR);
+      expect(e.retryable).toBe(true);
+      expect(e.message).toMatch(/batch too large/);
+      expect(e.details).toMatchObject({ rpcCode: -32005 });
+    }
   });
 
   it('behavior: batches hold at most batchMax calls; batchMax 1 sends each alone', async () => {
