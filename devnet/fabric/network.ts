@@ -47,6 +47,8 @@ export interface FabricNetworkOptions {
   host?: string;
   batchSize?: number;
   batchTimeoutMs?: number;
+  /** The channel's BatchSize.PreferredMaxBytes (orderer.ts; default 512 KiB). */
+  preferredMaxBytes?: number;
   /** Where a block that failed to commit is reported (none: not reported). */
   logger?: Logger;
 }
@@ -135,6 +137,7 @@ export async function startFabricNetwork(o: FabricNetworkOptions): Promise<Fabri
       tip: { number: ledger.height - 1, headerHash: headerHashOf(tipBlock) },
       batchSize: o.batchSize,
       batchTimeoutMs: o.batchTimeoutMs,
+      preferredMaxBytes: o.preferredMaxBytes,
       onDeliverError: (e, blockNumber) => o.logger?.error({ err: e, blockNumber, channel }, 'block not committed'),
       deliver: async (block) => {
         const results = validator.validateBlock(block);

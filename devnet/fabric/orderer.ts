@@ -2,7 +2,9 @@
  * The ordering service of the stand-in (one orderer, solo-style): `broadcast` checks an envelope
  * (channel, creator chains to a channel MSP, signature over the payload) as Fabric's broadcast
  * filters do, queues it, and cuts a block when `batchSize` envelopes wait or `batchTimeoutMs`
- * passed since the first one. A block is a real `common.Block`: header number, previous hash
+ * passed since the first one. Sizes cut as Fabric's block cutter does with the channel's
+ * BatchSize.PreferredMaxBytes: an envelope that would take the pending batch past it cuts that
+ * batch first, and one larger than it goes into a block of its own. A block is a real `common.Block`: header number, previous hash
  * (header hash of the previous block), data hash over its envelopes, and the orderer's signature
  * in metadata SIGNATURES laid out as Fabric's: Metadata{value = OrdererBlockMetadata,
  * signatures = [{signature_header, signature over value || signature_header || header bytes}]}.
@@ -24,7 +26,12 @@ export interface OrdererOptions {
   onDeliverError?(e: unknown, blockNumber: number): void;
   batchSize?: number;
   batchTimeoutMs?: number;
+  /** BatchSize.PreferredMaxBytes; default 512 KiB, as in Fabric's sample channel configuration (configtx.yaml). */
+  preferredMaxBytes?: number;
 }
+
+/** Fabric's sample channel configuration's PreferredMaxBytes. */
+export const DEFAULT_PREFERRED_MAX_BYTES = 512 * 1024;
 
 export interface BroadcastResult {
   status: number;
@@ -81,7 +88,9 @@ export class Orderer {
   readonly #o: OrdererOptions;
   readonly #batchSize: number;
   readonly #timeoutMs: number;
+  readonly #preferredMaxBytes: number;
   #queue: Uint8Array[] = [];
+  #queueBytes = 0;
   #timer: NodeJS.Timeout | undefined;
   #next: number;
   #prevHash: Uint8Array;
@@ -92,6 +101,7 @@ export class Orderer {
     this.#o = o;
     this.#batchSize = o.batchSize ?? 500;
     this.#timeoutMs = o.batchTimeoutMs ?? 100;
+    this.#preferredMaxBytes = o.preferredMaxBytes ?? DEFAULT_PREFERRED_MAX_BYTES;
     this.#next = o.tip.number + 1;
     this.#prevHash = o.tip.headerHash;
   }
@@ -115,8 +125,10 @@ export class Orderer {
     } catch {
       return { status: common.Status.BAD_REQUEST, info: 'malformed envelope' };
     }
+    if (this.#queueBytes + envBytes.length > this.#preferredMaxBytes) this.#cut();
     this.#queue.push(envBytes);
-    if (this.#queue.length >= this.#batchSize) this.#cut();
+    this.#queueBytes += envBytes.length;
+    if (this.#queue.length >= this.#batchSize || this.#queueBytes > this.#preferredMaxBytes) this.#cut();
     else this.#timer ??= setTimeout(() => this.#cut(), this.#timeoutMs);
     return { status: common.Status.SUCCESS, info: '' };
   }
@@ -127,6 +139,7 @@ export class Orderer {
     if (this.#queue.length === 0) return;
     const envelopes = this.#queue;
     this.#queue = [];
+    this.#queueBytes = 0;
     const block = newBlock(this.#next, this.#prevHash, envelopes);
     signBlock(block, this.#o.signer);
     this.#next += 1;

@@ -18,6 +18,7 @@ import { relayTxOutcome } from '../hub.ts';
 import { clientHeight, consensusOn, scan } from '../pontis/path.ts';
 import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, HubEndpoint, PacketEvent, PathHandlers } from '../types.ts';
 import { type FabricEndpoint, blockPacketEvents, hubClientOnFabric, hubConsensusOnFabric, isPresent, readKeys } from './endpoint.ts';
+import { SerialQueues } from '../serial.ts';
 import { type FabricBatchResult, acknowledgeOnFabric, deliverToFabric, fabricTimeoutMsgs, hubHeightOnFabric, timeoutOnFabric, updateHubClientOnFabric } from './from-hub.ts';
 import { fabricAckBatches, fabricClientUpdates, fabricRecvBatches } from './to-hub.ts';
 
@@ -27,6 +28,8 @@ const SCAN_CHUNK = 200;
 
 export class FabricPathHandlers implements PathHandlers {
   private readonly hubId: string;
+  /** Each Fabric chain's writing jobs in this process, one at a time (onFabric). */
+  private readonly fabricWrites = new SerialQueues();
 
   constructor(
     private readonly hub: HubEndpoint,
@@ -72,6 +75,17 @@ export class FabricPathHandlers implements PathHandlers {
   }
 
   /**
+   * Runs a job's writes into Fabric chain `f` after the ones this process started before it.
+   * Every delivery, ack and timeout the chaincode checks reads its hub client's record, which a
+   * client update writes: run side by side, an update committed between another job's
+   * endorsement and its commit invalidates that job's transaction (MVCC_READ_CONFLICT, retried
+   * whole). One at a time per chain, each job's update lands before its own proofs are endorsed.
+   */
+  private onFabric<T>(f: FabricEndpoint, job: () => Promise<T>): Promise<T> {
+    return this.fabricWrites.run(f.chainId, job);
+  }
+
+  /**
    * The Fabric height to prove `events` at on the hub: its client's, after moving the client to
    * the Fabric tip when it is below the events. The update is a transaction of its own, cheap to
    * lose when several jobs race to move the client (a stale update is refused, and the client has
@@ -109,26 +123,30 @@ export class FabricPathHandlers implements PathHandlers {
   async relayPackets(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const f = this.pair(src, dst);
     if (src === f.chainId) return this.toHub(f, events, (p) => fabricRecvBatches(f, this.hub, events, p), 'packet/recv');
-    const h = await hubHeightOnFabric(this.hub, f, Math.max(0, ...events.map((e) => e.height)));
-    return fabricOutcome(f.chainId, await deliverToFabric(this.hub, f, events, h));
+    return this.onFabric(f, async () => {
+      const h = await hubHeightOnFabric(this.hub, f, Math.max(0, ...events.map((e) => e.height)));
+      return fabricOutcome(f.chainId, await deliverToFabric(this.hub, f, events, h));
+    });
   }
 
   async relayAcks(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const f = this.pair(src, dst);
     if (src === f.chainId) return this.toHub(f, events, (p) => fabricAckBatches(f, this.hub, events, p), 'packet/ack');
-    const h = await hubHeightOnFabric(this.hub, f, Math.max(0, ...events.map((e) => e.height)));
-    return fabricOutcome(f.chainId, await acknowledgeOnFabric(this.hub, f, events, h));
+    return this.onFabric(f, async () => {
+      const h = await hubHeightOnFabric(this.hub, f, Math.max(0, ...events.map((e) => e.height)));
+      return fabricOutcome(f.chainId, await acknowledgeOnFabric(this.hub, f, events, h));
+    });
   }
 
   /** `src` holds the commitments; `dst` never received them. */
   async timeouts(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const f = this.pair(src, dst);
     if (src === f.chainId) {
-      const r = await timeoutOnFabric(this.hub, f, events.map((e) => e.packet));
+      const r = await this.onFabric(f, () => timeoutOnFabric(this.hub, f, events.map((e) => e.packet)));
       if (!r) throw notDue(src);
       return fabricOutcome(f.chainId, r);
     }
-    const r = await fabricTimeoutMsgs(this.hub, f, events);
+    const r = await this.onFabric(f, () => fabricTimeoutMsgs(this.hub, f, events));
     if (!r || !r.msgs.length) {
       // marked on Fabric (or not due yet): the hub's part needs the marker committed and a later header
       throw notDue(src, r?.marked.length ?? 0);
@@ -145,7 +163,7 @@ export class FabricPathHandlers implements PathHandlers {
       if (r.code !== 'ok') throw new RelayerError(r.code, `update of ${f.chainId}'s client on ${this.hubId} failed: ${r.log ?? r.code}`, { retryable: true, details: { chain: this.hubId } });
       return { submitted: true, accepted: updates.length, redundant: 0, txHeight: r.height };
     }
-    return (await updateHubClientOnFabric(this.hub, f, await this.hub.latestHeight())) ? { submitted: true, accepted: 1, redundant: 0 } : NOTHING;
+    return (await this.onFabric(f, async () => updateHubClientOnFabric(this.hub, f, await this.hub.latestHeight()))) ? { submitted: true, accepted: 1, redundant: 0 } : NOTHING;
   }
 
   async clientLag(src: string, dst: string): Promise<number> {
