@@ -75,15 +75,26 @@ export async function compiled(root = ROOT, cache = join(root, 'node_modules', '
   return dir;
 }
 
+/** Modification time of `path`, or undefined when another process removed it meanwhile (it prunes too). */
+function mtimeOf(path) {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
 function prune(cache, keep) {
   const hourAgo = Date.now() - 3_600_000;
+  const builds = [];
   for (const n of readdirSync(cache)) {
+    const path = join(cache, n);
+    const mtime = mtimeOf(path);
+    if (mtime === undefined) continue;
     // a build folder left by a process killed while compiling
-    if (n.includes('.tmp-') && statSync(join(cache, n)).mtimeMs < hourAgo) rmSync(join(cache, n), { recursive: true, force: true });
+    if (n.includes('.tmp-') && mtime < hourAgo) rmSync(path, { recursive: true, force: true });
+    else if (/^[0-9a-f]{16}$/.test(n) && path !== keep) builds.push({ path, mtime });
   }
-  const builds = readdirSync(cache)
-    .filter((n) => /^[0-9a-f]{16}$/.test(n) && join(cache, n) !== keep)
-    .map((n) => ({ path: join(cache, n), mtime: statSync(join(cache, n)).mtimeMs }))
-    .sort((a, b) => b.mtime - a.mtime);
+  builds.sort((a, b) => b.mtime - a.mtime);
   for (const b of builds.slice(KEEP)) rmSync(b.path, { recursive: true, force: true });
 }

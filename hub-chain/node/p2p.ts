@@ -191,7 +191,7 @@ export class P2P extends EventEmitter<{ message: [WireMessage, (reply: WireMessa
     if (this.stopped) return;
     // A zero masking key: masking guards browsers' traffic through caching proxies (RFC 6455 10.3),
     // which node links do not cross; with it ws skips XOR-ing every byte of a ~1 MiB proposal per
-    // peer on send and on receive (~5% of a validator's CPU under bench:packets).
+    // peer on send and on receive (sending was ~5% of a validator's profile under bench:packets).
     const ws = new WebSocket(url, { maxPayload: this.cfg.maxMessageBytes, handshakeTimeout: 2000, generateMask: ZERO_MASK });
     p.ws = ws;
     ws.on('open', () => {

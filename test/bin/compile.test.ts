@@ -76,3 +76,28 @@ describe('bin/compile.js', () => {
     expect(sourceDir('file:///p/node_modules/.cache/pontis/not-a-stamp/x/y.js')).toBe('/p/node_modules/.cache/pontis/not-a-stamp/x');
   });
 });
+
+describe('bin/compile.js pruning', () => {
+  it('behavior: the newest builds are kept beside the current one, older ones and stale partial folders are removed', async () => {
+    const r = mkdtempSync(join(tmpdir(), 'pontis-prune-'));
+    const c = join(r, 'cache');
+    try {
+      mkdirSync(join(r, 'bin'), { recursive: true });
+      writeFileSync(join(r, 'bin', 'main.ts'), 'export const v = 0;\n');
+      mkdirSync(c, { recursive: true });
+      const old = Date.now() / 1000 - 7200;
+      // six older builds and a partial folder left two hours ago by a killed build
+      for (let i = 0; i < 6; i++) {
+        const d = join(c, `00000000000000a${i}`);
+        mkdirSync(d);
+        utimesSync(d, old + i, old + i);
+      }
+      mkdirSync(join(c, '00000000000000ff.tmp-1-abc'));
+      utimesSync(join(c, '00000000000000ff.tmp-1-abc'), old, old);
+      const dir = await compiled(r, c);
+      expect(readdirSync(c).sort()).toEqual(['00000000000000a2', '00000000000000a3', '00000000000000a4', '00000000000000a5', dir.split('/').pop()].sort());
+    } finally {
+      rmSync(r, { recursive: true, force: true });
+    }
+  });
+});
