@@ -196,6 +196,8 @@ const TRANSFER_ERRORS = errorTable(
     'PNT_ERR_TRANSFER_INVALID_TIMEOUT',
     'PNT_ERR_TRANSFER_TRACE_TOO_LONG',
     'PNT_ERR_TRANSFER_WRONG_APP',
+    /** A chain that mints no vouchers (a Substrate chain without contracts) refuses another chain's token: the source refunds. */
+    'PNT_ERR_TRANSFER_NO_VOUCHERS',
     /** The route's rate-limit window is spent; a later window has room. */
     'PNT_ERR_RATE_LIMITED',
     'PNT_ERR_BANK_INSUFFICIENT',

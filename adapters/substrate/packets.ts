@@ -26,13 +26,14 @@
 import { parseSchema } from '../../hub-chain/errors.ts';
 import { z } from 'zod';
 import { type Bytes, type Hex, equalBytes, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { type Packet, ackCommitment, channelId, encodeAck, decodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Ack, type Packet, ackCommitment, channelId, encodeAck, decodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { packetSchema } from '../../hub-chain/modules/packets/msgs.ts';
 import { decodeRemarkPayload, encodeRemarkPayload } from '../../hub-chain/light-clients/substrate/remark.ts';
 import { RECEIPT_NONE_VALUE, receiptNoneKey } from '../../hub-chain/light-clients/substrate/records.ts';
 import { AdapterError, AdapterErrorCode } from '../core/errors.ts';
-import type { SubstrateReader } from './reader.ts';
-import type { RemarkReceipt, SubstrateWriter } from './writer.ts';
+import { type SubstrateReader, accountId } from './reader.ts';
+import { type SubstrateTransfer, transferFields } from './transfers.ts';
+import type { RemarkReceipt, SubstrateCall, SubstrateWriter } from './writer.ts';
 
 export const substratePacketKeys = {
   outbound: packetKeys.outbound,
@@ -220,6 +221,68 @@ export async function ackFromSubstrate(writer: SubstrateWriter, acks: readonly {
     if (e instanceof AdapterError) throw e;
     throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `ackFromSubstrate: ${(e as Error).message}`, { chainId: writer.chainId, operation: 'ackFromSubstrate', cause: e });
   }
+}
+
+/**
+ * Sends a transfer of one of the chain's tokens (adapters/substrate/transfers.ts): the writer
+ * moves `amount` into `escrow` (the delivery multisig's account) and remarks the packet in one
+ * `utility.batchAll`, so the lock and the packet land together or not at all. Numbered from
+ * `sequences` like `sendFromSubstrate`.
+ */
+export async function sendTransferFromSubstrate(writer: SubstrateWriter, t: SubstrateTransfer, sequences: SequenceCounter, escrow: string): Promise<{ packet: Packet; remark: RemarkReceipt }> {
+  const to = accountId(escrow);
+  if (!to) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'transfer: the escrow is not an account of this chain', { chainId: writer.chainId, operation: 'sendTransferFromSubstrate' });
+  const me = accountId(await writer.address())!;
+  const { fields, token, amount } = transferFields(writer.chainId, me, t);
+  const ch = channelId(fields);
+  const packet: Packet = { ...fields, sequence: sequences.get(ch) ?? 1 };
+  const lock: SubstrateCall = token.kind === 'native' ? { pallet: 'balances', call: 'transferKeepAlive', args: [{ Id: to }, amount] } : { pallet: 'assets', call: 'transferKeepAlive', args: [token.id, { Id: to }, amount] };
+  const remark = await writer.remarkBatch(sentPairs([packet]), { before: [lock] });
+  sequences.set(ch, Math.max(sequences.get(ch) ?? 1, packet.sequence + 1));
+  return { packet, remark };
+}
+
+/** The acks the delivery multisig wrote back into the chain for packets it sent (`pkt/acked/<ch>/<seq>`, the ack's bytes), in a remark's payload. */
+export function ackedOfRemark(payload: Bytes): (PacketRef & { ack: Hex })[] {
+  let pairs: [Bytes, Bytes][];
+  try {
+    pairs = decodeRemarkPayload(payload);
+  } catch {
+    return [];
+  }
+  const out: (PacketRef & { ack: Hex })[] = [];
+  for (const [k, v] of pairs) {
+    const m = /^pkt\/acked\/(.+)\/([1-9][0-9]{0,15})$/.exec(text(k));
+    if (m) out.push({ channel: m[1], sequence: Number(m[2]), ack: toHex(v) });
+  }
+  return out;
+}
+
+/**
+ * The acks written back into the chain by `multisig` (the delivery multisig's account) in blocks
+ * [from, to]: how a sending application learns its packets' outcome, keyed by `<ch>/<seq>`.
+ */
+export async function acksWrittenBack(reader: SubstrateReader, multisig: string, from: number, to: number): Promise<Map<string, Ack>> {
+  const out = new Map<string, Ack>();
+  const account = accountId(multisig);
+  // the event's sender (the multisig), not the extrinsic's signer (a co-signer)
+  for (const ev of await reader.events({ sources: ['system'], names: ['Remarked'] }, from, to)) {
+    if (!account || accountId(ev.args.sender) !== account) continue;
+    let payload: Hex;
+    try {
+      payload = await reader.remarkPayload(ev.blockHash, ev.index);
+    } catch {
+      continue;
+    }
+    for (const a of ackedOfRemark(fromHex(payload))) {
+      try {
+        out.set(`${a.channel}/${a.sequence}`, decodeAck(fromHex(a.ack)));
+      } catch {
+        // not an ack: skipped, as a malformed pair is everywhere else
+      }
+    }
+  }
+  return out;
 }
 
 /** A successful ack's bytes for an application result. */

@@ -123,9 +123,10 @@ export class SubstrateWriter extends SubstrateReader implements ChainWriter<Subs
 
   /**
    * Writes `pairs` as one `system.remarkWithEvent("PNTS" ++ SCALE pairs)` and returns where its
-   * `System.Remarked` event is, for `remarkProof`.
+   * `System.Remarked` event is, for `remarkProof`. With `before`, one `utility.batchAll` of those
+   * calls then the remark: all of them land, or none (a transfer's lock and its packet).
    */
-  async remarkBatch(pairs: [Bytes | string, Bytes | string][]): Promise<RemarkReceipt> {
+  async remarkBatch(pairs: [Bytes | string, Bytes | string][], o: { before?: SubstrateCall[] } = {}): Promise<RemarkReceipt> {
     let payload: Bytes;
     try {
       payload = encodeRemarkPayload(pairs.map(([k, v]) => [typeof k === 'string' ? fromHex(k) : k, typeof v === 'string' ? fromHex(v) : v]));
@@ -133,7 +134,13 @@ export class SubstrateWriter extends SubstrateReader implements ChainWriter<Subs
       throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, `remarkBatch: pairs must be bytes or 0x hex: ${(e as Error).message}`, { chainId: this.chainId, operation: 'remarkBatch', cause: e });
     }
     const hex = toHex(payload) as Hex;
-    const r = await this.send({ pallet: 'system', call: 'remarkWithEvent', args: [hex] });
+    const remark: SubstrateCall = { pallet: 'system', call: 'remarkWithEvent', args: [hex] };
+    let tx = remark;
+    if (o.before?.length) {
+      const api = await this.connected();
+      tx = { pallet: 'utility', call: 'batchAll', args: [[...o.before, remark].map((c) => this.build(api, c))] };
+    }
+    const r = await this.send(tx);
     const events = await this.blockEventsAt(r.blockHash);
     const hash = blake2AsHex(payload);
     const ev = events.find((e) => e.source === 'system' && e.name === 'Remarked' && (e.raw as { phase: { applyExtrinsic?: number } }).phase.applyExtrinsic === r.txIndex && e.args.hash === hash);

@@ -1,7 +1,9 @@
 /**
  * Hub -> Substrate delivery by a 3-of-4 multisig of hub validators' sr25519 keys, on the real
  * asset-hub runtime (chopsticks) and a real in-process hub (test/support/coordinator.ts) that
- * forwards packets from a spoke to the registered Substrate chain `sub-1`.
+ * forwards packets from a spoke to the registered Substrate chain `sub-1`; and what comes back to
+ * the chain of packets it sent (Alice is a registered writer too): acks written back, transfers of
+ * its native token locked in the multisig's escrow, released on return and refunded on failure.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,11 @@ import { blake2AsHex, cryptoWaitReady, encodeAddress } from '@polkadot/util-cryp
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdapterErrorCode, isAdapterError } from '../../adapters/core/errors.ts';
 import { SubstrateWriter } from '../../adapters/substrate/writer.ts';
+import { acksWrittenBack, sendFromSubstrate, sendTransferFromSubstrate } from '../../adapters/substrate/packets.ts';
+import { accountId } from '../../adapters/substrate/reader.ts';
+import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
+import { policyKeys } from '../../hub-chain/modules/transfer/policy.ts';
+import { decodeAck } from '../../hub-chain/modules/packets/types.ts';
 import { type Hex, ZERO_HASH, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { SYSTEM_EVENTS_KEY } from '../../adapters/substrate/reader.ts';
 import { decodeRemarkPayload, verifyRemarkWrite } from '../../hub-chain/light-clients/substrate/remark.ts';
@@ -27,9 +34,9 @@ import { substrateAckMessages, substrateTimeoutMessages } from '../../relayers/p
 import type { PacketEvent } from '../../relayers/paths/types.ts';
 import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { Cosigner, type CosignOutcome, type CosignProposal, DeliveredIndex, followHub, multisigAccount } from '../../relayers/paths/substrate/cosigner.ts';
-import { deliveryCall, deliveryPairs, readHubBatch, timeoutPairs } from '../../relayers/paths/substrate/delivery.ts';
+import { deliveryCall, deliveryPairs, readHubAcks, readHubBatch, timeoutPairs } from '../../relayers/paths/substrate/delivery.ts';
 import { relayRound } from '../../relayers/round.ts';
-import { type ChopsticksNode, startChopsticks } from '../support/chopsticks.ts';
+import { DEV_ACCOUNTS, type ChopsticksNode, startChopsticks } from '../support/chopsticks.ts';
 import { SharedClock, TestChain, connect } from '../support/coordinator.ts';
 import { registerChainAction } from '../support/register-chain.ts';
 import { sendMsg } from '../interchain/setup.ts';
@@ -191,7 +198,7 @@ beforeAll(async () => {
       chainId: SUB,
       chainKind: 'substrate',
       clientType: 'substrate',
-      clientParams: { trustingPeriodMs: 14 * 24 * 3600_000, maxClockDriftMs: 600_000, trust: { mode: 'attested' }, writers: [account], events },
+      clientParams: { trustingPeriodMs: 14 * 24 * 3600_000, maxClockDriftMs: 600_000, trust: { mode: 'attested' }, writers: [account, accountId(DEV_ACCOUNTS.alice)!], events },
       clientInitial: { height: root.height, hash: root.hash, stateRoot: root.stateRoot, timestamp: root.timestamp },
     }),
   );
@@ -454,5 +461,137 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
       await Promise.all(runs);
       if (process.env.DEBUG_COSIGN) console.log(seen.map((r) => (r instanceof Error ? r.message : JSON.stringify(r))));
     }
+  }, 300_000);
+});
+
+describe('packets the chain sends: the hub\'s acks written back, transfers of its token', () => {
+  const NATIVE_LOCK = 7_000_000_000n;
+  const REFUSED = 3_000_000_000n;
+  const RETURN = 2_500_000_000n;
+  const far = () => clock.now() + 7 * 24 * 3600_000;
+  const freeOf = async (who: string): Promise<bigint> => {
+    const api = await writers[0].connected();
+    return ((await api.query.system.account(who)) as unknown as { data: { free: { toBigInt(): bigint } } }).data.free.toBigInt();
+  };
+  const amountAt = async (chain: TestChain, key: Uint8Array) => BigInt(Buffer.from((await chain.readState(key)) ?? utf8('0')).toString('utf8'));
+  /** Relays both ways between the spoke and the hub until nothing moves. */
+  const settleSpoke = relayToSpoke;
+  /** Co-signs every hub block in (from, latest] that holds acks for sub-1: three approvals each. */
+  async function cosignAcks(from: number): Promise<CosignOutcome[]> {
+    const out: CosignOutcome[] = [];
+    for (let h = from + 1; h <= hub.chain.latestHeight(); h++) {
+      if (!(await readHubAcks(hub, SUB, h)).length) continue;
+      for (const i of [0, 1, 2]) out.push(await cosign(i, h));
+    }
+    return out;
+  }
+
+  let alice: SubstrateWriter;
+  const carol = generateAccountKey();
+  const sequences = new Map<string, number>();
+  let sent: Packet[] = [];
+
+  beforeAll(() => {
+    alice = new SubstrateWriter({ url: node.url, chainId: SUB, signer: '//Alice', inclusionTimeoutMs: 30_000 });
+  });
+  afterAll(() => alice?.close());
+
+  it('behavior: a plain message and two transfers from the chain reach the spoke through the hub; each transfer\'s lock and packet are one extrinsic, its value in the multisig\'s escrow', async () => {
+    const escrowBefore = await freeOf(encodeAddress(account, 42));
+    const msg = await sendFromSubstrate(alice, [{ srcChain: SUB, srcApp: 'sub-app', dstChain: spoke.chainId, dstApp: 'msg', ordered: false, payload: toHex(utf8(JSON.stringify({ from: accountId(DEV_ACCOUNTS.alice), data: toHex(utf8('from substrate')) }))), timeoutHeight: 0, timeoutTimestamp: far() }], sequences);
+    const ok = await sendTransferFromSubstrate(alice, { dstChain: spoke.chainId, denom: 'native', amount: NATIVE_LOCK, receiver: carol.address, timeoutTimestamp: far() }, sequences, encodeAddress(account, 42));
+    // the spoke takes only its own account format: an error ack, and a refund below
+    const bad = await sendTransferFromSubstrate(alice, { dstChain: spoke.chainId, denom: 'native', amount: REFUSED, receiver: 'not-an-address', timeoutTimestamp: far() }, sequences, encodeAddress(account, 42));
+    sent = [...msg.packets, ok.packet, bad.packet];
+    expect([ok.packet.sequence, bad.packet.sequence]).toEqual([1, 2]);
+    expect(await freeOf(encodeAddress(account, 42))).toBe(escrowBefore + NATIVE_LOCK + REFUSED);
+    // a transfer of a token the chain does not have is refused before anything is sent
+    await expect(sendTransferFromSubstrate(alice, { dstChain: spoke.chainId, denom: `t/${spoke.chainId}/uatom`, amount: 1n, receiver: carol.address, timeoutTimestamp: far() }, sequences, encodeAddress(account, 42))).rejects.toMatchObject({ code: AdapterErrorCode.INVALID_REQUEST });
+
+    const heights = [msg.remarks[0].height, ok.remark.height, bad.remark.height];
+    for (const h of new Set(heights)) await attest(h);
+    const blocks = await handlers.scanBlocks(SUB, 'hub', Math.min(...heights) - 1, Math.max(...heights));
+    const found = blocks.flatMap((b) => b.packets);
+    expect(found.map((e) => e.packet)).toEqual(sent);
+    expect(await handlers.relayPackets(SUB, 'hub', found)).toMatchObject({ submitted: true, accepted: 3 });
+    for (const p of sent) expect((await statusOn(hub, p))?.state).toBe('forwarded');
+    // the hub counts what left sub-1 for the spoke
+    expect(await amountAt(hub, policyKeys.outstanding(SUB, spoke.chainId, 'native'))).toBe(NATIVE_LOCK + REFUSED);
+  }, 300_000);
+
+  it('behavior: the co-signers write the hub\'s acks back into the chain, refunding the refused transfer from escrow; a second run writes nothing', async () => {
+    const before = hub.chain.latestHeight();
+    await settleSpoke();
+    expect((await statusOn(spoke, sent[1]))?.state).toBe('received');
+    expect(await amountAt(spoke, utf8(`bank/bal/${carol.address}/t/${SUB}/native`))).toBe(NATIVE_LOCK);
+    expect(await statusOn(hub, sent[0])).toMatchObject({ state: 'delivered' });
+    expect(await statusOn(hub, sent[2])).toMatchObject({ state: 'failed', ack: { ok: false, error: 'PNT_ERR_TRANSFER_INVALID_RECEIVER' } });
+    // the failure undid the hub's count of the refused transfer
+    expect(await amountAt(hub, policyKeys.outstanding(SUB, spoke.chainId, 'native'))).toBe(NATIVE_LOCK);
+
+    const escrowBefore = await freeOf(encodeAddress(account, 42));
+    const aliceBefore = await freeOf(DEV_ACCOUNTS.alice);
+    const remarksBefore = (await multisigRemarks()).length;
+    const outs = await cosignAcks(before);
+    expect(outs.map((o) => o.status)).toContain('executed');
+    expect(outs.flatMap((o) => (o.status === 'executed' ? o.acks : [])).sort()).toEqual(sent.map((p) => `${channelId(p)}/${p.sequence}`).sort());
+    // the refund: escrow to the sender, exactly the amount (Alice sent nothing meanwhile)
+    expect(await freeOf(encodeAddress(account, 42))).toBe(escrowBefore - REFUSED);
+    expect(await freeOf(DEV_ACCOUNTS.alice)).toBe(aliceBefore + REFUSED);
+
+    // the sending application reads its acks from the multisig's remarks
+    const tip = await writers[0].latestHeight();
+    const acks = await acksWrittenBack(writers[3], encodeAddress(account, 42), tip - 40, tip);
+    for (const p of sent) {
+      const hubAck = (await statusOn(hub, p))!.ack!;
+      expect(acks.get(`${channelId(p)}/${p.sequence}`)).toEqual(hubAck);
+    }
+    expect(acks.get(`${channelId(sent[1])}/${sent[1].sequence}`)).toEqual({ ok: true, result: toHex(utf8(`{"denom":"t/${SUB}/native"}`)) });
+
+    // once written, never again: every co-signer finds the acks on chain and submits nothing
+    const n = await nonces();
+    for (let h = before + 1; h <= hub.chain.latestHeight(); h++) {
+      if (!(await readHubAcks(hub, SUB, h)).length) continue;
+      for (const i of [0, 1, 2, 3]) expect(await cosign(i, h)).toMatchObject({ status: 'delivered', acks: [] });
+    }
+    expect(await nonces()).toEqual(n);
+    expect((await multisigRemarks()).length).toBe(remarksBefore + 1);
+    expect(await freeOf(DEV_ACCOUNTS.alice)).toBe(aliceBefore + REFUSED);
+  }, 300_000);
+
+  it('behavior: the voucher comes home: the spoke burns it, the hub checks it against what left sub-1, and the co-signers release the native token from escrow to the receiver; conservation holds', async () => {
+    const bob = accountId(DEV_ACCOUNTS.bob)!;
+    const r = await spoke.exec([{ type: 'transfer/send', dstChain: SUB, receiver: bob, denom: `t/${SUB}/native`, amount: RETURN.toString(), timeoutTimestamp: far() } as Msg], carol);
+    expect(r.code, r.log).toBe('ok');
+    const before = hub.chain.latestHeight();
+    await settleSpoke();
+    let height = 0;
+    let packets: Packet[] = [];
+    for (let h = before + 1; h <= hub.chain.latestHeight() && !height; h++) {
+      const b = await readHubBatch(hub, SUB, h);
+      if (b) [height, packets] = [h, b.packets];
+    }
+    expect(packets).toHaveLength(1);
+    expect(await amountAt(hub, policyKeys.outstanding(SUB, spoke.chainId, 'native'))).toBe(NATIVE_LOCK - RETURN);
+
+    const escrowBefore = await freeOf(encodeAddress(account, 42));
+    const bobBefore = await freeOf(DEV_ACCOUNTS.bob);
+    const outs = [];
+    for (const i of [0, 1, 2]) outs.push(await cosign(i, height));
+    expect(outs.map((o) => o.status)).toEqual(['approved', 'approved', expect.stringMatching(EXECUTED)]);
+    expect(await freeOf(DEV_ACCOUNTS.bob)).toBe(bobBefore + RETURN);
+    expect(await freeOf(encodeAddress(account, 42))).toBe(escrowBefore - RETURN);
+    // the ack the chain gives: the denom credited, as the hub's transfer app answers
+    const remark = (await multisigRemarks()).find((x) => x.pairs.some(([k]) => k === `pkt/ack-data/${channelId(packets[0])}/${packets[0].sequence}`))!;
+    const ackBytes = remark.pairs.find(([k]) => k === `pkt/ack-data/${channelId(packets[0])}/${packets[0].sequence}`)![1];
+    expect(decodeAck(fromHex(ackBytes))).toEqual({ ok: true, result: toHex(utf8('{"denom":"native"}')) });
+
+    // the ack goes back to the spoke; conservation: what the hub counts outstanding is the vouchers left on the spoke
+    const { acks } = await scanAt((await writers[0].header(remark.blockHash)).height);
+    expect(await handlers.relayAcks(SUB, 'hub', acks)).toMatchObject({ accepted: 1 });
+    await settleSpoke();
+    expect((await statusOn(spoke, packets[0]))?.state).toBe('acknowledged');
+    expect(await amountAt(spoke, utf8(`bank/supply/t/${SUB}/native`))).toBe(NATIVE_LOCK - RETURN);
+    expect(await amountAt(hub, policyKeys.outstanding(SUB, spoke.chainId, 'native'))).toBe(NATIVE_LOCK - RETURN);
   }, 300_000);
 });

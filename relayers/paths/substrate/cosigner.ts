@@ -1,9 +1,10 @@
 /**
  * A hub validator's co-signer for deliveries into a Substrate chain (DELIVERY.md). It trusts one
  * hub node, its operator's own, and one Substrate key, a signatory of the delivery multisig. For
- * a hub block it re-reads the batch for the chain from that node, drops packets the multisig has
- * delivered already (its receipt remarks on chain) and packets past their timeout by the chain's
- * latest block, builds the delivery call (delivery.ts) and approves it; the approval that
+ * a hub block it re-reads the batch for the chain from that node, and the acks the hub wrote that
+ * block for packets the chain sent; drops what the multisig has written already (its remarks on
+ * chain) and packets past their timeout by the chain's latest block, builds the delivery call
+ * (delivery.ts) and approves it; the approval that
  * completes the threshold carries the call and executes it. A call hash proposed by anyone else
  * that is not the one its own node gives is refused, and nothing is submitted.
  */
@@ -20,7 +21,7 @@ import { type Packet, packetId } from '../../../hub-chain/modules/packets/types.
 import { type SubstrateReader, accountId } from '../../../adapters/substrate/reader.ts';
 import type { SubstrateWriter } from '../../../adapters/substrate/writer.ts';
 import type { PontisReader } from '../pontis/endpoint.ts';
-import { type DeliveryCall, SubstrateDeliveryError, assertCommitted, deliveryCall, inChannelOrder, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt, timeoutKeyOf, timeoutKeysIn } from './delivery.ts';
+import { type DeliveryCall, SubstrateDeliveryError, ackedKeyOf, ackedKeysIn, assertCommitted, deliveryCall, inChannelOrder, readHubAcks, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt, timeoutKeyOf, timeoutKeysIn } from './delivery.ts';
 
 /** The delivery multisig: its signatories (SS58 or 0x public keys, the co-signer's own among them) and threshold. */
 export interface MultisigConfig {
@@ -54,12 +55,13 @@ interface SavedIndex {
   scanned: number;
   receipts: string[];
   timeouts?: string[];
+  acked?: string[];
   approvals?: [Hex, string[]][];
 }
 
 /**
- * What the multisig wrote for packets: the receipt keys (delivered) and timeout record keys (timed
- * out) of its `System.Remarked` payloads, learnt by scanning blocks from `fromHeight`; and this
+ * What the multisig wrote for packets: the receipt keys (delivered), timeout record keys (timed
+ * out) and written-back ack keys (packets the chain sent) of its `System.Remarked` payloads, learnt by scanning blocks from `fromHeight`; and this
  * co-signer's own approvals of deliveries (call hash -> receipt keys), recorded before each is
  * sent. Kept (with the last block scanned) in `file` when given, so a restart does not scan the
  * chain again and still knows what its open approvals would deliver.
@@ -68,6 +70,7 @@ export class DeliveredIndex {
   private scanned: number;
   private readonly receipts = new Set<string>();
   private readonly timeouts = new Set<string>();
+  private readonly acked = new Set<string>();
   private readonly approvals = new Map<Hex, string[]>();
 
   constructor(
@@ -83,6 +86,7 @@ export class DeliveredIndex {
         this.scanned = Math.max(this.scanned, saved.scanned);
         for (const r of saved.receipts) this.receipts.add(r);
         for (const t of saved.timeouts ?? []) this.timeouts.add(t);
+        for (const a of saved.acked ?? []) this.acked.add(a);
         for (const [h, keys] of saved.approvals ?? []) this.approvals.set(h, keys);
       }
     }
@@ -96,6 +100,11 @@ export class DeliveredIndex {
   /** The multisig recorded `p` as timed out (its timeout record is on chain). */
   hasTimeout(p: Packet): boolean {
     return this.timeouts.has(timeoutKeyOf(p));
+  }
+
+  /** The multisig wrote back the hub's ack of `p`, a packet the chain sent. */
+  hasAcked(p: Packet): boolean {
+    return this.acked.has(ackedKeyOf(p));
   }
 
   /** Notes this co-signer's approval of `callHash`, which delivers `packets` (before it is sent: a crash after sending must not lose it). */
@@ -137,6 +146,7 @@ export class DeliveredIndex {
         }
         for (const k of receiptKeysIn(pairs)) this.receipts.add(k);
         for (const k of timeoutKeysIn(pairs)) this.timeouts.add(k);
+        for (const k of ackedKeysIn(pairs)) this.acked.add(k);
       }
       this.scanned = end;
       this.save();
@@ -146,7 +156,7 @@ export class DeliveredIndex {
   private save(): void {
     if (!this.o.file) return;
     const tmp = `${this.o.file}.tmp`;
-    const saved: SavedIndex = { multisig: this.multisig, scanned: this.scanned, receipts: [...this.receipts], timeouts: [...this.timeouts], approvals: [...this.approvals] };
+    const saved: SavedIndex = { multisig: this.multisig, scanned: this.scanned, receipts: [...this.receipts], timeouts: [...this.timeouts], acked: [...this.acked], approvals: [...this.approvals] };
     writeFileSync(tmp, JSON.stringify(saved));
     renameSync(tmp, this.o.file);
   }
@@ -183,11 +193,13 @@ export interface CosignOutcome {
   txHash?: string;
   /** Where an executed call's remark is (for `remarkProof`). */
   remark?: { blockHash: string; eventIndex: number };
-  /** Packets left out: delivered before, or recorded as timed out before. */
+  /** Packets left out: delivered (or their ack written back) before, or recorded as timed out before. */
   delivered: string[];
   timedOut: string[];
   /** Packets past their timeout on the chain that this call records as timed out. */
   timeouts: string[];
+  /** Packets the chain sent whose acks this call writes back. */
+  acks: string[];
   /**
    * Packets left for a later round: behind an undelivered sequence of their ordered channel, or past
    * their timeout while an approval of this co-signer that would deliver them is still open.
@@ -226,13 +238,15 @@ export class Cosigner {
    */
   async cosign(height: number, proposal: CosignProposal = {}): Promise<CosignOutcome> {
     if (proposal.packets?.length) await assertCommitted(this.o.hub, proposal.packets);
-    const batch = await readHubBatch(this.o.hub, this.o.chainId, height);
-    if (!batch) {
+    const found = await readHubBatch(this.o.hub, this.o.chainId, height);
+    const hubAcks = await readHubAcks(this.o.hub, this.o.chainId, height);
+    if (!found && (!hubAcks.length || proposal.packets?.length)) {
       if (proposal.callHash || proposal.packets?.length) {
         throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', `the hub committed nothing for ${this.o.chainId} in block ${height}`, { details: { chain: this.o.chainId, height } });
       }
-      return { height, status: 'nothing-due', delivered: [], timedOut: [], timeouts: [], held: [] };
+      return { height, status: 'nothing-due', delivered: [], timedOut: [], timeouts: [], acks: [], held: [] };
     }
+    const batch = found ?? { packets: [], resolved: [] };
     if (proposal.packets?.length) {
       const ours = new Set(batch.packets.map(packetId));
       // (a proposed packet the hub has resolved failed assertCommitted above)
@@ -245,7 +259,8 @@ export class Cosigner {
     await this.index.sync(tip);
     const time = await this.o.writer.blockTime(tip);
     const all = [...batch.packets, ...batch.resolved];
-    const delivered = all.filter((p) => this.index.has(p));
+    const delivered = [...all.filter((p) => this.index.has(p)), ...hubAcks.filter((a) => this.index.hasAcked(a.packet)).map((a) => a.packet)];
+    const acks = hubAcks.filter((a) => !this.index.hasAcked(a.packet));
     const recorded = all.filter((p) => this.index.hasTimeout(p));
     // a packet gets a receipt or a timeout record, never both: the index keeps both kinds
     const open = batch.packets.filter((p) => !this.index.has(p) && !this.index.hasTimeout(p));
@@ -256,15 +271,15 @@ export class Cosigner {
     );
     const blocked = expired.length ? await this.openDeliveries(api, tip, expired) : new Set<Packet>();
     const timeouts = expired.filter((p) => !blocked.has(p));
-    const left = { delivered: delivered.map(packetId), timedOut: recorded.map(packetId), timeouts: timeouts.map(packetId), held: [...held, ...blocked].map(packetId) };
+    const left = { delivered: delivered.map(packetId), timedOut: recorded.map(packetId), timeouts: timeouts.map(packetId), acks: acks.map((a) => packetId(a.packet)), held: [...held, ...blocked].map(packetId) };
     if (blocked.size) this.logger?.warn({ height, packets: [...blocked].map(packetId) }, 'not recording timeouts of packets an open approval of this co-signer would deliver');
-    if (!due.length && !timeouts.length) {
+    if (!due.length && !timeouts.length && !acks.length) {
       // a proposal for packets already written (or held) is refused, not signed
       if (proposal.callHash) throw this.mismatch(height, proposal.callHash, undefined);
       return { height, status: delivered.length || recorded.length ? 'delivered' : 'nothing-due', ...left };
     }
 
-    const dc = deliveryCall(api, due, timeouts);
+    const dc = deliveryCall(api, due, timeouts, acks);
     if (proposal.callHash && proposal.callHash.toLowerCase() !== dc.callHash) throw this.mismatch(height, proposal.callHash, dc.callHash);
     if (timeouts.length) this.logger?.info({ height, packets: left.timeouts, chainHeight: tip, chainTime: time }, 'recording packets past their timeout on the chain');
     const out = await this.approve(api, dc, height);
@@ -299,7 +314,7 @@ export class Cosigner {
     return new Set(expired.filter((p) => keys.has(receiptKeyOf(p))));
   }
 
-  private async approve(api: ApiPromise, dc: DeliveryCall, height: number): Promise<Omit<CosignOutcome, 'delivered' | 'timedOut' | 'timeouts' | 'held'>> {
+  private async approve(api: ApiPromise, dc: DeliveryCall, height: number): Promise<Omit<CosignOutcome, 'delivered' | 'timedOut' | 'timeouts' | 'acks' | 'held'>> {
     const me = publicKey(await this.o.writer.address());
     const keys = this.o.multisig.signatories.map(publicKey);
     if (!keys.includes(me)) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG', 'this co-signer\'s key is not a signatory of the delivery multisig');
@@ -331,7 +346,7 @@ export class Cosigner {
       });
     }
     const remark = events.find((e) => e.source === 'system' && e.name === 'Remarked' && publicKey(String(e.args.sender)) === this.account);
-    this.logger?.info({ height, callHash: dc.callHash, txHash: r.txHash, packets: dc.packets.length, timeouts: dc.timeouts.length }, 'executed a delivery');
+    this.logger?.info({ height, callHash: dc.callHash, txHash: r.txHash, packets: dc.packets.length, timeouts: dc.timeouts.length, acks: dc.acks.length }, 'executed a delivery');
     return { height, status: 'executed', callHash: dc.callHash, txHash: r.txHash, ...(remark ? { remark: { blockHash: r.blockHash, eventIndex: remark.index } } : {}) };
   }
 

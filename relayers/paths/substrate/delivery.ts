@@ -5,13 +5,16 @@
  * derives the call from its own node's state alone, so honest ones compute the same bytes and the
  * same call hash, and the threshold of approvals meets on one call.
  *
- * The call: `utility.batchAll([system.remarkWithEvent("PNTS" ++ SCALE pairs)])`. Per packet
- * delivered, in batch order: `(pkt/rcpt/<ch>/<seq>, 0x01)`, `(pkt/ack/<ch>/<seq>, keccak256(ack))`
- * and `(pkt/ack-data/<ch>/<seq>, ack)`: the receipt and acknowledgement commitment a Pontis chain
- * would write, as remark writes the hub's `substrate` client proves, and the ack's bytes a relayer
- * carries back. Then per packet past its timeout on the chain: `(pkt/rcpt-none/<ch>/<seq>, 0x01)`,
- * the timeout record the hub's client takes as the receipt's absence
- * (hub-chain/light-clients/substrate/records.ts).
+ * The call: `utility.batchAll([system.remarkWithEvent("PNTS" ++ SCALE pairs), ...value moves])`.
+ * Per packet delivered, in batch order: `(pkt/rcpt/<ch>/<seq>, 0x01)`, `(pkt/ack/<ch>/<seq>,
+ * keccak256(ack))` and `(pkt/ack-data/<ch>/<seq>, ack)`: the receipt and acknowledgement commitment
+ * a Pontis chain would write, as remark writes the hub's `substrate` client proves, and the ack's
+ * bytes a relayer carries back. Then per packet past its timeout on the chain:
+ * `(pkt/rcpt-none/<ch>/<seq>, 0x01)`, the timeout record the hub's client takes as the receipt's
+ * absence (hub-chain/light-clients/substrate/records.ts). Then per packet the chain sent that the
+ * hub acknowledged in that block: `(pkt/acked/<ch>/<seq>, ack)`, the ack written back for the
+ * sending application. The value moves (adapters/substrate/transfers.ts): a transfer coming home
+ * released from escrow to its receiver, and a failed transfer the chain sent refunded to its sender.
  *
  * The packet itself is not in the remark: the relayer reads it from the hub, which committed it and
  * holds it until it is resolved (its status record), and the hub checks the fields a relayer gives
@@ -25,7 +28,9 @@ import { merkleRoot } from '../../../hub-chain/crypto/merkle.ts';
 import { RECEIPT_NONE_PREFIX, RECEIPT_NONE_VALUE, receiptNoneKey } from '../../../hub-chain/light-clients/substrate/records.ts';
 import { encodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
 import { substratePacketKeys } from '../../../adapters/substrate/packets.ts';
-import { type Ack, type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type ReceivePlan, receiveTransfer, refundOf, tokenMove } from '../../../adapters/substrate/transfers.ts';
+import { type Ack, type Packet, TIMEOUT_ERROR, ackCommitment, channelId, decodeAck, encodeAck, encodeBatchValue, packetCommitment, packetId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { TRANSFER_APP } from '../../../hub-chain/modules/transfer/transfer.ts';
 import { RelayerError } from '../../errors.ts';
 import { type PontisReader, readStates } from '../pontis/endpoint.ts';
 
@@ -36,7 +41,7 @@ export class SubstrateDeliveryError extends RelayerError {
 
 /** The only application a Substrate chain without Pontis code "runs": a plain message is received as is. */
 export const SUBSTRATE_MSG_APP = 'msg';
-/** The error ack of a packet for an application the chain does not have (a transfer, until value moves are built). */
+/** The error ack of a packet for an application the chain does not have (neither a plain message nor a transfer). */
 export const SUBSTRATE_NO_APP = 'PNT_ERR_RELAY_SUBSTRATE_NO_APP';
 
 /** What the hub committed for `chain` in hub block `height`, as one node shows it. */
@@ -103,9 +108,62 @@ export async function assertCommitted(hub: PontisReader, packets: Packet[]): Pro
   }
 }
 
-/** The acknowledgement the Substrate chain gives a packet: success with an empty result for a plain message, else no such app. */
-export function substrateAck(p: Packet): Ack {
-  return p.dstApp === SUBSTRATE_MSG_APP ? { ok: true, result: '0x' } : { ok: false, error: SUBSTRATE_NO_APP };
+/**
+ * What the Substrate chain does with a packet delivered into it, decided from the packet alone: a
+ * plain message succeeds with an empty result, a transfer of the chain's own token coming home is
+ * released from escrow (adapters/substrate/transfers.ts), anything else gets an error ack.
+ */
+export function receivePlan(p: Packet): ReceivePlan {
+  if (p.dstApp === SUBSTRATE_MSG_APP) return { ack: { ok: true, result: '0x' } };
+  if (p.dstApp === TRANSFER_APP) return receiveTransfer(p.dstChain, p);
+  return { ack: { ok: false, error: SUBSTRATE_NO_APP } };
+}
+
+/** The acknowledgement the Substrate chain gives a packet (`receivePlan`'s). */
+export const substrateAck = (p: Packet): Ack => receivePlan(p).ack;
+
+/** An acknowledgement the hub wrote for a packet the chain sent: what the co-signers write back into the chain. */
+export interface HubAck {
+  packet: Packet;
+  /** The ack's bytes (`encodeAck`). */
+  ack: Bytes;
+}
+
+/** The hub events that resolve a packet at its hop before the source, with the ack they carry. */
+const ACK_EVENTS: Record<string, (a: Record<string, string>) => string | undefined> = {
+  'packet/acknowledged': (a) => a.ack,
+  'packet/refused': (a) => a.ack,
+  'packet/received': (a) => a.ack,
+  'packet/timed-out': () => toHex(encodeAck({ ok: false, error: TIMEOUT_ERROR })),
+};
+
+/**
+ * The acks the hub wrote in block `height` for packets `chain` sent (the destination's ack passed
+ * on, the hub's refusal or timeout, or its own ack as the destination), in event order, checked
+ * against the node's state: each `pkt/ack/<ch>/<seq>` must hold the ack's commitment
+ * (`PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID` otherwise).
+ */
+export async function readHubAcks(hub: PontisReader, chain: string, height: number): Promise<HubAck[]> {
+  const out: HubAck[] = [];
+  const seen = new Set<string>();
+  for (const tx of (await hub.blockEvents(height)).txs) {
+    for (const e of tx.events) {
+      const ackOf = ACK_EVENTS[e.type];
+      if (!ackOf || !e.attributes.packet) continue;
+      const p = JSON.parse(e.attributes.packet) as Packet;
+      const ack = ackOf(e.attributes);
+      if (p.srcChain !== chain || !ack || seen.has(packetId(p))) continue;
+      seen.add(packetId(p));
+      out.push({ packet: p, ack: fromHex(ack as Hex) });
+    }
+  }
+  const held = await readStates(hub, out.map((a) => packetKeys.ack(channelId(a.packet), a.packet.sequence)));
+  for (const [i, a] of out.entries()) {
+    if (!held[i] || !equalBytes(held[i], ackCommitment(a.ack))) {
+      throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', `hub block ${height}: the ack of ${packetId(a.packet)} in its events is not the one its state holds`, { details: { chain, height, packet: packetId(a.packet) } });
+    }
+  }
+  return out;
 }
 
 /** A packet timed out at the Substrate chain's block `height` with time `timeMs` (the receiver's rule: at or past either bound). */
@@ -153,6 +211,14 @@ export function timeoutPairs(packets: Packet[]): [Bytes, Bytes][] {
   return packets.map((p) => [receiptNoneKey(channelId(p), p.sequence), RECEIPT_NONE_VALUE]);
 }
 
+/** The key of an ack written back for a packet the chain sent (utf-8 `pkt/acked/<ch>/<seq>`); its value is the ack's bytes. */
+export const ackedKey = (ch: string, seq: number): Bytes => utf8(`pkt/acked/${ch}/${seq}`);
+
+/** The acks written back, in their order. */
+export function ackBackPairs(acks: HubAck[]): [Bytes, Bytes][] {
+  return acks.map((a) => [ackedKey(channelId(a.packet), a.packet.sequence), a.ack]);
+}
+
 export interface DeliveryCall {
   /** The SCALE call (`utility.batchAll`), as `asMulti` takes it. */
   call: Hex;
@@ -164,6 +230,8 @@ export interface DeliveryCall {
   packets: Packet[];
   /** Packets it records as timed out. */
   timeouts: Packet[];
+  /** Acks it writes back (packets the chain sent). */
+  acks: HubAck[];
 }
 
 /**
@@ -172,11 +240,12 @@ export interface DeliveryCall {
  * depend on the runtime (its pallet and call indices), so every co-signer connected to the same
  * runtime builds the same bytes.
  */
-export function deliveryCall(api: ApiPromise, packets: Packet[], timeouts: Packet[] = []): DeliveryCall {
-  if (!packets.length && !timeouts.length) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', 'a delivery call needs packets');
-  const payload = toHex(encodeRemarkPayload([...deliveryPairs(packets), ...timeoutPairs(timeouts)]));
-  const call = api.tx.utility.batchAll([api.tx.system.remarkWithEvent(payload)]).method.toHex() as Hex;
-  return { call, callHash: blake2AsHex(fromHex(call)) as Hex, payload, packets, timeouts };
+export function deliveryCall(api: ApiPromise, packets: Packet[], timeouts: Packet[] = [], acks: HubAck[] = []): DeliveryCall {
+  if (!packets.length && !timeouts.length && !acks.length) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', 'a delivery call needs packets');
+  const payload = toHex(encodeRemarkPayload([...deliveryPairs(packets), ...timeoutPairs(timeouts), ...ackBackPairs(acks)]));
+  const moves = [...packets.map((p) => receivePlan(p).release), ...acks.map((a) => refundOf(a.packet, decodeAck(a.ack)))].filter((m) => m !== undefined);
+  const call = api.tx.utility.batchAll([api.tx.system.remarkWithEvent(payload), ...moves.map((m) => tokenMove(api, m.token, m.to, m.amount))]).method.toHex() as Hex;
+  return { call, callHash: blake2AsHex(fromHex(call)) as Hex, payload, packets, timeouts, acks };
 }
 
 /** The receipt key of a packet as the delivered index keeps it (utf-8 of `pkt/rcpt/<ch>/<seq>`). */
@@ -186,6 +255,7 @@ export const receiptKeyOf = (p: Packet): string => `pkt/rcpt/${channelId(p)}/${p
 export const timeoutKeyOf = (p: Packet): string => `${RECEIPT_NONE_PREFIX}${channelId(p)}/${p.sequence}`;
 
 const RECEIPT_PREFIX = utf8('pkt/rcpt/');
+const ACKED_PREFIX = utf8('pkt/acked/');
 const NONE_PREFIX = utf8(RECEIPT_NONE_PREFIX);
 
 /** The keys under `prefix` a remark payload writes with value 0x01. */
@@ -198,4 +268,10 @@ export const receiptKeysIn = (pairs: [Bytes, Bytes][]): string[] => flagKeysIn(p
 
 /** The timeout record keys a remark payload writes. */
 export const timeoutKeysIn = (pairs: [Bytes, Bytes][]): string[] => flagKeysIn(pairs, NONE_PREFIX);
+
+/** The keys of acks written back a remark payload holds (any value: the ack's bytes). */
+export const ackedKeysIn = (pairs: [Bytes, Bytes][]): string[] => pairs.filter(([k]) => k.length > ACKED_PREFIX.length && equalBytes(k.subarray(0, ACKED_PREFIX.length), ACKED_PREFIX)).map(([k]) => Buffer.from(k).toString('utf8'));
+
+/** The key of `p`'s written-back ack as the delivered index keeps it. */
+export const ackedKeyOf = (p: Packet): string => `pkt/acked/${channelId(p)}/${p.sequence}`;
 
