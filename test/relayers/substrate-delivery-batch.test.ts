@@ -8,11 +8,14 @@ import { Keyring } from '@polkadot/api';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Bytes, concat, equalBytes, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, ackCommitment, channelId, decodeAck, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import type { BlockEvents, PontisReader } from '../../relayers/paths/pontis/endpoint.ts';
 import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { multisigAccount } from '../../relayers/paths/substrate/cosigner.ts';
-import { deliveryPairs, inChannelOrder, readHubBatch, receiptKeysIn, substrateAck, timedOutAt, timeoutKeysIn, timeoutPairs } from '../../relayers/paths/substrate/delivery.ts';
+import { ackBackPairs, ackedKeysIn, deliveryPairs, inChannelOrder, readHubAcks, readHubBatch, receiptKeysIn, receivePlan, substrateAck, timedOutAt, timeoutKeysIn, timeoutPairs } from '../../relayers/paths/substrate/delivery.ts';
+import { refundOf } from '../../adapters/substrate/transfers.ts';
+import { encodeTransferPayload } from '../../hub-chain/modules/transfer/transfer.ts';
+import { ackedOfRemark } from '../../adapters/substrate/packets.ts';
 import { packetsOfRemark } from '../../adapters/substrate/packets.ts';
 import { encodeRemarkPayload } from '../../hub-chain/light-clients/substrate/remark.ts';
 import { timeoutRecordFor } from '../../hub-chain/light-clients/substrate/records.ts';
@@ -128,9 +131,11 @@ describe('substrate delivery: what the call writes', () => {
     );
     expect(receiptKeysIn(pairs)).toEqual(packets.map((p) => `pkt/rcpt/${channelId(p)}/${p.sequence}`));
     expect(timeoutKeysIn(pairs)).toEqual([]);
-    const transfer = { ...packets[0], dstApp: 'transfer' };
-    expect(substrateAck(transfer)).toEqual({ ok: false, error: 'PNT_ERR_RELAY_SUBSTRATE_NO_APP' });
-    expect(toHex(deliveryPairs([transfer])[1][1])).toBe(toHex(ackCommitment(encodeAck({ ok: false, error: 'PNT_ERR_RELAY_SUBSTRATE_NO_APP' }))));
+    const other = { ...packets[0], dstApp: 'records' };
+    expect(substrateAck(other)).toEqual({ ok: false, error: 'PNT_ERR_RELAY_SUBSTRATE_NO_APP' });
+    expect(toHex(deliveryPairs([other])[1][1])).toBe(toHex(ackCommitment(encodeAck({ ok: false, error: 'PNT_ERR_RELAY_SUBSTRATE_NO_APP' }))));
+    // the transfer app takes packets only from a transfer app
+    expect(substrateAck({ ...packets[0], dstApp: 'transfer' })).toEqual({ ok: false, error: 'PNT_ERR_TRANSFER_WRONG_APP' });
     // a receipt key with another value is not taken for a delivery
     expect(receiptKeysIn([[utf8('pkt/rcpt/x/1'), Uint8Array.of(0)], [utf8('pkt/ack/x/1'), Uint8Array.of(1)]])).toEqual([]);
   });
@@ -207,5 +212,90 @@ describe('substrate delivery: the multisig', () => {
     ]) {
       expect(() => multisigAccount(m), JSON.stringify(m)).toThrow(expect.objectContaining({ code: 'PNT_ERR_RELAY_SUBSTRATE_MULTISIG_CONFIG' }));
     }
+  });
+});
+
+describe('substrate delivery: the hub\'s acks of packets the chain sent', () => {
+  let ackHeight = 0;
+  let sent: Packet[] = [];
+
+  beforeAll(async () => {
+    // sub-1 (a stand-in Pontis chain here) sends to the spoke and to nowhere; the hub refuses one and passes the spoke's ack on
+    await connect(sink, hub);
+    const r = await sink.exec([sendMsg('dept-a', 'to the spoke'), sendMsg('nowhere-9', 'to nowhere')]);
+    expect(r.code).toBe('ok');
+    sent = r.events.filter((e) => e.type === 'packet/sent').map((e) => JSON.parse(e.attributes.packet) as Packet);
+    const before = hub.chain.latestHeight();
+    let c1: Record<string, number> = {};
+    let c2: Record<string, number> = {};
+    for (let i = 0; i < 3; i++) {
+      c1 = (await relayRound(new PontisPathHandlers(new Map<string, TestChain>([[SUB, sink], ['hub', hub]]), 'hub'), SUB, 'hub', c1)).cursor;
+      c2 = (await relayRound(new PontisPathHandlers(new Map<string, TestChain>([['dept-a', spoke], ['hub', hub]]), 'hub'), 'dept-a', 'hub', c2)).cursor;
+    }
+    const found = new Map<string, number>();
+    for (let h = before + 1; h <= hub.chain.latestHeight(); h++) for (const a of await readHubAcks(hub, SUB, h)) found.set(`${a.packet.dstChain}`, h);
+    expect([...found.keys()].sort()).toEqual(['dept-a', 'nowhere-9']);
+    ackHeight = found.get('dept-a')!;
+  });
+
+  it('behavior: each ack the hub wrote for the chain\'s packets, in event order, as its state holds it; written back as pkt/acked pairs the index and the app read', async () => {
+    const acks = await readHubAcks(hub, SUB, ackHeight);
+    expect(acks.map((a) => a.packet)).toEqual([sent[0]]);
+    expect(decodeAck(acks[0].ack)).toMatchObject({ ok: true });
+    // packets of other chains in the same block are not the chain's
+    expect(await readHubAcks(hub, 'dept-a', ackHeight)).toEqual([]);
+    const pairs = ackBackPairs(acks);
+    expect(pairs.map(([k, v]) => [Buffer.from(k).toString('utf8'), toHex(v)])).toEqual([[`pkt/acked/${channelId(sent[0])}/${sent[0].sequence}`, toHex(acks[0].ack)]]);
+    expect(ackedKeysIn(pairs)).toEqual([`pkt/acked/${channelId(sent[0])}/${sent[0].sequence}`]);
+    // never read as a receipt, an ack to relay or a timeout
+    expect(receiptKeysIn(pairs)).toEqual([]);
+    expect(packetsOfRemark(encodeRemarkPayload(pairs))).toEqual({ packets: [], acks: [], ackRefs: [], timeouts: [], skipped: [] });
+    expect(ackedOfRemark(encodeRemarkPayload(pairs))).toEqual([{ channel: channelId(sent[0]), sequence: sent[0].sequence, ack: toHex(acks[0].ack) }]);
+  });
+
+  it('adversarial: a node whose event carries another ack than its state, or holds no ack, is refused', async () => {
+    const forgedAck = toHex(encodeAck({ ok: false, error: 'PNT_ERR_FORGED' }));
+    const swap = lying({ events: (b) => ({ ...b, txs: b.txs.map((tx) => ({ ...tx, events: tx.events.map((e) => (e.type === 'packet/acknowledged' ? { ...e, attributes: { ...e.attributes, ack: forgedAck } } : e)) })) }) });
+    await expect(readHubAcks(swap, SUB, ackHeight)).rejects.toMatchObject({ code: 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID' });
+    const gone = lying({ state: (k, v) => (k.startsWith('pkt/ack/') ? undefined : v) });
+    await expect(readHubAcks(gone, SUB, ackHeight)).rejects.toMatchObject({ code: 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID' });
+  });
+});
+
+describe('substrate delivery: transfers', () => {
+  const receiver = '5FHneW46xGXgs5mUiveU4sbTyGBzmstUspZC92UhjJM694ty'; // //Bob
+  const transfer = (denom: string, o: { srcApp?: string; receiver?: string; amount?: string } = {}): Packet => ({
+    srcChain: 'dept-a', srcApp: o.srcApp ?? 'transfer', dstChain: SUB, dstApp: 'transfer', sequence: 1, ordered: false, timeoutHeight: 0, timeoutTimestamp: 1_900_000_000_000,
+    payload: encodeTransferPayload({ denom, amount: o.amount ?? '25', sender: '0x' + '11'.repeat(20), receiver: o.receiver ?? receiver }),
+  });
+
+  it('behavior: the chain\'s own token coming home is released to the receiver and acknowledged with the denom credited', () => {
+    const bob = '0x8eaf04151687736326c9fea17e25fc5287613693c912909cb226aa4794f26a48';
+    expect(receivePlan(transfer(`t/${SUB}/native`))).toEqual({ ack: { ok: true, result: toHex(utf8('{"denom":"native"}')) }, release: { token: { kind: 'native' }, to: bob, amount: 25n } });
+    expect(receivePlan(transfer(`t/${SUB}/asset/1984`, { receiver: bob }))).toMatchObject({ ack: { ok: true }, release: { token: { kind: 'asset', id: 1984 }, to: bob } });
+  });
+
+  it('adversarial: another chain\'s token, another app, a receiver that is no account, an amount above u128 or a bad payload get error acks and release nothing', () => {
+    const refused = (p: Packet) => {
+      const plan = receivePlan(p);
+      expect(plan.release).toBeUndefined();
+      return plan.ack;
+    };
+    expect(refused(transfer('uatom'))).toEqual({ ok: false, error: 'PNT_ERR_TRANSFER_NO_VOUCHERS' });
+    expect(refused(transfer(`t/${SUB}/asset/x`))).toEqual({ ok: false, error: 'PNT_ERR_TRANSFER_NO_VOUCHERS' });
+    expect(refused(transfer(`t/other/t/${SUB}/native`))).toEqual({ ok: false, error: 'PNT_ERR_TRANSFER_NO_VOUCHERS' });
+    expect(refused(transfer(`t/${SUB}/native`, { srcApp: 'msg' }))).toEqual({ ok: false, error: 'PNT_ERR_TRANSFER_WRONG_APP' });
+    for (const r of ['not-an-address', '0x' + '11'.repeat(20), '0x' + '00'.repeat(32)]) expect(refused(transfer(`t/${SUB}/native`, { receiver: r }))).toEqual({ ok: false, error: 'PNT_ERR_TRANSFER_INVALID_RECEIVER' });
+    expect(refused(transfer(`t/${SUB}/native`, { amount: (1n << 128n).toString() }))).toEqual({ ok: false, error: 'PNT_ERR_BANK_INVALID_AMOUNT' });
+    expect(refused({ ...transfer(`t/${SUB}/native`), payload: toHex(utf8('{"amount":"1"}')) })).toEqual({ ok: false, error: 'PNT_ERR_TRANSFER_INVALID_PAYLOAD' });
+  });
+
+  it('behavior: a failed transfer the chain sent is refunded to its sender; a successful one, another app or a token the chain lacks is not', () => {
+    const alice = '0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d';
+    const out: Packet = { ...transfer('native'), srcChain: SUB, dstChain: 'dept-a', payload: encodeTransferPayload({ denom: 'native', amount: '40', sender: alice, receiver: '0x' + '22'.repeat(20) }) };
+    expect(refundOf(out, { ok: false, error: 'PNT_ERR_PACKET_TIMEOUT' })).toEqual({ token: { kind: 'native' }, to: alice, amount: 40n });
+    expect(refundOf(out, { ok: true, result: '0x' })).toBeUndefined();
+    expect(refundOf({ ...out, srcApp: 'msg' }, { ok: false, error: 'X' })).toBeUndefined();
+    expect(refundOf({ ...out, payload: encodeTransferPayload({ denom: 't/dept-a/uatom', amount: '40', sender: alice, receiver: 'x' }) }, { ok: false, error: 'X' })).toBeUndefined();
   });
 });
