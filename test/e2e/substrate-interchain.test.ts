@@ -281,14 +281,20 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
     expect(await handlers.clientLag(SUB, HUB)).toBeGreaterThanOrEqual(0);
   });
 
-  it('the relayer pipeline (`pontis relayer start`, kind substrate, real Redis) delivers a remarked packet; the hub -> Substrate leg fails fatally with its code', async () => {
+  it('the relayer pipeline (`pontis relayer start`, kind substrate, real Redis) delivers a remarked packet; the hub -> Substrate leg fails fatally with its code; packets and acks arrive exactly once through kill -9 and a Redis flush', async () => {
     const redis = await RedisServer.start();
     const port = await freePort();
     const rly = new RelayerProcess(
       {
         hub: { chainId: HUB, rpc: hub.rpcUrls[0], signer: { env: 'RELAYER_KEY_HUB' } },
-        chains: [{ id: SUB, kind: 'substrate', rpc: chop.url, signer: { env: 'RELAYER_KEY_SUB' } }],
-        paths: [{ id: 'path-sub', chain: SUB, hub: HUB }],
+        chains: [
+          { id: SUB, kind: 'substrate', rpc: chop.url, signer: { env: 'RELAYER_KEY_SUB' } },
+          { id: SUB2, kind: 'substrate', rpc: chop.url, signer: { env: 'RELAYER_KEY_SUB' } },
+        ],
+        paths: [
+          { id: 'path-sub', chain: SUB, hub: HUB },
+          { id: 'path-sub2', chain: SUB2, hub: HUB },
+        ],
         redis: { url: redis.url, prefix: 'rly-sub' },
         tuning: { batchSize: 20, concurrency: 2, clearIntervalMs: 3000, backoffMs: 200, maxAttempts: 5, lookbackBlocks: 50, scanIntervalMs: 300, lockMs: 3000 },
         api: { host: '127.0.0.1', port },
@@ -305,6 +311,54 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
       await until('the ack job toward sub-1 failed with its code', async () => metricSum(await rly.metrics(), 'pontis_relayer_failures_total', { code: 'PNT_ERR_RELAY_DIRECTION_UNSUPPORTED' }) >= 1, 60_000);
       // the hub shows the packets once committed, a moment before the relayer's submission returns and counts them
       await until('the relayer counted its deliveries', async () => metricSum(await rly.metrics(), 'pontis_relayer_packets_relayed_total', { path: 'path-sub', kind: 'relay-packets' }) >= 2, 30_000);
+
+      // exactly once through crashes: remarks of sub-1's packets while the relayer is killed (-9) and Redis flushed
+      const from = await hubEp.latestHeight();
+      const state = async (p: Packet) => (await hubPacket(packetId(p)))?.status.state;
+      const remark = async (tag: string) => (await landed(() => sendFromSubstrate(alice, [0, 1, 2, 3].map((i) => fields(SUB2, `${tag}-${i}`)), sequences))).packets;
+      const stream = await remark('before-kill');
+      await until('the first of the stream forwarded', async () => (await state(stream[0])) === 'forwarded', 60_000);
+      await rly.kill9();
+      stream.push(...(await remark('while-down')));
+      await rly.start();
+      await until('a packet sent while the relayer was down forwarded', async () => (await state(stream[4])) === 'forwarded', 60_000);
+      // cursors, leases and jobs are gone: the relayer rebuilds them from the chains (lookbackBlocks)
+      await redis.flushAll();
+      stream.push(...(await remark('after-flush')));
+      await until('every packet of the stream forwarded', async () => (await Promise.all(stream.map(state))).every((x) => x === 'forwarded'), 120_000);
+
+      // sub-2's gateway acknowledges them all; the relayer is killed as the ack remark lands, and takes the acks after its restart
+      const gateway2 = new SubstrateWriter({ url: chop.url, chainId: SUB2, signer: '//Alice', inclusionTimeoutMs: 15_000 });
+      try {
+        await landed(() => ackFromSubstrate(gateway2, stream.map((packet) => ({ packet, ack: encodeAck({ ok: true, result: '0x' }) }))));
+      } finally {
+        await gateway2.close();
+      }
+      await rly.kill9();
+      await redis.flushAll();
+      await rly.start();
+      await until('every ack taken by the hub', async () => (await Promise.all(stream.map(state))).every((x) => x === 'delivered'), 120_000);
+
+      // what the hub executed: each packet received once and acknowledged once; a retried job's items the hub had taken are answered as such
+      const ids = new Set(stream.map(packetId));
+      const results = new Map<string, string[]>();
+      for (let h = from + 1; h <= (await hubEp.latestHeight()); h++) {
+        for (const tx of (await hubEp.blockEvents(h)).txs) {
+          for (const e of tx.events) {
+            if (!e.type.endsWith('/result') || !ids.has(e.attributes.id)) continue;
+            const k = `${e.type} ${e.attributes.id}`;
+            results.set(k, [...(results.get(k) ?? []), e.attributes.result]);
+          }
+        }
+      }
+      for (const id of ids) {
+        expect(results.get(`packet/recv/result ${id}`)?.filter((r) => r === 'ok'), id).toEqual(['ok']);
+        expect(results.get(`packet/ack/result ${id}`)?.filter((r) => r === 'ok'), id).toEqual(['ok']);
+      }
+      // a redundant item is at most one job retried after its transaction committed (the kill), never a stream of them
+      const redundant = [...results.values()].flat().filter((r) => r !== 'ok');
+      expect(redundant.every((r) => r === 'already-received' || r === 'already-resolved'), redundant.join()).toBe(true);
+      expect(redundant.length).toBeLessThanOrEqual(stream.length);
     } finally {
       await rly.stop();
       rly.cleanup();
