@@ -307,6 +307,8 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
     expect((await multisigRemarks()).some((r) => r.pairs.some(([k]) => k.endsWith(`/${second.packets[0].sequence}`) && k.startsWith(`pkt/rcpt/${channelId(second.packets[0])}`)))).toBe(false);
     const n0 = await nonce(0);
     expect(await cosign(0, second.height)).toMatchObject({ status: 'already-approved' });
+    // a live delivery is not stale: its depositor keeps it open
+    expect(await cosigners[0].cancelStale()).toEqual([]);
     expect(await nonce(0)).toBe(n0);
     expect(await cosign(1, second.height)).toMatchObject({ status: 'executed' });
     const key = `pkt/rcpt/${channelId(second.packets[0])}/${second.packets[0].sequence}`;
@@ -434,6 +436,14 @@ describe('hub -> Substrate delivery by a 3-of-4 multisig of hub validators', () 
     const keys = (await multisigRemarks()).flatMap((r) => r.pairs.map(([k]) => k));
     expect(keys).toContain(`pkt/rcpt-none/${channelId(p)}/${p.sequence}`);
     expect(keys).not.toContain(`pkt/rcpt/${channelId(p)}/${p.sequence}`);
+
+    // the stale delivery: only its depositor can cancel it; the others find nothing of theirs to cancel
+    const n = await nonces();
+    for (const i of [1, 2, 3]) expect(await cosigners[i].cancelStale()).toEqual([]);
+    expect(await nonces()).toEqual(n);
+    expect(await cosigners[0].cancelStale()).toEqual([delivery.callHash]);
+    expect(await pendingApprovals(delivery.callHash!)).toBeUndefined();
+    expect(await cosigners[0].cancelStale()).toEqual([]);
   }, 300_000);
 
   it('behavior: four co-signers following the hub at once deliver each new batch exactly once (racing approvals are retried, not lost)', async () => {

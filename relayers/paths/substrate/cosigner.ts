@@ -107,16 +107,25 @@ export class DeliveredIndex {
     return this.acked.has(ackedKeyOf(p));
   }
 
-  /** Notes this co-signer's approval of `callHash`, which delivers `packets` (before it is sent: a crash after sending must not lose it). */
-  recordApproval(callHash: Hex, packets: Packet[]): void {
+  /**
+   * Notes this co-signer's approval of `callHash`, which delivers `packets` and writes back the
+   * acks of `acked` (before it is sent: a crash after sending must not lose it).
+   */
+  recordApproval(callHash: Hex, packets: Packet[], acked: Packet[] = []): void {
     if (this.approvals.has(callHash)) return;
-    this.approvals.set(callHash, packets.map(receiptKeyOf));
+    this.approvals.set(callHash, [...packets.map(receiptKeyOf), ...acked.map(ackedKeyOf)]);
     this.save();
   }
 
-  /** The receipt keys a call this co-signer approved delivers; undefined for a call it has no record of. */
+  /** The keys a call this co-signer approved writes (receipts, written-back acks); undefined for a call it has no record of. */
   approvedDeliveries(callHash: Hex): readonly string[] | undefined {
     return this.approvals.get(callHash);
+  }
+
+  /** A key an approved call writes is on the chain already, by another call: its receipt, the packet's timeout record, or the ack written back. */
+  writtenElsewhere(key: string): boolean {
+    if (key.startsWith('pkt/rcpt/')) return this.receipts.has(key) || this.timeouts.has(`pkt/rcpt-none/${key.slice('pkt/rcpt/'.length)}`);
+    return this.acked.has(key);
   }
 
   /** By receipt key (`pkt/rcpt/<ch>/<seq>`). */
@@ -328,13 +337,13 @@ export class Cosigner {
 
     if (approvals < t) {
       if (mine) return { height, status: 'already-approved', callHash: dc.callHash };
-      this.index.recordApproval(dc.callHash, dc.packets);
+      this.index.recordApproval(dc.callHash, dc.packets, dc.acks.map((a) => a.packet));
       const r = await this.o.writer.send({ pallet: 'multisig', call: 'approveAsMulti', args: this.args(api, 'approveAsMulti', { threshold: t, otherSignatories: others, maybeTimepoint: timepoint, callHash: dc.callHash, maxWeight: weight }) });
       this.logger?.info({ height, callHash: dc.callHash, approvals, threshold: t, txHash: r.txHash }, 'approved a delivery');
       return { height, status: 'approved', callHash: dc.callHash, txHash: r.txHash };
     }
     // this approval completes the threshold (or completes one that others met without the call): it carries the call
-    this.index.recordApproval(dc.callHash, dc.packets);
+    this.index.recordApproval(dc.callHash, dc.packets, dc.acks.map((a) => a.packet));
     const call = api.createType('Call', dc.call);
     const r = await this.o.writer.send({ pallet: 'multisig', call: 'asMulti', args: this.args(api, 'asMulti', { threshold: t, otherSignatories: others, maybeTimepoint: timepoint, call, storeCall: false, maxWeight: weight }) });
     const events = (await this.o.writer.blockEventsAt(r.blockHash)).filter((e) => (e.raw as { phase: { applyExtrinsic?: number } }).phase.applyExtrinsic === r.txIndex);
@@ -348,6 +357,40 @@ export class Cosigner {
     const remark = events.find((e) => e.source === 'system' && e.name === 'Remarked' && publicKey(String(e.args.sender)) === this.account);
     this.logger?.info({ height, callHash: dc.callHash, txHash: r.txHash, packets: dc.packets.length, timeouts: dc.timeouts.length, acks: dc.acks.length }, 'executed a delivery');
     return { height, status: 'executed', callHash: dc.callHash, txHash: r.txHash, ...(remark ? { remark: { blockHash: r.blockHash, eventIndex: remark.index } } : {}) };
+  }
+
+  /**
+   * Cancels this co-signer's stale operations: open multisig operations it deposited for whose
+   * call at least one write is on the chain already by another call (a packet delivered or
+   * recorded as timed out, an ack written back). Such a call must never execute, and only its
+   * depositor can cancel it (`multisig.cancelAsMulti`), which returns the deposit and ends the hold
+   * its approval puts on timeout records. An operation it has no record of is left to its operator.
+   * Returns the call hashes cancelled.
+   */
+  async cancelStale(): Promise<Hex[]> {
+    const api = await this.o.writer.connected();
+    const me = publicKey(await this.o.writer.address());
+    const tip = await this.o.writer.latestHeight();
+    await this.index.sync(tip);
+    const hash = await this.o.writer.blockHash(tip);
+    if (!hash) return [];
+    const at = await api.at(hash);
+    type Entry = [{ args: [unknown, { toHex(): string }] }, { isSome: boolean; unwrap(): { depositor: { toHex(): string }; when: { height: { toNumber(): number }; index: { toNumber(): number } } } }];
+    const entries = (await at.query.multisig.multisigs.entries(this.account)) as unknown as Entry[];
+    const others = sortAddresses(this.o.multisig.signatories.map(publicKey).filter((k) => k !== me));
+    const cancelled: Hex[] = [];
+    for (const [k, v] of entries) {
+      if (!v.isSome) continue;
+      const op = v.unwrap();
+      const callHash = k.args[1].toHex() as Hex;
+      const keys = this.index.approvedDeliveries(callHash);
+      if (op.depositor.toHex() !== me || !keys?.some((x) => this.index.writtenElsewhere(x))) continue;
+      const timepoint = { height: op.when.height.toNumber(), index: op.when.index.toNumber() };
+      const r = await this.o.writer.send({ pallet: 'multisig', call: 'cancelAsMulti', args: [this.o.multisig.threshold, others, timepoint, callHash] });
+      this.logger?.info({ callHash, txHash: r.txHash }, 'cancelled a stale delivery operation: part of it is on the chain by another call');
+      cancelled.push(callHash);
+    }
+    return cancelled;
   }
 
   /** `Multisig.Multisigs(account, callHash)`: the open operation for this call, if any. */
@@ -391,6 +434,8 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** Each attempt's outcome, or the error it failed with. */
   onHeight?: (height: number, r: CosignOutcome | Error) => void;
+  /** Stale operations of this co-signer cancelled in a round (`Cosigner.cancelStale`). */
+  onCancelled?: (callHashes: Hex[]) => void;
 }
 
 /**
@@ -437,6 +482,14 @@ export async function followHub(cosigner: Cosigner, hub: PontisReader, o: Follow
       o.onHeight?.(next, e as Error);
     }
     for (; next <= tip && !o.signal?.aborted; next++) await attempt(next);
+    if (!o.signal?.aborted) {
+      try {
+        const cancelled = await cosigner.cancelStale();
+        if (cancelled.length) o.onCancelled?.(cancelled);
+      } catch (e) {
+        o.onHeight?.(next, e as Error);
+      }
+    }
     await pause();
   }
   return next;
