@@ -37,11 +37,11 @@ import { proposeAndPass } from '../hub-chain/rpc-client/registry.ts';
 import { substrateChainRegistration, substrateEventTypes, substrateTrustRoot } from '../hub-chain/light-clients/substrate/registration.ts';
 import { decodeRemarkPayload } from '../hub-chain/light-clients/substrate/remark.ts';
 import { msgKeys } from '../hub-chain/modules/packets/msg-app.ts';
-import { type Packet, packetId } from '../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, packetId } from '../hub-chain/modules/packets/types.ts';
 import { AdapterErrorCode, isAdapterError } from '../adapters/core/errors.ts';
 import { SubstrateReader } from '../adapters/substrate/reader.ts';
 import { SubstrateWriter } from '../adapters/substrate/writer.ts';
-import { type PacketFields, type SequenceCounter, sendFromSubstrate } from '../adapters/substrate/packets.ts';
+import { type PacketFields, type SequenceCounter, acksWrittenBack, sendFromSubstrate } from '../adapters/substrate/packets.ts';
 import { clientHeight } from '../relayers/paths/pontis/path.ts';
 import { RpcEndpoint } from '../relayers/paths/pontis/rpc-endpoint.ts';
 import { Cosigner, type CosignOutcome, followHub, multisigAccount } from '../relayers/paths/substrate/cosigner.ts';
@@ -268,7 +268,13 @@ export async function startSubstrate(o: { root: string; hubHomes: string[]; port
         return q?.status.ack ? q : undefined;
       }, 90_000);
       say(`  hub ${hubChainId}: ${stepsText(acked)}`);
-      say(`  ${hubChainId} holds ${deptB.chainId}'s ack (${acked.status.ack!.ok ? 'ok' : 'error'}) for ${DEVNET_SUB}, proven against its client of ${deptB.chainId}; into ${DEVNET_SUB} an ack goes only by the co-signers, which deliver packets (acks of packets from ${DEVNET_SUB}: not yet)`);
+      say(`  ${hubChainId} holds ${deptB.chainId}'s ack (${acked.status.ack!.ok ? 'ok' : 'error'}) for ${DEVNET_SUB}, proven against its client of ${deptB.chainId}`);
+      if (account) {
+        // the co-signers write the hub's ack back into the chain, where the sending app reads it
+        const key = `${channelId(p)}/${p.sequence}`;
+        const back = await until(`the co-signers to write the ack back into ${DEVNET_SUB}`, async () => (await acksWrittenBack(reader, encodeAddress(account, 42), rm.height, await reader.latestHeight())).get(key), 120_000);
+        say(`  ${DEVNET_SUB}: the multisig wrote the ack back (pkt/acked/${key}: ${back.ok ? 'ok' : `error ${back.error}`}), checked by each co-signer against its own node; //Alice's app reads it with acksWrittenBack`);
+      }
 
       // ---- dept-a -> hub -> sub-1, delivered by the validators' multisig
       if (!multisig) return;

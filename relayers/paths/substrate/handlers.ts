@@ -8,8 +8,9 @@
  * hub validators' observers move the client (attested mode), so `updateClient` toward the hub is
  * a no-op, and a divergence needs their attention, not a relayer's evidence.
  *
- * hub -> Substrate: packets are delivered into the chain by the hub validators' multisig
- * (`pontis relayer cosign`, DELIVERY.md), not by relayers. What comes back of that leg is relayed
+ * hub -> Substrate: packets are delivered into the chain, and the hub's acks of packets it sent
+ * written back, by the hub validators' multisig (`pontis relayer cosign`, DELIVERY.md), not by
+ * relayers. What comes back of that leg is relayed
  * here: the multisig's acks (`relayAcks` from the chain) and its timeout records, found by the
  * chain's scanner and submitted as `packets/timeout` on the hub (`timeouts` from the hub). The legs
  * relayers cannot do answer `towardSubstrate()` (PNT_ERR_RELAY_DIRECTION_UNSUPPORTED, fatal):
@@ -29,7 +30,7 @@ const TX_BUDGET = 768 * 1024;
 
 /** A write into a Substrate chain: relayers have no way in (the chain runs no Pontis code); the hub validators' co-signers write what the hub committed. */
 export function towardSubstrate(what: string, chain: string): never {
-  throw new RelayerError('PNT_ERR_RELAY_DIRECTION_UNSUPPORTED', `${what} toward Substrate chain ${chain}: relayers do not write into Substrate; the hub validators' co-signers deliver what the hub committed (pontis relayer cosign, relayers/paths/substrate/DELIVERY.md)`, { retryable: false, details: { chain, what } });
+  throw new RelayerError('PNT_ERR_RELAY_DIRECTION_UNSUPPORTED', `${what} toward Substrate chain ${chain}: relayers do not write into Substrate; the hub validators' co-signers deliver what the hub committed and write back its acks of the chain's packets (pontis relayer cosign, relayers/paths/substrate/DELIVERY.md)`, { retryable: false, details: { chain, what } });
 }
 
 export class SubstratePathHandlers implements PathHandlers {
