@@ -105,6 +105,16 @@ export class SubstrateReader implements ChainReader {
   private readonly waiters = new Set<(e: unknown) => void>();
   /** Why the latest connection attempt failed; cleared when one succeeds. */
   private transportError: unknown;
+  /**
+   * What a block hash names never changes: its events, the remarks of its extrinsics, its whole
+   * state (the proof source on a node without state_getReadProof). A relay round asks each several
+   * times (the scan, then the proof of each remark), so the last few blocks' answers are kept.
+   */
+  private readonly byHash = {
+    events: new Map<string, Promise<ChainEvent[]>>(),
+    remarks: new Map<string, Promise<Hex[]>>(),
+    state: new Map<string, Promise<[[Hex, Hex][], 0 | 1]>>(),
+  };
 
   constructor(protected readonly opts: SubstrateReaderOptions) {
     this.chainId = opts.chainId;
@@ -264,7 +274,7 @@ export class SubstrateReader implements ChainReader {
   /** Every event of the block `at`, in block order (`index` is the position in `System.Events`). */
   async blockEventsAt<A extends Record<string, unknown> = Record<string, unknown>>(at: BlockId): Promise<ChainEvent<A>[]> {
     const head = await this.header(at);
-    return this.eventsOf<A>(head.height, head.hash, () => true);
+    return memo(this.byHash.events, head.hash, 32, () => this.eventsOf(head.height, head.hash, () => true)) as Promise<ChainEvent<A>[]>;
   }
 
   /** Storage values at a block (undefined where a key holds nothing), in the order of `keys`. */
@@ -312,7 +322,7 @@ export class SubstrateReader implements ChainReader {
     const wanted = keys.map((k) => this.key(k));
     const own = await this.nodeProof(wanted, hash);
     if (own) return { at: hash, nodes: own };
-    const [entries, version] = await Promise.all([this.storageEntries(hash), this.stateVersion(hash)]);
+    const [entries, version] = await memo(this.byHash.state, hash, 4, () => Promise.all([this.storageEntries(hash), this.stateVersion(hash)]));
     const nodes = buildReadProof(
       entries.map(([k, v]) => [fromHex(k), fromHex(v)]),
       wanted.map((k) => fromHex(k)),
@@ -357,13 +367,15 @@ export class SubstrateReader implements ChainReader {
 
   private async remarkPayloadOf(hash: Hex, ev: ChainEvent): Promise<Hex | undefined> {
     const xt = (ev.raw as SubstrateRawEvent).phase as { applyExtrinsic?: number };
-    const payloads = await this.call('remarkProof', async (api) => {
+    const payloads = await memo(this.byHash.remarks, `${hash}/${xt.applyExtrinsic}`, 64, () => this.call('remarkProof', async (api) => {
       const block = await this.provider.send<{ block: { extrinsics: Hex[] } } | null>('chain_getBlock', [hash]);
-      const raw = xt.applyExtrinsic === undefined ? undefined : block?.block?.extrinsics?.[xt.applyExtrinsic];
+      // a node that lost the block answers again later (and nothing is kept of this answer)
+      if (!block?.block) throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, `the node has no block ${hash}`, { chainId: this.chainId, operation: 'remarkProof', retryable: true });
+      const raw = xt.applyExtrinsic === undefined ? undefined : block.block.extrinsics?.[xt.applyExtrinsic];
       if (!raw) return [];
       const decoded = (await api.at(hash)).registry.createType('Extrinsic', raw);
       return remarksIn(decoded.method as unknown as CallLike);
-    });
+    }));
     // the event carries only the hash: the remark is the call whose bytes hash to it
     return payloads.find((p) => blake2AsHex(fromHex(p)) === ev.args.hash);
   }
@@ -577,4 +589,15 @@ function unwrapOpaque(arg: Codec): unknown {
     }
   }
   return arg;
+}
+
+/** `f()` kept under `key` in `cache` (the `limit` newest); a rejected answer is not kept. */
+function memo<T>(cache: Map<string, Promise<T>>, key: string, limit: number, f: () => Promise<T>): Promise<T> {
+  const hit = cache.get(key);
+  if (hit) return hit;
+  const p = f();
+  cache.set(key, p);
+  p.catch(() => cache.get(key) === p && cache.delete(key));
+  while (cache.size > limit) cache.delete(cache.keys().next().value!);
+  return p;
 }

@@ -43,8 +43,18 @@
  * per packet on each validator, before the client checked a remark once per message: it hashed and
  * decoded its whole remark (0.25 ms + ~25 ns a remark byte: 0.35 ms at 10 a remark, 1.8 ms at 100).
  *
- * Knobs (env): PONTIS_BENCH_RATE (250), PONTIS_BENCH_SECONDS (30), PONTIS_BENCH_LANES (2),
- * PONTIS_BENCH_PER_REMARK (100), PONTIS_BENCH_CONCURRENCY (4 deliveries in flight),
+ * What chopsticks charges is per extrinsic, not per byte (measured on an idle machine, 2026-12-06):
+ * accepting a signed remark into its pool (validate_transaction) ~170 ms, applying it in a block
+ * ~80 ms more, whether the remark holds 1 KB, 35 KB or 90 KB. So the gateway batches: one lane
+ * remarking what is due every tick, up to 180 packets a remark (~70 KiB at 250/s), is two
+ * extrinsics a second. With two lanes of at most 100 a remark (~66 packets, 35 KiB each) it was
+ * four, and chopsticks fell behind: 79-88 packets/s, p50 53-58 s, remarks waiting 21-27 s for a
+ * block. One lane of 180: 202-226 packets/s, p50 4.9-7.8 s (4 or 8 deliveries in flight); then
+ * with the reader keeping each block's events, remarks and state for the proofs of the same round
+ * (the scan and the proof read each twice): 217-221 packets/s, p50 4.0-4.8 s, relay stage 1.0-1.4 s.
+ *
+ * Knobs (env): PONTIS_BENCH_RATE (250), PONTIS_BENCH_SECONDS (30), PONTIS_BENCH_LANES (1),
+ * PONTIS_BENCH_PER_REMARK (180), PONTIS_BENCH_CONCURRENCY (8 deliveries in flight),
  * PONTIS_BENCH_VALIDATORS (2, as bench:relay), PONTIS_BENCH_BLOCK_MS (1000), PONTIS_BENCH_DRAIN_S (90).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -76,11 +86,11 @@ const SUB = 'sub-1';
 const env = process.env;
 const RATE = Number(env.PONTIS_BENCH_RATE ?? 250);
 const SECONDS = Number(env.PONTIS_BENCH_SECONDS ?? 30);
-const LANES = Number(env.PONTIS_BENCH_LANES ?? 2);
-const PER_REMARK = Number(env.PONTIS_BENCH_PER_REMARK ?? 100);
+const LANES = Number(env.PONTIS_BENCH_LANES ?? 1);
+const PER_REMARK = Number(env.PONTIS_BENCH_PER_REMARK ?? 180);
 const TICK_MS = 500;
 /** Deliveries to the hub in flight at once (the relayer's `tuning.concurrency`). */
-const RELAY_CONCURRENCY = Number(env.PONTIS_BENCH_CONCURRENCY ?? 4);
+const RELAY_CONCURRENCY = Number(env.PONTIS_BENCH_CONCURRENCY ?? 8);
 const VALIDATORS = Number(env.PONTIS_BENCH_VALIDATORS ?? 2);
 const BLOCK_MS = Number(env.PONTIS_BENCH_BLOCK_MS ?? 1000);
 const DRAIN_MS = Number(env.PONTIS_BENCH_DRAIN_S ?? 90) * 1000;
