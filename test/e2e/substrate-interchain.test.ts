@@ -1,17 +1,23 @@
 /**
- * Substrate -> hub end to end, every part real: chopsticks running the asset-hub runtime, a hub of
+ * Substrate <-> hub end to end, every part real: chopsticks running the asset-hub runtime, a hub of
  * two validator processes whose `substrate` observers vote its finalized blocks (attested
- * `substrate` clients), governance registering the chain with Alice as its writer, packets sent
+ * `substrate` clients), governance registering the chain with Alice and the validators' delivery
+ * multisig as its writers (the last test runs the co-signers as processes), packets sent
  * by `sendFromSubstrate` (remarks), and the relayer's `SubstratePathHandlers` scanning the remarks
  * and proving them to the hub. The same chopsticks is registered twice (`sub-1` and `sub-2`): a
  * packet from sub-1 to sub-2 is forwarded by the hub, and sub-2's gateway acknowledges it by
  * remark, which the hub records as delivered. Forged relays are refused with stable codes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { decodeAddress } from '@polkadot/util-crypto';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Keyring } from '@polkadot/api';
+import { cryptoWaitReady, decodeAddress, encodeAddress } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
-import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type Hex, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { decodeRemarkPayload } from '../../hub-chain/light-clients/substrate/remark.ts';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
 import { paths } from '../../hub-chain/node/config.ts';
@@ -26,7 +32,9 @@ import { RpcEndpoint } from '../../relayers/paths/pontis/rpc-endpoint.ts';
 import { substrateEndpoint } from '../../relayers/paths/substrate/endpoint.ts';
 import { SubstratePathHandlers } from '../../relayers/paths/substrate/handlers.ts';
 import type { PacketEvent } from '../../relayers/paths/types.ts';
+import { multisigAccount } from '../../relayers/paths/substrate/cosigner.ts';
 import { DEV_ACCOUNTS, type ChopsticksNode, startChopsticks } from '../support/chopsticks.ts';
+import { stopProcess } from '../support/process.ts';
 import { registerSubstrateChain } from '../support/register-chain.ts';
 import { Testnet } from './harness.ts';
 import { RedisServer, RelayerProcess, freePort, metricSum, until } from '../relayers/harness.ts';
@@ -49,6 +57,9 @@ let hubEp: RpcEndpoint;
 let handlers: SubstratePathHandlers;
 const sequences = new Map<string, number>();
 let registeredAt = 0;
+/** The two hub validators' Substrate keys (SS58) and their delivery multisig (2 of 2). */
+let cosignKeys: string[] = [];
+let multisig: Hex;
 
 const hubPacket = async (id: string): Promise<PacketQuery | undefined> => {
   try {
@@ -109,7 +120,11 @@ async function recvMessage(events: PacketEvent[]): Promise<Msg & { proofHeight: 
 beforeAll(async () => {
   // chopsticks moves Timestamp.Now 12 s a block (the runtime's slot): a block every 1.5 s keeps the
   // chain's clock within CLIENT_PARAMS' drift (1 h) of the hub's for ~8 minutes, far longer than this file
-  chop = await startChopsticks({ blockTimeMs: 1500 });
+  await cryptoWaitReady();
+  const keyring = new Keyring({ type: 'sr25519' });
+  cosignKeys = [0, 1].map((i) => keyring.addFromUri(`//PontisE2EValidator${i}`).address);
+  multisig = multisigAccount({ signatories: cosignKeys, threshold: 2 });
+  chop = await startChopsticks({ blockTimeMs: 1500, fund: [...cosignKeys, encodeAddress(multisig, 42)] });
   try {
     hub = await Testnet.create(2, { chainId: HUB });
     for (const home of hub.homes) {
@@ -122,7 +137,8 @@ beforeAll(async () => {
     await hub.startAll();
     await hub.clients[0].waitForHeight(2, 60_000);
     const writer = u8aToHex(decodeAddress(DEV_ACCOUNTS.alice));
-    registeredAt = (await registerSubstrateChain(hub, chop.httpUrl, SUB, [writer], { clientParams: CLIENT_PARAMS })).height;
+    // sub-1's writers: Alice (the chain's gateway) and the hub validators' delivery multisig (2 of 2)
+    registeredAt = (await registerSubstrateChain(hub, chop.httpUrl, SUB, [writer, multisig], { clientParams: CLIENT_PARAMS })).height;
     await registerSubstrateChain(hub, chop.httpUrl, SUB2, [writer], { clientParams: CLIENT_PARAMS });
     alice = new SubstrateWriter({ url: chop.url, chainId: SUB, signer: '//Alice', inclusionTimeoutMs: 15_000 });
     bob = new SubstrateWriter({ url: chop.url, chainId: SUB, signer: '//Bob', inclusionTimeoutMs: 15_000 });
@@ -360,6 +376,62 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
       expect(redundant.every((r) => r === 'already-received' || r === 'already-resolved'), redundant.join()).toBe(true);
       expect(redundant.length).toBeLessThanOrEqual(stream.length);
     } finally {
+      await rly.stop();
+      rly.cleanup();
+      await redis.stop();
+    }
+  });
+  it('hub -> sub-1 on real processes: two `pontis relayer cosign` processes (2 of 2) deliver a hub packet and record another past its timeout; the relayer process brings back the ack and the timeout; each is written once', async () => {
+    const redis = await RedisServer.start();
+    const port = await freePort();
+    const rly = new RelayerProcess(
+      {
+        hub: { chainId: HUB, rpc: hub.rpcUrls[0], signer: { env: 'RELAYER_KEY_HUB' } },
+        chains: [{ id: SUB, kind: 'substrate', rpc: chop.url, signer: { env: 'RELAYER_KEY_SUB' } }],
+        paths: [{ id: 'path-sub', chain: SUB, hub: HUB }],
+        redis: { url: redis.url, prefix: 'rly-cosign' },
+        tuning: { batchSize: 20, concurrency: 2, clearIntervalMs: 3000, backoffMs: 200, maxAttempts: 5, lookbackBlocks: 50, scanIntervalMs: 300, lockMs: 3000 },
+        api: { host: '127.0.0.1', port },
+      },
+      { RELAYER_KEY_HUB: toHex(generateAccountKey().secretKey), RELAYER_KEY_SUB: toHex(new Uint8Array(32).fill(8)) },
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'pontis-cosign-e2e-'));
+    const from = (await hubEp.latestHeight()) + 1;
+    const cosigners: ChildProcess[] = [0, 1].map((i) => {
+      const p = spawn(process.execPath, [resolve(import.meta.dirname, '../../bin/pontis.js'), 'relayer', 'cosign', '--hub-rpc', hub.rpcUrls[i], '--substrate', chop.url, '--chain', SUB, '--signatories', cosignKeys.join(','), '--threshold', '2', '--key-env', 'COSIGN_KEY', '--from', String(from), '--from-block', String(registeredAt), '--index-file', join(dir, `v${i}.json`)], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, COSIGN_KEY: `//PontisE2EValidator${i}` },
+      });
+      const log = createWriteStream(join(dir, `cosign-${i}.log`));
+      p.stdout!.pipe(log);
+      p.stderr!.pipe(log);
+      return p;
+    });
+    try {
+      await rly.start();
+      // the chain's clock runs ahead of the hub's: timeouts are set by the chain's time
+      const chainNow = await reader.blockTime(await reader.latestHeight());
+      const user = generateAccountKey();
+      const sent = await hub.clients[0].send(user, [
+        { type: 'msg/send', dstChain: SUB, payload: toHex(utf8('to sub-1 from the hub')), timeoutTimestamp: chainNow + 3_600_000 },
+        { type: 'msg/send', dstChain: SUB, payload: toHex(utf8('too late for sub-1')), timeoutTimestamp: chainNow + 1 },
+      ]);
+      const [onTime, late] = sent.result.events.filter((e) => e.type === 'packet/sent').map((e) => JSON.parse(e.attributes.packet) as Packet);
+      await until('the ack of the delivered packet and the timeout of the late one on the hub', async () => (await hubPacket(packetId(onTime)))?.status.state === 'acknowledged' && (await hubPacket(packetId(late)))?.status.state === 'timed-out', 120_000);
+      expect((await hubPacket(packetId(onTime)))!.status.ack).toEqual({ ok: true, result: '0x' });
+
+      // on sub-1: one remark of the multisig holds the receipt of one packet and the timeout record of the other, once each
+      const tip = await reader.latestHeight();
+      const keys: string[] = [];
+      for (const ev of await reader.events({ sources: ['system'], names: ['Remarked'] }, registeredAt, tip)) {
+        if (u8aToHex(decodeAddress(String(ev.args.sender))) !== multisig) continue;
+        for (const [k] of decodeRemarkPayload(fromHex(await reader.remarkPayload(ev.blockHash, ev.index)))) keys.push(Buffer.from(k).toString('utf8'));
+      }
+      expect(keys.filter((k) => k === `pkt/rcpt/${channelId(onTime)}/${onTime.sequence}`)).toHaveLength(1);
+      expect(keys.filter((k) => k === `pkt/rcpt-none/${channelId(late)}/${late.sequence}`)).toHaveLength(1);
+      expect(keys).not.toContain(`pkt/rcpt/${channelId(late)}/${late.sequence}`);
+    } finally {
+      await Promise.all(cosigners.map((p) => stopProcess(p)));
       await rly.stop();
       rly.cleanup();
       await redis.stop();

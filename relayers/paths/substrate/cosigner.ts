@@ -57,6 +57,8 @@ interface SavedIndex {
   timeouts?: string[];
   acked?: string[];
   approvals?: [Hex, string[]][];
+  /** Per approved call, the earliest timeout among the packets it delivers: [height, ms], 0 for none. */
+  deadlines?: [Hex, [number, number]][];
 }
 
 /**
@@ -72,6 +74,7 @@ export class DeliveredIndex {
   private readonly timeouts = new Set<string>();
   private readonly acked = new Set<string>();
   private readonly approvals = new Map<Hex, string[]>();
+  private readonly deadlines = new Map<Hex, [number, number]>();
 
   constructor(
     private readonly reader: SubstrateReader,
@@ -88,6 +91,7 @@ export class DeliveredIndex {
         for (const t of saved.timeouts ?? []) this.timeouts.add(t);
         for (const a of saved.acked ?? []) this.acked.add(a);
         for (const [h, keys] of saved.approvals ?? []) this.approvals.set(h, keys);
+        for (const [h, d] of saved.deadlines ?? []) this.deadlines.set(h, d);
       }
     }
   }
@@ -114,7 +118,16 @@ export class DeliveredIndex {
   recordApproval(callHash: Hex, packets: Packet[], acked: Packet[] = []): void {
     if (this.approvals.has(callHash)) return;
     this.approvals.set(callHash, [...packets.map(receiptKeyOf), ...acked.map(ackedKeyOf)]);
+    const earliest = (xs: number[]) => Math.min(...xs.filter((x) => x > 0), Infinity);
+    const [h, t] = [earliest(packets.map((p) => p.timeoutHeight)), earliest(packets.map((p) => p.timeoutTimestamp))];
+    this.deadlines.set(callHash, [Number.isFinite(h) ? h : 0, Number.isFinite(t) ? t : 0]);
     this.save();
+  }
+
+  /** A call this co-signer approved delivers a packet that is past its timeout at the chain's block `height` with time `timeMs`. */
+  approvedPastTimeout(callHash: Hex, height: number, timeMs: number): boolean {
+    const [h, t] = this.deadlines.get(callHash) ?? [0, 0];
+    return (h !== 0 && height >= h) || (t !== 0 && timeMs >= t);
   }
 
   /** The keys a call this co-signer approved writes (receipts, written-back acks); undefined for a call it has no record of. */
@@ -165,7 +178,7 @@ export class DeliveredIndex {
   private save(): void {
     if (!this.o.file) return;
     const tmp = `${this.o.file}.tmp`;
-    const saved: SavedIndex = { multisig: this.multisig, scanned: this.scanned, receipts: [...this.receipts], timeouts: [...this.timeouts], acked: [...this.acked], approvals: [...this.approvals] };
+    const saved: SavedIndex = { multisig: this.multisig, scanned: this.scanned, receipts: [...this.receipts], timeouts: [...this.timeouts], acked: [...this.acked], approvals: [...this.approvals], deadlines: [...this.deadlines] };
     writeFileSync(tmp, JSON.stringify(saved));
     renameSync(tmp, this.o.file);
   }
@@ -360,12 +373,15 @@ export class Cosigner {
   }
 
   /**
-   * Cancels this co-signer's stale operations: open multisig operations it deposited for whose
-   * call at least one write is on the chain already by another call (a packet delivered or
-   * recorded as timed out, an ack written back). Such a call must never execute, and only its
-   * depositor can cancel it (`multisig.cancelAsMulti`), which returns the deposit and ends the hold
-   * its approval puts on timeout records. An operation it has no record of is left to its operator.
-   * Returns the call hashes cancelled.
+   * Cancels this co-signer's stale operations: open multisig operations it deposited whose call
+   * either has a write on the chain already by another call (a packet delivered or recorded as
+   * timed out, an ack written back: the call must never execute), or would deliver a packet now
+   * past its timeout by the chain's latest block (the co-signers who looked later compute the
+   * timeout record instead, and this approval would hold this co-signer back from it: with no
+   * slack in the threshold, 2 of 2, nobody would ever agree). Only its depositor can cancel an
+   * operation (`multisig.cancelAsMulti`), which returns the deposit and ends the hold its approval
+   * puts on timeout records: the next round computes the call anew. An operation it has no record
+   * of is left to its operator. Returns the call hashes cancelled.
    */
   async cancelStale(): Promise<Hex[]> {
     const api = await this.o.writer.connected();
@@ -374,6 +390,7 @@ export class Cosigner {
     await this.index.sync(tip);
     const hash = await this.o.writer.blockHash(tip);
     if (!hash) return [];
+    const time = await this.o.writer.blockTime(tip);
     const at = await api.at(hash);
     type Entry = [{ args: [unknown, { toHex(): string }] }, { isSome: boolean; unwrap(): { depositor: { toHex(): string }; when: { height: { toNumber(): number }; index: { toNumber(): number } } } }];
     const entries = (await at.query.multisig.multisigs.entries(this.account)) as unknown as Entry[];
@@ -384,10 +401,11 @@ export class Cosigner {
       const op = v.unwrap();
       const callHash = k.args[1].toHex() as Hex;
       const keys = this.index.approvedDeliveries(callHash);
-      if (op.depositor.toHex() !== me || !keys?.some((x) => this.index.writtenElsewhere(x))) continue;
+      if (op.depositor.toHex() !== me || !keys) continue;
+      if (!keys.some((x) => this.index.writtenElsewhere(x)) && !this.index.approvedPastTimeout(callHash, tip, time)) continue;
       const timepoint = { height: op.when.height.toNumber(), index: op.when.index.toNumber() };
       const r = await this.o.writer.send({ pallet: 'multisig', call: 'cancelAsMulti', args: [this.o.multisig.threshold, others, timepoint, callHash] });
-      this.logger?.info({ callHash, txHash: r.txHash }, 'cancelled a stale delivery operation: part of it is on the chain by another call');
+      this.logger?.info({ callHash, txHash: r.txHash }, 'cancelled a stale delivery operation: part of it is on the chain by another call, or it would deliver a packet past its timeout');
       cancelled.push(callHash);
     }
     return cancelled;
