@@ -124,8 +124,11 @@ export function transferFields(chain: string, writer: Hex, t: SubstrateTransfer)
   const amount = typeof t.amount === 'bigint' ? t.amount : /^[1-9][0-9]{0,38}$/.test(t.amount) ? BigInt(t.amount) : -1n;
   if (amount <= 0n || amount > U128_MAX) throw bad('amount must be a positive u128');
   if ((t.timeoutHeight ?? 0) === 0 && (t.timeoutTimestamp ?? 0) === 0) throw bad('a transfer needs a timeout height or timestamp');
+  // what no chain accepts, as the hub's transfer app refuses it at a source
+  if (!/^[\x21-\x7e]{1,128}$/.test(t.receiver) || /^0x0*$/.test(t.receiver)) throw bad('receiver must be 1-128 printable ASCII characters and not the zero address');
   const sender = t.sender === undefined ? writer : accountId(t.sender);
-  if (!sender) throw bad('sender is not an account of this chain');
+  // the refund goes back to it from escrow: a 32-byte account of this chain
+  if (!sender || sender.length !== 66) throw bad('sender is not an account of this chain');
   const payload = encodeTransferPayload({ denom: t.denom, amount: amount.toString(), sender, receiver: t.receiver, ...(t.memo !== undefined ? { memo: t.memo } : {}) });
   // the hub's own checks, here rather than after a round trip
   decodeTransferPayload(payload);

@@ -13,7 +13,7 @@ import type { BlockEvents, PontisReader } from '../../relayers/paths/pontis/endp
 import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { multisigAccount } from '../../relayers/paths/substrate/cosigner.ts';
 import { ackBackPairs, ackedKeysIn, deliveryPairs, inChannelOrder, readHubAcks, readHubBatch, receiptKeysIn, receivePlan, substrateAck, timedOutAt, timeoutKeysIn, timeoutPairs } from '../../relayers/paths/substrate/delivery.ts';
-import { refundOf } from '../../adapters/substrate/transfers.ts';
+import { refundOf, transferFields } from '../../adapters/substrate/transfers.ts';
 import { encodeTransferPayload } from '../../hub-chain/modules/transfer/transfer.ts';
 import { ackedOfRemark } from '../../adapters/substrate/packets.ts';
 import { packetsOfRemark } from '../../adapters/substrate/packets.ts';
@@ -288,6 +288,28 @@ describe('substrate delivery: transfers', () => {
     for (const r of ['not-an-address', '0x' + '11'.repeat(20), '0x' + '00'.repeat(32)]) expect(refused(transfer(`t/${SUB}/native`, { receiver: r }))).toEqual({ ok: false, error: 'PNT_ERR_TRANSFER_INVALID_RECEIVER' });
     expect(refused(transfer(`t/${SUB}/native`, { amount: (1n << 128n).toString() }))).toEqual({ ok: false, error: 'PNT_ERR_BANK_INVALID_AMOUNT' });
     expect(refused({ ...transfer(`t/${SUB}/native`), payload: toHex(utf8('{"amount":"1"}')) })).toEqual({ ok: false, error: 'PNT_ERR_TRANSFER_INVALID_PAYLOAD' });
+  });
+
+  it('error: a transfer the hub or the chain would refuse is refused before anything is sent', () => {
+    const writer = '0xd43593c715fdd31c61141abd04a99fd6822c8558854ccde39a5684e7a56da27d';
+    const ok = { dstChain: 'dept-a', denom: 'native', amount: 5n, receiver: '0x' + '22'.repeat(20), timeoutTimestamp: 1_900_000_000_000 };
+    const { fields, token, amount } = transferFields(SUB, writer, ok);
+    expect({ token, amount, srcApp: fields.srcApp, dstApp: fields.dstApp, ordered: fields.ordered }).toEqual({ token: { kind: 'native' }, amount: 5n, srcApp: 'transfer', dstApp: 'transfer', ordered: false });
+    expect(Buffer.from(fields.payload.slice(2), 'hex').toString()).toBe(`{"amount":"5","denom":"native","receiver":"${ok.receiver}","sender":"${writer}"}`);
+    for (const bad of [
+      { denom: 'uatom' },
+      { denom: `t/dept-a/native` },
+      { amount: 0n },
+      { amount: 1n << 128n },
+      { amount: '007' },
+      { timeoutTimestamp: 0 },
+      { sender: '0x' + '11'.repeat(20) },
+      { receiver: '' },
+      { receiver: '0x' + '00'.repeat(20) },
+      { receiver: 'has space' },
+    ]) {
+      expect(() => transferFields(SUB, writer, { ...ok, ...bad } as never), JSON.stringify(bad, (_, v) => (typeof v === 'bigint' ? v.toString() : v))).toThrow(expect.objectContaining({ code: 'PNT_ERR_ADAPTER_INVALID_REQUEST' }));
+    }
   });
 
   it('behavior: a failed transfer the chain sent is refunded to its sender; a successful one, another app or a token the chain lacks is not', () => {
