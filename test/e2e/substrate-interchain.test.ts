@@ -297,6 +297,14 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
     expect(await handlers.clientLag(SUB, HUB)).toBeGreaterThanOrEqual(0);
   });
 
+  /** The relayer process and its Redis, shared by the two tests below (stopped after them). */
+  let shared: { redis: RedisServer; rly: RelayerProcess } | undefined;
+  afterAll(async () => {
+    await shared?.rly.stop();
+    shared?.rly.cleanup();
+    await shared?.redis.stop();
+  });
+
   it('the relayer pipeline (`pontis relayer start`, kind substrate, real Redis) delivers a remarked packet; the hub -> Substrate leg fails fatally with its code; packets and acks arrive exactly once through kill -9 and a Redis flush', async () => {
     const redis = await RedisServer.start();
     const port = await freePort();
@@ -317,7 +325,8 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
       },
       { RELAYER_KEY_HUB: toHex(generateAccountKey().secretKey), RELAYER_KEY_SUB: toHex(new Uint8Array(32).fill(7)) },
     );
-    try {
+    shared = { redis, rly };
+    {
       await rly.start();
       const r = await landed(() => sendFromSubstrate(alice, [fields(SUB2, 'through the pipeline'), fields('nowhere-9', 'refused again')], sequences));
       const [forwarded, refused] = r.packets;
@@ -328,22 +337,19 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
       // the hub shows the packets once committed, a moment before the relayer's submission returns and counts them
       await until('the relayer counted its deliveries', async () => metricSum(await rly.metrics(), 'pontis_relayer_packets_relayed_total', { path: 'path-sub', kind: 'relay-packets' }) >= 2, 30_000);
 
-      // exactly once through crashes: remarks of sub-1's packets while the relayer is killed (-9) and Redis flushed
+      // exactly once through crashes: Redis flushed while packets are in flight, then the relayer killed (-9)
+      // with acks and packets waiting, Redis flushed again while it is down
       const from = await hubEp.latestHeight();
       const state = async (p: Packet) => (await hubPacket(packetId(p)))?.status.state;
       const remark = async (tag: string) => (await landed(() => sendFromSubstrate(alice, [0, 1, 2, 3].map((i) => fields(SUB2, `${tag}-${i}`)), sequences))).packets;
-      const stream = await remark('before-kill');
+      const stream = await remark('before-flush');
       await until('the first of the stream forwarded', async () => (await state(stream[0])) === 'forwarded', 60_000);
-      await rly.kill9();
-      stream.push(...(await remark('while-down')));
-      await rly.start();
-      await until('a packet sent while the relayer was down forwarded', async () => (await state(stream[4])) === 'forwarded', 60_000);
       // cursors, leases and jobs are gone: the relayer rebuilds them from the chains (lookbackBlocks)
       await redis.flushAll();
       stream.push(...(await remark('after-flush')));
       await until('every packet of the stream forwarded', async () => (await Promise.all(stream.map(state))).every((x) => x === 'forwarded'), 120_000);
 
-      // sub-2's gateway acknowledges them all; the relayer is killed as the ack remark lands, and takes the acks after its restart
+      // sub-2's gateway acknowledges them all; the relayer is killed as the ack remark lands, more packets are remarked while it is down
       const gateway2 = new SubstrateWriter({ url: chop.url, chainId: SUB2, signer: '//Alice', inclusionTimeoutMs: 15_000 });
       try {
         await landed(() => ackFromSubstrate(gateway2, stream.map((packet) => ({ packet, ack: encodeAck({ ok: true, result: '0x' }) }))));
@@ -351,12 +357,13 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
         await gateway2.close();
       }
       await rly.kill9();
+      const whileDown = await remark('while-down');
       await redis.flushAll();
       await rly.start();
-      await until('every ack taken by the hub', async () => (await Promise.all(stream.map(state))).every((x) => x === 'delivered'), 120_000);
+      await until('every ack taken by the hub, every packet sent while the relayer was down forwarded', async () => (await Promise.all(stream.map(state))).every((x) => x === 'delivered') && (await Promise.all(whileDown.map(state))).every((x) => x === 'forwarded'), 120_000);
 
       // what the hub executed: each packet received once and acknowledged once; a retried job's items the hub had taken are answered as such
-      const ids = new Set(stream.map(packetId));
+      const ids = new Set([...stream, ...whileDown].map(packetId));
       const results = new Map<string, string[]>();
       for (let h = from + 1; h <= (await hubEp.latestHeight()); h++) {
         for (const tx of (await hubEp.blockEvents(h)).txs) {
@@ -367,34 +374,18 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
           }
         }
       }
-      for (const id of ids) {
-        expect(results.get(`packet/recv/result ${id}`)?.filter((r) => r === 'ok'), id).toEqual(['ok']);
-        expect(results.get(`packet/ack/result ${id}`)?.filter((r) => r === 'ok'), id).toEqual(['ok']);
-      }
+      for (const id of ids) expect(results.get(`packet/recv/result ${id}`)?.filter((r) => r === 'ok'), id).toEqual(['ok']);
+      for (const p of stream) expect(results.get(`packet/ack/result ${packetId(p)}`)?.filter((r) => r === 'ok'), packetId(p)).toEqual(['ok']);
       // a redundant item is at most one job retried after its transaction committed (the kill), never a stream of them
       const redundant = [...results.values()].flat().filter((r) => r !== 'ok');
       expect(redundant.every((r) => r === 'already-received' || r === 'already-resolved'), redundant.join()).toBe(true);
       expect(redundant.length).toBeLessThanOrEqual(stream.length);
-    } finally {
-      await rly.stop();
-      rly.cleanup();
-      await redis.stop();
     }
   });
+
   it('hub -> sub-1 on real processes: two `pontis relayer cosign` processes (2 of 2) deliver a hub packet and record another past its timeout; the relayer process brings back the ack and the timeout; each is written once', async () => {
-    const redis = await RedisServer.start();
-    const port = await freePort();
-    const rly = new RelayerProcess(
-      {
-        hub: { chainId: HUB, rpc: hub.rpcUrls[0], signer: { env: 'RELAYER_KEY_HUB' } },
-        chains: [{ id: SUB, kind: 'substrate', rpc: chop.url, signer: { env: 'RELAYER_KEY_SUB' } }],
-        paths: [{ id: 'path-sub', chain: SUB, hub: HUB }],
-        redis: { url: redis.url, prefix: 'rly-cosign' },
-        tuning: { batchSize: 20, concurrency: 2, clearIntervalMs: 3000, backoffMs: 200, maxAttempts: 5, lookbackBlocks: 50, scanIntervalMs: 300, lockMs: 3000 },
-        api: { host: '127.0.0.1', port },
-      },
-      { RELAYER_KEY_HUB: toHex(generateAccountKey().secretKey), RELAYER_KEY_SUB: toHex(new Uint8Array(32).fill(8)) },
-    );
+    // the relayer process of the test above, still running
+    expect(shared?.rly.running()).toBe(true);
     const dir = mkdtempSync(join(tmpdir(), 'pontis-cosign-e2e-'));
     const from = (await hubEp.latestHeight()) + 1;
     const cosigners: ChildProcess[] = [0, 1].map((i) => {
@@ -408,7 +399,6 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
       return p;
     });
     try {
-      await rly.start();
       // the chain's clock runs ahead of the hub's: timeouts are set by the chain's time
       const chainNow = await reader.blockTime(await reader.latestHeight());
       const user = generateAccountKey();
@@ -432,9 +422,6 @@ describe('Substrate -> hub, proven by remarks of the registered writer', () => {
       expect(keys).not.toContain(`pkt/rcpt/${channelId(late)}/${late.sequence}`);
     } finally {
       await Promise.all(cosigners.map((p) => stopProcess(p)));
-      await rly.stop();
-      rly.cleanup();
-      await redis.stop();
     }
   });
 });
