@@ -36,6 +36,7 @@ import { PontisPathHandlers } from '../../relayers/paths/pontis/handlers.ts';
 import { Cosigner, type CosignOutcome, type CosignProposal, DeliveredIndex, followHub, multisigAccount } from '../../relayers/paths/substrate/cosigner.ts';
 import { deliveryCall, deliveryPairs, readHubAcks, readHubBatch, timeoutPairs } from '../../relayers/paths/substrate/delivery.ts';
 import { relayRound } from '../../relayers/round.ts';
+import { relayTimeouts } from '../../relayers/paths/pontis/path.ts';
 import { DEV_ACCOUNTS, type ChopsticksNode, startChopsticks } from '../support/chopsticks.ts';
 import { SharedClock, TestChain, connect } from '../support/coordinator.ts';
 import { registerChainAction } from '../support/register-chain.ts';
@@ -603,5 +604,34 @@ describe('packets the chain sends: the hub\'s acks written back, transfers of it
     expect((await statusOn(spoke, packets[0]))?.state).toBe('acknowledged');
     expect(await amountAt(spoke, utf8(`bank/supply/t/${SUB}/native`))).toBe(NATIVE_LOCK - RETURN);
     expect(await amountAt(hub, policyKeys.outstanding(SUB, spoke.chainId, 'native'))).toBe(NATIVE_LOCK - RETURN);
+  }, 300_000);
+
+  it('behavior: a transfer the chain sent that times out before its destination receives it: the hub times it out, and the co-signers write the timeout back and refund the sender', async () => {
+    const LATE = 1_500_000_000n;
+    const deadline = clock.now() + 10 * 60_000;
+    const sent = await sendTransferFromSubstrate(alice, { dstChain: spoke.chainId, denom: 'native', amount: LATE, receiver: carol.address, timeoutTimestamp: deadline }, sequences, encodeAddress(account, 42));
+    await attest(sent.remark.height);
+    const found = (await handlers.scanBlocks(SUB, 'hub', sent.remark.height - 1, sent.remark.height)).flatMap((b) => b.packets);
+    expect(await handlers.relayPackets(SUB, 'hub', found)).toMatchObject({ accepted: 1 });
+    expect((await statusOn(hub, sent.packet))?.state).toBe('forwarded');
+    const outstanding = await amountAt(hub, policyKeys.outstanding(SUB, spoke.chainId, 'native'));
+
+    // the spoke never gets it in time: its clock passes the deadline, and the relayer proves the absence of its receipt to the hub
+    clock.advance(deadline - clock.now() + 60_000);
+    await spoke.makeBlock();
+    const before = hub.chain.latestHeight();
+    expect((await relayTimeouts(hub, spoke, [sent.packet]))?.code).toBe('ok');
+    expect(await statusOn(hub, sent.packet)).toMatchObject({ state: 'timed-out', ack: { ok: false, error: 'PNT_ERR_PACKET_TIMEOUT' } });
+    expect(await statusOn(spoke, sent.packet)).toBeUndefined();
+    expect(await amountAt(hub, policyKeys.outstanding(SUB, spoke.chainId, 'native'))).toBe(outstanding - LATE);
+
+    const escrowBefore = await freeOf(encodeAddress(account, 42));
+    const aliceBefore = await freeOf(DEV_ACCOUNTS.alice);
+    const outs = await cosignAcks(before);
+    expect(outs.flatMap((o) => (o.status === 'executed' ? o.acks : []))).toEqual([`${channelId(sent.packet)}/${sent.packet.sequence}`]);
+    expect(await freeOf(DEV_ACCOUNTS.alice)).toBe(aliceBefore + LATE);
+    expect(await freeOf(encodeAddress(account, 42))).toBe(escrowBefore - LATE);
+    const tip = await writers[0].latestHeight();
+    expect((await acksWrittenBack(writers[3], encodeAddress(account, 42), sent.remark.height, tip)).get(`${channelId(sent.packet)}/${sent.packet.sequence}`)).toEqual({ ok: false, error: 'PNT_ERR_PACKET_TIMEOUT' });
   }, 300_000);
 });
