@@ -63,8 +63,9 @@ interface SavedIndex {
 
 /**
  * What the multisig wrote for packets: the receipt keys (delivered), timeout record keys (timed
- * out) and written-back ack keys (packets the chain sent) of its `System.Remarked` payloads, learnt by scanning blocks from `fromHeight`; and this
- * co-signer's own approvals of deliveries (call hash -> receipt keys), recorded before each is
+ * out) and written-back ack keys (packets the chain sent) of its `System.Remarked` payloads,
+ * learnt by scanning blocks from `fromHeight`; and this co-signer's own approvals of deliveries
+ * (call hash -> the keys it writes, and its packets' earliest timeout), recorded before each is
  * sent. Kept (with the last block scanned) in `file` when given, so a restart does not scan the
  * chain again and still knows what its open approvals would deliver.
  */
