@@ -32,8 +32,8 @@ import { decodeRemarkPayload, encodeRemarkPayload } from '../../hub-chain/light-
 import { RECEIPT_NONE_VALUE, receiptNoneKey } from '../../hub-chain/light-clients/substrate/records.ts';
 import { AdapterError, AdapterErrorCode } from '../core/errors.ts';
 import { type SubstrateReader, accountId } from './reader.ts';
-import { type SubstrateTransfer, transferFields } from './transfers.ts';
-import type { RemarkReceipt, SubstrateCall, SubstrateWriter } from './writer.ts';
+import { type SubstrateTransfer, account32, tokenMove, transferFields } from './transfers.ts';
+import type { RemarkReceipt, SubstrateWriter } from './writer.ts';
 
 export const substratePacketKeys = {
   outbound: packetKeys.outbound,
@@ -230,14 +230,13 @@ export async function ackFromSubstrate(writer: SubstrateWriter, acks: readonly {
  * `sequences` like `sendFromSubstrate`.
  */
 export async function sendTransferFromSubstrate(writer: SubstrateWriter, t: SubstrateTransfer, sequences: SequenceCounter, escrow: string): Promise<{ packet: Packet; remark: RemarkReceipt }> {
-  const to = accountId(escrow);
+  const to = account32(escrow);
   if (!to) throw new AdapterError(AdapterErrorCode.INVALID_REQUEST, 'transfer: the escrow is not an account of this chain', { chainId: writer.chainId, operation: 'sendTransferFromSubstrate' });
   const me = accountId(await writer.address())!;
   const { fields, token, amount } = transferFields(writer.chainId, me, t);
   const ch = channelId(fields);
   const packet: Packet = { ...fields, sequence: sequences.get(ch) ?? 1 };
-  const lock: SubstrateCall = token.kind === 'native' ? { pallet: 'balances', call: 'transferKeepAlive', args: [{ Id: to }, amount] } : { pallet: 'assets', call: 'transferKeepAlive', args: [token.id, { Id: to }, amount] };
-  const remark = await writer.remarkBatch(sentPairs([packet]), { before: [lock] });
+  const remark = await writer.remarkBatch(sentPairs([packet]), { before: [tokenMove(token, to, amount)] });
   sequences.set(ch, Math.max(sequences.get(ch) ?? 1, packet.sequence + 1));
   return { packet, remark };
 }

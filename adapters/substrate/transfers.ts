@@ -19,8 +19,6 @@
  *   - **Refunds**: when the hub acknowledges a transfer the chain sent with an error (a refusal, a
  *     timeout), the co-signers write the ack back and release the amount to the payload's sender.
  */
-import type { ApiPromise } from '@polkadot/api';
-import type { SubmittableExtrinsic } from '@polkadot/api/types';
 import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { canonicalJson } from '../../hub-chain/encoding/canonical-json.ts';
 import { PontisError } from '../../hub-chain/errors.ts';
@@ -28,6 +26,7 @@ import { type Ack, type Packet } from '../../hub-chain/modules/packets/types.ts'
 import { TRANSFER_APP, decodeTransferPayload, encodeTransferPayload, unwrapVoucher } from '../../hub-chain/modules/transfer/transfer.ts';
 import { AdapterError, AdapterErrorCode } from '../core/errors.ts';
 import { accountId } from './reader.ts';
+import type { SubstrateCall } from './writer.ts';
 
 export const NATIVE_DENOM = 'native';
 const ASSET_RE = /^asset\/(0|[1-9][0-9]{0,9})$/;
@@ -48,9 +47,15 @@ export function substrateToken(denom: string): SubstrateToken | undefined {
 }
 
 /** A move of `amount` of `token` to the account `to` (32-byte id), keeping the sender alive: `balances.transferKeepAlive` / `assets.transferKeepAlive`. */
-export function tokenMove(api: ApiPromise, token: SubstrateToken, to: Hex, amount: bigint): SubmittableExtrinsic<'promise'> {
+export function tokenMove(token: SubstrateToken, to: Hex, amount: bigint): SubstrateCall {
   const dest = { Id: to };
-  return token.kind === 'native' ? api.tx.balances.transferKeepAlive(dest, amount) : api.tx.assets.transferKeepAlive(token.id, dest, amount);
+  return token.kind === 'native' ? { pallet: 'balances', call: 'transferKeepAlive', args: [dest, amount] } : { pallet: 'assets', call: 'transferKeepAlive', args: [token.id, dest, amount] };
+}
+
+/** A 32-byte account id of the chain (SS58 or 0x hex), or undefined: where value can be sent and refunded. */
+export function account32(address: string): Hex | undefined {
+  const id = accountId(address);
+  return id && id.length === 66 ? id : undefined;
 }
 
 /** What a co-signer's delivery does with a packet for the chain: its acknowledgement, and the value it releases (if any). */
@@ -75,8 +80,8 @@ export function receiveTransfer(chain: string, p: Packet): ReceivePlan {
     if (e instanceof PontisError) return refuse(e.code);
     throw e;
   }
-  const to = accountId(payload.receiver);
-  if (!to || to.length !== 66 || /^0x0*$/.test(to)) return refuse('PNT_ERR_TRANSFER_INVALID_RECEIVER');
+  const to = account32(payload.receiver);
+  if (!to || /^0x0*$/.test(to)) return refuse('PNT_ERR_TRANSFER_INVALID_RECEIVER');
   const inner = unwrapVoucher(payload.denom, chain);
   const token = inner === undefined ? undefined : substrateToken(inner);
   if (!token) return refuse(NO_VOUCHERS);
@@ -98,8 +103,8 @@ export function refundOf(p: Packet, ack: Ack): ReceivePlan['release'] {
     return undefined;
   }
   const token = substrateToken(payload.denom);
-  const to = accountId(payload.sender);
-  if (!token || !to || to.length !== 66 || payload.value > U128_MAX) return undefined;
+  const to = account32(payload.sender);
+  if (!token || !to || payload.value > U128_MAX) return undefined;
   return { token, to, amount: payload.value };
 }
 
@@ -126,9 +131,9 @@ export function transferFields(chain: string, writer: Hex, t: SubstrateTransfer)
   if ((t.timeoutHeight ?? 0) === 0 && (t.timeoutTimestamp ?? 0) === 0) throw bad('a transfer needs a timeout height or timestamp');
   // what no chain accepts, as the hub's transfer app refuses it at a source
   if (!/^[\x21-\x7e]{1,128}$/.test(t.receiver) || /^0x0*$/.test(t.receiver)) throw bad('receiver must be 1-128 printable ASCII characters and not the zero address');
-  const sender = t.sender === undefined ? writer : accountId(t.sender);
   // the refund goes back to it from escrow: a 32-byte account of this chain
-  if (!sender || sender.length !== 66) throw bad('sender is not an account of this chain');
+  const sender = account32(t.sender ?? writer);
+  if (!sender) throw bad('sender is not an account of this chain');
   const payload = encodeTransferPayload({ denom: t.denom, amount: amount.toString(), sender, receiver: t.receiver, ...(t.memo !== undefined ? { memo: t.memo } : {}) });
   // the hub's own checks, here rather than after a round trip
   decodeTransferPayload(payload);

@@ -13,14 +13,15 @@ import type { ApiPromise } from '@polkadot/api';
 import { createKeyMulti, encodeAddress, sortAddresses } from '@polkadot/util-crypto';
 import { u8aToHex } from '@polkadot/util';
 import type { Logger } from 'pino';
-import { type Hex, fromHex } from '../../../hub-chain/crypto/bytes.ts';
+import { type Hex, fromHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
 import { PontisError } from '../../../hub-chain/errors.ts';
 import { shouldRetry } from '../../errors.ts';
 import { decodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
+import { timeoutRecordFor } from '../../../hub-chain/light-clients/substrate/records.ts';
 import { type Packet, packetId } from '../../../hub-chain/modules/packets/types.ts';
 import { type SubstrateReader, accountId } from '../../../adapters/substrate/reader.ts';
 import type { SubstrateWriter } from '../../../adapters/substrate/writer.ts';
-import type { PontisReader } from '../pontis/endpoint.ts';
+import type { BlockEvents, PontisReader } from '../pontis/endpoint.ts';
 import { type DeliveryCall, SubstrateDeliveryError, ackedKeyOf, ackedKeysIn, assertCommitted, deliveryCall, inChannelOrder, readHubAcks, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt, timeoutKeyOf, timeoutKeysIn } from './delivery.ts';
 
 /** The delivery multisig: its signatories (SS58 or 0x public keys, the co-signer's own among them) and threshold. */
@@ -138,8 +139,8 @@ export class DeliveredIndex {
 
   /** A key an approved call writes is on the chain already, by another call: its receipt, the packet's timeout record, or the ack written back. */
   writtenElsewhere(key: string): boolean {
-    if (key.startsWith('pkt/rcpt/')) return this.receipts.has(key) || this.timeouts.has(`pkt/rcpt-none/${key.slice('pkt/rcpt/'.length)}`);
-    return this.acked.has(key);
+    const record = timeoutRecordFor(utf8(key));
+    return this.receipts.has(key) || this.acked.has(key) || (record !== null && this.timeouts.has(Buffer.from(record).toString('utf8')));
   }
 
   /** By receipt key (`pkt/rcpt/<ch>/<seq>`). */
@@ -261,9 +262,13 @@ export class Cosigner {
    */
   async cosign(height: number, proposal: CosignProposal = {}): Promise<CosignOutcome> {
     if (proposal.packets?.length) await assertCommitted(this.o.hub, proposal.packets);
-    const found = await readHubBatch(this.o.hub, this.o.chainId, height);
-    const hubAcks = await readHubAcks(this.o.hub, this.o.chainId, height);
-    if (!found && (!hubAcks.length || proposal.packets?.length)) {
+    // both read the block's events: fetched once, and only when the block has a batch or the acks are looked for
+    let events: Promise<BlockEvents> | undefined;
+    const blockEvents = () => (events ??= this.o.hub.blockEvents(height));
+    const found = await readHubBatch(this.o.hub, this.o.chainId, height, blockEvents);
+    const hubAcks = await readHubAcks(this.o.hub, this.o.chainId, height, blockEvents);
+    // proposed packets need a batch of the block; with neither a batch nor acks there is nothing to sign
+    if (!found && (proposal.packets?.length || !hubAcks.length)) {
       if (proposal.callHash || proposal.packets?.length) {
         throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED', `the hub committed nothing for ${this.o.chainId} in block ${height}`, { details: { chain: this.o.chainId, height } });
       }

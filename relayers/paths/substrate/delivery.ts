@@ -32,7 +32,7 @@ import { type ReceivePlan, receiveTransfer, refundOf, tokenMove } from '../../..
 import { type Ack, type Packet, TIMEOUT_ERROR, ackCommitment, channelId, decodeAck, encodeAck, encodeBatchValue, packetCommitment, packetId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { TRANSFER_APP } from '../../../hub-chain/modules/transfer/transfer.ts';
 import { RelayerError } from '../../errors.ts';
-import { type PontisReader, readStates } from '../pontis/endpoint.ts';
+import { type BlockEvents, type PontisReader, readStates } from '../pontis/endpoint.ts';
 
 /** A co-signer's refusal or failure; retryable as the relayer's error catalog says. */
 export class SubstrateDeliveryError extends RelayerError {
@@ -64,7 +64,7 @@ export interface HubBatch {
  * disagree, `PNT_ERR_RELAY_SUBSTRATE_NOT_COMMITTED` for a packet whose outbound commitment is
  * another.
  */
-export async function readHubBatch(hub: PontisReader, chain: string, height: number): Promise<HubBatch | undefined> {
+export async function readHubBatch(hub: PontisReader, chain: string, height: number, events: () => Promise<BlockEvents> = () => hub.blockEvents(height)): Promise<HubBatch | undefined> {
   const leafBytes = await hub.readState(packetKeys.batchLeaves(chain, height));
   if (!leafBytes || leafBytes.length === 0) return undefined;
   const bad = (msg: string) => new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', `hub batch ${chain}@${height}: ${msg}`, { details: { chain, height } });
@@ -76,7 +76,7 @@ export async function readHubBatch(hub: PontisReader, chain: string, height: num
   if (!value || !equalBytes(value, encodeBatchValue(merkleRoot(leaves), leaves.length))) throw bad('the batch key does not commit to the indexed leaves');
 
   const packets: Packet[] = [];
-  for (const tx of (await hub.blockEvents(height)).txs) {
+  for (const tx of (await events()).txs) {
     for (const e of tx.events) {
       if ((e.type !== 'packet/sent' && e.type !== 'packet/forwarded') || !e.attributes.packet) continue;
       const p = JSON.parse(e.attributes.packet) as Packet;
@@ -143,10 +143,10 @@ const ACK_EVENTS: Record<string, (a: Record<string, string>) => string | undefin
  * against the node's state: each `pkt/ack/<ch>/<seq>` must hold the ack's commitment
  * (`PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID` otherwise).
  */
-export async function readHubAcks(hub: PontisReader, chain: string, height: number): Promise<HubAck[]> {
+export async function readHubAcks(hub: PontisReader, chain: string, height: number, events: () => Promise<BlockEvents> = () => hub.blockEvents(height)): Promise<HubAck[]> {
   const out: HubAck[] = [];
   const seen = new Set<string>();
-  for (const tx of (await hub.blockEvents(height)).txs) {
+  for (const tx of (await events()).txs) {
     for (const e of tx.events) {
       const ackOf = ACK_EVENTS[e.type];
       if (!ackOf || !e.attributes.packet) continue;
@@ -244,7 +244,8 @@ export function deliveryCall(api: ApiPromise, packets: Packet[], timeouts: Packe
   if (!packets.length && !timeouts.length && !acks.length) throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', 'a delivery call needs packets');
   const payload = toHex(encodeRemarkPayload([...deliveryPairs(packets), ...timeoutPairs(timeouts), ...ackBackPairs(acks)]));
   const moves = [...packets.map((p) => receivePlan(p).release), ...acks.map((a) => refundOf(a.packet, decodeAck(a.ack)))].filter((m) => m !== undefined);
-  const call = api.tx.utility.batchAll([api.tx.system.remarkWithEvent(payload), ...moves.map((m) => tokenMove(api, m.token, m.to, m.amount))]).method.toHex() as Hex;
+  const calls = [api.tx.system.remarkWithEvent(payload), ...moves.map((m) => tokenMove(m.token, m.to, m.amount)).map((c) => api.tx[c.pallet][c.call](...(c.args ?? [])))];
+  const call = api.tx.utility.batchAll(calls).method.toHex() as Hex;
   return { call, callHash: blake2AsHex(fromHex(call)) as Hex, payload, packets, timeouts, acks };
 }
 
