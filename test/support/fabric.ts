@@ -38,7 +38,7 @@ const domainOf = (i: number) => `org${i + 1}.example.com`;
 export async function startFabricFixture(o: { batchTimeoutMs?: number; logger?: Logger; chainId?: string } = {}): Promise<FabricFixture> {
   const dir = mkdtempSync(join(tmpdir(), 'pontis-fabric-'));
   const address = `127.0.0.1:${await freePort()}`;
-  const cc = await startChaincodeServer({ ccid: 'pontis:1', address , logLevel: process.env.CORE_CHAINCODE_LOGGING_LEVEL ? undefined : 'CRITICAL' });
+  const cc = await startChaincodeServer({ ccid: 'pontis:1', address , logLevel: process.env.CORE_CHAINCODE_LOGGING_LEVEL ? undefined : 'ERROR' });
   let net: FabricNetwork;
   try {
     net = await startFabricNetwork({ orgs: 3, dir, chaincodes: { [CHAINCODE_NAME]: address }, policy: { outOf: 2 }, batchTimeoutMs: o.batchTimeoutMs ?? 20, logger: o.logger });
