@@ -140,6 +140,8 @@ const PACKET_ERRORS = errorTable(
     /** An ordered channel's next sequence is not this one yet: the packets before it come first. */
     'PNT_ERR_PACKET_OUT_OF_ORDER',
     'PNT_ERR_PACKET_POLICY_DUPLICATE',
+    /** A receipt word (ADR 0017) that is not 32 bytes. */
+    'PNT_ERR_PACKET_RECEIPT_WORD',
     'PNT_ERR_PACKET_TIMED_OUT',
     /** The error an acknowledgement carries for a packet that timed out. */
     'PNT_ERR_PACKET_TIMEOUT',

@@ -103,6 +103,8 @@ export class PontisGateway {
       protectedPrefixes: ['clients/', 'registry/'],
       // a chaincode has no end of block to seal batches: its packets are proven one by one
       batchCommitments: false,
+      // per-packet receipt keys: concurrent deliveries sharing one receipt word would lose MVCC races
+      receipts: 'keys',
     });
   }
 

@@ -7,7 +7,7 @@ import type { ChainList, ChainQuery, ClientQuery, ClientSummary, PacketQuery, Pa
 import type { ClientKeeper } from '../modules/clients/keeper.ts';
 import { readMeta } from '../modules/clients/store.ts';
 import { readPacketStatus } from '../modules/packets/keeper.ts';
-import { channelId, packetKeys } from '../modules/packets/types.ts';
+import { channelId, packetKeys, receiptBitSet } from '../modules/packets/types.ts';
 import { type ChainEntry, type Registry, registryKeys } from '../modules/registry/registry.ts';
 import type { StoredBlock } from '../node/chain.ts';
 import { headerHash } from '../types/header.ts';
@@ -81,7 +81,12 @@ export function packetView(s: StateSnapshot, ref: PacketRef): PacketQuery {
     id,
     height: s.height,
     status,
-    keys: { commitment: key(packetKeys.outbound(ch, ref.sequence)), receipt: key(packetKeys.receipt(ch, ref.sequence)), ack: key(packetKeys.ack(ch, ref.sequence)) },
+    keys: {
+      commitment: key(packetKeys.outbound(ch, ref.sequence)),
+      // the receipt is a bit of its word (ADR 0017): `exists` says whether that bit is set
+      receipt: { key: text(packetKeys.receiptBits(ch, ref.sequence)), exists: receiptBitSet(s.get(packetKeys.receiptBits(ch, ref.sequence)), ref.sequence) },
+      ack: key(packetKeys.ack(ch, ref.sequence)),
+    },
   };
 }
 

@@ -2,7 +2,7 @@
  * Two EVM "chains" (evm-a, evm-b: a Gateway and a TokenBridge each, on one anvil) joined by a hub
  * whose state is a real StateStore with validly signed headers (ChainBuilder), followed by one
  * real PontisClient both gateways use. The hub's part is played by writing what its packet
- * module writes (the forwarded commitment, the ack, a timeout's absent receipt); every delivery
+ * module writes (the forwarded commitment, the ack; a timeout is proven by the packet's receipt bit clear); every delivery
  * goes through the Gateways with real hub proofs. The test-only tokens live in
  * contracts/evm/src/test/ (built with the rest by build.ts).
  */
@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { Contract, Interface, type Log, type LogDescription } from 'ethers';
 import { open, type RootDatabase } from 'lmdb';
 import { packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
-import { fromHex, type Hex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { fromHex, type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
 import type { ModuleEnv } from '../../hub-chain/app/module.ts';
@@ -22,6 +22,7 @@ import { ChainBuilder } from '../support/chain-builder.ts';
 import { type Anvil, startAnvil } from './anvil.ts';
 import { deployClient, submit } from './client-fixture.ts';
 import { MapStore } from '../support/kv.ts';
+import { gatewayReceiptProof } from '../../relayers/paths/evm/from-hub.ts';
 
 export const HUB_CHAIN = 'pontis-hub-1';
 export const APP_GAS = 1_000_000;
@@ -66,6 +67,28 @@ export class Hub {
 
   proof(key: Uint8Array, version: number): Uint8Array {
     return encodeProof(this.store.getWithProof(key, version).proof);
+  }
+
+  /** The writes by which the hub records receiving `packets`: their bits set in their receipt words (ADR 0017), on top of the latest state. */
+  receiptWrites(...packets: Packet[]): [Uint8Array, Uint8Array][] {
+    const words = new Map<string, [Uint8Array, Uint8Array]>();
+    for (const p of packets) {
+      const key = packetKeys.receiptBits(channelId(p), p.sequence);
+      const id = toHex(key);
+      const word = words.get(id)?.[1] ?? this.store.get(key);
+      words.set(id, [key, withReceiptBit(word, p.sequence)]);
+    }
+    return [...words.values()];
+  }
+
+  /**
+   * What `Gateway.timeout` takes as the hub's proof, at `version`, that it had not received
+   * `packet`: `packet`'s receipt word with its proof, or the word's absence proof
+   * (gatewayReceiptProof; built as is, also when the packet's bit is set).
+   */
+  receiptProof(packet: Packet, version: number): Hex {
+    const { value, proof } = this.store.getWithProof(packetKeys.receiptBits(channelId(packet), packet.sequence), version);
+    return gatewayReceiptProof(value === undefined ? null : toHex(value), proof);
   }
 }
 
@@ -245,17 +268,16 @@ export class BridgeWorld {
   }
 
   /**
-   * The hub never received `packet`: a hub header at its timeout proves the receipt absent and
-   * the source's Gateway times it out. Moves anvil's clock along so the hub header is not "from the future".
+   * The hub never received `packet`: a hub header at its timeout proves its receipt bit clear (or
+   * its receipt word absent) and the source's Gateway times it out. Moves anvil's clock along so the hub header is not "from the future".
    */
   async timeOut(packet: Packet): Promise<LogDescription[]> {
     const now = await this.nowMs();
     if (packet.timeoutTimestamp > now) await this.anvil.increaseTime(Math.ceil((packet.timeoutTimestamp - now) / 1000) + 1);
     const time = Math.max(packet.timeoutTimestamp, this.hub.time + 1000);
     const v = await this.hub.advance([], time);
-    const key = packetKeys.receipt(channelId(packet), packet.sequence);
     const src = this.side(packet.srcChain);
-    const { logs } = await this.mined(src.gateway.timeout(v, [solidityPacket(packet)], [this.hub.proof(key, v)]));
+    const { logs } = await this.mined(src.gateway.timeout(v, [solidityPacket(packet)], [this.hub.receiptProof(packet, v)]));
     const r = logs.find((l) => l.name === 'PacketResult');
     if (!r || Number(r.args.result) !== 0) throw new Error(`timeout not applied: ${r ? String(r.args.reason) : 'no result'}`);
     return logs;

@@ -133,7 +133,7 @@ describe('TokenBridge transfers', () => {
     const ackKey = packetKeys.ack(channelId(p1), p1.sequence);
     const replayAck = await w.mined(w.a.gateway.acknowledge(hv, [solidityPacket(p1)], [d1.ack], [w.hub.proof(ackKey, hv)]));
     expect(replayAck.logs.find((l) => l.name === 'PacketResult')!.args.result).toBe(1n); // already acknowledged
-    const replayRefund = await w.mined(w.a.gateway.timeout(hv, [solidityPacket(p3)], [w.hub.proof(packetKeys.receipt(channelId(p3), p3.sequence), hv)]));
+    const replayRefund = await w.mined(w.a.gateway.timeout(hv, [solidityPacket(p3)], [w.hub.receiptProof(p3, hv)]));
     expect(replayRefund.logs.find((l) => l.name === 'PacketResult')!.args.result).toBe(1n); // refunded once only
     await check('replayed');
     expect(await wrapped.totalSupply()).toBe(600n);

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewaySlot, packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
 import { type Hex, concat, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { merkleProof, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
-import { type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
 import { receiptBitSet, receiptBitsKey } from '../../hub-chain/light-clients/evm/gateway-records.ts';
 import { EVM_CLIENT_TYPE, evmClient, type EvmClientRecord, type EvmConsensusRecord } from '../../hub-chain/light-clients/evm/index.ts';
 import { type RpcReceipt, buildReceiptProof } from '../../hub-chain/light-clients/evm/proofs.ts';
@@ -260,24 +260,87 @@ describe('Gateway acknowledgements and timeouts', () => {
     expect(await echo.acked()).toBe(1n);
   });
 
-  it('behavior: a packet the hub never received times out once a hub header at or past its timeout proves the receipt absent', async () => {
+  it('behavior: a packet the hub never received times out once a hub header at or past its timeout proves its receipt bit clear', async () => {
     const deadline = (await anvilNowMs()) + 20_000; // within the client's 60 s clock drift
     const p = await sendFromEcho('sleeper', deadline);
     const received = await sendFromEcho('sleeper', deadline, 'y');
-    const rcptOf = (q: Packet) => packetKeys.receipt(channelId(q), q.sequence);
-    // the hub received `received` but not `p`
-    const early = await hub.advance([[rcptOf(received), Uint8Array.of(1)]], deadline - 1);
-    expect(results(await mined(gateway.timeout(early, [solidityPacket(p)], [hub.proof(rcptOf(p), early)])))).toEqual([{ seq: p.sequence, result: RESULT_FAILED, error: 'NotTimedOut' }]);
+    // the hub received `received` but not `p`: one receipt word holds both bits, only `received`'s set
+    expect(toHex(packetKeys.receiptBits(channelId(p), p.sequence))).toBe(toHex(packetKeys.receiptBits(channelId(received), received.sequence)));
+    const early = await hub.advance(hub.receiptWrites(received), deadline - 1);
+    expect(results(await mined(gateway.timeout(early, [solidityPacket(p)], [hub.receiptProof(p, early)])))).toEqual([{ seq: p.sequence, result: RESULT_FAILED, error: 'NotTimedOut' }]);
     const late = await hub.advance([], deadline);
-    const logs = await mined(gateway.timeout(late, [solidityPacket(p), solidityPacket(received)], [hub.proof(rcptOf(p), late), hub.proof(rcptOf(received), late)]));
+    // p: 0x01 || the word || its membership proof, p's bit clear
+    expect(hub.receiptProof(p, late).slice(0, 4)).toBe('0x01');
+    const logs = await mined(gateway.timeout(late, [solidityPacket(p), solidityPacket(received)], [hub.receiptProof(p, late), hub.receiptProof(received, late)]));
     expect(results(logs)).toEqual([
       { seq: p.sequence, result: RESULT_OK },
-      { seq: received.sequence, result: RESULT_FAILED, error: 'ProofKeyPresent' },
+      { seq: received.sequence, result: RESULT_FAILED, error: 'ReceiptBitSet' },
     ]);
     expect(await echo.timedOut()).toBe(1n);
     expect(await stored(packetKeys.outbound(channelId(p), p.sequence))).toBe(ZERO_WORD);
     expect(await stored(packetKeys.outbound(channelId(received), received.sequence))).toBe(toHex(packetCommitment(received)));
-    expect(results(await mined(gateway.timeout(late, [solidityPacket(p)], [hub.proof(rcptOf(p), late)])))).toEqual([{ seq: p.sequence, result: RESULT_ALREADY_DONE }]);
+    expect(results(await mined(gateway.timeout(late, [solidityPacket(p)], [hub.receiptProof(p, late)])))).toEqual([{ seq: p.sequence, result: RESULT_ALREADY_DONE }]);
+  });
+
+  it('error: a timeout proof that does not show the packet\'s own receipt bit clear in the hub\'s word fails and leaves the packet outstanding', async () => {
+    const deadline = (await anvilNowMs()) + 20_000;
+    const tagged = (tag: number, ...parts: Uint8Array[]) => toHex(concat(Uint8Array.of(tag), ...parts));
+    // p is never received by the hub, got is. The channel is one where none of the other keys'
+    // absence proofs used below ends at the word's leaf (such a proof would be the word's own proof).
+    const setup = async (dstApp: string) => {
+      const p = await sendFromEcho(dstApp, deadline);
+      const got = await sendFromEcho(dstApp, deadline, 'y');
+      const ch = channelId(p);
+      const wordKey = packetKeys.receiptBits(ch, p.sequence);
+      const w = await hub.advance(hub.receiptWrites(got), Math.max(deadline, hub.time + 1000));
+      const member = hub.proof(wordKey, w); // the word's (membership) proof
+      const nextWord = hub.proof(packetKeys.receiptBits(ch, p.sequence + 256), w); // absence of the word after
+      const bare = (q: Packet) => hub.proof(packetKeys.receipt(ch, q.sequence), w); // absence of the pre-ADR 0017 key, never written
+      const distinct = [nextWord, bare(p), bare(got)].every((o) => toHex(o) !== toHex(member));
+      return { p, got, ch, wordKey, w, member, nextWord, bare, distinct };
+    };
+    let s = await setup('forger');
+    for (let i = 1; !s.distinct && i < 8; i++) s = await setup(`forger-${i}`);
+    expect(s.distinct).toBe(true);
+    const { p, got, ch, wordKey, w, member, nextWord, bare } = s;
+    const word = hub.store.get(wordKey, w)!;
+    expect(toHex(word)).not.toBe(ZERO_WORD);
+    expect(toHex(packetKeys.receiptBits(ch, got.sequence))).toBe(toHex(wordKey));
+    expect(hub.store.get(packetKeys.receiptBits(ch, p.sequence + 256), w)).toBeUndefined();
+    const cleared = withReceiptBit(undefined, got.sequence).map((b, i) => word[i] & ~b); // got's bit cleared
+    const attempts: [Packet, string, RegExp][] = [
+      [got, hub.receiptProof(got, w), /^ReceiptBitSet$/], // the real word: got's bit is set
+      [got, tagged(1, cleared, member), /^ProofInvalid$/], // the word forged with got's bit cleared
+      [p, tagged(1, new Uint8Array(32), member), /^ProofInvalid$/], // a zero word
+      [got, tagged(0, member), /^ProofKeyPresent$/], // the word claimed absent while present
+      [p, tagged(0, member), /^ProofKeyPresent$/],
+      [got, tagged(0, nextWord), /^ProofInvalid$/], // another word's absence (the word of seq + 256)
+      [p, tagged(0, nextWord), /^ProofInvalid$/],
+      [got, toHex(bare(got)), /^(ReceiptProofMalformed|ReceiptBitSet|Proof(KeyPresent|Invalid|Malformed))$/], // the pkt/rcpt key's absence, untagged
+      [p, toHex(bare(p)), /^(ReceiptProofMalformed|ReceiptBitSet|Proof(KeyPresent|Invalid|Malformed))$/],
+      [got, tagged(0, bare(got)), /^ProofInvalid$/], // ... tagged as the word's absence
+      [p, tagged(0, bare(p)), /^ProofInvalid$/],
+      [got, tagged(1, word, bare(got)), /^ReceiptBitSet$/], // ... behind the real word
+      [p, tagged(1, word, bare(p)), /^ProofInvalid$/],
+      [got, tagged(2, bare(got)), /^ReceiptProofMalformed$/], // ... with a tag that is neither
+      [p, tagged(0xff, bare(p)), /^ReceiptProofMalformed$/],
+      [p, tagged(1, word.subarray(0, 31)), /^ReceiptProofMalformed$/], // a word cut short, no proof
+      [p, tagged(0), /^ProofMalformed$/], // a tag alone
+      [got, '0x', /^ReceiptProofMalformed$/], // empty
+      [p, '0x', /^ReceiptProofMalformed$/],
+    ];
+    const timedOut = await echo.timedOut();
+    const logs = await mined(gateway.timeout(w, attempts.map(([q]) => solidityPacket(q)), attempts.map(([, proof]) => proof)));
+    const r = results(logs);
+    expect(r.map(({ seq, result }) => [seq, result])).toEqual(attempts.map(([q]) => [q.sequence, RESULT_FAILED]));
+    for (const [i, [, , want]] of attempts.entries()) expect(r[i].error, `attempt ${i}`).toMatch(want);
+    expect(logs.some((l) => l.name === 'PacketTimedOut')).toBe(false);
+    expect(await echo.timedOut()).toBe(timedOut);
+    for (const q of [p, got]) expect(await stored(packetKeys.outbound(ch, q.sequence))).toBe(toHex(packetCommitment(q)));
+    // the same height and word do time p out with the real proof: its bit is clear
+    expect(results(await mined(gateway.timeout(w, [solidityPacket(p)], [hub.receiptProof(p, w)])))).toEqual([{ seq: p.sequence, result: RESULT_OK }]);
+    expect(await echo.timedOut()).toBe(timedOut + 1n);
+    expect(await stored(packetKeys.outbound(ch, got.sequence))).toBe(toHex(packetCommitment(got)));
   });
 });
 
@@ -289,8 +352,10 @@ describe('Gateway ordered channels and timeouts', () => {
     const ch = ethKeccak(toUtf8Bytes(channelId(p)));
     expect(await gateway.channelOrdering(ch)).toBe(2n);
     const v = await hub.advance([], Math.max(deadline, hub.chain.header(hub.chain.height).time + 1));
-    const rcpt = packetKeys.receipt(channelId(p), p.sequence);
-    expect(results(await mined(gateway.timeout(v, [solidityPacket(p)], [hub.proof(rcpt, v)])))).toEqual([{ seq: p.sequence, result: RESULT_OK }]);
+    // no packet of the channel ever reached the hub: 0x00 || the receipt word's absence proof
+    expect(hub.store.get(packetKeys.receiptBits(channelId(p), p.sequence), v)).toBeUndefined();
+    expect(hub.receiptProof(p, v).slice(0, 4)).toBe('0x00');
+    expect(results(await mined(gateway.timeout(v, [solidityPacket(p)], [hub.receiptProof(p, v)])))).toEqual([{ seq: p.sequence, result: RESULT_OK }]);
     expect(await gateway.channelOrdering(ch)).toBe(3n);
     expect(await revertOf(echo.sendTo('side-b', 'ledger', '0x', 0, (await anvilNowMs()) + 3_600_000, true))).toBe('ChannelClosed');
   });

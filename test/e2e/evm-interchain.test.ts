@@ -16,6 +16,7 @@ import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { pontisSlot, storageProofAt } from '../../hub-chain/light-clients/evm/proofs.ts';
 import { receiptBitsKey } from '../../hub-chain/light-clients/evm/gateway-records.ts';
 import { consensusOn } from '../../relayers/paths/pontis/path.ts';
+import { receiptAbsence } from '../../relayers/paths/pontis/endpoint.ts';
 import { evmClientHeight, timeoutOnEvm } from '../../relayers/paths/evm/from-hub.ts';
 import { hubProofHeight, relayEvmTimeouts } from '../../relayers/paths/evm/to-hub.ts';
 import { relayRound } from '../../relayers/round.ts';
@@ -232,7 +233,7 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     expect(await a.echo.lastAck()).not.toBe(toHex(encodeAck({ ok: false, error: TIMEOUT_ERROR })));
   }, 150_000);
 
-  it('behavior: a packet the hub never received before its timeout is timed out on A with the hub\'s absence proof', async () => {
+  it('behavior: a packet the hub never received before its timeout is timed out on A with the hub\'s receipt word showing its bit clear', async () => {
     const { a } = chains;
     const sent3 = await sendFromA(3_000, 'never relayed');
     const ch = channelId(sent3);
@@ -245,6 +246,10 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
       await a.node.mine();
       await sleep(250);
     }
+    // the hub received earlier packets of this channel: what is proven is sent3's bit clear in their receipt word
+    const [absence] = await receiptAbsence(hubEp, [sent3], await hubEp.latestHeight());
+    if (absence.received) throw new Error('the hub received sent3');
+    expect(absence.word).toMatch(/^0x[0-9a-fA-F]{64}$/);
     const outcome = await timeoutOnEvm(hubEp, a.endpoint, [sent3]);
     expect(outcome?.items.map((i) => i.result)).toEqual(['ok']);
     expect(await a.echo.timedOut()).toBe(1n);

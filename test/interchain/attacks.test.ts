@@ -8,7 +8,7 @@ import { type Hex, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts'
 import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto/secp256k1.ts';
 import { readPacketStatus } from '../../hub-chain/modules/packets/keeper.ts';
 import { readOutcome } from '../../hub-chain/modules/packets/msg-app.ts';
-import { channelId, encodeBatchValue, type Packet, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { channelId, encodeBatchValue, type Packet, packetKeys, receiptBitSet } from '../../hub-chain/modules/packets/types.ts';
 import { headerHash } from '../../hub-chain/types/header.ts';
 import { decodeProof, encodeProof, type StateProof } from '../../hub-chain/state/proof.ts';
 import { type Commit, VoteType, signVote } from '../../hub-chain/types/vote.ts';
@@ -37,7 +37,7 @@ async function sent(n: number): Promise<{ a: TestChain; b: TestChain; ps: Packet
 }
 
 const submitRecv = (h: number, items: { packet: Packet; proof: unknown }[]) => net.hub.exec([{ type: 'packets/recv', proofHeight: h, packets: items }], net.hub.relayerKey);
-const received = (p: Packet) => net.hub.chain.state.get(packetKeys.receipt(channelId(p), p.sequence)) !== undefined;
+const received = (p: Packet) => receiptBitSet(net.hub.chain.state.get(packetKeys.receiptBits(channelId(p), p.sequence)), p.sequence);
 
 describe('proof attacks on the hub', () => {
   it('error: a proof with any single byte flipped is rejected, and nothing is received', async () => {
@@ -108,10 +108,18 @@ describe('proof attacks on the hub', () => {
     await b.makeBlock();
     const bh = await b.latestHeight();
     const upd = await clientUpdate(b, net.hub, bh);
-    const present = await b.proveState(packetKeys.receipt(channelId(p), 1), bh);
-    expect(present.value).toBeDefined();
-    const absentOther = await b.proveState(packetKeys.receipt(channelId(p), 99), bh);
-    for (const proof of [present.proof, absentOther.proof]) {
+    // B keeps its receipts as bits (ADR 0017): the word holding sequence 1, with its bit set
+    const word = await b.proveState(packetKeys.receiptBits(channelId(p), 1), bh);
+    expect(receiptBitSet(word.value, 1)).toBe(true);
+    const otherWord = await b.proveState(packetKeys.receiptBits(channelId(p), 300), bh);
+    const forged = [
+      { word: toHex(word.value!), proof: word.proof }, // the bit is set
+      { word: toHex(new Uint8Array(32)), proof: word.proof }, // the bit cleared by hand
+      { word: null, proof: word.proof }, // the word claimed absent
+      { word: null, proof: otherWord.proof }, // another word's absence
+      (await b.proveState(packetKeys.receipt(channelId(p), 1), bh)).proof, // the never-written question key's absence
+    ];
+    for (const proof of forged) {
       const r = await net.hub.exec([...(upd ? [upd] : []), { type: 'packets/timeout', proofHeight: bh, packets: [{ packet: p, proof }] }], net.hub.relayerKey);
       expect(results(r, 'packet/timeout/result')[0]).toMatch(/^PNT_ERR_PROOF_/);
     }

@@ -4,6 +4,7 @@
  * dept-b must be received exactly once and acknowledged exactly once while relayers are killed,
  * Redis is flushed and restarted, and relayers race on the same path; chain state is the judge.
  */
+import { receivedVia } from '../support/receipts.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
 import { Redis } from 'ioredis';
@@ -87,8 +88,8 @@ it('error: a poison job (altered packet, bad proof) fails with its code and the 
     expect(failed.failedReason).toMatch(/^PNT_ERR_(PROOF|LC|PACKET_COMMITMENT)_[A-Z_]*:/);
     // UnrecoverableError: one attempt, no retries of a job that cannot succeed
     expect(failed.attemptsMade).toBe(1);
-    expect(await has(net.hub.clients[0], packetKeys.receipt(channelId(p2), p2.sequence))).toBe(true);
-    expect(await has(net.hub.clients[0], packetKeys.receipt(channelId(p1), p1.sequence))).toBe(false);
+    expect(await receivedVia(net.hub.clients[0], p2)).toBe(true);
+    expect(await receivedVia(net.hub.clients[0], p1)).toBe(false);
     expect(r.metrics.failures.get({ path: 'path-a', kind: 'relay-packets', code: failed.failedReason!.split(':')[0] })).toBe(1);
   } finally {
     await r.stop();
@@ -152,7 +153,7 @@ it('behavior: a packet past its timeout is timed out from chain state (dept-a re
     await until('timeout recorded on dept-a', async () => (await outcome()) !== undefined, 40_000);
     expect(await outcome()).toBe('timed-out');
     expect(await has(net.a.clients[0], packetKeys.outbound(channelId(p), p.sequence))).toBe(false);
-    expect(await has(net.hub.clients[0], packetKeys.receipt(channelId(p), p.sequence))).toBe(false);
+    expect(await receivedVia(net.hub.clients[0], p)).toBe(false);
     // the job sees its transaction committed a moment after the chain state shows it
     await until('timeout counted', async () => run.relayer.metrics.packetsRelayed.get({ path: 'path-a', kind: 'timeouts' }) === 1);
     // path-b carried nothing, so only an update-client job moves dept-b's client of the hub
@@ -172,7 +173,7 @@ it('behavior: 30 messages are received and acknowledged exactly once through kil
   const ch = channelId({ srcChain: 'dept-a', srcApp: 'msg', dstChain: 'dept-b', dstApp: 'msg' });
   const receivedOnB = async () => {
     let n = 0;
-    for (const p of sent) if (await has(net.b.clients[0], packetKeys.receipt(channelId(p), p.sequence))) n++;
+    for (const p of sent) if (await receivedVia(net.b.clients[0], p)) n++;
     return n;
   };
 
@@ -219,8 +220,8 @@ it('behavior: 30 messages are received and acknowledged exactly once through kil
     const outcome = await net.a.clients[0].state({ text: Buffer.from(msgKeys.outcome('dept-b', seq)).toString() });
     expect(Buffer.from(outcome.value!.slice(2), 'hex').toString()).toBe('delivered');
     expect(await has(net.b.clients[0], msgKeys.inbox('dept-a', seq))).toBe(true);
-    expect(await has(net.b.clients[0], packetKeys.receipt(ch, seq))).toBe(true);
-    expect(await has(net.hub.clients[0], packetKeys.receipt(ch, seq))).toBe(true);
+    expect(await receivedVia(net.b.clients[0], p)).toBe(true);
+    expect(await receivedVia(net.hub.clients[0], p)).toBe(true);
     // commitments gone on the source and on the hub: nothing left to relay
     expect(await has(net.a.clients[0], packetKeys.outbound(ch, seq))).toBe(false);
     expect(await has(net.hub.clients[0], packetKeys.outbound(ch, seq))).toBe(false);

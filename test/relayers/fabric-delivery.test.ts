@@ -7,6 +7,7 @@
  * gov -> dept-a messages and dept-a -> gov record requests while one is kill -9'd and Redis is
  * flushed; chain state and chain events judge: every packet received once, acknowledged once.
  */
+import { receivedVia } from '../support/receipts.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
@@ -103,7 +104,7 @@ describe('legs step by step', () => {
     expect(scanned.map((e) => e.packet.sequence)).toEqual(packets.map((p) => p.sequence));
     const first = await fabricHandlers.relayPackets(GOV, HUB, scanned);
     expect(first.accepted).toBe(5);
-    for (const p of packets) expect(await has(hub.clients[0], packetKeys.receipt(channelId(p), p.sequence))).toBe(true);
+    for (const p of packets) expect(await receivedVia(hub.clients[0], p)).toBe(true);
     const again = await fabricHandlers.relayPackets(GOV, HUB, scanned);
     expect(again.accepted).toBe(0);
     // hub -> dept-a -> hub -> gov, then the acks, each scanned in the block its step committed: the commitments on gov are gone

@@ -6,6 +6,7 @@
  * as evidence: the hub freezes the client. The client of dept-b, which agrees with its chain,
  * is left alone.
  */
+import { receivedVia } from '../support/receipts.ts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import pino from 'pino';
 import { generateAccountKey } from '../../hub-chain/crypto/ed25519.ts';
@@ -76,7 +77,7 @@ it('behavior: a fork fed to the hub client is detected by clearing and frozen by
       return res.result.events.filter((e) => e.type === 'packet/sent').map((e) => JSON.parse(e.attributes.packet) as Packet)[0];
     };
     const [fromA, fromB] = [await sendFrom(net.a, 'dept-b'), await sendFrom(net.b, 'dept-a')];
-    await until('dept-b\'s message received on dept-a', async () => (await net.a.clients[0].state({ text: Buffer.from(packetKeys.receipt(channelId(fromB), fromB.sequence)).toString() })).exists, 60_000);
+    await until('dept-b\'s message received on dept-a', () => receivedVia(net.a.clients[0], fromB), 60_000);
     const failedA = async () => (await r.queue('path-a').getJobs(['failed'])).filter((j) => j.name === 'relay-packets' && j.data.events.some((e) => e.packet.sequence === fromA.sequence && e.packet.srcChain === 'dept-a'));
     await until('dept-a\'s relay job failed', async () => (await failedA()).length > 0, 30_000);
     const [job] = await failedA();
@@ -85,7 +86,7 @@ it('behavior: a fork fed to the hub client is detected by clearing and frozen by
     // have met a transient error on a loaded machine)
     expect(job.attemptsMade).toBeLessThan(cfg.tuning.maxAttempts);
     expect(job.attemptsMade).toBeLessThanOrEqual(2);
-    expect((await net.hub.clients[0].state({ text: Buffer.from(packetKeys.receipt(channelId(fromA), fromA.sequence)).toString() })).exists).toBe(false);
+    expect(await receivedVia(net.hub.clients[0], fromA)).toBe(false);
   } finally {
     await r.stop();
   }

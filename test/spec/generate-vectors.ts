@@ -31,7 +31,7 @@ import { type SignedTx, type TxBody, decodeTx, decodeTxObject, encodeTx, signTx,
 import { Chain } from '../../hub-chain/node/chain.ts';
 import { blockView } from '../../hub-chain/rpc/views.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
-import { type StateProof, decodeProof, encodeProof, verifyMembership, verifyNonMembership } from '../../hub-chain/state/proof.ts';
+import { type StateProof, decodeProof, encodeProof, verifyMembership, verifyMembershipCompact, verifyNonMembership, verifyNonMembershipCompact } from '../../hub-chain/state/proof.ts';
 import { type Header, encodeHeader, headerHash } from '../../hub-chain/types/header.ts';
 import { type CommittedTxResult, type ResultEvent, blockEventsLeaf, resultsHash, txResultLeaf, txResultProof, verifyTxResult } from '../../hub-chain/types/results.ts';
 import { ValidatorSet, type Validator } from '../../hub-chain/types/validator-set.ts';
@@ -39,7 +39,9 @@ import { type Commit, VoteType, proposalDigest, signVote, verifyCommit, voteDige
 import { duplicateVoteEvidence } from '../../hub-chain/consensus/evidence.ts';
 import { attestationDigest, attestKeys } from '../../hub-chain/light-clients/attested/module.ts';
 import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
-import { ackCommitment, channelId, encodeAck, packetCommitment, packetKeys, type Packet } from '../../hub-chain/modules/packets/types.ts';
+import { RECEIPT_BITS_PER_WORD, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys, receiptBitSet, withReceiptBit, type Packet } from '../../hub-chain/modules/packets/types.ts';
+import { verifyPontisNonMembership } from '../../hub-chain/light-clients/pontis/state-proofs.ts';
+import { gatewayReceiptProof } from '../../relayers/paths/evm/from-hub.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
 import { registryKeys } from '../../hub-chain/modules/registry/registry.ts';
 import { bankKeys, escrowAccount } from '../../hub-chain/modules/transfer/bank.ts';
@@ -863,6 +865,8 @@ function stateKeyVectors(): void {
     { module: 'packets', name: 'ordering', args: [ch], key: packetKeys.ordering(ch) },
     { module: 'packets', name: 'packetCommitment', args: [ch, 12], key: packetKeys.outbound(ch, 12) },
     { module: 'packets', name: 'packetReceipt', args: [ch, 12], key: packetKeys.receipt(ch, 12) },
+    { module: 'packets', name: 'receiptBits', args: [ch, 12], key: packetKeys.receiptBits(ch, 12) },
+    { module: 'packets', name: 'receiptBits', args: [ch, 300], key: packetKeys.receiptBits(ch, 300) },
     { module: 'packets', name: 'packetAck', args: [ch, 12], key: packetKeys.ack(ch, 12) },
     { module: 'packets', name: 'packetStatus', args: [ch, 12], key: packetKeys.status(ch, 12) },
     { module: 'packets', name: 'queued', args: [ch, 12], key: packetKeys.queued(ch, 12) },
@@ -877,7 +881,7 @@ function stateKeyVectors(): void {
 
 // ---------------------------------------------------------------- packets.json
 
-function packetVectors(): void {
+async function packetVectors(): Promise<void> {
   const envelope = toHex(utf8(canonicalJson({ from: account(0).address, data: toHex(utf8('hello')) })));
   const packets: [string, Packet][] = [
     ['msg packet, unordered, time timeout', { srcChain: 'dept-a', srcApp: 'msg', dstChain: 'dept-b', dstApp: 'msg', sequence: 1, ordered: false, payload: envelope, timeoutHeight: 0, timeoutTimestamp: 1_700_000_600_000 }],
@@ -889,7 +893,9 @@ function packetVectors(): void {
     const c = packetCommitment(p);
     check(toHex(keccak256(preimage)) === toHex(c), 'packet preimage');
     const ch = channelId(p);
-    return { name, packet: p, expected: { preimage: toHex(preimage), commitment: toHex(c), channel: ch, keys: { commitment: `pkt/out/${ch}/${p.sequence}`, receipt: `pkt/rcpt/${ch}/${p.sequence}`, ack: `pkt/ack/${ch}/${p.sequence}` } } };
+    const receiptWord = `pkt/rcpt-bits/${ch}/${Math.floor(p.sequence / 256)}`;
+    check(Buffer.from(packetKeys.receiptBits(ch, p.sequence)).toString('utf8') === receiptWord, 'receipt word key');
+    return { name, packet: p, expected: { preimage: toHex(preimage), commitment: toHex(c), channel: ch, keys: { commitment: `pkt/out/${ch}/${p.sequence}`, receipt: `pkt/rcpt/${ch}/${p.sequence}`, receiptWord, ack: `pkt/ack/${ch}/${p.sequence}` } } };
   });
   const acks = [
     { name: 'msg success: the inbox position', ack: { ok: true as const, result: toHex(utf8('1')) } },
@@ -901,7 +907,197 @@ function packetVectors(): void {
     const bytes = encodeAck(a.ack);
     return { ...a, expected: { bytes: toHex(bytes), commitment: toHex(ackCommitment(bytes)) } };
   });
-  write('packets.json', 'docs/spec/packets.md', 'Packet commitments (preimage and keccak256) with their channel and state keys; acknowledgement bytes and their commitments.', { commitments, acks, receipt: '0x01' });
+  const receipts = await receiptVectors();
+  write(
+    'packets.json',
+    'docs/spec/packets.md',
+    'Packet commitments (preimage and keccak256) with their channel and state keys (receipt: the receipt question; receiptWord: the key of the word holding its receipt bit); acknowledgement bytes and their commitments; receipt (the value of a per-packet receipt key, the Fabric chaincode layout). receiptWords: the key, word index, byte and mask of a sequence\'s bit and the word with only that bit; accumulated: the words a run of receipts leaves and which bits they hold; badWords: words of another length, refused. receiptAbsence: receipt questions (and keys that are none) with a proof as a Pontis light client takes it, against the root of a state holding receipt words, and the verdict and code; gatewayReceiptAbsence: the Gateway byte form for a channel and sequence against the same roots, the verdict and the contract\'s revert (from: the word and state proof the bytes were built from).',
+    { commitments, acks, receipt: '0x01', ...receipts },
+  );
+}
+
+// receipt words (packets.md, "Receipt words") and receipt absence proofs ("Receipt absence proofs")
+async function receiptVectors() {
+  const A = channelId({ srcChain: 'dept-a', srcApp: 'msg', dstChain: 'dept-b', dstApp: 'msg' });
+  const B = channelId({ srcChain: 'pontis-hub-1', srcApp: 'transfer', dstChain: 'eth-1', dstApp: 'bank' });
+  const C = channelId({ srcChain: 'dept-c', srcApp: 'msg', dstChain: 'dept-b', dstApp: 'msg' });
+  const text = (b: Bytes) => Buffer.from(b).toString('utf8');
+  check(RECEIPT_BITS_PER_WORD === 256, 'bits per word');
+
+  // one bit per sequence: the key, where the bit is, and the word holding only that bit
+  const receiptWords = [0, 1, 7, 8, 9, 255, 256, 257, 511, 512, 65_535, 2 ** 53 - 1].map((sequence) => {
+    const i = sequence % 256;
+    const word = withReceiptBit(undefined, sequence);
+    const byte = 31 - Math.floor(i / 8);
+    const mask = 1 << (i % 8);
+    check(word.length === 32 && word.every((x, j) => x === (j === byte ? mask : 0)), `word of ${sequence}`);
+    check(BigInt(toHex(word)) === 1n << BigInt(i), `word of ${sequence} as a uint256`);
+    return { channel: A, sequence, key: text(packetKeys.receiptBits(A, sequence)), hex: toHex(packetKeys.receiptBits(A, sequence)), index: Math.floor(sequence / 256), bit: i, byte, mask, word: toHex(word) };
+  });
+  const accumulate = (name: string, received: number[]) => {
+    const words = new Map<string, Bytes>();
+    for (const seq of received) {
+      const k = text(packetKeys.receiptBits(A, seq));
+      words.set(k, withReceiptBit(words.get(k), seq));
+    }
+    const probe = [0, 1, 2, 6, 7, 8, 9, 15, 16, 127, 128, 254, 255, 256, 257, 510, 511, 512, 513, 767, 768];
+    return {
+      name,
+      channel: A,
+      received,
+      words: Object.fromEntries([...words].map(([k, w]) => [k, toHex(w)])),
+      bits: probe.map((sequence) => ({ sequence, set: receiptBitSet(words.get(text(packetKeys.receiptBits(A, sequence))), sequence) })),
+    };
+  };
+  const accumulated = [accumulate('sequences 1, 7, 8 and 255: one word', [1, 7, 8, 255]), accumulate('sequences 255, 256, 511, 512 and 768: four words', [255, 256, 511, 512, 768])];
+  const badWords = [
+    { name: '31 bytes', word: toHex(new Uint8Array(31)), sequence: 1 },
+    { name: '33 bytes', word: toHex(new Uint8Array(33)), sequence: 1 },
+    { name: 'empty', word: '0x', sequence: 1 },
+  ].map((c) => {
+    const r = outcome(() => receiptBitSet(fromHex(c.word), c.sequence));
+    check(!r.ok, `bad word accepted: ${c.name}`);
+    return { ...c, expected: { ok: false, error: (r as { error: string | null }).error } };
+  });
+
+  // a state holding receipt words: version 1, then version 2 with more packets received
+  const dir = mkdtempSync(join(tmpdir(), 'pontis-spec-receipts-'));
+  const env = open({ path: dir, maxDbs: 16 });
+  try {
+    const store = StateStore.open(env, {});
+    const ws1 = store.working();
+    for (let i = 1; i <= 40; i++) ws1.set(packetKeys.ack(A, i), sha256(utf8(`ack-${i}`))); // the rest of a chain's state
+    let wordA0: Bytes | undefined;
+    for (const seq of [1, 7, 8]) wordA0 = withReceiptBit(wordA0, seq);
+    ws1.set(packetKeys.receiptBits(A, 0), wordA0!);
+    let wordA1: Bytes | undefined;
+    for (const seq of [256, 511]) wordA1 = withReceiptBit(wordA1, seq);
+    ws1.set(packetKeys.receiptBits(A, 256), wordA1!);
+    ws1.set(packetKeys.receiptBits(B, 3), withReceiptBit(undefined, 3));
+    await store.commit(ws1, 1);
+    const ws2 = store.working();
+    for (const seq of [9, 255]) wordA0 = withReceiptBit(wordA0, seq);
+    ws2.set(packetKeys.receiptBits(A, 0), wordA0!);
+    await store.commit(ws2, 2);
+    const root1 = store.root(1);
+    const root2 = store.root(2);
+    const at = (key: Bytes, version: number) => {
+      const { value, proof } = store.getWithProof(key, version);
+      return { word: value === undefined ? null : toHex(value), proof, bytes: toHex(encodeProof(proof)) };
+    };
+    const w0v2 = at(packetKeys.receiptBits(A, 0), 2);
+    const w0v1 = at(packetKeys.receiptBits(A, 0), 1);
+    const w1 = at(packetKeys.receiptBits(A, 256), 2);
+    const w2 = at(packetKeys.receiptBits(A, 600), 2); // never written
+    const wB = at(packetKeys.receiptBits(B, 3), 2);
+    const wC = at(packetKeys.receiptBits(C, 1), 2); // a channel never seen
+    check(w2.word === null && wC.word === null && w0v2.word !== null, 'receipt state');
+    const flipBit = (word: Hex, seq: number): Hex => {
+      const w = fromHex(word);
+      w[31 - Math.floor((seq % 256) / 8)] ^= 1 << seq % 8;
+      return toHex(w);
+    };
+
+    // the JSON form, as the pontis client and attested/pontis-smt take it
+    type Absence = { name: string; root: Hex; key: Hex; text: string; proof: unknown; expected: { ok: boolean; error?: string | null } };
+    const receiptAbsence: Absence[] = [];
+    const json = (name: string, root: Hex, key: Bytes, proof: unknown, ok: boolean): void => {
+      const r = outcome(() => verifyPontisNonMembership(root, key, proof));
+      check(r.ok === ok, `receipt absence ${name}: expected ${ok ? 'accepted' : 'refused'}, got ${r.ok ? 'accepted' : (r as { error: string | null }).error}`);
+      receiptAbsence.push({ name, root, key: toHex(key), text: text(key), proof, expected: r.ok ? { ok: true } : { ok: false, error: (r as { error: string | null }).error } });
+    };
+    const q = (ch: string, seq: number) => packetKeys.receipt(ch, seq);
+    json('word with the bit clear (sequence 2; 1, 7, 8, 9, 255 received)', root2, q(A, 2), { word: w0v2.word, proof: w0v2.proof }, true);
+    json('word with the bit clear, state proof in byte form', root2, q(A, 2), { word: w0v2.word, proof: w0v2.bytes }, true);
+    json('word with the bit clear, word in upper-case hex', root2, q(A, 254), { word: '0x' + w0v2.word!.slice(2).toUpperCase(), proof: w0v2.proof }, true);
+    json('second word, bit clear (sequence 257; 256 and 511 received)', root2, q(A, 257), { word: w1.word, proof: w1.proof }, true);
+    json('word absent (sequence 600: word 2 never written)', root2, q(A, 600), { word: null, proof: w2.proof }, true);
+    json('word absent, state proof in byte form', root2, q(A, 600), { word: null, proof: w2.bytes }, true);
+    json('word absent: a channel that never received anything', root2, q(C, 1), { word: null, proof: wC.proof }, true);
+    json('sequence 9 not yet received at version 1', root1, q(A, 9), { word: w0v1.word, proof: w0v1.proof }, true);
+    json('bit set: sequence 7 was received', root2, q(A, 7), { word: w0v2.word, proof: w0v2.proof }, false);
+    json('bit set: sequence 255, the top bit (byte 0, 0x80)', root2, q(A, 255), { word: w0v2.word, proof: w0v2.proof }, false);
+    json('bit set: sequence 511, top bit of word 1', root2, q(A, 511), { word: w1.word, proof: w1.bytes }, false);
+    json('forged word: bit 7 cleared by hand', root2, q(A, 7), { word: flipBit(w0v2.word!, 7), proof: w0v2.proof }, false);
+    json('forged word: all zero', root2, q(A, 7), { word: ZERO_HASH, proof: w0v2.bytes }, false);
+    json('stale word: version 1 (bit 9 clear) against the version 2 root', root2, q(A, 9), { word: w0v1.word, proof: w0v1.proof }, false);
+    json('word of another channel (bit 9 clear there)', root2, q(A, 9), { word: wB.word, proof: wB.proof }, false);
+    json('word of another index: word 0 for sequence 263', root2, q(A, 263), { word: w0v2.word, proof: w0v2.proof }, false);
+    json('word claimed absent while present', root2, q(A, 2), { word: null, proof: w0v2.proof }, false);
+    json('absence of another word (word 2) for a packet of word 0', root2, q(A, 7), { word: null, proof: w2.proof }, false);
+    const bare = store.getWithProof(q(A, 7), 2);
+    check(bare.value === undefined, 'question key never written');
+    verifyNonMembership(root2, q(A, 7), bare.proof); // a valid absence proof of the question key...
+    json('bare absence proof of the question key (JSON form)', root2, q(A, 7), bare.proof, false); // ...refused
+    json('bare absence proof of the question key (byte form)', root2, q(A, 7), toHex(encodeProof(bare.proof)), false);
+    json('bare absence proof wrapped without a word', root2, q(A, 7), { proof: bare.proof }, false);
+    json('extra member', root2, q(A, 2), { word: w0v2.word, proof: w0v2.proof, height: 2 }, false);
+    json('word of 31 bytes', root2, q(A, 2), { word: w0v2.word!.slice(0, -2), proof: w0v2.proof }, false);
+    json('word without 0x', root2, q(A, 2), { word: w0v2.word!.slice(2), proof: w0v2.proof }, false);
+    json('word as a number', root2, q(A, 2), { word: 0, proof: w0v2.proof }, false);
+    json('proof null', root2, q(A, 2), null, false);
+    json('proof an array', root2, q(A, 2), [w0v2.word, w0v2.proof], false);
+    json('state proof not hex', root2, q(A, 2), { word: w0v2.word, proof: '0xzz' }, false);
+    // keys that are not receipt questions: plain non-membership (no Pontis chain writes them either)
+    for (const [name, key] of [
+      ['sequence 0 is no receipt question', utf8(`pkt/rcpt/${A}/0`)],
+      ['a leading zero is no receipt question', utf8(`pkt/rcpt/${A}/07`)],
+      ['a sequence above 2^53-1 is no receipt question', utf8(`pkt/rcpt/${A}/9007199254740992`)],
+      ['pkt/out of the same packet: plain non-membership', packetKeys.outbound(A, 7)],
+    ] as const) {
+      const p = store.getWithProof(key, 2);
+      check(p.value === undefined, name);
+      json(`${name}: a bare absence proof holds`, root2, key, p.proof, true);
+    }
+    json('plain key: the wrapped form is not a state proof', root2, packetKeys.outbound(A, 7), { word: null, proof: store.getWithProof(packetKeys.outbound(A, 7), 2).proof }, false);
+
+    // the Gateway's byte form: Gateway.sol's _verifyHubReceiptAbsent, in its order, with the
+    // TypeScript checks its SmtProof library matches (test/contracts/proof.test.ts)
+    const SOLIDITY: Record<string, string> = { PNT_ERR_PROOF_MALFORMED: 'ProofMalformed', PNT_ERR_PROOF_INVALID: 'ProofInvalid', PNT_ERR_PROOF_KEY_PRESENT: 'ProofKeyPresent' };
+    const gatewayCheck = (root: Hex, ch: string, seq: number, bytes: Bytes): { ok: true } | { ok: false; revert: string } => {
+      const key = packetKeys.receiptBits(ch, seq);
+      if (bytes.length === 0) return { ok: false, revert: 'ReceiptProofMalformed' };
+      const r = outcome(() => {
+        if (bytes[0] === 0) return verifyNonMembershipCompact(root, key, bytes.subarray(1));
+        if (bytes[0] !== 1 || bytes.length < 33) throw Object.assign(new Error('ReceiptProofMalformed'), { code: 'ReceiptProofMalformed' });
+        if (receiptBitSet(bytes.subarray(1, 33), seq)) throw Object.assign(new Error('ReceiptBitSet'), { code: 'ReceiptBitSet' });
+        verifyMembershipCompact(root, key, bytes.subarray(1, 33), bytes.subarray(33));
+      });
+      if (r.ok) return { ok: true };
+      const code = (r as { error: string | null }).error ?? 'no code';
+      return { ok: false, revert: SOLIDITY[code] ?? code };
+    };
+    type Gateway = { name: string; root: Hex; channel: string; sequence: number; bytes: Hex; from?: { word: Hex | null; proof: StateProof }; expected: { ok: boolean; revert?: string } };
+    const gatewayReceiptAbsence: Gateway[] = [];
+    const gw = (name: string, root: Hex, ch: string, seq: number, bytes: Hex | { word: Hex | null; proof: StateProof }, ok: boolean): void => {
+      const built = typeof bytes === 'string' ? bytes : gatewayReceiptProof(bytes.word, bytes.proof);
+      const r = gatewayCheck(root, ch, seq, fromHex(built));
+      check(r.ok === ok, `gateway ${name}: expected ${ok ? 'accepted' : 'refused'}, got ${r.ok ? 'accepted' : (r as { revert: string }).revert}`);
+      gatewayReceiptAbsence.push({ name, root, channel: ch, sequence: seq, bytes: built, ...(typeof bytes === 'string' ? {} : { from: { word: bytes.word, proof: bytes.proof } }), expected: r });
+    };
+    gw('0x01: word with the bit clear', root2, A, 2, { word: w0v2.word, proof: w0v2.proof }, true);
+    gw('0x01: second word, bit clear', root2, A, 257, { word: w1.word, proof: w1.proof }, true);
+    gw('0x00: word absent', root2, A, 600, { word: null, proof: w2.proof }, true);
+    gw('0x00: a channel that never received anything', root2, C, 1, { word: null, proof: wC.proof }, true);
+    gw('0x01: bit set (sequence 7)', root2, A, 7, { word: w0v2.word, proof: w0v2.proof }, false);
+    gw('0x01: bit set (sequence 255, byte 0)', root2, A, 255, { word: w0v2.word, proof: w0v2.proof }, false);
+    gw('0x01: forged word, bit 7 cleared by hand', root2, A, 7, { word: flipBit(w0v2.word!, 7), proof: w0v2.proof }, false);
+    gw('0x01: stale word (version 1) against the version 2 root', root2, A, 9, { word: w0v1.word, proof: w0v1.proof }, false);
+    gw('0x01: word of another channel', root2, A, 9, { word: wB.word, proof: wB.proof }, false);
+    gw('0x00: word claimed absent while present', root2, A, 2, { word: null, proof: w0v2.proof }, false);
+    gw('0x00: absence of another word', root2, A, 7, { word: null, proof: w2.proof }, false);
+    gw('0x00: bare absence proof of the question key', root2, A, 7, { word: null, proof: bare.proof }, false);
+    gw('bare absence proof of the question key without a form byte', root2, A, 7, toHex(encodeProof(bare.proof)), false);
+    gw('empty', root2, A, 2, '0x', false);
+    gw('form byte 0x02', root2, A, 2, toHex(concat(Uint8Array.of(2), fromHex(w0v2.word!), encodeProof(w0v2.proof))), false);
+    gw('0x01 with a 31-byte word and nothing after', root2, A, 2, toHex(concat(Uint8Array.of(1), fromHex(w0v2.word!).subarray(1))), false);
+    gw('0x01 with the word and no state proof', root2, A, 2, toHex(concat(Uint8Array.of(1), fromHex(w0v2.word!))), false);
+    gw('0x01 with a trailing byte', root2, A, 2, toHex(concat(Uint8Array.of(1), fromHex(w0v2.word!), encodeProof(w0v2.proof), Uint8Array.of(0))), false);
+    return { receiptWords, accumulated, badWords, receiptAbsence, gatewayReceiptAbsence };
+  } finally {
+    await env.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 // ---------------------------------------------------------------- genesis.json and chain.json
@@ -1052,6 +1248,6 @@ merkleVectors();
 resultsVectors();
 await stateProofVectors();
 stateKeyVectors();
-packetVectors();
+await packetVectors();
 await genesisVectors(specGenesis());
 await chainVectors(specGenesis());

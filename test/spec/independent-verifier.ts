@@ -4,8 +4,9 @@
  * agree, the specification is what they agree on. It recomputes header hashes, checks commits
  * against validator sets, recomputes txRoot, evidenceHash and resultsHash from a block, verifies
  * transaction signatures under the spec's Ed25519 rule set, checks state proofs in both forms
- * against a header's state root, follows headers by the light-client rules, and recomputes
- * proposer priorities. Each section names the spec file it follows.
+ * against a header's state root and receipt absence proofs (receipt words) in the JSON and the
+ * Gateway forms, follows headers by the light-client rules, and recomputes proposer priorities.
+ * Each section names the spec file it follows.
  */
 import { createHash } from 'node:crypto';
 import { ed25519 } from '@noble/curves/ed25519.js';
@@ -845,6 +846,7 @@ export const stateKeys = {
   ordering: (ch: string) => `pkt/ordering/${ch}`,
   packetCommitment: (ch: string, seq: number) => `pkt/out/${ch}/${seq}`,
   packetReceipt: (ch: string, seq: number) => `pkt/rcpt/${ch}/${seq}`,
+  receiptBits: (ch: string, seq: number) => `pkt/rcpt-bits/${ch}/${Math.floor(seq / 256)}`,
   packetAck: (ch: string, seq: number) => `pkt/ack/${ch}/${seq}`,
   packetStatus: (ch: string, seq: number) => `idx/pkt/status/${ch}/${seq}`,
   queued: (ch: string, seq: number) => `pkt/queued/${ch}/${pad(seq, 16)}`,
@@ -883,6 +885,83 @@ export function packetCommitment(p: Packet): Uint8Array {
 export type Ack = { ok: true; result: Hex } | { ok: false; error: string };
 export const encodeAck = (a: Ack): Uint8Array => (a.ok ? concat(Uint8Array.of(1), fromHex(a.result)) : concat(Uint8Array.of(0), utf8(a.error)));
 export const ackCommitment = (ack: Uint8Array): Uint8Array => keccak256(ack);
+
+// ---------------------------------------------------------------- receipt words and their absence proofs (packets.md)
+
+/** The key of the receipt word holding `seq`'s bit (packets.md, "Receipt words"). */
+export const receiptWordKey = (ch: string, seq: number): string => `pkt/rcpt-bits/${ch}/${Math.floor(seq / 256)}`;
+
+/** Bit `seq mod 256` of a 32-byte word read as a big-endian uint256. */
+export function receiptBit(word: Uint8Array, seq: number): boolean {
+  if (word.length !== 32) fail('PNT_ERR_PACKET_RECEIPT_WORD', `a receipt word is 32 bytes, not ${word.length}`);
+  return ((beBigInt(word) >> BigInt(seq % 256)) & 1n) === 1n;
+}
+
+/** `word` (null: never written) with `seq`'s bit set. */
+export function withReceiptBit(word: Uint8Array | null, seq: number): Uint8Array {
+  if (word !== null) receiptBit(word, seq);
+  return uint((word === null ? 0n : beBigInt(word)) | (1n << BigInt(seq % 256)), 32);
+}
+
+const RECEIPT_QUESTION_PREFIX = utf8('pkt/rcpt/');
+const SEQUENCE_DIGITS = /^[1-9][0-9]{0,15}$/;
+
+/** `pkt/rcpt/<C>/<D>` with D a sequence 1..2^53-1 without leading zeros, or null: any other key is no receipt question. */
+export function receiptQuestion(key: Uint8Array): { channel: Uint8Array; seq: number } | null {
+  if (key.length < RECEIPT_QUESTION_PREFIX.length || !equal(key.subarray(0, RECEIPT_QUESTION_PREFIX.length), RECEIPT_QUESTION_PREFIX)) return null;
+  const slash = key.lastIndexOf(0x2f);
+  if (slash <= RECEIPT_QUESTION_PREFIX.length) return null; // C would be empty
+  const d = Buffer.from(key.subarray(slash + 1)).toString('latin1');
+  if (!SEQUENCE_DIGITS.test(d) || Number(d) > MAX_SAFE) return null;
+  return { channel: key.subarray(RECEIPT_QUESTION_PREFIX.length, slash), seq: Number(d) };
+}
+
+/** A state proof as a Pontis client takes it: the JSON form, or the byte form as 0x-hex. */
+function stateProofArg(p: unknown): StateProof | Uint8Array {
+  if (typeof p === 'string') return fromHex(p, undefined, 'PNT_ERR_PROOF_MALFORMED');
+  return p as StateProof;
+}
+
+/**
+ * Non-membership of `key` as a light client of a Pontis chain checks it (packets.md, "From a
+ * Pontis chain"): a receipt question is answered by `{word, proof}` for its receipt word, never by
+ * a bare proof; any other key by state.md's non-membership.
+ */
+export function verifyPontisNonMembership(root: Hex, key: Uint8Array, proof: unknown): void {
+  const q = receiptQuestion(key);
+  if (q === null) return verifyNonMembership(root, key, stateProofArg(proof));
+  if (!isObject(proof) || Object.keys(proof).length !== 2 || !('word' in proof) || !('proof' in proof)) return malformed('a receipt question is answered by exactly {word, proof}');
+  // the channel is read as UTF-8 (U+FFFD for an invalid sequence), as packets.md says the implementation does
+  const wordKey = utf8(`pkt/rcpt-bits/${new TextDecoder().decode(q.channel)}/${Math.floor(q.seq / 256)}`);
+  if (proof.word === null) return verifyNonMembership(root, wordKey, stateProofArg(proof.proof));
+  const word = hash32(proof.word); // 0x + 64 hex digits of either case, else malformed
+  verifyMembership(root, wordKey, word, stateProofArg(proof.proof));
+  if (receiptBit(word, q.seq)) fail('PNT_ERR_PROOF_KEY_PRESENT', `bit ${q.seq % 256} of the receipt word is set`);
+}
+
+/** SmtProof.sol's revert for each state.md code. */
+const SOLIDITY_PROOF_ERROR: Record<string, string> = { PNT_ERR_PROOF_MALFORMED: 'ProofMalformed', PNT_ERR_PROOF_INVALID: 'ProofInvalid', PNT_ERR_PROOF_KEY_PRESENT: 'ProofKeyPresent' };
+
+/**
+ * The hub's receipt of packet (ch, seq) proven absent to an EVM Gateway (packets.md, "To an EVM
+ * Gateway"): `0x00 || state proof bytes` or `0x01 || word || state proof bytes`. Refusals carry the
+ * name of the contract's revert as their code.
+ */
+export function verifyGatewayReceiptAbsence(root: Hex, ch: string, seq: number, bytes: Uint8Array): void {
+  const key = utf8(receiptWordKey(ch, seq));
+  const revert = (name: string): never => fail(name, 'Gateway reverts');
+  try {
+    if (bytes.length === 0) revert('ReceiptProofMalformed');
+    if (bytes[0] === 0x00) return verifyNonMembership(root, key, bytes.subarray(1));
+    if (bytes[0] !== 0x01 || bytes.length < 33) revert('ReceiptProofMalformed');
+    const word = bytes.subarray(1, 33);
+    if (receiptBit(word, seq)) revert('ReceiptBitSet');
+    verifyMembership(root, key, word, bytes.subarray(33));
+  } catch (e) {
+    if (e instanceof SpecError && SOLIDITY_PROOF_ERROR[e.code]) revert(SOLIDITY_PROOF_ERROR[e.code]);
+    throw e;
+  }
+}
 
 // ---------------------------------------------------------------- blocks (header.md, rpc.md)
 

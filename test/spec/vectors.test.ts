@@ -20,10 +20,13 @@ import { type Genesis } from '../../hub-chain/app/genesis.ts';
 import { DEFAULT_MEMPOOL, Mempool } from '../../hub-chain/app/mempool.ts';
 import { createModules } from '../../hub-chain/app/modules.ts';
 import { type SignedTx, decodeTx, encodeTx, txHash, txSignBytes, verifyTxSignature } from '../../hub-chain/app/tx.ts';
-import { attestKeys, attestationDigest } from '../../hub-chain/light-clients/attested/module.ts';
+import { attestKeys, attestationDigest, defaultProofKinds } from '../../hub-chain/light-clients/attested/module.ts';
+import { pontisClient } from '../../hub-chain/light-clients/pontis/module.ts';
+import { verifyPontisNonMembership } from '../../hub-chain/light-clients/pontis/state-proofs.ts';
+import { gatewayReceiptProof } from '../../relayers/paths/evm/from-hub.ts';
 import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
-import { type Ack, type Packet, ackCommitment, encodeAck, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Ack, type Packet, ackCommitment, encodeAck, packetCommitment, packetKeys, receiptBitSet, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
 import { registryKeys } from '../../hub-chain/modules/registry/registry.ts';
 import { bankKeys } from '../../hub-chain/modules/transfer/bank.ts';
 import { policyKeys } from '../../hub-chain/modules/transfer/policy.ts';
@@ -524,6 +527,7 @@ describe('spec vectors: state keys (state-keys.md)', () => {
     ordering: packetKeys.ordering,
     packetCommitment: packetKeys.outbound,
     packetReceipt: packetKeys.receipt,
+    receiptBits: packetKeys.receiptBits,
     packetAck: packetKeys.ack,
     packetStatus: packetKeys.status,
     queued: packetKeys.queued,
@@ -548,9 +552,14 @@ describe('spec vectors: state keys (state-keys.md)', () => {
 
 describe('spec vectors: packets (packets.md)', () => {
   const v = readVectors<{
-    commitments: { name: string; packet: Packet; expected: { preimage: string; commitment: string; channel: string; keys: { commitment: string; receipt: string; ack: string } } }[];
+    commitments: { name: string; packet: Packet; expected: { preimage: string; commitment: string; channel: string; keys: { commitment: string; receipt: string; receiptWord: string; ack: string } } }[];
     acks: { name: string; ack: Ack; expected: { bytes: string; commitment: string } }[];
     receipt: string;
+    receiptWords: { channel: string; sequence: number; key: string; hex: string; index: number; bit: number; byte: number; mask: number; word: string }[];
+    accumulated: { name: string; channel: string; received: number[]; words: Record<string, string>; bits: { sequence: number; set: boolean }[] }[];
+    badWords: { name: string; word: string; sequence: number; expected: { ok: false; error: string } }[];
+    receiptAbsence: { name: string; root: string; key: string; text: string; proof: unknown; expected: { ok: boolean; error?: string } }[];
+    gatewayReceiptAbsence: { name: string; root: string; channel: string; sequence: number; bytes: string; from?: { word: string | null; proof: StateProof }; expected: { ok: boolean; revert?: string } }[];
   }>('packets.json');
 
   it('implementation and independent verifier: commitments, channel ids and keys', () => {
@@ -561,6 +570,8 @@ describe('spec vectors: packets (packets.md)', () => {
       expect(iv.channelId(c.packet)).toBe(c.expected.channel);
       expect(Buffer.from(packetKeys.outbound(c.expected.channel, c.packet.sequence)).toString('utf8')).toBe(c.expected.keys.commitment);
       expect(iv.stateKeys.packetReceipt(iv.channelId(c.packet), c.packet.sequence)).toBe(c.expected.keys.receipt);
+      expect(Buffer.from(packetKeys.receiptBits(c.expected.channel, c.packet.sequence)).toString('utf8')).toBe(c.expected.keys.receiptWord);
+      expect(iv.receiptWordKey(iv.channelId(c.packet), c.packet.sequence)).toBe(c.expected.keys.receiptWord);
       expect(iv.stateKeys.packetAck(iv.channelId(c.packet), c.packet.sequence)).toBe(c.expected.keys.ack);
     }
   });
@@ -573,6 +584,77 @@ describe('spec vectors: packets (packets.md)', () => {
       expect(iv.toHex(iv.ackCommitment(iv.encodeAck(c.ack))), c.name).toBe(c.expected.commitment);
     }
     expect(v.receipt).toBe('0x01');
+  });
+
+  it('implementation and independent verifier: receipt word keys, and the word with only one sequence\'s bit', () => {
+    expect(v.receiptWords.map((w) => w.sequence)).toEqual(expect.arrayContaining([0, 7, 8, 255, 256, 511]));
+    for (const w of v.receiptWords) {
+      const what = `sequence ${w.sequence}`;
+      expect(toHex(packetKeys.receiptBits(w.channel, w.sequence)), what).toBe(w.hex);
+      expect(iv.receiptWordKey(w.channel, w.sequence), what).toBe(w.key);
+      expect(iv.toHex(iv.utf8(w.key)), what).toBe(w.hex);
+      expect(toHex(withReceiptBit(undefined, w.sequence)), what).toBe(w.word);
+      expect(iv.toHex(iv.withReceiptBit(null, w.sequence)), what).toBe(w.word);
+      // the bit's place, as packets.md spells it out
+      const bytes = bytesOf(w.word);
+      expect([...bytes].map((x, i) => (x === 0 ? null : [i, x])).filter((x) => x !== null), what).toEqual([[w.byte, w.mask]]);
+      expect([w.index, w.bit, w.byte, w.mask]).toEqual([Math.floor(w.sequence / 256), w.sequence % 256, 31 - Math.floor((w.sequence % 256) / 8), 1 << w.sequence % 8]);
+      expect(receiptBitSet(bytes, w.sequence) && iv.receiptBit(bytes, w.sequence), what).toBe(true);
+    }
+  });
+
+  it('implementation and independent verifier: the words a run of receipts leaves, and which bits they hold', () => {
+    for (const a of v.accumulated) {
+      const impl = new Map<string, Uint8Array>();
+      const ind = new Map<string, Uint8Array>();
+      for (const seq of a.received) {
+        const key = Buffer.from(packetKeys.receiptBits(a.channel, seq)).toString('utf8');
+        impl.set(key, withReceiptBit(impl.get(key), seq));
+        const k2 = iv.receiptWordKey(a.channel, seq);
+        ind.set(k2, iv.withReceiptBit(ind.get(k2) ?? null, seq));
+      }
+      expect(Object.fromEntries([...impl].map(([k, w]) => [k, toHex(w)])), a.name).toEqual(a.words);
+      expect(Object.fromEntries([...ind].map(([k, w]) => [k, iv.toHex(w)])), a.name).toEqual(a.words);
+      for (const b of a.bits) {
+        const word = a.words[iv.receiptWordKey(a.channel, b.sequence)];
+        expect(receiptBitSet(word === undefined ? undefined : fromHex(word), b.sequence), `${a.name}: ${b.sequence}`).toBe(b.set);
+        expect(word !== undefined && iv.receiptBit(bytesOf(word), b.sequence), `${a.name}: ${b.sequence}`).toBe(b.set);
+      }
+    }
+    for (const b of v.badWords) {
+      expect(outcome(() => receiptBitSet(fromHex(b.word), b.sequence)), b.name).toEqual(b.expected);
+      expect(outcome(() => iv.receiptBit(bytesOf(b.word), b.sequence)), b.name).toEqual(b.expected);
+    }
+  });
+
+  it('implementation (pontis client, attested pontis-smt kind) and independent verifier: receipt absence proofs in the JSON form', () => {
+    const names = v.receiptAbsence.map((c) => c.name);
+    for (const want of ['word with the bit clear', 'word absent', 'bit set', 'forged word', 'bare absence proof of the question key']) expect(names.some((n) => n.startsWith(want)), want).toBe(true);
+    const pontisSmt = defaultProofKinds().get('pontis-smt');
+    for (const c of v.receiptAbsence) {
+      const key = fromHex(c.key);
+      expect(Buffer.from(key).toString('utf8')).toBe(c.text);
+      const verdicts = {
+        'state-proofs': outcome(() => verifyPontisNonMembership(c.root, key, c.proof)),
+        'pontis client': outcome(() => pontisClient.verifyNonMembership({} as never, { height: 1, timestamp: 0, root: c.root } as never, key, c.proof)),
+        'attested pontis-smt': outcome(() => pontisSmt.verifyNonMembership(c.root, {} as never, key, c.proof)),
+        independent: outcome(() => iv.verifyPontisNonMembership(c.root, bytesOf(c.key), c.proof)),
+      };
+      for (const [who, r] of Object.entries(verdicts)) {
+        if (c.expected.ok) expect(r.ok, `${who}: ${c.name}`).toBe(true);
+        else expect(r, `${who}: ${c.name}`).toEqual({ ok: false, error: c.expected.error });
+      }
+    }
+  });
+
+  it('independent verifier: the Gateway byte form, with the contract\'s revert; the relayer builds the recorded bytes', () => {
+    expect(v.gatewayReceiptAbsence.filter((c) => c.expected.ok).length).toBeGreaterThanOrEqual(3);
+    for (const c of v.gatewayReceiptAbsence) {
+      if (c.from) expect(gatewayReceiptProof(c.from.word, c.from.proof), c.name).toBe(c.bytes);
+      const r = outcome(() => iv.verifyGatewayReceiptAbsence(c.root, c.channel, c.sequence, bytesOf(c.bytes)));
+      if (c.expected.ok) expect(r.ok, c.name).toBe(true);
+      else expect(r, c.name).toEqual({ ok: false, error: c.expected.revert });
+    }
   });
 });
 

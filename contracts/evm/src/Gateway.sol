@@ -80,6 +80,8 @@ contract Gateway {
     error InsufficientGasForApp();
     error AppGasTooLow();
     error BatchPathInvalid();
+    error ReceiptProofMalformed();
+    error ReceiptBitSet();
 
     /// A batch the hub committed for this chain in hub block `height` (recvBatches).
     struct HubBatch {
@@ -351,9 +353,11 @@ contract Gateway {
 
     // ---------------------------------------------------------------- timeouts
 
-    /// @notice Resolves packets the hub never received before their timeoutTimestamp: the hub's
-    /// receipt is absent at a hub height whose time is >= the timeout (the hub refuses at or past
-    /// it). Height timeouts are judged by the destination and come back as an error ack.
+    /// @notice Resolves packets the hub never received before their timeoutTimestamp: the packet's
+    /// receipt bit is clear in the hub's receipt word (or the word is absent) at a hub height whose
+    /// time is >= the timeout (the hub refuses at or past it). `proofs[i]` is encoded as
+    /// _verifyHubReceiptAbsent reads it. Height timeouts are judged by the destination and come
+    /// back as an error ack.
     function timeout(uint64 proofHeight, PontisPacket[] calldata packets, bytes[] calldata proofs) external nonReentrant {
         if (packets.length != proofs.length) revert LengthMismatch();
         for (uint256 i = 0; i < packets.length; i++) {
@@ -373,13 +377,33 @@ contract Gateway {
         uint64 hubTime = hubClient.timestampAt(proofHeight);
         if (hubTime == 0) revert UnknownHubHeight(proofHeight);
         if (p.timeoutTimestamp == 0 || hubTime < p.timeoutTimestamp) revert NotTimedOut();
-        hubClient.verifyNonMembership(proofHeight, _keyBytes("pkt/rcpt/", ch, p.sequence), proof);
+        _verifyHubReceiptAbsent(proofHeight, ch, p.sequence, proof);
         delete pontisStore[outKey];
         bytes32 chHash = keccak256(bytes(ch));
         if (p.ordered) channelOrdering[chHash] = CLOSED;
         bool ok = _callApp(abi.encodeCall(IPontisApp.onTimeoutPacket, (p)), p.srcApp);
         emit PacketTimedOut(chHash, p.sequence, ok);
         return RESULT_OK;
+    }
+
+    /// @dev Reverts unless the hub had not received packet `seq` of `ch` at `proofHeight`. The hub
+    /// keeps receipts as bits (ADR 0017 decision 3), not as pkt/rcpt/<channel>/<seq> keys: bit
+    /// seq % 256 of the 32-byte big-endian word at pkt/rcpt-bits/<channel>/<seq / 256>, set once
+    /// received and never cleared. `proof` is 0x00 || the word's absence proof (no packet of those
+    /// 256 received), or 0x01 || word || its membership proof, the packet's bit clear
+    /// (relayers/paths/evm/from-hub.ts gatewayReceiptProof). Anything else: ReceiptProofMalformed.
+    function _verifyHubReceiptAbsent(uint64 proofHeight, string memory ch, uint64 seq, bytes calldata proof) private view {
+        if (proof.length == 0) revert ReceiptProofMalformed();
+        bytes memory key = _keyBytes("pkt/rcpt-bits/", ch, seq >> 8);
+        if (proof[0] == 0x00) {
+            hubClient.verifyNonMembership(proofHeight, key, proof[1:]);
+        } else if (proof[0] == 0x01 && proof.length >= 33) {
+            bytes32 word = bytes32(proof[1:33]);
+            if (((uint256(word) >> (seq & 255)) & 1) == 1) revert ReceiptBitSet();
+            hubClient.verifyMembership(proofHeight, key, proof[1:33], proof[33:]);
+        } else {
+            revert ReceiptProofMalformed();
+        }
     }
 
     // ---------------------------------------------------------------- encodings

@@ -19,7 +19,7 @@ import { CLIENT_ERR } from '../../modules/clients/errors.ts';
 import { ATTEST_ERR } from './errors.ts';
 import { type AttestationVote, attestationVoteSchema, attestedInitialSchema, attestedParamsSchema } from './schemas.ts';
 import { pad16, parseWith, readConsensus, readJson, readMeta, timedStatus, writeJson } from '../../modules/clients/store.ts';
-import { verifySmtMembership, verifySmtNonMembership } from '../pontis/state-proofs.ts';
+import { verifyPontisNonMembership, verifySmtMembership } from '../pontis/state-proofs.ts';
 import { ClientError, type ClientContext, type ClientRecord, type ConsensusRecord, type LightClientModule } from '../../modules/clients/types.ts';
 
 export type { AttestationVote } from './schemas.ts';
@@ -127,7 +127,7 @@ export class ProofKindRegistry {
 /** The hub's own sparse Merkle state proofs, checked against the attested stateRoot. */
 export const pontisSmtProofKind: ProofKindVerifier = {
   verifyMembership: (root, _extra, key, value, proof) => verifySmtMembership(root, key, value, proof),
-  verifyNonMembership: (root, _extra, key, proof) => verifySmtNonMembership(root, key, proof),
+  verifyNonMembership: (root, _extra, key, proof) => verifyPontisNonMembership(root, key, proof),
 };
 
 /** The proof kinds an `attested` client takes unless given others (a new registry each call: no shared mutable default). */

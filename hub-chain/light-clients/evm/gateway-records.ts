@@ -5,8 +5,8 @@
  * - The receipt is one bit: bit `seq % 256` of the word at Pontis key
  *   `pkt/rcpt-bits/<channel>/<floor(seq / 256)>`. Bits are only ever set, so "not received" is a
  *   proven word with the bit clear, or no word at all. The hub asks a destination for the absence
- *   of `pkt/rcpt/<channel>/<seq>` (the layout every Pontis chain keeps); on an `evm` chain the
- *   client reads that as the bit.
+ *   of `pkt/rcpt/<channel>/<seq>` (the receipt question); on an `evm` chain the client reads that
+ *   as the bit, as on every Pontis chain.
  * - The ack is not stored: it is the `ack` field of the `PacketReceived` event the Gateway emits
  *   in the delivering call. The hub proves `pkt/ack/<channel>/<seq>` = keccak256(ack) by that log,
  *   through a receipt proof under a block the client trusts.
@@ -14,21 +14,14 @@
  *   `PacketSent`; the hub takes either, the log proving that the commitment was written.
  */
 import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
-import type { Packet } from '../../modules/packets/types.ts';
+import { type Packet, RECEIPT_BITS_PER_WORD, packetKeys, receiptBitSet } from '../../modules/packets/types.ts';
 import { keccak256 } from '../../crypto/hash.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
 import type { EvmLog } from './mpt.ts';
 
-export const RECEIPT_BITS_PER_WORD = 256;
-
-/** The Pontis key of the receipt word holding `seq`'s bit. */
-export const receiptBitsKey = (ch: string, seq: number): Bytes => utf8(`pkt/rcpt-bits/${ch}/${Math.floor(seq / RECEIPT_BITS_PER_WORD)}`);
-
-/** Whether a receipt word (null: never written) has `seq`'s bit set. */
-export function receiptBitSet(word: Hex | null, seq: number): boolean {
-  if (word === null) return false;
-  return ((BigInt(word) >> BigInt(seq % RECEIPT_BITS_PER_WORD)) & 1n) === 1n;
-}
+/** The Pontis key of the receipt word holding `seq`'s bit: the same layout every Pontis chain keeps (modules/packets/types.ts). */
+export const receiptBitsKey = packetKeys.receiptBits;
+export { RECEIPT_BITS_PER_WORD, receiptBitSet };
 
 /** `<prefix><channel>/<seq>` parsed, or null when `key` is not of that form (the channel holds '/', the sequence is last). */
 export function parseSequencedKey(key: Bytes, prefix: string): { ch: string; seq: number } | null {

@@ -13,7 +13,7 @@ import { type Validator, ValidatorSet } from '../../types/validator-set.ts';
 import { CLIENT_ERR } from '../../modules/clients/errors.ts';
 import { type PontisMisbehaviour, type PontisUpdate, pontisInitialSchema, pontisMisbehaviourSchema, pontisParamsSchema, pontisUpdateSchema } from './schemas.ts';
 import { parseWith, readConsensus, timedStatus } from '../../modules/clients/store.ts';
-import { verifySmtMembership, verifySmtNonMembership } from './state-proofs.ts';
+import { verifyPontisNonMembership, verifySmtMembership } from './state-proofs.ts';
 import { ClientError, type ClientContext, type ClientRecord, type ConsensusRecord, type LightClientModule } from '../../modules/clients/types.ts';
 
 export const PONTIS_CLIENT_TYPE = 'pontis';
@@ -192,7 +192,7 @@ export const pontisClient: LightClientModule<PontisClientState, PontisConsensusE
   },
 
   verifyNonMembership(_rec, cons, key, proof) {
-    verifySmtNonMembership(cons.root, key, proof);
+    verifyPontisNonMembership(cons.root, key, proof);
   },
 
   status(rec, latest, now) {

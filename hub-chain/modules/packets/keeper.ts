@@ -31,6 +31,8 @@ import {
   packetCommitment,
   packetId,
   packetKeys as K,
+  receiptBitSet,
+  withReceiptBit,
 } from './types.ts';
 
 const json = (v: unknown) => utf8(canonicalJson(v));
@@ -141,6 +143,13 @@ export interface PacketKeeperOptions {
    * whose packets are proven one by one.
    */
   batchCommitments?: boolean;
+  /**
+   * How receipts are kept (ADR 0017 decision 3). `bits` (the default): bit `seq % 256` of the
+   * word at `pkt/rcpt-bits/<ch>/<seq / 256>`, so a block's packets of one channel cost one tree
+   * write per 256. `keys`: `pkt/rcpt/<ch>/<seq>` per packet, for the Fabric chaincode, where
+   * concurrent transactions sharing a word would lose MVCC races.
+   */
+  receipts?: 'bits' | 'keys';
 }
 
 type ItemResult = 'ok' | 'already-received' | 'already-resolved' | string;
@@ -210,7 +219,7 @@ export class PacketKeeper implements PacketSender {
     const hub = this.hubOf(env);
     const ch = channelId(p);
     if (hub ? p.dstChain !== env.chainId : p.srcChain === env.chainId) throw new PacketError('PNT_ERR_PACKET_WRONG_CHAIN', `packet ${packetId(p)} is not for ${env.chainId}`);
-    if (s.get(K.receipt(ch, p.sequence)) !== undefined) return 'already-received';
+    if (this.received(s, ch, p.sequence)) return 'already-received';
     const counterparty = hub ?? p.srcChain;
     const forward = !hub && p.dstChain !== env.chainId;
     // the counterparty must be active (a paused chain's packets wait; nothing is written)
@@ -232,13 +241,24 @@ export class PacketKeeper implements PacketSender {
         // paused: hold (retry after resume); no such route or chain: refuse for good with an error ack
         if (e instanceof PontisError && (e.code === 'PNT_ERR_ROUTE_PAUSED' || e.code === 'PNT_ERR_CHAIN_PAUSED')) throw e;
         if (!(e instanceof PontisError)) throw e;
-        s.set(K.receipt(ch, p.sequence), RECEIPT);
+        this.markReceived(s, ch, p.sequence);
         return this.refuse(env, s, p, e.code);
       }
     }
-    s.set(K.receipt(ch, p.sequence), RECEIPT);
+    this.markReceived(s, ch, p.sequence);
     if (forward) return this.forward(env, s, p);
     return this.deliver(env, s, p);
+  }
+
+  /** Whether this chain received the packet `ch`/`seq` (its receipt bit, or its receipt key). */
+  received(s: KVView, ch: string, seq: number): boolean {
+    if (this.o.receipts === 'keys') return s.get(K.receipt(ch, seq)) !== undefined;
+    return receiptBitSet(s.get(K.receiptBits(ch, seq)), seq);
+  }
+
+  private markReceived(s: KVStore, ch: string, seq: number): void {
+    if (this.o.receipts === 'keys') s.set(K.receipt(ch, seq), RECEIPT);
+    else s.set(K.receiptBits(ch, seq), withReceiptBit(s.get(K.receiptBits(ch, seq)), seq));
   }
 
   private checkNotTimedOut(env: ModuleEnv, s: KVView, p: Packet, forward: boolean): void {

@@ -92,7 +92,15 @@ export const packetKeys = {
   ordering: (ch: string) => utf8(`pkt/ordering/${ch}`),
   /** Commitment of a packet this chain sent or forwarded and not yet resolved (acknowledged or timed out). */
   outbound: (ch: string, seq: number) => utf8(`pkt/out/${ch}/${seq}`),
+  /**
+   * The receipt question: "was this packet received here?" is asked as the absence of this key.
+   * A Pontis chain answers it from its receipt word (`receiptBits`, ADR 0017 decision 3); only the
+   * Fabric chaincode writes the key itself (one word shared by concurrent transactions would make
+   * them lose MVCC races).
+   */
   receipt: (ch: string, seq: number) => utf8(`pkt/rcpt/${ch}/${seq}`),
+  /** The receipt word holding `seq`'s bit: 32 bytes, big-endian, bit `seq % 256` set once received. */
+  receiptBits: (ch: string, seq: number) => utf8(`pkt/rcpt-bits/${ch}/${Math.floor(seq / RECEIPT_BITS_PER_WORD)}`),
   /** Acknowledgement commitment written by the receiver (and by the hub when it forwards one or records a timeout). */
   ack: (ch: string, seq: number) => utf8(`pkt/ack/${ch}/${seq}`),
   /** The packet's status for queries: an index record (idx/, hub-chain/state/store.ts), outside the state tree and its proofs. */
@@ -115,6 +123,37 @@ export const packetKeys = {
 };
 
 const pad16 = (n: number) => String(n).padStart(16, '0');
+
+/** Sequences per receipt word (`packetKeys.receiptBits`). */
+export const RECEIPT_BITS_PER_WORD = 256;
+export const RECEIPT_WORD_BYTES = 32;
+
+/** Byte and mask of `seq`'s bit in a receipt word: bit i of the big-endian uint256 (the EVM's `word >> i & 1`). */
+const bitAt = (seq: number): [number, number] => {
+  const i = seq % RECEIPT_BITS_PER_WORD;
+  return [RECEIPT_WORD_BYTES - 1 - (i >> 3), 1 << (i & 7)];
+};
+
+/** Whether a receipt word (undefined or null: never written) has `seq`'s bit set. A word that is not 32 bytes is refused. */
+export function receiptBitSet(word: Bytes | Hex | null | undefined, seq: number): boolean {
+  if (word === null || word === undefined) return false;
+  const w = typeof word === 'string' ? fromHex(word) : word;
+  if (w.length !== RECEIPT_WORD_BYTES) throw new PacketError('PNT_ERR_PACKET_RECEIPT_WORD', `a receipt word is ${RECEIPT_WORD_BYTES} bytes, not ${w.length}`);
+  const [byte, mask] = bitAt(seq);
+  return (w[byte] & mask) !== 0;
+}
+
+/** `word` (undefined: none yet) with `seq`'s bit set: a new 32-byte word. */
+export function withReceiptBit(word: Bytes | undefined, seq: number): Bytes {
+  const w = new Uint8Array(RECEIPT_WORD_BYTES);
+  if (word !== undefined) {
+    receiptBitSet(word, seq); // checks the length
+    w.set(word);
+  }
+  const [byte, mask] = bitAt(seq);
+  w[byte] |= mask;
+  return w;
+}
 
 /** The value of a batch key: `root || uint64 count`. */
 export const encodeBatchValue = (root: Bytes, count: number): Bytes => concat(root, uintBE(count, 8));

@@ -4,12 +4,12 @@
  * / `Gateway.timeout` carry the hub's state proofs (`encodeProof` bytes) at H. Each Gateway call
  * reports per-packet results as `PacketResult` events, read back through the adapter.
  */
-import { type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
+import { type Hex, concat, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
 import { batchProofs } from '../batch-proofs.ts';
 import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.ts';
-import { type PontisReader, encodedProofs, readStates } from '../pontis/endpoint.ts';
+import { type PontisReader, encodedProofs, readStates, receiptAbsence } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { GATEWAY_TOPIC, clientIface, decodeGatewayLog, gatewayIface } from './abi.ts';
@@ -212,7 +212,7 @@ export const itemId = (i: GatewayItemResult) => `${i.step}:${i.channel}/${i.sequ
 /**
  * Hub leg, EVM source: packets the EVM chain sent that the hub never received before their
  * timeoutTimestamp. Moves the PontisClient to the hub's latest height H and calls
- * `Gateway.timeout` with the hub's absence proofs of `pkt/rcpt/...` at H (H's time must be at or
+ * `Gateway.timeout` with the hub's receipt words at H showing each packet's bit clear (`gatewayReceiptProof`; H's time must be at or
  * past the timeout; the hub refuses to receive from then on). Returns null when none is due.
  */
 export async function timeoutOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, packets: Packet[]): Promise<EvmTimeoutOutcome | null> {
@@ -223,13 +223,14 @@ export async function timeoutOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, p
     if (pkt.srcChain !== evm.chainId || pkt.timeoutTimestamp === 0 || time < pkt.timeoutTimestamp) continue;
     if (isSet(await gatewayWord(evm, packetKeys.outbound(channelId(pkt), pkt.sequence), 'latest'))) held.push(pkt);
   }
-  const proven = await encodedProofs(hub, held.map((pkt) => packetKeys.receipt(channelId(pkt), pkt.sequence)), h);
+  const absence = await receiptAbsence(hub, held, h);
   const due: Packet[] = [];
   const proofs: Hex[] = [];
   for (const [i, pkt] of held.entries()) {
-    if (proven[i].present) continue; // the hub has it: an ack will come instead
+    const a = absence[i];
+    if (a.received) continue; // the hub has it: an ack will come instead
     due.push(pkt);
-    proofs.push(proven[i].proof);
+    proofs.push(gatewayReceiptProof(a.word, a.proof));
   }
   if (!due.length) return null;
   const { height } = await evmSideProofHeight(hub, evm, h);
@@ -238,4 +239,10 @@ export async function timeoutOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, p
   const r = await sendGatewayCall(evm, 'timeout', due.length, data);
   const items = await gatewayResults(evm, r.txHash, r.height);
   return { chain: evm.chainId, height: r.height, proofHeight: h, txHash: r.txHash, items: items.map((i) => ({ id: itemId(i), result: i.result })) };
+}
+
+/** The `proof` `Gateway.timeout` takes for a hub receipt word: 0x00 || its absence proof, or 0x01 || word || its membership proof. */
+export function gatewayReceiptProof(word: Hex | null, proof: StateProof): Hex {
+  const smt = encodeProof(proof);
+  return toHex(word === null ? concat(Uint8Array.of(0), smt) : concat(Uint8Array.of(1), fromHex(word), smt));
 }

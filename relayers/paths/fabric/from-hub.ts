@@ -10,13 +10,14 @@
  * `packets/timeout` carries a GetState of that key, endorsed by the policy's orgs, showing the marker.
  */
 import type { Msg } from '../../../hub-chain/app/tx.ts';
-import { type Hex, equalBytes, fromHex } from '../../../hub-chain/crypto/bytes.ts';
+import { type Hex, equalBytes, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { FABRIC_TIMEOUT_MARKER } from '../../../hub-chain/light-clients/fabric/query.ts';
 import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
 import { type ChaincodeCall, chaincodeCalls, parseItemResults } from '../../../contracts/fabric/calls.ts';
 import type { ItemResult } from '../../../contracts/fabric/gateway.ts';
-import { type PontisReader, encodedProofs, readStates } from '../pontis/endpoint.ts';
+import { type PontisReader, encodedProofs, readStates, receiptAbsence } from '../pontis/endpoint.ts';
+import { encodeProof } from '../../../hub-chain/state/proof.ts';
 import { clientHeight, consensusOn } from '../pontis/path.ts';
 import { mapLimit } from '../map-limit.ts';
 import type { PacketEvent } from '../types.ts';
@@ -106,9 +107,12 @@ export async function timeoutOnFabric(hub: PontisReader, f: FabricEndpoint, pack
   const candidates = packets.filter((p) => p.srcChain === f.chainId && p.timeoutTimestamp !== 0 && time >= p.timeoutTimestamp);
   const held = await readKeys(f, candidates.map((p) => packetKeys.outbound(channelId(p), p.sequence)));
   const open = candidates.filter((_, i) => isPresent(held[i]));
-  const proofs = await encodedProofs(hub, open.map((p) => packetKeys.receipt(channelId(p), p.sequence)), h);
-  // present: the hub has it, an ack will come instead
-  const due = open.flatMap((packet, i) => (proofs[i].present ? [] : [{ packet, proof: proofs[i].proof }]));
+  const absence = await receiptAbsence(hub, open, h);
+  // received: the hub has it, an ack will come instead
+  const due = open.flatMap((packet, i) => {
+    const a = absence[i];
+    return a.received ? [] : [{ packet, proof: { word: a.word, proof: toHex(encodeProof(a.proof)) } }];
+  });
   if (!due.length) return null;
   await updateHubClientOnFabric(hub, f, h);
   const at = (await hubClientOnFabric(f, hub.chainId)).latestHeight;

@@ -14,7 +14,7 @@ import { type Bytes, type Hex, equalBytes, fromHex } from '../../../hub-chain/cr
 import { ackCommitment, channelId, packetCommitment, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { blockTxs, headerOf, ordererSignaturesOf } from '../../../adapters/fabric/block.ts';
 import { MAX_TX_BYTES } from '../../../hub-chain/app/tx.ts';
-import { type PontisReader, readStates } from '../pontis/endpoint.ts';
+import { type PontisReader, readStates, receivedOn } from '../pontis/endpoint.ts';
 import { clientHeight } from '../pontis/path.ts';
 import type { PacketEvent } from '../types.ts';
 import { type FabricEndpoint, FabricRelayError, endorsedQuery, fabricKey, isPresent } from './endpoint.ts';
@@ -148,8 +148,8 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
  * received by the hub, proven at Fabric height `p`.
  */
 export async function fabricRecvBatches(f: FabricEndpoint, hub: PontisReader, events: PacketEvent[], p: number): Promise<Msg[]> {
-  const received = await readStates(hub, events.map((e) => packetKeys.receipt(channelId(e.packet), e.packet.sequence)));
-  const wanted = events.filter((_, i) => received[i] === undefined).map((event) => ({ event, key: packetKeys.outbound(channelId(event.packet), event.packet.sequence), value: packetCommitment(event.packet) }));
+  const received = await receivedOn(hub, events.map((e) => e.packet));
+  const wanted = events.filter((_, i) => !received[i]).map((event) => ({ event, key: packetKeys.outbound(channelId(event.packet), event.packet.sequence), value: packetCommitment(event.packet) }));
   const batches = await proofBatches(f, wanted, p);
   return batches.map((b) => ({ type: 'packets/recv', proofHeight: p, packets: b.items.map(({ item, proof }) => ({ packet: item.event.packet, proof })), shared: b.shared }));
 }

@@ -8,6 +8,7 @@ import type { AppEvent, TxResult } from '../../../hub-chain/app/app.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import type { SignedHeader } from '../../../hub-chain/light-clients/pontis/verifier/verifier.ts';
 import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
+import { type Packet, channelId, packetKeys, receiptBitSet } from '../../../hub-chain/modules/packets/types.ts';
 import type { ValidatorSet } from '../../../hub-chain/types/validator-set.ts';
 
 export interface BlockEvents {
@@ -51,4 +52,43 @@ export function proveStates(r: PontisReader, keys: Bytes[], height: number): Pro
 /** `proveStates` with each proof in its binary encoding (`encodeProof`), as the EVM Gateway and the Fabric chaincode take it. */
 export async function encodedProofs(r: PontisReader, keys: Bytes[], height: number): Promise<{ present: boolean; proof: Hex }[]> {
   return (await proveStates(r, keys, height)).map(({ value, proof }) => ({ present: value !== undefined, proof: toHex(encodeProof(proof)) }));
+}
+
+/** The distinct receipt words `packets` need, and each packet's index among them. */
+function receiptWords(packets: readonly Packet[]): { keys: Bytes[]; of: number[] } {
+  const at = new Map<string, number>();
+  const keys: Bytes[] = [];
+  const of = packets.map((p) => {
+    const k = packetKeys.receiptBits(channelId(p), p.sequence);
+    const id = Buffer.from(k).toString('latin1');
+    let i = at.get(id);
+    if (i === undefined) {
+      at.set(id, (i = keys.length));
+      keys.push(k);
+    }
+    return i;
+  });
+  return { keys, of };
+}
+
+/** Whether each packet was received on Pontis chain `r` at its latest height: its receipt bit (ADR 0017), one read per receipt word. */
+export async function receivedOn(r: PontisReader, packets: readonly Packet[]): Promise<boolean[]> {
+  const { keys, of } = receiptWords(packets);
+  const words = await readStates(r, keys);
+  return packets.map((p, i) => receiptBitSet(words[of[i]], p.sequence));
+}
+
+/**
+ * For each packet, whether Pontis chain `r` had received it at `height`, and if not, the proof of
+ * that a `pontis` client takes for the absence of `pkt/rcpt/<ch>/<seq>`: the receipt word (null
+ * when absent) and its state proof. One proof per receipt word.
+ */
+export async function receiptAbsence(r: PontisReader, packets: readonly Packet[], height: number): Promise<({ received: true } | { received: false; word: Hex | null; proof: StateProof })[]> {
+  const { keys, of } = receiptWords(packets);
+  const proven = await proveStates(r, keys, height);
+  return packets.map((p, i) => {
+    const { value, proof } = proven[of[i]];
+    if (receiptBitSet(value, p.sequence)) return { received: true };
+    return { received: false, word: value === undefined ? null : toHex(value), proof };
+  });
 }

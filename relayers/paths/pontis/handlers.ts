@@ -8,7 +8,7 @@ import { toHex } from '../../../hub-chain/crypto/bytes.ts';
 import type { PacketStatus } from '../../../hub-chain/modules/packets/types.ts';
 import type { HubClient } from '../../../hub-chain/rpc-client/client.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
-import type { PontisWriter } from './endpoint.ts';
+import { type PontisWriter, receivedOn } from './endpoint.ts';
 import { ackBatch, clientHeight, clientUpdate, consensusOn, clientRecord, dropDone, notReceived, recvBatch, relayTimeouts, scan, stillOutstanding } from './path.ts';
 import { RelayerError } from '../../errors.ts';
 import { relayTxOutcome } from '../hub.ts';
@@ -162,7 +162,7 @@ export class PontisPathHandlers implements PathHandlers {
           const height = Math.max(0, ...p.status.steps.map((st) => st.height));
           const time = Math.max(0, ...p.status.steps.map((st) => st.time));
           const onDst = await readStatus(dst.client, ch, packet.sequence);
-          const received = (await dst.readState(packetKeys.receipt(ch, packet.sequence))) !== undefined;
+          const [received] = await receivedOn(dst, [packet]);
           if (!received) {
             const due = (packet.timeoutTimestamp !== 0 && dstTime >= packet.timeoutTimestamp) || (packet.timeoutHeight !== 0 && leg.dst === packet.dstChain && dstHeight >= packet.timeoutHeight);
             add(due ? 'timeouts' : 'relay-packets', leg.src, leg.dst, ch, { height, packet }, time);

@@ -11,7 +11,7 @@ import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { clientKeys } from '../../../hub-chain/modules/clients/store.ts';
 import type { ClientRecord, ConsensusRecord } from '../../../hub-chain/modules/clients/types.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
-import { type PontisReader, type PontisWriter, proveStates, readStates } from './endpoint.ts';
+import { type PontisReader, type PontisWriter, proveStates, readStates, receiptAbsence, receivedOn } from './endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 
 export type { PacketEvent };
@@ -102,8 +102,8 @@ export async function clientUpdate(src: PontisReader, dst: PontisReader, height:
 
 /** The events whose packet `dst` has not received: one batched read at `dst`'s latest height. */
 export async function notReceived<E extends { packet: Packet }>(dst: PontisReader, events: E[]): Promise<E[]> {
-  const receipts = await readStates(dst, events.map((e) => packetKeys.receipt(channelId(e.packet), e.packet.sequence)));
-  return events.filter((_, i) => receipts[i] === undefined);
+  const received = await receivedOn(dst, events.map((e) => e.packet));
+  return events.filter((_, i) => !received[i]);
 }
 
 /** The events whose packet is still outstanding on `chain` (its commitment there): what an ack or a timeout can still resolve. */
@@ -182,11 +182,11 @@ export async function timeoutBatch(src: PontisReader, dst: PontisReader, packets
   const due = (await stillOutstanding(src, packets.map((packet) => ({ packet }))))
     .map(({ packet: p }) => p)
     .filter((p) => (p.timeoutTimestamp !== 0 && dstTime >= p.timeoutTimestamp) || (p.timeoutHeight !== 0 && dst.chainId === p.dstChain && height >= p.timeoutHeight));
-  const proven = await proveStates(dst, due.map((p) => packetKeys.receipt(channelId(p), p.sequence)), height);
+  const absence = await receiptAbsence(dst, due, height);
   for (const [i, p] of due.entries()) {
-    const { value, proof } = proven[i];
-    if (value !== undefined) continue; // received after all: it will be acknowledged
-    items.push({ packet: p, proof });
+    const a = absence[i];
+    if (a.received) continue; // received after all: it will be acknowledged
+    items.push({ packet: p, proof: { word: a.word, proof: a.proof } });
   }
   return items.length ? { type: 'packets/timeout', proofHeight: height, packets: items } : null;
 }

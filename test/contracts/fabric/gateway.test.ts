@@ -6,7 +6,7 @@
 import { AbiCoder } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Hex, fromHex, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
-import { type Packet, ackCommitment, channelId, decodeAck, encodeAck, packetCommitment, packetKeys as K } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, ackCommitment, channelId, decodeAck, encodeAck, packetCommitment, packetKeys as K, withReceiptBit } from '../../../hub-chain/modules/packets/types.ts';
 import { getRecord, putRecord, recordRequest, recordsApp } from '../../../contracts/fabric/apps/records.ts';
 import { attestationsApp, issueAttestation, kindHash, readOutcome, revokeAttestation } from '../../../contracts/fabric/apps/attestations.ts';
 import { FABRIC_TIMEOUT_MARKER, PontisGateway } from '../../../contracts/fabric/gateway.ts';
@@ -282,28 +282,39 @@ describe('sending: attestations, acks and timeouts from the hub', () => {
 
   it('behavior: a packet the hub never received times out on a hub absence proof past its timeout, not before', async () => {
     const { packet } = await issue(now() + 4_000);
-    const rcpt = K.receipt(channelId(packet), packet.sequence);
+    // the hub keeps receipts as bits: its word for this packet was never written
+    const word = K.receiptBits(channelId(packet), packet.sequence);
+    const absent = (h: number) => ({ word: null, proof: hub.proof(word, h) });
     const early = await hub.commit();
     await gw.updateClient(txAt(state, now()), hub.update(early, trustedHeight()));
     const before = state.snapshot();
-    const notYet = await gw.timeoutPackets(txAt(state, now()), early, [{ packet, proof: hub.proof(rcpt, early) }]);
+    const notYet = await gw.timeoutPackets(txAt(state, now()), early, [{ packet, proof: absent(early) }]);
     expect(notYet[0]).toMatchObject({ result: 'failed', code: 'PNT_ERR_PACKET_NOT_TIMED_OUT' });
     expect(state.snapshot()).toEqual(before);
     const h = await hub.advanceTo(packet.timeoutTimestamp);
     await gw.updateClient(txAt(state, now()), hub.update(h, trustedHeight()));
-    expect((await gw.timeoutPackets(txAt(state, now()), h, [{ packet, proof: hub.proof(rcpt, h) }]))[0].result).toBe('ok');
+    expect((await gw.timeoutPackets(txAt(state, now()), h, [{ packet, proof: absent(h) }]))[0].result).toBe('ok');
     expect(await gw.run(txAt(state, now()), (env) => readOutcome(env.store, 'evm-a', packet.sequence))).toBe('timed-out');
   });
 
   it('error: a receipt present on the hub cannot be passed off as absent', async () => {
     const { packet } = await issue(now() + 2_000);
-    const rcpt = K.receipt(channelId(packet), packet.sequence);
-    await hub.commit([[rcpt, Uint8Array.of(1)]]);
+    const word = K.receiptBits(channelId(packet), packet.sequence);
+    const bits = withReceiptBit(undefined, packet.sequence);
+    await hub.commit([[word, bits]]);
     const h = await hub.advanceTo(packet.timeoutTimestamp);
     await gw.updateClient(txAt(state, now()), hub.update(h, trustedHeight()));
     const before = state.snapshot();
-    const r = await gw.timeoutPackets(txAt(state, now()), h, [{ packet, proof: hub.proof(rcpt, h) }]);
-    expect(r[0]).toMatchObject({ result: 'failed', code: 'PNT_ERR_PROOF_KEY_PRESENT' });
+    const attempts: [unknown, string][] = [
+      [{ word: toHex(bits), proof: hub.proof(word, h) }, 'PNT_ERR_PROOF_KEY_PRESENT'], // the bit is set
+      [{ word: null, proof: hub.proof(word, h) }, 'PNT_ERR_PROOF_KEY_PRESENT'], // the word claimed absent
+      [{ word: toHex(new Uint8Array(32)), proof: hub.proof(word, h) }, 'PNT_ERR_PROOF_INVALID'], // the bit cleared by hand
+      [hub.proof(K.receipt(channelId(packet), packet.sequence), h), 'PNT_ERR_PROOF_MALFORMED'], // the never-written question key's absence
+    ];
+    for (const [proof, code] of attempts) {
+      const r = await gw.timeoutPackets(txAt(state, now()), h, [{ packet, proof }]);
+      expect(r[0]).toMatchObject({ result: 'failed', code });
+    }
     expect(state.snapshot()).toEqual(before);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClientRouter } from '../../../../hub-chain/app/client-types.ts';
 import { type Hex, toHex, utf8 } from '../../../../hub-chain/crypto/bytes.ts';
+import { packetKeys, withReceiptBit } from '../../../../hub-chain/modules/packets/types.ts';
 import { encodeProof, type StateStore } from '../../../../hub-chain/state/index.ts';
 import { headerHash } from '../../../../hub-chain/types/header.ts';
 import { ClientKeeper } from '../../../../hub-chain/modules/clients/keeper.ts';
@@ -216,7 +217,11 @@ describe('pontis client: state proofs from a real StateStore', () => {
   const { initial, update } = helpers(chain);
   const packet = utf8('pkt/out/side-1/transfer/hub/transfer/1');
   const receipt = utf8('pkt/rcpt/side-1/transfer/hub/transfer/9');
-  const never = utf8('pkt/rcpt/side-1/transfer/hub/transfer/10');
+  const never = utf8('pkt/out/side-1/transfer/hub/transfer/10');
+  // receipts on a Pontis chain are bits (ADR 0017): sequence 9 received, in word 0 of the channel
+  const ch = 'side-1/transfer/hub/transfer';
+  const word0 = packetKeys.receiptBits(ch, 9);
+  const word0Value = withReceiptBit(undefined, 9);
   let tmp: { store: StateStore; close(): Promise<void> };
   const s = new MapStore();
   const k = new ClientKeeper(createClientRouter());
@@ -230,6 +235,7 @@ describe('pontis client: state proofs from a real StateStore', () => {
       if (h === 3) ws.set(packet, utf8('v1'));
       if (h === 5) ws.set(receipt, utf8('ok'));
       if (h === 6) ws.set(packet, utf8('v2'));
+      if (h === 6) ws.set(word0, word0Value);
       chain.setStateRoot(h, await tmp.store.commit(ws, h));
       chain.extendTo(h);
     }
@@ -253,6 +259,35 @@ describe('pontis client: state proofs from a real StateStore', () => {
 
   it('behavior: non-membership verifies for a key never written', () => {
     k.verifyNonMembership(s, 'side-1', 6, now, never, tmp.store.getWithProof(never, 6).proof);
+  });
+
+  it('behavior: a receipt is proven absent by its word with the bit clear, or by the word absent', () => {
+    const { value, proof } = tmp.store.getWithProof(word0, 6);
+    expect(value).toEqual(word0Value);
+    // sequence 10 shares the word of 9, its bit clear; JSON and compact proof forms
+    k.verifyNonMembership(s, 'side-1', 6, now, packetKeys.receipt(ch, 10), { word: toHex(word0Value), proof });
+    k.verifyNonMembership(s, 'side-1', 6, now, packetKeys.receipt(ch, 10), { word: toHex(word0Value), proof: toHex(encodeProof(proof)) });
+    // sequence 300 is in word 1, never written
+    k.verifyNonMembership(s, 'side-1', 6, now, packetKeys.receipt(ch, 300), { word: null, proof: tmp.store.getWithProof(packetKeys.receiptBits(ch, 300), 6).proof });
+  });
+
+  it('error: receipt absence proofs of a received packet, or in the wrong shape, are refused', () => {
+    const { proof } = tmp.store.getWithProof(word0, 6);
+    const r9 = packetKeys.receipt(ch, 9);
+    // the word proven, but the packet's bit is set
+    expectCode(() => k.verifyNonMembership(s, 'side-1', 6, now, r9, { word: toHex(word0Value), proof }), 'PNT_ERR_PROOF_KEY_PRESENT');
+    // a forged word with the bit cleared does not match the proven value
+    expectCode(() => k.verifyNonMembership(s, 'side-1', 6, now, r9, { word: toHex(new Uint8Array(32)), proof }), 'PNT_ERR_PROOF_INVALID');
+    // the word claimed absent while it is present
+    expectCode(() => k.verifyNonMembership(s, 'side-1', 6, now, r9, { word: null, proof }), 'PNT_ERR_PROOF_KEY_PRESENT');
+    // another word's absence (word 1) offered for a packet of word 0
+    expectCode(() => k.verifyNonMembership(s, 'side-1', 6, now, r9, { word: null, proof: tmp.store.getWithProof(packetKeys.receiptBits(ch, 300), 6).proof }), 'PNT_ERR_PROOF_INVALID');
+    // the bare absence of the never-written question key holds for every packet: refused
+    expectCode(() => k.verifyNonMembership(s, 'side-1', 6, now, r9, tmp.store.getWithProof(r9, 6).proof), 'PNT_ERR_PROOF_MALFORMED');
+    // a word that is not 32 bytes, extra fields, no object
+    expectCode(() => k.verifyNonMembership(s, 'side-1', 6, now, r9, { word: toHex(word0Value.subarray(1)), proof }), 'PNT_ERR_PROOF_MALFORMED');
+    expectCode(() => k.verifyNonMembership(s, 'side-1', 6, now, r9, { word: toHex(word0Value), proof, extra: 1 }), 'PNT_ERR_PROOF_MALFORMED');
+    expectCode(() => k.verifyNonMembership(s, 'side-1', 6, now, r9, null), 'PNT_ERR_PROOF_MALFORMED');
   });
 
   it('error: a height the client never saw has no consensus state', () => {
