@@ -373,7 +373,7 @@ export class SubstrateReader implements ChainReader {
       if (!block?.block) throw new AdapterError(AdapterErrorCode.BAD_RESPONSE, `the node has no block ${hash}`, { chainId: this.chainId, operation: 'remarkProof', retryable: true });
       const raw = xt.applyExtrinsic === undefined ? undefined : block.block.extrinsics?.[xt.applyExtrinsic];
       if (!raw) return [];
-      const decoded = (await api.at(hash)).registry.createType('Extrinsic', raw);
+      const decoded = (await api.getBlockRegistry(fromHex(hash))).registry.createType('Extrinsic', raw);
       return remarksIn(decoded.method as unknown as CallLike);
     }));
     // the event carries only the hash: the remark is the call whose bytes hash to it
@@ -441,8 +441,12 @@ export class SubstrateReader implements ChainReader {
   /** Decodes `System.Events` at `hash` with the metadata of the runtime that wrote them. */
   private async eventsOf<A extends Record<string, unknown>>(height: number, hash: Hex, match: (section: string, method: string) => boolean, senders?: Set<string>): Promise<ChainEvent<A>[]> {
     const { registry, records } = await this.call('events', async (api) => {
-      const at = await api.at(hash);
-      return { registry: at.registry, records: (await at.query.system.events()) as unknown as EventRecord[] };
+      // not api.at(hash): it decorates the whole metadata again on every call (50-100 ms of CPU a
+      // block, which four co-signers in one devnet process paid every round). The storage read at
+      // a hash decodes with that block's registry (the API's registry swap), and the extrinsics
+      // decode with the same registry, found per runtime version.
+      const [versioned, events] = await Promise.all([api.getBlockRegistry(fromHex(hash)), api.query.system.events.at(hash)]);
+      return { registry: versioned.registry, records: events as unknown as EventRecord[] };
     });
     const picked = records.map((r, index) => ({ r, index })).filter(({ r }) => match(r.event.section, r.event.method));
     if (!picked.length) return [];

@@ -330,8 +330,7 @@ export class Cosigner {
     const hash = await this.o.writer.blockHash(tip);
     // the synced block is gone (a reorganisation): nothing can be said about its operations
     if (!hash) return new Set(expired);
-    const at = await api.at(hash);
-    const entries = (await at.query.multisig.multisigs.entries(this.account)) as unknown as [{ args: [unknown, { toHex(): string }] }, { isSome: boolean; unwrap(): { approvals: { toHex(): string }[] } }][];
+    const entries = (await multisigsAt(api, hash, this.account)) as unknown as [{ args: [unknown, { toHex(): string }] }, { isSome: boolean; unwrap(): { approvals: { toHex(): string }[] } }][];
     const keys = new Set<string>();
     for (const [k, v] of entries) {
       if (!v.isSome || !v.unwrap().approvals.some((a) => a.toHex() === me)) continue;
@@ -397,9 +396,8 @@ export class Cosigner {
     const hash = await this.o.writer.blockHash(tip);
     if (!hash) return [];
     const time = await this.o.writer.blockTime(tip);
-    const at = await api.at(hash);
     type Entry = [{ args: [unknown, { toHex(): string }] }, { isSome: boolean; unwrap(): { depositor: { toHex(): string }; when: { height: { toNumber(): number }; index: { toNumber(): number } } } }];
-    const entries = (await at.query.multisig.multisigs.entries(this.account)) as unknown as Entry[];
+    const entries = (await multisigsAt(api, hash, this.account)) as unknown as Entry[];
     const others = sortAddresses(this.o.multisig.signatories.map(publicKey).filter((k) => k !== me));
     const cancelled: Hex[] = [];
     for (const [k, v] of entries) {
@@ -471,6 +469,15 @@ export interface FollowOptions {
  * pool refusal, a multisig race lost) is tried again next round; the co-signer's own refusal that
  * the error catalog calls fatal (a batch its node disagrees with) is reported and dropped.
  */
+/**
+ * The multisig's open operations at block `hash`. Not through api.at(hash): that decorates the
+ * whole metadata again on every call (50-100 ms of CPU), and a co-signer asks every round; the
+ * storage read at a hash decodes with that block's registry all the same (the API's registry swap).
+ */
+function multisigsAt(api: ApiPromise, hash: Hex, account: string): Promise<unknown> {
+  return api.query.multisig.multisigs.entriesAt(hash, account);
+}
+
 export async function followHub(cosigner: Cosigner, hub: PontisReader, o: FollowOptions): Promise<number> {
   let next = o.from;
   const open = new Set<number>();
