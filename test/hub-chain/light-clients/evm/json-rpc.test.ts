@@ -10,6 +10,8 @@ import { EVM_RPC_ERR, EvmRpcError, JsonRpcClient } from '../../../../hub-chain/l
 
 let url = '';
 let posts = 0;
+/** Body size of each POST, in bytes. */
+const bodies: number[] = [];
 let closeServer: () => Promise<void>;
 /** What the loopback node does, by the requested method. */
 const behaviours: Record<string, (req: IncomingMessage, res: ServerResponse, body: { id: number }) => void> = {
@@ -28,9 +30,12 @@ beforeAll(async () => {
     req.on('data', (c) => (raw += c));
     req.on('end', () => {
       posts++;
+      bodies.push(Buffer.byteLength(raw));
       const parsed = JSON.parse(raw) as { id: number; method: string } | { id: number; method: string }[];
       if (!Array.isArray(parsed)) return behaviours[parsed.method](req, res, parsed);
       // a node refusing a whole batch answers one error object (as some nodes do when overloaded)
+      // large calls (params padded): every one answered, as a node under its body limit does
+      if (parsed[0].method === 'big') return res.end(JSON.stringify(parsed.map((b) => ({ jsonrpc: '2.0', id: b.id, result: '0x1' }))));
       if (parsed[0].method === 'refuseBatch') return res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32005, message: 'batch too large' } }));
       // a batch: answered in reverse order (ids, not positions, pair them), the last call left out
       const answers = parsed.slice(0, -1).map((b) => (b.method === 'ok' ? { jsonrpc: '2.0', id: b.id, result: `0x${b.id.toString(16)}` } : { jsonrpc: '2.0', id: b.id, error: { code: 3, message: 'execution reverted' } }));
@@ -119,5 +124,25 @@ describe('JSON-RPC batching', () => {
     before = posts;
     expect(await Promise.all([alone.send('ok', []), alone.send('ok', [])])).toEqual(['0x2a', '0x2a']);
     expect(posts - before).toBe(2);
+  });
+
+  it('behavior: a batch body stays under maxBodyBytes; a call larger than that goes alone', async () => {
+    behaviours.big = (_q, res, b) => res.end(JSON.stringify({ jsonrpc: '2.0', id: b.id, result: '0x1' }));
+    const c = new JsonRpcClient(url, { timeoutMs: 5000, maxBodyBytes: 100_000 });
+    const pad = (n: number) => '0x' + 'ab'.repeat(n);
+    const from = bodies.length;
+    // 8 calls of ~30 KB: 3 fit a body, so 3 posts; then one of ~150 KB alone, and a small one after it
+    const calls = [...Array.from({ length: 8 }, () => c.send('big', [pad(15_000)])), c.send('big', [pad(75_000)]), c.send('big', [pad(10)])];
+    expect(await Promise.all(calls)).toEqual(Array(10).fill('0x1'));
+    const sent = bodies.slice(from);
+    expect(sent).toHaveLength(5);
+    expect(sent.filter((n) => n > 100_000)).toHaveLength(1); // the large call, alone
+    expect(sent.filter((n) => n <= 100_000).every((n) => n > 30_000 || n < 1_000)).toBe(true);
+    // the default keeps bodies under anvil's 2 MiB limit: 8 calls of ~700 KB (an acknowledge batch's calldata) go in 8 posts
+    const d = new JsonRpcClient(url, { timeoutMs: 5000 });
+    const before = bodies.length;
+    expect(await Promise.all(Array.from({ length: 8 }, () => d.send('big', [pad(350_000)])))).toEqual(Array(8).fill('0x1'));
+    expect(bodies.slice(before).every((n) => n <= 1024 * 1024)).toBe(true);
+    expect(bodies.length - before).toBe(8);
   });
 });
