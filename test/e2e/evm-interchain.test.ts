@@ -301,6 +301,31 @@ describe('EvmPathHandlers (the relayer pipeline\'s interface)', () => {
       expect(await handlers.pending(c.id, HUB, [a.id, b.id].filter((x) => x !== c.id))).toEqual([]);
     }
   }, 120_000);
+
+  it('behavior: events whose proofs do not fit one hub transaction go in several, in the same job, each proving what the hub has not received yet', async () => {
+    const { b } = chains;
+    // a budget under one receipt proof: every message carries one transaction's packets
+    const handlers = new EvmPathHandlers(hubEp, new Map([[b.id, b.endpoint]]), 1);
+    const latest = await b.provider.getBlock('latest');
+    const sent = [];
+    for (const i of [1, 2, 3]) sent.push(await (await b.echo.sendTo('evm-a', 'echo', toHex(utf8(`split ${i}`)), 0, latest!.timestamp * 1000 + 600_000, false)).wait());
+    const blocks = await handlers.scanBlocks('evm-b', HUB, sent[0].blockNumber - 1, sent[2].blockNumber);
+    const events = blocks.flatMap((x) => x.packets);
+    expect(events).toHaveLength(3);
+    expect(new Set(events.map((e) => e.height)).size).toBe(3);
+    const hubBefore = await hubEp.latestHeight();
+    const out = await retrying(() => handlers.relayPackets('evm-b', HUB, events));
+    // a first attempt may have found only some blocks attested and delivered them: the rest came in the retry's messages
+    expect(await Promise.all(events.map(async (e) => (await hubPacket(`${channelId(e.packet)}/${e.packet.sequence}`))?.status.state))).toEqual(['forwarded', 'forwarded', 'forwarded']);
+    expect(out.submitted).toBe(true);
+    // one relay transaction per packet: each message stayed within its budget (one receipt proof)
+    let relayTxs = 0;
+    for (let h = hubBefore + 1; h <= (await hubEp.latestHeight()); h++) {
+      for (const tx of (await hub.clients[0].block(h)).txs) if (tx.result.events.some((e) => e.type === 'packet/recv/result' && events.some((ev) => e.attributes.id === `${channelId(ev.packet)}/${ev.packet.sequence}`))) relayTxs++;
+    }
+    expect(relayTxs).toBe(3);
+    expect(await handlers.relayPackets('evm-b', HUB, events)).toEqual({ submitted: false, accepted: 0, redundant: 0 });
+  }, 120_000);
 });
 
 describe('hub validator-set change', () => {

@@ -13,6 +13,7 @@
  * delivery, timeout). The EVM -> hub leg rests on the scanners: a Gateway's mapping cannot be
  * enumerated, and acks written on the EVM chain are known only from its events.
  */
+import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { RelayerError, isFatalCode } from '../../errors.ts';
 import { relayTxOutcome } from '../hub.ts';
@@ -21,10 +22,12 @@ import type { ClearingItem, ConsensusDivergence, DeliveryOutcome, HubEndpoint, P
 import { gatewayErrorCode } from './abi.ts';
 import { type EvmGatewayEndpoint, gatewayFilter, gatewayReceived, receivedFilter } from './endpoint.ts';
 import { type GatewayItemResult, acknowledgeOnEvm, deliverToEvm, evmClientHeight, evmClientStateRoot, evmSideProofHeight, itemId, submitHubHeader, timeoutOnEvm, updateEvmClient } from './from-hub.ts';
-import { evmAckBatch, evmRecvBatch, hubProofHeight, relayEvmTimeouts, scanEvm } from './to-hub.ts';
+import { MESSAGE_BUDGET, evmAckBatch, evmRecvBatch, hubProofHeight, relayEvmTimeouts, scanEvm } from './to-hub.ts';
 
 const NOTHING: DeliveryOutcome = { submitted: false, accepted: 0, redundant: 0 };
 const ALREADY = new Set(['already-received', 'already-resolved']);
+/** Hub transactions one delivery job submits at most (the events of a job fit a few; what is left waits for clearing). */
+const MAX_MESSAGES_PER_JOB = 16;
 
 export class EvmPathHandlers implements PathHandlers {
   private readonly hubId: string;
@@ -32,6 +35,8 @@ export class EvmPathHandlers implements PathHandlers {
   constructor(
     private readonly hub: HubEndpoint,
     private readonly evms: ReadonlyMap<string, EvmGatewayEndpoint>,
+    /** JSON bytes of proofs and items one hub message carries (default MESSAGE_BUDGET, under the hub's transaction limit). */
+    private readonly messageBudget = MESSAGE_BUDGET,
   ) {
     this.hubId = hub.chainId;
   }
@@ -104,12 +109,13 @@ export class EvmPathHandlers implements PathHandlers {
   async relayPackets(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const evm = this.pair(src, dst);
     if (src === evm.chainId) {
-      const todo = await notReceived(this.hub, events);
-      if (!todo.length) return NOTHING;
-      const p = await this.attestedHeight(evm, todo);
-      // storage proofs take a while: look at the hub again just before submitting
-      const batch = await evmRecvBatch(evm, this.hub, todo, p).then((b) => b && dropDone(this.hub, b));
-      return batch ? relayTxOutcome(this.hubId, await this.hub.submit([batch]), 'packet/recv') : NOTHING;
+      return this.toHubInParts('packet/recv', async () => {
+        const todo = await notReceived(this.hub, events);
+        if (!todo.length) return null;
+        const p = await this.attestedHeight(evm, todo);
+        // storage proofs take a while: look at the hub again just before submitting
+        return evmRecvBatch(evm, this.hub, todo, p, this.messageBudget).then((b) => b && dropDone(this.hub, b));
+      });
     }
     // nothing left to deliver: no client update either
     const todo = await receivedFilter(evm, events, false);
@@ -121,16 +127,33 @@ export class EvmPathHandlers implements PathHandlers {
   async relayAcks(src: string, dst: string, events: PacketEvent[]): Promise<DeliveryOutcome> {
     const evm = this.pair(src, dst);
     if (src === evm.chainId) {
-      const todo = await stillOutstanding(this.hub, events);
-      if (!todo.length) return NOTHING;
-      const p = await this.attestedHeight(evm, todo);
-      const batch = await evmAckBatch(evm, this.hub, todo, p).then((b) => b && dropDone(this.hub, b));
-      return batch ? relayTxOutcome(this.hubId, await this.hub.submit([batch]), 'packet/ack') : NOTHING;
+      return this.toHubInParts('packet/ack', async () => {
+        const todo = await stillOutstanding(this.hub, events);
+        if (!todo.length) return null;
+        const p = await this.attestedHeight(evm, todo);
+        return evmAckBatch(evm, this.hub, todo, p, this.messageBudget).then((b) => b && dropDone(this.hub, b));
+      });
     }
     const todo = await gatewayFilter(evm, events, packetKeys.outbound, true);
     if (!todo.length) return NOTHING;
     const r = await acknowledgeOnEvm(this.hub, evm, todo, await this.hubHeightOnEvm(evm, todo));
     return r ? evmOutcome(evm.chainId, r) : NOTHING;
+  }
+
+  /**
+   * Submits the hub messages `next` builds until it has nothing left: a message carries what fits
+   * one hub transaction (gatewayLogProofs), and `next` reads the hub again each time, so what a
+   * message delivered is not built again (after a crash, the job's retry starts from the hub too).
+   */
+  private async toHubInParts(what: string, next: () => Promise<Msg | null>): Promise<DeliveryOutcome> {
+    let out: DeliveryOutcome = NOTHING;
+    for (let part = 0; part < MAX_MESSAGES_PER_JOB; part++) {
+      const msg = await next();
+      if (!msg) break;
+      const r = relayTxOutcome(this.hubId, await this.hub.submit([msg]), what);
+      out = { submitted: true, accepted: out.accepted + r.accepted, redundant: out.redundant + r.redundant, txHeight: r.txHeight, items: [...(out.items ?? []), ...(r.items ?? [])] };
+    }
+    return out;
   }
 
   /** `src` holds the commitments; `dst` never received them. */

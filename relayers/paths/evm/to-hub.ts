@@ -10,7 +10,7 @@
  * here against the hub's record of that block before it is submitted).
  */
 import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
-import type { Msg } from '../../../hub-chain/app/tx.ts';
+import { MAX_TX_BYTES, type Msg } from '../../../hub-chain/app/tx.ts';
 import { type Packet, channelId } from '../../../hub-chain/modules/packets/types.ts';
 import { keccak256 } from '../../../hub-chain/crypto/hash.ts';
 import { toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
@@ -84,6 +84,13 @@ async function checkedProof(evm: EvmGatewayEndpoint, key: Uint8Array, height: nu
 const MAX_PROOF_HEADERS = 256;
 /** Shared parts a relay message may carry (hub-chain/modules/packets/msgs.ts). */
 const MAX_SHARED_PARTS = 64;
+/**
+ * JSON bytes of shared parts and items one relay message carries, under the hub's transaction
+ * limit (MAX_TX_BYTES, with room for the signed envelope). A receipt proof carries its whole
+ * receipt: ~170 KB for a Gateway call of 240 packets, whose PacketReceived logs hold each packet
+ * and ack; a few of them exceed a hub transaction, which the hub refuses for good.
+ */
+export const MESSAGE_BUDGET = Math.floor(MAX_TX_BYTES * 0.85);
 
 /**
  * Proofs of the Gateway logs (`topic`: PacketSent or PacketReceived) of `events`, at a height the
@@ -91,7 +98,7 @@ const MAX_SHARED_PARTS = 64;
  * block up to the proof height, as shared parts of the message; a log index per event. Events
  * whose log is not in the block they name are left out (a later scan names the right one).
  */
-async function gatewayLogProofs(evm: EvmGatewayEndpoint, hub: PontisReader, open: PacketEvent[], latest: number, topic: Hex): Promise<{ height: number; shared: unknown[]; items: { event: PacketEvent; proof: unknown }[] } | null> {
+async function gatewayLogProofs(evm: EvmGatewayEndpoint, hub: PontisReader, open: PacketEvent[], latest: number, topic: Hex, budget: number): Promise<{ height: number; shared: unknown[]; items: { event: PacketEvent; proof: unknown }[] } | null> {
   open = open.filter((e) => e.height >= 1 && e.height <= latest);
   if (!open.length) return null;
   // logs older than the headers a proof may carry: prove them at a lower height the client holds too
@@ -123,9 +130,15 @@ async function gatewayLogProofs(evm: EvmGatewayEndpoint, hub: PontisReader, open
   const gateway = evm.gateway.toLowerCase();
   const shared: unknown[] = [];
   const items: { event: PacketEvent; proof: unknown }[] = [];
+  let bytes = 0;
+  const full = (more: number) => items.length > 0 && bytes + more > budget;
   for (const [h, evs] of byBlock) {
-    if (shared.length + 2 > MAX_SHARED_PARTS) break; // the rest go in the next message
-    const headersRef = h < height ? shared.push(headers.slice(h - lowest).map((x) => x.rlp)) - 1 : undefined;
+    if (shared.length + 2 > MAX_SHARED_PARTS || full(0)) break; // the rest go in the next message
+    const headerPart = h < height ? headers.slice(h - lowest).map((x) => x.rlp) : undefined;
+    const headersBytes = headerPart ? JSON.stringify(headerPart).length : 0;
+    if (full(headersBytes)) break;
+    const headersRef = headerPart ? shared.push(headerPart) - 1 : undefined;
+    bytes += headersBytes;
     const receipts = await evm.writer.rpc<RpcReceipt[]>('eth_getBlockReceipts', [`0x${h.toString(16)}`]);
     // where each packet's log is: (receipt, log index within it)
     const at = new Map<string, { tx: number; log: number }>();
@@ -142,24 +155,32 @@ async function gatewayLogProofs(evm: EvmGatewayEndpoint, hub: PontisReader, open
       let ref = parts.get(found.tx);
       if (ref === undefined) {
         if (shared.length >= MAX_SHARED_PARTS) break;
-        ref = shared.push({ txIndex: found.tx, proof: buildReceiptProof(receipts, found.tx, headers[h - lowest].header.receiptsRoot).proof }) - 1;
+        const part = { txIndex: found.tx, proof: buildReceiptProof(receipts, found.tx, headers[h - lowest].header.receiptsRoot).proof };
+        const partBytes = JSON.stringify(part).length;
+        if (full(partBytes)) break;
+        ref = shared.push(part) - 1;
+        bytes += partBytes;
         parts.set(found.tx, ref);
       }
-      items.push({ event: e, proof: { receipt: { $shared: ref }, ...(headersRef !== undefined ? { headers: { $shared: headersRef } } : {}), logIndex: found.log } });
+      const item = { event: e, proof: { receipt: { $shared: ref }, ...(headersRef !== undefined ? { headers: { $shared: headersRef } } : {}), logIndex: found.log } };
+      const itemBytes = JSON.stringify(e.packet).length + (e.ack?.length ?? 0) + 64;
+      if (full(itemBytes)) break;
+      items.push(item);
+      bytes += itemBytes;
     }
   }
   return items.length ? { height, shared, items } : null;
 }
 
 /** `packets/recv` on the hub for packets the EVM Gateway sent, each proven by its PacketSent log; null when none is due. */
-export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], latest: number): Promise<Msg | null> {
-  const r = await gatewayLogProofs(evm, hub, await notReceived(hub, events), latest, PACKET_SENT_TOPIC);
+export async function evmRecvBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], latest: number, budget = MESSAGE_BUDGET): Promise<Msg | null> {
+  const r = await gatewayLogProofs(evm, hub, await notReceived(hub, events), latest, PACKET_SENT_TOPIC, budget);
   return r ? { type: 'packets/recv', proofHeight: r.height, packets: r.items.map((i) => ({ packet: i.event.packet, proof: i.proof })), shared: r.shared } : null;
 }
 
 /** `packets/ack` on the hub for acks the EVM Gateway wrote, each proven by its PacketReceived log; null when none is due. */
-export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], latest: number): Promise<Msg | null> {
-  const r = await gatewayLogProofs(evm, hub, await stillOutstanding(hub, events), latest, PACKET_RECEIVED_TOPIC);
+export async function evmAckBatch(evm: EvmGatewayEndpoint, hub: PontisReader, events: PacketEvent[], latest: number, budget = MESSAGE_BUDGET): Promise<Msg | null> {
+  const r = await gatewayLogProofs(evm, hub, await stillOutstanding(hub, events), latest, PACKET_RECEIVED_TOPIC, budget);
   return r ? { type: 'packets/ack', proofHeight: r.height, packets: r.items.map((i) => ({ packet: i.event.packet, ack: i.event.ack!, proof: i.proof })), shared: r.shared } : null;
 }
 
