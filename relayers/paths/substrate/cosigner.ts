@@ -239,6 +239,8 @@ interface PendingMultisig {
 export class Cosigner {
   readonly account: Hex;
   private readonly index: DeliveredIndex;
+  /** callWeight's estimates by call hash (the newest 64). */
+  private readonly weights = new Map<Hex, Promise<{ refTime: bigint; proofSize: bigint }>>();
   private readonly logger: Logger | undefined;
 
   constructor(private readonly o: CosignerOptions) {
@@ -349,18 +351,19 @@ export class Cosigner {
     const pending = await this.pending(api, dc.callHash);
     const mine = pending?.approvals.includes(me) ?? false;
     const approvals = (pending?.approvals.length ?? 0) + (mine ? 0 : 1);
-    const weight = await this.callWeight(api, dc);
     const timepoint = pending ? pending.when : null;
     const t = this.o.multisig.threshold;
 
     if (approvals < t) {
       if (mine) return { height, status: 'already-approved', callHash: dc.callHash };
+      const weight = await this.callWeight(api, dc);
       this.index.recordApproval(dc.callHash, dc.packets, dc.acks.map((a) => a.packet));
       const r = await this.o.writer.send({ pallet: 'multisig', call: 'approveAsMulti', args: this.args(api, 'approveAsMulti', { threshold: t, otherSignatories: others, maybeTimepoint: timepoint, callHash: dc.callHash, maxWeight: weight }) });
       this.logger?.info({ height, callHash: dc.callHash, approvals, threshold: t, txHash: r.txHash }, 'approved a delivery');
       return { height, status: 'approved', callHash: dc.callHash, txHash: r.txHash };
     }
     // this approval completes the threshold (or completes one that others met without the call): it carries the call
+    const weight = await this.callWeight(api, dc);
     this.index.recordApproval(dc.callHash, dc.packets, dc.acks.map((a) => a.packet));
     const call = api.createType('Call', dc.call);
     const r = await this.o.writer.send({ pallet: 'multisig', call: 'asMulti', args: this.args(api, 'asMulti', { threshold: t, otherSignatories: others, maybeTimepoint: timepoint, call, storeCall: false, maxWeight: weight }) });
@@ -423,8 +426,23 @@ export class Cosigner {
     return { when: { height: m.when.height.toNumber(), index: m.when.index.toNumber() }, approvals: m.approvals.map((a) => a.toHex() as Hex) };
   }
 
-  /** The call's weight (the runtime's own estimate), as the multisig's `maxWeight` takes it. */
-  private async callWeight(api: ApiPromise, dc: DeliveryCall): Promise<{ refTime: bigint; proofSize: bigint }> {
+  /**
+   * The call's weight (the runtime's own estimate), as the multisig's `maxWeight` takes it. Once
+   * per call: the estimate runs the runtime (paymentInfo), which on chopsticks took 0.3-2.9 s and
+   * held up the chain's block building while four co-signers asked for it every round.
+   */
+  private callWeight(api: ApiPromise, dc: DeliveryCall): Promise<{ refTime: bigint; proofSize: bigint }> {
+    let w = this.weights.get(dc.callHash);
+    if (!w) {
+      if (this.weights.size >= 64) this.weights.delete(this.weights.keys().next().value!);
+      w = this.estimateWeight(api, dc);
+      this.weights.set(dc.callHash, w);
+      w.catch(() => this.weights.delete(dc.callHash));
+    }
+    return w;
+  }
+
+  private async estimateWeight(api: ApiPromise, dc: DeliveryCall): Promise<{ refTime: bigint; proofSize: bigint }> {
     const xt = api.tx(api.createType('Call', dc.call));
     const info = await xt.paymentInfo(encodeAddress(this.account, api.registry.chainSS58));
     const w = info.weight as unknown as { refTime?: { toBigInt(): bigint }; proofSize?: { toBigInt(): bigint }; toBigInt?: () => bigint };
