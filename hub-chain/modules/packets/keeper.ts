@@ -251,7 +251,7 @@ export class PacketKeeper implements PacketSender {
   }
 
   /** Whether this chain received the packet `ch`/`seq` (its receipt bit, or its receipt key). */
-  received(s: KVView, ch: string, seq: number): boolean {
+  private received(s: KVView, ch: string, seq: number): boolean {
     if (this.o.receipts === 'keys') return s.get(K.receipt(ch, seq)) !== undefined;
     return receiptBitSet(s.get(K.receiptBits(ch, seq)), seq);
   }
