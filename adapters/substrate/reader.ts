@@ -596,7 +596,7 @@ function unwrapOpaque(arg: Codec): unknown {
 }
 
 /** `f()` kept under `key` in `cache` (the `limit` newest); a rejected answer is not kept. */
-function memo<T>(cache: Map<string, Promise<T>>, key: string, limit: number, f: () => Promise<T>): Promise<T> {
+export function memo<T>(cache: Map<string, Promise<T>>, key: string, limit: number, f: () => Promise<T>): Promise<T> {
   const hit = cache.get(key);
   if (hit) return hit;
   const p = f();

@@ -77,6 +77,7 @@ export function packetView(s: StateSnapshot, ref: PacketRef): PacketQuery {
   const id = `${ch}/${ref.sequence}`;
   if (!status) throw new PontisError('PNT_ERR_PACKET_NOT_FOUND', `chain records no packet ${id}`, { details: { id } });
   const key = (k: Bytes) => ({ key: text(k), exists: s.get(k) !== undefined });
+  const receiptWord = packetKeys.receiptBits(ch, ref.sequence);
   return {
     id,
     height: s.height,
@@ -84,7 +85,7 @@ export function packetView(s: StateSnapshot, ref: PacketRef): PacketQuery {
     keys: {
       commitment: key(packetKeys.outbound(ch, ref.sequence)),
       // the receipt is a bit of its word (ADR 0017): `exists` says whether that bit is set
-      receipt: { key: text(packetKeys.receiptBits(ch, ref.sequence)), exists: receiptBitSet(s.get(packetKeys.receiptBits(ch, ref.sequence)), ref.sequence) },
+      receipt: { key: text(receiptWord), exists: receiptBitSet(s.get(receiptWord), ref.sequence) },
       ack: key(packetKeys.ack(ch, ref.sequence)),
     },
   };

@@ -13,8 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewaySlot, packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
 import { type Hex, concat, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { merkleProof, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
-import { type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
-import { receiptBitSet, receiptBitsKey } from '../../hub-chain/light-clients/evm/gateway-records.ts';
+import { type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys, receiptBitSet, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
 import { EVM_CLIENT_TYPE, evmClient, type EvmClientRecord, type EvmConsensusRecord } from '../../hub-chain/light-clients/evm/index.ts';
 import { type RpcReceipt, buildReceiptProof } from '../../hub-chain/light-clients/evm/proofs.ts';
 import { encodeHeader, headerFromRpc } from '../../hub-chain/light-clients/evm/header.ts';
@@ -90,7 +89,7 @@ async function stored(key: Uint8Array): Promise<string> {
 
 /** Whether the Gateway's receipt bit of `p` is set. */
 async function received(p: Packet): Promise<boolean> {
-  const w = await stored(receiptBitsKey(channelId(p), p.sequence));
+  const w = await stored(packetKeys.receiptBits(channelId(p), p.sequence));
   return receiptBitSet(w === ZERO_WORD ? null : (w as Hex), p.sequence);
 }
 
@@ -449,9 +448,9 @@ describe('Gateway records as the hub reads them', () => {
     };
     const word = async (key: Uint8Array) => verifyStorageProof(cons.root, address, gatewaySlot(key), await storage(key));
     expect(await word(packetKeys.outbound(channelId(sent), sent.sequence))).toBe(toHex(packetCommitment(sent)));
-    expect(receiptBitSet(await word(receiptBitsKey(channelId(inbound), 40)), 40)).toBe(true);
+    expect(receiptBitSet(await word(packetKeys.receiptBits(channelId(inbound), 40)), 40)).toBe(true);
     // the hub asks for pkt/rcpt absence; the client reads the bit: clear for 41 (never received), set for 40 and 42
-    const bits = await storage(receiptBitsKey(channelId(inbound), 41));
+    const bits = await storage(packetKeys.receiptBits(channelId(inbound), 41));
     expect(() => evmClient.verifyNonMembership(rec, cons, packetKeys.receipt(channelId(inbound), 41), bits)).not.toThrow();
     expect(() => evmClient.verifyNonMembership(rec, cons, packetKeys.receipt(channelId(inbound), 40), bits)).toThrow(/receipt bit/);
     expect(() => evmClient.verifyNonMembership(rec, cons, packetKeys.receipt(channelId(other), 42), bits)).toThrow(/receipt bit/);

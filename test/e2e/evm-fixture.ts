@@ -6,7 +6,7 @@
  * Relaying is done in the test process with `relayRound` over `EvmPathHandlers`: step by step (`relayUntil`) or as
  * background loops (`startRelaying`) while flow functions wait for delivery on their own.
  */
-import { receiptBitSet, receiptBitsKey } from '../../hub-chain/light-clients/evm/gateway-records.ts';
+import { packetKeys, receiptBitSet } from '../../hub-chain/modules/packets/types.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Contract, ContractFactory, Interface, JsonRpcProvider, type Signer, Wallet, keccak256 as ethKeccak } from 'ethers';
 import { buildContracts, type ContractArtifact } from '../../contracts/evm/build.ts';
@@ -243,7 +243,7 @@ export class EvmHubWorld {
 
   /** Whether chain `c`'s Gateway has received packet `seq` of channel `ch` (its receipt bit). */
   async received(c: EvmChain, ch: string, seq: number): Promise<boolean> {
-    const w = await this.stored(c, receiptBitsKey(ch, seq));
+    const w = await this.stored(c, packetKeys.receiptBits(ch, seq));
     return receiptBitSet(BigInt(w) === 0n ? null : (w as Hex), seq);
   }
 

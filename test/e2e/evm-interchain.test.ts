@@ -14,7 +14,6 @@ import { PontisError } from '../../hub-chain/errors.ts';
 import { type Packet, TIMEOUT_ERROR, channelId, encodeAck, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { pontisSlot, storageProofAt } from '../../hub-chain/light-clients/evm/proofs.ts';
-import { receiptBitsKey } from '../../hub-chain/light-clients/evm/gateway-records.ts';
 import { consensusOn } from '../../relayers/paths/pontis/path.ts';
 import { receiptAbsence } from '../../relayers/paths/pontis/endpoint.ts';
 import { evmClientHeight, timeoutOnEvm } from '../../relayers/paths/evm/from-hub.ts';
@@ -220,7 +219,7 @@ describe('EVM chain A -> hub -> EVM chain B', () => {
     }
     const address = (await b.gateway.getAddress()).toLowerCase() as Hex;
     const proofOf = async (key: Uint8Array) => storageProofAt(await b.endpoint.writer.getProof(address, [pontisSlot(key)], p), 0);
-    for (const key of [packetKeys.receipt(ch, pkt.sequence), packetKeys.ack(ch, pkt.sequence), receiptBitsKey(ch, pkt.sequence)]) {
+    for (const key of [packetKeys.receipt(ch, pkt.sequence), packetKeys.ack(ch, pkt.sequence), packetKeys.receiptBits(ch, pkt.sequence)]) {
       const r = await hubEp.submit([{ type: 'packets/timeout', proofHeight: p, packets: [{ packet: pkt, proof: await proofOf(key) }] }]);
       const result = r.events.find((e) => e.type === 'packet/timeout/result')!.attributes.result;
       expect(result).toMatch(/^PNT_ERR_(PROOF|EVM)_/);

@@ -14,14 +14,10 @@
  *   `PacketSent`; the hub takes either, the log proving that the commitment was written.
  */
 import { type Bytes, type Hex, fromHex, toHex, utf8 } from '../../crypto/bytes.ts';
-import { type Packet, RECEIPT_BITS_PER_WORD, packetKeys, receiptBitSet } from '../../modules/packets/types.ts';
+import type { Packet } from '../../modules/packets/types.ts';
 import { keccak256 } from '../../crypto/hash.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
 import type { EvmLog } from './mpt.ts';
-
-/** The Pontis key of the receipt word holding `seq`'s bit: the same layout every Pontis chain keeps (modules/packets/types.ts). */
-export const receiptBitsKey = packetKeys.receiptBits;
-export { RECEIPT_BITS_PER_WORD, receiptBitSet };
 
 /** `<prefix><channel>/<seq>` parsed, or null when `key` is not of that form (the channel holds '/', the sequence is last). */
 export function parseSequencedKey(key: Bytes, prefix: string): { ch: string; seq: number } | null {

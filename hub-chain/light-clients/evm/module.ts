@@ -28,8 +28,8 @@ import { parseWith, readConsensus, timedStatus } from '../../modules/clients/sto
 import type { ClientContext, ClientRecord, ConsensusRecord, LightClientModule } from '../../modules/clients/types.ts';
 import { EVM_ERR, EvmClientError } from './errors.ts';
 import { type EvmHeader, decodeHeader, headerHash } from './header.ts';
-import { PACKET_RECEIVED_TOPIC, PACKET_SENT_TOPIC, packetReceivedOf, packetSentOf, parseSequencedKey, receiptBitSet, receiptBitsKey } from './gateway-records.ts';
-import { packetCommitment } from '../../modules/packets/types.ts';
+import { PACKET_RECEIVED_TOPIC, PACKET_SENT_TOPIC, packetReceivedOf, packetSentOf, parseSequencedKey } from './gateway-records.ts';
+import { packetCommitment, packetKeys, receiptBitSet } from '../../modules/packets/types.ts';
 import { type EvmLog, type EvmReceipt, logAt, verifyReceiptProof, verifyStorageProof } from './mpt.ts';
 import { pontisSlot } from './proofs.ts';
 import { qbftBlockHash, verifyQbftSeals } from './qbft.ts';
@@ -178,7 +178,7 @@ export const evmClient: LightClientModule<EvmClientState, EvmConsensusExtra> = {
   verifyNonMembership(rec, cons, key, proof) {
     const receipt = parseSequencedKey(key, 'pkt/rcpt/');
     if (receipt) {
-      const { slot, word: bits } = provenWord(rec, cons, receiptBitsKey(receipt.ch, receipt.seq), proof);
+      const { slot, word: bits } = provenWord(rec, cons, packetKeys.receiptBits(receipt.ch, receipt.seq), proof);
       if (receiptBitSet(bits, receipt.seq)) throw new EvmClientError(EVM_ERR.PROOF_KEY_PRESENT, `the gateway's receipt bit of ${receipt.ch}/${receipt.seq} is set at height ${cons.height}`, { details: { slot, height: cons.height } });
       return;
     }

@@ -47,7 +47,7 @@ const RECEIPT_QUESTION = /^pkt\/rcpt\/(.+)\/([1-9][0-9]{0,15})$/s;
 const RECEIPT_PREFIX = 'pkt/rcpt/';
 
 /** `pkt/rcpt/<channel>/<seq>` parsed (the channel as its raw bytes), or null for any other key. */
-export function receiptQuestion(key: Bytes): { ch: Bytes; seq: number } | null {
+function receiptQuestion(key: Bytes): { ch: Bytes; seq: number } | null {
   const m = RECEIPT_QUESTION.exec(Buffer.from(key.buffer, key.byteOffset, key.byteLength).toString('latin1'));
   if (!m) return null;
   const seq = Number(m[2]);

@@ -6,9 +6,8 @@
 import { getAddress } from 'ethers';
 import { PontisError } from '../../../hub-chain/errors.ts';
 import { type Hex, toHex } from '../../../hub-chain/crypto/bytes.ts';
-import { type Packet, channelId } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, packetKeys, receiptBitSet } from '../../../hub-chain/modules/packets/types.ts';
 import { pontisSlot } from '../../../hub-chain/light-clients/evm/proofs.ts';
-import { receiptBitSet, receiptBitsKey } from '../../../hub-chain/light-clients/evm/gateway-records.ts';
 import { packetFromSolidity } from '../../../contracts/evm/encode.ts';
 import type { EvmWriter } from '../../../adapters/evm/writer.ts';
 import { GatewayGas } from './gas.ts';
@@ -57,7 +56,7 @@ export async function receivedFilter<E extends { packet: Packet }>(evm: EvmGatew
   // one read per receipt word (256 sequences of a channel share one), not one per packet
   const words = new Map<string, Promise<Hex>>();
   const wordOf = (e: E) => {
-    const key = receiptBitsKey(channelId(e.packet), e.packet.sequence);
+    const key = packetKeys.receiptBits(channelId(e.packet), e.packet.sequence);
     const id = toHex(key);
     let w = words.get(id);
     if (!w) words.set(id, (w = gatewayWord(evm, key, 'latest')));
@@ -69,7 +68,7 @@ export async function receivedFilter<E extends { packet: Packet }>(evm: EvmGatew
 
 /** Whether the Gateway has received packet `seq` of channel `ch` at `blockTag` (its receipt bit, gateway-records.ts). */
 export async function gatewayReceived(evm: EvmGatewayEndpoint, ch: string, seq: number, blockTag: number | 'latest'): Promise<boolean> {
-  return bitIn(await gatewayWord(evm, receiptBitsKey(ch, seq), blockTag), seq);
+  return bitIn(await gatewayWord(evm, packetKeys.receiptBits(ch, seq), blockTag), seq);
 }
 
 /** `seq`'s receipt bit in a word as eth_getStorageAt returns it. */

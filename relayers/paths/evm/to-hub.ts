@@ -11,10 +11,10 @@
  */
 import type { Hex } from '../../../hub-chain/crypto/bytes.ts';
 import { MAX_TX_BYTES, type Msg } from '../../../hub-chain/app/tx.ts';
-import { type Packet, channelId } from '../../../hub-chain/modules/packets/types.ts';
+import { type Packet, channelId, packetKeys, receiptBitSet } from '../../../hub-chain/modules/packets/types.ts';
 import { keccak256 } from '../../../hub-chain/crypto/hash.ts';
 import { toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
-import { PACKET_RECEIVED_TOPIC, PACKET_SENT_TOPIC, receiptBitSet, receiptBitsKey } from '../../../hub-chain/light-clients/evm/gateway-records.ts';
+import { PACKET_RECEIVED_TOPIC, PACKET_SENT_TOPIC } from '../../../hub-chain/light-clients/evm/gateway-records.ts';
 import { encodeHeader, verifiedHeaderFromRpc, type RpcBlock } from '../../../hub-chain/light-clients/evm/header.ts';
 import { type RpcReceipt, buildReceiptProof } from '../../../hub-chain/light-clients/evm/proofs.ts';
 import { pontisSlot, storageProofAt } from '../../../hub-chain/light-clients/evm/proofs.ts';
@@ -200,7 +200,7 @@ export async function relayEvmTimeouts(hub: PontisWriter, evm: EvmGatewayEndpoin
     const ch = channelId(pkt);
     const due = (pkt.timeoutTimestamp !== 0 && cons.timestamp >= pkt.timeoutTimestamp) || (pkt.timeoutHeight !== 0 && p >= pkt.timeoutHeight);
     if (!due) continue;
-    const { word, proof } = await checkedProof(evm, receiptBitsKey(ch, pkt.sequence), p, cons.root);
+    const { word, proof } = await checkedProof(evm, packetKeys.receiptBits(ch, pkt.sequence), p, cons.root);
     if (receiptBitSet(word, pkt.sequence)) continue; // received after all: it will be acknowledged
     items.push({ packet: pkt, proof });
   }

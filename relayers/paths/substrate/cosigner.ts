@@ -19,7 +19,7 @@ import { shouldRetry } from '../../errors.ts';
 import { decodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
 import { timeoutRecordFor } from '../../../hub-chain/light-clients/substrate/records.ts';
 import { type Packet, packetId } from '../../../hub-chain/modules/packets/types.ts';
-import { type SubstrateReader, accountId } from '../../../adapters/substrate/reader.ts';
+import { type SubstrateReader, accountId, memo } from '../../../adapters/substrate/reader.ts';
 import type { SubstrateWriter } from '../../../adapters/substrate/writer.ts';
 import type { BlockEvents, PontisReader } from '../pontis/endpoint.ts';
 import { type DeliveryCall, SubstrateDeliveryError, ackedKeyOf, ackedKeysIn, assertCommitted, deliveryCall, inChannelOrder, readHubAcks, readHubBatch, receiptKeyOf, receiptKeysIn, timedOutAt, timeoutKeyOf, timeoutKeysIn } from './delivery.ts';
@@ -240,7 +240,7 @@ export class Cosigner {
   readonly account: Hex;
   private readonly index: DeliveredIndex;
   /** callWeight's estimates by call hash (the newest 64). */
-  private readonly weights = new Map<Hex, Promise<{ refTime: bigint; proofSize: bigint }>>();
+  private readonly weights = new Map<string, Promise<{ refTime: bigint; proofSize: bigint }>>();
   private readonly logger: Logger | undefined;
 
   constructor(private readonly o: CosignerOptions) {
@@ -432,14 +432,7 @@ export class Cosigner {
    * held up the chain's block building while four co-signers asked for it every round.
    */
   private callWeight(api: ApiPromise, dc: DeliveryCall): Promise<{ refTime: bigint; proofSize: bigint }> {
-    let w = this.weights.get(dc.callHash);
-    if (!w) {
-      if (this.weights.size >= 64) this.weights.delete(this.weights.keys().next().value!);
-      w = this.estimateWeight(api, dc);
-      this.weights.set(dc.callHash, w);
-      w.catch(() => this.weights.delete(dc.callHash));
-    }
-    return w;
+    return memo(this.weights, dc.callHash, 64, () => this.estimateWeight(api, dc));
   }
 
   private async estimateWeight(api: ApiPromise, dc: DeliveryCall): Promise<{ refTime: bigint; proofSize: bigint }> {
