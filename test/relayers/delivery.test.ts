@@ -383,11 +383,12 @@ it('behavior: a relayer whose only hub endpoint is catching up, or lags its peer
 
 it('behavior: two operators racing on one path deliver exactly once, and the one with jitter finds the other\u2019s work done instead of submitting it again', async () => {
   await stopEarlierRelayers();
-  // two operators: own Redis prefixes (each scans and submits everything itself), own keys; the second waits 3-4 s before delivering
+  // two operators: own Redis prefixes (each scans and submits everything itself), own keys; the second waits 5-6 s before
+  // delivering (at 3-4 s a loaded CI machine once let the first operator's delivery run past the wait: 1 of 5 relay transactions wasted)
   const second = relayerConfig(net, redis.url, 'race-1', await freePort());
   const ops = [
     new RelayerProcess(relayerConfig(net, redis.url, 'race-0', await freePort()), signerEnv()),
-    new RelayerProcess({ ...second, operator: 'second', tuning: { ...second.tuning, jitter: { minMs: 3000, maxMs: 4000 } } }, signerEnv()),
+    new RelayerProcess({ ...second, operator: 'second', tuning: { ...second.tuning, jitter: { minMs: 5000, maxMs: 6000 } } }, signerEnv()),
   ];
   relayers.push(...ops);
   await Promise.all(ops.map((r) => r.start()));
