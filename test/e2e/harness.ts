@@ -76,7 +76,16 @@ export class Testnet {
   /** Starts every node; resolves once each answers on its RPC (a node serves its RPC from a thread that may come up after consensus). */
   async startAll(timeoutMs = 90_000): Promise<void> {
     this.homes.forEach((_, i) => this.start(i));
-    await Promise.all(this.clients.map((c) => c.waitForHeight(0, timeoutMs)));
+    await Promise.all(
+      this.clients.map((c, i) =>
+        c.waitForHeight(0, timeoutMs).catch((e: Error) => {
+          // say why: a node that exited, or what its log ends with (the home is removed at teardown)
+          const p = this.procs[i];
+          const state = !p ? 'not started' : this.running(i) ? 'running' : `exited (code ${p.exitCode}, signal ${p.signalCode})`;
+          throw new Error(`node ${i} (${this.rpcUrls[i]}) did not answer: ${e.message}; the process is ${state}; its log ends:\n${this.log(i).slice(-3000)}`, { cause: e });
+        }),
+      ),
+    );
   }
 
   /** OS process id of node i while it runs (benchmarks read its CPU time from /proc). */
