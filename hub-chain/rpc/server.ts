@@ -343,7 +343,7 @@ function interchainRoutes(app: FastifyInstance, chain: ChainReader): void {
         params: { type: 'object', properties: { srcChain: CHAIN_ID, srcApp: APP, dstChain: CHAIN_ID, dstApp: APP, sequence: NUMBER }, required: ['srcChain', 'srcApp', 'dstChain', 'dstApp', 'sequence'] },
       },
     },
-    async (req) => packetView(snapshot(), { ...req.params, sequence: parseIntParam(req.params.sequence, 'sequence', { min: 1 }) }),
+    async (req) => packetView(snapshot(), { ...req.params, sequence: parseIntParam(req.params.sequence, 'sequence', { min: 1 }) }, chain.genesis.params.hubChainId),
   );
   app.get<{ Params: { chainId: string } }>('/clients/:chainId', { schema: { params: chainParam } }, async (req) => clientView(clients, snapshot(), req.params.chainId, chain.latestBlockTime()));
   app.get<{ Querystring: { limit?: string } }>('/chains', { schema: { querystring: query({ limit: NUMBER }) } }, async (req) =>

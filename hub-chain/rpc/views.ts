@@ -1,13 +1,13 @@
 /** JSON views of chain objects for RPC clients (rendered in the RPC worker from what it reads in LMDB). */
 import { PontisError } from '../errors.ts';
-import { type Bytes, utf8 } from '../crypto/bytes.ts';
+import { type Bytes, latin1Id, utf8 } from '../crypto/bytes.ts';
 import type { KVView } from '../app/app.ts';
 import { decodeTx, txHash } from '../app/tx.ts';
 import type { ChainList, ChainQuery, ClientQuery, ClientSummary, PacketQuery, PacketRef, PendingPackets } from './wire.ts';
 import type { ClientKeeper } from '../modules/clients/keeper.ts';
 import { readMeta } from '../modules/clients/store.ts';
 import { readPacketStatus } from '../modules/packets/keeper.ts';
-import { channelId, packetKeys, receiptBitSet } from '../modules/packets/types.ts';
+import { type PacketStatus, ackLeaf, channelId, encodeAck, packetKeys, receiptBitSet } from '../modules/packets/types.ts';
 import { type ChainEntry, type Registry, registryKeys } from '../modules/registry/registry.ts';
 import type { StoredBlock } from '../node/chain.ts';
 import { headerHash } from '../types/header.ts';
@@ -71,7 +71,26 @@ const text = (b: Bytes): string => Buffer.from(b).toString('utf8');
 /** Entries scanned at most by one pending-packets or paused-routes query (bounds the work a request can ask for). */
 export const MAX_SCAN = 100_000;
 
-export function packetView(s: StateSnapshot, ref: PacketRef): PacketQuery {
+/**
+ * Where this chain recorded the packet's ack (ADR 0017 decision 2): the ack batch it sealed for
+ * the hop back (the hub of a spoke, else the packet's source) at a height of one of the packet's
+ * steps, when that batch holds the ack's leaf; else its `pkt/ack` key (a chain without ack batches).
+ */
+function ackRecord(s: StateSnapshot, status: PacketStatus, hubChainId: string | undefined): { key: string; exists: boolean } {
+  const ch = channelId(status.packet);
+  if (status.ack) {
+    const leaf = latin1Id(ackLeaf(status.packet, encodeAck(status.ack)));
+    const hop = hubChainId ?? status.packet.srcChain;
+    for (const h of [...new Set(status.steps.map((st) => st.height))].sort((a, b) => b - a)) {
+      const leaves = s.get(packetKeys.ackBatchLeaves(hop, h));
+      for (let o = 0; leaves && o + 32 <= leaves.length; o += 32) if (latin1Id(leaves.subarray(o, o + 32)) === leaf) return { key: text(packetKeys.ackBatch(hop, h)), exists: true };
+    }
+  }
+  const k = packetKeys.ack(ch, status.packet.sequence);
+  return { key: text(k), exists: s.get(k) !== undefined };
+}
+
+export function packetView(s: StateSnapshot, ref: PacketRef, hubChainId?: string): PacketQuery {
   const ch = channelId(ref);
   const status = readPacketStatus(s, ch, ref.sequence);
   const id = `${ch}/${ref.sequence}`;
@@ -86,7 +105,8 @@ export function packetView(s: StateSnapshot, ref: PacketRef): PacketQuery {
       commitment: key(packetKeys.outbound(ch, ref.sequence)),
       // the receipt is a bit of its word (ADR 0017): `exists` says whether that bit is set
       receipt: { key: text(receiptWord), exists: receiptBitSet(s.get(receiptWord), ref.sequence) },
-      ack: key(packetKeys.ack(ch, ref.sequence)),
+      // the ack is a leaf of an ack batch (ADR 0017): the batch's key when one holds it
+      ack: ackRecord(s, status, hubChainId),
     },
   };
 }

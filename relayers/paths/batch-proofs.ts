@@ -1,19 +1,35 @@
 /**
- * Batch proofs (ADR 0017) as relayers build them: the batch a Pontis chain committed for a next
- * hop in one block (its root and size, proven by one state proof) and each packet's Merkle path
- * in it. Every relay path toward a chain that verifies batches uses this.
+ * Batch proofs (ADR 0017) as relayers build them: the batch a Pontis chain sealed for a hop in one
+ * block (its root and size, proven by one state proof) and each item's Merkle path in it. Packet
+ * batches hold packet commitments; ack batches hold ack leaves (`ackLeaf`). Every relay path
+ * toward a chain that verifies batches uses this.
  */
 import { type Bytes, type Hex, concat, equalBytes, latin1Id, toHex } from '../../hub-chain/crypto/bytes.ts';
 import { merkleProofs, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
-import { type BatchProof, type Packet, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type BatchProof, type Packet, ackLeaf, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import type { PontisReader } from './pontis/endpoint.ts';
+
+export type BatchProven = { batch: BatchProof['batch']; paths: { index: number; path: Hex }[] };
 
 /**
  * The batch `src` committed for `hop` in block `h`, proven at `height`, and each of `packets`'
  * place in it; undefined when `src` has no such batch or a packet is not in it.
  */
-export async function batchProofs(src: PontisReader, hop: string, h: number, height: number, packets: Packet[]): Promise<{ batch: BatchProof['batch']; paths: { index: number; path: Hex }[] } | undefined> {
-  const leafBytes = await src.readState(packetKeys.batchLeaves(hop, h));
+export function batchProofs(src: PontisReader, hop: string, h: number, height: number, packets: Packet[]): Promise<BatchProven | undefined> {
+  return proveLeaves(src, packetKeys.batch(hop, h), packetKeys.batchLeaves(hop, h), h, height, packets.map(packetCommitment));
+}
+
+/**
+ * The ack batch `src` wrote for `hop` in block `h`, proven at `height`, and each ack's place in it
+ * (`acks[i]` the ack bytes of `packets[i]`); undefined when `src` has no such batch or an ack is
+ * not in it.
+ */
+export function ackBatchProofs(src: PontisReader, hop: string, h: number, height: number, items: { packet: Packet; ack: Bytes }[]): Promise<BatchProven | undefined> {
+  return proveLeaves(src, packetKeys.ackBatch(hop, h), packetKeys.ackBatchLeaves(hop, h), h, height, items.map((i) => ackLeaf(i.packet, i.ack)));
+}
+
+async function proveLeaves(src: PontisReader, rootKey: Bytes, leavesKey: Bytes, h: number, height: number, wanted: Bytes[]): Promise<BatchProven | undefined> {
+  const leafBytes = await src.readState(leavesKey);
   if (!leafBytes || leafBytes.length === 0 || leafBytes.length % 32 !== 0) return undefined;
   const leaves: Bytes[] = [];
   const at = new Map<string, number>();
@@ -21,9 +37,9 @@ export async function batchProofs(src: PontisReader, hop: string, h: number, hei
     at.set(latin1Id(leafBytes.subarray(o, o + 32)), leaves.length);
     leaves.push(leafBytes.subarray(o, o + 32));
   }
-  const indices = packets.map((p) => at.get(latin1Id(packetCommitment(p))));
+  const indices = wanted.map((l) => at.get(latin1Id(l)));
   if (indices.some((i) => i === undefined)) return undefined;
-  const { value, proof } = await src.proveState(packetKeys.batch(hop, h), height);
+  const { value, proof } = await src.proveState(rootKey, height);
   const root = merkleRoot(leaves);
   if (!value || !equalBytes(value, encodeBatchValue(root, leaves.length))) return undefined;
   const paths = merkleProofs(leaves, indices as number[]).map((m) => ({ index: m.index, path: toHex(concat(...m.siblings)) }));

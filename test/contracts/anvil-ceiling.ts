@@ -9,16 +9,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { keccak256 as ethKeccak } from 'ethers';
 import { open } from 'lmdb';
 import { packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
 import { concat, toHex } from '../../hub-chain/crypto/bytes.ts';
 import { merkleProofs, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
-import { type Packet, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, encodeAck, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
 import { cpuSeconds } from '../bench/cpu.ts';
 import { startAnvil } from './anvil.ts';
-import { Hub } from './bridge-fixture.ts';
+import { type AckArgs, Hub } from './bridge-fixture.ts';
 
 export interface AnvilCeiling {
   /** anvil CPU microseconds per packet for each step, and their sum. */
@@ -86,12 +85,13 @@ export async function measureAnvilCeiling(rounds = 4): Promise<AnvilCeiling> {
     // acks: the hub's ack for every packet sent above, then acknowledge in transactions of 120
     const ACK = 120;
     const ack = encodeAck({ ok: true, result: '0x01' });
-    const va = await hub.advance(sent.map((p) => [packetKeys.ack(channelId(p), p.sequence), Buffer.from(ethKeccak(ack).slice(2), 'hex')]));
+    // one hub ack batch per transaction's worth (ADR 0017)
+    const ackCalls: AckArgs[] = [];
+    for (let i = 0; i < sent.length; i += ACK) ackCalls.push((await hub.ackBatch('evm-1', sent.slice(i, i + ACK).map((packet) => ({ packet, ack })))).args);
     const acks = await step(async () => {
       const out = [];
-      for (let i = 0; i < sent.length; i += ACK) {
-        const ps = sent.slice(i, i + ACK);
-        const rc = await wait(gateway.acknowledge(va, ps.map(solidityPacket), ps.map(() => ack), ps.map((p) => hub.proof(packetKeys.ack(channelId(p), p.sequence), va)), { gasLimit: GAS_LIMIT }));
+      for (const args of ackCalls) {
+        const rc = await wait(gateway.acknowledge(...args, { gasLimit: GAS_LIMIT }));
         out.push({ gasUsed: rc.gasUsed, r: null });
       }
       return out;

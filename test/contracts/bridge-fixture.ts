@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import { Contract, Interface, type Log, type LogDescription } from 'ethers';
 import { open, type RootDatabase } from 'lmdb';
 import { packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
-import { fromHex, type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
-import { type Packet, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
+import { concat, fromHex, type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type Packet, ackLeaf, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
+import { merkleProofs, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
 import { encodeProof } from '../../hub-chain/state/proof.ts';
 import { StateStore } from '../../hub-chain/state/store.ts';
 import type { ModuleEnv } from '../../hub-chain/app/module.ts';
@@ -28,6 +29,9 @@ export const HUB_CHAIN = 'pontis-hub-1';
 export const APP_GAS = 1_000_000;
 
 /** The hub as the EVM chains see it: real state, signed headers, and the client following them. */
+/** `Gateway.acknowledge`'s arguments: proof height, batches, packets, acks, batchOf, indices, paths. */
+export type AckArgs = [number, (readonly [number, Hex, number, Uint8Array])[], unknown[], Uint8Array[], number[], number[], Hex[]];
+
 export class Hub {
   private lastTime: number;
   private constructor(
@@ -63,6 +67,21 @@ export class Hub {
     this.lastTime = time;
     await submit(this.client, this.chain.signedHeader(v), this.chain.validatorSet(v));
     return v;
+  }
+
+  /**
+   * Commits the next hub height with one ack batch for `chain` holding the acks of `items` (ADR
+   * 0017; key height = the new version), plus `writes`; returns the new height and the arguments of
+   * `Gateway.acknowledge` for every item, each proven by its path.
+   */
+  async ackBatch(chain: string, items: { packet: Packet; ack: Uint8Array }[], writes: [Uint8Array, Uint8Array | undefined][] = []): Promise<{ v: number; args: AckArgs }> {
+    const leaves = items.map((i) => ackLeaf(i.packet, i.ack));
+    const v = this.store.latestVersion() + 1;
+    const root = merkleRoot(leaves);
+    await this.advance([[packetKeys.ackBatch(chain, v), encodeBatchValue(root, leaves.length)], ...writes]);
+    const batch = [v, toHex(root), leaves.length, this.proof(packetKeys.ackBatch(chain, v), v)] as const;
+    const paths = merkleProofs(leaves, leaves.map((_, i) => i));
+    return { v, args: [v, [batch], items.map((i) => solidityPacket(i.packet)), items.map((i) => i.ack), items.map(() => 0), paths.map((m) => m.index), paths.map((m) => toHex(concat(...m.siblings)))] };
   }
 
   proof(key: Uint8Array, version: number): Uint8Array {
@@ -244,12 +263,9 @@ export class BridgeWorld {
   /** The hub records `ack` for `packet` (its own or the destination's) and the source's Gateway acknowledges it. */
   async acknowledge(packet: Packet, ack: Uint8Array): Promise<LogDescription[]> {
     const ch = channelId(packet);
-    const v = await this.hub.advance([
-      [packetKeys.ack(ch, packet.sequence), ackCommitment(ack)],
-      [packetKeys.outbound(ch, packet.sequence), undefined],
-    ]);
+    const { args } = await this.hub.ackBatch(packet.srcChain, [{ packet, ack }], [[packetKeys.outbound(ch, packet.sequence), undefined]]);
     const src = this.side(packet.srcChain);
-    const { logs } = await this.mined(src.gateway.acknowledge(v, [solidityPacket(packet)], [ack], [this.hub.proof(packetKeys.ack(ch, packet.sequence), v)]));
+    const { logs } = await this.mined(src.gateway.acknowledge(...args));
     const r = logs.find((l) => l.name === 'PacketResult');
     if (!r || Number(r.args.result) !== 0) throw new Error(`ack not applied: ${r ? String(r.args.reason) : 'no result'}`);
     return logs;

@@ -129,9 +129,8 @@ describe('TokenBridge transfers', () => {
     const again = await w.mined(w.b.gateway.recvPackets(d1.height, [solidityPacket(p1)], [d1.proof]));
     expect(again.logs.some((l) => l.name === 'PacketReceived')).toBe(false);
     expect(again.logs.find((l) => l.name === 'PacketResult')!.args.result).toBe(1n); // already received
-    const hv = await w.hub.advance([]);
-    const ackKey = packetKeys.ack(channelId(p1), p1.sequence);
-    const replayAck = await w.mined(w.a.gateway.acknowledge(hv, [solidityPacket(p1)], [d1.ack], [w.hub.proof(ackKey, hv)]));
+    const { v: hv, args: replayArgs } = await w.hub.ackBatch(p1.srcChain, [{ packet: p1, ack: d1.ack }]);
+    const replayAck = await w.mined(w.a.gateway.acknowledge(...replayArgs));
     expect(replayAck.logs.find((l) => l.name === 'PacketResult')!.args.result).toBe(1n); // already acknowledged
     const replayRefund = await w.mined(w.a.gateway.timeout(hv, [solidityPacket(p3)], [w.hub.receiptProof(p3, hv)]));
     expect(replayRefund.logs.find((l) => l.name === 'PacketResult')!.args.result).toBe(1n); // refunded once only

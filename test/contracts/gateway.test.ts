@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gatewaySlot, packetFromSolidity, solidityPacket } from '../../contracts/evm/encode.ts';
 import { type Hex, concat, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { merkleProof, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
-import { type Packet, ackCommitment, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys, receiptBitSet, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
+import { type Packet, ackCommitment, ackLeaf, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys, receiptBitSet, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
 import { EVM_CLIENT_TYPE, evmClient, type EvmClientRecord, type EvmConsensusRecord } from '../../hub-chain/light-clients/evm/index.ts';
 import { type RpcReceipt, buildReceiptProof } from '../../hub-chain/light-clients/evm/proofs.ts';
 import { encodeHeader, headerFromRpc } from '../../hub-chain/light-clients/evm/header.ts';
@@ -241,22 +241,64 @@ describe('Gateway acknowledgements and timeouts', () => {
     return packetFromSolidity(logs.find((l) => l.name === 'PacketSent')!.args.packet);
   }
 
-  it('behavior: the hub ack resolves a sent packet: commitment deleted first, app called, a repeat is a no-op; a wrong ack is refused', async () => {
+  it('behavior: the hub ack resolves a sent packet by its ack batch: commitment deleted first, app called, a repeat is a no-op; a wrong ack or another packet is refused', async () => {
     const p = await sendFromEcho('acker', (await anvilNowMs()) + 3_600_000);
     const ack = encodeAck({ ok: true, result: '0xbeef' });
-    const v = await hub.advance([[packetKeys.ack(channelId(p), p.sequence), ackCommitment(ack)]]);
-    const proof = hub.proof(packetKeys.ack(channelId(p), p.sequence), v);
+    const { args } = await hub.ackBatch(EVM_CHAIN, [{ packet: p, ack }]);
+    const [v, batches, packets, acks, batchOf, indices, paths] = args;
     const wrong = encodeAck({ ok: false, error: 'PNT_ERR_X' });
-    expect(results(await mined(gateway.acknowledge(v, [solidityPacket(p)], [wrong], [proof])))).toEqual([{ seq: p.sequence, result: RESULT_FAILED, error: 'ProofInvalid' }]);
-    expect(results(await mined(gateway.acknowledge(v, [solidityPacket({ ...p, payload: '0x01' })], [ack], [proof])))).toEqual([{ seq: p.sequence, result: RESULT_FAILED, error: 'CommitmentMismatch' }]);
-    const logs = await mined(gateway.acknowledge(v, [solidityPacket(p)], [ack], [proof]));
+    expect(results(await mined(gateway.acknowledge(v, batches, packets, [wrong], batchOf, indices, paths)))).toEqual([{ seq: p.sequence, result: RESULT_FAILED, error: 'BatchPathInvalid' }]);
+    expect(results(await mined(gateway.acknowledge(v, batches, [solidityPacket({ ...p, payload: '0x01' })], acks, batchOf, indices, paths)))).toEqual([{ seq: p.sequence, result: RESULT_FAILED, error: 'CommitmentMismatch' }]);
+    expect(await stored(packetKeys.outbound(channelId(p), p.sequence))).not.toBe(ZERO_WORD);
+    const logs = await mined(gateway.acknowledge(...args));
     expect(results(logs)).toEqual([{ seq: p.sequence, result: RESULT_OK }]);
     expect(logs.find((l) => l.name === 'PacketAcknowledged')!.args.callbackOk).toBe(true);
     expect(await stored(packetKeys.outbound(channelId(p), p.sequence))).toBe(ZERO_WORD);
     expect(await echo.acked()).toBe(1n);
     expect(await echo.lastAck()).toBe(toHex(ack));
-    expect(results(await mined(gateway.acknowledge(v, [solidityPacket(p)], [ack], [proof])))).toEqual([{ seq: p.sequence, result: RESULT_ALREADY_DONE }]);
+    expect(results(await mined(gateway.acknowledge(...args)))).toEqual([{ seq: p.sequence, result: RESULT_ALREADY_DONE }]);
     expect(await echo.acked()).toBe(1n);
+  });
+
+  it('error: an ack path into another ack batch, a leaf swapped between batches, an index beyond the batch and the ack of another packet fail alone; a forged size or root, or a per-key pkt/ack proof, does not resolve anything', async () => {
+    const deadline = (await anvilNowMs()) + 3_600_000;
+    const sent: Packet[] = [];
+    for (let i = 0; i < 4; i++) sent.push(await sendFromEcho('acker', deadline, `ack batch ${i}`));
+    const ack = (i: number) => encodeAck({ ok: true, result: toHex(utf8(`answer ${i}`)) });
+    // two ack batches the hub wrote for this chain in blocks 911 and 912: packets 0-2, and packet 3
+    const groups = [sent.slice(0, 3), sent.slice(3)];
+    const leaves = groups.map((g) => g.map((p) => ackLeaf(p, ack(sent.indexOf(p)))));
+    const roots = leaves.map((l) => merkleRoot(l));
+    const v = await hub.advance(groups.map((g, b) => [packetKeys.ackBatch(EVM_CHAIN, 911 + b), encodeBatchValue(roots[b], g.length)]));
+    const batches = groups.map((g, b) => [911 + b, toHex(roots[b]), g.length, hub.proof(packetKeys.ackBatch(EVM_CHAIN, 911 + b), v)]);
+    const items = sent.map((p, i) => {
+      const b = i < 3 ? 0 : 1;
+      const j = i < 3 ? i : 0;
+      return { p, ack: ack(i), batchOf: b, index: j, path: toHex(concat(...merkleProof(leaves[b], j).siblings)) };
+    });
+    type Item = (typeof items)[number];
+    const call = (bs: unknown[], is: Item[], h = v) => gateway.acknowledge(h, bs, is.map((i) => solidityPacket(i.p)), is.map((i) => i.ack), is.map((i) => i.batchOf), is.map((i) => i.index), is.map((i) => i.path));
+    const [a0, a1, a2, b0] = items;
+    const bad: Item[] = [
+      { ...a0, batchOf: 1 }, // its own path, against the other batch's root
+      { ...b0, batchOf: 0, index: a1.index, path: a1.path }, // a leaf of batch two in a leaf of batch one's place
+      { ...a2, index: 3 }, // past the batch's 3 acks
+      { ...a1, ack: a0.ack }, // another packet's ack at its own place
+    ];
+    expect(results(await mined(call(batches, bad)))).toEqual(bad.map((i) => ({ seq: i.p.sequence, result: RESULT_FAILED, error: 'BatchPathInvalid' })));
+    for (const p of sent) expect(await stored(packetKeys.outbound(channelId(p), p.sequence))).not.toBe(ZERO_WORD);
+    const forgedSize = [[...batches[0].slice(0, 2), 6, batches[0][3]], batches[1]];
+    expect(await revertOf(call(forgedSize, [a0]))).toMatch(/^Proof/);
+    const forgedRoot = [[911, toHex(merkleRoot([leaves[1][0]])), 3, batches[0][3]], batches[1]];
+    expect(await revertOf(call(forgedRoot, [a0]))).toMatch(/^Proof/);
+    expect(await revertOf(call(batches, [a0], v + 1000))).toMatch(/Unknown|Height/);
+    // a pkt/ack key the hub wrote per packet (as before ack batches) proves nothing: only ack batches are read
+    const w = await hub.advance([[packetKeys.ack(channelId(a0.p), a0.p.sequence), ackCommitment(a0.ack)]]);
+    expect(await revertOf(call([[w, toHex(ackCommitment(a0.ack)), 1, hub.proof(packetKeys.ack(channelId(a0.p), a0.p.sequence), w)]], [{ ...a0, batchOf: 0, index: 0, path: '0x' }], w))).toMatch(/^Proof/);
+    for (const p of sent) expect(await stored(packetKeys.outbound(channelId(p), p.sequence))).not.toBe(ZERO_WORD);
+    // the real batches resolve every one of them
+    expect(results(await mined(call(batches, items)))).toEqual(items.map((i) => ({ seq: i.p.sequence, result: RESULT_OK })));
+    for (const p of sent) expect(await stored(packetKeys.outbound(channelId(p), p.sequence))).toBe(ZERO_WORD);
   });
 
   it('behavior: a packet the hub never received times out once a hub header at or past its timeout proves its receipt bit clear', async () => {

@@ -8,11 +8,11 @@ import { type Hex, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts'
 import { addressFromPublicKey, validatorPublicKey } from '../../hub-chain/crypto/secp256k1.ts';
 import { readPacketStatus } from '../../hub-chain/modules/packets/keeper.ts';
 import { readOutcome } from '../../hub-chain/modules/packets/msg-app.ts';
-import { channelId, encodeBatchValue, type Packet, packetKeys, receiptBitSet } from '../../hub-chain/modules/packets/types.ts';
+import { channelId, encodeAck, encodeBatchValue, type Packet, packetKeys, receiptBitSet } from '../../hub-chain/modules/packets/types.ts';
 import { headerHash } from '../../hub-chain/types/header.ts';
 import { decodeProof, encodeProof, type StateProof } from '../../hub-chain/state/proof.ts';
 import { type Commit, VoteType, signVote } from '../../hub-chain/types/vote.ts';
-import { clientUpdate, recvBatch } from '../../relayers/paths/pontis/path.ts';
+import { ackBatch, clientUpdate, recvBatch } from '../../relayers/paths/pontis/path.ts';
 import type { TestChain } from '../support/coordinator.ts';
 import { type Net, makeNet, relayAll, sendMsg, sentPacket } from './setup.ts';
 
@@ -209,6 +209,78 @@ describe('batch proof attacks on the hub', () => {
     const later = await a.latestHeight();
     const moved = await Promise.all(shared.map(async (b) => ({ ...b, proof: (await a.proveState(packetKeys.batch(HUB_ID, b.height), later)).proof })));
     expect(results(await submit(later, items, moved), 'packet/recv/result')).toEqual(Array(5).fill('PNT_ERR_CLIENT_NO_CONSENSUS'));
+  });
+});
+
+describe('ack batch attacks on a spoke (ADR 0017)', () => {
+  type Item = { packet: Packet; ack: Hex; proof: { batch: unknown; index: number; path: string } };
+  type BatchPart = { height: number; root: string; count: number; proof: unknown };
+  /**
+   * A sends five messages to the hub's own msg app; the hub receives three in one block and two in
+   * the next, so it writes two ack batches for A; returns A's ack message for all five.
+   */
+  async function twoAckBatches(): Promise<{ a: TestChain; h: number; items: Item[]; shared: BatchPart[]; heights: number[] }> {
+    net = await makeNet(['a']);
+    const { a } = net.spokes;
+    const r = await a.exec([0, 1, 2, 3, 4].map((i) => sendMsg(HUB_ID, `to the hub ${i}`)));
+    const ps = r.events.filter((e) => e.type === 'packet/sent').map((e) => JSON.parse(e.attributes.packet) as Packet);
+    const ha = await a.latestHeight();
+    await net.hub.exec([(await clientUpdate(a, net.hub, ha))!], net.hub.relayerKey);
+    const events: { height: number; packet: Packet; ack: Hex }[] = [];
+    for (const part of [ps.slice(0, 3), ps.slice(3)]) {
+      const m = (await recvBatch(a, net.hub, part.map((packet) => ({ height: ha, packet })), ha))!;
+      const rr = await net.hub.exec([m], net.hub.relayerKey);
+      for (const e of rr.events.filter((x) => x.type === 'packet/received')) events.push({ height: rr.height, packet: JSON.parse(e.attributes.packet) as Packet, ack: e.attributes.ack as Hex });
+    }
+    const h = await net.hub.latestHeight();
+    await a.exec([(await clientUpdate(net.hub, a, h))!], a.relayerKey);
+    const m = (await ackBatch(net.hub, a, events, h)) as unknown as { packets: Item[]; shared: BatchPart[] };
+    return { a, h, items: m.packets, shared: m.shared, heights: [...new Set(events.map((e) => e.height))] };
+  }
+  const submit = (a: TestChain, h: number, items: Item[], shared: BatchPart[]) => a.exec([{ type: 'packets/ack', proofHeight: h, packets: items, shared }], a.relayerKey);
+  const ref = (i: number) => ({ $shared: i });
+  const outstanding = (a: TestChain, p: Packet) => a.chain.state.get(packetKeys.outbound(channelId(p), p.sequence)) !== undefined;
+
+  it('behavior: the hub writes no per-packet ack key but one ack batch per block for the source; a message proves each batch once and each ack by a path; a replay is a no-op', async () => {
+    const { a, h, items, shared, heights } = await twoAckBatches();
+    expect(heights).toHaveLength(2);
+    expect(shared.map((b) => [b.height, b.count])).toEqual([
+      [heights[0], 3],
+      [heights[1], 2],
+    ]);
+    for (const i of items) expect(net.hub.chain.state.get(packetKeys.ack(channelId(i.packet), i.packet.sequence))).toBeUndefined();
+    expect(toHex(net.hub.chain.state.get(packetKeys.ackBatch('a', heights[0]))!)).toBe(toHex(encodeBatchValue(fromHex(shared[0].root as Hex), 3)));
+    expect(results(await submit(a, h, items, shared), 'packet/ack/result')).toEqual(Array(5).fill('ok'));
+    for (const i of items) expect(outstanding(a, i.packet)).toBe(false);
+    for (const i of items) expect(readOutcome(view(a), HUB_ID, i.packet.sequence)).toBe('delivered');
+    expect(results(await submit(a, h, items, shared), 'packet/ack/result')).toEqual(Array(5).fill('already-resolved'));
+  });
+
+  it("error: an ack path into another batch, a leaf swapped between batches, an index beyond the batch, another packet's ack, a forged size or root, and a proof of the never-written pkt/ack key are refused, and nothing is resolved", async () => {
+    const { a, h, items, shared } = await twoAckBatches();
+    const first = items[0];
+    const second = items[3];
+    const errorAck = toHex(encodeAck({ ok: false, error: 'PNT_ERR_MSG_EMPTY' }));
+    const keyProof = toHex(encodeProof((await net.hub.proveState(packetKeys.ack(channelId(first.packet), first.packet.sequence), h)).proof));
+    const cases: [string, Item, BatchPart[], RegExp][] = [
+      ['path into another batch', { ...first, proof: { ...first.proof, batch: ref(1) } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      ['leaf swapped between batches', { ...second, proof: first.proof }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      ['index beyond the batch', { ...items[2], proof: { ...items[2].proof, index: 3 } }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      ["another packet's ack", { ...first, ack: items[1].ack }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      ['an error ack in place of the real one', { ...first, ack: errorAck }, shared, /^PNT_ERR_PACKET_BATCH_PROOF$/],
+      ['forged size', { ...items[2], proof: { ...items[2].proof, index: 4 } }, [{ ...shared[0], count: 6 }, shared[1]], /^PNT_ERR_PROOF_/],
+      ['forged root', first, [{ ...shared[0], root: shared[1].root }, shared[1]], /^PNT_ERR_PROOF_/],
+      // the hub never wrote pkt/ack for it: only an absence proof exists, which is no membership
+      ['the per-packet ack key', { ...first, proof: keyProof as unknown as Item['proof'] }, shared, /^PNT_ERR_PROOF_/],
+      ['a packet batch in place of the ack batch', first, [{ ...shared[0], proof: (await net.hub.proveState(packetKeys.batch('a', shared[0].height), h)).proof }, shared[1]], /^PNT_ERR_PROOF_/],
+    ];
+    for (const [what, item, parts, code] of cases) {
+      const r = await submit(a, h, [item], parts);
+      expect(results(r, 'packet/ack/result')[0], what).toMatch(code);
+    }
+    for (const i of items) expect(outstanding(a, i.packet)).toBe(true);
+    // the untouched message still resolves them all
+    expect(results(await submit(a, h, items, shared), 'packet/ack/result')).toEqual(Array(5).fill('ok'));
   });
 });
 

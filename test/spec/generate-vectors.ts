@@ -39,7 +39,7 @@ import { type Commit, VoteType, proposalDigest, signVote, verifyCommit, voteDige
 import { duplicateVoteEvidence } from '../../hub-chain/consensus/evidence.ts';
 import { attestationDigest, attestKeys } from '../../hub-chain/light-clients/attested/module.ts';
 import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
-import { RECEIPT_BITS_PER_WORD, ackCommitment, channelId, encodeAck, packetCommitment, packetKeys, receiptBitSet, withReceiptBit, type Packet } from '../../hub-chain/modules/packets/types.ts';
+import { RECEIPT_BITS_PER_WORD, ackCommitment, ackLeaf, channelId, encodeAck, encodeBatchValue, packetCommitment, packetKeys, receiptBitSet, withReceiptBit, type Packet } from '../../hub-chain/modules/packets/types.ts';
 import { verifyPontisNonMembership } from '../../hub-chain/light-clients/pontis/state-proofs.ts';
 import { gatewayReceiptProof } from '../../relayers/paths/evm/from-hub.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
@@ -908,12 +908,38 @@ async function packetVectors(): Promise<void> {
     return { ...a, expected: { bytes: toHex(bytes), commitment: toHex(ackCommitment(bytes)) } };
   });
   const receipts = await receiptVectors();
+  const ackBatch = ackBatchVectors(packets.map(([, p]) => p), acks.map((a) => fromHex(a.expected.bytes)));
   write(
     'packets.json',
     'docs/spec/packets.md',
-    'Packet commitments (preimage and keccak256) with their channel and state keys (receipt: the receipt question; receiptWord: the key of the word holding its receipt bit); acknowledgement bytes and their commitments; receipt (the value of a per-packet receipt key, the Fabric chaincode layout). receiptWords: the key, word index, byte and mask of a sequence\'s bit and the word with only that bit; accumulated: the words a run of receipts leaves and which bits they hold; badWords: words of another length, refused. receiptAbsence: receipt questions (and keys that are none) with a proof as a Pontis light client takes it, against the root of a state holding receipt words, and the verdict and code; gatewayReceiptAbsence: the Gateway byte form for a channel and sequence against the same roots, the verdict and the contract\'s revert (from: the word and state proof the bytes were built from).',
-    { commitments, acks, receipt: '0x01', ...receipts },
+    'Packet commitments (preimage and keccak256) with their channel and state keys (receipt: the receipt question; receiptWord: the key of the word holding its receipt bit); acknowledgement bytes and their commitments; receipt (the value of a per-packet receipt key, the Fabric chaincode layout). receiptWords: the key, word index, byte and mask of a sequence\'s bit and the word with only that bit; accumulated: the words a run of receipts leaves and which bits they hold; badWords: words of another length, refused. receiptAbsence: receipt questions (and keys that are none) with a proof as a Pontis light client takes it, against the root of a state holding receipt words, and the verdict and code; gatewayReceiptAbsence: the Gateway byte form for a channel and sequence against the same roots, the verdict and the contract\'s revert (from: the word and state proof the bytes were built from). ackBatch: an ack batch of the packets above with the acks in turn: its leaves (keccak256(commitment || keccak256(ack))), root, key, value (root || count) and each ack\'s index and path; bad: items whose path must not fold to the root.',
+    { commitments, acks, receipt: '0x01', ...receipts, ackBatch },
   );
+}
+
+// an ack batch (packets.md, "Ack batches"): leaves, root, key and value, each item's path, and paths that must not verify
+function ackBatchVectors(packets: Packet[], ackBytes: Bytes[]) {
+  const items = packets.map((packet, i) => ({ packet, ack: ackBytes[i % ackBytes.length] }));
+  const leaves = items.map((i) => ackLeaf(i.packet, i.ack));
+  for (const [i, l] of leaves.entries()) check(toHex(l) === toHex(keccak256(concat(packetCommitment(items[i].packet), keccak256(items[i].ack)))), 'ack leaf');
+  const root = merkleRoot(leaves);
+  const hop = 'dept-a';
+  const height = 42;
+  const key = packetKeys.ackBatch(hop, height);
+  check(Buffer.from(key).toString('utf8') === 'pkt/ack-batch/dept-a/0000000000000042', 'ack batch key');
+  const pathOf = (i: number) => toHex(concat(...merkleProof(leaves, i).siblings));
+  const proven = items.map((it, index) => {
+    const path = pathOf(index);
+    check(toHex(merkleRootFromProof(leaves[index], merkleProof(leaves, index))) === toHex(root), 'ack path');
+    return { packet: it.packet, ack: toHex(it.ack), leaf: toHex(leaves[index]), index, path };
+  });
+  const bad = [
+    { name: "another packet's ack at its place", packet: items[0].packet, ack: toHex(items[1].ack), index: 0, path: pathOf(0) },
+    { name: 'a leaf in another leaf\'s place', packet: items[1].packet, ack: toHex(items[1].ack), index: 0, path: pathOf(0) },
+    { name: 'an index beyond the batch', packet: items[2].packet, ack: toHex(items[2].ack), index: items.length, path: pathOf(2) },
+    { name: 'a sibling short of 32 bytes', packet: items[0].packet, ack: toHex(items[0].ack), index: 0, path: pathOf(0).slice(0, -2) },
+  ];
+  return { hop, height, key: Buffer.from(key).toString('utf8'), leaves: leaves.map(toHex), root: toHex(root), count: leaves.length, value: toHex(encodeBatchValue(root, leaves.length)), items: proven, bad };
 }
 
 // receipt words (packets.md, "Receipt words") and receipt absence proofs ("Receipt absence proofs")

@@ -886,6 +886,32 @@ export type Ack = { ok: true; result: Hex } | { ok: false; error: string };
 export const encodeAck = (a: Ack): Uint8Array => (a.ok ? concat(Uint8Array.of(1), fromHex(a.result)) : concat(Uint8Array.of(0), utf8(a.error)));
 export const ackCommitment = (ack: Uint8Array): Uint8Array => keccak256(ack);
 
+// ---------------------------------------------------------------- ack batches (packets.md, "Ack batches")
+
+/** An ack batch's leaf: keccak256(packet commitment || keccak256(ack bytes)). */
+export const ackLeaf = (p: Packet, ack: Uint8Array): Uint8Array => keccak256(packetCommitment(p), ackCommitment(ack));
+/** The ack batch key of block `height` for hop `hop` (height zero-padded to 16 digits). */
+export const ackBatchKey = (hop: string, height: number): string => `pkt/ack-batch/${hop}/${String(height).padStart(16, '0')}`;
+/** The ack batch key's value: root (32) || uint64 BE count. */
+export const batchValue = (root: Uint8Array, count: number): Uint8Array => concat(fromHex(toHex(root), 32), uint(count, 8));
+
+/**
+ * An ack proven by an ack batch whose value (`root || count`) the caller proved by a state proof:
+ * the ack leaf of (`p`, `ack`) folded up `path` (0x-hex, whole 32-byte siblings) from `index`
+ * must reach `root`. PNT_ERR_PACKET_BATCH_PROOF otherwise.
+ */
+export function verifyAckInBatch(p: Packet, ack: Uint8Array, batch: { root: Hex; count: number }, index: number, path: Hex): void {
+  if (typeof path !== 'string' || !/^0x([0-9a-f]{64})*$/.test(path)) fail('PNT_ERR_PACKET_BATCH_PROOF', 'path');
+  const siblings = (path.slice(2).match(/.{64}/g) ?? []).map((h) => `0x${h}` as Hex);
+  let root: Uint8Array;
+  try {
+    root = merkleRootFromProof(ackLeaf(p, ack), { index, total: batch.count, siblings });
+  } catch {
+    fail('PNT_ERR_PACKET_BATCH_PROOF', 'path shape');
+  }
+  if (toHex(root!) !== batch.root.toLowerCase()) fail('PNT_ERR_PACKET_BATCH_PROOF', 'the leaf does not fold to the root');
+}
+
 // ---------------------------------------------------------------- receipt words and their absence proofs (packets.md)
 
 /** The key of the receipt word holding `seq`'s bit (packets.md, "Receipt words"). */

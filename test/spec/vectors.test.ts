@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { open } from 'lmdb';
 import { describe, expect, it } from 'vitest';
-import { fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
+import { type Hex, fromHex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import { verifyMessage } from '../../hub-chain/crypto/ed25519.ts';
 import { merkleLeaf, merkleProof, merkleRoot, merkleRootFromProof } from '../../hub-chain/crypto/merkle.ts';
 import { recoverAddress } from '../../hub-chain/crypto/secp256k1.ts';
@@ -26,7 +26,7 @@ import { verifyPontisNonMembership } from '../../hub-chain/light-clients/pontis/
 import { gatewayReceiptProof } from '../../relayers/paths/evm/from-hub.ts';
 import { clientKeys } from '../../hub-chain/modules/clients/store.ts';
 import { msgKeys } from '../../hub-chain/modules/packets/msg-app.ts';
-import { type Ack, type Packet, ackCommitment, encodeAck, packetCommitment, packetKeys, receiptBitSet, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
+import { type Ack, type Packet, ackCommitment, ackLeaf, encodeAck, encodeBatchValue, packetCommitment, packetKeys, receiptBitSet, withReceiptBit } from '../../hub-chain/modules/packets/types.ts';
 import { registryKeys } from '../../hub-chain/modules/registry/registry.ts';
 import { bankKeys } from '../../hub-chain/modules/transfer/bank.ts';
 import { policyKeys } from '../../hub-chain/modules/transfer/policy.ts';
@@ -560,7 +560,38 @@ describe('spec vectors: packets (packets.md)', () => {
     badWords: { name: string; word: string; sequence: number; expected: { ok: false; error: string } }[];
     receiptAbsence: { name: string; root: string; key: string; text: string; proof: unknown; expected: { ok: boolean; error?: string } }[];
     gatewayReceiptAbsence: { name: string; root: string; channel: string; sequence: number; bytes: string; from?: { word: string | null; proof: StateProof }; expected: { ok: boolean; revert?: string } }[];
+    ackBatch: {
+      hop: string;
+      height: number;
+      key: string;
+      leaves: Hex[];
+      root: Hex;
+      count: number;
+      value: Hex;
+      items: { packet: Packet; ack: Hex; leaf: Hex; index: number; path: Hex }[];
+      bad: { name: string; packet: Packet; ack: Hex; index: number; path: Hex }[];
+    };
   }>('packets.json');
+
+  it('implementation and independent verifier: an ack batch: leaves, root, key and value; every path folds to the root and none of the bad ones does', () => {
+    const b = v.ackBatch;
+    expect(b.items.length).toBeGreaterThan(1);
+    expect(b.bad.length).toBeGreaterThan(3);
+    expect(Buffer.from(packetKeys.ackBatch(b.hop, b.height)).toString('utf8')).toBe(b.key);
+    expect(iv.ackBatchKey(b.hop, b.height)).toBe(b.key);
+    expect(toHex(merkleRoot(b.leaves.map((l) => bytesOf(l))))).toBe(b.root);
+    expect(iv.toHex(iv.merkleRoot(b.leaves.map((l) => bytesOf(l))))).toBe(b.root);
+    expect(toHex(encodeBatchValue(bytesOf(b.root), b.count))).toBe(b.value);
+    expect(iv.toHex(iv.batchValue(bytesOf(b.root), b.count))).toBe(b.value);
+    for (const it of b.items) {
+      expect(toHex(ackLeaf(it.packet, bytesOf(it.ack)))).toBe(it.leaf);
+      expect(iv.toHex(iv.ackLeaf(it.packet, bytesOf(it.ack)))).toBe(it.leaf);
+      expect(() => iv.verifyAckInBatch(it.packet, bytesOf(it.ack), b, it.index, it.path)).not.toThrow();
+    }
+    for (const c of b.bad) {
+      expect(() => iv.verifyAckInBatch(c.packet, bytesOf(c.ack), b, c.index, c.path), c.name).toThrow(/PNT_ERR_PACKET_BATCH_PROOF|path|root|shape/);
+    }
+  });
 
   it('implementation and independent verifier: commitments, channel ids and keys', () => {
     for (const c of v.commitments) {

@@ -326,25 +326,50 @@ contract Gateway {
 
     // ---------------------------------------------------------------- acknowledgements
 
-    /// @notice Resolves packets this chain sent with the acks the hub recorded (pkt/ack at the hub).
-    function acknowledge(uint64 proofHeight, PontisPacket[] calldata packets, bytes[] calldata acks, bytes[] calldata proofs) external nonReentrant {
-        if (packets.length != acks.length || packets.length != proofs.length) revert LengthMismatch();
-        for (uint256 i = 0; i < packets.length; i++) {
+    /// @notice Resolves packets this chain sent with the acks the hub recorded, by the ack batches
+    /// the hub wrote them in for this chain (ADR 0017): each key
+    /// pkt/ack-batch/<this chain>/<hub height, 16 digits> = root || uint64 count is proven once at
+    /// hub height `proofHeight`, and the ack of packet i by its Merkle path under the root of
+    /// `batches[batchOf[i]]`, whose leaf is keccak256(packet commitment || keccak256(ack)). A batch
+    /// that does not verify reverts the call; each packet then succeeds or fails on its own.
+    function acknowledge(
+        uint64 proofHeight,
+        HubBatch[] calldata batches,
+        PontisPacket[] calldata packets,
+        bytes[] calldata acks,
+        uint256[] calldata batchOf,
+        uint64[] calldata indices,
+        bytes[] calldata paths
+    ) external nonReentrant {
+        uint256 n = packets.length;
+        if (n != acks.length || n != batchOf.length || n != indices.length || n != paths.length) revert LengthMismatch();
+        bytes memory prefix = bytes.concat("pkt/ack-batch/", bytes(chainId), "/");
+        for (uint256 b = 0; b < batches.length; b++) {
+            HubBatch calldata batch = batches[b];
+            hubClient.verifyMembership(proofHeight, bytes.concat(prefix, _pad16(batch.height)), abi.encodePacked(batch.root, batch.count), batch.proof);
+        }
+        for (uint256 i = 0; i < n; ) {
             PontisPacket calldata p = packets[i];
+            HubBatch calldata batch = batches[batchOf[i]];
             uint256 before = gasleft();
-            try this.acknowledgeOne(proofHeight, p, acks[i], proofs[i]) returns (uint8 r) {
+            try this.acknowledgeInBatch(batch.root, batch.count, p, acks[i], indices[i], paths[i]) returns (uint8 r) {
                 _itemDone(p, STEP_ACK, r);
             } catch (bytes memory reason) {
                 _itemFailed(before, p, STEP_ACK, reason);
             }
+            unchecked {
+                ++i;
+            }
         }
     }
 
-    function acknowledgeOne(uint64 proofHeight, PontisPacket calldata p, bytes calldata ack, bytes calldata proof) external onlySelf returns (uint8) {
+    /// @dev One ack of acknowledge (its batch already proven); only this contract may call it.
+    function acknowledgeInBatch(bytes32 root, uint64 count, PontisPacket calldata p, bytes calldata ack, uint64 index, bytes calldata path) external onlySelf returns (uint8) {
         (string memory ch, bytes32 outKey, bool outstanding) = _outstanding(p);
         if (!outstanding) return RESULT_ALREADY_DONE;
         if (ack.length == 0 || uint8(ack[0]) > 1) revert MalformedAck();
-        hubClient.verifyMembership(proofHeight, _keyBytes("pkt/ack/", ch, p.sequence), abi.encodePacked(keccak256(ack)), proof);
+        // the stored commitment is the packet's (_outstanding compared them): read warm, not hashed again
+        if (_batchRoot(keccak256(abi.encodePacked(pontisStore[outKey], keccak256(ack))), index, count, path) != root) revert BatchPathInvalid();
         delete pontisStore[outKey]; // before the callback
         bool ok = _callApp(abi.encodeCall(IPontisApp.onAcknowledgePacket, (p, ack)), p.srcApp);
         emit PacketAcknowledged(keccak256(bytes(ch)), p.sequence, ack, ok);

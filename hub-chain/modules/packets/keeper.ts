@@ -19,11 +19,13 @@ import type { ForwardPolicy, PacketApp, PacketSender } from '../transfer/app-int
 import { asBatchProof, withShared } from './msgs.ts';
 import {
   type Ack,
+  type BatchProof,
   type Packet,
   PacketError,
   type PacketStatus,
   TIMEOUT_ERROR,
   ackCommitment,
+  ackLeaf,
   channelId,
   decodeAck,
   encodeAck,
@@ -40,6 +42,18 @@ const parse = <T>(b: Bytes | undefined): T | undefined => (b === undefined ? und
 const RECEIPT = Uint8Array.of(1);
 /** A batch part's root as bytes, once per (checked) batch part object (msgs.ts asBatchProof). */
 const batchRoots = new WeakMap<object, Bytes>();
+
+/** The two kinds of batch a block seals (ADR 0017): packets per next hop, acks per hop back. */
+interface BatchKind {
+  name: string;
+  root: (hop: string, height: number) => Bytes;
+  leaves: (hop: string, height: number) => Bytes;
+  open: (height: number) => Bytes;
+  leaf: (hop: string, height: number, i: number) => Bytes;
+  event: string;
+}
+const PACKET_BATCH: BatchKind = { name: 'batch', root: K.batch, leaves: K.batchLeaves, open: K.batchOpen, leaf: K.batchLeaf, event: 'packet/batch' };
+const ACK_BATCH: BatchKind = { name: 'ack batch', root: K.ackBatch, leaves: K.ackBatchLeaves, open: K.ackBatchOpen, leaf: K.ackBatchLeaf, event: 'packet/ack-batch' };
 /** Every packet record (types.ts packetKeys) lives under these prefixes: the state's and the index's. */
 const PACKET_STATE_PREFIXES = ['pkt/', 'idx/pkt/'];
 
@@ -139,8 +153,9 @@ export interface PacketKeeperOptions {
   protectedPrefixes: readonly string[];
   /**
    * Batch commitments (ADR 0017): each block's packets per next hop under one `pkt/batch` key,
-   * sealed by `endBlock`. Off (false) where no end of block runs the module: the Fabric chaincode,
-   * whose packets are proven one by one.
+   * and its acks per hop under one `pkt/ack-batch` key, sealed by `endBlock`. Off (false) where no
+   * end of block runs the module: the Fabric chaincode, whose packets and acks are proven one by
+   * one (`pkt/out`, `pkt/ack` per packet).
    */
   batchCommitments?: boolean;
   /**
@@ -302,7 +317,7 @@ export class PacketKeeper implements PacketSender {
   /** Hub: refuse a verified packet for good; the source gets an error ack (and its refund). */
   private refuse(env: ModuleEnv, s: KVStore, p: Packet, code: string): ItemResult {
     const ack = encodeAck({ ok: false, error: code });
-    this.writeAck(s, channelId(p), p.sequence, ack);
+    this.writeAck(env, s, p, ack);
     this.setStatus(env, p, 'failed', 'refused', s, { ok: false, error: code });
     env.emit('packet/refused', { id: packetId(p), code, ack: toHex(ack), packet: packetJson(p) });
     return code;
@@ -326,7 +341,7 @@ export class PacketKeeper implements PacketSender {
       }
     }
     const bytes = encodeAck(ack);
-    this.writeAck(s, ch, p.sequence, bytes);
+    this.writeAck(env, s, p, bytes);
     this.setStatus(env, p, 'received', 'received', s, ack);
     env.emit('packet/received', { id: packetId(p), ack: toHex(bytes), packet: packetJson(p) });
     return 'ok';
@@ -346,13 +361,15 @@ export class PacketKeeper implements PacketSender {
     const hub = this.hubOf(env);
     const counterparty = hub ?? p.dstChain;
     if (!hub && p.dstChain === env.chainId) throw new PacketError('PNT_ERR_PACKET_WRONG_CHAIN', 'the hub does not take acks for packets addressed to itself');
-    this.proofs(env, s, counterparty, proofHeight).membership(K.ack(ch, p.sequence), ackCommitment(ackBytes), proof);
+    const bp = asBatchProof(proof);
+    if (bp) this.proveInBatch(env, s, counterparty, proofHeight, ACK_BATCH, ackLeaf(p, ackBytes), bp, `the ack of packet ${packetId(p)}`);
+    else this.proofs(env, s, counterparty, proofHeight).membership(K.ack(ch, p.sequence), ackCommitment(ackBytes), proof);
     s.delete(K.outbound(ch, p.sequence)); // before any callback
     if (p.srcChain === env.chainId) {
       this.resolveAtSource(env, s, p, ack, 'acknowledged');
     } else {
       // hub: pass the destination's ack on to the source
-      this.writeAck(s, ch, p.sequence, ackBytes);
+      this.writeAck(env, s, p, ackBytes);
       if (!ack.ok) this.policyFailed(env, s, p);
       else this.policyOf(p)?.onForwardDelivered?.({ ...env, store: s }, p, ack);
       this.setStatus(env, p, ack.ok ? 'delivered' : 'failed', 'ack', s, ack);
@@ -391,7 +408,7 @@ export class PacketKeeper implements PacketSender {
       this.resolveAtSource(env, s, p, undefined, 'timed-out');
     } else {
       // hub: the destination never got it; tell the source with an error ack
-      this.writeAck(s, ch, p.sequence, encodeAck({ ok: false, error: TIMEOUT_ERROR }));
+      this.writeAck(env, s, p, encodeAck({ ok: false, error: TIMEOUT_ERROR }));
       this.policyFailed(env, s, p);
       this.setStatus(env, p, 'timed-out', 'timeout', s, { ok: false, error: TIMEOUT_ERROR });
     }
@@ -415,7 +432,7 @@ export class PacketKeeper implements PacketSender {
       if (p.timeoutTimestamp !== 0 && env.time >= p.timeoutTimestamp) {
         // timed out while held: the policy never let it through, so there is nothing to undo
         const expired = new TxOverlay(env.store);
-        this.writeAck(expired, ch, seq, encodeAck({ ok: false, error: TIMEOUT_ERROR }));
+        this.writeAck(env, expired, p, encodeAck({ ok: false, error: TIMEOUT_ERROR }));
         this.setStatus(env, p, 'timed-out', 'expired-in-queue', expired, { ok: false, error: TIMEOUT_ERROR });
         expired.delete(K.queued(ch, seq));
         expired.flush();
@@ -435,7 +452,7 @@ export class PacketKeeper implements PacketSender {
       } catch (e) {
         if (!(e instanceof PontisError)) throw e;
         const refused = new TxOverlay(env.store);
-        this.writeAck(refused, ch, seq, encodeAck({ ok: false, error: e.code }));
+        this.writeAck(env, refused, p, encodeAck({ ok: false, error: e.code }));
         this.setStatus(env, p, 'failed', 'refused', refused, { ok: false, error: e.code });
         refused.flush();
         env.store.delete(K.queued(ch, seq));
@@ -457,31 +474,37 @@ export class PacketKeeper implements PacketSender {
     const c = packetCommitment(p);
     s.set(K.outbound(channelId(p), p.sequence), c);
     if (this.o.batchCommitments === false) return;
-    const hop = this.hubOf(env) ?? p.dstChain;
-    const open = parse<Record<string, number>>(s.get(K.batchOpen(env.height))) ?? {};
-    const i = open[hop] ?? 0;
-    s.set(K.batchLeaf(hop, env.height, i), c);
-    open[hop] = i + 1;
-    s.set(K.batchOpen(env.height), json(open));
+    this.addLeaf(s, PACKET_BATCH, this.hubOf(env) ?? p.dstChain, env.height, c);
   }
 
-  /** End of block: each batch filled in it gets its root written (`pkt/batch`) and its leaves indexed. */
+  /** Appends `leaf` to block `height`'s open batch of `kind` for `hop`. */
+  private addLeaf(s: KVStore, kind: BatchKind, hop: string, height: number, leaf: Bytes): void {
+    const open = parse<Record<string, number>>(s.get(kind.open(height))) ?? {};
+    const i = open[hop] ?? 0;
+    s.set(kind.leaf(hop, height, i), leaf);
+    open[hop] = i + 1;
+    s.set(kind.open(height), json(open));
+  }
+
+  /** End of block: each batch filled in it (packets, acks) gets its root written and its leaves indexed. */
   private sealBatches(env: ModuleEnv): void {
-    const s = env.store;
-    const open = parse<Record<string, number>>(s.get(K.batchOpen(env.height)));
-    if (!open) return;
-    for (const [hop, n] of Object.entries(open).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-      const leaves: Bytes[] = [];
-      for (let i = 0; i < n; i++) {
-        leaves.push(s.get(K.batchLeaf(hop, env.height, i))!);
-        s.delete(K.batchLeaf(hop, env.height, i));
+    for (const kind of [PACKET_BATCH, ACK_BATCH]) {
+      const s = env.store;
+      const open = parse<Record<string, number>>(s.get(kind.open(env.height)));
+      if (!open) continue;
+      for (const [hop, n] of Object.entries(open).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        const leaves: Bytes[] = [];
+        for (let i = 0; i < n; i++) {
+          leaves.push(s.get(kind.leaf(hop, env.height, i))!);
+          s.delete(kind.leaf(hop, env.height, i));
+        }
+        const root = merkleRoot(leaves);
+        s.set(kind.root(hop, env.height), encodeBatchValue(root, n));
+        s.set(kind.leaves(hop, env.height), concat(...leaves));
+        env.emit(kind.event, { hop, height: String(env.height), root: toHex(root), count: String(n) });
       }
-      const root = merkleRoot(leaves);
-      s.set(K.batch(hop, env.height), encodeBatchValue(root, n));
-      s.set(K.batchLeaves(hop, env.height), concat(...leaves));
-      env.emit('packet/batch', { hop, height: String(env.height), root: toHex(root), count: String(n) });
+      s.delete(kind.open(env.height));
     }
-    s.delete(K.batchOpen(env.height));
   }
 
   /**
@@ -495,28 +518,36 @@ export class PacketKeeper implements PacketSender {
       this.proofs(env, s, counterparty, proofHeight).membership(K.outbound(channelId(p), p.sequence), commitment, proof);
       return;
     }
+    this.proveInBatch(env, s, counterparty, proofHeight, PACKET_BATCH, commitment, bp, `packet ${packetId(p)}`);
+  }
+
+  /**
+   * `leaf` is leaf `bp.index` of the batch of `kind` the counterparty sealed for this chain in its
+   * block `bp.batch.height`, and that batch is in its state at `proofHeight`: the batch's state
+   * proof is checked once per relay message (its shared part is one object), the path per item.
+   */
+  private proveInBatch(env: ModuleEnv, s: KVView, counterparty: string, proofHeight: number, kind: BatchKind, leaf: Bytes, bp: BatchProof, what: string): void {
     const { batch } = bp;
     let root = batchRoots.get(batch);
     if (!root) batchRoots.set(batch, (root = fromHex(batch.root)));
-    // the batch itself first (the client's status and the state proof): once per relay message, whose shared part is one object
     const store = env.store instanceof BatchStore ? env.store : undefined;
-    const against = `${counterparty}@${proofHeight}`;
+    const against = `${kind.name}:${counterparty}@${proofHeight}`;
     if (!store?.batchVerified(batch, against)) {
-      this.proofs(env, s, counterparty, proofHeight).membership(K.batch(env.chainId, batch.height), encodeBatchValue(root, batch.count), batch.proof);
+      this.proofs(env, s, counterparty, proofHeight).membership(kind.root(env.chainId, batch.height), encodeBatchValue(root, batch.count), batch.proof);
       store?.markBatchVerified(batch, against);
     }
     const siblings: Bytes[] = [];
     // Buffer's hex decoding stops at the first non-hex digit: a short result is a malformed path
     const path = Buffer.from(bp.path.slice(2), 'hex');
-    if (path.length * 2 !== bp.path.length - 2) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `packet ${packetId(p)}: the path is not hex`);
+    if (path.length * 2 !== bp.path.length - 2) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `${what}: the path is not hex`);
     for (let o = 0; o < path.length; o += 32) siblings.push(path.subarray(o, o + 32));
     let got: Bytes;
     try {
-      got = merkleRootFromProof(commitment, { index: bp.index, total: batch.count, siblings });
+      got = merkleRootFromProof(leaf, { index: bp.index, total: batch.count, siblings });
     } catch (e) {
-      throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `packet ${packetId(p)}: ${(e as Error).message}`);
+      throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `${what}: ${(e as Error).message}`);
     }
-    if (!equalBytes(got, root)) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `packet ${packetId(p)} is not leaf ${bp.index} of the batch of ${batch.count} at ${counterparty} height ${batch.height}`);
+    if (!equalBytes(got, root)) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `${what} is not leaf ${bp.index} of the ${kind.name} of ${batch.count} at ${counterparty} height ${batch.height}`);
   }
 
   // ---- helpers ----
@@ -577,8 +608,16 @@ export class PacketKeeper implements PacketSender {
     this.policyOf(p)?.onForwardFailed({ ...env, store: s }, p);
   }
 
-  private writeAck(s: KVStore, ch: string, seq: number, ackBytes: Bytes): void {
-    s.set(K.ack(ch, seq), ackCommitment(ackBytes));
+  /**
+   * Records the ack of `p` for the chain it goes back to: a leaf of this block's ack batch for that
+   * hop (sealed by `sealBatches`), or its own `pkt/ack` key where batches are off.
+   */
+  private writeAck(env: ModuleEnv, s: KVStore, p: Packet, ackBytes: Bytes): void {
+    if (this.o.batchCommitments === false) {
+      s.set(K.ack(channelId(p), p.sequence), ackCommitment(ackBytes));
+      return;
+    }
+    this.addLeaf(s, ACK_BATCH, this.hubOf(env) ?? p.srcChain, env.height, ackLeaf(p, ackBytes));
   }
 
   /** The first packet fixes a channel's ordering; returns the channel's ordering. */

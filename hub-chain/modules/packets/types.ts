@@ -101,7 +101,11 @@ export const packetKeys = {
   receipt: (ch: string, seq: number) => utf8(`pkt/rcpt/${ch}/${seq}`),
   /** The receipt word holding `seq`'s bit: 32 bytes, big-endian, bit `seq % 256` set once received. */
   receiptBits: (ch: string, seq: number) => utf8(`pkt/rcpt-bits/${ch}/${Math.floor(seq / RECEIPT_BITS_PER_WORD)}`),
-  /** Acknowledgement commitment written by the receiver (and by the hub when it forwards one or records a timeout). */
+  /**
+   * The ack question: "what did the receiver acknowledge?" is asked as the membership of this key
+   * with the ack's commitment. A Pontis chain answers it from its ack batches (`ackBatch`, ADR 0017
+   * decision 2); only the Fabric chaincode writes the key itself (`batchCommitments: false`).
+   */
   ack: (ch: string, seq: number) => utf8(`pkt/ack/${ch}/${seq}`),
   /** The packet's status for queries: an index record (idx/, hub-chain/state/store.ts), outside the state tree and its proofs. */
   status: (ch: string, seq: number) => utf8(`idx/pkt/status/${ch}/${seq}`),
@@ -120,7 +124,26 @@ export const packetKeys = {
   batchOpen: (height: number) => utf8(`idx/pkt/batch-open/${pad16(height)}`),
   /** While block `height` runs: leaf `i` of the batch for `hop`; gone at its end. */
   batchLeaf: (hop: string, height: number, i: number) => utf8(`idx/pkt/batch-leaf/${hop}/${pad16(height)}/${i}`),
+  /**
+   * Ack batch (ADR 0017 decision 2): the root and size of the Merkle list of the ack leaves
+   * (`ackLeaf`) of every acknowledgement this chain wrote in block `height` for the chain the ack
+   * goes to (`hop`: the packet's source, or the hub from a spoke), in the order it wrote them.
+   * `root (32) || uint64 count`, written at the end of the block.
+   */
+  ackBatch: (hop: string, height: number) => utf8(`pkt/ack-batch/${hop}/${pad16(height)}`),
+  /** The ack batch's leaves (32 bytes each, concatenated): an index record for relayers. */
+  ackBatchLeaves: (hop: string, height: number) => utf8(`idx/pkt/ack-batch/${hop}/${pad16(height)}`),
+  /** While block `height` runs: the ack batches it is filling, JSON {hop: count}; gone at its end. */
+  ackBatchOpen: (height: number) => utf8(`idx/pkt/ack-batch-open/${pad16(height)}`),
+  /** While block `height` runs: leaf `i` of the ack batch for `hop`; gone at its end. */
+  ackBatchLeaf: (hop: string, height: number, i: number) => utf8(`idx/pkt/ack-batch-leaf/${hop}/${pad16(height)}/${i}`),
 };
+
+/**
+ * A leaf of an ack batch: keccak256(packetCommitment(p) || ackCommitment(ack)). The packet's
+ * commitment binds its channel, sequence and content, so a leaf answers for one packet only.
+ */
+export const ackLeaf = (p: Packet, ack: Bytes): Bytes => keccak256(concat(packetCommitment(p), ackCommitment(ack)));
 
 const pad16 = (n: number) => String(n).padStart(16, '0');
 
@@ -159,7 +182,8 @@ export function withReceiptBit(word: Bytes | undefined, seq: number): Bytes {
 export const encodeBatchValue = (root: Bytes, count: number): Bytes => concat(root, uintBE(count, 8));
 
 /**
- * A packet proven by the batch it was committed in: `batch` is the batch (height, root, count,
+ * A packet proven by the batch it was committed in (or an ack by the ack batch it was written in,
+ * the leaf then being `ackLeaf`): `batch` is the batch (height, root, count,
  * and the state proof of its key at the relay message's proof height; usually a shared part of
  * the message), `index` its position and `path` its Merkle list siblings (32 bytes each, leaf
  * level first, concatenated) under `batch.root` (crypto/merkle.ts, `total` = `batch.count`).

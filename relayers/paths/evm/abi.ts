@@ -17,7 +17,7 @@ export const GATEWAY_RELAY_ABI = [
   'function pontisStore(bytes32) view returns (bytes32)',
   `function recvPackets(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] proofs)`,
   `function recvBatches(uint64 proofHeight, tuple(uint64 height, bytes32 root, uint64 count, bytes proof)[] batches, ${PACKET_TUPLE}[] packets, uint256[] batchOf, uint64[] indices, bytes[] paths)`,
-  `function acknowledge(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] acks, bytes[] proofs)`,
+  `function acknowledge(uint64 proofHeight, tuple(uint64 height, bytes32 root, uint64 count, bytes proof)[] batches, ${PACKET_TUPLE}[] packets, bytes[] acks, uint256[] batchOf, uint64[] indices, bytes[] paths)`,
   `function timeout(uint64 proofHeight, ${PACKET_TUPLE}[] packets, bytes[] proofs)`,
   // per-packet failure reasons (Gateway, PontisClient, SmtProof)
   'error ProofMalformed(uint8 reason)',

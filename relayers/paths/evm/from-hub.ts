@@ -7,7 +7,7 @@
 import { type Hex, concat, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
-import { batchProofs } from '../batch-proofs.ts';
+import { ackBatchProofs, batchProofs } from '../batch-proofs.ts';
 import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.ts';
 import { type PontisReader, encodedProofs, readStates, receiptAbsence } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
@@ -191,19 +191,39 @@ async function recvPacketsCall(hub: PontisReader, events: PacketEvent[], height:
 
 /**
  * `Gateway.acknowledge` for packets this chain sent whose ack (or timeout error ack) the hub
- * recorded, proven at hub height `height`. Packets already resolved here are skipped.
+ * recorded, proven at hub height `height` by the ack batches the hub wrote them in for this chain
+ * (ADR 0017: one state proof per batch, a Merkle path per ack). Packets already resolved here, and
+ * acks whose event names no batch that holds them, are skipped.
  */
 export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
   const open = await gatewayFilter(evm, events, packetKeys.outbound, true);
-  const proven = await encodedProofs(hub, open.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height);
-  const found = open.flatMap((e, i) => (proven[i].present ? [{ packet: e.packet, ack: e.ack!, proof: proven[i].proof }] : []));
-  const due = await gatewayFilter(evm, found, packetKeys.outbound, true);
-  const packets = due.map((i) => i.packet);
-  const acks = due.map((i) => i.ack);
-  const proofs = due.map((i) => i.proof);
-  if (!packets.length) return null;
-  const data = gatewayIface.encodeFunctionData('acknowledge', [height, packets.map(solidityPacket), acks.map((a) => fromHex(a)), proofs]);
-  const r = await sendGatewayCall(evm, 'acknowledge', packets.length, data);
+  const byBlock = new Map<number, PacketEvent[]>();
+  for (const e of open) if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
+  const found: { e: PacketEvent; batch: number; index: number; path: Hex }[] = [];
+  const batches: unknown[] = [];
+  for (const [h, es] of byBlock) {
+    const proven = await ackBatchProofs(hub, evm.chainId, h, height, es.map((e) => ({ packet: e.packet, ack: fromHex(e.ack!) })));
+    if (!proven) continue;
+    const { batch } = proven;
+    batches.push([batch.height, batch.root, batch.count, toHex(encodeProof(batch.proof as StateProof))]);
+    es.forEach((e, i) => found.push({ e, batch: batches.length - 1, index: proven.paths[i].index, path: proven.paths[i].path }));
+  }
+  // look at the Gateway again just before building the call (another relayer may have resolved some)
+  const left = new Set(await gatewayFilter(evm, found.map((f) => f.e), packetKeys.outbound, true));
+  const due = found.filter((f) => left.has(f.e));
+  if (!due.length) return null;
+  // only the batches some due ack is in (each costs the call a state proof check)
+  const used = [...new Set(due.map((f) => f.batch))];
+  const data = gatewayIface.encodeFunctionData('acknowledge', [
+    height,
+    used.map((b) => batches[b]),
+    due.map((f) => solidityPacket(f.e.packet)),
+    due.map((f) => fromHex(f.e.ack!)),
+    due.map((f) => used.indexOf(f.batch)),
+    due.map((f) => f.index),
+    due.map((f) => f.path),
+  ]);
+  const r = await sendGatewayCall(evm, 'acknowledge', due.length, data);
   return { txHash: r.txHash, height: r.height, items: await gatewayResults(evm, r.txHash, r.height) };
 }
 

@@ -17,7 +17,8 @@ import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts
 import { type ChaincodeCall, chaincodeCalls, parseItemResults } from '../../../contracts/fabric/calls.ts';
 import type { ItemResult } from '../../../contracts/fabric/gateway.ts';
 import { type PontisReader, encodedProofs, readStates, receiptAbsence } from '../pontis/endpoint.ts';
-import { encodeProof } from '../../../hub-chain/state/proof.ts';
+import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
+import { ackBatchProofs } from '../batch-proofs.ts';
 import { clientHeight, consensusOn } from '../pontis/path.ts';
 import { mapLimit } from '../map-limit.ts';
 import type { PacketEvent } from '../types.ts';
@@ -87,12 +88,23 @@ export async function deliverToFabric(hub: PontisReader, f: FabricEndpoint, even
   return submitBatches(f, chunks(due).map((c) => chaincodeCalls.recvPackets(height, c)));
 }
 
-/** `acknowledgePackets` on Fabric for packets it sent whose ack the hub recorded, proven at hub height `height`. */
+/**
+ * `acknowledgePackets` on Fabric for packets it sent whose ack the hub recorded, each proven at hub
+ * height `height` by the ack batch the hub wrote it in for Fabric (ADR 0017) and its path there.
+ * An ack whose event names no batch that holds it is left out.
+ */
 export async function acknowledgeOnFabric(hub: PontisReader, f: FabricEndpoint, events: PacketEvent[], height: number): Promise<FabricBatchResult | null> {
   const commitments = await readKeys(f, events.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)));
-  const open = events.filter((_, i) => isPresent(commitments[i]));
-  const proofs = await encodedProofs(hub, open.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height);
-  const due = open.flatMap((e, i) => (proofs[i].present ? [{ packet: e.packet, ack: e.ack!, proof: proofs[i].proof }] : []));
+  const open = events.filter((_, i) => isPresent(commitments[i]) && events[i].height > 0 && events[i].height <= height);
+  const byBlock = new Map<number, PacketEvent[]>();
+  for (const e of open) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
+  const due: { packet: Packet; ack: Hex; proof: unknown }[] = [];
+  for (const [h, es] of byBlock) {
+    const proven = await ackBatchProofs(hub, f.chainId, h, height, es.map((e) => ({ packet: e.packet, ack: fromHex(e.ack!) })));
+    if (!proven) continue;
+    const batch = { ...proven.batch, proof: toHex(encodeProof(proven.batch.proof as StateProof)) };
+    es.forEach((e, i) => due.push({ packet: e.packet, ack: e.ack!, proof: { batch, index: proven.paths[i].index, path: proven.paths[i].path } }));
+  }
   return submitBatches(f, chunks(due).map((c) => chaincodeCalls.acknowledgePackets(height, c)));
 }
 

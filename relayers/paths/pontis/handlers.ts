@@ -166,7 +166,7 @@ export class PontisPathHandlers implements PathHandlers {
           if (!received) {
             const due = (packet.timeoutTimestamp !== 0 && dstTime >= packet.timeoutTimestamp) || (packet.timeoutHeight !== 0 && leg.dst === packet.dstChain && dstHeight >= packet.timeoutHeight);
             add(due ? 'timeouts' : 'relay-packets', leg.src, leg.dst, ch, { height, packet }, time);
-          } else if (onDst?.ack && (await dst.readState(packetKeys.ack(ch, packet.sequence))) !== undefined) {
+          } else if (onDst?.ack) {
             const ackHeight = Math.max(0, ...onDst.steps.map((st) => st.height));
             add('relay-acks', leg.dst, leg.src, ch, { height: ackHeight, packet, ack: toHex(encodeAck(onDst.ack)) }, Math.max(0, ...onDst.steps.map((st) => st.time)));
           }

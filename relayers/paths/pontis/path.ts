@@ -5,8 +5,8 @@
  * relayer workers over RPC. Everything it builds is idempotent on chain (receipts).
  */
 import { PontisError } from '../../../hub-chain/errors.ts';
-import { toHex } from '../../../hub-chain/crypto/bytes.ts';
-import { batchProofs } from '../batch-proofs.ts';
+import { type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
+import { ackBatchProofs, batchProofs } from '../batch-proofs.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { clientKeys } from '../../../hub-chain/modules/clients/store.ts';
 import type { ClientRecord, ConsensusRecord } from '../../../hub-chain/modules/clients/types.ts';
@@ -160,17 +160,39 @@ export async function recvBatch(src: PontisReader, dst: PontisReader, events: Pa
 }
 
 
-/** Acks of `events` whose packet is still outstanding on `dst`, proven on `src` at `height`. */
+/**
+ * Acks of `events` whose packet is still outstanding on `dst`, proven on `src` at `height`: by the
+ * ack batch `src` wrote them in for `dst` (ADR 0017: one state proof per block, shared by its
+ * acks, and a Merkle path each) when the event names that block, else by a state proof of the
+ * ack's own `pkt/ack` key (a chain without ack batches). An ack proven neither way is left out.
+ */
 export async function ackBatch(src: PontisReader, dst: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
-  const items = [];
+  const items: { packet: Packet; ack: Hex; proof: unknown }[] = [];
   const open = await stillOutstanding(dst, events);
-  const proven = await proveStates(src, open.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height);
-  for (const [i, e] of open.entries()) {
+  const byBlock = new Map<number, PacketEvent[]>();
+  const own: PacketEvent[] = [];
+  for (const e of open) {
+    if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
+    else own.push(e);
+  }
+  const shared: unknown[] = [];
+  for (const [h, es] of byBlock) {
+    const proven = shared.length < MAX_SHARED ? await ackBatchProofs(src, dst.chainId, h, height, es.map((e) => ({ packet: e.packet, ack: fromHex(e.ack!) }))) : undefined;
+    if (proven) {
+      shared.push(proven.batch);
+      for (const [i, e] of es.entries()) items.push({ packet: e.packet, ack: e.ack!, proof: { batch: { $shared: shared.length - 1 }, index: proven.paths[i].index, path: proven.paths[i].path } });
+      continue;
+    }
+    own.push(...es);
+  }
+  const proven = await proveStates(src, own.map((e) => packetKeys.ack(channelId(e.packet), e.packet.sequence)), height);
+  for (const [i, e] of own.entries()) {
     const { value, proof } = proven[i];
     if (value === undefined) continue;
     items.push({ packet: e.packet, ack: e.ack!, proof });
   }
-  return items.length ? { type: 'packets/ack', proofHeight: height, packets: items } : null;
+  if (!items.length) return null;
+  return shared.length ? { type: 'packets/ack', proofHeight: height, packets: items, shared } : { type: 'packets/ack', proofHeight: height, packets: items };
 }
 
 /**

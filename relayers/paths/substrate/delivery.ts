@@ -29,7 +29,7 @@ import { RECEIPT_NONE_PREFIX, RECEIPT_NONE_VALUE, receiptNoneKey } from '../../.
 import { encodeRemarkPayload } from '../../../hub-chain/light-clients/substrate/remark.ts';
 import { substratePacketKeys } from '../../../adapters/substrate/packets.ts';
 import { type ReceivePlan, receiveTransfer, refundOf, tokenMove } from '../../../adapters/substrate/transfers.ts';
-import { type Ack, type Packet, TIMEOUT_ERROR, ackCommitment, channelId, decodeAck, encodeAck, encodeBatchValue, packetCommitment, packetId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
+import { type Ack, type Packet, TIMEOUT_ERROR, ackCommitment, ackLeaf, channelId, decodeAck, encodeAck, encodeBatchValue, packetCommitment, packetId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { TRANSFER_APP } from '../../../hub-chain/modules/transfer/transfer.ts';
 import { RelayerError } from '../../errors.ts';
 import { type BlockEvents, type PontisReader, readStates } from '../pontis/endpoint.ts';
@@ -140,8 +140,8 @@ const ACK_EVENTS: Record<string, (a: Record<string, string>) => string | undefin
 /**
  * The acks the hub wrote in block `height` for packets `chain` sent (the destination's ack passed
  * on, the hub's refusal or timeout, or its own ack as the destination), in event order, checked
- * against the node's state: each `pkt/ack/<ch>/<seq>` must hold the ack's commitment
- * (`PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID` otherwise).
+ * against the node's records: the block's ack batch for `chain` must hold each ack's leaf
+ * (`ackLeaf`; `PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID` otherwise).
  */
 export async function readHubAcks(hub: PontisReader, chain: string, height: number, events: () => Promise<BlockEvents> = () => hub.blockEvents(height)): Promise<HubAck[]> {
   const out: HubAck[] = [];
@@ -157,9 +157,13 @@ export async function readHubAcks(hub: PontisReader, chain: string, height: numb
       out.push({ packet: p, ack: fromHex(ack as Hex) });
     }
   }
-  const held = await readStates(hub, out.map((a) => packetKeys.ack(channelId(a.packet), a.packet.sequence)));
-  for (const [i, a] of out.entries()) {
-    if (!held[i] || !equalBytes(held[i], ackCommitment(a.ack))) {
+  if (!out.length) return out;
+  // the block's ack batch for the chain (ADR 0017) holds each ack's leaf
+  const [leafBytes] = await readStates(hub, [packetKeys.ackBatchLeaves(chain, height)]);
+  const held = new Set<string>();
+  for (let o = 0; leafBytes && o + 32 <= leafBytes.length; o += 32) held.add(latin1Id(leafBytes.subarray(o, o + 32)));
+  for (const a of out) {
+    if (!held.has(latin1Id(ackLeaf(a.packet, a.ack)))) {
       throw new SubstrateDeliveryError('PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID', `hub block ${height}: the ack of ${packetId(a.packet)} in its events is not the one its state holds`, { details: { chain, height, packet: packetId(a.packet) } });
     }
   }
