@@ -396,6 +396,10 @@ it('behavior: two operators racing on one path deliver exactly once, and the one
   for (let i = 0; i < 4; i++) sent.push(...(await send(5, `race ${i}`)));
   expect(await outcomesOf(sent, 90_000)).toEqual(sent.map(() => 'delivered'));
 
+  // the second operator looks once its jitter has passed (the first may have finished before that): wait for it
+  const deadline = Date.now() + 60_000;
+  while (metricSum(await ops[1].metrics(), 'pontis_relayer_jobs_already_done_total') === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+
   const ch = channelId(sent[0]);
   const ids = new Set(sent.map((p) => `${ch}/${p.sequence}`));
   const [recvHub, recvB, ackHub, ackA] = await Promise.all([okCounts(net.hub.clients[0], 'packet/recv'), okCounts(net.b.clients[0], 'packet/recv'), okCounts(net.hub.clients[0], 'packet/ack'), okCounts(net.a.clients[0], 'packet/ack')]);

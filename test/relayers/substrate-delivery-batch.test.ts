@@ -238,7 +238,7 @@ describe('substrate delivery: the hub\'s acks of packets the chain sent', () => 
     ackHeight = found.get('dept-a')!;
   });
 
-  it('behavior: each ack the hub wrote for the chain\'s packets, in event order, as its state holds it; written back as pkt/acked pairs the index and the app read', async () => {
+  it('behavior: each ack the hub wrote for the chain\'s packets, in event order, as its block\'s ack batch holds it; written back as pkt/acked pairs the index and the app read', async () => {
     const acks = await readHubAcks(hub, SUB, ackHeight);
     expect(acks.map((a) => a.packet)).toEqual([sent[0]]);
     expect(decodeAck(acks[0].ack)).toMatchObject({ ok: true });
@@ -253,11 +253,11 @@ describe('substrate delivery: the hub\'s acks of packets the chain sent', () => 
     expect(ackedOfRemark(encodeRemarkPayload(pairs))).toEqual([{ channel: channelId(sent[0]), sequence: sent[0].sequence, ack: toHex(acks[0].ack) }]);
   });
 
-  it('adversarial: a node whose event carries another ack than its state, or holds no ack, is refused', async () => {
+  it("adversarial: a node whose event carries another ack than its block's ack batch holds, or that holds no ack batch, is refused", async () => {
     const forgedAck = toHex(encodeAck({ ok: false, error: 'PNT_ERR_FORGED' }));
     const swap = lying({ events: (b) => ({ ...b, txs: b.txs.map((tx) => ({ ...tx, events: tx.events.map((e) => (e.type === 'packet/acknowledged' ? { ...e, attributes: { ...e.attributes, ack: forgedAck } } : e)) })) }) });
     await expect(readHubAcks(swap, SUB, ackHeight)).rejects.toMatchObject({ code: 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID' });
-    const gone = lying({ state: (k, v) => (k.startsWith('pkt/ack/') ? undefined : v) });
+    const gone = lying({ state: (k, v) => (k.startsWith('idx/pkt/ack-batch/') ? undefined : v) });
     await expect(readHubAcks(gone, SUB, ackHeight)).rejects.toMatchObject({ code: 'PNT_ERR_RELAY_SUBSTRATE_BATCH_INVALID' });
   });
 });
