@@ -25,7 +25,7 @@ import {
   type PacketStatus,
   TIMEOUT_ERROR,
   ackCommitment,
-  ackLeaf,
+  ackLeafOf,
   channelId,
   decodeAck,
   encodeAck,
@@ -362,7 +362,7 @@ export class PacketKeeper implements PacketSender {
     const counterparty = hub ?? p.dstChain;
     if (!hub && p.dstChain === env.chainId) throw new PacketError('PNT_ERR_PACKET_WRONG_CHAIN', 'the hub does not take acks for packets addressed to itself');
     const bp = asBatchProof(proof);
-    if (bp) this.proveInBatch(env, s, counterparty, proofHeight, ACK_BATCH, ackLeaf(p, ackBytes), bp, `the ack of packet ${packetId(p)}`);
+    if (bp) this.proveInBatch(env, s, counterparty, proofHeight, ACK_BATCH, ackLeafOf(commitmentOf(p), ackBytes), bp, `the ack of packet ${packetId(p)}`);
     else this.proofs(env, s, counterparty, proofHeight).membership(K.ack(ch, p.sequence), ackCommitment(ackBytes), proof);
     s.delete(K.outbound(ch, p.sequence)); // before any callback
     if (p.srcChain === env.chainId) {
@@ -471,7 +471,7 @@ export class PacketKeeper implements PacketSender {
    * resolve) and a leaf of this block's batch for its next hop, sealed by `sealBatches`.
    */
   private commitOutbound(env: ModuleEnv, s: KVStore, p: Packet): void {
-    const c = packetCommitment(p);
+    const c = commitmentOf(p);
     s.set(K.outbound(channelId(p), p.sequence), c);
     if (this.o.batchCommitments === false) return;
     this.addLeaf(s, PACKET_BATCH, this.hubOf(env) ?? p.dstChain, env.height, c);
@@ -512,7 +512,7 @@ export class PacketKeeper implements PacketSender {
    * proof) of the batch it was committed in, whose state proof is checked once per relay message.
    */
   private provePacket(env: ModuleEnv, s: KVView, counterparty: string, proofHeight: number, p: Packet, proof: unknown): void {
-    const commitment = packetCommitment(p);
+    const commitment = commitmentOf(p);
     const bp = asBatchProof(proof);
     if (!bp) {
       this.proofs(env, s, counterparty, proofHeight).membership(K.outbound(channelId(p), p.sequence), commitment, proof);
@@ -577,7 +577,7 @@ export class PacketKeeper implements PacketSender {
   private requireOutstanding(s: KVView, p: Packet): boolean {
     const c = s.get(K.outbound(channelId(p), p.sequence));
     if (c === undefined) return false;
-    if (!equalBytes(c, packetCommitment(p))) throw new PacketError('PNT_ERR_PACKET_COMMITMENT_MISMATCH', `packet ${packetId(p)} does not match the commitment stored here`);
+    if (!equalBytes(c, commitmentOf(p))) throw new PacketError('PNT_ERR_PACKET_COMMITMENT_MISMATCH', `packet ${packetId(p)} does not match the commitment stored here`);
     return true;
   }
 
@@ -617,7 +617,7 @@ export class PacketKeeper implements PacketSender {
       s.set(K.ack(channelId(p), p.sequence), ackCommitment(ackBytes));
       return;
     }
-    this.addLeaf(s, ACK_BATCH, this.hubOf(env) ?? p.srcChain, env.height, ackLeaf(p, ackBytes));
+    this.addLeaf(s, ACK_BATCH, this.hubOf(env) ?? p.srcChain, env.height, ackLeafOf(commitmentOf(p), ackBytes));
   }
 
   /** The first packet fixes a channel's ordering; returns the channel's ordering. */
@@ -646,6 +646,19 @@ export class PacketKeeper implements PacketSender {
     cur.steps.push(at);
     s.set(key, json(cur));
   }
+}
+
+/**
+ * A packet's commitment, once per packet object while a block runs: receiving one proves it,
+ * forwards or acknowledges it, and each needs the commitment. Only for packets nobody changes
+ * after this first look (a relay item's packet is decoded and never changed; a sent packet is
+ * complete before it is committed).
+ */
+const commitments = new WeakMap<Packet, Bytes>();
+function commitmentOf(p: Packet): Bytes {
+  let c = commitments.get(p);
+  if (c === undefined) commitments.set(p, (c = packetCommitment(p)));
+  return c;
 }
 
 /**

@@ -143,7 +143,9 @@ export const packetKeys = {
  * A leaf of an ack batch: keccak256(packetCommitment(p) || ackCommitment(ack)). The packet's
  * commitment binds its channel, sequence and content, so a leaf answers for one packet only.
  */
-export const ackLeaf = (p: Packet, ack: Bytes): Bytes => keccak256(concat(packetCommitment(p), ackCommitment(ack)));
+export const ackLeaf = (p: Packet, ack: Bytes): Bytes => ackLeafOf(packetCommitment(p), ack);
+/** `ackLeaf` from the packet's commitment, when the caller has it already. */
+export const ackLeafOf = (commitment: Bytes, ack: Bytes): Bytes => keccak256(concat(commitment, ackCommitment(ack)));
 
 const pad16 = (n: number) => String(n).padStart(16, '0');
 
