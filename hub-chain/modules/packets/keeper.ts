@@ -83,14 +83,18 @@ class AppStore implements KVStore {
 }
 
 const CLIENTS_PREFIX = utf8('clients/');
-const isClientKey = (k: Bytes) => k.length >= CLIENTS_PREFIX.length && equalBytes(k.subarray(0, CLIENTS_PREFIX.length), CLIENTS_PREFIX);
+const REGISTRY_PREFIX = utf8('registry/');
+const hasPrefix = (k: Bytes, p: Bytes) => k.length >= p.length && equalBytes(k.subarray(0, p.length), p);
+/** Records every item of a batch reads and none writes: its clients and the registry's chain entries. */
+const isRemembered = (k: Bytes) => hasPrefix(k, CLIENTS_PREFIX) || hasPrefix(k, REGISTRY_PREFIX);
 
 /**
- * The store a relay batch runs on: `inner` with reads under `clients/` remembered for the batch.
- * Every item of a batch is verified against the same client and consensus records, which the
- * client verifier reads afresh for each item (record, status, consensus state: six reads through
- * two overlays and the state store). Any write under `clients/` (items flush into this store)
- * forgets what was remembered, so every read shows what `inner` would.
+ * The store a relay batch runs on: `inner` with reads under `clients/` and `registry/` remembered
+ * for the batch. Every item of a batch is verified against the same client and consensus records,
+ * which the client verifier reads afresh for each item (record, status, consensus state: six
+ * reads through two overlays and the state store), and checks the same counterparty's registry
+ * entry. Any write under either prefix (items flush into this store) forgets what was
+ * remembered, so every read shows what `inner` would.
  */
 class BatchStore implements KVStore {
   private readonly memo = new Map<string, Bytes | undefined>();
@@ -119,7 +123,7 @@ class BatchStore implements KVStore {
     return p;
   }
   get(k: Bytes) {
-    if (!isClientKey(k)) return this.inner.get(k);
+    if (!isRemembered(k)) return this.inner.get(k);
     const id = latin1Id(k);
     if (this.memo.has(id)) return this.memo.get(id);
     const v = this.inner.get(k);
@@ -127,11 +131,11 @@ class BatchStore implements KVStore {
     return v;
   }
   set(k: Bytes, v: Bytes) {
-    if (isClientKey(k)) this.forget();
+    if (isRemembered(k)) this.forget();
     this.inner.set(k, v);
   }
   delete(k: Bytes) {
-    if (isClientKey(k)) this.forget();
+    if (isRemembered(k)) this.forget();
     this.inner.delete(k);
   }
   private forget() {

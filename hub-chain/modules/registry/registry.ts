@@ -40,9 +40,24 @@ export interface ClientCreator {
   create(ctx: ClientContext, chainId: string, clientType: string, params: unknown, initial: unknown): unknown;
 }
 
+/**
+ * Entries parsed, by the bytes they were read from: a relay batch's store remembers the bytes it
+ * read (packets keeper), so each packet of the batch asking whether its counterparty is active
+ * reuses one parse. Frozen: an entry is changed only by writing a new one.
+ */
+const parsed = new WeakMap<Uint8Array, ChainEntry>();
+
 export class Registry {
   chain(s: KVView, id: string): ChainEntry | undefined {
-    return parse<ChainEntry>(s.get(registryKeys.chain(id)));
+    const b = s.get(registryKeys.chain(id));
+    if (b === undefined) return undefined;
+    let e = parsed.get(b);
+    if (!e) {
+      e = parse<ChainEntry>(b)!;
+      Object.freeze(e.routes);
+      parsed.set(b, Object.freeze(e));
+    }
+    return e;
   }
 
   /** Throws unless `id` is registered and active. */
