@@ -139,6 +139,8 @@ export class ConsensusEngine {
   private readonly hasWork: () => boolean;
   /** Round 0 of this height waits for work (or the empty-blocks interval) before it proposes. */
   private waitingForWork = false;
+  /** The next height's block, built ahead during the commit wait (`prebuild`). */
+  private prebuilt: { height: number; block: Promise<Block | null> } | null = null;
 
   private h = 0;
   private r = 0;
@@ -437,12 +439,17 @@ export class ConsensusEngine {
       block = this.validBlock;
       polRound = this.validRound;
     } else {
-      const time = Math.max(Math.floor(this.clock.now()), this.lastBlockTime + 1);
-      try {
-        block = await this.executor.createBlock({ height: this.h, round, proposer: priv.address, time, lastCommit: this.lastCommit, evidence: this.pendingEvidence() });
-      } catch (e) {
-        this.log?.warn({ ...errFields(e), height: this.h, round }, 'could not create a block to propose');
-        return;
+      const ahead = round === 0 && this.prebuilt?.height === this.h ? await this.prebuilt.block : null;
+      this.prebuilt = null;
+      if (ahead) block = { ...ahead, lastCommit: this.lastCommit };
+      else {
+        const time = Math.max(Math.floor(this.clock.now()), this.lastBlockTime + 1);
+        try {
+          block = await this.executor.createBlock({ height: this.h, round, proposer: priv.address, time, lastCommit: this.lastCommit, evidence: this.pendingEvidence() });
+        } catch (e) {
+          this.log?.warn({ ...errFields(e), height: this.h, round }, 'could not create a block to propose');
+          return;
+        }
       }
       this.verdicts.set(block, true); // built by our own executor
       polRound = -1;
@@ -639,6 +646,27 @@ export class ConsensusEngine {
     this.log?.info({ height: this.h, round: commit.round, blockHash: commit.blockHash, txs: block.txs.length }, 'committed block');
     this.emit(() => this.events.onCommit?.(block, commit));
     this.scheduleInput(caughtUp ? 0 : this.timeouts.commitMs, { kind: 'next-height', fromHeight: this.h, valset: next, commit, blockTime: block.header.time });
+    if (!caughtUp) this.prebuild(this.h + 1, next, commit, block.header.time);
+  }
+
+  /**
+   * The proposer of the next height's first round builds its block now, while every validator
+   * waits out `commitMs` (late precommits, as CometBFT's timeout_commit): building (executing the
+   * block) was the part of a height only the proposer ran while the others waited. Only with work
+   * pending: an idle node builds at proposing, so what arrives during the wait goes in. The block
+   * is built on the state just committed with the time of now; its lastCommit, outside the
+   * header, is the one known at proposing. A build that fails is built again at proposing.
+   */
+  private prebuild(height: number, valset: ValidatorSet, commit: Commit, lastBlockTime: number): void {
+    this.prebuilt = null;
+    if (!this.priv || this.timeouts.commitMs <= 0 || !this.hasWork()) return;
+    if (new HeightState(valset).proposer(0) !== this.priv.address.toLowerCase()) return;
+    const time = Math.max(Math.floor(this.clock.now()), lastBlockTime + 1);
+    const block = this.executor.createBlock({ height, round: 0, proposer: this.priv.address, time, lastCommit: commit, evidence: this.pendingEvidence() }).catch((e: unknown) => {
+      this.log?.warn({ ...errFields(e), height }, 'could not build the next block ahead; building it at proposing');
+      return null;
+    });
+    this.prebuilt = { height, block };
   }
 
   private halt(e: unknown, why: string): void {

@@ -18,6 +18,8 @@ export interface CommittedBlock {
   block: Block;
   commit: Commit;
   hash: Hex;
+  /** Simulated time this node committed it (when the executor has a clock). */
+  at?: number;
 }
 
 /** How far ahead of the local clock a block time may be. */
@@ -29,6 +31,10 @@ export class SimExecutor implements BlockExecutor {
   private readonly valsets: ValidatorSet[];
   private readonly committedEvidence = new Set<string>();
   validateCalls = 0;
+  /** The simulation's clock, when set: commits and builds record their time. */
+  now?: () => number;
+  /** Every createBlock call: the height and round asked for, the block time, and when (simulated). */
+  readonly builds: { height: number; round: number; time: number; at?: number }[] = [];
 
   constructor(
     readonly chainId: string,
@@ -61,6 +67,7 @@ export class SimExecutor implements BlockExecutor {
   async createBlock(ctx: ProposeContext): Promise<Block> {
     const height = this.height + 1;
     if (ctx.height !== height) throw new PontisError('PNT_ERR_SIM_HEIGHT', `asked to build ${ctx.height}, next is ${height}`);
+    this.builds.push({ height, round: ctx.round, time: ctx.time, at: this.now?.() });
     const txs = [0, 1, 2].map((i) => utf8(`h${height}/r${ctx.round}/${ctx.proposer.slice(2, 10)}/tx${i}`));
     const evidence = this.usableEvidence(ctx.evidence, height);
     const valset = this.valsetFor(height);
@@ -103,7 +110,7 @@ export class SimExecutor implements BlockExecutor {
   async commitBlock(block: Block, commit: Commit): Promise<ValidatorSet> {
     const hash = headerHash(block.header);
     if (block.header.height !== this.height + 1 || commit.blockHash !== hash) throw new PontisError('PNT_ERR_SIM_COMMIT', 'commit out of order');
-    this.blocks.push({ block, commit, hash });
+    this.blocks.push({ block, commit, hash, at: this.now?.() });
     for (const e of block.evidence) this.committedEvidence.add(evidenceKey(e));
     const next = this.valsetFor(block.header.height).nextHeightSet();
     this.valsets.push(next);

@@ -189,6 +189,7 @@ export class Simulation {
     n.engine = engine;
     n.crashed = false;
     const ex = n.executor;
+    ex.now = () => this.now;
     await engine.start(ex.height + 1, ex.valsetFor(ex.height + 1), ex.lastCommit(), ex.lastTime());
     await this.settle();
   }
