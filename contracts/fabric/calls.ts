@@ -20,15 +20,18 @@ export interface ChaincodeCall {
 
 const call = (fn: string, ...args: string[]): ChaincodeCall => ({ fn, args });
 const json = (v: unknown) => JSON.stringify(v);
+/** A batch call's proofs: a list, or `{shared, proofs}` when some reference shared parts. */
+const proofArg = (items: readonly { proof: unknown }[], shared: readonly unknown[]) => json(shared.length ? { shared, proofs: items.map((i) => i.proof) } : items.map((i) => i.proof));
 
 export const chaincodeCalls = {
   initHubClient: (cfg: GatewayConfig, params: unknown, initial: unknown) => call('PontisGateway:initHubClient', cfg.chainId, cfg.hubChainId, json(params), json(initial)),
   /** The `pontis` client message: an update or `{a, b}` evidence. */
   updateClient: (msg: unknown) => call('PontisGateway:updateClient', json(msg)),
-  recvPackets: (proofHeight: number, items: readonly { packet: Packet; proof: unknown }[]) =>
-    call('PontisGateway:recvPackets', String(proofHeight), json(items.map((i) => i.packet)), json(items.map((i) => i.proof))),
-  acknowledgePackets: (proofHeight: number, items: readonly { packet: Packet; ack: Hex; proof: unknown }[]) =>
-    call('PontisGateway:acknowledgePackets', String(proofHeight), json(items.map((i) => i.packet)), json(items.map((i) => i.ack)), json(items.map((i) => i.proof))),
+  /** `shared`: parts the proofs reference as `{"$shared": i}` (hub batches, ADR 0017), checked once per call. */
+  recvPackets: (proofHeight: number, items: readonly { packet: Packet; proof: unknown }[], shared: readonly unknown[] = []) =>
+    call('PontisGateway:recvPackets', String(proofHeight), json(items.map((i) => i.packet)), proofArg(items, shared)),
+  acknowledgePackets: (proofHeight: number, items: readonly { packet: Packet; ack: Hex; proof: unknown }[], shared: readonly unknown[] = []) =>
+    call('PontisGateway:acknowledgePackets', String(proofHeight), json(items.map((i) => i.packet)), json(items.map((i) => i.ack)), proofArg(items, shared)),
   timeoutPackets: (proofHeight: number, items: readonly { packet: Packet; proof: unknown }[]) =>
     call('PontisGateway:timeoutPackets', String(proofHeight), json(items.map((i) => i.packet)), json(items.map((i) => i.proof))),
   timeoutPacket: (proofHeight: number, packet: Packet, proof: unknown) => call('PontisGateway:timeoutPacket', String(proofHeight), json(packet), json(proof)),

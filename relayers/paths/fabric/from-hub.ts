@@ -18,7 +18,7 @@ import { type ChaincodeCall, chaincodeCalls, parseItemResults } from '../../../c
 import type { ItemResult } from '../../../contracts/fabric/gateway.ts';
 import { type PontisReader, encodedProofs, readStates, receiptAbsence } from '../pontis/endpoint.ts';
 import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
-import { ackBatchProofs } from '../batch-proofs.ts';
+import { ackBatchProofs, batchProofs } from '../batch-proofs.ts';
 import { clientHeight, consensusOn } from '../pontis/path.ts';
 import { mapLimit } from '../map-limit.ts';
 import type { PacketEvent } from '../types.ts';
@@ -79,13 +79,59 @@ function chunks<T>(xs: T[]): T[][] {
   return out;
 }
 
-/** `recvPackets` on Fabric for packets the hub committed for it, proven at hub height `height`; null when none is due. */
+/** An item of a Fabric batch call proven by a hub batch (`batch`: its index in the call's batches) or by its own key's proof. */
+type Proven<I> = I & ({ batch: number; index: number; path: Hex } | { proof: Hex });
+
+/**
+ * Calls of at most ITEMS_PER_CALL items, each carrying the hub batches its items are proven by as
+ * shared parts (`{shared, proofs}`, each batch's state proof checked once per call by the
+ * chaincode) and the other items' own proofs.
+ */
+function batchCalls<I extends object>(items: Proven<I>[], batches: unknown[], make: (items: (I & { proof: unknown })[], shared: unknown[]) => ChaincodeCall): ChaincodeCall[] {
+  return chunks(items).map((c) => {
+    const used = [...new Set(c.flatMap((i) => ('batch' in i ? [i.batch] : [])))];
+    const withProofs = c.map((i) => {
+      if (!('batch' in i)) return i as I & { proof: unknown };
+      const { batch, index, path, ...rest } = i as I & { batch: number; index: number; path: Hex };
+      return { ...(rest as unknown as I), proof: { batch: { $shared: used.indexOf(batch) }, index, path } };
+    });
+    return make(withProofs, used.map((b) => batches[b]));
+  });
+}
+
+/** A hub batch as a shared part of a chaincode call: its state proof as hex bytes. */
+const sharedBatch = (b: { height: number; root: Hex; count: number; proof: unknown }) => ({ ...b, proof: toHex(encodeProof(b.proof as StateProof)) });
+
+/**
+ * `recvPackets` on Fabric for packets the hub committed for it, proven at hub height `height`: by
+ * the hub's batch for Fabric when the event names its block (ADR 0017), else by the packet's own
+ * `pkt/out` proof; null when none is due.
+ */
 export async function deliverToFabric(hub: PontisReader, f: FabricEndpoint, events: PacketEvent[], height: number): Promise<FabricBatchResult | null> {
   const receipts = await readKeys(f, events.map((e) => packetKeys.receipt(channelId(e.packet), e.packet.sequence)));
   const open = events.filter((_, i) => !isPresent(receipts[i]));
-  const proofs = await encodedProofs(hub, open.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)), height);
-  const due = open.flatMap((e, i) => (proofs[i].present ? [{ packet: e.packet, proof: proofs[i].proof }] : []));
-  return submitBatches(f, chunks(due).map((c) => chaincodeCalls.recvPackets(height, c)));
+  const byBlock = new Map<number, PacketEvent[]>();
+  const own: PacketEvent[] = [];
+  for (const e of open) {
+    if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
+    else own.push(e);
+  }
+  const due: Proven<{ packet: Packet }>[] = [];
+  const batches: unknown[] = [];
+  for (const [h, es] of byBlock) {
+    const proven = await batchProofs(hub, f.chainId, h, height, es.map((e) => e.packet));
+    if (!proven) {
+      own.push(...es);
+      continue;
+    }
+    batches.push(sharedBatch(proven.batch));
+    es.forEach((e, i) => due.push({ packet: e.packet, batch: batches.length - 1, index: proven.paths[i].index, path: proven.paths[i].path }));
+  }
+  const proofs = await encodedProofs(hub, own.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)), height);
+  own.forEach((e, i) => {
+    if (proofs[i].present) due.push({ packet: e.packet, proof: proofs[i].proof });
+  });
+  return submitBatches(f, batchCalls(due, batches, (items, shared) => chaincodeCalls.recvPackets(height, items, shared)));
 }
 
 /**
@@ -98,14 +144,15 @@ export async function acknowledgeOnFabric(hub: PontisReader, f: FabricEndpoint, 
   const open = events.filter((_, i) => isPresent(commitments[i]) && events[i].height > 0 && events[i].height <= height);
   const byBlock = new Map<number, PacketEvent[]>();
   for (const e of open) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
-  const due: { packet: Packet; ack: Hex; proof: unknown }[] = [];
+  const due: Proven<{ packet: Packet; ack: Hex }>[] = [];
+  const batches: unknown[] = [];
   for (const [h, es] of byBlock) {
     const proven = await ackBatchProofs(hub, f.chainId, h, height, es.map((e) => ({ packet: e.packet, ack: fromHex(e.ack!) })));
     if (!proven) continue;
-    const batch = { ...proven.batch, proof: toHex(encodeProof(proven.batch.proof as StateProof)) };
-    es.forEach((e, i) => due.push({ packet: e.packet, ack: e.ack!, proof: { batch, index: proven.paths[i].index, path: proven.paths[i].path } }));
+    batches.push(sharedBatch(proven.batch));
+    es.forEach((e, i) => due.push({ packet: e.packet, ack: e.ack!, batch: batches.length - 1, index: proven.paths[i].index, path: proven.paths[i].path }));
   }
-  return submitBatches(f, chunks(due).map((c) => chaincodeCalls.acknowledgePackets(height, c)));
+  return submitBatches(f, batchCalls(due, batches, (items, shared) => chaincodeCalls.acknowledgePackets(height, items, shared)));
 }
 
 /**

@@ -6,8 +6,9 @@
  */
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fromHex, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
-import { ackCommitment, channelId, decodeAck, packetCommitment, type Packet, packetKeys as K } from '../../../hub-chain/modules/packets/types.ts';
+import { concat, fromHex, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
+import { merkleProof, merkleRoot } from '../../../hub-chain/crypto/merkle.ts';
+import { ackCommitment, ackLeaf, channelId, decodeAck, encodeAck, encodeBatchValue, packetCommitment, type Packet, packetKeys as K } from '../../../hub-chain/modules/packets/types.ts';
 import { recordRequest } from '../../../contracts/fabric/apps/records.ts';
 import { chaincodeCalls, chaincodeErrorCode, parseItemResults } from '../../../contracts/fabric/calls.ts';
 import { decodeEvents, PONTIS_EVENT_NAME, sentPackets } from '../../../contracts/fabric/events.ts';
@@ -132,6 +133,46 @@ describe('chaincode server (ccaas) over the chaincode protocol', () => {
     expect(timeout.reads.has(rcptOf(late))).toBe(true);
     expect(toHex(timeout.writes.get(rcptOf(late))!)).toBe(toHex(FABRIC_TIMEOUT_MARKER));
     expect(decodeEvents(utf8(timeout.event!.payload)).map((e) => e.type)).toEqual(['packet/timeout-marked']);
+  });
+
+  it("behavior: acks proven by the hub's ack batch, carried once per call as a shared part ({shared, proofs}); a malformed shared form is refused, a reference to no part fails its item alone", async () => {
+    const subjects = [0x51, 0x52].map((b) => toHex(new Uint8Array(32).fill(b)));
+    const sent: Packet[] = [];
+    for (const subject of subjects) {
+      const iss = chaincodeCalls.issueAttestation({ kind: 'judicial-evidence', subject, expiresAtMs: Date.now() + 86_400_000 }, { dstChain: 'evm-a', dstApp: 'attest', timeoutTimestamp: 0 });
+      const issued = await peerSide.invoke(iss.fn, iss.args, org2);
+      expect(issued.status).toBe(200);
+      sent.push(...sentPackets(decodeEvents(utf8(issued.event!.payload))));
+    }
+    const acks = sent.map((_, i) => encodeAck({ ok: true, result: toHex(utf8(`answer ${i}`)) }));
+    const leaves = sent.map((p, i) => ackLeaf(p, acks[i]));
+    const root = merkleRoot(leaves);
+    const h = await hub.commit([[K.ackBatch(FABRIC, 777), encodeBatchValue(root, leaves.length)]]);
+    const trusted = (JSON.parse((await peerSide.invoke('PontisGateway:clientStatus', [], org1)).payload) as { latestHeight: number }).latestHeight;
+    const upd = chaincodeCalls.updateClient(hub.update(h, trusted));
+    expect((await peerSide.invoke(upd.fn, upd.args, org1)).status).toBe(200);
+    const batch = { height: 777, root: toHex(root), count: leaves.length, proof: hub.proof(K.ackBatch(FABRIC, 777), h) };
+    const items = sent.map((packet, i) => ({ packet, ack: toHex(acks[i]), proof: { batch: { $shared: 0 }, index: i, path: toHex(concat(...merkleProof(leaves, i).siblings)) } }));
+    const c = chaincodeCalls.acknowledgePackets(h, items, [batch]);
+    expect(JSON.parse(c.args[3])).toMatchObject({ shared: [batch] });
+    const outstanding = () => sent.map((p) => peerSide.ledger.has(key(K.outbound(channelId(p), p.sequence))));
+    expect(outstanding()).toEqual([true, true]);
+
+    const proofsArg = (o: unknown) => [...c.args.slice(0, 3), JSON.stringify(o)];
+    const proofsOf = items.map((i) => i.proof);
+    for (const bad of [{ shared: [], proofs: proofsOf }, { shared: [batch], proofs: proofsOf, extra: 1 }, { shared: Array(65).fill(batch), proofs: proofsOf }, { proofs: proofsOf }]) {
+      const r = await peerSide.invoke(c.fn, proofsArg(bad), org1);
+      expect(r.status).toBe(500);
+      expect(chaincodeErrorCode(r.message), r.message).toBe('PNT_ERR_FABRIC_CC_BAD_ARGUMENT');
+      expect(r.writes.size).toBe(0);
+    }
+    const dangling = await peerSide.invoke(c.fn, proofsArg({ shared: [batch], proofs: [{ ...proofsOf[0], batch: { $shared: 1 } }, proofsOf[1]] }), org1);
+    expect(parseItemResults(dangling.payload).map((r) => r.result === 'failed' ? r.code : r.result)).toEqual(['PNT_ERR_PACKET_BATCH_PROOF', 'ok']);
+    expect(outstanding()).toEqual([true, false]);
+
+    const ok = await peerSide.invoke(c.fn, c.args, org1);
+    expect(parseItemResults(ok.payload).map((r) => r.result)).toEqual(['ok', 'already-done']);
+    expect(outstanding()).toEqual([false, false]);
   });
 
   it('error: failures answer status 500 with the code first and write nothing (clock skew, bad arguments, another org reading a record)', async () => {
