@@ -27,6 +27,8 @@ import { fabricClientUpdates } from './to-hub.ts';
 
 /** Items per chaincode batch call (each carries a hub state proof of ~2 KB). */
 const ITEMS_PER_CALL = 200;
+/** Shared parts a chaincode batch call takes at most (contracts/fabric/contracts.ts). */
+const MAX_SHARED_PER_CALL = 64;
 
 export interface FabricBatchResult {
   txId: string;
@@ -87,8 +89,23 @@ type Proven<I> = I & ({ batch: number; index: number; path: Hex } | { proof: Hex
  * shared parts (`{shared, proofs}`, each batch's state proof checked once per call by the
  * chaincode) and the other items' own proofs.
  */
-function batchCalls<I extends object>(items: Proven<I>[], batches: unknown[], make: (items: (I & { proof: unknown })[], shared: unknown[]) => ChaincodeCall): ChaincodeCall[] {
-  return chunks(items).map((c) => {
+export function batchCalls<I extends object>(items: Proven<I>[], batches: unknown[], make: (items: (I & { proof: unknown })[], shared: unknown[]) => ChaincodeCall): ChaincodeCall[] {
+  // a call carries at most ITEMS_PER_CALL items and MAX_SHARED_PER_CALL batches (the chaincode refuses more)
+  const calls: Proven<I>[][] = [];
+  let cur: Proven<I>[] = [];
+  let seen = new Set<number>();
+  for (const i of items) {
+    const b = 'batch' in i ? i.batch : undefined;
+    if (cur.length === ITEMS_PER_CALL || (b !== undefined && !seen.has(b) && seen.size === MAX_SHARED_PER_CALL)) {
+      calls.push(cur);
+      cur = [];
+      seen = new Set();
+    }
+    cur.push(i);
+    if (b !== undefined) seen.add(b);
+  }
+  if (cur.length) calls.push(cur);
+  return calls.map((c) => {
     const used = [...new Set(c.flatMap((i) => ('batch' in i ? [i.batch] : [])))];
     const withProofs = c.map((i) => {
       if (!('batch' in i)) return i as I & { proof: unknown };
