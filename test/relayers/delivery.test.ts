@@ -424,9 +424,11 @@ it('behavior: two operators racing on one path deliver exactly once, and the one
   expect(redundant[0] + redundant[1]).toBe(wasted);
   // the operator label: the second one's series carry its name
   if (redundant[1] > 0) expect(metricSum(m[1], 'pontis_relayer_redundant_submissions_total', { operator: 'second', path: 'path-a' }) + metricSum(m[1], 'pontis_relayer_redundant_submissions_total', { operator: 'second', path: 'path-b' })).toBe(redundant[1]);
-  // 20 packets cross four hops (two deliveries, two acks): at least 4 relay transactions; at most one in ten wasted (the issue saw 661 of 1,690)
+  // 20 packets cross four hops (two deliveries, two acks): at least 4 relay transactions. At most one in ten wasted (the issue
+  // saw 661 of 1,690), and one on a run this small: the jitter makes a race unlikely, not impossible (a hop of the first
+  // operator that outlasts the 5-6 s wait on a loaded machine).
   expect(relayTxs).toBeGreaterThanOrEqual(4);
-  expect(wasted, `${wasted} of ${relayTxs} relay transactions changed nothing`).toBeLessThanOrEqual(Math.floor(relayTxs / 10));
+  expect(wasted, `${wasted} of ${relayTxs} relay transactions changed nothing`).toBeLessThanOrEqual(Math.max(1, Math.floor(relayTxs / 10)));
   // the second operator did look: it found the work done
   expect(metricSum(m[1], 'pontis_relayer_jobs_already_done_total')).toBeGreaterThan(0);
   await Promise.all(ops.map((r) => r.stop()));
