@@ -660,7 +660,7 @@ export class ConsensusEngine {
   private prebuild(height: number, valset: ValidatorSet, commit: Commit, lastBlockTime: number): void {
     this.prebuilt = null;
     if (!this.priv || this.timeouts.commitMs <= 0 || !this.hasWork()) return;
-    if (new HeightState(valset).proposer(0) !== this.priv.address.toLowerCase()) return;
+    if (valset.proposer(0).address.toLowerCase() !== this.priv.address.toLowerCase()) return;
     const time = Math.max(Math.floor(this.clock.now()), lastBlockTime + 1);
     const block = this.executor.createBlock({ height, round: 0, proposer: this.priv.address, time, lastCommit: commit, evidence: this.pendingEvidence() }).catch((e: unknown) => {
       this.log?.warn({ ...errFields(e), height }, 'could not build the next block ahead; building it at proposing');

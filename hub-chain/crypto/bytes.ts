@@ -41,6 +41,13 @@ export function equalBytes(a: Bytes, b: Bytes): boolean {
   return true;
 }
 
+/** Whether `b` starts with `prefix`. */
+export function hasPrefix(b: Bytes, prefix: Bytes): boolean {
+  if (b.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (b[i] !== prefix[i]) return false;
+  return true;
+}
+
 export function compareBytes(a: Bytes, b: Bytes): number {
   return Buffer.compare(a, b);
 }

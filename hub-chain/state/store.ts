@@ -20,7 +20,7 @@
  * value only. Execution may write them but must never decide anything by them.
  */
 import type { Database, RootDatabase } from 'lmdb';
-import { type Bytes, type Hex, latin1Id, toHex } from '../crypto/bytes.ts';
+import { type Bytes, type Hex, hasPrefix, latin1Id, toHex } from '../crypto/bytes.ts';
 import { MAX_KEY_BYTES, MAX_VALUE_BYTES, StateError } from './errors.ts';
 import { sha256Buf } from './hashing.ts';
 import { EMPTY, EMPTY_REF, INLINE_VALUE_MAX, INNER, LEAF, type LeafRef, nodeKey, Page, type PageSlab, readU64, type SlotRef, u64, writeU64 } from './page.ts';
@@ -177,11 +177,6 @@ function prefixEnd(prefix: Uint8Array): Buffer | undefined {
   return undefined; // all 0xff (or empty): no upper bound
 }
 
-function hasPrefix(key: Buffer, prefix: Uint8Array): boolean {
-  if (key.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (key[i] !== prefix[i]) return false;
-  return true;
-}
 
 export class StateStore implements PageSource {
   private readonly upperCache = new PageCache(UPPER_CACHE_PAGES);

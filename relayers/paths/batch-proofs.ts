@@ -9,6 +9,25 @@ import { merkleProofs, merkleRoot } from '../../hub-chain/crypto/merkle.ts';
 import { type BatchProof, type Packet, ackLeaf, encodeBatchValue, packetCommitment, packetKeys } from '../../hub-chain/modules/packets/types.ts';
 import type { PontisReader } from './pontis/endpoint.ts';
 
+/**
+ * `events` grouped by the block their event names, for blocks up to `height` (the proof height):
+ * the events of one block are proven by that block's batch. `rest`: events naming no block (0)
+ * or one above `height`, which no batch at `height` can prove.
+ */
+export function byBlock<E extends { height: number }>(events: readonly E[], height: number): { blocks: Map<number, E[]>; rest: E[] } {
+  const blocks = new Map<number, E[]>();
+  const rest: E[] = [];
+  for (const e of events) {
+    if (e.height <= 0 || e.height > height) rest.push(e);
+    else {
+      const list = blocks.get(e.height);
+      if (list) list.push(e);
+      else blocks.set(e.height, [e]);
+    }
+  }
+  return { blocks, rest };
+}
+
 export type BatchProven = { batch: BatchProof['batch']; paths: { index: number; path: Hex }[] };
 
 /**

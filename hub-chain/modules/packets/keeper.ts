@@ -8,7 +8,7 @@
  * bad proof does not fail the others, and nothing of a failed item is written.
  */
 import { PontisError } from '../../errors.ts';
-import { type Bytes, type Hex, concat, equalBytes, fromHex, latin1Id, toHex, utf8 } from '../../crypto/bytes.ts';
+import { type Bytes, type Hex, concat, equalBytes, fromHex, hasPrefix, latin1Id, toHex, utf8 } from '../../crypto/bytes.ts';
 import { merkleRoot, merkleRootFromProof } from '../../crypto/merkle.ts';
 import { canonicalJson } from '../../encoding/canonical-json.ts';
 import { type KVStore, type KVView, TxOverlay } from '../../app/app.ts';
@@ -77,14 +77,13 @@ class AppStore implements KVStore {
   }
   private guard(k: Bytes) {
     for (const p of this.protectedPrefixes) {
-      if (k.length >= p.length && equalBytes(k.subarray(0, p.length), p)) throw new PacketError('PNT_ERR_PACKET_APP_WRITE_DENIED', `app ${this.app} may not write ${Buffer.from(k).toString('utf8').slice(0, 64)}`);
+      if (hasPrefix(k, p)) throw new PacketError('PNT_ERR_PACKET_APP_WRITE_DENIED', `app ${this.app} may not write ${Buffer.from(k).toString('utf8').slice(0, 64)}`);
     }
   }
 }
 
 const CLIENTS_PREFIX = utf8('clients/');
 const REGISTRY_PREFIX = utf8('registry/');
-const hasPrefix = (k: Bytes, p: Bytes) => k.length >= p.length && equalBytes(k.subarray(0, p.length), p);
 /** Records every item of a batch reads and none writes: its clients and the registry's chain entries. */
 const isRemembered = (k: Bytes) => hasPrefix(k, CLIENTS_PREFIX) || hasPrefix(k, REGISTRY_PREFIX);
 
@@ -366,7 +365,7 @@ export class PacketKeeper implements PacketSender {
     const counterparty = hub ?? p.dstChain;
     if (!hub && p.dstChain === env.chainId) throw new PacketError('PNT_ERR_PACKET_WRONG_CHAIN', 'the hub does not take acks for packets addressed to itself');
     const bp = asBatchProof(proof);
-    if (bp) this.proveInBatch(env, s, counterparty, proofHeight, ACK_BATCH, ackLeafOf(commitmentOf(p), ackBytes), bp, `the ack of packet ${packetId(p)}`);
+    if (bp) this.proveInBatch(env, s, counterparty, proofHeight, ACK_BATCH, ackLeafOf(commitmentOf(p), ackBytes), bp, p);
     else this.proofs(env, s, counterparty, proofHeight).membership(K.ack(ch, p.sequence), ackCommitment(ackBytes), proof);
     s.delete(K.outbound(ch, p.sequence)); // before any callback
     if (p.srcChain === env.chainId) {
@@ -522,7 +521,7 @@ export class PacketKeeper implements PacketSender {
       this.proofs(env, s, counterparty, proofHeight).membership(K.outbound(channelId(p), p.sequence), commitment, proof);
       return;
     }
-    this.proveInBatch(env, s, counterparty, proofHeight, PACKET_BATCH, commitment, bp, `packet ${packetId(p)}`);
+    this.proveInBatch(env, s, counterparty, proofHeight, PACKET_BATCH, commitment, bp, p);
   }
 
   /**
@@ -530,7 +529,9 @@ export class PacketKeeper implements PacketSender {
    * block `bp.batch.height`, and that batch is in its state at `proofHeight`: the batch's state
    * proof is checked once per relay message (its shared part is one object), the path per item.
    */
-  private proveInBatch(env: ModuleEnv, s: KVView, counterparty: string, proofHeight: number, kind: BatchKind, leaf: Bytes, bp: BatchProof, what: string): void {
+  private proveInBatch(env: ModuleEnv, s: KVView, counterparty: string, proofHeight: number, kind: BatchKind, leaf: Bytes, bp: BatchProof, p: Packet): void {
+    // named only when refused: building the text for every packet would cost the hot path
+    const what = () => `${kind === ACK_BATCH ? 'the ack of packet' : 'packet'} ${packetId(p)}`;
     const { batch } = bp;
     let root = batchRoots.get(batch);
     if (!root) batchRoots.set(batch, (root = fromHex(batch.root)));
@@ -543,15 +544,15 @@ export class PacketKeeper implements PacketSender {
     const siblings: Bytes[] = [];
     // Buffer's hex decoding stops at the first non-hex digit: a short result is a malformed path
     const path = Buffer.from(bp.path.slice(2), 'hex');
-    if (path.length * 2 !== bp.path.length - 2) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `${what}: the path is not hex`);
+    if (path.length * 2 !== bp.path.length - 2) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `${what()}: the path is not hex`);
     for (let o = 0; o < path.length; o += 32) siblings.push(path.subarray(o, o + 32));
     let got: Bytes;
     try {
       got = merkleRootFromProof(leaf, { index: bp.index, total: batch.count, siblings });
     } catch (e) {
-      throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `${what}: ${(e as Error).message}`);
+      throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `${what()}: ${(e as Error).message}`);
     }
-    if (!equalBytes(got, root)) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `${what} is not leaf ${bp.index} of the ${kind.name} of ${batch.count} at ${counterparty} height ${batch.height}`);
+    if (!equalBytes(got, root)) throw new PacketError('PNT_ERR_PACKET_BATCH_PROOF', `${what()} is not leaf ${bp.index} of the ${kind.name} of ${batch.count} at ${counterparty} height ${batch.height}`);
   }
 
   // ---- helpers ----

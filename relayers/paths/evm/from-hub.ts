@@ -7,7 +7,7 @@
 import { type Hex, concat, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { type Packet, channelId, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
-import { ackBatchProofs, batchProofs } from '../batch-proofs.ts';
+import { ackBatchProofs, batchProofs, byBlock } from '../batch-proofs.ts';
 import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.ts';
 import { type PontisReader, encodedProofs, readStates, receiptAbsence } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
@@ -158,17 +158,15 @@ export async function deliverToEvm(hub: PontisReader, evm: EvmGatewayEndpoint, e
 
 /** `Gateway.recvBatches` calldata for `events`, or null when one of them has no batch to prove it by. */
 async function recvBatchesCall(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<string | null> {
-  const byBlock = new Map<number, Packet[]>();
-  for (const e of events) {
-    if (e.height <= 0 || e.height > height) return null;
-    byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e.packet]);
-  }
+  const { blocks, rest } = byBlock(events, height);
+  if (rest.length) return null;
   const batches: unknown[] = [];
   const packets: unknown[] = [];
   const batchOf: number[] = [];
   const indices: number[] = [];
   const paths: Hex[] = [];
-  for (const [h, ps] of byBlock) {
+  for (const [h, es] of blocks) {
+    const ps = es.map((e) => e.packet);
     const proven = await batchProofs(hub, evm.chainId, h, height, ps);
     if (!proven) return null;
     const { batch } = proven;
@@ -197,11 +195,9 @@ async function recvPacketsCall(hub: PontisReader, events: PacketEvent[], height:
  */
 export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, events: PacketEvent[], height: number): Promise<{ txHash: string; height: number; items: GatewayItemResult[] } | null> {
   const open = await gatewayFilter(evm, events, packetKeys.outbound, true);
-  const byBlock = new Map<number, PacketEvent[]>();
-  for (const e of open) if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
   const found: { e: PacketEvent; batch: number; index: number; path: Hex }[] = [];
   const batches: unknown[] = [];
-  for (const [h, es] of byBlock) {
+  for (const [h, es] of byBlock(open, height).blocks) {
     const proven = await ackBatchProofs(hub, evm.chainId, h, height, es.map((e) => ({ packet: e.packet, ack: fromHex(e.ack!) })));
     if (!proven) continue;
     const { batch } = proven;

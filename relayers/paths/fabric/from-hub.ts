@@ -18,7 +18,7 @@ import { type ChaincodeCall, chaincodeCalls, parseItemResults } from '../../../c
 import type { ItemResult } from '../../../contracts/fabric/gateway.ts';
 import { type PontisReader, encodedProofs, readStates, receiptAbsence } from '../pontis/endpoint.ts';
 import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
-import { ackBatchProofs, batchProofs } from '../batch-proofs.ts';
+import { ackBatchProofs, batchProofs, byBlock } from '../batch-proofs.ts';
 import { clientHeight, consensusOn } from '../pontis/path.ts';
 import { mapLimit } from '../map-limit.ts';
 import type { PacketEvent } from '../types.ts';
@@ -127,15 +127,10 @@ const sharedBatch = (b: { height: number; root: Hex; count: number; proof: unkno
 export async function deliverToFabric(hub: PontisReader, f: FabricEndpoint, events: PacketEvent[], height: number): Promise<FabricBatchResult | null> {
   const receipts = await readKeys(f, events.map((e) => packetKeys.receipt(channelId(e.packet), e.packet.sequence)));
   const open = events.filter((_, i) => !isPresent(receipts[i]));
-  const byBlock = new Map<number, PacketEvent[]>();
-  const own: PacketEvent[] = [];
-  for (const e of open) {
-    if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
-    else own.push(e);
-  }
+  const { blocks, rest: own } = byBlock(open, height);
   const due: Proven<{ packet: Packet }>[] = [];
   const batches: unknown[] = [];
-  for (const [h, es] of byBlock) {
+  for (const [h, es] of blocks) {
     const proven = await batchProofs(hub, f.chainId, h, height, es.map((e) => e.packet));
     if (!proven) {
       own.push(...es);
@@ -158,12 +153,10 @@ export async function deliverToFabric(hub: PontisReader, f: FabricEndpoint, even
  */
 export async function acknowledgeOnFabric(hub: PontisReader, f: FabricEndpoint, events: PacketEvent[], height: number): Promise<FabricBatchResult | null> {
   const commitments = await readKeys(f, events.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)));
-  const open = events.filter((_, i) => isPresent(commitments[i]) && events[i].height > 0 && events[i].height <= height);
-  const byBlock = new Map<number, PacketEvent[]>();
-  for (const e of open) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
+  const open = events.filter((_, i) => isPresent(commitments[i]));
   const due: Proven<{ packet: Packet; ack: Hex }>[] = [];
   const batches: unknown[] = [];
-  for (const [h, es] of byBlock) {
+  for (const [h, es] of byBlock(open, height).blocks) {
     const proven = await ackBatchProofs(hub, f.chainId, h, height, es.map((e) => ({ packet: e.packet, ack: fromHex(e.ack!) })));
     if (!proven) continue;
     batches.push(sharedBatch(proven.batch));

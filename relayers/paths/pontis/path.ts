@@ -6,7 +6,7 @@
  */
 import { PontisError } from '../../../hub-chain/errors.ts';
 import { type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
-import { ackBatchProofs, batchProofs } from '../batch-proofs.ts';
+import { ackBatchProofs, batchProofs, byBlock } from '../batch-proofs.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
 import { clientKeys } from '../../../hub-chain/modules/clients/store.ts';
 import type { ClientRecord, ConsensusRecord } from '../../../hub-chain/modules/clients/types.ts';
@@ -135,16 +135,13 @@ const MAX_SHARED = 64;
  */
 export async function recvBatch(src: PontisReader, dst: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
   const items: { packet: Packet; proof: unknown }[] = [];
-  const byBlock = new Map<number, Packet[]>();
   // not received on dst, and still committed on src (not already resolved there)
+  const { blocks, rest } = byBlock(await stillOutstanding(src, await notReceived(dst, events)), height);
   /** Packets proven by a state proof of their own `pkt/out` key (their block unknown, or its batch not usable). */
-  const own: Packet[] = [];
-  for (const e of await stillOutstanding(src, await notReceived(dst, events))) {
-    if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e.packet]);
-    else own.push(e.packet);
-  }
+  const own: Packet[] = rest.map((e) => e.packet);
   const shared: unknown[] = [];
-  for (const [h, packets] of byBlock) {
+  for (const [h, es] of blocks) {
+    const packets = es.map((e) => e.packet);
     const proven = shared.length < MAX_SHARED ? await batchProofs(src, dst.chainId, h, height, packets) : undefined;
     if (proven) {
       shared.push(proven.batch);
@@ -168,15 +165,9 @@ export async function recvBatch(src: PontisReader, dst: PontisReader, events: Pa
  */
 export async function ackBatch(src: PontisReader, dst: PontisReader, events: PacketEvent[], height: number): Promise<Msg | null> {
   const items: { packet: Packet; ack: Hex; proof: unknown }[] = [];
-  const open = await stillOutstanding(dst, events);
-  const byBlock = new Map<number, PacketEvent[]>();
-  const own: PacketEvent[] = [];
-  for (const e of open) {
-    if (e.height > 0 && e.height <= height) byBlock.set(e.height, [...(byBlock.get(e.height) ?? []), e]);
-    else own.push(e);
-  }
+  const { blocks, rest: own } = byBlock(await stillOutstanding(dst, events), height);
   const shared: unknown[] = [];
-  for (const [h, es] of byBlock) {
+  for (const [h, es] of blocks) {
     const proven = shared.length < MAX_SHARED ? await ackBatchProofs(src, dst.chainId, h, height, es.map((e) => ({ packet: e.packet, ack: fromHex(e.ack!) }))) : undefined;
     if (proven) {
       shared.push(proven.batch);
