@@ -3,6 +3,7 @@
  * contracts (contracts.ts) and from plain values by tests: the state, the transaction's own
  * timestamp (the only clock results may depend on), its id and the calling identity.
  */
+import { sha256 } from '../../hub-chain/crypto/hash.ts';
 import { type Hex, toHex, utf8 } from '../../hub-chain/crypto/bytes.ts';
 import type { ModuleEnv, AppEvent } from '../../hub-chain/app/module.ts';
 import type { Genesis } from '../../hub-chain/app/genesis.ts';
@@ -52,8 +53,13 @@ export function checkClockSkew(txTimeMs: number, peerNowMs: number): void {
   }
 }
 
-/** The calling identity as a packet sender (`from` of a `msg` envelope): hex of `<mspId>::<id>`. */
-export const callerHex = (c: Caller): Hex => toHex(utf8(`${c.mspId}::${c.id}`));
+/**
+ * The calling identity as a packet sender (`from` of a `msg` envelope): its address, the 32-byte
+ * `sha256("<mspId>::<id>")`. Fixed-size like an account on every other chain kind; the identity
+ * itself (~300 bytes of x509 subject and issuer) would ride, hex in hex, in every packet's
+ * payload, event and proof.
+ */
+export const callerAddress = (c: Caller): Hex => toHex(sha256(utf8(`${c.mspId}::${c.id}`)));
 
 /**
  * The ModuleEnv the hub's packet keeper runs in on Fabric. A spoke's keeper reads chainId, time,
@@ -67,7 +73,7 @@ export function moduleEnv(tx: TxContext, chainId: string, hubChainId: string, st
     height: 0,
     time: tx.txTimeMs,
     txHash: `0x${tx.txId}` as Hex,
-    sender: callerHex(tx.caller),
+    sender: callerAddress(tx.caller),
     validators: undefined as unknown as ValidatorSet,
     store,
     genesis: { params: { hubChainId } } as unknown as Genesis,

@@ -83,7 +83,7 @@ function packetPrefetch(packets: readonly Packet[], side: 'receiver' | 'sender')
   const keys = new Set<string>();
   for (const p of packets) {
     const ch = channelId(p);
-    const perItem = side === 'receiver' ? [K.receipt(ch, p.sequence), K.status(ch, p.sequence), K.ordering(ch), K.nextRecv(ch)] : [K.outbound(ch, p.sequence), K.status(ch, p.sequence), K.ordering(ch)];
+    const perItem = side === 'receiver' ? [K.receipt(ch, p.sequence), K.ordering(ch), K.nextRecv(ch)] : [K.outbound(ch, p.sequence), K.ordering(ch)];
     for (const k of perItem) keys.add(fabricKey(k));
   }
   return [...keys];
@@ -105,23 +105,22 @@ export class PontisGateway {
       batchCommitments: false,
       // per-packet receipt keys: concurrent deliveries sharing one receipt word would lose MVCC races
       receipts: 'keys',
+      // nothing on Fabric reads them, and each would be a write in the proof a relayer carries to the hub
+      statusRecords: false,
     });
   }
 
   /**
    * Runs `f` with the packet module's environment over world state (state.ts rounds) and writes
-   * what its last round wrote. Everything a transaction does goes through here.
-   */
-  /**
-   * Runs `f` over world state. `prefetch`: keys known to be needed, or a function that finds them
-   * from the config and keys it reads. The hub client's records are prefetched too unless
+   * what its last round wrote; everything a transaction does goes through here. `prefetch`: keys
+   * known to be needed, or a function of the config that names them. The hub client's records are prefetched too unless
    * `client: false` (a send reads none of them, and a read of them would make it lose an MVCC race
    * to every concurrent client update).
    */
   async run<T>(
     tx: TxContext,
     f: (env: ModuleEnv, cfg: GatewayConfig) => T,
-    prefetch: readonly string[] | ((cfg: GatewayConfig, read: (key: string) => Promise<Bytes | undefined>) => Promise<{ fetch: string[]; absent: string[] }>) = [],
+    prefetch: readonly string[] | ((cfg: GatewayConfig) => string[]) = [],
     o: { client?: boolean } = {},
   ): Promise<T> {
     let events: AppEvent[] = [];
@@ -134,11 +133,10 @@ export class PontisGateway {
       },
       async (read) => {
         const cfg = parseJson<GatewayConfig>(await read(CONFIG_KEY));
-        if (!cfg) return { fetch: typeof prefetch === 'function' ? [] : [...prefetch], absent: [] };
+        if (!cfg) return typeof prefetch === 'function' ? [] : [...prefetch];
         // the hub client's records every packet and update reads, once the hub's id is known
         const client = o.client === false ? [registryKeys.chain(cfg.hubChainId)].map(fabricKey) : [clientKeys.state(cfg.hubChainId), clientKeys.meta(cfg.hubChainId), registryKeys.chain(cfg.hubChainId)].map(fabricKey);
-        const more = typeof prefetch === 'function' ? await prefetch(cfg, read) : { fetch: [...prefetch], absent: [] };
-        return { fetch: [...client, ...more.fetch], absent: more.absent };
+        return [...client, ...(typeof prefetch === 'function' ? prefetch(cfg) : prefetch)];
       },
     );
     tx.events.push(...events);
@@ -272,7 +270,7 @@ export class PontisGateway {
           const payload = toHex(utf8(canonicalJson({ from: env.sender, data: m.data })));
           return this.packets.sendPacket(env, { srcApp: 'msg', dstChain: m.dstChain, dstApp: m.dstApp, payload, timeoutHeight: 0, timeoutTimestamp: m.timeoutTimestamp, ordered: m.ordered });
         }),
-      (cfg, read) => sendPrefetch(cfg, 'msg', ms, read),
+      (cfg) => sendPrefetch(cfg, 'msg', ms),
       { client: false },
     );
   }
@@ -292,26 +290,14 @@ export class PontisGateway {
   }
 }
 
-/**
- * The keys sending `ms` from `srcApp` reads, found in one round: each channel's next sequence
- * and ordering. The status records of the sequences about to be sent cannot exist yet (a status
- * is written when its sequence is sent), so they are known absent and not read: without this,
- * each new sequence would cost a round of reads, and each a round trip to the peer.
- */
-async function sendPrefetch(cfg: GatewayConfig, srcApp: string, ms: readonly { dstChain: string; dstApp: string }[], read: (key: string) => Promise<Bytes | undefined>): Promise<{ fetch: string[]; absent: string[] }> {
-  const counts = new Map<string, number>();
+/** The keys sending `ms` from `srcApp` reads: each channel's next sequence and ordering, fetched in one round. */
+function sendPrefetch(cfg: GatewayConfig, srcApp: string, ms: readonly { dstChain: string; dstApp: string }[]): string[] {
+  const keys = new Set<string>();
   for (const m of ms) {
     const ch = channelId({ srcChain: cfg.chainId, srcApp, dstChain: m.dstChain, dstApp: m.dstApp });
-    counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    keys.add(fabricKey(K.nextSend(ch))).add(fabricKey(K.ordering(ch)));
   }
-  const fetch: string[] = [];
-  const absent: string[] = [];
-  for (const [ch, n] of counts) {
-    const next = parseJson<number>(await read(fabricKey(K.nextSend(ch)))) ?? 1;
-    fetch.push(fabricKey(K.ordering(ch)));
-    for (let seq = next; seq < next + n; seq++) absent.push(fabricKey(K.status(ch, seq)));
-  }
-  return { fetch, absent };
+  return [...keys];
 }
 
 function readConfig(s: SnapshotStore): GatewayConfig {

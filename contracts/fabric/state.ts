@@ -90,19 +90,14 @@ const MAX_ROUNDS = 64;
 export async function runOnState<T>(
   state: State,
   logic: (s: SnapshotStore) => T,
-  prefetch: readonly string[] | ((read: (key: string) => Promise<Bytes | undefined>) => Promise<string[] | { fetch: string[]; absent: string[] }>) = [],
+  prefetch: readonly string[] | ((read: (key: string) => Promise<Bytes | undefined>) => Promise<string[]>) = [],
 ): Promise<T> {
   const cache: ReadCache = new Map();
   const read = async (k: string) => {
     await fetchInto(state, cache, [k]);
     return cache.get(k);
   };
-  const want = typeof prefetch === 'function' ? await prefetch(read) : prefetch;
-  if ('absent' in want) {
-    // keys the caller knows cannot exist yet (e.g. the records of sequences not sent): not read, so not in the read set
-    for (const k of want.absent) if (!cache.has(k)) cache.set(k, undefined);
-    await fetchInto(state, cache, want.fetch);
-  } else await fetchInto(state, cache, want);
+  await fetchInto(state, cache, typeof prefetch === 'function' ? await prefetch(read) : prefetch);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     const snap = new SnapshotStore(cache);
     let result: T;
@@ -118,7 +113,7 @@ export async function runOnState<T>(
       await fetchInto(state, cache, [...snap.missing]);
       continue;
     }
-    for (const [k, v] of snap.writes) await (v === null ? state.delete(k) : state.put(k, v));
+    await Promise.all([...snap.writes].map(([k, v]) => (v === null ? state.delete(k) : state.put(k, v))));
     return result;
   }
   throw new ChaincodeError(CC_ERR.STATE_ROUNDS, `state reads did not settle in ${MAX_ROUNDS} rounds`);

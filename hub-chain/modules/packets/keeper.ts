@@ -168,6 +168,12 @@ export interface PacketKeeperOptions {
    * concurrent transactions sharing a word would lose MVCC races.
    */
   receipts?: 'bits' | 'keys';
+  /**
+   * Status records (`idx/pkt/status`, for the packet view and relayers' reads; nothing the module
+   * decides reads them). Off (false) in the Fabric chaincode: there they are world-state writes in
+   * every transaction's write set (the proof a relayer carries to the hub), and nothing reads them.
+   */
+  statusRecords?: boolean;
 }
 
 type ItemResult = 'ok' | 'already-received' | 'already-resolved' | string;
@@ -638,6 +644,7 @@ export class PacketKeeper implements PacketSender {
   }
 
   private setStatus(env: ModuleEnv, p: Packet, state: PacketStatus['state'], step: string, s: KVStore = env.store, ack?: Ack): void {
+    if (this.o.statusRecords === false) return;
     const key = K.status(channelId(p), p.sequence);
     const at = { step, height: env.height, tx: env.txHash, time: env.time };
     const prev = s.get(key);

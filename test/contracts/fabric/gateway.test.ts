@@ -6,6 +6,7 @@
 import { AbiCoder } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Hex, fromHex, toHex, utf8 } from '../../../hub-chain/crypto/bytes.ts';
+import { sha256 } from '../../../hub-chain/crypto/hash.ts';
 import { type Packet, ackCommitment, channelId, decodeAck, encodeAck, packetCommitment, packetKeys as K, withReceiptBit } from '../../../hub-chain/modules/packets/types.ts';
 import { getRecord, putRecord, recordRequest, recordsApp } from '../../../contracts/fabric/apps/records.ts';
 import { attestationsApp, issueAttestation, kindHash, readOutcome, revokeAttestation } from '../../../contracts/fabric/apps/attestations.ts';
@@ -341,7 +342,7 @@ describe('sending: revocations and messages', () => {
     const b = await gw.sendMessage(txAt(state, now(), ORG2), m);
     const c = await gw.sendMessage(txAt(state, now(), ORG1), { ...m, dstApp: 'other' });
     expect([a.sequence, b.sequence, c.sequence]).toEqual([1, 2, 1]);
-    expect(JSON.parse(text(a.payload))).toEqual({ from: toHex(utf8(`${ORG1.mspId}::${ORG1.id}`)), data: '0xbeef' });
+    expect(JSON.parse(text(a.payload))).toEqual({ from: toHex(sha256(utf8(`${ORG1.mspId}::${ORG1.id}`))), data: '0xbeef' });
     const before = state.snapshot();
     expect(errorCode(await rejection(gw.sendMessage(txAt(state, now()), { ...m, timeoutTimestamp: now() - 1 })))).toBe('PNT_ERR_PACKET_TIMED_OUT');
     expect(errorCode(await rejection(gw.sendMessage(txAt(state, now()), { ...m, dstChain: FABRIC })))).toBe('PNT_ERR_PACKET_TO_SELF');
