@@ -10,11 +10,11 @@ import { MAX_TX_BYTES, type Msg, type SignedTx, signTx } from '../app/tx.ts';
 import type { Validator } from '../types/validator-set.ts';
 
 export type {
-  NodeStatus, BlockResponse, StateResponse, BlockEvent, TxStatus, SignedHeaderResponse, PacketRef, PacketQuery, PendingPackets, ClientSummary, ClientQuery, ChainList, ChainQuery,
+  NodeStatus, BlockResponse, BlockResultsResponse, StateResponse, BlockEvent, TxStatus, SignedHeaderResponse, PacketRef, PacketQuery, PendingPackets, ClientSummary, ClientQuery, ChainList, ChainQuery,
   MsgInboxEntry, MsgInboxList, MsgOutcome, Balances, Supply, TransferRoute, AttestationAnswer,
 } from '../rpc/wire.ts';
 import type {
-  NodeStatus, BlockResponse, StateResponse, BlockEvent, TxStatus, SignedHeaderResponse, PacketRef, PacketQuery, PendingPackets, ClientQuery, ChainList, ChainQuery,
+  NodeStatus, BlockResponse, BlockResultsResponse, StateResponse, BlockEvent, TxStatus, SignedHeaderResponse, PacketRef, PacketQuery, PendingPackets, ClientQuery, ChainList, ChainQuery,
   MsgInboxEntry, MsgInboxList, MsgOutcome, Balances, Supply, TransferRoute, AttestationAnswer,
 } from '../rpc/wire.ts';
 
@@ -41,6 +41,10 @@ export class HubClient {
   }
   block(height: number | 'latest'): Promise<BlockResponse> {
     return this.get(`/blocks/${height}`);
+  }
+  /** The block's header, commit, transaction results and events, without the transactions' bodies. */
+  blockResults(height: number): Promise<BlockResultsResponse> {
+    return this.get(`/blocks/${height}/results`);
   }
   validators(height?: number): Promise<{ height: number; hash: Hex; totalPower: number; validators: Validator[] }> {
     return this.get(`/validators${height ? `?height=${height}` : ''}`);

@@ -13,7 +13,9 @@ import { type SignedHeader, type TrustedState, trustedStateFrom, verifyHeader } 
 import { type Header, headerHash } from '../types/header.ts';
 import { resultsHash, verifyTxResult } from '../types/results.ts';
 import { ValidatorSet } from '../types/validator-set.ts';
-import type { BlockResponse, HubClient, TxStatus } from './client.ts';
+import type { BlockResponse, BlockResultsResponse, HubClient, TxStatus } from './client.ts';
+import type { TxResult } from '../app/app.ts';
+import type { Commit } from '../types/vote.ts';
 import { RpcHeaderSource } from './header-source.ts';
 
 /** A node's answer that does not verify; `retryable` defaults to the catalog's for its code (the node may be lagging). */
@@ -130,14 +132,26 @@ export class VerifiedReader {
   /** A block whose header is verified and whose transaction results and events match its resultsHash. */
   async block(height: number): Promise<BlockResponse> {
     const b = await this.client.block(height);
+    await this.checkResults(b, b.txs.map((t) => t.result));
+    return b;
+  }
+
+  /** A block's results and events (no transaction bodies), checked as `block` checks them. */
+  async blockResults(height: number): Promise<BlockResultsResponse> {
+    const b = await this.client.blockResults(height);
+    await this.checkResults(b, b.results);
+    return b;
+  }
+
+  private async checkResults(b: { height: number; header: Header; commit: Commit; events: BlockResponse['events'] }, results: TxResult[]): Promise<void> {
+    const { height } = b;
     await this.lightClient(); // sets the root height
     // at or above the root the block's own header and commit are what gets verified
     const header = height >= this.rootHeight ? (await this.stateAt(height, { header: b.header, commit: b.commit })).header : await this.header(height);
     if (headerHash(b.header) !== headerHash(header)) throw new VerifyError('PNT_ERR_BLOCK_NOT_VERIFIED', `node served another block at ${height}`, { details: { height } });
-    if (resultsHash(b.txs.map((t) => t.result), b.events) !== header.resultsHash) {
+    if (resultsHash(results, b.events) !== header.resultsHash) {
       throw new VerifyError('PNT_ERR_RESULT_PROOF_INVALID', `results of block ${height} do not match its header`, { details: { height } });
     }
-    return b;
   }
 
   private lightClient(): Promise<LightClient> {

@@ -15,6 +15,7 @@ import { type DecodedTx, TxError, decodeTx, decodeTxObject, verifyTxSignature } 
 import { readProposal } from '../app/app.ts';
 import type { ChainReader } from '../node/chain-reader.ts';
 import type { StateProof } from '../state/proof.ts';
+import type { StoredBlock } from '../node/chain.ts';
 import { KeyedBuckets } from '../node/token-bucket.ts';
 import { MAX_HEADER_LINES, capConnections, connectionsCheckingInterval, onClientError } from './admission.ts';
 import { RenderedCache } from './cache.ts';
@@ -23,7 +24,7 @@ import { dataRoutes } from './data-routes.ts';
 import { RpcError, errorBody, statusFor } from './errors.ts';
 import { optionalIntParam, parseFlag, parseIntParam } from './params.ts';
 import type { RpcConfig, StatusSnapshot, SubmitResult } from './protocol.ts';
-import { type StateSnapshot, blockEvent, blockView, chainView, chainsView, clientView, headerView, packetView, pendingView, txView } from './views.ts';
+import { type StateSnapshot, blockEvent, blockResultsView, blockView, chainView, chainsView, clientView, headerView, packetView, pendingView, txView } from './views.ts';
 
 /** What the routes need from the rest of the node. */
 export interface RpcBackend {
@@ -226,28 +227,26 @@ function nodeRoutes(app: FastifyInstance, backend: RpcBackend, metrics: () => Re
 
 /** Committed blocks never change: their rendered JSON is cached by height. */
 function blockRoutes(app: FastifyInstance, chain: ChainReader, cache: RenderedCache): void {
-  const blockAt = (height: number, reply: FastifyReply) => {
-    const text = cache.getOrRender(`${height}`, () => {
+  /** A view of the stored block at `height`, rendered once (`kind` keys the cache). */
+  const render = (kind: string, view: (s: StoredBlock) => unknown) => (height: number, reply: FastifyReply) => {
+    const text = cache.getOrRender(`${kind}${height}`, () => {
       const s = chain.stored(height);
       if (!s) throw new RpcError('PNT_ERR_BLOCK_NOT_FOUND', `no block at height ${height} (latest is ${chain.latestHeight()})`);
-      return JSON.stringify(blockView(s));
+      return JSON.stringify(view(s));
     });
     return reply.type('application/json; charset=utf-8').send(text);
   };
+  const byHeight = (path: string, send: (height: number, reply: FastifyReply) => unknown) =>
+    app.get<{ Params: { height: string } }>(path, { schema: { params: { type: 'object', properties: { height: NUMBER }, required: ['height'] } } }, async (req, reply) =>
+      send(parseIntParam(req.params.height, 'height', { min: 1 }), reply),
+    );
+  const blockAt = render('', blockView);
   app.get('/blocks/latest', async (_req, reply) => blockAt(chain.latestHeight(), reply));
-  app.get<{ Params: { height: string } }>('/blocks/:height', { schema: { params: { type: 'object', properties: { height: NUMBER }, required: ['height'] } } }, async (req, reply) =>
-    blockAt(parseIntParam(req.params.height, 'height', { min: 1 }), reply),
-  );
+  byHeight('/blocks/:height', blockAt);
+  // the block's results and events without its transactions' bodies (a relay transaction carries its proofs: up to 1 MiB)
+  byHeight('/blocks/:height/results', render('r/', blockResultsView));
   // a header with its commit, without the block's transactions: what light clients fetch
-  app.get<{ Params: { height: string } }>('/headers/:height', { schema: { params: { type: 'object', properties: { height: NUMBER }, required: ['height'] } } }, async (req, reply) => {
-    const height = parseIntParam(req.params.height, 'height', { min: 1 });
-    const text = cache.getOrRender(`h/${height}`, () => {
-      const s = chain.stored(height);
-      if (!s) throw new RpcError('PNT_ERR_BLOCK_NOT_FOUND', `no block at height ${height} (latest is ${chain.latestHeight()})`);
-      return JSON.stringify(headerView(s));
-    });
-    return reply.type('application/json; charset=utf-8').send(text);
-  });
+  byHeight('/headers/:height', render('h/', headerView));
   app.get<{ Querystring: { height?: string } }>('/validators', { schema: { querystring: query({ height: NUMBER }) } }, async (req) => {
     const next = chain.latestHeight() + 1;
     const height = optionalIntParam(req.query.height, 'height', { min: 1 }, next);

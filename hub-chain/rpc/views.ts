@@ -31,6 +31,16 @@ export function blockView(s: StoredBlock) {
   };
 }
 
+/**
+ * A block without its transactions' bodies: header, commit, each transaction's result (its hash
+ * included) and the block's own events. What a relayer scanning for events needs; the results
+ * check against `header.resultsHash` exactly as the whole block's do.
+ */
+export function blockResultsView(s: StoredBlock) {
+  const { header } = s.block;
+  return { height: header.height, hash: headerHash(header), header, commit: s.commit, events: s.events ?? [], results: s.results };
+}
+
 /** A committed transaction with its result; with `prove`, the Merkle proof of the result under the header's resultsHash. */
 export function txView(s: StoredBlock, index: number, prove: boolean) {
   const result = s.results[index];

@@ -43,6 +43,9 @@ export interface BlockResponse {
   events: { type: string; attributes: Record<string, string> }[];
 }
 
+/** `GET /blocks/:height/results`: a block less its transactions' bodies. */
+export type BlockResultsResponse = Omit<BlockResponse, 'txs' | 'lastCommit' | 'evidence'> & { results: TxResult[] };
+
 export interface StateResponse<P = unknown> {
   key: Hex;
   height: number;

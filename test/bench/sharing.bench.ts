@@ -82,7 +82,7 @@ function watchBlocks(c: HubClient, from: number, f: (events: { type: string; att
   const done = (async () => {
     while (on) {
       const tip = (await c.status()).latestHeight;
-      for (let h = height + 1; h <= tip; h++) for (const tx of (await c.block(h)).txs) f(tx.result.events);
+      for (let h = height + 1; h <= tip; h++) for (const r of (await c.blockResults(h)).results) f(r.events);
       height = tip;
       await sleep(POLL_MS);
     }

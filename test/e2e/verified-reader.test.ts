@@ -68,6 +68,11 @@ describe('verified reads: transaction results and block events under resultsHash
     expect(trusted).toHaveLength(1);
     const b = await r.block(sent.height);
     expect(b.txs.map((x) => x.hash)).toContain(sent.hash);
+    // the same block's results without the transactions' bodies, checked the same way
+    const lean = await r.blockResults(sent.height);
+    expect(lean.results).toEqual(b.txs.map((x) => x.result));
+    expect(lean.header).toEqual(b.header);
+    expect(lean).not.toHaveProperty('txs');
   });
 
   it('error: a node that changes a result, swaps in another transaction\'s result, changes block events or forges a header is caught', async () => {
@@ -91,6 +96,10 @@ describe('verified reads: transaction results and block events under resultsHash
 
     rewrite = (p, b) => (p === `/blocks/${sent.height}` ? { ...b, events: [{ type: 'packet/sent', attributes: { id: 'forged' } }] } : b);
     expect(await refusal(() => reader().block(sent.height))).toBe('PNT_ERR_RESULT_PROOF_INVALID');
+    rewrite = (p, b) => (p === `/blocks/${sent.height}/results` ? { ...b, results: (b.results as { hash: string }[]).map((x) => (x.hash === sent.hash ? { ...x, code: 'PNT_ERR_SOMETHING' } : x)) } : b);
+    expect(await refusal(() => reader().blockResults(sent.height))).toBe('PNT_ERR_RESULT_PROOF_INVALID');
+    rewrite = (p, b) => (p === `/blocks/${sent.height}/results` ? { ...b, results: (b.results as unknown[]).slice(1) } : b);
+    expect(await refusal(() => reader().blockResults(sent.height))).toBe('PNT_ERR_RESULT_PROOF_INVALID');
 
     // a header with a different resultsHash: its commit no longer verifies
     rewrite = (p, b) => (p === `/headers/${sent.height}` ? { ...b, header: { ...(b.header as object), resultsHash: `0x${'11'.repeat(32)}` } } : b);

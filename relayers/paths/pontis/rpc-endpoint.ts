@@ -82,8 +82,8 @@ export class RpcEndpoint implements PontisWriter {
     return out;
   }
   async blockEvents(height: number): Promise<BlockEvents> {
-    const b = this.verified ? await this.verified.block(height) : await this.client.block(height);
-    const txs = b.txs.map((t) => ({ hash: t.hash as string, code: t.result.code, events: t.result.events }));
+    const b = this.verified ? await this.verified.blockResults(height) : await this.client.blockResults(height);
+    const txs = b.results.map((r) => ({ hash: r.hash as string, code: r.code, events: r.events }));
     if (b.events.length) txs.push({ hash: 'block', code: 'ok', events: b.events });
     return { height, txs };
   }
