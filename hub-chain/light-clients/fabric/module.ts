@@ -11,6 +11,8 @@ import { type Bytes, type Hex, equalBytes, fromHex, toHex } from '../../crypto/b
 import { CLIENT_ERR } from '../../modules/clients/errors.ts';
 import { parseWith, readConsensus, timedStatus } from '../../modules/clients/store.ts';
 import { ClientError, type ClientContext, type ClientRecord, type ConsensusRecord, type LightClientModule } from '../../modules/clients/types.ts';
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { ProofError } from '../../state/errors.ts';
 import { type BlockHeaderFields, blockHeaderHash, decodeBlock, txValidationCode, verifyOrdererSignatures } from './block.ts';
 import { FABRIC_ERR, FabricClientError } from './errors.ts';
@@ -81,12 +83,40 @@ function verifyMisbehaviour(ctx: ClientContext, rec: FabricClientRecord, msg: un
   return m;
 }
 
+/** What a parsed record's trust root gives every check: computed once per record object (a relay batch checks all its items against one). */
+const trusted = new WeakMap<FabricClientState, { msps: MspRegistry; trustRoot: string }>();
 function rules(rec: FabricClientRecord, at: number): EndorsedTxRules & { chaincode: string; trustRoot: string } {
   const { policy, chaincode } = rec.state;
-  // one serialization of the trust root per check: it keys the peers' registry and the result caches
-  const trustRoot = JSON.stringify(rec.state);
-  return { channelId: rec.state.channel, chaincode, msps: registry(rec.state.msps, `peers:${trustRoot}`), policy: (ns) => (ns === chaincode ? policy : undefined), at: new Date(at), trustRoot };
+  let t = trusted.get(rec.state);
+  if (t === undefined) {
+    const json = JSON.stringify(rec.state);
+    // the result caches are keyed by the root's digest, not by kilobytes of certificates per item
+    t = { msps: registry(rec.state.msps, `peers:${json}`), trustRoot: createHash('sha256').update(json).digest('hex') };
+    trusted.set(rec.state, t);
+  }
+  return { channelId: rec.state.channel, chaincode, msps: t.msps, policy: (ns) => (ns === chaincode ? policy : undefined), at: new Date(at), trustRoot: t.trustRoot };
 }
+
+/**
+ * A membership proof's header path, checked once per distinct list and named by its digest (for
+ * the result cache's key): the items of a relay message share it (the very same array, one of the
+ * message's shared parts), and a path may hold hundreds of headers.
+ */
+const headerPaths = new WeakMap<object, { headers: FabricHeader[]; key: string }>();
+const headerPathSchema = fabricTxProofSchema.shape.headers;
+
+function headerPath(raw: unknown): { headers: FabricHeader[]; key: string } {
+  if (raw === undefined) return { headers: [], key: '' };
+  const known = typeof raw === 'object' && raw !== null ? headerPaths.get(raw) : undefined;
+  if (known) return known;
+  const headers = parseWith(headerPathSchema, raw, PROOF_ERR.MALFORMED, 'fabric transaction proof headers') ?? [];
+  const path = { headers, key: headers.length ? createHash('sha256').update(JSON.stringify(headers)).digest('hex') : '' };
+  if (typeof raw === 'object' && raw !== null) headerPaths.set(raw, path);
+  return path;
+}
+
+/** A membership proof's shape; its header path is checked by headerPath. */
+const txProofShellSchema = fabricTxProofSchema.extend({ headers: z.unknown().optional() });
 
 /** The proof codes every client type shares (a relayer reads one code whichever chain it proves against). */
 const PROOF_ERR = {
@@ -156,13 +186,14 @@ const rulesKey = (r: ReturnType<typeof rules>) => `${r.trustRoot}@${r.at?.getTim
  * envelopes, the transaction is marked VALID and passes the endorsement checks in the chaincode's
  * namespace. Returns its writes.
  */
-function provenTx(p: { block: string; txIndex: number; headers?: FabricHeader[]; query: string }, cons: ConsensusRecord, r: ReturnType<typeof rules>): ProvenTx {
-  const small = `${p.txIndex}|${cons.height}|${cons.root}|${rulesKey(r)}|${JSON.stringify(p.headers ?? [])}`;
+function provenTx(p: { block: string; txIndex: number; headers: unknown; query: string }, cons: ConsensusRecord, r: ReturnType<typeof rules>): ProvenTx {
+  const path = headerPath(p.headers);
+  const small = `${p.txIndex}|${cons.height}|${cons.root}|${rulesKey(r)}|${path.key}`;
   return txCache.get(p.block, small, () => {
     const block = checked('block', () => decodeBlock(Buffer.from(p.block, 'base64')));
     let prev = toHex(blockHeaderHash(block.header));
     let n = block.header.number;
-    for (const h of p.headers ?? []) {
+    for (const h of path.headers) {
       if (h.number !== n + 1 || h.previousHash !== prev) throw proofError(PROOF_ERR.INVALID, `header ${h.number} does not follow block ${n} of the proof`);
       prev = headerHash(h);
       n = h.number;
@@ -226,7 +257,7 @@ export const fabricClient: LightClientModule<FabricClientState> = {
   },
 
   verifyMembership(rec, cons, key, value, proof) {
-    const p = parseWith(fabricTxProofSchema, proof, PROOF_ERR.MALFORMED, 'fabric transaction proof');
+    const p = parseWith(txProofShellSchema, proof, PROOF_ERR.MALFORMED, 'fabric transaction proof');
     const k = fabricKey(key);
     const r = rules(rec, cons.timestamp);
     const tx = provenTx(p, cons, r);

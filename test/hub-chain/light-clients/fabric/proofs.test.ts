@@ -74,6 +74,16 @@ describe('fabric client: committed-transaction proofs', () => {
     expect(codeOf(() => fabricClient.verifyMembership(rec, cons, m.key, m.value, proof({ headers: m.headers.slice(1) })))).toBe('PNT_ERR_PROOF_INVALID');
   });
 
+  it('error: a header path that is not a list of headers is malformed, and one checked before does not vouch for another list', () => {
+    for (const headers of [{ 0: m.headers[0] }, [{ ...m.headers[0], dataHash: '0x12' }], [...m.headers, 'header'], 'headers'] as unknown[]) {
+      expect(codeOf(() => fabricClient.verifyMembership(rec, cons, m.key, m.value, proof({ headers: headers as unknown[] })))).toBe('PNT_ERR_PROOF_MALFORMED');
+    }
+    // the same path checked through one list (remembered), then a copy with one header altered
+    expect(codeOf(() => fabricClient.verifyMembership(rec, cons, m.key, m.value, proof()))).toBeUndefined();
+    const altered = m.headers.map((h, i) => (i === m.headers.length - 1 ? { ...h, previousHash: toHex(new Uint8Array(32).fill(2)) } : h));
+    expect(codeOf(() => fabricClient.verifyMembership(rec, cons, m.key, m.value, proof({ headers: altered })))).toBe('PNT_ERR_PROOF_INVALID');
+  });
+
   it('error: the unsigned validation flag set to a failure code refuses the proof', () => {
     const b = copy(m.block);
     const md = b.getMetadata()!.getMetadataList_asU8();
