@@ -186,7 +186,7 @@ const rulesKey = (r: ReturnType<typeof rules>) => `${r.trustRoot}@${r.at?.getTim
  * envelopes, the transaction is marked VALID and passes the endorsement checks in the chaincode's
  * namespace. Returns its writes.
  */
-function provenTx(p: { block: string; txIndex: number; headers: unknown; query: string }, cons: ConsensusRecord, r: ReturnType<typeof rules>): ProvenTx {
+function provenTx(p: { block: string; txIndex: number; headers?: unknown; query: string }, cons: ConsensusRecord, r: ReturnType<typeof rules>): ProvenTx {
   const path = headerPath(p.headers);
   const small = `${p.txIndex}|${cons.height}|${cons.root}|${rulesKey(r)}|${path.key}`;
   return txCache.get(p.block, small, () => {
