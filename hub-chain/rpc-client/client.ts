@@ -8,6 +8,7 @@ import type { Hex } from '../crypto/bytes.ts';
 import type { AccountKey } from '../crypto/ed25519.ts';
 import { MAX_TX_BYTES, type Msg, type SignedTx, signTx } from '../app/tx.ts';
 import type { Validator } from '../types/validator-set.ts';
+import { type HttpAnswer, httpText } from './http.ts';
 
 export type {
   NodeStatus, BlockResponse, BlockResultsResponse, StateResponse, BlockEvent, TxStatus, SignedHeaderResponse, PacketRef, PacketQuery, PendingPackets, ClientSummary, ClientQuery, ChainList, ChainQuery,
@@ -237,25 +238,20 @@ export class HubClient {
   }
 
   private async requestOnce<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
+    let res: HttpAnswer;
     try {
-      res = await fetch(this.url + path, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : body instanceof RawJson ? body.text : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      res = await httpText(method, this.url + path, body === undefined ? undefined : body instanceof RawJson ? body.text : JSON.stringify(body), this.timeoutMs);
     } catch (e) {
       throw new PontisError('PNT_ERR_RPC_UNAVAILABLE', `cannot reach ${this.url}: ${(e as Error).message}`, { retryable: true, cause: e });
     }
-    const text = await res.text();
+    const { text } = res;
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
       throw new PontisError('PNT_ERR_RPC_BAD_RESPONSE', `${method} ${path}: HTTP ${res.status}, not JSON`, { retryable: res.status >= 500 });
     }
-    if (!res.ok) {
+    if (res.status < 200 || res.status >= 300) {
       const err = (json as { error?: { code?: string; message?: string; details?: Record<string, unknown>; retryable?: boolean } }).error;
       throw new PontisError(err?.code ?? 'PNT_ERR_RPC_HTTP', err?.message ?? `HTTP ${res.status}`, { details: err?.details, retryable: err?.retryable ?? res.status >= 500 });
     }
