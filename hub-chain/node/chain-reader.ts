@@ -14,6 +14,9 @@ import type { Header } from '../types/header.ts';
 import { ValidatorSet, type Validator } from '../types/validator-set.ts';
 import { BlockError, CHAIN_DBS, type StoredBlock } from './chain.ts';
 
+/** Decoded blocks a chain reader keeps (the newest asked for). */
+const RECENT_BLOCKS = 8;
+
 /** Where an open env lives and its map size, so another thread opens it alike (lmdb-js keeps both on the root store; its typings omit them). */
 export interface EnvLocation {
   path: string;
@@ -34,6 +37,7 @@ export class ChainReader {
   private readonly valsets: Database<{ validators: Validator[]; priorities: number[] }, number>;
   private readonly txIndex: Database<[number, number], string>;
   private header: Header | undefined;
+  private readonly recent = new Map<number, StoredBlock>();
 
   private constructor(
     private readonly env: RootDatabase,
@@ -75,8 +79,21 @@ export class ChainReader {
     return this.latestHeader()?.time ?? this.genesis.genesisTime;
   }
 
+  /**
+   * A committed block, decoded. The last few are kept decoded: a block's transactions, results and
+   * header are asked for in bursts (relayers waiting on its transactions), and decoding a block of
+   * relay transactions (up to megabytes) is the costly part of each answer. A committed block never
+   * changes, so what is kept is never stale.
+   */
   stored(height: number): StoredBlock | undefined {
-    return this.blocks.get(height);
+    const kept = this.recent.get(height);
+    if (kept) return kept;
+    const s = this.blocks.get(height);
+    if (s) {
+      if (this.recent.size >= RECENT_BLOCKS) this.recent.delete(this.recent.keys().next().value!);
+      this.recent.set(height, s);
+    }
+    return s;
   }
 
   txLocation(hash: Hex): { height: number; index: number } | undefined {

@@ -11,7 +11,7 @@ import { type PacketStatus, ackLeaf, channelId, encodeAck, packetKeys, receiptBi
 import { type ChainEntry, type Registry, registryKeys } from '../modules/registry/registry.ts';
 import type { StoredBlock } from '../node/chain.ts';
 import { headerHash } from '../types/header.ts';
-import { txResultProof } from '../types/results.ts';
+import { type TxResultProof, txResultProver } from '../types/results.ts';
 
 export function blockView(s: StoredBlock) {
   const { header } = s.block;
@@ -41,11 +41,17 @@ export function blockResultsView(s: StoredBlock) {
   return { height: header.height, hash: headerHash(header), header, commit: s.commit, events: s.events ?? [], results: s.results };
 }
 
+/** Result provers by stored block (the chain reader keeps recent blocks decoded, so a block's transactions share one). */
+const provers = new WeakMap<StoredBlock, (index: number) => TxResultProof>();
+
 /** A committed transaction with its result; with `prove`, the Merkle proof of the result under the header's resultsHash. */
 export function txView(s: StoredBlock, index: number, prove: boolean) {
   const result = s.results[index];
   const base = { hash: result.hash, status: 'committed' as const, height: s.block.header.height, index, result };
-  return prove ? { ...base, proof: txResultProof(s.results, s.events ?? [], index) } : base;
+  if (!prove) return base;
+  let prover = provers.get(s);
+  if (!prover) provers.set(s, (prover = txResultProver(s.results, s.events ?? [])));
+  return { ...base, proof: prover(index) };
 }
 
 /** A header with its hash and commit: what a light client needs, without the block's transactions. */

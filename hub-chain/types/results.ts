@@ -46,9 +46,17 @@ export function resultsHash(results: readonly CommittedTxResult[], blockEvents: 
 }
 
 export function txResultProof(results: readonly CommittedTxResult[], blockEvents: ResultEvent[], index: number): TxResultProof {
-  if (index >= results.length) throw new MerkleProofError('PNT_ERR_MERKLE_INDEX', `block has ${results.length} transactions`);
-  const p = merkleProof(leaves(results, blockEvents), index);
-  return { index: p.index, total: p.total, siblings: p.siblings.map(toHex) };
+  return txResultProver(results, blockEvents)(index);
+}
+
+/** Proofs of a block's results by index, its leaves encoded once (a server answering for many of its transactions). */
+export function txResultProver(results: readonly CommittedTxResult[], blockEvents: ResultEvent[]): (index: number) => TxResultProof {
+  const ls = leaves(results, blockEvents);
+  return (index) => {
+    if (index >= results.length) throw new MerkleProofError('PNT_ERR_MERKLE_INDEX', `block has ${results.length} transactions`);
+    const p = merkleProof(ls, index);
+    return { index: p.index, total: p.total, siblings: p.siblings.map(toHex) };
+  };
 }
 
 /**
