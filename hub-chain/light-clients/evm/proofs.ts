@@ -118,7 +118,10 @@ export function encodeReceipt(r: RpcReceipt): Bytes {
   const body = encodeRlp([status, bigIntToRlpBytes(quantity(r.cumulativeGasUsed, 'cumulativeGasUsed')), data(r.logsBloom, 'logsBloom', 256), logs]);
   if (type === 0) return body;
   if (type > 0x7f) throw srcBad(`receipt type ${type}`);
-  return Uint8Array.from([type, ...body]);
+  const typed = new Uint8Array(body.length + 1);
+  typed[0] = type;
+  typed.set(body, 1);
+  return typed;
 }
 
 export interface ReceiptProof {
