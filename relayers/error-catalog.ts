@@ -50,6 +50,8 @@ export const RELAYER_ERRORS = errorTable(
     'PNT_ERR_RELAY_EVM_BAD_RESPONSE',
     /** eth_getProof does not verify against the hub's record of the block (the node may lag). */
     'PNT_ERR_RELAY_EVM_BAD_PROOF',
+    /** A Gateway call's argument cannot be ABI-encoded (out of range, not hex): a bug, not a retry. */
+    'PNT_ERR_RELAY_EVM_ABI_ENCODE',
     /** A Gateway item reverted with an error the relayer does not map to a Pontis code. */
     'PNT_ERR_RELAY_EVM_REVERT',
     /** A Fabric block named by an event holds no valid transaction writing the key (a peer serving another ledger, or a bug). */

@@ -4,7 +4,8 @@
  * every fragment against the compiled contracts' ABI. Also: the Pontis codes of the contracts'
  * per-packet failure reasons.
  */
-import { type EventFragment, Interface, type Result } from 'ethers';
+import { Interface } from 'ethers';
+import { eventDecoder, functionEncoder } from './abi-codec.ts';
 
 const PACKET_TUPLE = 'tuple(string srcChain, string srcApp, string dstChain, string dstApp, uint64 sequence, bool ordered, bytes payload, uint64 timeoutHeight, uint64 timeoutTimestamp)';
 
@@ -62,17 +63,24 @@ export const GATEWAY_TOPIC = {
   PacketReceived: gatewayIface.getEvent('PacketReceived')!.topicHash,
   PacketResult: gatewayIface.getEvent('PacketResult')!.topicHash,
 } as const;
-const gatewayEvents = new Map<string, EventFragment>(Object.values(GATEWAY_TOPIC).map((t) => [t, gatewayIface.getEvent(t)!]));
+const gatewayEvents = new Map(Object.values(GATEWAY_TOPIC).map((t) => [t, { name: gatewayIface.getEvent(t)!.name, decode: eventDecoder(gatewayIface.getEvent(t)!) }]));
 
 /**
- * A Gateway log decoded by its topic (parseLog would look the event up by hashing every event
- * signature of the ABI for each log). Undefined for a log of no Gateway event.
+ * A Gateway log decoded by its topic (compiled decoders, abi-codec.ts): arguments by name, tuples
+ * as arrays, uints as bigint, bytes as lowercase hex. Undefined for a log of no Gateway event.
  */
-export function decodeGatewayLog(raw: { topics: readonly string[]; data: string }): { name: string; args: Result } | undefined {
-  const fragment = gatewayEvents.get(raw.topics[0]?.toLowerCase() ?? '');
-  if (!fragment) return undefined;
-  return { name: fragment.name, args: gatewayIface.decodeEventLog(fragment, raw.data, raw.topics) };
+export function decodeGatewayLog(raw: { topics: readonly string[]; data: string }): { name: string; args: Record<string, unknown> } | undefined {
+  const ev = gatewayEvents.get(raw.topics[0]?.toLowerCase() ?? '');
+  return ev && { name: ev.name, args: ev.decode(raw) };
 }
+
+/** Calldata of the Gateway's relay entry points, by compiled encoders (abi-codec.ts). */
+export const gatewayCall = {
+  recvBatches: functionEncoder(gatewayIface.getFunction('recvBatches')!),
+  recvPackets: functionEncoder(gatewayIface.getFunction('recvPackets')!),
+  acknowledge: functionEncoder(gatewayIface.getFunction('acknowledge')!),
+  timeout: functionEncoder(gatewayIface.getFunction('timeout')!),
+};
 
 /** Gateway PacketResult codes. */
 export const GATEWAY_RESULT = { OK: 0, ALREADY_DONE: 1, FAILED: 2 } as const;

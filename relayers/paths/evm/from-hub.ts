@@ -12,7 +12,7 @@ import { solidityPacket, updateClientArgs } from '../../../contracts/evm/encode.
 import { type PontisReader, encodedProofs, readStates, receiptAbsence } from '../pontis/endpoint.ts';
 import type { PacketEvent } from '../types.ts';
 import { AdapterError, AdapterErrorCode } from '../../../adapters/core/errors.ts';
-import { GATEWAY_TOPIC, clientIface, decodeGatewayLog, gatewayIface } from './abi.ts';
+import { GATEWAY_TOPIC, clientIface, decodeGatewayLog, gatewayCall } from './abi.ts';
 import { sendGatewayCall } from './gas.ts';
 import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, gatewayFilter, gatewayWord, isSet, receivedFilter } from './endpoint.ts';
 
@@ -178,13 +178,13 @@ async function recvBatchesCall(hub: PontisReader, evm: EvmGatewayEndpoint, event
       paths.push(proven.paths[i].path);
     }
   }
-  return gatewayIface.encodeFunctionData('recvBatches', [height, batches, packets, batchOf, indices, paths]);
+  return gatewayCall.recvBatches([height, batches, packets, batchOf, indices, paths]);
 }
 
 /** `Gateway.recvPackets` calldata: each packet proven by the hub's `pkt/out` key. */
 async function recvPacketsCall(hub: PontisReader, events: PacketEvent[], height: number): Promise<string> {
   const proofs = (await encodedProofs(hub, events.map((e) => packetKeys.outbound(channelId(e.packet), e.packet.sequence)), height)).map((p) => p.proof);
-  return gatewayIface.encodeFunctionData('recvPackets', [height, events.map((e) => solidityPacket(e.packet)), proofs]);
+  return gatewayCall.recvPackets([height, events.map((e) => solidityPacket(e.packet)), proofs]);
 }
 
 /**
@@ -210,7 +210,7 @@ export async function acknowledgeOnEvm(hub: PontisReader, evm: EvmGatewayEndpoin
   if (!due.length) return null;
   // only the batches some due ack is in (each costs the call a state proof check)
   const used = [...new Set(due.map((f) => f.batch))];
-  const data = gatewayIface.encodeFunctionData('acknowledge', [
+  const data = gatewayCall.acknowledge([
     height,
     used.map((b) => batches[b]),
     due.map((f) => solidityPacket(f.e.packet)),
@@ -251,7 +251,7 @@ export async function timeoutOnEvm(hub: PontisReader, evm: EvmGatewayEndpoint, p
   if (!due.length) return null;
   const { height } = await evmSideProofHeight(hub, evm, h);
   if (height !== h) return null; // the client moved past h meanwhile; the next call proves there
-  const data = gatewayIface.encodeFunctionData('timeout', [h, due.map(solidityPacket), proofs]);
+  const data = gatewayCall.timeout([h, due.map(solidityPacket), proofs]);
   const r = await sendGatewayCall(evm, 'timeout', due.length, data);
   const items = await gatewayResults(evm, r.txHash, r.height);
   return { chain: evm.chainId, height: r.height, proofHeight: h, txHash: r.txHash, items: items.map((i) => ({ id: itemId(i), result: i.result })) };

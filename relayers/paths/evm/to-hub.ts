@@ -50,7 +50,7 @@ export async function scanEvm(evm: EvmGatewayEndpoint, from: number, to: number)
   for (const ev of await evm.writer.events({ sources: [evm.gateway], names }, from + 1, to)) {
     const d = decodeGatewayLog(ev.raw as { topics: string[]; data: string });
     if (!d) continue;
-    const packet = packetFromEvent(d.args.packet.toArray());
+    const packet = packetFromEvent(d.args.packet);
     if (d.name === 'PacketSent') out.packets.push({ height: ev.height, packet });
     else out.acks.push({ height: ev.height, packet, ack: (d.args.ack as string).toLowerCase() as Hex });
   }
