@@ -1,5 +1,6 @@
 /**
- * One HTTP exchange of the RPC client over node:http(s) with kept-alive connections. A relayer
+ * One HTTP exchange over node:http(s) with kept-alive connections, for the hub's RPC client and
+ * the EVM JSON-RPC client. A relayer
  * makes thousands of small calls a minute (status, state, block results); through `fetch` each
  * cost it a WHATWG request, abort signal, web stream and text decoder, a fifth of a relayer's
  * CPU under load. A call on a kept-alive socket that the node closed meanwhile (a race of every
@@ -18,8 +19,16 @@ export interface HttpAnswer {
   text: string;
 }
 
-/** Why a call got no answer: the node was not reached, or did not answer in time. */
-export class HttpFailure extends Error {}
+/** Why a call got no answer: the node was not reached (`sysCode`: the socket's error code), or did not answer in time (`timeout`). */
+export class HttpFailure extends Error {
+  constructor(
+    message: string,
+    readonly timeout = false,
+    readonly sysCode?: string,
+  ) {
+    super(message);
+  }
+}
 
 export async function httpText(method: string, url: string, body: string | undefined, timeoutMs: number): Promise<HttpAnswer> {
   try {
@@ -51,12 +60,12 @@ function exchange(method: string, url: string, body: string | undefined, timeout
       });
       res.on('error', fail);
     });
-    const timer = setTimeout(() => req.destroy(new HttpFailure(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => req.destroy(new HttpFailure(`no answer within ${timeoutMs} ms`, true)), timeoutMs);
     function fail(e: Error) {
       clearTimeout(timer);
       const code = (e as NodeJS.ErrnoException).code;
-      if (!answered && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) reject(new StaleSocket(e.message));
-      else reject(e instanceof HttpFailure ? e : new HttpFailure(e.message));
+      if (!answered && req.reusedSocket && (code === 'ECONNRESET' || code === 'EPIPE')) reject(new StaleSocket(e.message, false, code));
+      else reject(e instanceof HttpFailure ? e : new HttpFailure(e.message, false, code));
     }
     req.on('error', fail);
     req.end(body);

@@ -6,6 +6,7 @@
  * code and never parse a node's message. No retries here: callers' poll loops and job queues retry.
  */
 import { PontisError } from '../../errors.ts';
+import { HttpFailure, httpText } from '../../rpc-client/http.ts';
 
 /** Anything that can make a JSON-RPC call (the client below; a test double). */
 export interface JsonRpcSender {
@@ -110,22 +111,22 @@ export class JsonRpcClient implements JsonRpcSender {
     const details = { method: what };
     let body: unknown;
     try {
-      const res = await fetch(this.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: single ? batch[0].body : `[${batch.map((p) => p.body).join(',')}]`, signal: AbortSignal.timeout(this.timeoutMs) });
-      if (!res.ok) {
-        await res.body?.cancel();
+      const res = await httpText('POST', this.url, single ? batch[0].body : `[${batch.map((p) => p.body).join(',')}]`, this.timeoutMs);
+      if (res.status < 200 || res.status >= 300) {
         // 4xx other than throttling means the request itself is wrong
         const clientSide = res.status >= 400 && res.status < 500 && res.status !== 429;
         throw new EvmRpcError(EVM_RPC_ERR.UNAVAILABLE, `EVM RPC ${what}: HTTP ${res.status}`, { retryable: !clientSide, details: { ...details, status: res.status } });
       }
-      body = await res.json().catch((e: unknown) => {
-        if ((e as Error)?.name === 'TimeoutError') throw e;
+      try {
+        body = JSON.parse(res.text);
+      } catch (e) {
         throw new EvmRpcError(EVM_RPC_ERR.BAD_RESPONSE, `EVM RPC ${what}: the answer is not JSON`, { retryable: true, cause: e, details });
-      });
+      }
     } catch (e) {
       const err =
         e instanceof EvmRpcError
           ? e
-          : (e as Error)?.name === 'TimeoutError'
+          : e instanceof HttpFailure && e.timeout
             ? new EvmRpcError(EVM_RPC_ERR.TIMEOUT, `EVM RPC ${what}: no answer in ${this.timeoutMs} ms`, { retryable: true, cause: e, details })
             : unreachable(what, e);
       for (const p of batch) p.reject(err);
@@ -147,7 +148,7 @@ export class JsonRpcClient implements JsonRpcSender {
 }
 
 function unreachable(what: string, e: unknown): EvmRpcError {
-  const sys = (e as { cause?: { code?: unknown } })?.cause?.code;
+  const sys = e instanceof HttpFailure ? e.sysCode : undefined;
   return new EvmRpcError(EVM_RPC_ERR.UNAVAILABLE, `EVM RPC ${what}: cannot reach the node${typeof sys === 'string' ? ` (${sys})` : ''}`, {
     retryable: true,
     cause: e,

@@ -87,6 +87,7 @@ describe('JsonRpcClient', () => {
     const e = await failure(new JsonRpcClient('http://127.0.0.1:9', { timeoutMs: 2000 }).send('ok', []));
     expect(e.code).toBe(EVM_RPC_ERR.UNAVAILABLE);
     expect(e.retryable).toBe(true);
+    expect(e.details).toMatchObject({ sysCode: 'ECONNREFUSED' });
   });
 });
 
