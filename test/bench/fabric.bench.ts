@@ -33,7 +33,7 @@ import { chaincodeCalls } from '../../contracts/fabric/calls.ts';
 import { decodeEvents, sentPackets } from '../../contracts/fabric/events.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
 import { p256KeyHex } from '../../relayers/paths/fabric/index.ts';
-import { Testnet } from '../e2e/harness.ts';
+import { IDLE_BLOCKS_CONSENSUS, Testnet } from '../e2e/harness.ts';
 import { RelayerProcess, metricSum } from '../relayers/harness.ts';
 import { type FabricFixture, connectFabricToHub, startFabricFixture } from '../support/fabric.ts';
 import { freePort } from '../support/ports.ts';
@@ -56,9 +56,6 @@ const IDLE_MS = 5000;
 const DRAIN_MS = Number(env.PONTIS_BENCH_DRAIN_S ?? 180) * 1000;
 const TARGET_RATE = 1000;
 const TARGET_P50_MS = 3000;
-
-/** The test nets' timeouts, with idle blocks at most once a second (as the devnet runs): work still commits at once. */
-const CONSENSUS = { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300, emptyBlocksIntervalMs: 1000 };
 
 const say = (s: string) => process.stdout.write(s + '\n');
 
@@ -98,8 +95,8 @@ function relayerConfig(prefix: string, apiPort: number): RelayerConfigInput {
 async function main(): Promise<void> {
   const t0 = performance.now();
   [hub, a, fx, redis] = await Promise.all([
-    Testnet.create(VALIDATORS, { chainId: HUB, consensus: CONSENSUS }),
-    Testnet.create(1, { chainId: 'dept-a', hubChainId: HUB, consensus: CONSENSUS }),
+    Testnet.create(VALIDATORS, { chainId: HUB, consensus: IDLE_BLOCKS_CONSENSUS }),
+    Testnet.create(1, { chainId: 'dept-a', hubChainId: HUB, consensus: IDLE_BLOCKS_CONSENSUS }),
     startFabricFixture({ chainId: GOV, batchTimeoutMs: BATCH_TIMEOUT_MS }),
     RedisServer.start(),
   ]);

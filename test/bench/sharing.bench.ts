@@ -3,7 +3,7 @@
  *
  * Setup: a hub of PONTIS_BENCH_VALIDATORS (4) validator processes and two department chains,
  * dept-a (the source) and dept-b (the requester), one validator process each, registered both
- * ways; `relayer start` worker processes (PONTIS_BENCH_WORKERS, 2) on a Redis of their own relay
+ * ways, all three cutting idle blocks at most once a second (as the devnet runs them); `relayer start` worker processes (PONTIS_BENCH_WORKERS, 2) on a Redis of their own relay
  * both paths. The hub registers both departments; dept-a lists a dataset that needs consent with
  * one allow rule; dept-b registers a node key; N citizens each sign a grant, recorded before the
  * clock starts.
@@ -36,7 +36,7 @@ import { verifyAuditFromGenesis } from '../../hub-chain/rpc-client/audit.ts';
 import { DataSharingClient, sendOk, signGrant } from '../../hub-chain/rpc-client/data.ts';
 import { proposeAndPass } from '../../hub-chain/rpc-client/registry.ts';
 import type { RelayerConfigInput } from '../../relayers/config.ts';
-import { Testnet } from '../e2e/harness.ts';
+import { IDLE_BLOCKS_CONSENSUS, Testnet } from '../e2e/harness.ts';
 import { RelayerProcess, metricSum } from '../relayers/harness.ts';
 import { freePort } from '../support/ports.ts';
 import { RedisServer } from '../support/redis.ts';
@@ -97,7 +97,7 @@ function watchBlocks(c: HubClient, from: number, f: (events: { type: string; att
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  [hub, a, b, redis] = await Promise.all([Testnet.create(VALIDATORS, { chainId: HUB }), Testnet.create(1, { chainId: 'dept-a', hubChainId: HUB }), Testnet.create(1, { chainId: 'dept-b', hubChainId: HUB }), RedisServer.start()]);
+  [hub, a, b, redis] = await Promise.all([Testnet.create(VALIDATORS, { chainId: HUB, consensus: IDLE_BLOCKS_CONSENSUS }), Testnet.create(1, { chainId: 'dept-a', hubChainId: HUB, consensus: IDLE_BLOCKS_CONSENSUS }), Testnet.create(1, { chainId: 'dept-b', hubChainId: HUB, consensus: IDLE_BLOCKS_CONSENSUS }), RedisServer.start()]);
   await Promise.all([hub, a, b].map((n) => n.startAll()));
   await Promise.all([hub, a, b].map((n) => n.clients[0].waitForHeight(2, 60_000)));
   for (const [s, id] of [[a, 'dept-a'], [b, 'dept-b']] as const) {

@@ -20,6 +20,11 @@ export async function freeBasePort(n: number): Promise<number> {
   return freePortRange([...offsets, ...offsets.map((i) => P2P_PORT_OFFSET + i)]);
 }
 
+/** The test nets' timeouts (short, for tests on a shared machine). */
+export const TEST_CONSENSUS = { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300 };
+/** The same with idle blocks at most once a second, as the devnet runs: work still commits at once (benchmarks that measure CPU use it). */
+export const IDLE_BLOCKS_CONSENSUS = { ...TEST_CONSENSUS, emptyBlocksIntervalMs: 1000 };
+
 export class Testnet {
   readonly clients: HubClient[];
   private readonly procs: (ChildProcess | undefined)[];
@@ -59,7 +64,7 @@ export class Testnet {
   static async create(n: number, opts: Partial<TestnetOptions> = {}): Promise<Testnet> {
     const root = mkdtempSync(join(tmpdir(), 'pontis-e2e-'));
     const basePort = await freeBasePort(n);
-    const { homes, rpcUrls } = initTestnet(root, { validators: n, basePort, consensus: { commitMs: 100, proposeMs: 800, prevoteMs: 300, precommitMs: 300 }, logLevel: 'info', ...opts });
+    const { homes, rpcUrls } = initTestnet(root, { validators: n, basePort, consensus: TEST_CONSENSUS, logLevel: 'info', ...opts });
     return new Testnet(root, homes, rpcUrls);
   }
 
