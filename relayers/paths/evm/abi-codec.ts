@@ -38,6 +38,18 @@ function toBig(v: unknown): bigint {
   throw badArg(`${String(v)} as an integer`);
 }
 
+/**
+ * Bytes a decode may still produce. Offsets may point many items at one large value, so a short
+ * log could decode to gigabytes: a decode may produce at most 16 times its data (ethers bounds
+ * the same inflation). Set by each decode; decoding is synchronous.
+ */
+let readBudget = 0;
+
+function spend(n: number): void {
+  readBudget -= n;
+  if (readBudget < 0) throw badData('offsets make the data decode to far more than its size');
+}
+
 /** A word's value as an offset or length within `d` (a node's data may claim anything). */
 function readIndex(d: Buffer, at: number): number {
   if (at + 32 > d.length) throw badData(`word at ${at} past the end (${d.length})`);
@@ -132,6 +144,7 @@ function dynBytes(asString: boolean): Coder {
     read(d, at) {
       const n = readIndex(d, at);
       if (at + 32 + n > d.length) throw badData(`${asString ? 'string' : 'bytes'} of ${n} past the end`);
+      spend(n);
       return asString ? d.toString('utf8', at + 32, at + 32 + n) : `0x${d.toString('hex', at + 32, at + 32 + n)}`;
     },
   };
@@ -214,6 +227,7 @@ function arrayOf(item: Coder): Coder {
       const n = readIndex(d, at);
       const start = at + 32;
       if (start + n * item.headSize > d.length) throw badData(`array of ${n} past the end`);
+      spend(n * item.headSize);
       const vs: unknown[] = [];
       for (let i = 0, head = start; i < n; i++, head += item.headSize) vs.push(item.read(d, item.dynamic ? start + readIndex(d, head) : head));
       return vs;
@@ -269,6 +283,7 @@ export function eventDecoder(e: EventFragment): (log: { topics: readonly string[
     indexed.forEach((p, i) => (out[p.name] = indexedCoders[i].read(Buffer.from(log.topics[i + 1].slice(2), 'hex'), 0)));
     const d = Buffer.from(log.data.slice(2), 'hex');
     if (d.length * 2 !== log.data.length - 2) throw badData(`${e.name} log data is not hex`);
+    readBudget = 16 * d.length + 1024;
     const vs = body.read(d, 0) as unknown[];
     plain.forEach((p, i) => (out[p.name] = vs[i]));
     return out;

@@ -6,9 +6,10 @@
  * wrong topic count, not hex) and arguments that do not fit their types are refused by code.
  */
 import { describe, expect, it } from 'vitest';
-import { type Result } from 'ethers';
+import { EventFragment, Interface, type Result } from 'ethers';
 import { decodeGatewayLog, gatewayCall, gatewayIface } from '../../../../relayers/paths/evm/abi.ts';
-import { errorCode } from '../../../support/errors.ts';
+import { eventDecoder } from '../../../../relayers/paths/evm/abi-codec.ts';
+import { codeOf, errorCode } from '../../../support/errors.ts';
 
 /** A small seeded generator (mulberry32): the same cases every run. */
 function rng(seed: number) {
@@ -123,5 +124,23 @@ describe('compiled ABI codec against ethers', () => {
       [1, p, []], // not an array
     ]) expect(encodeRefusal(args)).toBe('PNT_ERR_RELAY_EVM_ABI_ENCODE');
     expect(encodeRefusal([1, [p], ['0x00']])).toBe('encoded');
+  });
+
+  it('error: data whose offsets point many items at one large value (decoding to far more than its size) is refused', () => {
+    const ev = EventFragment.from('event Items(bytes[] items)');
+    const decode = eventDecoder(ev);
+    const topics = [ev.topicHash];
+    // 1000 items, each its own 32 bytes: decodes
+    const honest = new Interface([ev]).encodeEventLog(ev, [Array.from({ length: 1000 }, (_, i) => `0x${i.toString(16).padStart(64, '0')}`)]);
+    expect((decode(honest).items as string[]).length).toBe(1000);
+    // 1000 offsets all at one 1000-byte value: 33 KB of data that would decode to 1 MB
+    const w = (v: number) => v.toString(16).padStart(64, '0');
+    const head = [w(32), w(1000)].join('');
+    const offsets = Array.from({ length: 1000 }, () => w(1000 * 32)).join('');
+    const value = w(1000) + 'ab'.repeat(1000) + '00'.repeat(24);
+    expect(codeOf(() => decode({ topics, data: `0x${head}${offsets}${value}` }))).toBe('PNT_ERR_RELAY_EVM_BAD_RESPONSE');
+    // the same shape with 10 items is within bounds, and decodes to the one value ten times
+    const few = `0x${[w(32), w(10)].join('')}${Array.from({ length: 10 }, () => w(10 * 32)).join('')}${value}`;
+    expect(new Set(decode({ topics, data: few }).items as string[])).toEqual(new Set([`0x${'ab'.repeat(1000)}`]));
   });
 });
