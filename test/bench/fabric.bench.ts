@@ -170,6 +170,9 @@ async function main(): Promise<void> {
   const wall = (performance.now() - start) / 1000;
   const busy = procs.map(([, pid], i) => (100 * (cpuSeconds(pid()) - cpuBefore[i])) / wall);
   say(`CPU over the ${wall.toFixed(1)} s of stream and drain (100% = one core; the machine has 2): ${procs.map(([name], i) => `${name} ${Math.round(busy[i])}%`).join(', ')} (${Math.round(busy.reduce((a, b) => a + b, 0))}% in all)`);
+  // what a packet costs each process (all of its CPU over the run, idle work included, by the packets sent)
+  const usPer = (pct: number) => Math.round((pct / 100) * wall * 1e6 / PACKETS);
+  say(`CPU a packet: ${procs.map(([name], i) => `${name} ${usPer(busy[i])} us`).join(', ')}; ${usPer(busy.reduce((a, b) => a + b, 0))} us in all (1,000 packets/s on 2 cores allows 2,000)`);
 
   const lat = [...committedAt].filter(([id]) => seen.has(id)).map(([id, t]) => seen.get(id)! - t);
   const received = lat.length;
