@@ -17,7 +17,7 @@ import type { Hex } from '../../hub-chain/crypto/bytes.ts';
 import { canonicalJson } from '../../hub-chain/encoding/canonical-json.ts';
 import { PontisError, parseSchema } from '../../hub-chain/errors.ts';
 import type { Packet } from '../../hub-chain/modules/packets/types.ts';
-import { packetSchema, withShared } from '../../hub-chain/modules/packets/msgs.ts';
+import { MAX_SHARED_PARTS, packetSchema, withShared } from '../../hub-chain/modules/packets/msgs.ts';
 import { attestationsApp, issueAttestation, revokeAttestation } from './apps/attestations.ts';
 import { getRecord, putRecord, recordsApp } from './apps/records.ts';
 import { dataApp, sendAnswer, sendRequest } from '../../hub-chain/modules/data-sharing/spoke.ts';
@@ -81,12 +81,8 @@ function packets(arg: string): Packet[] {
   );
 }
 
-/** Proofs (one per packet; their shape is the hub client's to check). */
-/** Shared parts one call may carry (the hub's relay messages take as many). */
-const MAX_SHARED = 64;
-
 /**
- * The proofs of a batch call: a JSON list of one proof per packet, or `{"shared": [...], "proofs":
+ * The proofs of a batch call (one per packet; their shape is the hub client's to check): a JSON list of one proof per packet, or `{"shared": [...], "proofs":
  * [...]}` whose proofs may reference a shared part as a top-level field `{"$shared": i}` (a batch
  * proof's batch, ADR 0017), resolved to one object per part so its state proof is checked once per
  * call, not once per packet (msgs.ts `withShared`, as relay messages on the hub).
@@ -97,8 +93,8 @@ function proofs(arg: string, n: number): unknown[] {
   if (Array.isArray(parsed)) v = parsed;
   else {
     const o = parsed as { shared?: unknown; proofs?: unknown };
-    if (typeof o !== 'object' || o === null || Object.keys(o).length !== 2 || !Array.isArray(o.shared) || !Array.isArray(o.proofs) || o.shared.length < 1 || o.shared.length > MAX_SHARED) {
-      throw new ChaincodeError(CC_ERR.BAD_ARGUMENT, `proofs must be a JSON list, or {shared, proofs} with 1..${MAX_SHARED} shared parts`);
+    if (typeof o !== 'object' || o === null || Object.keys(o).length !== 2 || !Array.isArray(o.shared) || !Array.isArray(o.proofs) || o.shared.length < 1 || o.shared.length > MAX_SHARED_PARTS) {
+      throw new ChaincodeError(CC_ERR.BAD_ARGUMENT, `proofs must be a JSON list, or {shared, proofs} with 1..${MAX_SHARED_PARTS} shared parts`);
     }
     const shared = o.shared;
     v = o.proofs.map((p) => withShared(p, shared));

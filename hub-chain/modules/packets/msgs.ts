@@ -31,7 +31,8 @@ const MAX_BATCH = 5000;
  * Proof parts several items share (a Fabric block, an endorsed query): given once per message, and
  * referenced from an item's proof as a top-level field `{"$shared": i}` (see `withShared`).
  */
-const shared = z.array(z.unknown()).min(1).max(64).optional();
+export const MAX_SHARED_PARTS = 64;
+const shared = z.array(z.unknown()).min(1).max(MAX_SHARED_PARTS).optional();
 
 export const packetMsgSchemas = [
   /** An application message to another chain (the `msg` app). */

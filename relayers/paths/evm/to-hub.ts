@@ -24,6 +24,7 @@ import { clientHeight, consensusOn, notReceived, stillOutstanding } from '../pon
 import type { PacketEvent } from '../types.ts';
 import { isRetryableCode } from '../../errors.ts';
 import { GATEWAY_TOPIC, decodeGatewayLog } from './abi.ts';
+import { MAX_SHARED_PARTS } from '../../../hub-chain/modules/packets/msgs.ts';
 import { type EvmGatewayEndpoint, type EvmTimeoutOutcome, EvmRelayError, READS_IN_FLIGHT, isSet, packetFromEvent } from './endpoint.ts';
 import { mapLimit } from '../map-limit.ts';
 
@@ -82,8 +83,6 @@ async function checkedProof(evm: EvmGatewayEndpoint, key: Uint8Array, height: nu
 
 /** Headers a log proof may carry from the log's block up to the proof height (the client's limit). */
 const MAX_PROOF_HEADERS = 256;
-/** Shared parts a relay message may carry (hub-chain/modules/packets/msgs.ts). */
-const MAX_SHARED_PARTS = 64;
 /**
  * JSON bytes of shared parts and items one relay message carries, under the hub's transaction
  * limit (MAX_TX_BYTES, with room for the signed envelope). A receipt proof carries its whole

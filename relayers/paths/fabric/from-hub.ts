@@ -19,6 +19,7 @@ import type { ItemResult } from '../../../contracts/fabric/gateway.ts';
 import { type PontisReader, encodedProofs, readStates, receiptAbsence } from '../pontis/endpoint.ts';
 import { type StateProof, encodeProof } from '../../../hub-chain/state/proof.ts';
 import { ackBatchProofs, batchProofs, byBlock } from '../batch-proofs.ts';
+import { MAX_SHARED_PARTS } from '../../../hub-chain/modules/packets/msgs.ts';
 import { clientHeight, consensusOn } from '../pontis/path.ts';
 import { mapLimit } from '../map-limit.ts';
 import type { PacketEvent } from '../types.ts';
@@ -27,8 +28,6 @@ import { fabricClientUpdates } from './to-hub.ts';
 
 /** Items per chaincode batch call (each carries a hub state proof of ~2 KB). */
 const ITEMS_PER_CALL = 200;
-/** Shared parts a chaincode batch call takes at most (contracts/fabric/contracts.ts). */
-const MAX_SHARED_PER_CALL = 64;
 
 export interface FabricBatchResult {
   txId: string;
@@ -90,13 +89,13 @@ type Proven<I> = I & ({ batch: number; index: number; path: Hex } | { proof: Hex
  * chaincode) and the other items' own proofs.
  */
 export function batchCalls<I extends object>(items: Proven<I>[], batches: unknown[], make: (items: (I & { proof: unknown })[], shared: unknown[]) => ChaincodeCall): ChaincodeCall[] {
-  // a call carries at most ITEMS_PER_CALL items and MAX_SHARED_PER_CALL batches (the chaincode refuses more)
+  // a call carries at most ITEMS_PER_CALL items and MAX_SHARED_PARTS batches (the chaincode refuses more)
   const calls: Proven<I>[][] = [];
   let cur: Proven<I>[] = [];
   let seen = new Set<number>();
   for (const i of items) {
     const b = 'batch' in i ? i.batch : undefined;
-    if (cur.length === ITEMS_PER_CALL || (b !== undefined && !seen.has(b) && seen.size === MAX_SHARED_PER_CALL)) {
+    if (cur.length === ITEMS_PER_CALL || (b !== undefined && !seen.has(b) && seen.size === MAX_SHARED_PARTS)) {
       calls.push(cur);
       cur = [];
       seen = new Set();

@@ -14,6 +14,7 @@ import { type Bytes, type Hex, equalBytes, fromHex } from '../../../hub-chain/cr
 import { ackCommitment, channelId, packetCommitment, packetKeys } from '../../../hub-chain/modules/packets/types.ts';
 import { blockTxs, headerOf, ordererSignaturesOf } from '../../../adapters/fabric/block.ts';
 import { MAX_TX_BYTES } from '../../../hub-chain/app/tx.ts';
+import { MAX_SHARED_PARTS } from '../../../hub-chain/modules/packets/msgs.ts';
 import { type PontisReader, readStates, receivedOn } from '../pontis/endpoint.ts';
 import { clientHeight } from '../pontis/path.ts';
 import type { PacketEvent } from '../types.ts';
@@ -25,8 +26,6 @@ const MAX_HEADERS_PER_UPDATE = 1000;
 const KEYS_PER_PROOF_QUERY = 100;
 /** A hub transaction of proofs is cut below this many bytes of JSON (the hub's limit is MAX_TX_BYTES; the rest is the signature and envelope). */
 const TX_BUDGET = MAX_TX_BYTES - 16 * 1024;
-/** Shared parts one relay message may carry (hub-chain/modules/packets/msgs.ts). */
-const MAX_SHARED = 64;
 
 /**
  * `clients/update` messages moving the hub's client of `f` from its latest height to `target`
@@ -123,7 +122,7 @@ async function proofBatches(f: FabricEndpoint, wanted: Wanted[], p: number): Pro
       // the item's own JSON: the packet, its ack, and the proof's references and index
       const own = JSON.stringify(w.event.packet).length + (w.event.ack?.length ?? 0) + 160;
       const adds = (refs.has(`b${h}`) ? 0 : Math.ceil(at(h).serializeBinary().length * 1.34) + (p - h) * 220) + (refs.has(`q${i}`) ? 0 : query.length + 2);
-      if (cur.items.length && (bytes + adds + own > TX_BUDGET || cur.shared.length + 3 > MAX_SHARED)) {
+      if (cur.items.length && (bytes + adds + own > TX_BUDGET || cur.shared.length + 3 > MAX_SHARED_PARTS)) {
         batches.push(cur);
         cur = { shared: [], items: [] };
         bytes = 0;

@@ -5,6 +5,7 @@
  * relayer workers over RPC. Everything it builds is idempotent on chain (receipts).
  */
 import { PontisError } from '../../../hub-chain/errors.ts';
+import { MAX_SHARED_PARTS } from '../../../hub-chain/modules/packets/msgs.ts';
 import { type Hex, fromHex, toHex } from '../../../hub-chain/crypto/bytes.ts';
 import { ackBatchProofs, batchProofs, byBlock } from '../batch-proofs.ts';
 import type { Msg } from '../../../hub-chain/app/tx.ts';
@@ -124,8 +125,6 @@ export async function dropDone(dst: PontisReader, msg: Msg): Promise<Msg | null>
   return left.length ? ({ ...m, packets: left } as Msg) : null;
 }
 
-/** Distinct batches one relay message may reference (msgs.ts `shared`). */
-const MAX_SHARED = 64;
 
 /**
  * Packets of `events` not yet received on `dst`, proven on `src` at `height`, as a `packets/recv`
@@ -142,7 +141,7 @@ export async function recvBatch(src: PontisReader, dst: PontisReader, events: Pa
   const shared: unknown[] = [];
   for (const [h, es] of blocks) {
     const packets = es.map((e) => e.packet);
-    const proven = shared.length < MAX_SHARED ? await batchProofs(src, dst.chainId, h, height, packets) : undefined;
+    const proven = shared.length < MAX_SHARED_PARTS ? await batchProofs(src, dst.chainId, h, height, packets) : undefined;
     if (proven) {
       shared.push(proven.batch);
       for (const [i, p] of packets.entries()) items.push({ packet: p, proof: { batch: { $shared: shared.length - 1 }, index: proven.paths[i].index, path: proven.paths[i].path } });
@@ -168,7 +167,7 @@ export async function ackBatch(src: PontisReader, dst: PontisReader, events: Pac
   const { blocks, rest: own } = byBlock(await stillOutstanding(dst, events), height);
   const shared: unknown[] = [];
   for (const [h, es] of blocks) {
-    const proven = shared.length < MAX_SHARED ? await ackBatchProofs(src, dst.chainId, h, height, es.map((e) => ({ packet: e.packet, ack: fromHex(e.ack!) }))) : undefined;
+    const proven = shared.length < MAX_SHARED_PARTS ? await ackBatchProofs(src, dst.chainId, h, height, es.map((e) => ({ packet: e.packet, ack: fromHex(e.ack!) }))) : undefined;
     if (proven) {
       shared.push(proven.batch);
       for (const [i, e] of es.entries()) items.push({ packet: e.packet, ack: e.ack!, proof: { batch: { $shared: shared.length - 1 }, index: proven.paths[i].index, path: proven.paths[i].path } });
