@@ -69,6 +69,13 @@ function bytesOf(v: unknown, what: string): Buffer {
   throw badArg(`${what}: not 0x-hex bytes`);
 }
 
+/** The length `bytesOf` will give, without decoding hex (sizing runs once per nesting level; `write` checks the hex). */
+function byteLength(v: unknown): number {
+  if (v instanceof Uint8Array) return v.length;
+  if (typeof v === 'string' && v.startsWith('0x') && v.length % 2 === 0) return (v.length - 2) / 2;
+  throw badArg('bytes: not 0x-hex bytes');
+}
+
 function uint(bits: number): Coder {
   const max = (1n << BigInt(bits)) - 1n;
   return {
@@ -129,7 +136,7 @@ function dynBytes(asString: boolean): Coder {
   return {
     dynamic: true,
     headSize: 32,
-    size: (v) => 32 + words(asString ? Buffer.byteLength(v as string) : bytesOf(v, 'bytes').length),
+    size: (v) => 32 + words(asString ? Buffer.byteLength(v as string) : byteLength(v)),
     write(v, out, at) {
       if (asString) {
         if (typeof v !== 'string') throw badArg(`${String(v)} as string`);
