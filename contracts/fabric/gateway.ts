@@ -113,9 +113,9 @@ export class PontisGateway {
   /**
    * Runs `f` with the packet module's environment over world state (state.ts rounds) and writes
    * what its last round wrote; everything a transaction does goes through here. `prefetch`: keys
-   * known to be needed, or a function of the config that names them. The hub client's records are prefetched too unless
-   * `client: false` (a send reads none of them, and a read of them would make it lose an MVCC race
-   * to every concurrent client update).
+   * known to be needed, or a function of the config that names them. The hub client's records are
+   * prefetched too unless `client: false` (a send reads none of them, and a read of them would make
+   * it lose an MVCC race to every concurrent client update).
    */
   async run<T>(
     tx: TxContext,

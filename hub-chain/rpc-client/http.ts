@@ -2,8 +2,9 @@
  * One HTTP exchange over node:http(s) with kept-alive connections, for the hub's RPC client and
  * the EVM JSON-RPC client. A relayer makes thousands of small calls a minute (status, state, block
  * results, eth_getLogs); through `fetch` each cost it a WHATWG request, abort signal, web stream
- * and text decoder: a fifth of a relayer's CPU under load. A call on a kept-alive socket that the node closed meanwhile (a race of every
- * keep-alive client) fails before any answer, and is sent once more on a fresh socket.
+ * and text decoder: a fifth of a relayer's CPU under load. A call on a kept-alive socket that the
+ * node closed meanwhile (a race of every keep-alive client) fails before any answer, and is sent
+ * once more on a fresh socket.
  */
 import http from 'node:http';
 import https from 'node:https';

@@ -356,16 +356,16 @@ function interchainRoutes(app: FastifyInstance, chain: ChainReader): void {
 /** A request with the JSON body as it came (the parser keeps it). */
 type RawJsonRequest = FastifyRequest & { rawJson?: string };
 
-/**
- * A transaction sent as its own canonical bytes (the SDK does) decodes the fast way (decodeTx);
- * any other spelling of the same object, or one that fails there, goes the object way, which
- * answers with the same codes as ever. Either way its signature is checked once.
- */
 /** How a signed transaction's canonical bytes begin; a POST /txs body that does is left unparsed until it is decoded. */
 const SIGNED_TX_START = '{"body":';
 /** The body of such a request (an object for the route's schema). */
 const UNPARSED = Object.freeze({});
 
+/**
+ * A transaction sent as its own canonical bytes (the SDK does) decodes the fast way (decodeTx);
+ * any other spelling of the same object, or one that fails there, goes the object way, which
+ * answers with the same codes as ever. Either way its signature is checked once.
+ */
 function checkedRawTx(raw: string | undefined, obj: unknown): DecodedTx {
   let d: DecodedTx | undefined;
   if (raw !== undefined) {

@@ -177,7 +177,6 @@ function prefixEnd(prefix: Uint8Array): Buffer | undefined {
   return undefined; // all 0xff (or empty): no upper bound
 }
 
-
 export class StateStore implements PageSource {
   private readonly upperCache = new PageCache(UPPER_CACHE_PAGES);
   private readonly lowerCache: PageCache;
